@@ -1,0 +1,538 @@
+//===- KilnOps.td - kiln graph-level ops --------------------*- tablegen -*-===//
+//
+// Ops of the kiln dialect. Every op works on statically shaped ranked tensors;
+// result types are inferred wherever they follow from the operands and
+// attributes, and given explicitly only where they carry information (reshape,
+// expand, slice, split, cast, weight).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_OPS
+#define KILN_OPS
+
+include "kiln/Dialect/Kiln/IR/KilnDialect.td"
+include "mlir/IR/OpBase.td"
+include "mlir/IR/BuiltinAttributes.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/IR/CommonTypeConstraints.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Type constraints
+//===----------------------------------------------------------------------===//
+
+def Kiln_FloatElt : AnyTypeOf<[F16, BF16, F32, F64]>;
+def Kiln_IntElt : AnyTypeOf<[I8, I32, I64, UI8]>;
+def Kiln_Tensor
+    : StaticShapeTensorOf<[F16, BF16, F32, F64, I1, I8, I32, I64, UI8]>;
+def Kiln_FloatTensor : StaticShapeTensorOf<[F16, BF16, F32, F64]>;
+def Kiln_NumericTensor
+    : StaticShapeTensorOf<[F16, BF16, F32, F64, I8, I32, I64, UI8]>;
+def Kiln_BoolTensor : StaticShapeTensorOf<[I1]>;
+def Kiln_IndexTensor : StaticShapeTensorOf<[I32, I64]>;
+
+//===----------------------------------------------------------------------===//
+// Base classes
+//===----------------------------------------------------------------------===//
+
+class Kiln_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Kiln_Dialect, mnemonic, !listconcat(traits, [Pure])>;
+
+// Elementwise binary op with numpy-style broadcasting. Operands share the
+// element type; the result shape is the broadcast of the operand shapes.
+class Kiln_BinaryOp<string mnemonic, TypeConstraint operandType,
+                    list<Trait> traits = []>
+    : Kiln_Op<mnemonic, !listconcat(traits, [InferTypeOpAdaptor])> {
+  let arguments = (ins operandType:$lhs, operandType:$rhs);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    /// The element type of the result given the operands' element type.
+    static ::mlir::Type resultElementType(::mlir::Type operandElt);
+  }];
+}
+
+class Kiln_ArithOp<string mnemonic, string desc, string example>
+    : Kiln_BinaryOp<mnemonic, Kiln_NumericTensor> {
+  let summary = "elementwise " # desc # " with broadcasting";
+  let description = "Computes `" # desc # "` elementwise after numpy-style "
+    # "broadcasting of both operands to a common shape. Both operands have "
+    # "the same element type.\n\n```mlir\n" # example # "\n```";
+}
+
+class Kiln_CompareOp<string mnemonic, string desc>
+    : Kiln_BinaryOp<mnemonic, Kiln_NumericTensor> {
+  let summary = "elementwise " # desc # " comparison, producing i1";
+  let description = "Compares elementwise after broadcasting and yields an "
+    # "`i1` tensor.\n\n```mlir\n%r = kiln." # mnemonic # " %a, %b : "
+    # "(tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xi1>\n```";
+}
+
+class Kiln_LogicOp<string mnemonic, string desc>
+    : Kiln_BinaryOp<mnemonic, Kiln_BoolTensor> {
+  let summary = "elementwise logical " # desc # " on i1 tensors";
+  let description = "Logical " # desc # " with broadcasting.\n\n```mlir\n"
+    # "%r = kiln." # mnemonic # " %a, %b : (tensor<4xi1>, tensor<4xi1>) -> "
+    # "tensor<4xi1>\n```";
+}
+
+// Elementwise unary op: result type equals operand type.
+class Kiln_UnaryOp<string mnemonic, TypeConstraint operandType, string desc,
+                   list<Trait> traits = []>
+    : Kiln_Op<mnemonic, !listconcat(traits, [SameOperandsAndResultType,
+                                             InferTypeOpInterface])> {
+  let summary = "elementwise " # desc;
+  let description = "Computes " # desc # " of every element.\n\n```mlir\n"
+    # "%r = kiln." # mnemonic # " %x : tensor<2x8xf32>\n```";
+  let arguments = (ins operandType:$input);
+  let results = (outs operandType:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise binary
+//===----------------------------------------------------------------------===//
+
+def Kiln_AddOp : Kiln_ArithOp<"add", "lhs + rhs",
+  "%r = kiln.add %a, %b : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>">;
+def Kiln_SubOp : Kiln_ArithOp<"sub", "lhs - rhs",
+  "%r = kiln.sub %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>">;
+def Kiln_MulOp : Kiln_ArithOp<"mul", "lhs * rhs",
+  "%r = kiln.mul %a, %b : (tensor<2x1xf32>, tensor<1x3xf32>) -> tensor<2x3xf32>">;
+def Kiln_DivOp : Kiln_ArithOp<"div", "lhs / rhs (integer division truncates)",
+  "%r = kiln.div %a, %b : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>">;
+def Kiln_PowOp : Kiln_ArithOp<"pow", "lhs ** rhs",
+  "%r = kiln.pow %a, %b : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>">;
+def Kiln_MaxOp : Kiln_ArithOp<"max", "max(lhs, rhs)",
+  "%r = kiln.max %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>">;
+def Kiln_MinOp : Kiln_ArithOp<"min", "min(lhs, rhs)",
+  "%r = kiln.min %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>">;
+
+def Kiln_EqualOp : Kiln_CompareOp<"equal", "lhs == rhs">;
+def Kiln_GreaterOp : Kiln_CompareOp<"greater", "lhs > rhs">;
+def Kiln_GreaterEqualOp : Kiln_CompareOp<"greater_equal", "lhs >= rhs">;
+def Kiln_LessOp : Kiln_CompareOp<"less", "lhs < rhs">;
+def Kiln_LessEqualOp : Kiln_CompareOp<"less_equal", "lhs <= rhs">;
+
+def Kiln_AndOp : Kiln_LogicOp<"and", "and">;
+def Kiln_OrOp : Kiln_LogicOp<"or", "or">;
+def Kiln_XorOp : Kiln_LogicOp<"xor", "xor">;
+
+//===----------------------------------------------------------------------===//
+// Elementwise unary
+//===----------------------------------------------------------------------===//
+
+def Kiln_NegOp : Kiln_UnaryOp<"neg", Kiln_NumericTensor, "negation">;
+def Kiln_AbsOp : Kiln_UnaryOp<"abs", Kiln_NumericTensor, "absolute value">;
+def Kiln_SqrtOp : Kiln_UnaryOp<"sqrt", Kiln_FloatTensor, "square root">;
+def Kiln_RsqrtOp : Kiln_UnaryOp<"rsqrt", Kiln_FloatTensor, "1 / sqrt(x)">;
+def Kiln_ReciprocalOp : Kiln_UnaryOp<"reciprocal", Kiln_FloatTensor, "1 / x">;
+def Kiln_ExpOp : Kiln_UnaryOp<"exp", Kiln_FloatTensor, "e ** x">;
+def Kiln_LogOp : Kiln_UnaryOp<"log", Kiln_FloatTensor, "natural logarithm">;
+def Kiln_TanhOp : Kiln_UnaryOp<"tanh", Kiln_FloatTensor, "hyperbolic tangent">;
+def Kiln_ErfOp : Kiln_UnaryOp<"erf", Kiln_FloatTensor, "the error function">;
+def Kiln_SinOp : Kiln_UnaryOp<"sin", Kiln_FloatTensor, "sine">;
+def Kiln_CosOp : Kiln_UnaryOp<"cos", Kiln_FloatTensor, "cosine">;
+def Kiln_SigmoidOp
+    : Kiln_UnaryOp<"sigmoid", Kiln_FloatTensor, "1 / (1 + exp(-x))">;
+def Kiln_SiluOp : Kiln_UnaryOp<"silu", Kiln_FloatTensor, "x * sigmoid(x)">;
+def Kiln_SoftplusOp
+    : Kiln_UnaryOp<"softplus", Kiln_FloatTensor, "log(1 + exp(x))">;
+def Kiln_NotOp : Kiln_UnaryOp<"not", Kiln_BoolTensor, "logical not">;
+
+def Kiln_GeluOp : Kiln_Op<"gelu", [SameOperandsAndResultType,
+                                   InferTypeOpInterface]> {
+  let summary = "elementwise GELU, exact (erf) or tanh-approximated";
+  let description = [{
+    `approximate = "none"` computes `0.5 * x * (1 + erf(x / sqrt(2)))`;
+    `approximate = "tanh"` computes
+    `0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))`.
+
+    ```mlir
+    %r = kiln.gelu %x {approximate = "tanh"} : tensor<1x8x256xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input,
+                   DefaultValuedStrAttr<StrAttr, "none">:$approximate);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Kiln_CastOp : Kiln_Op<"cast"> {
+  let summary = "elementwise conversion to another element type";
+  let description = [{
+    Converts every element to the result's element type (float to int
+    truncates toward zero; anything to `i1` is `x != 0`). Shapes must match.
+
+    ```mlir
+    %r = kiln.cast %x : tensor<1x8xi64> -> tensor<1x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Kiln_WhereOp : Kiln_Op<"where", [InferTypeOpAdaptor]> {
+  let summary = "elementwise select with broadcasting";
+  let description = [{
+    `result = condition ? on_true : on_false`, after broadcasting all three
+    operands to a common shape.
+
+    ```mlir
+    %r = kiln.where %c, %a, %b : (tensor<1x1x8x8xi1>, tensor<f32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_BoolTensor:$condition, Kiln_Tensor:$on_true,
+                   Kiln_Tensor:$on_false);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat =
+      "$condition `,` $on_true `,` $on_false attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra
+//===----------------------------------------------------------------------===//
+
+def Kiln_MatmulOp : Kiln_Op<"matmul", [InferTypeOpAdaptor]> {
+  let summary = "batched matrix multiply with broadcasting batch dims";
+  let description = [{
+    `lhs[..., M, K] x rhs[..., K, N] -> result[..., M, N]`; both operands have
+    rank >= 2 and leading (batch) dims broadcast numpy-style.
+
+    ```mlir
+    %r = kiln.matmul %q, %kt : (tensor<1x4x8x16xf32>, tensor<1x4x16x8xf32>) -> tensor<1x4x8x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$lhs, Kiln_FloatTensor:$rhs);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+
+def Kiln_LinearOp : Kiln_Op<"linear", [InferTypeOpAdaptor]> {
+  let summary = "x @ W (+ bias): a dense layer";
+  let description = [{
+    `input[..., K]` times a 2-D `weight` (`[K, N]`, or `[N, K]` with
+    `transpose_weight`), plus an optional `bias[N]`: `result[..., N]`.
+
+    ```mlir
+    %r = kiln.linear %x, %w, %b {transpose_weight = false} : (tensor<1x8x64xf32>, tensor<64x192xf32>, tensor<192xf32>) -> tensor<1x8x192xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$weight,
+                   Optional<Kiln_FloatTensor>:$bias,
+                   DefaultValuedAttr<BoolAttr, "false">:$transpose_weight);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat =
+      "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions and normalisation
+//===----------------------------------------------------------------------===//
+
+class Kiln_ReduceOp<string mnemonic, string desc>
+    : Kiln_Op<mnemonic, [InferTypeOpAdaptor]> {
+  let summary = desc # " over the given axes";
+  let description = "Reduces `input` with " # desc # " over `axes` (distinct, "
+    # "in `[0, rank)`); reduced dims are kept as size 1 when `keepdims`.\n\n"
+    # "```mlir\n%r = kiln." # mnemonic # " %x {axes = array<i64: 2>, "
+    # "keepdims = true} : (tensor<1x8x64xf32>) -> tensor<1x8x1xf32>\n```";
+  let arguments = (ins Kiln_NumericTensor:$input, DenseI64ArrayAttr:$axes,
+                   DefaultValuedAttr<BoolAttr, "true">:$keepdims);
+  let results = (outs Kiln_NumericTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Kiln_ReduceSumOp : Kiln_ReduceOp<"reduce_sum", "sum">;
+def Kiln_ReduceMeanOp : Kiln_ReduceOp<"reduce_mean", "arithmetic mean">;
+def Kiln_ReduceMaxOp : Kiln_ReduceOp<"reduce_max", "maximum">;
+
+def Kiln_SoftmaxOp : Kiln_Op<"softmax", [SameOperandsAndResultType, InferTypeOpInterface]> {
+  let summary = "softmax along one axis";
+  let description = [{
+    `exp(x - max) / sum(exp(x - max))` along `axis` (in `[0, rank)`).
+
+    ```mlir
+    %r = kiln.softmax %s {axis = 3 : i64} : tensor<1x4x8x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Kiln_LayerNormOp : Kiln_Op<"layer_norm", [InferTypeOpAdaptor]> {
+  let summary = "layer normalisation over the trailing dims from axis";
+  let description = [{
+    Normalises over dims `[axis, rank)`: `(x - mean) / sqrt(var + epsilon) *
+    scale (+ bias)`. `scale` and `bias` have the normalised dims' shape.
+
+    ```mlir
+    %r = kiln.layer_norm %x, %g, %b {axis = 2 : i64, epsilon = 1.0e-05 : f32} : (tensor<1x8x64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$scale,
+                   Optional<Kiln_FloatTensor>:$bias, I64Attr:$axis,
+                   F32Attr:$epsilon);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $scale (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_RmsNormOp : Kiln_Op<"rms_norm", [InferTypeOpAdaptor]> {
+  let summary = "RMS normalisation over the trailing dims from axis";
+  let description = [{
+    `x / sqrt(mean(x^2 over [axis, rank)) + epsilon) * scale`.
+
+    ```mlir
+    %r = kiln.rms_norm %x, %g {axis = 2 : i64, epsilon = 1.0e-06 : f32} : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$scale,
+                   I64Attr:$axis, F32Attr:$epsilon);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $scale attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+def Kiln_GatherOp : Kiln_Op<"gather", [InferTypeOpAdaptor]> {
+  let summary = "gather slices along one axis (embedding lookup)";
+  let description = [{
+    `result = data.shape[:axis] + indices.shape + data.shape[axis+1:]`;
+    negative indices count from the end of the axis.
+
+    ```mlir
+    %e = kiln.gather %table, %ids {axis = 0 : i64} : (tensor<512x64xf32>, tensor<1x8xi64>) -> tensor<1x8x64xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$data, Kiln_IndexTensor:$indices,
+                   DefaultValuedAttr<I64Attr, "0">:$axis);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$data `,` $indices attr-dict `:` functional-type(operands, results)";
+}
+
+def Kiln_ReshapeOp : Kiln_Op<"reshape"> {
+  let summary = "reinterpret a tensor with another static shape";
+  let description = [{
+    Same elements in row-major order, new shape; element counts must match.
+
+    ```mlir
+    %r = kiln.reshape %x : tensor<1x8x64xf32> -> tensor<1x8x4x16xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def Kiln_TransposeOp : Kiln_Op<"transpose", [InferTypeOpAdaptor]> {
+  let summary = "permute dimensions";
+  let description = [{
+    `result.shape[i] = input.shape[perm[i]]`.
+
+    ```mlir
+    %r = kiln.transpose %x {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x8x4x16xf32>) -> tensor<1x4x8x16xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def Kiln_SliceOp : Kiln_Op<"slice"> {
+  let summary = "strided slice with static starts and steps";
+  let description = [{
+    `result[i...] = input[starts + i * steps]` per dim; `starts` are in
+    `[0, dim)`, `steps` are non-zero (negative steps walk backwards), and the
+    result shape gives the count per dim. Every index read must be in bounds.
+
+    ```mlir
+    %r = kiln.slice %x {starts = array<i64: 0, 0, 8>, steps = array<i64: 1, 1, 1>} : tensor<1x8x16xf32> -> tensor<1x8x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, DenseI64ArrayAttr:$starts,
+                   DenseI64ArrayAttr:$steps);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Kiln_ConcatOp : Kiln_Op<"concat", [InferTypeOpAdaptor]> {
+  let summary = "concatenate tensors along one axis";
+  let description = [{
+    All inputs share the element type and every dim but `axis`.
+
+    ```mlir
+    %r = kiln.concat %past, %new {axis = 2 : i64} : (tensor<1x2x7x16xf32>, tensor<1x2x1x16xf32>) -> tensor<1x2x8x16xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Kiln_Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
+}
+
+def Kiln_SplitOp : Kiln_Op<"split"> {
+  let summary = "split a tensor into consecutive pieces along one axis";
+  let description = [{
+    The results' sizes along `axis` add up to the input's; other dims match.
+
+    ```mlir
+    %q, %k, %v = kiln.split %qkv {axis = 2 : i64} : tensor<1x8x192xf32> -> tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, I64Attr:$axis);
+  let results = (outs Variadic<Kiln_Tensor>:$results);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_ExpandOp : Kiln_Op<"expand"> {
+  let summary = "broadcast a tensor to a larger static shape";
+  let description = [{
+    Numpy-style broadcast of `input` to the result shape (which has at least
+    the input's rank).
+
+    ```mlir
+    %r = kiln.expand %x : tensor<1x2x1x8x16xf32> -> tensor<1x2x2x8x16xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Kiln_TriluOp : Kiln_Op<"trilu", [SameOperandsAndResultType, InferTypeOpInterface]> {
+  let summary = "keep the upper or lower triangle of the last two dims";
+  let description = [{
+    Zeroes elements below (`upper = true`) or above (`upper = false`) the
+    `diagonal`-th diagonal of each trailing matrix.
+
+    ```mlir
+    %r = kiln.trilu %m {upper = true, diagonal = 1 : i64} : tensor<8x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, BoolAttr:$upper,
+                   DefaultValuedAttr<I64Attr, "0">:$diagonal);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Kiln_ScatterNDOp : Kiln_Op<"scatter_nd", [InferTypeOpAdaptor]> {
+  let summary = "copy of data with slices replaced at N-d indices";
+  let description = [{
+    ONNX ScatterND (reduction none): `indices[..., q]` address the first `q`
+    dims of `data`; `updates` has shape `indices.shape[:-1] + data.shape[q:]`.
+
+    ```mlir
+    %r = kiln.scatter_nd %data, %idx, %upd : (tensor<4x8xf32>, tensor<2x1xi64>, tensor<2x8xf32>) -> tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$data, Kiln_IndexTensor:$indices,
+                   Kiln_Tensor:$updates);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$data `,` $indices `,` $updates attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Values
+//===----------------------------------------------------------------------===//
+
+def Kiln_ConstantOp : Kiln_Op<"constant", [ConstantLike, InferTypeOpAdaptor]> {
+  let summary = "a small dense constant";
+  let description = [{
+    A constant tensor held in the IR. Only small tensors (shape arithmetic,
+    masks, scalars) belong here; weights are `kiln.weight` references.
+
+    ```mlir
+    %c = kiln.constant dense<[1, 8, 4, 16]> : tensor<4xi64>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "attr-dict $value";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Kiln_WeightOp : Kiln_Op<"weight"> {
+  let summary = "a reference to weight bytes stored outside the IR";
+  let description = [{
+    Names a weight and records where its little-endian bytes live: `path`
+    (a file), `offset` and `length` in bytes. `length` must equal the
+    tensor's byte size. The IR never holds the weight's data.
+
+    ```mlir
+    %w = kiln.weight "model.embed_tokens.weight" {path = "model.onnx.data", offset = 0 : i64, length = 131072 : i64} : tensor<512x64xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, StrAttr:$path, I64Attr:$offset,
+                   I64Attr:$length);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Transformer blocks
+//===----------------------------------------------------------------------===//
+
+def Kiln_AttentionOp : Kiln_Op<"attention", [InferTypeOpAdaptor]> {
+  let summary = "scaled dot-product attention with grouped-query heads";
+  let description = [{
+    `softmax(q @ k^T * scale + mask) @ v` per head. `q` is `[B, Hq, S, D]`,
+    `k` is `[B, Hkv, T, D]`, `v` is `[B, Hkv, T, Dv]`; `Hq` is a multiple of
+    `Hkv` (query head `h` reads kv head `h / (Hq / Hkv)`). `causal` masks
+    key `t > s + (T - S)`. The optional `mask` broadcasts to `[B, Hq, S, T]`:
+    `i1` (true = attend) or additive float.
+
+    ```mlir
+    %o = kiln.attention %q, %k, %v {scale = 0.25 : f32, causal = true} : (tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$query, Kiln_FloatTensor:$key,
+                   Kiln_FloatTensor:$value, Optional<Kiln_Tensor>:$mask,
+                   F32Attr:$scale, DefaultValuedAttr<BoolAttr, "false">:$causal);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$query `,` $key `,` $value (`,` $mask^)? attr-dict `:` functional-type(operands, results)";
+}
+
+def Kiln_RotaryOp : Kiln_Op<"rotary", [InferTypeOpAdaptor]> {
+  let summary = "rotary position embedding";
+  let description = [{
+    Rotates `input[B, H, S, D]` by per-position angles: `cos` and `sin` are
+    `[B, S, R/2]` with rotary dim `R <= D` even (dims past `R` pass through).
+    Halves layout (default): pairs `(i, i + R/2)`; `interleaved`: pairs
+    `(2i, 2i + 1)`.
+
+    ```mlir
+    %r = kiln.rotary %x, %cos, %sin : (tensor<1x4x8x16xf32>, tensor<1x8x8xf32>, tensor<1x8x8xf32>) -> tensor<1x4x8x16xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$cos,
+                   Kiln_FloatTensor:$sin,
+                   DefaultValuedAttr<BoolAttr, "false">:$interleaved);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $cos `,` $sin attr-dict `:` functional-type(operands, results)";
+}
+
+#endif // KILN_OPS

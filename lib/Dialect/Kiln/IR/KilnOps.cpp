@@ -1,0 +1,705 @@
+//===- KilnOps.cpp - kiln op verifiers, inference and folders ------------===//
+//
+// Result-type inference, verifiers and folders for the graph-level kiln ops.
+// Every diagnostic is emitted at the op (or, during inference, at the location
+// the builder supplied) and says what was expected.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallSet.h"
+
+using namespace mlir;
+using namespace kiln;
+
+//===----------------------------------------------------------------------===//
+// Shape helpers
+//===----------------------------------------------------------------------===//
+
+FailureOr<SmallVector<int64_t>> kiln::broadcastShapes(ArrayRef<int64_t> a,
+                                                      ArrayRef<int64_t> b) {
+  size_t rank = std::max(a.size(), b.size());
+  SmallVector<int64_t> out(rank, 1);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1)
+      return failure();
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+bool kiln::isBroadcastableTo(ArrayRef<int64_t> from, ArrayRef<int64_t> to) {
+  if (from.size() > to.size())
+    return false;
+  size_t lead = to.size() - from.size();
+  for (auto [i, d] : llvm::enumerate(from))
+    if (d != 1 && d != to[lead + i])
+      return false;
+  return true;
+}
+
+static std::string shapeStr(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (auto [i, d] : llvm::enumerate(shape))
+    s += (i ? "x" : "") + std::to_string(d);
+  return s + "]";
+}
+
+static RankedTensorType rtt(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+static RankedTensorType rtt(Type t) { return cast<RankedTensorType>(t); }
+
+/// Normalises `axis` against `rank` (negative counts from the end).
+static std::optional<int64_t> normAxis(int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    return std::nullopt;
+  return axis < 0 ? axis + rank : axis;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Shared inference for the broadcasting elementwise ops.
+LogicalResult inferBroadcast(std::optional<Location> loc, StringRef opName,
+                             ValueRange operands, Type resultElt,
+                             SmallVectorImpl<Type> &results) {
+  Type elt = rtt(operands.front()).getElementType();
+  SmallVector<int64_t> shape(rtt(operands.front()).getShape());
+  for (Value v : operands.drop_front()) {
+    auto t = rtt(v);
+    auto next = broadcastShapes(shape, t.getShape());
+    if (failed(next))
+      return emitOptionalError(loc, "'", opName, "' op operand shapes ",
+                               shapeStr(shape), " and ",
+                               shapeStr(t.getShape()),
+                               " are not broadcast-compatible");
+    shape = *next;
+    (void)elt;
+  }
+  results.push_back(RankedTensorType::get(shape, resultElt));
+  return success();
+}
+} // namespace
+
+#define KILN_BINARY_INFER(OP, RESULT_ELT)                                      \
+  Type OP::resultElementType(Type operandElt) { return RESULT_ELT; }           \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,          \
+      SmallVectorImpl<Type> &results) {                                        \
+    Type elt = rtt(adaptor.getLhs()).getElementType();                         \
+    if (elt != rtt(adaptor.getRhs()).getElementType())                         \
+      return emitOptionalError(loc, "'", getOperationName(),                   \
+                               "' op operands have different element types");  \
+    return inferBroadcast(loc, getOperationName(), adaptor.getOperands(),      \
+                          resultElementType(elt), results);                    \
+  }
+
+#define KILN_ARITH(OP) KILN_BINARY_INFER(OP, operandElt)
+#define KILN_CMP(OP)                                                           \
+  KILN_BINARY_INFER(OP, IntegerType::get(operandElt.getContext(), 1))
+
+KILN_ARITH(AddOp)
+KILN_ARITH(SubOp)
+KILN_ARITH(MulOp)
+KILN_ARITH(DivOp)
+KILN_ARITH(PowOp)
+KILN_ARITH(MaxOp)
+KILN_ARITH(MinOp)
+KILN_CMP(EqualOp)
+KILN_CMP(GreaterOp)
+KILN_CMP(GreaterEqualOp)
+KILN_CMP(LessOp)
+KILN_CMP(LessEqualOp)
+KILN_ARITH(AndOp)
+KILN_ARITH(OrOp)
+KILN_ARITH(XorOp)
+
+#undef KILN_ARITH
+#undef KILN_CMP
+#undef KILN_BINARY_INFER
+
+LogicalResult GeluOp::verify() {
+  if (getApproximate() != "none" && getApproximate() != "tanh")
+    return emitOpError("approximate must be \"none\" or \"tanh\", got \"")
+           << getApproximate() << "\"";
+  return success();
+}
+
+LogicalResult CastOp::verify() {
+  if (getInput().getType().getShape() != getResult().getType().getShape())
+    return emitOpError("result shape ")
+           << shapeStr(getResult().getType().getShape())
+           << " differs from input shape "
+           << shapeStr(getInput().getType().getShape());
+  return success();
+}
+
+OpFoldResult CastOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getResult().getType())
+    return getInput();
+  return {};
+}
+
+LogicalResult WhereOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &results) {
+  Type elt = rtt(adaptor.getOnTrue()).getElementType();
+  if (elt != rtt(adaptor.getOnFalse()).getElementType())
+    return emitOptionalError(
+        loc, "'kiln.where' op on_true and on_false have different element "
+             "types");
+  return inferBroadcast(loc, getOperationName(), adaptor.getOperands(), elt,
+                        results);
+}
+
+
+//===----------------------------------------------------------------------===//
+// Linear algebra
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  auto a = rtt(adaptor.getLhs()), b = rtt(adaptor.getRhs());
+  if (a.getRank() < 2 || b.getRank() < 2)
+    return emitOptionalError(loc, "'kiln.matmul' op operands must have rank "
+                                  ">= 2, got ",
+                             a.getRank(), " and ", b.getRank());
+  if (a.getElementType() != b.getElementType())
+    return emitOptionalError(
+        loc, "'kiln.matmul' op operands have different element types");
+  int64_t m = a.getShape()[a.getRank() - 2], k = a.getShape().back();
+  int64_t k2 = b.getShape()[b.getRank() - 2], n = b.getShape().back();
+  if (k != k2)
+    return emitOptionalError(loc, "'kiln.matmul' op contraction dims differ: "
+                                  "lhs K = ",
+                             k, ", rhs K = ", k2);
+  auto batch = broadcastShapes(a.getShape().drop_back(2),
+                               b.getShape().drop_back(2));
+  if (failed(batch))
+    return emitOptionalError(
+        loc, "'kiln.matmul' op batch dims ",
+        shapeStr(a.getShape().drop_back(2)), " and ",
+        shapeStr(b.getShape().drop_back(2)), " are not broadcast-compatible");
+  SmallVector<int64_t> shape = *batch;
+  shape.push_back(m);
+  shape.push_back(n);
+  results.push_back(RankedTensorType::get(shape, a.getElementType()));
+  return success();
+}
+
+
+LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  auto x = rtt(adaptor.getInput()), w = rtt(adaptor.getWeight());
+  if (x.getRank() < 1)
+    return emitOptionalError(loc, "'kiln.linear' op input must have rank >= 1");
+  if (w.getRank() != 2)
+    return emitOptionalError(loc, "'kiln.linear' op weight must be 2-D, got "
+                                  "rank ",
+                             w.getRank());
+  if (x.getElementType() != w.getElementType())
+    return emitOptionalError(
+        loc, "'kiln.linear' op input and weight element types differ");
+  bool t = adaptor.getTransposeWeight();
+  int64_t k = t ? w.getShape()[1] : w.getShape()[0];
+  int64_t n = t ? w.getShape()[0] : w.getShape()[1];
+  if (k != x.getShape().back())
+    return emitOptionalError(loc, "'kiln.linear' op weight K = ", k,
+                             " does not match input K = ", x.getShape().back());
+  if (Value bias = adaptor.getBias()) {
+    auto bt = rtt(bias);
+    if (bt.getRank() != 1 || bt.getShape()[0] != n)
+      return emitOptionalError(loc, "'kiln.linear' op bias must be [", n,
+                               "], got ", shapeStr(bt.getShape()));
+  }
+  SmallVector<int64_t> shape(x.getShape());
+  shape.back() = n;
+  results.push_back(RankedTensorType::get(shape, x.getElementType()));
+  return success();
+}
+
+
+//===----------------------------------------------------------------------===//
+// Reductions and normalisation
+//===----------------------------------------------------------------------===//
+
+namespace {
+LogicalResult inferReduce(std::optional<Location> loc, StringRef opName,
+                          RankedTensorType in, ArrayRef<int64_t> axes,
+                          bool keepdims, SmallVectorImpl<Type> &results) {
+  llvm::SmallSet<int64_t, 4> seen;
+  for (int64_t a : axes) {
+    if (a < 0 || a >= in.getRank())
+      return emitOptionalError(loc, "'", opName, "' op axis ", a,
+                               " is out of range [0, ", in.getRank(), ")");
+    if (!seen.insert(a).second)
+      return emitOptionalError(loc, "'", opName, "' op axis ", a,
+                               " is repeated");
+  }
+  SmallVector<int64_t> shape;
+  for (auto [i, d] : llvm::enumerate(in.getShape())) {
+    if (!seen.contains(i))
+      shape.push_back(d);
+    else if (keepdims)
+      shape.push_back(1);
+  }
+  results.push_back(RankedTensorType::get(shape, in.getElementType()));
+  return success();
+}
+} // namespace
+
+#define KILN_REDUCE(OP)                                                        \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
+      SmallVectorImpl<Type> &results) {                                        \
+    return inferReduce(loc, getOperationName(), rtt(adaptor.getInput()),       \
+                       adaptor.getAxes(), adaptor.getKeepdims(), results);     \
+  }
+KILN_REDUCE(ReduceSumOp)
+KILN_REDUCE(ReduceMeanOp)
+KILN_REDUCE(ReduceMaxOp)
+#undef KILN_REDUCE
+
+LogicalResult SoftmaxOp::verify() {
+  int64_t rank = getInput().getType().getRank();
+  if (getAxis() < 0 || getAxis() >= rank)
+    return emitOpError("axis ") << getAxis() << " is out of range [0, " << rank
+                                << ")";
+  return success();
+}
+
+namespace {
+/// Shared check of a norm's axis and per-feature parameter shapes.
+LogicalResult inferNorm(std::optional<Location> loc, StringRef opName,
+                        RankedTensorType in, int64_t axis,
+                        ArrayRef<Value> params,
+                        SmallVectorImpl<Type> &results) {
+  if (axis < 0 || axis >= in.getRank())
+    return emitOptionalError(loc, "'", opName, "' op axis ", axis,
+                             " is out of range [0, ", in.getRank(), ")");
+  ArrayRef<int64_t> normShape = in.getShape().drop_front(axis);
+  for (Value p : params) {
+    if (!p)
+      continue;
+    auto pt = rtt(p);
+    if (pt.getElementType() != in.getElementType())
+      return emitOptionalError(loc, "'", opName,
+                               "' op scale/bias element type differs from "
+                               "input");
+    if (!isBroadcastableTo(pt.getShape(), normShape))
+      return emitOptionalError(loc, "'", opName, "' op scale/bias shape ",
+                               shapeStr(pt.getShape()),
+                               " does not broadcast to normalised shape ",
+                               shapeStr(normShape));
+  }
+  results.push_back(in);
+  return success();
+}
+} // namespace
+
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &results) {
+  return inferNorm(loc, getOperationName(), rtt(adaptor.getInput()),
+                   adaptor.getAxis(), {adaptor.getScale(), adaptor.getBias()},
+                   results);
+}
+LogicalResult LayerNormOp::verify() {
+  if (getEpsilon().convertToFloat() < 0)
+    return emitOpError("epsilon must be non-negative");
+  return success();
+}
+
+LogicalResult RmsNormOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &results) {
+  return inferNorm(loc, getOperationName(), rtt(adaptor.getInput()),
+                   adaptor.getAxis(), {adaptor.getScale()}, results);
+}
+LogicalResult RmsNormOp::verify() {
+  if (getEpsilon().convertToFloat() < 0)
+    return emitOpError("epsilon must be non-negative");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  auto data = rtt(adaptor.getData()), idx = rtt(adaptor.getIndices());
+  int64_t axis = adaptor.getAxis();
+  if (axis < 0 || axis >= data.getRank())
+    return emitOptionalError(loc, "'kiln.gather' op axis ", axis,
+                             " is out of range [0, ", data.getRank(), ")");
+  SmallVector<int64_t> shape(data.getShape().take_front(axis));
+  llvm::append_range(shape, idx.getShape());
+  llvm::append_range(shape, data.getShape().drop_front(axis + 1));
+  results.push_back(RankedTensorType::get(shape, data.getElementType()));
+  return success();
+}
+
+LogicalResult ReshapeOp::verify() {
+  auto in = getInput().getType(), out = getResult().getType();
+  if (in.getElementType() != out.getElementType())
+    return emitOpError("element type changes from ")
+           << in.getElementType() << " to " << out.getElementType();
+  if (in.getNumElements() != out.getNumElements())
+    return emitOpError("element count changes from ")
+           << in.getNumElements() << " " << shapeStr(in.getShape()) << " to "
+           << out.getNumElements() << " " << shapeStr(out.getShape());
+  return success();
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
+  if (getInput().getType() == getResult().getType())
+    return getInput();
+  if (auto dense = dyn_cast_or_null<DenseElementsAttr>(adaptor.getInput()))
+    return dense.reshape(getResult().getType());
+  return {};
+}
+
+namespace {
+/// reshape(reshape(x)) -> reshape(x).
+struct ComposeReshapes : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReshapeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inner = op.getInput().getDefiningOp<ReshapeOp>();
+    if (!inner)
+      return rewriter.notifyMatchFailure(op, "input is not a reshape");
+    rewriter.modifyOpInPlace(
+        op, [&] { op.getInputMutable().assign(inner.getInput()); });
+    return success();
+  }
+};
+
+/// transpose(transpose(x, p1), p2) -> transpose(x, p1∘p2).
+struct ComposeTransposes : OpRewritePattern<TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inner = op.getInput().getDefiningOp<TransposeOp>();
+    if (!inner)
+      return rewriter.notifyMatchFailure(op, "input is not a transpose");
+    SmallVector<int64_t> perm;
+    for (int64_t p : op.getPerm())
+      perm.push_back(inner.getPerm()[p]);
+    rewriter.replaceOpWithNewOp<TransposeOp>(op, inner.getInput(), perm);
+    return success();
+  }
+};
+} // namespace
+
+void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                            MLIRContext *context) {
+  results.add<ComposeReshapes>(context);
+}
+
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &results) {
+  auto in = rtt(adaptor.getInput());
+  ArrayRef<int64_t> perm = adaptor.getPerm();
+  if ((int64_t)perm.size() != in.getRank())
+    return emitOptionalError(loc, "'kiln.transpose' op perm has ", perm.size(),
+                             " entries for rank ", in.getRank());
+  SmallVector<bool> seen(perm.size(), false);
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= in.getRank() || seen[p])
+      return emitOptionalError(loc, "'kiln.transpose' op perm is not a "
+                                    "permutation of [0, ",
+                               in.getRank(), ")");
+    seen[p] = true;
+    shape.push_back(in.getShape()[p]);
+  }
+  results.push_back(RankedTensorType::get(shape, in.getElementType()));
+  return success();
+}
+
+OpFoldResult TransposeOp::fold(FoldAdaptor) {
+  for (auto [i, p] : llvm::enumerate(getPerm()))
+    if ((int64_t)i != p)
+      return {};
+  return getInput();
+}
+
+void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                              MLIRContext *context) {
+  results.add<ComposeTransposes>(context);
+}
+
+LogicalResult SliceOp::verify() {
+  auto in = getInput().getType(), out = getResult().getType();
+  int64_t rank = in.getRank();
+  if ((int64_t)getStarts().size() != rank || (int64_t)getSteps().size() != rank)
+    return emitOpError("starts and steps need ")
+           << rank << " entries each, got " << getStarts().size() << " and "
+           << getSteps().size();
+  if (out.getRank() != rank || in.getElementType() != out.getElementType())
+    return emitOpError("result must have the input's rank and element type");
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t start = getStarts()[d], step = getSteps()[d],
+            count = out.getShape()[d], dim = in.getShape()[d];
+    if (step == 0)
+      return emitOpError("step of dim ") << d << " is zero";
+    if (count == 0)
+      continue;
+    int64_t last = start + (count - 1) * step;
+    if (start < 0 || start >= dim || last < 0 || last >= dim)
+      return emitOpError("dim ")
+             << d << " reads indices " << start << " to " << last
+             << ", outside [0, " << dim << ")";
+  }
+  return success();
+}
+
+OpFoldResult SliceOp::fold(FoldAdaptor) {
+  if (getInput().getType() != getResult().getType())
+    return {};
+  for (auto [s, st] : llvm::zip_equal(getStarts(), getSteps()))
+    if (s != 0 || st != 1)
+      return {};
+  return getInput();
+}
+
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  ValueRange inputs = adaptor.getInputs();
+  if (inputs.empty())
+    return emitOptionalError(loc, "'kiln.concat' op needs at least one input");
+  auto first = rtt(inputs.front());
+  int64_t axis = adaptor.getAxis();
+  if (axis < 0 || axis >= first.getRank())
+    return emitOptionalError(loc, "'kiln.concat' op axis ", axis,
+                             " is out of range [0, ", first.getRank(), ")");
+  SmallVector<int64_t> shape(first.getShape());
+  shape[axis] = 0;
+  for (Value v : inputs) {
+    auto t = rtt(v);
+    if (t.getElementType() != first.getElementType() ||
+        t.getRank() != first.getRank())
+      return emitOptionalError(loc, "'kiln.concat' op inputs differ in rank "
+                                    "or element type");
+    for (int64_t d = 0; d < t.getRank(); ++d)
+      if (d != axis && t.getShape()[d] != first.getShape()[d])
+        return emitOptionalError(loc, "'kiln.concat' op input shapes ",
+                                 shapeStr(first.getShape()), " and ",
+                                 shapeStr(t.getShape()), " differ off axis ",
+                                 axis);
+    shape[axis] += t.getShape()[axis];
+  }
+  results.push_back(RankedTensorType::get(shape, first.getElementType()));
+  return success();
+}
+
+LogicalResult SplitOp::verify() {
+  auto in = getInput().getType();
+  int64_t axis = getAxis();
+  if (axis < 0 || axis >= in.getRank())
+    return emitOpError("axis ") << axis << " is out of range [0, "
+                                << in.getRank() << ")";
+  if (getResults().empty())
+    return emitOpError("needs at least one result");
+  int64_t total = 0;
+  for (Type t : getResults().getTypes()) {
+    auto rt = rtt(t);
+    if (rt.getRank() != in.getRank() ||
+        rt.getElementType() != in.getElementType())
+      return emitOpError("results must have the input's rank and element "
+                         "type");
+    for (int64_t d = 0; d < rt.getRank(); ++d)
+      if (d != axis && rt.getShape()[d] != in.getShape()[d])
+        return emitOpError("result shape ")
+               << shapeStr(rt.getShape()) << " differs from input "
+               << shapeStr(in.getShape()) << " off axis " << axis;
+    total += rt.getShape()[axis];
+  }
+  if (total != in.getShape()[axis])
+    return emitOpError("result sizes along axis ")
+           << axis << " add up to " << total << ", input has "
+           << in.getShape()[axis];
+  return success();
+}
+
+LogicalResult ExpandOp::verify() {
+  auto in = getInput().getType(), out = getResult().getType();
+  if (in.getElementType() != out.getElementType())
+    return emitOpError("element type changes");
+  if (!isBroadcastableTo(in.getShape(), out.getShape()))
+    return emitOpError("input shape ")
+           << shapeStr(in.getShape()) << " does not broadcast to "
+           << shapeStr(out.getShape());
+  return success();
+}
+
+OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
+  if (getInput().getType() == getResult().getType())
+    return getInput();
+  if (auto dense = dyn_cast_or_null<DenseElementsAttr>(adaptor.getInput()))
+    if (dense.isSplat())
+      return DenseElementsAttr::get(getResult().getType(),
+                                    dense.getSplatValue<Attribute>());
+  return {};
+}
+
+LogicalResult TriluOp::verify() {
+  if (getInput().getType().getRank() < 2)
+    return emitOpError("input must have rank >= 2");
+  return success();
+}
+
+LogicalResult ScatterNDOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &results) {
+  auto data = rtt(adaptor.getData()), idx = rtt(adaptor.getIndices()),
+       upd = rtt(adaptor.getUpdates());
+  if (idx.getRank() < 1)
+    return emitOptionalError(loc, "'kiln.scatter_nd' op indices must have "
+                                  "rank >= 1");
+  int64_t q = idx.getShape().back();
+  if (q > data.getRank())
+    return emitOptionalError(loc, "'kiln.scatter_nd' op index depth ", q,
+                             " exceeds data rank ", data.getRank());
+  SmallVector<int64_t> want(idx.getShape().drop_back());
+  llvm::append_range(want, data.getShape().drop_front(q));
+  if (upd.getShape() != ArrayRef<int64_t>(want) ||
+      upd.getElementType() != data.getElementType())
+    return emitOptionalError(loc, "'kiln.scatter_nd' op updates must be ",
+                             shapeStr(want), " of the data's element type, "
+                                             "got ",
+                             shapeStr(upd.getShape()));
+  results.push_back(data);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Values
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConstantOp::inferReturnTypes(MLIRContext *,
+                                           std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &results) {
+  auto t = dyn_cast<RankedTensorType>(adaptor.getValue().getType());
+  if (!t)
+    return emitOptionalError(loc, "'kiln.constant' op value must be a ranked "
+                                  "tensor");
+  results.push_back(t);
+  return success();
+}
+
+LogicalResult ConstantOp::verify() {
+  // Weights belong in kiln.weight; keep the IR small and printable.
+  constexpr int64_t kMaxElements = 1 << 20;
+  if (getResult().getType().getNumElements() > kMaxElements &&
+      !(isa<DenseElementsAttr>(getValue()) &&
+        cast<DenseElementsAttr>(getValue()).isSplat()))
+    return emitOpError("holds ")
+           << getResult().getType().getNumElements()
+           << " elements; non-splat constants above " << kMaxElements
+           << " elements must be kiln.weight references";
+  return success();
+}
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+LogicalResult WeightOp::verify() {
+  auto t = getResult().getType();
+  if (getName().empty())
+    return emitOpError("needs a non-empty name");
+  if (getOffset() < 0)
+    return emitOpError("offset must be non-negative, got ") << getOffset();
+  unsigned bits = t.getElementType().getIntOrFloatBitWidth();
+  int64_t bytes = t.getNumElements() * ((bits + 7) / 8);
+  if (getLength() != bytes)
+    return emitOpError("length ")
+           << getLength() << " does not match the tensor's " << bytes
+           << " bytes";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Transformer blocks
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &results) {
+  auto q = rtt(adaptor.getQuery()), k = rtt(adaptor.getKey()),
+       v = rtt(adaptor.getValue());
+  if (q.getRank() != 4 || k.getRank() != 4 || v.getRank() != 4)
+    return emitOptionalError(loc, "'kiln.attention' op query, key and value "
+                                  "must be rank 4 [B, H, S, D]");
+  auto qs = q.getShape(), ks = k.getShape(), vs = v.getShape();
+  if (qs[0] != ks[0] || ks[0] != vs[0])
+    return emitOptionalError(loc, "'kiln.attention' op batch sizes differ");
+  if (ks[1] != vs[1] || ks[2] != vs[2])
+    return emitOptionalError(loc, "'kiln.attention' op key and value differ "
+                                  "in heads or length");
+  if (ks[1] == 0 || qs[1] % ks[1] != 0)
+    return emitOptionalError(loc, "'kiln.attention' op query heads ", qs[1],
+                             " are not a multiple of kv heads ", ks[1]);
+  if (qs[3] != ks[3])
+    return emitOptionalError(loc, "'kiln.attention' op query head dim ", qs[3],
+                             " differs from key head dim ", ks[3]);
+  if (Value mask = adaptor.getMask()) {
+    SmallVector<int64_t> full = {qs[0], qs[1], qs[2], ks[2]};
+    if (!isBroadcastableTo(rtt(mask).getShape(), full))
+      return emitOptionalError(loc, "'kiln.attention' op mask shape ",
+                               shapeStr(rtt(mask).getShape()),
+                               " does not broadcast to ", shapeStr(full));
+  }
+  results.push_back(
+      RankedTensorType::get({qs[0], qs[1], qs[2], vs[3]}, q.getElementType()));
+  return success();
+}
+
+LogicalResult RotaryOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  auto x = rtt(adaptor.getInput()), c = rtt(adaptor.getCos()),
+       s = rtt(adaptor.getSin());
+  if (x.getRank() != 4)
+    return emitOptionalError(loc, "'kiln.rotary' op input must be rank 4 "
+                                  "[B, H, S, D]");
+  if (c != s || c.getRank() != 3)
+    return emitOptionalError(loc, "'kiln.rotary' op cos and sin must be the "
+                                  "same rank-3 type [B, S, R/2]");
+  auto xs = x.getShape(), cs = c.getShape();
+  if ((cs[0] != xs[0] && cs[0] != 1) || cs[1] != xs[2] || 2 * cs[2] > xs[3])
+    return emitOptionalError(loc, "'kiln.rotary' op cos/sin shape ",
+                             shapeStr(cs), " does not fit input ",
+                             shapeStr(xs));
+  results.push_back(x);
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "kiln/Dialect/Kiln/IR/KilnOps.cpp.inc"
