@@ -1,0 +1,198 @@
+//===- Evaluator.cpp - reference backend driver ---------------------------===//
+//
+// Dispatches one op to its kernel group, loads weight bytes, and runs whole
+// functions: at the graph level through a value table, and at the scheduled
+// level (functions carrying `kiln.arena_bytes`) through one byte arena at the
+// planned offsets, so that a planning bug corrupts the result.
+//
+//===----------------------------------------------------------------------===//
+
+#include "RefKernels.h"
+
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <cstring>
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::ref;
+using namespace kiln::ref::kern;
+
+FailureOr<SmallVector<Tensor>> kiln::ref::evalOp(Operation *op,
+                                                 ArrayRef<Tensor> operands) {
+  if (op->getNumOperands() != operands.size()) {
+    op->emitError("reference backend got ")
+        << operands.size() << " operands, op has " << op->getNumOperands();
+    return failure();
+  }
+  for (auto [v, t] : llvm::zip_equal(op->getOperands(), operands)) {
+    auto type = dyn_cast<RankedTensorType>(v.getType());
+    if (!type || type.getShape() != ArrayRef<int64_t>(t.shape)) {
+      op->emitError("reference backend operand shape does not match the IR");
+      return failure();
+    }
+  }
+  if (auto r = evalElementwise(op, operands))
+    return *r;
+  if (auto r = evalStructured(op, operands))
+    return *r;
+  if (auto r = evalMovement(op, operands))
+    return *r;
+  op->emitError("the reference backend has no kernel for '")
+      << op->getName() << "'";
+  return failure();
+}
+
+FailureOr<Tensor> kiln::ref::loadWeight(Operation *op, StringRef baseDir) {
+  auto w = dyn_cast<WeightOp>(op);
+  if (!w) {
+    op->emitError("not a kiln.weight");
+    return failure();
+  }
+  SmallString<256> path(w.getPath());
+  if (!llvm::sys::path::is_absolute(path) && !baseDir.empty()) {
+    path = baseDir;
+    llvm::sys::path::append(path, w.getPath());
+  }
+  auto buf = llvm::MemoryBuffer::getFileSlice(path, w.getLength(),
+                                              w.getOffset(),
+                                              /*IsVolatile=*/false);
+  if (!buf) {
+    op->emitError("cannot read weight '")
+        << w.getName() << "' (" << w.getLength() << " bytes at offset "
+        << w.getOffset() << ") from '" << path
+        << "': " << buf.getError().message();
+    return failure();
+  }
+  if ((int64_t)(*buf)->getBufferSize() != w.getLength()) {
+    op->emitError("weight '") << w.getName() << "': file '" << path
+                              << "' is too short";
+    return failure();
+  }
+  return Tensor::fromBytes(w.getResult().getType(), (*buf)->getBufferStart());
+}
+
+namespace {
+
+/// Where values live during a run: a value table, or, at the scheduled level,
+/// the arena for every planned value.
+class Frame {
+public:
+  explicit Frame(func::FuncOp func) {
+    if (auto size = func->getAttrOfType<IntegerAttr>("kiln.arena_bytes"))
+      arena.assign(size.getInt(), 0xA5); // poison: unplanned reads show up
+    scheduled = func->hasAttr("kiln.arena_bytes");
+  }
+
+  /// Offset of a planned value, or -1.
+  int64_t offsetOf(Value v) const {
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      auto fn = cast<func::FuncOp>(arg.getOwner()->getParentOp());
+      if (auto a = fn.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(),
+                                                    "kiln.arena"))
+        return a.getInt();
+      return -1;
+    }
+    Operation *def = v.getDefiningOp();
+    auto offs = def->getAttrOfType<DenseI64ArrayAttr>("kiln.arena");
+    if (!offs)
+      return -1;
+    unsigned idx = cast<OpResult>(v).getResultNumber();
+    return idx < offs.size() ? offs[idx] : -1;
+  }
+
+  LogicalResult store(Value v, Tensor t, Location loc) {
+    int64_t off = scheduled ? offsetOf(v) : -1;
+    if (off < 0) {
+      table[v] = std::move(t);
+      return success();
+    }
+    int64_t bytes = t.numElements() * byteWidth(t.elementType);
+    if (off + bytes > (int64_t)arena.size())
+      return emitError(loc) << "planned slot [" << off << ", " << off + bytes
+                            << ") is outside the " << arena.size()
+                            << "-byte arena";
+    t.toBytes(arena.data() + off);
+    return success();
+  }
+
+  FailureOr<Tensor> load(Value v, Location loc) const {
+    int64_t off = scheduled ? offsetOf(v) : -1;
+    if (off < 0) {
+      auto it = table.find(v);
+      if (it == table.end())
+        return emitError(loc) << "value used before it was computed";
+      return it->second;
+    }
+    auto type = cast<RankedTensorType>(v.getType());
+    int64_t bytes = type.getNumElements() * byteWidth(type.getElementType());
+    if (off + bytes > (int64_t)arena.size())
+      return emitError(loc) << "planned slot is outside the arena";
+    return Tensor::fromBytes(type, arena.data() + off);
+  }
+
+private:
+  bool scheduled = false;
+  std::vector<uint8_t> arena;
+  llvm::DenseMap<Value, Tensor> table;
+};
+
+} // namespace
+
+FailureOr<std::vector<Tensor>>
+kiln::ref::runFunction(func::FuncOp func, ArrayRef<Tensor> inputs,
+                       StringRef weightBaseDir) {
+  if (func.getNumArguments() != inputs.size())
+    return func.emitError("expected ")
+           << func.getNumArguments() << " inputs, got " << inputs.size();
+  Frame frame(func);
+  for (auto [arg, t] : llvm::zip_equal(func.getArguments(), inputs)) {
+    auto type = cast<RankedTensorType>(arg.getType());
+    if (type.getShape() != ArrayRef<int64_t>(t.shape))
+      return func.emitError("input #")
+             << arg.getArgNumber() << " has the wrong shape";
+    Tensor in = t;
+    in.elementType = type.getElementType();
+    if (failed(frame.store(arg, std::move(in), func.getLoc())))
+      return failure();
+  }
+  std::vector<Tensor> results;
+  for (Operation &op : func.getBody().front()) {
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      for (Value v : ret.getOperands()) {
+        auto t = frame.load(v, ret.getLoc());
+        if (failed(t))
+          return failure();
+        results.push_back(std::move(*t));
+      }
+      return results;
+    }
+    SmallVector<Tensor> operands;
+    for (Value v : op.getOperands()) {
+      auto t = frame.load(v, op.getLoc());
+      if (failed(t))
+        return failure();
+      operands.push_back(std::move(*t));
+    }
+    FailureOr<SmallVector<Tensor>> outs = failure();
+    if (isa<WeightOp>(op)) {
+      auto w = loadWeight(&op, weightBaseDir);
+      if (failed(w))
+        return failure();
+      outs = SmallVector<Tensor>{std::move(*w)};
+    } else {
+      outs = evalOp(&op, operands);
+    }
+    if (failed(outs))
+      return failure();
+    for (auto [v, t] : llvm::zip_equal(op.getResults(), *outs))
+      if (failed(frame.store(v, std::move(t), op.getLoc())))
+        return failure();
+  }
+  return func.emitError("function has no return");
+}

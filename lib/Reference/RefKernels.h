@@ -1,0 +1,50 @@
+//===- RefKernels.h - reference kernels, internal ---------------*- C++ -*-===//
+//
+// Internal interface between the reference backend's op dispatcher and its
+// kernel groups, plus index helpers they share.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_LIB_REFERENCE_REFKERNELS_H
+#define KILN_LIB_REFERENCE_REFKERNELS_H
+
+#include "kiln/Reference/Evaluator.h"
+
+#include <optional>
+
+namespace kiln::ref::kern {
+
+using Result = mlir::FailureOr<llvm::SmallVector<Tensor>>;
+
+/// Row-major strides of `shape`.
+llvm::SmallVector<int64_t> stridesOf(llvm::ArrayRef<int64_t> shape);
+
+/// Strides of `shape` seen through a broadcast to `outShape` (0 on broadcast
+/// dims, leading dims padded with 0).
+llvm::SmallVector<int64_t> broadcastStrides(llvm::ArrayRef<int64_t> shape,
+                                            llvm::ArrayRef<int64_t> outShape);
+
+/// Calls fn(outIndex, offsets...) for every element of `outShape`, where
+/// offsets[j] is the flat index into operand j given its strides.
+void forEachBroadcast(llvm::ArrayRef<int64_t> outShape,
+                      llvm::ArrayRef<llvm::SmallVector<int64_t>> strides,
+                      llvm::function_ref<void(int64_t, llvm::ArrayRef<int64_t>)> fn);
+
+/// Element k of `t` as a double.
+inline double getD(const Tensor &t, int64_t k) {
+  return t.kind == Kind::F32 ? (double)t.f[k] : (double)t.i[k];
+}
+/// An empty tensor of the op's result type `idx`.
+Tensor resultLike(mlir::Operation *op, unsigned idx = 0);
+
+/// Kernel groups: return std::nullopt when the op is not theirs.
+std::optional<Result> evalElementwise(mlir::Operation *op,
+                                      llvm::ArrayRef<Tensor> operands);
+std::optional<Result> evalStructured(mlir::Operation *op,
+                                     llvm::ArrayRef<Tensor> operands);
+std::optional<Result> evalMovement(mlir::Operation *op,
+                                   llvm::ArrayRef<Tensor> operands);
+
+} // namespace kiln::ref::kern
+
+#endif // KILN_LIB_REFERENCE_REFKERNELS_H

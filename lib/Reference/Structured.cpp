@@ -1,0 +1,294 @@
+//===- Structured.cpp - reference matmul, reduction, norm, attention ------===//
+//
+// Reference kernels with an inner reduction: matmul and linear, reductions,
+// softmax, layer and RMS norm, attention and rotary embedding. Every dot
+// product and reduction accumulates in double.
+//
+//===----------------------------------------------------------------------===//
+
+#include "RefKernels.h"
+
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::ref;
+using namespace kiln::ref::kern;
+
+namespace {
+
+Result matmul(Operation *op, const Tensor &a, const Tensor &b) {
+  Tensor out = resultLike(op);
+  size_t ra = a.shape.size(), rb = b.shape.size(), ro = out.shape.size();
+  int64_t m = a.shape[ra - 2], k = a.shape[ra - 1], n = b.shape[rb - 1];
+  ArrayRef<int64_t> batch = ArrayRef<int64_t>(out.shape).drop_back(2);
+  SmallVector<SmallVector<int64_t>> strides = {
+      broadcastStrides(ArrayRef<int64_t>(a.shape).drop_back(2), batch),
+      broadcastStrides(ArrayRef<int64_t>(b.shape).drop_back(2), batch)};
+  (void)ro;
+  forEachBroadcast(batch, strides, [&](int64_t bi, ArrayRef<int64_t> o) {
+    const float *pa = a.f.data() + o[0] * m * k;
+    const float *pb = b.f.data() + o[1] * k * n;
+    float *pc = out.f.data() + bi * m * n;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double acc = 0;
+        for (int64_t p = 0; p < k; ++p)
+          acc += (double)pa[i * k + p] * pb[p * n + j];
+        pc[i * n + j] = (float)acc;
+      }
+  });
+  return SmallVector<Tensor>{std::move(out)};
+}
+
+Result linear(LinearOp op, ArrayRef<Tensor> in) {
+  Tensor out = resultLike(op);
+  const Tensor &x = in[0], &w = in[1];
+  bool t = op.getTransposeWeight();
+  int64_t k = x.shape.back(), n = out.shape.back();
+  int64_t rows = x.numElements() / (k ? k : 1);
+  if (k == 0)
+    rows = out.numElements() / (n ? n : 1);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = in.size() > 2 ? in[2].f[j] : 0.0;
+      for (int64_t p = 0; p < k; ++p)
+        acc += (double)x.f[r * k + p] * (t ? w.f[j * k + p] : w.f[p * n + j]);
+      out.f[r * n + j] = (float)acc;
+    }
+  return SmallVector<Tensor>{std::move(out)};
+}
+
+enum class RedKind { Sum, Mean, Max };
+
+Result reduce(Operation *op, const Tensor &x, ArrayRef<int64_t> axes,
+              RedKind kind) {
+  Tensor out = resultLike(op);
+  // Map every input element to its output slot: reduced dims get stride 0.
+  size_t rank = x.shape.size();
+  SmallVector<int64_t> keptShape(x.shape);
+  for (int64_t a : axes)
+    keptShape[a] = 1;
+  SmallVector<int64_t> outStrides = broadcastStrides(keptShape, x.shape);
+  int64_t count = 1;
+  for (int64_t a : axes)
+    count *= x.shape[a];
+  int64_t nOut = out.numElements();
+  std::vector<double> acc(nOut, kind == RedKind::Max
+                                    ? -std::numeric_limits<double>::infinity()
+                                    : 0.0);
+  SmallVector<SmallVector<int64_t>> strides = {outStrides};
+  (void)rank;
+  forEachBroadcast(x.shape, strides, [&](int64_t k, ArrayRef<int64_t> o) {
+    double v = getD(x, k);
+    if (kind == RedKind::Max)
+      acc[o[0]] = (std::isnan(v) || v > acc[o[0]]) ? v : acc[o[0]];
+    else
+      acc[o[0]] += v;
+  });
+  for (int64_t k = 0; k < nOut; ++k) {
+    double v = acc[k];
+    if (kind == RedKind::Mean)
+      v = count ? v / count : std::numeric_limits<double>::quiet_NaN();
+    if (out.kind == Kind::F32)
+      out.f[k] = (float)v;
+    else
+      out.i[k] = (int64_t)v;
+  }
+  return SmallVector<Tensor>{std::move(out)};
+}
+
+/// Splits `shape` around `axis` into (outer, n, inner) extents.
+void splitAround(ArrayRef<int64_t> shape, int64_t axis, int64_t &outer,
+                 int64_t &n, int64_t &inner) {
+  outer = inner = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= shape[d];
+  n = shape[axis];
+  for (size_t d = axis + 1; d < shape.size(); ++d)
+    inner *= shape[d];
+}
+
+Result softmax(SoftmaxOp op, const Tensor &x) {
+  Tensor out = resultLike(op);
+  int64_t outer, n, inner;
+  splitAround(x.shape, op.getAxis(), outer, n, inner);
+  std::vector<double> e(n);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      int64_t base = o * n * inner + i;
+      double mx = -std::numeric_limits<double>::infinity();
+      for (int64_t j = 0; j < n; ++j)
+        mx = std::max(mx, (double)x.f[base + j * inner]);
+      double sum = 0;
+      for (int64_t j = 0; j < n; ++j)
+        sum += e[j] = std::exp((double)x.f[base + j * inner] - mx);
+      for (int64_t j = 0; j < n; ++j)
+        out.f[base + j * inner] = (float)(e[j] / sum);
+    }
+  return SmallVector<Tensor>{std::move(out)};
+}
+
+/// Layer norm (`center`) or RMS norm over dims [axis, rank).
+Result norm(Operation *op, ArrayRef<Tensor> in, int64_t axis, double eps,
+            bool center, const Tensor *bias) {
+  const Tensor &x = in[0], &scale = in[1];
+  Tensor out = resultLike(op);
+  int64_t inner = 1;
+  for (size_t d = axis; d < x.shape.size(); ++d)
+    inner *= x.shape[d];
+  int64_t outer = inner ? x.numElements() / inner : 0;
+  ArrayRef<int64_t> normShape = ArrayRef<int64_t>(x.shape).drop_front(axis);
+  SmallVector<int64_t> sStr = broadcastStrides(scale.shape, normShape);
+  SmallVector<int64_t> bStr;
+  if (bias)
+    bStr = broadcastStrides(bias->shape, normShape);
+  // Precompute per-position parameter offsets once.
+  std::vector<int64_t> sOff(inner), bOff(inner);
+  SmallVector<SmallVector<int64_t>> strides = {sStr};
+  if (bias)
+    strides.push_back(bStr);
+  forEachBroadcast(normShape, strides, [&](int64_t k, ArrayRef<int64_t> o) {
+    sOff[k] = o[0];
+    if (bias)
+      bOff[k] = o[1];
+  });
+  for (int64_t r = 0; r < outer; ++r) {
+    const float *px = x.f.data() + r * inner;
+    double mean = 0, sq = 0;
+    if (center) {
+      for (int64_t j = 0; j < inner; ++j)
+        mean += px[j];
+      mean /= inner;
+    }
+    for (int64_t j = 0; j < inner; ++j) {
+      double d = px[j] - mean;
+      sq += d * d;
+    }
+    double inv = 1.0 / std::sqrt(sq / inner + eps);
+    for (int64_t j = 0; j < inner; ++j) {
+      double v = (px[j] - mean) * inv * scale.f[sOff[j]];
+      if (bias)
+        v += bias->f[bOff[j]];
+      out.f[r * inner + j] = (float)v;
+    }
+  }
+  return SmallVector<Tensor>{std::move(out)};
+}
+
+Result attention(AttentionOp op, ArrayRef<Tensor> in) {
+  const Tensor &q = in[0], &k = in[1], &v = in[2];
+  const Tensor *mask = in.size() > 3 ? &in[3] : nullptr;
+  Tensor out = resultLike(op);
+  int64_t B = q.shape[0], Hq = q.shape[1], S = q.shape[2], D = q.shape[3];
+  int64_t Hkv = k.shape[1], T = k.shape[2], Dv = v.shape[3];
+  int64_t group = Hq / Hkv;
+  double scale = op.getScale().convertToFloat();
+  bool causal = op.getCausal();
+  SmallVector<int64_t> full = {B, Hq, S, T};
+  SmallVector<int64_t> mStr;
+  if (mask)
+    mStr = broadcastStrides(mask->shape, full);
+  std::vector<double> score(T);
+  const double ninf = -std::numeric_limits<double>::infinity();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < Hq; ++h) {
+      int64_t hk = h / group;
+      for (int64_t s = 0; s < S; ++s) {
+        const float *pq = q.f.data() + ((b * Hq + h) * S + s) * D;
+        double mx = ninf;
+        for (int64_t t = 0; t < T; ++t) {
+          const float *pk = k.f.data() + ((b * Hkv + hk) * T + t) * D;
+          double acc = 0;
+          for (int64_t d = 0; d < D; ++d)
+            acc += (double)pq[d] * pk[d];
+          acc *= scale;
+          if (causal && t > s + (T - S))
+            acc = ninf;
+          if (mask) {
+            int64_t mo = b * mStr[0] + h * mStr[1] + s * mStr[2] + t * mStr[3];
+            if (mask->kind == Kind::Bool)
+              acc = mask->i[mo] ? acc : ninf;
+            else
+              acc += getD(*mask, mo);
+          }
+          score[t] = acc;
+          mx = std::max(mx, acc);
+        }
+        double sum = 0;
+        for (int64_t t = 0; t < T; ++t) {
+          score[t] = mx == ninf ? 0.0 : std::exp(score[t] - mx);
+          sum += score[t];
+        }
+        float *po = out.f.data() + ((b * Hq + h) * S + s) * Dv;
+        for (int64_t d = 0; d < Dv; ++d) {
+          double acc = 0;
+          for (int64_t t = 0; t < T; ++t)
+            acc += score[t] * v.f[((b * Hkv + hk) * T + t) * Dv + d];
+          po[d] = (float)(sum > 0 ? acc / sum : 0.0);
+        }
+      }
+    }
+  return SmallVector<Tensor>{std::move(out)};
+}
+
+Result rotary(RotaryOp op, ArrayRef<Tensor> in) {
+  const Tensor &x = in[0], &c = in[1], &sn = in[2];
+  Tensor out = resultLike(op);
+  out.f = x.f;
+  int64_t B = x.shape[0], H = x.shape[1], S = x.shape[2], D = x.shape[3];
+  int64_t half = c.shape[2];
+  bool interleaved = op.getInterleaved();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t s = 0; s < S; ++s) {
+        int64_t cb = (c.shape[0] == 1 ? 0 : b);
+        const float *pc = c.f.data() + (cb * S + s) * half;
+        const float *ps = sn.f.data() + (cb * S + s) * half;
+        const float *px = x.f.data() + ((b * H + h) * S + s) * D;
+        float *po = out.f.data() + ((b * H + h) * S + s) * D;
+        for (int64_t i = 0; i < half; ++i) {
+          int64_t i1 = interleaved ? 2 * i : i;
+          int64_t i2 = interleaved ? 2 * i + 1 : i + half;
+          double x1 = px[i1], x2 = px[i2];
+          po[i1] = (float)(x1 * pc[i] - x2 * ps[i]);
+          po[i2] = (float)(x2 * pc[i] + x1 * ps[i]);
+        }
+      }
+  return SmallVector<Tensor>{std::move(out)};
+}
+
+} // namespace
+
+std::optional<Result> kern::evalStructured(Operation *op,
+                                             ArrayRef<Tensor> in) {
+  return llvm::TypeSwitch<Operation *, std::optional<Result>>(op)
+      .Case([&](MatmulOp) { return matmul(op, in[0], in[1]); })
+      .Case([&](LinearOp l) { return linear(l, in); })
+      .Case([&](ReduceSumOp r) {
+        return reduce(op, in[0], r.getAxes(), RedKind::Sum);
+      })
+      .Case([&](ReduceMeanOp r) {
+        return reduce(op, in[0], r.getAxes(), RedKind::Mean);
+      })
+      .Case([&](ReduceMaxOp r) {
+        return reduce(op, in[0], r.getAxes(), RedKind::Max);
+      })
+      .Case([&](SoftmaxOp s) { return softmax(s, in[0]); })
+      .Case([&](LayerNormOp n) {
+        return norm(op, in, n.getAxis(), n.getEpsilon().convertToFloat(),
+                    /*center=*/true, in.size() > 2 ? &in[2] : nullptr);
+      })
+      .Case([&](RmsNormOp n) {
+        return norm(op, in, n.getAxis(), n.getEpsilon().convertToFloat(),
+                    /*center=*/false, nullptr);
+      })
+      .Case([&](AttentionOp a) { return attention(a, in); })
+      .Case([&](RotaryOp r) { return rotary(r, in); })
+      .Default([](Operation *) { return std::nullopt; });
+}
