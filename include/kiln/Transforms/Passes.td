@@ -31,4 +31,72 @@ def KilnSimplify : Pass<"kiln-simplify"> {
   ];
 }
 
+def KilnPlanMemory : Pass<"kiln-plan-memory", "::mlir::func::FuncOp"> {
+  let summary = "Place every intermediate value at a static offset in one arena";
+  let description = [{
+    Lowers a function to the scheduled level (docs/scheduled-ir.md). Computes
+    program-order liveness (a value is live from its defining op to its last
+    use; arguments for the whole function; returned values to the end) and
+    places every value first-fit at an aligned byte offset, so that values
+    live at the same time never share bytes. Writes `kiln.arena =
+    array<i64: ...>` (one offset per result) on every op, `kiln.arena = N`
+    on every argument and `kiln.arena_bytes = N` on the function.
+    `kiln.weight` and `kiln.constant` results are not planned: their bytes go
+    to the artifact's weights.bin.
+
+    A function that returns an argument, a weight or a constant directly is
+    rejected with an error at the return.
+
+    ```
+    func.func @f(%a: tensor<4xf32>) -> tensor<4xf32> {
+      %0 = kiln.exp %a : tensor<4xf32>
+      return %0 : tensor<4xf32>
+    }
+    // becomes
+    func.func @f(%a: tensor<4xf32> {kiln.arena = 0 : i64}) -> tensor<4xf32>
+        attributes {kiln.arena_bytes = 512 : i64} {
+      %0 = kiln.exp %a {kiln.arena = array<i64: 256>} : tensor<4xf32>
+      return %0 : tensor<4xf32>
+    }
+    ```
+  }];
+  let dependentDialects = ["::kiln::KilnDialect"];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", /*default=*/"256",
+           "Byte alignment of every arena offset (a power of two)">,
+  ];
+}
+
+def KilnVerifyPlan : Pass<"kiln-verify-plan", "::mlir::func::FuncOp"> {
+  let summary = "Check a planned function's arena offsets";
+  let description = [{
+    Re-derives liveness and checks the plan written by `kiln-plan-memory` (or
+    by hand): every argument and every non-weight, non-constant op result has
+    an arena offset; offsets are non-negative and aligned; every value fits
+    in `kiln.arena_bytes`; no two values live at the same time share bytes;
+    weights and constants carry no offset. Each violation is reported at the
+    op (or function) concerned and the pass fails.
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", /*default=*/"256",
+           "Alignment every offset must have">,
+  ];
+}
+
+def KilnTestPrintPlan : Pass<"kiln-test-print-plan", "::mlir::func::FuncOp"> {
+  let summary = "Print the memory plan analysis for FileCheck (test only)";
+  let description = [{
+    Runs the kiln::MemoryPlan analysis on each function and prints, to
+    stdout, one line per arena value in the form
+    `<value>: offset = O, size = S, live = [first, last]`, after a header
+    `plan @name: arena_bytes = N`. Program points are op indices in the entry
+    block. Leaves the IR unchanged.
+  }];
+  let options = [
+    Option<"fromAttributes", "from-attributes", "bool", /*default=*/"false",
+           "Print the offsets stored in kiln.arena attributes instead of "
+           "computing a new plan">,
+  ];
+}
+
 #endif // KILN_TRANSFORMS_PASSES

@@ -1,0 +1,212 @@
+//===- MemoryPlan.cpp - arena liveness and first-fit placement ------------===//
+//
+// Implements kiln::MemoryPlan: program-order liveness over the entry block of
+// a function and first-fit placement of every arena value. Shared by the
+// planning, verification and test-print passes and by the CUDA emitter.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Transforms/MemoryPlan.h"
+
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <algorithm>
+
+using namespace mlir;
+using namespace kiln;
+
+std::optional<int64_t> kiln::elementByteWidth(Type elementType) {
+  if (!elementType.isIntOrFloat())
+    return std::nullopt;
+  return (elementType.getIntOrFloatBitWidth() + 7) / 8;
+}
+
+std::optional<int64_t> kiln::tensorByteSize(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || !tensor.hasStaticShape())
+    return std::nullopt;
+  std::optional<int64_t> width = elementByteWidth(tensor.getElementType());
+  if (!width)
+    return std::nullopt;
+  return tensor.getNumElements() * *width;
+}
+
+bool kiln::isWeightLike(Operation *op) {
+  return isa<WeightOp, ConstantOp>(op);
+}
+
+const PlannedBuffer *MemoryPlan::lookup(Value value) const {
+  auto it = indexOf.find(value);
+  if (it == indexOf.end())
+    return nullptr;
+  return &bufferList[it->second];
+}
+
+std::optional<int64_t> MemoryPlan::offsetOf(Value value) const {
+  if (const PlannedBuffer *buffer = lookup(value))
+    return buffer->offset;
+  return std::nullopt;
+}
+
+FailureOr<MemoryPlan> MemoryPlan::computeLiveness(func::FuncOp func) {
+  MemoryPlan plan;
+  if (func.isExternal() || !func.getBody().hasOneBlock())
+    return func.emitOpError("needs a body of exactly one block to be planned");
+  Block &block = func.getBody().front();
+
+  // Program points: the index of each op in the entry block.
+  DenseMap<Operation *, int64_t> pointOf;
+  for (auto [i, op] : llvm::enumerate(block))
+    pointOf[&op] = i;
+  int64_t end = static_cast<int64_t>(block.getOperations().size()) - 1;
+
+  auto lastUse = [&](Value value, int64_t def) {
+    int64_t last = def;
+    for (Operation *user : value.getUsers()) {
+      Operation *top = block.findAncestorOpInBlock(*user);
+      if (top)
+        last = std::max(last, pointOf.lookup(top));
+    }
+    return last;
+  };
+
+  auto add = [&](Value value, int64_t first, int64_t last,
+                 Location loc) -> LogicalResult {
+    std::optional<int64_t> size = tensorByteSize(value.getType());
+    if (!size)
+      return emitError(loc) << "cannot plan a value of type " << value.getType()
+                            << ": needs a static tensor of int or float "
+                               "elements";
+    plan.indexOf[value] = plan.bufferList.size();
+    plan.bufferList.push_back({value, *size, std::nullopt, first, last});
+    return success();
+  };
+
+  for (BlockArgument arg : block.getArguments())
+    if (failed(add(arg, 0, end, func.getLoc())))
+      return failure();
+
+  for (Operation &op : block) {
+    if (op.hasTrait<OpTrait::IsTerminator>()) {
+      for (auto [i, operand] : llvm::enumerate(op.getOperands())) {
+        Operation *def = operand.getDefiningOp();
+        if (!def || isWeightLike(def))
+          return op.emitOpError("returns ")
+                 << (def ? "a weight or constant" : "a function argument")
+                 << " directly (result #" << i
+                 << "); outputs must be computed into the arena";
+      }
+      continue;
+    }
+    if (isWeightLike(&op))
+      continue;
+    int64_t def = pointOf[&op];
+    for (Value result : op.getResults())
+      if (failed(add(result, def, lastUse(result, def), op.getLoc())))
+        return failure();
+  }
+  return plan;
+}
+
+FailureOr<MemoryPlan> MemoryPlan::compute(func::FuncOp func,
+                                          int64_t alignment) {
+  FailureOr<MemoryPlan> plan = computeLiveness(func);
+  if (failed(plan))
+    return failure();
+
+  // First fit: for each buffer in order, take the lowest aligned offset whose
+  // byte range is free of every already placed buffer live at the same time.
+  int64_t arena = 0;
+  SmallVector<const PlannedBuffer *> conflicts;
+  for (PlannedBuffer &buffer : plan->bufferList) {
+    conflicts.clear();
+    for (const PlannedBuffer &other : plan->bufferList) {
+      if (&other == &buffer)
+        break;
+      if (other.liveOverlaps(buffer) && other.size > 0)
+        conflicts.push_back(&other);
+    }
+    llvm::sort(conflicts, [](const PlannedBuffer *a, const PlannedBuffer *b) {
+      return *a->offset < *b->offset;
+    });
+    int64_t candidate = 0;
+    for (const PlannedBuffer *other : conflicts) {
+      if (candidate + buffer.size <= *other->offset)
+        break;
+      candidate = std::max(
+          candidate, static_cast<int64_t>(llvm::alignTo(
+                         *other->offset + other->size, alignment)));
+    }
+    buffer.offset = candidate;
+    arena = std::max(arena, candidate + buffer.size);
+  }
+  plan->arenaSize = static_cast<int64_t>(llvm::alignTo(arena, alignment));
+  return plan;
+}
+
+FailureOr<MemoryPlan> MemoryPlan::fromAttributes(func::FuncOp func) {
+  FailureOr<MemoryPlan> plan = computeLiveness(func);
+  if (failed(plan))
+    return failure();
+  if (Attribute attr = func->getAttr(kArenaBytesAttrName)) {
+    auto bytes = dyn_cast<IntegerAttr>(attr);
+    if (!bytes)
+      return func.emitOpError() << kArenaBytesAttrName
+                                << " must be an integer attribute";
+    plan->arenaSize = bytes.getInt();
+  }
+  for (PlannedBuffer &buffer : plan->bufferList) {
+    if (auto arg = dyn_cast<BlockArgument>(buffer.value)) {
+      Attribute attr = func.getArgAttr(arg.getArgNumber(), kArenaAttrName);
+      if (!attr)
+        continue;
+      auto offset = dyn_cast<IntegerAttr>(attr);
+      if (!offset)
+        return func.emitOpError("argument #")
+               << arg.getArgNumber() << " has a " << kArenaAttrName
+               << " that is not an integer";
+      buffer.offset = offset.getInt();
+      continue;
+    }
+    auto result = cast<OpResult>(buffer.value);
+    Operation *op = result.getOwner();
+    Attribute attr = op->getAttr(kArenaAttrName);
+    if (!attr)
+      continue;
+    auto offsets = dyn_cast<DenseI64ArrayAttr>(attr);
+    if (!offsets || offsets.size() != static_cast<int64_t>(op->getNumResults()))
+      return op->emitOpError() << kArenaAttrName << " must be an array<i64> "
+                               << "with one offset per result ("
+                               << op->getNumResults() << ")";
+    buffer.offset = offsets[result.getResultNumber()];
+  }
+  return plan;
+}
+
+void MemoryPlan::apply(func::FuncOp func) const {
+  Builder b(func.getContext());
+  DenseMap<Operation *, SmallVector<int64_t>> perOp;
+  for (const PlannedBuffer &buffer : bufferList) {
+    if (auto arg = dyn_cast<BlockArgument>(buffer.value)) {
+      func.setArgAttr(arg.getArgNumber(), kArenaAttrName,
+                      b.getI64IntegerAttr(*buffer.offset));
+      continue;
+    }
+    auto result = cast<OpResult>(buffer.value);
+    SmallVector<int64_t> &offsets = perOp[result.getOwner()];
+    offsets.resize(result.getOwner()->getNumResults(), 0);
+    offsets[result.getResultNumber()] = *buffer.offset;
+  }
+  // Weights and constants live in weights.bin: drop any stale offset.
+  for (Operation &op : func.getBody().front())
+    if (isWeightLike(&op))
+      op.removeAttr(kArenaAttrName);
+  for (auto &[op, offsets] : perOp)
+    op->setAttr(kArenaAttrName, b.getDenseI64ArrayAttr(offsets));
+  func->setAttr(kArenaBytesAttrName, b.getI64IntegerAttr(arenaSize.value_or(0)));
+}

@@ -1,0 +1,60 @@
+//===- TestPrintPlan.cpp - kiln-test-print-plan pass ----------------------===//
+//
+// Prints the kiln::MemoryPlan analysis of each function, one line per arena
+// value (`offset = O, size = S, live = [a, b]`), so lit tests can check the
+// planner with FileCheck. Modelled on Triton's TestAllocation.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Transforms/MemoryPlan.h"
+#include "kiln/Transforms/Passes.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace kiln {
+#define GEN_PASS_DEF_KILNTESTPRINTPLAN
+#include "kiln/Transforms/Passes.h.inc"
+} // namespace kiln
+
+namespace {
+struct KilnTestPrintPlanPass
+    : kiln::impl::KilnTestPrintPlanBase<KilnTestPrintPlanPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isExternal())
+      return;
+    FailureOr<kiln::MemoryPlan> plan =
+        fromAttributes ? kiln::MemoryPlan::fromAttributes(func)
+                       : kiln::MemoryPlan::compute(func);
+    if (failed(plan))
+      return signalPassFailure();
+    raw_ostream &os = llvm::outs();
+    os << "plan @" << func.getSymName() << ": arena_bytes = ";
+    if (plan->arenaBytes())
+      os << *plan->arenaBytes();
+    else
+      os << "none";
+    os << "\n";
+    for (const kiln::PlannedBuffer &buffer : plan->buffers()) {
+      if (auto arg = dyn_cast<BlockArgument>(buffer.value)) {
+        os << "  arg #" << arg.getArgNumber();
+      } else {
+        auto result = cast<OpResult>(buffer.value);
+        os << "  " << result.getOwner()->getName() << " #"
+           << result.getResultNumber();
+      }
+      os << ": offset = ";
+      if (buffer.offset)
+        os << *buffer.offset;
+      else
+        os << "none";
+      os << ", size = " << buffer.size << ", live = [" << buffer.firstLive
+         << ", " << buffer.lastLive << "]\n";
+    }
+    markAllAnalysesPreserved();
+  }
+};
+} // namespace

@@ -1,0 +1,70 @@
+// RUN: kiln-opt %s -split-input-file -kiln-plan-memory -verify-diagnostics | FileCheck %s
+
+// A chain: %0 dies at %1's def, so %2 can reuse %0's bytes; the argument
+// stays live to the end and is never reused.
+// CHECK-LABEL: func.func @chain
+// CHECK-SAME: %{{.*}}: tensor<16xf32> {kiln.arena = 0 : i64}
+// CHECK-SAME: attributes {kiln.arena_bytes = 768 : i64}
+func.func @chain(%a: tensor<16xf32>) -> tensor<16xf32> {
+  // CHECK: kiln.exp %{{.*}} {kiln.arena = array<i64: 256>}
+  %0 = kiln.exp %a : tensor<16xf32>
+  // CHECK: kiln.neg %{{.*}} {kiln.arena = array<i64: 512>}
+  %1 = kiln.neg %0 : tensor<16xf32>
+  // CHECK: kiln.tanh %{{.*}} {kiln.arena = array<i64: 256>}
+  %2 = kiln.tanh %1 : tensor<16xf32>
+  return %2 : tensor<16xf32>
+}
+
+// -----
+
+// Weights and constants are not planned; multi-result ops get one offset per
+// result; i1 takes one byte per element.
+// CHECK-LABEL: func.func @weights_and_split
+// CHECK-SAME: attributes {kiln.arena_bytes = 1024 : i64}
+func.func @weights_and_split(%x: tensor<2x8xf32>) -> (tensor<2x4xf32>, tensor<2x8xi1>) {
+  // CHECK: kiln.weight "w"
+  // CHECK-NOT: kiln.arena
+  // CHECK-SAME: tensor<2x8xf32>
+  %w = kiln.weight "w" {path = "w.bin", offset = 0 : i64, length = 64 : i64} : tensor<2x8xf32>
+  // CHECK: kiln.constant
+  // CHECK-NOT: kiln.arena
+  // CHECK-SAME: dense
+  %c = kiln.constant dense<1.0> : tensor<f32>
+  // CHECK: kiln.add {{.*}} {kiln.arena = array<i64: 256>}
+  %s = kiln.add %x, %w : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  // CHECK: kiln.split {{.*}} {axis = 1 : i64, kiln.arena = array<i64: 512, 768>}
+  %p:2 = kiln.split %s {axis = 1 : i64} : tensor<2x8xf32> -> tensor<2x4xf32>, tensor<2x4xf32>
+  // CHECK: kiln.greater {{.*}} {kiln.arena = array<i64: 256>}
+  %g = kiln.greater %x, %c : (tensor<2x8xf32>, tensor<f32>) -> tensor<2x8xi1>
+  return %p#0, %g : tensor<2x4xf32>, tensor<2x8xi1>
+}
+
+// -----
+
+// Edge: a value with no use still gets bytes (its kernel writes them), and a
+// zero-element tensor takes none.
+// CHECK-LABEL: func.func @dead_and_empty
+func.func @dead_and_empty(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // CHECK: kiln.exp {{.*}} {kiln.arena = array<i64: 256>}
+  %dead = kiln.exp %x : tensor<4xf32>
+  // CHECK: kiln.slice {{.*}}kiln.arena = array<i64: 0>
+  %e = kiln.slice %x {starts = array<i64: 0>, steps = array<i64: 1>} : tensor<4xf32> -> tensor<0xf32>
+  // CHECK: kiln.neg {{.*}} {kiln.arena = array<i64: 256>}
+  %r = kiln.neg %x : tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @returns_argument(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @below {{returns a function argument directly (result #0)}}
+  return %x : tensor<4xf32>
+}
+
+// -----
+
+func.func @returns_weight() -> tensor<4xf32> {
+  %w = kiln.weight "w" {path = "w.bin", offset = 0 : i64, length = 16 : i64} : tensor<4xf32>
+  // expected-error @below {{returns a weight or constant directly (result #0)}}
+  return %w : tensor<4xf32>
+}

@@ -1,0 +1,90 @@
+// RUN: kiln-opt %s -split-input-file -kiln-verify-plan -verify-diagnostics | FileCheck %s
+// RUN: kiln-opt %s -split-input-file -kiln-plan-memory -kiln-verify-plan | FileCheck %s --check-prefix=REPLAN
+
+// A correct hand-written plan passes unchanged: %0 and %2 share bytes but are
+// never live at the same time.
+// CHECK-LABEL: func.func @good
+// REPLAN-LABEL: func.func @good
+func.func @good(%a: tensor<16xf32> {kiln.arena = 0 : i64}) -> tensor<16xf32> attributes {kiln.arena_bytes = 768 : i64} {
+  %0 = kiln.exp %a {kiln.arena = array<i64: 256>} : tensor<16xf32>
+  %1 = kiln.neg %0 {kiln.arena = array<i64: 512>} : tensor<16xf32>
+  %2 = kiln.tanh %1 {kiln.arena = array<i64: 256>} : tensor<16xf32>
+  return %2 : tensor<16xf32>
+}
+
+// -----
+
+func.func @overlap(%a: tensor<16xf32> {kiln.arena = 0 : i64}) -> tensor<16xf32> attributes {kiln.arena_bytes = 768 : i64} {
+  // expected-note @below {{the other value is defined here}}
+  %0 = kiln.exp %a {kiln.arena = array<i64: 256>} : tensor<16xf32>
+  // expected-error @below {{result #0 of 'kiln.neg' at bytes [256, 320) overlaps result #0 of 'kiln.exp' at bytes [256, 320) while both are live}}
+  %1 = kiln.neg %0 {kiln.arena = array<i64: 256>} : tensor<16xf32>
+  return %1 : tensor<16xf32>
+}
+
+// -----
+
+// The argument is live throughout, so a late value may not reuse its bytes.
+func.func @clobbers_argument(%a: tensor<16xf32> {kiln.arena = 0 : i64}) -> tensor<16xf32> attributes {kiln.arena_bytes = 768 : i64} {
+  %0 = kiln.exp %a {kiln.arena = array<i64: 256>} : tensor<16xf32>
+  // expected-error @below {{result #0 of 'kiln.tanh' at bytes [0, 64) overlaps argument #0 at bytes [0, 64) while both are live}}
+  %1 = kiln.tanh %0 {kiln.arena = array<i64: 0>} : tensor<16xf32>
+  return %1 : tensor<16xf32>
+}
+
+// -----
+
+func.func @past_the_end(%a: tensor<16xf32> {kiln.arena = 0 : i64}) -> tensor<16xf32> attributes {kiln.arena_bytes = 300 : i64} {
+  // expected-error @below {{result #0 of 'kiln.exp' occupies bytes [256, 320), past kiln.arena_bytes = 300}}
+  %0 = kiln.exp %a {kiln.arena = array<i64: 256>} : tensor<16xf32>
+  return %0 : tensor<16xf32>
+}
+
+// -----
+
+// expected-error @below {{argument #0 has no arena offset (kiln.arena)}}
+func.func @unplanned_argument(%a: tensor<16xf32>) -> tensor<16xf32> attributes {kiln.arena_bytes = 512 : i64} {
+  %0 = kiln.exp %a {kiln.arena = array<i64: 256>} : tensor<16xf32>
+  return %0 : tensor<16xf32>
+}
+
+// -----
+
+func.func @unplanned_result(%a: tensor<16xf32> {kiln.arena = 0 : i64}) -> tensor<16xf32> attributes {kiln.arena_bytes = 512 : i64} {
+  // expected-error @below {{result #0 of 'kiln.exp' has no arena offset (kiln.arena)}}
+  %0 = kiln.exp %a : tensor<16xf32>
+  return %0 : tensor<16xf32>
+}
+
+// -----
+
+func.func @misaligned(%a: tensor<16xf32> {kiln.arena = 0 : i64}) -> tensor<16xf32> attributes {kiln.arena_bytes = 512 : i64} {
+  // expected-error @below {{result #0 of 'kiln.exp' has offset 128, which is not a non-negative multiple of 256}}
+  %0 = kiln.exp %a {kiln.arena = array<i64: 128>} : tensor<16xf32>
+  return %0 : tensor<16xf32>
+}
+
+// -----
+
+func.func @weight_with_offset(%a: tensor<4xf32> {kiln.arena = 0 : i64}) -> tensor<4xf32> attributes {kiln.arena_bytes = 512 : i64} {
+  // expected-error @below {{lives in weights.bin and must not have a kiln.arena offset}}
+  %w = kiln.weight "w" {path = "w.bin", offset = 0 : i64, length = 16 : i64, kiln.arena = array<i64: 256>} : tensor<4xf32>
+  %0 = kiln.add %a, %w {kiln.arena = array<i64: 256>} : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @wrong_count(%a: tensor<4x2xf32> {kiln.arena = 0 : i64}) -> tensor<4x1xf32> attributes {kiln.arena_bytes = 1024 : i64} {
+  // expected-error @below {{kiln.arena must be an array<i64> with one offset per result (2)}}
+  %0:2 = kiln.split %a {axis = 1 : i64, kiln.arena = array<i64: 256>} : tensor<4x2xf32> -> tensor<4x1xf32>, tensor<4x1xf32>
+  return %0#0 : tensor<4x1xf32>
+}
+
+// -----
+
+// expected-error @below {{has no kiln.arena_bytes (not planned)}}
+func.func @no_arena(%a: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = kiln.exp %a : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
