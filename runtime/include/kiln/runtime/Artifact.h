@@ -1,0 +1,144 @@
+//===- Artifact.h - the kiln artifact (format v1) on the host ---*- C++ -*-===//
+//
+// The in-memory form of a `.kiln` artifact directory (docs/artifact.md):
+// parseManifest() turns manifest.txt into a Manifest with full validation,
+// loadArtifact() additionally checks and reads weights.bin and
+// kernels.fatbin. Needs neither CUDA nor LLVM. Every error names the file
+// and, for the manifest, the line (`DIR/manifest.txt:12: ...`).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_RUNTIME_ARTIFACT_H
+#define KILN_RUNTIME_ARTIFACT_H
+
+#include "kiln/runtime/TensorIO.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kiln::runtime {
+
+/// The artifact format version this runtime reads.
+constexpr int kArtifactFormatVersion = 1;
+/// Alignment of every weight's offset in weights.bin.
+constexpr uint64_t kWeightAlignment = 256;
+
+/// A device pointer argument: `a:<offset>`, `w:<id>`, or `-` (none).
+struct PointerRef {
+  enum class Kind { None, Arena, Weight };
+  Kind kind = Kind::None;
+  /// Arena byte offset (Arena) or weight id (Weight).
+  uint64_t value = 0;
+
+  /// The manifest spelling (`a:256`, `w:3`, `-`).
+  std::string str() const;
+};
+
+/// A weight, input or output record.
+struct TensorSpec {
+  /// Weight id or input/output index.
+  int64_t index = 0;
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  /// Offset into weights.bin (weights) or into the arena (inputs/outputs).
+  uint64_t offset = 0;
+  uint64_t bytes = 0;
+  /// Manifest line of the record.
+  int line = 0;
+};
+
+/// `launch kernel <name> <gx> <gy> <gz> <bx> <by> <bz> <smem> <nargs> <arg>...`
+struct KernelLaunch {
+  std::string name;
+  uint32_t grid[3] = {1, 1, 1};
+  uint32_t block[3] = {1, 1, 1};
+  uint32_t smemBytes = 0;
+  std::vector<PointerRef> args;
+};
+
+/// `launch gemm <M> <N> <K> <batch> <A> <B> <C> <bias> <sA> <sB> <sC> <transB>`:
+/// row-major fp32 C[b] = A[b] (MxK) * B[b] (KxN, or NxK if transB) + bias[N].
+struct GemmLaunch {
+  int64_t m = 0, n = 0, k = 0, batch = 1;
+  PointerRef a, b, c, bias;
+  /// Element strides between batch items (0 = broadcast).
+  int64_t strideA = 0, strideB = 0, strideC = 0;
+  bool transB = false;
+};
+
+/// One record of a function's launch list.
+struct Launch {
+  enum class Kind { Kernel, Gemm };
+  Kind kind = Kind::Kernel;
+  KernelLaunch kernel; ///< valid when kind == Kernel
+  GemmLaunch gemm;     ///< valid when kind == Gemm
+  /// Manifest line of the record.
+  int line = 0;
+
+  /// A short label for messages: the kernel name or `gemm MxNxK`.
+  std::string label() const;
+};
+
+/// `function <name> <num_launches>` ... `end`.
+struct Function {
+  std::string name;
+  std::vector<Launch> launches;
+  int line = 0;
+};
+
+/// The parsed, validated manifest.
+struct Manifest {
+  int version = 0;
+  std::string arch;
+  uint64_t arenaBytes = 0;
+  std::string weightsFile;
+  uint64_t weightsBytes = 0;
+  std::string kernelsFile;
+  uint64_t kernelsBytes = 0;
+  std::vector<TensorSpec> weights;
+  std::vector<TensorSpec> inputs;
+  std::vector<TensorSpec> outputs;
+  std::vector<Function> functions;
+
+  /// The function named `name`, or nullptr.
+  const Function *findFunction(const std::string &name) const;
+};
+
+/// Parses and validates manifest text. `fileName` prefixes every error
+/// (`fileName:line: message`). Checks the record order, the version, every
+/// number, dtype and shape, byte sizes against dtype x shape, weight offsets
+/// (aligned, inside weights_file), arena ranges (inside arena_bytes, including
+/// each gemm operand's full batched extent), weight ids and launch counts.
+bool parseManifest(const std::string &text, const std::string &fileName,
+                   Manifest &out, std::string &error);
+
+/// A loaded artifact: the manifest plus the bytes of its data files.
+struct Artifact {
+  /// The artifact directory as given.
+  std::string dir;
+  /// `dir/manifest.txt`, for messages.
+  std::string manifestPath;
+  Manifest manifest;
+  std::vector<uint8_t> weights;
+  std::vector<uint8_t> fatbin;
+
+  /// `manifestPath:line` for messages about a record.
+  std::string where(int line) const;
+};
+
+/// Loads the artifact directory `dir`: parses manifest.txt, then reads the
+/// weights and kernels files and checks that their sizes match the manifest.
+bool loadArtifact(const std::string &dir, Artifact &out, std::string &error);
+
+/// Checks that `inputs` match the manifest's input records and returns them in
+/// manifest order in `ordered`. A named tensor binds to the input of that
+/// name (whitespace read as `_`); unnamed ones fill the remaining inputs in
+/// order. Count, dtype, shape and byte size must match exactly.
+bool bindInputs(const Manifest &manifest, const std::vector<HostTensor> &inputs,
+                std::vector<HostTensor> &ordered, std::string &error);
+
+} // namespace kiln::runtime
+
+#endif // KILN_RUNTIME_ARTIFACT_H

@@ -1,0 +1,647 @@
+//===- Artifact.cpp - parse and validate a kiln artifact ------------------===//
+//
+// The manifest parser (docs/artifact.md, format version 1) and the loader of
+// an artifact directory. Everything the CUDA executor later trusts (record
+// order, counts, byte sizes, offsets, weight ids, gemm operand extents) is
+// checked here, so a corrupt or truncated artifact is refused with a message
+// naming the file and line before any device memory is touched.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/runtime/Artifact.h"
+
+#include <cctype>
+#include <sstream>
+#include <sys/stat.h>
+
+namespace kiln::runtime {
+
+std::string PointerRef::str() const {
+  switch (kind) {
+  case Kind::None:
+    return "-";
+  case Kind::Arena:
+    return "a:" + std::to_string(value);
+  case Kind::Weight:
+    return "w:" + std::to_string(value);
+  }
+  return "?";
+}
+
+std::string Launch::label() const {
+  if (kind == Kind::Kernel)
+    return kernel.name;
+  return "gemm " + std::to_string(gemm.m) + "x" + std::to_string(gemm.n) +
+         "x" + std::to_string(gemm.k);
+}
+
+const Function *Manifest::findFunction(const std::string &name) const {
+  for (const Function &f : functions)
+    if (f.name == name)
+      return &f;
+  return nullptr;
+}
+
+std::string Artifact::where(int line) const {
+  return manifestPath + ":" + std::to_string(line);
+}
+
+namespace {
+
+/// Parses a non-negative decimal integer <= `max`.
+bool parseUInt(const std::string &s, uint64_t &v,
+               uint64_t max = (uint64_t(1) << 62)) {
+  if (s.empty() || s.size() > 19)
+    return false;
+  v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9')
+      return false;
+    v = v * 10 + uint64_t(c - '0');
+  }
+  return v <= max;
+}
+
+/// Parses `1x8x512` or `scalar`.
+bool parseShape(const std::string &s, std::vector<int64_t> &shape) {
+  shape.clear();
+  if (s == "scalar")
+    return true;
+  size_t start = 0;
+  while (true) {
+    size_t x = s.find('x', start);
+    uint64_t d;
+    if (!parseUInt(s.substr(start, x - start), d, uint64_t(1) << 40))
+      return false;
+    shape.push_back(int64_t(d));
+    if (x == std::string::npos)
+      return true;
+    start = x + 1;
+  }
+}
+
+bool isIdentifier(const std::string &s) {
+  if (s.empty())
+    return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+          c == '$' || c == '.'))
+      return false;
+  return true;
+}
+
+/// The parser state: which records may come next.
+enum class Stage {
+  Magic,
+  Arch,
+  Arena,
+  WeightsFile,
+  KernelsFile,
+  Tensors,
+  InFunction,
+  AfterFunction
+};
+
+class ManifestParser {
+public:
+  ManifestParser(const std::string &fileName, Manifest &m, std::string &error)
+      : fileName(fileName), m(m), error(error) {}
+
+  bool parse(const std::string &text);
+
+private:
+  bool fail(const std::string &msg) {
+    error = fileName + ":" + std::to_string(line) + ": " + msg;
+    return false;
+  }
+  bool expectCount(size_t n, const char *usage) {
+    if (tok.size() == n)
+      return true;
+    return fail("'" + tok[0] + "' record needs " + std::to_string(n - 1) +
+                " fields (" + usage + "), got " + std::to_string(tok.size() - 1));
+  }
+  bool number(size_t i, const char *what, uint64_t &v,
+              uint64_t max = (uint64_t(1) << 62)) {
+    if (parseUInt(tok[i], v, max))
+      return true;
+    return fail("invalid " + std::string(what) + " '" + tok[i] + "'");
+  }
+  bool record();
+  bool tensorRecord(std::vector<TensorSpec> &list, bool isWeight);
+  bool pointer(size_t i, PointerRef &ref, bool allowNone);
+  bool checkExtent(const PointerRef &ref, uint64_t elements, uint64_t stride,
+                   uint64_t batch, const char *what);
+  bool kernelLaunch(Launch &launch);
+  bool gemmLaunch(Launch &launch);
+
+  const std::string &fileName;
+  Manifest &m;
+  std::string &error;
+  std::vector<std::string> tok;
+  int line = 0;
+  Stage stage = Stage::Magic;
+  /// Launches the current function still expects.
+  uint64_t pending = 0;
+};
+
+bool ManifestParser::parse(const std::string &text) {
+  std::istringstream in(text);
+  std::string raw;
+  while (std::getline(in, raw)) {
+    ++line;
+    size_t hash = raw.find('#');
+    if (hash != std::string::npos)
+      raw.resize(hash);
+    std::istringstream words(raw);
+    tok.clear();
+    for (std::string w; words >> w;)
+      tok.push_back(w);
+    if (tok.empty())
+      continue;
+    if (!record())
+      return false;
+  }
+  ++line;
+  if (stage == Stage::Magic)
+    return fail("empty manifest: expected 'kiln-artifact " +
+                std::to_string(kArtifactFormatVersion) + "'");
+  if (stage == Stage::InFunction)
+    return fail("truncated manifest: function '" + m.functions.back().name +
+                "' has no 'end' (" + std::to_string(pending) +
+                " launches missing)");
+  if (stage != Stage::AfterFunction)
+    return fail("truncated manifest: no 'function' record");
+  return true;
+}
+
+bool ManifestParser::record() {
+  const std::string &kw = tok[0];
+  switch (stage) {
+  case Stage::Magic: {
+    if (kw != "kiln-artifact")
+      return fail("not a kiln artifact manifest: expected 'kiln-artifact " +
+                  std::to_string(kArtifactFormatVersion) + "', got '" + kw +
+                  "'");
+    if (!expectCount(2, "kiln-artifact <version>"))
+      return false;
+    uint64_t v;
+    if (!parseUInt(tok[1], v, 1000000) || v != kArtifactFormatVersion)
+      return fail("unsupported artifact format version '" + tok[1] +
+                  "' (this runtime reads version " +
+                  std::to_string(kArtifactFormatVersion) + ")");
+    m.version = int(v);
+    stage = Stage::Arch;
+    return true;
+  }
+  case Stage::Arch:
+    if (kw != "arch")
+      return fail("expected 'arch' record, got '" + kw + "'");
+    if (!expectCount(2, "arch <sm_XX>"))
+      return false;
+    if (tok[1].compare(0, 3, "sm_") != 0 || tok[1].size() < 5)
+      return fail("invalid arch '" + tok[1] + "' (expected sm_XX)");
+    m.arch = tok[1];
+    stage = Stage::Arena;
+    return true;
+  case Stage::Arena:
+    if (kw != "arena_bytes")
+      return fail("expected 'arena_bytes' record, got '" + kw + "'");
+    if (!expectCount(2, "arena_bytes <N>") ||
+        !number(1, "arena size", m.arenaBytes))
+      return false;
+    stage = Stage::WeightsFile;
+    return true;
+  case Stage::WeightsFile:
+  case Stage::KernelsFile: {
+    bool weights = stage == Stage::WeightsFile;
+    const char *want = weights ? "weights_file" : "kernels_file";
+    if (kw != want)
+      return fail("expected '" + std::string(want) + "' record, got '" + kw +
+                  "'");
+    if (!expectCount(3, weights ? "weights_file <file> <bytes>"
+                                : "kernels_file <file> <bytes>"))
+      return false;
+    if (tok[1].find('/') != std::string::npos || tok[1] == "." ||
+        tok[1] == "..")
+      return fail("file name '" + tok[1] +
+                  "' must name a file inside the artifact directory");
+    uint64_t bytes;
+    if (!number(2, "file size", bytes))
+      return false;
+    (weights ? m.weightsFile : m.kernelsFile) = tok[1];
+    (weights ? m.weightsBytes : m.kernelsBytes) = bytes;
+    stage = weights ? Stage::KernelsFile : Stage::Tensors;
+    return true;
+  }
+  case Stage::Tensors:
+    if (kw == "weight") {
+      if (!m.inputs.empty() || !m.outputs.empty())
+        return fail("'weight' record after 'input'/'output' records");
+      return tensorRecord(m.weights, /*isWeight=*/true);
+    }
+    if (kw == "input") {
+      if (!m.outputs.empty())
+        return fail("'input' record after 'output' records");
+      return tensorRecord(m.inputs, false);
+    }
+    if (kw == "output")
+      return tensorRecord(m.outputs, false);
+    [[fallthrough]];
+  case Stage::AfterFunction: {
+    if (kw != "function")
+      return fail("unknown or misplaced record '" + kw + "'");
+    if (!expectCount(3, "function <name> <num_launches>"))
+      return false;
+    if (!isIdentifier(tok[1]))
+      return fail("invalid function name '" + tok[1] + "'");
+    if (m.findFunction(tok[1]))
+      return fail("duplicate function '" + tok[1] + "'");
+    if (!number(2, "launch count", pending, 1u << 24))
+      return false;
+    Function f;
+    f.name = tok[1];
+    f.line = line;
+    m.functions.push_back(f);
+    stage = Stage::InFunction;
+    return true;
+  }
+  case Stage::InFunction: {
+    if (kw == "end") {
+      if (!expectCount(1, "end"))
+        return false;
+      if (pending)
+        return fail("function '" + m.functions.back().name + "' declares " +
+                    std::to_string(m.functions.back().launches.size() +
+                                   pending) +
+                    " launches but has " +
+                    std::to_string(m.functions.back().launches.size()));
+      stage = Stage::AfterFunction;
+      return true;
+    }
+    if (kw != "launch")
+      return fail("unknown or misplaced record '" + kw +
+                  "' (expected 'launch' or 'end')");
+    if (!pending)
+      return fail("more launches than function '" + m.functions.back().name +
+                  "' declares");
+    if (tok.size() < 2)
+      return fail("'launch' record needs a kind (kernel or gemm)");
+    Launch launch;
+    launch.line = line;
+    if (tok[1] == "kernel") {
+      if (!kernelLaunch(launch))
+        return false;
+    } else if (tok[1] == "gemm") {
+      if (!gemmLaunch(launch))
+        return false;
+    } else {
+      return fail("unknown launch kind '" + tok[1] +
+                  "' (expected kernel or gemm)");
+    }
+    m.functions.back().launches.push_back(std::move(launch));
+    --pending;
+    return true;
+  }
+  }
+  return fail("internal error: bad parser state");
+}
+
+bool ManifestParser::tensorRecord(std::vector<TensorSpec> &list,
+                                  bool isWeight) {
+  if (!expectCount(7, isWeight
+                          ? "weight <id> <name> <dtype> <shape> <offset> <bytes>"
+                          : "<idx> <name> <dtype> <shape> <arena_offset> <bytes>"))
+    return false;
+  TensorSpec t;
+  t.line = line;
+  uint64_t idx;
+  if (!number(1, isWeight ? "weight id" : "index", idx))
+    return false;
+  if (idx != list.size())
+    return fail(tok[0] + " index " + tok[1] + " out of order (expected " +
+                std::to_string(list.size()) + ")");
+  t.index = int64_t(idx);
+  t.name = tok[2];
+  if (!parseDType(tok[3], t.dtype))
+    return fail("unknown dtype '" + tok[3] +
+                "' (expected f32 f16 bf16 f64 i64 i32 i8 u8 bool)");
+  if (!parseShape(tok[4], t.shape))
+    return fail("invalid shape '" + tok[4] + "' (expected e.g. 1x8x512 or scalar)");
+  if (!number(5, "offset", t.offset) || !number(6, "byte size", t.bytes))
+    return false;
+  unsigned __int128 want = dtypeByteWidth(t.dtype);
+  for (int64_t d : t.shape)
+    want *= uint64_t(d);
+  if (want != t.bytes)
+    return fail(tok[0] + " '" + t.name + "': " + tok[6] +
+                " bytes does not match " + tok[3] + " " + tok[4]);
+  if (isWeight) {
+    if (t.offset % kWeightAlignment)
+      return fail("weight '" + t.name + "': offset " + tok[5] +
+                  " is not 256-byte aligned");
+    if (t.offset + t.bytes > m.weightsBytes)
+      return fail("weight '" + t.name + "': offset " + tok[5] + " + " +
+                  tok[6] + " bytes is past the end of " + m.weightsFile + " (" +
+                  std::to_string(m.weightsBytes) + " bytes)");
+  } else if (t.offset + t.bytes > m.arenaBytes) {
+    return fail(tok[0] + " '" + t.name + "': arena offset " + tok[5] + " + " +
+                tok[6] + " bytes is past arena_bytes " +
+                std::to_string(m.arenaBytes));
+  }
+  list.push_back(std::move(t));
+  return true;
+}
+
+bool ManifestParser::pointer(size_t i, PointerRef &ref, bool allowNone) {
+  const std::string &s = tok[i];
+  if (s == "-" && allowNone) {
+    ref.kind = PointerRef::Kind::None;
+    return true;
+  }
+  if (s.size() > 2 && s[1] == ':' && (s[0] == 'a' || s[0] == 'w')) {
+    uint64_t v;
+    if (parseUInt(s.substr(2), v)) {
+      if (s[0] == 'a') {
+        if (v >= m.arenaBytes)
+          return fail("arena pointer '" + s + "' is past arena_bytes " +
+                      std::to_string(m.arenaBytes));
+        ref.kind = PointerRef::Kind::Arena;
+      } else {
+        if (v >= m.weights.size())
+          return fail("unknown weight id in '" + s + "' (" +
+                      std::to_string(m.weights.size()) + " weights)");
+        ref.kind = PointerRef::Kind::Weight;
+      }
+      ref.value = v;
+      return true;
+    }
+  }
+  return fail("invalid pointer argument '" + s + "' (expected a:<offset>" +
+              (allowNone ? ", w:<id> or -)" : " or w:<id>)"));
+}
+
+bool ManifestParser::checkExtent(const PointerRef &ref, uint64_t elements,
+                                 uint64_t stride, uint64_t batch,
+                                 const char *what) {
+  if (ref.kind == PointerRef::Kind::None)
+    return true;
+  unsigned __int128 need =
+      ((unsigned __int128)(batch - 1) * stride + elements) * 4;
+  unsigned __int128 have =
+      ref.kind == PointerRef::Kind::Arena
+          ? m.arenaBytes - ref.value
+          : m.weights[ref.value].bytes;
+  if (need <= have)
+    return true;
+  return fail(std::string("gemm operand ") + what + " (" + ref.str() +
+              ") needs " + std::to_string(uint64_t(need)) +
+              " bytes but only " + std::to_string(uint64_t(have)) +
+              (ref.kind == PointerRef::Kind::Arena
+                   ? " remain in the arena"
+                   : " are in weight '" + m.weights[ref.value].name + "'"));
+}
+
+bool ManifestParser::kernelLaunch(Launch &launch) {
+  launch.kind = Launch::Kind::Kernel;
+  KernelLaunch &k = launch.kernel;
+  if (tok.size() < 11)
+    return fail("'launch kernel' needs <name> <gx> <gy> <gz> <bx> <by> <bz> "
+                "<smem_bytes> <nargs> <arg>...");
+  if (!isIdentifier(tok[2]))
+    return fail("invalid kernel name '" + tok[2] + "'");
+  k.name = tok[2];
+  static const uint64_t gridMax[3] = {0x7fffffff, 65535, 65535};
+  static const uint64_t blockMax[3] = {1024, 1024, 64};
+  for (int d = 0; d < 3; ++d) {
+    uint64_t g, b;
+    if (!number(3 + d, "grid dimension", g, gridMax[d]) ||
+        !number(6 + d, "block dimension", b, blockMax[d]))
+      return false;
+    if (!g || !b)
+      return fail("kernel '" + k.name + "': grid and block dimensions must be "
+                  "at least 1");
+    k.grid[d] = uint32_t(g);
+    k.block[d] = uint32_t(b);
+  }
+  if (uint64_t(k.block[0]) * k.block[1] * k.block[2] > 1024)
+    return fail("kernel '" + k.name + "': more than 1024 threads per block");
+  uint64_t smem, nargs;
+  if (!number(9, "shared memory size", smem, 232448) ||
+      !number(10, "argument count", nargs, 4096))
+    return false;
+  k.smemBytes = uint32_t(smem);
+  if (tok.size() - 11 != nargs)
+    return fail("kernel '" + k.name + "' declares " + tok[10] +
+                " arguments but lists " + std::to_string(tok.size() - 11));
+  for (size_t i = 11; i < tok.size(); ++i) {
+    PointerRef ref;
+    if (!pointer(i, ref, /*allowNone=*/false))
+      return false;
+    k.args.push_back(ref);
+  }
+  return true;
+}
+
+bool ManifestParser::gemmLaunch(Launch &launch) {
+  launch.kind = Launch::Kind::Gemm;
+  GemmLaunch &g = launch.gemm;
+  if (!expectCount(14, "gemm <M> <N> <K> <batch> <A> <B> <C> <bias> <strideA> "
+                       "<strideB> <strideC> <transB>"))
+    return false;
+  uint64_t mm, nn, kk, bb, sa, sb, sc, tb;
+  const uint64_t dimMax = 0x7fffffff;
+  if (!number(2, "gemm M", mm, dimMax) || !number(3, "gemm N", nn, dimMax) ||
+      !number(4, "gemm K", kk, dimMax) || !number(5, "gemm batch", bb, dimMax))
+    return false;
+  if (!mm || !nn || !kk || !bb)
+    return fail("gemm M, N, K and batch must be at least 1");
+  if (!pointer(6, g.a, false) || !pointer(7, g.b, false) ||
+      !pointer(8, g.c, false) || !pointer(9, g.bias, true))
+    return false;
+  if (g.c.kind != PointerRef::Kind::Arena)
+    return fail("gemm output C must be in the arena (a:<offset>), got '" +
+                tok[8] + "'");
+  if (!number(10, "strideA", sa) || !number(11, "strideB", sb) ||
+      !number(12, "strideC", sc) || !number(13, "transB", tb, 1))
+    return false;
+  if (bb > 1 && sc < mm * nn)
+    return fail("gemm strideC " + tok[12] +
+                " makes batch items of C overlap (need >= M*N = " +
+                std::to_string(mm * nn) + ")");
+  g.m = int64_t(mm);
+  g.n = int64_t(nn);
+  g.k = int64_t(kk);
+  g.batch = int64_t(bb);
+  g.strideA = int64_t(sa);
+  g.strideB = int64_t(sb);
+  g.strideC = int64_t(sc);
+  g.transB = tb == 1;
+  return checkExtent(g.a, mm * kk, sa, bb, "A") &&
+         checkExtent(g.b, kk * nn, sb, bb, "B") &&
+         checkExtent(g.c, mm * nn, sc, bb, "C") &&
+         checkExtent(g.bias, nn, 0, 1, "bias");
+}
+
+} // namespace
+
+bool parseManifest(const std::string &text, const std::string &fileName,
+                   Manifest &out, std::string &error) {
+  Manifest m;
+  ManifestParser parser(fileName, m, error);
+  if (!parser.parse(text))
+    return false;
+  out = std::move(m);
+  return true;
+}
+
+/// Reads `dir/name` and checks its size against the manifest record at `line`.
+static bool readDataFile(const std::string &dir, const std::string &manifest,
+                         const std::string &name, uint64_t expected, int line,
+                         std::vector<uint8_t> &bytes, std::string &error) {
+  std::string path = dir + "/" + name;
+  std::string readError;
+  if (!readFileBytes(path, bytes, readError)) {
+    error = manifest + ":" + std::to_string(line) + ": " + readError +
+            " (missing artifact file)";
+    return false;
+  }
+  if (bytes.size() != expected) {
+    error = manifest + ":" + std::to_string(line) + ": " + path + " has " +
+            std::to_string(bytes.size()) + " bytes but the manifest says " +
+            std::to_string(expected) + " (truncated or corrupt artifact)";
+    return false;
+  }
+  return true;
+}
+
+/// Line of the first record starting with `keyword`, or 0.
+static int findRecordLine(const std::string &text, const std::string &keyword) {
+  std::istringstream in(text);
+  std::string raw;
+  for (int line = 1; std::getline(in, raw); ++line) {
+    std::istringstream words(raw);
+    std::string first;
+    if (words >> first && first == keyword)
+      return line;
+  }
+  return 0;
+}
+
+bool loadArtifact(const std::string &dir, Artifact &out, std::string &error) {
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0) {
+    error = dir + ": no such artifact directory";
+    return false;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    error = dir + ": not a directory (a .kiln artifact is a directory)";
+    return false;
+  }
+  Artifact a;
+  a.dir = dir;
+  a.manifestPath = dir + "/manifest.txt";
+  std::vector<uint8_t> bytes;
+  if (!readFileBytes(a.manifestPath, bytes, error)) {
+    error += " (not a kiln artifact directory?)";
+    return false;
+  }
+  std::string text(bytes.begin(), bytes.end());
+  if (!parseManifest(text, a.manifestPath, a.manifest, error))
+    return false;
+  if (!readDataFile(dir, a.manifestPath, a.manifest.weightsFile,
+                    a.manifest.weightsBytes,
+                    findRecordLine(text, "weights_file"), a.weights, error))
+    return false;
+  if (!readDataFile(dir, a.manifestPath, a.manifest.kernelsFile,
+                    a.manifest.kernelsBytes,
+                    findRecordLine(text, "kernels_file"), a.fatbin, error))
+    return false;
+  out = std::move(a);
+  return true;
+}
+
+} // namespace kiln::runtime
+
+namespace kiln::runtime {
+
+/// `name` with whitespace replaced by `_`, as the manifest spells names.
+static std::string manifestSpelling(const std::string &name) {
+  std::string s = name;
+  for (char &c : s)
+    if (std::isspace(static_cast<unsigned char>(c)))
+      c = '_';
+  return s;
+}
+
+bool bindInputs(const Manifest &manifest, const std::vector<HostTensor> &inputs,
+                std::vector<HostTensor> &ordered, std::string &error) {
+  size_t n = manifest.inputs.size();
+  if (inputs.size() != n) {
+    error = "the model has " + std::to_string(n) + " input(s) but " +
+            std::to_string(inputs.size()) + " were given";
+    for (const TensorSpec &in : manifest.inputs)
+      error += "\n  input " + std::to_string(in.index) + ": " + in.name + " " +
+               dtypeName(in.dtype) + " " + formatShape(in.shape);
+    return false;
+  }
+  std::vector<int> slotOf(n, -1);
+  std::vector<bool> filled(n, false);
+  // Named tensors bind by name.
+  for (size_t i = 0; i < n; ++i) {
+    if (inputs[i].name.empty())
+      continue;
+    std::string want = manifestSpelling(inputs[i].name);
+    for (size_t s = 0; s < n; ++s) {
+      if (manifest.inputs[s].name != want)
+        continue;
+      if (filled[s]) {
+        error = "two inputs are named '" + inputs[i].name + "'";
+        return false;
+      }
+      slotOf[i] = int(s);
+      filled[s] = true;
+      break;
+    }
+    if (slotOf[i] < 0) {
+      error = "input tensor '" + inputs[i].name +
+              "' names no input of the model (inputs:";
+      for (const TensorSpec &in : manifest.inputs)
+        error += " " + in.name;
+      error += ")";
+      return false;
+    }
+  }
+  // Unnamed tensors fill the remaining slots in order.
+  size_t next = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (slotOf[i] >= 0)
+      continue;
+    while (filled[next])
+      ++next;
+    slotOf[i] = int(next);
+    filled[next] = true;
+  }
+  ordered.assign(n, HostTensor());
+  for (size_t i = 0; i < n; ++i) {
+    const TensorSpec &spec = manifest.inputs[size_t(slotOf[i])];
+    const HostTensor &t = inputs[i];
+    std::string label = "input " + std::to_string(spec.index) + " '" +
+                        spec.name + "'";
+    if (t.dtype != spec.dtype || t.shape != spec.shape) {
+      error = label + ": expected " + dtypeName(spec.dtype) + " " +
+              formatShape(spec.shape) + ", got " + dtypeName(t.dtype) + " " +
+              formatShape(t.shape);
+      return false;
+    }
+    if (t.bytes.size() != spec.bytes) {
+      error = label + ": tensor has " + std::to_string(t.bytes.size()) +
+              " bytes, expected " + std::to_string(spec.bytes);
+      return false;
+    }
+    ordered[size_t(slotOf[i])] = t;
+    ordered[size_t(slotOf[i])].name = spec.name;
+  }
+  return true;
+}
+
+} // namespace kiln::runtime

@@ -1,0 +1,547 @@
+//===- CudaExecutor.cpp - run a kiln artifact on a CUDA GPU ---------------===//
+//
+// Allocates the arena and weights (cudaMalloc only), loads the fatbin with
+// cudaLibraryLoadData, resolves kernels with cudaLibraryGetKernel, prepares a
+// cuBLASLt matmul (descriptors, layouts, algorithm, workspace) per gemm
+// launch, then runs the launch list eagerly or as a captured CUDA graph.
+// Everything that allocates or queries happens in create(), so the captured
+// region holds only kernel launches and cublasLtMatmul calls.
+//
+// Row-major gemms are issued as the column-major product C^T = B^T * A^T, so
+// no layout order attribute is needed and the bias epilogue (one value per
+// row of the column-major D) adds bias[n] to every row of the row-major C.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/runtime/CudaExecutor.h"
+
+#include <cublasLt.h>
+#include <cuda_runtime.h>
+
+#include <cstdlib>
+#include <map>
+
+namespace kiln::runtime {
+
+namespace {
+/// Sets `error` from a failed CUDA call; returns false iff it failed.
+bool ok(cudaError_t e, const std::string &what, std::string &error) {
+  if (e == cudaSuccess)
+    return true;
+  error = what + ": " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) +
+          ")";
+  return false;
+}
+
+/// Sets `error` from a failed cuBLASLt call; returns false iff it failed.
+bool ok(cublasStatus_t s, const std::string &what, std::string &error) {
+  if (s == CUBLAS_STATUS_SUCCESS)
+    return true;
+  error = what + ": " + cublasLtGetStatusName(s) + " (" +
+          cublasLtGetStatusString(s) + ")";
+  return false;
+}
+
+/// Largest power of two (<= 256) that divides `p`.
+uint32_t alignmentOf(const void *p) {
+  uintptr_t v = reinterpret_cast<uintptr_t>(p);
+  uint32_t a = 1;
+  while (a < 256 && v % (a * 2) == 0)
+    a *= 2;
+  return a;
+}
+
+constexpr size_t kWorkspaceBytes = 32u << 20;
+
+/// One launch, with every device address and descriptor resolved.
+struct Prepared {
+  const Launch *launch = nullptr;
+  /// Kernel launches.
+  cudaKernel_t kernel = nullptr;
+  std::vector<void *> argValues;
+  std::vector<void *> argPtrs;
+  /// Gemm launches.
+  cublasLtMatmulDesc_t desc = nullptr;
+  cublasLtMatrixLayout_t layoutA = nullptr, layoutB = nullptr,
+                         layoutC = nullptr;
+  cublasLtMatmulAlgo_t algo{};
+  const void *a = nullptr, *b = nullptr, *bias = nullptr;
+  void *c = nullptr;
+};
+} // namespace
+
+struct CudaExecutor::Impl {
+  const Artifact *artifact = nullptr;
+  const Function *function = nullptr;
+  int device = 0;
+  std::string deviceDesc;
+  cudaStream_t stream = nullptr;
+  void *arena = nullptr;
+  void *weights = nullptr;
+  cudaLibrary_t library = nullptr;
+  cublasLtHandle_t lt = nullptr;
+  void *workspace = nullptr;
+  cudaEvent_t start = nullptr, stop = nullptr;
+  cudaGraph_t graph = nullptr;
+  cudaGraphExec_t graphExec = nullptr;
+  std::vector<Prepared> launches;
+  /// KILN_RUNTIME_SYNC=1: synchronise after each eager launch so an
+  /// asynchronous fault is attributed to its launch.
+  bool syncEachLaunch = false;
+
+  ~Impl();
+  std::string where(size_t i) const;
+  void *pointer(const PointerRef &ref) const;
+  bool setup(std::string &error);
+  bool prepareKernel(size_t i, Prepared &p,
+                     std::map<std::string, cudaKernel_t> &cache,
+                     std::string &error);
+  bool prepareGemm(size_t i, Prepared &p, std::string &error);
+  bool launchAll(bool eager, std::string &error);
+  bool capture(std::string &error);
+};
+
+CudaExecutor::Impl::~Impl() {
+  // Best-effort teardown: errors here have nowhere useful to go.
+  if (graphExec)
+    cudaGraphExecDestroy(graphExec);
+  if (graph)
+    cudaGraphDestroy(graph);
+  for (Prepared &p : launches) {
+    if (p.layoutA)
+      cublasLtMatrixLayoutDestroy(p.layoutA);
+    if (p.layoutB)
+      cublasLtMatrixLayoutDestroy(p.layoutB);
+    if (p.layoutC)
+      cublasLtMatrixLayoutDestroy(p.layoutC);
+    if (p.desc)
+      cublasLtMatmulDescDestroy(p.desc);
+  }
+  if (lt)
+    cublasLtDestroy(lt);
+  if (library)
+    cudaLibraryUnload(library);
+  if (workspace)
+    cudaFree(workspace);
+  if (weights)
+    cudaFree(weights);
+  if (arena)
+    cudaFree(arena);
+  if (start)
+    cudaEventDestroy(start);
+  if (stop)
+    cudaEventDestroy(stop);
+  if (stream)
+    cudaStreamDestroy(stream);
+}
+
+std::string CudaExecutor::Impl::where(size_t i) const {
+  const Launch &l = function->launches[i];
+  return artifact->where(l.line) + ": launch " + std::to_string(i) + " (" +
+         (l.kind == Launch::Kind::Kernel ? "kernel '" + l.kernel.name + "'"
+                                         : l.label()) +
+         ")";
+}
+
+void *CudaExecutor::Impl::pointer(const PointerRef &ref) const {
+  switch (ref.kind) {
+  case PointerRef::Kind::None:
+    return nullptr;
+  case PointerRef::Kind::Arena:
+    return static_cast<char *>(arena) + ref.value;
+  case PointerRef::Kind::Weight:
+    return static_cast<char *>(weights) +
+           artifact->manifest.weights[ref.value].offset;
+  }
+  return nullptr;
+}
+
+bool CudaExecutor::Impl::setup(std::string &error) {
+  const Manifest &m = artifact->manifest;
+  const char *sync = std::getenv("KILN_RUNTIME_SYNC");
+  syncEachLaunch = sync && std::string(sync) == "1";
+  if (!ok(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking),
+          "cudaStreamCreateWithFlags", error) ||
+      !ok(cudaEventCreate(&start), "cudaEventCreate", error) ||
+      !ok(cudaEventCreate(&stop), "cudaEventCreate", error))
+    return false;
+
+  // Arena and weights: plain device memory, never managed.
+  size_t arenaBytes = m.arenaBytes ? m.arenaBytes : 256;
+  if (!ok(cudaMalloc(&arena, arenaBytes),
+          "cudaMalloc of the arena (" + std::to_string(arenaBytes) + " bytes)",
+          error) ||
+      !ok(cudaMemsetAsync(arena, 0, arenaBytes, stream),
+          "cudaMemsetAsync of the arena", error))
+    return false;
+  size_t weightBytes = artifact->weights.size() ? artifact->weights.size() : 256;
+  if (!ok(cudaMalloc(&weights, weightBytes),
+          "cudaMalloc of the weights (" + std::to_string(weightBytes) +
+              " bytes)",
+          error))
+    return false;
+  if (!artifact->weights.empty() &&
+      !ok(cudaMemcpyAsync(weights, artifact->weights.data(),
+                          artifact->weights.size(), cudaMemcpyHostToDevice,
+                          stream),
+          "upload of " + m.weightsFile, error))
+    return false;
+  // The stream is non-blocking: wait for the arena clear and the upload here.
+  if (!ok(cudaStreamSynchronize(stream), "upload of " + m.weightsFile, error))
+    return false;
+
+  launches.resize(function->launches.size());
+  std::map<std::string, cudaKernel_t> kernels;
+  for (size_t i = 0; i < launches.size(); ++i) {
+    Prepared &p = launches[i];
+    p.launch = &function->launches[i];
+    bool good = p.launch->kind == Launch::Kind::Kernel
+                    ? prepareKernel(i, p, kernels, error)
+                    : prepareGemm(i, p, error);
+    if (!good)
+      return false;
+  }
+  return true;
+}
+
+bool CudaExecutor::Impl::prepareKernel(
+    size_t i, Prepared &p, std::map<std::string, cudaKernel_t> &cache,
+    std::string &error) {
+  const Manifest &m = artifact->manifest;
+  const KernelLaunch &k = p.launch->kernel;
+  if (!library) {
+    std::string fatbin = artifact->dir + "/" + m.kernelsFile;
+    if (artifact->fatbin.empty()) {
+      error = where(i) + ": " + fatbin + " is empty";
+      return false;
+    }
+    if (!ok(cudaLibraryLoadData(&library, artifact->fatbin.data(), nullptr,
+                                nullptr, 0, nullptr, nullptr, 0),
+            fatbin + ": cudaLibraryLoadData (artifact built for " + m.arch +
+                ", device is " + deviceDesc + ")",
+            error))
+      return false;
+  }
+  auto it = cache.find(k.name);
+  if (it != cache.end()) {
+    p.kernel = it->second;
+  } else {
+    cudaError_t e = cudaLibraryGetKernel(&p.kernel, library, k.name.c_str());
+    if (e != cudaSuccess) {
+      cudaGetLastError();
+      error = where(i) + ": kernel '" + k.name + "' is not in " +
+              m.kernelsFile + " (cudaLibraryGetKernel: " +
+              cudaGetErrorName(e) + ")";
+      return false;
+    }
+    // Loads the kernel now (lazy loading must not happen during capture) and
+    // checks the block size against what the compiled kernel allows.
+    cudaFuncAttributes attrs;
+    if (!ok(cudaFuncGetAttributes(&attrs, reinterpret_cast<const void *>(
+                                              p.kernel)),
+            where(i) + ": cudaFuncGetAttributes", error))
+      return false;
+    uint64_t threads = uint64_t(k.block[0]) * k.block[1] * k.block[2];
+    if (threads > uint64_t(attrs.maxThreadsPerBlock)) {
+      error = where(i) + ": " + std::to_string(threads) +
+              " threads per block, but the kernel allows at most " +
+              std::to_string(attrs.maxThreadsPerBlock);
+      return false;
+    }
+    cache[k.name] = p.kernel;
+  }
+  if (k.smemBytes > 48 * 1024 &&
+      !ok(cudaFuncSetAttribute(reinterpret_cast<const void *>(p.kernel),
+                               cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               int(k.smemBytes)),
+          where(i) + ": cudaFuncSetAttribute(MaxDynamicSharedMemorySize)",
+          error))
+    return false;
+  p.argValues.resize(k.args.size());
+  p.argPtrs.resize(k.args.size());
+  for (size_t a = 0; a < k.args.size(); ++a) {
+    p.argValues[a] = pointer(k.args[a]);
+    p.argPtrs[a] = &p.argValues[a];
+  }
+  return true;
+}
+
+bool CudaExecutor::Impl::prepareGemm(size_t i, Prepared &p,
+                                     std::string &error) {
+  const GemmLaunch &g = p.launch->gemm;
+  std::string at = where(i);
+  if (!lt) {
+    if (!ok(cublasLtCreate(&lt), at + ": cublasLtCreate", error) ||
+        !ok(cudaMalloc(&workspace, kWorkspaceBytes),
+            at + ": cudaMalloc of the cuBLASLt workspace", error))
+      return false;
+  }
+  p.a = pointer(g.a);
+  p.b = pointer(g.b);
+  p.c = pointer(g.c);
+  p.bias = pointer(g.bias);
+
+  // Column-major view: D' (N x M) = opA'(B) (N x K) * A^T (K x M).
+  cublasOperation_t opA = g.transB ? CUBLAS_OP_T : CUBLAS_OP_N;
+  cublasOperation_t opB = CUBLAS_OP_N;
+  if (!ok(cublasLtMatmulDescCreate(&p.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F),
+          at + ": cublasLtMatmulDescCreate", error) ||
+      !ok(cublasLtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_TRANSA,
+                                         &opA, sizeof(opA)),
+          at + ": set TRANSA", error) ||
+      !ok(cublasLtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_TRANSB,
+                                         &opB, sizeof(opB)),
+          at + ": set TRANSB", error))
+    return false;
+  if (p.bias) {
+    cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_BIAS;
+    if (!ok(cublasLtMatmulDescSetAttribute(p.desc,
+                                           CUBLASLT_MATMUL_DESC_EPILOGUE,
+                                           &epilogue, sizeof(epilogue)),
+            at + ": set EPILOGUE", error) ||
+        !ok(cublasLtMatmulDescSetAttribute(
+                p.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &p.bias,
+                sizeof(p.bias)),
+            at + ": set BIAS_POINTER", error))
+      return false;
+  }
+
+  // B as stored: K x N row-major = N x K col-major (ld N); with transB,
+  // N x K row-major = K x N col-major (ld K). A: M x K row-major = K x M
+  // col-major (ld K). C: M x N row-major = N x M col-major (ld N).
+  uint64_t bRows = g.transB ? g.k : g.n, bCols = g.transB ? g.n : g.k;
+  struct LayoutSpec {
+    cublasLtMatrixLayout_t *layout;
+    uint64_t rows, cols;
+    int64_t stride;
+    const char *name;
+  } specs[] = {{&p.layoutA, bRows, bCols, g.strideB, "B"},
+               {&p.layoutB, uint64_t(g.k), uint64_t(g.m), g.strideA, "A"},
+               {&p.layoutC, uint64_t(g.n), uint64_t(g.m), g.strideC, "C"}};
+  int32_t batch = int32_t(g.batch);
+  for (LayoutSpec &s : specs) {
+    std::string what = at + ": layout of " + s.name;
+    if (!ok(cublasLtMatrixLayoutCreate(s.layout, CUDA_R_32F, s.rows, s.cols,
+                                       int64_t(s.rows)),
+            what, error) ||
+        !ok(cublasLtMatrixLayoutSetAttribute(
+                *s.layout, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &batch,
+                sizeof(batch)),
+            what + " (batch count)", error) ||
+        !ok(cublasLtMatrixLayoutSetAttribute(
+                *s.layout, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET,
+                &s.stride, sizeof(s.stride)),
+            what + " (batch stride)", error))
+      return false;
+  }
+
+  cublasLtMatmulPreference_t pref = nullptr;
+  if (!ok(cublasLtMatmulPreferenceCreate(&pref),
+          at + ": cublasLtMatmulPreferenceCreate", error))
+    return false;
+  size_t ws = kWorkspaceBytes;
+  uint32_t alignA = alignmentOf(p.b), alignB = alignmentOf(p.a),
+           alignC = alignmentOf(p.c);
+  bool good =
+      ok(cublasLtMatmulPreferenceSetAttribute(
+             pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof(ws)),
+         at + ": set MAX_WORKSPACE_BYTES", error) &&
+      ok(cublasLtMatmulPreferenceSetAttribute(
+             pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &alignA,
+             sizeof(alignA)),
+         at + ": set MIN_ALIGNMENT_A_BYTES", error) &&
+      ok(cublasLtMatmulPreferenceSetAttribute(
+             pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &alignB,
+             sizeof(alignB)),
+         at + ": set MIN_ALIGNMENT_B_BYTES", error) &&
+      ok(cublasLtMatmulPreferenceSetAttribute(
+             pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &alignC,
+             sizeof(alignC)),
+         at + ": set MIN_ALIGNMENT_C_BYTES", error) &&
+      ok(cublasLtMatmulPreferenceSetAttribute(
+             pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &alignC,
+             sizeof(alignC)),
+         at + ": set MIN_ALIGNMENT_D_BYTES", error);
+  cublasLtMatmulHeuristicResult_t result{};
+  int found = 0;
+  if (good)
+    good = ok(cublasLtMatmulAlgoGetHeuristic(lt, p.desc, p.layoutA, p.layoutB,
+                                             p.layoutC, p.layoutC, pref, 1,
+                                             &result, &found),
+              at + ": cublasLtMatmulAlgoGetHeuristic", error);
+  cublasLtMatmulPreferenceDestroy(pref);
+  if (!good)
+    return false;
+  if (found == 0) {
+    error = at + ": cuBLASLt found no algorithm for this gemm";
+    return false;
+  }
+  p.algo = result.algo;
+  return true;
+}
+
+bool CudaExecutor::Impl::launchAll(bool eager, std::string &error) {
+  const float alpha = 1.0f, beta = 0.0f;
+  for (size_t i = 0; i < launches.size(); ++i) {
+    Prepared &p = launches[i];
+    if (p.launch->kind == Launch::Kind::Kernel) {
+      const KernelLaunch &k = p.launch->kernel;
+      dim3 grid(k.grid[0], k.grid[1], k.grid[2]);
+      dim3 block(k.block[0], k.block[1], k.block[2]);
+      if (!ok(cudaLaunchKernel(reinterpret_cast<const void *>(p.kernel), grid,
+                               block, p.argPtrs.data(), k.smemBytes, stream),
+              where(i) + ": cudaLaunchKernel", error))
+        return false;
+    } else {
+      if (!ok(cublasLtMatmul(lt, p.desc, &alpha, p.b, p.layoutA, p.a,
+                             p.layoutB, &beta, p.c, p.layoutC, p.c, p.layoutC,
+                             &p.algo, workspace, kWorkspaceBytes, stream),
+              where(i) + ": cublasLtMatmul", error))
+        return false;
+    }
+    if (eager && syncEachLaunch &&
+        !ok(cudaStreamSynchronize(stream), where(i) + ": execution", error))
+      return false;
+  }
+  return true;
+}
+
+bool CudaExecutor::Impl::capture(std::string &error) {
+  if (!ok(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal),
+          "cudaStreamBeginCapture", error))
+    return false;
+  std::string launchError;
+  bool launched = launchAll(/*eager=*/false, launchError);
+  cudaError_t end = cudaStreamEndCapture(stream, &graph);
+  if (!launched) {
+    error = launchError + " (during graph capture)";
+    if (graph)
+      cudaGraphDestroy(graph);
+    graph = nullptr;
+    return false;
+  }
+  if (!ok(end, "cudaStreamEndCapture", error))
+    return false;
+  return ok(cudaGraphInstantiate(&graphExec, graph, 0), "cudaGraphInstantiate",
+            error);
+}
+
+CudaExecutor::CudaExecutor(std::unique_ptr<Impl> impl)
+    : impl(std::move(impl)) {}
+CudaExecutor::~CudaExecutor() = default;
+
+const std::string &CudaExecutor::deviceDescription() const {
+  return impl->deviceDesc;
+}
+
+std::unique_ptr<CudaExecutor> CudaExecutor::create(const Artifact &artifact,
+                                                   const std::string &function,
+                                                   int device,
+                                                   std::string &error) {
+  int count = 0;
+  cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess || count == 0) {
+    error = "no CUDA device";
+    if (e != cudaSuccess)
+      error += std::string(" (cudaGetDeviceCount: ") + cudaGetErrorName(e) +
+               ": " + cudaGetErrorString(e) + ")";
+    return nullptr;
+  }
+  if (device < 0 || device >= count) {
+    error = "CUDA device " + std::to_string(device) + " does not exist (" +
+            std::to_string(count) + " device(s))";
+    return nullptr;
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->artifact = &artifact;
+  impl->device = device;
+  impl->function = artifact.manifest.findFunction(function);
+  if (!impl->function) {
+    error = artifact.manifestPath + ": no function '" + function + "'";
+    return nullptr;
+  }
+  cudaDeviceProp prop;
+  if (!ok(cudaSetDevice(device), "cudaSetDevice", error) ||
+      !ok(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties",
+          error))
+    return nullptr;
+  impl->deviceDesc = std::string(prop.name) + ", sm_" +
+                     std::to_string(prop.major) + std::to_string(prop.minor) +
+                     ", " + std::to_string(prop.totalGlobalMem >> 20) + " MiB";
+  if (!impl->setup(error))
+    return nullptr;
+  return std::unique_ptr<CudaExecutor>(new CudaExecutor(std::move(impl)));
+}
+
+bool CudaExecutor::run(Mode mode, const std::vector<HostTensor> &inputs,
+                       int steps, std::vector<HostTensor> &outputs,
+                       RunStats &stats, std::string &error) {
+  Impl &s = *impl;
+  const Manifest &m = s.artifact->manifest;
+  if (inputs.size() != m.inputs.size()) {
+    error = "run: expected " + std::to_string(m.inputs.size()) +
+            " inputs, got " + std::to_string(inputs.size());
+    return false;
+  }
+  if (!ok(cudaSetDevice(s.device), "cudaSetDevice", error))
+    return false;
+  if (mode == Mode::Graph && !s.graphExec && !s.capture(error))
+    return false;
+  if (steps < 1)
+    steps = 1;
+
+  if (!ok(cudaEventRecord(s.start, s.stream), "cudaEventRecord", error))
+    return false;
+  for (int step = 0; step < steps; ++step) {
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const TensorSpec &spec = m.inputs[i];
+      if (inputs[i].bytes.size() != spec.bytes) {
+        error = "input '" + spec.name + "' has the wrong byte size";
+        return false;
+      }
+      if (!ok(cudaMemcpyAsync(static_cast<char *>(s.arena) + spec.offset,
+                              inputs[i].bytes.data(), spec.bytes,
+                              cudaMemcpyHostToDevice, s.stream),
+              "copy of input '" + spec.name + "' to the device", error))
+        return false;
+    }
+    if (mode == Mode::Eager) {
+      if (!s.launchAll(/*eager=*/true, error))
+        return false;
+    } else if (!ok(cudaGraphLaunch(s.graphExec, s.stream), "cudaGraphLaunch",
+                   error)) {
+      return false;
+    }
+  }
+  if (!ok(cudaEventRecord(s.stop, s.stream), "cudaEventRecord", error))
+    return false;
+
+  outputs.assign(m.outputs.size(), HostTensor());
+  for (size_t i = 0; i < m.outputs.size(); ++i) {
+    const TensorSpec &spec = m.outputs[i];
+    HostTensor &t = outputs[i];
+    t.name = spec.name;
+    t.dtype = spec.dtype;
+    t.shape = spec.shape;
+    t.bytes.resize(spec.bytes);
+    if (!ok(cudaMemcpyAsync(t.bytes.data(),
+                            static_cast<char *>(s.arena) + spec.offset,
+                            spec.bytes, cudaMemcpyDeviceToHost, s.stream),
+            "copy of output '" + spec.name + "' to the host", error))
+      return false;
+  }
+  const char *modeName = mode == Mode::Eager ? "eager" : "graph";
+  if (!ok(cudaStreamSynchronize(s.stream),
+          std::string("running function '") + s.function->name + "' (" +
+              modeName +
+              (mode == Mode::Eager && !s.syncEachLaunch
+                   ? "; set KILN_RUNTIME_SYNC=1 to find the failing launch)"
+                   : ")"),
+          error))
+    return false;
+  stats.steps = steps;
+  return ok(cudaEventElapsedTime(&stats.totalMs, s.start, s.stop),
+            "cudaEventElapsedTime", error);
+}
+
+} // namespace kiln::runtime
