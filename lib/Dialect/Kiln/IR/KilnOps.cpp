@@ -222,6 +222,9 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
                              " does not match input K = ", x.getShape().back());
   if (Value bias = adaptor.getBias()) {
     auto bt = rtt(bias);
+    if (bt.getElementType() != x.getElementType())
+      return emitOptionalError(
+          loc, "'kiln.linear' op bias element type differs from input");
     if (bt.getRank() != 1 || bt.getShape()[0] != n)
       return emitOptionalError(loc, "'kiln.linear' op bias must be [", n,
                                "], got ", shapeStr(bt.getShape()));
@@ -275,9 +278,11 @@ KILN_REDUCE(ReduceMaxOp)
 #undef KILN_REDUCE
 
 LogicalResult SoftmaxOp::verify() {
+  // I64Attr getters return uint64_t: read the axis as signed.
   int64_t rank = getInput().getType().getRank();
-  if (getAxis() < 0 || getAxis() >= rank)
-    return emitOpError("axis ") << getAxis() << " is out of range [0, " << rank
+  int64_t axis = getAxis();
+  if (axis < 0 || axis >= rank)
+    return emitOpError("axis ") << axis << " is out of range [0, " << rank
                                 << ")";
   return success();
 }
@@ -632,14 +637,15 @@ LogicalResult WeightOp::verify() {
   auto t = getResult().getType();
   if (getName().empty())
     return emitOpError("needs a non-empty name");
-  if (getOffset() < 0)
-    return emitOpError("offset must be non-negative, got ") << getOffset();
+  // I64Attr getters return uint64_t: read offset and length as signed.
+  int64_t offset = getOffset(), length = getLength();
+  if (offset < 0)
+    return emitOpError("offset must be non-negative, got ") << offset;
   unsigned bits = t.getElementType().getIntOrFloatBitWidth();
   int64_t bytes = t.getNumElements() * ((bits + 7) / 8);
-  if (getLength() != bytes)
+  if (length != bytes)
     return emitOpError("length ")
-           << getLength() << " does not match the tensor's " << bytes
-           << " bytes";
+           << length << " does not match the tensor's " << bytes << " bytes";
   return success();
 }
 
@@ -656,6 +662,10 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
   if (q.getRank() != 4 || k.getRank() != 4 || v.getRank() != 4)
     return emitOptionalError(loc, "'kiln.attention' op query, key and value "
                                   "must be rank 4 [B, H, S, D]");
+  if (k.getElementType() != q.getElementType() ||
+      v.getElementType() != q.getElementType())
+    return emitOptionalError(loc, "'kiln.attention' op query, key and value "
+                                  "element types differ");
   auto qs = q.getShape(), ks = k.getShape(), vs = v.getShape();
   if (qs[0] != ks[0] || ks[0] != vs[0])
     return emitOptionalError(loc, "'kiln.attention' op batch sizes differ");
@@ -669,6 +679,11 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
     return emitOptionalError(loc, "'kiln.attention' op query head dim ", qs[3],
                              " differs from key head dim ", ks[3]);
   if (Value mask = adaptor.getMask()) {
+    Type maskElt = rtt(mask).getElementType();
+    if (!maskElt.isInteger(1) && maskElt != q.getElementType())
+      return emitOptionalError(loc, "'kiln.attention' op mask must be i1 or "
+                                    "the query's element type, got ",
+                               maskElt);
     SmallVector<int64_t> full = {qs[0], qs[1], qs[2], ks[2]};
     if (!isBroadcastableTo(rtt(mask).getShape(), full))
       return emitOptionalError(loc, "'kiln.attention' op mask shape ",
@@ -692,6 +707,9 @@ LogicalResult RotaryOp::inferReturnTypes(MLIRContext *,
   if (c != s || c.getRank() != 3)
     return emitOptionalError(loc, "'kiln.rotary' op cos and sin must be the "
                                   "same rank-3 type [B, S, R/2]");
+  if (c.getElementType() != x.getElementType())
+    return emitOptionalError(
+        loc, "'kiln.rotary' op cos/sin element type differs from input");
   auto xs = x.getShape(), cs = c.getShape();
   if ((cs[0] != xs[0] && cs[0] != 1) || cs[1] != xs[2] || 2 * cs[2] > xs[3])
     return emitOptionalError(loc, "'kiln.rotary' op cos/sin shape ",

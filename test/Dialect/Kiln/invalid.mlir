@@ -1,0 +1,981 @@
+// Every verifier and type-inference diagnostic of the kiln ops, plus the ODS
+// type-constraint errors (dynamic/unranked shapes, wrong element types).
+//
+// RUN: kiln-opt %s -split-input-file -verify-diagnostics
+
+//===----------------------------------------------------------------------===//
+// Type constraints
+//===----------------------------------------------------------------------===//
+
+func.func @dynamic_shape(%a: tensor<?x4xf32>) {
+  // expected-error @+1 {{operand #0 must be statically shaped tensor}}
+  %0 = kiln.add %a, %a : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @unranked(%a: tensor<*xf32>) {
+  // expected-error @+1 {{operand #0 must be statically shaped tensor}}
+  %0 = "kiln.exp"(%a) : (tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @dynamic_result(%a: tensor<8xf32>) {
+  // expected-error @+1 {{result #0 must be statically shaped tensor}}
+  %0 = kiln.reshape %a : tensor<8xf32> -> tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @dynamic_weight() {
+  // expected-error @+1 {{result #0 must be statically shaped tensor}}
+  %0 = kiln.weight "w" {path = "w.bin", offset = 0 : i64, length = 0 : i64} : tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @float_op_on_int(%a: tensor<4xi32>) {
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
+  %0 = kiln.sqrt %a : tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @arith_on_bool(%a: tensor<4xi1>) {
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float or 8-bit signless integer or 32-bit signless integer or 64-bit signless integer or 8-bit unsigned integer values}}
+  %0 = kiln.add %a, %a : (tensor<4xi1>, tensor<4xi1>) -> tensor<4xi1>
+  return
+}
+
+// -----
+
+func.func @logic_on_float(%a: tensor<4xf32>) {
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 1-bit signless integer values}}
+  %0 = kiln.and %a, %a : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @unsupported_element_type(%a: tensor<4xi16>) {
+  // expected-error @+1 {{operand #0 must be statically shaped tensor}}
+  %0 = kiln.reshape %a : tensor<4xi16> -> tensor<2x2xi16>
+  return
+}
+
+// -----
+
+func.func @unsupported_float_type(%a: tensor<4xf8E4M3FN>) {
+  // expected-error @+1 {{operand #0 must be statically shaped tensor}}
+  %0 = kiln.cast %a : tensor<4xf8E4M3FN> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_int(%a: tensor<2x2xi32>) {
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
+  %0 = kiln.matmul %a, %a : (tensor<2x2xi32>, tensor<2x2xi32>) -> tensor<2x2xi32>
+  return
+}
+
+// -----
+
+func.func @gather_float_indices(%t: tensor<8x4xf32>, %i: tensor<2xf32>) {
+  // expected-error @+1 {{operand #1 must be statically shaped tensor of 32-bit signless integer or 64-bit signless integer values}}
+  %0 = kiln.gather %t, %i : (tensor<8x4xf32>, tensor<2xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @where_float_condition(%c: tensor<4xf32>, %a: tensor<4xf32>) {
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 1-bit signless integer values}}
+  %0 = kiln.where %c, %a, %a : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @unary_type_mismatch(%a: tensor<4xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "kiln.exp"(%a) : (tensor<4xf32>) -> tensor<4xf16>
+  return
+}
+
+// -----
+
+func.func @missing_required_attr(%a: tensor<4x4xf32>) {
+  // expected-error @+1 {{requires attribute 'axis'}}
+  %0 = "kiln.softmax"(%a) : (tensor<4x4xf32>) -> tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @missing_scale(%q: tensor<1x1x1x4xf32>) {
+  // expected-error @+1 {{requires attribute 'scale'}}
+  %0 = "kiln.attention"(%q, %q, %q) : (tensor<1x1x1x4xf32>, tensor<1x1x1x4xf32>, tensor<1x1x1x4xf32>) -> tensor<1x1x1x4xf32>
+  return
+}
+
+// -----
+
+// The written result type must match the inferred one.
+func.func @inferred_type_mismatch(%a: tensor<2x1xf32>, %b: tensor<1x3xf32>) {
+  // expected-error @+2 {{'kiln.add' op inferred type(s) 'tensor<2x3xf32>' are incompatible with return type(s) of operation 'tensor<3x2xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.add %a, %b : (tensor<2x1xf32>, tensor<1x3xf32>) -> tensor<3x2xf32>
+  return
+}
+
+// -----
+
+func.func @compare_result_not_bool(%a: tensor<4xf32>) {
+  // expected-error @+2 {{'kiln.less' op inferred type(s) 'tensor<4xi1>' are incompatible with return type(s) of operation 'tensor<4xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.less %a, %a : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @binary_element_types(%a: tensor<4xf32>, %b: tensor<4xf16>) {
+  // expected-error @+2 {{'kiln.mul' op operands have different element types}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.mul %a, %b : (tensor<4xf32>, tensor<4xf16>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @compare_element_types(%a: tensor<4xi32>, %b: tensor<4xi64>) {
+  // expected-error @+2 {{'kiln.equal' op operands have different element types}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.equal %a, %b : (tensor<4xi32>, tensor<4xi64>) -> tensor<4xi1>
+  return
+}
+
+// -----
+
+func.func @binary_broadcast(%a: tensor<2x3xf32>, %b: tensor<2xf32>) {
+  // expected-error @+2 {{'kiln.sub' op operand shapes [2x3] and [2] are not broadcast-compatible}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.sub %a, %b : (tensor<2x3xf32>, tensor<2xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @logic_broadcast(%a: tensor<4xi1>, %b: tensor<3xi1>) {
+  // expected-error @+2 {{'kiln.xor' op operand shapes [4] and [3] are not broadcast-compatible}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.xor %a, %b : (tensor<4xi1>, tensor<3xi1>) -> tensor<4xi1>
+  return
+}
+
+// -----
+
+func.func @gelu_approximate(%a: tensor<4xf32>) {
+  // expected-error @+1 {{'kiln.gelu' op approximate must be "none" or "tanh", got "fast"}}
+  %0 = kiln.gelu %a {approximate = "fast"} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @cast_shape(%a: tensor<2x4xi64>) {
+  // expected-error @+1 {{'kiln.cast' op result shape [8] differs from input shape [2x4]}}
+  %0 = kiln.cast %a : tensor<2x4xi64> -> tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @where_element_types(%c: tensor<4xi1>, %a: tensor<4xf32>, %b: tensor<4xf16>) {
+  // expected-error @+2 {{'kiln.where' op on_true and on_false have different element types}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.where %c, %a, %b : (tensor<4xi1>, tensor<4xf32>, tensor<4xf16>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @where_broadcast(%c: tensor<5xi1>, %a: tensor<4xf32>) {
+  // expected-error @+2 {{'kiln.where' op operand shapes [5] and [4] are not broadcast-compatible}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.where %c, %a, %a : (tensor<5xi1>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @matmul_rank(%a: tensor<4xf32>, %b: tensor<4x2xf32>) {
+  // expected-error @+2 {{'kiln.matmul' op operands must have rank >= 2, got 1 and 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.matmul %a, %b : (tensor<4xf32>, tensor<4x2xf32>) -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_element_types(%a: tensor<2x4xf32>, %b: tensor<4x2xf16>) {
+  // expected-error @+2 {{'kiln.matmul' op operands have different element types}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.matmul %a, %b : (tensor<2x4xf32>, tensor<4x2xf16>) -> tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_contraction(%a: tensor<2x4xf32>, %b: tensor<3x2xf32>) {
+  // expected-error @+2 {{'kiln.matmul' op contraction dims differ: lhs K = 4, rhs K = 3}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.matmul %a, %b : (tensor<2x4xf32>, tensor<3x2xf32>) -> tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_batch(%a: tensor<3x2x4xf32>, %b: tensor<2x4x2xf32>) {
+  // expected-error @+2 {{'kiln.matmul' op batch dims [3] and [2] are not broadcast-compatible}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.matmul %a, %b : (tensor<3x2x4xf32>, tensor<2x4x2xf32>) -> tensor<3x2x2xf32>
+  return
+}
+
+// -----
+
+func.func @linear_input_rank(%x: tensor<f32>, %w: tensor<1x4xf32>) {
+  // expected-error @+2 {{'kiln.linear' op input must have rank >= 1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.linear %x, %w : (tensor<f32>, tensor<1x4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_weight_rank(%x: tensor<2x4xf32>, %w: tensor<1x4x8xf32>) {
+  // expected-error @+2 {{'kiln.linear' op weight must be 2-D, got rank 3}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.linear %x, %w : (tensor<2x4xf32>, tensor<1x4x8xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @linear_element_types(%x: tensor<2x4xf32>, %w: tensor<4x8xbf16>) {
+  // expected-error @+2 {{'kiln.linear' op input and weight element types differ}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.linear %x, %w : (tensor<2x4xf32>, tensor<4x8xbf16>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @linear_k(%x: tensor<2x4xf32>, %w: tensor<8x4xf32>) {
+  // `transpose_weight = false`: the weight is [K, N] = [8, 4].
+  // expected-error @+2 {{'kiln.linear' op weight K = 8 does not match input K = 4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.linear %x, %w : (tensor<2x4xf32>, tensor<8x4xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_k_transposed(%x: tensor<2x4xf32>, %w: tensor<4x8xf32>) {
+  // `transpose_weight = true`: the weight is [N, K] = [4, 8].
+  // expected-error @+2 {{'kiln.linear' op weight K = 8 does not match input K = 4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.linear %x, %w {transpose_weight = true} : (tensor<2x4xf32>, tensor<4x8xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_bias_shape(%x: tensor<2x4xf32>, %w: tensor<4x8xf32>, %b: tensor<4xf32>) {
+  // expected-error @+2 {{'kiln.linear' op bias must be [8], got [4]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.linear %x, %w, %b : (tensor<2x4xf32>, tensor<4x8xf32>, tensor<4xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @linear_bias_rank(%x: tensor<2x4xf32>, %w: tensor<4x8xf32>, %b: tensor<1x8xf32>) {
+  // expected-error @+2 {{'kiln.linear' op bias must be [8], got [1x8]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.linear %x, %w, %b : (tensor<2x4xf32>, tensor<4x8xf32>, tensor<1x8xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @linear_bias_element_type(%x: tensor<2x4xf32>, %w: tensor<4x8xf32>, %b: tensor<8xf16>) {
+  // expected-error @+2 {{'kiln.linear' op bias element type differs from input}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.linear %x, %w, %b : (tensor<2x4xf32>, tensor<4x8xf32>, tensor<8xf16>) -> tensor<2x8xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions and normalisation
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @reduce_axis_range(%x: tensor<2x4xf32>) {
+  // expected-error @+2 {{'kiln.reduce_sum' op axis 2 is out of range [0, 2)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.reduce_sum %x {axes = array<i64: 2>} : (tensor<2x4xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_axis_negative(%x: tensor<2x4xf32>) {
+  // Axes are normalised by the importer; the op takes them in [0, rank).
+  // expected-error @+2 {{'kiln.reduce_mean' op axis -1 is out of range [0, 2)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.reduce_mean %x {axes = array<i64: -1>} : (tensor<2x4xf32>) -> tensor<2x1xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_axis_repeated(%x: tensor<2x4xf32>) {
+  // expected-error @+2 {{'kiln.reduce_max' op axis 1 is repeated}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.reduce_max %x {axes = array<i64: 1, 1>} : (tensor<2x4xf32>) -> tensor<2x1xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_keepdims_result(%x: tensor<2x4xf32>) {
+  // expected-error @+2 {{'kiln.reduce_sum' op inferred type(s) 'tensor<2xf32>' are incompatible with return type(s) of operation 'tensor<2x1xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.reduce_sum %x {axes = array<i64: 1>, keepdims = false} : (tensor<2x4xf32>) -> tensor<2x1xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_axis(%x: tensor<2x4xf32>) {
+  // expected-error @+1 {{'kiln.softmax' op axis 2 is out of range [0, 2)}}
+  %0 = kiln.softmax %x {axis = 2 : i64} : tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_axis_negative(%x: tensor<2x4xf32>) {
+  // expected-error @+1 {{'kiln.softmax' op axis -1 is out of range [0, 2)}}
+  %0 = kiln.softmax %x {axis = -1 : i64} : tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_axis(%x: tensor<2x4xf32>, %g: tensor<4xf32>) {
+  // expected-error @+2 {{'kiln.layer_norm' op axis 2 is out of range [0, 2)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.layer_norm %x, %g {axis = 2 : i64, epsilon = 1.0e-5 : f32} : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_scale_element_type(%x: tensor<2x4xf32>, %g: tensor<4xf16>) {
+  // expected-error @+2 {{'kiln.layer_norm' op scale/bias element type differs from input}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.layer_norm %x, %g {axis = 1 : i64, epsilon = 1.0e-5 : f32} : (tensor<2x4xf32>, tensor<4xf16>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_bias_element_type(%x: tensor<2x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf64>) {
+  // expected-error @+2 {{'kiln.layer_norm' op scale/bias element type differs from input}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.layer_norm %x, %g, %b {axis = 1 : i64, epsilon = 1.0e-5 : f32} : (tensor<2x4xf32>, tensor<4xf32>, tensor<4xf64>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_bias_shape(%x: tensor<2x4xf32>, %g: tensor<4xf32>, %b: tensor<3xf32>) {
+  // expected-error @+2 {{'kiln.layer_norm' op scale/bias shape [3] does not broadcast to normalised shape [4]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.layer_norm %x, %g, %b {axis = 1 : i64, epsilon = 1.0e-5 : f32} : (tensor<2x4xf32>, tensor<4xf32>, tensor<3xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_epsilon(%x: tensor<2x4xf32>, %g: tensor<4xf32>) {
+  // expected-error @+1 {{'kiln.layer_norm' op epsilon must be non-negative}}
+  %0 = kiln.layer_norm %x, %g {axis = 1 : i64, epsilon = -1.0e-5 : f32} : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @rms_norm_axis(%x: tensor<2x4xf32>, %g: tensor<4xf32>) {
+  // expected-error @+2 {{'kiln.rms_norm' op axis -1 is out of range [0, 2)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.rms_norm %x, %g {axis = -1 : i64, epsilon = 1.0e-6 : f32} : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @rms_norm_scale_element_type(%x: tensor<2x4xbf16>, %g: tensor<4xf32>) {
+  // expected-error @+2 {{'kiln.rms_norm' op scale/bias element type differs from input}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.rms_norm %x, %g {axis = 1 : i64, epsilon = 1.0e-6 : f32} : (tensor<2x4xbf16>, tensor<4xf32>) -> tensor<2x4xbf16>
+  return
+}
+
+// -----
+
+func.func @rms_norm_scale_shape(%x: tensor<2x8x4xf32>, %g: tensor<4x4xf32>) {
+  // expected-error @+2 {{'kiln.rms_norm' op scale/bias shape [4x4] does not broadcast to normalised shape [8x4]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.rms_norm %x, %g {axis = 1 : i64, epsilon = 1.0e-6 : f32} : (tensor<2x8x4xf32>, tensor<4x4xf32>) -> tensor<2x8x4xf32>
+  return
+}
+
+// -----
+
+func.func @rms_norm_epsilon(%x: tensor<2x4xf32>, %g: tensor<4xf32>) {
+  // expected-error @+1 {{'kiln.rms_norm' op epsilon must be non-negative}}
+  %0 = kiln.rms_norm %x, %g {axis = 1 : i64, epsilon = -1.0 : f32} : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @gather_axis(%t: tensor<8x4xf32>, %i: tensor<2xi64>) {
+  // expected-error @+2 {{'kiln.gather' op axis 2 is out of range [0, 2)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.gather %t, %i {axis = 2 : i64} : (tensor<8x4xf32>, tensor<2xi64>) -> tensor<8x4xf32>
+  return
+}
+
+// -----
+
+func.func @gather_result(%t: tensor<8x4xf32>, %i: tensor<2xi64>) {
+  // expected-error @+2 {{'kiln.gather' op inferred type(s) 'tensor<2x4xf32>' are incompatible with return type(s) of operation 'tensor<8x2xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.gather %t, %i : (tensor<8x4xf32>, tensor<2xi64>) -> tensor<8x2xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_element_type(%a: tensor<8xf32>) {
+  // expected-error @+1 {{'kiln.reshape' op element type changes from 'f32' to 'f16'}}
+  %0 = kiln.reshape %a : tensor<8xf32> -> tensor<2x4xf16>
+  return
+}
+
+// -----
+
+func.func @reshape_count(%a: tensor<1x8x64xf32>) {
+  // expected-error @+1 {{'kiln.reshape' op element count changes from 512 [1x8x64] to 256 [8x32]}}
+  %0 = kiln.reshape %a : tensor<1x8x64xf32> -> tensor<8x32xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_perm_size(%a: tensor<2x3x4xf32>) {
+  // expected-error @+2 {{'kiln.transpose' op perm has 2 entries for rank 3}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.transpose %a {perm = array<i64: 1, 0>} : (tensor<2x3x4xf32>) -> tensor<3x2x4xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_perm_repeated(%a: tensor<2x3x4xf32>) {
+  // expected-error @+2 {{'kiln.transpose' op perm is not a permutation of [0, 3)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.transpose %a {perm = array<i64: 0, 1, 1>} : (tensor<2x3x4xf32>) -> tensor<2x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_perm_range(%a: tensor<2x3xf32>) {
+  // expected-error @+2 {{'kiln.transpose' op perm is not a permutation of [0, 2)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.transpose %a {perm = array<i64: 2, 0>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_result(%a: tensor<2x3xf32>) {
+  // expected-error @+2 {{'kiln.transpose' op inferred type(s) 'tensor<3x2xf32>' are incompatible with return type(s) of operation 'tensor<2x3xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.transpose %a {perm = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @slice_entries(%a: tensor<8x4xf32>) {
+  // expected-error @+1 {{'kiln.slice' op starts and steps need 2 entries each, got 1 and 2}}
+  %0 = kiln.slice %a {starts = array<i64: 0>, steps = array<i64: 1, 1>} : tensor<8x4xf32> -> tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_result_rank(%a: tensor<8x4xf32>) {
+  // expected-error @+1 {{'kiln.slice' op result must have the input's rank and element type}}
+  %0 = kiln.slice %a {starts = array<i64: 0, 0>, steps = array<i64: 1, 1>} : tensor<8x4xf32> -> tensor<32xf32>
+  return
+}
+
+// -----
+
+func.func @slice_result_element_type(%a: tensor<8x4xf32>) {
+  // expected-error @+1 {{'kiln.slice' op result must have the input's rank and element type}}
+  %0 = kiln.slice %a {starts = array<i64: 0, 0>, steps = array<i64: 1, 1>} : tensor<8x4xf32> -> tensor<8x4xf16>
+  return
+}
+
+// -----
+
+func.func @slice_zero_step(%a: tensor<8x4xf32>) {
+  // expected-error @+1 {{'kiln.slice' op step of dim 1 is zero}}
+  %0 = kiln.slice %a {starts = array<i64: 0, 0>, steps = array<i64: 1, 0>} : tensor<8x4xf32> -> tensor<8x4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_past_end(%a: tensor<1x8x16xf32>) {
+  // expected-error @+1 {{'kiln.slice' op dim 2 reads indices 12 to 19, outside [0, 16)}}
+  %0 = kiln.slice %a {starts = array<i64: 0, 0, 12>, steps = array<i64: 1, 1, 1>} : tensor<1x8x16xf32> -> tensor<1x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @slice_start_out_of_range(%a: tensor<8x4xf32>) {
+  // expected-error @+1 {{'kiln.slice' op dim 0 reads indices -1 to 0, outside [0, 8)}}
+  %0 = kiln.slice %a {starts = array<i64: -1, 0>, steps = array<i64: 1, 1>} : tensor<8x4xf32> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_negative_step_past_begin(%a: tensor<8x4xf32>) {
+  // expected-error @+1 {{'kiln.slice' op dim 0 reads indices 2 to -2, outside [0, 8)}}
+  %0 = kiln.slice %a {starts = array<i64: 2, 0>, steps = array<i64: -2, 1>} : tensor<8x4xf32> -> tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @concat_no_inputs() {
+  // expected-error @+2 {{'kiln.concat' op needs at least one input}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = "kiln.concat"() <{axis = 0 : i64}> : () -> tensor<1xf32>
+  return
+}
+
+// -----
+
+func.func @concat_axis(%a: tensor<2x4xf32>) {
+  // expected-error @+2 {{'kiln.concat' op axis 2 is out of range [0, 2)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.concat %a, %a {axis = 2 : i64} : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @concat_rank(%a: tensor<2x4xf32>, %b: tensor<4xf32>) {
+  // expected-error @+2 {{'kiln.concat' op inputs differ in rank or element type}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.concat %a, %b {axis = 0 : i64} : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @concat_element_type(%a: tensor<2x4xf32>, %b: tensor<2x4xf16>) {
+  // expected-error @+2 {{'kiln.concat' op inputs differ in rank or element type}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.concat %a, %b {axis = 0 : i64} : (tensor<2x4xf32>, tensor<2x4xf16>) -> tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @concat_off_axis(%a: tensor<1x2x7x16xf32>, %b: tensor<1x2x1x8xf32>) {
+  // expected-error @+2 {{'kiln.concat' op input shapes [1x2x7x16] and [1x2x1x8] differ off axis 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.concat %a, %b {axis = 2 : i64} : (tensor<1x2x7x16xf32>, tensor<1x2x1x8xf32>) -> tensor<1x2x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @split_axis(%a: tensor<2x4xf32>) {
+  // expected-error @+1 {{'kiln.split' op axis 2 is out of range [0, 2)}}
+  %0:2 = kiln.split %a {axis = 2 : i64} : tensor<2x4xf32> -> tensor<2x2xf32>, tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @split_no_results(%a: tensor<2x4xf32>) {
+  // expected-error @+1 {{'kiln.split' op needs at least one result}}
+  "kiln.split"(%a) <{axis = 1 : i64}> : (tensor<2x4xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @split_result_rank(%a: tensor<2x4xf32>) {
+  // expected-error @+1 {{'kiln.split' op results must have the input's rank and element type}}
+  %0:2 = kiln.split %a {axis = 1 : i64} : tensor<2x4xf32> -> tensor<2x2xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @split_result_element_type(%a: tensor<2x4xf32>) {
+  // expected-error @+1 {{'kiln.split' op results must have the input's rank and element type}}
+  %0:2 = kiln.split %a {axis = 1 : i64} : tensor<2x4xf32> -> tensor<2x2xf32>, tensor<2x2xf16>
+  return
+}
+
+// -----
+
+func.func @split_off_axis(%a: tensor<2x4xf32>) {
+  // expected-error @+1 {{'kiln.split' op result shape [3x2] differs from input [2x4] off axis 1}}
+  %0:2 = kiln.split %a {axis = 1 : i64} : tensor<2x4xf32> -> tensor<2x2xf32>, tensor<3x2xf32>
+  return
+}
+
+// -----
+
+func.func @split_sizes(%qkv: tensor<1x8x192xf32>) {
+  // expected-error @+1 {{'kiln.split' op result sizes along axis 2 add up to 128, input has 192}}
+  %0:2 = kiln.split %qkv {axis = 2 : i64} : tensor<1x8x192xf32> -> tensor<1x8x64xf32>, tensor<1x8x64xf32>
+  return
+}
+
+// -----
+
+func.func @expand_element_type(%a: tensor<1x4xf32>) {
+  // expected-error @+1 {{'kiln.expand' op element type changes}}
+  %0 = kiln.expand %a : tensor<1x4xf32> -> tensor<3x4xf16>
+  return
+}
+
+// -----
+
+func.func @expand_shape(%a: tensor<2x4xf32>) {
+  // expected-error @+1 {{'kiln.expand' op input shape [2x4] does not broadcast to [3x4]}}
+  %0 = kiln.expand %a : tensor<2x4xf32> -> tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @expand_rank(%a: tensor<2x4xf32>) {
+  // expected-error @+1 {{'kiln.expand' op input shape [2x4] does not broadcast to [8]}}
+  %0 = kiln.expand %a : tensor<2x4xf32> -> tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @trilu_rank(%a: tensor<8xf32>) {
+  // expected-error @+1 {{'kiln.trilu' op input must have rank >= 2}}
+  %0 = kiln.trilu %a {upper = true} : tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_nd_indices_rank(%d: tensor<4x8xf32>, %i: tensor<i64>, %u: tensor<8xf32>) {
+  // expected-error @+2 {{'kiln.scatter_nd' op indices must have rank >= 1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.scatter_nd %d, %i, %u : (tensor<4x8xf32>, tensor<i64>, tensor<8xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_nd_depth(%d: tensor<4x8xf32>, %i: tensor<2x3xi64>, %u: tensor<2xf32>) {
+  // expected-error @+2 {{'kiln.scatter_nd' op index depth 3 exceeds data rank 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.scatter_nd %d, %i, %u : (tensor<4x8xf32>, tensor<2x3xi64>, tensor<2xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_nd_updates_shape(%d: tensor<4x8xf32>, %i: tensor<2x1xi64>, %u: tensor<2x4xf32>) {
+  // expected-error @+2 {{'kiln.scatter_nd' op updates must be [2x8] of the data's element type, got [2x4]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.scatter_nd %d, %i, %u : (tensor<4x8xf32>, tensor<2x1xi64>, tensor<2x4xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_nd_updates_element_type(%d: tensor<4x8xf32>, %i: tensor<2x1xi32>, %u: tensor<2x8xf16>) {
+  // expected-error @+2 {{'kiln.scatter_nd' op updates must be [2x8] of the data's element type, got [2x8]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.scatter_nd %d, %i, %u : (tensor<4x8xf32>, tensor<2x1xi32>, tensor<2x8xf16>) -> tensor<4x8xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// Values
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @constant_not_tensor() {
+  // expected-error @+2 {{'kiln.constant' op value must be a ranked tensor}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = "kiln.constant"() <{value = dense<1> : vector<4xi32>}> : () -> tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @constant_type_mismatch() {
+  // expected-error @+2 {{'kiln.constant' op inferred type(s) 'tensor<4xi32>' are incompatible with return type(s) of operation 'tensor<4xi64>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = "kiln.constant"() <{value = dense<1> : tensor<4xi32>}> : () -> tensor<4xi64>
+  return
+}
+
+// -----
+
+func.func @constant_too_large() {
+  // A non-splat payload over 2^20 elements (a resource blob that need not be
+  // present to be parsed) belongs in kiln.weight.
+  // expected-error @+1 {{'kiln.constant' op holds 2097152 elements; non-splat constants above 1048576 elements must be kiln.weight references}}
+  %0 = kiln.constant dense_resource<big_blob> : tensor<2048x1024xf32>
+  return
+}
+
+// -----
+
+func.func @weight_name() {
+  // expected-error @+1 {{'kiln.weight' op needs a non-empty name}}
+  %0 = kiln.weight "" {path = "w.bin", offset = 0 : i64, length = 16 : i64} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @weight_offset() {
+  // expected-error @+1 {{'kiln.weight' op offset must be non-negative, got -8}}
+  %0 = kiln.weight "w" {path = "w.bin", offset = -8 : i64, length = 16 : i64} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @weight_length() {
+  // expected-error @+1 {{'kiln.weight' op length 16 does not match the tensor's 8 bytes}}
+  %0 = kiln.weight "w" {path = "w.bin", offset = 0 : i64, length = 16 : i64} : tensor<4xf16>
+  return
+}
+
+// -----
+
+func.func @weight_missing_path() {
+  // expected-error @+1 {{requires attribute 'path'}}
+  %0 = kiln.weight "w" {offset = 0 : i64, length = 16 : i64} : tensor<4xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// Transformer blocks
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @attention_rank(%q: tensor<4x8x16xf32>, %k: tensor<1x2x8x16xf32>) {
+  // expected-error @+2 {{'kiln.attention' op query, key and value must be rank 4 [B, H, S, D]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.attention %q, %k, %k {scale = 0.25 : f32} : (tensor<4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>) -> tensor<4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_element_types(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf16>) {
+  // expected-error @+2 {{'kiln.attention' op query, key and value element types differ}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.attention %q, %k, %k {scale = 0.25 : f32} : (tensor<1x4x8x16xf32>, tensor<1x2x8x16xf16>, tensor<1x2x8x16xf16>) -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_batch(%q: tensor<2x4x8x16xf32>, %k: tensor<1x2x8x16xf32>) {
+  // expected-error @+2 {{'kiln.attention' op batch sizes differ}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.attention %q, %k, %k {scale = 0.25 : f32} : (tensor<2x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>) -> tensor<2x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_kv_length(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x7x16xf32>) {
+  // expected-error @+2 {{'kiln.attention' op key and value differ in heads or length}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.attention %q, %k, %v {scale = 0.25 : f32} : (tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x7x16xf32>) -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_kv_heads(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x4x8x16xf32>) {
+  // expected-error @+2 {{'kiln.attention' op key and value differ in heads or length}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.attention %q, %k, %v {scale = 0.25 : f32} : (tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x4x8x16xf32>) -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_gqa(%q: tensor<1x4x8x16xf32>, %k: tensor<1x3x8x16xf32>) {
+  // expected-error @+2 {{'kiln.attention' op query heads 4 are not a multiple of kv heads 3}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.attention %q, %k, %k {scale = 0.25 : f32} : (tensor<1x4x8x16xf32>, tensor<1x3x8x16xf32>, tensor<1x3x8x16xf32>) -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_zero_kv_heads(%q: tensor<1x4x8x16xf32>, %k: tensor<1x0x8x16xf32>) {
+  // expected-error @+2 {{'kiln.attention' op query heads 4 are not a multiple of kv heads 0}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.attention %q, %k, %k {scale = 0.25 : f32} : (tensor<1x4x8x16xf32>, tensor<1x0x8x16xf32>, tensor<1x0x8x16xf32>) -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_head_dim(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x8xf32>) {
+  // expected-error @+2 {{'kiln.attention' op query head dim 16 differs from key head dim 8}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.attention %q, %k, %k {scale = 0.25 : f32} : (tensor<1x4x8x16xf32>, tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_mask_shape(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %m: tensor<1x1x8x7xi1>) {
+  // expected-error @+2 {{'kiln.attention' op mask shape [1x1x8x7] does not broadcast to [1x4x8x8]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.attention %q, %k, %k, %m {scale = 0.25 : f32} : (tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x1x8x7xi1>) -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_mask_element_type(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %m: tensor<8xi64>) {
+  // expected-error @+2 {{'kiln.attention' op mask must be i1 or the query's element type, got 'i64'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.attention %q, %k, %k, %m {scale = 0.25 : f32} : (tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<8xi64>) -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @rotary_rank(%x: tensor<4x8x16xf32>, %c: tensor<1x8x8xf32>) {
+  // expected-error @+2 {{'kiln.rotary' op input must be rank 4 [B, H, S, D]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.rotary %x, %c, %c : (tensor<4x8x16xf32>, tensor<1x8x8xf32>, tensor<1x8x8xf32>) -> tensor<4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @rotary_cos_sin_differ(%x: tensor<1x4x8x16xf32>, %c: tensor<1x8x8xf32>, %s: tensor<1x8x4xf32>) {
+  // expected-error @+2 {{'kiln.rotary' op cos and sin must be the same rank-3 type [B, S, R/2]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.rotary %x, %c, %s : (tensor<1x4x8x16xf32>, tensor<1x8x8xf32>, tensor<1x8x4xf32>) -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @rotary_cos_rank(%x: tensor<1x4x8x16xf32>, %c: tensor<8x8xf32>) {
+  // expected-error @+2 {{'kiln.rotary' op cos and sin must be the same rank-3 type [B, S, R/2]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.rotary %x, %c, %c : (tensor<1x4x8x16xf32>, tensor<8x8xf32>, tensor<8x8xf32>) -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @rotary_element_type(%x: tensor<1x4x8x16xf32>, %c: tensor<1x8x8xf16>) {
+  // expected-error @+2 {{'kiln.rotary' op cos/sin element type differs from input}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.rotary %x, %c, %c : (tensor<1x4x8x16xf32>, tensor<1x8x8xf16>, tensor<1x8x8xf16>) -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @rotary_dim_too_large(%x: tensor<1x4x8x16xf32>, %c: tensor<1x8x9xf32>) {
+  // expected-error @+2 {{'kiln.rotary' op cos/sin shape [1x8x9] does not fit input [1x4x8x16]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.rotary %x, %c, %c : (tensor<1x4x8x16xf32>, tensor<1x8x9xf32>, tensor<1x8x9xf32>) -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @rotary_seq_len(%x: tensor<1x4x8x16xf32>, %c: tensor<1x7x8xf32>) {
+  // expected-error @+2 {{'kiln.rotary' op cos/sin shape [1x7x8] does not fit input [1x4x8x16]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.rotary %x, %c, %c : (tensor<1x4x8x16xf32>, tensor<1x7x8xf32>, tensor<1x7x8xf32>) -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @rotary_batch(%x: tensor<2x4x8x16xf32>, %c: tensor<3x8x8xf32>) {
+  // expected-error @+2 {{'kiln.rotary' op cos/sin shape [3x8x8] does not fit input [2x4x8x16]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.rotary %x, %c, %c : (tensor<2x4x8x16xf32>, tensor<3x8x8xf32>, tensor<3x8x8xf32>) -> tensor<2x4x8x16xf32>
+  return
+}
