@@ -229,9 +229,16 @@ bool CudaExecutor::Impl::prepareKernel(
     cudaError_t e = cudaLibraryGetKernel(&p.kernel, library, k.name.c_str());
     if (e != cudaSuccess) {
       cudaGetLastError();
-      error = where(i) + ": kernel '" + k.name + "' is not in " +
-              m.kernelsFile + " (cudaLibraryGetKernel: " +
-              cudaGetErrorName(e) + ")";
+      if (e == cudaErrorSymbolNotFound)
+        error = where(i) + ": kernel '" + k.name + "' is not in " +
+                m.kernelsFile + " (cudaLibraryGetKernel: " +
+                cudaGetErrorName(e) + ")";
+      else
+        error = where(i) + ": kernel '" + k.name + "' cannot be loaded from " +
+                m.kernelsFile + " (cudaLibraryGetKernel: " +
+                cudaGetErrorName(e) + ": " + cudaGetErrorString(e) +
+                "; artifact built for " + m.arch + ", device is " +
+                deviceDesc + ")";
       return false;
     }
     // Loads the kernel now (lazy loading must not happen during capture) and

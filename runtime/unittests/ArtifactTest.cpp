@@ -1,0 +1,427 @@
+//===- ArtifactTest.cpp - tests of the manifest parser and loader ---------===//
+//
+// A valid manifest parsed field by field, one test per refusal the format
+// promises (each checked for its `file:line:` prefix and its message),
+// truncation at every byte, loading artifact directories, and binding inputs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/runtime/Artifact.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace kiln::runtime;
+
+namespace {
+
+const char *kValid = R"(# a test manifest
+kiln-artifact 1
+arch sm_90a
+arena_bytes 4096
+weights_file weights.bin 1024
+kernels_file kernels.fatbin 100
+weight 0 w0 f32 8x16 0 512   # B of the gemm
+weight 1 b f32 16 512 64
+input 0 x f32 4x8 0 128
+output 0 y f32 4x16 512 256
+function main 2
+
+launch kernel k1 1 1 1 32 1 1 0 3 a:0 w:1 a:256
+launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0
+end
+)";
+
+std::vector<std::string> lines() {
+  std::vector<std::string> out;
+  std::istringstream in(kValid);
+  for (std::string l; std::getline(in, l);)
+    out.push_back(l);
+  return out;
+}
+
+/// kValid with 1-based line `line` replaced by `text`.
+std::string withLine(int line, const std::string &text) {
+  std::vector<std::string> ls = lines();
+  ls[size_t(line - 1)] = text;
+  std::string s;
+  for (const std::string &l : ls)
+    s += l + "\n";
+  return s;
+}
+
+TEST(Manifest, ParsesValid) {
+  Manifest m;
+  std::string error;
+  ASSERT_TRUE(parseManifest(kValid, "m.txt", m, error)) << error;
+  EXPECT_EQ(m.version, 1);
+  EXPECT_EQ(m.arch, "sm_90a");
+  EXPECT_EQ(m.arenaBytes, 4096u);
+  EXPECT_EQ(m.weightsFile, "weights.bin");
+  EXPECT_EQ(m.weightsBytes, 1024u);
+  EXPECT_EQ(m.kernelsFile, "kernels.fatbin");
+  EXPECT_EQ(m.kernelsBytes, 100u);
+  ASSERT_EQ(m.weights.size(), 2u);
+  EXPECT_EQ(m.weights[1].name, "b");
+  EXPECT_EQ(m.weights[1].offset, 512u);
+  EXPECT_EQ(m.weights[1].shape, (std::vector<int64_t>{16}));
+  EXPECT_EQ(m.weights[1].line, 8);
+  ASSERT_EQ(m.inputs.size(), 1u);
+  EXPECT_EQ(m.inputs[0].name, "x");
+  EXPECT_EQ(m.inputs[0].bytes, 128u);
+  ASSERT_EQ(m.outputs.size(), 1u);
+  EXPECT_EQ(m.outputs[0].offset, 512u);
+  ASSERT_EQ(m.functions.size(), 1u);
+  const Function *f = m.findFunction("main");
+  ASSERT_TRUE(f);
+  ASSERT_EQ(f->launches.size(), 2u);
+  const Launch &k = f->launches[0];
+  EXPECT_EQ(k.kind, Launch::Kind::Kernel);
+  EXPECT_EQ(k.line, 13);
+  EXPECT_EQ(k.kernel.name, "k1");
+  EXPECT_EQ(k.kernel.block[0], 32u);
+  ASSERT_EQ(k.kernel.args.size(), 3u);
+  EXPECT_EQ(k.kernel.args[1].kind, PointerRef::Kind::Weight);
+  EXPECT_EQ(k.kernel.args[1].value, 1u);
+  EXPECT_EQ(k.kernel.args[2].str(), "a:256");
+  const Launch &g = f->launches[1];
+  EXPECT_EQ(g.kind, Launch::Kind::Gemm);
+  EXPECT_EQ(g.gemm.m, 4);
+  EXPECT_EQ(g.gemm.n, 16);
+  EXPECT_EQ(g.gemm.k, 8);
+  EXPECT_EQ(g.gemm.bias.str(), "w:1");
+  EXPECT_FALSE(g.gemm.transB);
+  EXPECT_EQ(g.label(), "gemm 4x16x8");
+  EXPECT_EQ(m.findFunction("decode_b2"), nullptr);
+}
+
+TEST(Manifest, ScalarsBroadcastAndSeveralFunctions) {
+  std::string text = kValid;
+  text += "function decode_b2 1\n"
+          "launch gemm 2 16 8 3 a:0 w:0 a:1024 - 0 0 32 0\n"
+          "end\n";
+  Manifest m;
+  std::string error;
+  ASSERT_TRUE(parseManifest(text, "m.txt", m, error)) << error;
+  ASSERT_EQ(m.functions.size(), 2u);
+  const GemmLaunch &g = m.findFunction("decode_b2")->launches[0].gemm;
+  EXPECT_EQ(g.batch, 3);
+  EXPECT_EQ(g.strideA, 0);
+  EXPECT_EQ(g.bias.kind, PointerRef::Kind::None);
+
+  ASSERT_TRUE(parseManifest(withLine(9, "input 0 pos i64 scalar 0 8"), "m.txt",
+                            m, error))
+      << error;
+  EXPECT_TRUE(m.inputs[0].shape.empty());
+}
+
+struct ErrorCase {
+  int line;             ///< line to replace (0: use `text` as the manifest)
+  std::string text;     ///< replacement line, or the whole manifest
+  int errorLine;        ///< line the error must name
+  std::string message;  ///< substring the error must hold
+};
+
+class ManifestError : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(ManifestError, NamesFileLineAndCause) {
+  const ErrorCase &c = GetParam();
+  std::string text = c.line ? withLine(c.line, c.text) : c.text;
+  Manifest m;
+  std::string error;
+  EXPECT_FALSE(parseManifest(text, "dir/manifest.txt", m, error));
+  std::string prefix = "dir/manifest.txt:" + std::to_string(c.errorLine) + ": ";
+  EXPECT_EQ(error.rfind(prefix, 0), 0u)
+      << "error: " << error << "\nexpected prefix: " << prefix;
+  EXPECT_NE(error.find(c.message), std::string::npos)
+      << "error: " << error << "\nexpected to contain: " << c.message;
+}
+
+std::string valid() { return kValid; }
+std::string cutAfter(int keep) {
+  std::vector<std::string> ls = lines();
+  std::string s;
+  for (int i = 0; i < keep; ++i)
+    s += ls[size_t(i)] + "\n";
+  return s;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, ManifestError,
+    ::testing::Values(
+        ErrorCase{2, "kiln-artifact 2", 2, "unsupported artifact format version '2'"},
+        ErrorCase{2, "kiln-artifact one", 2, "unsupported artifact format version"},
+        ErrorCase{2, "kiln-artifact 1 extra", 2, "needs 1 fields"},
+        ErrorCase{2, "hello 1", 2, "not a kiln artifact manifest"},
+        ErrorCase{0, "", 1, "empty manifest"},
+        ErrorCase{0, "# only a comment\n\n", 3, "empty manifest"},
+        ErrorCase{3, "arch 90", 3, "invalid arch '90'"},
+        ErrorCase{3, "arena_bytes 4096", 3, "expected 'arch' record"},
+        ErrorCase{4, "arena_bytes -5", 4, "invalid arena size '-5'"},
+        ErrorCase{4, "arena_bytes 99999999999999999999", 4, "invalid arena size"},
+        ErrorCase{4, "arena 5", 4, "expected 'arena_bytes' record"},
+        ErrorCase{5, "weights_file ../w.bin 1024", 5, "must name a file inside"},
+        ErrorCase{5, "kernels_file kernels.fatbin 100", 5,
+                  "expected 'weights_file' record"},
+        ErrorCase{6, "kernels_file kernels.fatbin", 6, "needs 2 fields"},
+        ErrorCase{7, "weight 1 w0 f32 8x16 0 512", 7, "out of order"},
+        ErrorCase{7, "weight 0 w0 f31 8x16 0 512", 7, "unknown dtype 'f31'"},
+        ErrorCase{7, "weight 0 w0 f32 8xx16 0 512", 7, "invalid shape '8xx16'"},
+        ErrorCase{7, "weight 0 w0 f32 8x16x 0 512", 7, "invalid shape"},
+        ErrorCase{7, "weight 0 w0 f32 8x16 0 500", 7, "500 bytes does not match f32 8x16"},
+        ErrorCase{7, "weight 0 w0 f32 8x16 128 512", 7, "not 256-byte aligned"},
+        ErrorCase{7, "weight 0 w0 f32 8x16 0", 7, "needs 6 fields"},
+        ErrorCase{8, "weight 1 b f32 16 1024 64", 8, "past the end of weights.bin"},
+        ErrorCase{9, "input 0 x f32 4x8 4000 128", 9, "past arena_bytes 4096"},
+        ErrorCase{9, "input 1 x f32 4x8 0 128", 9, "out of order"},
+        ErrorCase{10, "weight 2 c f32 16 768 64", 10, "'weight' record after"},
+        ErrorCase{10, "output 0 y f32 4x16 512 256\ninput 1 z f32 4x8 0 128",
+                  11, "'input' record after 'output'"},
+        ErrorCase{9, "frobnicate 1", 9, "unknown or misplaced record 'frobnicate'"},
+        ErrorCase{11, "function main", 11, "needs 2 fields"},
+        ErrorCase{11, "function main 3", 15, "declares 3 launches but has 2"},
+        ErrorCase{11, "function main 1", 14, "more launches than function"},
+        ErrorCase{11, "function ma-in 2", 11, "invalid function name 'ma-in'"},
+        ErrorCase{13, "launch kernel k1 1 1 1 32 1 1 0 3 a:0 w:7 a:256", 13,
+                  "unknown weight id in 'w:7' (2 weights)"},
+        ErrorCase{13, "launch kernel k1 1 1 1 32 1 1 0 3 a:0 w:1 a:5000", 13,
+                  "arena pointer 'a:5000' is past arena_bytes"},
+        ErrorCase{13, "launch kernel k1 1 1 1 32 1 1 0 3 a:0 w:1 p:0", 13,
+                  "invalid pointer argument 'p:0'"},
+        ErrorCase{13, "launch kernel k1 1 1 1 32 1 1 0 3 a:0 w:1 -", 13,
+                  "invalid pointer argument '-'"},
+        ErrorCase{13, "launch kernel k1 1 1 1 32 1 1 0 2 a:0 w:1 a:256", 13,
+                  "declares 2 arguments but lists 3"},
+        ErrorCase{13, "launch kernel k1 1 1 1 2048 1 1 0 0", 13,
+                  "invalid block dimension '2048'"},
+        ErrorCase{13, "launch kernel k1 1 1 1 32 32 2 0 0", 13,
+                  "more than 1024 threads per block"},
+        ErrorCase{13, "launch kernel k1 0 1 1 32 1 1 0 0", 13, "at least 1"},
+        ErrorCase{13, "launch kernel k1 1 70000 1 32 1 1 0 0", 13,
+                  "invalid grid dimension '70000'"},
+        ErrorCase{13, "launch kernel k1 1 1 1 32 1 1 300000 0", 13,
+                  "invalid shared memory size"},
+        ErrorCase{13, "launch kernel k-1 1 1 1 32 1 1 0 0", 13,
+                  "invalid kernel name 'k-1'"},
+        ErrorCase{13, "launch kernel k1 1 1 1", 13, "'launch kernel' needs"},
+        ErrorCase{13, "launch conv 1 2 3", 13, "unknown launch kind 'conv'"},
+        ErrorCase{13, "launch", 13, "needs a kind"},
+        ErrorCase{13, "weight 2 c f32 16 768 64", 13, "expected 'launch' or 'end'"},
+        ErrorCase{14, "launch gemm 4 16 8 1 a:256 w:0 w:1 w:1 0 0 0 0", 14,
+                  "gemm output C must be in the arena"},
+        ErrorCase{14, "launch gemm 4 16 8 1 a:4000 w:0 a:512 w:1 0 0 0 0", 14,
+                  "gemm operand A (a:4000) needs 128 bytes but only 96 remain "
+                  "in the arena"},
+        ErrorCase{14, "launch gemm 64 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0", 14,
+                  "gemm operand C (a:512) needs 4096 bytes"},
+        ErrorCase{14, "launch gemm 4 16 8 2 a:256 w:0 a:512 w:1 0 0 0 0", 14,
+                  "makes batch items of C overlap"},
+        ErrorCase{14, "launch gemm 4 16 8 2 a:256 w:0 a:512 w:1 0 1 64 0", 14,
+                  "gemm operand B (w:0) needs 516 bytes but only 512 are in "
+                  "weight 'w0'"},
+        ErrorCase{14, "launch gemm 4 32 8 1 a:256 w:0 a:512 - 0 0 0 0", 14,
+                  "gemm operand B (w:0) needs 1024 bytes"},
+        ErrorCase{14, "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 2", 14,
+                  "invalid transB '2'"},
+        ErrorCase{14, "launch gemm 4 16 0 1 a:256 w:0 a:512 w:1 0 0 0 0", 14,
+                  "must be at least 1"},
+        ErrorCase{14, "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0", 14,
+                  "needs 13 fields"},
+        ErrorCase{15, "end now", 15, "needs 0 fields"},
+        ErrorCase{0, cutAfter(14), 15, "function 'main' has no 'end'"},
+        ErrorCase{0, cutAfter(10), 11, "no 'function' record"},
+        ErrorCase{0, valid() + "function main 0\nend\n", 16,
+                  "duplicate function 'main'"},
+        ErrorCase{0, valid() + "input 1 q f32 4 0 16\n", 16,
+                  "unknown or misplaced record 'input'"}));
+
+TEST(Manifest, BiasWithinWeightIsFine) {
+  // A bias inside a larger weight is fine: it needs 64 bytes of w0's 512.
+  Manifest m;
+  std::string error;
+  EXPECT_TRUE(parseManifest(
+      withLine(14, "launch gemm 4 16 8 1 a:256 w:0 a:512 w:0 0 0 0 0"), "m", m,
+      error))
+      << error;
+}
+
+TEST(Manifest, NeverCrashesOnTruncation) {
+  std::string text = kValid;
+  for (size_t len = 0; len < text.size(); ++len) {
+    Manifest m;
+    std::string error;
+    bool parsed = parseManifest(text.substr(0, len), "t", m, error);
+    if (!parsed)
+      EXPECT_EQ(error.rfind("t:", 0), 0u) << error;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// loadArtifact
+//===----------------------------------------------------------------------===//
+
+class ArtifactDir : public ::testing::Test {
+protected:
+  void SetUp() override {
+    dir = ::testing::TempDir() + "kiln-art-" + std::to_string(getpid()) + "-" +
+          ::testing::UnitTest::GetInstance()->current_test_info()->name() +
+          ".kiln";
+    mkdir(dir.c_str(), 0777);
+    write("manifest.txt", kValid);
+    write("weights.bin", std::string(1024, '\1'));
+    write("kernels.fatbin", std::string(100, '\2'));
+  }
+  void TearDown() override {
+    for (const char *f : {"manifest.txt", "weights.bin", "kernels.fatbin"})
+      std::remove((dir + "/" + f).c_str());
+    rmdir(dir.c_str());
+  }
+  void write(const std::string &name, const std::string &bytes) {
+    std::string error;
+    ASSERT_TRUE(writeFileBytes(dir + "/" + name,
+                               std::vector<uint8_t>(bytes.begin(), bytes.end()),
+                               error))
+        << error;
+  }
+  std::string dir;
+};
+
+TEST_F(ArtifactDir, Loads) {
+  Artifact a;
+  std::string error;
+  ASSERT_TRUE(loadArtifact(dir, a, error)) << error;
+  EXPECT_EQ(a.weights.size(), 1024u);
+  EXPECT_EQ(a.fatbin.size(), 100u);
+  EXPECT_EQ(a.where(13), dir + "/manifest.txt:13");
+}
+
+TEST_F(ArtifactDir, TruncatedWeights) {
+  write("weights.bin", std::string(1000, '\1'));
+  Artifact a;
+  std::string error;
+  EXPECT_FALSE(loadArtifact(dir, a, error));
+  EXPECT_EQ(error, dir + "/manifest.txt:5: " + dir +
+                       "/weights.bin has 1000 bytes but the manifest says "
+                       "1024 (truncated or corrupt artifact)");
+}
+
+TEST_F(ArtifactDir, MissingFatbin) {
+  std::remove((dir + "/kernels.fatbin").c_str());
+  Artifact a;
+  std::string error;
+  EXPECT_FALSE(loadArtifact(dir, a, error));
+  EXPECT_EQ(error, dir + "/manifest.txt:6: " + dir +
+                       "/kernels.fatbin: cannot open file (missing artifact "
+                       "file)");
+}
+
+TEST_F(ArtifactDir, CorruptManifest) {
+  write("manifest.txt", "kiln-artifact 1\narch sm_90\n\x01\x02garbage\n");
+  Artifact a;
+  std::string error;
+  EXPECT_FALSE(loadArtifact(dir, a, error));
+  EXPECT_EQ(error.rfind(dir + "/manifest.txt:3: expected 'arena_bytes'", 0), 0u)
+      << error;
+}
+
+TEST(Artifact, NotADirectory) {
+  Artifact a;
+  std::string error;
+  EXPECT_FALSE(loadArtifact("/nonexistent.kiln", a, error));
+  EXPECT_EQ(error, "/nonexistent.kiln: no such artifact directory");
+  EXPECT_FALSE(loadArtifact("/etc/hostname", a, error));
+  EXPECT_NE(error.find("not a directory"), std::string::npos);
+  EXPECT_FALSE(loadArtifact("/", a, error));
+  EXPECT_EQ(error, "//manifest.txt: cannot open file (not a kiln artifact "
+                   "directory?)");
+}
+
+//===----------------------------------------------------------------------===//
+// bindInputs
+//===----------------------------------------------------------------------===//
+
+HostTensor tensor(const std::string &name, std::vector<int64_t> shape,
+                  DType dtype = DType::F32) {
+  HostTensor t;
+  t.name = name;
+  t.dtype = dtype;
+  t.shape = std::move(shape);
+  t.bytes.assign(size_t(t.numElements() * dtypeByteWidth(dtype)),
+                 uint8_t(name.empty() ? 0 : name[0]));
+  return t;
+}
+
+Manifest twoInputs() {
+  Manifest m;
+  std::string error;
+  std::string text = withLine(9, "input 0 ids i64 1x4 0 32\n"
+                                 "input 1 past_len i64 scalar 256 8");
+  EXPECT_TRUE(parseManifest(text, "m", m, error)) << error;
+  return m;
+}
+
+TEST(BindInputs, ByNameInOrderAndMixed) {
+  Manifest m = twoInputs();
+  std::vector<HostTensor> ordered;
+  std::string error;
+  // By name, given in reverse order.
+  ASSERT_TRUE(bindInputs(m,
+                         {tensor("past_len", {}, DType::I64),
+                          tensor("ids", {1, 4}, DType::I64)},
+                         ordered, error))
+      << error;
+  EXPECT_EQ(ordered[0].name, "ids");
+  EXPECT_EQ(ordered[0].bytes[0], 'i');
+  EXPECT_EQ(ordered[1].bytes[0], 'p');
+  // Unnamed: in order.
+  ASSERT_TRUE(bindInputs(m,
+                         {tensor("", {1, 4}, DType::I64),
+                          tensor("", {}, DType::I64)},
+                         ordered, error))
+      << error;
+  EXPECT_EQ(ordered[1].name, "past_len");
+  // Mixed: the named one takes its slot, the unnamed one the other.
+  ASSERT_TRUE(bindInputs(m,
+                         {tensor("", {1, 4}, DType::I64),
+                          tensor("past_len", {}, DType::I64)},
+                         ordered, error))
+      << error;
+}
+
+TEST(BindInputs, Refusals) {
+  Manifest m = twoInputs();
+  std::vector<HostTensor> ordered;
+  std::string error;
+  EXPECT_FALSE(bindInputs(m, {tensor("ids", {1, 4}, DType::I64)}, ordered,
+                          error));
+  EXPECT_EQ(error.rfind("the model has 2 input(s) but 1 were given", 0), 0u)
+      << error;
+  EXPECT_FALSE(bindInputs(m,
+                          {tensor("ids", {1, 4}, DType::I64),
+                           tensor("pos", {}, DType::I64)},
+                          ordered, error));
+  EXPECT_EQ(error, "input tensor 'pos' names no input of the model (inputs: "
+                   "ids past_len)");
+  EXPECT_FALSE(bindInputs(m,
+                          {tensor("ids", {1, 5}, DType::I64),
+                           tensor("past_len", {}, DType::I64)},
+                          ordered, error));
+  EXPECT_EQ(error, "input 0 'ids': expected i64 1x4, got i64 1x5");
+  EXPECT_FALSE(bindInputs(m,
+                          {tensor("ids", {1, 4}, DType::I32),
+                           tensor("past_len", {}, DType::I64)},
+                          ordered, error));
+  EXPECT_EQ(error, "input 0 'ids': expected i64 1x4, got i32 1x4");
+  EXPECT_FALSE(bindInputs(m,
+                          {tensor("ids", {1, 4}, DType::I64),
+                           tensor("ids", {1, 4}, DType::I64)},
+                          ordered, error));
+  EXPECT_EQ(error, "two inputs are named 'ids'");
+}
+
+} // namespace
