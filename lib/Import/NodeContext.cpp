@@ -1,0 +1,466 @@
+//===- NodeContext.cpp - per-node helpers of the ONNX importer ------------===//
+//
+// What every converter uses: attribute access, diagnostics prefixed with the
+// node's op type and opset, constant inputs, and op building with result
+// types computed here, per-op verification and import-time constant folding
+// through the reference evaluator. Also the ONNX dtype mapping and the
+// TensorProto -> DenseElementsAttr conversion for small tensors.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Importer.h"
+
+#include "kiln/Reference/Evaluator.h"
+
+#include "onnx/onnx_pb.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <cstring>
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::import;
+
+std::string kiln::import::shapeString(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (auto [i, d] : llvm::enumerate(shape))
+    s += (i ? "x" : "") + std::to_string(d);
+  return s + "]";
+}
+
+NodeContext::NodeContext(GraphImporter &importer, OpBuilder &b,
+                         const onnx::NodeProto &node, int64_t opset,
+                         Location loc, SmallVector<Value> inputs)
+    : importer(importer), b(b), node(node), opset(opset), loc(loc),
+      inputs(std::move(inputs)) {}
+
+StringRef NodeContext::opType() const { return node.op_type(); }
+
+unsigned NodeContext::numOutputs() const { return node.output_size(); }
+
+bool NodeContext::outputUsed(unsigned i) const {
+  return i < static_cast<unsigned>(node.output_size()) &&
+         !node.output(i).empty();
+}
+
+Value NodeContext::required(unsigned i, StringRef what) {
+  if (Value v = input(i))
+    return v;
+  emitError() << "missing required input " << i << " ('" << what << "')";
+  return {};
+}
+
+InFlightDiagnostic NodeContext::emitError() {
+  auto diag = mlir::emitError(loc);
+  diag << node.op_type() << " (opset " << opset << "): ";
+  return diag;
+}
+
+//===----------------------------------------------------------------------===//
+// Attributes
+//===----------------------------------------------------------------------===//
+
+const onnx::AttributeProto *NodeContext::attr(StringRef name) const {
+  for (const auto &a : node.attribute())
+    if (a.name() == name)
+      return &a;
+  return nullptr;
+}
+
+int64_t NodeContext::getInt(StringRef name, int64_t dflt) const {
+  const auto *a = attr(name);
+  return a ? a->i() : dflt;
+}
+
+float NodeContext::getFloat(StringRef name, float dflt) const {
+  const auto *a = attr(name);
+  return a ? a->f() : dflt;
+}
+
+std::string NodeContext::getString(StringRef name, StringRef dflt) const {
+  const auto *a = attr(name);
+  return a ? a->s() : dflt.str();
+}
+
+std::optional<SmallVector<int64_t>>
+NodeContext::getInts(StringRef name) const {
+  const auto *a = attr(name);
+  if (!a)
+    return std::nullopt;
+  return SmallVector<int64_t>(a->ints().begin(), a->ints().end());
+}
+
+std::optional<int64_t> NodeContext::normAxis(int64_t axis, int64_t rank,
+                                             StringRef what) {
+  if (axis < -rank || axis >= rank) {
+    emitError() << what << " " << axis << " is out of range [" << -rank
+                << ", " << rank << ")";
+    return std::nullopt;
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+//===----------------------------------------------------------------------===//
+// Constants
+//===----------------------------------------------------------------------===//
+
+DenseElementsAttr NodeContext::constantOf(Value v) const {
+  if (!v)
+    return {};
+  if (auto cst = v.getDefiningOp<ConstantOp>())
+    return dyn_cast<DenseElementsAttr>(cst.getValue());
+  return {};
+}
+
+FailureOr<SmallVector<int64_t>> NodeContext::constInts(unsigned i,
+                                                       StringRef what) {
+  Value v = input(i);
+  if (!v) {
+    emitError() << "missing input " << i << " ('" << what << "')";
+    return failure();
+  }
+  DenseElementsAttr attr = constantOf(v);
+  if (!attr || !isa<IntegerType>(attr.getElementType())) {
+    emitError() << "input " << i << " ('" << what
+                << "') must be an integer constant after import-time "
+                   "folding, but it is computed at run time";
+    return failure();
+  }
+  SmallVector<int64_t> out;
+  for (const APInt &x : attr.getValues<APInt>())
+    out.push_back(attr.getElementType().isInteger(1) ? x.getZExtValue()
+                                                     : x.getSExtValue());
+  return out;
+}
+
+FailureOr<double> NodeContext::constScalar(unsigned i, StringRef what) {
+  Value v = input(i);
+  DenseElementsAttr attr = constantOf(v);
+  if (!attr || attr.getNumElements() != 1) {
+    emitError() << "input " << i << " ('" << what
+                << "') must be a one-element constant after import-time "
+                   "folding";
+    return failure();
+  }
+  if (isa<FloatType>(attr.getElementType()))
+    return (*attr.getValues<APFloat>().begin()).convertToDouble();
+  return static_cast<double>((*attr.getValues<APInt>().begin()).getSExtValue());
+}
+
+//===----------------------------------------------------------------------===//
+// Building and folding
+//===----------------------------------------------------------------------===//
+
+/// Evaluates `op` with the reference backend if all operands are constants
+/// and the results are small; returns the folded values or nothing.
+static std::optional<SmallVector<DenseElementsAttr>> tryFold(Operation *op) {
+  if (isa<ConstantOp, WeightOp>(op) || op->getNumOperands() == 0)
+    return std::nullopt;
+  SmallVector<ref::Tensor> args;
+  for (Value operand : op->getOperands()) {
+    auto cst = operand.getDefiningOp<ConstantOp>();
+    if (!cst)
+      return std::nullopt;
+    auto dense = dyn_cast<DenseElementsAttr>(cst.getValue());
+    if (!dense)
+      return std::nullopt;
+    args.push_back(ref::Tensor::fromAttr(dense));
+  }
+  for (Type t : op->getResultTypes())
+    if (cast<RankedTensorType>(t).getNumElements() > kMaxFoldElements)
+      return std::nullopt;
+  // A fold that fails (e.g. an op the evaluator rejects) keeps the op; its
+  // diagnostics are swallowed so the import does not report them.
+  ScopedDiagnosticHandler silence(op->getContext(),
+                                  [](Diagnostic &) { return success(); });
+  auto results = ref::evalOp(op, args);
+  if (failed(results) || results->size() != op->getNumResults())
+    return std::nullopt;
+  SmallVector<DenseElementsAttr> out;
+  for (auto [t, r] : llvm::zip_equal(op->getResultTypes(), *results))
+    out.push_back(r.toAttr(cast<RankedTensorType>(t)));
+  return out;
+}
+
+LogicalResult NodeContext::finishMulti(Operation *op,
+                                       SmallVectorImpl<Value> &out) {
+  if (failed(mlir::verify(op))) {
+    op->erase();
+    return failure();
+  }
+  if (auto folded = tryFold(op)) {
+    for (DenseElementsAttr attr : *folded)
+      out.push_back(ConstantOp::create(b, loc, attr));
+    op->erase();
+    return success();
+  }
+  llvm::append_range(out, op->getResults());
+  return success();
+}
+
+Value NodeContext::finish(Operation *op) {
+  SmallVector<Value, 1> out;
+  if (failed(finishMulti(op, out)))
+    return {};
+  return out.front();
+}
+
+Value NodeContext::constant(DenseElementsAttr value) {
+  return ConstantOp::create(b, loc, value);
+}
+
+Value NodeContext::constI64(ArrayRef<int64_t> values, ArrayRef<int64_t> shape) {
+  auto type = RankedTensorType::get(shape, b.getI64Type());
+  return constant(DenseElementsAttr::get(type, values));
+}
+
+Value NodeContext::scalar(Type elt, double value) {
+  auto type = RankedTensorType::get({}, elt);
+  if (auto ft = dyn_cast<FloatType>(elt)) {
+    APFloat f(value);
+    bool lost;
+    f.convert(ft.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+    return constant(DenseElementsAttr::get(type, f));
+  }
+  unsigned width = elt.getIntOrFloatBitWidth();
+  return constant(DenseElementsAttr::get(
+      type, APInt(width, static_cast<uint64_t>(static_cast<int64_t>(value)),
+                  /*isSigned=*/true, /*implicitTrunc=*/true)));
+}
+
+Value NodeContext::reshape(Value v, ArrayRef<int64_t> shape) {
+  if (shapeOf(v) == shape)
+    return v;
+  return create<ReshapeOp>(withShape(v, shape), v);
+}
+
+Value NodeContext::transpose(Value v, ArrayRef<int64_t> perm) {
+  SmallVector<int64_t> shape;
+  bool identity = true;
+  for (auto [i, p] : llvm::enumerate(perm)) {
+    if (p < 0 || p >= tensorType(v).getRank()) {
+      emitError() << "permutation entry " << p << " is out of range for rank "
+                  << tensorType(v).getRank();
+      return {};
+    }
+    identity &= static_cast<int64_t>(i) == p;
+    shape.push_back(shapeOf(v)[p]);
+  }
+  if (identity && static_cast<int64_t>(perm.size()) == tensorType(v).getRank())
+    return v;
+  return create<TransposeOp>(withShape(v, shape), v, perm);
+}
+
+Value NodeContext::cast(Value v, Type elt) {
+  if (eltOf(v) == elt)
+    return v;
+  return create<CastOp>(RankedTensorType::get(shapeOf(v), elt), v);
+}
+
+Value NodeContext::expand(Value v, ArrayRef<int64_t> shape) {
+  if (shapeOf(v) == shape)
+    return v;
+  return create<ExpandOp>(withShape(v, shape), v);
+}
+
+Value NodeContext::slice(Value v, ArrayRef<int64_t> starts,
+                         ArrayRef<int64_t> steps, ArrayRef<int64_t> shape) {
+  return create<SliceOp>(withShape(v, shape), v, starts, steps);
+}
+
+Value NodeContext::concat(ValueRange vs, int64_t axis) {
+  if (vs.size() == 1)
+    return vs.front();
+  SmallVector<int64_t> shape(shapeOf(vs.front()));
+  shape[axis] = 0;
+  for (Value v : vs) {
+    if (tensorType(v).getRank() != static_cast<int64_t>(shape.size()) ||
+        eltOf(v) != eltOf(vs.front())) {
+      emitError() << "inputs differ in rank or element type";
+      return {};
+    }
+    shape[axis] += shapeOf(v)[axis];
+  }
+  return create<ConcatOp>(withShape(vs.front(), shape), vs, axis);
+}
+
+Type NodeContext::broadcastType(Value lhs, Value rhs, bool isCompare) {
+  auto shape = kiln::broadcastShapes(shapeOf(lhs), shapeOf(rhs));
+  if (failed(shape)) {
+    emitError() << "operand shapes " << shapeString(shapeOf(lhs)) << " and "
+                << shapeString(shapeOf(rhs)) << " are not broadcastable";
+    return {};
+  }
+  if (eltOf(lhs) != eltOf(rhs)) {
+    emitError() << "operand element types differ: " << eltOf(lhs) << " vs "
+                << eltOf(rhs);
+    return {};
+  }
+  Type elt = isCompare ? b.getI1Type() : eltOf(lhs);
+  return RankedTensorType::get(*shape, elt);
+}
+
+//===----------------------------------------------------------------------===//
+// Data types and tensors
+//===----------------------------------------------------------------------===//
+
+Type kiln::import::onnxElementType(MLIRContext *ctx, int32_t dataType) {
+  Builder b(ctx);
+  switch (dataType) {
+  case onnx::TensorProto::FLOAT:
+    return b.getF32Type();
+  case onnx::TensorProto::UINT8:
+    return IntegerType::get(ctx, 8, IntegerType::Unsigned);
+  case onnx::TensorProto::INT8:
+    return b.getI8Type();
+  case onnx::TensorProto::INT32:
+    return b.getI32Type();
+  case onnx::TensorProto::INT64:
+    return b.getI64Type();
+  case onnx::TensorProto::BOOL:
+    return b.getI1Type();
+  case onnx::TensorProto::FLOAT16:
+    return b.getF16Type();
+  case onnx::TensorProto::DOUBLE:
+    return b.getF64Type();
+  case onnx::TensorProto::BFLOAT16:
+    return b.getBF16Type();
+  default:
+    return {};
+  }
+}
+
+std::string kiln::import::onnxTypeName(int32_t dataType) {
+  if (onnx::TensorProto_DataType_IsValid(dataType))
+    return onnx::TensorProto_DataType_Name(
+        static_cast<onnx::TensorProto_DataType>(dataType));
+  return "data type " + std::to_string(dataType);
+}
+
+/// Reads `length` bytes at `offset` of an external-data file.
+static FailureOr<std::unique_ptr<llvm::MemoryBuffer>>
+readExternal(const onnx::TensorProto &tensor, StringRef baseDir, Location loc,
+             int64_t expected) {
+  std::string location;
+  int64_t offset = 0, length = -1;
+  for (const auto &kv : tensor.external_data()) {
+    if (kv.key() == "location")
+      location = kv.value();
+    else if (kv.key() == "offset")
+      offset = std::atoll(kv.value().c_str());
+    else if (kv.key() == "length")
+      length = std::atoll(kv.value().c_str());
+  }
+  if (location.empty()) {
+    emitError(loc) << "tensor '" << tensor.name()
+                   << "' has external data without a location";
+    return failure();
+  }
+  if (length < 0)
+    length = expected;
+  if (length != expected || offset < 0) {
+    emitError(loc) << "tensor '" << tensor.name() << "' external data length "
+                   << length << " does not match its " << expected
+                   << " bytes";
+    return failure();
+  }
+  llvm::SmallString<256> path(baseDir);
+  llvm::sys::path::append(path, location);
+  auto buf = llvm::MemoryBuffer::getFileSlice(path, length, offset,
+                                              /*IsVolatile=*/false);
+  if (!buf || static_cast<int64_t>((*buf)->getBufferSize()) != length) {
+    emitError(loc) << "cannot read " << length << " bytes at offset "
+                   << offset << " of external-data file '" << path
+                   << "' for tensor '" << tensor.name() << "'"
+                   << (buf ? "" : ": " + buf.getError().message());
+    return failure();
+  }
+  return std::move(*buf);
+}
+
+FailureOr<DenseElementsAttr>
+kiln::import::tensorProtoToAttr(const onnx::TensorProto &tensor,
+                                MLIRContext *ctx, StringRef baseDir,
+                                Location loc) {
+  Type elt = onnxElementType(ctx, tensor.data_type());
+  if (!elt) {
+    emitError(loc) << "tensor '" << tensor.name() << "' has unsupported "
+                   << onnxTypeName(tensor.data_type());
+    return failure();
+  }
+  SmallVector<int64_t> shape;
+  int64_t n = 1;
+  for (int64_t d : tensor.dims()) {
+    if (d < 0 || (d > 0 && n > (int64_t(1) << 40) / d)) {
+      emitError(loc) << "tensor '" << tensor.name() << "' has invalid dims";
+      return failure();
+    }
+    shape.push_back(d);
+    n *= d;
+  }
+  auto type = RankedTensorType::get(shape, elt);
+  int64_t width = (elt.getIntOrFloatBitWidth() + 7) / 8;
+  int64_t bytes = n * width;
+
+  // Collect little-endian bytes from wherever the data lives.
+  std::vector<char> raw;
+  std::unique_ptr<llvm::MemoryBuffer> external;
+  StringRef source;
+  if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
+    auto buf = readExternal(tensor, baseDir, loc, bytes);
+    if (failed(buf))
+      return failure();
+    external = std::move(*buf);
+    source = external->getBuffer();
+  } else if (tensor.has_raw_data()) {
+    source = tensor.raw_data();
+  } else {
+    raw.resize(bytes);
+    auto fill = [&](auto &field, auto convert) -> bool {
+      if (field.size() != n)
+        return false;
+      for (int64_t i = 0; i < n; ++i)
+        convert(field.Get(i), raw.data() + i * width);
+      return true;
+    };
+    bool ok = false;
+    if (elt.isF32())
+      ok = fill(tensor.float_data(),
+                [](float x, char *p) { std::memcpy(p, &x, 4); });
+    else if (elt.isF64())
+      ok = fill(tensor.double_data(),
+                [](double x, char *p) { std::memcpy(p, &x, 8); });
+    else if (elt.isInteger(64))
+      ok = fill(tensor.int64_data(),
+                [](int64_t x, char *p) { std::memcpy(p, &x, 8); });
+    else
+      ok = fill(tensor.int32_data(), [width](int32_t x, char *p) {
+        std::memcpy(p, &x, width); // little endian: the low bytes
+      });
+    if (!ok) {
+      emitError(loc) << "tensor '" << tensor.name() << "' holds the wrong "
+                     << "number of typed values for its " << n
+                     << " elements";
+      return failure();
+    }
+    source = StringRef(raw.data(), raw.size());
+  }
+  if (static_cast<int64_t>(source.size()) != bytes) {
+    emitError(loc) << "tensor '" << tensor.name() << "' has "
+                   << source.size() << " data bytes, expected " << bytes
+                   << " for " << shapeString(shape) << " "
+                   << onnxTypeName(tensor.data_type());
+    return failure();
+  }
+  if (elt.isInteger(1)) {
+    SmallVector<bool> values;
+    for (char c : source)
+      values.push_back(c != 0);
+    return DenseElementsAttr::get(type, values);
+  }
+  return DenseElementsAttr::getFromRawBuffer(
+      type, ArrayRef<char>(source.data(), source.size()));
+}
