@@ -161,14 +161,21 @@ bool ManifestParser::parse(const std::string &text) {
     if (!record())
       return false;
   }
-  ++line;
-  if (stage == Stage::Magic)
+  // Errors at the end of the text name the last line (the function record
+  // for a missing 'end').
+  if (line == 0)
+    line = 1;
+  if (stage == Stage::Magic) {
+    line = 1;
     return fail("empty manifest: expected 'kiln-artifact " +
                 std::to_string(kArtifactFormatVersion) + "'");
-  if (stage == Stage::InFunction)
+  }
+  if (stage == Stage::InFunction) {
+    line = m.functions.back().line;
     return fail("truncated manifest: function '" + m.functions.back().name +
                 "' has no 'end' (" + std::to_string(pending) +
                 " launches missing)");
+  }
   if (stage != Stage::AfterFunction)
     return fail("truncated manifest: no 'function' record");
   return true;
