@@ -31,8 +31,8 @@ std::string PointerRef::str() const {
 std::string Launch::label() const {
   if (kind == Kind::Kernel)
     return kernel.name;
-  return "gemm " + std::to_string(gemm.m) + "x" + std::to_string(gemm.n) +
-         "x" + std::to_string(gemm.k);
+  return "gemm " + std::to_string(gemm.m) + "x" + std::to_string(gemm.n) + "x" +
+         std::to_string(gemm.k);
 }
 
 const Function *Manifest::findFunction(const std::string &name) const {
@@ -84,8 +84,8 @@ bool isIdentifier(const std::string &s) {
   if (s.empty())
     return false;
   for (char c : s)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
-          c == '$' || c == '.'))
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' ||
+          c == '.'))
       return false;
   return true;
 }
@@ -118,7 +118,8 @@ private:
     if (tok.size() == n)
       return true;
     return fail("'" + tok[0] + "' record needs " + std::to_string(n - 1) +
-                " fields (" + usage + "), got " + std::to_string(tok.size() - 1));
+                " fields (" + usage + "), got " +
+                std::to_string(tok.size() - 1));
   }
   bool number(size_t i, const char *what, uint64_t &v,
               uint64_t max = (uint64_t(1) << 62)) {
@@ -277,11 +278,11 @@ bool ManifestParser::record() {
       if (!expectCount(1, "end"))
         return false;
       if (pending)
-        return fail("function '" + m.functions.back().name + "' declares " +
-                    std::to_string(m.functions.back().launches.size() +
-                                   pending) +
-                    " launches but has " +
-                    std::to_string(m.functions.back().launches.size()));
+        return fail(
+            "function '" + m.functions.back().name + "' declares " +
+            std::to_string(m.functions.back().launches.size() + pending) +
+            " launches but has " +
+            std::to_string(m.functions.back().launches.size()));
       stage = Stage::AfterFunction;
       return true;
     }
@@ -315,9 +316,9 @@ bool ManifestParser::record() {
 
 bool ManifestParser::tensorRecord(std::vector<TensorSpec> &list,
                                   bool isWeight) {
-  if (!expectCount(7, isWeight
-                          ? "weight <id> <name> <dtype> <shape> <offset> <bytes>"
-                          : "<idx> <name> <dtype> <shape> <arena_offset> <bytes>"))
+  if (!expectCount(
+          7, isWeight ? "weight <id> <name> <dtype> <shape> <offset> <bytes>"
+                      : "<idx> <name> <dtype> <shape> <arena_offset> <bytes>"))
     return false;
   TensorSpec t;
   t.line = line;
@@ -333,7 +334,8 @@ bool ManifestParser::tensorRecord(std::vector<TensorSpec> &list,
     return fail("unknown dtype '" + tok[3] +
                 "' (expected f32 f16 bf16 f64 i64 i32 i8 u8 bool)");
   if (!parseShape(tok[4], t.shape))
-    return fail("invalid shape '" + tok[4] + "' (expected e.g. 1x8x512 or scalar)");
+    return fail("invalid shape '" + tok[4] +
+                "' (expected e.g. 1x8x512 or scalar)");
   if (!number(5, "offset", t.offset) || !number(6, "byte size", t.bytes))
     return false;
   unsigned __int128 want = dtypeByteWidth(t.dtype);
@@ -347,8 +349,8 @@ bool ManifestParser::tensorRecord(std::vector<TensorSpec> &list,
       return fail("weight '" + t.name + "': offset " + tok[5] +
                   " is not 256-byte aligned");
     if (t.offset + t.bytes > m.weightsBytes)
-      return fail("weight '" + t.name + "': offset " + tok[5] + " + " +
-                  tok[6] + " bytes is past the end of " + m.weightsFile + " (" +
+      return fail("weight '" + t.name + "': offset " + tok[5] + " + " + tok[6] +
+                  " bytes is past the end of " + m.weightsFile + " (" +
                   std::to_string(m.weightsBytes) + " bytes)");
   } else if (t.offset + t.bytes > m.arenaBytes) {
     return fail(tok[0] + " '" + t.name + "': arena offset " + tok[5] + " + " +
@@ -394,15 +396,14 @@ bool ManifestParser::checkExtent(const PointerRef &ref, uint64_t elements,
     return true;
   unsigned __int128 need =
       ((unsigned __int128)(batch - 1) * stride + elements) * 4;
-  unsigned __int128 have =
-      ref.kind == PointerRef::Kind::Arena
-          ? m.arenaBytes - ref.value
-          : m.weights[ref.value].bytes;
+  unsigned __int128 have = ref.kind == PointerRef::Kind::Arena
+                               ? m.arenaBytes - ref.value
+                               : m.weights[ref.value].bytes;
   if (need <= have)
     return true;
   return fail(std::string("gemm operand ") + what + " (" + ref.str() +
-              ") needs " + std::to_string(uint64_t(need)) +
-              " bytes but only " + std::to_string(uint64_t(have)) +
+              ") needs " + std::to_string(uint64_t(need)) + " bytes but only " +
+              std::to_string(uint64_t(have)) +
               (ref.kind == PointerRef::Kind::Arena
                    ? " remain in the arena"
                    : " are in weight '" + m.weights[ref.value].name + "'"));
@@ -425,7 +426,8 @@ bool ManifestParser::kernelLaunch(Launch &launch) {
         !number(6 + d, "block dimension", b, blockMax[d]))
       return false;
     if (!g || !b)
-      return fail("kernel '" + k.name + "': grid and block dimensions must be "
+      return fail("kernel '" + k.name +
+                  "': grid and block dimensions must be "
                   "at least 1");
     k.grid[d] = uint32_t(g);
     k.block[d] = uint32_t(b);
@@ -632,8 +634,8 @@ bool bindInputs(const Manifest &manifest, const std::vector<HostTensor> &inputs,
   for (size_t i = 0; i < n; ++i) {
     const TensorSpec &spec = manifest.inputs[size_t(slotOf[i])];
     const HostTensor &t = inputs[i];
-    std::string label = "input " + std::to_string(spec.index) + " '" +
-                        spec.name + "'";
+    std::string label =
+        "input " + std::to_string(spec.index) + " '" + spec.name + "'";
     if (t.dtype != spec.dtype || t.shape != spec.shape) {
       error = label + ": expected " + dtypeName(spec.dtype) + " " +
               formatShape(spec.shape) + ", got " + dtypeName(t.dtype) + " " +

@@ -28,8 +28,8 @@ namespace {
 bool ok(cudaError_t e, const std::string &what, std::string &error) {
   if (e == cudaSuccess)
     return true;
-  error = what + ": " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) +
-          ")";
+  error =
+      what + ": " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")";
   return false;
 }
 
@@ -174,7 +174,8 @@ bool CudaExecutor::Impl::setup(std::string &error) {
       !ok(cudaMemsetAsync(arena, 0, arenaBytes, stream),
           "cudaMemsetAsync of the arena", error))
     return false;
-  size_t weightBytes = artifact->weights.size() ? artifact->weights.size() : 256;
+  size_t weightBytes =
+      artifact->weights.size() ? artifact->weights.size() : 256;
   if (!ok(cudaMalloc(&weights, weightBytes),
           "cudaMalloc of the weights (" + std::to_string(weightBytes) +
               " bytes)",
@@ -231,21 +232,21 @@ bool CudaExecutor::Impl::prepareKernel(
       cudaGetLastError();
       if (e == cudaErrorSymbolNotFound)
         error = where(i) + ": kernel '" + k.name + "' is not in " +
-                m.kernelsFile + " (cudaLibraryGetKernel: " +
-                cudaGetErrorName(e) + ")";
+                m.kernelsFile +
+                " (cudaLibraryGetKernel: " + cudaGetErrorName(e) + ")";
       else
         error = where(i) + ": kernel '" + k.name + "' cannot be loaded from " +
-                m.kernelsFile + " (cudaLibraryGetKernel: " +
-                cudaGetErrorName(e) + ": " + cudaGetErrorString(e) +
-                "; artifact built for " + m.arch + ", device is " +
-                deviceDesc + ")";
+                m.kernelsFile +
+                " (cudaLibraryGetKernel: " + cudaGetErrorName(e) + ": " +
+                cudaGetErrorString(e) + "; artifact built for " + m.arch +
+                ", device is " + deviceDesc + ")";
       return false;
     }
     // Loads the kernel now (lazy loading must not happen during capture) and
     // checks the block size against what the compiled kernel allows.
     cudaFuncAttributes attrs;
-    if (!ok(cudaFuncGetAttributes(&attrs, reinterpret_cast<const void *>(
-                                              p.kernel)),
+    if (!ok(cudaFuncGetAttributes(&attrs,
+                                  reinterpret_cast<const void *>(p.kernel)),
             where(i) + ": cudaFuncGetAttributes", error))
       return false;
     uint64_t threads = uint64_t(k.block[0]) * k.block[1] * k.block[2];
@@ -306,9 +307,9 @@ bool CudaExecutor::Impl::prepareGemm(size_t i, Prepared &p,
                                            CUBLASLT_MATMUL_DESC_EPILOGUE,
                                            &epilogue, sizeof(epilogue)),
             at + ": set EPILOGUE", error) ||
-        !ok(cublasLtMatmulDescSetAttribute(
-                p.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &p.bias,
-                sizeof(p.bias)),
+        !ok(cublasLtMatmulDescSetAttribute(p.desc,
+                                           CUBLASLT_MATMUL_DESC_BIAS_POINTER,
+                                           &p.bias, sizeof(p.bias)),
             at + ": set BIAS_POINTER", error))
       return false;
   }
@@ -331,9 +332,9 @@ bool CudaExecutor::Impl::prepareGemm(size_t i, Prepared &p,
     if (!ok(cublasLtMatrixLayoutCreate(s.layout, CUDA_R_32F, s.rows, s.cols,
                                        int64_t(s.rows)),
             what, error) ||
-        !ok(cublasLtMatrixLayoutSetAttribute(
-                *s.layout, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &batch,
-                sizeof(batch)),
+        !ok(cublasLtMatrixLayoutSetAttribute(*s.layout,
+                                             CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT,
+                                             &batch, sizeof(batch)),
             what + " (batch count)", error) ||
         !ok(cublasLtMatrixLayoutSetAttribute(
                 *s.layout, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET,
@@ -400,9 +401,9 @@ bool CudaExecutor::Impl::launchAll(bool eager, std::string &error) {
               where(i) + ": cudaLaunchKernel", error))
         return false;
     } else {
-      if (!ok(cublasLtMatmul(lt, p.desc, &alpha, p.b, p.layoutA, p.a,
-                             p.layoutB, &beta, p.c, p.layoutC, p.c, p.layoutC,
-                             &p.algo, workspace, kWorkspaceBytes, stream),
+      if (!ok(cublasLtMatmul(lt, p.desc, &alpha, p.b, p.layoutA, p.a, p.layoutB,
+                             &beta, p.c, p.layoutC, p.c, p.layoutC, &p.algo,
+                             workspace, kWorkspaceBytes, stream),
               where(i) + ": cublasLtMatmul", error))
         return false;
     }

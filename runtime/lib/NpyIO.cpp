@@ -9,9 +9,9 @@
 
 #include "kiln/runtime/TensorIO.h"
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
-#include <cmath>
 #include <iterator>
 #include <limits>
 
@@ -194,8 +194,8 @@ bool parseNpy(const uint8_t *data, size_t size, const std::string &what,
   uint64_t want = uint64_t(n) * uint64_t(width);
   if (size - dataStart != want)
     return fail(".npy data has " + std::to_string(size - dataStart) +
-                " bytes, expected " + std::to_string(want) + " for " +
-                descr + " " + formatShape(shape));
+                " bytes, expected " + std::to_string(want) + " for " + descr +
+                " " + formatShape(shape));
   t.bytes.assign(data + dataStart, data + size);
   out = std::move(t);
   return true;

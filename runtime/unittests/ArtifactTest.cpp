@@ -121,10 +121,10 @@ TEST(Manifest, ScalarsBroadcastAndSeveralFunctions) {
 }
 
 struct ErrorCase {
-  int line;             ///< line to replace (0: use `text` as the manifest)
-  std::string text;     ///< replacement line, or the whole manifest
-  int errorLine;        ///< line the error must name
-  std::string message;  ///< substring the error must hold
+  int line;            ///< line to replace (0: use `text` as the manifest)
+  std::string text;    ///< replacement line, or the whole manifest
+  int errorLine;       ///< line the error must name
+  std::string message; ///< substring the error must hold
 };
 
 class ManifestError : public ::testing::TestWithParam<ErrorCase> {};
@@ -154,8 +154,10 @@ std::string cutAfter(int keep) {
 INSTANTIATE_TEST_SUITE_P(
     All, ManifestError,
     ::testing::Values(
-        ErrorCase{2, "kiln-artifact 2", 2, "unsupported artifact format version '2'"},
-        ErrorCase{2, "kiln-artifact one", 2, "unsupported artifact format version"},
+        ErrorCase{2, "kiln-artifact 2", 2,
+                  "unsupported artifact format version '2'"},
+        ErrorCase{2, "kiln-artifact one", 2,
+                  "unsupported artifact format version"},
         ErrorCase{2, "kiln-artifact 1 extra", 2, "needs 1 fields"},
         ErrorCase{2, "hello 1", 2, "not a kiln artifact manifest"},
         ErrorCase{0, "", 1, "empty manifest"},
@@ -163,9 +165,11 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{3, "arch 90", 3, "invalid arch '90'"},
         ErrorCase{3, "arena_bytes 4096", 3, "expected 'arch' record"},
         ErrorCase{4, "arena_bytes -5", 4, "invalid arena size '-5'"},
-        ErrorCase{4, "arena_bytes 99999999999999999999", 4, "invalid arena size"},
+        ErrorCase{4, "arena_bytes 99999999999999999999", 4,
+                  "invalid arena size"},
         ErrorCase{4, "arena 5", 4, "expected 'arena_bytes' record"},
-        ErrorCase{5, "weights_file ../w.bin 1024", 5, "must name a file inside"},
+        ErrorCase{5, "weights_file ../w.bin 1024", 5,
+                  "must name a file inside"},
         ErrorCase{5, "kernels_file kernels.fatbin 100", 5,
                   "expected 'weights_file' record"},
         ErrorCase{6, "kernels_file kernels.fatbin", 6, "needs 2 fields"},
@@ -173,16 +177,19 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{7, "weight 0 w0 f31 8x16 0 512", 7, "unknown dtype 'f31'"},
         ErrorCase{7, "weight 0 w0 f32 8xx16 0 512", 7, "invalid shape '8xx16'"},
         ErrorCase{7, "weight 0 w0 f32 8x16x 0 512", 7, "invalid shape"},
-        ErrorCase{7, "weight 0 w0 f32 8x16 0 500", 7, "500 bytes does not match f32 8x16"},
+        ErrorCase{7, "weight 0 w0 f32 8x16 0 500", 7,
+                  "500 bytes does not match f32 8x16"},
         ErrorCase{7, "weight 0 w0 f32 8x16 128 512", 7, "not 256-byte aligned"},
         ErrorCase{7, "weight 0 w0 f32 8x16 0", 7, "needs 6 fields"},
-        ErrorCase{8, "weight 1 b f32 16 1024 64", 8, "past the end of weights.bin"},
+        ErrorCase{8, "weight 1 b f32 16 1024 64", 8,
+                  "past the end of weights.bin"},
         ErrorCase{9, "input 0 x f32 4x8 4000 128", 9, "past arena_bytes 4096"},
         ErrorCase{9, "input 1 x f32 4x8 0 128", 9, "out of order"},
         ErrorCase{10, "weight 2 c f32 16 768 64", 10, "'weight' record after"},
         ErrorCase{10, "output 0 y f32 4x16 512 256\ninput 1 z f32 4x8 0 128",
                   11, "'input' record after 'output'"},
-        ErrorCase{9, "frobnicate 1", 9, "unknown or misplaced record 'frobnicate'"},
+        ErrorCase{9, "frobnicate 1", 9,
+                  "unknown or misplaced record 'frobnicate'"},
         ErrorCase{11, "function main", 11, "needs 2 fields"},
         ErrorCase{11, "function main 3", 15, "declares 3 launches but has 2"},
         ErrorCase{11, "function main 1", 14, "more launches than function"},
@@ -211,7 +218,8 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{13, "launch kernel k1 1 1 1", 13, "'launch kernel' needs"},
         ErrorCase{13, "launch conv 1 2 3", 13, "unknown launch kind 'conv'"},
         ErrorCase{13, "launch", 13, "needs a kind"},
-        ErrorCase{13, "weight 2 c f32 16 768 64", 13, "expected 'launch' or 'end'"},
+        ErrorCase{13, "weight 2 c f32 16 768 64", 13,
+                  "expected 'launch' or 'end'"},
         ErrorCase{14, "launch gemm 4 16 8 1 a:256 w:0 w:1 w:1 0 0 0 0", 14,
                   "gemm output C must be in the arena"},
         ErrorCase{14, "launch gemm 4 16 8 1 a:4000 w:0 a:512 w:1 0 0 0 0", 14,
@@ -370,26 +378,24 @@ TEST(BindInputs, ByNameInOrderAndMixed) {
   std::vector<HostTensor> ordered;
   std::string error;
   // By name, given in reverse order.
-  ASSERT_TRUE(bindInputs(m,
-                         {tensor("past_len", {}, DType::I64),
-                          tensor("ids", {1, 4}, DType::I64)},
-                         ordered, error))
+  ASSERT_TRUE(bindInputs(
+      m,
+      {tensor("past_len", {}, DType::I64), tensor("ids", {1, 4}, DType::I64)},
+      ordered, error))
       << error;
   EXPECT_EQ(ordered[0].name, "ids");
   EXPECT_EQ(ordered[0].bytes[0], 'i');
   EXPECT_EQ(ordered[1].bytes[0], 'p');
   // Unnamed: in order.
-  ASSERT_TRUE(bindInputs(m,
-                         {tensor("", {1, 4}, DType::I64),
-                          tensor("", {}, DType::I64)},
-                         ordered, error))
+  ASSERT_TRUE(bindInputs(
+      m, {tensor("", {1, 4}, DType::I64), tensor("", {}, DType::I64)}, ordered,
+      error))
       << error;
   EXPECT_EQ(ordered[1].name, "past_len");
   // Mixed: the named one takes its slot, the unnamed one the other.
-  ASSERT_TRUE(bindInputs(m,
-                         {tensor("", {1, 4}, DType::I64),
-                          tensor("past_len", {}, DType::I64)},
-                         ordered, error))
+  ASSERT_TRUE(bindInputs(
+      m, {tensor("", {1, 4}, DType::I64), tensor("past_len", {}, DType::I64)},
+      ordered, error))
       << error;
 }
 
@@ -397,30 +403,28 @@ TEST(BindInputs, Refusals) {
   Manifest m = twoInputs();
   std::vector<HostTensor> ordered;
   std::string error;
-  EXPECT_FALSE(bindInputs(m, {tensor("ids", {1, 4}, DType::I64)}, ordered,
-                          error));
+  EXPECT_FALSE(
+      bindInputs(m, {tensor("ids", {1, 4}, DType::I64)}, ordered, error));
   EXPECT_EQ(error.rfind("the model has 2 input(s) but 1 were given", 0), 0u)
       << error;
-  EXPECT_FALSE(bindInputs(m,
-                          {tensor("ids", {1, 4}, DType::I64),
-                           tensor("pos", {}, DType::I64)},
-                          ordered, error));
+  EXPECT_FALSE(bindInputs(
+      m, {tensor("ids", {1, 4}, DType::I64), tensor("pos", {}, DType::I64)},
+      ordered, error));
   EXPECT_EQ(error, "input tensor 'pos' names no input of the model (inputs: "
                    "ids past_len)");
-  EXPECT_FALSE(bindInputs(m,
-                          {tensor("ids", {1, 5}, DType::I64),
-                           tensor("past_len", {}, DType::I64)},
-                          ordered, error));
+  EXPECT_FALSE(bindInputs(
+      m,
+      {tensor("ids", {1, 5}, DType::I64), tensor("past_len", {}, DType::I64)},
+      ordered, error));
   EXPECT_EQ(error, "input 0 'ids': expected i64 1x4, got i64 1x5");
-  EXPECT_FALSE(bindInputs(m,
-                          {tensor("ids", {1, 4}, DType::I32),
-                           tensor("past_len", {}, DType::I64)},
-                          ordered, error));
+  EXPECT_FALSE(bindInputs(
+      m,
+      {tensor("ids", {1, 4}, DType::I32), tensor("past_len", {}, DType::I64)},
+      ordered, error));
   EXPECT_EQ(error, "input 0 'ids': expected i64 1x4, got i32 1x4");
-  EXPECT_FALSE(bindInputs(m,
-                          {tensor("ids", {1, 4}, DType::I64),
-                           tensor("ids", {1, 4}, DType::I64)},
-                          ordered, error));
+  EXPECT_FALSE(bindInputs(
+      m, {tensor("ids", {1, 4}, DType::I64), tensor("ids", {1, 4}, DType::I64)},
+      ordered, error));
   EXPECT_EQ(error, "two inputs are named 'ids'");
 }
 

@@ -117,7 +117,8 @@ TEST(TensorProto, Int64DataPackedAndUnpacked) {
   std::string error;
   ASSERT_TRUE(parse(packed, t, error)) << error;
   EXPECT_EQ(t.dtype, DType::I64);
-  EXPECT_EQ(values<int64_t>(t), (std::vector<int64_t>{-5, 7, int64_t(1) << 40}));
+  EXPECT_EQ(values<int64_t>(t),
+            (std::vector<int64_t>{-5, 7, int64_t(1) << 40}));
 
   Wire unpacked;
   unpacked.dim(2).dataType(7);
@@ -130,8 +131,12 @@ TEST(TensorProto, Int64DataPackedAndUnpacked) {
 TEST(TensorProto, Int32DataCarriesSmallTypes) {
   // int8 with a negative value (sign-extended 10-byte varint).
   Wire i8;
-  i8.dim(2).dataType(3).key(5, 0).varint(uint64_t(int64_t(-3))).key(5, 0).varint(
-      100);
+  i8.dim(2)
+      .dataType(3)
+      .key(5, 0)
+      .varint(uint64_t(int64_t(-3)))
+      .key(5, 0)
+      .varint(100);
   HostTensor t;
   std::string error;
   ASSERT_TRUE(parse(i8, t, error)) << error;
@@ -182,7 +187,7 @@ TEST(TensorProto, RawDataAndUnknownFieldsSkipped) {
   std::vector<uint8_t> raw(12);
   std::memcpy(raw.data(), data, 12);
   Wire w;
-  w.lenDelimited(12, {'d', 'o', 'c'}); // doc_string: skipped
+  w.lenDelimited(12, {'d', 'o', 'c'});       // doc_string: skipped
   w.key(3, 2).varint(2).varint(8).varint(0); // segment message: skipped
   w.dim(3).dataType(1).name("w").lenDelimited(9, raw);
   w.key(99, 1).raw("12345678", 8); // unknown fixed64 field: skipped
@@ -205,8 +210,8 @@ TEST(TensorProto, RoundTripEveryDType) {
     std::vector<uint8_t> bytes = serializeTensorProto(t);
     HostTensor back;
     std::string error;
-    ASSERT_TRUE(parseTensorProto(bytes.data(), bytes.size(), "rt.pb", back,
-                                 error))
+    ASSERT_TRUE(
+        parseTensorProto(bytes.data(), bytes.size(), "rt.pb", back, error))
         << error;
     EXPECT_EQ(back.name, t.name);
     EXPECT_EQ(back.dtype, t.dtype);
@@ -361,7 +366,8 @@ TEST(Npy, VersionTwoHeaderAndNumpySpelling) {
       data);
   HostTensor t;
   std::string error;
-  ASSERT_TRUE(parseNpy(bytes.data(), bytes.size(), "v2.npy", t, error)) << error;
+  ASSERT_TRUE(parseNpy(bytes.data(), bytes.size(), "v2.npy", t, error))
+      << error;
   EXPECT_EQ(t.dtype, DType::I32);
   EXPECT_EQ(t.shape, (std::vector<int64_t>{1, 2}));
 }
@@ -383,26 +389,31 @@ TEST(Npy, Malformed) {
   std::vector<uint8_t> cut = npyBytes(1, h, four);
   cut.resize(20);
   expectNpyError(cut, "truncated .npy header");
-  expectNpyError(npyBytes(1, "{'descr': '>f4', 'fortran_order': False, "
-                             "'shape': (1,), }",
+  expectNpyError(npyBytes(1,
+                          "{'descr': '>f4', 'fortran_order': False, "
+                          "'shape': (1,), }",
                           four),
                  "unsupported .npy dtype '>f4'");
-  expectNpyError(npyBytes(1, "{'descr': '<c8', 'fortran_order': False, "
-                             "'shape': (1,), }",
+  expectNpyError(npyBytes(1,
+                          "{'descr': '<c8', 'fortran_order': False, "
+                          "'shape': (1,), }",
                           four),
                  "unsupported .npy dtype");
-  expectNpyError(npyBytes(1, "{'descr': '<f4', 'fortran_order': True, "
-                             "'shape': (1,), }",
+  expectNpyError(npyBytes(1,
+                          "{'descr': '<f4', 'fortran_order': True, "
+                          "'shape': (1,), }",
                           four),
                  "Fortran-order");
-  expectNpyError(npyBytes(1, "{'descr': '<f4', 'fortran_order': False, "
-                             "'shape': (a,), }",
+  expectNpyError(npyBytes(1,
+                          "{'descr': '<f4', 'fortran_order': False, "
+                          "'shape': (a,), }",
                           four),
                  "'shape'");
   expectNpyError(npyBytes(1, "{'fortran_order': False, 'shape': (1,), }", four),
                  "no 'descr'");
-  expectNpyError(npyBytes(1, "{'descr': [('a', '<f4')], 'fortran_order': "
-                             "False, 'shape': (1,), }",
+  expectNpyError(npyBytes(1,
+                          "{'descr': [('a', '<f4')], 'fortran_order': "
+                          "False, 'shape': (1,), }",
                           four),
                  "structured");
 }

@@ -78,7 +78,8 @@ struct Options {
 };
 
 int usageError(const std::string &msg) {
-  std::fprintf(stderr, "kiln-run: error: %s\n(run 'kiln-run --help' for usage)\n",
+  std::fprintf(stderr,
+               "kiln-run: error: %s\n(run 'kiln-run --help' for usage)\n",
                msg.c_str());
   return 2;
 }
@@ -123,8 +124,8 @@ int parseArgs(int argc, char **argv, Options &o) {
     }
     if (arg.size() < 2 || arg[0] != '-') {
       if (!o.model.empty())
-        return usageError("more than one MODEL given ('" + o.model +
-                          "' and '" + arg + "')");
+        return usageError("more than one MODEL given ('" + o.model + "' and '" +
+                          arg + "')");
       o.model = arg;
       continue;
     }
@@ -314,7 +315,8 @@ int main(int argc, char **argv) {
   bool isArtifact = isDirectory(o.model) || endsWith(o.model, ".kiln");
   if (!isArtifact && !endsWith(o.model, ".onnx") && !endsWith(o.model, ".mlir"))
     return usageError("MODEL must be a .kiln artifact directory, a .onnx or "
-                      "a .mlir file: '" + o.model + "'");
+                      "a .mlir file: '" +
+                      o.model + "'");
   if (o.backend.empty())
     o.backend = getRefRunner() ? "ref" : "cuda";
   if (o.backend == "cuda" && !isArtifact)
@@ -345,8 +347,8 @@ int main(int argc, char **argv) {
 
   if (!o.outputDir.empty()) {
     if (mkdir(o.outputDir.c_str(), 0777) != 0 && errno != EEXIST)
-      return fail(o.outputDir + ": cannot create directory: " +
-                  std::strerror(errno));
+      return fail(o.outputDir +
+                  ": cannot create directory: " + std::strerror(errno));
     for (size_t i = 0; i < outputs.size(); ++i) {
       std::string path = o.outputDir + "/output_" + std::to_string(i) + ".pb";
       if (!writeTensorFile(path, outputs[i], error))

@@ -58,8 +58,9 @@ struct KernelLaunch {
   std::vector<PointerRef> args;
 };
 
-/// `launch gemm <M> <N> <K> <batch> <A> <B> <C> <bias> <sA> <sB> <sC> <transB>`:
-/// row-major fp32 C[b] = A[b] (MxK) * B[b] (KxN, or NxK if transB) + bias[N].
+/// `launch gemm <M> <N> <K> <batch> <A> <B> <C> <bias> <sA> <sB> <sC>
+/// <transB>`: row-major fp32 C[b] = A[b] (MxK) * B[b] (KxN, or NxK if transB) +
+/// bias[N].
 struct GemmLaunch {
   int64_t m = 0, n = 0, k = 0, batch = 1;
   PointerRef a, b, c, bias;

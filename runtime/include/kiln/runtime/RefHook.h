@@ -25,11 +25,11 @@ namespace kiln::runtime {
 /// are as read from the command line (bind by name, else in order), and
 /// `outputs` receives one tensor per model result, named when the model names
 /// them. Returns false and sets `error` on failure.
-using RefRunner = bool (*)(const std::string &modelPath,
-                           const std::vector<std::pair<std::string, int64_t>> &binds,
-                           const std::vector<HostTensor> &inputs,
-                           std::vector<HostTensor> &outputs,
-                           std::string &error);
+using RefRunner =
+    bool (*)(const std::string &modelPath,
+             const std::vector<std::pair<std::string, int64_t>> &binds,
+             const std::vector<HostTensor> &inputs,
+             std::vector<HostTensor> &outputs, std::string &error);
 
 /// The reference backend's runner, or nullptr when this kiln-run was built
 /// without it (KILN_RUNTIME_ONLY).
