@@ -1,0 +1,257 @@
+//===- EmitLinalg.cpp - CUDA for matmul, reductions and norms -------------===//
+//
+// matmul / linear become cuBLASLt `gemm` launches when every operand is f32
+// and each operand's batch dims either equal the result's or are entirely
+// broadcast (batch stride 0); anything else gets a generic matmul kernel (one
+// thread per output, double accumulation). Reductions, softmax, layer_norm
+// and rms_norm run one block per output row with block-wide reductions in
+// double.
+//
+//===----------------------------------------------------------------------===//
+
+#include "EmitterSupport.h"
+
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+
+#include "llvm/ADT/SmallSet.h"
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::codegen;
+
+//===----------------------------------------------------------------------===//
+// Matmul and linear
+//===----------------------------------------------------------------------===//
+
+/// The batch stride of an operand with batch dims `dims` (leading-1 padded to
+/// `batch`'s rank) and `matrix` elements per item: `matrix` if its batch dims
+/// equal `batch`, 0 if entirely broadcast, std::nullopt otherwise.
+static std::optional<int64_t> batchStride(ArrayRef<int64_t> dims,
+                                          ArrayRef<int64_t> batch,
+                                          int64_t matrix) {
+  SmallVector<int64_t> padded(batch.size() - dims.size(), 1);
+  llvm::append_range(padded, dims);
+  if (ArrayRef<int64_t>(padded) == batch)
+    return matrix;
+  if (product(padded) == 1)
+    return 0;
+  return std::nullopt;
+}
+
+/// A lambda `(b, r, c) -> offset` for an operand whose batch dims `dims`
+/// broadcast to `batch`, with `rows x cols` matrices (transposed storage if
+/// `transposed`).
+static std::string operandMap(ArrayRef<int64_t> dims, ArrayRef<int64_t> batch,
+                              int64_t rows, int64_t cols, bool transposed) {
+  std::string s = "[](int64_t b, int64_t r, int64_t c) -> int64_t { ";
+  std::string batchExpr = "0";
+  if (product(dims) > 1) {
+    s += decompose("b", batch, "d") + " ";
+    SmallVector<int64_t> strides = broadcastStrides(dims, batch);
+    for (int64_t &st : strides)
+      st *= rows * cols;
+    batchExpr = linearExpr(strides, "d");
+  }
+  std::string inner = transposed ? "c * " + std::to_string(rows) + " + r"
+                                 : "r * " + std::to_string(cols) + " + c";
+  return s + "(void)b; return " + batchExpr + " + " + inner + "; }";
+}
+
+/// Emits the generic matmul kernel: out[batch..., M, N].
+static LogicalResult emitGenericMatmul(EmitContext &ctx, Operation *op,
+                                       Value a, Value b, Value bias,
+                                       bool transB, ArrayRef<int64_t> aBatch,
+                                       ArrayRef<int64_t> bBatch,
+                                       ArrayRef<int64_t> batch, int64_t m,
+                                       int64_t n, int64_t k) {
+  Value result = op->getResult(0);
+  FailureOr<std::string> t = ctx.typeOf(result, op);
+  if (failed(t))
+    return failure();
+  SmallVector<Value> inputs = {a, b};
+  if (bias)
+    inputs.push_back(bias);
+  int64_t total = product(batch) * m * n;
+  std::string body;
+  llvm::raw_string_ostream os(body);
+  os << "  kiln::matmul<" << product(batch) << ", " << m << ", " << n << ", "
+     << k << ">(in0, in1, " << (bias ? "in2" : "(const " + *t + " *)nullptr")
+     << ", out0,\n      " << operandMap(aBatch, batch, m, k, false)
+     << ",\n      " << operandMap(bBatch, batch, k, n, transB) << ");\n";
+  return ctx.simpleKernel(op, "generic", inputs, {result}, total, body);
+}
+
+static LogicalResult emitMatmul(EmitContext &ctx, MatmulOp op) {
+  ArrayRef<int64_t> as = shapeOf(op.getLhs()), bs = shapeOf(op.getRhs()),
+                    rs = shapeOf(op.getResult());
+  int64_t m = as[as.size() - 2], k = as.back(), n = bs.back();
+  ArrayRef<int64_t> batch = rs.drop_back(2);
+  ArrayRef<int64_t> aBatch = as.drop_back(2), bBatch = bs.drop_back(2);
+  std::optional<int64_t> sa = batchStride(aBatch, batch, m * k);
+  std::optional<int64_t> sb = batchStride(bBatch, batch, k * n);
+  bool f32 = eltOf(op.getResult()).isF32();
+  if (f32 && sa && sb) {
+    FailureOr<KernelArg> a = ctx.argFor(op.getLhs(), op);
+    FailureOr<KernelArg> b = ctx.argFor(op.getRhs(), op);
+    FailureOr<KernelArg> c = ctx.argFor(op.getResult(), op);
+    if (failed(a) || failed(b) || failed(c))
+      return failure();
+    GemmLaunch g;
+    g.m = m, g.n = n, g.k = k, g.batch = product(batch);
+    g.a = *a, g.b = *b, g.c = *c, g.bias = KernelArg::none();
+    g.strideA = *sa, g.strideB = *sb, g.strideC = m * n;
+    ctx.addGemm(g);
+    return success();
+  }
+  return emitGenericMatmul(ctx, op, op.getLhs(), op.getRhs(), Value(), false,
+                           aBatch, bBatch, batch, m, n, k);
+}
+
+static LogicalResult emitLinear(EmitContext &ctx, LinearOp op) {
+  ArrayRef<int64_t> xs = shapeOf(op.getInput()), ws = shapeOf(op.getWeight());
+  bool transB = op.getTransposeWeight();
+  int64_t k = xs.back(), n = transB ? ws[0] : ws[1];
+  int64_t m = product(xs.drop_back());
+  bool f32 = eltOf(op.getResult()).isF32();
+  if (f32) {
+    FailureOr<KernelArg> a = ctx.argFor(op.getInput(), op);
+    FailureOr<KernelArg> b = ctx.argFor(op.getWeight(), op);
+    FailureOr<KernelArg> c = ctx.argFor(op.getResult(), op);
+    if (failed(a) || failed(b) || failed(c))
+      return failure();
+    GemmLaunch g;
+    g.m = m, g.n = n, g.k = k, g.batch = 1;
+    g.a = *a, g.b = *b, g.c = *c, g.bias = KernelArg::none();
+    if (Value bias = op.getBias()) {
+      FailureOr<KernelArg> arg = ctx.argFor(bias, op);
+      if (failed(arg))
+        return failure();
+      g.bias = *arg;
+    }
+    g.strideA = m * k, g.strideB = 0, g.strideC = m * n;
+    g.transB = transB;
+    ctx.addGemm(g);
+    return success();
+  }
+  return emitGenericMatmul(ctx, op, op.getInput(), op.getWeight(),
+                           op.getBias(), transB, {}, {}, {}, m, n, k);
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions, softmax, norms
+//===----------------------------------------------------------------------===//
+
+static LogicalResult emitReduce(EmitContext &ctx, Operation *op,
+                                ArrayRef<int64_t> axes, StringRef kind) {
+  Value input = op->getOperand(0), result = op->getResult(0);
+  ArrayRef<int64_t> shape = shapeOf(input);
+  SmallVector<int64_t> strides = rowMajorStrides(shape);
+  llvm::SmallSet<int64_t, 4> reduced(axes.begin(), axes.end());
+  SmallVector<int64_t> keptShape, keptStrides, redShape, redStrides;
+  for (auto [d, dim] : llvm::enumerate(shape)) {
+    if (reduced.contains(d)) {
+      redShape.push_back(dim);
+      redStrides.push_back(strides[d]);
+    } else {
+      keptShape.push_back(dim);
+      keptStrides.push_back(strides[d]);
+    }
+  }
+  int64_t outputs = product(keptShape), count = product(redShape);
+  std::string body;
+  llvm::raw_string_ostream os(body);
+  os << "  kiln::reduce<kiln::Reduce::" << kind << ", " << outputs << ", "
+     << count << ">(in0, out0, [](int64_t o, int64_t r) -> int64_t {\n"
+     << "    " << decompose("o", keptShape, "o") << "\n"
+     << "    " << decompose("r", redShape, "r") << "\n"
+     << "    (void)o; (void)r; return (" << linearExpr(keptStrides, "o")
+     << ") + (" << linearExpr(redStrides, "r") << ");\n  });\n";
+  if (failed(ctx.beginKernel(op, "", {input}, {result},
+                             std::clamp<int64_t>(outputs, 1, 65535),
+                             blockForReduction(count))))
+    return failure();
+  ctx.source() << body;
+  ctx.endKernel();
+  return success();
+}
+
+static LogicalResult emitSoftmax(EmitContext &ctx, SoftmaxOp op) {
+  ArrayRef<int64_t> shape = shapeOf(op.getInput());
+  int64_t axis = op.getAxis();
+  int64_t len = shape[axis], inner = product(shape.drop_front(axis + 1));
+  int64_t rows = product(shape) / std::max<int64_t>(len, 1);
+  if (len == 0)
+    rows = 0;
+  if (failed(ctx.beginKernel(op, "", {op.getInput()}, {op.getResult()},
+                             std::clamp<int64_t>(rows, 1, 65535),
+                             blockForReduction(len))))
+    return failure();
+  ctx.source() << "  kiln::softmax<" << rows << ", " << len << ", " << inner
+               << ">(in0, out0);\n";
+  ctx.endKernel();
+  return success();
+}
+
+/// A `(int64_t j) -> int64_t` lambda for a norm parameter of `paramShape`
+/// broadcast over the normalised dims `normShape`.
+static std::string paramMap(ArrayRef<int64_t> paramShape,
+                            ArrayRef<int64_t> normShape) {
+  bool coords = false;
+  std::string expr = broadcastIndex(paramShape, normShape, "j", "c", coords);
+  std::string s = "[](int64_t j) -> int64_t { ";
+  if (coords)
+    s += decompose("j", normShape, "c") + " ";
+  return s + "return " + expr + "; }";
+}
+
+static LogicalResult emitNorm(EmitContext &ctx, Operation *op, bool rms,
+                              Value input, Value scale, Value bias,
+                              int64_t axis, float epsilon) {
+  ArrayRef<int64_t> shape = shapeOf(input);
+  ArrayRef<int64_t> normShape = shape.drop_front(axis);
+  int64_t rows = product(shape.take_front(axis)), cols = product(normShape);
+  SmallVector<Value> inputs = {input, scale};
+  if (bias)
+    inputs.push_back(bias);
+  FailureOr<std::string> t = ctx.typeOf(input, op);
+  if (failed(t))
+    return failure();
+  if (failed(ctx.beginKernel(op, "", inputs, {op->getResult(0)},
+                             std::clamp<int64_t>(rows, 1, 65535),
+                             blockForReduction(cols))))
+    return failure();
+  llvm::raw_string_ostream &os = ctx.source();
+  os << "  kiln::norm<" << (rms ? "true" : "false") << ", " << rows << ", "
+     << cols << ">(in0, in1, "
+     << (bias ? "in2" : "(const " + *t + " *)nullptr") << ", out0, "
+     << floatLiteral(epsilon) << ",\n      "
+     << paramMap(shapeOf(scale), normShape) << ",\n      "
+     << (bias ? paramMap(shapeOf(bias), normShape)
+              : "[](int64_t j) -> int64_t { return j; }")
+     << ");\n";
+  ctx.endKernel();
+  return success();
+}
+
+std::optional<LogicalResult> kiln::codegen::emitLinalgOp(EmitContext &ctx,
+                                                         Operation *op) {
+  if (auto m = dyn_cast<MatmulOp>(op))
+    return emitMatmul(ctx, m);
+  if (auto l = dyn_cast<LinearOp>(op))
+    return emitLinear(ctx, l);
+  if (auto r = dyn_cast<ReduceSumOp>(op))
+    return emitReduce(ctx, op, r.getAxes(), "Sum");
+  if (auto r = dyn_cast<ReduceMeanOp>(op))
+    return emitReduce(ctx, op, r.getAxes(), "Mean");
+  if (auto r = dyn_cast<ReduceMaxOp>(op))
+    return emitReduce(ctx, op, r.getAxes(), "Max");
+  if (auto s = dyn_cast<SoftmaxOp>(op))
+    return emitSoftmax(ctx, s);
+  if (auto n = dyn_cast<LayerNormOp>(op))
+    return emitNorm(ctx, op, false, n.getInput(), n.getScale(), n.getBias(),
+                    n.getAxis(), n.getEpsilon().convertToFloat());
+  if (auto n = dyn_cast<RmsNormOp>(op))
+    return emitNorm(ctx, op, true, n.getInput(), n.getScale(), Value(),
+                    n.getAxis(), n.getEpsilon().convertToFloat());
+  return std::nullopt;
+}

@@ -1,0 +1,419 @@
+//===- kiln_kernels.cuh - device templates behind kiln's generated kernels ===//
+//
+// Every `extern "C" __global__` kernel that kiln-compile emits is a thin shell
+// over one template here: the shell bakes every shape in as template
+// arguments and passes index maps as lambdas whose arithmetic is all
+// compile-time constants. This header compiles on its own
+// (kiln_kernels_test.cu instantiates every template) with nvcc -std=c++17.
+//
+// Conventions: element counts and offsets are int64_t; loops are grid-stride;
+// block reductions use blockDim.x threads, a power of two >= 32 and <= 1024;
+// float reductions accumulate in double.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_KERNELS_CUH
+#define KILN_KERNELS_CUH
+
+#include <stdint.h>
+
+namespace kiln {
+
+//===----------------------------------------------------------------------===//
+// Scalar operations
+//===----------------------------------------------------------------------===//
+
+namespace op {
+
+__device__ __forceinline__ float exp_(float x) { return expf(x); }
+__device__ __forceinline__ double exp_(double x) { return exp(x); }
+__device__ __forceinline__ float log_(float x) { return logf(x); }
+__device__ __forceinline__ double log_(double x) { return log(x); }
+__device__ __forceinline__ float sqrt_(float x) { return sqrtf(x); }
+__device__ __forceinline__ double sqrt_(double x) { return sqrt(x); }
+__device__ __forceinline__ float rsqrt_(float x) { return 1.0f / sqrtf(x); }
+__device__ __forceinline__ double rsqrt_(double x) { return 1.0 / sqrt(x); }
+__device__ __forceinline__ float tanh_(float x) { return tanhf(x); }
+__device__ __forceinline__ double tanh_(double x) { return tanh(x); }
+__device__ __forceinline__ float erf_(float x) { return erff(x); }
+__device__ __forceinline__ double erf_(double x) { return erf(x); }
+__device__ __forceinline__ float sin_(float x) { return sinf(x); }
+__device__ __forceinline__ double sin_(double x) { return sin(x); }
+__device__ __forceinline__ float cos_(float x) { return cosf(x); }
+__device__ __forceinline__ double cos_(double x) { return cos(x); }
+__device__ __forceinline__ float pow_(float x, float y) { return powf(x, y); }
+__device__ __forceinline__ double pow_(double x, double y) { return pow(x, y); }
+
+/// Integer power by squaring; negative exponents give 0 except for |x| = 1.
+template <typename T> __device__ __forceinline__ T pow_(T x, T y) {
+  if (y < 0)
+    return x == 1 ? T(1) : (x == T(-1) ? ((y & 1) ? T(-1) : T(1)) : T(0));
+  T r = 1;
+  while (y) {
+    if (y & 1)
+      r *= x;
+    x *= x;
+    y >>= 1;
+  }
+  return r;
+}
+
+template <typename T> __device__ __forceinline__ T neg(T x) { return -x; }
+template <typename T> __device__ __forceinline__ T abs_(T x) {
+  return x < T(0) ? -x : x;
+}
+template <typename T> __device__ __forceinline__ T reciprocal(T x) {
+  return T(1) / x;
+}
+template <typename T> __device__ __forceinline__ T sigmoid(T x) {
+  return T(1) / (T(1) + exp_(-x));
+}
+template <typename T> __device__ __forceinline__ T silu(T x) {
+  return x * sigmoid(x);
+}
+template <typename T> __device__ __forceinline__ T softplus(T x) {
+  // log(1 + exp(x)), stable for large |x|.
+  return x > T(20) ? x : log_(T(1) + exp_(x));
+}
+template <typename T> __device__ __forceinline__ T gelu_erf(T x) {
+  return T(0.5) * x * (T(1) + erf_(x * T(0.70710678118654752440)));
+}
+template <typename T> __device__ __forceinline__ T gelu_tanh(T x) {
+  const T k = T(0.79788456080286535588); // sqrt(2 / pi)
+  return T(0.5) * x * (T(1) + tanh_(k * (x + T(0.044715) * x * x * x)));
+}
+
+template <typename T> __device__ __forceinline__ T add(T a, T b) { return a + b; }
+template <typename T> __device__ __forceinline__ T sub(T a, T b) { return a - b; }
+template <typename T> __device__ __forceinline__ T mul(T a, T b) { return a * b; }
+/// Division; integer division truncates, integer division by zero gives 0.
+template <typename T> __device__ __forceinline__ T div(T a, T b) {
+  return a / b;
+}
+__device__ __forceinline__ int64_t div(int64_t a, int64_t b) {
+  return b == 0 ? 0 : a / b;
+}
+__device__ __forceinline__ int32_t div(int32_t a, int32_t b) {
+  return b == 0 ? 0 : a / b;
+}
+template <typename T> __device__ __forceinline__ T max_(T a, T b) {
+  return a != a ? a : (b != b ? b : (a > b ? a : b)); // NaN propagates
+}
+template <typename T> __device__ __forceinline__ T min_(T a, T b) {
+  return a != a ? a : (b != b ? b : (a < b ? a : b));
+}
+
+/// Conversion with kiln.cast semantics: float to int truncates, anything to
+/// bool is `x != 0`.
+template <typename To, typename From> __device__ __forceinline__ To cast(From x) {
+  return static_cast<To>(x);
+}
+template <> __device__ __forceinline__ bool cast<bool, float>(float x) {
+  return x != 0.0f;
+}
+template <> __device__ __forceinline__ bool cast<bool, double>(double x) {
+  return x != 0.0;
+}
+
+/// Lowest value of a type, the identity of max.
+template <typename T> __device__ __forceinline__ T lowest();
+template <> __device__ __forceinline__ float lowest<float>() { return -INFINITY; }
+template <> __device__ __forceinline__ double lowest<double>() { return -INFINITY; }
+template <> __device__ __forceinline__ int64_t lowest<int64_t>() {
+  return INT64_MIN;
+}
+template <> __device__ __forceinline__ int32_t lowest<int32_t>() {
+  return INT32_MIN;
+}
+template <> __device__ __forceinline__ int8_t lowest<int8_t>() { return -128; }
+template <> __device__ __forceinline__ uint8_t lowest<uint8_t>() { return 0; }
+
+} // namespace op
+
+/// Accumulator type of sums: double for floats, int64 for integers.
+template <typename T> struct Acc { using type = int64_t; };
+template <> struct Acc<float> { using type = double; };
+template <> struct Acc<double> { using type = double; };
+
+//===----------------------------------------------------------------------===//
+// Block reductions
+//===----------------------------------------------------------------------===//
+
+template <typename T> __device__ __forceinline__ T warpSum(T v) {
+  for (int o = 16; o > 0; o >>= 1)
+    v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+template <typename T> __device__ __forceinline__ T warpMax(T v) {
+  for (int o = 16; o > 0; o >>= 1)
+    v = op::max_(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return v;
+}
+
+/// Sum over the block; every thread gets the result. Uses 32 * sizeof(T)
+/// bytes of static shared memory.
+template <typename T> __device__ T blockSum(T v) {
+  __shared__ T partial[32];
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  v = warpSum(v);
+  __syncthreads(); // partial[] may still be read by a previous call
+  if (lane == 0)
+    partial[warp] = v;
+  __syncthreads();
+  int warps = (blockDim.x + 31) >> 5;
+  v = lane < warps ? partial[lane] : T(0);
+  return warpSum(v);
+}
+
+/// Max over the block; every thread gets the result.
+template <typename T> __device__ T blockMax(T v) {
+  __shared__ T partial[32];
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  v = warpMax(v);
+  __syncthreads();
+  if (lane == 0)
+    partial[warp] = v;
+  __syncthreads();
+  int warps = (blockDim.x + 31) >> 5;
+  v = lane < warps ? partial[lane] : op::lowest<T>();
+  return warpMax(v);
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise and data movement
+//===----------------------------------------------------------------------===//
+
+/// Grid-stride loop over N output elements: out[i] = f(i).
+template <int64_t N, typename Out, typename F>
+__device__ __forceinline__ void forEach(Out *__restrict__ out, F f) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < N;
+       i += (int64_t)gridDim.x * blockDim.x)
+    out[i] = f(i);
+}
+
+/// out[i] = in[map(i)]: reshape (identity map), transpose, slice, expand.
+template <int64_t N, typename T, typename Map>
+__device__ __forceinline__ void mapCopy(const T *__restrict__ in,
+                                        T *__restrict__ out, Map map) {
+  forEach<N>(out, [&](int64_t i) { return in[map(i)]; });
+}
+
+/// Gather along one axis: data viewed as [Outer, Dim, Inner], Count indices.
+/// Negative indices count from the end; out-of-range ones yield zero.
+template <int64_t Outer, int64_t Dim, int64_t Count, int64_t Inner, typename T,
+          typename I>
+__device__ void gather(const T *__restrict__ data, const I *__restrict__ idx,
+                       T *__restrict__ out) {
+  forEach<Outer * Count * Inner>(out, [&](int64_t i) {
+    int64_t inner = i % Inner, rest = i / Inner;
+    int64_t c = rest % Count, outer = rest / Count;
+    int64_t j = (int64_t)idx[c];
+    if (j < 0)
+      j += Dim;
+    if (j < 0 || j >= Dim)
+      return T(0);
+    return data[(outer * Dim + j) * Inner + inner];
+  });
+}
+
+/// Keeps the upper or lower triangle of each trailing Rows x Cols matrix.
+template <int64_t N, int64_t Rows, int64_t Cols, bool Upper, int64_t Diagonal,
+          typename T>
+__device__ void trilu(const T *__restrict__ in, T *__restrict__ out) {
+  forEach<N>(out, [&](int64_t i) {
+    int64_t c = i % Cols, r = (i / Cols) % Rows;
+    bool keep = Upper ? (c - r >= Diagonal) : (c - r <= Diagonal);
+    return keep ? in[i] : T(0);
+  });
+}
+
+/// ScatterND, second half (the first is a copy of data into out): Count
+/// index tuples of depth Q address slices of Slice elements; `offset(tuple)`
+/// maps a tuple (pointer to Q indices, already wrapped) to its element offset.
+template <int64_t Count, int64_t Q, int64_t Slice, typename T, typename I,
+          typename Offset>
+__device__ void scatterND(const I *__restrict__ idx, const T *__restrict__ upd,
+                          T *__restrict__ out, Offset offset) {
+  for (int64_t u = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+       u < Count * Slice; u += (int64_t)gridDim.x * blockDim.x) {
+    int64_t k = u / Slice, within = u % Slice;
+    int64_t off = offset(idx + k * Q);
+    if (off >= 0)
+      out[off + within] = upd[u];
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions and normalisation (one block per output row)
+//===----------------------------------------------------------------------===//
+
+/// Kind of a reduction.
+enum class Reduce { Sum, Mean, Max };
+
+/// One block per output element `blockIdx.x`; `in(o, r)` is the input offset
+/// of reduced element r (of Count) for output o.
+template <Reduce R, int64_t Outputs, int64_t Count, typename T, typename Map>
+__device__ void reduce(const T *__restrict__ in, T *__restrict__ out, Map map) {
+  using A = typename Acc<T>::type;
+  for (int64_t o = blockIdx.x; o < Outputs; o += gridDim.x) {
+    if (R == Reduce::Max) {
+      T m = op::lowest<T>();
+      for (int64_t r = threadIdx.x; r < Count; r += blockDim.x)
+        m = op::max_(m, in[map(o, r)]);
+      m = blockMax(m);
+      if (threadIdx.x == 0)
+        out[o] = m;
+    } else {
+      A s = 0;
+      for (int64_t r = threadIdx.x; r < Count; r += blockDim.x)
+        s += (A)in[map(o, r)];
+      s = blockSum(s);
+      if (threadIdx.x == 0)
+        out[o] = R == Reduce::Mean ? (T)(s / (A)(Count ? Count : 1)) : (T)s;
+    }
+  }
+}
+
+/// Softmax over Len elements at stride Inner; one block per (outer, inner).
+template <int64_t Rows, int64_t Len, int64_t Inner, typename T>
+__device__ void softmax(const T *__restrict__ in, T *__restrict__ out) {
+  for (int64_t row = blockIdx.x; row < Rows; row += gridDim.x) {
+    int64_t base = (row / Inner) * Len * Inner + row % Inner;
+    T m = op::lowest<T>();
+    for (int64_t j = threadIdx.x; j < Len; j += blockDim.x)
+      m = op::max_(m, in[base + j * Inner]);
+    m = blockMax(m);
+    double s = 0;
+    for (int64_t j = threadIdx.x; j < Len; j += blockDim.x)
+      s += (double)op::exp_(in[base + j * Inner] - m);
+    s = blockSum(s);
+    for (int64_t j = threadIdx.x; j < Len; j += blockDim.x)
+      out[base + j * Inner] = (T)((double)op::exp_(in[base + j * Inner] - m) / s);
+  }
+}
+
+/// LayerNorm (Rms = false) or RMSNorm (Rms = true) over Cols contiguous
+/// elements per row; `scaleAt(j)` / `biasAt(j)` give the parameter offsets
+/// (bias may be null).
+template <bool Rms, int64_t Rows, int64_t Cols, typename T, typename SMap,
+          typename BMap>
+__device__ void norm(const T *__restrict__ in, const T *__restrict__ scale,
+                     const T *__restrict__ bias, T *__restrict__ out,
+                     float epsilon, SMap scaleAt, BMap biasAt) {
+  for (int64_t row = blockIdx.x; row < Rows; row += gridDim.x) {
+    const T *x = in + row * Cols;
+    T *y = out + row * Cols;
+    double mean = 0;
+    if (!Rms) {
+      double s = 0;
+      for (int64_t j = threadIdx.x; j < Cols; j += blockDim.x)
+        s += (double)x[j];
+      mean = blockSum(s) / (double)Cols;
+    }
+    double q = 0;
+    for (int64_t j = threadIdx.x; j < Cols; j += blockDim.x) {
+      double d = (double)x[j] - mean;
+      q += d * d;
+    }
+    double inv = 1.0 / sqrt(blockSum(q) / (double)Cols + (double)epsilon);
+    for (int64_t j = threadIdx.x; j < Cols; j += blockDim.x) {
+      double v = ((double)x[j] - mean) * inv * (double)scale[scaleAt(j)];
+      if (bias)
+        v += (double)bias[biasAt(j)];
+      y[j] = (T)v;
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra and transformer blocks
+//===----------------------------------------------------------------------===//
+
+/// Generic batched matmul: one thread per output element of [Batch, M, N];
+/// `aAt(b, m, k)`, `bAt(b, k, n)` give operand offsets; optional bias[N].
+template <int64_t Batch, int64_t M, int64_t N, int64_t K, typename T,
+          typename AMap, typename BMap>
+__device__ void matmul(const T *__restrict__ a, const T *__restrict__ b,
+                       const T *__restrict__ bias, T *__restrict__ out,
+                       AMap aAt, BMap bAt) {
+  forEach<Batch * M * N>(out, [&](int64_t i) {
+    int64_t n = i % N, m = (i / N) % M, bt = i / (M * N);
+    double s = bias ? (double)bias[n] : 0.0;
+    for (int64_t k = 0; k < K; ++k)
+      s += (double)a[aAt(bt, m, k)] * (double)b[bAt(bt, k, n)];
+    return (T)s;
+  });
+}
+
+/// Scaled dot-product attention, one block per query row (b, h, s) of
+/// q[B, Hq, S, D]; k[B, Hkv, T, D], v[B, Hkv, T, Dv]; out[B, Hq, S, Dv].
+/// `bias(b, h, s, t)` is the additive mask (0 or -inf for boolean masks).
+/// Fully masked rows produce zeros.
+template <int64_t B, int64_t Hq, int64_t Hkv, int64_t S, int64_t T, int64_t D,
+          int64_t Dv, bool Causal, typename E, typename Bias>
+__device__ void attention(const E *__restrict__ q, const E *__restrict__ k,
+                          const E *__restrict__ v, E *__restrict__ out,
+                          float scale, Bias bias) {
+  __shared__ float p[T > 0 ? T : 1];
+  for (int64_t row = blockIdx.x; row < B * Hq * S; row += gridDim.x) {
+    int64_t s = row % S, h = (row / S) % Hq, b = row / (S * Hq);
+    int64_t kvh = h / (Hq / Hkv);
+    const E *qr = q + row * D;
+    const E *kb = k + (b * Hkv + kvh) * T * D;
+    const E *vb = v + (b * Hkv + kvh) * T * Dv;
+    float m = -INFINITY;
+    for (int64_t t = threadIdx.x; t < T; t += blockDim.x) {
+      float sc;
+      if (Causal && t > s + (T - S)) {
+        sc = -INFINITY;
+      } else {
+        double dot = 0;
+        for (int64_t d = 0; d < D; ++d)
+          dot += (double)qr[d] * (double)kb[t * D + d];
+        sc = (float)dot * scale + bias(b, h, s, t);
+      }
+      p[t] = sc;
+      m = fmaxf(m, sc);
+    }
+    m = blockMax(m);
+    double sum = 0;
+    for (int64_t t = threadIdx.x; t < T; t += blockDim.x) {
+      float e = m == -INFINITY ? 0.0f : expf(p[t] - m);
+      p[t] = e;
+      sum += e;
+    }
+    sum = blockSum(sum);
+    __syncthreads();
+    double inv = sum > 0 ? 1.0 / sum : 0.0;
+    for (int64_t d = threadIdx.x; d < Dv; d += blockDim.x) {
+      double acc = 0;
+      for (int64_t t = 0; t < T; ++t)
+        acc += (double)p[t] * (double)vb[t * Dv + d];
+      out[row * Dv + d] = (E)(acc * inv);
+    }
+    __syncthreads();
+  }
+}
+
+/// Rotary embedding of x[B, H, S, D] with cos/sin[CB, S, R/2] (CB = B or 1).
+template <int64_t B, int64_t H, int64_t S, int64_t D, int64_t R, int64_t CB,
+          bool Interleaved, typename T>
+__device__ void rotary(const T *__restrict__ x, const T *__restrict__ cosv,
+                       const T *__restrict__ sinv, T *__restrict__ out) {
+  forEach<B * H * S * D>(out, [&](int64_t i) {
+    int64_t d = i % D, s = (i / D) % S, b = i / (D * S * H);
+    if (d >= R)
+      return x[i];
+    int64_t cb = CB == 1 ? 0 : b;
+    int64_t half = R / 2;
+    int64_t j = Interleaved ? d / 2 : (d < half ? d : d - half);
+    T c = cosv[(cb * S + s) * half + j], sn = sinv[(cb * S + s) * half + j];
+    if (Interleaved)
+      return (d & 1) ? x[i] * c + x[i - 1] * sn : x[i] * c - x[i + 1] * sn;
+    return d < half ? x[i] * c - x[i + half] * sn : x[i] * c + x[i - half] * sn;
+  });
+}
+
+} // namespace kiln
+
+#endif // KILN_KERNELS_CUH

@@ -1,0 +1,119 @@
+//===- CudaEmitter.h - planned kiln IR to CUDA C++ and a launch list -*- C++ -*-===//
+//
+// The CUDA backend of kiln-compile. From a function at the scheduled level
+// (every arena value has a kiln.arena offset), emitFunction produces
+//   - CUDA C++ source: `#include "kiln_kernels.cuh"` and one
+//     `extern "C" __global__` kernel per op (a few ops take two), with every
+//     shape and stride baked in as constants;
+//   - the launch list: kernel launches with grid/block and pointer arguments
+//     (arena offsets or weight ids), and cuBLASLt `gemm` records for
+//     matmul/linear whose batch broadcasting is expressible with strides;
+//   - the weight table (kiln.weight and kiln.constant, in program order, at
+//     256-byte-aligned offsets of weights.bin) and the input/output bindings.
+// printManifest renders the result as docs/artifact.md's manifest.txt.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CODEGEN_CUDAEMITTER_H
+#define KILN_CODEGEN_CUDAEMITTER_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Support/LLVM.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kiln::codegen {
+
+/// A device pointer argument: arena base + offset, a weight, or none (`-`).
+struct KernelArg {
+  enum class Kind { Arena, Weight, None };
+  Kind kind = Kind::None;
+  /// Arena byte offset or weight id.
+  int64_t value = 0;
+
+  static KernelArg arena(int64_t offset) { return {Kind::Arena, offset}; }
+  static KernelArg weight(int64_t id) { return {Kind::Weight, id}; }
+  static KernelArg none() { return {}; }
+  /// Manifest spelling: `a:<offset>`, `w:<id>` or `-`.
+  std::string str() const;
+};
+
+/// One generated-kernel launch.
+struct KernelLaunch {
+  std::string name;
+  std::array<int64_t, 3> grid = {1, 1, 1};
+  std::array<int64_t, 3> block = {1, 1, 1};
+  int64_t smemBytes = 0;
+  llvm::SmallVector<KernelArg> args;
+};
+
+/// One row-major batched float32 GEMM through cuBLASLt (docs/artifact.md):
+/// C[b] = A[b] (M x K) * B[b] (K x N, or N x K when transB) (+ bias[N]).
+struct GemmLaunch {
+  int64_t m = 0, n = 0, k = 0, batch = 1;
+  KernelArg a, b, c, bias;
+  int64_t strideA = 0, strideB = 0, strideC = 0;
+  bool transB = false;
+};
+
+/// An entry of the launch list.
+struct Launch {
+  bool isGemm = false;
+  KernelLaunch kernel;
+  GemmLaunch gemm;
+};
+
+/// A weight or constant stored in weights.bin.
+struct WeightEntry {
+  std::string name;
+  mlir::Type elementType;
+  llvm::SmallVector<int64_t> shape;
+  /// Offset in weights.bin (256-byte aligned) and byte size.
+  int64_t offset = 0;
+  int64_t bytes = 0;
+  /// The kiln.weight or kiln.constant op it comes from.
+  mlir::Operation *op = nullptr;
+};
+
+/// A function input or output bound to a static arena range.
+struct TensorBinding {
+  std::string name;
+  mlir::Type elementType;
+  llvm::SmallVector<int64_t> shape;
+  int64_t arenaOffset = 0;
+  int64_t bytes = 0;
+};
+
+/// Everything codegen derives from one planned function.
+struct EmittedFunction {
+  std::string source;
+  std::vector<Launch> launches;
+  std::vector<WeightEntry> weights;
+  std::vector<TensorBinding> inputs;
+  std::vector<TensorBinding> outputs;
+  int64_t arenaBytes = 0;
+  /// Size of weights.bin: end of the last weight.
+  int64_t weightsBytes = 0;
+};
+
+/// Generates CUDA source and the launch list of a planned function. Emits a
+/// located error and fails on an unsupported op or element type, or on a
+/// missing plan.
+mlir::FailureOr<EmittedFunction> emitFunction(mlir::func::FuncOp func);
+
+/// The manifest dtype token of an element type (`f32`, `i64`, `bool`, ...),
+/// or std::nullopt if the artifact format has none.
+std::optional<llvm::StringRef> dtypeToken(mlir::Type elementType);
+
+/// Renders manifest.txt (docs/artifact.md, format version 1).
+std::string printManifest(const EmittedFunction &fn, llvm::StringRef arch,
+                          int64_t weightsFileBytes, int64_t kernelsFileBytes);
+
+} // namespace kiln::codegen
+
+#endif // KILN_CODEGEN_CUDAEMITTER_H
