@@ -26,7 +26,8 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
-#include <deque>
+#include <functional>
+#include <queue>
 #include <map>
 #include <tuple>
 
@@ -54,7 +55,7 @@ private:
   LogicalResult scanNodes();
   LogicalResult sortNodes();
   FailureOr<func::FuncOp> createFunction(ModuleOp module);
-  LogicalResult convertNode(const onnx::NodeProto &node);
+  LogicalResult convertNode(const onnx::NodeProto &node, size_t index);
   Value lookup(StringRef name, Location loc);
   Value materializeInitializer(const onnx::TensorProto &tensor);
   Location nodeLoc(const onnx::NodeProto &node, size_t index);
@@ -185,17 +186,19 @@ LogicalResult GraphImporter::sortNodes() {
     }
   if (!ok)
     return failure();
-  std::deque<size_t> ready;
+  // Kahn's algorithm, lowest node index first: a graph that is already
+  // sorted keeps its order.
+  std::priority_queue<size_t, std::vector<size_t>, std::greater<size_t>> ready;
   for (size_t i = 0; i < n; ++i)
     if (!pending[i])
-      ready.push_back(i);
+      ready.push(i);
   while (!ready.empty()) {
-    size_t i = ready.front();
-    ready.pop_front();
+    size_t i = ready.top();
+    ready.pop();
     order.push_back(i);
     for (size_t u : users[i])
       if (--pending[u] == 0)
-        ready.push_back(u);
+        ready.push(u);
   }
   if (order.size() == n)
     return success();
@@ -385,8 +388,8 @@ Value GraphImporter::lookup(StringRef name, Location loc) {
   return v;
 }
 
-LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node) {
-  size_t index = &node - &graph.node(0);
+LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node,
+                                         size_t index) {
   Location loc = nodeLoc(node, index);
   SmallVector<Value> inputs;
   for (const std::string &in : node.input()) {
@@ -444,7 +447,7 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
   if (failed(func))
     return failure();
   for (size_t i : order)
-    if (failed(convertNode(graph.node(i))))
+    if (failed(convertNode(graph.node(i), i)))
       return failure();
 
   SmallVector<Value> results;
