@@ -332,7 +332,8 @@ Value GraphImporter::materializeInitializer(const onnx::TensorProto &tensor) {
     if (length < 0)
       length = bytes;
     uint64_t size = 0;
-    if (location.empty() || llvm::sys::fs::file_size(file, size)) {
+    if (location.empty() || !llvm::sys::fs::is_regular_file(file) ||
+        llvm::sys::fs::file_size(file, size)) {
       emitError(loc) << "external-data file '" << file << "' of initializer '"
                      << tensor.name() << "' cannot be opened";
       return {};

@@ -15,6 +15,7 @@
 #include "onnx/onnx_pb.h"
 
 #include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -369,6 +370,11 @@ readExternal(const onnx::TensorProto &tensor, StringRef baseDir, Location loc,
   }
   llvm::SmallString<256> path(baseDir);
   llvm::sys::path::append(path, location);
+  if (!llvm::sys::fs::is_regular_file(path)) {
+    emitError(loc) << "external-data file '" << path << "' of tensor '"
+                   << tensor.name() << "' is missing or not a regular file";
+    return failure();
+  }
   auto buf = llvm::MemoryBuffer::getFileSlice(path, length, offset,
                                               /*IsVolatile=*/false);
   if (!buf || static_cast<int64_t>((*buf)->getBufferSize()) != length) {
@@ -418,6 +424,15 @@ kiln::import::tensorProtoToAttr(const onnx::TensorProto &tensor,
   } else if (tensor.has_raw_data()) {
     source = tensor.raw_data();
   } else {
+    int64_t stored = elt.isF32()           ? tensor.float_data_size()
+                     : elt.isF64()         ? tensor.double_data_size()
+                     : elt.isInteger(64)   ? tensor.int64_data_size()
+                                           : tensor.int32_data_size();
+    if (stored != n) {
+      emitError(loc) << "tensor '" << tensor.name() << "' holds " << stored
+                     << " typed values for its " << n << " elements";
+      return failure();
+    }
     raw.resize(bytes);
     auto fill = [&](auto &field, auto convert) -> bool {
       if (field.size() != n)
