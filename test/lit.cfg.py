@@ -32,6 +32,8 @@ tools = [
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.kiln_tools_dir, append_path=True)
+# FileCheck, not, count and split-file may start a RUN line: put them on PATH.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 if os.path.isdir(os.path.join(config.kiln_shared_dir, "models", "hf-tiny")):
     config.available_features.add("fixtures")

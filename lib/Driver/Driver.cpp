@@ -27,11 +27,38 @@ void kiln::registerKilnDialects(DialectRegistry &registry) {
   registry.insert<KilnDialect, func::FuncDialect>();
 }
 
+/// Prints a location the way compilers do: `file:line:col`, with an ONNX
+/// node name (a NameLoc) after it.
+static void printLocation(llvm::raw_ostream &os, Location loc) {
+  if (auto file = dyn_cast<FileLineColLoc>(loc)) {
+    os << file.getFilename().getValue();
+    if (file.getLine())
+      os << ":" << file.getLine() << ":" << file.getColumn();
+    return;
+  }
+  if (auto name = dyn_cast<NameLoc>(loc)) {
+    if (!isa<UnknownLoc>(name.getChildLoc())) {
+      printLocation(os, name.getChildLoc());
+      os << ": ";
+    }
+    os << "node '" << name.getName().getValue() << "'";
+    return;
+  }
+  if (auto fused = dyn_cast<FusedLoc>(loc)) {
+    llvm::interleave(
+        fused.getLocations(), os,
+        [&](Location l) { printLocation(os, l); }, ", ");
+    return;
+  }
+  os << loc;
+}
+
 DiagnosticCollector::DiagnosticCollector(MLIRContext &context)
     : context(context) {
   id = context.getDiagEngine().registerHandler([this](Diagnostic &diag) {
     llvm::raw_string_ostream os(collected);
-    os << diag.getLocation() << ": ";
+    printLocation(os, diag.getLocation());
+    os << ": ";
     switch (diag.getSeverity()) {
     case DiagnosticSeverity::Error:
       os << "error: ";

@@ -1,0 +1,13 @@
+#!/usr/bin/env python3
+"""check_tensor.py FILE.pb SHAPE double: asserts FILE == 2*arange(n) of SHAPE."""
+import sys
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+path, shape, what = sys.argv[1:4]
+dims = [int(d) for d in shape.split("x")]
+got = numpy_helper.to_array(onnx.load_tensor(path))
+want = 2 * np.arange(int(np.prod(dims))).reshape(dims).astype(np.float32)
+if what != "double" or got.shape != want.shape or not np.array_equal(got, want):
+    sys.exit(f"{path}: got {got!r}, want {want!r}")
