@@ -40,3 +40,10 @@ if os.path.isdir(os.path.join(config.kiln_shared_dir, "models", "hf-tiny")):
 import shutil
 if shutil.which("nvcc") or os.path.exists("/usr/local/cuda/bin/nvcc"):
     config.available_features.add("nvcc")
+
+# Tests that build ONNX models or oracles need a python with the onnx package.
+import subprocess
+if config.python_executable and subprocess.call(
+        [config.python_executable, "-c", "import onnx, numpy"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+    config.available_features.add("onnx")

@@ -203,10 +203,10 @@ const OpConverter kElementwise[] = {
     {"Softplus", 13, 23, convertUnary<SoftplusOp>},
     {"Not", 13, 23, convertUnary<NotOp>},
     {"Relu", 13, 23, convertRelu},
-    {"Identity", 13, 23, convertIdentity},
+    {"Identity", 13, 25, convertIdentity},
     {"Dropout", 13, 23, convertDropout},
-    {"Cast", 13, 23, convertCast},
-    {"CastLike", 15, 23, convertCast},
+    {"Cast", 13, 28, convertCast},
+    {"CastLike", 15, 28, convertCast},
     {"Where", 13, 23, convertWhere},
     {"Gelu", 20, 23, convertGelu},
 };

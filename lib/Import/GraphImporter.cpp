@@ -117,9 +117,22 @@ LogicalResult GraphImporter::scanNodes() {
     if (!domain.empty()) {
       why = "kiln imports only the default ONNX domain";
     } else if (const OpConverter *conv = lookupConverter(node.op_type())) {
-      if (version < conv->minOpset || version > conv->maxOpset)
-        why = "supported for opsets " + std::to_string(conv->minOpset) +
-              " to " + std::to_string(conv->maxOpset);
+      int64_t opVersion = resolveOpVersion(node.op_type(), version);
+      if (version > schemaOpset())
+        why = "model opset is newer than the ONNX schema kiln knows (opset " +
+              std::to_string(schemaOpset()) + ")";
+      else if (opVersion < 0)
+        why = "the op is not defined at opset " + std::to_string(version);
+      else if (opVersion < resolveOpVersion(node.op_type(), conv->minOpset))
+        why = "opset " + std::to_string(version) + " selects " +
+              node.op_type() + "-" + std::to_string(opVersion) +
+              ", older than the definition kiln implements (opset " +
+              std::to_string(conv->minOpset) + " and later)";
+      else if (opVersion > conv->maxOpset)
+        why = "opset " + std::to_string(version) + " selects " +
+              node.op_type() + "-" + std::to_string(opVersion) +
+              ", newer than the " + node.op_type() + "-" +
+              std::to_string(conv->maxOpset) + " kiln implements";
     } else {
       why = "no converter for this op";
     }

@@ -162,8 +162,14 @@ std::string shapeString(llvm::ArrayRef<int64_t> shape);
 /// Converts one node; sets `ctx.results` (one per node output).
 using ConvertFn = mlir::LogicalResult (*)(NodeContext &ctx);
 
-/// One row of the converter table: ONNX op (default domain) and the range of
-/// model opsets for which the converter implements the semantics.
+/// One row of the converter table: ONNX op (default domain), the oldest model
+/// opset whose definition of the op is imported (a model of an older opset is
+/// imported too when it selects the same definition: And-7 at opset 7 and at
+/// opset 13), and the newest op version (a since-version of the schema,
+/// see resolveOpVersion) whose semantics the converter implements. A model of
+/// any newer opset is imported as long as the op did not change after
+/// `maxOpset`: opset 28 selects Add-14, which an Add row with maxOpset 23
+/// covers; it selects Cast-28, which a Cast row with maxOpset 25 does not.
 struct OpConverter {
   llvm::StringLiteral opType;
   int64_t minOpset;
@@ -175,6 +181,16 @@ struct OpConverter {
 llvm::ArrayRef<OpConverter> getElementwiseConverters();
 llvm::ArrayRef<OpConverter> getShapeConverters();
 llvm::ArrayRef<OpConverter> getNNConverters();
+
+/// The version of `opType`'s definition that a model importing `opset` of
+/// the default domain selects: the latest version at which the op changed
+/// that is <= `opset` (from the ONNX schema history, OpsetHistory.inc).
+/// Returns -1 for an op the schema does not know or one introduced after
+/// `opset`.
+int64_t resolveOpVersion(llvm::StringRef opType, int64_t opset);
+
+/// The newest opset of the schema the history was generated from.
+int64_t schemaOpset();
 
 /// Finds the converter for `opType` in the default domain (any opset).
 const OpConverter *lookupConverter(llvm::StringRef opType);
