@@ -121,8 +121,16 @@ kiln::codegen::emitElementwiseOp(EmitContext &ctx, Operation *op) {
       return "kiln::op::cast<" + *to + ">(" + in[0] + ")";
     });
   }
-  // Expand and reshape are pure index maps: a broadcast copy / plain copy.
-  if (isa<ExpandOp, ReshapeOp>(op))
+  // Expand is a broadcast copy.
+  if (isa<ExpandOp>(op))
     return emitMap(ctx, op, [](ArrayRef<std::string> in) { return in[0]; });
+  // Reshape keeps the row-major order: a plain copy.
+  if (auto reshape = dyn_cast<ReshapeOp>(op)) {
+    int64_t n = product(shapeOf(reshape.getResult()));
+    return ctx.simpleKernel(
+        op, "", {reshape.getInput()}, {reshape.getResult()}, n,
+        "  kiln::mapCopy<" + std::to_string(n) +
+            ">(in0, out0, [](int64_t i) { return i; });\n");
+  }
   return std::nullopt;
 }

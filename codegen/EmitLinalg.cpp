@@ -89,7 +89,7 @@ static LogicalResult emitMatmul(EmitContext &ctx, MatmulOp op) {
   ArrayRef<int64_t> aBatch = as.drop_back(2), bBatch = bs.drop_back(2);
   std::optional<int64_t> sa = batchStride(aBatch, batch, m * k);
   std::optional<int64_t> sb = batchStride(bBatch, batch, k * n);
-  bool f32 = eltOf(op.getResult()).isF32();
+  bool f32 = ctx.useGemm && eltOf(op.getResult()).isF32();
   if (f32 && sa && sb) {
     FailureOr<KernelArg> a = ctx.argFor(op.getLhs(), op);
     FailureOr<KernelArg> b = ctx.argFor(op.getRhs(), op);
@@ -112,7 +112,7 @@ static LogicalResult emitLinear(EmitContext &ctx, LinearOp op) {
   bool transB = op.getTransposeWeight();
   int64_t k = xs.back(), n = transB ? ws[0] : ws[1];
   int64_t m = product(xs.drop_back());
-  bool f32 = eltOf(op.getResult()).isF32();
+  bool f32 = ctx.useGemm && eltOf(op.getResult()).isF32();
   if (f32) {
     FailureOr<KernelArg> a = ctx.argFor(op.getInput(), op);
     FailureOr<KernelArg> b = ctx.argFor(op.getWeight(), op);

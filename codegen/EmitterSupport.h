@@ -116,6 +116,8 @@ public:
 
   /// Index of the op being emitted (part of every kernel name).
   int64_t opIndex = 0;
+  /// Whether matmul/linear may become cuBLASLt gemm launches.
+  bool useGemm = true;
 
 private:
   const MemoryPlan &plan;

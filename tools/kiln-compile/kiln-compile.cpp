@@ -62,6 +62,9 @@ cl::opt<std::string> nvccPath("nvcc", cl::init(""), cl::cat(category),
 cl::opt<std::string> kernelsDir(
     "kernels-dir", cl::init(KILN_KERNELS_DIR), cl::cat(category),
     cl::desc("Directory holding kiln_kernels.cuh"));
+cl::opt<bool> noGemm("no-gemm", cl::init(false), cl::cat(category),
+                     cl::desc("Lower matmul/linear to generated kernels "
+                              "instead of cuBLASLt gemm launches"));
 cl::opt<std::string> functionName("function", cl::init(""), cl::cat(category),
                                   cl::desc("Function to compile (default: the "
                                            "only one, or @main)"));
@@ -183,7 +186,7 @@ int main(int argc, char **argv) {
   }
 
   FailureOr<kiln::codegen::EmittedFunction> emitted =
-      kiln::codegen::emitFunction(func);
+      kiln::codegen::emitFunction(func, {/*useGemm=*/!noGemm});
   if (failed(emitted))
     return 1;
   if (emit == Emit::Cuda)

@@ -101,10 +101,18 @@ struct EmittedFunction {
   int64_t weightsBytes = 0;
 };
 
+/// Knobs of code generation.
+struct EmitOptions {
+  /// Lower eligible matmul/linear to cuBLASLt `gemm` launches; when false,
+  /// every matmul/linear gets the generic matmul kernel (for debugging).
+  bool useGemm = true;
+};
+
 /// Generates CUDA source and the launch list of a planned function. Emits a
 /// located error and fails on an unsupported op or element type, or on a
 /// missing plan.
-mlir::FailureOr<EmittedFunction> emitFunction(mlir::func::FuncOp func);
+mlir::FailureOr<EmittedFunction> emitFunction(mlir::func::FuncOp func,
+                                              const EmitOptions &options = {});
 
 /// The manifest dtype token of an element type (`f32`, `i64`, `bool`, ...),
 /// or std::nullopt if the artifact format has none.

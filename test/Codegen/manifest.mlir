@@ -1,0 +1,57 @@
+// The manifest of a small function: weights and constants in program order at
+// 256-byte-aligned offsets of weights.bin, inputs/outputs at their arena
+// offsets, matmul/linear as gemm launches, everything else as kernels.
+// REQUIRES: nvcc
+// RUN: rm -rf %t && mkdir -p %t && cp %s %t/m.mlir
+// RUN: %python -c "open('%t/w.bin','wb').write(bytes(range(256))*2)"
+// RUN: kiln-compile %t/m.mlir -o %t/m.kiln --arch sm_80
+// RUN: FileCheck %s --input-file=%t/m.kiln/manifest.txt
+// RUN: FileCheck %s --check-prefix=IR --input-file=%t/m.kiln/scheduled.mlir
+// RUN: FileCheck %s --check-prefix=CU --input-file=%t/m.kiln/kernels.cu
+// RUN: %python -c "import os; print(os.path.getsize('%t/m.kiln/weights.bin'))" | FileCheck %s --check-prefix=SIZE
+// RUN: kiln-compile %t/m.mlir -o %t/m90.kiln --arch sm_90a
+// RUN: FileCheck %s --check-prefix=ARCH90 --input-file=%t/m90.kiln/manifest.txt
+// RUN: not kiln-compile %t/m.mlir -o %t/bad.kiln --nvcc /nonexistent/nvcc 2>&1 | FileCheck %s --check-prefix=NONVCC
+
+// CHECK: kiln-artifact 1
+// CHECK-NEXT: arch sm_80
+// CHECK-NEXT: arena_bytes 1024
+// CHECK-NEXT: weights_file weights.bin 1088
+// CHECK-NEXT: kernels_file kernels.fatbin {{[0-9]+}}
+// kiln-simplify hoists constants to the top of the function.
+// CHECK-NEXT: weight 0 constant_0 bool 2x1 0 2
+// CHECK-NEXT: weight 1 constant_1 i64 2 256 16
+// CHECK-NEXT: weight 2 constant_2 f32 8 512 32
+// CHECK-NEXT: weight 3 proj.weight f32 4x8 768 128
+// CHECK-NEXT: weight 4 table f32 4x4 1024 64
+// CHECK-NEXT: input 0 x f32 2x4 0 32
+// CHECK-NEXT: output 0 y f32 2x8 512 64
+// CHECK-NEXT: output 1 output_1 f32 2x4 768 32
+// CHECK-NEXT: function main 4
+// CHECK-NEXT: launch gemm 2 8 4 1 a:0 w:3 a:256 w:2 8 0 16 0
+// CHECK-NEXT: launch kernel k1_tanh 1 1 1 256 1 1 0 2 a:256 a:512
+// CHECK-NEXT: launch kernel k2_gather 1 1 1 256 1 1 0 3 w:4 w:1 a:256
+// CHECK-NEXT: launch kernel k3_where 1 1 1 256 1 1 0 4 w:0 a:256 a:0 a:768
+// CHECK-NEXT: end
+
+// SIZE: 1088
+// ARCH90: arch sm_90a
+// NONVCC: error: cannot find nvcc ('/nonexistent/nvcc')
+
+// IR: kiln.weight "proj.weight" {length = 128 : i64, offset = 768 : i64, path = "weights.bin"}
+// IR: kiln.weight "table" {length = 64 : i64, offset = 1024 : i64, path = "weights.bin"}
+// CU: #include "kiln_kernels.cuh"
+// CU: extern "C" __global__ void __launch_bounds__(256) k1_tanh(const float *__restrict__ in0, float *__restrict__ out0)
+// CU: extern "C" __global__ void __launch_bounds__(256) k3_where(const bool *__restrict__ in0, const float *__restrict__ in1, const float *__restrict__ in2, float *__restrict__ out0)
+func.func @main(%x: tensor<2x4xf32> {kiln.name = "x"}) -> (tensor<2x8xf32> {kiln.name = "y"}, tensor<2x4xf32>) {
+  %w = kiln.weight "proj.weight" {path = "w.bin", offset = 0 : i64, length = 128 : i64} : tensor<4x8xf32>
+  %b = kiln.constant dense<0.5> : tensor<8xf32>
+  %l = kiln.linear %x, %w, %b : (tensor<2x4xf32>, tensor<4x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+  %y = kiln.tanh %l : tensor<2x8xf32>
+  %t = kiln.weight "table" {path = "w.bin", offset = 448 : i64, length = 64 : i64} : tensor<4x4xf32>
+  %i = kiln.constant dense<[3, -1]> : tensor<2xi64>
+  %g = kiln.gather %t, %i {axis = 0 : i64} : (tensor<4x4xf32>, tensor<2xi64>) -> tensor<2x4xf32>
+  %c = kiln.constant dense<[[true], [false]]> : tensor<2x1xi1>
+  %s = kiln.where %c, %g, %x : (tensor<2x1xi1>, tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+  return %y, %s : tensor<2x8xf32>, tensor<2x4xf32>
+}
