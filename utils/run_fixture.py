@@ -52,11 +52,17 @@ def main():
     ap.add_argument("--oracle", choices=["shipped", "onnx-reference"], default="shipped")
     ap.add_argument("--model", help="model to run instead of MODEL_DIR/model.onnx")
     ap.add_argument("--kiln-run", default="kiln-run")
+    ap.add_argument("--write-oracle", metavar="DIR",
+                    help="write the onnx-reference outputs to DIR and exit")
     args, rest = ap.parse_known_args()
     data = os.path.join(args.model_dir, "test_data_set_0")
     inputs = sorted(glob.glob(os.path.join(data, "input_*.pb")),
                     key=lambda p: int(p.rsplit("_", 1)[1].split(".")[0]))
     onnx_model = os.path.join(args.model_dir, "model.onnx")
+    if args.write_oracle:
+        os.makedirs(args.write_oracle, exist_ok=True)
+        onnx_reference_outputs(onnx_model, inputs, args.write_oracle)
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         if args.oracle == "shipped":
             expects = sorted(glob.glob(os.path.join(data, "output_*.pb")),

@@ -18,6 +18,9 @@
 #include <cublasLt.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 
@@ -88,6 +91,9 @@ struct CudaExecutor::Impl {
   /// KILN_RUNTIME_SYNC=1: synchronise after each eager launch so an
   /// asynchronous fault is attributed to its launch.
   bool syncEachLaunch = false;
+  /// KILN_RUNTIME_CHECK_GEMM=1: recompute every gemm on the host (eager).
+  bool checkGemms = false;
+  bool checkGemm(size_t i, std::string &error);
 
   ~Impl();
   std::string where(size_t i) const;
@@ -160,6 +166,8 @@ bool CudaExecutor::Impl::setup(std::string &error) {
   const Manifest &m = artifact->manifest;
   const char *sync = std::getenv("KILN_RUNTIME_SYNC");
   syncEachLaunch = sync && std::string(sync) == "1";
+  const char *check = std::getenv("KILN_RUNTIME_CHECK_GEMM");
+  checkGemms = check && std::string(check) == "1";
   if (!ok(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking),
           "cudaStreamCreateWithFlags", error) ||
       !ok(cudaEventCreate(&start), "cudaEventCreate", error) ||
@@ -388,6 +396,44 @@ bool CudaExecutor::Impl::prepareGemm(size_t i, Prepared &p,
   return true;
 }
 
+/// Debug aid: copies a gemm's operands and result back and recomputes it on
+/// the host in double; prints the largest difference to stderr.
+bool CudaExecutor::Impl::checkGemm(size_t i, std::string &error) {
+  const Prepared &p = launches[i];
+  const GemmLaunch &g = p.launch->gemm;
+  if (!ok(cudaStreamSynchronize(stream), where(i) + ": execution", error))
+    return false;
+  auto fetch = [&](const void *dev, int64_t count, std::vector<float> &host) {
+    host.resize(count);
+    return ok(cudaMemcpy(host.data(), dev, count * sizeof(float),
+                         cudaMemcpyDeviceToHost),
+              where(i) + ": gemm check copy", error);
+  };
+  int64_t spanA = (g.batch - 1) * g.strideA + g.m * g.k;
+  int64_t spanB = (g.batch - 1) * g.strideB + g.k * g.n;
+  int64_t spanC = (g.batch - 1) * g.strideC + g.m * g.n;
+  std::vector<float> a, b, c, bias;
+  if (!fetch(p.a, spanA, a) || !fetch(p.b, spanB, b) || !fetch(p.c, spanC, c) ||
+      (p.bias && !fetch(p.bias, g.n, bias)))
+    return false;
+  double maxErr = 0, maxRef = 0;
+  for (int64_t bi = 0; bi < g.batch; ++bi)
+    for (int64_t r = 0; r < g.m; ++r)
+      for (int64_t col = 0; col < g.n; ++col) {
+        double acc = p.bias ? bias[col] : 0.0;
+        for (int64_t kk = 0; kk < g.k; ++kk)
+          acc += double(a[bi * g.strideA + r * g.k + kk]) *
+                 (g.transB ? b[bi * g.strideB + col * g.k + kk]
+                           : b[bi * g.strideB + kk * g.n + col]);
+        double got = c[bi * g.strideC + r * g.n + col];
+        maxErr = std::max(maxErr, std::fabs(got - acc));
+        maxRef = std::max(maxRef, std::fabs(acc));
+      }
+  std::fprintf(stderr, "gemm check %s: max_abs_err=%.3g (max |ref| %.3g)\n",
+               where(i).c_str(), maxErr, maxRef);
+  return true;
+}
+
 bool CudaExecutor::Impl::launchAll(bool eager, std::string &error) {
   const float alpha = 1.0f, beta = 0.0f;
   for (size_t i = 0; i < launches.size(); ++i) {
@@ -407,6 +453,9 @@ bool CudaExecutor::Impl::launchAll(bool eager, std::string &error) {
               where(i) + ": cublasLtMatmul", error))
         return false;
     }
+    if (eager && checkGemms && p.launch->kind == Launch::Kind::Gemm &&
+        !checkGemm(i, error))
+      return false;
     if (eager && syncEachLaunch &&
         !ok(cudaStreamSynchronize(stream), where(i) + ": execution", error))
       return false;

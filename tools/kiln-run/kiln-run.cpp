@@ -51,6 +51,9 @@ OPTIONS:
   --rtol R             relative tolerance (default 1e-4)
   --atol A             absolute tolerance (default 1e-5); an element passes
                        iff |actual - expected| <= atol + rtol * |expected|
+  --check-identical    cuda: run the --repeat N steps one at a time and require
+                       every step's outputs to be bit-identical to the first
+                       (replays of one captured graph in --graph mode)
   --output-dir DIR     write the outputs to DIR/output_<i>.pb
   --bind NAME=N        fix a symbolic dim (ref backend, .onnx models)
   --function NAME      function of the artifact to run (default main)
@@ -68,6 +71,7 @@ struct Options {
   std::string model;
   std::string backend;
   bool graph = false;
+  bool checkIdentical = false;
   int repeat = 1;
   std::vector<std::string> inputs, expects;
   double rtol = 1e-4, atol = 1e-5;
@@ -145,6 +149,10 @@ int parseArgs(int argc, char **argv, Options &o) {
       value = args[++i];
       return true;
     };
+    if (name == "--check-identical") {
+      o.checkIdentical = true;
+      continue;
+    }
     if (name == "--graph") {
       o.graph = true;
     } else if (name == "--input" || name == "--expect") {
@@ -241,8 +249,27 @@ int runCuda(const Options &o, const std::vector<HostTensor> &inputs,
   RunStats stats;
   CudaExecutor::Mode mode =
       o.graph ? CudaExecutor::Mode::Graph : CudaExecutor::Mode::Eager;
-  if (!exec->run(mode, ordered, o.repeat, outputs, stats, error))
-    return fail(error);
+  if (!o.checkIdentical) {
+    if (!exec->run(mode, ordered, o.repeat, outputs, stats, error))
+      return fail(error);
+  } else {
+    // One step at a time: the graph is captured on the first and replayed
+    // by every later one; each step's bytes must equal the first's.
+    std::vector<HostTensor> step;
+    for (int i = 0; i < o.repeat; ++i) {
+      RunStats one;
+      if (!exec->run(mode, ordered, 1, i ? step : outputs, one, error))
+        return fail(error);
+      stats.steps += one.steps;
+      stats.totalMs += one.totalMs;
+      for (size_t k = 0; i && k < outputs.size(); ++k)
+        if (step[k].bytes != outputs[k].bytes)
+          return fail("step " + std::to_string(i + 1) + " output " +
+                      std::to_string(k) + " differs from step 1's");
+    }
+    std::printf("cuda: %d steps, outputs bit-identical to step 1\n",
+                o.repeat);
+  }
   std::printf("cuda %s on %s: %d step(s), %.2f us/step\n",
               o.graph ? "graph" : "eager", exec->deviceDescription().c_str(),
               stats.steps, stats.usPerStep());
