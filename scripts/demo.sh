@@ -17,7 +17,7 @@ DEMO=$ROOT/scripts/demo
 OUT=${KILN_DEMO_OUT:-$BUILD/demo}
 
 # The CMake targets this demo needs; `.ci/run --demo` builds exactly these.
-demo_targets() { echo kiln-opt; }
+demo_targets() { echo kiln-opt kiln-import kiln-compile kiln-run; }
 if [[ ${1:-} == --targets ]]; then demo_targets; exit 0; fi
 
 for tool in $(demo_targets); do
@@ -55,6 +55,57 @@ step_simplify() {
   "$BIN/kiln-opt" --verify-roundtrip "$out" > /dev/null
 }
 
+MODELS=${KILN_DEMO_MODELS:-$ROOT/../shared/models/hf-tiny}
+MODEL=llama-decode-torchscript
+
+step_import() {
+  echo "== step 2: import $MODEL (ONNX, TorchScript exporter, symbolic past_len)"
+  echo "   kiln-import model.onnx --bind past_len=7"
+  "$BIN/kiln-import" "$MODELS/$MODEL/model.onnx" --bind past_len=7 -o "$OUT/$MODEL.mlir"
+  echo "   $(grep -c 'kiln\.' "$OUT/$MODEL.mlir") kiln ops, $(grep -c 'kiln.weight' "$OUT/$MODEL.mlir") weight references, static shapes:"
+  grep -m1 'func.func' "$OUT/$MODEL.mlir" | cut -c1-160 | sed 's/^/   | /'
+}
+
+step_compile() {
+  echo "== step 3: compile to an artifact for sm_90a (one kernel per op, cuBLASLt GEMMs, planned arena)"
+  echo "   kiln-compile model.onnx --bind past_len=7 --arch sm_90a -o $MODEL.kiln"
+  if ! command -v nvcc > /dev/null && [[ ! -x /usr/local/cuda/bin/nvcc ]]; then
+    echo "   (no nvcc: printing the scheduled IR instead of building the artifact)"
+    "$BIN/kiln-compile" "$MODELS/$MODEL/model.onnx" --bind past_len=7 --emit=mlir | head -5 | sed 's/^/   | /'
+    return 1
+  fi
+  "$BIN/kiln-compile" "$MODELS/$MODEL/model.onnx" --bind past_len=7 --arch sm_90a \
+    -o "$OUT/$MODEL.kiln"
+  local m=$OUT/$MODEL.kiln/manifest.txt
+  echo "   $(grep -c '^launch kernel' "$m") kernel launches, $(grep -c '^launch gemm' "$m") gemms, $(grep '^arena_bytes' "$m")"
+}
+
+step_run() {
+  local dir=$MODELS/$MODEL/test_data_set_0 args=()
+  for f in "$dir"/input_*.pb; do args+=(--input "$f"); done
+  for f in "$dir"/output_*.pb; do args+=(--expect "$f"); done
+  echo "== step 4: run the artifact's scheduled IR on the CPU reference backend,"
+  echo "   through its planned arena offsets, against PyTorch's outputs"
+  "$BIN/kiln-run" "$OUT/$MODEL.kiln" --backend=ref "${args[@]}" | sed 's/^/   /'
+  if nvidia-smi > /dev/null 2>&1; then
+    echo "== step 5: the same artifact on the GPU, as a CUDA graph replayed 100 times"
+    "$BIN/kiln-run" "$OUT/$MODEL.kiln" --backend=cuda --graph --repeat 100 "${args[@]}" | sed 's/^/   /'
+  else
+    echo "== step 5: skipped (no CUDA device here; test/GPU/run_fixtures.sh runs it on a GPU)"
+  fi
+}
+
 step_simplify
+echo
+if [[ -d $MODELS/$MODEL ]]; then
+  step_import
+  echo
+  if step_compile; then
+    echo
+    step_run
+  fi
+else
+  echo "demo: $MODELS/$MODEL not found; skipping import, compile and run"
+fi
 echo
 echo "demo: done (outputs in $OUT)"
