@@ -35,7 +35,7 @@ struct KilnSimplifyPass : kiln::impl::KilnSimplifyBase<KilnSimplifyPass> {
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
                                      config)))
       getOperation()->emitWarning()
-          << "kiln-simplify did not converge in " << maxIterations
+          << "kiln-simplify did not converge in " << maxIterations.getValue()
           << " iterations";
   }
 };

@@ -20,13 +20,6 @@ using namespace kiln::import;
 
 namespace {
 
-LogicalResult push(NodeContext &c, Value v) {
-  if (!v)
-    return failure();
-  c.results.push_back(v);
-  return success();
-}
-
 //===----------------------------------------------------------------------===//
 // MatMul and Gemm
 //===----------------------------------------------------------------------===//
@@ -51,7 +44,7 @@ LogicalResult convertMatMul(NodeContext &c) {
   if (rb == 2) {
     SmallVector<int64_t> shape(shapeOf(a));
     shape.back() = shapeOf(bv)[1];
-    return push(c, c.create<LinearOp>(withShape(a, shape), a, bv, Value(),
+    return c.push(c.create<LinearOp>(withShape(a, shape), a, bv, Value(),
                                       /*transpose_weight=*/false));
   }
   Value a2 = ra == 1 ? c.reshape(a, {1, k}) : a;
@@ -76,7 +69,7 @@ LogicalResult convertMatMul(NodeContext &c) {
     out.push_back(m);
   if (rb != 1)
     out.push_back(n);
-  return push(c, c.reshape(r, out));
+  return c.push(c.reshape(r, out));
 }
 
 LogicalResult convertGemm(NodeContext &c) {
@@ -117,7 +110,7 @@ LogicalResult convertGemm(NodeContext &c) {
                                                                  beta));
     y = scaled ? c.binary<AddOp>(y, scaled) : Value();
   }
-  return push(c, y);
+  return c.push(y);
 }
 
 //===----------------------------------------------------------------------===//
@@ -146,7 +139,7 @@ LogicalResult convertReduce(NodeContext &c) {
   bool keep = c.getInt("keepdims", 1) != 0;
   if (axes.empty()) {
     if (c.getInt("noop_with_empty_axes", 0))
-      return push(c, x);
+      return c.push(x);
     for (int64_t i = 0; i < rank; ++i)
       axes.push_back(i);
   }
@@ -168,7 +161,7 @@ LogicalResult convertReduce(NodeContext &c) {
       shape.push_back(d);
     else if (keep)
       shape.push_back(1);
-  return push(c, c.create<OpTy>(withShape(x, shape), x, axes, keep));
+  return c.push(c.create<OpTy>(withShape(x, shape), x, axes, keep));
 }
 
 LogicalResult convertSoftmax(NodeContext &c) {
@@ -178,7 +171,7 @@ LogicalResult convertSoftmax(NodeContext &c) {
   auto axis = c.normAxis(c.getInt("axis", -1), tensorType(x).getRank(), "axis");
   if (!axis)
     return failure();
-  return push(c, c.create<SoftmaxOp>(x.getType(), x, *axis));
+  return c.push(c.create<SoftmaxOp>(x.getType(), x, *axis));
 }
 
 LogicalResult convertLayerNorm(NodeContext &c) {
@@ -225,7 +218,7 @@ LogicalResult convertRmsNorm(NodeContext &c) {
   auto axis = c.normAxis(c.getInt("axis", -1), tensorType(x).getRank(), "axis");
   if (!axis)
     return failure();
-  return push(c, c.create<RmsNormOp>(x.getType(), x, scale,
+  return c.push(c.create<RmsNormOp>(x.getType(), x, scale,
                                      c.b.getI64IntegerAttr(*axis),
                                      c.b.getF32FloatAttr(
                                          c.getFloat("epsilon", 1e-5f))));
@@ -389,7 +382,7 @@ LogicalResult convertRotary(NodeContext &c) {
                                c.getInt("interleaved", 0) != 0);
   if (y && rank == 3)
     y = mergeHeads(c, y);
-  return push(c, y);
+  return c.push(y);
 }
 
 const OpConverter kNN[] = {

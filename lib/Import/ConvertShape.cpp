@@ -22,13 +22,6 @@ using namespace kiln::import;
 
 namespace {
 
-LogicalResult push(NodeContext &c, Value v) {
-  if (!v)
-    return failure();
-  c.results.push_back(v);
-  return success();
-}
-
 int64_t product(ArrayRef<int64_t> shape) {
   int64_t n = 1;
   for (int64_t d : shape)
@@ -54,20 +47,20 @@ LogicalResult convertConstant(NodeContext &c) {
     auto attr = tensorProtoToAttr(a->t(), ctx, c.baseDir, c.loc);
     if (failed(attr))
       return failure();
-    return push(c, c.constant(*attr));
+    return c.push(c.constant(*attr));
   }
   if (name == "value_float")
-    return push(c, c.scalar(c.b.getF32Type(), a->f()));
+    return c.push(c.scalar(c.b.getF32Type(), a->f()));
   if (name == "value_int")
-    return push(c, c.constI64({a->i()}, {}));
+    return c.push(c.constI64({a->i()}, {}));
   if (name == "value_floats") {
     SmallVector<float> v(a->floats().begin(), a->floats().end());
     auto type = RankedTensorType::get({(int64_t)v.size()}, c.b.getF32Type());
-    return push(c, c.constant(DenseElementsAttr::get(type, ArrayRef(v))));
+    return c.push(c.constant(DenseElementsAttr::get(type, ArrayRef(v))));
   }
   if (name == "value_ints") {
     SmallVector<int64_t> v(a->ints().begin(), a->ints().end());
-    return push(c, c.constI64(v, {(int64_t)v.size()}));
+    return c.push(c.constI64(v, {(int64_t)v.size()}));
   }
   c.emitError() << "attribute '" << name << "' is not supported (sparse and "
                 << "string constants cannot be imported)";
@@ -96,7 +89,7 @@ LogicalResult convertConstantOfShape(NodeContext &c) {
     value = *attr;
   }
   auto type = RankedTensorType::get(*shape, value.getElementType());
-  return push(c, c.constant(value.resizeSplat(type)));
+  return c.push(c.constant(value.resizeSplat(type)));
 }
 
 LogicalResult convertRange(NodeContext &c) {
@@ -127,14 +120,14 @@ LogicalResult convertRange(NodeContext &c) {
       f.convert(ft.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
       vals.push_back(f);
     }
-    return push(c, c.constant(DenseElementsAttr::get(type, vals)));
+    return c.push(c.constant(DenseElementsAttr::get(type, vals)));
   }
   SmallVector<APInt> vals;
   int64_t s = static_cast<int64_t>(*start), d = static_cast<int64_t>(*delta);
   for (int64_t i = 0; i < n; ++i)
     vals.push_back(APInt(elt.getIntOrFloatBitWidth(),
                          static_cast<uint64_t>(s + i * d), true, true));
-  return push(c, c.constant(DenseElementsAttr::get(type, vals)));
+  return c.push(c.constant(DenseElementsAttr::get(type, vals)));
 }
 
 LogicalResult convertShape(NodeContext &c) {
@@ -151,14 +144,14 @@ LogicalResult convertShape(NodeContext &c) {
   start = clampIdx(start);
   end = std::max(start, clampIdx(end));
   SmallVector<int64_t> dims(shapeOf(x).slice(start, end - start));
-  return push(c, c.constI64(dims, {(int64_t)dims.size()}));
+  return c.push(c.constI64(dims, {(int64_t)dims.size()}));
 }
 
 LogicalResult convertSize(NodeContext &c) {
   Value x = c.required(0, "data");
   if (!x)
     return failure();
-  return push(c, c.constI64({tensorType(x).getNumElements()}, {}));
+  return c.push(c.constI64({tensorType(x).getNumElements()}, {}));
 }
 
 //===----------------------------------------------------------------------===//
@@ -212,7 +205,7 @@ LogicalResult convertReshape(NodeContext &c) {
                   << total << " elements) to " << shapeString(shape);
     return failure();
   }
-  return push(c, c.reshape(x, shape));
+  return c.push(c.reshape(x, shape));
 }
 
 LogicalResult convertFlatten(NodeContext &c) {
@@ -228,7 +221,7 @@ LogicalResult convertFlatten(NodeContext &c) {
   if (axis < 0)
     axis += rank;
   ArrayRef<int64_t> s = shapeOf(x);
-  return push(c, c.reshape(x, {product(s.take_front(axis)),
+  return c.push(c.reshape(x, {product(s.take_front(axis)),
                                product(s.drop_front(axis))}));
 }
 
@@ -268,7 +261,7 @@ LogicalResult convertSqueeze(NodeContext &c) {
   for (auto [i, d] : llvm::enumerate(shapeOf(x)))
     if (axes->empty() ? d != 1 : !drop.contains(i))
       shape.push_back(d);
-  return push(c, c.reshape(x, shape));
+  return c.push(c.reshape(x, shape));
 }
 
 LogicalResult convertUnsqueeze(NodeContext &c) {
@@ -291,7 +284,7 @@ LogicalResult convertUnsqueeze(NodeContext &c) {
   ArrayRef<int64_t> in = shapeOf(x);
   for (int64_t i = 0, j = 0; i < outRank; ++i)
     shape.push_back(add.contains(i) ? 1 : in[j++]);
-  return push(c, c.reshape(x, shape));
+  return c.push(c.reshape(x, shape));
 }
 
 LogicalResult convertExpand(NodeContext &c) {
@@ -305,7 +298,7 @@ LogicalResult convertExpand(NodeContext &c) {
                   << " cannot be expanded to " << shapeString(*target);
     return failure();
   }
-  return push(c, c.expand(x, *shape));
+  return c.push(c.expand(x, *shape));
 }
 
 /// Tile: reshape to interleave unit dims, expand them, reshape back.
@@ -332,7 +325,7 @@ LogicalResult convertTile(NodeContext &c) {
   }
   Value v = c.reshape(x, split);
   v = v ? c.expand(v, expanded) : v;
-  return push(c, v ? c.reshape(v, out) : v);
+  return c.push(v ? c.reshape(v, out) : v);
 }
 
 //===----------------------------------------------------------------------===//
@@ -364,7 +357,7 @@ LogicalResult convertConcat(NodeContext &c) {
                       << " differ off axis " << *axis;
         return failure();
       }
-  return push(c, c.concat(inputs, *axis));
+  return c.push(c.concat(inputs, *axis));
 }
 
 LogicalResult convertGather(NodeContext &c) {
@@ -378,7 +371,7 @@ LogicalResult convertGather(NodeContext &c) {
   SmallVector<int64_t> shape(shapeOf(data).take_front(*axis));
   llvm::append_range(shape, shapeOf(idx));
   llvm::append_range(shape, shapeOf(data).drop_front(*axis + 1));
-  return push(c, c.create<GatherOp>(withShape(data, shape), data, idx, *axis));
+  return c.push(c.create<GatherOp>(withShape(data, shape), data, idx, *axis));
 }
 
 LogicalResult convertSlice(NodeContext &c) {
@@ -451,8 +444,8 @@ LogicalResult convertSlice(NodeContext &c) {
   if (ArrayRef<int64_t>(shape) == shapeOf(x) &&
       llvm::all_of(kStarts, [](int64_t s) { return s == 0; }) &&
       llvm::all_of(kSteps, [](int64_t s) { return s == 1; }))
-    return push(c, x);
-  return push(c, c.slice(x, kStarts, kSteps, shape));
+    return c.push(x);
+  return c.push(c.slice(x, kStarts, kSteps, shape));
 }
 
 LogicalResult convertSplit(NodeContext &c) {
@@ -526,7 +519,7 @@ LogicalResult convertTranspose(NodeContext &c) {
                   << " is not a permutation of rank " << rank;
     return failure();
   }
-  return push(c, c.transpose(x, perm));
+  return c.push(c.transpose(x, perm));
 }
 
 LogicalResult convertTrilu(NodeContext &c) {
@@ -544,7 +537,7 @@ LogicalResult convertTrilu(NodeContext &c) {
     c.emitError() << "input must have rank >= 2";
     return failure();
   }
-  return push(c, c.create<TriluOp>(x.getType(), x,
+  return c.push(c.create<TriluOp>(x.getType(), x,
                                    c.getInt("upper", 1) != 0, k));
 }
 
@@ -558,7 +551,7 @@ LogicalResult convertScatterND(NodeContext &c) {
     c.emitError() << "reduction '" << reduction << "' is not supported";
     return failure();
   }
-  return push(c, c.create<ScatterNDOp>(data.getType(), data, idx, upd));
+  return c.push(c.create<ScatterNDOp>(data.getType(), data, idx, upd));
 }
 
 const OpConverter kShape[] = {

@@ -330,34 +330,12 @@ Value GraphImporter::materializeInitializer(const onnx::TensorProto &tensor) {
   std::string file;
   int64_t offset = 0, length = -1;
   if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
-    std::string location;
-    for (const auto &kv : tensor.external_data()) {
-      if (kv.key() == "location")
-        location = kv.value();
-      else if (kv.key() == "offset")
-        offset = std::atoll(kv.value().c_str());
-      else if (kv.key() == "length")
-        length = std::atoll(kv.value().c_str());
-    }
-    llvm::SmallString<256> resolved(baseDir);
-    llvm::sys::path::append(resolved, location);
-    file = resolved.str().str();
-    if (length < 0)
-      length = bytes;
-    uint64_t size = 0;
-    if (location.empty() || !llvm::sys::fs::is_regular_file(file) ||
-        llvm::sys::fs::file_size(file, size)) {
-      emitError(loc) << "external-data file '" << file << "' of initializer '"
-                     << tensor.name() << "' cannot be opened";
+    auto ref = resolveExternalData(tensor, baseDir, loc, bytes);
+    if (failed(ref))
       return {};
-    }
-    if (offset < 0 || static_cast<uint64_t>(offset + length) > size) {
-      emitError(loc) << "external-data file '" << file << "' is too short: "
-                     << "initializer '" << tensor.name() << "' needs bytes ["
-                     << offset << ", " << offset + length << "), file has "
-                     << size;
-      return {};
-    }
+    file = ref->path;
+    offset = ref->offset;
+    length = ref->length;
   } else if (tensor.has_raw_data()) {
     auto it = model.rawData.find(tensor.name());
     if (it == model.rawData.end()) {

@@ -71,6 +71,15 @@ public:
   /// The node's results, set by the converter (null for unused outputs).
   llvm::SmallVector<mlir::Value> results;
 
+  /// Appends `v` as the next node output; fails (the error already emitted)
+  /// when `v` is null.
+  mlir::LogicalResult push(mlir::Value v) {
+    if (!v)
+      return mlir::failure();
+    results.push_back(v);
+    return mlir::success();
+  }
+
   //===--- Attributes -----------------------------------------------------===//
 
   const onnx::AttributeProto *attr(llvm::StringRef name) const;
@@ -200,6 +209,20 @@ const OpConverter *lookupConverter(llvm::StringRef opType);
 mlir::Type onnxElementType(mlir::MLIRContext *ctx, int32_t dataType);
 /// Name of an ONNX data type, for diagnostics.
 std::string onnxTypeName(int32_t dataType);
+
+/// Where an external-data tensor's bytes live.
+struct ExternalData {
+  std::string path;
+  int64_t offset = 0;
+  int64_t length = -1;
+};
+
+/// Resolves a tensor's external_data entries against `baseDir` and checks them:
+/// a location is given, the length equals `expected` bytes, the file is a
+/// regular file that holds [offset, offset + length). Errors go to `loc`.
+mlir::FailureOr<ExternalData>
+resolveExternalData(const onnx::TensorProto &tensor, llvm::StringRef baseDir,
+                    mlir::Location loc, int64_t expected);
 
 /// Converts a (small) TensorProto held inline (typed fields or raw_data) or
 /// with external data to a dense attribute. `baseDir` resolves external

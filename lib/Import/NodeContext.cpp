@@ -341,45 +341,66 @@ std::string kiln::import::onnxTypeName(int32_t dataType) {
   return "data type " + std::to_string(dataType);
 }
 
-/// Reads `length` bytes at `offset` of an external-data file.
-static FailureOr<std::unique_ptr<llvm::MemoryBuffer>>
-readExternal(const onnx::TensorProto &tensor, StringRef baseDir, Location loc,
-             int64_t expected) {
+FailureOr<ExternalData>
+kiln::import::resolveExternalData(const onnx::TensorProto &tensor,
+                                  StringRef baseDir, Location loc,
+                                  int64_t expected) {
   std::string location;
-  int64_t offset = 0, length = -1;
+  ExternalData ref;
   for (const auto &kv : tensor.external_data()) {
     if (kv.key() == "location")
       location = kv.value();
     else if (kv.key() == "offset")
-      offset = std::atoll(kv.value().c_str());
+      ref.offset = std::atoll(kv.value().c_str());
     else if (kv.key() == "length")
-      length = std::atoll(kv.value().c_str());
+      ref.length = std::atoll(kv.value().c_str());
   }
   if (location.empty()) {
     emitError(loc) << "tensor '" << tensor.name()
                    << "' has external data without a location";
     return failure();
   }
-  if (length < 0)
-    length = expected;
-  if (length != expected || offset < 0) {
+  if (ref.length < 0)
+    ref.length = expected;
+  if (ref.length != expected || ref.offset < 0) {
     emitError(loc) << "tensor '" << tensor.name() << "' external data length "
-                   << length << " does not match its " << expected
+                   << ref.length << " does not match its " << expected
                    << " bytes";
     return failure();
   }
   llvm::SmallString<256> path(baseDir);
   llvm::sys::path::append(path, location);
-  if (!llvm::sys::fs::is_regular_file(path)) {
+  ref.path = path.str().str();
+  uint64_t size = 0;
+  if (!llvm::sys::fs::is_regular_file(path) ||
+      llvm::sys::fs::file_size(path, size)) {
     emitError(loc) << "external-data file '" << path << "' of tensor '"
                    << tensor.name() << "' is missing or not a regular file";
     return failure();
   }
-  auto buf = llvm::MemoryBuffer::getFileSlice(path, length, offset,
+  if (static_cast<uint64_t>(ref.offset + ref.length) > size) {
+    emitError(loc) << "external-data file '" << path << "' is too short: "
+                   << "tensor '" << tensor.name() << "' needs bytes ["
+                   << ref.offset << ", " << ref.offset + ref.length
+                   << "), file has " << size;
+    return failure();
+  }
+  return ref;
+}
+
+/// Reads the bytes of a tensor held in an external-data file.
+static FailureOr<std::unique_ptr<llvm::MemoryBuffer>>
+readExternal(const onnx::TensorProto &tensor, StringRef baseDir, Location loc,
+             int64_t expected) {
+  auto ref = resolveExternalData(tensor, baseDir, loc, expected);
+  if (failed(ref))
+    return failure();
+  auto buf = llvm::MemoryBuffer::getFileSlice(ref->path, ref->length,
+                                              ref->offset,
                                               /*IsVolatile=*/false);
-  if (!buf || static_cast<int64_t>((*buf)->getBufferSize()) != length) {
-    emitError(loc) << "cannot read " << length << " bytes at offset "
-                   << offset << " of external-data file '" << path
+  if (!buf || static_cast<int64_t>((*buf)->getBufferSize()) != ref->length) {
+    emitError(loc) << "cannot read " << ref->length << " bytes at offset "
+                   << ref->offset << " of external-data file '" << ref->path
                    << "' for tensor '" << tensor.name() << "'"
                    << (buf ? "" : ": " + buf.getError().message());
     return failure();

@@ -316,7 +316,7 @@ module @nested {
 
 // With a one-iteration budget the pass still rewrites but warns that it did
 // not confirm a fixed point (the ONE run applies this to every split).
-// ONE: warning: kiln-simplify did not converge in
+// ONE: warning: kiln-simplify did not converge in 1 iterations
 // CHECK-LABEL: func.func @budget
 // CHECK-SAME: (%[[X:.+]]: tensor<2x8xf32>)
 func.func @budget(%x: tensor<2x8xf32>) -> tensor<2x2x4xf32> {

@@ -16,17 +16,22 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  // One context for the whole run: creating dialects per input is slow and
-  // the importer keeps no state in the context besides uniqued types.
-  static mlir::MLIRContext *context = [] {
-    auto *ctx = new mlir::MLIRContext(mlir::MLIRContext::Threading::DISABLED);
-    ctx->loadDialect<kiln::KilnDialect, mlir::func::FuncDialect>();
-    ctx->getDiagEngine().registerHandler(
+  // A context is reused for a batch of inputs (loading dialects per input is
+  // slow) and then dropped: everything an import uniques -- every constant's
+  // attribute, every type -- lives as long as the context, so one context for
+  // the whole run grows without bound and ends in libFuzzer's RSS limit.
+  static std::unique_ptr<mlir::MLIRContext> context;
+  static unsigned uses = 0;
+  if (!context || ++uses % 64 == 0) {
+    context = std::make_unique<mlir::MLIRContext>(
+        mlir::MLIRContext::Threading::DISABLED);
+    context->loadDialect<kiln::KilnDialect, mlir::func::FuncDialect>();
+    context->getDiagEngine().registerHandler(
         [](mlir::Diagnostic &) { return mlir::success(); });
-    return ctx;
-  }();
+  }
   kiln::ImportOptions options;
   options.binds["past_len"] = 7;
   llvm::StringRef bytes(reinterpret_cast<const char *>(data), size);
