@@ -47,3 +47,8 @@ if config.python_executable and subprocess.call(
         [config.python_executable, "-c", "import onnx, numpy"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
     config.available_features.add("onnx")
+
+# A machine with an NVIDIA GPU: tests that expect "no CUDA device" are
+# UNSUPPORTED there.
+if os.path.exists("/dev/nvidia0") or os.path.exists("/dev/nvidiactl"):
+    config.available_features.add("cuda-device")
