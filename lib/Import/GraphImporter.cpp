@@ -516,3 +516,12 @@ kiln::importOnnxFile(MLIRContext &context, StringRef path,
   }
   return importOnnxBytes(context, (*buffer)->getBuffer(), path, options);
 }
+
+bool kiln::addBind(ImportOptions &options, StringRef nameEqualsValue) {
+  auto [name, value] = nameEqualsValue.split('=');
+  int64_t n;
+  if (name.empty() || value.getAsInteger(10, n) || n < 0)
+    return false;
+  options.binds[name.str()] = n;
+  return true;
+}

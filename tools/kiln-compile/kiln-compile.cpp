@@ -77,15 +77,12 @@ static OwningOpRef<ModuleOp> loadInput(MLIRContext &context,
   if (ext == ".onnx") {
 #ifdef KILN_HAVE_IMPORT
     kiln::ImportOptions options;
-    for (StringRef bind : binds) {
-      auto [name, value] = bind.split('=');
-      int64_t n;
-      if (name.empty() || value.getAsInteger(10, n)) {
-        llvm::errs() << "error: --bind expects NAME=N, got '" << bind << "'\n";
+    for (StringRef bind : binds)
+      if (!kiln::addBind(options, bind)) {
+        llvm::errs() << "error: --bind expects NAME=N with N >= 0, got '"
+                     << bind << "'\n";
         return nullptr;
       }
-      options.binds[name.str()] = n;
-    }
     FailureOr<OwningOpRef<ModuleOp>> module =
         kiln::importOnnxFile(context, inputFile, options);
     if (failed(module))

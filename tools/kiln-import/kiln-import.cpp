@@ -59,15 +59,11 @@ int main(int argc, char **argv) {
   kiln::ImportOptions options;
   options.functionName = funcName;
   for (const std::string &bind : binds) {
-    StringRef name, value;
-    std::tie(name, value) = StringRef(bind).split('=');
-    int64_t n;
-    if (name.empty() || value.getAsInteger(10, n) || n < 0) {
+    if (!kiln::addBind(options, bind)) {
       errs() << "kiln-import: error: --bind expects NAME=N with N >= 0, got '"
              << bind << "'\n";
       return 1;
     }
-    options.binds[name.str()] = n;
   }
 
   mlir::MLIRContext context;

@@ -27,6 +27,10 @@ struct ImportOptions {
   std::string functionName = "main";
 };
 
+/// Parses one `--bind NAME=N` value (N >= 0) into `options.binds`; returns
+/// false for anything else.
+bool addBind(ImportOptions &options, llvm::StringRef nameEqualsValue);
+
 /// Imports the ONNX model at `path`. On failure every problem found has been
 /// reported through the context's diagnostic engine (located at the file and
 /// ONNX node name) and failure is returned; never crashes on bad input.
