@@ -24,13 +24,12 @@ namespace {
 
 Result matmul(Operation *op, const Tensor &a, const Tensor &b) {
   Tensor out = resultLike(op);
-  size_t ra = a.shape.size(), rb = b.shape.size(), ro = out.shape.size();
+  size_t ra = a.shape.size(), rb = b.shape.size();
   int64_t m = a.shape[ra - 2], k = a.shape[ra - 1], n = b.shape[rb - 1];
   ArrayRef<int64_t> batch = ArrayRef<int64_t>(out.shape).drop_back(2);
   SmallVector<SmallVector<int64_t>> strides = {
       broadcastStrides(ArrayRef<int64_t>(a.shape).drop_back(2), batch),
       broadcastStrides(ArrayRef<int64_t>(b.shape).drop_back(2), batch)};
-  (void)ro;
   forEachBroadcast(batch, strides, [&](int64_t bi, ArrayRef<int64_t> o) {
     const float *pa = a.f.data() + o[0] * m * k;
     const float *pb = b.f.data() + o[1] * k * n;
@@ -70,7 +69,6 @@ Result reduce(Operation *op, const Tensor &x, ArrayRef<int64_t> axes,
               RedKind kind) {
   Tensor out = resultLike(op);
   // Map every input element to its output slot: reduced dims get stride 0.
-  size_t rank = x.shape.size();
   SmallVector<int64_t> keptShape(x.shape);
   for (int64_t a : axes)
     keptShape[a] = 1;
@@ -83,7 +81,6 @@ Result reduce(Operation *op, const Tensor &x, ArrayRef<int64_t> axes,
                                     ? -std::numeric_limits<double>::infinity()
                                     : 0.0);
   SmallVector<SmallVector<int64_t>> strides = {outStrides};
-  (void)rank;
   forEachBroadcast(x.shape, strides, [&](int64_t k, ArrayRef<int64_t> o) {
     double v = getD(x, k);
     if (kind == RedKind::Max)

@@ -52,7 +52,6 @@ Tensor Tensor::zeros(RankedTensorType type) {
 Tensor Tensor::fromAttr(DenseElementsAttr attr) {
   auto type = cast<RankedTensorType>(attr.getType());
   Tensor t = zeros(type);
-  int64_t n = t.numElements();
   if (t.kind == Kind::F32) {
     if (attr.isSplat()) {
       float v = attr.getSplatValue<APFloat>().convertToDouble();
@@ -80,7 +79,6 @@ Tensor Tensor::fromAttr(DenseElementsAttr attr) {
     for (const APInt &v : attr.getValues<APInt>())
       t.i[k++] = get(v);
   }
-  (void)n;
   return t;
 }
 

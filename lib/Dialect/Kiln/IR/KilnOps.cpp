@@ -72,7 +72,6 @@ namespace {
 LogicalResult inferBroadcast(std::optional<Location> loc, StringRef opName,
                              ValueRange operands, Type resultElt,
                              SmallVectorImpl<Type> &results) {
-  Type elt = rtt(operands.front()).getElementType();
   SmallVector<int64_t> shape(rtt(operands.front()).getShape());
   for (Value v : operands.drop_front()) {
     auto t = rtt(v);
@@ -83,7 +82,6 @@ LogicalResult inferBroadcast(std::optional<Location> loc, StringRef opName,
                                shapeStr(t.getShape()),
                                " are not broadcast-compatible");
     shape = *next;
-    (void)elt;
   }
   results.push_back(RankedTensorType::get(shape, resultElt));
   return success();
