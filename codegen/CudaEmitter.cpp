@@ -187,18 +187,6 @@ int64_t kiln::codegen::blockForReduction(int64_t n) {
                              256);
 }
 
-std::string KernelArg::str() const {
-  switch (kind) {
-  case Kind::Arena:
-    return "a:" + std::to_string(value);
-  case Kind::Weight:
-    return "w:" + std::to_string(value);
-  case Kind::None:
-    return "-";
-  }
-  return "-";
-}
-
 //===----------------------------------------------------------------------===//
 // EmitContext
 //===----------------------------------------------------------------------===//
@@ -231,8 +219,8 @@ LogicalResult EmitContext::beginKernel(Operation *op, StringRef suffix,
                 op->getName().stripDialect().str();
   if (!suffix.empty())
     launch.name += "_" + suffix.str();
-  launch.grid = {grid, 1, 1};
-  launch.block = {block, 1, 1};
+  launch.grid[0] = static_cast<uint32_t>(grid);
+  launch.block[0] = static_cast<uint32_t>(block);
   SmallVector<std::string> params;
   for (auto [i, v] : llvm::enumerate(inputs)) {
     FailureOr<std::string> t = typeOf(v, op);
@@ -276,7 +264,7 @@ LogicalResult EmitContext::simpleKernel(Operation *op, StringRef suffix,
 
 void EmitContext::addGemm(const GemmLaunch &gemm) {
   Launch l;
-  l.isGemm = true;
+  l.kind = Launch::Kind::Gemm;
   l.gemm = gemm;
   out.launches.push_back(std::move(l));
 }
@@ -409,59 +397,44 @@ kiln::codegen::emitFunction(func::FuncOp func, const EmitOptions &options) {
 // Manifest
 //===----------------------------------------------------------------------===//
 
-static void printShape(llvm::raw_ostream &os, ArrayRef<int64_t> shape) {
-  if (shape.empty()) {
-    os << "scalar";
-    return;
-  }
-  llvm::interleave(shape, os, "x");
+/// A manifest tensor record for a weight or an input/output binding.
+static runtime::TensorSpec tensorSpec(StringRef name, Type elementType,
+                                      ArrayRef<int64_t> shape, int64_t offset,
+                                      int64_t bytes) {
+  runtime::TensorSpec t;
+  t.name = name.str();
+  // Every element type that reaches here was checked by dtypeToken.
+  (void)runtime::parseDType(dtypeToken(elementType)->str(), t.dtype);
+  t.shape.assign(shape.begin(), shape.end());
+  t.offset = static_cast<uint64_t>(offset);
+  t.bytes = static_cast<uint64_t>(bytes);
+  return t;
 }
 
 std::string kiln::codegen::printManifest(const EmittedFunction &fn,
                                          StringRef arch,
                                          int64_t weightsFileBytes,
                                          int64_t kernelsFileBytes) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  os << "kiln-artifact 1\n";
-  os << "arch " << arch << "\n";
-  os << "arena_bytes " << fn.arenaBytes << "\n";
-  os << "weights_file weights.bin " << weightsFileBytes << "\n";
-  os << "kernels_file kernels.fatbin " << kernelsFileBytes << "\n";
-  for (auto [id, w] : llvm::enumerate(fn.weights)) {
-    os << "weight " << id << " " << w.name << " " << *dtypeToken(w.elementType)
-       << " ";
-    printShape(os, w.shape);
-    os << " " << w.offset << " " << w.bytes << "\n";
-  }
-  auto binding = [&](StringRef kind, ArrayRef<TensorBinding> list) {
-    for (auto [i, b] : llvm::enumerate(list)) {
-      os << kind << " " << i << " " << b.name << " "
-         << *dtypeToken(b.elementType) << " ";
-      printShape(os, b.shape);
-      os << " " << b.arenaOffset << " " << b.bytes << "\n";
-    }
-  };
-  binding("input", fn.inputs);
-  binding("output", fn.outputs);
-  os << "function main " << fn.launches.size() << "\n";
-  for (const Launch &l : fn.launches) {
-    if (l.isGemm) {
-      const GemmLaunch &g = l.gemm;
-      os << "launch gemm " << g.m << " " << g.n << " " << g.k << " " << g.batch
-         << " " << g.a.str() << " " << g.b.str() << " " << g.c.str() << " "
-         << g.bias.str() << " " << g.strideA << " " << g.strideB << " "
-         << g.strideC << " " << (g.transB ? 1 : 0) << "\n";
-      continue;
-    }
-    const KernelLaunch &k = l.kernel;
-    os << "launch kernel " << k.name << " " << k.grid[0] << " " << k.grid[1]
-       << " " << k.grid[2] << " " << k.block[0] << " " << k.block[1] << " "
-       << k.block[2] << " " << k.smemBytes << " " << k.args.size();
-    for (const KernelArg &a : k.args)
-      os << " " << a.str();
-    os << "\n";
-  }
-  os << "end\n";
-  return s;
+  runtime::Manifest m;
+  m.version = runtime::kArtifactFormatVersion;
+  m.arch = arch.str();
+  m.arenaBytes = static_cast<uint64_t>(fn.arenaBytes);
+  m.weightsFile = "weights.bin";
+  m.weightsBytes = static_cast<uint64_t>(weightsFileBytes);
+  m.kernelsFile = "kernels.fatbin";
+  m.kernelsBytes = static_cast<uint64_t>(kernelsFileBytes);
+  for (const WeightEntry &w : fn.weights)
+    m.weights.push_back(
+        tensorSpec(w.name, w.elementType, w.shape, w.offset, w.bytes));
+  for (const TensorBinding &b : fn.inputs)
+    m.inputs.push_back(
+        tensorSpec(b.name, b.elementType, b.shape, b.arenaOffset, b.bytes));
+  for (const TensorBinding &b : fn.outputs)
+    m.outputs.push_back(
+        tensorSpec(b.name, b.elementType, b.shape, b.arenaOffset, b.bytes));
+  runtime::Function main;
+  main.name = "main";
+  main.launches = fn.launches;
+  m.functions.push_back(std::move(main));
+  return runtime::formatManifest(m);
 }

@@ -493,6 +493,67 @@ bool ManifestParser::gemmLaunch(Launch &launch) {
 
 } // namespace
 
+namespace {
+/// A manifest token for a free-form name: whitespace becomes `_`.
+std::string token(const std::string &name) {
+  if (name.empty())
+    return "_";
+  std::string t = name;
+  for (char &c : t)
+    if (std::isspace(static_cast<unsigned char>(c)))
+      c = '_';
+  return t;
+}
+} // namespace
+
+std::string formatManifest(const Manifest &m) {
+  std::string s;
+  auto line = [&](const std::string &text) { s += text + "\n"; };
+  line("kiln-artifact " + std::to_string(m.version));
+  line("arch " + m.arch);
+  line("arena_bytes " + std::to_string(m.arenaBytes));
+  line("weights_file " + m.weightsFile + " " + std::to_string(m.weightsBytes));
+  line("kernels_file " + m.kernelsFile + " " + std::to_string(m.kernelsBytes));
+  auto tensors = [&](const char *kind, const std::vector<TensorSpec> &list) {
+    for (size_t i = 0; i < list.size(); ++i) {
+      const TensorSpec &t = list[i];
+      line(std::string(kind) + " " + std::to_string(i) + " " + token(t.name) +
+           " " + dtypeName(t.dtype) + " " + formatShape(t.shape) + " " +
+           std::to_string(t.offset) + " " + std::to_string(t.bytes));
+    }
+  };
+  tensors("weight", m.weights);
+  tensors("input", m.inputs);
+  tensors("output", m.outputs);
+  for (const Function &f : m.functions) {
+    line("function " + token(f.name) + " " +
+         std::to_string(f.launches.size()));
+    for (const Launch &l : f.launches) {
+      if (l.kind == Launch::Kind::Gemm) {
+        const GemmLaunch &g = l.gemm;
+        line("launch gemm " + std::to_string(g.m) + " " + std::to_string(g.n) +
+             " " + std::to_string(g.k) + " " + std::to_string(g.batch) + " " +
+             g.a.str() + " " + g.b.str() + " " + g.c.str() + " " +
+             g.bias.str() + " " + std::to_string(g.strideA) + " " +
+             std::to_string(g.strideB) + " " + std::to_string(g.strideC) +
+             " " + (g.transB ? "1" : "0"));
+        continue;
+      }
+      const KernelLaunch &k = l.kernel;
+      std::string text = "launch kernel " + k.name;
+      for (uint32_t v : {k.grid[0], k.grid[1], k.grid[2], k.block[0],
+                         k.block[1], k.block[2], k.smemBytes})
+        text += " " + std::to_string(v);
+      text += " " + std::to_string(k.args.size());
+      for (const PointerRef &a : k.args)
+        text += " " + a.str();
+      line(text);
+    }
+    line("end");
+  }
+  return s;
+}
+
 bool parseManifest(const std::string &text, const std::string &fileName,
                    Manifest &out, std::string &error) {
   Manifest m;

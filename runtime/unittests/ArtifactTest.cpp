@@ -120,6 +120,46 @@ TEST(Manifest, ScalarsBroadcastAndSeveralFunctions) {
   EXPECT_TRUE(m.inputs[0].shape.empty());
 }
 
+/// The canonical spelling of kValid: no comments, no blank lines, single
+/// spaces. formatManifest must write exactly this for what parseManifest read.
+const char *kCanonical = "kiln-artifact 1\n"
+                         "arch sm_90a\n"
+                         "arena_bytes 4096\n"
+                         "weights_file weights.bin 1024\n"
+                         "kernels_file kernels.fatbin 100\n"
+                         "weight 0 w0 f32 8x16 0 512\n"
+                         "weight 1 b f32 16 512 64\n"
+                         "input 0 x f32 4x8 0 128\n"
+                         "output 0 y f32 4x16 512 256\n"
+                         "function main 2\n"
+                         "launch kernel k1 1 1 1 32 1 1 0 3 a:0 w:1 a:256\n"
+                         "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0\n"
+                         "end\n";
+
+TEST(Manifest, FormatRoundTrips) {
+  Manifest m;
+  std::string error;
+  ASSERT_TRUE(parseManifest(kValid, "m.txt", m, error)) << error;
+  EXPECT_EQ(formatManifest(m), kCanonical);
+  Manifest again;
+  ASSERT_TRUE(parseManifest(formatManifest(m), "m2.txt", again, error))
+      << error;
+  EXPECT_EQ(formatManifest(again), kCanonical);
+}
+
+TEST(Manifest, FormatMakesNamesTokens) {
+  Manifest m;
+  std::string error;
+  ASSERT_TRUE(parseManifest(kValid, "m.txt", m, error)) << error;
+  m.inputs[0].name = "past key\tvalues";
+  m.outputs[0].name = "";
+  std::string text = formatManifest(m);
+  EXPECT_NE(text.find("input 0 past_key_values f32"), std::string::npos);
+  EXPECT_NE(text.find("output 0 _ f32"), std::string::npos);
+  Manifest again;
+  EXPECT_TRUE(parseManifest(text, "m.txt", again, error)) << error;
+}
+
 struct ErrorCase {
   int line;            ///< line to replace (0: use `text` as the manifest)
   std::string text;    ///< replacement line, or the whole manifest

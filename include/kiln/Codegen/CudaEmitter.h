@@ -10,12 +10,15 @@
 //     matmul/linear whose batch broadcasting is expressible with strides;
 //   - the weight table (kiln.weight and kiln.constant, in program order, at
 //     256-byte-aligned offsets of weights.bin) and the input/output bindings.
-// printManifest renders the result as docs/artifact.md's manifest.txt.
+// printManifest renders the result as docs/artifact.md's manifest.txt
+// (through the runtime's formatManifest).
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef KILN_CODEGEN_CUDAEMITTER_H
 #define KILN_CODEGEN_CUDAEMITTER_H
+
+#include "kiln/runtime/Artifact.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Support/LLVM.h"
@@ -29,44 +32,13 @@
 
 namespace kiln::codegen {
 
-/// A device pointer argument: arena base + offset, a weight, or none (`-`).
-struct KernelArg {
-  enum class Kind { Arena, Weight, None };
-  Kind kind = Kind::None;
-  /// Arena byte offset or weight id.
-  int64_t value = 0;
-
-  static KernelArg arena(int64_t offset) { return {Kind::Arena, offset}; }
-  static KernelArg weight(int64_t id) { return {Kind::Weight, id}; }
-  static KernelArg none() { return {}; }
-  /// Manifest spelling: `a:<offset>`, `w:<id>` or `-`.
-  std::string str() const;
-};
-
-/// One generated-kernel launch.
-struct KernelLaunch {
-  std::string name;
-  std::array<int64_t, 3> grid = {1, 1, 1};
-  std::array<int64_t, 3> block = {1, 1, 1};
-  int64_t smemBytes = 0;
-  llvm::SmallVector<KernelArg> args;
-};
-
-/// One row-major batched float32 GEMM through cuBLASLt (docs/artifact.md):
-/// C[b] = A[b] (M x K) * B[b] (K x N, or N x K when transB) (+ bias[N]).
-struct GemmLaunch {
-  int64_t m = 0, n = 0, k = 0, batch = 1;
-  KernelArg a, b, c, bias;
-  int64_t strideA = 0, strideB = 0, strideC = 0;
-  bool transB = false;
-};
-
-/// An entry of the launch list.
-struct Launch {
-  bool isGemm = false;
-  KernelLaunch kernel;
-  GemmLaunch gemm;
-};
+/// Launch records are the runtime's own (kiln/runtime/Artifact.h): what the
+/// emitter builds is exactly what the runtime parses, and formatManifest is
+/// the one writer of the manifest text.
+using KernelArg = runtime::PointerRef;
+using runtime::GemmLaunch;
+using runtime::KernelLaunch;
+using runtime::Launch;
 
 /// A weight or constant stored in weights.bin.
 struct WeightEntry {

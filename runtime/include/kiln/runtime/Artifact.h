@@ -33,6 +33,10 @@ struct PointerRef {
 
   /// The manifest spelling (`a:256`, `w:3`, `-`).
   std::string str() const;
+
+  static PointerRef arena(uint64_t offset) { return {Kind::Arena, offset}; }
+  static PointerRef weight(uint64_t id) { return {Kind::Weight, id}; }
+  static PointerRef none() { return {}; }
 };
 
 /// A weight, input or output record.
@@ -106,6 +110,13 @@ struct Manifest {
   /// The function named `name`, or nullptr.
   const Function *findFunction(const std::string &name) const;
 };
+
+/// Writes `manifest` in the grammar of docs/artifact.md, the one writer of
+/// that format (kiln-compile uses it). Names are written with whitespace
+/// replaced by `_` (an empty name becomes `_`); record lines and indices
+/// come from the vectors' order. parseManifest(formatManifest(m)) gives `m`
+/// back, up to those names and the `line` fields.
+std::string formatManifest(const Manifest &manifest);
 
 /// Parses and validates manifest text. `fileName` prefixes every error
 /// (`fileName:line: message`). Checks the record order, the version, every
