@@ -19,6 +19,7 @@ config.substitutions.append(("%shared", config.kiln_shared_dir))
 config.substitutions.append(("%models", os.path.join(config.kiln_shared_dir, "models", "hf-tiny")))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%kiln_src", config.kiln_src_root))
+config.substitutions.append(("%kiln_bin", config.kiln_tools_dir))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP", "PYTHONPATH"])
 llvm_config.use_default_substitutions()
