@@ -8,6 +8,8 @@
 
 #include "Importer.h"
 
+#include "llvm/ADT/SmallString.h"
+
 using namespace mlir;
 using namespace kiln;
 using namespace kiln::import;
@@ -96,11 +98,30 @@ LogicalResult convertIdentity(NodeContext &c) {
 
 /// Dropout is the identity: kiln compiles inference, and a training-mode
 /// Dropout (random masks) has no deterministic meaning to reproduce, so
-/// `ratio` and `training_mode` are ignored. Its mask output is all true.
+/// `ratio` and `training_mode` are ignored -- with a warning at the node when
+/// the graph asks for training mode with a non-zero ratio, since outputs taken
+/// from such a model in training mode will not match. Its mask output is all
+/// true.
 LogicalResult convertDropout(NodeContext &c) {
   Value x = c.required(0, "data");
   if (!x)
     return failure();
+  DenseElementsAttr training = c.input(2) ? c.constantOf(c.input(2)) : nullptr;
+  if (training && training.getNumElements() == 1 &&
+      training.getValues<bool>()[0]) {
+    DenseElementsAttr ratio = c.input(1) ? c.constantOf(c.input(1)) : nullptr;
+    double r = 0.5; // ONNX's default ratio
+    if (ratio && ratio.getNumElements() == 1 &&
+        isa<FloatType>(ratio.getElementType()))
+      r = (*ratio.getValues<APFloat>().begin()).convertToDouble();
+    SmallString<16> ratioText;
+    APFloat(r).toString(ratioText, /*FormatPrecision=*/6);
+    if (!c.input(1) || !ratio || r != 0.0)
+      emitWarning(c.loc) << "Dropout (opset " << c.opset
+                         << "): training_mode is true (ratio " << ratioText
+                         << "); kiln compiles inference and imports it as "
+                            "the identity";
+  }
   c.results.push_back(x);
   if (c.outputUsed(1))
     c.results.push_back(c.constant(DenseElementsAttr::get(

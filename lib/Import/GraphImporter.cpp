@@ -483,16 +483,19 @@ kiln::importOnnxBytes(MLIRContext &context, StringRef bytes, StringRef path,
     emitError(fileLoc) << error;
     return failure();
   }
-  // Diagnostics at a node's NameLoc get the node's name in the message, so
-  // printers that only show the file location still name the node.
+  // Errors and warnings at a node's NameLoc get the node's name in the
+  // message, so printers that only show the file location still name it.
   bool reentrant = false;
   ScopedDiagnosticHandler nameNodes(&context, [&](Diagnostic &diag) {
     auto nameLoc = dyn_cast<NameLoc>(diag.getLocation());
-    if (reentrant || !nameLoc || diag.getSeverity() != DiagnosticSeverity::Error)
+    bool isError = diag.getSeverity() == DiagnosticSeverity::Error;
+    if (reentrant || !nameLoc ||
+        (!isError && diag.getSeverity() != DiagnosticSeverity::Warning))
       return failure(); // let the next handler print it
     reentrant = true;
+    Location at = nameLoc.getChildLoc();
     InFlightDiagnostic named =
-        mlir::emitError(nameLoc.getChildLoc(), "node '")
+        (isError ? mlir::emitError(at, "node '") : mlir::emitWarning(at, "node '"))
         << nameLoc.getName().getValue() << "': " << diag.str();
     for (Diagnostic &note : diag.getNotes())
       named.attachNote(note.getLocation()) << note.str();
