@@ -41,11 +41,7 @@ Result gatherBy(Operation *op, const Tensor &x, SmallVector<int64_t> strides,
 Result gather(GatherOp op, const Tensor &data, const Tensor &idx) {
   Tensor out = resultLike(op);
   int64_t axis = op.getAxis();
-  int64_t outer = 1, inner = 1, n = data.shape[axis];
-  for (int64_t d = 0; d < axis; ++d)
-    outer *= data.shape[d];
-  for (size_t d = axis + 1; d < data.shape.size(); ++d)
-    inner *= data.shape[d];
+  auto [outer, n, inner] = splitAround(data.shape, axis);
   int64_t m = idx.numElements();
   for (int64_t j = 0; j < m; ++j) {
     int64_t v = idx.i[j];
@@ -84,12 +80,8 @@ Result slice(SliceOp op, const Tensor &x) {
 Result concat(ConcatOp op, ArrayRef<Tensor> in) {
   Tensor out = resultLike(op);
   int64_t axis = op.getAxis();
-  int64_t outer = 1, inner = 1;
-  for (int64_t d = 0; d < axis; ++d)
-    outer *= out.shape[d];
-  for (size_t d = axis + 1; d < out.shape.size(); ++d)
-    inner *= out.shape[d];
-  int64_t total = out.shape[axis], at = 0;
+  auto [outer, total, inner] = splitAround(out.shape, axis);
+  int64_t at = 0;
   for (const Tensor &t : in) {
     int64_t n = t.shape[axis];
     for (int64_t o = 0; o < outer; ++o)
@@ -103,12 +95,8 @@ Result concat(ConcatOp op, ArrayRef<Tensor> in) {
 Result split(SplitOp op, const Tensor &x) {
   SmallVector<Tensor> outs;
   int64_t axis = op.getAxis();
-  int64_t outer = 1, inner = 1;
-  for (int64_t d = 0; d < axis; ++d)
-    outer *= x.shape[d];
-  for (size_t d = axis + 1; d < x.shape.size(); ++d)
-    inner *= x.shape[d];
-  int64_t total = x.shape[axis], at = 0;
+  auto [outer, total, inner] = splitAround(x.shape, axis);
+  int64_t at = 0;
   for (unsigned r = 0; r < op->getNumResults(); ++r) {
     Tensor out = resultLike(op, r);
     int64_t n = out.shape[axis];

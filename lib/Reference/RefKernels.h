@@ -30,6 +30,20 @@ void forEachBroadcast(llvm::ArrayRef<int64_t> outShape,
                       llvm::ArrayRef<llvm::SmallVector<int64_t>> strides,
                       llvm::function_ref<void(int64_t, llvm::ArrayRef<int64_t>)> fn);
 
+/// A row-major shape seen around `axis`: the product of the dims before it,
+/// the axis extent, and the product of the dims after it.
+struct AxisExtents {
+  int64_t outer, n, inner;
+};
+inline AxisExtents splitAround(llvm::ArrayRef<int64_t> shape, int64_t axis) {
+  AxisExtents e{1, shape[axis], 1};
+  for (int64_t d = 0; d < axis; ++d)
+    e.outer *= shape[d];
+  for (size_t d = axis + 1; d < shape.size(); ++d)
+    e.inner *= shape[d];
+  return e;
+}
+
 /// Element k of `t` as a double.
 inline double getD(const Tensor &t, int64_t k) {
   return t.kind == Kind::F32 ? (double)t.f[k] : (double)t.i[k];

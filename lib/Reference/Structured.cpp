@@ -100,21 +100,9 @@ Result reduce(Operation *op, const Tensor &x, ArrayRef<int64_t> axes,
   return SmallVector<Tensor>{std::move(out)};
 }
 
-/// Splits `shape` around `axis` into (outer, n, inner) extents.
-void splitAround(ArrayRef<int64_t> shape, int64_t axis, int64_t &outer,
-                 int64_t &n, int64_t &inner) {
-  outer = inner = 1;
-  for (int64_t d = 0; d < axis; ++d)
-    outer *= shape[d];
-  n = shape[axis];
-  for (size_t d = axis + 1; d < shape.size(); ++d)
-    inner *= shape[d];
-}
-
 Result softmax(SoftmaxOp op, const Tensor &x) {
   Tensor out = resultLike(op);
-  int64_t outer, n, inner;
-  splitAround(x.shape, op.getAxis(), outer, n, inner);
+  auto [outer, n, inner] = splitAround(x.shape, op.getAxis());
   std::vector<double> e(n);
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
