@@ -53,28 +53,43 @@ static void printLocation(llvm::raw_ostream &os, Location loc) {
   os << loc;
 }
 
+void kiln::formatDiagnostic(llvm::raw_ostream &os, Diagnostic &diag) {
+  printLocation(os, diag.getLocation());
+  os << ": ";
+  switch (diag.getSeverity()) {
+  case DiagnosticSeverity::Error:
+    os << "error: ";
+    break;
+  case DiagnosticSeverity::Warning:
+    os << "warning: ";
+    break;
+  default:
+    os << "note: ";
+    break;
+  }
+  os << diag << "\n";
+  for (Diagnostic &note : diag.getNotes())
+    os << "  note: " << note << "\n";
+}
+
 DiagnosticCollector::DiagnosticCollector(MLIRContext &context)
     : context(context) {
   id = context.getDiagEngine().registerHandler([this](Diagnostic &diag) {
     llvm::raw_string_ostream os(collected);
-    printLocation(os, diag.getLocation());
-    os << ": ";
-    switch (diag.getSeverity()) {
-    case DiagnosticSeverity::Error:
-      os << "error: ";
-      break;
-    case DiagnosticSeverity::Warning:
-      os << "warning: ";
-      break;
-    default:
-      os << "note: ";
-      break;
-    }
-    os << diag << "\n";
-    for (Diagnostic &note : diag.getNotes())
-      os << "  note: " << note << "\n";
+    formatDiagnostic(os, diag);
     return success();
   });
+}
+
+DiagnosticPrinter::DiagnosticPrinter(MLIRContext &context) : context(context) {
+  id = context.getDiagEngine().registerHandler([](Diagnostic &diag) {
+    formatDiagnostic(llvm::errs(), diag);
+    return success();
+  });
+}
+
+DiagnosticPrinter::~DiagnosticPrinter() {
+  context.getDiagEngine().eraseHandler(id);
 }
 
 DiagnosticCollector::~DiagnosticCollector() {

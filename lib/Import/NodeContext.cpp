@@ -160,19 +160,25 @@ FailureOr<double> NodeContext::constScalar(unsigned i, StringRef what) {
 static std::optional<SmallVector<DenseElementsAttr>> tryFold(Operation *op) {
   if (isa<ConstantOp, WeightOp>(op) || op->getNumOperands() == 0)
     return std::nullopt;
-  SmallVector<ref::Tensor> args;
+  // Every size is checked before anything is materialised: a splat operand
+  // (ConstantOfShape, a broadcast scalar) can name billions of elements in a
+  // few bytes of attribute, and expanding it would exhaust memory.
+  SmallVector<DenseElementsAttr> operands;
   for (Value operand : op->getOperands()) {
     auto cst = operand.getDefiningOp<ConstantOp>();
     if (!cst)
       return std::nullopt;
     auto dense = dyn_cast<DenseElementsAttr>(cst.getValue());
-    if (!dense)
+    if (!dense || dense.getNumElements() > kMaxFoldElements)
       return std::nullopt;
-    args.push_back(ref::Tensor::fromAttr(dense));
+    operands.push_back(dense);
   }
   for (Type t : op->getResultTypes())
     if (cast<RankedTensorType>(t).getNumElements() > kMaxFoldElements)
       return std::nullopt;
+  SmallVector<ref::Tensor> args;
+  for (DenseElementsAttr dense : operands)
+    args.push_back(ref::Tensor::fromAttr(dense));
   // A fold that fails (e.g. an op the evaluator rejects) keeps the op; its
   // diagnostics are swallowed so the import does not report them.
   ScopedDiagnosticHandler silence(op->getContext(),

@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -34,6 +35,23 @@ FailureOr<SmallVector<Tensor>> kiln::ref::evalOp(Operation *op,
     auto type = dyn_cast<RankedTensorType>(v.getType());
     if (!type || type.getShape() != ArrayRef<int64_t>(t.shape)) {
       op->emitError("reference backend operand shape does not match the IR");
+      return failure();
+    }
+  }
+  // Results are allocated whole, so an absurd static shape (a fuzzed or
+  // mistyped model) is refused here rather than aborting in the allocator.
+  for (Type t : op->getResultTypes()) {
+    auto type = dyn_cast<RankedTensorType>(t);
+    if (!type || !type.hasStaticShape())
+      continue;
+    int64_t elts = 1;
+    bool overflow = false;
+    for (int64_t d : type.getShape())
+      overflow |= llvm::MulOverflow(elts, d, elts);
+    if (overflow || elts > kMaxTensorElements) {
+      op->emitError("reference backend: result of type ")
+          << type << " has more than " << kMaxTensorElements
+          << " elements, the largest tensor it holds";
       return failure();
     }
   }
@@ -69,7 +87,7 @@ FailureOr<Tensor> kiln::ref::loadWeight(Operation *op, StringRef baseDir) {
         << "': " << buf.getError().message();
     return failure();
   }
-  if ((int64_t)(*buf)->getBufferSize() != w.getLength()) {
+  if ((uint64_t)(*buf)->getBufferSize() != w.getLength()) {
     op->emitError("weight '") << w.getName() << "': file '" << path
                               << "' is too short";
     return failure();

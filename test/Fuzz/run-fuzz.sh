@@ -8,7 +8,9 @@
 # Needs: clang-14 + libclang-rt-14-dev (Debian bookworm; clang-14 links
 # against the gcc-built shared libMLIR/libLLVM 22 through libstdc++), plus
 # the normal build deps and python3 with the `onnx` package for the corpus.
-# Override the compiler with CC=/CXX=.
+# Override the compiler with CC=/CXX=. FUZZ_SEED=N fixes libFuzzer's seed (CI
+# uses 1, so a run explores the same inputs each time and a failure can be
+# replayed); unset, libFuzzer picks one and prints it ("Seed: N").
 set -euo pipefail
 
 SECONDS_TO_RUN=${1:-60}
@@ -45,5 +47,8 @@ if [ -d "$MODELS" ]; then
 fi
 
 # -rss_limit_mb guards against runaway allocations; -timeout flags hangs.
-"$BUILD/bin/kiln-import-fuzz" "$CORPUS" -max_total_time="$SECONDS_TO_RUN" \
+SEED_ARGS=()
+if [ -n "${FUZZ_SEED:-}" ]; then SEED_ARGS=(-seed="$FUZZ_SEED"); fi
+"$BUILD/bin/kiln-import-fuzz" "$CORPUS" "${SEED_ARGS[@]}" \
+  -max_total_time="$SECONDS_TO_RUN" \
   -timeout=10 -rss_limit_mb=2048 -max_len=1048576 -print_final_stats=1

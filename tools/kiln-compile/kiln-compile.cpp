@@ -12,20 +12,16 @@
 #include "kiln/Codegen/CudaEmitter.h"
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
 #include "kiln/Transforms/Passes.h"
-#ifdef KILN_HAVE_IMPORT
-#include "kiln/Import/OnnxImporter.h"
-#endif
+#include "kiln/Driver/Driver.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "mlir/Support/FileUtilities.h"
 
@@ -70,62 +66,24 @@ cl::opt<std::string> functionName("function", cl::init(""), cl::cat(category),
                                            "only one, or @main)"));
 } // namespace
 
-/// Parses or imports the input into a module.
-static OwningOpRef<ModuleOp> loadInput(MLIRContext &context,
-                                       llvm::SourceMgr &sourceMgr) {
-  StringRef ext = llvm::sys::path::extension(inputFile);
-  if (ext == ".onnx") {
-#ifdef KILN_HAVE_IMPORT
-    kiln::ImportOptions options;
-    for (StringRef bind : binds)
-      if (!kiln::addBind(options, bind)) {
-        llvm::errs() << "error: --bind expects NAME=N with N >= 0, got '"
-                     << bind << "'\n";
-        return nullptr;
-      }
-    FailureOr<OwningOpRef<ModuleOp>> module =
-        kiln::importOnnxFile(context, inputFile, options);
-    if (failed(module))
-      return nullptr;
-    return std::move(*module);
-#else
-    llvm::errs() << "error: this kiln-compile was built without the ONNX "
-                    "importer; pass kiln IR (.mlir)\n";
-    return nullptr;
-#endif
-  }
-  if (!binds.empty())
-    llvm::errs() << "warning: --bind only applies to .onnx input\n";
-  std::string error;
-  std::unique_ptr<llvm::MemoryBuffer> file = openInputFile(inputFile, &error);
-  if (!file) {
-    llvm::errs() << "error: " << error << "\n";
-    return nullptr;
-  }
-  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
-  return parseSourceFile<ModuleOp>(sourceMgr, &context);
-}
-
-/// The function to compile.
-static func::FuncOp pickFunction(ModuleOp module) {
-  SmallVector<func::FuncOp> funcs;
-  for (auto f : module.getOps<func::FuncOp>())
-    if (!f.isExternal())
-      funcs.push_back(f);
-  if (!functionName.empty()) {
-    for (func::FuncOp f : funcs)
-      if (f.getSymName() == functionName)
-        return f;
-    module.emitError("no function @") << functionName;
-    return nullptr;
-  }
-  if (funcs.size() == 1)
-    return funcs.front();
-  for (func::FuncOp f : funcs)
-    if (f.getSymName() == "main")
+/// The function to compile: --function, else the loader's entry (the only
+/// function, or @main).
+static func::FuncOp pickFunction(kiln::LoadedModel &model) {
+  if (functionName.empty())
+    return model.entry;
+  SmallVector<StringRef> names;
+  for (auto f : model.module->getOps<func::FuncOp>()) {
+    if (f.isExternal())
+      continue;
+    if (f.getSymName() == functionName)
       return f;
-  module.emitError("has ")
-      << funcs.size() << " functions and none is @main; pass --function";
+    names.push_back(f.getSymName());
+  }
+  InFlightDiagnostic diag = emitError(model.module->getLoc())
+                            << "no function @" << functionName
+                            << "; the module has ";
+  llvm::interleave(
+      names, [&](StringRef n) { diag << "@" << n; }, [&] { diag << ", "; });
   return nullptr;
 }
 
@@ -155,16 +113,28 @@ int main(int argc, char **argv) {
       "\n  kiln-compile model.onnx -o model.kiln --bind past_len=7 --arch "
       "sm_90a\n  kiln-compile model.mlir --emit=cuda\n");
 
-  MLIRContext context;
-  context.getOrLoadDialect<kiln::KilnDialect>();
-  context.getOrLoadDialect<func::FuncDialect>();
-  llvm::SourceMgr sourceMgr;
-  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+  DialectRegistry registry;
+  kiln::registerKilnDialects(registry);
+  MLIRContext context(registry);
+  kiln::DiagnosticPrinter diagnostics(context);
 
-  OwningOpRef<ModuleOp> module = loadInput(context, sourceMgr);
-  if (!module)
+  kiln::ImportOptions importOptions;
+  for (StringRef bind : binds)
+    if (!kiln::addBind(importOptions, bind)) {
+      llvm::errs() << "kiln-compile: error: --bind expects NAME=N with "
+                      "N >= 0, got '"
+                   << bind << "'\n";
+      return 1;
+    }
+  if (!binds.empty() && !StringRef(inputFile).ends_with(".onnx"))
+    llvm::errs() << "kiln-compile: warning: --bind only applies to .onnx "
+                    "input\n";
+  FailureOr<kiln::LoadedModel> model =
+      kiln::loadModel(context, inputFile, importOptions);
+  if (failed(model))
     return 1;
-  func::FuncOp func = pickFunction(*module);
+  ModuleOp module = *model->module;
+  func::FuncOp func = pickFunction(*model);
   if (!func)
     return 1;
 
@@ -172,13 +142,13 @@ int main(int argc, char **argv) {
   pm.addPass(kiln::createKilnSimplify());
   pm.addNestedPass<func::FuncOp>(kiln::createKilnPlanMemory());
   pm.addNestedPass<func::FuncOp>(kiln::createKilnVerifyPlan());
-  if (failed(pm.run(*module)))
+  if (failed(pm.run(module)))
     return 1;
 
   if (emit == Emit::Mlir) {
     std::string text;
     llvm::raw_string_ostream os(text);
-    module->print(os);
+    module.print(os);
     return writeOutput(text);
   }
 
@@ -201,10 +171,10 @@ int main(int argc, char **argv) {
     options.nvcc = llvm::sys::findProgramByName("nvcc")
                        ? "nvcc"
                        : "/usr/local/cuda/bin/nvcc";
-  SmallString<256> base(inputFile);
-  llvm::sys::path::remove_filename(base);
-  options.weightBaseDir = base.empty() ? "." : std::string(base);
-  if (failed(kiln::codegen::writeArtifact(*module, func, *emitted, outputPath,
+  // Weight paths from the importer are as it resolved them; those in .mlir
+  // input are relative to the file's directory.
+  options.weightBaseDir = model->weightDir.empty() ? "." : model->weightDir;
+  if (failed(kiln::codegen::writeArtifact(module, func, *emitted, outputPath,
                                           options)))
     return 1;
   return 0;

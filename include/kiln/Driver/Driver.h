@@ -41,6 +41,22 @@ mlir::FailureOr<LoadedModel> loadModel(mlir::MLIRContext &context,
                                        llvm::StringRef path,
                                        const ImportOptions &options);
 
+/// Writes one diagnostic (and its notes) as "loc: severity: msg" lines, the
+/// location as `file:line:col` or `file: node 'NAME'` for ONNX nodes.
+void formatDiagnostic(llvm::raw_ostream &os, mlir::Diagnostic &diag);
+
+/// Prints every diagnostic emitted while it lives to stderr, formatted as
+/// formatDiagnostic does.
+class DiagnosticPrinter {
+public:
+  explicit DiagnosticPrinter(mlir::MLIRContext &context);
+  ~DiagnosticPrinter();
+
+private:
+  mlir::MLIRContext &context;
+  mlir::DiagnosticEngine::HandlerID id;
+};
+
 /// Collects every diagnostic emitted while it lives as "loc: severity: msg"
 /// lines.
 class DiagnosticCollector {

@@ -57,6 +57,10 @@ struct Tensor {
   void toBytes(void *data) const;
 };
 
+/// The largest tensor the reference backend materialises (2^30 elements, 4 or
+/// 8 GiB of host memory); evalOp refuses larger results with a located error.
+constexpr int64_t kMaxTensorElements = int64_t(1) << 30;
+
 /// Byte width of an element type as stored in memory (i1 -> 1).
 int64_t byteWidth(mlir::Type elementType);
 
