@@ -31,9 +31,10 @@ std::optional<int64_t> kiln::tensorByteSize(Type type) {
   if (!tensor || !tensor.hasStaticShape())
     return std::nullopt;
   std::optional<int64_t> width = elementByteWidth(tensor.getElementType());
-  if (!width)
+  std::optional<int64_t> elements = checkedNumElements(tensor.getShape());
+  if (!width || !elements || *elements > kMaxElements / *width)
     return std::nullopt;
-  return tensor.getNumElements() * *width;
+  return *elements * *width;
 }
 
 bool kiln::isWeightLike(Operation *op) {
@@ -81,7 +82,7 @@ FailureOr<MemoryPlan> MemoryPlan::computeLiveness(func::FuncOp func) {
     if (!size)
       return emitError(loc) << "cannot plan a value of type " << value.getType()
                             << ": needs a static tensor of int or float "
-                               "elements";
+                               "elements, at most 2^48 bytes";
     plan.indexOf[value] = plan.bufferList.size();
     plan.bufferList.push_back({value, *size, std::nullopt, first, last});
     return success();

@@ -279,6 +279,11 @@ FailureOr<func::FuncOp> GraphImporter::createFunction(ModuleOp module) {
         diag << "; pass --bind " << dim.dim_param() << "=N";
       ok = false;
     }
+    if (ok && !checkedNumElements(shape)) {
+      emitError(inLoc) << "graph input '" << in.name() << "' has shape "
+                       << shapeString(shape) << ": more than 2^48 elements";
+      ok = false;
+    }
     argTypes.push_back(ok ? RankedTensorType::get(shape, elt) : Type());
   }
   if (!ok)
@@ -405,6 +410,16 @@ LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node,
     if (i >= nc.results.size() || !nc.results[i]) {
       nc.emitError() << "output " << i << " ('" << name
                      << "') is not supported by the converter";
+      return failure();
+    }
+    // Shapes come from the model's data (ConstantOfShape, Reshape, Expand,
+    // Range, ...); one that cannot exist is refused here, before any later
+    // fold or pass multiplies it out.
+    auto type = dyn_cast<RankedTensorType>(nc.results[i].getType());
+    if (type && !checkedNumElements(type.getShape())) {
+      nc.emitError() << "output " << i << " ('" << name << "') would have shape "
+                     << shapeString(type.getShape())
+                     << ": more than 2^48 elements";
       return failure();
     }
     values[name] = nc.results[i];

@@ -169,13 +169,19 @@ static std::optional<SmallVector<DenseElementsAttr>> tryFold(Operation *op) {
     if (!cst)
       return std::nullopt;
     auto dense = dyn_cast<DenseElementsAttr>(cst.getValue());
-    if (!dense || dense.getNumElements() > kMaxFoldElements)
+    if (!dense)
+      return std::nullopt;
+    std::optional<int64_t> n = checkedNumElements(dense.getType().getShape());
+    if (!n || *n > kMaxFoldElements)
       return std::nullopt;
     operands.push_back(dense);
   }
-  for (Type t : op->getResultTypes())
-    if (cast<RankedTensorType>(t).getNumElements() > kMaxFoldElements)
+  for (Type t : op->getResultTypes()) {
+    std::optional<int64_t> n =
+        checkedNumElements(cast<RankedTensorType>(t).getShape());
+    if (!n || *n > kMaxFoldElements)
       return std::nullopt;
+  }
   SmallVector<ref::Tensor> args;
   for (DenseElementsAttr dense : operands)
     args.push_back(ref::Tensor::fromAttr(dense));

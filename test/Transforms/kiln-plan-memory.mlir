@@ -68,3 +68,22 @@ func.func @returns_weight() -> tensor<4xf32> {
   // expected-error @below {{returns a weight or constant directly (result #0)}}
   return %w : tensor<4xf32>
 }
+
+// -----
+
+// Byte sizes are computed without overflow: a tensor over 2^48 bytes is
+// refused, one of exactly 2^48 bytes (2^46 f32) is planned.
+// expected-error @below {{cannot plan a value of type 'tensor<4611686018427387904x8xf32>': needs a static tensor of int or float elements, at most 2^48 bytes}}
+func.func @too_large(%x: tensor<4611686018427387904x8xf32>) -> tensor<4611686018427387904x8xf32> {
+  %0 = kiln.exp %x : tensor<4611686018427387904x8xf32>
+  return %0 : tensor<4611686018427387904x8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @largest
+// CHECK: kiln.arena_bytes = 562949953421312 : i64
+func.func @largest(%x: tensor<70368744177664xf32>) -> tensor<70368744177664xf32> {
+  %0 = kiln.exp %x : tensor<70368744177664xf32>
+  return %0 : tensor<70368744177664xf32>
+}

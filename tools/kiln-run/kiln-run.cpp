@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <sys/stat.h>
 #include <utility>
@@ -54,7 +55,8 @@ OPTIONS:
   --check-identical    cuda: run the --repeat N steps one at a time and require
                        every step's outputs to be bit-identical to the first
                        (replays of one captured graph in --graph mode)
-  --output-dir DIR     write the outputs to DIR/output_<i>.pb
+  --output-dir DIR     write the outputs to DIR/output_<i>.pb (DIR and its
+                       parents are created)
   --bind NAME=N        fix a symbolic dim (ref backend, .onnx models)
   --function NAME      function of the artifact to run (default main)
   --device N           CUDA device ordinal (default 0)
@@ -373,9 +375,11 @@ int main(int argc, char **argv) {
     return code;
 
   if (!o.outputDir.empty()) {
-    if (mkdir(o.outputDir.c_str(), 0777) != 0 && errno != EEXIST)
-      return fail(o.outputDir +
-                  ": cannot create directory: " + std::strerror(errno));
+    // Like `mkdir -p`: missing parents are created too.
+    std::error_code ec;
+    std::filesystem::create_directories(o.outputDir, ec);
+    if (ec)
+      return fail(o.outputDir + ": cannot create directory: " + ec.message());
     for (size_t i = 0; i < outputs.size(); ++i) {
       std::string path = o.outputDir + "/output_" + std::to_string(i) + ".pb";
       if (!writeTensorFile(path, outputs[i], error))

@@ -66,7 +66,8 @@ struct PlannedBuffer {
 std::optional<int64_t> elementByteWidth(mlir::Type elementType);
 
 /// Bytes a statically shaped tensor value occupies; std::nullopt when the type
-/// is not a static ranked tensor of a supported element type.
+/// is not a static ranked tensor of a supported element type or would take
+/// more than kMaxElements (2^48) bytes.
 std::optional<int64_t> tensorByteSize(mlir::Type type);
 
 /// True if `op` produces values that are stored outside the arena (weights

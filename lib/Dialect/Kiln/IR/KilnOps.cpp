@@ -20,6 +20,22 @@ using namespace kiln;
 // Shape helpers
 //===----------------------------------------------------------------------===//
 
+std::optional<int64_t> kiln::checkedNumElements(ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0)
+      return std::nullopt;
+    if (d == 0)
+      return 0;
+  }
+  for (int64_t d : shape) {
+    if (n > kMaxElements / d)
+      return std::nullopt;
+    n *= d;
+  }
+  return n;
+}
+
 FailureOr<SmallVector<int64_t>> kiln::broadcastShapes(ArrayRef<int64_t> a,
                                                       ArrayRef<int64_t> b) {
   size_t rank = std::max(a.size(), b.size());
@@ -55,13 +71,6 @@ static RankedTensorType rtt(Value v) {
   return cast<RankedTensorType>(v.getType());
 }
 static RankedTensorType rtt(Type t) { return cast<RankedTensorType>(t); }
-
-/// Normalises `axis` against `rank` (negative counts from the end).
-static std::optional<int64_t> normAxis(int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank)
-    return std::nullopt;
-  return axis < 0 ? axis + rank : axis;
-}
 
 //===----------------------------------------------------------------------===//
 // Elementwise

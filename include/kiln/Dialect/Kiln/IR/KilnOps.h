@@ -17,11 +17,21 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include <optional>
+
 namespace kiln {
 
 /// Numpy-style broadcast of two static shapes; failure if incompatible.
 mlir::FailureOr<llvm::SmallVector<int64_t>>
 broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b);
+
+/// The most elements kiln accepts in one tensor (2^48: far beyond any device,
+/// small enough that byte sizes and arena offsets cannot overflow int64).
+constexpr int64_t kMaxElements = int64_t(1) << 48;
+
+/// Element count of a static shape; std::nullopt if a dim is dynamic or
+/// negative or the product exceeds kMaxElements (so it never overflows).
+std::optional<int64_t> checkedNumElements(llvm::ArrayRef<int64_t> shape);
 
 /// True if `from` broadcasts to `to` (numpy rules, `to` at least as long).
 bool isBroadcastableTo(llvm::ArrayRef<int64_t> from, llvm::ArrayRef<int64_t> to);
