@@ -10,7 +10,7 @@ have no dropout at p > 0, so they are unaffected.
 
 This script tests that with PyTorch and transformers (the GPU machine has
 both): it rebuilds the model (torch.manual_seed(0), the README's config),
-checks that the rebuilt weights equal the ONNX initializers, and runs each
+loads the ONNX initializers into it, and runs each
 fixture's inputs in eval() and in train() mode. It prints, per output, the max
 abs difference of eval-mode PyTorch from kiln's reference backend and from the
 shipped file, and of train-mode runs from the shipped file.
@@ -51,24 +51,35 @@ def build_model():
     return GPT2LMHeadModel(cfg)
 
 
-def check_weights(model, onnx_path):
-    """Max abs difference between named ONNX initializers and the model."""
+def load_weights(model, onnx_path):
+    """Copies the ONNX initializers into the model.
+
+    Named ones ('m.<param>') go to their parameter; an unnamed [hidden, vocab]
+    matrix is the tied LM head, transposed (the TorchScript export). Params
+    the export folded away keep their Hugging Face initial values (LayerNorm
+    1/0, biases 0), which is what a freshly built model holds. Returns the
+    number loaded and the largest change they made to the rebuilt model.
+    """
     state = model.state_dict()
-    worst, compared = 0.0, 0
-    for init in onnx.load(onnx_path).graph.initializer:
-        name = init.name[2:] if init.name.startswith("m.") else None
-        if name not in state:
-            continue
-        a = numpy_helper.to_array(init)
-        b = state[name].detach().numpy()
-        if a.shape != b.shape:
-            continue
-        worst = max(worst, float(np.abs(a - b).max()))
-        compared += 1
-    return compared, worst
+    loaded, changed = 0, 0.0
+    with torch.no_grad():
+        for init in onnx.load(onnx_path).graph.initializer:
+            a = numpy_helper.to_array(init)
+            name = init.name[2:] if init.name.startswith("m.") else None
+            if name not in state and a.shape == tuple(state["lm_head.weight"].shape[::-1]) \
+                    and init.name.startswith("onnx::MatMul"):
+                name, a = "lm_head.weight", a.T
+            if name not in state or tuple(state[name].shape) != a.shape:
+                continue
+            t = torch.from_numpy(np.ascontiguousarray(a))
+            changed = max(changed, float((state[name] - t).abs().max()))
+            state[name].copy_(t)
+            loaded += 1
+    return loaded, changed
 
 
 def run(model, inputs, decode):
+    inputs = [np.array(x) for x in inputs]  # writable copies for torch
     with torch.no_grad():
         if not decode:
             out = model(input_ids=torch.from_numpy(inputs[0]), use_cache=False)
@@ -103,13 +114,13 @@ def main():
     import transformers
 
     print(f"torch {torch.__version__}, transformers {transformers.__version__}")
-    model = build_model()
     for fdir in sorted(glob.glob(os.path.join(fixtures, "gpt2-*"))):
         name = os.path.basename(fdir)
         decode = "decode" in name
-        n, worst = check_weights(model, os.path.join(fdir, "model.onnx"))
-        print(f"== {name}: {n} named initializers vs torch.manual_seed(0) "
-              f"rebuild: max abs diff {worst:.3g}")
+        model = build_model()
+        n, worst = load_weights(model, os.path.join(fdir, "model.onnx"))
+        print(f"== {name}: loaded {n} initializers into the model (largest "
+              f"change from the seed-0 rebuild {worst:.3g})")
         inputs = [load_pb(p) for p in numbered(f"{fdir}/test_data_set_0/input_*.pb")]
         shipped = [load_pb(p) for p in numbered(f"{fdir}/test_data_set_0/output_*.pb")]
         kiln = [load_pb(p) for p in numbered(f"{kiln_dir}/{name}/output_*.pb")]
@@ -126,13 +137,6 @@ def main():
             print(f"  train-mode torch (seed {seed}) vs shipped, output_0: "
                   f"{maxdiff(tr[0], shipped[0]):.3g}; vs eval-mode "
                   f"{maxdiff(tr[0], ev[0]):.3g}")
-        # The fixture generator may have run right after building the model.
-        fresh = build_model()
-        fresh.train()
-        tr = run(fresh, inputs, decode)
-        print(f"  train-mode torch, first call after the seed-0 build, vs "
-              f"shipped: " + ", ".join(f"output_{i} {maxdiff(a, b):.3g}"
-                                      for i, (a, b) in enumerate(zip(tr, shipped))))
 
 
 if __name__ == "__main__":
