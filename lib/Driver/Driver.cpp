@@ -97,7 +97,8 @@ DiagnosticCollector::~DiagnosticCollector() {
 }
 
 FailureOr<LoadedModel> kiln::loadModel(MLIRContext &context, StringRef path,
-                                       const ImportOptions &options) {
+                                       const ImportOptions &options,
+                                       StringRef function) {
   LoadedModel model;
   SmallString<256> file(path);
   if (llvm::sys::fs::is_directory(path)) {
@@ -127,14 +128,32 @@ FailureOr<LoadedModel> kiln::loadModel(MLIRContext &context, StringRef path,
     if (failed(verify(*model.module)))
       return failure();
   }
-  auto funcs = model.module->getOps<func::FuncOp>();
+  SmallVector<func::FuncOp> funcs;
+  for (func::FuncOp f : model.module->getOps<func::FuncOp>())
+    if (!f.isDeclaration())
+      funcs.push_back(f);
   for (func::FuncOp f : funcs)
-    if (!f.isDeclaration() && (!model.entry || f.getSymName() == "main"))
+    if (f.getSymName() == (function.empty() ? StringRef("main") : function))
       model.entry = f;
-  if (!model.entry)
-    return emitError(FileLineColLoc::get(&context, file, 0, 0))
-           << "no function to run";
-  return model;
+  if (!model.entry && function.empty() && funcs.size() == 1)
+    model.entry = funcs.front();
+  if (model.entry)
+    return model;
+  InFlightDiagnostic diag = emitError(FileLineColLoc::get(&context, file, 0, 0));
+  if (funcs.empty())
+    return diag << "no function to run";
+  if (function.empty())
+    diag << "the module has " << funcs.size()
+         << " functions and none is @main (";
+  else
+    diag << "no function @" << function << " (the module has ";
+  llvm::interleave(
+      funcs, [&](func::FuncOp f) { diag << "@" << f.getSymName(); },
+      [&] { diag << ", "; });
+  diag << ")";
+  if (function.empty())
+    diag << "; pick one with --function";
+  return diag;
 }
 
 /// The runtime dtype of an MLIR element type, if it has one.

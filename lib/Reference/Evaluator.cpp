@@ -13,7 +13,6 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
-#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -44,11 +43,8 @@ FailureOr<SmallVector<Tensor>> kiln::ref::evalOp(Operation *op,
     auto type = dyn_cast<RankedTensorType>(t);
     if (!type || !type.hasStaticShape())
       continue;
-    int64_t elts = 1;
-    bool overflow = false;
-    for (int64_t d : type.getShape())
-      overflow |= llvm::MulOverflow(elts, d, elts);
-    if (overflow || elts > kMaxTensorElements) {
+    std::optional<int64_t> elts = checkedNumElements(type.getShape());
+    if (!elts || *elts > kMaxTensorElements) {
       op->emitError("reference backend: result of type ")
           << type << " has more than " << kMaxTensorElements
           << " elements, the largest tensor it holds";

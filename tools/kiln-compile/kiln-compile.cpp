@@ -11,8 +11,8 @@
 #include "kiln/Codegen/Artifact.h"
 #include "kiln/Codegen/CudaEmitter.h"
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
-#include "kiln/Transforms/Passes.h"
 #include "kiln/Driver/Driver.h"
+#include "kiln/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -66,27 +66,6 @@ cl::opt<std::string> functionName("function", cl::init(""), cl::cat(category),
                                            "only one, or @main)"));
 } // namespace
 
-/// The function to compile: --function, else the loader's entry (the only
-/// function, or @main).
-static func::FuncOp pickFunction(kiln::LoadedModel &model) {
-  if (functionName.empty())
-    return model.entry;
-  SmallVector<StringRef> names;
-  for (auto f : model.module->getOps<func::FuncOp>()) {
-    if (f.isExternal())
-      continue;
-    if (f.getSymName() == functionName)
-      return f;
-    names.push_back(f.getSymName());
-  }
-  InFlightDiagnostic diag = emitError(model.module->getLoc())
-                            << "no function @" << functionName
-                            << "; the module has ";
-  llvm::interleave(
-      names, [&](StringRef n) { diag << "@" << n; }, [&] { diag << ", "; });
-  return nullptr;
-}
-
 /// Writes `text` to outputPath ('-' = stdout).
 static int writeOutput(StringRef text) {
   std::string error;
@@ -130,13 +109,11 @@ int main(int argc, char **argv) {
     llvm::errs() << "kiln-compile: warning: --bind only applies to .onnx "
                     "input\n";
   FailureOr<kiln::LoadedModel> model =
-      kiln::loadModel(context, inputFile, importOptions);
+      kiln::loadModel(context, inputFile, importOptions, functionName);
   if (failed(model))
     return 1;
   ModuleOp module = *model->module;
-  func::FuncOp func = pickFunction(*model);
-  if (!func)
-    return 1;
+  func::FuncOp func = model->entry;
 
   PassManager pm(&context);
   pm.addPass(kiln::createKilnSimplify());

@@ -14,7 +14,7 @@
 
 using namespace kiln;
 
-static bool runRef(const std::string &modelPath,
+static bool runRef(const std::string &modelPath, const std::string &function,
                    const std::vector<std::pair<std::string, int64_t>> &binds,
                    const std::vector<runtime::HostTensor> &inputs,
                    std::vector<runtime::HostTensor> &outputs,
@@ -27,7 +27,7 @@ static bool runRef(const std::string &modelPath,
   ImportOptions options;
   for (const auto &[name, value] : binds)
     options.binds[name] = value;
-  auto model = loadModel(context, modelPath, options);
+  auto model = loadModel(context, modelPath, options, function);
   if (mlir::failed(model)) {
     error = diags.text().empty() ? "cannot load '" + modelPath + "'"
                                  : diags.text();

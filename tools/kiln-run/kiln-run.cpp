@@ -58,7 +58,8 @@ OPTIONS:
   --output-dir DIR     write the outputs to DIR/output_<i>.pb (DIR and its
                        parents are created)
   --bind NAME=N        fix a symbolic dim (ref backend, .onnx models)
-  --function NAME      function of the artifact to run (default main)
+  --function NAME      function to run (default: the model's only function,
+                       else main)
   --device N           CUDA device ordinal (default 0)
   -h, --help           print this help
 
@@ -79,7 +80,7 @@ struct Options {
   double rtol = 1e-4, atol = 1e-5;
   std::string outputDir;
   std::vector<std::pair<std::string, int64_t>> binds;
-  std::string function = "main";
+  std::string function; ///< empty: main (cuda), the only one or main (ref)
   int device = 0;
 };
 
@@ -236,8 +237,14 @@ int runCuda(const Options &o, const std::vector<HostTensor> &inputs,
   std::string error;
   if (!loadArtifact(o.model, artifact, error))
     return fail(error);
-  if (!artifact.manifest.findFunction(o.function))
-    return fail(artifact.manifestPath + ": no function '" + o.function + "'");
+  // Default: the artifact's only function, else main.
+  std::string function = o.function;
+  if (function.empty())
+    function = artifact.manifest.functions.size() == 1
+                   ? artifact.manifest.functions.front().name
+                   : "main";
+  if (!artifact.manifest.findFunction(function))
+    return fail(artifact.manifestPath + ": no function '" + function + "'");
   std::vector<HostTensor> ordered;
   if (!bindInputs(artifact.manifest, inputs, ordered, error))
     return fail(error);
@@ -245,7 +252,7 @@ int runCuda(const Options &o, const std::vector<HostTensor> &inputs,
     std::fprintf(stderr, "kiln-run: warning: --bind is ignored by the cuda "
                          "backend (artifact shapes are static)\n");
   std::unique_ptr<CudaExecutor> exec =
-      CudaExecutor::create(artifact, o.function, o.device, error);
+      CudaExecutor::create(artifact, function, o.device, error);
   if (!exec)
     return fail(error);
   RunStats stats;
@@ -285,7 +292,7 @@ int runRef(const Options &o, const std::vector<HostTensor> &inputs,
     return fail("this kiln-run was built without the reference backend "
                 "(KILN_RUNTIME_ONLY); use --backend=cuda");
   std::string error;
-  if (!runner(o.model, o.binds, inputs, outputs, error))
+  if (!runner(o.model, o.function, o.binds, inputs, outputs, error))
     return fail(error);
   return 0;
 }

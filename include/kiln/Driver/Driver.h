@@ -35,11 +35,13 @@ struct LoadedModel {
 };
 
 /// Loads `.onnx` (through the importer), `.mlir` (parsed and verified) or a
-/// `.kiln` artifact directory (its scheduled.mlir). Diagnostics go to the
-/// context's handler.
+/// `.kiln` artifact directory (its scheduled.mlir). The entry is `function`
+/// when given, else the module's only function, else @main; anything else is
+/// an error that lists the functions. Diagnostics go to the context's handler.
 mlir::FailureOr<LoadedModel> loadModel(mlir::MLIRContext &context,
                                        llvm::StringRef path,
-                                       const ImportOptions &options);
+                                       const ImportOptions &options,
+                                       llvm::StringRef function = "");
 
 /// Writes one diagnostic (and its notes) as "loc: severity: msg" lines, the
 /// location as `file:line:col` or `file: node 'NAME'` for ONNX nodes.

@@ -21,12 +21,13 @@
 namespace kiln::runtime {
 
 /// Runs MODEL (.onnx, .mlir, or .kiln dir -> its scheduled.mlir) on the CPU
-/// reference backend. `binds` fixes symbolic dims (`--bind NAME=N`), `inputs`
+/// reference backend. `function` names the function to run (empty: the only
+/// one, or @main). `binds` fixes symbolic dims (`--bind NAME=N`), `inputs`
 /// are as read from the command line (bind by name, else in order), and
 /// `outputs` receives one tensor per model result, named when the model names
 /// them. Returns false and sets `error` on failure.
 using RefRunner =
-    bool (*)(const std::string &modelPath,
+    bool (*)(const std::string &modelPath, const std::string &function,
              const std::vector<std::pair<std::string, int64_t>> &binds,
              const std::vector<HostTensor> &inputs,
              std::vector<HostTensor> &outputs, std::string &error);
