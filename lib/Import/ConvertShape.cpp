@@ -15,6 +15,8 @@
 #include "llvm/ADT/SmallSet.h"
 
 #include <cmath>
+#include <cstdio>
+#include <string>
 
 using namespace mlir;
 using namespace kiln;
@@ -92,6 +94,13 @@ LogicalResult convertConstantOfShape(NodeContext &c) {
   return c.push(c.constant(value.resizeSplat(type)));
 }
 
+/// A double as printf writes it ("%g" by default: 1, 0.5, inf, nan).
+static std::string printNumber(double v, const char *fmt = "%g") {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), fmt, v);
+  return buf;
+}
+
 LogicalResult convertRange(NodeContext &c) {
   Value startV = c.required(0, "start");
   if (!startV)
@@ -105,8 +114,15 @@ LogicalResult convertRange(NodeContext &c) {
     return failure();
   }
   double count = std::ceil((*limit - *start) / *delta);
+  if (!std::isfinite(count)) {
+    c.emitError() << "range from " << printNumber(*start) << " to "
+                  << printNumber(*limit) << " by " << printNumber(*delta)
+                  << " has no finite length";
+    return failure();
+  }
   if (count > double(int64_t(1) << 20)) {
-    c.emitError() << "range of " << count << " elements is too large";
+    c.emitError() << "range of " << printNumber(count, "%.0f")
+                  << " elements is too large (at most 2^20)";
     return failure();
   }
   int64_t n = std::max<int64_t>(0, static_cast<int64_t>(count));
