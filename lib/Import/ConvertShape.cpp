@@ -127,6 +127,13 @@ LogicalResult convertRange(NodeContext &c) {
   }
   int64_t n = std::max<int64_t>(0, static_cast<int64_t>(count));
   Type elt = eltOf(startV);
+  // Bounds arrive as doubles; integers beyond 2^53 would not convert exactly.
+  constexpr double kExact = double(int64_t(1) << 53);
+  if (!isa<FloatType>(elt) &&
+      (std::abs(*start) > kExact || std::abs(*delta) > kExact)) {
+    c.emitError() << "integer range bounds beyond 2^53 are not supported";
+    return failure();
+  }
   auto type = RankedTensorType::get({n}, elt);
   if (auto ft = dyn_cast<FloatType>(elt)) {
     SmallVector<APFloat> vals;
@@ -205,9 +212,16 @@ LogicalResult convertReshape(NodeContext &c) {
       c.emitError() << "shape " << shapeString(*target) << " has entry " << d;
       return failure();
     }
-    known *= d;
     shape.push_back(d);
   }
+  // The -1 slot holds 1 here, so this is the product of the known dims.
+  std::optional<int64_t> knownCount = checkedNumElements(shape);
+  if (!knownCount) {
+    c.emitError() << "shape " << shapeString(*target)
+                  << " has more than 2^48 elements";
+    return failure();
+  }
+  known = *knownCount;
   int64_t total = tensorType(x).getNumElements();
   if (inferred >= 0) {
     if (known == 0 || total % known != 0) {
@@ -335,6 +349,11 @@ LogicalResult convertTile(NodeContext &c) {
       c.emitError() << "repeat " << r << " is negative";
       return failure();
     }
+    if (!checkedNumElements({r, d})) {
+      c.emitError() << "repeat " << r << " of a dim of " << d
+                    << " gives more than 2^48 elements";
+      return failure();
+    }
     split.append({1, d});
     expanded.append({r, d});
     out.push_back(r * d);
@@ -443,16 +462,21 @@ LogicalResult convertSlice(NodeContext &c) {
       start = start < -dim ? -1 : start + dim;
     if (end < 0)
       end = end < -dim ? -1 : end + dim;
-    int64_t count;
+    // The span is at most dim + 1 after clamping; the step may be anything
+    // down to INT64_MIN, so its magnitude is taken unsigned.
+    uint64_t magnitude =
+        step > 0 ? uint64_t(step) : uint64_t(-(step + 1)) + 1;
+    int64_t span;
     if (step > 0) {
       start = std::clamp<int64_t>(start, 0, dim);
       end = std::clamp<int64_t>(end, 0, dim);
-      count = end > start ? (end - start + step - 1) / step : 0;
+      span = end - start;
     } else {
       start = std::clamp<int64_t>(start, 0, dim - 1);
       end = std::clamp<int64_t>(end, -1, dim - 1);
-      count = start > end ? (start - end - step - 1) / -step : 0;
+      span = start - end;
     }
+    int64_t count = span > 0 ? 1 + int64_t(uint64_t(span - 1) / magnitude) : 0;
     kStarts[*axis] = count ? start : 0;
     kSteps[*axis] = step;
     shape[*axis] = count;
@@ -484,8 +508,9 @@ LogicalResult convertSplit(NodeContext &c) {
   } else {
     int64_t n = c.attr("num_outputs") ? c.getInt("num_outputs", 1)
                                       : c.numOutputs();
-    if (n <= 0) {
-      c.emitError() << "num_outputs must be positive";
+    if (n <= 0 || n != (int64_t)c.numOutputs()) {
+      c.emitError() << "num_outputs is " << n << ", but the node has "
+                    << c.numOutputs() << " outputs";
       return failure();
     }
     if (!c.attr("num_outputs") && dim % n != 0) {
@@ -493,13 +518,13 @@ LogicalResult convertSplit(NodeContext &c) {
                     << " does not split evenly into " << n << " outputs";
       return failure();
     }
-    int64_t chunk = (dim + n - 1) / n;
+    int64_t chunk = dim / n + (dim % n != 0);
     for (int64_t i = 0, left = dim; i < n; ++i, left -= chunk)
       sizes.push_back(std::max<int64_t>(0, std::min(chunk, left)));
   }
   int64_t total = 0;
   for (int64_t s : sizes)
-    total += s < 0 ? dim + 1 : s;
+    total += s < 0 || s > dim ? dim + 1 : s; // dim + 1 never matches
   if (total != dim || sizes.size() != c.numOutputs()) {
     c.emitError() << "split sizes " << shapeString(sizes) << " do not cover dim "
                   << dim << " with " << c.numOutputs() << " outputs";
