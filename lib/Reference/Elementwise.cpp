@@ -94,14 +94,15 @@ Result binary(Operation *op, const Tensor &a, const Tensor &b, FD fd, FI fi) {
 int64_t ipow(int64_t b, int64_t e) {
   if (e < 0)
     return b == 1 ? 1 : (b == -1 ? (e % 2 ? -1 : 1) : 0);
-  int64_t r = 1;
+  // Wraps on overflow (two's complement) instead of signed-overflow UB.
+  uint64_t r = 1, base = (uint64_t)b;
   while (e) {
     if (e & 1)
-      r *= b;
-    b *= b;
+      r *= base;
+    base *= base;
     e >>= 1;
   }
-  return r;
+  return (int64_t)r;
 }
 
 Result unaryF(Operation *op, const Tensor &x, double (*fn)(double)) {
@@ -205,7 +206,10 @@ std::optional<Result> kern::evalElementwise(Operation *op,
               return Result(failure());
             }
         return binary(op, in[0], in[1], [](D a, D b) { return a / b; },
-                      [](I a, I b) { return a / b; });
+                      // INT64_MIN / -1 wraps rather than trapping.
+                      [](I a, I b) {
+                        return b == -1 ? (I)(0 - (uint64_t)a) : a / b;
+                      });
       })
       .Case([&](PowOp) {
         return binary(op, in[0], in[1], [](D a, D b) { return std::pow(a, b); },

@@ -77,10 +77,35 @@ Result reduce(Operation *op, const Tensor &x, ArrayRef<int64_t> axes,
   for (int64_t a : axes)
     count *= x.shape[a];
   int64_t nOut = out.numElements();
+  SmallVector<SmallVector<int64_t>> strides = {outStrides};
+  if (out.kind != Kind::F32) {
+    // Integers reduce exactly in int64, wrapping on overflow (a double
+    // accumulator loses bits past 2^53 and cannot be cast back safely).
+    std::vector<uint64_t> iacc(nOut, 0);
+    std::vector<bool> seen(nOut, false);
+    forEachBroadcast(x.shape, strides, [&](int64_t k, ArrayRef<int64_t> o) {
+      int64_t v = x.i[k]; // a reduction keeps its element type
+      if (kind == RedKind::Max) {
+        if (!seen[o[0]] || v > (int64_t)iacc[o[0]])
+          iacc[o[0]] = (uint64_t)v;
+        seen[o[0]] = true;
+      } else {
+        iacc[o[0]] += (uint64_t)v;
+      }
+    });
+    for (int64_t k = 0; k < nOut; ++k) {
+      int64_t v = (int64_t)iacc[k];
+      if (kind == RedKind::Max && !seen[k])
+        v = std::numeric_limits<int64_t>::min();
+      if (kind == RedKind::Mean)
+        v = count ? v / count : 0;
+      out.i[k] = v;
+    }
+    return SmallVector<Tensor>{std::move(out)};
+  }
   std::vector<double> acc(nOut, kind == RedKind::Max
                                     ? -std::numeric_limits<double>::infinity()
                                     : 0.0);
-  SmallVector<SmallVector<int64_t>> strides = {outStrides};
   forEachBroadcast(x.shape, strides, [&](int64_t k, ArrayRef<int64_t> o) {
     double v = getD(x, k);
     if (kind == RedKind::Max)
@@ -92,10 +117,7 @@ Result reduce(Operation *op, const Tensor &x, ArrayRef<int64_t> axes,
     double v = acc[k];
     if (kind == RedKind::Mean)
       v = count ? v / count : std::numeric_limits<double>::quiet_NaN();
-    if (out.kind == Kind::F32)
-      out.f[k] = (float)v;
-    else
-      out.i[k] = (int64_t)v;
+    out.f[k] = (float)v;
   }
   return SmallVector<Tensor>{std::move(out)};
 }

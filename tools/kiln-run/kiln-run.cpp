@@ -221,8 +221,14 @@ std::string preview(const HostTensor &t) {
   int64_t n = t.numElements();
   for (int64_t i = 0; i < n && i < 8; ++i) {
     char buf[32];
-    std::snprintf(buf, sizeof(buf), "%s%g", i ? ", " : "",
-                  t.elementAsDouble(i));
+    if (t.dtype == DType::I64) { // exact: a double has 53 bits
+      int64_t v;
+      std::memcpy(&v, t.bytes.data() + i * 8, 8);
+      std::snprintf(buf, sizeof(buf), "%s%lld", i ? ", " : "", (long long)v);
+    } else {
+      std::snprintf(buf, sizeof(buf), "%s%g", i ? ", " : "",
+                    t.elementAsDouble(i));
+    }
     s += buf;
   }
   return s + (n > 8 ? ", ...]" : "]");
