@@ -95,8 +95,13 @@ Result reduce(Operation *op, const Tensor &x, ArrayRef<int64_t> axes,
     });
     for (int64_t k = 0; k < nOut; ++k) {
       int64_t v = (int64_t)iacc[k];
-      if (kind == RedKind::Max && !seen[k])
-        v = std::numeric_limits<int64_t>::min();
+      if (kind == RedKind::Max && !seen[k]) {
+        // ONNX: an empty max is the element type's minimum.
+        unsigned bits = out.elementType.getIntOrFloatBitWidth();
+        v = out.elementType.isUnsignedInteger() || bits == 1
+                ? 0
+                : (int64_t)(~uint64_t(0) << (bits - 1));
+      }
       if (kind == RedKind::Mean)
         v = count ? v / count : 0;
       out.i[k] = v;

@@ -225,6 +225,10 @@ std::string preview(const HostTensor &t) {
       int64_t v;
       std::memcpy(&v, t.bytes.data() + i * 8, 8);
       std::snprintf(buf, sizeof(buf), "%s%lld", i ? ", " : "", (long long)v);
+    } else if (t.dtype == DType::I32 || t.dtype == DType::I8 ||
+               t.dtype == DType::U8 || t.dtype == DType::Bool) {
+      std::snprintf(buf, sizeof(buf), "%s%lld", i ? ", " : "",
+                    (long long)t.elementAsDouble(i)); // exact below 2^53
     } else {
       std::snprintf(buf, sizeof(buf), "%s%g", i ? ", " : "",
                     t.elementAsDouble(i));
