@@ -130,7 +130,8 @@ LogicalResult convertRange(NodeContext &c) {
   // Bounds arrive as doubles; integers beyond 2^53 would not convert exactly.
   constexpr double kExact = double(int64_t(1) << 53);
   if (!isa<FloatType>(elt) &&
-      (std::abs(*start) > kExact || std::abs(*delta) > kExact)) {
+      (std::abs(*start) > kExact || std::abs(*limit) > kExact ||
+       std::abs(*delta) > kExact)) {
     c.emitError() << "integer range bounds beyond 2^53 are not supported";
     return failure();
   }
