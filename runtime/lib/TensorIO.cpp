@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/runtime/TensorIO.h"
+#include "kiln/runtime/WireReader.h"
 
 #include <cmath>
 #include <cstring>
@@ -235,58 +236,6 @@ static int64_t checkedNumElements(const std::vector<int64_t> &shape,
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// A bounds-checked cursor over protobuf bytes.
-struct WireReader {
-  const uint8_t *p;
-  const uint8_t *end;
-
-  bool atEnd() const { return p >= end; }
-  bool varint(uint64_t &v) {
-    v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (p >= end)
-        return false;
-      uint8_t b = *p++;
-      v |= uint64_t(b & 0x7f) << shift;
-      if (!(b & 0x80))
-        return true;
-    }
-    return false;
-  }
-  bool fixed(void *out, size_t n) {
-    if (size_t(end - p) < n)
-      return false;
-    std::memcpy(out, p, n);
-    p += n;
-    return true;
-  }
-  bool bytes(const uint8_t *&data, size_t &len) {
-    uint64_t n;
-    if (!varint(n) || n > uint64_t(end - p))
-      return false;
-    data = p;
-    len = size_t(n);
-    p += n;
-    return true;
-  }
-  bool skip(uint32_t wireType) {
-    uint64_t v;
-    const uint8_t *d;
-    size_t n;
-    switch (wireType) {
-    case 0:
-      return varint(v);
-    case 1:
-      return fixed(&v, 8);
-    case 2:
-      return bytes(d, n);
-    case 5:
-      return fixed(&v, 4);
-    default:
-      return false; // groups (3/4) and invalid wire types
-    }
-  }
-};
 
 /// Appends the values of a repeated varint field (packed or not).
 bool readVarints(WireReader &r, uint32_t wireType, std::vector<int64_t> &out) {
@@ -354,10 +303,10 @@ bool parseTensorProto(const uint8_t *data, size_t size, const std::string &what,
   };
 
   while (!r.atEnd()) {
-    uint64_t key;
-    if (!r.varint(key))
+    uint64_t field;
+    uint32_t wire;
+    if (!r.key(field, wire))
       return fail("malformed TensorProto (truncated field key)");
-    uint32_t field = uint32_t(key >> 3), wire = uint32_t(key & 7);
     bool ok = true;
     switch (field) {
     case 1:
