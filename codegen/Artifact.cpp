@@ -10,6 +10,8 @@
 #include "kiln/Codegen/Artifact.h"
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Dialect/Kiln/IR/WeightFile.h"
+#include "kiln/runtime/Hash.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -70,32 +72,18 @@ LogicalResult kiln::codegen::writeWeightsFile(const EmittedFunction &fn,
   for (const WeightEntry &w : fn.weights) {
     bytes.clear();
     if (auto weight = dyn_cast<WeightOp>(w.op)) {
-      SmallString<256> file(weight.getPath());
-      if (!llvm::sys::path::is_absolute(file) && !weightBaseDir.empty()) {
-        file = weightBaseDir;
-        llvm::sys::path::append(file, weight.getPath());
-      }
-      auto buffer = llvm::MemoryBuffer::getFileSlice(
-          file, weight.getLength(), weight.getOffset(), /*IsVolatile=*/false);
-      if (!buffer)
-        return weight.emitOpError("cannot read weight '")
-               << weight.getName() << "' from " << file << " (offset "
-               << weight.getOffset() << ", " << weight.getLength()
-               << " bytes): " << buffer.getError().message();
-      if (static_cast<int64_t>((*buffer)->getBufferSize()) != w.bytes)
-        return weight.emitOpError("weight '")
-               << weight.getName() << "': " << file << " holds only "
-               << (*buffer)->getBufferSize() << " of " << w.bytes
-               << " bytes at offset " << weight.getOffset();
+      auto buffer = readWeightBytes(weight, weightBaseDir);
+      if (failed(buffer))
+        return failure();
       bytes.assign((*buffer)->getBufferStart(), (*buffer)->getBufferEnd());
     } else {
       auto constant = cast<ConstantOp>(w.op);
       if (failed(serialise(w.op, constant.getValue(), bytes)))
         return failure();
-      if (static_cast<int64_t>(bytes.size()) != w.bytes)
-        return constant.emitOpError("serialised to ")
-               << bytes.size() << " bytes, expected " << w.bytes;
     }
+    if (static_cast<int64_t>(bytes.size()) != w.bytes)
+      return w.op->emitOpError("has ")
+             << bytes.size() << " bytes, its weights.bin slot " << w.bytes;
     os.write_zeros(w.offset - written);
     os.write(bytes.data(), bytes.size());
     written = w.offset + w.bytes;
@@ -220,9 +208,17 @@ LogicalResult kiln::codegen::writeArtifact(ModuleOp module, func::FuncOp func,
   if (failed(writeText(file("scheduled.mlir"), ir)))
     return failure();
 
-  uint64_t weightsSize = 0, fatbinSize = 0;
-  llvm::sys::fs::file_size(weights, weightsSize);
-  llvm::sys::fs::file_size(fatbin, fatbinSize);
+  // The manifest records what was written, read back from disk.
+  runtime::DataFile records[3];
+  const char *names[3] = {"weights.bin", "kernels.fatbin", "scheduled.mlir"};
+  for (int i = 0; i < 3; ++i) {
+    records[i].name = names[i];
+    std::string error;
+    if (!runtime::hashFile(file(names[i]), records[i].bytes, records[i].hash,
+                           error))
+      return emitError(func.getLoc()) << "cannot read back " << error;
+  }
   return writeText(file("manifest.txt"),
-                   printManifest(fn, options.arch, weightsSize, fatbinSize));
+                   printManifest(fn, options.arch, records[0], records[1],
+                                 records[2]));
 }

@@ -413,16 +413,16 @@ static runtime::TensorSpec tensorSpec(StringRef name, Type elementType,
 
 std::string kiln::codegen::printManifest(const EmittedFunction &fn,
                                          StringRef arch,
-                                         int64_t weightsFileBytes,
-                                         int64_t kernelsFileBytes) {
+                                         const runtime::DataFile &weights,
+                                         const runtime::DataFile &kernels,
+                                         const runtime::DataFile &ir) {
   runtime::Manifest m;
   m.version = runtime::kArtifactFormatVersion;
   m.arch = arch.str();
   m.arenaBytes = static_cast<uint64_t>(fn.arenaBytes);
-  m.weightsFile = "weights.bin";
-  m.weightsBytes = static_cast<uint64_t>(weightsFileBytes);
-  m.kernelsFile = "kernels.fatbin";
-  m.kernelsBytes = static_cast<uint64_t>(kernelsFileBytes);
+  m.weightsFile = weights;
+  m.kernelsFile = kernels;
+  m.irFile = ir;
   for (const WeightEntry &w : fn.weights)
     m.weights.push_back(
         tensorSpec(w.name, w.elementType, w.shape, w.offset, w.bytes));

@@ -8,11 +8,15 @@
 #include "kiln/Driver/Driver.h"
 
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Dialect/Kiln/IR/WeightFile.h"
+#include "kiln/runtime/Artifact.h"
 #include "kiln/Reference/Evaluator.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -96,13 +100,143 @@ DiagnosticCollector::~DiagnosticCollector() {
   context.getDiagEngine().eraseHandler(id);
 }
 
+/// The runtime dtype of an MLIR element type, if it has one.
+static std::optional<DType> dtypeOf(Type t);
+
+/// `name` as the manifest spells it (whitespace read as `_`).
+static std::string manifestName(StringRef name) {
+  std::string s = name.empty() ? "_" : name.str();
+  for (char &c : s)
+    if (std::isspace(static_cast<unsigned char>(c)))
+      c = '_';
+  return s;
+}
+
+/// Checks that an artifact's scheduled IR says what its manifest says: the
+/// arena size, every input and output (name, dtype, shape, arena offset),
+/// and every weight the IR reads (in the artifact's
+/// weights file, at the offset and size of the manifest record of that
+/// name). The hashes tie each file to the manifest; this ties them to each
+/// other, so the reference backend runs what the CUDA backend would.
+static LogicalResult checkAgainstManifest(func::FuncOp func,
+                                          const runtime::Artifact &artifact) {
+  const runtime::Manifest &m = artifact.manifest;
+  auto mismatch = [&]() {
+    return func.emitError("scheduled.mlir disagrees with ")
+           << artifact.manifestPath << ": ";
+  };
+  auto arena = func->getAttrOfType<IntegerAttr>("kiln.arena_bytes");
+  if (!arena || arena.getInt() < 0 ||
+      static_cast<uint64_t>(arena.getInt()) != m.arenaBytes)
+    return mismatch() << "arena_bytes " << m.arenaBytes << " vs "
+                      << (arena ? std::to_string(arena.getInt()) : "none");
+  auto sameTensor = [&](Type type, const runtime::TensorSpec &spec,
+                        StringRef name, StringRef what) -> LogicalResult {
+    auto ranked = dyn_cast<RankedTensorType>(type);
+    auto dt = ranked ? dtypeOf(ranked.getElementType()) : std::nullopt;
+    if (manifestName(name) != spec.name)
+      return mismatch() << what << " is named '" << name
+                        << "' in the IR and '" << spec.name
+                        << "' in the manifest";
+    if (!dt || *dt != spec.dtype ||
+        ranked.getShape() != ArrayRef<int64_t>(spec.shape))
+      return mismatch() << what << " '" << spec.name << "' is " << type
+                        << " in the IR and " << runtime::dtypeName(spec.dtype)
+                        << " " << runtime::formatShape(spec.shape)
+                        << " in the manifest";
+    return success();
+  };
+  if (func.getNumArguments() != m.inputs.size() ||
+      func.getNumResults() != m.outputs.size())
+    return mismatch() << "the IR has " << func.getNumArguments()
+                      << " inputs and " << func.getNumResults()
+                      << " outputs, the manifest " << m.inputs.size()
+                      << " and " << m.outputs.size();
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    auto name = func.getArgAttrOfType<StringAttr>(i, "kiln.name");
+    std::string what = "input #" + std::to_string(i);
+    // Unnamed inputs and outputs are `input_<i>`/`output_<i>` in the
+    // manifest, as codegen names them.
+    std::string fallback = "input_" + std::to_string(i);
+    if (failed(sameTensor(func.getArgument(i).getType(), m.inputs[i],
+                          name ? name.getValue() : StringRef(fallback),
+                          what)))
+      return failure();
+    auto offset = func.getArgAttrOfType<IntegerAttr>(i, "kiln.arena");
+    if (!offset || offset.getInt() < 0 ||
+        static_cast<uint64_t>(offset.getInt()) != m.inputs[i].offset)
+      return mismatch() << what << " '" << m.inputs[i].name
+                        << "' is at arena offset " << m.inputs[i].offset
+                        << " in the manifest and "
+                        << (offset ? std::to_string(offset.getInt())
+                                   : std::string("nowhere"))
+                        << " in the IR";
+  }
+  auto returned = func.getBody().back().getTerminator()->getOperands();
+  for (unsigned i = 0; i < func.getNumResults(); ++i) {
+    auto name = func.getResultAttrOfType<StringAttr>(i, "kiln.name");
+    std::string what = "output #" + std::to_string(i);
+    std::string fallback = "output_" + std::to_string(i);
+    if (failed(sameTensor(func.getResultTypes()[i], m.outputs[i],
+                          name ? name.getValue() : StringRef(fallback),
+                          what)))
+      return failure();
+    // Where the IR planned the returned value (an argument's offset, or its
+    // defining op's `kiln.arena` entry), when it planned one.
+    std::optional<int64_t> offset;
+    Value v = i < returned.size() ? returned[i] : Value();
+    if (auto arg = dyn_cast_or_null<BlockArgument>(v)) {
+      if (auto a = func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(),
+                                                      "kiln.arena"))
+        offset = a.getInt();
+    } else if (auto result = dyn_cast_or_null<OpResult>(v)) {
+      auto arena = result.getOwner()->getAttrOfType<DenseI64ArrayAttr>(
+          "kiln.arena");
+      if (arena && result.getResultNumber() < arena.size())
+        offset = arena[result.getResultNumber()];
+    }
+    if (offset && (*offset < 0 ||
+                   static_cast<uint64_t>(*offset) != m.outputs[i].offset))
+      return mismatch() << what << " '" << m.outputs[i].name
+                        << "' is at arena offset " << m.outputs[i].offset
+                        << " in the manifest and " << *offset << " in the IR";
+  }
+  llvm::StringMap<const runtime::TensorSpec *> weights;
+  for (const runtime::TensorSpec &w : m.weights)
+    weights[w.name] = &w;
+  WalkResult walk = func.walk([&](WeightOp op) {
+    auto it = weights.find(manifestName(op.getName()));
+    const runtime::TensorSpec *spec =
+        it == weights.end() ? nullptr : it->second;
+    if (op.getPath() != m.weightsFile.name || !spec ||
+        spec->offset != op.getOffset() || spec->bytes != op.getLength() ||
+        failed(sameTensor(op.getType(), *spec, op.getName(), "weight"))) {
+      op.emitError("weight '")
+          << op.getName() << "' (" << op.getPath() << ", offset "
+          << op.getOffset() << ", " << op.getLength()
+          << " bytes) has no matching record in " << artifact.manifestPath;
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return failure(walk.wasInterrupted());
+}
+
 FailureOr<LoadedModel> kiln::loadModel(MLIRContext &context, StringRef path,
                                        const ImportOptions &options,
                                        StringRef function) {
   LoadedModel model;
   SmallString<256> file(path);
+  std::optional<runtime::Artifact> artifact;
   if (llvm::sys::fs::is_directory(path)) {
-    llvm::sys::path::append(file, "scheduled.mlir");
+    // An artifact: the runtime's validation (manifest, file sizes and
+    // hashes) before anything reads its files.
+    artifact.emplace();
+    std::string error;
+    if (!runtime::loadArtifact(path.str(), *artifact, error,
+                               /*readData=*/false))
+      return emitError(FileLineColLoc::get(&context, path, 0, 0)) << error;
+    llvm::sys::path::append(file, artifact->manifest.irFile.name);
     model.weightDir = path.str();
   } else {
     model.weightDir = llvm::sys::path::parent_path(path).str();
@@ -127,6 +261,9 @@ FailureOr<LoadedModel> kiln::loadModel(MLIRContext &context, StringRef path,
       return failure();
     if (failed(verify(*model.module)))
       return failure();
+    // Every weight file is checked before anything maps it.
+    if (failed(checkWeightFiles(*model.module, model.weightDir)))
+      return failure();
   }
   SmallVector<func::FuncOp> funcs;
   for (func::FuncOp f : model.module->getOps<func::FuncOp>())
@@ -137,6 +274,9 @@ FailureOr<LoadedModel> kiln::loadModel(MLIRContext &context, StringRef path,
       model.entry = f;
   if (!model.entry && function.empty() && funcs.size() == 1)
     model.entry = funcs.front();
+  if (model.entry && artifact &&
+      failed(checkAgainstManifest(model.entry, *artifact)))
+    return failure();
   if (model.entry)
     return model;
   InFlightDiagnostic diag = emitError(FileLineColLoc::get(&context, file, 0, 0));
@@ -156,7 +296,6 @@ FailureOr<LoadedModel> kiln::loadModel(MLIRContext &context, StringRef path,
   return diag;
 }
 
-/// The runtime dtype of an MLIR element type, if it has one.
 static std::optional<DType> dtypeOf(Type t) {
   if (t.isF32())
     return DType::F32;

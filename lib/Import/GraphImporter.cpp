@@ -233,6 +233,14 @@ FailureOr<func::FuncOp> GraphImporter::createFunction(ModuleOp module) {
   SmallVector<Type> argTypes;
   SmallVector<const onnx::ValueInfoProto *> args;
   bool ok = true;
+  struct UnboundDim {
+    int inputs = 0;
+    std::string firstInput;
+    int64_t firstDim = 0;
+    const onnx::ValueInfoProto *lastInput = nullptr;
+  };
+  llvm::StringMap<UnboundDim> unbound;
+  SmallVector<std::string> unboundOrder;
   for (const auto &in : graph.input()) {
     if (initializers.count(in.name()))
       continue; // IR < 4: initializers are also listed as inputs
@@ -270,13 +278,22 @@ FailureOr<func::FuncOp> GraphImporter::createFunction(ModuleOp module) {
         shape.push_back(bound->second);
         continue;
       }
-      auto diag = emitError(inLoc) << "dynamic dim ";
-      if (dim.has_dim_param())
-        diag << "'" << dim.dim_param() << "' ";
-      diag << "(dim " << d << " of graph input '" << in.name()
-           << "') is not bound";
-      if (dim.has_dim_param())
-        diag << "; pass --bind " << dim.dim_param() << "=N";
+      if (dim.has_dim_param()) {
+        // Said once per name after the loop, however many inputs use it.
+        UnboundDim &u = unbound[dim.dim_param()];
+        if (u.inputs == 0) {
+          u.firstInput = in.name();
+          u.firstDim = d;
+          unboundOrder.push_back(dim.dim_param());
+        }
+        if (u.lastInput != &in) {
+          ++u.inputs;
+          u.lastInput = &in;
+        }
+      } else {
+        emitError(inLoc) << "dynamic dim (dim " << d << " of graph input '"
+                         << in.name() << "') has no name and is not bound";
+      }
       ok = false;
     }
     if (ok && !checkedNumElements(shape)) {
@@ -285,6 +302,18 @@ FailureOr<func::FuncOp> GraphImporter::createFunction(ModuleOp module) {
       ok = false;
     }
     argTypes.push_back(ok ? RankedTensorType::get(shape, elt) : Type());
+  }
+  for (const std::string &name : unboundOrder) {
+    const UnboundDim &u = unbound[name];
+    auto diag = emitError(fileLoc) << "dynamic dim '" << name
+                                   << "' is not bound (";
+    if (u.inputs == 1)
+      diag << "dim " << u.firstDim << " of graph input '" << u.firstInput
+           << "'";
+    else
+      diag << "used by " << u.inputs << " inputs, e.g. '" << u.firstInput
+           << "'";
+    diag << "); pass --bind " << name << "=N";
   }
   if (!ok)
     return failure();

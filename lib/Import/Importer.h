@@ -218,8 +218,11 @@ struct ExternalData {
 };
 
 /// Resolves a tensor's external_data entries against `baseDir` and checks them:
-/// a location is given, the length equals `expected` bytes, the file is a
-/// regular file that holds [offset, offset + length). Errors go to `loc`.
+/// a location is given, relative, and its `..` components never leave
+/// `baseDir`; offset and length are non-negative integers and the length
+/// equals `expected` bytes; the file (symbolic links followed) is a regular
+/// file that holds [offset, offset + length). Errors go to `loc` and name the
+/// tensor.
 mlir::FailureOr<ExternalData>
 resolveExternalData(const onnx::TensorProto &tensor, llvm::StringRef baseDir,
                     mlir::Location loc, int64_t expected);

@@ -10,6 +10,7 @@
 
 #include "Importer.h"
 
+#include "kiln/Dialect/Kiln/IR/WeightFile.h"
 #include "kiln/Reference/Evaluator.h"
 
 #include "onnx/onnx_pb.h"
@@ -20,6 +21,7 @@
 #include "llvm/Support/Path.h"
 
 #include <cstring>
+#include <optional>
 
 using namespace mlir;
 using namespace kiln;
@@ -353,28 +355,69 @@ std::string kiln::import::onnxTypeName(int32_t dataType) {
   return "data type " + std::to_string(dataType);
 }
 
+/// Why an external-data location may not be read, or nothing when it may:
+/// it must be relative, and no `..` may climb above the model's directory
+/// (ONNX refuses the same paths; CVE-2024-27318). Symbolic links inside the
+/// directory are followed later, as onnxruntime does.
+static std::optional<std::string> externalLocationProblem(StringRef location) {
+  if (location.contains('\0'))
+    return std::string("contains a NUL byte");
+  if (llvm::sys::path::is_absolute(location) || location.starts_with("/") ||
+      llvm::sys::path::has_root_name(location))
+    return std::string("is an absolute path");
+  int depth = 0;
+  for (StringRef part : llvm::make_range(llvm::sys::path::begin(location),
+                                         llvm::sys::path::end(location))) {
+    if (part == "..") {
+      if (--depth < 0)
+        return std::string("leaves the model's directory through '..'");
+    } else if (part != "." && !part.empty()) {
+      ++depth;
+    }
+  }
+  if (depth == 0)
+    return std::string("names the model's directory itself");
+  return std::nullopt;
+}
+
 FailureOr<ExternalData>
 kiln::import::resolveExternalData(const onnx::TensorProto &tensor,
                                   StringRef baseDir, Location loc,
                                   int64_t expected) {
   std::string location;
   ExternalData ref;
+  bool hasLength = false;
   for (const auto &kv : tensor.external_data()) {
+    int64_t *field = kv.key() == "offset"   ? &ref.offset
+                     : kv.key() == "length" ? &ref.length
+                                            : nullptr;
     if (kv.key() == "location")
       location = kv.value();
-    else if (kv.key() == "offset")
-      ref.offset = std::atoll(kv.value().c_str());
-    else if (kv.key() == "length")
-      ref.length = std::atoll(kv.value().c_str());
+    if (!field)
+      continue;
+    hasLength |= field == &ref.length;
+    if (StringRef(kv.value()).getAsInteger(10, *field) || *field < 0) {
+      emitError(loc) << "tensor '" << tensor.name() << "' has external data "
+                     << kv.key() << " '" << kv.value()
+                     << "', expected a non-negative integer";
+      return failure();
+    }
   }
   if (location.empty()) {
     emitError(loc) << "tensor '" << tensor.name()
                    << "' has external data without a location";
     return failure();
   }
-  if (ref.length < 0)
+  if (auto problem = externalLocationProblem(location)) {
+    emitError(loc) << "tensor '" << tensor.name() << "' has external data "
+                   << "location '" << location << "', which " << *problem
+                   << "; external data must be a relative path inside the "
+                      "model's directory";
+    return failure();
+  }
+  if (!hasLength)
     ref.length = expected;
-  if (ref.length != expected || ref.offset < 0) {
+  if (ref.length != expected) {
     emitError(loc) << "tensor '" << tensor.name() << "' external data length "
                    << ref.length << " does not match its " << expected
                    << " bytes";
@@ -383,11 +426,26 @@ kiln::import::resolveExternalData(const onnx::TensorProto &tensor,
   llvm::SmallString<256> path(baseDir);
   llvm::sys::path::append(path, location);
   ref.path = path.str().str();
-  uint64_t size = 0;
-  if (!llvm::sys::fs::is_regular_file(path) ||
-      llvm::sys::fs::file_size(path, size)) {
+  // Follows symbolic links: a Hugging Face cache holds every file of a
+  // snapshot as a link into ../../blobs/, and such models must load.
+  llvm::sys::fs::file_status status;
+  if (std::error_code ec = llvm::sys::fs::status(path, status)) {
     emitError(loc) << "external-data file '" << path << "' of tensor '"
-                   << tensor.name() << "' is missing or not a regular file";
+                   << tensor.name() << "' cannot be opened: " << ec.message();
+    return failure();
+  }
+  if (status.type() != llvm::sys::fs::file_type::regular_file) {
+    emitError(loc) << "external-data file '" << path << "' of tensor '"
+                   << tensor.name() << "' is "
+                   << kiln::describeFileType(status.type())
+                   << ", expected a regular file";
+    return failure();
+  }
+  uint64_t size = status.getSize();
+  if (ref.offset > INT64_MAX - ref.length) {
+    emitError(loc) << "tensor '" << tensor.name() << "' external data offset "
+                   << ref.offset << " + length " << ref.length
+                   << " overflows";
     return failure();
   }
   if (static_cast<uint64_t>(ref.offset + ref.length) > size) {

@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
+#include "kiln/Dialect/Kiln/IR/WeightFile.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -68,26 +69,9 @@ FailureOr<Tensor> kiln::ref::loadWeight(Operation *op, StringRef baseDir) {
     op->emitError("not a kiln.weight");
     return failure();
   }
-  SmallString<256> path(w.getPath());
-  if (!llvm::sys::path::is_absolute(path) && !baseDir.empty()) {
-    path = baseDir;
-    llvm::sys::path::append(path, w.getPath());
-  }
-  auto buf = llvm::MemoryBuffer::getFileSlice(path, w.getLength(),
-                                              w.getOffset(),
-                                              /*IsVolatile=*/false);
-  if (!buf) {
-    op->emitError("cannot read weight '")
-        << w.getName() << "' (" << w.getLength() << " bytes at offset "
-        << w.getOffset() << ") from '" << path
-        << "': " << buf.getError().message();
+  auto buf = readWeightBytes(w, baseDir);
+  if (failed(buf))
     return failure();
-  }
-  if ((uint64_t)(*buf)->getBufferSize() != w.getLength()) {
-    op->emitError("weight '") << w.getName() << "': file '" << path
-                              << "' is too short";
-    return failure();
-  }
   return Tensor::fromBytes(w.getResult().getType(), (*buf)->getBufferStart());
 }
 

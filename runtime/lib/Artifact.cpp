@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/runtime/Artifact.h"
+#include "kiln/runtime/Hash.h"
 
 #include <cctype>
 #include <sstream>
@@ -97,9 +98,11 @@ enum class Stage {
   Arena,
   WeightsFile,
   KernelsFile,
+  IrFile,
   Tensors,
   InFunction,
-  AfterFunction
+  AfterFunction,
+  Done
 };
 
 class ManifestParser {
@@ -143,12 +146,19 @@ private:
   Stage stage = Stage::Magic;
   /// Launches the current function still expects.
   uint64_t pending = 0;
+  /// Byte offset of the current line in the text.
+  size_t lineStart = 0;
+  /// The `checksum` record: its value and the byte offset of its line.
+  uint64_t checksum = 0;
+  size_t checksumStart = 0;
+  int checksumLine = 0;
 };
 
 bool ManifestParser::parse(const std::string &text) {
   std::istringstream in(text);
   std::string raw;
-  while (std::getline(in, raw)) {
+  for (size_t next = 0; std::getline(in, raw); next = size_t(in.tellg())) {
+    lineStart = next;
     ++line;
     size_t hash = raw.find('#');
     if (hash != std::string::npos)
@@ -177,8 +187,17 @@ bool ManifestParser::parse(const std::string &text) {
                 "' has no 'end' (" + std::to_string(pending) +
                 " launches missing)");
   }
-  if (stage != Stage::AfterFunction)
+  if (stage == Stage::AfterFunction)
+    return fail("truncated manifest: no 'checksum' record");
+  if (stage != Stage::Done)
     return fail("truncated manifest: no 'function' record");
+  uint64_t actual = xxh64(text.data(), checksumStart);
+  if (actual != checksum) {
+    line = checksumLine;
+    return fail("manifest checksum " + formatHash(actual) +
+                " does not match the recorded " + formatHash(checksum) +
+                " (the manifest was edited or corrupted)");
+  }
   return true;
 }
 
@@ -220,25 +239,37 @@ bool ManifestParser::record() {
     stage = Stage::WeightsFile;
     return true;
   case Stage::WeightsFile:
-  case Stage::KernelsFile: {
-    bool weights = stage == Stage::WeightsFile;
-    const char *want = weights ? "weights_file" : "kernels_file";
+  case Stage::KernelsFile:
+  case Stage::IrFile: {
+    const char *want = stage == Stage::WeightsFile   ? "weights_file"
+                       : stage == Stage::KernelsFile ? "kernels_file"
+                                                     : "ir_file";
+    DataFile &file = stage == Stage::WeightsFile   ? m.weightsFile
+                     : stage == Stage::KernelsFile ? m.kernelsFile
+                                                   : m.irFile;
     if (kw != want)
       return fail("expected '" + std::string(want) + "' record, got '" + kw +
                   "'");
-    if (!expectCount(3, weights ? "weights_file <file> <bytes>"
-                                : "kernels_file <file> <bytes>"))
+    if (!expectCount(4, "<kind>_file <file> <bytes> xxh64:<16 hex digits>"))
       return false;
-    if (tok[1].find('/') != std::string::npos || tok[1] == "." ||
-        tok[1] == "..")
+    if (tok[1].find('/') != std::string::npos ||
+        tok[1].find('\\') != std::string::npos || tok[1] == "." ||
+        tok[1] == ".." || tok[1] == "manifest.txt")
       return fail("file name '" + tok[1] +
-                  "' must name a file inside the artifact directory");
-    uint64_t bytes;
-    if (!number(2, "file size", bytes))
+                  "' must name a data file inside the artifact directory");
+    for (const DataFile *other : {&m.weightsFile, &m.kernelsFile})
+      if (other != &file && other->name == tok[1])
+        return fail("file '" + tok[1] + "' is recorded twice");
+    if (!number(2, "file size", file.bytes))
       return false;
-    (weights ? m.weightsFile : m.kernelsFile) = tok[1];
-    (weights ? m.weightsBytes : m.kernelsBytes) = bytes;
-    stage = weights ? Stage::KernelsFile : Stage::Tensors;
+    if (!parseHash(tok[3], file.hash))
+      return fail("invalid content hash '" + tok[3] +
+                  "' (expected xxh64: and 16 lower-case hex digits)");
+    file.name = tok[1];
+    file.line = line;
+    stage = stage == Stage::WeightsFile   ? Stage::KernelsFile
+            : stage == Stage::KernelsFile ? Stage::IrFile
+                                          : Stage::Tensors;
     return true;
   }
   case Stage::Tensors:
@@ -256,6 +287,17 @@ bool ManifestParser::record() {
       return tensorRecord(m.outputs, false);
     [[fallthrough]];
   case Stage::AfterFunction: {
+    if (kw == "checksum" && stage == Stage::AfterFunction) {
+      if (!expectCount(2, "checksum xxh64:<16 hex digits>"))
+        return false;
+      if (!parseHash(tok[1], checksum))
+        return fail("invalid checksum '" + tok[1] +
+                    "' (expected xxh64: and 16 lower-case hex digits)");
+      checksumStart = lineStart;
+      checksumLine = line;
+      stage = Stage::Done;
+      return true;
+    }
     if (kw != "function")
       return fail("unknown or misplaced record '" + kw + "'");
     if (!expectCount(3, "function <name> <num_launches>"))
@@ -310,6 +352,9 @@ bool ManifestParser::record() {
     --pending;
     return true;
   }
+  case Stage::Done:
+    return fail("record '" + kw + "' after the 'checksum' record (which "
+                "must be the last)");
   }
   return fail("internal error: bad parser state");
 }
@@ -339,8 +384,14 @@ bool ManifestParser::tensorRecord(std::vector<TensorSpec> &list,
   if (!number(5, "offset", t.offset) || !number(6, "byte size", t.bytes))
     return false;
   unsigned __int128 want = dtypeByteWidth(t.dtype);
-  for (int64_t d : t.shape)
+  // Dims are at most 2^40 and the running product stays at most 2^62, so
+  // the 128-bit product never wraps.
+  for (int64_t d : t.shape) {
     want *= uint64_t(d);
+    if (want > (uint64_t(1) << 62))
+      return fail(tok[0] + " '" + t.name + "': shape " + tok[4] +
+                  " is too large");
+  }
   if (want != t.bytes)
     return fail(tok[0] + " '" + t.name + "': " + tok[6] +
                 " bytes does not match " + tok[3] + " " + tok[4]);
@@ -348,10 +399,10 @@ bool ManifestParser::tensorRecord(std::vector<TensorSpec> &list,
     if (t.offset % kWeightAlignment)
       return fail("weight '" + t.name + "': offset " + tok[5] +
                   " is not 256-byte aligned");
-    if (t.offset + t.bytes > m.weightsBytes)
+    if (t.offset + t.bytes > m.weightsFile.bytes)
       return fail("weight '" + t.name + "': offset " + tok[5] + " + " + tok[6] +
-                  " bytes is past the end of " + m.weightsFile + " (" +
-                  std::to_string(m.weightsBytes) + " bytes)");
+                  " bytes is past the end of " + m.weightsFile.name + " (" +
+                  std::to_string(m.weightsFile.bytes) + " bytes)");
   } else if (t.offset + t.bytes > m.arenaBytes) {
     return fail(tok[0] + " '" + t.name + "': arena offset " + tok[5] + " + " +
                 tok[6] + " bytes is past arena_bytes " +
@@ -512,8 +563,13 @@ std::string formatManifest(const Manifest &m) {
   line("kiln-artifact " + std::to_string(m.version));
   line("arch " + m.arch);
   line("arena_bytes " + std::to_string(m.arenaBytes));
-  line("weights_file " + m.weightsFile + " " + std::to_string(m.weightsBytes));
-  line("kernels_file " + m.kernelsFile + " " + std::to_string(m.kernelsBytes));
+  auto file = [&](const char *kind, const DataFile &f) {
+    line(std::string(kind) + " " + f.name + " " + std::to_string(f.bytes) +
+         " " + formatHash(f.hash));
+  };
+  file("weights_file", m.weightsFile);
+  file("kernels_file", m.kernelsFile);
+  file("ir_file", m.irFile);
   auto tensors = [&](const char *kind, const std::vector<TensorSpec> &list) {
     for (size_t i = 0; i < list.size(); ++i) {
       const TensorSpec &t = list[i];
@@ -551,6 +607,8 @@ std::string formatManifest(const Manifest &m) {
     }
     line("end");
   }
+  // Covers every byte above it: any edit of the manifest is refused.
+  line("checksum " + formatHash(xxh64(s.data(), s.size())));
   return s;
 }
 
@@ -564,40 +622,44 @@ bool parseManifest(const std::string &text, const std::string &fileName,
   return true;
 }
 
-/// Reads `dir/name` and checks its size against the manifest record at `line`.
-static bool readDataFile(const std::string &dir, const std::string &manifest,
-                         const std::string &name, uint64_t expected, int line,
-                         std::vector<uint8_t> &bytes, std::string &error) {
-  std::string path = dir + "/" + name;
+/// Checks `dir/file.name` against its manifest record (a regular file of
+/// the recorded size and hash) and, when `bytes` is given, reads it.
+static bool checkDataFile(const std::string &dir, const std::string &manifest,
+                          const DataFile &file, std::vector<uint8_t> *bytes,
+                          std::string &error) {
+  std::string path = dir + "/" + file.name;
+  std::string where = manifest + ":" + std::to_string(file.line) + ": ";
   std::string readError;
-  if (!readFileBytes(path, bytes, readError)) {
-    error = manifest + ":" + std::to_string(line) + ": " + readError +
-            " (missing artifact file)";
+  uint64_t size = 0, hash = 0;
+  if (bytes) {
+    if (readFileBytes(path, *bytes, readError)) {
+      size = bytes->size();
+      hash = xxh64(bytes->data(), bytes->size());
+    }
+  } else {
+    hashFile(path, size, hash, readError);
+  }
+  if (!readError.empty()) {
+    error = where + readError + " (missing or unreadable artifact file)";
     return false;
   }
-  if (bytes.size() != expected) {
-    error = manifest + ":" + std::to_string(line) + ": " + path + " has " +
-            std::to_string(bytes.size()) + " bytes but the manifest says " +
-            std::to_string(expected) + " (truncated or corrupt artifact)";
+  if (size != file.bytes) {
+    error = where + path + " has " + std::to_string(size) +
+            " bytes but the manifest says " + std::to_string(file.bytes) +
+            " (truncated or corrupt artifact)";
+    return false;
+  }
+  if (hash != file.hash) {
+    error = where + path + " has content hash " + formatHash(hash) +
+            " but the manifest says " + formatHash(file.hash) +
+            " (corrupt artifact)";
     return false;
   }
   return true;
 }
 
-/// Line of the first record starting with `keyword`, or 0.
-static int findRecordLine(const std::string &text, const std::string &keyword) {
-  std::istringstream in(text);
-  std::string raw;
-  for (int line = 1; std::getline(in, raw); ++line) {
-    std::istringstream words(raw);
-    std::string first;
-    if (words >> first && first == keyword)
-      return line;
-  }
-  return 0;
-}
-
-bool loadArtifact(const std::string &dir, Artifact &out, std::string &error) {
+bool loadArtifact(const std::string &dir, Artifact &out, std::string &error,
+                  bool readData) {
   struct stat st;
   if (stat(dir.c_str(), &st) != 0) {
     error = dir + ": no such artifact directory";
@@ -618,13 +680,12 @@ bool loadArtifact(const std::string &dir, Artifact &out, std::string &error) {
   std::string text(bytes.begin(), bytes.end());
   if (!parseManifest(text, a.manifestPath, a.manifest, error))
     return false;
-  if (!readDataFile(dir, a.manifestPath, a.manifest.weightsFile,
-                    a.manifest.weightsBytes,
-                    findRecordLine(text, "weights_file"), a.weights, error))
-    return false;
-  if (!readDataFile(dir, a.manifestPath, a.manifest.kernelsFile,
-                    a.manifest.kernelsBytes,
-                    findRecordLine(text, "kernels_file"), a.fatbin, error))
+  const Manifest &m = a.manifest;
+  if (!checkDataFile(dir, a.manifestPath, m.weightsFile,
+                     readData ? &a.weights : nullptr, error) ||
+      !checkDataFile(dir, a.manifestPath, m.kernelsFile,
+                     readData ? &a.fatbin : nullptr, error) ||
+      !checkDataFile(dir, a.manifestPath, m.irFile, nullptr, error))
     return false;
   out = std::move(a);
   return true;

@@ -193,10 +193,10 @@ bool CudaExecutor::Impl::setup(std::string &error) {
       !ok(cudaMemcpyAsync(weights, artifact->weights.data(),
                           artifact->weights.size(), cudaMemcpyHostToDevice,
                           stream),
-          "upload of " + m.weightsFile, error))
+          "upload of " + m.weightsFile.name, error))
     return false;
   // The stream is non-blocking: wait for the arena clear and the upload here.
-  if (!ok(cudaStreamSynchronize(stream), "upload of " + m.weightsFile, error))
+  if (!ok(cudaStreamSynchronize(stream), "upload of " + m.weightsFile.name, error))
     return false;
 
   launches.resize(function->launches.size());
@@ -219,7 +219,7 @@ bool CudaExecutor::Impl::prepareKernel(
   const Manifest &m = artifact->manifest;
   const KernelLaunch &k = p.launch->kernel;
   if (!library) {
-    std::string fatbin = artifact->dir + "/" + m.kernelsFile;
+    std::string fatbin = artifact->dir + "/" + m.kernelsFile.name;
     if (artifact->fatbin.empty()) {
       error = where(i) + ": " + fatbin + " is empty";
       return false;
@@ -240,11 +240,11 @@ bool CudaExecutor::Impl::prepareKernel(
       cudaGetLastError();
       if (e == cudaErrorSymbolNotFound)
         error = where(i) + ": kernel '" + k.name + "' is not in " +
-                m.kernelsFile +
+                m.kernelsFile.name +
                 " (cudaLibraryGetKernel: " + cudaGetErrorName(e) + ")";
       else
         error = where(i) + ": kernel '" + k.name + "' cannot be loaded from " +
-                m.kernelsFile +
+                m.kernelsFile.name +
                 " (cudaLibraryGetKernel: " + cudaGetErrorName(e) + ": " +
                 cudaGetErrorString(e) + "; artifact built for " + m.arch +
                 ", device is " + deviceDesc + ")";

@@ -9,6 +9,7 @@
 
 #include "kiln/runtime/TensorIO.h"
 
+#include <sys/stat.h>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -228,6 +229,12 @@ std::vector<uint8_t> serializeNpy(const HostTensor &tensor) {
 
 bool readFileBytes(const std::string &path, std::vector<uint8_t> &bytes,
                    std::string &error) {
+  // Only regular files: a FIFO would block, a directory reads as empty.
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    error = path + ": not a regular file";
+    return false;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     error = path + ": cannot open file";

@@ -13,11 +13,12 @@
 // RUN: FileCheck %s --check-prefix=ARCH90 --input-file=%t/m90.kiln/manifest.txt
 // RUN: not kiln-compile %t/m.mlir -o %t/bad.kiln --nvcc /nonexistent/nvcc 2>&1 | FileCheck %s --check-prefix=NONVCC
 
-// CHECK: kiln-artifact 1
+// CHECK: kiln-artifact 2
 // CHECK-NEXT: arch sm_80
 // CHECK-NEXT: arena_bytes 1024
-// CHECK-NEXT: weights_file weights.bin 1088
-// CHECK-NEXT: kernels_file kernels.fatbin {{[0-9]+}}
+// CHECK-NEXT: weights_file weights.bin 1088 xxh64:{{[0-9a-f]{16}$}}
+// CHECK-NEXT: kernels_file kernels.fatbin {{[0-9]+}} xxh64:{{[0-9a-f]{16}$}}
+// CHECK-NEXT: ir_file scheduled.mlir {{[0-9]+}} xxh64:{{[0-9a-f]{16}$}}
 // kiln-simplify hoists constants to the top of the function.
 // CHECK-NEXT: weight 0 constant_0 bool 2x1 0 2
 // CHECK-NEXT: weight 1 constant_1 i64 2 256 16
@@ -33,6 +34,7 @@
 // CHECK-NEXT: launch kernel k2_gather 1 1 1 256 1 1 0 3 w:4 w:1 a:256
 // CHECK-NEXT: launch kernel k3_where 1 1 1 256 1 1 0 4 w:0 a:256 a:0 a:768
 // CHECK-NEXT: end
+// CHECK-NEXT: checksum xxh64:{{[0-9a-f]{16}$}}
 
 // SIZE: 1088
 // ARCH90: arch sm_90a

@@ -1,8 +1,13 @@
 #!/bin/bash
 # Runs on the GPU machine, from the repository root, over a bundle made by
-# test/GPU/prepare_bundle.sh: builds the runtime alone (CUDA toolkit only) and
-# checks every fixture on --backend=cuda, eager and as a replayed CUDA graph
+# test/GPU/prepare_bundle.sh (one entry per fixture and test data set,
+# BUNDLE/<fixture>.set<N>/): builds the runtime alone (CUDA toolkit only) and
+# checks every entry on --backend=cuda, eager and as a replayed CUDA graph
 # (100 replays, bit-identical), all under compute-sanitizer memcheck.
+# The log goes to LOGDIR/gpu_fixtures.log as well as stdout. The last line is
+#   gpu fixtures: P passed, F failed[: <entry>/<run>, ...]
+# and the exit status is non-zero when anything failed (or the build, or the
+# bundle is empty).
 # Usage: test/GPU/run_fixtures.sh BUNDLE LOGDIR
 set -u
 BUNDLE=${1:-.gpu}
@@ -10,26 +15,60 @@ LOG=${2:-/tmp/kiln-gpu}
 mkdir -p "$LOG"
 export PATH=$PATH:/usr/local/cuda/bin
 K=build-gpu/bin/kiln-run
-SAN="compute-sanitizer --tool memcheck --error-exitcode 9"
-pass=0 fail=0
-run() { echo "\$ $*"; "$@"; local rc=$?; echo "rc=$rc"; if [ $rc -eq 0 ]; then pass=$((pass+1)); else fail=$((fail+1)); fi; }
-{
+SAN=(compute-sanitizer --tool memcheck --error-exitcode 9)
+
+body() {
+  local pass=0 fail=0 failed=()
+  # run LABEL CMD...: runs CMD, counts it, remembers LABEL when it fails.
+  run() {
+    local label=$1; shift
+    echo "\$ $*"; "$@"; local rc=$?; echo "rc=$rc"
+    if [ $rc -eq 0 ]; then pass=$((pass+1)); else fail=$((fail+1)); failed+=("$label"); fi
+  }
   date -u
   nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv
   nvcc --version | tail -2
-  cmake -G Ninja -S . -B build-gpu -DKILN_RUNTIME_ONLY=ON -DCMAKE_BUILD_TYPE=Release >/dev/null && ninja -C build-gpu kiln-run >/dev/null || { echo "BUILD FAILED"; exit 1; }
+  if ! { cmake -G Ninja -S . -B build-gpu -DKILN_RUNTIME_ONLY=ON -DCMAKE_BUILD_TYPE=Release >/dev/null \
+         && ninja -C build-gpu kiln-run >/dev/null; }; then
+    echo "gpu fixtures: BUILD FAILED"
+    return 1
+  fi
+  local entries=0 d name f
+  shopt -s nullglob
   for d in "$BUNDLE"/*/; do
+    d=${d%/}
     name=$(basename "$d")
-    ins=(); for f in $(ls "$d"/input_*.pb | sort -V); do ins+=(--input "$f"); done
-    exps=(); for f in $(ls "$d"/expected/output_*.pb | sort -V); do exps+=(--expect "$f"); done
+    entries=$((entries+1))
+    local ins=() exps=()
+    for f in $(ls "$d"/input_*.pb 2>/dev/null | sort -V); do ins+=(--input "$f"); done
+    for f in $(ls "$d"/expected/output_*.pb 2>/dev/null | sort -V); do exps+=(--expect "$f"); done
+    if [ ! -d "$d/model.kiln" ] || [ ${#ins[@]} -eq 0 ] || [ ${#exps[@]} -eq 0 ]; then
+      echo "== $name: incomplete bundle entry (needs model.kiln/, input_*.pb, expected/output_*.pb)"
+      fail=$((fail+1)); failed+=("$name/bundle")
+      continue
+    fi
     echo "== $name: eager"
-    run $K "$d/model.kiln" --backend=cuda "${ins[@]}" "${exps[@]}"
+    run "$name/eager" $K "$d/model.kiln" --backend=cuda "${ins[@]}" "${exps[@]}"
     echo "== $name: graph, 100 replays, bit-identical"
-    run $K "$d/model.kiln" --backend=cuda --graph --repeat 100 --check-identical "${ins[@]}" "${exps[@]}"
+    run "$name/graph" $K "$d/model.kiln" --backend=cuda --graph --repeat 100 --check-identical "${ins[@]}" "${exps[@]}"
     echo "== $name: memcheck eager"
-    run $SAN $K "$d/model.kiln" --backend=cuda "${ins[@]}" "${exps[@]}"
+    run "$name/memcheck-eager" "${SAN[@]}" $K "$d/model.kiln" --backend=cuda "${ins[@]}" "${exps[@]}"
     echo "== $name: memcheck graph x3"
-    run $SAN $K "$d/model.kiln" --backend=cuda --graph --repeat 3 "${ins[@]}" "${exps[@]}"
+    run "$name/memcheck-graph" "${SAN[@]}" $K "$d/model.kiln" --backend=cuda --graph --repeat 3 "${ins[@]}" "${exps[@]}"
   done
-  echo "gpu fixtures: $pass passed, $fail failed"
-} 2>&1 | tee "$LOG/gpu_fixtures.log"
+  if [ $entries -eq 0 ]; then
+    echo "gpu fixtures: 0 passed, 1 failed: no bundle entries in $BUNDLE"
+    return 1
+  fi
+  if [ $fail -eq 0 ]; then
+    echo "gpu fixtures: $pass passed, 0 failed"
+    return 0
+  fi
+  local list
+  list=$(printf '%s, ' "${failed[@]}"); list=${list%, }
+  echo "gpu fixtures: $pass passed, $fail failed: $list"
+  return 1
+}
+
+body 2>&1 | tee "$LOG/gpu_fixtures.log"
+exit "${PIPESTATUS[0]}"

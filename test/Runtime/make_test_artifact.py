@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Writes a small hand-made kiln artifact (format v1) plus inputs and expected
+"""Writes a small hand-made kiln artifact (format v2) plus inputs and expected
 outputs, to prove the CUDA runtime without the compiler.
 
     make_test_artifact.py OUTDIR [--fatbin=nvcc|fake] [--arch sm_90]
 
-OUTDIR/model.kiln/   manifest.txt, kernels.cu, kernels.fatbin, weights.bin
+OUTDIR/model.kiln/   manifest.txt, kernels.cu, kernels.fatbin, weights.bin,
+                     scheduled.mlir (a placeholder: there is no IR; the file
+                     only has to match its manifest record)
 OUTDIR/x.pb          input 0 (TensorProto, named "x")
 OUTDIR/x2.npy        input 1 (.npy, unnamed: binds in order)
 OUTDIR/y.pb, z.pb    expected outputs, computed with numpy
@@ -26,6 +28,10 @@ import subprocess
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "utils"))
+import kiln_artifact  # noqa: E402  (utils/kiln_artifact.py)
 
 KERNELS_CU = r"""// Hand-written kernels for the kiln runtime test artifact.
 // Shapes are baked in, as in generated code: every tensor has 32 elements.
@@ -124,15 +130,19 @@ def main():
         with open(fatbin, "wb") as f:
             f.write(b"not a fatbin: placeholder for host-side tests\n")
     fatbin_bytes = os.path.getsize(fatbin)
+    with open(os.path.join(kiln, "scheduled.mlir"), "w") as f:
+        f.write("// hand-made artifact: no scheduled IR\n")
 
     # Arena: x @0, t0 @256, t1 @512, y @768, x2 @1024, z @1280 (512 bytes).
     manifest = [
         "# hand-made by test/Runtime/make_test_artifact.py",
-        "kiln-artifact 1",
+        "kiln-artifact 2",
         f"arch {args.arch}",
         "arena_bytes 1792",
-        f"weights_file weights.bin {len(weights)}",
-        f"kernels_file kernels.fatbin {fatbin_bytes}",
+        # Sizes and hashes are filled in by kiln_artifact.seal below.
+        "weights_file weights.bin 0 -",
+        "kernels_file kernels.fatbin 0 -",
+        "ir_file scheduled.mlir 0 -",
         *records,
         "input 0 x f32 4x8 0 128",
         "input 1 x2 f32 2x4x8 1024 256",
@@ -147,6 +157,7 @@ def main():
     ]
     with open(os.path.join(kiln, "manifest.txt"), "w") as f:
         f.write("\n".join(manifest) + "\n")
+    kiln_artifact.seal(kiln)
 
     with open(os.path.join(args.outdir, "x.pb"), "wb") as f:
         f.write(tensor_proto("x", x))

@@ -90,9 +90,12 @@ mlir::FailureOr<EmittedFunction> emitFunction(mlir::func::FuncOp func,
 /// or std::nullopt if the artifact format has none.
 std::optional<llvm::StringRef> dtypeToken(mlir::Type elementType);
 
-/// Renders manifest.txt (docs/artifact.md, format version 1).
+/// Renders manifest.txt (docs/artifact.md) for `fn` and the artifact's data
+/// files as written (names, sizes and content hashes).
 std::string printManifest(const EmittedFunction &fn, llvm::StringRef arch,
-                          int64_t weightsFileBytes, int64_t kernelsFileBytes);
+                          const runtime::DataFile &weights,
+                          const runtime::DataFile &kernels,
+                          const runtime::DataFile &ir);
 
 } // namespace kiln::codegen
 

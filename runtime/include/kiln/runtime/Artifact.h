@@ -19,8 +19,9 @@
 
 namespace kiln::runtime {
 
-/// The artifact format version this runtime reads.
-constexpr int kArtifactFormatVersion = 1;
+/// The artifact format version this runtime reads (2: file records carry a
+/// content hash, and scheduled.mlir is recorded).
+constexpr int kArtifactFormatVersion = 2;
 /// Alignment of every weight's offset in weights.bin.
 constexpr uint64_t kWeightAlignment = 256;
 
@@ -93,15 +94,29 @@ struct Function {
   int line = 0;
 };
 
+/// A data file of the artifact: `<kind>_file <name> <bytes> <hash>`.
+struct DataFile {
+  /// A plain file name inside the artifact directory.
+  std::string name;
+  uint64_t bytes = 0;
+  /// XXH64 of the file's bytes (kiln/runtime/Hash.h).
+  uint64_t hash = 0;
+  /// Manifest line of the record.
+  int line = 0;
+};
+
 /// The parsed, validated manifest.
 struct Manifest {
   int version = 0;
   std::string arch;
   uint64_t arenaBytes = 0;
-  std::string weightsFile;
-  uint64_t weightsBytes = 0;
-  std::string kernelsFile;
-  uint64_t kernelsBytes = 0;
+  /// `weights_file`: every weight and constant.
+  DataFile weightsFile;
+  /// `kernels_file`: the fatbin.
+  DataFile kernelsFile;
+  /// `ir_file`: the scheduled IR the launch list came from (read by the
+  /// reference backend, checked by every loader).
+  DataFile irFile;
   std::vector<TensorSpec> weights;
   std::vector<TensorSpec> inputs;
   std::vector<TensorSpec> outputs;
@@ -140,9 +155,13 @@ struct Artifact {
   std::string where(int line) const;
 };
 
-/// Loads the artifact directory `dir`: parses manifest.txt, then reads the
-/// weights and kernels files and checks that their sizes match the manifest.
-bool loadArtifact(const std::string &dir, Artifact &out, std::string &error);
+/// Loads the artifact directory `dir`: parses manifest.txt, then checks that
+/// every data file it records is a regular file with the recorded size and
+/// content hash. With `readData`, keeps the weights and fatbin bytes in
+/// `out` (the CUDA backend); without, only validates them (the reference
+/// backend, which reads scheduled.mlir and the weights itself afterwards).
+bool loadArtifact(const std::string &dir, Artifact &out, std::string &error,
+                  bool readData = true);
 
 /// Checks that `inputs` match the manifest's input records and returns them in
 /// manifest order in `ordered`. A named tensor binds to the input of that

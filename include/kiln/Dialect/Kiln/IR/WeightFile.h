@@ -1,0 +1,50 @@
+//===- WeightFile.h - checked access to kiln.weight bytes -------*- C++ -*-===//
+//
+// A `kiln.weight` names bytes in a file by path, offset and length. Models
+// and artifacts come from elsewhere, so nothing in kiln maps or reads those
+// bytes before the file has been checked: it exists, is a regular file
+// (symbolic links followed) and holds [offset, offset + length). Reading a
+// short file through a memory map gives zeros inside the last page and
+// SIGBUS past it; these functions are the one way in.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_DIALECT_KILN_IR_WEIGHTFILE_H
+#define KILN_DIALECT_KILN_IR_WEIGHTFILE_H
+
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <memory>
+#include <string>
+
+namespace kiln {
+
+/// The file a weight's `path` names: as written when absolute or when
+/// `baseDir` is empty, else joined to `baseDir`.
+std::string weightFilePath(WeightOp weight, llvm::StringRef baseDir);
+
+/// "a directory", "a FIFO", ... for messages about a path that is not a
+/// regular file.
+llvm::StringRef describeFileType(llvm::sys::fs::file_type type);
+
+/// Checks the file behind `weight` (see the file comment) and returns its
+/// path; a failure is a located error on the op naming the weight and file.
+mlir::FailureOr<std::string> checkWeightFile(WeightOp weight,
+                                             llvm::StringRef baseDir);
+
+/// Checks every `kiln.weight` under `root`, reporting each bad one (not only
+/// the first).
+mlir::LogicalResult checkWeightFiles(mlir::Operation *root,
+                                     llvm::StringRef baseDir);
+
+/// Reads a weight's bytes after checkWeightFile, with read(2) rather than a
+/// memory map, so a file truncated later cannot raise SIGBUS.
+mlir::FailureOr<std::unique_ptr<llvm::MemoryBuffer>>
+readWeightBytes(WeightOp weight, llvm::StringRef baseDir);
+
+} // namespace kiln
+
+#endif // KILN_DIALECT_KILN_IR_WEIGHTFILE_H
