@@ -6,7 +6,7 @@ answer wrong.
     mutate_artifact.py ARTIFACT_DIR --seed S --count N --work DIR
         --kiln-run PATH --input F.pb... --expect F.pb...
         [--timeout SEC] [--backends ref,cuda] [--jobs J] [--keep-bad DIR]
-        [--memory-limit MB] [--list]
+        [--memory-limit MB] [--show-errors] [--list]
 
 Each mutation is applied to a fresh copy of ARTIFACT_DIR under --work and run
 through `kiln-run --backend=B --input ... --expect ...` for every backend B,
@@ -38,6 +38,17 @@ The list of mutations is a pure function of the artifact's bytes, --seed and
 bytes and by 1 byte, extended by 1 byte, deleted; file names outside the
 directory; each special number; ...) followed by seeded random ones up to
 --count. `--list` prints the list without running anything.
+
+Kinds ending in `+reseal` recompute the manifest's `ALGO:HEX` hashes after
+the mutation (a file record's hash and size from its file, a record that
+holds only a hash, such as `checksum`, from the manifest bytes before its
+line; xxh64, or any hashlib algorithm), as a buggy or hostile writer would:
+then the loader's consistency checks, not the hashes, have to catch them.
+Resealing is on only when it reproduces the unmutated manifest byte for
+byte (the first output line says `resealing on|off`). Changed bytes that
+leave every size, offset and shape consistent (a flipped weight, a changed
+constant in the IR) are not resealed: with matching hashes they are a
+different valid artifact.
 
 --keep-bad DIR copies each artifact with a BAD run to DIR/S-I.kiln with a
 replay.sh next to it. --show-errors appends the error line to OK-error
@@ -155,69 +166,10 @@ def sealable(kind):
 # before its line. Resealing recomputes them; it is used only when it
 # reproduces the unmutated artifact's manifest byte for byte.
 
-_M64 = (1 << 64) - 1
-_P1, _P2, _P3 = 0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9
-_P4, _P5 = 0x85EBCA77C2B2AE63, 0x27D4EB2F165667C5
-
-
-def _rotl(x, r):
-    return ((x << r) | (x >> (64 - r))) & _M64
-
-
-def _round(acc, lane):
-    return (_rotl((acc + lane * _P2) & _M64, 31) * _P1) & _M64
-
-
-def xxh64_py(data, seed=0):
-    """XXH64 (xxHash spec 0.1.1), pure Python."""
-    n = len(data)
-    i = 0
-    if n >= 32:
-        v = [(seed + _P1 + _P2) & _M64, (seed + _P2) & _M64, seed,
-             (seed - _P1) & _M64]
-        import struct
-        lanes = struct.unpack_from("<%dQ" % (n // 32 * 4), data)
-        for j in range(0, len(lanes), 4):
-            v[0] = _round(v[0], lanes[j])
-            v[1] = _round(v[1], lanes[j + 1])
-            v[2] = _round(v[2], lanes[j + 2])
-            v[3] = _round(v[3], lanes[j + 3])
-        i = n // 32 * 32
-        h = (_rotl(v[0], 1) + _rotl(v[1], 7) + _rotl(v[2], 12) +
-             _rotl(v[3], 18)) & _M64
-        for x in v:
-            h = ((h ^ _round(0, x)) * _P1 + _P4) & _M64
-    else:
-        h = (seed + _P5) & _M64
-    h = (h + n) & _M64
-    while i + 8 <= n:
-        k = int.from_bytes(data[i:i + 8], "little")
-        h ^= _round(0, k)
-        h = (_rotl(h, 27) * _P1 + _P4) & _M64
-        i += 8
-    if i + 4 <= n:
-        h ^= (int.from_bytes(data[i:i + 4], "little") * _P1) & _M64
-        h = (_rotl(h, 23) * _P2 + _P3) & _M64
-        i += 4
-    while i < n:
-        h ^= (data[i] * _P5) & _M64
-        h = (_rotl(h, 11) * _P1) & _M64
-        i += 1
-    h ^= h >> 33
-    h = (h * _P2) & _M64
-    h ^= h >> 29
-    h = (h * _P3) & _M64
-    h ^= h >> 32
-    return h
-
-
-try:
-    import xxhash  # faster, when installed
-
-    def _xxh64(data):
-        return xxhash.xxh64_intdigest(data)
-except ImportError:
-    _xxh64 = xxh64_py
+# XXH64 is utils/kiln_artifact.py's (written independently of the C++ one).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from kiln_artifact import xxh64 as _xxh64  # noqa: E402
 
 RE_HASH = re.compile(r"^([A-Za-z0-9_-]+):([0-9a-fA-F]{8,})$")
 
@@ -769,6 +721,29 @@ def g_mlir_weight_attr(art, rng, attr=None):
                     mlir_write(lines))
 
 
+def g_mlir_weight_alias(art, rng):
+    """A kiln.weight pointed at another weight of the same byte length (its
+    offset copied): every size still agrees, the bytes are the wrong ones."""
+    if art.mlir is None:
+        return None
+    lines = mlir_lines(art)
+    ws = []
+    for i, l in enumerate(lines):
+        if RE_MLIR_WEIGHT.search(l):
+            o = re.search(rb"offset = ([0-9]+)", l)
+            n = re.search(rb"length = ([0-9]+)", l)
+            if o and n:
+                ws.append((i, o, int(n.group(1))))
+    pairs = [(a, b) for a in ws for b in ws
+             if a[0] != b[0] and a[2] == b[2] and a[1].group(1) != b[1].group(1)]
+    if not pairs:
+        return None
+    (i, o, _), (j, o2, _) = pick(rng, pairs)
+    lines[i] = lines[i][:o.start(1)] + o2.group(1) + lines[i][o.end(1):]
+    return Mutation("mlir.weight-alias", f"line {i + 1} -> the bytes of line {j + 1}",
+                    mlir_write(lines))
+
+
 def g_mlir_shape(art, rng):
     if art.mlir is None:
         return None
@@ -854,7 +829,7 @@ RANDOM_GENERATORS = [
     (g_pointer_kind, 1), (g_dtype, 3), (g_shape, 3), (g_file_name, 2),
     (g_file_outside, 1), (g_hex, 3), (g_manifest_bytes, 2), (g_truncate, 4), (g_extend, 3),
     (g_delete, 1), (g_replace_kind, 1), (g_flip, 5), (g_mlir_line, 3),
-    (g_mlir_weight_attr, 4), (g_mlir_shape, 3), (g_mlir_arena, 3),
+    (g_mlir_weight_attr, 4), (g_mlir_weight_alias, 1), (g_mlir_shape, 3), (g_mlir_arena, 3),
     (g_mlir_number, 3), (g_mlir_garbage, 3),
 ]
 
@@ -918,6 +893,7 @@ def catalogue(art, rng):
         add(g_mlir_weight_attr(art, rng, "offset"), "both")
         add(g_mlir_weight_attr(art, rng, "length"), "sealed")
         add(g_mlir_weight_attr(art, rng, "path"), "sealed")
+        add(g_mlir_weight_alias(art, rng), "sealed")
         add(g_mlir_shape(art, rng), "sealed")
         add(g_mlir_arena(art, rng), "sealed")
         add(g_mlir_number(art, rng), "sealed")

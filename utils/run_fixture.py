@@ -76,10 +76,10 @@ def derive_binds(graph, input_paths):
     binds = {}
     seen_at = {}
     for vi, tensor, path in match_inputs(graph, input_paths):
+        if not vi.type.tensor_type.HasField("shape"):
+            continue  # rank unknown: nothing to bind
         dims = vi.type.tensor_type.shape.dim
         shape = list(tensor.dims)
-        if not vi.type.tensor_type.HasField("shape"):
-            continue
         if len(dims) != len(shape):
             raise FixtureError(
                 f"graph input '{vi.name}' has rank {len(dims)} but "

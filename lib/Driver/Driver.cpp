@@ -10,8 +10,9 @@
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 #include "kiln/Dialect/Kiln/IR/WeightFile.h"
-#include "kiln/runtime/Artifact.h"
 #include "kiln/Reference/Evaluator.h"
+#include "kiln/Transforms/Passes.h"
+#include "kiln/runtime/Artifact.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/Verifier.h"
@@ -274,8 +275,12 @@ FailureOr<LoadedModel> kiln::loadModel(MLIRContext &context, StringRef path,
       model.entry = f;
   if (!model.entry && function.empty() && funcs.size() == 1)
     model.entry = funcs.front();
+  // An artifact's IR is run through one byte arena at its planned offsets:
+  // check the plan itself too (inside the arena, aligned, no two values live
+  // at once overlapping), or a corrupted offset would give a wrong answer.
   if (model.entry && artifact &&
-      failed(checkAgainstManifest(model.entry, *artifact)))
+      (failed(checkAgainstManifest(model.entry, *artifact)) ||
+       failed(verifyMemoryPlan(model.entry))))
     return failure();
   if (model.entry)
     return model;

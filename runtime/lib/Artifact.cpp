@@ -407,6 +407,20 @@ bool ManifestParser::tensorRecord(std::vector<TensorSpec> &list,
     return fail(tok[0] + " '" + t.name + "': arena offset " + tok[5] + " + " +
                 tok[6] + " bytes is past arena_bytes " +
                 std::to_string(m.arenaBytes));
+  } else if (t.offset % kArenaAlignment) {
+    return fail(tok[0] + " '" + t.name + "': arena offset " + tok[5] +
+                " is not 256-byte aligned");
+  } else {
+    // Inputs and outputs are all live at once (inputs are copied in before
+    // the step, outputs read after it): none may share a byte.
+    for (const std::vector<TensorSpec> *other : {&m.inputs, &m.outputs})
+      for (const TensorSpec &o : *other)
+        if (t.bytes && o.bytes && t.offset < o.offset + o.bytes &&
+            o.offset < t.offset + t.bytes)
+          return fail(tok[0] + " '" + t.name + "' (arena [" + tok[5] + ", " +
+                      std::to_string(t.offset + t.bytes) +
+                      ")) overlaps '" + o.name + "' of line " +
+                      std::to_string(o.line));
   }
   list.push_back(std::move(t));
   return true;

@@ -39,6 +39,14 @@ done
 cp "$BUILD"/fuzz-bad/*.onnx "$CORPUS/"
 "$PYTHON" "$SRC/test/Import/Inputs/make_weight_models.py" "$BUILD/fuzz-weights"
 cp "$BUILD/fuzz-weights/inline.onnx" "$CORPUS/"
+# External-data locations the importer must refuse (escapes through '..',
+# absolute paths, non-integer offsets); the harness resolves them against a
+# path that does not exist, so the refusals are reached without any file.
+rm -rf "$BUILD/fuzz-untrusted"
+"$PYTHON" "$SRC/test/Import/Inputs/make_untrusted_models.py" "$BUILD/fuzz-untrusted"
+for m in "$BUILD"/fuzz-untrusted/*.onnx; do
+  cp "$m" "$CORPUS/untrusted-$(basename "$m")"
+done
 MODELS=$SRC/../shared/models/hf-tiny
 if [ -d "$MODELS" ]; then
   for m in "$MODELS"/*/model.onnx; do

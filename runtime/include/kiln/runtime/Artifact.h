@@ -24,6 +24,8 @@ namespace kiln::runtime {
 constexpr int kArtifactFormatVersion = 2;
 /// Alignment of every weight's offset in weights.bin.
 constexpr uint64_t kWeightAlignment = 256;
+/// Alignment of every input's and output's arena offset.
+constexpr uint64_t kArenaAlignment = 256;
 
 /// A device pointer argument: `a:<offset>`, `w:<id>`, or `-` (none).
 struct PointerRef {
