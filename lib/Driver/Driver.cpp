@@ -202,16 +202,20 @@ static LogicalResult checkAgainstManifest(func::FuncOp func,
                         << "' is at arena offset " << m.outputs[i].offset
                         << " in the manifest and " << *offset << " in the IR";
   }
-  llvm::StringMap<const runtime::TensorSpec *> weights;
+  // Records by name (two names may read the same once whitespace is `_`).
+  llvm::StringMap<SmallVector<const runtime::TensorSpec *, 1>> weights;
   for (const runtime::TensorSpec &w : m.weights)
-    weights[w.name] = &w;
+    weights[w.name].push_back(&w);
   WalkResult walk = func.walk([&](WeightOp op) {
-    auto it = weights.find(manifestName(op.getName()));
-    const runtime::TensorSpec *spec =
-        it == weights.end() ? nullptr : it->second;
-    if (op.getPath() != m.weightsFile.name || !spec ||
-        spec->offset != op.getOffset() || spec->bytes != op.getLength() ||
-        failed(sameTensor(op.getType(), *spec, op.getName(), "weight"))) {
+    auto ranked = dyn_cast<RankedTensorType>(op.getType());
+    auto dt = ranked ? dtypeOf(ranked.getElementType()) : std::nullopt;
+    bool found = false;
+    for (const runtime::TensorSpec *spec :
+         weights.lookup(manifestName(op.getName())))
+      found |= spec->offset == op.getOffset() &&
+               spec->bytes == op.getLength() && dt && *dt == spec->dtype &&
+               ranked.getShape() == ArrayRef<int64_t>(spec->shape);
+    if (op.getPath() != m.weightsFile.name || !found) {
       op.emitError("weight '")
           << op.getName() << "' (" << op.getPath() << ", offset "
           << op.getOffset() << ", " << op.getLength()
