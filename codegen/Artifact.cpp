@@ -26,6 +26,12 @@ using namespace mlir;
 using namespace kiln;
 using namespace kiln::codegen;
 
+/// The location of a file the artifact writer reads or writes, for errors
+/// about the file itself (`path: error: ...`).
+static Location fileLoc(MLIRContext *context, StringRef path) {
+  return FileLineColLoc::get(context, path, /*line=*/0, /*column=*/0);
+}
+
 /// Appends the little-endian bytes of a constant attribute to `bytes`.
 static LogicalResult serialise(Operation *op, ElementsAttr value,
                                std::vector<char> &bytes) {
@@ -57,16 +63,15 @@ static LogicalResult serialise(Operation *op, ElementsAttr value,
   return op->emitOpError("constant of unsupported element type ") << elt;
 }
 
-LogicalResult kiln::codegen::writeWeightsFile(const EmittedFunction &fn,
+LogicalResult kiln::codegen::writeWeightsFile(MLIRContext *context,
+                                              const EmittedFunction &fn,
                                               StringRef weightBaseDir,
                                               StringRef path) {
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
-  if (ec) {
-    llvm::errs() << "error: cannot write " << path << ": " << ec.message()
-                 << "\n";
-    return failure();
-  }
+  if (ec)
+    return emitError(fileLoc(context, path))
+           << "cannot open for writing: " << ec.message();
   int64_t written = 0;
   std::vector<char> bytes;
   for (const WeightEntry &w : fn.weights) {
@@ -90,8 +95,10 @@ LogicalResult kiln::codegen::writeWeightsFile(const EmittedFunction &fn,
   }
   os.close();
   if (os.has_error()) {
-    llvm::errs() << "error: writing " << path << " failed\n";
-    return failure();
+    std::error_code error = os.error();
+    os.clear_error(); // reported here, not again by the stream's destructor
+    return emitError(fileLoc(context, path))
+           << "write failed: " << error.message();
   }
   return success();
 }
@@ -167,16 +174,22 @@ void kiln::codegen::redirectWeights(func::FuncOp func,
   }
 }
 
-/// Writes `text` to `path`.
-static LogicalResult writeText(StringRef path, StringRef text) {
+/// Writes `text` to `path`; errors are located at the file.
+static LogicalResult writeText(MLIRContext *context, StringRef path,
+                               StringRef text) {
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_Text);
-  if (ec) {
-    llvm::errs() << "error: cannot write " << path << ": " << ec.message()
-                 << "\n";
-    return failure();
-  }
+  if (ec)
+    return emitError(fileLoc(context, path))
+           << "cannot open for writing: " << ec.message();
   os << text;
+  os.close();
+  if (os.has_error()) {
+    std::error_code error = os.error();
+    os.clear_error();
+    return emitError(fileLoc(context, path))
+           << "write failed: " << error.message();
+  }
   return success();
 }
 
@@ -184,11 +197,10 @@ LogicalResult kiln::codegen::writeArtifact(ModuleOp module, func::FuncOp func,
                                            const EmittedFunction &fn,
                                            StringRef dir,
                                            const ArtifactOptions &options) {
-  if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
-    llvm::errs() << "error: cannot create " << dir << ": " << ec.message()
-                 << "\n";
-    return failure();
-  }
+  MLIRContext *context = func.getContext();
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    return emitError(fileLoc(context, dir))
+           << "cannot create the artifact directory: " << ec.message();
   auto file = [&](StringRef name) {
     SmallString<256> p(dir);
     llvm::sys::path::append(p, name);
@@ -196,8 +208,8 @@ LogicalResult kiln::codegen::writeArtifact(ModuleOp module, func::FuncOp func,
   };
   std::string weights = file("weights.bin"), cu = file("kernels.cu"),
               fatbin = file("kernels.fatbin");
-  if (failed(writeWeightsFile(fn, options.weightBaseDir, weights)) ||
-      failed(writeText(cu, fn.source)) ||
+  if (failed(writeWeightsFile(context, fn, options.weightBaseDir, weights)) ||
+      failed(writeText(context, cu, fn.source)) ||
       failed(compileFatbin(cu, fatbin, options, func.getLoc())))
     return failure();
 
@@ -205,7 +217,7 @@ LogicalResult kiln::codegen::writeArtifact(ModuleOp module, func::FuncOp func,
   std::string ir;
   llvm::raw_string_ostream irOs(ir);
   module.print(irOs);
-  if (failed(writeText(file("scheduled.mlir"), ir)))
+  if (failed(writeText(context, file("scheduled.mlir"), ir)))
     return failure();
 
   // The manifest records what was written, read back from disk.
@@ -218,7 +230,7 @@ LogicalResult kiln::codegen::writeArtifact(ModuleOp module, func::FuncOp func,
                            error))
       return emitError(func.getLoc()) << "cannot read back " << error;
   }
-  return writeText(file("manifest.txt"),
-                   printManifest(fn, options.arch, records[0], records[1],
-                                 records[2]));
+  return writeText(
+      context, file("manifest.txt"),
+      printManifest(fn, options.arch, records[0], records[1], records[2]));
 }

@@ -278,7 +278,7 @@ void EmitContext::addGemm(const GemmLaunch &gemm) {
 static std::string bindingName(DictionaryAttr attrs, StringRef fallback) {
   std::string name = fallback.str();
   if (attrs)
-    if (auto s = attrs.getAs<StringAttr>("kiln.name"))
+    if (auto s = attrs.getAs<StringAttr>(KilnDialect::getNameAttrName()))
       if (!s.getValue().empty())
         name = s.getValue().str();
   for (char &c : name)
@@ -293,8 +293,9 @@ kiln::codegen::emitFunction(func::FuncOp func, const EmitOptions &options) {
   if (failed(plan))
     return failure();
   if (!plan->arenaBytes())
-    return func.emitOpError("is not planned (no kiln.arena_bytes); run "
-                            "kiln-plan-memory first");
+    return func.emitOpError("is not planned (no ")
+           << KilnDialect::getArenaBytesAttrName()
+           << "); run kiln-plan-memory first";
   EmittedFunction out;
   out.arenaBytes = *plan->arenaBytes();
   Block &block = func.getBody().front();

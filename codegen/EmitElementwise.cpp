@@ -38,7 +38,8 @@ static std::string unaryExpr(Operation *op, StringRef x) {
       .Case([&](SoftplusOp) { return call("softplus"); })
       .Case([&](NotOp) { return ("(!" + x + ")").str(); })
       .Case([&](GeluOp g) {
-        return call(g.getApproximate() == "tanh" ? "gelu_tanh" : "gelu_erf");
+        return call(g.getApproximate() == GeluApproximation::Tanh ? "gelu_tanh"
+                                                                  : "gelu_erf");
       })
       .Default([](Operation *) { return std::string(); });
 }

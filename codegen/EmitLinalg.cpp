@@ -3,9 +3,9 @@
 // matmul / linear become cuBLASLt `gemm` launches when every operand is f32
 // and each operand's batch dims either equal the result's or are entirely
 // broadcast (batch stride 0); anything else gets a generic matmul kernel (one
-// thread per output, double accumulation). Reductions, softmax, layer_norm
-// and rms_norm run one block per output row with block-wide reductions in
-// double.
+// thread per output). Reductions, softmax, layer_norm and rms_norm run one
+// block per output row with block-wide reductions. Every sum accumulates in
+// kiln::Acc<T> (kiln_kernels.cuh): fp32 for f32, int64 for integers.
 //
 //===----------------------------------------------------------------------===//
 

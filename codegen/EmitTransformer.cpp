@@ -2,9 +2,9 @@
 //
 // kiln.attention: one block per query row, scores for every key in static
 // shared memory, softmax and the weighted sum of values accumulated in
-// double; grouped-query heads, causal masking and boolean or additive masks
-// (broadcast through compile-time strides). kiln.rotary: one thread per
-// output element, halves or interleaved pairs.
+// kiln::Acc<T> (fp32 for f32); grouped-query heads, causal masking and boolean
+// or additive masks (broadcast through compile-time strides). kiln.rotary: one
+// thread per output element, halves or interleaved pairs.
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,8 +1,10 @@
-//===- MemoryPlan.cpp - arena liveness and first-fit placement ------------===//
+//===- MemoryPlan.cpp - arena liveness and placement of a function --------===//
 //
 // Implements kiln::MemoryPlan: program-order liveness over the entry block of
-// a function and first-fit placement of every arena value. Shared by the
-// planning, verification and test-print passes and by the CUDA emitter.
+// a function, placement of every arena value (through the IR-free core in
+// MemoryPlanPlacement.cpp), and reading and writing the plan as attributes.
+// Shared by the planning, verification and test-print passes and by the CUDA
+// emitter.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,7 +15,6 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/STLExtras.h"
-#include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
 
@@ -114,39 +115,25 @@ FailureOr<MemoryPlan> MemoryPlan::computeLiveness(func::FuncOp func) {
   return plan;
 }
 
+SmallVector<LiveInterval> MemoryPlan::intervals() const {
+  SmallVector<LiveInterval> result;
+  result.reserve(bufferList.size());
+  for (const PlannedBuffer &buffer : bufferList)
+    result.push_back({buffer.size, buffer.firstLive, buffer.lastLive});
+  return result;
+}
+
 FailureOr<MemoryPlan> MemoryPlan::compute(func::FuncOp func,
                                           int64_t alignment) {
   FailureOr<MemoryPlan> plan = computeLiveness(func);
   if (failed(plan))
     return failure();
-
-  // First fit: for each buffer in order, take the lowest aligned offset whose
-  // byte range is free of every already placed buffer live at the same time.
-  int64_t arena = 0;
-  SmallVector<const PlannedBuffer *> conflicts;
-  for (PlannedBuffer &buffer : plan->bufferList) {
-    conflicts.clear();
-    for (const PlannedBuffer &other : plan->bufferList) {
-      if (&other == &buffer)
-        break;
-      if (other.liveOverlaps(buffer) && other.size > 0)
-        conflicts.push_back(&other);
-    }
-    llvm::sort(conflicts, [](const PlannedBuffer *a, const PlannedBuffer *b) {
-      return *a->offset < *b->offset;
-    });
-    int64_t candidate = 0;
-    for (const PlannedBuffer *other : conflicts) {
-      if (candidate + buffer.size <= *other->offset)
-        break;
-      candidate = std::max(
-          candidate, static_cast<int64_t>(llvm::alignTo(
-                         *other->offset + other->size, alignment)));
-    }
-    buffer.offset = candidate;
-    arena = std::max(arena, candidate + buffer.size);
-  }
-  plan->arenaSize = static_cast<int64_t>(llvm::alignTo(arena, alignment));
+  Placement placement = placeIntervalsBest(plan->intervals(), alignment);
+  for (auto [buffer, offset] :
+       llvm::zip_equal(plan->bufferList, placement.offsets))
+    buffer.offset = offset;
+  plan->arenaSize = placement.arenaBytes;
+  plan->placedBy = placement.strategy;
   return plan;
 }
 

@@ -1,8 +1,9 @@
 //===- PlanMemory.cpp - kiln-plan-memory pass -----------------------------===//
 //
-// Thin pass over kiln::MemoryPlan: computes liveness and first-fit placement
-// of every arena value of a function and writes the plan as attributes (the
-// scheduled level, docs/scheduled-ir.md).
+// Thin pass over kiln::MemoryPlan: computes liveness and the placement of
+// every arena value of a function (greedy by size and a few other orders, the
+// smallest arena kept; docs/memory-plan.md) and writes the plan as attributes
+// (the scheduled level, docs/scheduled-ir.md).
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,8 +1,10 @@
 //===- TestPrintPlan.cpp - kiln-test-print-plan pass ----------------------===//
 //
-// Prints the kiln::MemoryPlan analysis of each function, one line per arena
-// value (`offset = O, size = S, live = [a, b]`), so lit tests can check the
-// planner with FileCheck. Modelled on Triton's TestAllocation.
+// Prints the kiln::MemoryPlan analysis of each function: the arena size, its
+// lower bound and (when the plan is computed, not read back) the placement
+// strategy that won, then one line per arena value (`offset = O, size = S,
+// live = [a, b]`), so lit tests can check the planner with FileCheck.
+// Modelled on Triton's TestAllocation.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,6 +39,10 @@ struct KilnTestPrintPlanPass
       os << *plan->arenaBytes();
     else
       os << "none";
+    os << ", lower_bound = "
+       << kiln::arenaLowerBound(plan->intervals(), kiln::kArenaAlignment);
+    if (plan->strategy())
+      os << ", strategy = " << plan->strategy()->name();
     os << "\n";
     for (const kiln::PlannedBuffer &buffer : plan->buffers()) {
       if (auto arg = dyn_cast<BlockArgument>(buffer.value)) {

@@ -3,7 +3,8 @@
 // Checks a function's memory plan (as written by kiln-plan-memory or by
 // hand): every arena value has an aligned offset inside the arena and no two
 // values live at the same time share bytes. The reusable core is
-// kiln::verifyMemoryPlan, which the driver also runs before code generation.
+// kiln::verifyMemoryPlan, which the driver also runs before code generation;
+// the checks on the intervals are kiln::checkPlacement's (MemoryPlan.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,6 +27,15 @@ static std::string describe(Value value) {
   auto result = cast<OpResult>(value);
   return "result #" + std::to_string(result.getResultNumber()) + " of '" +
          result.getOwner()->getName().getStringRef().str() + "'";
+}
+
+/// Prints the end `offset + size` of a byte range without overflowing (the
+/// offset comes from an attribute and may be anything).
+static std::string endOf(int64_t offset, int64_t size) {
+  if (offset < 0)
+    return std::to_string(offset + size);
+  return std::to_string(static_cast<uint64_t>(offset) +
+                        static_cast<uint64_t>(size));
 }
 
 /// Emits an error at the op defining `value`, or at `func` for an argument.
@@ -52,42 +62,43 @@ LogicalResult kiln::verifyMemoryPlan(func::FuncOp func, int64_t alignment) {
       ok = false;
     }
 
+  // The checks themselves are kiln::checkPlacement's; here each violation is
+  // reported at the op (or function) it concerns.
   ArrayRef<PlannedBuffer> buffers = plan->buffers();
-  for (const PlannedBuffer &buffer : buffers) {
-    if (!buffer.offset) {
-      errorAt(func, buffer.value)
-          << describe(buffer.value) << " has no arena offset ("
-          << kArenaAttrName << ")";
-      ok = false;
-      continue;
-    }
-    int64_t offset = *buffer.offset;
-    if (offset < 0 || (alignment > 0 && offset % alignment != 0)) {
-      errorAt(func, buffer.value)
-          << describe(buffer.value) << " has offset " << offset
+  SmallVector<std::optional<int64_t>> offsets;
+  for (const PlannedBuffer &buffer : buffers)
+    offsets.push_back(buffer.offset);
+  for (const PlacementViolation &violation :
+       checkPlacement(plan->intervals(), offsets, *arena, alignment)) {
+    ok = false;
+    const PlannedBuffer &b = buffers[violation.index];
+    switch (violation.kind) {
+    case PlacementViolation::Kind::Unplanned:
+      errorAt(func, b.value) << describe(b.value) << " has no arena offset ("
+                             << kArenaAttrName << ")";
+      break;
+    case PlacementViolation::Kind::Misaligned:
+      errorAt(func, b.value)
+          << describe(b.value) << " has offset " << *b.offset
           << ", which is not a non-negative multiple of " << alignment;
-      ok = false;
-    }
-    if (offset + buffer.size > *arena) {
-      errorAt(func, buffer.value)
-          << describe(buffer.value) << " occupies bytes [" << offset << ", "
-          << offset + buffer.size << "), past " << kArenaBytesAttrName
+      break;
+    case PlacementViolation::Kind::OutOfBounds:
+      errorAt(func, b.value)
+          << describe(b.value) << " occupies bytes [" << *b.offset << ", "
+          << endOf(*b.offset, b.size) << "), past " << kArenaBytesAttrName
           << " = " << *arena;
-      ok = false;
-    }
-  }
-  for (auto [i, a] : llvm::enumerate(buffers)) {
-    for (const PlannedBuffer &b : buffers.drop_front(i + 1)) {
-      if (!a.liveOverlaps(b) || !a.bytesOverlap(b))
-        continue;
+      break;
+    case PlacementViolation::Kind::Overlap: {
+      const PlannedBuffer &a = buffers[violation.other];
       InFlightDiagnostic diag = errorAt(func, b.value);
       diag << describe(b.value) << " at bytes [" << *b.offset << ", "
-           << *b.offset + b.size << ") overlaps " << describe(a.value)
-           << " at bytes [" << *a.offset << ", " << *a.offset + a.size
+           << endOf(*b.offset, b.size) << ") overlaps " << describe(a.value)
+           << " at bytes [" << *a.offset << ", " << endOf(*a.offset, a.size)
            << ") while both are live";
       if (Operation *def = a.value.getDefiningOp())
         diag.attachNote(def->getLoc()) << "the other value is defined here";
-      ok = false;
+      break;
+    }
     }
   }
   return success(ok);

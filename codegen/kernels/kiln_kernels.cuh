@@ -8,13 +8,17 @@
 //
 // Conventions: element counts and offsets are int64_t; loops are grid-stride;
 // block reductions use blockDim.x threads, a power of two >= 32 and <= 1024;
-// float reductions accumulate in double.
+// sums and dot products accumulate in Acc<T>::type: fp32 for f32 (and f16,
+// bf16), f64 only for f64 tensors, int64 for integers. Double precision is
+// the reference backend's, not the GPU's.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef KILN_KERNELS_CUH
 #define KILN_KERNELS_CUH
 
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <stdint.h>
 
 namespace kiln {
@@ -130,23 +134,46 @@ template <> __device__ __forceinline__ uint8_t lowest<uint8_t>() { return 0; }
 
 } // namespace op
 
-/// Accumulator type of sums: double for floats, int64 for integers.
-template <typename T> struct Acc { using type = int64_t; };
-template <> struct Acc<float> { using type = double; };
+/// False for every T, but only once T is known: a static_assert on it fires
+/// when a template is instantiated, not when it is defined.
+template <typename T> inline constexpr bool kDependentFalse = false;
+
+/// Accumulator type of sums and dot products over elements of T. Every
+/// element type a kernel may reduce has its own entry; any other type is a
+/// compile error, never a silent default.
+///  - f32, f16, bf16: fp32 (as cuBLAS and PyTorch accumulate).
+///  - f64: f64 (the tensor's own precision).
+///  - i8, ui8, i32, i64: int64, wrapping. ONNX ReduceSum/ReduceMean keep the
+///    element type; a sum that wraps at 64 bits and is cast to T equals the
+///    sum wrapped at T's width, and a mean divides the exact sum before the
+///    cast (truncating, as the reference backend does).
+template <typename T> struct Acc {
+  static_assert(kDependentFalse<T>,
+                "kiln::Acc: no accumulator for this element type");
+};
+template <> struct Acc<float> { using type = float; };
+template <> struct Acc<__half> { using type = float; };
+template <> struct Acc<__nv_bfloat16> { using type = float; };
 template <> struct Acc<double> { using type = double; };
+template <> struct Acc<int64_t> { using type = int64_t; };
+template <> struct Acc<int32_t> { using type = int64_t; };
+template <> struct Acc<int8_t> { using type = int64_t; };
+template <> struct Acc<uint8_t> { using type = int64_t; };
 
 //===----------------------------------------------------------------------===//
 // Block reductions
 //===----------------------------------------------------------------------===//
 
+// __shfl_xor_sync has no 8-bit overload: int8_t/uint8_t go through int, and
+// the result is cast back to T.
 template <typename T> __device__ __forceinline__ T warpSum(T v) {
   for (int o = 16; o > 0; o >>= 1)
-    v += __shfl_xor_sync(0xffffffffu, v, o);
+    v += (T)__shfl_xor_sync(0xffffffffu, v, o);
   return v;
 }
 template <typename T> __device__ __forceinline__ T warpMax(T v) {
   for (int o = 16; o > 0; o >>= 1)
-    v = op::max_(v, __shfl_xor_sync(0xffffffffu, v, o));
+    v = op::max_(v, (T)__shfl_xor_sync(0xffffffffu, v, o));
   return v;
 }
 
@@ -277,18 +304,19 @@ __device__ void reduce(const T *__restrict__ in, T *__restrict__ out, Map map) {
 /// Softmax over Len elements at stride Inner; one block per (outer, inner).
 template <int64_t Rows, int64_t Len, int64_t Inner, typename T>
 __device__ void softmax(const T *__restrict__ in, T *__restrict__ out) {
+  using A = typename Acc<T>::type;
   for (int64_t row = blockIdx.x; row < Rows; row += gridDim.x) {
     int64_t base = (row / Inner) * Len * Inner + row % Inner;
     T m = op::lowest<T>();
     for (int64_t j = threadIdx.x; j < Len; j += blockDim.x)
       m = op::max_(m, in[base + j * Inner]);
     m = blockMax(m);
-    double s = 0;
+    A s = 0;
     for (int64_t j = threadIdx.x; j < Len; j += blockDim.x)
-      s += (double)op::exp_(in[base + j * Inner] - m);
+      s += (A)op::exp_(in[base + j * Inner] - m);
     s = blockSum(s);
     for (int64_t j = threadIdx.x; j < Len; j += blockDim.x)
-      out[base + j * Inner] = (T)((double)op::exp_(in[base + j * Inner] - m) / s);
+      out[base + j * Inner] = (T)((A)op::exp_(in[base + j * Inner] - m) / s);
   }
 }
 
@@ -300,26 +328,28 @@ template <bool Rms, int64_t Rows, int64_t Cols, typename T, typename SMap,
 __device__ void norm(const T *__restrict__ in, const T *__restrict__ scale,
                      const T *__restrict__ bias, T *__restrict__ out,
                      float epsilon, SMap scaleAt, BMap biasAt) {
+  using A = typename Acc<T>::type;
   for (int64_t row = blockIdx.x; row < Rows; row += gridDim.x) {
     const T *x = in + row * Cols;
     T *y = out + row * Cols;
-    double mean = 0;
+    A mean = 0;
     if (!Rms) {
-      double s = 0;
+      A s = 0;
       for (int64_t j = threadIdx.x; j < Cols; j += blockDim.x)
-        s += (double)x[j];
-      mean = blockSum(s) / (double)Cols;
+        s += (A)x[j];
+      mean = blockSum(s) / (A)Cols;
     }
-    double q = 0;
+    // Two passes: the variance sums squared deviations from the mean.
+    A q = 0;
     for (int64_t j = threadIdx.x; j < Cols; j += blockDim.x) {
-      double d = (double)x[j] - mean;
+      A d = (A)x[j] - mean;
       q += d * d;
     }
-    double inv = 1.0 / sqrt(blockSum(q) / (double)Cols + (double)epsilon);
+    A inv = A(1) / op::sqrt_(blockSum(q) / (A)Cols + (A)epsilon);
     for (int64_t j = threadIdx.x; j < Cols; j += blockDim.x) {
-      double v = ((double)x[j] - mean) * inv * (double)scale[scaleAt(j)];
+      A v = ((A)x[j] - mean) * inv * (A)scale[scaleAt(j)];
       if (bias)
-        v += (double)bias[biasAt(j)];
+        v += (A)bias[biasAt(j)];
       y[j] = (T)v;
     }
   }
@@ -336,11 +366,12 @@ template <int64_t Batch, int64_t M, int64_t N, int64_t K, typename T,
 __device__ void matmul(const T *__restrict__ a, const T *__restrict__ b,
                        const T *__restrict__ bias, T *__restrict__ out,
                        AMap aAt, BMap bAt) {
+  using A = typename Acc<T>::type;
   forEach<Batch * M * N>(out, [&](int64_t i) {
     int64_t n = i % N, m = (i / N) % M, bt = i / (M * N);
-    double s = bias ? (double)bias[n] : 0.0;
+    A s = bias ? (A)bias[n] : A(0);
     for (int64_t k = 0; k < K; ++k)
-      s += (double)a[aAt(bt, m, k)] * (double)b[bAt(bt, k, n)];
+      s += (A)a[aAt(bt, m, k)] * (A)b[bAt(bt, k, n)];
     return (T)s;
   });
 }
@@ -354,6 +385,7 @@ template <int64_t B, int64_t Hq, int64_t Hkv, int64_t S, int64_t T, int64_t D,
 __device__ void attention(const E *__restrict__ q, const E *__restrict__ k,
                           const E *__restrict__ v, E *__restrict__ out,
                           float scale, Bias bias) {
+  using A = typename Acc<E>::type;
   __shared__ float p[T > 0 ? T : 1];
   for (int64_t row = blockIdx.x; row < B * Hq * S; row += gridDim.x) {
     int64_t s = row % S, h = (row / S) % Hq, b = row / (S * Hq);
@@ -367,28 +399,28 @@ __device__ void attention(const E *__restrict__ q, const E *__restrict__ k,
       if (Causal && t > s + (T - S)) {
         sc = -INFINITY;
       } else {
-        double dot = 0;
+        A dot = 0;
         for (int64_t d = 0; d < D; ++d)
-          dot += (double)qr[d] * (double)kb[t * D + d];
+          dot += (A)qr[d] * (A)kb[t * D + d];
         sc = (float)dot * scale + bias(b, h, s, t);
       }
       p[t] = sc;
       m = fmaxf(m, sc);
     }
     m = blockMax(m);
-    double sum = 0;
+    A sum = 0;
     for (int64_t t = threadIdx.x; t < T; t += blockDim.x) {
       float e = m == -INFINITY ? 0.0f : expf(p[t] - m);
       p[t] = e;
-      sum += e;
+      sum += (A)e;
     }
     sum = blockSum(sum);
     __syncthreads();
-    double inv = sum > 0 ? 1.0 / sum : 0.0;
+    A inv = sum > A(0) ? A(1) / sum : A(0);
     for (int64_t d = threadIdx.x; d < Dv; d += blockDim.x) {
-      double acc = 0;
+      A acc = 0;
       for (int64_t t = 0; t < T; ++t)
-        acc += (double)p[t] * (double)vb[t * Dv + d];
+        acc += (A)p[t] * (A)vb[t * Dv + d];
       out[row * Dv + d] = (E)(acc * inv);
     }
     __syncthreads();

@@ -126,7 +126,8 @@ static LogicalResult checkAgainstManifest(func::FuncOp func,
     return func.emitError("scheduled.mlir disagrees with ")
            << artifact.manifestPath << ": ";
   };
-  auto arena = func->getAttrOfType<IntegerAttr>("kiln.arena_bytes");
+  auto arena =
+      func->getAttrOfType<IntegerAttr>(KilnDialect::getArenaBytesAttrName());
   if (!arena || arena.getInt() < 0 ||
       static_cast<uint64_t>(arena.getInt()) != m.arenaBytes)
     return mismatch() << "arena_bytes " << m.arenaBytes << " vs "
@@ -136,9 +137,8 @@ static LogicalResult checkAgainstManifest(func::FuncOp func,
     auto ranked = dyn_cast<RankedTensorType>(type);
     auto dt = ranked ? dtypeOf(ranked.getElementType()) : std::nullopt;
     if (manifestName(name) != spec.name)
-      return mismatch() << what << " is named '" << name
-                        << "' in the IR and '" << spec.name
-                        << "' in the manifest";
+      return mismatch() << what << " is named '" << name << "' in the IR and '"
+                        << spec.name << "' in the manifest";
     if (!dt || *dt != spec.dtype ||
         ranked.getShape() != ArrayRef<int64_t>(spec.shape))
       return mismatch() << what << " '" << spec.name << "' is " << type
@@ -151,19 +151,20 @@ static LogicalResult checkAgainstManifest(func::FuncOp func,
       func.getNumResults() != m.outputs.size())
     return mismatch() << "the IR has " << func.getNumArguments()
                       << " inputs and " << func.getNumResults()
-                      << " outputs, the manifest " << m.inputs.size()
-                      << " and " << m.outputs.size();
+                      << " outputs, the manifest " << m.inputs.size() << " and "
+                      << m.outputs.size();
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-    auto name = func.getArgAttrOfType<StringAttr>(i, "kiln.name");
+    auto name =
+        func.getArgAttrOfType<StringAttr>(i, KilnDialect::getNameAttrName());
     std::string what = "input #" + std::to_string(i);
     // Unnamed inputs and outputs are `input_<i>`/`output_<i>` in the
     // manifest, as codegen names them.
     std::string fallback = "input_" + std::to_string(i);
     if (failed(sameTensor(func.getArgument(i).getType(), m.inputs[i],
-                          name ? name.getValue() : StringRef(fallback),
-                          what)))
+                          name ? name.getValue() : StringRef(fallback), what)))
       return failure();
-    auto offset = func.getArgAttrOfType<IntegerAttr>(i, "kiln.arena");
+    auto offset =
+        func.getArgAttrOfType<IntegerAttr>(i, KilnDialect::getArenaAttrName());
     if (!offset || offset.getInt() < 0 ||
         static_cast<uint64_t>(offset.getInt()) != m.inputs[i].offset)
       return mismatch() << what << " '" << m.inputs[i].name
@@ -175,29 +176,29 @@ static LogicalResult checkAgainstManifest(func::FuncOp func,
   }
   auto returned = func.getBody().back().getTerminator()->getOperands();
   for (unsigned i = 0; i < func.getNumResults(); ++i) {
-    auto name = func.getResultAttrOfType<StringAttr>(i, "kiln.name");
+    auto name =
+        func.getResultAttrOfType<StringAttr>(i, KilnDialect::getNameAttrName());
     std::string what = "output #" + std::to_string(i);
     std::string fallback = "output_" + std::to_string(i);
     if (failed(sameTensor(func.getResultTypes()[i], m.outputs[i],
-                          name ? name.getValue() : StringRef(fallback),
-                          what)))
+                          name ? name.getValue() : StringRef(fallback), what)))
       return failure();
     // Where the IR planned the returned value (an argument's offset, or its
     // defining op's `kiln.arena` entry), when it planned one.
     std::optional<int64_t> offset;
     Value v = i < returned.size() ? returned[i] : Value();
     if (auto arg = dyn_cast_or_null<BlockArgument>(v)) {
-      if (auto a = func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(),
-                                                      "kiln.arena"))
+      if (auto a = func.getArgAttrOfType<IntegerAttr>(
+              arg.getArgNumber(), KilnDialect::getArenaAttrName()))
         offset = a.getInt();
     } else if (auto result = dyn_cast_or_null<OpResult>(v)) {
       auto arena = result.getOwner()->getAttrOfType<DenseI64ArrayAttr>(
-          "kiln.arena");
+          KilnDialect::getArenaAttrName());
       if (arena && result.getResultNumber() < arena.size())
         offset = arena[result.getResultNumber()];
     }
-    if (offset && (*offset < 0 ||
-                   static_cast<uint64_t>(*offset) != m.outputs[i].offset))
+    if (offset &&
+        (*offset < 0 || static_cast<uint64_t>(*offset) != m.outputs[i].offset))
       return mismatch() << what << " '" << m.outputs[i].name
                         << "' is at arena offset " << m.outputs[i].offset
                         << " in the manifest and " << *offset << " in the IR";
@@ -328,8 +329,10 @@ static std::optional<DType> dtypeOf(Type t) {
 }
 
 static std::string nameOf(func::FuncOp func, unsigned idx, bool result) {
-  auto attr = result ? func.getResultAttrOfType<StringAttr>(idx, "kiln.name")
-                     : func.getArgAttrOfType<StringAttr>(idx, "kiln.name");
+  auto attr = result ? func.getResultAttrOfType<StringAttr>(
+                           idx, KilnDialect::getNameAttrName())
+                     : func.getArgAttrOfType<StringAttr>(
+                           idx, KilnDialect::getNameAttrName());
   return attr ? attr.str() : std::string();
 }
 

@@ -180,13 +180,14 @@ LogicalResult convertGelu(NodeContext &c) {
   Value x = c.required(0, "X");
   if (!x)
     return failure();
-  std::string approx = c.getString("approximate", "none");
-  if (approx != "none" && approx != "tanh") {
-    c.emitError() << "approximate must be \"none\" or \"tanh\", got \""
-                  << approx << "\"";
+  std::string text = c.getString("approximate", "none");
+  std::optional<GeluApproximation> approx = symbolizeGeluApproximation(text);
+  if (!approx) {
+    c.emitError() << "approximate must be \"none\" or \"tanh\", got \"" << text
+                  << "\"";
     return failure();
   }
-  Value r = c.create<GeluOp>(x.getType(), x, approx);
+  Value r = c.create<GeluOp>(x.getType(), x, *approx);
   if (!r)
     return failure();
   c.results.push_back(r);

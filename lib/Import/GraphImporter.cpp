@@ -305,8 +305,8 @@ FailureOr<func::FuncOp> GraphImporter::createFunction(ModuleOp module) {
   }
   for (const std::string &name : unboundOrder) {
     const UnboundDim &u = unbound[name];
-    auto diag = emitError(fileLoc) << "dynamic dim '" << name
-                                   << "' is not bound (";
+    auto diag = emitError(fileLoc)
+                << "dynamic dim '" << name << "' is not bound (";
     if (u.inputs == 1)
       diag << "dim " << u.firstDim << " of graph input '" << u.firstInput
            << "'";
@@ -322,7 +322,8 @@ FailureOr<func::FuncOp> GraphImporter::createFunction(ModuleOp module) {
                                    builder.getFunctionType(argTypes, {}));
   Block *entry = func.addEntryBlock();
   for (auto [i, in] : llvm::enumerate(args)) {
-    func.setArgAttr(i, "kiln.name", builder.getStringAttr(in->name()));
+    func.setArgAttr(i, KilnDialect::getNameAttrName(),
+                    builder.getStringAttr(in->name()));
     values[in->name()] = entry->getArgument(i);
   }
   builder.setInsertionPointToEnd(entry);
@@ -504,7 +505,8 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
         !op.hasTrait<OpTrait::IsTerminator>())
       op.erase();
   for (auto [i, out] : llvm::enumerate(graph.output()))
-    func->setResultAttr(i, "kiln.name", builder.getStringAttr(out.name()));
+    func->setResultAttr(i, KilnDialect::getNameAttrName(),
+                        builder.getStringAttr(out.name()));
   if (failed(mlir::verify(*module)))
     return failure();
   return module;

@@ -444,8 +444,7 @@ kiln::import::resolveExternalData(const onnx::TensorProto &tensor,
   uint64_t size = status.getSize();
   if (ref.offset > INT64_MAX - ref.length) {
     emitError(loc) << "tensor '" << tensor.name() << "' external data offset "
-                   << ref.offset << " + length " << ref.length
-                   << " overflows";
+                   << ref.offset << " + length " << ref.length << " overflows";
     return failure();
   }
   if (static_cast<uint64_t>(ref.offset + ref.length) > size) {

@@ -279,20 +279,36 @@ std::optional<Result> kern::evalElementwise(Operation *op,
           out.i[k] = !in[0].i[k];
         return Result(SmallVector<Tensor>{std::move(out)});
       })
-      .Case([&](SqrtOp) { return unaryF(op, in[0], [](D x) { return std::sqrt(x); }); })
+      .Case([&](SqrtOp) {
+        return unaryF(op, in[0], [](D x) { return std::sqrt(x); });
+      })
       .Case([&](RsqrtOp) { return unaryF(op, in[0], rsqrt); })
       .Case([&](ReciprocalOp) { return unaryF(op, in[0], reciprocal); })
-      .Case([&](ExpOp) { return unaryF(op, in[0], [](D x) { return std::exp(x); }); })
-      .Case([&](LogOp) { return unaryF(op, in[0], [](D x) { return std::log(x); }); })
-      .Case([&](TanhOp) { return unaryF(op, in[0], [](D x) { return std::tanh(x); }); })
-      .Case([&](ErfOp) { return unaryF(op, in[0], [](D x) { return std::erf(x); }); })
-      .Case([&](SinOp) { return unaryF(op, in[0], [](D x) { return std::sin(x); }); })
-      .Case([&](CosOp) { return unaryF(op, in[0], [](D x) { return std::cos(x); }); })
+      .Case([&](ExpOp) {
+        return unaryF(op, in[0], [](D x) { return std::exp(x); });
+      })
+      .Case([&](LogOp) {
+        return unaryF(op, in[0], [](D x) { return std::log(x); });
+      })
+      .Case([&](TanhOp) {
+        return unaryF(op, in[0], [](D x) { return std::tanh(x); });
+      })
+      .Case([&](ErfOp) {
+        return unaryF(op, in[0], [](D x) { return std::erf(x); });
+      })
+      .Case([&](SinOp) {
+        return unaryF(op, in[0], [](D x) { return std::sin(x); });
+      })
+      .Case([&](CosOp) {
+        return unaryF(op, in[0], [](D x) { return std::cos(x); });
+      })
       .Case([&](SigmoidOp) { return unaryF(op, in[0], sigmoid); })
       .Case([&](SiluOp) { return unaryF(op, in[0], silu); })
       .Case([&](SoftplusOp) { return unaryF(op, in[0], softplus); })
       .Case([&](GeluOp g) {
-        return unaryF(op, in[0], g.getApproximate() == "tanh" ? geluTanh : geluErf);
+        return unaryF(op, in[0],
+                      g.getApproximate() == GeluApproximation::Tanh ? geluTanh
+                                                                    : geluErf);
       })
       .Case([&](CastOp c) { return castOp(c, in[0]); })
       .Case([&](WhereOp w) { return whereOp(w, in[0], in[1], in[2]); })

@@ -11,9 +11,9 @@
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 
+#include "kiln/Dialect/Kiln/IR/WeightFile.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
-#include "kiln/Dialect/Kiln/IR/WeightFile.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -82,22 +82,24 @@ namespace {
 class Frame {
 public:
   explicit Frame(func::FuncOp func) {
-    if (auto size = func->getAttrOfType<IntegerAttr>("kiln.arena_bytes"))
+    StringRef sizeName = KilnDialect::getArenaBytesAttrName();
+    if (auto size = func->getAttrOfType<IntegerAttr>(sizeName))
       arena.assign(size.getInt(), 0xA5); // poison: unplanned reads show up
-    scheduled = func->hasAttr("kiln.arena_bytes");
+    scheduled = func->hasAttr(sizeName);
   }
 
   /// Offset of a planned value, or -1.
   int64_t offsetOf(Value v) const {
     if (auto arg = dyn_cast<BlockArgument>(v)) {
       auto fn = cast<func::FuncOp>(arg.getOwner()->getParentOp());
-      if (auto a = fn.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(),
-                                                    "kiln.arena"))
+      if (auto a = fn.getArgAttrOfType<IntegerAttr>(
+              arg.getArgNumber(), KilnDialect::getArenaAttrName()))
         return a.getInt();
       return -1;
     }
     Operation *def = v.getDefiningOp();
-    auto offs = def->getAttrOfType<DenseI64ArrayAttr>("kiln.arena");
+    auto offs =
+        def->getAttrOfType<DenseI64ArrayAttr>(KilnDialect::getArenaAttrName());
     if (!offs)
       return -1;
     unsigned idx = cast<OpResult>(v).getResultNumber();

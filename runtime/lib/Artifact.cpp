@@ -353,7 +353,8 @@ bool ManifestParser::record() {
     return true;
   }
   case Stage::Done:
-    return fail("record '" + kw + "' after the 'checksum' record (which "
+    return fail("record '" + kw +
+                "' after the 'checksum' record (which "
                 "must be the last)");
   }
   return fail("internal error: bad parser state");
@@ -418,9 +419,8 @@ bool ManifestParser::tensorRecord(std::vector<TensorSpec> &list,
         if (t.bytes && o.bytes && t.offset < o.offset + o.bytes &&
             o.offset < t.offset + t.bytes)
           return fail(tok[0] + " '" + t.name + "' (arena [" + tok[5] + ", " +
-                      std::to_string(t.offset + t.bytes) +
-                      ")) overlaps '" + o.name + "' of line " +
-                      std::to_string(o.line));
+                      std::to_string(t.offset + t.bytes) + ")) overlaps '" +
+                      o.name + "' of line " + std::to_string(o.line));
   }
   list.push_back(std::move(t));
   return true;

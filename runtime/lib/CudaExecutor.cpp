@@ -196,7 +196,8 @@ bool CudaExecutor::Impl::setup(std::string &error) {
           "upload of " + m.weightsFile.name, error))
     return false;
   // The stream is non-blocking: wait for the arena clear and the upload here.
-  if (!ok(cudaStreamSynchronize(stream), "upload of " + m.weightsFile.name, error))
+  if (!ok(cudaStreamSynchronize(stream), "upload of " + m.weightsFile.name,
+          error))
     return false;
 
   launches.resize(function->launches.size());

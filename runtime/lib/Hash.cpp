@@ -80,8 +80,7 @@ void Xxh64::update(const void *data, size_t size) {
 uint64_t Xxh64::digest() const {
   uint64_t h;
   if (total >= 32) {
-    h = rotl(acc[0], 1) + rotl(acc[1], 7) + rotl(acc[2], 12) +
-        rotl(acc[3], 18);
+    h = rotl(acc[0], 1) + rotl(acc[1], 7) + rotl(acc[2], 12) + rotl(acc[3], 18);
     for (uint64_t lane : acc)
       h = merge(h, lane);
   } else {

@@ -9,12 +9,12 @@
 
 #include "kiln/runtime/TensorIO.h"
 
-#include <sys/stat.h>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <sys/stat.h>
 
 namespace kiln::runtime {
 

@@ -233,10 +233,10 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{4, "arena 5", 4, "expected 'arena_bytes' record"},
         ErrorCase{5, "weights_file ../w.bin 1024 xxh64:80fd103205db55c9", 5,
                   "must name a data file inside"},
-        ErrorCase{5, "weights_file /etc/passwd 1024 xxh64:80fd103205db55c9",
-                  5, "must name a data file inside"},
-        ErrorCase{5, "weights_file manifest.txt 1024 xxh64:80fd103205db55c9",
-                  5, "must name a data file inside"},
+        ErrorCase{5, "weights_file /etc/passwd 1024 xxh64:80fd103205db55c9", 5,
+                  "must name a data file inside"},
+        ErrorCase{5, "weights_file manifest.txt 1024 xxh64:80fd103205db55c9", 5,
+                  "must name a data file inside"},
         ErrorCase{5, "weights_file weights.bin 1024", 5, "needs 3 fields"},
         ErrorCase{5, "weights_file weights.bin 1024 80fd103205db55c9", 5,
                   "invalid content hash '80fd103205db55c9'"},
@@ -261,13 +261,15 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{8, "weight 0 w0 f32 8x16 0", 8, "needs 6 fields"},
         ErrorCase{9, "weight 1 b f32 16 1024 64", 9,
                   "past the end of weights.bin"},
-        ErrorCase{10, "input 0 x f32 4x8 4000 128", 10, "past arena_bytes 4096"},
+        ErrorCase{10, "input 0 x f32 4x8 4000 128", 10,
+                  "past arena_bytes 4096"},
         ErrorCase{10, "input 1 x f32 4x8 0 128", 10, "out of order"},
         ErrorCase{10, "input 0 x f32 4x8 64 128", 10,
                   "input 'x': arena offset 64 is not 256-byte aligned"},
         ErrorCase{11, "output 0 y f32 4x16 0 256", 11,
                   "output 'y' (arena [0, 256)) overlaps 'x' of line 10"},
-        ErrorCase{11, "output 0 y f32 4x16 512 256\noutput 1 z f32 4x16 512 256",
+        ErrorCase{11,
+                  "output 0 y f32 4x16 512 256\noutput 1 z f32 4x16 512 256",
                   12, "output 'z' (arena [512, 768)) overlaps 'y' of line 11"},
         ErrorCase{11, "weight 2 c f32 16 768 64", 11, "'weight' record after"},
         ErrorCase{10, "output 0 y f32 4x16 512 256\ninput 1 z f32 4x8 0 128",
@@ -490,8 +492,7 @@ TEST_F(ArtifactDir, EditedManifest) {
   Artifact a;
   std::string error;
   EXPECT_FALSE(loadArtifact(dir, a, error));
-  EXPECT_NE(error.find("manifest.txt:17: manifest checksum"),
-            std::string::npos)
+  EXPECT_NE(error.find("manifest.txt:17: manifest checksum"), std::string::npos)
       << error;
 }
 
@@ -571,7 +572,7 @@ Manifest twoInputs() {
   Manifest m;
   std::string error;
   std::string text = withLine(10, "input 0 ids i64 1x4 0 32\n"
-                                 "input 1 past_len i64 scalar 256 8");
+                                  "input 1 past_len i64 scalar 256 8");
   EXPECT_TRUE(parseManifest(text, "m", m, error)) << error;
   return m;
 }

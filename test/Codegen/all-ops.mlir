@@ -40,7 +40,7 @@ func.func @main(%x: tensor<1x8x64xf32> {kiln.name = "x"}, %ids: tensor<1x8xi64> 
   %sum = kiln.reduce_sum %l {axes = array<i64: 2>, keepdims = true} : (tensor<1x8x64xf32>) -> tensor<1x8x1xf32>
   %mean = kiln.reduce_mean %l {axes = array<i64: 0, 2>, keepdims = false} : (tensor<1x8x64xf32>) -> tensor<8xf32>
   %mx = kiln.reduce_max %l {axes = array<i64: 1>, keepdims = true} : (tensor<1x8x64xf32>) -> tensor<1x1x64xf32>
-  %gl = kiln.gelu %l {approximate = "tanh"} : tensor<1x8x64xf32>
+  %gl = kiln.gelu %l approximate<tanh> : tensor<1x8x64xf32>
   %ge = kiln.gelu %gl : tensor<1x8x64xf32>
   %cmp = kiln.greater %ge, %mx : (tensor<1x8x64xf32>, tensor<1x1x64xf32>) -> tensor<1x8x64xi1>
   %nt = kiln.not %cmp : tensor<1x8x64xi1>

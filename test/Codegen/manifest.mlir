@@ -25,14 +25,19 @@
 // CHECK-NEXT: weight 2 constant_2 f32 8 512 32
 // CHECK-NEXT: weight 3 proj.weight f32 4x8 768 128
 // CHECK-NEXT: weight 4 table f32 4x4 1024 64
-// CHECK-NEXT: input 0 x f32 2x4 0 32
-// CHECK-NEXT: output 0 y f32 2x8 512 64
+// Arena (greedy by size, docs/memory-plan.md): y (the tanh, 64 bytes, live
+// from point 5 to the end) at 0, the linear result (points 4-5) at 256, x
+// above both at 512, the gather result (points 7-8) in the linear's old
+// bytes at 256, the where result (point 8 on) at 768. Live at point 8: x, y,
+// gather, where = 1024 bytes, the lower bound.
+// CHECK-NEXT: input 0 x f32 2x4 512 32
+// CHECK-NEXT: output 0 y f32 2x8 0 64
 // CHECK-NEXT: output 1 output_1 f32 2x4 768 32
 // CHECK-NEXT: function main 4
-// CHECK-NEXT: launch gemm 2 8 4 1 a:0 w:3 a:256 w:2 8 0 16 0
-// CHECK-NEXT: launch kernel k1_tanh 1 1 1 256 1 1 0 2 a:256 a:512
+// CHECK-NEXT: launch gemm 2 8 4 1 a:512 w:3 a:256 w:2 8 0 16 0
+// CHECK-NEXT: launch kernel k1_tanh 1 1 1 256 1 1 0 2 a:256 a:0
 // CHECK-NEXT: launch kernel k2_gather 1 1 1 256 1 1 0 3 w:4 w:1 a:256
-// CHECK-NEXT: launch kernel k3_where 1 1 1 256 1 1 0 4 w:0 a:256 a:0 a:768
+// CHECK-NEXT: launch kernel k3_where 1 1 1 256 1 1 0 4 w:0 a:256 a:512 a:768
 // CHECK-NEXT: end
 // CHECK-NEXT: checksum xxh64:{{[0-9a-f]{16}$}}
 

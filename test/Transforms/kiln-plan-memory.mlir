@@ -1,4 +1,4 @@
-// RUN: kiln-opt %s -split-input-file -kiln-plan-memory -verify-diagnostics | FileCheck %s
+// RUN: kiln-opt %s -split-input-file -kiln-plan-memory -kiln-verify-plan -verify-diagnostics | FileCheck %s
 
 // A chain: %0 dies at %1's def, so %2 can reuse %0's bytes; the argument
 // stays live to the end and is never reused.
@@ -52,6 +52,27 @@ func.func @dead_and_empty(%x: tensor<4xf32>) -> tensor<4xf32> {
   // CHECK: kiln.neg {{.*}} {kiln.arena = array<i64: 256>}
   %r = kiln.neg %x : tensor<4xf32>
   return %r : tensor<4xf32>
+}
+
+// -----
+
+// Greedy by size: the 512-byte concat result is placed first, at 0 (it is
+// live at points 2-3 only), the argument above it, %0 (dead by point 2) in
+// the concat's bytes, %1 on top. Live at point 2: %a, %1 and %2 = 1024 bytes,
+// the lower bound, reached. (Program-order first fit, the old planner, put
+// %a at 0, %0 at 256, %1 at 512 and found the 256 bytes %0 left too small
+// for %2: 1280 bytes.)
+// CHECK-LABEL: func.func @bigger_later
+// CHECK-SAME: %{{.*}}: tensor<64xf32> {kiln.arena = 512 : i64}
+// CHECK-SAME: attributes {kiln.arena_bytes = 1024 : i64}
+func.func @bigger_later(%a: tensor<64xf32>) -> tensor<128xf32> {
+  // CHECK: kiln.exp {{.*}} {kiln.arena = array<i64: 0>}
+  %0 = kiln.exp %a : tensor<64xf32>
+  // CHECK: kiln.neg {{.*}} {kiln.arena = array<i64: 768>}
+  %1 = kiln.neg %0 : tensor<64xf32>
+  // CHECK: kiln.concat {{.*}} {axis = 0 : i64, kiln.arena = array<i64: 0>}
+  %2 = kiln.concat %1, %1 {axis = 0 : i64} : (tensor<64xf32>, tensor<64xf32>) -> tensor<128xf32>
+  return %2 : tensor<128xf32>
 }
 
 // -----

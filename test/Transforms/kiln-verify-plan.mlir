@@ -88,3 +88,15 @@ func.func @no_arena(%a: tensor<4xf32>) -> tensor<4xf32> {
   %0 = kiln.exp %a : tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// Edge: an offset near INT64_MAX (hand-written or hostile) whose end is past
+// INT64_MAX is out of bounds; the end is computed and printed without
+// overflowing.
+func.func @huge_offset(%a: tensor<16xf32> {kiln.arena = 0 : i64}) -> tensor<128xf32> attributes {kiln.arena_bytes = 512 : i64} {
+  %0 = kiln.exp %a {kiln.arena = array<i64: 256>} : tensor<16xf32>
+  // expected-error @below {{result #0 of 'kiln.concat' occupies bytes [9223372036854775552, 9223372036854776064), past kiln.arena_bytes = 512}}
+  %1 = kiln.concat %0, %0, %0, %0, %0, %0, %0, %0 {axis = 0 : i64, kiln.arena = array<i64: 9223372036854775552>} : (tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<128xf32>
+  return %1 : tensor<128xf32>
+}

@@ -1,10 +1,12 @@
 //===- kiln-compile.cpp - ONNX or kiln IR to a kiln artifact --------------===//
 //
 // The compiler driver: reads an ONNX model (through the importer) or kiln IR
-// text, runs the default pipeline (kiln-simplify, kiln-plan-memory,
-// kiln-verify-plan; one kernel per op, no fusion), and stops at the stage
-// --emit names: the scheduled IR, the CUDA source, or (default) the artifact
-// directory of docs/artifact.md, compiled with nvcc.
+// text, runs kiln-compile-pipeline (passes/Pipeline.cpp: kiln-simplify,
+// kiln-plan-memory, kiln-verify-plan; one kernel per op, no fusion), and
+// stops at the level --emit names: the graph-level IR, the scheduled IR, the
+// CUDA source, or (default) the artifact directory of docs/artifact.md,
+// compiled with nvcc. --memory-report writes
+// what the planned function needs in memory as JSON (docs/memory-plan.md).
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,24 +14,26 @@
 #include "kiln/Codegen/CudaEmitter.h"
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
 #include "kiln/Driver/Driver.h"
+#include "kiln/Transforms/MemoryPlan.h"
 #include "kiln/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/ToolOutputFile.h"
-#include "mlir/Support/FileUtilities.h"
 
 using namespace mlir;
 namespace cl = llvm::cl;
 
 namespace {
-enum class Emit { Mlir, Cuda, Artifact };
+enum class Emit { Graph, Scheduled, Cuda, Artifact };
 
 cl::OptionCategory category("kiln-compile options");
 cl::opt<std::string> inputFile(cl::Positional, cl::Required,
@@ -47,8 +51,14 @@ cl::opt<std::string> arch("arch", cl::init("sm_90a"), cl::cat(category),
                                    "it plus PTX go into kernels.fatbin)"));
 cl::opt<Emit> emit(
     "emit", cl::init(Emit::Artifact), cl::cat(category),
-    cl::desc("Stage to stop at"),
-    cl::values(clEnumValN(Emit::Mlir, "mlir", "print the scheduled IR"),
+    cl::desc("Level to stop at"),
+    cl::values(clEnumValN(Emit::Graph, "graph",
+                          "print the graph-level IR after the graph passes "
+                          "(kiln-opt --kiln-graph-pipeline)"),
+               clEnumValN(Emit::Scheduled, "scheduled",
+                          "print the planned, scheduled IR "
+                          "(kiln-opt --kiln-compile-pipeline)"),
+               clEnumValN(Emit::Scheduled, "mlir", "alias of scheduled"),
                clEnumValN(Emit::Cuda, "cuda", "print the generated CUDA C++"),
                clEnumValN(Emit::Artifact, "artifact",
                           "write the artifact directory (default)")));
@@ -64,12 +74,19 @@ cl::opt<bool> noGemm("no-gemm", cl::init(false), cl::cat(category),
 cl::opt<std::string> functionName("function", cl::init(""), cl::cat(category),
                                   cl::desc("Function to compile (default: the "
                                            "only one, or @main)"));
+cl::opt<std::string> memoryReport(
+    "memory-report", cl::value_desc("file"), cl::init(""), cl::cat(category),
+    cl::desc("Write the planned function's memory needs as one JSON object "
+             "to <file> ('-' = stdout, after any other output): "
+             "weights_bytes, arena_bytes, arena_lower_bound_bytes, "
+             "naive_bytes, kv_cache_bytes, total_bytes, ... "
+             "(docs/memory-plan.md)"));
 } // namespace
 
-/// Writes `text` to outputPath ('-' = stdout).
-static int writeOutput(StringRef text) {
+/// Writes `text` to `path` ('-' = stdout).
+static int writeTo(StringRef path, StringRef text) {
   std::string error;
-  auto out = openOutputFile(outputPath, &error);
+  auto out = openOutputFile(path, &error);
   if (!out) {
     llvm::errs() << "error: " << error << "\n";
     return 1;
@@ -79,18 +96,31 @@ static int writeOutput(StringRef text) {
   return 0;
 }
 
+/// Writes `text` to outputPath ('-' = stdout).
+static int writeOutput(StringRef text) { return writeTo(outputPath, text); }
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // MLIR's pass-manager and IR-printing flags (--mlir-print-ir-after-all,
+  // --mlir-timing, ...) work here as in kiln-opt.
+  registerPassManagerCLOptions();
+  registerMLIRContextCLOptions();
+  registerAsmPrinterCLOptions();
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(
       argc, argv,
       "kiln-compile: ONNX or kiln IR -> kiln artifact\n\n"
-      "Runs kiln-simplify, kiln-plan-memory and kiln-verify-plan, emits one\n"
-      "CUDA kernel per op (matmul/linear as cuBLASLt gemm launches), compiles\n"
-      "them with nvcc and writes the artifact directory (docs/artifact.md):\n"
-      "manifest.txt, kernels.fatbin, kernels.cu, weights.bin, scheduled.mlir.\n"
+      "Runs kiln-compile-pipeline (kiln-simplify, kiln-plan-memory,\n"
+      "kiln-verify-plan; `kiln-opt --kiln-compile-pipeline` runs the same),\n"
+      "emits one CUDA kernel per op (matmul/linear as cuBLASLt gemm\n"
+      "launches), compiles them with nvcc and writes the artifact directory\n"
+      "(docs/artifact.md): manifest.txt, kernels.fatbin, kernels.cu,\n"
+      "weights.bin, scheduled.mlir. MLIR's --mlir-print-ir-after-all,\n"
+      "--mlir-timing and the other --mlir-* flags apply (--help-hidden).\n"
       "\n  kiln-compile model.onnx -o model.kiln --bind past_len=7 --arch "
-      "sm_90a\n  kiln-compile model.mlir --emit=cuda\n");
+      "sm_90a\n  kiln-compile model.mlir --emit=cuda\n"
+      "  kiln-compile model.onnx --emit=scheduled -o /dev/null "
+      "--memory-report=-\n");
 
   DialectRegistry registry;
   kiln::registerKilnDialects(registry);
@@ -115,26 +145,70 @@ int main(int argc, char **argv) {
   ModuleOp module = *model->module;
   func::FuncOp func = model->entry;
 
-  PassManager pm(&context);
-  pm.addPass(kiln::createKilnSimplify());
-  pm.addNestedPass<func::FuncOp>(kiln::createKilnPlanMemory());
-  pm.addNestedPass<func::FuncOp>(kiln::createKilnVerifyPlan());
-  if (failed(pm.run(module)))
+  // The one pipeline (passes/Pipeline.cpp), in two halves so --emit=graph
+  // can stop between them; --mlir-print-ir-after-all and friends apply.
+  PassManager graphPm(&context);
+  kiln::buildGraphPipeline(graphPm);
+  if (failed(applyPassManagerCLOptions(graphPm)) || failed(graphPm.run(module)))
     return 1;
-
-  if (emit == Emit::Mlir) {
+  if (emit == Emit::Graph) {
+    if (!memoryReport.empty()) {
+      llvm::errs() << "kiln-compile: error: --memory-report needs a planned "
+                      "function: use --emit=scheduled or later\n";
+      return 1;
+    }
     std::string text;
     llvm::raw_string_ostream os(text);
     module.print(os);
+    os << "\n"; // as kiln-opt prints it, so the two can be diffed
     return writeOutput(text);
+  }
+  PassManager schedulePm(&context);
+  kiln::buildSchedulePipeline(schedulePm);
+  if (failed(applyPassManagerCLOptions(schedulePm)) ||
+      failed(schedulePm.run(module)))
+    return 1;
+
+  // The report is computed from the plan before emission (which may rewrite
+  // weights) and written last, so that on stdout it follows everything else.
+  std::optional<kiln::MemoryReport> report;
+  if (!memoryReport.empty()) {
+    FailureOr<kiln::MemoryReport> computed = kiln::computeMemoryReport(func);
+    if (failed(computed))
+      return 1;
+    report = std::move(*computed);
+  }
+  auto finish = [&](int status) {
+    if (status != 0 || !report)
+      return status;
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    report->printJson(os);
+    return writeTo(memoryReport, text);
+  };
+
+  if (emit == Emit::Scheduled) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module.print(os);
+    os << "\n"; // as kiln-opt prints it, so the two can be diffed
+    return finish(writeOutput(text));
   }
 
   FailureOr<kiln::codegen::EmittedFunction> emitted =
       kiln::codegen::emitFunction(func, {/*useGemm=*/!noGemm});
   if (failed(emitted))
     return 1;
+  // The report's weights.bin size is derived from the IR on its own; it must
+  // be the layout the emitter chose.
+  if (report && report->weightsBytes != emitted->weightsBytes) {
+    llvm::errs() << "kiln-compile: internal error: memory report says "
+                 << report->weightsBytes << " bytes of weights, the emitter "
+                 << emitted->weightsBytes << "\n";
+    return 1;
+  }
   if (emit == Emit::Cuda)
-    return writeOutput(emitted->source);
+    return finish(writeOutput(emitted->source));
 
   if (outputPath == "-") {
     llvm::errs() << "error: --emit=artifact needs -o DIR\n";
@@ -154,5 +228,5 @@ int main(int argc, char **argv) {
   if (failed(kiln::codegen::writeArtifact(module, func, *emitted, outputPath,
                                           options)))
     return 1;
-  return 0;
+  return finish(0);
 }

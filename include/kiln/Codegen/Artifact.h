@@ -31,8 +31,10 @@ struct ArtifactOptions {
 };
 
 /// Writes the weight and constant bytes of `fn` into `path` at their planned
-/// offsets (zero padding between them).
-mlir::LogicalResult writeWeightsFile(const EmittedFunction &fn,
+/// offsets (zero padding between them). Errors about `path` itself are
+/// located at the file, errors about a weight at its op.
+mlir::LogicalResult writeWeightsFile(mlir::MLIRContext *context,
+                                     const EmittedFunction &fn,
                                      llvm::StringRef weightBaseDir,
                                      llvm::StringRef path);
 

@@ -11,10 +11,17 @@
 // from its defining op (arguments: from the start) to its last use; returned
 // values are used by the terminator and so live to the end.
 //
+// The placement itself works on plain live intervals (kiln::LiveInterval), not
+// on IR: placeIntervals / placeIntervalsBest place them, checkPlacement checks
+// a placement (the core of kiln-verify-plan) and arenaLowerBound bounds every
+// placement from below. docs/memory-plan.md describes the heuristics.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef KILN_TRANSFORMS_MEMORYPLAN_H
 #define KILN_TRANSFORMS_MEMORYPLAN_H
+
+#include "kiln/Dialect/Kiln/IR/KilnDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Value.h"
@@ -22,15 +29,20 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <utility>
 
 namespace kiln {
 
 /// Attribute names of the scheduled level.
-inline constexpr llvm::StringLiteral kArenaAttrName = "kiln.arena";
-inline constexpr llvm::StringLiteral kArenaBytesAttrName = "kiln.arena_bytes";
+inline constexpr llvm::StringLiteral kArenaAttrName =
+    KilnDialect::getArenaAttrName();
+inline constexpr llvm::StringLiteral kArenaBytesAttrName =
+    KilnDialect::getArenaBytesAttrName();
 
 /// Alignment of every arena offset, in bytes.
 inline constexpr int64_t kArenaAlignment = 256;
@@ -61,6 +73,120 @@ struct PlannedBuffer {
   }
 };
 
+/// One value to place, without IR: its byte size and the inclusive range of
+/// program points at which it is live.
+struct LiveInterval {
+  int64_t size = 0;
+  int64_t first = 0;
+  int64_t last = 0;
+
+  /// True if the two intervals share a program point.
+  bool overlaps(const LiveInterval &other) const {
+    return first <= other.last && other.first <= last;
+  }
+};
+
+/// The order in which a placement visits the intervals.
+enum class PlacementOrder {
+  /// Index order (for a function: arguments, then results in program order).
+  Program,
+  /// Decreasing size; ties by decreasing lifetime, then index.
+  Size,
+  /// Decreasing size x lifetime (lifetime = last - first + 1); ties by size.
+  Area,
+  /// Decreasing lifetime; ties by decreasing size, then index.
+  Lifetime,
+};
+
+/// Which free gap a placement picks among those a value fits in.
+enum class PlacementFit {
+  /// The gap at the lowest offset.
+  First,
+  /// The smallest gap (lowest offset on ties); the end if none fits.
+  Best,
+};
+
+/// One placement heuristic: a visiting order and a gap choice.
+struct PlacementStrategy {
+  PlacementOrder order = PlacementOrder::Size;
+  PlacementFit fit = PlacementFit::Best;
+
+  /// A stable name such as "size/best-fit".
+  std::string name() const;
+};
+
+/// The strategies placeIntervalsBest tries, in order of preference on ties:
+/// greedy by size, by size x lifetime and by lifetime (each best-fit, then
+/// first-fit), and last the program-order first fit that kiln used before.
+llvm::ArrayRef<PlacementStrategy> placementStrategies();
+
+/// The program-order first fit (kiln's planner before greedy-by-size).
+inline constexpr PlacementStrategy kProgramOrderFirstFit = {
+    PlacementOrder::Program, PlacementFit::First};
+
+/// The result of placing a list of intervals.
+struct Placement {
+  /// One `alignment`-aligned offset per interval, in input order.
+  llvm::SmallVector<int64_t> offsets;
+  /// The arena size: the end of the highest value, rounded up to
+  /// `alignment`.
+  int64_t arenaBytes = 0;
+  /// The strategy that produced it.
+  PlacementStrategy strategy;
+};
+
+/// Places `intervals` with `strategy`: visits them in the strategy's order
+/// and puts each at an `alignment`-aligned offset (alignment a power of two)
+/// whose bytes are free of every already placed interval that overlaps it in
+/// time. Zero-size intervals go to offset 0. Deterministic.
+Placement placeIntervals(llvm::ArrayRef<LiveInterval> intervals,
+                         int64_t alignment, PlacementStrategy strategy);
+
+/// Places `intervals` with every strategy of placementStrategies() and keeps
+/// the smallest arena (the earliest strategy on ties). Deterministic.
+Placement placeIntervalsBest(llvm::ArrayRef<LiveInterval> intervals,
+                             int64_t alignment);
+
+/// The largest sum of `alignment`-rounded sizes of the intervals live at one
+/// program point. Values live at the same point must occupy disjoint aligned
+/// ranges, so no valid placement has a smaller (aligned) arena.
+int64_t arenaLowerBound(llvm::ArrayRef<LiveInterval> intervals,
+                        int64_t alignment);
+
+/// The sum of every interval's `alignment`-rounded size: the arena without
+/// any reuse.
+int64_t arenaNaiveBytes(llvm::ArrayRef<LiveInterval> intervals,
+                        int64_t alignment);
+
+/// One rule a placement breaks (see checkPlacement).
+struct PlacementViolation {
+  enum class Kind {
+    /// Interval `index` has no offset.
+    Unplanned,
+    /// Interval `index` has a negative or unaligned offset.
+    Misaligned,
+    /// Interval `index` ends past the arena.
+    OutOfBounds,
+    /// Intervals `other` < `index` overlap in time and share bytes.
+    Overlap,
+  };
+  Kind kind;
+  unsigned index = 0;
+  unsigned other = 0;
+};
+
+/// Checks a placement of `intervals` (one optional offset each): every
+/// interval placed, offsets non-negative multiples of `alignment` (when
+/// positive), every interval inside `arenaBytes`, and no two intervals that
+/// overlap in time sharing bytes. Returns the violations: first the
+/// per-interval ones in index order (an interval may be both misaligned and
+/// out of bounds), then the overlapping pairs ordered by (other, index).
+/// Empty means the placement is valid. This is the core of kiln-verify-plan.
+llvm::SmallVector<PlacementViolation>
+checkPlacement(llvm::ArrayRef<LiveInterval> intervals,
+               llvm::ArrayRef<std::optional<int64_t>> offsets,
+               int64_t arenaBytes, int64_t alignment);
+
 /// Byte width of an element type in memory (i1 -> 1); std::nullopt for types
 /// that have no memory layout in kiln (index, complex, ...).
 std::optional<int64_t> elementByteWidth(mlir::Type elementType);
@@ -78,10 +204,11 @@ bool isWeightLike(mlir::Operation *op);
 class MemoryPlan {
 public:
   /// Computes liveness of `func` (single-block body) and places every arena
-  /// value first-fit at `alignment`-aligned offsets, arguments first, then op
-  /// results in program order. Emits a located error and fails when a value
-  /// has no byte size or when the function returns an argument, a weight or a
-  /// constant directly.
+  /// value at `alignment`-aligned offsets with placeIntervalsBest (greedy by
+  /// size and the other strategies of placementStrategies(); the smallest
+  /// arena wins). Emits a located error and fails when a value has no byte
+  /// size or when the function returns an argument, a weight or a constant
+  /// directly.
   static mlir::FailureOr<MemoryPlan> compute(mlir::func::FuncOp func,
                                              int64_t alignment = kArenaAlignment);
 
@@ -102,6 +229,10 @@ public:
   const PlannedBuffer *lookup(mlir::Value value) const;
   /// The arena offset of `value`, if it is planned.
   std::optional<int64_t> offsetOf(mlir::Value value) const;
+  /// The live intervals of buffers(), in the same order.
+  llvm::SmallVector<LiveInterval> intervals() const;
+  /// The strategy that placed the buffers, when compute() did.
+  std::optional<PlacementStrategy> strategy() const { return placedBy; }
 
 private:
   /// Fills bufferList with liveness intervals (no offsets).
@@ -110,7 +241,48 @@ private:
   llvm::SmallVector<PlannedBuffer> bufferList;
   llvm::DenseMap<mlir::Value, unsigned> indexOf;
   std::optional<int64_t> arenaSize;
+  std::optional<PlacementStrategy> placedBy;
 };
+
+/// What a function needs in memory, computed from its plan before anything
+/// runs (kiln-compile --memory-report, docs/memory-plan.md).
+struct MemoryReport {
+  /// The function's name.
+  std::string function;
+  /// Ops in the entry block (terminator excluded), kiln.weight and
+  /// kiln.constant ops among them, and arena values planned.
+  int64_t ops = 0;
+  int64_t weightOps = 0;
+  int64_t values = 0;
+  /// Size of weights.bin: every weight and constant in program order at a
+  /// 256-byte-aligned offset (the layout of docs/artifact.md).
+  int64_t weightsBytes = 0;
+  /// The planned arena (kiln.arena_bytes).
+  int64_t arenaBytes = 0;
+  /// arenaLowerBound and arenaNaiveBytes of the function's intervals.
+  int64_t arenaLowerBoundBytes = 0;
+  int64_t naiveBytes = 0;
+  /// KV cache bytes: 0 until kiln has a KV cache.
+  int64_t kvCacheBytes = 0;
+  /// The arena each strategy of placementStrategies() would give, by name,
+  /// in that order; `best` names the smallest.
+  llvm::SmallVector<std::pair<std::string, int64_t>> strategyArenaBytes;
+  std::string best;
+
+  /// weights + arena + KV cache.
+  int64_t totalBytes() const {
+    return weightsBytes + arenaBytes + kvCacheBytes;
+  }
+  /// arena / lower bound (1 when the lower bound is 0).
+  double arenaOverLowerBound() const;
+  /// Writes the report as one JSON object (pretty-printed, newline-ended).
+  void printJson(llvm::raw_ostream &os) const;
+};
+
+/// Computes the memory report of a planned `func` (it must carry
+/// kiln.arena_bytes and verify). Fails with a located error when it is not
+/// planned or a weight has no byte size.
+mlir::FailureOr<MemoryReport> computeMemoryReport(mlir::func::FuncOp func);
 
 } // namespace kiln
 

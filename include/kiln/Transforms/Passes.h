@@ -9,6 +9,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
 
 namespace mlir {
 class RewritePatternSet;
@@ -25,6 +26,22 @@ namespace kiln {
 /// at the op (or function) concerned.
 llvm::LogicalResult verifyMemoryPlan(mlir::func::FuncOp func,
                                      int64_t alignment = 256);
+
+/// Adds the graph-level passes of kiln-compile (after import, before
+/// planning) to `pm`, which must run on a module.
+void buildGraphPipeline(mlir::OpPassManager &pm);
+
+/// Adds planning and its verifier (on every function) to `pm`.
+void buildSchedulePipeline(mlir::OpPassManager &pm);
+
+/// Adds everything kiln-compile runs between loading and code emission:
+/// buildGraphPipeline, then buildSchedulePipeline. The one definition of the
+/// pipeline; registered as `kiln-compile-pipeline`.
+void buildCompilePipeline(mlir::OpPassManager &pm);
+
+/// Registers `kiln-compile-pipeline` and `kiln-graph-pipeline` for
+/// `--pass-pipeline` and as `kiln-opt` flags.
+void registerKilnPipelines();
 
 /// Adds the kiln ops' canonicalisation patterns to `patterns`.
 void populateSimplifyPatterns(mlir::RewritePatternSet &patterns);

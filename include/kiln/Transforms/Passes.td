@@ -37,8 +37,10 @@ def KilnPlanMemory : Pass<"kiln-plan-memory", "::mlir::func::FuncOp"> {
     Lowers a function to the scheduled level (docs/scheduled-ir.md). Computes
     program-order liveness (a value is live from its defining op to its last
     use; arguments for the whole function; returned values to the end) and
-    places every value first-fit at an aligned byte offset, so that values
-    live at the same time never share bytes. Writes `kiln.arena =
+    places every value at an aligned byte offset, so that values live at the
+    same time never share bytes: greedy by size (largest first, each at the
+    tightest free gap) and a few other orders are tried and the smallest
+    arena is kept (docs/memory-plan.md). Writes `kiln.arena =
     array<i64: ...>` (one offset per result) on every op, `kiln.arena = N`
     on every argument and `kiln.arena_bytes = N` on the function.
     `kiln.weight` and `kiln.constant` results are not planned: their bytes go
@@ -89,8 +91,10 @@ def KilnTestPrintPlan : Pass<"kiln-test-print-plan", "::mlir::func::FuncOp"> {
     Runs the kiln::MemoryPlan analysis on each function and prints, to
     stdout, one line per arena value in the form
     `<value>: offset = O, size = S, live = [first, last]`, after a header
-    `plan @name: arena_bytes = N`. Program points are op indices in the entry
-    block. Leaves the IR unchanged.
+    `plan @name: arena_bytes = N, lower_bound = L[, strategy = S]` (the
+    lower bound of any placement; the placement strategy that won, when the
+    plan is computed rather than read back). Program points are op indices
+    in the entry block. Leaves the IR unchanged.
   }];
   let options = [
     Option<"fromAttributes", "from-attributes", "bool", /*default=*/"false",

@@ -186,9 +186,20 @@ func.func @logic_broadcast(%a: tensor<4xi1>, %b: tensor<3xi1>) {
 
 // -----
 
+// `approximate` is an enum: an unknown case is a parse error.
 func.func @gelu_approximate(%a: tensor<4xf32>) {
-  // expected-error @+1 {{'kiln.gelu' op approximate must be "none" or "tanh", got "fast"}}
-  %0 = kiln.gelu %a {approximate = "fast"} : tensor<4xf32>
+  // expected-error @+2 {{expected ::kiln::GeluApproximation to be one of: none, tanh}}
+  // expected-error @+1 {{failed to parse Kiln_GeluApproximationAttr parameter 'value'}}
+  %0 = kiln.gelu %a approximate<fast> : tensor<4xf32>
+  return
+}
+
+// -----
+
+// The old string spelling is rejected by the attribute's constraint.
+func.func @gelu_approximate_string(%a: tensor<4xf32>) {
+  // expected-error @+1 {{'kiln.gelu' op attribute 'approximate' failed to satisfy constraint: GELU approximation: `none` (erf) or `tanh`}}
+  %0 = kiln.gelu %a {approximate = "tanh"} : tensor<4xf32>
   return
 }
 

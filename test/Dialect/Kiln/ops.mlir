@@ -137,7 +137,8 @@ func.func @unary(%x: tensor<2x8xf32>, %i: tensor<3xi64>) {
   return
 }
 
-// The default `approximate = "none"` is elided when printed.
+// `approximate` is an enum attribute, printed after the operand as
+// `approximate<tanh>`; the default, `none`, is elided.
 // CHECK-LABEL: func.func @gelu
 // CHECK-SAME: (%[[X:.+]]: tensor<1x8x256xf32>)
 // GENERIC-LABEL: sym_name = "gelu"
@@ -145,14 +146,14 @@ func.func @gelu(%x: tensor<1x8x256xf32>)
     -> (tensor<1x8x256xf32>, tensor<1x8x256xf32>, tensor<1x8x256xf32>) {
   // CHECK: %[[G0:.+]] = kiln.gelu %[[X]] : tensor<1x8x256xf32>
   // The generic form spells out the default property.
-  // GENERIC: "kiln.gelu"(%{{.+}}) <{approximate = "none"}> : (tensor<1x8x256xf32>) -> tensor<1x8x256xf32>
+  // GENERIC: "kiln.gelu"(%{{.+}}) <{approximate = #kiln.approximate<none>}> : (tensor<1x8x256xf32>) -> tensor<1x8x256xf32>
   %0 = kiln.gelu %x : tensor<1x8x256xf32>
   // CHECK: %[[G1:.+]] = kiln.gelu %[[X]] : tensor<1x8x256xf32>
-  // GENERIC: "kiln.gelu"(%{{.+}}) <{approximate = "none"}> : (tensor<1x8x256xf32>) -> tensor<1x8x256xf32>
-  %1 = kiln.gelu %x {approximate = "none"} : tensor<1x8x256xf32>
-  // CHECK: %[[G2:.+]] = kiln.gelu %[[X]] {approximate = "tanh"} : tensor<1x8x256xf32>
-  // GENERIC: "kiln.gelu"(%{{.+}}) <{approximate = "tanh"}> : (tensor<1x8x256xf32>) -> tensor<1x8x256xf32>
-  %2 = kiln.gelu %x {approximate = "tanh"} : tensor<1x8x256xf32>
+  // GENERIC: "kiln.gelu"(%{{.+}}) <{approximate = #kiln.approximate<none>}> : (tensor<1x8x256xf32>) -> tensor<1x8x256xf32>
+  %1 = kiln.gelu %x approximate<none> : tensor<1x8x256xf32>
+  // CHECK: %[[G2:.+]] = kiln.gelu %[[X]] approximate<tanh> : tensor<1x8x256xf32>
+  // GENERIC: "kiln.gelu"(%{{.+}}) <{approximate = #kiln.approximate<tanh>}> : (tensor<1x8x256xf32>) -> tensor<1x8x256xf32>
+  %2 = kiln.gelu %x approximate<tanh> : tensor<1x8x256xf32>
   // CHECK: return %[[G0]], %[[G1]], %[[G2]]
   return %0, %1, %2 : tensor<1x8x256xf32>, tensor<1x8x256xf32>, tensor<1x8x256xf32>
 }

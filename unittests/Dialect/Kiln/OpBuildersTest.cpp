@@ -210,6 +210,39 @@ TEST_F(KilnOpsTest, ConstantTakesItsValuesType) {
   EXPECT_EQ(c.getType(), type);
 }
 
+TEST_F(KilnOpsTest, GeluApproximationIsAnEnum) {
+  Value x = val({2, 4});
+  auto exact = kiln::GeluOp::create(builder, loc, x.getType(), x);
+  EXPECT_EQ(exact.getApproximate(), kiln::GeluApproximation::None);
+  auto tanh = kiln::GeluOp::create(builder, loc, x.getType(), x,
+                                   kiln::GeluApproximation::Tanh);
+  EXPECT_EQ(tanh.getApproximate(), kiln::GeluApproximation::Tanh);
+  EXPECT_TRUE(succeeded(verify(*module)));
+  // The case names are the ONNX spellings, the only strings left.
+  EXPECT_EQ(kiln::symbolizeGeluApproximation("tanh"),
+            kiln::GeluApproximation::Tanh);
+  EXPECT_EQ(kiln::symbolizeGeluApproximation("fast"), std::nullopt);
+  EXPECT_EQ(kiln::stringifyGeluApproximation(kiln::GeluApproximation::None),
+            "none");
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  tanh->print(os);
+  EXPECT_NE(text.find("kiln.gelu %0 approximate<tanh> : tensor<2x4xf32>"),
+            std::string::npos)
+      << text;
+}
+
+TEST_F(KilnOpsTest, DiscardableAttributeNames) {
+  EXPECT_EQ(kiln::KilnDialect::getNameAttrName(), "kiln.name");
+  EXPECT_EQ(kiln::KilnDialect::getArenaAttrName(), "kiln.arena");
+  EXPECT_EQ(kiln::KilnDialect::getArenaBytesAttrName(), "kiln.arena_bytes");
+  // Each belongs to the kiln dialect's namespace.
+  for (StringRef name : {kiln::KilnDialect::getNameAttrName(),
+                         kiln::KilnDialect::getArenaAttrName(),
+                         kiln::KilnDialect::getArenaBytesAttrName()})
+    EXPECT_EQ(name.split('.').first, kiln::KilnDialect::getDialectNamespace());
+}
+
 //===----------------------------------------------------------------------===//
 // Verifier diagnostics on ops built with explicit (wrong) types
 //===----------------------------------------------------------------------===//

@@ -1,6 +1,7 @@
 //===- KilnDialect.cpp - kiln dialect registration ------------------------===//
 //
-// Registers the kiln ops and materialises folded constants as kiln.constant.
+// Registers the kiln ops and attributes and materialises folded constants as
+// kiln.constant.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +20,7 @@ void KilnDialect::initialize() {
 #define GET_OP_LIST
 #include "kiln/Dialect/Kiln/IR/KilnOps.cpp.inc"
       >();
+  registerAttributes();
 }
 
 Operation *KilnDialect::materializeConstant(OpBuilder &builder,

@@ -62,9 +62,8 @@ FailureOr<std::string> kiln::checkWeightFile(WeightOp weight,
   uint64_t size = status.getSize();
   if (offset < 0 || length < 0 || static_cast<uint64_t>(offset) > size ||
       static_cast<uint64_t>(length) > size - static_cast<uint64_t>(offset))
-    return fail() << "is too short: the weight needs bytes [" << offset
-                  << ", " << offset << " + " << length << "), the file has "
-                  << size;
+    return fail() << "is too short: the weight needs bytes [" << offset << ", "
+                  << offset << " + " << length << "), the file has " << size;
   return path;
 }
 

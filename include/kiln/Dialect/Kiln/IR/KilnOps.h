@@ -8,6 +8,7 @@
 #ifndef KILN_DIALECT_KILN_IR_KILNOPS_H
 #define KILN_DIALECT_KILN_IR_KILNOPS_H
 
+#include "kiln/Dialect/Kiln/IR/KilnAttrs.h"
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinAttributes.h"

@@ -10,6 +10,7 @@
 #ifndef KILN_OPS
 #define KILN_OPS
 
+include "kiln/Dialect/Kiln/IR/KilnAttrs.td"
 include "kiln/Dialect/Kiln/IR/KilnDialect.td"
 include "mlir/IR/OpBase.td"
 include "mlir/IR/BuiltinAttributes.td"
@@ -146,19 +147,22 @@ def Kiln_GeluOp : Kiln_Op<"gelu", [SameOperandsAndResultType,
                                    InferTypeOpInterface]> {
   let summary = "elementwise GELU, exact (erf) or tanh-approximated";
   let description = [{
-    `approximate = "none"` computes `0.5 * x * (1 + erf(x / sqrt(2)))`;
-    `approximate = "tanh"` computes
+    `approximate` is a `#kiln.approximate` enum, written after the operand
+    and elided when it is the default, `none`: `none` computes
+    `0.5 * x * (1 + erf(x / sqrt(2)))`; `approximate<tanh>` computes
     `0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))`.
 
     ```mlir
-    %r = kiln.gelu %x {approximate = "tanh"} : tensor<1x8x256xf32>
+    %e = kiln.gelu %x : tensor<1x8x256xf32>
+    %r = kiln.gelu %x approximate<tanh> : tensor<1x8x256xf32>
     ```
   }];
   let arguments = (ins Kiln_FloatTensor:$input,
-                   DefaultValuedStrAttr<StrAttr, "none">:$approximate);
+                   DefaultValuedAttr<Kiln_GeluApproximationAttr,
+                                     "::kiln::GeluApproximation::None">:$approximate);
   let results = (outs Kiln_FloatTensor:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input)";
-  let hasVerifier = 1;
+  let assemblyFormat =
+      "$input (`approximate` `` $approximate^)? attr-dict `:` type($input)";
 }
 
 def Kiln_CastOp : Kiln_Op<"cast"> {
