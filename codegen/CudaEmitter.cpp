@@ -2,8 +2,9 @@
 //
 // The driver of code generation: walks a planned function in program order,
 // assigns weight ids and weights.bin offsets, binds inputs and outputs to
-// their arena ranges, dispatches every other op to its op group, and renders
-// the manifest. Also holds the shape-to-index-arithmetic helpers the groups
+// their arena ranges, dispatches every other op to its op group (an alias,
+// a view planned at its operand's offset, gets no kernel), and renders the
+// manifest. Also holds the shape-to-index-arithmetic helpers the groups
 // share (EmitterSupport.h).
 //
 //===----------------------------------------------------------------------===//
@@ -373,6 +374,12 @@ kiln::codegen::emitFunction(func::FuncOp func, const EmitOptions &options) {
     if (isWeightLike(&op) || &op == terminator)
       continue;
     ctx.opIndex = index++;
+    // An alias (a view at its operand's offset) is already in place.
+    if (op.getNumResults() == 1 && plan->isAlias(op.getResult(0))) {
+      ctx.source() << "\n// " << op.getName() << " at " << op.getLoc()
+                   << ": alias of its operand's bytes, no kernel\n";
+      continue;
+    }
     std::optional<LogicalResult> result = emitElementwiseOp(ctx, &op);
     if (!result)
       result = emitLinalgOp(ctx, &op);

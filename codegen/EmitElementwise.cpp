@@ -125,7 +125,8 @@ kiln::codegen::emitElementwiseOp(EmitContext &ctx, Operation *op) {
   // Expand is a broadcast copy.
   if (isa<ExpandOp>(op))
     return emitMap(ctx, op, [](ArrayRef<std::string> in) { return in[0]; });
-  // Reshape keeps the row-major order: a plain copy.
+  // Reshape keeps the row-major order: a plain copy, when it is not an alias
+  // (a returned reshape of an input or output, or a reshape of a weight).
   if (auto reshape = dyn_cast<ReshapeOp>(op)) {
     int64_t n = product(shapeOf(reshape.getResult()));
     return ctx.simpleKernel(

@@ -1,7 +1,8 @@
 //===- MemoryPlan.cpp - arena liveness and placement of a function --------===//
 //
 // Implements kiln::MemoryPlan: program-order liveness over the entry block of
-// a function, placement of every arena value (through the IR-free core in
+// a function, aliasing of views (a reshape shares its input's bytes),
+// placement of every value that owns bytes (through the IR-free core in
 // MemoryPlanPlacement.cpp), and reading and writing the plan as attributes.
 // Shared by the planning, verification and test-print passes and by the CUDA
 // emitter.
@@ -14,6 +15,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 
 #include <algorithm>
@@ -40,6 +42,36 @@ std::optional<int64_t> kiln::tensorByteSize(Type type) {
 
 bool kiln::isWeightLike(Operation *op) {
   return isa<WeightOp, ConstantOp>(op);
+}
+
+Value kiln::viewSource(Operation *op) {
+  if (auto reshape = dyn_cast<ReshapeOp>(op))
+    return reshape.getInput(); // Verified: same element type and count.
+  if (auto expand = dyn_cast<ExpandOp>(op)) {
+    // A broadcast that keeps the element count only adds or keeps unit dims.
+    if (expand.getInput().getType().getNumElements() ==
+        expand.getResult().getType().getNumElements())
+      return expand.getInput();
+    return nullptr;
+  }
+  if (auto transpose = dyn_cast<TransposeOp>(op)) {
+    // Moving unit dims only: the other dims keep their relative order, so a
+    // row-major walk visits the elements in the same order.
+    ArrayRef<int64_t> in = transpose.getInput().getType().getShape();
+    int64_t previous = -1;
+    for (int64_t p : transpose.getPerm()) {
+      if (in[p] == 1)
+        continue;
+      if (p < previous)
+        return nullptr;
+      previous = p;
+    }
+    return transpose.getInput();
+  }
+  if (auto castOp = dyn_cast<CastOp>(op))
+    if (castOp.getInput().getType() == castOp.getResult().getType())
+      return castOp.getInput();
+  return nullptr;
 }
 
 const PlannedBuffer *MemoryPlan::lookup(Value value) const {
@@ -115,6 +147,50 @@ FailureOr<MemoryPlan> MemoryPlan::computeLiveness(func::FuncOp func) {
   return plan;
 }
 
+std::optional<unsigned> MemoryPlan::viewRoot(Value value) const {
+  Operation *def = value.getDefiningOp();
+  if (!def)
+    return std::nullopt;
+  Value source = viewSource(def);
+  if (!source)
+    return std::nullopt;
+  auto it = indexOf.find(source);
+  if (it == indexOf.end())
+    return std::nullopt; // A view of a weight or constant: not in the arena.
+  const PlannedBuffer &buffer = bufferList[it->second];
+  return buffer.aliasOf.value_or(it->second);
+}
+
+bool MemoryPlan::isAlias(Value value) const {
+  const PlannedBuffer *buffer = lookup(value);
+  return buffer && buffer->aliasOf;
+}
+
+SmallVector<unsigned> MemoryPlan::storageClasses() const {
+  SmallVector<unsigned> classes;
+  classes.reserve(bufferList.size());
+  for (auto [i, buffer] : llvm::enumerate(bufferList))
+    classes.push_back(buffer.aliasOf.value_or(static_cast<unsigned>(i)));
+  return classes;
+}
+
+SmallVector<LiveInterval> MemoryPlan::storageIntervals() const {
+  // Widen each root's interval by its aliases', then keep the roots.
+  SmallVector<LiveInterval> merged = intervals();
+  for (const PlannedBuffer &buffer : bufferList) {
+    if (!buffer.aliasOf)
+      continue;
+    LiveInterval &root = merged[*buffer.aliasOf];
+    root.first = std::min(root.first, buffer.firstLive);
+    root.last = std::max(root.last, buffer.lastLive);
+  }
+  SmallVector<LiveInterval> result;
+  for (auto [buffer, interval] : llvm::zip_equal(bufferList, merged))
+    if (!buffer.aliasOf)
+      result.push_back(interval);
+  return result;
+}
+
 SmallVector<LiveInterval> MemoryPlan::intervals() const {
   SmallVector<LiveInterval> result;
   result.reserve(bufferList.size());
@@ -128,10 +204,40 @@ FailureOr<MemoryPlan> MemoryPlan::compute(func::FuncOp func,
   FailureOr<MemoryPlan> plan = computeLiveness(func);
   if (failed(plan))
     return failure();
-  Placement placement = placeIntervalsBest(plan->intervals(), alignment);
-  for (auto [buffer, offset] :
-       llvm::zip_equal(plan->bufferList, placement.offsets))
-    buffer.offset = offset;
+
+  // Aliases, in program order so that a view's operand is settled first
+  // (chains end at their root). Inputs and outputs must not share bytes (the
+  // runtime copies inputs in and outputs out around a step and checks the
+  // manifest for that): a returned view that would join an argument's or
+  // another output's bytes stays a copy.
+  DenseSet<Value> returned;
+  Operation *terminator = func.getBody().front().getTerminator();
+  for (Value v : terminator->getOperands())
+    returned.insert(v);
+  DenseSet<unsigned> rootHasArgument, rootHasOutput;
+  for (auto [i, buffer] : llvm::enumerate(plan->bufferList)) {
+    bool isOutput = returned.contains(buffer.value);
+    std::optional<unsigned> root = plan->viewRoot(buffer.value);
+    if (root && isOutput &&
+        (rootHasArgument.contains(*root) || rootHasOutput.contains(*root)))
+      root.reset();
+    unsigned owner = root.value_or(static_cast<unsigned>(i));
+    if (root)
+      buffer.aliasOf = *root;
+    if (isa<BlockArgument>(buffer.value))
+      rootHasArgument.insert(owner);
+    if (isOutput)
+      rootHasOutput.insert(owner);
+  }
+
+  Placement placement = placeIntervalsBest(plan->storageIntervals(), alignment);
+  unsigned next = 0;
+  for (PlannedBuffer &buffer : plan->bufferList)
+    if (!buffer.aliasOf)
+      buffer.offset = placement.offsets[next++];
+  for (PlannedBuffer &buffer : plan->bufferList)
+    if (buffer.aliasOf)
+      buffer.offset = plan->bufferList[*buffer.aliasOf].offset;
   plan->arenaSize = placement.arenaBytes;
   plan->placedBy = placement.strategy;
   return plan;
@@ -172,6 +278,16 @@ FailureOr<MemoryPlan> MemoryPlan::fromAttributes(func::FuncOp func) {
                                << "with one offset per result ("
                                << op->getNumResults() << ")";
     buffer.offset = offsets[result.getResultNumber()];
+  }
+  // A view at its operand's offset is an alias: stated by the op kind, its
+  // operand and the offsets alone.
+  for (PlannedBuffer &buffer : plan->bufferList) {
+    std::optional<unsigned> root = plan->viewRoot(buffer.value);
+    if (!root || !buffer.offset)
+      continue;
+    const PlannedBuffer &owner = plan->bufferList[*root];
+    if (owner.offset == buffer.offset && owner.size == buffer.size)
+      buffer.aliasOf = *root;
   }
   return plan;
 }

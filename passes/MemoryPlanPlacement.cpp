@@ -207,7 +207,8 @@ int64_t kiln::arenaNaiveBytes(llvm::ArrayRef<LiveInterval> intervals,
 llvm::SmallVector<PlacementViolation>
 kiln::checkPlacement(llvm::ArrayRef<LiveInterval> intervals,
                      llvm::ArrayRef<std::optional<int64_t>> offsets,
-                     int64_t arenaBytes, int64_t alignment) {
+                     int64_t arenaBytes, int64_t alignment,
+                     llvm::ArrayRef<unsigned> storage) {
   using Kind = PlacementViolation::Kind;
   llvm::SmallVector<PlacementViolation> violations;
   for (auto [i, interval] : llvm::enumerate(intervals)) {
@@ -232,6 +233,10 @@ kiln::checkPlacement(llvm::ArrayRef<LiveInterval> intervals,
     for (size_t j = i + 1; j < intervals.size(); ++j) {
       const LiveInterval &b = intervals[j];
       if (!offsets[j] || b.size == 0 || !a.overlaps(b))
+        continue;
+      // Aliases: one storage class, the very same bytes.
+      if (!storage.empty() && storage[i] == storage[j] &&
+          *offsets[i] == *offsets[j] && a.size == b.size)
         continue;
       __int128 bBegin = *offsets[j], bEnd = bBegin + b.size;
       if (aBegin < bEnd && bBegin < aEnd)

@@ -33,6 +33,7 @@ void MemoryReport::printJson(llvm::raw_ostream &os) const {
     json.attribute("ops", ops);
     json.attribute("weight_ops", weightOps);
     json.attribute("arena_values", values);
+    json.attribute("arena_aliases", aliases);
     json.attribute("weights_bytes", weightsBytes);
     json.attribute("arena_bytes", arenaBytes);
     json.attribute("arena_lower_bound_bytes", arenaLowerBoundBytes);
@@ -63,6 +64,8 @@ FailureOr<MemoryReport> kiln::computeMemoryReport(func::FuncOp func) {
   report.function = func.getSymName().str();
   report.arenaBytes = *plan->arenaBytes();
   report.values = static_cast<int64_t>(plan->buffers().size());
+  for (const PlannedBuffer &buffer : plan->buffers())
+    report.aliases += buffer.aliasOf ? 1 : 0;
 
   // weights.bin: weights and constants in program order, each at the next
   // 256-byte-aligned offset; the file ends with the last one's bytes.
@@ -82,7 +85,9 @@ FailureOr<MemoryReport> kiln::computeMemoryReport(func::FuncOp func) {
                           *bytes;
   }
 
-  SmallVector<LiveInterval> intervals = plan->intervals();
+  // After aliasing: an alias adds no bytes, its root lives as long as any
+  // of them.
+  SmallVector<LiveInterval> intervals = plan->storageIntervals();
   report.arenaLowerBoundBytes = arenaLowerBound(intervals, kArenaAlignment);
   report.naiveBytes = arenaNaiveBytes(intervals, kArenaAlignment);
   // The comparison the planner makes, redone: deterministic, so `best` is

@@ -5,7 +5,9 @@
 // `kiln-opt --kiln-compile-pipeline` (or
 // `--pass-pipeline='builtin.module(kiln-compile-pipeline)'`) reproduces
 // exactly what kiln-compile does, pass by pass, with every MLIR debugging
-// flag (`--mlir-print-ir-after-all`, `--mlir-timing`).
+// flag (`--mlir-print-ir-after-all`, `--mlir-timing`). `kiln-fused-pipeline`
+// (graph passes, then kiln-form-fusions) is what --emit=fused prints; the
+// artifact path does not run it yet.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +21,15 @@ using namespace mlir;
 
 void kiln::buildGraphPipeline(OpPassManager &pm) {
   pm.addPass(createKilnSimplify());
+}
+
+void kiln::buildFusePipeline(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createKilnFormFusions());
+}
+
+void kiln::buildFusedPipeline(OpPassManager &pm) {
+  buildGraphPipeline(pm);
+  buildFusePipeline(pm);
 }
 
 void kiln::buildSchedulePipeline(OpPassManager &pm) {
@@ -43,4 +54,10 @@ void kiln::registerKilnPipelines() {
       "The graph-level part of kiln-compile-pipeline (kiln-simplify): its "
       "output is kiln-compile --emit=graph.",
       buildGraphPipeline);
+  PassPipelineRegistration<>(
+      "kiln-fused-pipeline",
+      "The graph-level passes (kiln-graph-pipeline), then kiln-form-fusions "
+      "on every function: its output is kiln-compile --emit=fused. The "
+      "artifact path does not run it yet (codegen reads the graph level).",
+      buildFusedPipeline);
 }

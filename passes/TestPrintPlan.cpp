@@ -3,7 +3,8 @@
 // Prints the kiln::MemoryPlan analysis of each function: the arena size, its
 // lower bound and (when the plan is computed, not read back) the placement
 // strategy that won, then one line per arena value (`offset = O, size = S,
-// live = [a, b]`), so lit tests can check the planner with FileCheck.
+// live = [a, b]`, then `, alias of V` for an alias, V the value owning its
+// bytes), so lit tests can check the planner with FileCheck.
 // Modelled on Triton's TestAllocation.
 //
 //===----------------------------------------------------------------------===//
@@ -40,25 +41,34 @@ struct KilnTestPrintPlanPass
     else
       os << "none";
     os << ", lower_bound = "
-       << kiln::arenaLowerBound(plan->intervals(), kiln::kArenaAlignment);
+       << kiln::arenaLowerBound(plan->storageIntervals(),
+                                kiln::kArenaAlignment);
     if (plan->strategy())
       os << ", strategy = " << plan->strategy()->name();
     os << "\n";
-    for (const kiln::PlannedBuffer &buffer : plan->buffers()) {
-      if (auto arg = dyn_cast<BlockArgument>(buffer.value)) {
-        os << "  arg #" << arg.getArgNumber();
-      } else {
-        auto result = cast<OpResult>(buffer.value);
-        os << "  " << result.getOwner()->getName() << " #"
-           << result.getResultNumber();
+    auto describe = [&](Value value) {
+      if (auto arg = dyn_cast<BlockArgument>(value)) {
+        os << "arg #" << arg.getArgNumber();
+        return;
       }
+      auto result = cast<OpResult>(value);
+      os << result.getOwner()->getName() << " #" << result.getResultNumber();
+    };
+    for (const kiln::PlannedBuffer &buffer : plan->buffers()) {
+      os << "  ";
+      describe(buffer.value);
       os << ": offset = ";
       if (buffer.offset)
         os << *buffer.offset;
       else
         os << "none";
       os << ", size = " << buffer.size << ", live = [" << buffer.firstLive
-         << ", " << buffer.lastLive << "]\n";
+         << ", " << buffer.lastLive << "]";
+      if (buffer.aliasOf) {
+        os << ", alias of ";
+        describe(plan->buffers()[*buffer.aliasOf].value);
+      }
+      os << "\n";
     }
     markAllAnalysesPreserved();
   }

@@ -1,8 +1,10 @@
 //===- VerifyPlan.cpp - kiln-verify-plan pass -----------------------------===//
 //
 // Checks a function's memory plan (as written by kiln-plan-memory or by
-// hand): every arena value has an aligned offset inside the arena and no two
-// values live at the same time share bytes. The reusable core is
+// hand): every arena value has an aligned offset inside the arena, no two
+// values live at the same time share bytes unless one is an alias of the
+// other (a view at its operand's offset, kiln::viewSource), and no output
+// shares bytes with an input or another output. The reusable core is
 // kiln::verifyMemoryPlan, which the driver also runs before code generation;
 // the checks on the intervals are kiln::checkPlacement's (MemoryPlan.h).
 //
@@ -69,7 +71,8 @@ LogicalResult kiln::verifyMemoryPlan(func::FuncOp func, int64_t alignment) {
   for (const PlannedBuffer &buffer : buffers)
     offsets.push_back(buffer.offset);
   for (const PlacementViolation &violation :
-       checkPlacement(plan->intervals(), offsets, *arena, alignment)) {
+       checkPlacement(plan->intervals(), offsets, *arena, alignment,
+                      plan->storageClasses())) {
     ok = false;
     const PlannedBuffer &b = buffers[violation.index];
     switch (violation.kind) {
@@ -100,6 +103,37 @@ LogicalResult kiln::verifyMemoryPlan(func::FuncOp func, int64_t alignment) {
       break;
     }
     }
+  }
+
+  // Aliases are exempt from the overlap check, so liveness alone no longer
+  // keeps inputs and outputs apart: no returned value may share its storage
+  // with an argument or another returned value (the runtime copies inputs in
+  // before a step and outputs out after it; the manifest loader refuses
+  // overlapping bindings).
+  Operation *terminator = func.getBody().front().getTerminator();
+  SmallVector<unsigned> classes = plan->storageClasses();
+  DenseMap<unsigned, Value> ownerOfClass;
+  auto classOf = [&](Value v) -> std::optional<unsigned> {
+    if (const PlannedBuffer *b = plan->lookup(v))
+      return classes[b - buffers.data()];
+    return std::nullopt;
+  };
+  for (BlockArgument arg : func.getArguments())
+    if (std::optional<unsigned> c = classOf(arg))
+      ownerOfClass.try_emplace(*c, arg);
+  for (auto [i, v] : llvm::enumerate(terminator->getOperands())) {
+    std::optional<unsigned> c = classOf(v);
+    if (!c)
+      continue;
+    auto [it, inserted] = ownerOfClass.try_emplace(*c, v);
+    if (inserted || it->second == v)
+      continue;
+    terminator->emitOpError("returns value #")
+        << i << " (" << describe(v) << "), an alias of the bytes of "
+        << describe(it->second)
+        << ", which is also an input or output; inputs and outputs must not "
+           "share bytes";
+    ok = false;
   }
   return success(ok);
 }

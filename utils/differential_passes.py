@@ -5,7 +5,8 @@
 
 Imports MODEL_DIR/model.onnx, runs it on the reference backend with the
 fixture's test_data_set_0 inputs, then runs each pipeline prefix
-(kiln-simplify; kiln-simplify + kiln-plan-memory) through kiln-opt and
+(kiln-simplify; kiln-simplify + kiln-form-fusions, the fused level;
+kiln-simplify + kiln-plan-memory) through kiln-opt and
 requires its outputs to equal the imported graph's bit for bit
 (kiln-run --expect ... --rtol 0 --atol 0). Prints one line per pipeline;
 exits non-zero on the first difference.
@@ -48,7 +49,8 @@ def main():
         glob.glob(os.path.join(base, "output_*.pb")),
         key=lambda p: int(re.search(r"_(\d+)\.pb$", p).group(1)))), [])
     count = lambda path: len(re.findall(r"= kiln\.", open(path).read()))
-    for passes in (["kiln-simplify"], ["kiln-simplify", "kiln-plan-memory"]):
+    for passes in (["kiln-simplify"], ["kiln-simplify", "kiln-form-fusions"],
+                   ["kiln-simplify", "kiln-plan-memory"]):
         name = ",".join(passes)
         out = os.path.join(a.work_dir, name.replace(",", "+") + ".mlir")
         run([tool("kiln-opt"), graph, "--pass-pipeline=builtin.module(" +
@@ -59,7 +61,14 @@ def main():
         if "FAIL" in report:
             sys.stdout.write(report)
             sys.exit(f"{name}: outputs differ from the imported graph's")
-        if "kiln-plan-memory" in passes:
+        if "kiln-form-fusions" in passes:
+            text = open(out).read()
+            fusions = len(re.findall(r"= kiln\.fusion ", text))
+            gemms = len(re.findall(r"= kiln\.gemm ", text))
+            if not fusions + gemms:
+                sys.exit(f"{name}: no kiln.fusion or kiln.gemm formed")
+            print(f"{name}: {fusions} fusions, {gemms} gemms, outputs bit-identical")
+        elif "kiln-plan-memory" in passes:
             arena = re.search(r"kiln.arena_bytes = (\d+)", open(out).read()).group(1)
             print(f"{name}: arena {arena} bytes, outputs bit-identical")
         else:

@@ -58,6 +58,8 @@ FailureOr<SmallVector<Tensor>> kiln::ref::evalOp(Operation *op,
     return *r;
   if (auto r = evalMovement(op, operands))
     return *r;
+  if (auto r = evalFused(op, operands))
+    return *r;
   op->emitError("the reference backend has no kernel for '")
       << op->getName() << "'";
   return failure();

@@ -58,6 +58,9 @@ std::optional<Result> evalStructured(mlir::Operation *op,
                                      llvm::ArrayRef<Tensor> operands);
 std::optional<Result> evalMovement(mlir::Operation *op,
                                    llvm::ArrayRef<Tensor> operands);
+/// The fused level: kiln.fusion (its body, op by op) and kiln.gemm.
+std::optional<Result> evalFused(mlir::Operation *op,
+                                llvm::ArrayRef<Tensor> operands);
 
 } // namespace kiln::ref::kern
 

@@ -60,3 +60,22 @@ func.func @program_order_wins(%x: tensor<64xf32>) -> tensor<128xf32> {
   %d = kiln.concat %c, %c {axis = 0 : i64} : (tensor<64xf32>, tensor<64xf32>) -> tensor<128xf32>
   return %d : tensor<128xf32>
 }
+
+// -----
+
+// An alias is printed with the value owning its bytes; the lower bound
+// counts storage: %a, %0's bytes (live to point 2 through its reshape %1)
+// and %2 at point 2, 3 x 256.
+// CHECK-LABEL: plan @alias
+// CHECK-SAME: lower_bound = 768
+// CHECK-NEXT: arg #0: offset = 0, size = 64, live = [0, 3]
+// CHECK-NEXT: kiln.exp #0: offset = 256, size = 64, live = [0, 1]
+// CHECK-NEXT: kiln.reshape #0: offset = 256, size = 64, live = [1, 2], alias of kiln.exp #0
+// CHECK-NEXT: kiln.add #0: offset = 512, size = 64, live = [2, 3]
+// CHECK-NOT: alias
+func.func @alias(%a: tensor<16xf32>) -> tensor<4x4xf32> {
+  %0 = kiln.exp %a : tensor<16xf32>
+  %1 = kiln.reshape %0 : tensor<16xf32> -> tensor<4x4xf32>
+  %2 = kiln.add %1, %1 : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %2 : tensor<4x4xf32>
+}

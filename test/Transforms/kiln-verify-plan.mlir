@@ -100,3 +100,67 @@ func.func @huge_offset(%a: tensor<16xf32> {kiln.arena = 0 : i64}) -> tensor<128x
   %1 = kiln.concat %0, %0, %0, %0, %0, %0, %0, %0 {axis = 0 : i64, kiln.arena = array<i64: 9223372036854775552>} : (tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<128xf32>
   return %1 : tensor<128xf32>
 }
+
+// -----
+
+// Aliases: a view at its operand's offset shares its bytes legitimately,
+// along a chain (%0, %1, %2) and for an argument (%r); %n and %s are live
+// with them and elsewhere.
+// CHECK-LABEL: func.func @aliases
+// REPLAN-LABEL: func.func @aliases
+func.func @aliases(%a: tensor<16xf32> {kiln.arena = 0 : i64}) -> tensor<16xf32> attributes {kiln.arena_bytes = 1024 : i64} {
+  %r = kiln.reshape %a {kiln.arena = array<i64: 0>} : tensor<16xf32> -> tensor<4x4xf32>
+  %0 = kiln.exp %r {kiln.arena = array<i64: 256>} : tensor<4x4xf32>
+  %1 = kiln.reshape %0 {kiln.arena = array<i64: 256>} : tensor<4x4xf32> -> tensor<16xf32>
+  %2 = kiln.reshape %1 {kiln.arena = array<i64: 256>} : tensor<16xf32> -> tensor<2x8xf32>
+  %n = kiln.neg %2 {kiln.arena = array<i64: 512>} : tensor<2x8xf32>
+  %3 = kiln.reshape %n {kiln.arena = array<i64: 512>} : tensor<2x8xf32> -> tensor<16xf32>
+  %s = kiln.add %3, %1 {kiln.arena = array<i64: 768>} : (tensor<16xf32>, tensor<16xf32>) -> tensor<16xf32>
+  return %s : tensor<16xf32>
+}
+
+// -----
+
+// A non-view op at its operand's offset is an overlap, as before.
+func.func @not_a_view(%a: tensor<4x4xf32> {kiln.arena = 0 : i64}) -> tensor<4x4xf32> attributes {kiln.arena_bytes = 768 : i64} {
+  // expected-note @below {{the other value is defined here}}
+  %0 = kiln.exp %a {kiln.arena = array<i64: 256>} : tensor<4x4xf32>
+  // expected-error @below {{result #0 of 'kiln.transpose' at bytes [256, 320) overlaps result #0 of 'kiln.exp' at bytes [256, 320) while both are live}}
+  %1 = kiln.transpose %0 {kiln.arena = array<i64: 256>, perm = array<i64: 1, 0>} : (tensor<4x4xf32>) -> tensor<4x4xf32>
+  %2 = kiln.add %0, %1 {kiln.arena = array<i64: 512>} : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %2 : tensor<4x4xf32>
+}
+
+// -----
+
+// An alias keeps its bytes busy: %0 is dead after point 1, but its reshape
+// %1 is live until point 3, so %2 may not take those bytes at point 2.
+func.func @clobbers_alias(%a: tensor<16xf32> {kiln.arena = 0 : i64}) -> tensor<4x4xf32> attributes {kiln.arena_bytes = 1024 : i64} {
+  %0 = kiln.exp %a {kiln.arena = array<i64: 256>} : tensor<16xf32>
+  // expected-note @below {{the other value is defined here}}
+  %1 = kiln.reshape %0 {kiln.arena = array<i64: 256>} : tensor<16xf32> -> tensor<4x4xf32>
+  // expected-error @below {{result #0 of 'kiln.tanh' at bytes [256, 320) overlaps result #0 of 'kiln.reshape' at bytes [256, 320) while both are live}}
+  %2 = kiln.tanh %a {kiln.arena = array<i64: 256>} : tensor<16xf32>
+  %3 = kiln.reshape %2 {kiln.arena = array<i64: 512>} : tensor<16xf32> -> tensor<4x4xf32>
+  %4 = kiln.add %1, %3 {kiln.arena = array<i64: 768>} : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %4 : tensor<4x4xf32>
+}
+
+// -----
+
+// An output may not alias an input: the runtime needs them disjoint.
+func.func @output_aliases_input(%a: tensor<16xf32> {kiln.arena = 0 : i64}) -> tensor<4x4xf32> attributes {kiln.arena_bytes = 256 : i64} {
+  %r = kiln.reshape %a {kiln.arena = array<i64: 0>} : tensor<16xf32> -> tensor<4x4xf32>
+  // expected-error @below {{returns value #0 (result #0 of 'kiln.reshape'), an alias of the bytes of argument #0, which is also an input or output; inputs and outputs must not share bytes}}
+  return %r : tensor<4x4xf32>
+}
+
+// -----
+
+// Nor another output.
+func.func @outputs_alias(%a: tensor<16xf32> {kiln.arena = 0 : i64}) -> (tensor<16xf32>, tensor<4x4xf32>) attributes {kiln.arena_bytes = 512 : i64} {
+  %0 = kiln.exp %a {kiln.arena = array<i64: 256>} : tensor<16xf32>
+  %r = kiln.reshape %0 {kiln.arena = array<i64: 256>} : tensor<16xf32> -> tensor<4x4xf32>
+  // expected-error @below {{returns value #1 (result #0 of 'kiln.reshape'), an alias of the bytes of result #0 of 'kiln.exp', which is also an input or output; inputs and outputs must not share bytes}}
+  return %0, %r : tensor<16xf32>, tensor<4x4xf32>
+}

@@ -7,8 +7,9 @@
 // the sizes, and the same plan twice; deliberately broken plans (a value
 // moved onto one live at the same time, off its alignment, past the arena,
 // or left unplanned) must be refused. The same properties are then checked
-// end to end on random kiln functions through MemoryPlan::compute, apply and
-// kiln::verifyMemoryPlan (the kiln-verify-plan pass).
+// end to end on random kiln functions (exps and reshapes, so with alias
+// chains) through MemoryPlan::compute, apply and kiln::verifyMemoryPlan (the
+// kiln-verify-plan pass).
 //
 //===----------------------------------------------------------------------===//
 
@@ -237,16 +238,51 @@ TEST(MemoryPlanPlacement, HostileOffsetsDoNotOverflow) {
   EXPECT_TRUE(has(violations, Kind::Overlap, 1, 0));
 }
 
+TEST(MemoryPlanPlacement, StorageClassesAllowAliases) {
+  using Kind = PlacementViolation::Kind;
+  // 0 and its alias 1 share bytes; 2 is live with both.
+  SmallVector<LiveInterval> intervals = {{64, 0, 2}, {64, 1, 3}, {64, 2, 3}};
+  SmallVector<unsigned> storage = {0, 0, 2};
+  SmallVector<std::optional<int64_t>> offsets = {0, 0, 256};
+  EXPECT_TRUE(checkPlacement(intervals, offsets, 512, kAlign, storage).empty());
+  // Without the classes, the same bytes are an overlap.
+  EXPECT_TRUE(has(checkPlacement(intervals, offsets, 512, kAlign),
+                  Kind::Overlap, 1, 0));
+  // A value outside the class on those bytes is refused against both.
+  offsets = {0, 0, 0};
+  SmallVector<PlacementViolation> violations =
+      checkPlacement(intervals, offsets, 512, kAlign, storage);
+  EXPECT_TRUE(has(violations, Kind::Overlap, 2, 0));
+  EXPECT_TRUE(has(violations, Kind::Overlap, 2, 1));
+  EXPECT_EQ(violations.size(), 2u);
+  // One class but not the same bytes (another offset, another size): an
+  // ordinary pair.
+  EXPECT_TRUE(
+      has(checkPlacement(intervals, {0, 32, 512}, 1024, kAlign, storage),
+          Kind::Overlap, 1, 0));
+  intervals[1].size = 32;
+  EXPECT_TRUE(has(checkPlacement(intervals, {0, 0, 512}, 1024, kAlign, storage),
+                  Kind::Overlap, 1, 0));
+}
+
 /// Random kiln functions through the IR path: parse, plan, verify, break.
 class MemoryPlanIRTest : public ::testing::Test {
 protected:
   MemoryPlanIRTest() { context.loadDialect<KilnDialect, func::FuncDialect>(); }
 
-  /// A function of `args` arguments and `ops` kiln.exp ops, each reading a
+  /// A function of `args` arguments and `ops` kiln.exp or kiln.reshape ops
+  /// (one in four a reshape, which the planner aliases), each reading a
   /// random earlier value (so lifetimes are random), returning the last
-  /// result and a few random others.
+  /// result and a few random others (views of arguments and of each other
+  /// among them).
   std::string randomFunction(std::mt19937_64 &rng, int args, int ops) {
     static const int64_t sizes[] = {1, 7, 64, 100, 1000, 4096, 20000};
+    // A reshape flips `tensor<NxT>` and `tensor<1xNxT>`.
+    auto reshaped = [](StringRef type) {
+      if (type.starts_with("tensor<1x"))
+        return "tensor<" + type.drop_front(9).str();
+      return "tensor<1x" + type.drop_front(7).str();
+    };
     SmallVector<std::string> types;
     std::string body, signature;
     for (int i = 0; i < args; ++i) {
@@ -260,8 +296,16 @@ protected:
       int64_t from = uniform(rng, std::max<int64_t>(0, count - 8), count - 1);
       if (uniform(rng, 0, 4) == 0)
         from = uniform(rng, 0, count - 1);
-      body += "  %v" + std::to_string(types.size()) + " = kiln.exp %v" +
-              std::to_string(from) + " : " + types[from] + "\n";
+      std::string name = "  %v" + std::to_string(types.size());
+      if (uniform(rng, 0, 3) == 0) {
+        std::string to = reshaped(types[from]);
+        body += name + " = kiln.reshape %v" + std::to_string(from) + " : " +
+                types[from] + " -> " + to + "\n";
+        types.push_back(to);
+        continue;
+      }
+      body += name + " = kiln.exp %v" + std::to_string(from) + " : " +
+              types[from] + "\n";
       types.push_back(types[from]);
     }
     SmallVector<int64_t> returned = {static_cast<int64_t>(types.size()) - 1};
@@ -282,6 +326,7 @@ protected:
 TEST_F(MemoryPlanIRTest, RandomFunctionsPlanVerifyAndBreak) {
   std::mt19937_64 rng(20261122);
   int broken = 0;
+  int64_t totalAliases = 0;
   for (int trial = 0; trial < 60; ++trial) {
     SCOPED_TRACE("trial " + std::to_string(trial));
     std::string text =
@@ -295,30 +340,65 @@ TEST_F(MemoryPlanIRTest, RandomFunctionsPlanVerifyAndBreak) {
     ASSERT_TRUE(succeeded(plan));
     plan->apply(func);
     ASSERT_TRUE(succeeded(verifyMemoryPlan(func)));
-    SmallVector<LiveInterval> intervals = plan->intervals();
+    SmallVector<LiveInterval> intervals = plan->storageIntervals();
     EXPECT_GE(*plan->arenaBytes(), arenaLowerBound(intervals, kAlign));
+    // Every reshape of an arena value is an alias of its root, unless it is
+    // returned; an alias never owns bytes of its own.
+    int64_t aliases = 0;
+    for (const PlannedBuffer &buffer : plan->buffers()) {
+      if (!buffer.aliasOf)
+        continue;
+      ++aliases;
+      const PlannedBuffer &root = plan->buffers()[*buffer.aliasOf];
+      EXPECT_FALSE(root.aliasOf);
+      EXPECT_EQ(buffer.offset, root.offset);
+      EXPECT_TRUE(isa<ReshapeOp>(buffer.value.getDefiningOp()));
+    }
+    for (Operation &op : func.getBody().front()) {
+      if (isa<ReshapeOp>(op) && !plan->isAlias(op.getResult(0))) {
+        EXPECT_TRUE(llvm::is_contained(
+            func.getBody().front().getTerminator()->getOperands(),
+            op.getResult(0)));
+      }
+    }
+    totalAliases += aliases;
+    EXPECT_EQ(static_cast<int64_t>(intervals.size() + aliases),
+              static_cast<int64_t>(plan->buffers().size()));
     EXPECT_EQ(*plan->arenaBytes(),
               placeIntervalsBest(intervals, kAlign).arenaBytes);
 
     // The attributes read back give the same plan, and the report agrees.
     FailureOr<MemoryPlan> reread = MemoryPlan::fromAttributes(func);
     ASSERT_TRUE(succeeded(reread));
-    for (auto [a, b] : llvm::zip_equal(plan->buffers(), reread->buffers()))
+    for (auto [a, b] : llvm::zip_equal(plan->buffers(), reread->buffers())) {
       EXPECT_EQ(a.offset, b.offset);
+      EXPECT_EQ(a.aliasOf, b.aliasOf);
+    }
     FailureOr<MemoryReport> report = computeMemoryReport(func);
     ASSERT_TRUE(succeeded(report));
     EXPECT_EQ(report->arenaBytes, *plan->arenaBytes());
     EXPECT_EQ(report->arenaLowerBoundBytes, arenaLowerBound(intervals, kAlign));
-    EXPECT_EQ(report->values, static_cast<int64_t>(intervals.size()));
+    EXPECT_EQ(report->values, static_cast<int64_t>(plan->buffers().size()));
+    EXPECT_EQ(report->aliases, aliases);
     EXPECT_EQ(report->weightsBytes, 0);
 
-    // Move one op result onto a value live at the same time: refused, at
+    // Move one op result onto a value live at the same time and not of its
+    // storage (nor the storage a reshape would alias there): refused, at
     // the moved op, naming the overlap.
     ArrayRef<PlannedBuffer> buffers = plan->buffers();
+    SmallVector<unsigned> classes = plan->storageClasses();
+    auto viewClass = [&](Value v) -> std::optional<unsigned> {
+      Value source = viewSource(v.getDefiningOp());
+      const PlannedBuffer *b = source ? plan->lookup(source) : nullptr;
+      if (!b)
+        return std::nullopt;
+      return classes[b - buffers.data()];
+    };
     std::optional<std::pair<unsigned, unsigned>> pair;
     for (unsigned j = 0; j < buffers.size() && !pair; ++j)
       for (unsigned i = 0; i < j && !pair; ++i)
-        if (isa<OpResult>(buffers[j].value) &&
+        if (isa<OpResult>(buffers[j].value) && classes[i] != classes[j] &&
+            viewClass(buffers[j].value) != classes[i] &&
             buffers[i].liveOverlaps(buffers[j]) && uniform(rng, 0, 2) == 0)
           pair = {i, j};
     if (!pair)
@@ -338,8 +418,9 @@ TEST_F(MemoryPlanIRTest, RandomFunctionsPlanVerifyAndBreak) {
     EXPECT_NE(diagnostics.find("while both are live"), std::string::npos);
     ++broken;
   }
-  // Most functions must have had a plan to break.
+  // Most functions must have had a plan to break, and aliases to plan.
   EXPECT_GT(broken, 40);
+  EXPECT_GT(totalAliases, 300);
 }
 
 TEST_F(MemoryPlanIRTest, ReportCountsWeights) {

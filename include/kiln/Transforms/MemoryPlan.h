@@ -9,7 +9,11 @@
 // Conventions (docs/scheduled-ir.md): every function argument and every result
 // of an op other than kiln.weight / kiln.constant is planned; a value is live
 // from its defining op (arguments: from the start) to its last use; returned
-// values are used by the terminator and so live to the end.
+// values are used by the terminator and so live to the end. A view (a result
+// that is its operand's bytes in the same order, kiln::viewSource) placed at
+// its operand's offset is an alias: it shares those bytes, owns none, and no
+// kernel computes it; the relation is read from the IR (op kind, operand and
+// equal offsets), never from a side table.
 //
 // The placement itself works on plain live intervals (kiln::LiveInterval), not
 // on IR: placeIntervals / placeIntervalsBest place them, checkPlacement checks
@@ -59,6 +63,10 @@ struct PlannedBuffer {
   /// at which the value is live.
   int64_t firstLive = 0;
   int64_t lastLive = 0;
+  /// For an alias: the index in MemoryPlan::buffers() of the buffer that owns
+  /// the bytes (the root of the alias chain, never itself an alias);
+  /// std::nullopt for a value that owns its bytes.
+  std::optional<unsigned> aliasOf;
 
   /// True if the two buffers are live at a common program point.
   bool liveOverlaps(const PlannedBuffer &other) const {
@@ -182,10 +190,16 @@ struct PlacementViolation {
 /// per-interval ones in index order (an interval may be both misaligned and
 /// out of bounds), then the overlapping pairs ordered by (other, index).
 /// Empty means the placement is valid. This is the core of kiln-verify-plan.
+///
+/// `storage`, when not empty, gives each interval a storage class (one entry
+/// per interval): two intervals of one class with the same offset and the
+/// same size are aliases of one set of bytes and never an Overlap; any other
+/// pair, in one class or not, is checked as usual.
 llvm::SmallVector<PlacementViolation>
 checkPlacement(llvm::ArrayRef<LiveInterval> intervals,
                llvm::ArrayRef<std::optional<int64_t>> offsets,
-               int64_t arenaBytes, int64_t alignment);
+               int64_t arenaBytes, int64_t alignment,
+               llvm::ArrayRef<unsigned> storage = {});
 
 /// Byte width of an element type in memory (i1 -> 1); std::nullopt for types
 /// that have no memory layout in kiln (index, complex, ...).
@@ -200,22 +214,35 @@ std::optional<int64_t> tensorByteSize(mlir::Type type);
 /// and constants go to weights.bin).
 bool isWeightLike(mlir::Operation *op);
 
+/// The operand whose bytes, in the same order, are exactly the bytes of `op`'s
+/// single result, when `op` is such a view: kiln.reshape; kiln.expand that
+/// only adds unit dims (same element count); kiln.transpose that only moves
+/// unit dims (the other dims keep their order); kiln.cast to its own type.
+/// Null for every other op. A view placed at its operand's offset is an alias
+/// (no kernel, no bytes of its own); one placed elsewhere is a copy.
+mlir::Value viewSource(mlir::Operation *op);
+
 /// The liveness and placement of every arena value of one function.
 class MemoryPlan {
 public:
-  /// Computes liveness of `func` (single-block body) and places every arena
-  /// value at `alignment`-aligned offsets with placeIntervalsBest (greedy by
-  /// size and the other strategies of placementStrategies(); the smallest
-  /// arena wins). Emits a located error and fails when a value has no byte
-  /// size or when the function returns an argument, a weight or a constant
-  /// directly.
+  /// Computes liveness of `func` (single-block body), makes every view
+  /// (viewSource) of an arena value an alias of its operand's bytes, and
+  /// places every value that owns bytes at `alignment`-aligned offsets with
+  /// placeIntervalsBest (greedy by size and the other strategies of
+  /// placementStrategies(); the smallest arena wins) on the storage
+  /// intervals. A returned view stays a copy when aliasing it would make it
+  /// share bytes with an argument or another returned value (the runtime
+  /// needs inputs and outputs disjoint). Emits a located error and fails when
+  /// a value has no byte size or when the function returns an argument, a
+  /// weight or a constant directly.
   static mlir::FailureOr<MemoryPlan> compute(mlir::func::FuncOp func,
                                              int64_t alignment = kArenaAlignment);
 
   /// Recomputes liveness of `func` and reads offsets from its `kiln.arena`
   /// attributes (values without one stay unplanned) and the arena size from
-  /// `kiln.arena_bytes` (std::nullopt if missing). Fails, with a located
-  /// error, only on a malformed attribute.
+  /// `kiln.arena_bytes` (std::nullopt if missing). A view whose offset equals
+  /// its (planned) operand's is an alias of that operand's root. Fails, with
+  /// a located error, only on a malformed attribute.
   static mlir::FailureOr<MemoryPlan> fromAttributes(mlir::func::FuncOp func);
 
   /// Writes the plan as `kiln.arena` / `kiln.arena_bytes` attributes.
@@ -231,12 +258,24 @@ public:
   std::optional<int64_t> offsetOf(mlir::Value value) const;
   /// The live intervals of buffers(), in the same order.
   llvm::SmallVector<LiveInterval> intervals() const;
+  /// One interval per buffer that owns its bytes (no aliasOf), in buffers()
+  /// order: its size and the union of its own and its aliases' live ranges.
+  /// Placement, the lower bound and the naive size are computed on these.
+  llvm::SmallVector<LiveInterval> storageIntervals() const;
+  /// The storage class of each buffer, in buffers() order: the index of the
+  /// buffer owning its bytes (its own index when it owns them).
+  llvm::SmallVector<unsigned> storageClasses() const;
+  /// True if `value` is planned as an alias (shares another value's bytes).
+  bool isAlias(mlir::Value value) const;
   /// The strategy that placed the buffers, when compute() did.
   std::optional<PlacementStrategy> strategy() const { return placedBy; }
 
 private:
-  /// Fills bufferList with liveness intervals (no offsets).
+  /// Fills bufferList with liveness intervals (no offsets, no aliases).
   static mlir::FailureOr<MemoryPlan> computeLiveness(mlir::func::FuncOp func);
+  /// The arena buffer a view's result would alias (the root of its operand's
+  /// chain), if `value` is the result of a view of an arena value.
+  std::optional<unsigned> viewRoot(mlir::Value value) const;
 
   llvm::SmallVector<PlannedBuffer> bufferList;
   llvm::DenseMap<mlir::Value, unsigned> indexOf;
@@ -250,16 +289,19 @@ struct MemoryReport {
   /// The function's name.
   std::string function;
   /// Ops in the entry block (terminator excluded), kiln.weight and
-  /// kiln.constant ops among them, and arena values planned.
+  /// kiln.constant ops among them, arena values planned, and those among
+  /// them that are aliases (no bytes, no kernel of their own).
   int64_t ops = 0;
   int64_t weightOps = 0;
   int64_t values = 0;
+  int64_t aliases = 0;
   /// Size of weights.bin: every weight and constant in program order at a
   /// 256-byte-aligned offset (the layout of docs/artifact.md).
   int64_t weightsBytes = 0;
   /// The planned arena (kiln.arena_bytes).
   int64_t arenaBytes = 0;
-  /// arenaLowerBound and arenaNaiveBytes of the function's intervals.
+  /// arenaLowerBound and arenaNaiveBytes of the function's storage
+  /// intervals (after aliasing: an alias adds no bytes).
   int64_t arenaLowerBoundBytes = 0;
   int64_t naiveBytes = 0;
   /// KV cache bytes: 0 until kiln has a KV cache.

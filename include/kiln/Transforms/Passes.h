@@ -13,6 +13,7 @@
 
 namespace mlir {
 class RewritePatternSet;
+class RewriterBase;
 } // namespace mlir
 
 namespace kiln {
@@ -31,6 +32,16 @@ llvm::LogicalResult verifyMemoryPlan(mlir::func::FuncOp func,
 /// planning) to `pm`, which must run on a module.
 void buildGraphPipeline(mlir::OpPassManager &pm);
 
+/// Adds kiln-form-fusions (on every function) to `pm`, which must run on a
+/// module holding graph-level IR.
+void buildFusePipeline(mlir::OpPassManager &pm);
+
+/// Adds buildGraphPipeline, then buildFusePipeline: the fused level.
+/// Registered as `kiln-fused-pipeline`; its output is kiln-compile
+/// --emit=fused. The artifact path does not run it yet (codegen reads the
+/// graph level).
+void buildFusedPipeline(mlir::OpPassManager &pm);
+
 /// Adds planning and its verifier (on every function) to `pm`.
 void buildSchedulePipeline(mlir::OpPassManager &pm);
 
@@ -39,12 +50,27 @@ void buildSchedulePipeline(mlir::OpPassManager &pm);
 /// pipeline; registered as `kiln-compile-pipeline`.
 void buildCompilePipeline(mlir::OpPassManager &pm);
 
-/// Registers `kiln-compile-pipeline` and `kiln-graph-pipeline` for
+/// Registers `kiln-compile-pipeline`, `kiln-graph-pipeline` and
+/// `kiln-fused-pipeline` for
 /// `--pass-pipeline` and as `kiln-opt` flags.
 void registerKilnPipelines();
 
 /// Adds the kiln ops' canonicalisation patterns to `patterns`.
 void populateSimplifyPatterns(mlir::RewritePatternSet &patterns);
+
+/// Adds the patterns of kiln-form-fusions: cuBLASLt-shaped matmul/linear to
+/// kiln.gemm, every other graph-level compute op into its own kiln.fusion.
+void populateFormFusionsPatterns(mlir::RewritePatternSet &patterns);
+
+/// Wraps `op` (a graph-level kiln op outside any fusion) in a kiln.fusion
+/// whose operands are `op`'s distinct operands, and replaces `op`'s uses.
+mlir::FailureOr<mlir::Operation *> wrapInFusion(mlir::RewriterBase &rewriter,
+                                                mlir::Operation *op);
+
+/// Replaces a kiln.matmul or kiln.linear that codegen sends to cuBLASLt with
+/// the equivalent kiln.gemm; fails (changing nothing) for any other op.
+mlir::FailureOr<mlir::Operation *> convertToGemm(mlir::RewriterBase &rewriter,
+                                                 mlir::Operation *op);
 
 #define GEN_PASS_REGISTRATION
 #include "kiln/Transforms/Passes.h.inc"

@@ -31,6 +31,35 @@ def KilnSimplify : Pass<"kiln-simplify"> {
   ];
 }
 
+def KilnFormFusions : Pass<"kiln-form-fusions", "::mlir::func::FuncOp"> {
+  let summary = "Lower the graph level to the fused level, one op per kernel";
+  let description = [{
+    Forms the fused level (docs/dialect.md) with the trivial policy that
+    keeps today's one-kernel-per-op behaviour until a fusion pass exists:
+    every compute op of the function body becomes a `kiln.gemm` when
+    codegen sends it to cuBLASLt (an f32 `kiln.matmul` whose operands' batch
+    dims are the result's or all 1; an f32 `kiln.linear` whose input has
+    rank >= 2, its bias becoming the gemm's bias epilogue and
+    `transpose_weight` its `transpose_b`), and otherwise a `kiln.fusion`
+    holding just that op. `kiln.weight` and `kiln.constant` stay outside, as
+    do ops of other dialects and ops already at the fused level, so the pass
+    is idempotent. Matching is structural (op classes, types), never by
+    names. Nothing is folded or reordered; like every greedy-driver pass it
+    erases dead (unused, pure) ops.
+
+    ```
+    %0 = kiln.exp %a : tensor<4xf32>
+    // becomes
+    %0 = kiln.fusion %a : (tensor<4xf32>) -> tensor<4xf32> {
+    ^bb0(%x: tensor<4xf32>):
+      %1 = kiln.exp %x : tensor<4xf32>
+      kiln.yield %1 : tensor<4xf32>
+    }
+    ```
+  }];
+  let dependentDialects = ["::kiln::KilnDialect"];
+}
+
 def KilnPlanMemory : Pass<"kiln-plan-memory", "::mlir::func::FuncOp"> {
   let summary = "Place every intermediate value at a static offset in one arena";
   let description = [{

@@ -990,3 +990,218 @@ func.func @rotary_batch(%x: tensor<2x4x8x16xf32>, %c: tensor<3x8x8xf32>) {
   %0 = kiln.rotary %x, %c, %c : (tensor<2x4x8x16xf32>, tensor<3x8x8xf32>, tensor<3x8x8xf32>) -> tensor<2x4x8x16xf32>
   return
 }
+
+//===----------------------------------------------------------------------===//
+// Fused level: kiln.fusion, kiln.yield
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @fusion_arg_count(%a: tensor<4xf32>) {
+  // expected-error @+1 {{'kiln.fusion' op has 1 inputs but its body has 0 block arguments}}
+  %0 = kiln.fusion %a : (tensor<4xf32>) -> tensor<4xf32> {
+    %c = kiln.constant dense<1.0> : tensor<4xf32>
+    kiln.yield %c : tensor<4xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @fusion_arg_type(%a: tensor<4xf32>) {
+  // expected-error @+1 {{'kiln.fusion' op block argument #0 has type 'tensor<4xf16>', input #0 has type 'tensor<4xf32>'}}
+  %0 = kiln.fusion %a : (tensor<4xf32>) -> tensor<4xf16> {
+  ^bb0(%x: tensor<4xf16>):
+    kiln.yield %x : tensor<4xf16>
+  }
+  return
+}
+
+// -----
+
+// The body must end in kiln.yield (MLIR's own terminator check).
+func.func @fusion_no_yield(%a: tensor<4xf32>) {
+  %0 = "kiln.fusion"(%a) ({
+  ^bb0(%x: tensor<4xf32>):
+    // expected-error @+1 {{block with no terminator}}
+    %e = kiln.exp %x : tensor<4xf32>
+  }) : (tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @fusion_foreign_op(%a: tensor<4xf32>) {
+  // expected-error @+1 {{'kiln.fusion' op body op 'func.call' is not a graph-level kiln op}}
+  %0 = kiln.fusion %a : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%x: tensor<4xf32>):
+    %e = func.call @g(%x) : (tensor<4xf32>) -> tensor<4xf32>
+    kiln.yield %e : tensor<4xf32>
+  }
+  return
+}
+func.func private @g(tensor<4xf32>) -> tensor<4xf32>
+
+// -----
+
+func.func @fusion_nested_gemm(%a: tensor<4x4xf32>) {
+  // expected-error @+1 {{'kiln.fusion' op body holds 'kiln.gemm': fusions and library calls do not nest}}
+  %0 = kiln.fusion %a : (tensor<4x4xf32>) -> tensor<4x4xf32> {
+  ^bb0(%x: tensor<4x4xf32>):
+    %g = kiln.gemm %x, %x : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+    kiln.yield %g : tensor<4x4xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @fusion_weight() {
+  // expected-error @+1 {{'kiln.fusion' op body holds a kiln.weight: weights are operands of the fusion}}
+  %0 = kiln.fusion : () -> tensor<4xf32> {
+    %w = kiln.weight "w" {path = "w.bin", offset = 0 : i64, length = 16 : i64} : tensor<4xf32>
+    kiln.yield %w : tensor<4xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @fusion_yield_count(%a: tensor<4xf32>) {
+  // expected-error @+1 {{'kiln.fusion' op yields 1 values but has 2 results}}
+  %0:2 = kiln.fusion %a : (tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  ^bb0(%x: tensor<4xf32>):
+    kiln.yield %x : tensor<4xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @fusion_yield_type(%a: tensor<4xf32>) {
+  // expected-error @+1 {{'kiln.fusion' op yields 'tensor<4xf32>' as result #0 of type 'tensor<2x2xf32>'}}
+  %0 = kiln.fusion %a : (tensor<4xf32>) -> tensor<2x2xf32> {
+  ^bb0(%x: tensor<4xf32>):
+    kiln.yield %x : tensor<4xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @fusion_isolated(%a: tensor<4xf32>) {
+  // expected-note @+1 {{required by region isolation constraints}}
+  %0 = kiln.fusion : () -> tensor<4xf32> {
+    // expected-error @+1 {{using value defined outside the region}}
+    %e = kiln.exp %a : tensor<4xf32>
+    kiln.yield %e : tensor<4xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @yield_outside(%a: tensor<4xf32>) {
+  // expected-error @+1 {{'kiln.yield' op expects parent op 'kiln.fusion'}}
+  kiln.yield %a : tensor<4xf32>
+}
+
+//===----------------------------------------------------------------------===//
+// Fused level: kiln.gemm
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @gemm_rank(%a: tensor<4xf32>, %b: tensor<4x2xf32>) {
+  // expected-error @+2 {{'kiln.gemm' op operands must have rank >= 2, got 1 and 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.gemm %a, %b : (tensor<4xf32>, tensor<4x2xf32>) -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_element_types(%a: tensor<2x4xf32>, %b: tensor<4x2xf16>) {
+  // expected-error @+2 {{'kiln.gemm' op a and b have different element types}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.gemm %a, %b : (tensor<2x4xf32>, tensor<4x2xf16>) -> tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_int(%a: tensor<2x4xi32>) {
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
+  %0 = kiln.gemm %a, %a : (tensor<2x4xi32>, tensor<2x4xi32>) -> tensor<2x2xi32>
+  return
+}
+
+// -----
+
+func.func @gemm_contraction(%a: tensor<2x4xf32>, %b: tensor<3x4xf32>) {
+  // expected-error @+2 {{'kiln.gemm' op contraction dims differ: a K = 4, b K = 3}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.gemm %a, %b : (tensor<2x4xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+// With transpose_b the same shapes contract over b's last dim.
+func.func @gemm_transposed_result(%a: tensor<2x4xf32>, %b: tensor<3x4xf32>) {
+  // expected-error @+2 {{'kiln.gemm' op inferred type(s) 'tensor<2x3xf32>' are incompatible with return type(s) of operation 'tensor<2x4xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.gemm %a, %b transpose_b : (tensor<2x4xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_batch_broadcast(%a: tensor<2x8x4xf32>, %b: tensor<3x4x8xf32>) {
+  // expected-error @+2 {{'kiln.gemm' op batch dims [2] and [3] are not broadcast-compatible}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.gemm %a, %b : (tensor<2x8x4xf32>, tensor<3x4x8xf32>) -> tensor<2x8x8xf32>
+  return
+}
+
+// -----
+
+// cuBLASLt's strided batches cannot broadcast a [2x1] batch to [2x3].
+func.func @gemm_batch_stride(%a: tensor<2x1x8x4xf32>, %b: tensor<1x3x4x8xf32>) {
+  // expected-error @+1 {{'kiln.gemm' op batch dims of a [2x1] are neither the result's [2x3] nor all 1, which a strided batched GEMM cannot read}}
+  %0 = kiln.gemm %a, %b : (tensor<2x1x8x4xf32>, tensor<1x3x4x8xf32>) -> tensor<2x3x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_bias_type(%a: tensor<2x4xf32>, %b: tensor<4x3xf32>, %c: tensor<3xf16>) {
+  // expected-error @+1 {{'kiln.gemm' op bias element type 'f16' differs from a's 'f32'}}
+  %0 = kiln.gemm %a, %b, %c : (tensor<2x4xf32>, tensor<4x3xf32>, tensor<3xf16>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_bias_shape(%a: tensor<2x4xf32>, %b: tensor<4x3xf32>, %c: tensor<2x3xf32>) {
+  // expected-error @+1 {{'kiln.gemm' op bias must be [3], got [2x3]}}
+  %0 = kiln.gemm %a, %b, %c : (tensor<2x4xf32>, tensor<4x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_residual(%a: tensor<2x4xf32>, %b: tensor<4x3xf32>, %r: tensor<3xf32>) {
+  // expected-error @+1 {{'kiln.gemm' op residual must have the result's type 'tensor<2x3xf32>', got 'tensor<3xf32>'}}
+  %0 = kiln.gemm %a, %b residual %r : (tensor<2x4xf32>, tensor<4x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_activation(%a: tensor<2x4xf32>, %b: tensor<4x3xf32>) {
+  // expected-error @+2 {{expected ::kiln::GemmActivation to be one of: none, relu, gelu_tanh}}
+  // expected-error @+1 {{failed to parse Kiln_GemmActivationAttr parameter 'value'}}
+  %0 = kiln.gemm %a, %b activation<sigmoid> : (tensor<2x4xf32>, tensor<4x3xf32>) -> tensor<2x3xf32>
+  return
+}

@@ -489,3 +489,66 @@ func.func @rotary(%x: tensor<1x4x8x16xf32>, %cos: tensor<1x8x8xf32>, %sin: tenso
   // CHECK: return %[[R0]], %[[R1]], %[[R2]]
   return %0, %1, %2 : tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>
 }
+
+//===----------------------------------------------------------------------===//
+// Fused level
+//===----------------------------------------------------------------------===//
+
+// A fusion reads only its operands (bound to the block arguments) and returns
+// what kiln.yield yields; several results and no inputs are allowed.
+// CHECK-LABEL: func.func @fusion
+// CHECK-SAME: (%[[X:.+]]: tensor<1x8x64xf32>, %[[G:.+]]: tensor<64xf32>)
+// GENERIC-LABEL: sym_name = "fusion"
+func.func @fusion(%x: tensor<1x8x64xf32>, %g: tensor<64xf32>)
+    -> (tensor<1x8x64xf32>, tensor<1x8x32xf32>, tensor<1x8x32xf32>, tensor<2xi64>) {
+  // CHECK: %[[N:.+]] = kiln.fusion %[[X]], %[[G]] : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32> {
+  // CHECK-NEXT: ^bb0(%[[A:.+]]: tensor<1x8x64xf32>, %[[B:.+]]: tensor<64xf32>):
+  // CHECK-NEXT: %[[R:.+]] = kiln.rms_norm %[[A]], %[[B]]
+  // CHECK-NEXT: kiln.yield %[[R]] : tensor<1x8x64xf32>
+  // CHECK-NEXT: }
+  // GENERIC: "kiln.fusion"(%{{.+}}, %{{.+}}) ({
+  // GENERIC: "kiln.yield"(%{{.+}}) : (tensor<1x8x64xf32>) -> ()
+  %0 = kiln.fusion %x, %g : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32> {
+  ^bb0(%a: tensor<1x8x64xf32>, %b: tensor<64xf32>):
+    %n = kiln.rms_norm %a, %b {axis = 2 : i64, epsilon = 1.0e-06 : f32} : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>
+    kiln.yield %n : tensor<1x8x64xf32>
+  }
+  // CHECK: %[[S:.+]]:2 = kiln.fusion %[[N]] : (tensor<1x8x64xf32>) -> (tensor<1x8x32xf32>, tensor<1x8x32xf32>) {
+  // CHECK: kiln.yield %{{.+}}, %{{.+}} : tensor<1x8x32xf32>, tensor<1x8x32xf32>
+  %1:2 = kiln.fusion %0 : (tensor<1x8x64xf32>) -> (tensor<1x8x32xf32>, tensor<1x8x32xf32>) {
+  ^bb0(%a: tensor<1x8x64xf32>):
+    %p:2 = kiln.split %a {axis = 2 : i64} : tensor<1x8x64xf32> -> tensor<1x8x32xf32>, tensor<1x8x32xf32>
+    %e = kiln.exp %p#1 : tensor<1x8x32xf32>
+    kiln.yield %p#0, %e : tensor<1x8x32xf32>, tensor<1x8x32xf32>
+  }
+  // CHECK: %[[C:.+]] = kiln.fusion : () -> tensor<2xi64> {
+  // CHECK-NEXT: kiln.constant
+  %2 = kiln.fusion : () -> tensor<2xi64> {
+    %c = kiln.constant dense<[1, 8]> : tensor<2xi64>
+    kiln.yield %c : tensor<2xi64>
+  }
+  // CHECK: return %[[N]], %[[S]]#0, %[[S]]#1, %[[C]]
+  return %0, %1#0, %1#1, %2 : tensor<1x8x64xf32>, tensor<1x8x32xf32>, tensor<1x8x32xf32>, tensor<2xi64>
+}
+
+// Defaults (no bias, no residual, transpose_b off, activation none, no scale)
+// are elided.
+// CHECK-LABEL: func.func @gemm
+// CHECK-SAME: (%[[X:.+]]: tensor<1x8x64xf32>, %[[W:.+]]: tensor<256x64xf32>, %[[B:.+]]: tensor<256xf32>, %[[W2:.+]]: tensor<256x64xf32>, %[[Q:.+]]: tensor<2x4x8x16xf32>, %[[K:.+]]: tensor<1x1x16x8xf32>)
+// GENERIC-LABEL: sym_name = "gemm"
+func.func @gemm(%x: tensor<1x8x64xf32>, %w: tensor<256x64xf32>, %b: tensor<256xf32>,
+                %w2: tensor<256x64xf32>, %q: tensor<2x4x8x16xf32>, %k: tensor<1x1x16x8xf32>)
+    -> (tensor<1x8x256xf32>, tensor<1x8x64xf32>, tensor<2x4x8x8xf32>, tensor<1x8x256xf32>) {
+  // CHECK: %[[Y:.+]] = kiln.gemm %[[X]], %[[W]], %[[B]] transpose_b activation<gelu_tanh> : (tensor<1x8x64xf32>, tensor<256x64xf32>, tensor<256xf32>) -> tensor<1x8x256xf32>
+  // GENERIC: "kiln.gemm"(%{{.+}}, %{{.+}}, %{{.+}}) <{activation = #kiln.activation<gelu_tanh>, operandSegmentSizes = array<i32: 1, 1, 1, 0>, transpose_b}>
+  %0 = kiln.gemm %x, %w, %b transpose_b activation<gelu_tanh> : (tensor<1x8x64xf32>, tensor<256x64xf32>, tensor<256xf32>) -> tensor<1x8x256xf32>
+  // CHECK: %[[Z:.+]] = kiln.gemm %[[Y]], %[[W2]] residual %[[X]] {scale = 5.000000e-01 : f32} : (tensor<1x8x256xf32>, tensor<256x64xf32>, tensor<1x8x64xf32>) -> tensor<1x8x64xf32>
+  %1 = kiln.gemm %0, %w2 residual %x {scale = 5.0e-01 : f32} : (tensor<1x8x256xf32>, tensor<256x64xf32>, tensor<1x8x64xf32>) -> tensor<1x8x64xf32>
+  // Batched, the rhs broadcast over every batch (stride 0).
+  // CHECK: %[[S:.+]] = kiln.gemm %[[Q]], %[[K]] : (tensor<2x4x8x16xf32>, tensor<1x1x16x8xf32>) -> tensor<2x4x8x8xf32>
+  %2 = kiln.gemm %q, %k : (tensor<2x4x8x16xf32>, tensor<1x1x16x8xf32>) -> tensor<2x4x8x8xf32>
+  // CHECK: %[[R:.+]] = kiln.gemm %[[X]], %[[W]], %[[B]] transpose_b activation<relu> : (tensor<1x8x64xf32>, tensor<256x64xf32>, tensor<256xf32>) -> tensor<1x8x256xf32>
+  %3 = kiln.gemm %x, %w, %b transpose_b activation<relu> : (tensor<1x8x64xf32>, tensor<256x64xf32>, tensor<256xf32>) -> tensor<1x8x256xf32>
+  // CHECK: return %[[Y]], %[[Z]], %[[S]], %[[R]]
+  return %0, %1, %2, %3 : tensor<1x8x256xf32>, tensor<1x8x64xf32>, tensor<2x4x8x8xf32>, tensor<1x8x256xf32>
+}

@@ -36,4 +36,29 @@ def Kiln_GeluApproximationAttr
   let assemblyFormat = "`<` $value `>`";
 }
 
+//===----------------------------------------------------------------------===//
+// GemmActivation
+//===----------------------------------------------------------------------===//
+
+// The activations cuBLASLt applies in a GEMM epilogue
+// (CUBLASLT_EPILOGUE_RELU[_BIAS], CUBLASLT_EPILOGUE_GELU[_BIAS]; cuBLASLt's
+// GELU is the tanh approximation).
+def Kiln_GemmActivation : I32EnumAttr<"GemmActivation",
+    "the activation of a kiln.gemm epilogue", [
+      I32EnumAttrCase<"None", 0, "none">,
+      I32EnumAttrCase<"Relu", 1, "relu">,
+      I32EnumAttrCase<"GeluTanh", 2, "gelu_tanh">
+    ]> {
+  let cppNamespace = "::kiln";
+  let genSpecializedAttr = 0;
+}
+
+// Prints as `#kiln.activation<relu>` on its own; kiln.gemm's format prints it
+// as `activation<relu>`. The semantics are in kiln.gemm's description.
+def Kiln_GemmActivationAttr
+    : EnumAttr<Kiln_Dialect, Kiln_GemmActivation, "activation"> {
+  let summary = "GEMM epilogue activation: `none`, `relu` or `gelu_tanh`";
+  let assemblyFormat = "`<` $value `>`";
+}
+
 #endif // KILN_ATTRS

@@ -37,6 +37,12 @@ std::optional<int64_t> checkedNumElements(llvm::ArrayRef<int64_t> shape);
 /// True if `from` broadcasts to `to` (numpy rules, `to` at least as long).
 bool isBroadcastableTo(llvm::ArrayRef<int64_t> from, llvm::ArrayRef<int64_t> to);
 
+/// True if an operand with batch dims `dims` can be one side of a strided
+/// batched GEMM whose result has batch dims `batch`: `dims` is `batch` after
+/// padding with leading 1s (stride M*K) or all 1 (stride 0).
+bool isStridedBatch(llvm::ArrayRef<int64_t> dims,
+                    llvm::ArrayRef<int64_t> batch);
+
 } // namespace kiln
 
 #define GET_OP_CLASSES

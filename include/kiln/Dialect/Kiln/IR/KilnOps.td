@@ -539,4 +539,98 @@ def Kiln_RotaryOp : Kiln_Op<"rotary", [InferTypeOpAdaptor]> {
   let assemblyFormat = "$input `,` $cos `,` $sin attr-dict `:` functional-type(operands, results)";
 }
 
+//===----------------------------------------------------------------------===//
+// Fused level
+//===----------------------------------------------------------------------===//
+
+def Kiln_FusionOp : Op<Kiln_Dialect, "fusion", [
+    IsolatedFromAbove, SingleBlock, RecursiveMemoryEffects,
+    RecursivelySpeculatable]> {
+  let summary = "a group of graph-level ops that becomes exactly one kernel";
+  let description = [{
+    The fused level (docs/dialect.md): the body is one block of graph-level
+    kiln ops that codegen will turn into exactly one kernel. The region is
+    isolated from above: every value the body reads from outside is an
+    operand and the block argument at the same position; the results are
+    what the `kiln.yield` terminator yields. Weights stay outside (a
+    `kiln.weight` in the body is an error; a small `kiln.constant` may be
+    inside, though `kiln-form-fusions` leaves constants outside too), and
+    fusions and library calls (`kiln.gemm`) do not nest.
+
+    ```mlir
+    %r = kiln.fusion %x, %g : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32> {
+    ^bb0(%a: tensor<1x8x64xf32>, %b: tensor<64xf32>):
+      %n = kiln.rms_norm %a, %b {axis = 2 : i64, epsilon = 1.0e-06 : f32} : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>
+      kiln.yield %n : tensor<1x8x64xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<Kiln_Tensor>:$inputs);
+  let results = (outs Variadic<Kiln_Tensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat =
+      "$inputs attr-dict `:` functional-type($inputs, $results) $body";
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The terminator of the body.
+    YieldOp getYield();
+  }];
+}
+
+def Kiln_YieldOp : Op<Kiln_Dialect, "yield", [
+    Pure, Terminator, HasParent<"FusionOp">]> {
+  let summary = "the results of a kiln.fusion";
+  let description = [{
+    Terminates a `kiln.fusion` body; its operands become the fusion's
+    results, in order and with the same types.
+
+    ```mlir
+    kiln.yield %a, %b : tensor<4xf32>, tensor<4xi1>
+    ```
+  }];
+  let arguments = (ins Variadic<Kiln_Tensor>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+}
+
+def Kiln_GemmOp : Kiln_Op<"gemm", [AttrSizedOperandSegments,
+                                   InferTypeOpAdaptor]> {
+  let summary = "a cuBLASLt matrix multiply with its epilogue";
+  let description = [{
+    A library call at the fused level: one cuBLASLt matmul, outside any
+    `kiln.fusion`. With `a[..., M, K]` and `b[..., K, N]` (`b[..., N, K]`
+    with `transpose_b`) it computes
+
+    `result[..., M, N] = act(scale * (a x b) + bias + residual)`
+
+    where `scale` is cuBLASLt's alpha (1 when absent), the optional `bias`
+    is `[N]` and added to every row (CUBLASLT_EPILOGUE_BIAS), the optional
+    `residual` has the result's type (cuBLASLt's C with beta = 1), and
+    `activation` is `none` (default, elided), `relu` or `gelu_tanh`
+    (cuBLASLt's GELU, the tanh approximation), applied last. Batch dims
+    broadcast numpy-style, but as cuBLASLt's strided batches allow: each
+    operand's batch dims are either the result's (after padding with
+    leading 1s) or all 1 (stride 0). All tensors share one float element
+    type.
+
+    ```mlir
+    %y = kiln.gemm %x, %w, %b transpose_b activation<gelu_tanh> : (tensor<1x8x64xf32>, tensor<256x64xf32>, tensor<256xf32>) -> tensor<1x8x256xf32>
+    %z = kiln.gemm %y, %w2 residual %x {scale = 5.0e-01 : f32} : (tensor<1x8x256xf32>, tensor<256x64xf32>, tensor<1x8x64xf32>) -> tensor<1x8x64xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$a, Kiln_FloatTensor:$b,
+                   Optional<Kiln_FloatTensor>:$bias,
+                   Optional<Kiln_FloatTensor>:$residual,
+                   UnitAttr:$transpose_b,
+                   DefaultValuedAttr<Kiln_GemmActivationAttr,
+                                     "::kiln::GemmActivation::None">:$activation,
+                   OptionalAttr<F32Attr>:$scale);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = [{
+    $a `,` $b (`,` $bias^)? (`residual` $residual^)? (`transpose_b` $transpose_b^)?
+    (`activation` `` $activation^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // KILN_OPS

@@ -1,0 +1,211 @@
+// kiln-form-fusions: one kiln.fusion per graph-level compute op, kiln.gemm for
+// the matmuls and dense layers codegen sends to cuBLASLt; weights and
+// constants stay outside. Running it twice changes nothing.
+//
+// RUN: kiln-opt %s --kiln-form-fusions --split-input-file | FileCheck %s
+// RUN: kiln-opt %s --kiln-form-fusions --split-input-file | kiln-opt --kiln-form-fusions --split-input-file | FileCheck %s
+
+//===----------------------------------------------------------------------===//
+// Positive
+//===----------------------------------------------------------------------===//
+
+// An elementwise op becomes a fusion of one op; a repeated operand is one
+// input.
+// CHECK-LABEL: func.func @elementwise
+// CHECK-SAME: (%[[A:.+]]: tensor<4xf32>)
+func.func @elementwise(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // CHECK-NEXT: %[[F:.+]] = kiln.fusion %[[A]] : (tensor<4xf32>) -> tensor<4xf32> {
+  // CHECK-NEXT: ^bb0(%[[X:.+]]: tensor<4xf32>):
+  // CHECK-NEXT: %[[M:.+]] = kiln.mul %[[X]], %[[X]] : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  // CHECK-NEXT: kiln.yield %[[M]] : tensor<4xf32>
+  // CHECK-NEXT: }
+  // CHECK-NEXT: %[[G:.+]] = kiln.fusion %[[F]] : (tensor<4xf32>) -> tensor<4xf32> {
+  // CHECK-NEXT: ^bb0(%[[Y:.+]]: tensor<4xf32>):
+  // CHECK-NEXT: %[[E:.+]] = kiln.exp %[[Y]] : tensor<4xf32>
+  // CHECK-NEXT: kiln.yield %[[E]] : tensor<4xf32>
+  // CHECK-NEXT: }
+  // CHECK-NEXT: return %[[G]]
+  %0 = kiln.mul %a, %a : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %1 = kiln.exp %0 : tensor<4xf32>
+  return %1 : tensor<4xf32>
+}
+
+// -----
+
+// An f32 linear becomes a gemm: its bias is the bias epilogue and
+// transpose_weight is transpose_b. The weights stay outside, as operands.
+// CHECK-LABEL: func.func @linear
+// CHECK-SAME: (%[[X:.+]]: tensor<1x8x64xf32>)
+func.func @linear(%x: tensor<1x8x64xf32>) -> (tensor<1x8x192xf32>, tensor<1x8x192xf32>) {
+  // CHECK-NEXT: %[[W:.+]] = kiln.weight "w"
+  // CHECK-NEXT: %[[B:.+]] = kiln.weight "b"
+  // CHECK-NEXT: %[[WT:.+]] = kiln.weight "wt"
+  %w = kiln.weight "w" {path = "w.bin", offset = 0 : i64, length = 49152 : i64} : tensor<64x192xf32>
+  %b = kiln.weight "b" {path = "w.bin", offset = 49152 : i64, length = 768 : i64} : tensor<192xf32>
+  %wt = kiln.weight "wt" {path = "w.bin", offset = 49920 : i64, length = 49152 : i64} : tensor<192x64xf32>
+  // CHECK-NEXT: %[[R0:.+]] = kiln.gemm %[[X]], %[[W]], %[[B]] : (tensor<1x8x64xf32>, tensor<64x192xf32>, tensor<192xf32>) -> tensor<1x8x192xf32>
+  %0 = kiln.linear %x, %w, %b : (tensor<1x8x64xf32>, tensor<64x192xf32>, tensor<192xf32>) -> tensor<1x8x192xf32>
+  // CHECK-NEXT: %[[R1:.+]] = kiln.gemm %[[X]], %[[WT]] transpose_b : (tensor<1x8x64xf32>, tensor<192x64xf32>) -> tensor<1x8x192xf32>
+  %1 = kiln.linear %x, %wt {transpose_weight = true} : (tensor<1x8x64xf32>, tensor<192x64xf32>) -> tensor<1x8x192xf32>
+  // CHECK-NEXT: return %[[R0]], %[[R1]]
+  return %0, %1 : tensor<1x8x192xf32>, tensor<1x8x192xf32>
+}
+
+// -----
+
+// An f32 matmul whose operands' batch dims are the result's or all 1 is a
+// gemm (attention scores, broadcast rhs).
+// CHECK-LABEL: func.func @matmul
+// CHECK-SAME: (%[[Q:.+]]: tensor<1x4x8x16xf32>, %[[K:.+]]: tensor<1x4x16x8xf32>, %[[P:.+]]: tensor<16x8xf32>)
+func.func @matmul(%q: tensor<1x4x8x16xf32>, %kt: tensor<1x4x16x8xf32>, %p: tensor<16x8xf32>)
+    -> (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) {
+  // CHECK-NEXT: %[[S:.+]] = kiln.gemm %[[Q]], %[[K]] : (tensor<1x4x8x16xf32>, tensor<1x4x16x8xf32>) -> tensor<1x4x8x8xf32>
+  %0 = kiln.matmul %q, %kt : (tensor<1x4x8x16xf32>, tensor<1x4x16x8xf32>) -> tensor<1x4x8x8xf32>
+  // CHECK-NEXT: %[[T:.+]] = kiln.gemm %[[Q]], %[[P]] : (tensor<1x4x8x16xf32>, tensor<16x8xf32>) -> tensor<1x4x8x8xf32>
+  %1 = kiln.matmul %q, %p : (tensor<1x4x8x16xf32>, tensor<16x8xf32>) -> tensor<1x4x8x8xf32>
+  // CHECK-NEXT: return %[[S]], %[[T]]
+  return %0, %1 : tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>
+}
+
+//===----------------------------------------------------------------------===//
+// Negative: what is not wrapped, and products cuBLASLt does not run
+//===----------------------------------------------------------------------===//
+
+// -----
+
+// Weights and constants are not kernels: they stay outside and become
+// operands of the fusion that reads them.
+// CHECK-LABEL: func.func @weights_and_constants
+// CHECK-SAME: (%[[X:.+]]: tensor<8x64xf32>)
+func.func @weights_and_constants(%x: tensor<8x64xf32>) -> tensor<8x64xf32> {
+  // CHECK-NEXT: %[[G:.+]] = kiln.weight "g"
+  // CHECK-NEXT: %[[C:.+]] = kiln.constant dense<2.000000e+00> : tensor<f32>
+  // CHECK-NOT: kiln.fusion{{.*}}kiln.weight
+  // CHECK-NEXT: %[[N:.+]] = kiln.fusion %[[X]], %[[G]] : (tensor<8x64xf32>, tensor<64xf32>) -> tensor<8x64xf32> {
+  // CHECK: kiln.rms_norm
+  // CHECK: %[[M:.+]] = kiln.fusion %[[N]], %[[C]] : (tensor<8x64xf32>, tensor<f32>) -> tensor<8x64xf32> {
+  // CHECK-NEXT: ^bb0(%{{.+}}: tensor<8x64xf32>, %{{.+}}: tensor<f32>):
+  // CHECK-NEXT: kiln.mul
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: return %[[M]]
+  %g = kiln.weight "g" {path = "w.bin", offset = 0 : i64, length = 256 : i64} : tensor<64xf32>
+  %c = kiln.constant dense<2.0> : tensor<f32>
+  %0 = kiln.rms_norm %x, %g {axis = 1 : i64, epsilon = 1.0e-06 : f32} : (tensor<8x64xf32>, tensor<64xf32>) -> tensor<8x64xf32>
+  %1 = kiln.mul %0, %c : (tensor<8x64xf32>, tensor<f32>) -> tensor<8x64xf32>
+  return %1 : tensor<8x64xf32>
+}
+
+// -----
+
+// Products codegen does not send to cuBLASLt stay generated kernels, each in
+// its own fusion: an f16 matmul, a matmul whose lhs batch [2x1] broadcasts to
+// [2x3], and a linear with a 1-D input.
+// CHECK-LABEL: func.func @not_gemm
+func.func @not_gemm(%a: tensor<2x8xf16>, %b: tensor<8x4xf16>,
+                    %c: tensor<2x1x8x4xf32>, %d: tensor<1x3x4x8xf32>,
+                    %x: tensor<64xf32>, %w: tensor<64x8xf32>)
+    -> (tensor<2x4xf16>, tensor<2x3x8x8xf32>, tensor<8xf32>) {
+  // CHECK-NOT: kiln.gemm
+  // CHECK: kiln.fusion
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.matmul {{.*}} -> tensor<2x4xf16>
+  // CHECK: kiln.fusion
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.matmul {{.*}} -> tensor<2x3x8x8xf32>
+  // CHECK: kiln.fusion
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.linear {{.*}} -> tensor<8xf32>
+  // CHECK-NOT: kiln.gemm
+  // CHECK: return
+  %0 = kiln.matmul %a, %b : (tensor<2x8xf16>, tensor<8x4xf16>) -> tensor<2x4xf16>
+  %1 = kiln.matmul %c, %d : (tensor<2x1x8x4xf32>, tensor<1x3x4x8xf32>) -> tensor<2x3x8x8xf32>
+  %2 = kiln.linear %x, %w : (tensor<64xf32>, tensor<64x8xf32>) -> tensor<8xf32>
+  return %0, %1, %2 : tensor<2x4xf16>, tensor<2x3x8x8xf32>, tensor<8xf32>
+}
+
+// -----
+
+// IR already at the fused level is left alone.
+// CHECK-LABEL: func.func @already_fused
+// CHECK-SAME: (%[[A:.+]]: tensor<4xf32>)
+func.func @already_fused(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // CHECK-NEXT: %[[F:.+]] = kiln.fusion %[[A]]
+  // CHECK-NEXT: ^bb0(%[[X:.+]]: tensor<4xf32>):
+  // CHECK-NEXT: %[[E:.+]] = kiln.exp %[[X]]
+  // CHECK-NEXT: %[[N:.+]] = kiln.neg %[[E]]
+  // CHECK-NEXT: kiln.yield %[[N]]
+  // CHECK-NEXT: }
+  // CHECK-NEXT: return %[[F]]
+  %0 = kiln.fusion %a : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%x: tensor<4xf32>):
+    %e = kiln.exp %x : tensor<4xf32>
+    %n = kiln.neg %e : tensor<4xf32>
+    kiln.yield %n : tensor<4xf32>
+  }
+  return %0 : tensor<4xf32>
+}
+
+//===----------------------------------------------------------------------===//
+// Edge cases
+//===----------------------------------------------------------------------===//
+
+// -----
+
+// A multi-result op is one fusion with several results.
+// CHECK-LABEL: func.func @multi_result
+// CHECK-SAME: (%[[A:.+]]: tensor<1x8x192xf32>)
+func.func @multi_result(%a: tensor<1x8x192xf32>)
+    -> (tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>) {
+  // CHECK-NEXT: %[[S:.+]]:3 = kiln.fusion %[[A]] : (tensor<1x8x192xf32>) -> (tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>) {
+  // CHECK-NEXT: ^bb0(%[[X:.+]]: tensor<1x8x192xf32>):
+  // CHECK-NEXT: %[[P:.+]]:3 = kiln.split %[[X]]
+  // CHECK-NEXT: kiln.yield %[[P]]#0, %[[P]]#1, %[[P]]#2 : tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>
+  // CHECK-NEXT: }
+  // CHECK-NEXT: return %[[S]]#0, %[[S]]#1, %[[S]]#2
+  %0:3 = kiln.split %a {axis = 2 : i64} : tensor<1x8x192xf32> -> tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>
+  return %0#0, %0#1, %0#2 : tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>
+}
+
+// -----
+
+// A gather reading a weight (embedding lookup): the weight is an operand.
+// CHECK-LABEL: func.func @weight_operand
+// CHECK-SAME: (%[[I:.+]]: tensor<1x8xi64>)
+func.func @weight_operand(%ids: tensor<1x8xi64>) -> tensor<1x8x64xf32> {
+  // CHECK-NEXT: %[[T:.+]] = kiln.weight "embed"
+  // CHECK-NEXT: %[[E:.+]] = kiln.fusion %[[T]], %[[I]] : (tensor<512x64xf32>, tensor<1x8xi64>) -> tensor<1x8x64xf32> {
+  // CHECK-NEXT: ^bb0(%[[X:.+]]: tensor<512x64xf32>, %[[Y:.+]]: tensor<1x8xi64>):
+  // CHECK-NEXT: kiln.gather %[[X]], %[[Y]]
+  %t = kiln.weight "embed" {path = "w.bin", offset = 0 : i64, length = 131072 : i64} : tensor<512x64xf32>
+  %0 = kiln.gather %t, %ids {axis = 0 : i64} : (tensor<512x64xf32>, tensor<1x8xi64>) -> tensor<1x8x64xf32>
+  return %0 : tensor<1x8x64xf32>
+}
+
+// -----
+
+// Zero-size tensors are wrapped like any other (and a zero-row linear is
+// still a gemm).
+// CHECK-LABEL: func.func @zero_size
+// CHECK-SAME: (%[[A:.+]]: tensor<0x4xf32>, %[[W:.+]]: tensor<4x8xf32>)
+func.func @zero_size(%a: tensor<0x4xf32>, %w: tensor<4x8xf32>) -> (tensor<0x4xf32>, tensor<0x8xf32>) {
+  // CHECK-NEXT: %[[F:.+]] = kiln.fusion %[[A]] : (tensor<0x4xf32>) -> tensor<0x4xf32> {
+  // CHECK-NEXT: ^bb0(%[[X:.+]]: tensor<0x4xf32>):
+  // CHECK-NEXT: kiln.tanh %[[X]] : tensor<0x4xf32>
+  // CHECK: %[[G:.+]] = kiln.gemm %[[A]], %[[W]] : (tensor<0x4xf32>, tensor<4x8xf32>) -> tensor<0x8xf32>
+  // CHECK-NEXT: return %[[F]], %[[G]]
+  %0 = kiln.tanh %a : tensor<0x4xf32>
+  %1 = kiln.linear %a, %w : (tensor<0x4xf32>, tensor<4x8xf32>) -> tensor<0x8xf32>
+  return %0, %1 : tensor<0x4xf32>, tensor<0x8xf32>
+}
+
+// -----
+
+// An unused op is erased, as by every pass that runs the greedy driver.
+// CHECK-LABEL: func.func @dead
+// CHECK-SAME: (%[[A:.+]]: tensor<4xf32>)
+func.func @dead(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // CHECK-NEXT: return %[[A]]
+  %0 = kiln.exp %a : tensor<4xf32>
+  return %a : tensor<4xf32>
+}
