@@ -280,12 +280,17 @@ FailureOr<LoadedModel> kiln::loadModel(MLIRContext &context, StringRef path,
       model.entry = f;
   if (!model.entry && function.empty() && funcs.size() == 1)
     model.entry = funcs.front();
-  // An artifact's IR is run through one byte arena at its planned offsets:
-  // check the plan itself too (inside the arena, aligned, no two values live
-  // at once overlapping), or a corrupted offset would give a wrong answer.
   if (model.entry && artifact &&
-      (failed(checkAgainstManifest(model.entry, *artifact)) ||
-       failed(verifyMemoryPlan(model.entry))))
+      failed(checkAgainstManifest(model.entry, *artifact)))
+    return failure();
+  // Scheduled-level IR (an artifact's, or a planned .mlir) runs through one
+  // byte arena at its planned offsets: check the plan itself (inside the
+  // arena, aligned, no two values live at once overlapping, e.g. an op's
+  // output over a still-needed input), or a bad offset would give a wrong
+  // answer instead of an error.
+  if (model.entry &&
+      model.entry->hasAttr(KilnDialect::getArenaBytesAttrName()) &&
+      failed(verifyMemoryPlan(model.entry)))
     return failure();
   if (model.entry)
     return model;
