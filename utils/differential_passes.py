@@ -3,6 +3,9 @@
 
     differential_passes.py [--bind N=V] [--kiln-bin DIR] MODEL_DIR WORK_DIR
 
+Symbolic dims not given with --bind are bound from the shapes of
+test_data_set_0's inputs (utils/run_fixture.py's rule).
+
 Imports MODEL_DIR/model.onnx, runs it on the reference backend with the
 fixture's test_data_set_0 inputs, then runs each pipeline prefix
 (kiln-simplify; kiln-simplify + kiln-form-fusions, the fused level;
@@ -17,6 +20,10 @@ import os
 import re
 import subprocess
 import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run_fixture  # noqa: E402  (derive_binds)
 
 
 def run(cmd):
@@ -37,11 +44,17 @@ def main():
     a = ap.parse_args()
     tool = lambda name: os.path.join(a.kiln_bin, name) if a.kiln_bin else name
     os.makedirs(a.work_dir, exist_ok=True)
-    binds = sum((["--bind", b] for b in a.bind), [])
-    graph = os.path.join(a.work_dir, "graph.mlir")
-    run([tool("kiln-import"), os.path.join(a.model_dir, "model.onnx"), "-o", graph] + binds)
     inputs = sorted(glob.glob(os.path.join(a.model_dir, "test_data_set_0", "input_*.pb")),
                     key=lambda p: int(re.search(r"_(\d+)\.pb$", p).group(1)))
+    # Symbolic dims not bound by hand are bound from the data set's input
+    # shapes, as run_fixture.py does.
+    model = os.path.join(a.model_dir, "model.onnx")
+    given = {b.split("=", 1)[0] for b in a.bind}
+    derived = run_fixture.derive_binds(run_fixture.load_graph(model), inputs)
+    bind_words = a.bind + [f"{k}={v}" for k, v in derived.items() if k not in given]
+    binds = sum((["--bind", b] for b in bind_words), [])
+    graph = os.path.join(a.work_dir, "graph.mlir")
+    run([tool("kiln-import"), model, "-o", graph] + binds)
     in_args = sum((["--input", p] for p in inputs), [])
     base = os.path.join(a.work_dir, "graph-out")
     run([tool("kiln-run"), graph, "--backend=ref", "--output-dir", base] + in_args)

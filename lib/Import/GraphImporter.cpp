@@ -389,6 +389,11 @@ Value GraphImporter::materializeInitializer(const onnx::TensorProto &tensor) {
                       "be stored as raw_data or external data";
     return {};
   }
+  // Recorded absolute: the IR may be written to and run from any directory
+  // (a relative path would be read against the .mlir file's).
+  SmallString<256> absolute(file);
+  if (!llvm::sys::fs::make_absolute(absolute))
+    file = absolute.str().str();
   if (length != bytes) {
     emitError(loc) << "initializer '" << tensor.name() << "' has " << length
                    << " data bytes, expected " << bytes << " for "
