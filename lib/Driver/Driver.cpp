@@ -11,6 +11,7 @@
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 #include "kiln/Dialect/Kiln/IR/WeightFile.h"
 #include "kiln/Reference/Evaluator.h"
+#include "kiln/Transforms/MemoryPlan.h"
 #include "kiln/Transforms/Passes.h"
 #include "kiln/runtime/Artifact.h"
 
@@ -104,21 +105,21 @@ DiagnosticCollector::~DiagnosticCollector() {
 /// The runtime dtype of an MLIR element type, if it has one.
 static std::optional<DType> dtypeOf(Type t);
 
-/// `name` as the manifest spells it (whitespace read as `_`).
-static std::string manifestName(StringRef name) {
-  std::string s = name.empty() ? "_" : name.str();
-  for (char &c : s)
-    if (std::isspace(static_cast<unsigned char>(c)))
-      c = '_';
-  return s;
+/// Whether `type` is the dtype and shape of a manifest record.
+static bool sameType(Type type, const runtime::TensorSpec &spec) {
+  auto ranked = dyn_cast<RankedTensorType>(type);
+  std::optional<DType> dt =
+      ranked ? dtypeOf(ranked.getElementType()) : std::nullopt;
+  return dt && *dt == spec.dtype &&
+         ranked.getShape() == ArrayRef<int64_t>(spec.shape);
 }
 
 /// Checks that an artifact's scheduled IR says what its manifest says: the
 /// arena size, every input and output (name, dtype, shape, arena offset),
-/// and every weight the IR reads (in the artifact's
-/// weights file, at the offset and size of the manifest record of that
-/// name). The hashes tie each file to the manifest; this ties them to each
-/// other, so the reference backend runs what the CUDA backend would.
+/// and every weight the IR reads (in the artifact's weights file, at the
+/// offset and size of a manifest record of that name). The hashes tie each
+/// file to the manifest; this ties them to each other, so the reference
+/// backend runs what the CUDA backend would.
 static LogicalResult checkAgainstManifest(func::FuncOp func,
                                           const runtime::Artifact &artifact) {
   const runtime::Manifest &m = artifact.manifest;
@@ -132,90 +133,69 @@ static LogicalResult checkAgainstManifest(func::FuncOp func,
       static_cast<uint64_t>(arena.getInt()) != m.arenaBytes)
     return mismatch() << "arena_bytes " << m.arenaBytes << " vs "
                       << (arena ? std::to_string(arena.getInt()) : "none");
-  auto sameTensor = [&](Type type, const runtime::TensorSpec &spec,
-                        StringRef name, StringRef what) -> LogicalResult {
-    auto ranked = dyn_cast<RankedTensorType>(type);
-    auto dt = ranked ? dtypeOf(ranked.getElementType()) : std::nullopt;
-    if (manifestName(name) != spec.name)
-      return mismatch() << what << " is named '" << name << "' in the IR and '"
-                        << spec.name << "' in the manifest";
-    if (!dt || *dt != spec.dtype ||
-        ranked.getShape() != ArrayRef<int64_t>(spec.shape))
-      return mismatch() << what << " '" << spec.name << "' is " << type
-                        << " in the IR and " << runtime::dtypeName(spec.dtype)
-                        << " " << runtime::formatShape(spec.shape)
-                        << " in the manifest";
-    return success();
-  };
   if (func.getNumArguments() != m.inputs.size() ||
       func.getNumResults() != m.outputs.size())
     return mismatch() << "the IR has " << func.getNumArguments()
                       << " inputs and " << func.getNumResults()
                       << " outputs, the manifest " << m.inputs.size() << " and "
                       << m.outputs.size();
-  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-    auto name =
-        func.getArgAttrOfType<StringAttr>(i, KilnDialect::getNameAttrName());
-    std::string what = "input #" + std::to_string(i);
-    // Unnamed inputs and outputs are `input_<i>`/`output_<i>` in the
-    // manifest, as codegen names them.
-    std::string fallback = "input_" + std::to_string(i);
-    if (failed(sameTensor(func.getArgument(i).getType(), m.inputs[i],
-                          name ? name.getValue() : StringRef(fallback), what)))
-      return failure();
-    auto offset =
-        func.getArgAttrOfType<IntegerAttr>(i, KilnDialect::getArenaAttrName());
-    if (!offset || offset.getInt() < 0 ||
-        static_cast<uint64_t>(offset.getInt()) != m.inputs[i].offset)
-      return mismatch() << what << " '" << m.inputs[i].name
-                        << "' is at arena offset " << m.inputs[i].offset
-                        << " in the manifest and "
-                        << (offset ? std::to_string(offset.getInt())
+  // The offsets the IR states, read as the plan verifier reads them.
+  FailureOr<MemoryPlan> plan = MemoryPlan::fromAttributes(func);
+  if (failed(plan))
+    return failure();
+  // One input or output: its name (unnamed ones are `input_<i>` /
+  // `output_<i>` in the manifest, as codegen names them), type and offset.
+  auto checkBinding = [&](StringRef kind, unsigned i, Value value,
+                          StringAttr name,
+                          const runtime::TensorSpec &spec) -> LogicalResult {
+    std::string what = (kind + " #" + Twine(i)).str();
+    std::string spelled = name ? runtime::manifestName(name.str())
+                               : (kind + "_" + Twine(i)).str();
+    if (spelled != spec.name)
+      return mismatch() << what << " is named '"
+                        << (name ? name.getValue() : StringRef(spelled))
+                        << "' in the IR and '" << spec.name
+                        << "' in the manifest";
+    if (!sameType(value.getType(), spec))
+      return mismatch() << what << " '" << spec.name << "' is "
+                        << value.getType() << " in the IR and "
+                        << runtime::dtypeName(spec.dtype) << " "
+                        << runtime::formatShape(spec.shape)
+                        << " in the manifest";
+    std::optional<int64_t> offset = plan->offsetOf(value);
+    if (!offset || *offset < 0 ||
+        static_cast<uint64_t>(*offset) != spec.offset)
+      return mismatch() << what << " '" << spec.name << "' is at arena offset "
+                        << spec.offset << " in the manifest and "
+                        << (offset ? std::to_string(*offset)
                                    : std::string("nowhere"))
                         << " in the IR";
-  }
-  auto returned = func.getBody().back().getTerminator()->getOperands();
-  for (unsigned i = 0; i < func.getNumResults(); ++i) {
-    auto name =
-        func.getResultAttrOfType<StringAttr>(i, KilnDialect::getNameAttrName());
-    std::string what = "output #" + std::to_string(i);
-    std::string fallback = "output_" + std::to_string(i);
-    if (failed(sameTensor(func.getResultTypes()[i], m.outputs[i],
-                          name ? name.getValue() : StringRef(fallback), what)))
+    return success();
+  };
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    if (failed(checkBinding(
+            "input", i, func.getArgument(i),
+            func.getArgAttrOfType<StringAttr>(i, KilnDialect::getNameAttrName()),
+            m.inputs[i])))
       return failure();
-    // Where the IR planned the returned value (an argument's offset, or its
-    // defining op's `kiln.arena` entry), when it planned one.
-    std::optional<int64_t> offset;
-    Value v = i < returned.size() ? returned[i] : Value();
-    if (auto arg = dyn_cast_or_null<BlockArgument>(v)) {
-      if (auto a = func.getArgAttrOfType<IntegerAttr>(
-              arg.getArgNumber(), KilnDialect::getArenaAttrName()))
-        offset = a.getInt();
-    } else if (auto result = dyn_cast_or_null<OpResult>(v)) {
-      auto arena = result.getOwner()->getAttrOfType<DenseI64ArrayAttr>(
-          KilnDialect::getArenaAttrName());
-      if (arena && result.getResultNumber() < arena.size())
-        offset = arena[result.getResultNumber()];
-    }
-    if (offset &&
-        (*offset < 0 || static_cast<uint64_t>(*offset) != m.outputs[i].offset))
-      return mismatch() << what << " '" << m.outputs[i].name
-                        << "' is at arena offset " << m.outputs[i].offset
-                        << " in the manifest and " << *offset << " in the IR";
-  }
+  ValueRange returned = func.getBody().back().getTerminator()->getOperands();
+  for (unsigned i = 0; i < func.getNumResults(); ++i)
+    if (failed(checkBinding("output", i, returned[i],
+                            func.getResultAttrOfType<StringAttr>(
+                                i, KilnDialect::getNameAttrName()),
+                            m.outputs[i])))
+      return failure();
   // Records by name (two names may read the same once whitespace is `_`).
   llvm::StringMap<SmallVector<const runtime::TensorSpec *, 1>> weights;
   for (const runtime::TensorSpec &w : m.weights)
     weights[w.name].push_back(&w);
   WalkResult walk = func.walk([&](WeightOp op) {
-    auto ranked = dyn_cast<RankedTensorType>(op.getType());
-    auto dt = ranked ? dtypeOf(ranked.getElementType()) : std::nullopt;
-    bool found = false;
-    for (const runtime::TensorSpec *spec :
-         weights.lookup(manifestName(op.getName())))
-      found |= spec->offset == op.getOffset() &&
-               spec->bytes == op.getLength() && dt && *dt == spec->dtype &&
-               ranked.getShape() == ArrayRef<int64_t>(spec->shape);
+    bool found = llvm::any_of(
+        weights.lookup(runtime::manifestName(op.getName().str())),
+        [&](const runtime::TensorSpec *spec) {
+          return spec->offset == op.getOffset() &&
+                 spec->bytes == op.getLength() && sameType(op.getType(), *spec);
+        });
     if (op.getPath() != m.weightsFile.name || !found) {
       op.emitError("weight '")
           << op.getName() << "' (" << op.getPath() << ", offset "

@@ -73,37 +73,23 @@ Result gemm(GemmOp op, ArrayRef<Tensor> in) {
   const Tensor &a = in[0], &b = in[1];
   const Tensor *bias = op.getBias() ? &in[2] : nullptr;
   const Tensor *residual = op.getResidual() ? &in.back() : nullptr;
-  bool t = op.getTransposeB();
   std::optional<double> scale;
   if (auto s = op.getScale())
     scale = s->convertToDouble();
   GemmActivation act = op.getActivation();
-  size_t ra = a.shape.size(), rb = b.shape.size();
-  int64_t m = a.shape[ra - 2], k = a.shape[ra - 1];
-  int64_t n = t ? b.shape[rb - 2] : b.shape[rb - 1];
-  ArrayRef<int64_t> batch = ArrayRef<int64_t>(out.shape).drop_back(2);
-  SmallVector<SmallVector<int64_t>> strides = {
-      broadcastStrides(ArrayRef<int64_t>(a.shape).drop_back(2), batch),
-      broadcastStrides(ArrayRef<int64_t>(b.shape).drop_back(2), batch)};
-  forEachBroadcast(batch, strides, [&](int64_t bi, ArrayRef<int64_t> o) {
-    const float *pa = a.f.data() + o[0] * m * k;
-    const float *pb = b.f.data() + o[1] * k * n;
-    int64_t base = bi * m * n;
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        double biasJ = bias ? (double)bias->f[j] : 0.0;
-        // Unscaled, the bias seeds the accumulator exactly as kiln.linear's
-        // reference does, so the two agree bit for bit.
-        double acc = scale ? 0.0 : biasJ;
-        for (int64_t p = 0; p < k; ++p)
-          acc += (double)pa[i * k + p] * (t ? pb[j * k + p] : pb[p * n + j]);
+  auto biasAt = [&](int64_t j) { return bias ? (double)bias->f[j] : 0.0; };
+  batchedMatmul(
+      a, b, op.getTransposeB(), out.shape,
+      // Unscaled, the bias seeds the accumulator exactly as kiln.linear's
+      // reference does, so the two agree bit for bit.
+      [&](int64_t j) { return scale ? 0.0 : biasAt(j); },
+      [&](int64_t index, int64_t j, double acc) {
         if (scale)
-          acc = *scale * acc + biasJ;
+          acc = *scale * acc + biasAt(j);
         if (residual)
-          acc += residual->f[base + i * n + j];
-        out.f[base + i * n + j] = (float)activate(act, acc);
-      }
-  });
+          acc += residual->f[index];
+        out.f[index] = (float)activate(act, acc);
+      });
   return SmallVector<Tensor>{std::move(out)};
 }
 

@@ -30,6 +30,15 @@ void forEachBroadcast(llvm::ArrayRef<int64_t> outShape,
                       llvm::ArrayRef<llvm::SmallVector<int64_t>> strides,
                       llvm::function_ref<void(int64_t, llvm::ArrayRef<int64_t>)> fn);
 
+/// The batched product of kiln.matmul and kiln.gemm: for every batch item
+/// (operand batch dims broadcast to `outShape`'s), row i and column j of
+/// the f32 result, acc = seed(j) + sum_p a[i,p] * b[p,j] (b[j,p] when
+/// `transB`) in double, then store(flat output index, j, acc).
+void batchedMatmul(const Tensor &a, const Tensor &b, bool transB,
+                   llvm::ArrayRef<int64_t> outShape,
+                   llvm::function_ref<double(int64_t)> seed,
+                   llvm::function_ref<void(int64_t, int64_t, double)> store);
+
 /// A row-major shape seen around `axis`: the product of the dims before it,
 /// the axis extent, and the product of the dims after it.
 struct AxisExtents {

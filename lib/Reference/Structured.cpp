@@ -20,28 +20,38 @@ using namespace kiln;
 using namespace kiln::ref;
 using namespace kiln::ref::kern;
 
-namespace {
-
-Result matmul(Operation *op, const Tensor &a, const Tensor &b) {
-  Tensor out = resultLike(op);
+void kern::batchedMatmul(const Tensor &a, const Tensor &b, bool transB,
+                         ArrayRef<int64_t> outShape,
+                         function_ref<double(int64_t)> seed,
+                         function_ref<void(int64_t, int64_t, double)> store) {
   size_t ra = a.shape.size(), rb = b.shape.size();
-  int64_t m = a.shape[ra - 2], k = a.shape[ra - 1], n = b.shape[rb - 1];
-  ArrayRef<int64_t> batch = ArrayRef<int64_t>(out.shape).drop_back(2);
+  int64_t m = a.shape[ra - 2], k = a.shape[ra - 1];
+  int64_t n = transB ? b.shape[rb - 2] : b.shape[rb - 1];
+  ArrayRef<int64_t> batch = outShape.drop_back(2);
   SmallVector<SmallVector<int64_t>> strides = {
       broadcastStrides(ArrayRef<int64_t>(a.shape).drop_back(2), batch),
       broadcastStrides(ArrayRef<int64_t>(b.shape).drop_back(2), batch)};
   forEachBroadcast(batch, strides, [&](int64_t bi, ArrayRef<int64_t> o) {
     const float *pa = a.f.data() + o[0] * m * k;
     const float *pb = b.f.data() + o[1] * k * n;
-    float *pc = out.f.data() + bi * m * n;
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) {
-        double acc = 0;
+        double acc = seed(j);
         for (int64_t p = 0; p < k; ++p)
-          acc += (double)pa[i * k + p] * pb[p * n + j];
-        pc[i * n + j] = (float)acc;
+          acc += (double)pa[i * k + p] *
+                 (transB ? pb[j * k + p] : pb[p * n + j]);
+        store(bi * m * n + i * n + j, j, acc);
       }
   });
+}
+
+namespace {
+
+Result matmul(Operation *op, const Tensor &a, const Tensor &b) {
+  Tensor out = resultLike(op);
+  batchedMatmul(
+      a, b, /*transB=*/false, out.shape, [](int64_t) { return 0.0; },
+      [&](int64_t index, int64_t, double acc) { out.f[index] = (float)acc; });
   return SmallVector<Tensor>{std::move(out)};
 }
 

@@ -558,9 +558,7 @@ bool ManifestParser::gemmLaunch(Launch &launch) {
 
 } // namespace
 
-namespace {
-/// A manifest token for a free-form name: whitespace becomes `_`.
-std::string token(const std::string &name) {
+std::string manifestName(const std::string &name) {
   if (name.empty())
     return "_";
   std::string t = name;
@@ -569,7 +567,6 @@ std::string token(const std::string &name) {
       c = '_';
   return t;
 }
-} // namespace
 
 std::string formatManifest(const Manifest &m) {
   std::string s;
@@ -587,7 +584,7 @@ std::string formatManifest(const Manifest &m) {
   auto tensors = [&](const char *kind, const std::vector<TensorSpec> &list) {
     for (size_t i = 0; i < list.size(); ++i) {
       const TensorSpec &t = list[i];
-      line(std::string(kind) + " " + std::to_string(i) + " " + token(t.name) +
+      line(std::string(kind) + " " + std::to_string(i) + " " + manifestName(t.name) +
            " " + dtypeName(t.dtype) + " " + formatShape(t.shape) + " " +
            std::to_string(t.offset) + " " + std::to_string(t.bytes));
     }
@@ -596,7 +593,7 @@ std::string formatManifest(const Manifest &m) {
   tensors("input", m.inputs);
   tensors("output", m.outputs);
   for (const Function &f : m.functions) {
-    line("function " + token(f.name) + " " +
+    line("function " + manifestName(f.name) + " " +
          std::to_string(f.launches.size()));
     for (const Launch &l : f.launches) {
       if (l.kind == Launch::Kind::Gemm) {
@@ -709,14 +706,6 @@ bool loadArtifact(const std::string &dir, Artifact &out, std::string &error,
 
 namespace kiln::runtime {
 
-/// `name` with whitespace replaced by `_`, as the manifest spells names.
-static std::string manifestSpelling(const std::string &name) {
-  std::string s = name;
-  for (char &c : s)
-    if (std::isspace(static_cast<unsigned char>(c)))
-      c = '_';
-  return s;
-}
 
 bool bindInputs(const Manifest &manifest, const std::vector<HostTensor> &inputs,
                 std::vector<HostTensor> &ordered, std::string &error) {
@@ -735,7 +724,7 @@ bool bindInputs(const Manifest &manifest, const std::vector<HostTensor> &inputs,
   for (size_t i = 0; i < n; ++i) {
     if (inputs[i].name.empty())
       continue;
-    std::string want = manifestSpelling(inputs[i].name);
+    std::string want = manifestName(inputs[i].name);
     for (size_t s = 0; s < n; ++s) {
       if (manifest.inputs[s].name != want)
         continue;

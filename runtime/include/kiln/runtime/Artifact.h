@@ -128,6 +128,10 @@ struct Manifest {
   const Function *findFunction(const std::string &name) const;
 };
 
+/// `name` as the manifest spells it: whitespace becomes `_`, and an empty
+/// name is `_`. Names in a parsed manifest are already spelled this way.
+std::string manifestName(const std::string &name);
+
 /// Writes `manifest` in the grammar of docs/artifact.md, the one writer of
 /// that format (kiln-compile uses it). Names are written with whitespace
 /// replaced by `_` (an empty name becomes `_`); record lines and indices
