@@ -1,9 +1,11 @@
 //===- Artifact.cpp - write the kiln artifact directory -------------------===//
 //
-// Writes weights.bin (kiln.weight bytes read from their files, kiln.constant
-// bytes serialised from their attributes), kernels.cu, kernels.fatbin (nvcc:
-// SASS for the arch plus PTX), scheduled.mlir (weights re-pointed at
-// weights.bin) and manifest.txt, in the layout of docs/artifact.md.
+// Writes weights.bin (the init of every weight view, at the view's offset:
+// kiln.weight bytes read from their files, kiln.constant bytes serialised
+// from their attributes), kernels.cu, kernels.fatbin (nvcc: SASS for the
+// arch plus PTX), scheduled.mlir (the scheduled module, its kiln.weight ops
+// re-pointed at weights.bin) and manifest.txt, in the layout of
+// docs/artifact.md.
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,17 +1,24 @@
-//===- CudaEmitter.cpp - planned kiln IR to CUDA C++ and launches ---------===//
+//===- CudaEmitter.cpp - scheduled kiln IR to CUDA C++ and launches -------===//
 //
-// The driver of code generation: walks a planned function in program order,
-// assigns weight ids and weights.bin offsets, binds inputs and outputs to
-// their arena ranges, dispatches every other op to its op group (an alias,
-// a view planned at its operand's offset, gets no kernel), and renders the
-// manifest. Also holds the shape-to-index-arithmetic helpers the groups
-// share (EmitterSupport.h).
+// The driver of code generation, a translation of the scheduled IR: reads
+// the arena size, the weight table (root views of kiln.weights with init)
+// and the input/output bindings off the views, emits one CUDA function per
+// launched kiln.kernel (its single op through the op groups, or a copy),
+// and turns every kiln.launch / kiln.gemm of the kiln.graph, in order, into
+// one launch record. It decides nothing the IR does not state. Also holds
+// the shape-to-index-arithmetic helpers the groups share (EmitterSupport.h)
+// and renders the manifest.
 //
 //===----------------------------------------------------------------------===//
 
 #include "EmitterSupport.h"
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Transforms/LaunchConfig.h"
+
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/StringMap.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/STLExtras.h"
@@ -69,10 +76,10 @@ std::optional<StringRef> kiln::codegen::dtypeToken(Type t) {
 }
 
 ArrayRef<int64_t> kiln::codegen::shapeOf(Value v) {
-  return cast<RankedTensorType>(v.getType()).getShape();
+  return cast<ShapedType>(v.getType()).getShape();
 }
 Type kiln::codegen::eltOf(Value v) {
-  return cast<RankedTensorType>(v.getType()).getElementType();
+  return cast<ShapedType>(v.getType()).getElementType();
 }
 int64_t kiln::codegen::product(ArrayRef<int64_t> dims) {
   int64_t p = 1;
@@ -179,15 +186,6 @@ std::string kiln::codegen::floatLiteral(double value) {
   return s + "f";
 }
 
-int64_t kiln::codegen::gridFor(int64_t n) {
-  return std::clamp<int64_t>((n + kBlockSize - 1) / kBlockSize, 1, 65535);
-}
-
-int64_t kiln::codegen::blockForReduction(int64_t n) {
-  return std::clamp<int64_t>(llvm::PowerOf2Ceil(std::max<int64_t>(n, 1)), 32,
-                             256);
-}
-
 //===----------------------------------------------------------------------===//
 // EmitContext
 //===----------------------------------------------------------------------===//
@@ -201,205 +199,501 @@ FailureOr<std::string> EmitContext::typeOf(Value value, Operation *op) {
   return *t;
 }
 
-FailureOr<KernelArg> EmitContext::argFor(Value value, Operation *user) {
-  auto it = weightIds.find(value);
-  if (it != weightIds.end())
-    return KernelArg::weight(it->second);
-  if (std::optional<int64_t> offset = plan.offsetOf(value))
-    return KernelArg::arena(*offset);
-  return user->emitOpError("reads a value with no arena offset or weight id; "
-                           "run kiln-plan-memory first");
+std::optional<EmitContext::ParamSource> EmitContext::sourceOf(Value value,
+                                                              bool output) {
+  ArrayRef<Value> values = output ? ArrayRef<Value>(yielded) : bodyArgs;
+  auto it = llvm::find(values, value);
+  if (it == values.end())
+    return std::nullopt;
+  return ParamSource{output, static_cast<unsigned>(it - values.begin())};
 }
 
-LogicalResult EmitContext::beginKernel(Operation *op, StringRef suffix,
-                                       ArrayRef<Value> inputs,
-                                       ArrayRef<Value> outputs, int64_t grid,
-                                       int64_t block) {
-  KernelLaunch launch;
-  launch.name = "k" + std::to_string(opIndex) + "_" +
-                op->getName().stripDialect().str();
-  if (!suffix.empty())
-    launch.name += "_" + suffix.str();
-  launch.grid[0] = static_cast<uint32_t>(grid);
-  launch.block[0] = static_cast<uint32_t>(block);
-  SmallVector<std::string> params;
-  for (auto [i, v] : llvm::enumerate(inputs)) {
-    FailureOr<std::string> t = typeOf(v, op);
-    FailureOr<KernelArg> arg = argFor(v, op);
-    if (failed(t) || failed(arg))
-      return failure();
-    params.push_back("const " + *t + " *__restrict__ in" + std::to_string(i));
-    launch.args.push_back(*arg);
+LogicalResult EmitContext::beginKernel(Operation *op, ArrayRef<Value> inputs,
+                                       ArrayRef<Value> outputs) {
+  StringRef restrict = restrictPointers ? " *__restrict__ " : " *";
+  SmallVector<std::string> decls;
+  for (auto [output, values] :
+       {std::pair<bool, ArrayRef<Value>>{false, inputs}, {true, outputs}}) {
+    for (auto [i, v] : llvm::enumerate(values)) {
+      FailureOr<std::string> t = typeOf(v, op);
+      if (failed(t))
+        return failure();
+      std::optional<ParamSource> from = sourceOf(v, output);
+      if (!from)
+        return op->emitOpError("kernel @")
+               << name << ": " << (output ? "result" : "operand") << " #" << i
+               << " is not " << (output ? "yielded" : "a kernel argument");
+      params.push_back(*from);
+      decls.push_back((output ? "" : "const ") + *t + restrict.str() +
+                      (output ? "out" : "in") + std::to_string(i));
+    }
   }
-  for (auto [i, v] : llvm::enumerate(outputs)) {
-    FailureOr<std::string> t = typeOf(v, op);
-    FailureOr<KernelArg> arg = argFor(v, op);
-    if (failed(t) || failed(arg))
-      return failure();
-    params.push_back(*t + " *__restrict__ out" + std::to_string(i));
-    launch.args.push_back(*arg);
-  }
-  os << "\n// " << op->getName() << " at " << op->getLoc() << "\n";
-  os << "extern \"C\" __global__ void __launch_bounds__(" << block << ") "
-     << launch.name << "(";
-  llvm::interleave(params, os, ", ");
+  os << "\n// @" << name << ": " << op->getName() << " at " << op->getLoc()
+     << "\n";
+  os << "extern \"C\" __global__ void __launch_bounds__(" << maxBlock << ") "
+     << name << "(";
+  llvm::interleave(decls, os, ", ");
   os << ") {\n";
-  Launch l;
-  l.kernel = std::move(launch);
-  out.launches.push_back(std::move(l));
+  begun = true;
   return success();
 }
 
 void EmitContext::endKernel() { os << "}\n"; }
 
-LogicalResult EmitContext::simpleKernel(Operation *op, StringRef suffix,
-                                        ArrayRef<Value> inputs,
-                                        ArrayRef<Value> outputs, int64_t n,
+LogicalResult EmitContext::simpleKernel(Operation *op, ArrayRef<Value> inputs,
+                                        ArrayRef<Value> outputs,
                                         StringRef body) {
-  if (failed(beginKernel(op, suffix, inputs, outputs, gridFor(n), kBlockSize)))
+  if (failed(beginKernel(op, inputs, outputs)))
     return failure();
   os << body;
   endKernel();
   return success();
 }
 
-void EmitContext::addGemm(const GemmLaunch &gemm) {
-  Launch l;
-  l.kind = Launch::Kind::Gemm;
-  l.gemm = gemm;
-  out.launches.push_back(std::move(l));
-}
-
 //===----------------------------------------------------------------------===//
 // emitFunction
 //===----------------------------------------------------------------------===//
 
-/// The binding name of argument/result `i`: its kiln.name, else a default,
-/// with whitespace replaced by `_`.
-static std::string bindingName(DictionaryAttr attrs, StringRef fallback) {
-  std::string name = fallback.str();
-  if (attrs)
-    if (auto s = attrs.getAs<StringAttr>(KilnDialect::getNameAttrName()))
-      if (!s.getValue().empty())
-        name = s.getValue().str();
-  for (char &c : name)
-    if (std::isspace(static_cast<unsigned char>(c)))
-      c = '_';
-  return name;
+namespace {
+
+/// What the translation keeps while it walks one scheduled function.
+struct Translation {
+  /// Weight id of each root view of kiln.weights with init.
+  DenseMap<Operation *, int64_t> weightIds;
+  /// Parameters of each kernel emitted so far, by symbol.
+  llvm::StringMap<SmallVector<EmitContext::ParamSource>> kernelParams;
+};
+
+} // namespace
+
+/// `name` as the manifest spells it (one token; runtime::manifestName).
+static std::string manifestToken(StringRef name) {
+  return runtime::manifestName(name.str());
 }
 
-FailureOr<EmittedFunction>
-kiln::codegen::emitFunction(func::FuncOp func, const EmitOptions &options) {
-  FailureOr<MemoryPlan> plan = MemoryPlan::fromAttributes(func);
-  if (failed(plan))
+/// The view defining buffer `v`, or null.
+static ViewOp viewOf(Value v) { return v.getDefiningOp<ViewOp>(); }
+
+/// The pointer argument for buffer `v` of `user`: an arena offset, or the id
+/// of the weight whose root view it is (or aliases at offset 0).
+static FailureOr<KernelArg> pointerFor(Translation &t, Value v,
+                                       Operation *user) {
+  ViewOp view = viewOf(v);
+  Operation *region = view ? view.getRegion() : nullptr;
+  if (!region)
+    return user->emitOpError("uses a buffer that is not a kiln.view of the "
+                             "arena or the weights");
+  if (isa<ArenaOp>(region))
+    return KernelArg::arena(view.getRegionOffset());
+  auto it = t.weightIds.find(view.getRoot());
+  if (it == t.weightIds.end())
+    return user->emitOpError("uses a view of the weights with no init (no "
+                             "weight is stored there)");
+  if (view.getRegionOffset() != view.getRoot().getRegionOffset())
+    return user->emitOpError("uses a view ")
+           << view.getRegionOffset() - view.getRoot().getRegionOffset()
+           << " bytes into weight #" << it->second
+           << "; a kernel argument must start at a weight";
+  return KernelArg::weight(it->second);
+}
+
+/// The bytes of buffer `v` in its region, or std::nullopt if it is not a
+/// view of one.
+static std::optional<std::tuple<Operation *, int64_t, int64_t>>
+byteRange(Value v) {
+  ViewOp view = viewOf(v);
+  if (!view || !view.getRegion())
+    return std::nullopt;
+  int64_t begin = view.getRegionOffset();
+  return std::make_tuple(view.getRegion(), begin,
+                         begin + shapedByteSize(v.getType()).value_or(0));
+}
+
+/// True if an output buffer of `launch` shares bytes with one of its inputs.
+static bool updatesInPlace(LaunchOp launch) {
+  for (Value out : launch.getOutputs()) {
+    auto o = byteRange(out);
+    for (Value in : launch.getInputs()) {
+      if (in == out)
+        return true;
+      auto i = byteRange(in);
+      if (o && i && std::get<0>(*o) == std::get<0>(*i) &&
+          std::get<1>(*o) < std::get<2>(*i) && std::get<1>(*i) < std::get<2>(*o))
+        return true;
+    }
+  }
+  return false;
+}
+
+/// Checks the launch shape: 1-D, and a power-of-two block of [32, 1024] for
+/// a kernel that reduces rows with one block per row.
+static LogicalResult checkLaunchShape(LaunchOp launch, Operation *bodyOp) {
+  ArrayRef<int64_t> grid = launch.getGrid(), block = launch.getBlock();
+  if (grid.size() != 3 || block.size() != 3)
+    return launch.emitOpError("grid and block must have 3 dims");
+  if (grid[1] != 1 || grid[2] != 1 || block[1] != 1 || block[2] != 1)
+    return launch.emitOpError("has grid [")
+           << grid[0] << ", " << grid[1] << ", " << grid[2] << "] block ["
+           << block[0] << ", " << block[1] << ", " << block[2]
+           << "]; the CUDA backend's kernels are 1-D (y and z must be 1)";
+  if (bodyOp && isRowKernel(bodyOp) &&
+      (!llvm::isPowerOf2_64(block[0]) || block[0] < 32 || block[0] > 1024))
+    return launch.emitOpError("launches @")
+           << launch.getKernel() << " (" << bodyOp->getName()
+           << ", one block per row) with block " << block[0]
+           << "; it needs a power of two in [32, 1024]";
+  return success();
+}
+
+/// The single op a kernel body computes, null for a copy (the body yields
+/// an argument), or failure (located error) for a body the backend cannot
+/// translate.
+static FailureOr<Operation *> kernelBodyOp(KernelOp kernel) {
+  YieldOp yield = kernel.getYield();
+  SmallVector<Operation *> ops;
+  for (Operation &op : kernel.getBody().front().without_terminator())
+    ops.push_back(&op);
+  if (ops.empty()) {
+    if (yield.getNumOperands() == 1 && isa<BlockArgument>(yield.getOperand(0)))
+      return static_cast<Operation *>(nullptr);
+    return kernel.emitOpError("has no op and is not a copy (it must yield "
+                              "one of its arguments)");
+  }
+  if (ops.size() > 1)
+    return ops[1]
+        ->emitOpError("is the second op of kernel @")
+        .append(kernel.getSymName(),
+                ": fused kernels of more than one op have no CUDA lowering yet");
+  for (Value v : yield.getOperands())
+    if (v.getDefiningOp() != ops[0])
+      return kernel.emitOpError("yields a value its op does not compute; the "
+                                "CUDA backend translates one op or a copy");
+  return ops[0];
+}
+
+/// Emits the source of `kernel`, launched by `launches` (at least one).
+static LogicalResult emitKernel(Translation &t, KernelOp kernel,
+                                ArrayRef<LaunchOp> launches,
+                                llvm::raw_string_ostream &os) {
+  FailureOr<Operation *> bodyOp = kernelBodyOp(kernel);
+  if (failed(bodyOp))
     return failure();
-  if (!plan->arenaBytes())
-    return func.emitOpError("is not planned (no ")
-           << KilnDialect::getArenaBytesAttrName()
-           << "); run kiln-plan-memory first";
-  EmittedFunction out;
-  out.arenaBytes = *plan->arenaBytes();
+  EmitContext ctx(os);
+  ctx.name = kernel.getSymName().str();
+  Block &body = kernel.getBody().front();
+  ctx.bodyArgs.assign(body.args_begin(), body.args_end());
+  ctx.yielded.assign(kernel.getYield().operand_begin(),
+                     kernel.getYield().operand_end());
+  for (LaunchOp launch : launches) {
+    if (failed(checkLaunchShape(launch, *bodyOp)))
+      return failure();
+    ctx.maxBlock = std::max<int64_t>(ctx.maxBlock, launch.getBlock()[0]);
+    if (updatesInPlace(launch))
+      ctx.restrictPointers = false;
+  }
+
+  Operation *op = *bodyOp;
+  if (!op) {
+    // A copy: out0 = in0, grid-stride.
+    auto arg = cast<BlockArgument>(kernel.getYield().getOperand(0));
+    FailureOr<std::string> type = ctx.typeOf(arg, kernel);
+    if (failed(type))
+      return failure();
+    std::string restrict = ctx.restrictPointers ? " *__restrict__ " : " *";
+    ctx.params = {{false, arg.getArgNumber()}, {true, 0}};
+    os << "\n// @" << ctx.name << ": copy at " << kernel.getLoc() << "\n"
+       << "extern \"C\" __global__ void __launch_bounds__(" << ctx.maxBlock
+       << ") " << ctx.name << "(const " << *type << restrict << "in0, "
+       << *type << restrict << "out0) {\n"
+       << "  kiln::mapCopy<" << product(shapeOf(arg))
+       << ">(in0, out0, [](int64_t i) { return i; });\n}\n";
+    t.kernelParams[ctx.name] = ctx.params;
+    return success();
+  }
+
+  // scatter_nd updates its output in place: the launch's data buffer must be
+  // its output buffer (the schedule copies data there with a launch before).
+  if (auto scatter = dyn_cast<ScatterNDOp>(op)) {
+    auto data = dyn_cast<BlockArgument>(scatter.getData());
+    for (LaunchOp launch : launches)
+      if (!data || launch.getInputs()[data.getArgNumber()] !=
+                       launch.getOutputs()[0])
+        return launch.emitOpError("launches the scatter_nd kernel @")
+               << ctx.name << " with a data buffer (ins #"
+               << (data ? data.getArgNumber() : 0)
+               << ") that is not its output buffer (outs #0); the CUDA "
+                  "scatter kernel updates its output in place";
+  }
+
+  std::optional<LogicalResult> result = emitElementwiseOp(ctx, op);
+  if (!result)
+    result = emitLinalgOp(ctx, op);
+  if (!result)
+    result = emitMovementOp(ctx, op);
+  if (!result)
+    result = emitTransformerOp(ctx, op);
+  if (!result)
+    return op->emitOpError("in kernel @") << ctx.name
+                                          << " has no CUDA lowering";
+  if (failed(*result))
+    return failure();
+  if (!ctx.begun)
+    return op->emitOpError("in kernel @")
+           << ctx.name << ": the emitter wrote no kernel";
+  t.kernelParams[ctx.name] = ctx.params;
+  return success();
+}
+
+/// The manifest record of `launch` (a kernel already emitted).
+static FailureOr<KernelLaunch> launchRecord(Translation &t, LaunchOp launch) {
+  KernelLaunch record;
+  record.name = launch.getKernel().str();
+  for (int d = 0; d < 3; ++d) {
+    record.grid[d] = static_cast<uint32_t>(launch.getGrid()[d]);
+    record.block[d] = static_cast<uint32_t>(launch.getBlock()[d]);
+  }
+  record.smemBytes = static_cast<uint32_t>(launch.getSmem());
+  for (EmitContext::ParamSource p : t.kernelParams[record.name]) {
+    Value buffer = p.isOutput ? launch.getOutputs()[p.index]
+                              : launch.getInputs()[p.index];
+    FailureOr<KernelArg> arg = pointerFor(t, buffer, launch);
+    if (failed(arg))
+      return failure();
+    record.args.push_back(*arg);
+  }
+  return record;
+}
+
+/// The manifest gemm record of a buffer-form kiln.gemm.
+static FailureOr<GemmLaunch> gemmRecord(Translation &t, GemmOp gemm) {
+  if (!gemm.hasBufferSemantics())
+    return gemm.emitOpError("in kiln.graph must be the buffer form (outs)");
+  if (gemm.getResidual())
+    return gemm.emitError("kiln.gemm with residual has no CUDA lowering yet");
+  if (gemm.getActivation() != GemmActivation::None)
+    return gemm.emitError("kiln.gemm with activation ")
+           << stringifyGemmActivation(gemm.getActivation())
+           << " has no CUDA lowering yet";
+  if (std::optional<APFloat> scale = gemm.getScale();
+      scale && scale->convertToFloat() != 1.0f)
+    return gemm.emitError("kiln.gemm with scale has no CUDA lowering yet");
+  auto aType = cast<ShapedType>(gemm.getA().getType());
+  auto bType = cast<ShapedType>(gemm.getB().getType());
+  auto cType = cast<ShapedType>(gemm.getOut().getType());
+  if (!aType.getElementType().isF32())
+    return gemm.emitOpError("has element type ")
+           << aType.getElementType()
+           << "; the CUDA gemm (cuBLASLt) is f32 only for now";
+  ArrayRef<int64_t> as = aType.getShape(), bs = bType.getShape(),
+                    cs = cType.getShape();
+  bool transB = gemm.getTransposeB();
+  int64_t m = cs[cs.size() - 2], n = cs.back(), k = as.back();
+  ArrayRef<int64_t> batch = cs.drop_back(2);
+  // An operand's batch stride: the matrix size, or 0 when it has no batch
+  // (B shared by every batch item; A only when there is a batch).
+  auto stride = [&](ArrayRef<int64_t> dims, int64_t matrix,
+                    bool shared) -> std::optional<int64_t> {
+    if (!isStridedBatch(dims, batch))
+      return std::nullopt;
+    return product(dims) == 1 && shared ? 0 : matrix;
+  };
+  std::optional<int64_t> sa =
+      stride(as.drop_back(2), m * k, product(batch) != 1);
+  std::optional<int64_t> sb = stride(bs.drop_back(2), k * n, true);
+  if (!sa || !sb)
+    return gemm.emitOpError("has batch dims cuBLASLt strides cannot express");
+  GemmLaunch g;
+  g.m = m, g.n = n, g.k = k, g.batch = product(batch);
+  g.strideA = *sa, g.strideB = *sb, g.strideC = m * n;
+  // A shared B under a full batch of A is one gemm of batch * M rows.
+  if (g.batch > 1 && g.strideB == 0 && g.strideA == m * k) {
+    g.m *= g.batch, g.batch = 1;
+    g.strideA = g.m * k, g.strideC = g.m * n;
+  }
+  g.transB = transB;
+  FailureOr<KernelArg> a = pointerFor(t, gemm.getA(), gemm);
+  FailureOr<KernelArg> b = pointerFor(t, gemm.getB(), gemm);
+  FailureOr<KernelArg> c = pointerFor(t, gemm.getOut(), gemm);
+  if (failed(a) || failed(b) || failed(c))
+    return failure();
+  g.a = *a, g.b = *b, g.c = *c, g.bias = KernelArg::none();
+  if (Value bias = gemm.getBias()) {
+    FailureOr<KernelArg> arg = pointerFor(t, bias, gemm);
+    if (failed(arg))
+      return failure();
+    g.bias = *arg;
+  }
+  return g;
+}
+
+/// The binding of an input or output view.
+static FailureOr<TensorBinding> binding(ViewOp view, StringRef name) {
+  auto type = view.getType();
+  if (!dtypeToken(type.getElementType()))
+    return view.emitOpError("binds '")
+           << name << "' of element type " << type.getElementType()
+           << ", which the artifact cannot store";
+  return TensorBinding{manifestToken(name), type.getElementType(),
+                       SmallVector<int64_t>(type.getShape()),
+                       view.getRegionOffset(),
+                       shapedByteSize(type).value_or(0)};
+}
+
+/// The error for a function that is not at the scheduled level.
+static InFlightDiagnostic notScheduled(func::FuncOp func, StringRef what) {
+  return func.emitOpError("is not scheduled: ")
+         << what
+         << "; run the compile pipeline (kiln-compile-pipeline, whose last "
+            "pass is kiln-schedule) first";
+}
+
+FailureOr<EmittedFunction> kiln::codegen::emitFunction(func::FuncOp func) {
+  if (func.isExternal())
+    return notScheduled(func, "it has no body");
+  if (func.getNumArguments() || func.getNumResults())
+    return notScheduled(func, "it has arguments or results (a scheduled "
+                              "function binds its inputs and outputs to "
+                              "arena views)");
   Block &block = func.getBody().front();
-
-  // Weights and constants, in program order.
-  DenseMap<Value, int64_t> weightIds;
-  int64_t weightEnd = 0;
+  ArenaOp arena;
+  WeightsOp weightsRegion;
+  GraphOp graph;
+  EmittedFunction out;
+  Translation t;
+  SmallVector<ViewOp> inputs, outputs;
   for (Operation &op : block) {
-    if (!isWeightLike(&op))
+    if (auto a = dyn_cast<ArenaOp>(op)) {
+      if (arena)
+        return a.emitOpError("is the second kiln.arena of the function; a "
+                             "scheduled function has one");
+      arena = a;
+    } else if (auto w = dyn_cast<WeightsOp>(op)) {
+      if (weightsRegion)
+        return w.emitOpError("is the second kiln.weights of the function; a "
+                             "scheduled function has one");
+      weightsRegion = w;
+    } else if (auto g = dyn_cast<GraphOp>(op)) {
+      if (graph)
+        return g.emitOpError("is the second kiln.graph of the function; the "
+                             "CUDA backend runs one step");
+      graph = g;
+    } else if (auto view = dyn_cast<ViewOp>(op)) {
+      if (view.getInput())
+        inputs.push_back(view);
+      if (view.getOutput())
+        outputs.push_back(view);
+      Value init = view.getInit();
+      if (!init)
+        continue;
+      Operation *source = init.getDefiningOp();
+      Type elt = view.getType().getElementType();
+      if (!dtypeToken(elt))
+        return source->emitOpError(
+                   "has an element type the artifact cannot store: ")
+               << elt;
+      WeightEntry w;
+      if (auto weight = dyn_cast<WeightOp>(source))
+        w.name = manifestToken(weight.getName());
+      else
+        w.name = "constant_" + std::to_string(out.weights.size());
+      w.elementType = elt;
+      w.shape.assign(view.getType().getShape().begin(),
+                     view.getType().getShape().end());
+      w.offset = view.getRegionOffset();
+      w.bytes = shapedByteSize(view.getType()).value_or(0);
+      w.op = source;
+      if (w.offset < out.weightsBytes)
+        return view.emitOpError("places weight '")
+               << w.name << "' at offset " << w.offset
+               << ", before the end of the previous one (" << out.weightsBytes
+               << "); weight views must be in increasing offset order";
+      out.weightsBytes = w.offset + w.bytes;
+      t.weightIds[view] = out.weights.size();
+      out.weights.push_back(std::move(w));
+    }
+  }
+  if (!arena)
+    return notScheduled(func, "it has no kiln.arena");
+  if (!graph)
+    return notScheduled(func, "it has no kiln.graph");
+  out.arenaBytes = arena.getType().getNumElements();
+  if (!out.weights.empty()) {
+    int64_t size = weightsRegion.getType().getNumElements();
+    if (out.weightsBytes > size)
+      return weightsRegion.emitOpError("has ")
+             << size << " bytes but its weights end at byte "
+             << out.weightsBytes;
+  }
+  for (ViewOp view : inputs) {
+    FailureOr<TensorBinding> b = binding(view, *view.getInput());
+    if (failed(b))
+      return failure();
+    out.inputs.push_back(std::move(*b));
+  }
+  for (ViewOp view : outputs) {
+    FailureOr<TensorBinding> b = binding(view, *view.getOutput());
+    if (failed(b))
+      return failure();
+    out.outputs.push_back(std::move(*b));
+  }
+
+  // The launches of each kernel symbol, in order of first launch.
+  SymbolTableCollection symbols;
+  llvm::MapVector<Operation *, SmallVector<LaunchOp>> launchesOf;
+  for (Operation &op : graph.getBody().front()) {
+    if (isa<ViewOp>(op))
       continue;
-    Value v = op.getResult(0);
-    if (!dtypeToken(eltOf(v)))
-      return op.emitOpError("has an element type the artifact cannot store: ")
-             << eltOf(v);
-    WeightEntry w;
-    if (auto weight = dyn_cast<WeightOp>(op))
-      w.name = weight.getName().str();
-    else
-      w.name = "constant_" + std::to_string(out.weights.size());
-    for (char &c : w.name)
-      if (std::isspace(static_cast<unsigned char>(c)))
-        c = '_';
-    w.elementType = eltOf(v);
-    w.shape.assign(shapeOf(v).begin(), shapeOf(v).end());
-    w.offset = llvm::alignTo(weightEnd, kArenaAlignment);
-    w.bytes = *tensorByteSize(v.getType());
-    w.op = &op;
-    weightEnd = w.offset + w.bytes;
-    weightIds[v] = out.weights.size();
-    out.weights.push_back(std::move(w));
-  }
-  out.weightsBytes = weightEnd;
-
-  // Inputs and outputs.
-  for (BlockArgument arg : block.getArguments()) {
-    const PlannedBuffer *buffer = plan->lookup(arg);
-    if (!buffer || !buffer->offset)
-      return func.emitOpError("argument #")
-             << arg.getArgNumber() << " has no arena offset";
-    if (!dtypeToken(eltOf(arg)))
-      return func.emitOpError("argument #")
-             << arg.getArgNumber() << " has unsupported element type "
-             << eltOf(arg);
-    out.inputs.push_back(
-        {bindingName(func.getArgAttrDict(arg.getArgNumber()),
-                     "input_" + std::to_string(arg.getArgNumber())),
-         eltOf(arg),
-         SmallVector<int64_t>(shapeOf(arg)), *buffer->offset, buffer->size});
-  }
-  Operation *terminator = block.getTerminator();
-  for (auto [i, v] : llvm::enumerate(terminator->getOperands())) {
-    const PlannedBuffer *buffer = plan->lookup(v);
-    if (!buffer || !buffer->offset)
-      return terminator->emitOpError("returns value #")
-             << i << ", which has no arena offset";
-    if (!dtypeToken(eltOf(v)))
-      return terminator->emitOpError("returns value #")
-             << i << " of unsupported element type " << eltOf(v);
-    out.outputs.push_back({bindingName(func.getResultAttrDict(i),
-                                       "output_" + std::to_string(i)),
-                           eltOf(v), SmallVector<int64_t>(shapeOf(v)),
-                           *buffer->offset, buffer->size});
+    if (auto launch = dyn_cast<LaunchOp>(op)) {
+      auto kernel =
+          symbols.lookupNearestSymbolFrom<KernelOp>(launch, launch.getKernelAttr());
+      if (!kernel)
+        return launch.emitOpError("launches '")
+               << launch.getKernel() << "', which is not a kiln.kernel";
+      launchesOf[kernel].push_back(launch);
+      continue;
+    }
+    if (!isa<GemmOp>(op))
+      return op.emitOpError("in kiln.graph has no CUDA lowering (a graph "
+                            "holds kiln.launch and buffer-form kiln.gemm)");
   }
 
-  // Kernels.
-  EmitContext ctx(*plan, weightIds, out);
-  ctx.useGemm = options.useGemm;
-  ctx.source() << "// Generated by kiln-compile from @" << func.getSymName()
-               << ". Every shape is baked in; arguments are\n"
-               << "// arena or weight pointers (see manifest.txt).\n"
-               << "#include \"kiln_kernels.cuh\"\n";
+  // Kernels: one source function per launched symbol.
+  llvm::raw_string_ostream os(out.source);
+  os << "// Generated by kiln-compile from @" << func.getSymName()
+     << "'s scheduled IR: one function per kiln.kernel, named by its\n"
+     << "// symbol. Every shape is baked in; arguments are arena or weight "
+        "pointers (see manifest.txt).\n"
+     << "#include \"kiln_kernels.cuh\"\n";
   bool ok = true;
-  int64_t index = 0;
-  for (Operation &op : block) {
-    if (isWeightLike(&op) || &op == terminator)
-      continue;
-    ctx.opIndex = index++;
-    // An alias (a view at its operand's offset) is already in place.
-    if (op.getNumResults() == 1 && plan->isAlias(op.getResult(0))) {
-      ctx.source() << "\n// " << op.getName() << " at " << op.getLoc()
-                   << ": alias of its operand's bytes, no kernel\n";
-      continue;
-    }
-    std::optional<LogicalResult> result = emitElementwiseOp(ctx, &op);
-    if (!result)
-      result = emitLinalgOp(ctx, &op);
-    if (!result)
-      result = emitMovementOp(ctx, &op);
-    if (!result)
-      result = emitTransformerOp(ctx, &op);
-    if (!result) {
-      op.emitOpError("has no CUDA lowering");
+  for (auto &[kernel, launches] : launchesOf)
+    if (failed(emitKernel(t, cast<KernelOp>(kernel), launches, os)))
       ok = false;
-      continue;
-    }
-    if (failed(*result))
-      ok = false;
-  }
-  ctx.source().flush();
+  os.flush();
   if (!ok)
     return failure();
+
+  // The launch list: one record per kiln.launch / kiln.gemm, in order.
+  for (Operation &op : graph.getBody().front()) {
+    Launch l;
+    if (auto launch = dyn_cast<LaunchOp>(op)) {
+      FailureOr<KernelLaunch> record = launchRecord(t, launch);
+      if (failed(record))
+        return failure();
+      l.kernel = std::move(*record);
+    } else if (auto gemm = dyn_cast<GemmOp>(op)) {
+      FailureOr<GemmLaunch> record = gemmRecord(t, gemm);
+      if (failed(record))
+        return failure();
+      l.kind = Launch::Kind::Gemm;
+      l.gemm = *record;
+    } else {
+      continue;
+    }
+    out.launches.push_back(std::move(l));
+  }
   return out;
 }
+
 
 //===----------------------------------------------------------------------===//
 // Manifest

@@ -1,7 +1,7 @@
 //===- EmitElementwise.cpp - CUDA for elementwise kiln ops ----------------===//
 //
-// Unary, binary (arithmetic, comparison, logic), where, cast and gelu: one
-// grid-stride kernel per op, one thread per output element. Operands that
+// Unary, binary (arithmetic, comparison, logic), where, cast, gelu, expand
+// and reshape: a grid-stride loop, one thread per output element. Operands that
 // broadcast are indexed through the output coordinates with compile-time
 // strides (stride 0 on broadcast dims); operands of the output's layout are
 // indexed directly.
@@ -92,8 +92,8 @@ emitMap(EmitContext &ctx, Operation *op,
   if (coords)
     os << "    " << decompose("i", outShape, "c") << "\n";
   os << "    return (" << *outType << ")(" << expr(loads) << ");\n  });\n";
-  return ctx.simpleKernel(op, "", SmallVector<Value>(op->getOperands()),
-                          {result}, n, body);
+  return ctx.simpleKernel(op, SmallVector<Value>(op->getOperands()), {result},
+                          body);
 }
 
 std::optional<LogicalResult>
@@ -125,12 +125,12 @@ kiln::codegen::emitElementwiseOp(EmitContext &ctx, Operation *op) {
   // Expand is a broadcast copy.
   if (isa<ExpandOp>(op))
     return emitMap(ctx, op, [](ArrayRef<std::string> in) { return in[0]; });
-  // Reshape keeps the row-major order: a plain copy, when it is not an alias
-  // (a returned reshape of an input or output, or a reshape of a weight).
+  // Reshape keeps the row-major order: a plain copy (a reshape that needs no
+  // copy is a view of a view at the scheduled level, not a kernel).
   if (auto reshape = dyn_cast<ReshapeOp>(op)) {
     int64_t n = product(shapeOf(reshape.getResult()));
     return ctx.simpleKernel(
-        op, "", {reshape.getInput()}, {reshape.getResult()}, n,
+        op, {reshape.getInput()}, {reshape.getResult()},
         "  kiln::mapCopy<" + std::to_string(n) +
             ">(in0, out0, [](int64_t i) { return i; });\n");
   }

@@ -1,9 +1,9 @@
 //===- EmitLinalg.cpp - CUDA for matmul, reductions and norms -------------===//
 //
-// matmul / linear become cuBLASLt `gemm` launches when every operand is f32
-// and each operand's batch dims either equal the result's or are entirely
-// broadcast (batch stride 0); anything else gets a generic matmul kernel (one
-// thread per output). Reductions, softmax, layer_norm and rms_norm run one
+// matmul / linear inside a kiln.kernel get the generic matmul kernel (one
+// thread per output); which products go to cuBLASLt is decided upstream
+// (kiln-form-fusions makes them kiln.gemm, which the driver turns into a
+// manifest gemm line without any source). Reductions, softmax, layer_norm and rms_norm run one
 // block per output row with block-wide reductions. Every sum accumulates in
 // kiln::Acc<T> (kiln_kernels.cuh): fp32 for f32, int64 for integers.
 //
@@ -22,21 +22,6 @@ using namespace kiln::codegen;
 //===----------------------------------------------------------------------===//
 // Matmul and linear
 //===----------------------------------------------------------------------===//
-
-/// The batch stride of an operand with batch dims `dims` (leading-1 padded to
-/// `batch`'s rank) and `matrix` elements per item: `matrix` if its batch dims
-/// equal `batch`, 0 if entirely broadcast, std::nullopt otherwise.
-static std::optional<int64_t> batchStride(ArrayRef<int64_t> dims,
-                                          ArrayRef<int64_t> batch,
-                                          int64_t matrix) {
-  SmallVector<int64_t> padded(batch.size() - dims.size(), 1);
-  llvm::append_range(padded, dims);
-  if (ArrayRef<int64_t>(padded) == batch)
-    return matrix;
-  if (product(padded) == 1)
-    return 0;
-  return std::nullopt;
-}
 
 /// A lambda `(b, r, c) -> offset` for an operand whose batch dims `dims`
 /// broadcast to `batch`, with `rows x cols` matrices (transposed storage if
@@ -71,40 +56,22 @@ static LogicalResult emitGenericMatmul(EmitContext &ctx, Operation *op,
   SmallVector<Value> inputs = {a, b};
   if (bias)
     inputs.push_back(bias);
-  int64_t total = product(batch) * m * n;
   std::string body;
   llvm::raw_string_ostream os(body);
   os << "  kiln::matmul<" << product(batch) << ", " << m << ", " << n << ", "
      << k << ">(in0, in1, " << (bias ? "in2" : "(const " + *t + " *)nullptr")
      << ", out0,\n      " << operandMap(aBatch, batch, m, k, false)
      << ",\n      " << operandMap(bBatch, batch, k, n, transB) << ");\n";
-  return ctx.simpleKernel(op, "generic", inputs, {result}, total, body);
+  return ctx.simpleKernel(op, inputs, {result}, body);
 }
 
 static LogicalResult emitMatmul(EmitContext &ctx, MatmulOp op) {
   ArrayRef<int64_t> as = shapeOf(op.getLhs()), bs = shapeOf(op.getRhs()),
                     rs = shapeOf(op.getResult());
   int64_t m = as[as.size() - 2], k = as.back(), n = bs.back();
-  ArrayRef<int64_t> batch = rs.drop_back(2);
-  ArrayRef<int64_t> aBatch = as.drop_back(2), bBatch = bs.drop_back(2);
-  std::optional<int64_t> sa = batchStride(aBatch, batch, m * k);
-  std::optional<int64_t> sb = batchStride(bBatch, batch, k * n);
-  bool f32 = ctx.useGemm && eltOf(op.getResult()).isF32();
-  if (f32 && sa && sb) {
-    FailureOr<KernelArg> a = ctx.argFor(op.getLhs(), op);
-    FailureOr<KernelArg> b = ctx.argFor(op.getRhs(), op);
-    FailureOr<KernelArg> c = ctx.argFor(op.getResult(), op);
-    if (failed(a) || failed(b) || failed(c))
-      return failure();
-    GemmLaunch g;
-    g.m = m, g.n = n, g.k = k, g.batch = product(batch);
-    g.a = *a, g.b = *b, g.c = *c, g.bias = KernelArg::none();
-    g.strideA = *sa, g.strideB = *sb, g.strideC = m * n;
-    ctx.addGemm(g);
-    return success();
-  }
   return emitGenericMatmul(ctx, op, op.getLhs(), op.getRhs(), Value(), false,
-                           aBatch, bBatch, batch, m, n, k);
+                           as.drop_back(2), bs.drop_back(2), rs.drop_back(2),
+                           m, n, k);
 }
 
 static LogicalResult emitLinear(EmitContext &ctx, LinearOp op) {
@@ -112,27 +79,6 @@ static LogicalResult emitLinear(EmitContext &ctx, LinearOp op) {
   bool transB = op.getTransposeWeight();
   int64_t k = xs.back(), n = transB ? ws[0] : ws[1];
   int64_t m = product(xs.drop_back());
-  bool f32 = ctx.useGemm && eltOf(op.getResult()).isF32();
-  if (f32) {
-    FailureOr<KernelArg> a = ctx.argFor(op.getInput(), op);
-    FailureOr<KernelArg> b = ctx.argFor(op.getWeight(), op);
-    FailureOr<KernelArg> c = ctx.argFor(op.getResult(), op);
-    if (failed(a) || failed(b) || failed(c))
-      return failure();
-    GemmLaunch g;
-    g.m = m, g.n = n, g.k = k, g.batch = 1;
-    g.a = *a, g.b = *b, g.c = *c, g.bias = KernelArg::none();
-    if (Value bias = op.getBias()) {
-      FailureOr<KernelArg> arg = ctx.argFor(bias, op);
-      if (failed(arg))
-        return failure();
-      g.bias = *arg;
-    }
-    g.strideA = m * k, g.strideB = 0, g.strideC = m * n;
-    g.transB = transB;
-    ctx.addGemm(g);
-    return success();
-  }
   return emitGenericMatmul(ctx, op, op.getInput(), op.getWeight(),
                            op.getBias(), transB, {}, {}, {}, m, n, k);
 }
@@ -166,9 +112,7 @@ static LogicalResult emitReduce(EmitContext &ctx, Operation *op,
      << "    " << decompose("r", redShape, "r") << "\n"
      << "    (void)o; (void)r; return (" << linearExpr(keptStrides, "o")
      << ") + (" << linearExpr(redStrides, "r") << ");\n  });\n";
-  if (failed(ctx.beginKernel(op, "", {input}, {result},
-                             std::clamp<int64_t>(outputs, 1, 65535),
-                             blockForReduction(count))))
+  if (failed(ctx.beginKernel(op, {input}, {result})))
     return failure();
   ctx.source() << body;
   ctx.endKernel();
@@ -182,9 +126,7 @@ static LogicalResult emitSoftmax(EmitContext &ctx, SoftmaxOp op) {
   int64_t rows = product(shape) / std::max<int64_t>(len, 1);
   if (len == 0)
     rows = 0;
-  if (failed(ctx.beginKernel(op, "", {op.getInput()}, {op.getResult()},
-                             std::clamp<int64_t>(rows, 1, 65535),
-                             blockForReduction(len))))
+  if (failed(ctx.beginKernel(op, {op.getInput()}, {op.getResult()})))
     return failure();
   ctx.source() << "  kiln::softmax<" << rows << ", " << len << ", " << inner
                << ">(in0, out0);\n";
@@ -216,9 +158,7 @@ static LogicalResult emitNorm(EmitContext &ctx, Operation *op, bool rms,
   FailureOr<std::string> t = ctx.typeOf(input, op);
   if (failed(t))
     return failure();
-  if (failed(ctx.beginKernel(op, "", inputs, {op->getResult(0)},
-                             std::clamp<int64_t>(rows, 1, 65535),
-                             blockForReduction(cols))))
+  if (failed(ctx.beginKernel(op, inputs, {op->getResult(0)})))
     return failure();
   llvm::raw_string_ostream &os = ctx.source();
   os << "  kiln::norm<" << (rms ? "true" : "false") << ", " << rows << ", "

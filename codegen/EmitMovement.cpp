@@ -2,8 +2,9 @@
 //
 // gather, transpose, slice, concat, split, trilu and scatter_nd. Every one is
 // a grid-stride copy whose source offset is straight-line arithmetic on the
-// output coordinates with compile-time strides. split emits one kernel per
-// result; scatter_nd emits a copy of the data followed by a scatter kernel.
+// output coordinates with compile-time strides. split copies every yielded
+// piece in one kernel; scatter_nd is the in-place scatter loop only (the
+// schedule copies the data into the output buffer with a launch before it).
 // (reshape and expand are handled with the elementwise ops.)
 //
 //===----------------------------------------------------------------------===//
@@ -18,17 +19,23 @@ using namespace kiln::codegen;
 
 /// Emits `out0[i] = in0[map(i)]` over `result`, `map` written as an
 /// expression of the output coordinates `c0..`.
-static LogicalResult emitCopyMap(EmitContext &ctx, Operation *op,
-                                 StringRef suffix, Value input, Value result,
-                                 StringRef offsetExpr) {
+static std::string copyMapBody(Value result, StringRef out,
+                               StringRef offsetExpr) {
   ArrayRef<int64_t> shape = shapeOf(result);
   int64_t n = product(shape);
   std::string body;
   llvm::raw_string_ostream os(body);
-  os << "  kiln::mapCopy<" << n << ">(in0, out0, [](int64_t i) -> int64_t {\n"
+  os << "  kiln::mapCopy<" << n << ">(in0, " << out
+     << ", [](int64_t i) -> int64_t {\n"
      << "    " << decompose("i", shape, "c") << "\n"
      << "    (void)i; return " << offsetExpr << ";\n  });\n";
-  return ctx.simpleKernel(op, suffix, {input}, {result}, n, body);
+  return body;
+}
+
+static LogicalResult emitCopyMap(EmitContext &ctx, Operation *op, Value input,
+                                 Value result, StringRef offsetExpr) {
+  return ctx.simpleKernel(op, {input}, {result},
+                          copyMapBody(result, "out0", offsetExpr));
 }
 
 static LogicalResult emitTranspose(EmitContext &ctx, TransposeOp op) {
@@ -36,7 +43,7 @@ static LogicalResult emitTranspose(EmitContext &ctx, TransposeOp op) {
   SmallVector<int64_t> strides;
   for (int64_t p : op.getPerm())
     strides.push_back(inStrides[p]);
-  return emitCopyMap(ctx, op, "", op.getInput(), op.getResult(),
+  return emitCopyMap(ctx, op, op.getInput(), op.getResult(),
                      linearExpr(strides, "c"));
 }
 
@@ -49,23 +56,29 @@ static LogicalResult emitSlice(EmitContext &ctx, SliceOp op) {
     strides.push_back(op.getSteps()[d] * stride);
   }
   std::string expr = std::to_string(base) + " + " + linearExpr(strides, "c");
-  return emitCopyMap(ctx, op, "", op.getInput(), op.getResult(), expr);
+  return emitCopyMap(ctx, op, op.getInput(), op.getResult(), expr);
 }
 
+/// One kernel for every piece the kernel yields: a copy loop per piece, one
+/// after the other (each grid-stride over its piece).
 static LogicalResult emitSplit(EmitContext &ctx, SplitOp op) {
   ArrayRef<int64_t> inShape = shapeOf(op.getInput());
   SmallVector<int64_t> inStrides = rowMajorStrides(inShape);
   int64_t axis = op.getAxis(), start = 0;
-  for (auto [i, result] : llvm::enumerate(op.getResults())) {
+  SmallVector<Value> outputs;
+  std::string body;
+  for (Value result : op.getResults()) {
     // A slice with starts = start along the axis and unit steps.
     std::string expr = std::to_string(start * inStrides[axis]) + " + " +
                        linearExpr(inStrides, "c");
-    if (failed(emitCopyMap(ctx, op, std::to_string(i), op.getInput(), result,
-                           expr)))
-      return failure();
     start += shapeOf(result)[axis];
+    // A piece the kernel does not yield has no buffer.
+    if (!llvm::is_contained(ctx.yielded, result))
+      continue;
+    body += copyMapBody(result, "out" + std::to_string(outputs.size()), expr);
+    outputs.push_back(result);
   }
-  return success();
+  return ctx.simpleKernel(op, {op.getInput()}, outputs, body);
 }
 
 static LogicalResult emitConcat(EmitContext &ctx, ConcatOp op) {
@@ -105,8 +118,8 @@ static LogicalResult emitConcat(EmitContext &ctx, ConcatOp op) {
   if (last < 0)
     os << "    return " << *t << "(0);\n";
   os << "  });\n";
-  return ctx.simpleKernel(op, "", SmallVector<Value>(op.getInputs()),
-                          {op.getResult()}, n, body);
+  return ctx.simpleKernel(op, SmallVector<Value>(op.getInputs()),
+                          {op.getResult()}, body);
 }
 
 static LogicalResult emitGather(EmitContext &ctx, GatherOp op) {
@@ -118,8 +131,8 @@ static LogicalResult emitGather(EmitContext &ctx, GatherOp op) {
   std::string body = "  kiln::gather<" + std::to_string(outer) + ", " +
                      std::to_string(dim) + ", " + std::to_string(count) +
                      ", " + std::to_string(inner) + ">(in0, in1, out0);\n";
-  return ctx.simpleKernel(op, "", {op.getData(), op.getIndices()},
-                          {op.getResult()}, outer * count * inner, body);
+  return ctx.simpleKernel(op, {op.getData(), op.getIndices()},
+                          {op.getResult()}, body);
 }
 
 static LogicalResult emitTrilu(EmitContext &ctx, TriluOp op) {
@@ -130,7 +143,7 @@ static LogicalResult emitTrilu(EmitContext &ctx, TriluOp op) {
                      std::to_string(shape.back()) + ", " +
                      (op.getUpper() ? "true" : "false") + ", " +
                      std::to_string(op.getDiagonal()) + ">(in0, out0);\n";
-  return ctx.simpleKernel(op, "", {op.getInput()}, {op.getResult()}, n, body);
+  return ctx.simpleKernel(op, {op.getInput()}, {op.getResult()}, body);
 }
 
 static LogicalResult emitScatterND(EmitContext &ctx, ScatterNDOp op) {
@@ -139,10 +152,9 @@ static LogicalResult emitScatterND(EmitContext &ctx, ScatterNDOp op) {
   int64_t q = idx.back();
   int64_t count = product(idx.drop_back());
   int64_t slice = product(data.drop_front(q));
-  // 1. out = data.
-  if (failed(emitCopyMap(ctx, op, "copy", op.getData(), op.getResult(), "i")))
-    return failure();
-  // 2. out[indices[k]] = updates[k].
+  // The launch updates in place (its data buffer is its output buffer; the
+  // copy of data into it is a launch of its own before this one, checked by
+  // the driver): out[indices[k]] = updates[k].
   FailureOr<std::string> it = ctx.typeOf(op.getIndices(), op);
   if (failed(it))
     return failure();
@@ -157,8 +169,8 @@ static LogicalResult emitScatterND(EmitContext &ctx, ScatterNDOp op) {
        << "; if (j < 0 || j >= " << data[d] << ") return -1; off += j * "
        << strides[d] << ";\n";
   os << "    return off;\n  });\n";
-  return ctx.simpleKernel(op, "scatter", {op.getIndices(), op.getUpdates()},
-                          {op.getResult()}, count * slice, body);
+  return ctx.simpleKernel(op, {op.getIndices(), op.getUpdates()},
+                          {op.getResult()}, body);
 }
 
 std::optional<LogicalResult> kiln::codegen::emitMovementOp(EmitContext &ctx,

@@ -42,10 +42,7 @@ static LogicalResult emitAttention(EmitContext &ctx, AttentionOp op) {
            "(void)c0; (void)c1; (void)c2; (void)c3; return " +
            value + "; }";
   }
-  int64_t rows = b * hq * s;
-  if (failed(ctx.beginKernel(op, "", inputs, {op.getResult()},
-                             std::clamp<int64_t>(rows, 1, 65535),
-                             blockForReduction(std::max(t, dv)))))
+  if (failed(ctx.beginKernel(op, inputs, {op.getResult()})))
     return failure();
   ctx.source() << "  kiln::attention<" << b << ", " << hq << ", " << hkv
                << ", " << s << ", " << t << ", " << d << ", " << dv << ", "
@@ -58,15 +55,14 @@ static LogicalResult emitAttention(EmitContext &ctx, AttentionOp op) {
 
 static LogicalResult emitRotary(EmitContext &ctx, RotaryOp op) {
   ArrayRef<int64_t> xs = shapeOf(op.getInput()), cs = shapeOf(op.getCos());
-  int64_t n = product(xs);
   std::string body;
   llvm::raw_string_ostream os(body);
   os << "  kiln::rotary<" << xs[0] << ", " << xs[1] << ", " << xs[2] << ", "
      << xs[3] << ", " << 2 * cs[2] << ", " << cs[0] << ", "
      << (op.getInterleaved() ? "true" : "false")
      << ">(in0, in1, in2, out0);\n";
-  return ctx.simpleKernel(op, "", {op.getInput(), op.getCos(), op.getSin()},
-                          {op.getResult()}, n, body);
+  return ctx.simpleKernel(op, {op.getInput(), op.getCos(), op.getSin()},
+                          {op.getResult()}, body);
 }
 
 std::optional<LogicalResult>

@@ -1,8 +1,8 @@
 //===- EmitterSupport.h - shared helpers of the CUDA emitter ----*- C++ -*-===//
 //
-// Internal to codegen/: the per-function emission context (kernel naming,
-// pointer arguments, the source stream and launch list) and helpers that
-// turn static shapes into straight-line index arithmetic. The op groups
+// Internal to codegen/: the per-kernel emission context (the kernel's name,
+// launch bounds and parameters, the source stream) and helpers that turn
+// static shapes into straight-line index arithmetic. The op groups
 // (EmitElementwise.cpp, EmitLinalg.cpp, EmitMovement.cpp,
 // EmitTransformer.cpp) build on it.
 //
@@ -12,7 +12,6 @@
 #define KILN_CODEGEN_EMITTERSUPPORT_H
 
 #include "kiln/Codegen/CudaEmitter.h"
-#include "kiln/Transforms/MemoryPlan.h"
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Operation.h"
@@ -22,9 +21,6 @@
 #include <string>
 
 namespace kiln::codegen {
-
-/// Threads per block of elementwise kernels.
-inline constexpr int64_t kBlockSize = 256;
 
 /// The C++ type of an element type in generated code (`float`, `int64_t`,
 /// `bool`, ...), or std::nullopt if codegen does not support it.
@@ -70,43 +66,33 @@ std::string broadcastIndex(llvm::ArrayRef<int64_t> inShape,
 /// A float literal for generated code (`0.125f`, `INFINITY`, ...).
 std::string floatLiteral(double value);
 
-/// Grid size for a grid-stride loop over `n` elements.
-int64_t gridFor(int64_t n);
-/// Block size for a block reduction over `n` elements per block.
-int64_t blockForReduction(int64_t n);
-
-/// Per-function emission state shared by every op group.
+/// Per-kernel emission state shared by every op group. The driver
+/// (CudaEmitter.cpp) sets it up for one kiln.kernel; an op group writes the
+/// kernel's source through beginKernel/endKernel. Values are the kernel
+/// body's tensors: block arguments (the kernel's inputs) and yielded
+/// results (its outputs); shapes and element types come from them.
 class EmitContext {
 public:
-  EmitContext(const MemoryPlan &plan,
-              const llvm::DenseMap<mlir::Value, int64_t> &weightIds,
-              EmittedFunction &out)
-      : plan(plan), weightIds(weightIds), out(out), os(out.source) {}
+  explicit EmitContext(llvm::raw_string_ostream &os) : os(os) {}
 
-  /// Starts a kernel for `op`: writes the signature with one `const T *inN`
-  /// parameter per input and one `T *outN` per output, and records a launch
-  /// with their pointer arguments. The caller writes the body and closes it
-  /// with endKernel(). Fails (located error) on unsupported element types.
-  mlir::LogicalResult beginKernel(mlir::Operation *op, llvm::StringRef suffix,
+  /// Starts the kernel: writes `extern "C" __global__ void
+  /// __launch_bounds__(<block>) <name>(...)` with one `const T *inN` per
+  /// input and one `T *outN` per output, in that order, and records them as
+  /// the kernel's parameters. Each input must be a body argument and each
+  /// output a yielded value. Fails (located error at `op`) on an unsupported
+  /// element type or a value that is neither. The caller writes the body and
+  /// closes it with endKernel(). Called once per kernel.
+  mlir::LogicalResult beginKernel(mlir::Operation *op,
                                   llvm::ArrayRef<mlir::Value> inputs,
-                                  llvm::ArrayRef<mlir::Value> outputs,
-                                  int64_t grid, int64_t block);
-  /// Closes the kernel begun last.
+                                  llvm::ArrayRef<mlir::Value> outputs);
+  /// Closes the kernel.
   void endKernel();
 
-  /// Emits a whole elementwise-shaped kernel whose body is `body` (already
-  /// indented), launched over `n` elements.
-  mlir::LogicalResult simpleKernel(mlir::Operation *op, llvm::StringRef suffix,
+  /// Emits a whole kernel whose body is `body` (already indented).
+  mlir::LogicalResult simpleKernel(mlir::Operation *op,
                                    llvm::ArrayRef<mlir::Value> inputs,
                                    llvm::ArrayRef<mlir::Value> outputs,
-                                   int64_t n, llvm::StringRef body);
-
-  /// The pointer argument of `value` (arena offset or weight id); emits an
-  /// error at `user` if it has neither.
-  mlir::FailureOr<KernelArg> argFor(mlir::Value value, mlir::Operation *user);
-
-  /// Adds a gemm launch.
-  void addGemm(const GemmLaunch &gemm);
+                                   llvm::StringRef body);
 
   /// The C++ element type of `value`; emits an error at `op` if unsupported.
   mlir::FailureOr<std::string> typeOf(mlir::Value value, mlir::Operation *op);
@@ -114,20 +100,39 @@ public:
   /// The source stream.
   llvm::raw_string_ostream &source() { return os; }
 
-  /// Index of the op being emitted (part of every kernel name).
-  int64_t opIndex = 0;
-  /// Whether matmul/linear may become cuBLASLt gemm launches.
-  bool useGemm = true;
+  /// Where a kernel parameter's pointer comes from: operand `index` of the
+  /// launch's `ins` (a body argument) or of its `outs` (a yielded value).
+  struct ParamSource {
+    bool isOutput = false;
+    unsigned index = 0;
+  };
+
+  /// Set by the driver before an op group runs.
+  /// The kernel's CUDA name (its symbol).
+  std::string name;
+  /// `__launch_bounds__`: the largest block of any launch of the kernel.
+  int64_t maxBlock = 1;
+  /// Whether pointer parameters may be `__restrict__` (no launch of the
+  /// kernel has an output overlapping an input).
+  bool restrictPointers = true;
+  /// The kernel's body arguments and yielded values.
+  llvm::SmallVector<mlir::Value> bodyArgs, yielded;
+
+  /// Filled by beginKernel: the kernel's parameters, in order.
+  llvm::SmallVector<ParamSource> params;
+  /// Whether beginKernel ran.
+  bool begun = false;
 
 private:
-  const MemoryPlan &plan;
-  const llvm::DenseMap<mlir::Value, int64_t> &weightIds;
-  EmittedFunction &out;
-  llvm::raw_string_ostream os;
+  /// Where `value` (an input when `output` is false) comes from.
+  std::optional<ParamSource> sourceOf(mlir::Value value, bool output);
+
+  llvm::raw_string_ostream &os;
 };
 
-/// Op groups: each emits the kernels/launches of one op, or fails with a
-/// located error. They return std::nullopt if the op is not theirs.
+/// Op groups: each emits the kernel computing one op (the single op of a
+/// kiln.kernel body), or fails with a located error. They return
+/// std::nullopt if the op is not theirs.
 std::optional<mlir::LogicalResult> emitElementwiseOp(EmitContext &ctx,
                                                      mlir::Operation *op);
 std::optional<mlir::LogicalResult> emitLinalgOp(EmitContext &ctx,

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Transforms/MemoryPlan.h"
 #include "kiln/Transforms/Passes.h"
 
 #include "mlir/IR/IRMapping.h"
@@ -24,10 +25,11 @@ namespace kiln {
 } // namespace kiln
 
 /// True for ops that are not themselves kernels at the fused level: weights
-/// and constants (bytes in weights.bin), ops already at the fused level, and
-/// anything that is not a kiln op.
+/// and constants (bytes in weights.bin), views of contiguous data (aliases
+/// the planner places on their operand's bytes), ops already at the fused
+/// level, and anything that is not a kiln op.
 static bool staysOutside(Operation *op) {
-  return !isa<kiln::KilnDialect>(op->getDialect()) ||
+  return !isa<kiln::KilnDialect>(op->getDialect()) || kiln::viewSource(op) ||
          isa<kiln::WeightOp, kiln::ConstantOp, kiln::FusionOp, kiln::YieldOp,
              kiln::GemmOp>(op) ||
          op->getParentOfType<kiln::FusionOp>();
@@ -88,7 +90,8 @@ FailureOr<Operation *> kiln::convertToGemm(RewriterBase &rewriter,
       return failure();
     auto gemm = GemmOp::create(rewriter, mm.getLoc(), mm.getResult().getType(),
                                mm.getLhs(), mm.getRhs(), /*bias=*/Value(),
-                               /*residual=*/Value(), /*transpose_b=*/false,
+                               /*residual=*/Value(), /*out=*/Value(),
+                               /*transpose_b=*/false,
                                GemmActivation::None, /*scale=*/nullptr);
     rewriter.replaceOp(op, gemm.getResult());
     return gemm.getOperation();
@@ -98,7 +101,7 @@ FailureOr<Operation *> kiln::convertToGemm(RewriterBase &rewriter,
       return failure();
     auto gemm = GemmOp::create(
         rewriter, lin.getLoc(), lin.getResult().getType(), lin.getInput(),
-        lin.getWeight(), lin.getBias(), /*residual=*/Value(),
+        lin.getWeight(), lin.getBias(), /*residual=*/Value(), /*out=*/Value(),
         lin.getTransposeWeight(), GemmActivation::None, /*scale=*/nullptr);
     rewriter.replaceOp(op, gemm.getResult());
     return gemm.getOperation();
@@ -139,7 +142,7 @@ struct KilnFormFusionsPass
   using Base::Base;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    kiln::populateFormFusionsPatterns(patterns);
+    kiln::populateFormFusionsPatterns(patterns, libraryCalls);
     // A structural lowering: nothing is folded or simplified (dead pure ops
     // are still erased), and the ops the patterns create are not revisited.
     GreedyRewriteConfig config;
@@ -155,6 +158,9 @@ struct KilnFormFusionsPass
 
 } // namespace
 
-void kiln::populateFormFusionsPatterns(RewritePatternSet &patterns) {
-  patterns.add<GemmPattern, OneOpFusionPattern>(patterns.getContext());
+void kiln::populateFormFusionsPatterns(RewritePatternSet &patterns,
+                                       bool libraryCalls) {
+  if (libraryCalls)
+    patterns.add<GemmPattern>(patterns.getContext());
+  patterns.add<OneOpFusionPattern>(patterns.getContext());
 }

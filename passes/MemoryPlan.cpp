@@ -1,7 +1,9 @@
 //===- MemoryPlan.cpp - arena liveness and placement of a function --------===//
 //
 // Implements kiln::MemoryPlan: program-order liveness over the entry block of
-// a function, aliasing of views (a reshape shares its input's bytes),
+// a function, aliasing of views (a reshape shares its input's bytes), writes
+// in place (an elementwise result takes the bytes of an operand dead after
+// it, kiln::mayWriteInPlace),
 // placement of every value that owns bytes (through the IR-free core in
 // MemoryPlanPlacement.cpp), and reading and writing the plan as attributes.
 // Shared by the planning, verification and test-print passes and by the CUDA
@@ -11,6 +13,7 @@
 
 #include "kiln/Transforms/MemoryPlan.h"
 
+#include "kiln/Dialect/Kiln/IR/InPlace.h"
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 
 #include "mlir/IR/Builders.h"
@@ -157,8 +160,53 @@ std::optional<unsigned> MemoryPlan::viewRoot(Value value) const {
   auto it = indexOf.find(source);
   if (it == indexOf.end())
     return std::nullopt; // A view of a weight or constant: not in the arena.
-  const PlannedBuffer &buffer = bufferList[it->second];
-  return buffer.aliasOf.value_or(it->second);
+  return rootOf(it->second);
+}
+
+std::optional<unsigned>
+MemoryPlan::inPlaceOperand(unsigned index, ArrayRef<int64_t> classLast,
+                           llvm::function_ref<bool(unsigned)> accept) const {
+  const PlannedBuffer &buffer = bufferList[index];
+  auto result = dyn_cast<OpResult>(buffer.value);
+  if (!result)
+    return std::nullopt;
+  Operation *op = result.getOwner();
+  unsigned resultNumber = result.getResultNumber();
+  int64_t point = buffer.firstLive;
+  auto storageOf = [&](Value v) -> std::optional<unsigned> {
+    auto it = indexOf.find(v);
+    if (it == indexOf.end())
+      return std::nullopt;
+    return rootOf(it->second);
+  };
+  for (auto [k, operand] : llvm::enumerate(op->getOperands())) {
+    if (!mayWriteInPlace(op, resultNumber, k))
+      continue;
+    std::optional<unsigned> root = storageOf(operand);
+    // Not an arena value (a weight or constant), an input's bytes, a
+    // storage still needed after this op (the operand itself, a view of it
+    // or a returned member) or of another size: no.
+    if (!root || isa<BlockArgument>(bufferList[*root].value) ||
+        classLast[*root] > point || bufferList[*root].size != buffer.size)
+      continue;
+    // Another result of the op already writes over that storage.
+    if (llvm::any_of(op->getResults(), [&](Value other) {
+          const PlannedBuffer &b = bufferList[indexOf.lookup(other)];
+          return other != buffer.value && b.inPlaceOf == root;
+        }))
+      continue;
+    // Another operand reads the same storage in a role that does not allow
+    // it (e.g. the updates of a scatter_nd that are a view of its data).
+    bool conflict = false;
+    for (auto [j, other] : llvm::enumerate(op->getOperands()))
+      if (j != k && storageOf(other) == root &&
+          !(other == operand && mayWriteInPlace(op, resultNumber, j)))
+        conflict = true;
+    if (conflict || !accept(k))
+      continue;
+    return static_cast<unsigned>(k);
+  }
+  return std::nullopt;
 }
 
 bool MemoryPlan::isAlias(Value value) const {
@@ -166,27 +214,34 @@ bool MemoryPlan::isAlias(Value value) const {
   return buffer && buffer->aliasOf;
 }
 
+bool MemoryPlan::isInPlace(Value value) const {
+  const PlannedBuffer *buffer = lookup(value);
+  return buffer && buffer->inPlaceOf;
+}
+
 SmallVector<unsigned> MemoryPlan::storageClasses() const {
   SmallVector<unsigned> classes;
   classes.reserve(bufferList.size());
-  for (auto [i, buffer] : llvm::enumerate(bufferList))
-    classes.push_back(buffer.aliasOf.value_or(static_cast<unsigned>(i)));
+  for (unsigned i = 0; i < bufferList.size(); ++i)
+    classes.push_back(rootOf(i));
   return classes;
 }
 
 SmallVector<LiveInterval> MemoryPlan::storageIntervals() const {
-  // Widen each root's interval by its aliases', then keep the roots.
+  // Widen each root's interval by its aliases' and in-place results', then
+  // keep the roots.
   SmallVector<LiveInterval> merged = intervals();
   for (const PlannedBuffer &buffer : bufferList) {
-    if (!buffer.aliasOf)
+    std::optional<unsigned> owner = buffer.storageOwner();
+    if (!owner)
       continue;
-    LiveInterval &root = merged[*buffer.aliasOf];
+    LiveInterval &root = merged[*owner];
     root.first = std::min(root.first, buffer.firstLive);
     root.last = std::max(root.last, buffer.lastLive);
   }
   SmallVector<LiveInterval> result;
   for (auto [buffer, interval] : llvm::zip_equal(bufferList, merged))
-    if (!buffer.aliasOf)
+    if (!buffer.storageOwner())
       result.push_back(interval);
   return result;
 }
@@ -201,6 +256,13 @@ SmallVector<LiveInterval> MemoryPlan::intervals() const {
 
 FailureOr<MemoryPlan> MemoryPlan::compute(func::FuncOp func,
                                           int64_t alignment) {
+  MemoryPlanOptions options;
+  options.alignment = alignment;
+  return compute(func, options);
+}
+
+FailureOr<MemoryPlan> MemoryPlan::compute(func::FuncOp func,
+                                          const MemoryPlanOptions &options) {
   FailureOr<MemoryPlan> plan = computeLiveness(func);
   if (failed(plan))
     return failure();
@@ -214,30 +276,46 @@ FailureOr<MemoryPlan> MemoryPlan::compute(func::FuncOp func,
   Operation *terminator = func.getBody().front().getTerminator();
   for (Value v : terminator->getOperands())
     returned.insert(v);
+  // Writes in place come in the same walk: a result not aliased takes the
+  // storage of a dead operand when its kernel allows it (inPlaceOperand);
+  // `classLast` is the last live point of each storage so far.
   DenseSet<unsigned> rootHasArgument, rootHasOutput;
-  for (auto [i, buffer] : llvm::enumerate(plan->bufferList)) {
+  SmallVector<int64_t> classLast(plan->bufferList.size(), 0);
+  for (unsigned i = 0; i < plan->bufferList.size(); ++i) {
+    PlannedBuffer &buffer = plan->bufferList[i];
     bool isOutput = returned.contains(buffer.value);
     std::optional<unsigned> root = plan->viewRoot(buffer.value);
     if (root && isOutput &&
         (rootHasArgument.contains(*root) || rootHasOutput.contains(*root)))
       root.reset();
-    unsigned owner = root.value_or(static_cast<unsigned>(i));
-    if (root)
+    if (root) {
       buffer.aliasOf = *root;
+    } else if (options.inPlace) {
+      if (std::optional<unsigned> k = plan->inPlaceOperand(
+              i, classLast, [](unsigned) { return true; })) {
+        Value operand = cast<OpResult>(buffer.value).getOwner()->getOperand(*k);
+        buffer.inPlaceOf = plan->rootOf(plan->indexOf.lookup(operand));
+        buffer.inPlaceOperand = *k;
+      }
+    }
+    unsigned owner = plan->rootOf(i);
+    classLast[owner] = owner == i ? buffer.lastLive
+                                  : std::max(classLast[owner], buffer.lastLive);
     if (isa<BlockArgument>(buffer.value))
       rootHasArgument.insert(owner);
     if (isOutput)
       rootHasOutput.insert(owner);
   }
 
-  Placement placement = placeIntervalsBest(plan->storageIntervals(), alignment);
+  Placement placement =
+      placeIntervalsBest(plan->storageIntervals(), options.alignment);
   unsigned next = 0;
   for (PlannedBuffer &buffer : plan->bufferList)
-    if (!buffer.aliasOf)
+    if (!buffer.storageOwner())
       buffer.offset = placement.offsets[next++];
   for (PlannedBuffer &buffer : plan->bufferList)
-    if (buffer.aliasOf)
-      buffer.offset = plan->bufferList[*buffer.aliasOf].offset;
+    if (std::optional<unsigned> owner = buffer.storageOwner())
+      buffer.offset = plan->bufferList[*owner].offset;
   plan->arenaSize = placement.arenaBytes;
   plan->placedBy = placement.strategy;
   return plan;
@@ -279,15 +357,36 @@ FailureOr<MemoryPlan> MemoryPlan::fromAttributes(func::FuncOp func) {
                                << op->getNumResults() << ")";
     buffer.offset = offsets[result.getResultNumber()];
   }
-  // A view at its operand's offset is an alias: stated by the op kind, its
-  // operand and the offsets alone.
-  for (PlannedBuffer &buffer : plan->bufferList) {
-    std::optional<unsigned> root = plan->viewRoot(buffer.value);
-    if (!root || !buffer.offset)
-      continue;
-    const PlannedBuffer &owner = plan->bufferList[*root];
-    if (owner.offset == buffer.offset && owner.size == buffer.size)
-      buffer.aliasOf = *root;
+  // A view at its operand's offset is an alias, and a result at an operand's
+  // offset that compute() could have written in place is in place: stated by
+  // the op kinds, operands and offsets alone, settled in program order as
+  // compute() settles them.
+  SmallVector<int64_t> classLast(plan->bufferList.size(), 0);
+  for (unsigned i = 0; i < plan->bufferList.size(); ++i) {
+    PlannedBuffer &buffer = plan->bufferList[i];
+    if (buffer.offset) {
+      std::optional<unsigned> root = plan->viewRoot(buffer.value);
+      const PlannedBuffer *owner = root ? &plan->bufferList[*root] : nullptr;
+      if (owner && owner->offset == buffer.offset &&
+          owner->size == buffer.size) {
+        buffer.aliasOf = *root;
+      } else if (std::optional<unsigned> k = plan->inPlaceOperand(
+                     i, classLast, [&](unsigned k) {
+                       Value operand = cast<OpResult>(buffer.value)
+                                           .getOwner()
+                                           ->getOperand(k);
+                       unsigned r =
+                           plan->rootOf(plan->indexOf.lookup(operand));
+                       return plan->bufferList[r].offset == buffer.offset;
+                     })) {
+        Value operand = cast<OpResult>(buffer.value).getOwner()->getOperand(*k);
+        buffer.inPlaceOf = plan->rootOf(plan->indexOf.lookup(operand));
+        buffer.inPlaceOperand = *k;
+      }
+    }
+    unsigned owner = plan->rootOf(i);
+    classLast[owner] = owner == i ? buffer.lastLive
+                                  : std::max(classLast[owner], buffer.lastLive);
   }
   return plan;
 }

@@ -34,6 +34,7 @@ void MemoryReport::printJson(llvm::raw_ostream &os) const {
     json.attribute("weight_ops", weightOps);
     json.attribute("arena_values", values);
     json.attribute("arena_aliases", aliases);
+    json.attribute("arena_in_place", inPlace);
     json.attribute("weights_bytes", weightsBytes);
     json.attribute("arena_bytes", arenaBytes);
     json.attribute("arena_lower_bound_bytes", arenaLowerBoundBytes);
@@ -64,8 +65,10 @@ FailureOr<MemoryReport> kiln::computeMemoryReport(func::FuncOp func) {
   report.function = func.getSymName().str();
   report.arenaBytes = *plan->arenaBytes();
   report.values = static_cast<int64_t>(plan->buffers().size());
-  for (const PlannedBuffer &buffer : plan->buffers())
+  for (const PlannedBuffer &buffer : plan->buffers()) {
     report.aliases += buffer.aliasOf ? 1 : 0;
+    report.inPlace += buffer.inPlaceOf ? 1 : 0;
+  }
 
   // weights.bin: weights and constants in program order, each at the next
   // 256-byte-aligned offset; the file ends with the last one's bytes.
@@ -85,8 +88,10 @@ FailureOr<MemoryReport> kiln::computeMemoryReport(func::FuncOp func) {
                           *bytes;
   }
 
-  // After aliasing: an alias adds no bytes, its root lives as long as any
-  // of them.
+  // After aliasing and in-place merging: an alias or an in-place result adds
+  // no bytes, its storage lives as long as any member. The bound is of these
+  // storage intervals, which is what placement places, so it bounds the plan
+  // from below.
   SmallVector<LiveInterval> intervals = plan->storageIntervals();
   report.arenaLowerBoundBytes = arenaLowerBound(intervals, kArenaAlignment);
   report.naiveBytes = arenaNaiveBytes(intervals, kArenaAlignment);

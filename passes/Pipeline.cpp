@@ -5,9 +5,9 @@
 // `kiln-opt --kiln-compile-pipeline` (or
 // `--pass-pipeline='builtin.module(kiln-compile-pipeline)'`) reproduces
 // exactly what kiln-compile does, pass by pass, with every MLIR debugging
-// flag (`--mlir-print-ir-after-all`, `--mlir-timing`). `kiln-fused-pipeline`
-// (graph passes, then kiln-form-fusions) is what --emit=fused prints; the
-// artifact path does not run it yet.
+// flag (`--mlir-print-ir-after-all`, `--mlir-timing`): graph passes, then
+// kiln-form-fusions (--emit=fused stops here), planning, and kiln-schedule
+// (--emit=scheduled), whose output codegen translates.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,45 +19,72 @@
 
 using namespace mlir;
 
+namespace {
+/// kiln-compile-pipeline's textual options.
+struct CompilePipelineOptions
+    : public PassPipelineOptions<CompilePipelineOptions> {
+  Option<bool> libraryCalls{
+      *this, "library-calls",
+      llvm::cl::desc("Turn cuBLASLt-shaped matmul/linear into kiln.gemm "
+                     "(kiln-compile --no-gemm sets it to false)"),
+      llvm::cl::init(true)};
+  kiln::PipelineOptions get() const { return {libraryCalls}; }
+};
+} // namespace
+
 void kiln::buildGraphPipeline(OpPassManager &pm) {
   pm.addPass(createKilnSimplify());
 }
 
-void kiln::buildFusePipeline(OpPassManager &pm) {
-  pm.addNestedPass<func::FuncOp>(createKilnFormFusions());
+void kiln::buildFusePipeline(OpPassManager &pm,
+                             const PipelineOptions &options) {
+  KilnFormFusionsOptions fusionOptions;
+  fusionOptions.libraryCalls = options.libraryCalls;
+  pm.addNestedPass<func::FuncOp>(createKilnFormFusions(fusionOptions));
 }
 
-void kiln::buildFusedPipeline(OpPassManager &pm) {
+void kiln::buildFusedPipeline(OpPassManager &pm,
+                              const PipelineOptions &options) {
   buildGraphPipeline(pm);
-  buildFusePipeline(pm);
+  buildFusePipeline(pm, options);
 }
 
-void kiln::buildSchedulePipeline(OpPassManager &pm) {
+void kiln::buildPlanPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createKilnPlanMemory());
   pm.addNestedPass<func::FuncOp>(createKilnVerifyPlan());
 }
 
-void kiln::buildCompilePipeline(OpPassManager &pm) {
-  buildGraphPipeline(pm);
-  buildSchedulePipeline(pm);
+void kiln::buildLowerPipeline(OpPassManager &pm) {
+  pm.addPass(createKilnSchedule());
+}
+
+void kiln::buildCompilePipeline(OpPassManager &pm,
+                                const PipelineOptions &options) {
+  buildFusedPipeline(pm, options);
+  buildPlanPipeline(pm);
+  buildLowerPipeline(pm);
 }
 
 void kiln::registerKilnPipelines() {
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<CompilePipelineOptions>(
       "kiln-compile-pipeline",
-      "What kiln-compile runs before emitting code: the graph-level passes "
-      "(kiln-simplify), then planning (kiln-plan-memory) and its verifier "
-      "(kiln-verify-plan). Its output is kiln-compile --emit=scheduled.",
-      buildCompilePipeline);
+      "What kiln-compile runs before translating to CUDA: the graph-level "
+      "passes (kiln-simplify), kiln-form-fusions, planning "
+      "(kiln-plan-memory, kiln-verify-plan) and kiln-schedule. Its output is "
+      "kiln-compile --emit=scheduled.",
+      [](OpPassManager &pm, const CompilePipelineOptions &options) {
+        buildCompilePipeline(pm, options.get());
+      });
   PassPipelineRegistration<>(
       "kiln-graph-pipeline",
       "The graph-level part of kiln-compile-pipeline (kiln-simplify): its "
       "output is kiln-compile --emit=graph.",
-      buildGraphPipeline);
-  PassPipelineRegistration<>(
+      [](OpPassManager &pm) { buildGraphPipeline(pm); });
+  PassPipelineRegistration<CompilePipelineOptions>(
       "kiln-fused-pipeline",
       "The graph-level passes (kiln-graph-pipeline), then kiln-form-fusions "
-      "on every function: its output is kiln-compile --emit=fused. The "
-      "artifact path does not run it yet (codegen reads the graph level).",
-      buildFusedPipeline);
+      "on every function: its output is kiln-compile --emit=fused.",
+      [](OpPassManager &pm, const CompilePipelineOptions &options) {
+        buildFusedPipeline(pm, options.get());
+      });
 }

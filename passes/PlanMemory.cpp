@@ -1,8 +1,10 @@
 //===- PlanMemory.cpp - kiln-plan-memory pass -----------------------------===//
 //
 // Thin pass over kiln::MemoryPlan: computes liveness and the placement of
-// every arena value of a function (greedy by size and a few other orders, the
-// smallest arena kept; docs/memory-plan.md) and writes the plan as attributes
+// every arena value of a function (views aliased, elementwise results written
+// in place over dead operands unless in-place=false; greedy by size and a few
+// other orders, the smallest arena kept; docs/memory-plan.md) and writes the
+// plan as attributes
 // (the scheduled level, docs/scheduled-ir.md).
 //
 //===----------------------------------------------------------------------===//
@@ -34,7 +36,10 @@ struct KilnPlanMemoryPass
                        << alignment;
       return signalPassFailure();
     }
-    FailureOr<kiln::MemoryPlan> plan = kiln::MemoryPlan::compute(func, alignment);
+    kiln::MemoryPlanOptions options;
+    options.alignment = alignment;
+    options.inPlace = inPlace;
+    FailureOr<kiln::MemoryPlan> plan = kiln::MemoryPlan::compute(func, options);
     if (failed(plan))
       return signalPassFailure();
     plan->apply(func);

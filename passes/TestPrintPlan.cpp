@@ -3,8 +3,9 @@
 // Prints the kiln::MemoryPlan analysis of each function: the arena size, its
 // lower bound and (when the plan is computed, not read back) the placement
 // strategy that won, then one line per arena value (`offset = O, size = S,
-// live = [a, b]`, then `, alias of V` for an alias, V the value owning its
-// bytes), so lit tests can check the planner with FileCheck.
+// live = [a, b]`, then `, alias of V` for an alias or `, in place of operand
+// #k, storage of V` for a result written over an operand, V the value owning
+// its bytes), so lit tests can check the planner with FileCheck.
 // Modelled on Triton's TestAllocation.
 //
 //===----------------------------------------------------------------------===//
@@ -31,7 +32,9 @@ struct KilnTestPrintPlanPass
       return;
     FailureOr<kiln::MemoryPlan> plan =
         fromAttributes ? kiln::MemoryPlan::fromAttributes(func)
-                       : kiln::MemoryPlan::compute(func);
+                       : kiln::MemoryPlan::compute(
+                             func, kiln::MemoryPlanOptions{
+                                       kiln::kArenaAlignment, inPlace});
     if (failed(plan))
       return signalPassFailure();
     raw_ostream &os = llvm::outs();
@@ -67,6 +70,11 @@ struct KilnTestPrintPlanPass
       if (buffer.aliasOf) {
         os << ", alias of ";
         describe(plan->buffers()[*buffer.aliasOf].value);
+      }
+      if (buffer.inPlaceOf) {
+        os << ", in place of operand #" << *buffer.inPlaceOperand
+           << ", storage of ";
+        describe(plan->buffers()[*buffer.inPlaceOf].value);
       }
       os << "\n";
     }

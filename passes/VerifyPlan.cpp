@@ -3,13 +3,16 @@
 // Checks a function's memory plan (as written by kiln-plan-memory or by
 // hand): every arena value has an aligned offset inside the arena, no two
 // values live at the same time share bytes unless one is an alias of the
-// other (a view at its operand's offset, kiln::viewSource), and no output
+// other (a view at its operand's offset, kiln::viewSource) or written in
+// place over it (a result at the offset of an operand whose storage dies at
+// the op, where kiln::mayWriteInPlace allows it), and no output
 // shares bytes with an input or another output. The reusable core is
 // kiln::verifyMemoryPlan, which the driver also runs before code generation;
 // the checks on the intervals are kiln::checkPlacement's (MemoryPlan.h).
 //
 //===----------------------------------------------------------------------===//
 
+#include "kiln/Dialect/Kiln/IR/InPlace.h"
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 #include "kiln/Transforms/MemoryPlan.h"
 #include "kiln/Transforms/Passes.h"
@@ -100,6 +103,25 @@ LogicalResult kiln::verifyMemoryPlan(func::FuncOp func, int64_t alignment) {
            << ") while both are live";
       if (Operation *def = a.value.getDefiningOp())
         diag.attachNote(def->getLoc()) << "the other value is defined here";
+      // A result over one of its own op's operands: say why it is not an
+      // in-place write.
+      auto result = dyn_cast<OpResult>(b.value);
+      if (result && *a.offset == *b.offset && a.size == b.size)
+        for (OpOperand &use : result.getOwner()->getOpOperands()) {
+          if (use.get() != a.value)
+            continue;
+          if (!mayWriteInPlace(result.getOwner(), result.getResultNumber(),
+                               use.getOperandNumber()))
+            diag.attachNote() << "its kernel may not write it in place over "
+                                 "operand #"
+                              << use.getOperandNumber();
+          else
+            diag.attachNote() << "operand #" << use.getOperandNumber()
+                              << " is an input, or its storage is read after "
+                                 "the op or by another operand of it, so it "
+                                 "cannot be written in place";
+          break;
+        }
       break;
     }
     }

@@ -11,14 +11,11 @@
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 #include "kiln/Dialect/Kiln/IR/WeightFile.h"
 #include "kiln/Reference/Evaluator.h"
-#include "kiln/Transforms/MemoryPlan.h"
 #include "kiln/Transforms/Passes.h"
 #include "kiln/runtime/Artifact.h"
 
 #include "mlir/IR/DialectRegistry.h"
-#include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
-#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -114,98 +111,207 @@ static bool sameType(Type type, const runtime::TensorSpec &spec) {
          ranked.getShape() == ArrayRef<int64_t>(spec.shape);
 }
 
-/// Checks that an artifact's scheduled IR says what its manifest says: the
-/// arena size, every input and output (name, dtype, shape, arena offset),
-/// and every weight the IR reads (in the artifact's weights file, at the
-/// offset and size of a manifest record of that name). The hashes tie each
+/// Checks that an artifact's scheduled IR (the explicit scheduled form) says
+/// what its manifest says: the arena size (the kiln.arena type's), every
+/// input and output (its bound view's name, dtype, shape and arena offset,
+/// in order), and every weight (the weights region's init views in offset
+/// order: name, dtype, shape, offset and size, and for a kiln.weight that it
+/// reads the artifact's weights file at that offset). The hashes tie each
 /// file to the manifest; this ties them to each other, so the reference
 /// backend runs what the CUDA backend would.
+/// The manifest pointer of a buffer: `a:<region offset>` in the arena,
+/// `w:<id>` for a whole weight; anything else matches no pointer.
+static std::optional<runtime::PointerRef>
+pointerOf(Value buffer, const DenseMap<Operation *, uint64_t> &weightIds) {
+  auto view = buffer.getDefiningOp<ViewOp>();
+  if (!view)
+    return std::nullopt;
+  if (isa_and_present<ArenaOp>(view.getRegion()))
+    return runtime::PointerRef::arena(view.getRegionOffset());
+  auto it = weightIds.find(view.getRoot());
+  if (it == weightIds.end() || view.getRegionOffset() !=
+                                   view.getRoot().getRegionOffset())
+    return std::nullopt;
+  return runtime::PointerRef::weight(it->second);
+}
+
+/// Checks that kiln.graph is the manifest function's launch list: the same
+/// number of launches in the same order, each kernel launch naming the same
+/// kernel with the same grid, block, shared memory and buffers (every
+/// pointer it passes is one of its ins or outs, and each of those is
+/// passed), each gemm reading and writing the same buffers. A scheduled.mlir
+/// whose buffers were moved (an alias shifted inside its root, say) would
+/// otherwise run on the CPU as the GPU never would.
+static LogicalResult
+checkLaunches(func::FuncOp func, const runtime::Artifact &artifact,
+              const DenseMap<Operation *, uint64_t> &weightIds) {
+  const runtime::Function *fn =
+      artifact.manifest.findFunction(func.getSymName().str());
+  auto mismatch = [&](Operation *at) {
+    return at->emitError("scheduled.mlir disagrees with ")
+           << artifact.manifestPath << ": ";
+  };
+  if (!fn)
+    return mismatch(func) << "it has no function '" << func.getSymName()
+                          << "'";
+  SmallVector<Operation *> ops;
+  for (GraphOp graph : func.getBody().front().getOps<GraphOp>())
+    for (Operation &op : graph.getBody().front())
+      if (!isa<ViewOp>(op))
+        ops.push_back(&op);
+  if (ops.size() != fn->launches.size())
+    return mismatch(func) << "kiln.graph has " << ops.size()
+                          << " launches, function '" << fn->name << "' "
+                          << fn->launches.size();
+  auto same = [&](Value v, const runtime::PointerRef &p) {
+    std::optional<runtime::PointerRef> q = pointerOf(v, weightIds);
+    return q ? q->kind == p.kind && q->value == p.value
+             : p.kind == runtime::PointerRef::Kind::None;
+  };
+  for (auto [i, op] : llvm::enumerate(ops)) {
+    const runtime::Launch &l = fn->launches[i];
+    auto differs = [&, i = i, op = op]() {
+      return mismatch(op) << "launch " << i << " is not the manifest's ("
+                          << artifact.manifestPath << ":" << l.line << ", "
+                          << l.label() << ")";
+    };
+    if (auto launch = dyn_cast<LaunchOp>(op)) {
+      if (l.kind != runtime::Launch::Kind::Kernel)
+        return differs();
+      const runtime::KernelLaunch &k = l.kernel;
+      // The kernel's parameter list is codegen's (an operand the body uses
+      // twice may be passed twice), so the pointers are compared as sets.
+      SmallVector<Value> buffers(launch.getInputs());
+      llvm::append_range(buffers, launch.getOutputs());
+      bool ok =
+          k.name == launch.getKernel() && k.smemBytes == launch.getSmem();
+      for (unsigned d = 0; ok && d < 3; ++d)
+        ok = k.grid[d] == launch.getGrid()[d] &&
+             k.block[d] == launch.getBlock()[d];
+      for (Value v : buffers)
+        ok = ok && llvm::any_of(k.args, [&](const runtime::PointerRef &p) {
+               return same(v, p);
+             });
+      for (const runtime::PointerRef &p : k.args)
+        ok = ok && llvm::any_of(buffers, [&](Value v) { return same(v, p); });
+      if (!ok)
+        return differs();
+      continue;
+    }
+    auto gemm = dyn_cast<GemmOp>(op);
+    if (!gemm || l.kind != runtime::Launch::Kind::Gemm)
+      return differs();
+    const runtime::GemmLaunch &g = l.gemm;
+    if (!same(gemm.getA(), g.a) || !same(gemm.getB(), g.b) ||
+        !same(gemm.getOut(), g.c) ||
+        (gemm.getBias() ? !same(gemm.getBias(), g.bias)
+                        : g.bias.kind != runtime::PointerRef::Kind::None) ||
+        g.transB != gemm.getTransposeB())
+      return differs();
+  }
+  return success();
+}
+
 static LogicalResult checkAgainstManifest(func::FuncOp func,
                                           const runtime::Artifact &artifact) {
   const runtime::Manifest &m = artifact.manifest;
-  auto mismatch = [&]() {
-    return func.emitError("scheduled.mlir disagrees with ")
+  auto mismatch = [&](Operation *at) {
+    return at->emitError("scheduled.mlir disagrees with ")
            << artifact.manifestPath << ": ";
   };
-  auto arena =
-      func->getAttrOfType<IntegerAttr>(KilnDialect::getArenaBytesAttrName());
-  if (!arena || arena.getInt() < 0 ||
-      static_cast<uint64_t>(arena.getInt()) != m.arenaBytes)
-    return mismatch() << "arena_bytes " << m.arenaBytes << " vs "
-                      << (arena ? std::to_string(arena.getInt()) : "none");
-  if (func.getNumArguments() != m.inputs.size() ||
-      func.getNumResults() != m.outputs.size())
-    return mismatch() << "the IR has " << func.getNumArguments()
-                      << " inputs and " << func.getNumResults()
-                      << " outputs, the manifest " << m.inputs.size() << " and "
-                      << m.outputs.size();
-  // The offsets the IR states, read as the plan verifier reads them.
-  FailureOr<MemoryPlan> plan = MemoryPlan::fromAttributes(func);
-  if (failed(plan))
-    return failure();
-  // One input or output: its name (unnamed ones are `input_<i>` /
-  // `output_<i>` in the manifest, as codegen names them), type and offset.
-  auto checkBinding = [&](StringRef kind, unsigned i, Value value,
-                          StringAttr name,
+  if (!ref::isExplicitlyScheduled(func))
+    return func.emitError("scheduled.mlir is not in the scheduled form (no "
+                          "kiln.graph in @")
+           << func.getSymName() << ")";
+  Block &body = func.getBody().front();
+  auto arenas = body.getOps<ArenaOp>();
+  if (arenas.empty())
+    return mismatch(func) << "the IR declares no kiln.arena";
+  ArenaOp arena = *arenas.begin();
+  int64_t arenaBytes = arena.getType().getNumElements();
+  if (static_cast<uint64_t>(arenaBytes) != m.arenaBytes)
+    return mismatch(arena) << "arena_bytes " << m.arenaBytes << " vs "
+                           << arenaBytes;
+  ref::Signature sig = ref::getSignature(func);
+  if (sig.inputs.size() != m.inputs.size() ||
+      sig.outputs.size() != m.outputs.size())
+    return mismatch(func) << "the IR binds " << sig.inputs.size()
+                          << " inputs and " << sig.outputs.size()
+                          << " outputs, the manifest " << m.inputs.size()
+                          << " and " << m.outputs.size();
+  // One input or output: its name, type and arena offset.
+  auto checkBinding = [&](StringRef kind, unsigned i,
+                          const ref::Binding &binding,
                           const runtime::TensorSpec &spec) -> LogicalResult {
-    std::string what = (kind + " #" + Twine(i)).str();
-    std::string spelled = name ? runtime::manifestName(name.str())
-                               : (kind + "_" + Twine(i)).str();
-    if (spelled != spec.name)
-      return mismatch() << what << " is named '"
-                        << (name ? name.getValue() : StringRef(spelled))
-                        << "' in the IR and '" << spec.name
-                        << "' in the manifest";
-    if (!sameType(value.getType(), spec))
-      return mismatch() << what << " '" << spec.name << "' is "
-                        << value.getType() << " in the IR and "
-                        << runtime::dtypeName(spec.dtype) << " "
-                        << runtime::formatShape(spec.shape)
-                        << " in the manifest";
-    std::optional<int64_t> offset = plan->offsetOf(value);
-    if (!offset || *offset < 0 ||
-        static_cast<uint64_t>(*offset) != spec.offset)
-      return mismatch() << what << " '" << spec.name << "' is at arena offset "
-                        << spec.offset << " in the manifest and "
-                        << (offset ? std::to_string(*offset)
-                                   : std::string("nowhere"))
-                        << " in the IR";
+    auto view = binding.value.getDefiningOp<ViewOp>();
+    if (runtime::manifestName(binding.name) != spec.name)
+      return mismatch(view) << kind << " #" << i << " is named '"
+                            << binding.name << "' in the IR and '" << spec.name
+                            << "' in the manifest";
+    if (!sameType(binding.type, spec))
+      return mismatch(view) << kind << " #" << i << " '" << spec.name
+                            << "' is " << binding.type << " in the IR and "
+                            << runtime::dtypeName(spec.dtype) << " "
+                            << runtime::formatShape(spec.shape)
+                            << " in the manifest";
+    if (static_cast<uint64_t>(view.getRegionOffset()) != spec.offset)
+      return mismatch(view) << kind << " #" << i << " '" << spec.name
+                            << "' is at arena offset " << spec.offset
+                            << " in the manifest and "
+                            << view.getRegionOffset() << " in the IR";
     return success();
   };
-  for (unsigned i = 0; i < func.getNumArguments(); ++i)
-    if (failed(checkBinding(
-            "input", i, func.getArgument(i),
-            func.getArgAttrOfType<StringAttr>(i, KilnDialect::getNameAttrName()),
-            m.inputs[i])))
+  for (auto [i, b] : llvm::enumerate(sig.inputs))
+    if (failed(checkBinding("input", i, b, m.inputs[i])))
       return failure();
-  ValueRange returned = func.getBody().back().getTerminator()->getOperands();
-  for (unsigned i = 0; i < func.getNumResults(); ++i)
-    if (failed(checkBinding("output", i, returned[i],
-                            func.getResultAttrOfType<StringAttr>(
-                                i, KilnDialect::getNameAttrName()),
-                            m.outputs[i])))
+  for (auto [i, b] : llvm::enumerate(sig.outputs))
+    if (failed(checkBinding("output", i, b, m.outputs[i])))
       return failure();
-  // Records by name (two names may read the same once whitespace is `_`).
-  llvm::StringMap<SmallVector<const runtime::TensorSpec *, 1>> weights;
-  for (const runtime::TensorSpec &w : m.weights)
-    weights[w.name].push_back(&w);
-  WalkResult walk = func.walk([&](WeightOp op) {
-    bool found = llvm::any_of(
-        weights.lookup(runtime::manifestName(op.getName().str())),
-        [&](const runtime::TensorSpec *spec) {
-          return spec->offset == op.getOffset() &&
-                 spec->bytes == op.getLength() && sameType(op.getType(), *spec);
-        });
-    if (op.getPath() != m.weightsFile.name || !found) {
-      op.emitError("weight '")
-          << op.getName() << "' (" << op.getPath() << ", offset "
-          << op.getOffset() << ", " << op.getLength()
-          << " bytes) has no matching record in " << artifact.manifestPath;
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
+  // Weights: the init views, in offset order, are the manifest's records.
+  SmallVector<ViewOp> inits;
+  for (ViewOp view : body.getOps<ViewOp>())
+    if (view.getInit())
+      inits.push_back(view);
+  llvm::stable_sort(inits, [](ViewOp a, ViewOp b) {
+    return a.getRegionOffset() < b.getRegionOffset();
   });
-  return failure(walk.wasInterrupted());
+  if (inits.size() != m.weights.size())
+    return mismatch(func) << "the IR initialises " << inits.size()
+                          << " weight buffers, the manifest lists "
+                          << m.weights.size() << " weights";
+  DenseMap<Operation *, uint64_t> weightIds;
+  for (auto [i, view] : llvm::enumerate(inits)) {
+    const runtime::TensorSpec &spec = m.weights[i];
+    auto weight = view.getInit().getDefiningOp<WeightOp>();
+    std::string name = weight ? runtime::manifestName(weight.getName().str())
+                              : "constant_" + std::to_string(i);
+    auto type = RankedTensorType::get(view.getType().getShape(),
+                                      view.getType().getElementType());
+    std::optional<int64_t> bytes = shapedByteSize(type);
+    uint64_t offset = view.getRegionOffset();
+    if (name != spec.name || !sameType(type, spec) || offset != spec.offset ||
+        !bytes || static_cast<uint64_t>(*bytes) != spec.bytes)
+      return mismatch(view)
+             << "weight #" << i << " is '" << name << "' " << type
+             << " at offset " << offset << " in the IR and '" << spec.name
+             << "' " << runtime::dtypeName(spec.dtype) << " "
+             << runtime::formatShape(spec.shape) << " at offset "
+             << spec.offset << " in the manifest";
+    weightIds[view] = i;
+    // What the reference backend reads for it must be those bytes of the
+    // artifact's weights file.
+    if (weight && (weight.getPath() != m.weightsFile.name ||
+                   static_cast<uint64_t>(weight.getOffset()) != spec.offset ||
+                   static_cast<uint64_t>(weight.getLength()) != spec.bytes))
+      return weight.emitError("weight '")
+             << weight.getName() << "' (" << weight.getPath() << ", offset "
+             << weight.getOffset() << ", " << weight.getLength()
+             << " bytes) is not record " << i << " of "
+             << artifact.manifestPath << " (" << m.weightsFile.name
+             << ", offset " << spec.offset << ", " << spec.bytes
+             << " bytes)";
+  }
+  return checkLaunches(func, artifact, weightIds);
 }
 
 FailureOr<LoadedModel> kiln::loadModel(MLIRContext &context, StringRef path,
@@ -242,10 +348,10 @@ FailureOr<LoadedModel> kiln::loadModel(MLIRContext &context, StringRef path,
       return emitError(FileLineColLoc::get(&context, file, 0, 0))
              << "cannot open: " << buf.getError().message();
     sourceMgr.AddNewSourceBuffer(std::move(*buf), llvm::SMLoc());
+    // Parsing runs every verifier (kiln.graph's checks the memory plan of
+    // the explicit scheduled form); once is enough.
     model.module = parseSourceFile<ModuleOp>(sourceMgr, &context);
     if (!model.module)
-      return failure();
-    if (failed(verify(*model.module)))
       return failure();
     // Every weight file is checked before anything maps it.
     if (failed(checkWeightFiles(*model.module, model.weightDir)))
@@ -263,12 +369,13 @@ FailureOr<LoadedModel> kiln::loadModel(MLIRContext &context, StringRef path,
   if (model.entry && artifact &&
       failed(checkAgainstManifest(model.entry, *artifact)))
     return failure();
-  // Scheduled-level IR (an artifact's, or a planned .mlir) runs through one
+  // Attribute-planned IR (a .mlir after kiln-plan-memory) runs through one
   // byte arena at its planned offsets: check the plan itself (inside the
   // arena, aligned, no two values live at once overlapping, e.g. an op's
   // output over a still-needed input), or a bad offset would give a wrong
-  // answer instead of an error.
-  if (model.entry &&
+  // answer instead of an error. The explicit scheduled form states its plan
+  // as ops, and kiln.graph's verifier checked it when the IR was parsed.
+  if (model.entry && !ref::isExplicitlyScheduled(model.entry) &&
       model.entry->hasAttr(KilnDialect::getArenaBytesAttrName()) &&
       failed(verifyMemoryPlan(model.entry)))
     return failure();
@@ -313,31 +420,34 @@ static std::optional<DType> dtypeOf(Type t) {
   return std::nullopt;
 }
 
-static std::string nameOf(func::FuncOp func, unsigned idx, bool result) {
-  auto attr = result ? func.getResultAttrOfType<StringAttr>(
-                           idx, KilnDialect::getNameAttrName())
-                     : func.getArgAttrOfType<StringAttr>(
-                           idx, KilnDialect::getNameAttrName());
-  return attr ? attr.str() : std::string();
-}
-
 LogicalResult kiln::runReference(func::FuncOp func, StringRef weightDir,
                                  const std::vector<HostTensor> &inputs,
                                  std::vector<HostTensor> &outputs,
                                  std::string &error) {
-  unsigned n = func.getNumArguments();
+  // Arguments and results, or, in the explicit scheduled form, the `input`
+  // and `output` views: the same binding either way.
+  ref::Signature sig = ref::getSignature(func);
+  unsigned n = sig.inputs.size();
+  auto listInputs = [&] {
+    std::string list;
+    for (auto [a, b] : llvm::enumerate(sig.inputs))
+      list += "\n  input " + std::to_string(a) + ": " +
+              (b.name.empty() ? std::string("(unnamed)") : b.name);
+    return list;
+  };
   if (inputs.size() != n) {
     error = "model '" + func.getSymName().str() + "' takes " +
-            std::to_string(n) + " inputs, got " + std::to_string(inputs.size());
+            std::to_string(n) + " inputs, got " +
+            std::to_string(inputs.size()) + listInputs();
     return failure();
   }
-  // Bind by name when every input is named and every name is an argument.
+  // Bind by name when every input is named and every name is an input.
   std::vector<const HostTensor *> bound(n, nullptr);
   bool byName = true;
   for (const HostTensor &t : inputs) {
     bool found = false;
     for (unsigned a = 0; a < n && !t.name.empty(); ++a)
-      if (nameOf(func, a, false) == t.name && !bound[a]) {
+      if (sig.inputs[a].name == t.name && !bound[a]) {
         bound[a] = &t;
         found = true;
         break;
@@ -350,12 +460,12 @@ LogicalResult kiln::runReference(func::FuncOp func, StringRef weightDir,
 
   std::vector<ref::Tensor> args;
   for (unsigned a = 0; a < n; ++a) {
-    auto type = cast<RankedTensorType>(func.getArgument(a).getType());
+    RankedTensorType type = sig.inputs[a].type;
     const HostTensor &t = *bound[a];
-    std::string argName = nameOf(func, a, false);
+    const std::string &argName = sig.inputs[a].name;
     std::string what = "input #" + std::to_string(a) +
                        (argName.empty() ? "" : " '" + argName + "'");
-    auto dt = dtypeOf(type.getElementType());
+    auto dt = type ? dtypeOf(type.getElementType()) : std::nullopt;
     if (!dt || *dt != t.dtype) {
       error = what + ": expected element type " +
               (dt ? runtime::dtypeName(*dt) : "?") + ", got " +
@@ -379,7 +489,7 @@ LogicalResult kiln::runReference(func::FuncOp func, StringRef weightDir,
   outputs.clear();
   for (auto [i, r] : llvm::enumerate(*results)) {
     HostTensor out;
-    out.name = nameOf(func, i, true);
+    out.name = i < sig.outputs.size() ? sig.outputs[i].name : std::string();
     auto dt = dtypeOf(r.elementType);
     if (!dt) {
       error = "output #" + std::to_string(i) + " has an unsupported type";

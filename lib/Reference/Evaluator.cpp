@@ -1,9 +1,11 @@
 //===- Evaluator.cpp - reference backend driver ---------------------------===//
 //
-// Dispatches one op to its kernel group, loads weight bytes, and runs whole
-// functions: at the graph level through a value table, and at the scheduled
-// level (functions carrying `kiln.arena_bytes`) through one byte arena at the
-// planned offsets, so that a planning bug corrupts the result.
+// Dispatches one op to its kernel group, loads weight bytes, states a
+// function's inputs and outputs, and runs whole functions: at the graph and
+// fused levels through a value table, with planned offsets (functions
+// carrying `kiln.arena_bytes`) through one byte arena at those offsets, and
+// in the explicit scheduled form through Scheduled.cpp; in both planned
+// forms a planning bug corrupts the result.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,8 +34,10 @@ FailureOr<SmallVector<Tensor>> kiln::ref::evalOp(Operation *op,
     return failure();
   }
   for (auto [v, t] : llvm::zip_equal(op->getOperands(), operands)) {
-    auto type = dyn_cast<RankedTensorType>(v.getType());
-    if (!type || type.getShape() != ArrayRef<int64_t>(t.shape)) {
+    // Tensors, or the buffers of a scheduled-level kiln.gemm.
+    auto type = dyn_cast<ShapedType>(v.getType());
+    if (!type || !type.hasRank() ||
+        type.getShape() != ArrayRef<int64_t>(t.shape)) {
       op->emitError("reference backend operand shape does not match the IR");
       return failure();
     }
@@ -146,9 +150,42 @@ private:
 
 } // namespace
 
+Signature kiln::ref::getSignature(func::FuncOp func) {
+  Signature sig;
+  auto nameAttr = [](DictionaryAttr attrs) {
+    auto name = attrs ? attrs.getAs<StringAttr>(KilnDialect::getNameAttrName())
+                      : StringAttr();
+    return name ? name.str() : std::string();
+  };
+  if (isExplicitlyScheduled(func)) {
+    for (ViewOp view : func.getBody().front().getOps<ViewOp>()) {
+      auto type = cast<MemRefType>(view.getType());
+      auto tensor =
+          RankedTensorType::get(type.getShape(), type.getElementType());
+      if (auto name = view.getInput())
+        sig.inputs.push_back({name->str(), tensor, view});
+      else if (auto name = view.getOutput())
+        sig.outputs.push_back({name->str(), tensor, view});
+    }
+    return sig;
+  }
+  for (BlockArgument arg : func.getArguments())
+    sig.inputs.push_back({nameAttr(func.getArgAttrDict(arg.getArgNumber())),
+                          dyn_cast<RankedTensorType>(arg.getType()), arg});
+  if (func.getBody().empty())
+    return sig;
+  Operation *ret = func.getBody().back().getTerminator();
+  for (auto [i, v] : llvm::enumerate(ret->getOperands()))
+    sig.outputs.push_back({nameAttr(func.getResultAttrDict(i)),
+                           dyn_cast<RankedTensorType>(v.getType()), v});
+  return sig;
+}
+
 FailureOr<std::vector<Tensor>>
 kiln::ref::runFunction(func::FuncOp func, ArrayRef<Tensor> inputs,
                        StringRef weightBaseDir) {
+  if (isExplicitlyScheduled(func))
+    return runScheduledFunction(func, inputs, weightBaseDir);
   if (func.getNumArguments() != inputs.size())
     return func.emitError("expected ")
            << func.getNumArguments() << " inputs, got " << inputs.size();

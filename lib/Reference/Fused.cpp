@@ -1,8 +1,9 @@
 //===- Fused.cpp - reference evaluation of the fused level ----------------===//
 //
-// Runs the fused-level ops on the reference backend: a kiln.fusion evaluates
-// its body with the block arguments bound to its operands and returns what
-// kiln.yield yields; a kiln.gemm is a matmul (double accumulation, as
+// Runs the fused-level ops on the reference backend: a kiln.fusion (and a
+// scheduled-level kiln.kernel, through evalBody) evaluates its body with the
+// block arguments bound to its operands and returns what kiln.yield yields;
+// a kiln.gemm (either form) is a matmul (double accumulation, as
 // kiln.matmul and kiln.linear) followed by its epilogue. A function before and
 // after kiln-form-fusions gives bit-identical results: a gemm from a linear
 // starts its accumulator at the bias, as kiln.linear does.
@@ -22,20 +23,23 @@ using namespace kiln;
 using namespace kiln::ref;
 using namespace kiln::ref::kern;
 
-namespace {
-
-Result fusion(FusionOp op, ArrayRef<Tensor> in) {
-  Block &body = op.getBody().front();
+Result kern::evalBody(Block &body, ArrayRef<Tensor> in, Operation *owner) {
+  if (body.getNumArguments() != in.size())
+    return owner->emitError("reference backend: the body takes ")
+           << body.getNumArguments() << " values, got " << in.size();
   llvm::DenseMap<Value, Tensor> values;
   for (auto [arg, t] : llvm::zip_equal(body.getArguments(), in))
     values[arg] = t;
   auto lookup = [&](Value v, SmallVectorImpl<Tensor> &out) -> LogicalResult {
     auto it = values.find(v);
     if (it == values.end())
-      return op.emitError("value used before it was computed in the body");
+      return owner->emitError("value used before it was computed in the body");
     out.push_back(it->second);
     return success();
   };
+  auto yield = dyn_cast<YieldOp>(body.back());
+  if (!yield)
+    return owner->emitError("reference backend: the body has no kiln.yield");
   for (Operation &inner : body.without_terminator()) {
     SmallVector<Tensor> operands;
     for (Value v : inner.getOperands())
@@ -48,11 +52,13 @@ Result fusion(FusionOp op, ArrayRef<Tensor> in) {
       values[v] = std::move(t);
   }
   SmallVector<Tensor> results;
-  for (Value v : op.getYield().getValues())
+  for (Value v : yield.getValues())
     if (failed(lookup(v, results)))
       return failure();
   return results;
 }
+
+namespace {
 
 double activate(GemmActivation act, double x) {
   switch (act) {
@@ -69,10 +75,15 @@ double activate(GemmActivation act, double x) {
 }
 
 Result gemm(GemmOp op, ArrayRef<Tensor> in) {
-  Tensor out = resultLike(op);
+  ShapedType product = op.getProductType();
+  Tensor out = Tensor::zeros(
+      RankedTensorType::get(product.getShape(), product.getElementType()));
+  // Operands in order: a, b, bias?, residual?, outs? (the buffer form's
+  // destination, whose old contents the product does not read).
   const Tensor &a = in[0], &b = in[1];
   const Tensor *bias = op.getBias() ? &in[2] : nullptr;
-  const Tensor *residual = op.getResidual() ? &in.back() : nullptr;
+  const Tensor *residual =
+      op.getResidual() ? &in[op.getBias() ? 3 : 2] : nullptr;
   std::optional<double> scale;
   if (auto s = op.getScale())
     scale = s->convertToDouble();
@@ -97,7 +108,7 @@ Result gemm(GemmOp op, ArrayRef<Tensor> in) {
 
 std::optional<Result> kern::evalFused(Operation *op, ArrayRef<Tensor> in) {
   if (auto f = dyn_cast<FusionOp>(op))
-    return fusion(f, in);
+    return evalBody(f.getBody().front(), in, f);
   if (auto g = dyn_cast<GemmOp>(op))
     return gemm(g, in);
   return std::nullopt;

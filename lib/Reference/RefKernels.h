@@ -67,7 +67,13 @@ std::optional<Result> evalStructured(mlir::Operation *op,
                                      llvm::ArrayRef<Tensor> operands);
 std::optional<Result> evalMovement(mlir::Operation *op,
                                    llvm::ArrayRef<Tensor> operands);
-/// The fused level: kiln.fusion (its body, op by op) and kiln.gemm.
+/// Evaluates a single-block body (a kiln.fusion's or a kiln.kernel's) op by
+/// op with its arguments bound to `in`, and returns what its kiln.yield
+/// yields. Errors are located at the op that fails, or at `owner`.
+Result evalBody(mlir::Block &body, llvm::ArrayRef<Tensor> in,
+                mlir::Operation *owner);
+/// The fused level: kiln.fusion (its body, op by op) and kiln.gemm (either
+/// form; the buffer form's product is returned as its one result).
 std::optional<Result> evalFused(mlir::Operation *op,
                                 llvm::ArrayRef<Tensor> operands);
 

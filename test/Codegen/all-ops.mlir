@@ -24,7 +24,7 @@ func.func @main(%x: tensor<1x8x64xf32> {kiln.name = "x"}, %ids: tensor<1x8xi64> 
   %n = kiln.rms_norm %a, %g {axis = 2 : i64, epsilon = 1.0e-06 : f32} : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>
   %l = kiln.layer_norm %n, %g, %g {axis = 2 : i64, epsilon = 1.0e-05 : f32} : (tensor<1x8x64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>
   %r = kiln.reshape %l : tensor<1x8x64xf32> -> tensor<1x8x4x16xf32>
-  // CHECK: k5_transpose(
+  // CHECK: k4_transpose(
   // CHECK: return c0 * 512 + c1 * 16 + c2 * 64 + c3;
   %t = kiln.transpose %r {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x8x4x16xf32>) -> tensor<1x4x8x16xf32>
   %ro = kiln.rotary %t, %cs, %cs : (tensor<1x4x8x16xf32>, tensor<1x8x8xf32>, tensor<1x8x8xf32>) -> tensor<1x4x8x16xf32>

@@ -1,6 +1,8 @@
-// The manifest of a small function: weights and constants in program order at
-// 256-byte-aligned offsets of weights.bin, inputs/outputs at their arena
-// offsets, matmul/linear as gemm launches, everything else as kernels.
+// The manifest of a small function compiled through the pipeline: weights
+// and constants at their weight views' offsets of weights.bin, inputs/outputs
+// at their views' arena offsets, the linear as a gemm launch (kiln.gemm),
+// everything else as kernels named by their kiln.kernel symbols, in the
+// scheduled graph's order.
 // REQUIRES: nvcc
 // RUN: rm -rf %t && mkdir -p %t && cp %s %t/m.mlir
 // RUN: %python -c "open('%t/w.bin','wb').write(bytes(range(256))*2)"
@@ -15,7 +17,7 @@
 
 // CHECK: kiln-artifact 2
 // CHECK-NEXT: arch sm_80
-// CHECK-NEXT: arena_bytes 1024
+// CHECK-NEXT: arena_bytes 768
 // CHECK-NEXT: weights_file weights.bin 1088 xxh64:{{[0-9a-f]{16}$}}
 // CHECK-NEXT: kernels_file kernels.fatbin {{[0-9]+}} xxh64:{{[0-9a-f]{16}$}}
 // CHECK-NEXT: ir_file scheduled.mlir {{[0-9]+}} xxh64:{{[0-9a-f]{16}$}}
@@ -25,19 +27,20 @@
 // CHECK-NEXT: weight 2 constant_2 f32 8 512 32
 // CHECK-NEXT: weight 3 proj.weight f32 4x8 768 128
 // CHECK-NEXT: weight 4 table f32 4x4 1024 64
-// Arena (greedy by size, docs/memory-plan.md): y (the tanh, 64 bytes, live
-// from point 5 to the end) at 0, the linear result (points 4-5) at 256, x
-// above both at 512, the gather result (points 7-8) in the linear's old
-// bytes at 256, the where result (point 8 on) at 768. Live at point 8: x, y,
-// gather, where = 1024 bytes, the lower bound.
-// CHECK-NEXT: input 0 x f32 2x4 512 32
+// Arena (greedy by size, docs/memory-plan.md), with writes in place: the
+// tanh writes y over the linear result, which dies there (one storage, 64
+// bytes, points 4 to the end) at 0; x at 256; the where writes its result
+// over the gather result (its operand #1, same shape, dead after it): one
+// storage, points 7 to the end, at 512. Live at point 8: y, x, where = 768
+// bytes, the lower bound.
+// CHECK-NEXT: input 0 x f32 2x4 256 32
 // CHECK-NEXT: output 0 y f32 2x8 0 64
-// CHECK-NEXT: output 1 output_1 f32 2x4 768 32
+// CHECK-NEXT: output 1 output_1 f32 2x4 512 32
 // CHECK-NEXT: function main 4
-// CHECK-NEXT: launch gemm 2 8 4 1 a:512 w:3 a:256 w:2 8 0 16 0
-// CHECK-NEXT: launch kernel k1_tanh 1 1 1 256 1 1 0 2 a:256 a:0
-// CHECK-NEXT: launch kernel k2_gather 1 1 1 256 1 1 0 3 w:4 w:1 a:256
-// CHECK-NEXT: launch kernel k3_where 1 1 1 256 1 1 0 4 w:0 a:256 a:512 a:768
+// CHECK-NEXT: launch gemm 2 8 4 1 a:256 w:3 a:0 w:2 8 0 16 0
+// CHECK-NEXT: launch kernel k1_tanh 1 1 1 256 1 1 0 2 a:0 a:0
+// CHECK-NEXT: launch kernel k2_gather 1 1 1 256 1 1 0 3 w:4 w:1 a:512
+// CHECK-NEXT: launch kernel k3_where 1 1 1 256 1 1 0 4 w:0 a:512 a:256 a:512
 // CHECK-NEXT: end
 // CHECK-NEXT: checksum xxh64:{{[0-9a-f]{16}$}}
 
@@ -48,8 +51,11 @@
 // IR: kiln.weight "proj.weight" {length = 128 : i64, offset = 768 : i64, path = "weights.bin"}
 // IR: kiln.weight "table" {length = 64 : i64, offset = 1024 : i64, path = "weights.bin"}
 // CU: #include "kiln_kernels.cuh"
-// CU: extern "C" __global__ void __launch_bounds__(256) k1_tanh(const float *__restrict__ in0, float *__restrict__ out0)
-// CU: extern "C" __global__ void __launch_bounds__(256) k3_where(const bool *__restrict__ in0, const float *__restrict__ in1, const float *__restrict__ in2, float *__restrict__ out0)
+// The tanh and the where update in place (an output is also an input): no
+// __restrict__ on their pointers; the gather's are.
+// CU: extern "C" __global__ void __launch_bounds__(256) k1_tanh(const float *in0, float *out0)
+// CU: extern "C" __global__ void __launch_bounds__(256) k2_gather(const float *__restrict__ in0, const int64_t *__restrict__ in1, float *__restrict__ out0)
+// CU: extern "C" __global__ void __launch_bounds__(256) k3_where(const bool *in0, const float *in1, const float *in2, float *out0)
 func.func @main(%x: tensor<2x4xf32> {kiln.name = "x"}) -> (tensor<2x8xf32> {kiln.name = "y"}, tensor<2x4xf32>) {
   %w = kiln.weight "proj.weight" {path = "w.bin", offset = 0 : i64, length = 128 : i64} : tensor<4x8xf32>
   %b = kiln.constant dense<0.5> : tensor<8xf32>

@@ -1,5 +1,8 @@
-// RUN: kiln-opt %s -split-input-file -kiln-test-print-plan -o /dev/null | FileCheck %s --check-prefixes=CHECK,COMPUTED
-// RUN: kiln-opt %s -split-input-file -kiln-plan-memory -kiln-verify-plan -kiln-test-print-plan=from-attributes=true -o /dev/null | FileCheck %s --check-prefixes=CHECK,READ
+// RUN: kiln-opt %s -split-input-file -kiln-test-print-plan=in-place=false -o /dev/null | FileCheck %s --check-prefixes=CHECK,COMPUTED
+// RUN: kiln-opt %s -split-input-file -kiln-plan-memory=in-place=false -kiln-verify-plan -kiln-test-print-plan=from-attributes=true -o /dev/null | FileCheck %s --check-prefixes=CHECK,READ
+
+// Without writes in place (in-place=false): the placement heuristics alone;
+// kiln-plan-memory-in-place.mlir prints plans with them.
 
 // The header line: arena size, the lower bound (the most 256-byte-rounded
 // bytes live at one program point) and, for a computed plan, the placement

@@ -14,12 +14,15 @@ func.func @good(%a: tensor<16xf32> {kiln.arena = 0 : i64}) -> tensor<16xf32> att
 
 // -----
 
+// %0 is still read after the neg, so the neg may not write over it.
 func.func @overlap(%a: tensor<16xf32> {kiln.arena = 0 : i64}) -> tensor<16xf32> attributes {kiln.arena_bytes = 768 : i64} {
   // expected-note @below {{the other value is defined here}}
   %0 = kiln.exp %a {kiln.arena = array<i64: 256>} : tensor<16xf32>
   // expected-error @below {{result #0 of 'kiln.neg' at bytes [256, 320) overlaps result #0 of 'kiln.exp' at bytes [256, 320) while both are live}}
+  // expected-note @below {{operand #0 is an input, or its storage is read after the op or by another operand of it, so it cannot be written in place}}
   %1 = kiln.neg %0 {kiln.arena = array<i64: 256>} : tensor<16xf32>
-  return %1 : tensor<16xf32>
+  %2 = kiln.add %0, %1 {kiln.arena = array<i64: 512>} : (tensor<16xf32>, tensor<16xf32>) -> tensor<16xf32>
+  return %2 : tensor<16xf32>
 }
 
 // -----
@@ -126,6 +129,7 @@ func.func @not_a_view(%a: tensor<4x4xf32> {kiln.arena = 0 : i64}) -> tensor<4x4x
   // expected-note @below {{the other value is defined here}}
   %0 = kiln.exp %a {kiln.arena = array<i64: 256>} : tensor<4x4xf32>
   // expected-error @below {{result #0 of 'kiln.transpose' at bytes [256, 320) overlaps result #0 of 'kiln.exp' at bytes [256, 320) while both are live}}
+  // expected-note @below {{its kernel may not write it in place over operand #0}}
   %1 = kiln.transpose %0 {kiln.arena = array<i64: 256>, perm = array<i64: 1, 0>} : (tensor<4x4xf32>) -> tensor<4x4xf32>
   %2 = kiln.add %0, %1 {kiln.arena = array<i64: 512>} : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
   return %2 : tensor<4x4xf32>

@@ -2,18 +2,19 @@
 //
 // The compiler driver: reads an ONNX model (through the importer) or kiln IR
 // text, runs kiln-compile-pipeline (passes/Pipeline.cpp: kiln-simplify,
-// kiln-plan-memory, kiln-verify-plan; one kernel per op, no fusion), and
-// stops at the level --emit names: the graph-level IR, the fused-level IR
-// (kiln-fused-pipeline; the artifact path does not consume it yet), the
-// scheduled IR, the CUDA source, or (default) the artifact directory of
-// docs/artifact.md, compiled with nvcc. --memory-report writes
-// what the planned function needs in memory as JSON (docs/memory-plan.md).
+// kiln-form-fusions with one op per kernel, kiln-plan-memory,
+// kiln-verify-plan, kiln-schedule), and stops at the level --emit names:
+// the graph-level IR, the fused-level IR, the scheduled IR, the CUDA source
+// translated from it, or (default) the artifact directory of
+// docs/artifact.md, compiled with nvcc. --memory-report writes what the
+// planned function needs in memory as JSON (docs/memory-plan.md).
 //
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Codegen/Artifact.h"
 #include "kiln/Codegen/CudaEmitter.h"
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
 #include "kiln/Driver/Driver.h"
 #include "kiln/Transforms/MemoryPlan.h"
 #include "kiln/Transforms/Passes.h"
@@ -59,11 +60,11 @@ cl::opt<Emit> emit(
                clEnumValN(Emit::Fused, "fused",
                           "print the fused-level IR: the graph level after "
                           "kiln-form-fusions (kiln-opt "
-                          "--kiln-fused-pipeline); codegen does not read "
-                          "it yet"),
+                          "--kiln-fused-pipeline)"),
                clEnumValN(Emit::Scheduled, "scheduled",
-                          "print the planned, scheduled IR "
-                          "(kiln-opt --kiln-compile-pipeline)"),
+                          "print the scheduled IR: arena, views, kernels, "
+                          "launches in a kiln.graph (kiln-opt "
+                          "--kiln-compile-pipeline)"),
                clEnumValN(Emit::Scheduled, "mlir", "alias of scheduled"),
                clEnumValN(Emit::Cuda, "cuda", "print the generated CUDA C++"),
                clEnumValN(Emit::Artifact, "artifact",
@@ -76,7 +77,8 @@ cl::opt<std::string> kernelsDir(
     cl::desc("Directory holding kiln_kernels.cuh"));
 cl::opt<bool> noGemm("no-gemm", cl::init(false), cl::cat(category),
                      cl::desc("Lower matmul/linear to generated kernels "
-                              "instead of cuBLASLt gemm launches"));
+                              "instead of cuBLASLt kiln.gemm calls (the "
+                              "pipeline's library-calls=false)"));
 cl::opt<std::string> functionName("function", cl::init(""), cl::cat(category),
                                   cl::desc("Function to compile (default: the "
                                            "only one, or @main)"));
@@ -116,13 +118,16 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "kiln-compile: ONNX or kiln IR -> kiln artifact\n\n"
-      "Runs kiln-compile-pipeline (kiln-simplify, kiln-plan-memory,\n"
-      "kiln-verify-plan; `kiln-opt --kiln-compile-pipeline` runs the same),\n"
-      "emits one CUDA kernel per op (matmul/linear as cuBLASLt gemm\n"
-      "launches; reshapes and other views of contiguous data are arena\n"
-      "aliases with no kernel), compiles them with nvcc and writes the\n"
-      "artifact directory (docs/artifact.md): manifest.txt, kernels.fatbin,\n"
-      "kernels.cu, weights.bin, scheduled.mlir. MLIR's\n"
+      "Runs kiln-compile-pipeline (kiln-simplify, kiln-form-fusions,\n"
+      "kiln-plan-memory, kiln-verify-plan, kiln-schedule; `kiln-opt\n"
+      "--kiln-compile-pipeline` runs the same): one kernel per op,\n"
+      "matmul/linear as cuBLASLt kiln.gemm calls, reshapes and other views\n"
+      "of contiguous data as aliases with no kernel, every buffer at a\n"
+      "static arena offset and every launch in one kiln.graph. It then\n"
+      "translates that scheduled IR to CUDA, compiles it with nvcc and\n"
+      "writes the artifact directory (docs/artifact.md): manifest.txt,\n"
+      "kernels.fatbin, kernels.cu, weights.bin, scheduled.mlir. Input that\n"
+      "is already scheduled (has a kiln.graph or kiln.arena) is translated as is. MLIR's\n"
       "--mlir-print-ir-after-all, --mlir-timing and the other --mlir-* flags\n"
       "apply (--help-hidden).\n"
       "\n  kiln-compile model.onnx -o model.kiln --bind past_len=7 --arch "
@@ -153,41 +158,61 @@ int main(int argc, char **argv) {
   ModuleOp module = *model->module;
   func::FuncOp func = model->entry;
 
-  // The one pipeline (passes/Pipeline.cpp), in two halves so --emit=graph
-  // can stop between them; --mlir-print-ir-after-all and friends apply.
-  PassManager graphPm(&context);
-  kiln::buildGraphPipeline(graphPm);
-  if (failed(applyPassManagerCLOptions(graphPm)) || failed(graphPm.run(module)))
+  // The one pipeline (passes/Pipeline.cpp), run in its stages so that
+  // --emit can stop between them and the memory report can read the plan
+  // before kiln-schedule turns it into views; --mlir-print-ir-after-all and
+  // friends apply. Input already at the scheduled level (it has a
+  // kiln.graph, e.g. an artifact's scheduled.mlir) goes straight to codegen.
+  bool scheduled = false;
+  module.walk([&](Operation *op) {
+    scheduled = isa<kiln::GraphOp, kiln::ArenaOp>(op);
+    return scheduled ? WalkResult::interrupt() : WalkResult::advance();
+  });
+  if (scheduled && (emit == Emit::Graph || emit == Emit::Fused ||
+                    !memoryReport.empty())) {
+    llvm::errs() << "kiln-compile: error: " << inputFile
+                 << " is already at the scheduled level (it has a "
+                    "kiln.graph or kiln.arena): only --emit=scheduled, cuda or artifact "
+                    "apply, without --memory-report\n";
     return 1;
-  if (emit == Emit::Graph || emit == Emit::Fused) {
-    if (!memoryReport.empty()) {
-      llvm::errs() << "kiln-compile: error: --memory-report needs a planned "
-                      "function: use --emit=scheduled or later\n";
-      return 1;
-    }
-    // The fused level (kiln-fused-pipeline = the graph pipeline, then this).
-    // Codegen still reads the graph level, so the artifact path skips it.
-    if (emit == Emit::Fused) {
-      PassManager fusePm(&context);
-      kiln::buildFusePipeline(fusePm);
-      if (failed(applyPassManagerCLOptions(fusePm)) ||
-          failed(fusePm.run(module)))
-        return 1;
-    }
+  }
+  kiln::PipelineOptions pipelineOptions;
+  pipelineOptions.libraryCalls = !noGemm;
+  auto runStage = [&](llvm::function_ref<void(OpPassManager &)> build) {
+    PassManager pm(&context);
+    build(pm);
+    return succeeded(applyPassManagerCLOptions(pm)) &&
+           succeeded(pm.run(module));
+  };
+  auto print = [&]() {
     std::string text;
     llvm::raw_string_ostream os(text);
     module.print(os);
     os << "\n"; // as kiln-opt prints it, so the two can be diffed
-    return writeOutput(text);
+    return text;
+  };
+  if (!scheduled) {
+    if ((emit == Emit::Graph || emit == Emit::Fused) && !memoryReport.empty()) {
+      llvm::errs() << "kiln-compile: error: --memory-report needs a planned "
+                      "function: use --emit=scheduled or later\n";
+      return 1;
+    }
+    if (!runStage([](OpPassManager &pm) { kiln::buildGraphPipeline(pm); }))
+      return 1;
+    if (emit == Emit::Graph)
+      return writeOutput(print());
+    if (!runStage([&](OpPassManager &pm) {
+          kiln::buildFusePipeline(pm, pipelineOptions);
+        }))
+      return 1;
+    if (emit == Emit::Fused)
+      return writeOutput(print());
+    if (!runStage([](OpPassManager &pm) { kiln::buildPlanPipeline(pm); }))
+      return 1;
   }
-  PassManager schedulePm(&context);
-  kiln::buildSchedulePipeline(schedulePm);
-  if (failed(applyPassManagerCLOptions(schedulePm)) ||
-      failed(schedulePm.run(module)))
-    return 1;
 
-  // The report is computed from the plan before emission (which may rewrite
-  // weights) and written last, so that on stdout it follows everything else.
+  // The report is computed from the plan, before kiln-schedule, and written
+  // last, so that on stdout it follows everything else.
   std::optional<kiln::MemoryReport> report;
   if (!memoryReport.empty()) {
     FailureOr<kiln::MemoryReport> computed = kiln::computeMemoryReport(func);
@@ -203,17 +228,14 @@ int main(int argc, char **argv) {
     report->printJson(os);
     return writeTo(memoryReport, text);
   };
-
-  if (emit == Emit::Scheduled) {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    module.print(os);
-    os << "\n"; // as kiln-opt prints it, so the two can be diffed
-    return finish(writeOutput(text));
-  }
+  if (!scheduled &&
+      !runStage([](OpPassManager &pm) { kiln::buildLowerPipeline(pm); }))
+    return 1;
+  if (emit == Emit::Scheduled)
+    return finish(writeOutput(print()));
 
   FailureOr<kiln::codegen::EmittedFunction> emitted =
-      kiln::codegen::emitFunction(func, {/*useGemm=*/!noGemm});
+      kiln::codegen::emitFunction(func);
   if (failed(emitted))
     return 1;
   // The report's weights.bin size is derived from the IR on its own; it must

@@ -301,15 +301,10 @@ int runRef(const Options &o, const std::vector<HostTensor> &inputs,
   if (!runner)
     return fail("this kiln-run was built without the reference backend "
                 "(KILN_RUNTIME_ONLY); use --backend=cuda");
-  std::string error;
   // An artifact passes the runtime's validation (manifest, file sizes and
-  // content hashes) before the reference backend reads any of its files,
-  // as on the cuda backend.
-  if (isDirectory(o.model)) {
-    Artifact artifact;
-    if (!loadArtifact(o.model, artifact, error, /*readData=*/false))
-      return fail(error);
-  }
+  // content hashes) before the reference backend reads any of its files, as
+  // on the cuda backend: kiln::loadModel runs it once, first.
+  std::string error;
   if (!runner(o.model, o.function, o.binds, inputs, outputs, error))
     return fail(error);
   return 0;

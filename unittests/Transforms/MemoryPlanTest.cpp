@@ -8,8 +8,9 @@
 // moved onto one live at the same time, off its alignment, past the arena,
 // or left unplanned) must be refused. The same properties are then checked
 // end to end on random kiln functions (exps and reshapes, so with alias
-// chains) through MemoryPlan::compute, apply and kiln::verifyMemoryPlan (the
-// kiln-verify-plan pass).
+// chains and writes in place) through MemoryPlan::compute, apply and
+// kiln::verifyMemoryPlan (the kiln-verify-plan pass). MemoryPlanPropertyTest
+// checks the placement core with storage classes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -326,7 +327,7 @@ protected:
 TEST_F(MemoryPlanIRTest, RandomFunctionsPlanVerifyAndBreak) {
   std::mt19937_64 rng(20261122);
   int broken = 0;
-  int64_t totalAliases = 0;
+  int64_t totalAliases = 0, totalInPlace = 0;
   for (int trial = 0; trial < 60; ++trial) {
     SCOPED_TRACE("trial " + std::to_string(trial));
     std::string text =
@@ -362,7 +363,33 @@ TEST_F(MemoryPlanIRTest, RandomFunctionsPlanVerifyAndBreak) {
       }
     }
     totalAliases += aliases;
-    EXPECT_EQ(static_cast<int64_t>(intervals.size() + aliases),
+    // A write in place is an exp over its operand's storage, which nothing
+    // reads after the exp and which holds no argument; it has a kernel (it
+    // is no alias) and no bytes of its own.
+    int64_t inPlace = 0;
+    for (const PlannedBuffer &buffer : plan->buffers()) {
+      if (!buffer.inPlaceOf)
+        continue;
+      ++inPlace;
+      EXPECT_FALSE(buffer.aliasOf);
+      Operation *op = buffer.value.getDefiningOp();
+      ASSERT_TRUE(isa<ExpOp>(op));
+      ASSERT_EQ(buffer.inPlaceOperand, 0u);
+      const PlannedBuffer *operand = plan->lookup(op->getOperand(0));
+      ASSERT_TRUE(operand);
+      EXPECT_EQ(operand->offset, buffer.offset);
+      const PlannedBuffer &root = plan->buffers()[*buffer.inPlaceOf];
+      EXPECT_FALSE(root.storageOwner());
+      EXPECT_FALSE(isa<BlockArgument>(root.value));
+      EXPECT_EQ(operand->lastLive, buffer.firstLive);
+      for (const PlannedBuffer &other : plan->buffers())
+        if (other.value != buffer.value && other.storageOwner() &&
+            other.storageOwner() == buffer.inPlaceOf &&
+            other.firstLive < buffer.firstLive)
+          EXPECT_LE(other.lastLive, buffer.firstLive);
+    }
+    totalInPlace += inPlace;
+    EXPECT_EQ(static_cast<int64_t>(intervals.size() + aliases + inPlace),
               static_cast<int64_t>(plan->buffers().size()));
     EXPECT_EQ(*plan->arenaBytes(),
               placeIntervalsBest(intervals, kAlign).arenaBytes);
@@ -373,6 +400,8 @@ TEST_F(MemoryPlanIRTest, RandomFunctionsPlanVerifyAndBreak) {
     for (auto [a, b] : llvm::zip_equal(plan->buffers(), reread->buffers())) {
       EXPECT_EQ(a.offset, b.offset);
       EXPECT_EQ(a.aliasOf, b.aliasOf);
+      EXPECT_EQ(a.inPlaceOf, b.inPlaceOf);
+      EXPECT_EQ(a.inPlaceOperand, b.inPlaceOperand);
     }
     FailureOr<MemoryReport> report = computeMemoryReport(func);
     ASSERT_TRUE(succeeded(report));
@@ -380,6 +409,7 @@ TEST_F(MemoryPlanIRTest, RandomFunctionsPlanVerifyAndBreak) {
     EXPECT_EQ(report->arenaLowerBoundBytes, arenaLowerBound(intervals, kAlign));
     EXPECT_EQ(report->values, static_cast<int64_t>(plan->buffers().size()));
     EXPECT_EQ(report->aliases, aliases);
+    EXPECT_EQ(report->inPlace, inPlace);
     EXPECT_EQ(report->weightsBytes, 0);
 
     // Move one op result onto a value live at the same time and not of its
@@ -421,6 +451,7 @@ TEST_F(MemoryPlanIRTest, RandomFunctionsPlanVerifyAndBreak) {
   // Most functions must have had a plan to break, and aliases to plan.
   EXPECT_GT(broken, 40);
   EXPECT_GT(totalAliases, 300);
+  EXPECT_GT(totalInPlace, 100);
 }
 
 TEST_F(MemoryPlanIRTest, ReportCountsWeights) {
@@ -446,10 +477,12 @@ func.func @g(%x: tensor<2xf32>) -> tensor<2xf32> {
   EXPECT_EQ(report->ops, 4);
   EXPECT_EQ(report->weightOps, 2);
   EXPECT_EQ(report->weightsBytes, 260);
-  // %x [0,4], %s [2,3], %t [3,4]: three live at point 3.
-  EXPECT_EQ(report->arenaLowerBoundBytes, 768);
-  EXPECT_EQ(report->arenaBytes, 768);
-  EXPECT_EQ(report->totalBytes(), 260 + 768);
+  // %x [0,4], %s [2,3], %t [3,4]; the mul writes %t over %s (the add may
+  // not write over %x, an input, nor over %w, a weight): one storage [2,4].
+  EXPECT_EQ(report->inPlace, 1);
+  EXPECT_EQ(report->arenaLowerBoundBytes, 512);
+  EXPECT_EQ(report->arenaBytes, 512);
+  EXPECT_EQ(report->totalBytes(), 260 + 512);
   EXPECT_EQ(report->kvCacheBytes, 0);
 }
 

@@ -1,9 +1,10 @@
 //===- Artifact.h - write a kiln artifact directory -------------*- C++ -*-===//
 //
-// Turns an EmittedFunction into the artifact directory of docs/artifact.md:
-// weights.bin (weight and constant bytes), kernels.cu and kernels.fatbin
-// (through nvcc), scheduled.mlir (with weights re-pointed at weights.bin) and
-// manifest.txt.
+// Turns an EmittedFunction (the translation of a scheduled function) into
+// the artifact directory of docs/artifact.md: weights.bin (the bytes of
+// every weight view's init, at the view's offset), kernels.cu and
+// kernels.fatbin (through nvcc), scheduled.mlir (the scheduled module, with
+// kiln.weight ops re-pointed at weights.bin) and manifest.txt.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,7 +31,7 @@ struct ArtifactOptions {
   std::string weightBaseDir;
 };
 
-/// Writes the weight and constant bytes of `fn` into `path` at their planned
+/// Writes the weight and constant bytes of `fn` into `path` at their views'
 /// offsets (zero padding between them). Errors about `path` itself are
 /// located at the file, errors about a weight at its op.
 mlir::LogicalResult writeWeightsFile(mlir::MLIRContext *context,
@@ -45,11 +46,11 @@ mlir::LogicalResult compileFatbin(llvm::StringRef cuPath,
                                   const ArtifactOptions &options,
                                   mlir::Location loc);
 
-/// Re-points every kiln.weight of `func` at `weights.bin` and its offset
-/// there, so the function runs from the artifact directory alone.
+/// Re-points every kiln.weight of `func` at `weights.bin` and its view's
+/// offset there, so the module runs from the artifact directory alone.
 void redirectWeights(mlir::func::FuncOp func, const EmittedFunction &fn);
 
-/// Writes the whole artifact directory `dir` for `func` (planned, inside
+/// Writes the whole artifact directory `dir` for `func` (scheduled, inside
 /// `module`). `module` is modified: weights point at weights.bin.
 mlir::LogicalResult writeArtifact(mlir::ModuleOp module, mlir::func::FuncOp func,
                                   const EmittedFunction &fn,

@@ -1,15 +1,17 @@
-//===- CudaEmitter.h - planned kiln IR to CUDA C++ and a launch list -*- C++ -*-===//
+//===- CudaEmitter.h - scheduled kiln IR to CUDA C++ and a launch list -*- C++ -*-===//
 //
-// The CUDA backend of kiln-compile. From a function at the scheduled level
-// (every arena value has a kiln.arena offset), emitFunction produces
+// The CUDA backend of kiln-compile: a translation of a function at the
+// scheduled level (docs/scheduled-ir.md; kiln-schedule's output), like
+// mlir-translate. Everything it produces is read from the IR:
 //   - CUDA C++ source: `#include "kiln_kernels.cuh"` and one
-//     `extern "C" __global__` kernel per op (a few ops take two), with every
-//     shape and stride baked in as constants;
-//   - the launch list: kernel launches with grid/block and pointer arguments
-//     (arena offsets or weight ids), and cuBLASLt `gemm` records for
-//     matmul/linear whose batch broadcasting is expressible with strides;
-//   - the weight table (kiln.weight and kiln.constant, in program order, at
-//     256-byte-aligned offsets of weights.bin) and the input/output bindings.
+//     `extern "C" __global__` function per launched kiln.kernel, named by
+//     its symbol, with every shape and stride baked in as constants;
+//   - the launch list: one record per kiln.launch / kiln.gemm of the
+//     kiln.graph, in order (grid, block and pointer arguments as the op
+//     states them);
+//   - the weight table (the root views of kiln.weights with `init`, at their
+//     offsets), the input/output bindings (views bound by name) and the
+//     arena size (kiln.arena's type).
 // printManifest renders the result as docs/artifact.md's manifest.txt
 // (through the runtime's formatManifest).
 //
@@ -45,10 +47,10 @@ struct WeightEntry {
   std::string name;
   mlir::Type elementType;
   llvm::SmallVector<int64_t> shape;
-  /// Offset in weights.bin (256-byte aligned) and byte size.
+  /// Offset in weights.bin (its view's offset) and byte size.
   int64_t offset = 0;
   int64_t bytes = 0;
-  /// The kiln.weight or kiln.constant op it comes from.
+  /// The kiln.weight or kiln.constant op it comes from (the view's init).
   mlir::Operation *op = nullptr;
 };
 
@@ -61,7 +63,7 @@ struct TensorBinding {
   int64_t bytes = 0;
 };
 
-/// Everything codegen derives from one planned function.
+/// Everything codegen reads off one scheduled function.
 struct EmittedFunction {
   std::string source;
   std::vector<Launch> launches;
@@ -73,18 +75,15 @@ struct EmittedFunction {
   int64_t weightsBytes = 0;
 };
 
-/// Knobs of code generation.
-struct EmitOptions {
-  /// Lower eligible matmul/linear to cuBLASLt `gemm` launches; when false,
-  /// every matmul/linear gets the generic matmul kernel (for debugging).
-  bool useGemm = true;
-};
+/// Translates a scheduled function (no arguments or results; a kiln.arena,
+/// views, and a kiln.graph of kiln.launch / buffer-form kiln.gemm ops whose
+/// kernels are kiln.kernel symbols of the enclosing module) into CUDA
+/// source, the launch list, the weight table and the bindings. Emits a
+/// located error and fails on IR that is not scheduled (run kiln-schedule),
+/// a kernel or gemm with no CUDA lowering, an unsupported element type, or
+/// a launch shape the kernel cannot run with.
+mlir::FailureOr<EmittedFunction> emitFunction(mlir::func::FuncOp func);
 
-/// Generates CUDA source and the launch list of a planned function. Emits a
-/// located error and fails on an unsupported op or element type, or on a
-/// missing plan.
-mlir::FailureOr<EmittedFunction> emitFunction(mlir::func::FuncOp func,
-                                              const EmitOptions &options = {});
 
 /// The manifest dtype token of an element type (`f32`, `i64`, `bool`, ...),
 /// or std::nullopt if the artifact format has none.

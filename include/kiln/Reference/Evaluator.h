@@ -74,13 +74,50 @@ evalOp(mlir::Operation *op, llvm::ArrayRef<Tensor> operands);
 mlir::FailureOr<Tensor> loadWeight(mlir::Operation *weightOp,
                                    llvm::StringRef baseDir);
 
-/// Runs a function on `inputs` (one per argument) and returns its results.
-/// If the function carries planned arena offsets (the scheduled level), every
-/// intermediate is stored to and loaded from one byte arena at those offsets,
-/// so a planning bug corrupts the result.
+/// One input or output of a function as the tools bind it.
+struct Binding {
+  /// The name it binds by (`kiln.name`, or the view's `input`/`output`
+  /// name); empty when a graph-level argument or result has none.
+  std::string name;
+  /// Its tensor type (a buffer's shape and element type).
+  mlir::RankedTensorType type;
+  /// The argument or returned value, or the bound kiln.view.
+  mlir::Value value;
+};
+
+/// The step's inputs and outputs, in order.
+struct Signature {
+  llvm::SmallVector<Binding> inputs, outputs;
+};
+
+/// True for a function in the explicit scheduled form: regions, views and a
+/// kiln.graph, no arguments and no results (docs/scheduled-ir.md).
+bool isExplicitlyScheduled(mlir::func::FuncOp func);
+
+/// The inputs and outputs of `func`: its arguments and returned values, or,
+/// in the explicit scheduled form, its `input` views and `output` views in
+/// program order.
+Signature getSignature(mlir::func::FuncOp func);
+
+/// Runs a function on `inputs` (one per getSignature() input) and returns its
+/// outputs. At the graph and fused levels values live in a table. A function
+/// that carries planned arena offsets (`kiln.arena_bytes`) stores every
+/// planned value to, and loads it from, one byte arena at its offset; a
+/// function in the explicit scheduled form runs as runScheduledFunction
+/// does. In both, a planning bug corrupts the result.
 mlir::FailureOr<std::vector<Tensor>>
 runFunction(mlir::func::FuncOp func, llvm::ArrayRef<Tensor> inputs,
             llvm::StringRef weightBaseDir);
+
+/// Runs a function in the explicit scheduled form: the arena and the weights
+/// region are byte arrays of their declared sizes (poisoned), each weights
+/// view is filled from its `init`, each input is written to its view's
+/// bytes, and the launches and gemms of kiln.graph run in order, each
+/// reading its buffers from their bytes at their region offsets and writing
+/// its results there; the outputs are read from their views at the end.
+mlir::FailureOr<std::vector<Tensor>>
+runScheduledFunction(mlir::func::FuncOp func, llvm::ArrayRef<Tensor> inputs,
+                     llvm::StringRef weightBaseDir);
 
 } // namespace kiln::ref
 

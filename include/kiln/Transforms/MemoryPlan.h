@@ -13,7 +13,10 @@
 // that is its operand's bytes in the same order, kiln::viewSource) placed at
 // its operand's offset is an alias: it shares those bytes, owns none, and no
 // kernel computes it; the relation is read from the IR (op kind, operand and
-// equal offsets), never from a side table.
+// equal offsets), never from a side table. Likewise a result that an
+// elementwise kernel writes over an operand dead after it (kiln::
+// mayWriteInPlace, InPlace.h) may sit at that operand's offset: it joins the
+// operand's storage but, unlike an alias, still has its kernel.
 //
 // The placement itself works on plain live intervals (kiln::LiveInterval), not
 // on IR: placeIntervals / placeIntervalsBest place them, checkPlacement checks
@@ -31,6 +34,7 @@
 #include "mlir/IR/Value.h"
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/raw_ostream.h"
@@ -67,6 +71,19 @@ struct PlannedBuffer {
   /// the bytes (the root of the alias chain, never itself an alias);
   /// std::nullopt for a value that owns its bytes.
   std::optional<unsigned> aliasOf;
+  /// For a result written in place (its kernel writes it over the bytes of
+  /// an operand whose storage is dead after the op, kiln::mayWriteInPlace):
+  /// the index in MemoryPlan::buffers() of the buffer that owns those bytes
+  /// (the root of the operand's storage class), and the operand's index in
+  /// the defining op. Unlike an alias it is computed by a kernel; the two are
+  /// never both set.
+  std::optional<unsigned> inPlaceOf;
+  std::optional<unsigned> inPlaceOperand;
+
+  /// The buffer owning this one's bytes (aliasOf or inPlaceOf), if another.
+  std::optional<unsigned> storageOwner() const {
+    return aliasOf ? aliasOf : inPlaceOf;
+  }
 
   /// True if the two buffers are live at a common program point.
   bool liveOverlaps(const PlannedBuffer &other) const {
@@ -222,12 +239,22 @@ bool isWeightLike(mlir::Operation *op);
 /// (no kernel, no bytes of its own); one placed elsewhere is a copy.
 mlir::Value viewSource(mlir::Operation *op);
 
+/// How MemoryPlan::compute plans a function.
+struct MemoryPlanOptions {
+  /// Alignment of every offset (a power of two).
+  int64_t alignment = kArenaAlignment;
+  /// Let a result take the storage of an operand that is dead after its op
+  /// when the op's kernel allows it (kiln::mayWriteInPlace).
+  bool inPlace = true;
+};
+
 /// The liveness and placement of every arena value of one function.
 class MemoryPlan {
 public:
   /// Computes liveness of `func` (single-block body), makes every view
-  /// (viewSource) of an arena value an alias of its operand's bytes, and
-  /// places every value that owns bytes at `alignment`-aligned offsets with
+  /// (viewSource) of an arena value an alias of its operand's bytes, with
+  /// `options.inPlace` lets results be written in place over dead operands
+  /// (below), and places every value that owns bytes at aligned offsets with
   /// placeIntervalsBest (greedy by size and the other strategies of
   /// placementStrategies(); the smallest arena wins) on the storage
   /// intervals. A returned view stays a copy when aliasing it would make it
@@ -235,14 +262,26 @@ public:
   /// needs inputs and outputs disjoint). Emits a located error and fails when
   /// a value has no byte size or when the function returns an argument, a
   /// weight or a constant directly.
+  ///
+  /// In place: a result that is not an alias joins the storage of operand #k
+  /// of its op (the first such k) when mayWriteInPlace(op, result, k), the
+  /// operand is an arena value of the same size whose storage holds no
+  /// argument and no member live after the op (so neither a returned value
+  /// nor a view still in use), no other operand of the op reads that storage
+  /// under another role, and no other result of the op took it already.
+  static mlir::FailureOr<MemoryPlan> compute(mlir::func::FuncOp func,
+                                             const MemoryPlanOptions &options);
+  /// compute() with the default options at `alignment`.
   static mlir::FailureOr<MemoryPlan> compute(mlir::func::FuncOp func,
                                              int64_t alignment = kArenaAlignment);
 
   /// Recomputes liveness of `func` and reads offsets from its `kiln.arena`
   /// attributes (values without one stay unplanned) and the arena size from
   /// `kiln.arena_bytes` (std::nullopt if missing). A view whose offset equals
-  /// its (planned) operand's is an alias of that operand's root. Fails, with
-  /// a located error, only on a malformed attribute.
+  /// its (planned) operand's is an alias of that operand's root; any other
+  /// result at an operand's offset, with its size, is in place when compute()
+  /// could have made it so (the conditions above, op by op in program order).
+  /// Fails, with a located error, only on a malformed attribute.
   static mlir::FailureOr<MemoryPlan> fromAttributes(mlir::func::FuncOp func);
 
   /// Writes the plan as `kiln.arena` / `kiln.arena_bytes` attributes.
@@ -258,15 +297,20 @@ public:
   std::optional<int64_t> offsetOf(mlir::Value value) const;
   /// The live intervals of buffers(), in the same order.
   llvm::SmallVector<LiveInterval> intervals() const;
-  /// One interval per buffer that owns its bytes (no aliasOf), in buffers()
-  /// order: its size and the union of its own and its aliases' live ranges.
-  /// Placement, the lower bound and the naive size are computed on these.
+  /// One interval per buffer that owns its bytes (neither an alias nor in
+  /// place), in buffers() order: its size and the union of its own, its
+  /// aliases' and its in-place results' live ranges. Placement, the lower
+  /// bound and the naive size are computed on these.
   llvm::SmallVector<LiveInterval> storageIntervals() const;
   /// The storage class of each buffer, in buffers() order: the index of the
   /// buffer owning its bytes (its own index when it owns them).
   llvm::SmallVector<unsigned> storageClasses() const;
-  /// True if `value` is planned as an alias (shares another value's bytes).
+  /// True if `value` is planned as an alias (shares another value's bytes,
+  /// no kernel).
   bool isAlias(mlir::Value value) const;
+  /// True if `value` is written in place over the bytes of an operand of its
+  /// op (PlannedBuffer::inPlaceOf); it still has its kernel.
+  bool isInPlace(mlir::Value value) const;
   /// The strategy that placed the buffers, when compute() did.
   std::optional<PlacementStrategy> strategy() const { return placedBy; }
 
@@ -274,8 +318,20 @@ private:
   /// Fills bufferList with liveness intervals (no offsets, no aliases).
   static mlir::FailureOr<MemoryPlan> computeLiveness(mlir::func::FuncOp func);
   /// The arena buffer a view's result would alias (the root of its operand's
-  /// chain), if `value` is the result of a view of an arena value.
+  /// storage), if `value` is the result of a view of an arena value.
   std::optional<unsigned> viewRoot(mlir::Value value) const;
+  /// The storage root of buffer `index` (itself when it owns its bytes).
+  unsigned rootOf(unsigned index) const {
+    return bufferList[index].storageOwner().value_or(index);
+  }
+  /// The operand of buffer `index`'s op over which it may be written in
+  /// place (the conditions of compute()), given the storage settled for the
+  /// buffers before it: `classLast[r]` is the last live point of any member
+  /// of root r's storage so far. The first operand that qualifies and that
+  /// `accept` (given the operand index) takes; std::nullopt if none.
+  std::optional<unsigned>
+  inPlaceOperand(unsigned index, llvm::ArrayRef<int64_t> classLast,
+                 llvm::function_ref<bool(unsigned)> accept) const;
 
   llvm::SmallVector<PlannedBuffer> bufferList;
   llvm::DenseMap<mlir::Value, unsigned> indexOf;
@@ -289,19 +345,22 @@ struct MemoryReport {
   /// The function's name.
   std::string function;
   /// Ops in the entry block (terminator excluded), kiln.weight and
-  /// kiln.constant ops among them, arena values planned, and those among
-  /// them that are aliases (no bytes, no kernel of their own).
+  /// kiln.constant ops among them, arena values planned, those among them
+  /// that are aliases (no bytes, no kernel of their own) and those written
+  /// in place over an operand (no bytes of their own, a kernel).
   int64_t ops = 0;
   int64_t weightOps = 0;
   int64_t values = 0;
   int64_t aliases = 0;
+  int64_t inPlace = 0;
   /// Size of weights.bin: every weight and constant in program order at a
   /// 256-byte-aligned offset (the layout of docs/artifact.md).
   int64_t weightsBytes = 0;
   /// The planned arena (kiln.arena_bytes).
   int64_t arenaBytes = 0;
   /// arenaLowerBound and arenaNaiveBytes of the function's storage
-  /// intervals (after aliasing: an alias adds no bytes).
+  /// intervals (after aliasing and in-place merging: an alias or an in-place
+  /// result adds no bytes, its storage lives as long as any member).
   int64_t arenaLowerBoundBytes = 0;
   int64_t naiveBytes = 0;
   /// KV cache bytes: 0 until kiln has a KV cache.

@@ -28,39 +28,54 @@ namespace kiln {
 llvm::LogicalResult verifyMemoryPlan(mlir::func::FuncOp func,
                                      int64_t alignment = 256);
 
+/// The knobs of kiln-compile-pipeline (and kiln-fused-pipeline).
+struct PipelineOptions {
+  /// kiln-form-fusions' library-calls: cuBLASLt-shaped matmul/linear become
+  /// kiln.gemm (false: generated matmul kernels, for debugging).
+  bool libraryCalls = true;
+};
+
 /// Adds the graph-level passes of kiln-compile (after import, before
-/// planning) to `pm`, which must run on a module.
+/// fusion) to `pm`, which must run on a module.
 void buildGraphPipeline(mlir::OpPassManager &pm);
 
 /// Adds kiln-form-fusions (on every function) to `pm`, which must run on a
 /// module holding graph-level IR.
-void buildFusePipeline(mlir::OpPassManager &pm);
+void buildFusePipeline(mlir::OpPassManager &pm,
+                       const PipelineOptions &options = {});
 
 /// Adds buildGraphPipeline, then buildFusePipeline: the fused level.
 /// Registered as `kiln-fused-pipeline`; its output is kiln-compile
-/// --emit=fused. The artifact path does not run it yet (codegen reads the
-/// graph level).
-void buildFusedPipeline(mlir::OpPassManager &pm);
+/// --emit=fused.
+void buildFusedPipeline(mlir::OpPassManager &pm,
+                        const PipelineOptions &options = {});
 
-/// Adds planning and its verifier (on every function) to `pm`.
-void buildSchedulePipeline(mlir::OpPassManager &pm);
+/// Adds planning and its verifier (kiln-plan-memory, kiln-verify-plan, on
+/// every function) to `pm`: the fused level with kiln.arena attributes.
+void buildPlanPipeline(mlir::OpPassManager &pm);
+
+/// Adds kiln-schedule: planned functions to the explicit scheduled level.
+void buildLowerPipeline(mlir::OpPassManager &pm);
 
 /// Adds everything kiln-compile runs between loading and code emission:
-/// buildGraphPipeline, then buildSchedulePipeline. The one definition of the
-/// pipeline; registered as `kiln-compile-pipeline`.
-void buildCompilePipeline(mlir::OpPassManager &pm);
+/// buildFusedPipeline, buildPlanPipeline, buildLowerPipeline. The one
+/// definition of the pipeline; registered as `kiln-compile-pipeline`; its
+/// output is kiln-compile --emit=scheduled, which codegen translates.
+void buildCompilePipeline(mlir::OpPassManager &pm,
+                          const PipelineOptions &options = {});
 
 /// Registers `kiln-compile-pipeline`, `kiln-graph-pipeline` and
-/// `kiln-fused-pipeline` for
-/// `--pass-pipeline` and as `kiln-opt` flags.
+/// `kiln-fused-pipeline` for `--pass-pipeline` and as `kiln-opt` flags.
 void registerKilnPipelines();
 
 /// Adds the kiln ops' canonicalisation patterns to `patterns`.
 void populateSimplifyPatterns(mlir::RewritePatternSet &patterns);
 
 /// Adds the patterns of kiln-form-fusions: cuBLASLt-shaped matmul/linear to
-/// kiln.gemm, every other graph-level compute op into its own kiln.fusion.
-void populateFormFusionsPatterns(mlir::RewritePatternSet &patterns);
+/// kiln.gemm (unless `libraryCalls` is false), every other graph-level
+/// compute op into its own kiln.fusion.
+void populateFormFusionsPatterns(mlir::RewritePatternSet &patterns,
+                                 bool libraryCalls = true);
 
 /// Wraps `op` (a graph-level kiln op outside any fusion) in a kiln.fusion
 /// whose operands are `op`'s distinct operands, and replaces `op`'s uses.

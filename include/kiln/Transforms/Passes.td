@@ -56,8 +56,18 @@ def KilnFormFusions : Pass<"kiln-form-fusions", "::mlir::func::FuncOp"> {
       kiln.yield %1 : tensor<4xf32>
     }
     ```
+
+    Views of contiguous data (`kiln::viewSource`: reshapes, count-preserving
+    expands, unit-dim transposes, identity casts) stay outside: they are
+    not kernels but candidate aliases, which the memory planner places on
+    their operand's bytes. With `library-calls=false` no op becomes a
+    `kiln.gemm` (every matmul is a generated kernel; for debugging).
   }];
   let dependentDialects = ["::kiln::KilnDialect"];
+  let options = [
+    Option<"libraryCalls", "library-calls", "bool", /*default=*/"true",
+           "Turn cuBLASLt-shaped matmul/linear into kiln.gemm">,
+  ];
 }
 
 def KilnPlanMemory : Pass<"kiln-plan-memory", "::mlir::func::FuncOp"> {
@@ -78,6 +88,13 @@ def KilnPlanMemory : Pass<"kiln-plan-memory", "::mlir::func::FuncOp"> {
     A function that returns an argument, a weight or a constant directly is
     rejected with an error at the return.
 
+    Views are aliased (no bytes, no kernel). With `in-place` (the default),
+    a result whose kernel reads element i of an operand before writing
+    element i of the result (elementwise ops over an operand of the result's
+    shape and byte width, scatter_nd over its data; kiln::mayWriteInPlace)
+    takes that operand's offset when the operand's storage is dead after the
+    op and is neither an input nor returned.
+
     ```
     func.func @f(%a: tensor<4xf32>) -> tensor<4xf32> {
       %0 = kiln.exp %a : tensor<4xf32>
@@ -95,7 +112,38 @@ def KilnPlanMemory : Pass<"kiln-plan-memory", "::mlir::func::FuncOp"> {
   let options = [
     Option<"alignment", "alignment", "int64_t", /*default=*/"256",
            "Byte alignment of every arena offset (a power of two)">,
+    Option<"inPlace", "in-place", "bool", /*default=*/"true",
+           "Let an elementwise result take the bytes of an operand that is "
+           "dead after its op (kiln::mayWriteInPlace; docs/memory-plan.md)">,
   ];
+}
+
+def KilnSchedule : Pass<"kiln-schedule", "::mlir::ModuleOp"> {
+  let summary = "Lower planned fused-level functions to the explicit scheduled level";
+  let description = [{
+    Rewrites every planned function (`kiln.arena_bytes`, after
+    `kiln-plan-memory`) into the scheduled level of docs/scheduled-ir.md,
+    taking every decision the artifact holds into the IR:
+
+    - `kiln.arena` (size = the plan's) and `kiln.weights` (weights and
+      constants laid out in program order at 256-byte-aligned offsets);
+    - a root `kiln.view` per planned value at its planned offset; inputs
+      bound by name (argument order); a view the planner aliased onto its
+      operand becomes a view of that operand's view; an elementwise result
+      the planner put on its dead operand's bytes (in place) reuses that
+      operand's buffer; returned values get `output` views (result order);
+    - each `kiln.fusion` (and each compute op outside one) becomes a
+      `kiln.kernel` symbol and a `kiln.launch` with the grid and block of
+      include/kiln/Transforms/LaunchConfig.h; `kiln.scatter_nd` becomes a
+      copy launch and an in-place scatter launch; `kiln.gemm` takes its
+      buffer form;
+    - the launches are wrapped in `kiln.graph`, whose verifier checks
+      capture safety and the memory plan.
+
+    The function loses its arguments, results and plan attributes: what it
+    binds is in its views.
+  }];
+  let dependentDialects = ["::kiln::KilnDialect"];
 }
 
 def KilnVerifyPlan : Pass<"kiln-verify-plan", "::mlir::func::FuncOp"> {
@@ -104,8 +152,12 @@ def KilnVerifyPlan : Pass<"kiln-verify-plan", "::mlir::func::FuncOp"> {
     Re-derives liveness and checks the plan written by `kiln-plan-memory` (or
     by hand): every argument and every non-weight, non-constant op result has
     an arena offset; offsets are non-negative and aligned; every value fits
-    in `kiln.arena_bytes`; no two values live at the same time share bytes;
-    weights and constants carry no offset. Each violation is reported at the
+    in `kiln.arena_bytes`; no two values live at the same time share bytes,
+    except a view at its operand's offset (an alias) and a result written in
+    place at an operand's offset where `kiln-plan-memory` could have put it
+    (kiln::mayWriteInPlace holds and the operand's storage is dead after the
+    op); no output shares bytes with an input or another output; weights and
+    constants carry no offset. Each violation is reported at the
     op (or function) concerned and the pass fails.
   }];
   let options = [
@@ -129,6 +181,9 @@ def KilnTestPrintPlan : Pass<"kiln-test-print-plan", "::mlir::func::FuncOp"> {
     Option<"fromAttributes", "from-attributes", "bool", /*default=*/"false",
            "Print the offsets stored in kiln.arena attributes instead of "
            "computing a new plan">,
+    Option<"inPlace", "in-place", "bool", /*default=*/"true",
+           "When computing a plan, write results in place over dead "
+           "operands where the kernel allows it">,
   ];
 }
 

@@ -1102,7 +1102,7 @@ func.func @fusion_isolated(%a: tensor<4xf32>) {
 // -----
 
 func.func @yield_outside(%a: tensor<4xf32>) {
-  // expected-error @+1 {{'kiln.yield' op expects parent op 'kiln.fusion'}}
+  // expected-error @+1 {{'kiln.yield' op expects parent op to be one of 'kiln.fusion, kiln.kernel'}}
   kiln.yield %a : tensor<4xf32>
 }
 

@@ -540,7 +540,7 @@ func.func @gemm(%x: tensor<1x8x64xf32>, %w: tensor<256x64xf32>, %b: tensor<256xf
                 %w2: tensor<256x64xf32>, %q: tensor<2x4x8x16xf32>, %k: tensor<1x1x16x8xf32>)
     -> (tensor<1x8x256xf32>, tensor<1x8x64xf32>, tensor<2x4x8x8xf32>, tensor<1x8x256xf32>) {
   // CHECK: %[[Y:.+]] = kiln.gemm %[[X]], %[[W]], %[[B]] transpose_b activation<gelu_tanh> : (tensor<1x8x64xf32>, tensor<256x64xf32>, tensor<256xf32>) -> tensor<1x8x256xf32>
-  // GENERIC: "kiln.gemm"(%{{.+}}, %{{.+}}, %{{.+}}) <{activation = #kiln.activation<gelu_tanh>, operandSegmentSizes = array<i32: 1, 1, 1, 0>, transpose_b}>
+  // GENERIC: "kiln.gemm"(%{{.+}}, %{{.+}}, %{{.+}}) <{activation = #kiln.activation<gelu_tanh>, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>, transpose_b}>
   %0 = kiln.gemm %x, %w, %b transpose_b activation<gelu_tanh> : (tensor<1x8x64xf32>, tensor<256x64xf32>, tensor<256xf32>) -> tensor<1x8x256xf32>
   // CHECK: %[[Z:.+]] = kiln.gemm %[[Y]], %[[W2]] residual %[[X]] {scale = 5.000000e-01 : f32} : (tensor<1x8x256xf32>, tensor<256x64xf32>, tensor<1x8x64xf32>) -> tensor<1x8x64xf32>
   %1 = kiln.gemm %0, %w2 residual %x {scale = 5.0e-01 : f32} : (tensor<1x8x256xf32>, tensor<256x64xf32>, tensor<1x8x64xf32>) -> tensor<1x8x64xf32>

@@ -93,8 +93,8 @@ LogicalResult GemmOp::inferReturnTypes(MLIRContext *,
                                        std::optional<Location> loc,
                                        Adaptor adaptor,
                                        SmallVectorImpl<Type> &results) {
-  auto a = cast<RankedTensorType>(adaptor.getA().getType());
-  auto b = cast<RankedTensorType>(adaptor.getB().getType());
+  auto a = cast<ShapedType>(adaptor.getA().getType());
+  auto b = cast<ShapedType>(adaptor.getB().getType());
   if (a.getRank() < 2 || b.getRank() < 2)
     return emitOptionalError(loc,
                              "'kiln.gemm' op operands must have rank "
@@ -118,6 +118,9 @@ LogicalResult GemmOp::inferReturnTypes(MLIRContext *,
     return emitOptionalError(
         loc, "'kiln.gemm' op batch dims ", dimsStr(as.drop_back(2)), " and ",
         dimsStr(bs.drop_back(2)), " are not broadcast-compatible");
+  // The buffer form writes its `outs` operand and has no result.
+  if (isa<MemRefType>(a) || adaptor.getOut())
+    return success();
   SmallVector<int64_t> shape = *batch;
   shape.push_back(m);
   shape.push_back(n);
@@ -125,12 +128,25 @@ LogicalResult GemmOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+ShapedType GemmOp::getProductType() {
+  if (Value out = getOut())
+    return cast<ShapedType>(out.getType());
+  return cast<ShapedType>(getResult().getType());
+}
+
 LogicalResult GemmOp::verify() {
+  // The two forms do not mix: all tensors and a result, or all buffers and
+  // `outs`.
+  bool buffers = isa<MemRefType>(getA().getType());
+  for (Value v : getOperation()->getOperands())
+    if (isa<MemRefType>(v.getType()) != buffers)
+      return emitOpError("mixes tensor and buffer operands");
+  if (buffers && !getOut())
+    return emitOpError("on buffers needs an `outs` buffer");
+  auto at = cast<ShapedType>(getA().getType());
+  auto bt = cast<ShapedType>(getB().getType());
   // Ranks, element types, K and broadcast compatibility are inferReturnTypes'
   // to report; this checks what holds once they are right.
-  RankedTensorType result = getResult().getType();
-  auto at = cast<RankedTensorType>(getA().getType());
-  auto bt = cast<RankedTensorType>(getB().getType());
   if (at.getRank() < 2 || bt.getRank() < 2)
     return success();
   ArrayRef<int64_t> aDims = at.getShape().drop_back(2);
@@ -138,6 +154,19 @@ LogicalResult GemmOp::verify() {
   FailureOr<SmallVector<int64_t>> batch = broadcastShapes(aDims, bDims);
   if (failed(batch))
     return success();
+  ShapedType result = getProductType();
+  if (buffers) {
+    bool transB = getTransposeB();
+    SmallVector<int64_t> shape = *batch;
+    shape.push_back(at.getShape()[at.getRank() - 2]);
+    shape.push_back(transB ? bt.getShape()[bt.getRank() - 2]
+                           : bt.getShape().back());
+    if (result.getShape() != ArrayRef<int64_t>(shape) ||
+        result.getElementType() != at.getElementType())
+      return emitOpError("outs must be ")
+             << dimsStr(shape) << " of " << at.getElementType() << ", got "
+             << result;
+  }
   for (auto [name, dims] :
        {std::pair<StringRef, ArrayRef<int64_t>>{"a", aDims},
         std::pair<StringRef, ArrayRef<int64_t>>{"b", bDims}})
@@ -149,7 +178,7 @@ LogicalResult GemmOp::verify() {
   int64_t n =
       getTransposeB() ? bt.getShape()[bt.getRank() - 2] : bt.getShape().back();
   if (Value bias = getBias()) {
-    auto biasType = cast<RankedTensorType>(bias.getType());
+    auto biasType = cast<ShapedType>(bias.getType());
     if (biasType.getElementType() != at.getElementType())
       return emitOpError("bias element type ")
              << biasType.getElementType() << " differs from a's "
@@ -158,9 +187,33 @@ LogicalResult GemmOp::verify() {
       return emitOpError("bias must be [")
              << n << "], got " << dimsStr(biasType.getShape());
   }
-  if (Value residual = getResidual())
-    if (residual.getType() != result)
+  if (Value residual = getResidual()) {
+    auto r = cast<ShapedType>(residual.getType());
+    if (r.getShape() != result.getShape() ||
+        r.getElementType() != result.getElementType())
       return emitOpError("residual must have the result's type ")
              << result << ", got " << residual.getType();
+  }
   return success();
+}
+
+void GemmOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  if (!hasBufferSemantics())
+    return; // The tensor form is a value: no effects.
+  for (OpOperand &operand : getOperation()->getOpOperands()) {
+    if (operand.get() == getOut() &&
+        operand.getOperandNumber() == getOperation()->getNumOperands() - 1)
+      effects.emplace_back(MemoryEffects::Write::get(), &operand,
+                           BufferResource::get());
+    else
+      effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                           BufferResource::get());
+  }
+}
+
+Speculation::Speculatability GemmOp::getSpeculatability() {
+  return hasBufferSemantics() ? Speculation::NotSpeculatable
+                              : Speculation::Speculatable;
 }

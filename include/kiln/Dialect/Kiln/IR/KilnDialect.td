@@ -12,20 +12,27 @@ include "mlir/IR/OpBase.td"
 
 def Kiln_Dialect : Dialect {
   let name = "kiln";
-  let summary = "Graph-level tensor ops for transformer inference.";
+  let summary = "Tensor ops, kernels and launches for transformer inference.";
   let description = [{
-    The kiln dialect holds the graph level of the kiln compiler: ops on ranked
-    tensors with static shapes (elementwise math, matmul, reductions, norms,
-    softmax, data movement, attention and rotary embedding). Weights are
-    references (`kiln.weight`) to bytes that live outside the IR, never large
-    dense attributes. Closed sets of choices are enum attributes
-    (`#kiln.approximate<tanh>`).
+    The kiln dialect holds all three levels of the kiln compiler.
 
-    The memory planner (`kiln-plan-memory`) records its result in discardable
-    attributes on the same ops: `kiln.arena` (a byte offset per result, or per
-    argument) and `kiln.arena_bytes` (the arena's size, on the function). The
-    importer names a function's arguments and results after the ONNX graph's
-    inputs and outputs with `kiln.name`.
+    - Graph level: ops on ranked tensors with static shapes (elementwise
+      math, matmul, reductions, norms, softmax, data movement, attention and
+      rotary embedding). Weights are references (`kiln.weight`) to bytes
+      that live outside the IR, never large dense attributes. Closed sets of
+      choices are enum attributes (`#kiln.approximate<tanh>`). The importer
+      names a function's arguments and results after the ONNX graph's
+      inputs and outputs with `kiln.name`.
+    - Fused level: `kiln.fusion` (graph-level ops that become one kernel)
+      and `kiln.gemm` (a cuBLASLt call). The memory planner
+      (`kiln-plan-memory`) records its result in discardable attributes:
+      `kiln.arena` (a byte offset per result, or per argument) and
+      `kiln.arena_bytes` (the arena's size, on the function).
+    - Scheduled level (docs/scheduled-ir.md): regions (`kiln.arena`,
+      `kiln.weights`), buffers as values (`kiln.view`), kernels as symbols
+      (`kiln.kernel`), launches (`kiln.launch`, buffer-form `kiln.gemm`)
+      and the captured step (`kiln.graph`), whose verifier checks capture
+      safety and the memory plan.
   }];
   let cppNamespace = "::kiln";
   let useDefaultAttributePrinterParser = 1;

@@ -16,7 +16,10 @@
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/CallInterfaces.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/IR/SymbolTable.h"
 
 #include <optional>
 
@@ -42,6 +45,17 @@ bool isBroadcastableTo(llvm::ArrayRef<int64_t> from, llvm::ArrayRef<int64_t> to)
 /// padding with leading 1s (stride M*K) or all 1 (stride 0).
 bool isStridedBatch(llvm::ArrayRef<int64_t> dims,
                     llvm::ArrayRef<int64_t> batch);
+
+/// The memory the scheduled level's ops read and write: the arena and the
+/// weights. Launches declare their effects on it (docs/scheduled-ir.md).
+struct BufferResource
+    : public mlir::SideEffects::Resource::Base<BufferResource> {
+  llvm::StringRef getName() final { return "kiln.buffer"; }
+};
+
+/// Bytes of a statically shaped memref or tensor (`i1` = 1 byte per
+/// element); std::nullopt if dynamic or too large (kMaxElements).
+std::optional<int64_t> shapedByteSize(mlir::Type type);
 
 } // namespace kiln
 

@@ -18,6 +18,10 @@ include "mlir/IR/CommonAttrConstraints.td"
 include "mlir/IR/CommonTypeConstraints.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/FunctionInterfaces.td"
+include "mlir/Interfaces/CallInterfaces.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/IR/OpAsmInterface.td"
 
 //===----------------------------------------------------------------------===//
 // Type constraints
@@ -32,6 +36,33 @@ def Kiln_NumericTensor
     : StaticShapeTensorOf<[F16, BF16, F32, F64, I8, I32, I64, UI8]>;
 def Kiln_BoolTensor : StaticShapeTensorOf<[I1]>;
 def Kiln_IndexTensor : StaticShapeTensorOf<[I32, I64]>;
+
+// Scheduled level: a buffer is a statically shaped memref with the identity
+// layout in the default memory space; the bytes it names are fixed by the
+// kiln.view that defines it.
+def Kiln_Buffer : Type<
+    And<[AnyStaticShapeMemRef.predicate,
+         CPred<"::llvm::cast<::mlir::MemRefType>($_self).getLayout().isIdentity()">,
+         CPred<"!::llvm::cast<::mlir::MemRefType>($_self).getMemorySpace()">]>,
+    "statically shaped memref with identity layout",
+    "::mlir::MemRefType">;
+def Kiln_FloatBuffer : Type<
+    And<[Kiln_Buffer.predicate,
+         CPred<"::llvm::isa<::mlir::FloatType>(::llvm::cast<::mlir::MemRefType>($_self).getElementType())">]>,
+    "statically shaped float memref with identity layout",
+    "::mlir::MemRefType">;
+// A memory region (the arena, the weights): a 1-D buffer of bytes.
+def Kiln_ByteBuffer : Type<
+    And<[Kiln_Buffer.predicate,
+         CPred<"::llvm::cast<::mlir::MemRefType>($_self).getRank() == 1">,
+         CPred<"::llvm::cast<::mlir::MemRefType>($_self).getElementType().isInteger(8)">]>,
+    "1-D memref of i8 (a memory region)",
+    "::mlir::MemRefType">;
+
+// The memory every scheduled-level op reads or writes (the arena and the
+// weights): ops declare their effects on it, so no generic pass reorders or
+// drops a launch.
+def Kiln_BufferResource : Resource<"::kiln::BufferResource">;
 
 //===----------------------------------------------------------------------===//
 // Base classes
@@ -579,11 +610,11 @@ def Kiln_FusionOp : Op<Kiln_Dialect, "fusion", [
 }
 
 def Kiln_YieldOp : Op<Kiln_Dialect, "yield", [
-    Pure, Terminator, HasParent<"FusionOp">]> {
-  let summary = "the results of a kiln.fusion";
+    Pure, Terminator, ParentOneOf<["FusionOp", "KernelOp"]>]> {
+  let summary = "the results of a kiln.fusion or a kiln.kernel";
   let description = [{
-    Terminates a `kiln.fusion` body; its operands become the fusion's
-    results, in order and with the same types.
+    Terminates a `kiln.fusion` or `kiln.kernel` body; its operands become
+    the fusion's (kernel's) results, in order and with the same types.
 
     ```mlir
     kiln.yield %a, %b : tensor<4xf32>, tensor<4xi1>
@@ -593,13 +624,15 @@ def Kiln_YieldOp : Op<Kiln_Dialect, "yield", [
   let assemblyFormat = "($values^ `:` type($values))? attr-dict";
 }
 
-def Kiln_GemmOp : Kiln_Op<"gemm", [AttrSizedOperandSegments,
-                                   InferTypeOpAdaptor]> {
+def Kiln_GemmOp : Op<Kiln_Dialect, "gemm", [AttrSizedOperandSegments,
+    InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+    DeclareOpInterfaceMethods<ConditionallySpeculatable>]> {
   let summary = "a cuBLASLt matrix multiply with its epilogue";
   let description = [{
-    A library call at the fused level: one cuBLASLt matmul, outside any
-    `kiln.fusion`. With `a[..., M, K]` and `b[..., K, N]` (`b[..., N, K]`
-    with `transpose_b`) it computes
+    A library call: one cuBLASLt matmul, outside any `kiln.fusion`. With
+    `a[..., M, K]` and `b[..., K, N]` (`b[..., N, K]` with `transpose_b`) it
+    computes
 
     `result[..., M, N] = act(scale * (a x b) + bias + residual)`
 
@@ -610,27 +643,245 @@ def Kiln_GemmOp : Kiln_Op<"gemm", [AttrSizedOperandSegments,
     (cuBLASLt's GELU, the tanh approximation), applied last. Batch dims
     broadcast numpy-style, but as cuBLASLt's strided batches allow: each
     operand's batch dims are either the result's (after padding with
-    leading 1s) or all 1 (stride 0). All tensors share one float element
+    leading 1s) or all 1 (stride 0). All operands share one float element
     type.
+
+    It has two forms, as linalg ops do:
+
+    - fused level, on tensors: a value-semantics op (no memory effects)
+      with one tensor result;
+    - scheduled level, on buffers (`kiln.view`s): no result; the product is
+      written to the `outs` buffer, which must have the result's shape. The
+      op reads `a`, `b`, `bias` and `residual` and writes `outs` (memory
+      effects on kiln's buffer resource), and it launches work: inside a
+      `kiln.graph` it becomes one `gemm` line of the manifest.
 
     ```mlir
     %y = kiln.gemm %x, %w, %b transpose_b activation<gelu_tanh> : (tensor<1x8x64xf32>, tensor<256x64xf32>, tensor<256xf32>) -> tensor<1x8x256xf32>
     %z = kiln.gemm %y, %w2 residual %x {scale = 5.0e-01 : f32} : (tensor<1x8x256xf32>, tensor<256x64xf32>, tensor<1x8x64xf32>) -> tensor<1x8x64xf32>
+    kiln.gemm %xb, %wb outs %yb transpose_b : memref<8x64xf32>, memref<256x64xf32>, memref<8x256xf32>
     ```
   }];
-  let arguments = (ins Kiln_FloatTensor:$a, Kiln_FloatTensor:$b,
-                   Optional<Kiln_FloatTensor>:$bias,
-                   Optional<Kiln_FloatTensor>:$residual,
+  let arguments = (ins AnyTypeOf<[Kiln_FloatTensor, Kiln_FloatBuffer]>:$a,
+                   AnyTypeOf<[Kiln_FloatTensor, Kiln_FloatBuffer]>:$b,
+                   Optional<AnyTypeOf<[Kiln_FloatTensor, Kiln_FloatBuffer]>>:$bias,
+                   Optional<AnyTypeOf<[Kiln_FloatTensor, Kiln_FloatBuffer]>>:$residual,
+                   Optional<Kiln_FloatBuffer>:$out,
                    UnitAttr:$transpose_b,
                    DefaultValuedAttr<Kiln_GemmActivationAttr,
                                      "::kiln::GemmActivation::None">:$activation,
                    OptionalAttr<F32Attr>:$scale);
-  let results = (outs Kiln_FloatTensor:$result);
+  let results = (outs Optional<Kiln_FloatTensor>:$result);
   let assemblyFormat = [{
-    $a `,` $b (`,` $bias^)? (`residual` $residual^)? (`transpose_b` $transpose_b^)?
-    (`activation` `` $activation^)? attr-dict `:` functional-type(operands, results)
+    $a `,` $b (`,` $bias^)? (`residual` $residual^)? (`outs` $out^)?
+    (`transpose_b` $transpose_b^)? (`activation` `` $activation^)? attr-dict
+    `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// True for the scheduled (buffer) form.
+    bool hasBufferSemantics() { return getOut() != nullptr; }
+    /// The shape of the product: the result's or the `outs` buffer's.
+    ::mlir::ShapedType getProductType();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Scheduled level
+//===----------------------------------------------------------------------===//
+
+class Kiln_RegionDeclOp<string mnemonic, string what, string example>
+    : Op<Kiln_Dialect, mnemonic,
+         [MemoryEffects<[MemAlloc<Kiln_BufferResource>]>]> {
+  let summary = "declares the " # what;
+  let description = !strconcat([{
+    Declares, once per scheduled function, the }], what, [{ as a 1-D
+    buffer of bytes whose size is the type's. It is a static region that
+    exists for the artifact's life: the runtime allocates it once when it
+    loads the artifact (an allocation effect on kiln's buffer resource, so
+    it may not appear inside a `kiln.graph`). Every buffer in it is a
+    `kiln.view` at a static byte offset.
+
+    ```mlir
+    }], example, [{
+
+    ```
+  }]);
+  let results = (outs Kiln_ByteBuffer:$buffer);
+  let assemblyFormat = "attr-dict `:` type($buffer)";
+  let hasVerifier = 1;
+}
+
+def Kiln_ArenaOp : Kiln_RegionDeclOp<"arena",
+    "arena (every intermediate, input and output of the step)",
+    "%arena = kiln.arena : memref<4096xi8>">;
+def Kiln_WeightsOp : Kiln_RegionDeclOp<"weights",
+    "weights region (weights.bin, read only)",
+    "%weights = kiln.weights : memref<1024xi8>">;
+
+def Kiln_ViewOp : Op<Kiln_Dialect, "view", [AlwaysSpeculatable,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "a typed buffer at a static byte offset of a region or view";
+  let description = [{
+    Names the bytes `[offset, offset + size)` of `base` as a buffer of the
+    result type (size = element count x element bytes, `i1` = 1 byte). The
+    base is the arena (`kiln.arena`), the weights (`kiln.weights`) or
+    another view; a view of a view is an *alias* that reinterprets the same
+    bytes (a reshape that needs no kernel), and shares its base's liveness.
+
+    A view of a region (a *root* view) is one planned buffer: 256-byte
+    aligned, inside the region. Root views of the arena may bind the step's
+    inputs by name (`input "ids"`), and any view of the arena an output
+    (`output "logits"`): the runtime copies inputs into their bytes before
+    the step and outputs out after it. Roots of the weights carry their contents, `init(%t)`, where
+    `%t` is a `kiln.weight` or `kiln.constant`: those bytes are written to
+    weights.bin at that offset.
+
+    A root view is a static allocation: it carries an allocation effect on
+    its result (kiln's buffer resource), so CSE never merges two roots that
+    name the same bytes at different times (they are different buffers).
+    An alias has no effect.
+
+    ```mlir
+    %ids = kiln.view %arena[0] input "input_ids" : memref<4096xi8> to memref<1x8xi64>
+    %h = kiln.view %arena[256] : memref<4096xi8> to memref<1x8x64xf32>
+    %h2 = kiln.view %h[0] : memref<1x8x64xf32> to memref<8x64xf32>
+    %w = kiln.view %weights[0] init(%wt : tensor<64xf32>) : memref<1024xi8> to memref<64xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Buffer:$base,
+                   ConfinedAttr<I64Attr, [IntNonNegative]>:$offset,
+                   Optional<Kiln_Tensor>:$init,
+                   OptionalAttr<StrAttr>:$input,
+                   OptionalAttr<StrAttr>:$output);
+  let results = (outs Kiln_Buffer:$result);
+  let assemblyFormat = [{
+    $base `[` $offset `]` (`input` $input^)? (`output` $output^)?
+    (`init` `(` $init^ `:` type($init) `)`)? attr-dict
+    `:` type($base) `to` type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The root view this view aliases (itself for a root).
+    ViewOp getRoot();
+    /// True if the base is a region (kiln.arena or kiln.weights).
+    bool isRoot();
+    /// The byte offset in the region (the sum of offsets along the chain).
+    int64_t getRegionOffset();
+    /// The region declaration (a kiln.arena or kiln.weights op), or null
+    /// when the chain does not start at one.
+    ::mlir::Operation *getRegion();
+  }];
+}
+
+def Kiln_KernelOp : Op<Kiln_Dialect, "kernel", [
+    FunctionOpInterface, IsolatedFromAbove, SingleBlock, OpAsmOpInterface,
+    Symbol]> {
+  let summary = "a kernel: graph-level ops that become one CUDA function";
+  let description = [{
+    The body of one kernel at the scheduled level, as a symbol that
+    `kiln.launch` names. The body is graph-level kiln ops on tensors, as in
+    a `kiln.fusion` (`kiln-schedule` moves each fusion's body here): the
+    arguments are the tensors the kernel reads and `kiln.yield` gives what
+    it writes. Codegen translates each kernel into one `extern "C"
+    __global__` function of the same name; the launch binds its arguments
+    and results to buffers. A body that yields an argument unchanged is a
+    copy.
+
+    ```mlir
+    kiln.kernel @k0_rms_norm(%x: tensor<1x8x64xf32>, %g: tensor<64xf32>) -> tensor<1x8x64xf32> {
+      %n = kiln.rms_norm %x, %g {axis = 2 : i64, epsilon = 1.0e-06 : f32} : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>
+      kiln.yield %n : tensor<1x8x64xf32>
+    }
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name,
+                       TypeAttrOf<FunctionType>:$function_type,
+                       OptionalAttr<DictArrayAttr>:$arg_attrs,
+                       OptionalAttr<DictArrayAttr>:$res_attrs);
+  let regions = (region SizedRegion<1>:$body);
+  let hasCustomAssemblyFormat = 1;
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::Region *getCallableRegion() { return &getBody(); }
+    ::llvm::ArrayRef<::mlir::Type> getArgumentTypes() {
+      return getFunctionType().getInputs();
+    }
+    ::llvm::ArrayRef<::mlir::Type> getResultTypes() {
+      return getFunctionType().getResults();
+    }
+    static ::llvm::StringRef getDefaultDialect() { return "kiln"; }
+    /// The terminator of the body.
+    YieldOp getYield();
+  }];
+}
+
+def Kiln_LaunchOp : Op<Kiln_Dialect, "launch", [AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "launches a kiln.kernel over buffers";
+  let description = [{
+    One kernel launch of the step: the kernel named by `@kernel`, with a
+    3-D grid and block, dynamic shared memory in bytes, and one buffer per
+    kernel argument (`ins`, same shapes and element types as the kernel's
+    arguments) and per kernel result (`outs`). It reads the `ins` and
+    writes the `outs` (memory effects on kiln's buffer resource), so no
+    generic pass may reorder, merge or drop it. A buffer may be both an
+    input and an output (an in-place update); the plan verifier accepts
+    that only where the kernel allows it.
+
+    ```mlir
+    kiln.launch @k0_rms_norm grid [8, 1, 1] block [64, 1, 1] smem 0
+        ins(%h, %g : memref<1x8x64xf32>, memref<64xf32>)
+        outs(%n : memref<1x8x64xf32>)
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$kernel,
+                   DenseI64ArrayAttr:$grid,
+                   DenseI64ArrayAttr:$block,
+                   ConfinedAttr<I64Attr, [IntNonNegative]>:$smem,
+                   Variadic<Kiln_Buffer>:$inputs,
+                   Variadic<Kiln_Buffer>:$outputs);
+  let assemblyFormat = [{
+    $kernel `grid` $grid `block` $block `smem` $smem
+    `ins` `(` ($inputs^ `:` type($inputs))? `)`
+    `outs` `(` $outputs `:` type($outputs) `)` attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def Kiln_GraphOp : Op<Kiln_Dialect, "graph", [
+    NoTerminator, SingleBlock, RecursiveMemoryEffects,
+    NoRegionArguments]> {
+  let summary = "the step the runtime captures as one CUDA graph";
+  let description = [{
+    Wraps the launch sequence of one step. The runtime records everything
+    in the region, in order, into one CUDA graph and replays it; so the
+    region is verified to be capturable (docs/scheduled-ir.md):
+
+    - it holds only `kiln.launch`, buffer-form `kiln.gemm` and `kiln.view`
+      (alias) ops: no allocation, no host synchronisation or host read, no
+      op of another dialect;
+    - every buffer it touches is a `kiln.view` chain rooted at the arena or
+      the weights (an address fixed for the artifact's life), with a static
+      shape (no data-dependent shape);
+    - the memory plan holds (the plan verifier): every root buffer's live
+      range runs from the launch that writes it (the start, for inputs and
+      weights) to the last launch that reads it or one of its aliases (the
+      end, for outputs); two roots whose bytes overlap are never live at
+      the same time, except an in-place update the kernel allows; and each
+      root is written by one launch, or updated in place.
+
+    ```mlir
+    kiln.graph {
+      kiln.launch @k0_add grid [1, 1, 1] block [256, 1, 1] smem 0
+          ins(%a, %b : memref<4xf32>, memref<4xf32>) outs(%c : memref<4xf32>)
+    }
+    ```
+  }];
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "attr-dict-with-keyword $body";
+  let hasRegionVerifier = 1;
 }
 
 #endif // KILN_OPS

@@ -1,0 +1,48 @@
+//===- LaunchConfig.h - grid and block of kiln's generated kernels -*- C++ -*-===//
+//
+// The launch shape kiln-schedule writes on every kiln.launch. Codegen reads
+// it back from the IR (it does not choose its own): every generated kernel
+// is a grid-stride loop (elementwise shapes) or a block-per-row loop
+// (reductions, norms, softmax, attention), so it is correct for any grid,
+// and a row kernel for any power-of-two block of 32..1024 threads.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_TRANSFORMS_LAUNCHCONFIG_H
+#define KILN_TRANSFORMS_LAUNCHCONFIG_H
+
+#include "mlir/IR/Operation.h"
+
+#include <cstdint>
+
+namespace kiln {
+
+/// Threads per block of grid-stride (elementwise-shaped) kernels.
+inline constexpr int64_t kElementwiseBlock = 256;
+
+/// A 1-D launch: grid and block sizes and dynamic shared memory bytes.
+struct LaunchDims {
+  int64_t grid = 1;
+  int64_t block = kElementwiseBlock;
+  int64_t smem = 0;
+};
+
+/// Grid of a grid-stride loop over `n` elements (1..65535 blocks).
+int64_t gridForElements(int64_t n);
+/// Block of a block-per-row reduction over `n` elements per row: a power of
+/// two in [32, 256].
+int64_t blockForReduction(int64_t n);
+
+/// True if the kernel computing `op` reduces rows with one block per row,
+/// so its block must be a power of two in [32, 1024].
+bool isRowKernel(mlir::Operation *op);
+
+/// The launch of the kernel computing the graph-level op `op`.
+LaunchDims chooseLaunchDims(mlir::Operation *op);
+
+/// The launch of a copy kernel over `elements` elements.
+LaunchDims copyLaunchDims(int64_t elements);
+
+} // namespace kiln
+
+#endif // KILN_TRANSFORMS_LAUNCHCONFIG_H

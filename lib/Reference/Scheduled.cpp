@@ -1,0 +1,253 @@
+//===- Scheduled.cpp - reference evaluation of the scheduled level --------===//
+//
+// Runs a function in the explicit scheduled form (docs/scheduled-ir.md): a
+// `kiln.arena` and a `kiln.weights` region, buffers as `kiln.view`s at static
+// byte offsets, and a `kiln.graph` of `kiln.launch`es and buffer-form
+// `kiln.gemm`s. Both regions are real byte arrays here, and every buffer is
+// read from and written to its bytes at its planned offset, with nothing kept
+// on the side: a launch reads its `ins` from bytes, evaluates its kernel's
+// body with the graph-level kernels, and writes its results to its `outs`'
+// bytes. A bad plan or a wrong alias offset therefore gives a wrong answer,
+// exactly as it would on the GPU.
+//
+//===----------------------------------------------------------------------===//
+
+#include "RefKernels.h"
+
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Dialect/Kiln/IR/WeightFile.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <cstring>
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::ref;
+
+/// The poison byte both regions start with: a read of bytes nothing wrote
+/// shows up as garbage, not as zeros that happen to be right.
+static constexpr uint8_t kPoison = 0xA5;
+
+static RankedTensorType tensorTypeOf(MemRefType type) {
+  return RankedTensorType::get(type.getShape(), type.getElementType());
+}
+
+bool kiln::ref::isExplicitlyScheduled(func::FuncOp func) {
+  return !func.getBody().empty() &&
+         !func.getBody().front().getOps<GraphOp>().empty();
+}
+
+namespace {
+
+/// The two regions of one run and typed access to the views into them.
+class Memory {
+public:
+  /// Allocates the regions `func` declares, poisoned.
+  LogicalResult allocate(func::FuncOp func) {
+    for (Operation &op : func.getBody().front()) {
+      if (!isa<ArenaOp, WeightsOp>(op))
+        continue;
+      auto type = cast<MemRefType>(op.getResult(0).getType());
+      regions[&op].assign(type.getNumElements(), kPoison);
+    }
+    return success();
+  }
+
+  /// The bytes of `buffer` (a kiln.view chain rooted at a region), checked
+  /// to lie inside the region; errors are located at `user`.
+  FailureOr<MutableArrayRef<uint8_t>> bytesOf(Value buffer, Operation *user) {
+    auto view = buffer.getDefiningOp<ViewOp>();
+    Operation *region = view ? view.getRegion() : nullptr;
+    auto it = regions.find(region);
+    if (!view || it == regions.end())
+      return user->emitError("reference backend: buffer is not a kiln.view "
+                             "of the function's kiln.arena or kiln.weights");
+    std::optional<int64_t> size = shapedByteSize(view.getType());
+    int64_t offset = view.getRegionOffset();
+    std::vector<uint8_t> &bytes = it->second;
+    if (!size || offset < 0 || offset > (int64_t)bytes.size() ||
+        *size > (int64_t)bytes.size() - offset)
+      return view.emitError("reference backend: view bytes [")
+             << offset << ", " << offset + size.value_or(0)
+             << ") are outside its region of " << bytes.size() << " bytes";
+    return MutableArrayRef<uint8_t>(bytes.data() + offset, *size);
+  }
+
+  /// Reads `buffer` as a tensor of its shape and element type.
+  FailureOr<Tensor> read(Value buffer, Operation *user) {
+    FailureOr<MutableArrayRef<uint8_t>> bytes = bytesOf(buffer, user);
+    if (failed(bytes))
+      return failure();
+    return Tensor::fromBytes(tensorTypeOf(cast<MemRefType>(buffer.getType())),
+                             bytes->data());
+  }
+
+  /// Writes `t` into `buffer`'s bytes (in the buffer's element type).
+  LogicalResult write(Value buffer, Tensor t, Operation *user) {
+    auto type = cast<MemRefType>(buffer.getType());
+    if (type.getShape() != ArrayRef<int64_t>(t.shape))
+      return user->emitError("reference backend: a ")
+             << type << " buffer is written with a value of another shape";
+    FailureOr<MutableArrayRef<uint8_t>> bytes = bytesOf(buffer, user);
+    if (failed(bytes))
+      return failure();
+    t.elementType = type.getElementType();
+    t.toBytes(bytes->data());
+    return success();
+  }
+
+private:
+  llvm::DenseMap<Operation *, std::vector<uint8_t>> regions;
+};
+
+/// Fills a weights view's bytes from its kiln.weight (the file's bytes,
+/// verbatim) or kiln.constant.
+LogicalResult initialize(Memory &memory, ViewOp view, StringRef weightDir) {
+  Operation *source = view.getInit().getDefiningOp();
+  FailureOr<MutableArrayRef<uint8_t>> bytes = memory.bytesOf(view, view);
+  if (failed(bytes))
+    return failure();
+  if (auto weight = dyn_cast<WeightOp>(source)) {
+    auto buf = readWeightBytes(weight, weightDir);
+    if (failed(buf))
+      return failure();
+    if ((*buf)->getBufferSize() != bytes->size())
+      return view.emitError("reference backend: weight '")
+             << weight.getName() << "' has " << (*buf)->getBufferSize()
+             << " bytes, its buffer " << bytes->size();
+    std::memcpy(bytes->data(), (*buf)->getBufferStart(), bytes->size());
+    return success();
+  }
+  FailureOr<SmallVector<Tensor>> value = evalOp(source, {});
+  if (failed(value))
+    return failure();
+  return memory.write(view, std::move(value->front()), view);
+}
+
+/// One kiln.launch: reads every `ins` buffer, evaluates the kernel's body,
+/// then writes each result to its `outs` buffer (so an in-place update reads
+/// the old bytes before they are overwritten, as the kernel does).
+LogicalResult launch(Memory &memory, LaunchOp op,
+                     SymbolTableCollection &symbols) {
+  auto kernel = symbols.lookupNearestSymbolFrom<KernelOp>(op, op.getKernelAttr());
+  if (!kernel)
+    return op.emitError("reference backend: '")
+           << op.getKernel() << "' is not a kiln.kernel of this module";
+  SmallVector<Tensor> ins;
+  for (Value v : op.getInputs()) {
+    FailureOr<Tensor> t = memory.read(v, op);
+    if (failed(t))
+      return failure();
+    ins.push_back(std::move(*t));
+  }
+  kern::Result results = kern::evalBody(kernel.getBody().front(), ins, kernel);
+  if (failed(results))
+    return failure();
+  if (results->size() != op.getOutputs().size())
+    return op.emitError("reference backend: @")
+           << op.getKernel() << " yields " << results->size()
+           << " values for " << op.getOutputs().size() << " outs";
+  for (auto [v, t] : llvm::zip_equal(op.getOutputs(), *results))
+    if (failed(memory.write(v, std::move(t), op)))
+      return failure();
+  return success();
+}
+
+/// A buffer-form kiln.gemm: the fused level's gemm on its operands' bytes,
+/// the product written to `outs`.
+LogicalResult gemm(Memory &memory, GemmOp op) {
+  if (!op.hasBufferSemantics())
+    return op.emitError("reference backend: a kiln.gemm inside kiln.graph "
+                        "must be the buffer form (with outs)");
+  SmallVector<Tensor> operands;
+  for (Value v : op->getOperands()) {
+    FailureOr<Tensor> t = memory.read(v, op);
+    if (failed(t))
+      return failure();
+    operands.push_back(std::move(*t));
+  }
+  FailureOr<SmallVector<Tensor>> product = evalOp(op, operands);
+  if (failed(product))
+    return failure();
+  return memory.write(op.getOut(), std::move(product->front()), op);
+}
+
+} // namespace
+
+FailureOr<std::vector<Tensor>>
+kiln::ref::runScheduledFunction(func::FuncOp func, ArrayRef<Tensor> inputs,
+                                StringRef weightDir) {
+  Signature sig = getSignature(func);
+  if (sig.inputs.size() != inputs.size())
+    return func.emitError("expected ")
+           << sig.inputs.size() << " inputs, got " << inputs.size();
+  Memory memory;
+  if (failed(memory.allocate(func)))
+    return failure();
+  SymbolTableCollection symbols;
+  Block &body = func.getBody().front();
+  for (Operation &op : body) {
+    LogicalResult ok =
+        TypeSwitch<Operation *, LogicalResult>(&op)
+            .Case<ArenaOp, WeightsOp, WeightOp, ConstantOp>(
+                [](Operation *) { return success(); })
+            .Case([&](ViewOp view) {
+              return view.getInit() ? initialize(memory, view, weightDir)
+                                    : success();
+            })
+            .Case([&](GraphOp) { return success(); })
+            .Case([](func::ReturnOp ret) -> LogicalResult {
+              if (ret.getNumOperands())
+                return ret.emitError("reference backend: a scheduled "
+                                     "function returns nothing (its outputs "
+                                     "are `output` views)");
+              return success();
+            })
+            .Default([](Operation *other) -> LogicalResult {
+              return other->emitError("reference backend: '")
+                     << other->getName()
+                     << "' is not part of a scheduled function (regions, "
+                        "weights, views and one kiln.graph)";
+            });
+    if (failed(ok))
+      return failure();
+  }
+  // The step's inputs, into their bytes.
+  for (auto [binding, t] : llvm::zip_equal(sig.inputs, inputs)) {
+    if (binding.type.getShape() != ArrayRef<int64_t>(t.shape))
+      return binding.value.getDefiningOp()->emitError("input '")
+             << binding.name << "' has the wrong shape";
+    if (failed(memory.write(binding.value, t, binding.value.getDefiningOp())))
+      return failure();
+  }
+  // The step, in order.
+  for (GraphOp graph : body.getOps<GraphOp>()) {
+    for (Operation &op : graph.getBody().front()) {
+      LogicalResult ok =
+          TypeSwitch<Operation *, LogicalResult>(&op)
+              .Case([&](LaunchOp l) { return launch(memory, l, symbols); })
+              .Case([&](GemmOp g) { return gemm(memory, g); })
+              .Case([](ViewOp) { return success(); }) // an alias: no work
+              .Default([](Operation *other) -> LogicalResult {
+                return other->emitError("reference backend: '")
+                       << other->getName()
+                       << "' cannot run inside kiln.graph";
+              });
+      if (failed(ok))
+        return failure();
+    }
+  }
+  std::vector<Tensor> results;
+  for (const Binding &binding : sig.outputs) {
+    FailureOr<Tensor> t =
+        memory.read(binding.value, binding.value.getDefiningOp());
+    if (failed(t))
+      return failure();
+    results.push_back(std::move(*t));
+  }
+  return results;
+}

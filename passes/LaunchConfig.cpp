@@ -1,0 +1,98 @@
+//===- LaunchConfig.cpp - grid and block of kiln's generated kernels ------===//
+//
+// See LaunchConfig.h. Row kernels get one block per row (up to 65535; the
+// kernels loop over the rest) and a power-of-two block that covers the row
+// up to 256 threads; every other kernel gets 256 threads and enough blocks
+// to give each thread one element (up to 65535).
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Transforms/LaunchConfig.h"
+
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+
+#include "llvm/Support/MathExtras.h"
+
+#include <algorithm>
+
+using namespace mlir;
+using namespace kiln;
+
+static int64_t elements(Value v) {
+  return cast<ShapedType>(v.getType()).getNumElements();
+}
+static ArrayRef<int64_t> shape(Value v) {
+  return cast<ShapedType>(v.getType()).getShape();
+}
+static int64_t product(ArrayRef<int64_t> dims) {
+  int64_t p = 1;
+  for (int64_t d : dims)
+    p *= d;
+  return p;
+}
+static int64_t clampGrid(int64_t rows) {
+  return std::clamp<int64_t>(rows, 1, 65535);
+}
+
+int64_t kiln::gridForElements(int64_t n) {
+  return clampGrid((n + kElementwiseBlock - 1) / kElementwiseBlock);
+}
+
+int64_t kiln::blockForReduction(int64_t n) {
+  return std::clamp<int64_t>(llvm::PowerOf2Ceil(std::max<int64_t>(n, 1)), 32,
+                             256);
+}
+
+bool kiln::isRowKernel(Operation *op) {
+  return isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, SoftmaxOp, LayerNormOp,
+             RmsNormOp, AttentionOp>(op);
+}
+
+LaunchDims kiln::copyLaunchDims(int64_t n) {
+  return {gridForElements(n), kElementwiseBlock, 0};
+}
+
+/// Rows and row length of a row kernel.
+static std::pair<int64_t, int64_t> rowsOf(Operation *op) {
+  if (isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp>(op)) {
+    int64_t outputs = elements(op->getResult(0));
+    int64_t count = outputs ? elements(op->getOperand(0)) / outputs : 0;
+    return {outputs, count};
+  }
+  if (auto softmax = dyn_cast<SoftmaxOp>(op)) {
+    ArrayRef<int64_t> s = shape(softmax.getInput());
+    int64_t len = s[softmax.getAxis()];
+    return {len ? product(s) / len : 0, len};
+  }
+  if (isa<LayerNormOp, RmsNormOp>(op)) {
+    int64_t axis = isa<LayerNormOp>(op) ? cast<LayerNormOp>(op).getAxis()
+                                        : cast<RmsNormOp>(op).getAxis();
+    ArrayRef<int64_t> s = shape(op->getOperand(0));
+    return {product(s.take_front(axis)), product(s.drop_front(axis))};
+  }
+  auto attention = cast<AttentionOp>(op);
+  ArrayRef<int64_t> q = shape(attention.getQuery());
+  ArrayRef<int64_t> k = shape(attention.getKey());
+  ArrayRef<int64_t> v = shape(attention.getValue());
+  return {q[0] * q[1] * q[2], std::max(k[2], v[3])};
+}
+
+LaunchDims kiln::chooseLaunchDims(Operation *op) {
+  if (isRowKernel(op)) {
+    auto [rows, len] = rowsOf(op);
+    return {clampGrid(rows), blockForReduction(len), 0};
+  }
+  if (auto scatter = dyn_cast<ScatterNDOp>(op)) {
+    ArrayRef<int64_t> idx = shape(scatter.getIndices());
+    ArrayRef<int64_t> data = shape(scatter.getData());
+    int64_t q = idx.back();
+    return copyLaunchDims(product(idx.drop_back()) *
+                          product(data.drop_front(q)));
+  }
+  if (isa<SplitOp>(op))
+    return copyLaunchDims(elements(op->getOperand(0)));
+  int64_t n = 0;
+  for (Value r : op->getResults())
+    n = std::max(n, elements(r));
+  return copyLaunchDims(n);
+}

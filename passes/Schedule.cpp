@@ -1,0 +1,433 @@
+//===- Schedule.cpp - kiln-schedule: the explicit scheduled level ---------===//
+//
+// Lowers a planned fused-level function (kiln.arena attributes from
+// kiln-plan-memory) to the scheduled level of docs/scheduled-ir.md: regions,
+// views at the planned offsets, one kiln.kernel + kiln.launch per kernel,
+// buffer-form kiln.gemm, all in a kiln.graph. Every decision codegen used to
+// take on its own (kernel names, grid and block, weights.bin layout, input
+// and output bindings, the copy before a scatter) is taken here, in the IR.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Transforms/LaunchConfig.h"
+#include "kiln/Transforms/MemoryPlan.h"
+#include "kiln/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/Support/MathExtras.h"
+
+using namespace mlir;
+using namespace kiln;
+
+namespace kiln {
+#define GEN_PASS_DEF_KILNSCHEDULE
+#include "kiln/Transforms/Passes.h.inc"
+} // namespace kiln
+
+/// The binding name of an argument or result: its kiln.name, else
+/// `<fallback>`, with whitespace replaced by `_` (the manifest's grammar).
+static std::string bindingName(DictionaryAttr attrs, StringRef fallback) {
+  std::string name = fallback.str();
+  if (attrs)
+    if (auto s = attrs.getAs<StringAttr>(KilnDialect::getNameAttrName()))
+      if (!s.getValue().empty())
+        name = s.getValue().str();
+  for (char &c : name)
+    if (std::isspace(static_cast<unsigned char>(c)))
+      c = '_';
+  return name;
+}
+
+static MemRefType bufferType(Type tensor) {
+  auto t = cast<RankedTensorType>(tensor);
+  return MemRefType::get(t.getShape(), t.getElementType());
+}
+
+namespace {
+
+/// Builds the scheduled form of one function.
+class Scheduler {
+public:
+  Scheduler(func::FuncOp func, const MemoryPlan &plan, SymbolTable &symbols)
+      : func(func), plan(plan), symbols(symbols), builder(func.getContext()) {}
+
+  LogicalResult run();
+
+private:
+  /// A root view of the arena at `offset`, before the graph.
+  Value rootView(Location loc, int64_t offset, MemRefType type,
+                 StringAttr input = nullptr) {
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPoint(graph);
+    return ViewOp::create(builder, loc, type, arena, offset, Value(), input,
+                          StringAttr())
+        .getResult();
+  }
+  /// A view of `base`'s first bytes as `type` (an alias), before the graph.
+  Value aliasView(Location loc, Value base, MemRefType type,
+                  StringAttr output = nullptr) {
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPoint(graph);
+    return ViewOp::create(builder, loc, type, base, 0, Value(), StringAttr(),
+                          output)
+        .getResult();
+  }
+  /// The buffer of an operand; a located error if it has none.
+  FailureOr<Value> bufferOf(Operation *user, Value v) {
+    auto it = buffers.find(v);
+    if (it != buffers.end())
+      return it->second;
+    return user->emitOpError("reads a value with no planned buffer");
+  }
+  /// The region offset of a buffer value (a kiln.view).
+  static int64_t offsetOf(Value buffer) {
+    return buffer.getDefiningOp<ViewOp>().getRegionOffset();
+  }
+
+  /// The buffer result `r` of `op` is written to: its planned root, or the
+  /// buffer of an operand whose bytes the planner gave it (in place).
+  FailureOr<Value> resultBuffer(Operation *op, OpResult r);
+
+  /// A new kernel symbol holding a copy of `body` (one op + yield) or of
+  /// `op` alone; its name is `k<launch index>_<name>`.
+  KernelOp createKernel(Location loc, StringRef name, TypeRange argTypes,
+                        TypeRange resultTypes);
+  LogicalResult launch(Operation *op, KernelOp kernel, Operation *bodyOp,
+                       ArrayRef<Value> ins, ArrayRef<Value> outs);
+  LogicalResult scheduleCompute(Operation *op);
+  LogicalResult scheduleScatter(Operation *op, ScatterNDOp scatter,
+                                ArrayRef<Value> operandBuffers);
+  LogicalResult scheduleGemm(GemmOp gemm);
+
+  func::FuncOp func;
+  const MemoryPlan &plan;
+  SymbolTable &symbols;
+  OpBuilder builder;
+  Value arena;
+  GraphOp graph;
+  DenseMap<Value, Value> buffers;
+  int64_t launchCount = 0;
+};
+
+} // namespace
+
+KernelOp Scheduler::createKernel(Location loc, StringRef name,
+                                 TypeRange argTypes, TypeRange resultTypes) {
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPoint(func);
+  std::string symbol = "k" + std::to_string(launchCount) + "_" + name.str();
+  auto kernel = KernelOp::create(
+      builder, loc, symbol, builder.getFunctionType(argTypes, resultTypes),
+      /*arg_attrs=*/nullptr, /*res_attrs=*/nullptr);
+  symbols.insert(kernel); // Renames on a clash.
+  return kernel;
+}
+
+FailureOr<Value> Scheduler::resultBuffer(Operation *op, OpResult r) {
+  std::optional<int64_t> offset = plan.offsetOf(r);
+  if (!offset)
+    return op->emitOpError("result #")
+           << r.getResultNumber() << " has no planned offset";
+  MemRefType type = bufferType(r.getType());
+  std::optional<int64_t> bytes = shapedByteSize(type);
+  // In place: the planner put the result on an operand's bytes.
+  for (Value operand : op->getOperands()) {
+    auto it = buffers.find(operand);
+    if (it == buffers.end())
+      continue;
+    Value buffer = it->second;
+    auto view = buffer.getDefiningOp<ViewOp>();
+    if (!isa_and_present<ArenaOp>(view.getRegion()) ||
+        offsetOf(buffer) != *offset ||
+        shapedByteSize(buffer.getType()) != bytes)
+      continue;
+    return buffer.getType() == type ? buffer
+                                    : aliasView(r.getLoc(), buffer, type);
+  }
+  return rootView(r.getLoc(), *offset, type);
+}
+
+LogicalResult Scheduler::launch(Operation *op, KernelOp kernel,
+                                Operation *bodyOp, ArrayRef<Value> ins,
+                                ArrayRef<Value> outs) {
+  LaunchDims dims = bodyOp ? chooseLaunchDims(bodyOp)
+                           : copyLaunchDims(cast<ShapedType>(
+                                                outs.front().getType())
+                                                .getNumElements());
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToEnd(&graph.getBody().front());
+  LaunchOp::create(builder, op->getLoc(), kernel.getSymName(),
+                   ArrayRef<int64_t>{dims.grid, 1, 1},
+                   ArrayRef<int64_t>{dims.block, 1, 1}, dims.smem, ins, outs);
+  ++launchCount;
+  return success();
+}
+
+LogicalResult Scheduler::scheduleScatter(Operation *op, ScatterNDOp scatter,
+                                         ArrayRef<Value> operandBuffers) {
+  // Operand buffers are in scatter_nd's operand order: data, indices,
+  // updates. The result is copied from data, then updated in place.
+  FailureOr<Value> out = resultBuffer(op, op->getResult(0));
+  if (failed(out))
+    return failure();
+  Value data = operandBuffers[0];
+  if (*out != data) {
+    Type t = scatter.getData().getType();
+    KernelOp copy = createKernel(op->getLoc(), "copy", {t}, {t});
+    Block *block = builder.createBlock(&copy.getBody(), {}, {t},
+                                       {op->getLoc()});
+    YieldOp::create(builder, op->getLoc(), block->getArguments());
+    if (failed(launch(op, copy, nullptr, {data}, {*out})))
+      return failure();
+  }
+  SmallVector<Type> types(scatter->getOperandTypes());
+  KernelOp kernel = createKernel(op->getLoc(), "scatter_nd", types,
+                                 {scatter.getResult().getType()});
+  SmallVector<Location> locs(types.size(), op->getLoc());
+  Block *block = builder.createBlock(&kernel.getBody(), {}, types, locs);
+  IRMapping map;
+  map.map(scatter->getOperands(), block->getArguments());
+  Operation *clone = builder.clone(*scatter, map);
+  YieldOp::create(builder, op->getLoc(), clone->getResults());
+  buffers[op->getResult(0)] = *out;
+  return launch(op, kernel, clone,
+                {*out, operandBuffers[1], operandBuffers[2]}, {*out});
+}
+
+LogicalResult Scheduler::scheduleCompute(Operation *op) {
+  // The body: a fusion's, or the op alone.
+  auto fusion = dyn_cast<FusionOp>(op);
+  Operation *bodyOp = op;
+  if (fusion) {
+    Block &body = fusion.getBody().front();
+    if (body.getOperations().size() != 2)
+      return op->emitOpError("holds ")
+             << body.getOperations().size() - 1
+             << " ops; kiln-schedule lowers fusions of one op (a kernel "
+                "for a fusion of several ops is not built yet)";
+    bodyOp = &body.front();
+  }
+  // Scatter is a copy and an in-place update.
+  if (auto scatter = dyn_cast<ScatterNDOp>(bodyOp)) {
+    SmallVector<Value> operandBuffers;
+    for (Value v : scatter->getOperands()) {
+      Value outer = fusion ? fusion.getInputs()[cast<BlockArgument>(v)
+                                                    .getArgNumber()]
+                           : v;
+      FailureOr<Value> buffer = bufferOf(op, outer);
+      if (failed(buffer))
+        return failure();
+      operandBuffers.push_back(*buffer);
+    }
+    return scheduleScatter(op, scatter, operandBuffers);
+  }
+
+  SmallVector<Value> inputs;
+  if (fusion)
+    inputs.assign(fusion.getInputs().begin(), fusion.getInputs().end());
+  else
+    inputs = llvm::SetVector<Value>(op->operand_begin(), op->operand_end())
+                 .takeVector();
+  SmallVector<Value> ins, outs;
+  for (Value v : inputs) {
+    FailureOr<Value> buffer = bufferOf(op, v);
+    if (failed(buffer))
+      return failure();
+    ins.push_back(*buffer);
+  }
+  for (OpResult r : op->getResults()) {
+    FailureOr<Value> buffer = resultBuffer(op, r);
+    if (failed(buffer))
+      return failure();
+    buffers[r] = *buffer;
+    outs.push_back(*buffer);
+  }
+
+  SmallVector<Type> argTypes;
+  for (Value v : inputs)
+    argTypes.push_back(v.getType());
+  KernelOp kernel =
+      createKernel(op->getLoc(), bodyOp->getName().stripDialect(), argTypes,
+                   op->getResultTypes());
+  Operation *kernelBodyOp;
+  if (fusion) {
+    kernel.getBody().takeBody(fusion.getBody());
+    kernelBodyOp = &kernel.getBody().front().front();
+  } else {
+    SmallVector<Location> locs(argTypes.size(), op->getLoc());
+    Block *block = builder.createBlock(&kernel.getBody(), {}, argTypes, locs);
+    IRMapping map;
+    map.map(inputs, block->getArguments());
+    kernelBodyOp = builder.clone(*op, map);
+    YieldOp::create(builder, op->getLoc(), kernelBodyOp->getResults());
+  }
+  return launch(op, kernel, kernelBodyOp, ins, outs);
+}
+
+LogicalResult Scheduler::scheduleGemm(GemmOp gemm) {
+  auto buf = [&](Value v) -> FailureOr<Value> {
+    if (!v)
+      return Value();
+    return bufferOf(gemm, v);
+  };
+  FailureOr<Value> a = buf(gemm.getA()), b = buf(gemm.getB()),
+                   bias = buf(gemm.getBias()),
+                   residual = buf(gemm.getResidual());
+  if (failed(a) || failed(b) || failed(bias) || failed(residual))
+    return failure();
+  FailureOr<Value> out = resultBuffer(gemm, gemm->getResult(0));
+  if (failed(out))
+    return failure();
+  buffers[gemm.getResult()] = *out;
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToEnd(&graph.getBody().front());
+  GemmOp::create(builder, gemm.getLoc(), Type(), *a, *b, *bias, *residual,
+                 *out, gemm.getTransposeB(), gemm.getActivation(),
+                 gemm.getScaleAttr());
+  ++launchCount;
+  return success();
+}
+
+LogicalResult Scheduler::run() {
+  Block &block = func.getBody().front();
+  auto ret = cast<func::ReturnOp>(block.getTerminator());
+  Location loc = func.getLoc();
+  SmallVector<Operation *> oldOps;
+  for (Operation &op : block)
+    if (!isWeightLike(&op))
+      oldOps.push_back(&op);
+
+  // Regions first, then the weights' sources and their views.
+  builder.setInsertionPointToStart(&block);
+  Type i8 = builder.getIntegerType(8);
+  arena = ArenaOp::create(builder, loc,
+                          MemRefType::get({*plan.arenaBytes()}, i8));
+  SmallVector<Operation *> weightOps;
+  SmallVector<int64_t> weightOffsets;
+  int64_t weightEnd = 0;
+  for (Operation &op : block) {
+    if (!isWeightLike(&op))
+      continue;
+    std::optional<int64_t> bytes = shapedByteSize(op.getResult(0).getType());
+    if (!bytes)
+      return op.emitOpError("is too large for the weights region");
+    weightOffsets.push_back(llvm::alignTo(weightEnd, kArenaAlignment));
+    weightEnd = weightOffsets.back() + *bytes;
+    weightOps.push_back(&op);
+  }
+  auto weightsOp =
+      WeightsOp::create(builder, loc, MemRefType::get({weightEnd}, i8));
+  Value weights = weightsOp;
+  Operation *anchor = weightsOp;
+  for (Operation *op : weightOps) {
+    op->moveAfter(anchor);
+    anchor = op;
+  }
+  builder.setInsertionPointAfter(anchor);
+  for (auto [op, offset] : llvm::zip(weightOps, weightOffsets)) {
+    Value t = op->getResult(0);
+    buffers[t] = ViewOp::create(builder, op->getLoc(), bufferType(t.getType()),
+                                weights, offset, t, StringAttr(), StringAttr());
+  }
+
+  // The graph, then the inputs' views before it.
+  builder.setInsertionPoint(ret);
+  graph = GraphOp::create(builder, loc);
+  graph.getBody().emplaceBlock();
+  for (BlockArgument arg : block.getArguments()) {
+    std::optional<int64_t> offset = plan.offsetOf(arg);
+    if (!offset)
+      return func.emitOpError("argument #")
+             << arg.getArgNumber() << " has no planned offset";
+    std::string name =
+        bindingName(func.getArgAttrDict(arg.getArgNumber()),
+                    "input_" + std::to_string(arg.getArgNumber()));
+    buffers[arg] = rootView(arg.getLoc(), *offset, bufferType(arg.getType()),
+                            builder.getStringAttr(name));
+  }
+
+  // Every op, in program order.
+  for (Operation *op : oldOps) {
+    if (op == ret)
+      continue;
+    if (Value source = viewSource(op); source && plan.isAlias(op->getResult(0))) {
+      FailureOr<Value> base = bufferOf(op, source);
+      if (failed(base))
+        return failure();
+      buffers[op->getResult(0)] =
+          aliasView(op->getLoc(), *base, bufferType(op->getResult(0).getType()));
+      continue;
+    }
+    if (auto gemm = dyn_cast<GemmOp>(op)) {
+      if (failed(scheduleGemm(gemm)))
+        return failure();
+      continue;
+    }
+    if (!isa_and_present<KilnDialect>(op->getDialect()))
+      return op->emitOpError("is not a kiln op; kiln-schedule lowers kiln "
+                             "fused-level functions only");
+    if (failed(scheduleCompute(op)))
+      return failure();
+  }
+
+  // Outputs, in result order.
+  for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+    FailureOr<Value> buffer = bufferOf(ret, v);
+    if (failed(buffer))
+      return failure();
+    if (!isa_and_present<ArenaOp>(buffer->getDefiningOp<ViewOp>().getRegion()))
+      return ret.emitOpError("returns value #")
+             << i << ", a weight or constant: outputs must be computed into "
+                     "the arena";
+    std::string name =
+        bindingName(func.getResultAttrDict(i), "output_" + std::to_string(i));
+    (void)aliasView(v.getLoc(), *buffer, cast<MemRefType>(buffer->getType()),
+                    builder.getStringAttr(name));
+  }
+
+  // The old body goes; the weights' sources stay.
+  builder.setInsertionPoint(ret);
+  func::ReturnOp::create(builder, ret.getLoc());
+  for (Operation *op : llvm::reverse(oldOps)) {
+    op->dropAllUses();
+    op->erase();
+  }
+  BitVector allArgs(block.getNumArguments(), true);
+  if (failed(func.eraseArguments(allArgs)))
+    return failure();
+  BitVector allResults(func.getNumResults(), true);
+  if (failed(func.eraseResults(allResults)))
+    return failure();
+  func->removeAttr(KilnDialect::getArenaBytesAttrName());
+  return success();
+}
+
+namespace {
+struct KilnSchedulePass : kiln::impl::KilnScheduleBase<KilnSchedulePass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    for (auto func :
+         llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
+      if (func.isExternal())
+        continue;
+      FailureOr<MemoryPlan> plan = MemoryPlan::fromAttributes(func);
+      if (failed(plan))
+        return signalPassFailure();
+      if (!plan->arenaBytes()) {
+        func.emitOpError("is not planned (no ")
+            << KilnDialect::getArenaBytesAttrName()
+            << "); run kiln-plan-memory first";
+        return signalPassFailure();
+      }
+      Scheduler scheduler(func, *plan, symbols);
+      if (failed(scheduler.run()))
+        return signalPassFailure();
+    }
+  }
+};
+} // namespace
