@@ -9,7 +9,8 @@ test_data_set_0's inputs (utils/run_fixture.py's rule).
 Imports MODEL_DIR/model.onnx, runs it on the reference backend with the
 fixture's test_data_set_0 inputs, then runs each pipeline prefix
 (kiln-simplify; kiln-simplify + kiln-form-fusions, the fused level;
-kiln-simplify + kiln-plan-memory) through kiln-opt and
+kiln-simplify + kiln-plan-memory; the whole kiln-compile-pipeline, the
+scheduled level) through kiln-opt and
 requires its outputs to equal the imported graph's bit for bit
 (kiln-run --expect ... --rtol 0 --atol 0). Prints one line per pipeline;
 exits non-zero on the first difference.
@@ -63,11 +64,12 @@ def main():
         key=lambda p: int(re.search(r"_(\d+)\.pb$", p).group(1)))), [])
     count = lambda path: len(re.findall(r"= kiln\.", open(path).read()))
     for passes in (["kiln-simplify"], ["kiln-simplify", "kiln-form-fusions"],
-                   ["kiln-simplify", "kiln-plan-memory"]):
+                   ["kiln-simplify", "kiln-plan-memory"], ["kiln-compile-pipeline"]):
         name = ",".join(passes)
         out = os.path.join(a.work_dir, name.replace(",", "+") + ".mlir")
         run([tool("kiln-opt"), graph, "--pass-pipeline=builtin.module(" +
-             ",".join(p if p == "kiln-simplify" else "func.func(" + p + ")" for p in passes) + ")",
+             ",".join(p if p in ("kiln-simplify", "kiln-compile-pipeline")
+                      else "func.func(" + p + ")" for p in passes) + ")",
              "-o", out])
         report = run([tool("kiln-run"), out, "--backend=ref", "--rtol", "0", "--atol", "0"] +
                      in_args + expect)
@@ -81,6 +83,17 @@ def main():
             if not fusions + gemms:
                 sys.exit(f"{name}: no kiln.fusion or kiln.gemm formed")
             print(f"{name}: {fusions} fusions, {gemms} gemms, outputs bit-identical")
+        elif "kiln-compile-pipeline" in passes:
+            # The scheduled level: the reference backend runs every launch
+            # through one byte array per region at the planned offsets.
+            text = open(out).read()
+            launches = len(re.findall(r"kiln\.launch @", text))
+            gemms = len(re.findall(r"kiln\.gemm .* outs ", text))
+            arena = re.search(r"kiln\.arena : memref<(\d+)xi8>", text).group(1)
+            if "kiln.graph {" not in text or not launches:
+                sys.exit(f"{name}: no kiln.graph with launches")
+            print(f"{name}: {launches} launches, {gemms} gemms, arena {arena} bytes, "
+                  "outputs bit-identical")
         elif "kiln-plan-memory" in passes:
             arena = re.search(r"kiln.arena_bytes = (\d+)", open(out).read()).group(1)
             print(f"{name}: arena {arena} bytes, outputs bit-identical")
