@@ -12,61 +12,61 @@
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 
-#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/ErrorHandling.h"
 
 using namespace mlir;
 using namespace kiln;
 using namespace kiln::codegen;
 
-/// The scalar expression of a unary op applied to `x`, or empty.
-static std::string unaryExpr(Operation *op, StringRef x) {
-  auto call = [&](StringRef fn) { return ("kiln::op::" + fn + "(" + x + ")").str(); };
-  return llvm::TypeSwitch<Operation *, std::string>(op)
-      .Case([&](NegOp) { return call("neg"); })
-      .Case([&](AbsOp) { return call("abs_"); })
-      .Case([&](SqrtOp) { return call("sqrt_"); })
-      .Case([&](RsqrtOp) { return call("rsqrt_"); })
-      .Case([&](ReciprocalOp) { return call("reciprocal"); })
-      .Case([&](ExpOp) { return call("exp_"); })
-      .Case([&](LogOp) { return call("log_"); })
-      .Case([&](TanhOp) { return call("tanh_"); })
-      .Case([&](ErfOp) { return call("erf_"); })
-      .Case([&](SinOp) { return call("sin_"); })
-      .Case([&](CosOp) { return call("cos_"); })
-      .Case([&](SigmoidOp) { return call("sigmoid"); })
-      .Case([&](SiluOp) { return call("silu"); })
-      .Case([&](SoftplusOp) { return call("softplus"); })
-      .Case([&](NotOp) { return ("(!" + x + ")").str(); })
-      .Case([&](GeluOp g) {
-        return call(g.getApproximate() == GeluApproximation::Tanh ? "gelu_tanh"
-                                                                  : "gelu_erf");
-      })
-      .Default([](Operation *) { return std::string(); });
-}
-
-/// The scalar expression of a binary op on `a`, `b`, or empty.
-static std::string binaryExpr(Operation *op, StringRef a, StringRef b) {
-  auto call = [&](StringRef fn) {
-    return ("kiln::op::" + fn + "(" + a + ", " + b + ")").str();
+/// The scalar expression of `fn` (ElementwiseOpInterface) on `in` (one
+/// operand expression per operand): a `kiln::op::` device function of
+/// kiln_kernels.cuh, or a C++ operator.
+static std::string scalarExpr(ElementwiseFn fn, ArrayRef<std::string> in) {
+  auto call = [&](StringRef name) {
+    std::string s = "kiln::op::" + name.str() + "(" + in[0];
+    if (in.size() == 2)
+      s += ", " + in[1];
+    return s + ")";
   };
-  auto infix = [&](StringRef o) { return ("(" + a + " " + o + " " + b + ")").str(); };
-  return llvm::TypeSwitch<Operation *, std::string>(op)
-      .Case([&](AddOp) { return call("add"); })
-      .Case([&](SubOp) { return call("sub"); })
-      .Case([&](MulOp) { return call("mul"); })
-      .Case([&](DivOp) { return call("div"); })
-      .Case([&](PowOp) { return call("pow_"); })
-      .Case([&](MaxOp) { return call("max_"); })
-      .Case([&](MinOp) { return call("min_"); })
-      .Case([&](EqualOp) { return infix("=="); })
-      .Case([&](GreaterOp) { return infix(">"); })
-      .Case([&](GreaterEqualOp) { return infix(">="); })
-      .Case([&](LessOp) { return infix("<"); })
-      .Case([&](LessEqualOp) { return infix("<="); })
-      .Case([&](AndOp) { return infix("&&"); })
-      .Case([&](OrOp) { return infix("||"); })
-      .Case([&](XorOp) { return infix("!="); })
-      .Default([](Operation *) { return std::string(); });
+  auto infix = [&](StringRef o) {
+    return "(" + in[0] + " " + o.str() + " " + in[1] + ")";
+  };
+  using F = ElementwiseFn;
+  switch (fn) {
+  case F::Neg: return call("neg");
+  case F::Abs: return call("abs_");
+  case F::Sqrt: return call("sqrt_");
+  case F::Rsqrt: return call("rsqrt_");
+  case F::Reciprocal: return call("reciprocal");
+  case F::Exp: return call("exp_");
+  case F::Log: return call("log_");
+  case F::Tanh: return call("tanh_");
+  case F::Erf: return call("erf_");
+  case F::Sin: return call("sin_");
+  case F::Cos: return call("cos_");
+  case F::Sigmoid: return call("sigmoid");
+  case F::Silu: return call("silu");
+  case F::Softplus: return call("softplus");
+  case F::Not: return "(!" + in[0] + ")";
+  case F::GeluErf: return call("gelu_erf");
+  case F::GeluTanh: return call("gelu_tanh");
+  case F::Add: return call("add");
+  case F::Sub: return call("sub");
+  case F::Mul: return call("mul");
+  case F::Div: return call("div");
+  case F::Pow: return call("pow_");
+  case F::Max: return call("max_");
+  case F::Min: return call("min_");
+  case F::Equal: return infix("==");
+  case F::Greater: return infix(">");
+  case F::GreaterEqual: return infix(">=");
+  case F::Less: return infix("<");
+  case F::LessEqual: return infix("<=");
+  case F::And: return infix("&&");
+  case F::Or: return infix("||");
+  case F::Xor: return infix("!=");
+  }
+  llvm_unreachable("every ElementwiseFn is handled above");
 }
 
 /// Emits `out0[i] = (T)expr(in0[idx0], in1[idx1], ...)` over the result.
@@ -100,14 +100,12 @@ std::optional<LogicalResult>
 kiln::codegen::emitElementwiseOp(EmitContext &ctx, Operation *op) {
   if (op->getNumResults() != 1)
     return std::nullopt;
-  if (op->getNumOperands() == 1 && !unaryExpr(op, "x").empty())
-    return emitMap(ctx, op, [&](ArrayRef<std::string> in) {
-      return unaryExpr(op, in[0]);
+  if (auto ew = dyn_cast<ElementwiseOpInterface>(op)) {
+    ElementwiseFn fn = ew.getElementwiseFn();
+    return emitMap(ctx, op, [fn](ArrayRef<std::string> in) {
+      return scalarExpr(fn, in);
     });
-  if (op->getNumOperands() == 2 && !binaryExpr(op, "a", "b").empty())
-    return emitMap(ctx, op, [&](ArrayRef<std::string> in) {
-      return binaryExpr(op, in[0], in[1]);
-    });
+  }
   if (isa<WhereOp>(op))
     return emitMap(ctx, op, [](ArrayRef<std::string> in) {
       return "(" + in[0] + " ? " + in[1] + " : " + in[2] + ")";

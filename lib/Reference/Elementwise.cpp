@@ -10,7 +10,7 @@
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 
-#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/ErrorHandling.h"
 
 #include <cmath>
 
@@ -181,136 +181,129 @@ Result whereOp(WhereOp op, const Tensor &c, const Tensor &a, const Tensor &b) {
 
 } // namespace
 
-std::optional<Result> kern::evalElementwise(Operation *op,
-                                              ArrayRef<Tensor> in) {
+/// Evaluates the scalar function `fn` (ElementwiseOpInterface) of `op`
+/// elementwise, with broadcasting for the binary ones.
+static Result evalFn(Operation *op, ElementwiseFn fn, ArrayRef<Tensor> in) {
   using D = double;
   using I = int64_t;
-  return llvm::TypeSwitch<Operation *, std::optional<Result>>(op)
-      .Case([&](AddOp) {
-        return binary(op, in[0], in[1], [](D a, D b) { return a + b; },
-                      [](I a, I b) { return (I)((uint64_t)a + (uint64_t)b); });
-      })
-      .Case([&](SubOp) {
-        return binary(op, in[0], in[1], [](D a, D b) { return a - b; },
-                      [](I a, I b) { return (I)((uint64_t)a - (uint64_t)b); });
-      })
-      .Case([&](MulOp) {
-        return binary(op, in[0], in[1], [](D a, D b) { return a * b; },
-                      [](I a, I b) { return (I)((uint64_t)a * (uint64_t)b); });
-      })
-      .Case([&](DivOp) -> std::optional<Result> {
-        if (in[0].kind != Kind::F32)
-          for (I v : in[1].i)
-            if (v == 0) {
-              op->emitError("integer division by zero");
-              return Result(failure());
-            }
-        return binary(op, in[0], in[1], [](D a, D b) { return a / b; },
-                      // INT64_MIN / -1 wraps rather than trapping.
-                      [](I a, I b) {
-                        return b == -1 ? (I)(0 - (uint64_t)a) : a / b;
-                      });
-      })
-      .Case([&](PowOp) {
-        return binary(op, in[0], in[1], [](D a, D b) { return std::pow(a, b); },
-                      [](I a, I b) { return ipow(a, b); });
-      })
-      .Case([&](MaxOp) {
-        return binary(op, in[0], in[1],
-                      [](D a, D b) { return std::isnan(a) || a > b ? a : b; },
-                      [](I a, I b) { return std::max(a, b); });
-      })
-      .Case([&](MinOp) {
-        return binary(op, in[0], in[1],
-                      [](D a, D b) { return std::isnan(a) || a < b ? a : b; },
-                      [](I a, I b) { return std::min(a, b); });
-      })
-      .Case([&](EqualOp) {
-        return binary(op, in[0], in[1], [](D a, D b) -> D { return a == b; },
-                      [](I a, I b) -> I { return a == b; });
-      })
-      .Case([&](GreaterOp) {
-        return binary(op, in[0], in[1], [](D a, D b) -> D { return a > b; },
-                      [](I a, I b) -> I { return a > b; });
-      })
-      .Case([&](GreaterEqualOp) {
-        return binary(op, in[0], in[1], [](D a, D b) -> D { return a >= b; },
-                      [](I a, I b) -> I { return a >= b; });
-      })
-      .Case([&](LessOp) {
-        return binary(op, in[0], in[1], [](D a, D b) -> D { return a < b; },
-                      [](I a, I b) -> I { return a < b; });
-      })
-      .Case([&](LessEqualOp) {
-        return binary(op, in[0], in[1], [](D a, D b) -> D { return a <= b; },
-                      [](I a, I b) -> I { return a <= b; });
-      })
-      .Case([&](AndOp) {
-        return binary(op, in[0], in[1], [](D a, D b) -> D { return a && b; },
-                      [](I a, I b) -> I { return a && b; });
-      })
-      .Case([&](OrOp) {
-        return binary(op, in[0], in[1], [](D a, D b) -> D { return a || b; },
-                      [](I a, I b) -> I { return a || b; });
-      })
-      .Case([&](XorOp) {
-        return binary(op, in[0], in[1], [](D a, D b) -> D { return (a != 0) != (b != 0); },
-                      [](I a, I b) -> I { return (a != 0) != (b != 0); });
-      })
-      .Case([&](NegOp) -> std::optional<Result> {
-        Tensor out = resultLike(op);
-        for (size_t k = 0; k < in[0].f.size(); ++k)
-          out.f[k] = -in[0].f[k];
-        for (size_t k = 0; k < in[0].i.size(); ++k)
-          out.i[k] = (I)(0 - (uint64_t)in[0].i[k]);
-        return Result(SmallVector<Tensor>{std::move(out)});
-      })
-      .Case([&](AbsOp) -> std::optional<Result> {
-        Tensor out = resultLike(op);
-        for (size_t k = 0; k < in[0].f.size(); ++k)
-          out.f[k] = std::fabs(in[0].f[k]);
-        for (size_t k = 0; k < in[0].i.size(); ++k)
-          out.i[k] = in[0].i[k] < 0 ? -in[0].i[k] : in[0].i[k];
-        return Result(SmallVector<Tensor>{std::move(out)});
-      })
-      .Case([&](NotOp) -> std::optional<Result> {
-        Tensor out = resultLike(op);
-        for (size_t k = 0; k < in[0].i.size(); ++k)
-          out.i[k] = !in[0].i[k];
-        return Result(SmallVector<Tensor>{std::move(out)});
-      })
-      .Case([&](SqrtOp) {
-        return unaryF(op, in[0], [](D x) { return std::sqrt(x); });
-      })
-      .Case([&](RsqrtOp) { return unaryF(op, in[0], rsqrt); })
-      .Case([&](ReciprocalOp) { return unaryF(op, in[0], reciprocal); })
-      .Case([&](ExpOp) {
-        return unaryF(op, in[0], [](D x) { return std::exp(x); });
-      })
-      .Case([&](LogOp) {
-        return unaryF(op, in[0], [](D x) { return std::log(x); });
-      })
-      .Case([&](TanhOp) {
-        return unaryF(op, in[0], [](D x) { return std::tanh(x); });
-      })
-      .Case([&](ErfOp) {
-        return unaryF(op, in[0], [](D x) { return std::erf(x); });
-      })
-      .Case([&](SinOp) {
-        return unaryF(op, in[0], [](D x) { return std::sin(x); });
-      })
-      .Case([&](CosOp) {
-        return unaryF(op, in[0], [](D x) { return std::cos(x); });
-      })
-      .Case([&](SigmoidOp) { return unaryF(op, in[0], sigmoid); })
-      .Case([&](SiluOp) { return unaryF(op, in[0], silu); })
-      .Case([&](SoftplusOp) { return unaryF(op, in[0], softplus); })
-      .Case([&](GeluOp g) {
-        return unaryF(op, in[0],
-                      g.getApproximate() == GeluApproximation::Tanh ? geluTanh
-                                                                    : geluErf);
-      })
-      .Case([&](CastOp c) { return castOp(c, in[0]); })
-      .Case([&](WhereOp w) { return whereOp(w, in[0], in[1], in[2]); })
-      .Default([](Operation *) { return std::nullopt; });
+  using F = ElementwiseFn;
+  switch (fn) {
+  case F::Add:
+    return binary(op, in[0], in[1], [](D a, D b) { return a + b; },
+                  [](I a, I b) { return (I)((uint64_t)a + (uint64_t)b); });
+  case F::Sub:
+    return binary(op, in[0], in[1], [](D a, D b) { return a - b; },
+                  [](I a, I b) { return (I)((uint64_t)a - (uint64_t)b); });
+  case F::Mul:
+    return binary(op, in[0], in[1], [](D a, D b) { return a * b; },
+                  [](I a, I b) { return (I)((uint64_t)a * (uint64_t)b); });
+  case F::Div:
+    if (in[0].kind != Kind::F32)
+      for (I v : in[1].i)
+        if (v == 0) {
+          op->emitError("integer division by zero");
+          return failure();
+        }
+    return binary(op, in[0], in[1], [](D a, D b) { return a / b; },
+                  // INT64_MIN / -1 wraps rather than trapping.
+                  [](I a, I b) { return b == -1 ? (I)(0 - (uint64_t)a) : a / b; });
+  case F::Pow:
+    return binary(op, in[0], in[1], [](D a, D b) { return std::pow(a, b); },
+                  [](I a, I b) { return ipow(a, b); });
+  case F::Max:
+    return binary(op, in[0], in[1],
+                  [](D a, D b) { return std::isnan(a) || a > b ? a : b; },
+                  [](I a, I b) { return std::max(a, b); });
+  case F::Min:
+    return binary(op, in[0], in[1],
+                  [](D a, D b) { return std::isnan(a) || a < b ? a : b; },
+                  [](I a, I b) { return std::min(a, b); });
+  case F::Equal:
+    return binary(op, in[0], in[1], [](D a, D b) -> D { return a == b; },
+                  [](I a, I b) -> I { return a == b; });
+  case F::Greater:
+    return binary(op, in[0], in[1], [](D a, D b) -> D { return a > b; },
+                  [](I a, I b) -> I { return a > b; });
+  case F::GreaterEqual:
+    return binary(op, in[0], in[1], [](D a, D b) -> D { return a >= b; },
+                  [](I a, I b) -> I { return a >= b; });
+  case F::Less:
+    return binary(op, in[0], in[1], [](D a, D b) -> D { return a < b; },
+                  [](I a, I b) -> I { return a < b; });
+  case F::LessEqual:
+    return binary(op, in[0], in[1], [](D a, D b) -> D { return a <= b; },
+                  [](I a, I b) -> I { return a <= b; });
+  case F::And:
+    return binary(op, in[0], in[1], [](D a, D b) -> D { return a && b; },
+                  [](I a, I b) -> I { return a && b; });
+  case F::Or:
+    return binary(op, in[0], in[1], [](D a, D b) -> D { return a || b; },
+                  [](I a, I b) -> I { return a || b; });
+  case F::Xor:
+    return binary(op, in[0], in[1],
+                  [](D a, D b) -> D { return (a != 0) != (b != 0); },
+                  [](I a, I b) -> I { return (a != 0) != (b != 0); });
+  case F::Neg: {
+    Tensor out = resultLike(op);
+    for (size_t k = 0; k < in[0].f.size(); ++k)
+      out.f[k] = -in[0].f[k];
+    for (size_t k = 0; k < in[0].i.size(); ++k)
+      out.i[k] = (I)(0 - (uint64_t)in[0].i[k]);
+    return SmallVector<Tensor>{std::move(out)};
+  }
+  case F::Abs: {
+    Tensor out = resultLike(op);
+    for (size_t k = 0; k < in[0].f.size(); ++k)
+      out.f[k] = std::fabs(in[0].f[k]);
+    for (size_t k = 0; k < in[0].i.size(); ++k)
+      out.i[k] = in[0].i[k] < 0 ? -in[0].i[k] : in[0].i[k];
+    return SmallVector<Tensor>{std::move(out)};
+  }
+  case F::Not: {
+    Tensor out = resultLike(op);
+    for (size_t k = 0; k < in[0].i.size(); ++k)
+      out.i[k] = !in[0].i[k];
+    return SmallVector<Tensor>{std::move(out)};
+  }
+  case F::Sqrt:
+    return unaryF(op, in[0], [](D x) { return std::sqrt(x); });
+  case F::Rsqrt:
+    return unaryF(op, in[0], rsqrt);
+  case F::Reciprocal:
+    return unaryF(op, in[0], reciprocal);
+  case F::Exp:
+    return unaryF(op, in[0], [](D x) { return std::exp(x); });
+  case F::Log:
+    return unaryF(op, in[0], [](D x) { return std::log(x); });
+  case F::Tanh:
+    return unaryF(op, in[0], [](D x) { return std::tanh(x); });
+  case F::Erf:
+    return unaryF(op, in[0], [](D x) { return std::erf(x); });
+  case F::Sin:
+    return unaryF(op, in[0], [](D x) { return std::sin(x); });
+  case F::Cos:
+    return unaryF(op, in[0], [](D x) { return std::cos(x); });
+  case F::Sigmoid:
+    return unaryF(op, in[0], sigmoid);
+  case F::Silu:
+    return unaryF(op, in[0], silu);
+  case F::Softplus:
+    return unaryF(op, in[0], softplus);
+  case F::GeluErf:
+    return unaryF(op, in[0], geluErf);
+  case F::GeluTanh:
+    return unaryF(op, in[0], geluTanh);
+  }
+  llvm_unreachable("every ElementwiseFn is handled above");
+}
+
+std::optional<Result> kern::evalElementwise(Operation *op,
+                                            ArrayRef<Tensor> in) {
+  if (auto ew = dyn_cast<ElementwiseOpInterface>(op))
+    return evalFn(op, ew.getElementwiseFn(), in);
+  if (auto c = dyn_cast<CastOp>(op))
+    return castOp(c, in[0]);
+  if (auto w = dyn_cast<WhereOp>(op))
+    return whereOp(w, in[0], in[1], in[2]);
+  return std::nullopt;
 }

@@ -41,16 +41,10 @@ static bool sameElementLayout(Value operand, Value result) {
 }
 
 /// The elementwise kiln ops: each output element is a function of the input
-/// elements at the same (broadcast) index.
+/// elements at the same (broadcast) index. The scalar maps are one
+/// interface (ElementwiseOpInterface); cast and where are the two others.
 static bool isElementwise(Operation *op) {
-  return isa<
-      // Binary arithmetic, comparison and logic.
-      AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, EqualOp, GreaterOp,
-      GreaterEqualOp, LessOp, LessEqualOp, AndOp, OrOp, XorOp,
-      // Unary.
-      NegOp, AbsOp, SqrtOp, RsqrtOp, ReciprocalOp, ExpOp, LogOp, TanhOp,
-      ErfOp, SinOp, CosOp, SigmoidOp, SiluOp, SoftplusOp, NotOp, GeluOp,
-      CastOp, WhereOp>(op);
+  return isa<ElementwiseOpInterface, CastOp, WhereOp>(op);
 }
 
 bool kiln::mayWriteInPlace(Operation *op, unsigned resultIndex,

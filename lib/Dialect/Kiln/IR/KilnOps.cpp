@@ -719,5 +719,11 @@ LogicalResult RotaryOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+bool kiln::isBinary(ElementwiseFn fn) {
+  return fn >= ElementwiseFn::Add;
+}
+
+#include "kiln/Dialect/Kiln/IR/KilnOpInterfaces.cpp.inc"
+
 #define GET_OP_CLASSES
 #include "kiln/Dialect/Kiln/IR/KilnOps.cpp.inc"

@@ -46,6 +46,21 @@ bool isBroadcastableTo(llvm::ArrayRef<int64_t> from, llvm::ArrayRef<int64_t> to)
 bool isStridedBatch(llvm::ArrayRef<int64_t> dims,
                     llvm::ArrayRef<int64_t> batch);
 
+/// The scalar function of an elementwise op (ElementwiseOpInterface): the
+/// one table the reference backend, codegen and the planner read.
+enum class ElementwiseFn {
+  // Unary.
+  Neg, Abs, Sqrt, Rsqrt, Reciprocal, Exp, Log, Tanh, Erf, Sin, Cos, Sigmoid,
+  Silu, Softplus, Not, GeluErf, GeluTanh,
+  // Binary (broadcasting): arithmetic, comparison (i1 result), logic.
+  Add, Sub, Mul, Div, Pow, Max, Min,
+  Equal, Greater, GreaterEqual, Less, LessEqual,
+  And, Or, Xor,
+};
+
+/// True for the binary functions (two operands).
+bool isBinary(ElementwiseFn fn);
+
 /// The memory the scheduled level's ops read and write: the arena and the
 /// weights. Launches declare their effects on it (docs/scheduled-ir.md).
 struct BufferResource
@@ -58,6 +73,8 @@ struct BufferResource
 std::optional<int64_t> shapedByteSize(mlir::Type type);
 
 } // namespace kiln
+
+#include "kiln/Dialect/Kiln/IR/KilnOpInterfaces.h.inc"
 
 #define GET_OP_CLASSES
 #include "kiln/Dialect/Kiln/IR/KilnOps.h.inc"

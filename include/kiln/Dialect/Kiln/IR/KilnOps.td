@@ -65,6 +65,28 @@ def Kiln_ByteBuffer : Type<
 def Kiln_BufferResource : Resource<"::kiln::BufferResource">;
 
 //===----------------------------------------------------------------------===//
+// Interfaces
+//===----------------------------------------------------------------------===//
+
+def Kiln_ElementwiseOpInterface : OpInterface<"ElementwiseOpInterface"> {
+  let cppNamespace = "::kiln";
+  let description = [{
+    An op that applies one scalar function to every element (after
+    broadcasting, for binary ops). The function is named by a
+    `kiln::ElementwiseFn`, the one table every backend reads: the reference
+    backend evaluates it, codegen spells it as a `kiln::op::` device function,
+    and the planner may write its result in place over an operand of the
+    result's shape (`kiln::mayWriteInPlace`). A backend switches over the
+    enum, so a new function is a compile-time warning (`-Wswitch`) wherever
+    it is not handled yet.
+  }];
+  let methods = [
+    InterfaceMethod<"The scalar function applied to every element.",
+                    "::kiln::ElementwiseFn", "getElementwiseFn">,
+  ];
+}
+
+//===----------------------------------------------------------------------===//
 // Base classes
 //===----------------------------------------------------------------------===//
 
@@ -73,9 +95,10 @@ class Kiln_Op<string mnemonic, list<Trait> traits = []>
 
 // Elementwise binary op with numpy-style broadcasting. Operands share the
 // element type; the result shape is the broadcast of the operand shapes.
-class Kiln_BinaryOp<string mnemonic, TypeConstraint operandType,
+class Kiln_BinaryOp<string mnemonic, TypeConstraint operandType, string fn,
                     list<Trait> traits = []>
-    : Kiln_Op<mnemonic, !listconcat(traits, [InferTypeOpAdaptor])> {
+    : Kiln_Op<mnemonic, !listconcat(traits, [InferTypeOpAdaptor,
+                                             Kiln_ElementwiseOpInterface])> {
   let arguments = (ins operandType:$lhs, operandType:$rhs);
   let results = (outs Kiln_Tensor:$result);
   let assemblyFormat =
@@ -83,27 +106,31 @@ class Kiln_BinaryOp<string mnemonic, TypeConstraint operandType,
   let extraClassDeclaration = [{
     /// The element type of the result given the operands' element type.
     static ::mlir::Type resultElementType(::mlir::Type operandElt);
+    /// ElementwiseOpInterface.
+    ::kiln::ElementwiseFn getElementwiseFn() {
+      return ::kiln::ElementwiseFn::}] # fn # [{;
+    }
   }];
 }
 
-class Kiln_ArithOp<string mnemonic, string desc, string example>
-    : Kiln_BinaryOp<mnemonic, Kiln_NumericTensor> {
+class Kiln_ArithOp<string mnemonic, string fn, string desc, string example>
+    : Kiln_BinaryOp<mnemonic, Kiln_NumericTensor, fn> {
   let summary = "elementwise " # desc # " with broadcasting";
   let description = "Computes `" # desc # "` elementwise after numpy-style "
     # "broadcasting of both operands to a common shape. Both operands have "
     # "the same element type.\n\n```mlir\n" # example # "\n```";
 }
 
-class Kiln_CompareOp<string mnemonic, string desc>
-    : Kiln_BinaryOp<mnemonic, Kiln_NumericTensor> {
+class Kiln_CompareOp<string mnemonic, string fn, string desc>
+    : Kiln_BinaryOp<mnemonic, Kiln_NumericTensor, fn> {
   let summary = "elementwise " # desc # " comparison, producing i1";
   let description = "Compares elementwise after broadcasting and yields an "
     # "`i1` tensor.\n\n```mlir\n%r = kiln." # mnemonic # " %a, %b : "
     # "(tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xi1>\n```";
 }
 
-class Kiln_LogicOp<string mnemonic, string desc>
-    : Kiln_BinaryOp<mnemonic, Kiln_BoolTensor> {
+class Kiln_LogicOp<string mnemonic, string fn, string desc>
+    : Kiln_BinaryOp<mnemonic, Kiln_BoolTensor, fn> {
   let summary = "elementwise logical " # desc # " on i1 tensors";
   let description = "Logical " # desc # " with broadcasting.\n\n```mlir\n"
     # "%r = kiln." # mnemonic # " %a, %b : (tensor<4xi1>, tensor<4xi1>) -> "
@@ -111,71 +138,79 @@ class Kiln_LogicOp<string mnemonic, string desc>
 }
 
 // Elementwise unary op: result type equals operand type.
-class Kiln_UnaryOp<string mnemonic, TypeConstraint operandType, string desc,
-                   list<Trait> traits = []>
+class Kiln_UnaryOp<string mnemonic, TypeConstraint operandType, string fn,
+                   string desc, list<Trait> traits = []>
     : Kiln_Op<mnemonic, !listconcat(traits, [SameOperandsAndResultType,
-                                             InferTypeOpInterface])> {
+                                             InferTypeOpInterface,
+                                             Kiln_ElementwiseOpInterface])> {
   let summary = "elementwise " # desc;
   let description = "Computes " # desc # " of every element.\n\n```mlir\n"
     # "%r = kiln." # mnemonic # " %x : tensor<2x8xf32>\n```";
   let arguments = (ins operandType:$input);
   let results = (outs operandType:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
+  let extraClassDeclaration = [{
+    /// ElementwiseOpInterface.
+    ::kiln::ElementwiseFn getElementwiseFn() {
+      return ::kiln::ElementwiseFn::}] # fn # [{;
+    }
+  }];
 }
 
 //===----------------------------------------------------------------------===//
 // Elementwise binary
 //===----------------------------------------------------------------------===//
 
-def Kiln_AddOp : Kiln_ArithOp<"add", "lhs + rhs",
+def Kiln_AddOp : Kiln_ArithOp<"add", "Add", "lhs + rhs",
   "%r = kiln.add %a, %b : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>">;
-def Kiln_SubOp : Kiln_ArithOp<"sub", "lhs - rhs",
+def Kiln_SubOp : Kiln_ArithOp<"sub", "Sub", "lhs - rhs",
   "%r = kiln.sub %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>">;
-def Kiln_MulOp : Kiln_ArithOp<"mul", "lhs * rhs",
+def Kiln_MulOp : Kiln_ArithOp<"mul", "Mul", "lhs * rhs",
   "%r = kiln.mul %a, %b : (tensor<2x1xf32>, tensor<1x3xf32>) -> tensor<2x3xf32>">;
-def Kiln_DivOp : Kiln_ArithOp<"div", "lhs / rhs (integer division truncates)",
+def Kiln_DivOp : Kiln_ArithOp<"div", "Div", "lhs / rhs (integer division truncates)",
   "%r = kiln.div %a, %b : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>">;
-def Kiln_PowOp : Kiln_ArithOp<"pow", "lhs ** rhs",
+def Kiln_PowOp : Kiln_ArithOp<"pow", "Pow", "lhs ** rhs",
   "%r = kiln.pow %a, %b : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>">;
-def Kiln_MaxOp : Kiln_ArithOp<"max", "max(lhs, rhs)",
+def Kiln_MaxOp : Kiln_ArithOp<"max", "Max", "max(lhs, rhs)",
   "%r = kiln.max %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>">;
-def Kiln_MinOp : Kiln_ArithOp<"min", "min(lhs, rhs)",
+def Kiln_MinOp : Kiln_ArithOp<"min", "Min", "min(lhs, rhs)",
   "%r = kiln.min %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>">;
 
-def Kiln_EqualOp : Kiln_CompareOp<"equal", "lhs == rhs">;
-def Kiln_GreaterOp : Kiln_CompareOp<"greater", "lhs > rhs">;
-def Kiln_GreaterEqualOp : Kiln_CompareOp<"greater_equal", "lhs >= rhs">;
-def Kiln_LessOp : Kiln_CompareOp<"less", "lhs < rhs">;
-def Kiln_LessEqualOp : Kiln_CompareOp<"less_equal", "lhs <= rhs">;
+def Kiln_EqualOp : Kiln_CompareOp<"equal", "Equal", "lhs == rhs">;
+def Kiln_GreaterOp : Kiln_CompareOp<"greater", "Greater", "lhs > rhs">;
+def Kiln_GreaterEqualOp : Kiln_CompareOp<"greater_equal", "GreaterEqual", "lhs >= rhs">;
+def Kiln_LessOp : Kiln_CompareOp<"less", "Less", "lhs < rhs">;
+def Kiln_LessEqualOp : Kiln_CompareOp<"less_equal", "LessEqual", "lhs <= rhs">;
 
-def Kiln_AndOp : Kiln_LogicOp<"and", "and">;
-def Kiln_OrOp : Kiln_LogicOp<"or", "or">;
-def Kiln_XorOp : Kiln_LogicOp<"xor", "xor">;
+def Kiln_AndOp : Kiln_LogicOp<"and", "And", "and">;
+def Kiln_OrOp : Kiln_LogicOp<"or", "Or", "or">;
+def Kiln_XorOp : Kiln_LogicOp<"xor", "Xor", "xor">;
 
 //===----------------------------------------------------------------------===//
 // Elementwise unary
 //===----------------------------------------------------------------------===//
 
-def Kiln_NegOp : Kiln_UnaryOp<"neg", Kiln_NumericTensor, "negation">;
-def Kiln_AbsOp : Kiln_UnaryOp<"abs", Kiln_NumericTensor, "absolute value">;
-def Kiln_SqrtOp : Kiln_UnaryOp<"sqrt", Kiln_FloatTensor, "square root">;
-def Kiln_RsqrtOp : Kiln_UnaryOp<"rsqrt", Kiln_FloatTensor, "1 / sqrt(x)">;
-def Kiln_ReciprocalOp : Kiln_UnaryOp<"reciprocal", Kiln_FloatTensor, "1 / x">;
-def Kiln_ExpOp : Kiln_UnaryOp<"exp", Kiln_FloatTensor, "e ** x">;
-def Kiln_LogOp : Kiln_UnaryOp<"log", Kiln_FloatTensor, "natural logarithm">;
-def Kiln_TanhOp : Kiln_UnaryOp<"tanh", Kiln_FloatTensor, "hyperbolic tangent">;
-def Kiln_ErfOp : Kiln_UnaryOp<"erf", Kiln_FloatTensor, "the error function">;
-def Kiln_SinOp : Kiln_UnaryOp<"sin", Kiln_FloatTensor, "sine">;
-def Kiln_CosOp : Kiln_UnaryOp<"cos", Kiln_FloatTensor, "cosine">;
+def Kiln_NegOp : Kiln_UnaryOp<"neg", Kiln_NumericTensor, "Neg", "negation">;
+def Kiln_AbsOp : Kiln_UnaryOp<"abs", Kiln_NumericTensor, "Abs", "absolute value">;
+def Kiln_SqrtOp : Kiln_UnaryOp<"sqrt", Kiln_FloatTensor, "Sqrt", "square root">;
+def Kiln_RsqrtOp : Kiln_UnaryOp<"rsqrt", Kiln_FloatTensor, "Rsqrt", "1 / sqrt(x)">;
+def Kiln_ReciprocalOp : Kiln_UnaryOp<"reciprocal", Kiln_FloatTensor, "Reciprocal", "1 / x">;
+def Kiln_ExpOp : Kiln_UnaryOp<"exp", Kiln_FloatTensor, "Exp", "e ** x">;
+def Kiln_LogOp : Kiln_UnaryOp<"log", Kiln_FloatTensor, "Log", "natural logarithm">;
+def Kiln_TanhOp : Kiln_UnaryOp<"tanh", Kiln_FloatTensor, "Tanh", "hyperbolic tangent">;
+def Kiln_ErfOp : Kiln_UnaryOp<"erf", Kiln_FloatTensor, "Erf", "the error function">;
+def Kiln_SinOp : Kiln_UnaryOp<"sin", Kiln_FloatTensor, "Sin", "sine">;
+def Kiln_CosOp : Kiln_UnaryOp<"cos", Kiln_FloatTensor, "Cos", "cosine">;
 def Kiln_SigmoidOp
-    : Kiln_UnaryOp<"sigmoid", Kiln_FloatTensor, "1 / (1 + exp(-x))">;
-def Kiln_SiluOp : Kiln_UnaryOp<"silu", Kiln_FloatTensor, "x * sigmoid(x)">;
+    : Kiln_UnaryOp<"sigmoid", Kiln_FloatTensor, "Sigmoid", "1 / (1 + exp(-x))">;
+def Kiln_SiluOp : Kiln_UnaryOp<"silu", Kiln_FloatTensor, "Silu", "x * sigmoid(x)">;
 def Kiln_SoftplusOp
-    : Kiln_UnaryOp<"softplus", Kiln_FloatTensor, "log(1 + exp(x))">;
-def Kiln_NotOp : Kiln_UnaryOp<"not", Kiln_BoolTensor, "logical not">;
+    : Kiln_UnaryOp<"softplus", Kiln_FloatTensor, "Softplus", "log(1 + exp(x))">;
+def Kiln_NotOp : Kiln_UnaryOp<"not", Kiln_BoolTensor, "Not", "logical not">;
 
 def Kiln_GeluOp : Kiln_Op<"gelu", [SameOperandsAndResultType,
-                                   InferTypeOpInterface]> {
+                                   InferTypeOpInterface,
+                                   Kiln_ElementwiseOpInterface]> {
   let summary = "elementwise GELU, exact (erf) or tanh-approximated";
   let description = [{
     `approximate` is a `#kiln.approximate` enum, written after the operand
@@ -194,6 +229,14 @@ def Kiln_GeluOp : Kiln_Op<"gelu", [SameOperandsAndResultType,
   let results = (outs Kiln_FloatTensor:$result);
   let assemblyFormat =
       "$input (`approximate` `` $approximate^)? attr-dict `:` type($input)";
+  let extraClassDeclaration = [{
+    /// ElementwiseOpInterface: GeluErf or GeluTanh, by `approximate`.
+    ::kiln::ElementwiseFn getElementwiseFn() {
+      return getApproximate() == ::kiln::GeluApproximation::Tanh
+                 ? ::kiln::ElementwiseFn::GeluTanh
+                 : ::kiln::ElementwiseFn::GeluErf;
+    }
+  }];
 }
 
 def Kiln_CastOp : Kiln_Op<"cast"> {
