@@ -34,6 +34,7 @@ struct CompilePipelineOptions
 
 void kiln::buildGraphPipeline(OpPassManager &pm) {
   pm.addPass(createKilnSimplify());
+  pm.addPass(createKilnRecognize());
 }
 
 void kiln::buildFusePipeline(OpPassManager &pm,
@@ -77,7 +78,8 @@ void kiln::registerKilnPipelines() {
       });
   PassPipelineRegistration<>(
       "kiln-graph-pipeline",
-      "The graph-level part of kiln-compile-pipeline (kiln-simplify): its "
+      "The graph-level part of kiln-compile-pipeline (kiln-simplify, "
+      "kiln-recognize): its "
       "output is kiln-compile --emit=graph.",
       [](OpPassManager &pm) { buildGraphPipeline(pm); });
   PassPipelineRegistration<CompilePipelineOptions>(

@@ -31,6 +31,19 @@ def KilnSimplify : Pass<"kiln-simplify"> {
   ];
 }
 
+def KilnRecognize : Pass<"kiln-recognize"> {
+  let summary = "Rewrite exporter idioms into kiln's high-level ops";
+  let description = [{
+    Recognises what the ONNX exporters write for the layers of a decoder and
+    rewrites it into the dialect's high-level ops, structurally (op kinds,
+    shapes, constant values), never by tensor or node names: RMSNorm and
+    LayerNorm, SiLU and GELU, rotary embedding, attention. A graph that
+    almost matches is left as it is (correct, unrewritten).
+    Patterns: include/kiln/Transforms/Recognize.h.
+  }];
+  let dependentDialects = ["::kiln::KilnDialect"];
+}
+
 def KilnFormFusions : Pass<"kiln-form-fusions", "::mlir::func::FuncOp"> {
   let summary = "Lower the graph level to the fused level, one op per kernel";
   let description = [{
