@@ -3,7 +3,9 @@
 # test/GPU/prepare_bundle.sh (one entry per fixture and test data set,
 # BUNDLE/<fixture>.set<N>/): builds the runtime alone (CUDA toolkit only) and
 # checks every entry on --backend=cuda, eager and as a replayed CUDA graph
-# (100 replays, bit-identical), all under compute-sanitizer memcheck.
+# (100 replays, bit-identical), all under compute-sanitizer memcheck; the
+# kernel-class entries of test/GPU/prepare_kernels.py with block reductions
+# also under racecheck.
 # The log goes to LOGDIR/gpu_fixtures.log as well as stdout. The last line is
 #   gpu fixtures: P passed, F failed[: <entry>/<run>, ...]
 # and the exit status is non-zero when anything failed (or the build, or the
@@ -16,6 +18,10 @@ mkdir -p "$LOG"
 export PATH=$PATH:/usr/local/cuda/bin
 K=build-gpu/bin/kiln-run
 SAN=(compute-sanitizer --tool memcheck --error-exitcode 9)
+RACE=(compute-sanitizer --tool racecheck --racecheck-report all --error-exitcode 9)
+# Kernel-class entries (test/GPU/prepare_kernels.py) with block reductions
+# also run under racecheck (shared-memory hazards).
+RACE_CLASSES='^kernel-(rms_norm|layer_norm|softmax|reduce|attention)-' 
 
 body() {
   local pass=0 fail=0 failed=()
@@ -55,6 +61,10 @@ body() {
     run "$name/memcheck-eager" "${SAN[@]}" $K "$d/model.kiln" --backend=cuda "${ins[@]}" "${exps[@]}"
     echo "== $name: memcheck graph x3"
     run "$name/memcheck-graph" "${SAN[@]}" $K "$d/model.kiln" --backend=cuda --graph --repeat 3 "${ins[@]}" "${exps[@]}"
+    if [[ $name =~ $RACE_CLASSES ]]; then
+      echo "== $name: racecheck eager"
+      run "$name/racecheck" "${RACE[@]}" $K "$d/model.kiln" --backend=cuda "${ins[@]}" "${exps[@]}"
+    fi
   done
   if [ $entries -eq 0 ]; then
     echo "gpu fixtures: 0 passed, 1 failed: no bundle entries in $BUNDLE"

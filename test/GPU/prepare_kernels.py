@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Adds one bundle entry per kernel class and size to a GPU bundle.
+
+    prepare_kernels.py BUILD_DIR BUNDLE [--arch sm_90a]
+
+Each entry checks one kernel class alone on the GPU against the reference
+backend: a one-op (or one-chain) kiln function at a given shape, random
+inputs (fixed seeds), expected outputs from `kiln-run --backend=ref`, and the
+artifact from `kiln-compile`. The sizes include ones that are not multiples
+of 4, 32 or 256 (vector widths, warps, blocks), rows longer than a block, and
+decode (one query) and prefill (several, causal) attention with grouped-query
+heads. Entries are laid out as test/GPU/prepare_bundle.sh lays out fixtures
+(BUNDLE/kernel-<class>-<shape>/{model.kiln, input_K.pb, expected/}), so
+test/GPU/run_fixtures.sh runs them the same way (eager, graph, memcheck) and
+adds racecheck for the classes with block reductions (names in RACECHECK).
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+from onnx import numpy_helper
+
+RACECHECK = ("rms_norm", "layer_norm", "softmax", "reduce", "attention")
+
+
+def t(shape, dtype="f32"):
+    return "tensor<" + "x".join(str(d) for d in shape) + ("x" if shape else "") + dtype + ">"
+
+
+def case_rms_norm(shape):
+    d = shape[-1]
+    ir = (f"func.func @main(%x: {t(shape)}, %g: {t([d])}) -> {t(shape)} {{\n"
+          f"  %y = kiln.rms_norm %x, %g {{axis = {len(shape) - 1} : i64, epsilon = 1.0e-05 : f32}}"
+          f" : ({t(shape)}, {t([d])}) -> {t(shape)}\n"
+          f"  return %y : {t(shape)}\n}}\n")
+    return ir, [("x", shape), ("g", [d])]
+
+
+def case_layer_norm(shape):
+    d = shape[-1]
+    ir = (f"func.func @main(%x: {t(shape)}, %g: {t([d])}, %b: {t([d])}) -> {t(shape)} {{\n"
+          f"  %y = kiln.layer_norm %x, %g, %b {{axis = {len(shape) - 1} : i64, epsilon = 1.0e-05 : f32}}"
+          f" : ({t(shape)}, {t([d])}, {t([d])}) -> {t(shape)}\n"
+          f"  return %y : {t(shape)}\n}}\n")
+    return ir, [("x", shape), ("g", [d]), ("b", [d])]
+
+
+def case_softmax(shape):
+    ir = (f"func.func @main(%x: {t(shape)}) -> {t(shape)} {{\n"
+          f"  %y = kiln.softmax %x {{axis = {len(shape) - 1} : i64}} : {t(shape)}\n"
+          f"  return %y : {t(shape)}\n}}\n")
+    return ir, [("x", shape)]
+
+
+def case_reduce(shape):
+    out = list(shape[:-1]) + [1]
+    ir = (f"func.func @main(%x: {t(shape)}) -> ({t(out)}, {t(out)}) {{\n"
+          f"  %s = kiln.reduce_sum %x {{axes = array<i64: {len(shape) - 1}>}} : ({t(shape)}) -> {t(out)}\n"
+          f"  %m = kiln.reduce_max %x {{axes = array<i64: {len(shape) - 1}>}} : ({t(shape)}) -> {t(out)}\n"
+          f"  return %s, %m : {t(out)}, {t(out)}\n}}\n")
+    return ir, [("x", shape)]
+
+
+def case_rotary(shape):
+    b, h, s, d = shape
+    cs = [b, s, d // 2]
+    ir = (f"func.func @main(%x: {t(shape)}, %c: {t(cs)}, %s: {t(cs)}) -> {t(shape)} {{\n"
+          f"  %y = kiln.rotary %x, %c, %s : ({t(shape)}, {t(cs)}, {t(cs)}) -> {t(shape)}\n"
+          f"  return %y : {t(shape)}\n}}\n")
+    return ir, [("x", shape), ("c", cs), ("s", cs)]
+
+
+def case_attention(shape):
+    b, hq, hkv, s, tk, d, causal = shape
+    q, kv, m = [b, hq, s, d], [b, hkv, tk, d], [b, 1, s, tk]
+    ir = (f"func.func @main(%q: {t(q)}, %k: {t(kv)}, %v: {t(kv)}, %m: {t(m)}) -> {t(q)} {{\n"
+          f"  %y = kiln.attention %q, %k, %v, %m {{scale = {1 / np.sqrt(d):.9g} : f32, "
+          f"causal = {'true' if causal else 'false'}}} : ({t(q)}, {t(kv)}, {t(kv)}, {t(m)}) -> {t(q)}\n"
+          f"  return %y : {t(q)}\n}}\n")
+    return ir, [("q", q), ("k", kv), ("v", kv), ("m", m)]
+
+
+def case_activations(shape):
+    ir = (f"func.func @main(%x: {t(shape)}) -> ({t(shape)}, {t(shape)}, {t(shape)}) {{\n"
+          f"  %a = kiln.silu %x : {t(shape)}\n"
+          f"  %b = kiln.gelu %x : {t(shape)}\n"
+          f"  %c = kiln.gelu %x approximate<tanh> : {t(shape)}\n"
+          f"  return %a, %b, %c : {t(shape)}, {t(shape)}, {t(shape)}\n}}\n")
+    return ir, [("x", shape)]
+
+
+def case_chain(shape):
+    # An elementwise chain with a broadcast input (a residual add, a scale,
+    # SwiGLU's silu(gate) * up): one fused kernel where fusion forms it.
+    d = shape[-1]
+    ir = (f"func.func @main(%x: {t(shape)}, %r: {t(shape)}, %w: {t([d])}, %u: {t(shape)}) -> {t(shape)} {{\n"
+          f"  %a = kiln.add %x, %r : ({t(shape)}, {t(shape)}) -> {t(shape)}\n"
+          f"  %b = kiln.mul %a, %w : ({t(shape)}, {t([d])}) -> {t(shape)}\n"
+          f"  %c = kiln.silu %b : {t(shape)}\n"
+          f"  %e = kiln.mul %c, %u : ({t(shape)}, {t(shape)}) -> {t(shape)}\n"
+          f"  return %e : {t(shape)}\n}}\n")
+    return ir, [("x", shape), ("r", shape), ("w", [d]), ("u", shape)]
+
+
+CASES = [
+    ("rms_norm", case_rms_norm, [[1, 1, 64], [3, 5, 100], [2, 7, 2048], [1, 1, 4099]]),
+    ("layer_norm", case_layer_norm, [[1, 1, 64], [3, 5, 100], [2, 3, 1543]]),
+    ("softmax", case_softmax, [[4, 1, 8], [2, 3, 1000], [1, 1, 4099]]),
+    ("reduce", case_reduce, [[5, 7], [3, 257], [2, 3, 5000]]),
+    ("rotary", case_rotary, [[1, 4, 1, 16], [2, 3, 5, 64], [1, 2, 7, 30]]),
+    ("attention", case_attention, [
+        [1, 4, 2, 1, 8, 16, False],     # decode, grouped-query
+        [1, 4, 2, 6, 6, 16, True],      # prefill, causal
+        [2, 8, 8, 1, 37, 64, False],    # decode, 37 keys
+        [1, 32, 8, 1, 1031, 64, False], # decode, long past
+    ]),
+    ("activations", case_activations, [[3, 1001], [1, 1, 8192]]),
+    ("chain", case_chain, [[1, 1, 64], [3, 5, 100], [2, 1, 8193]]),
+]
+
+
+def run(cmd):
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode:
+        sys.stderr.write(r.stdout + r.stderr)
+        sys.exit(f"prepare_kernels: FAILED: {' '.join(cmd)}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("build")
+    ap.add_argument("bundle")
+    ap.add_argument("--arch", default="sm_90a")
+    a = ap.parse_args()
+    kiln = lambda name: os.path.join(a.build, "bin", name)
+    entries = 0
+    for cls, make, shapes in CASES:
+        for index, shape in enumerate(shapes):
+            name = f"kernel-{cls}-" + "x".join(str(int(d)) for d in shape)
+            out = os.path.join(a.bundle, name)
+            os.makedirs(os.path.join(out, "expected"), exist_ok=True)
+            ir, inputs = make(shape)
+            # Arguments are bound by name, as an imported model's are.
+            head, rest = ir.split(") ->", 1)
+            for arg, _ in inputs:
+                head = re.sub(r"(%%%s: tensor<[^>]*>)" % arg,
+                              r'\1 {kiln.name = "%s"}' % arg, head)
+            ir = head + ") ->" + rest
+            model = os.path.join(out, "model.mlir")
+            open(model, "w").write(ir)
+            rng = np.random.default_rng(1000 * entries + index)
+            args = []
+            for k, (arg, dims) in enumerate(inputs):
+                arr = rng.standard_normal(dims).astype(np.float32)
+                if cls == "attention" and arg == "m":
+                    # An additive mask: 0 or -1e4 (never a whole masked row).
+                    arr = np.where(rng.random(dims) < 0.2, -1e4, 0).astype(np.float32)
+                    arr[..., 0] = 0
+                path = os.path.join(out, f"input_{k}.pb")
+                open(path, "wb").write(numpy_helper.from_array(arr, arg).SerializeToString())
+                args += ["--input", path]
+            run([kiln("kiln-run"), model, "--backend=ref", "--output-dir",
+                 os.path.join(out, "expected")] + args)
+            run([kiln("kiln-compile"), model, "-o", os.path.join(out, "model.kiln"),
+                 "--arch", a.arch])
+            print(f"prepared {name}")
+            entries += 1
+    print(f"prepare_kernels: {entries} entries in {a.bundle}")
+
+
+if __name__ == "__main__":
+    main()
