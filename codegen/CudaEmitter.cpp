@@ -3,8 +3,8 @@
 // The driver of code generation, a translation of the scheduled IR: reads
 // the arena size, the weight table (root views of kiln.weights with init)
 // and the input/output bindings off the views, emits one CUDA function per
-// launched kiln.kernel (its single op through the op groups, or a copy),
-// and turns every kiln.launch / kiln.gemm of the kiln.graph, in order, into
+// launched kiln.kernel (its single op through the op groups, a copy, or a
+// body of several elementwise ops through EmitFused.cpp), and turns every kiln.launch / kiln.gemm of the kiln.graph, in order, into
 // one launch record. It decides nothing the IR does not state. Also holds
 // the shape-to-index-arithmetic helpers the groups share (EmitterSupport.h)
 // and renders the manifest.
@@ -209,7 +209,8 @@ std::optional<EmitContext::ParamSource> EmitContext::sourceOf(Value value,
 }
 
 LogicalResult EmitContext::beginKernel(Operation *op, ArrayRef<Value> inputs,
-                                       ArrayRef<Value> outputs) {
+                                       ArrayRef<Value> outputs,
+                                       StringRef what) {
   StringRef restrict = restrictPointers ? " *__restrict__ " : " *";
   SmallVector<std::string> decls;
   for (auto [output, values] :
@@ -228,8 +229,12 @@ LogicalResult EmitContext::beginKernel(Operation *op, ArrayRef<Value> inputs,
                       (output ? "out" : "in") + std::to_string(i));
     }
   }
-  os << "\n// @" << name << ": " << op->getName() << " at " << op->getLoc()
-     << "\n";
+  os << "\n// @" << name << ": ";
+  if (what.empty())
+    os << op->getName();
+  else
+    os << what;
+  os << " at " << op->getLoc() << "\n";
   os << "extern \"C\" __global__ void __launch_bounds__(" << maxBlock << ") "
      << name << "(";
   llvm::interleave(decls, os, ", ");
@@ -360,10 +365,8 @@ static FailureOr<Operation *> kernelBodyOp(KernelOp kernel) {
                               "one of its arguments)");
   }
   if (ops.size() > 1)
-    return ops[1]
-        ->emitOpError("is the second op of kernel @")
-        .append(kernel.getSymName(),
-                ": fused kernels of more than one op have no CUDA lowering yet");
+    return kernel.emitOpError("has several ops; translate it with "
+                              "emitFusedKernel");
   for (Value v : yield.getOperands())
     if (v.getDefiningOp() != ops[0])
       return kernel.emitOpError("yields a value its op does not compute; the "
@@ -375,7 +378,11 @@ static FailureOr<Operation *> kernelBodyOp(KernelOp kernel) {
 static LogicalResult emitKernel(Translation &t, KernelOp kernel,
                                 ArrayRef<LaunchOp> launches,
                                 llvm::raw_string_ostream &os) {
-  FailureOr<Operation *> bodyOp = kernelBodyOp(kernel);
+  // A body of several ops is a fused elementwise kernel.
+  bool fused = llvm::range_size(
+                   kernel.getBody().front().without_terminator()) > 1;
+  FailureOr<Operation *> bodyOp =
+      fused ? FailureOr<Operation *>(nullptr) : kernelBodyOp(kernel);
   if (failed(bodyOp))
     return failure();
   EmitContext ctx(os);
@@ -390,6 +397,13 @@ static LogicalResult emitKernel(Translation &t, KernelOp kernel,
     ctx.maxBlock = std::max<int64_t>(ctx.maxBlock, launch.getBlock()[0]);
     if (updatesInPlace(launch))
       ctx.restrictPointers = false;
+  }
+
+  if (fused) {
+    if (failed(emitFusedKernel(ctx, body)))
+      return failure();
+    t.kernelParams[ctx.name] = ctx.params;
+    return success();
   }
 
   Operation *op = *bodyOp;

@@ -1,7 +1,9 @@
 //===- EmitElementwise.cpp - CUDA for elementwise kiln ops ----------------===//
 //
 // Unary, binary (arithmetic, comparison, logic), where, cast, gelu, expand
-// and reshape: a grid-stride loop, one thread per output element. Operands that
+// and reshape: a grid-stride loop, one thread per output element. The
+// scalar expressions (scalarMapExpr) are shared with fused kernels
+// (EmitFused.cpp). Operands that
 // broadcast are indexed through the output coordinates with compile-time
 // strides (stride 0 on broadcast dims); operands of the output's layout are
 // indexed directly.
@@ -21,7 +23,7 @@ using namespace kiln::codegen;
 /// The scalar expression of `fn` (ElementwiseOpInterface) on `in` (one
 /// operand expression per operand): a `kiln::op::` device function of
 /// kiln_kernels.cuh, or a C++ operator.
-static std::string scalarExpr(ElementwiseFn fn, ArrayRef<std::string> in) {
+static std::string fnExpr(ElementwiseFn fn, ArrayRef<std::string> in) {
   auto call = [&](StringRef name) {
     std::string s = "kiln::op::" + name.str() + "(" + in[0];
     if (in.size() == 2)
@@ -69,14 +71,33 @@ static std::string scalarExpr(ElementwiseFn fn, ArrayRef<std::string> in) {
   llvm_unreachable("every ElementwiseFn is handled above");
 }
 
+bool kiln::codegen::isScalarMap(Operation *op) {
+  return isa<ElementwiseOpInterface, WhereOp, CastOp>(op) &&
+         op->getNumResults() == 1;
+}
+
+FailureOr<std::string> kiln::codegen::scalarMapExpr(Operation *op,
+                                                    ArrayRef<std::string> in) {
+  if (auto ew = dyn_cast<ElementwiseOpInterface>(op))
+    return fnExpr(ew.getElementwiseFn(), in);
+  if (isa<WhereOp>(op))
+    return "(" + in[0] + " ? " + in[1] + " : " + in[2] + ")";
+  auto cast = dyn_cast<CastOp>(op);
+  if (!cast)
+    return op->emitOpError("is not an elementwise scalar map");
+  std::optional<std::string> to = cudaType(eltOf(cast.getResult()));
+  if (!to)
+    return op->emitOpError("casts to unsupported element type ")
+           << eltOf(cast.getResult());
+  return "kiln::op::cast<" + *to + ">(" + in[0] + ")";
+}
+
 /// Emits `out0[i] = (T)expr(in0[idx0], in1[idx1], ...)` over the result.
 static LogicalResult
 emitMap(EmitContext &ctx, Operation *op,
-        llvm::function_ref<std::string(ArrayRef<std::string>)> expr) {
+        llvm::function_ref<FailureOr<std::string>(ArrayRef<std::string>)>
+            expr) {
   Value result = op->getResult(0);
-  FailureOr<std::string> outType = ctx.typeOf(result, op);
-  if (failed(outType))
-    return failure();
   ArrayRef<int64_t> outShape = shapeOf(result);
   SmallVector<std::string> loads;
   bool coords = false;
@@ -84,6 +105,13 @@ emitMap(EmitContext &ctx, Operation *op,
     loads.push_back("in" + std::to_string(i) + "[" +
                     broadcastIndex(shapeOf(v), outShape, "i", "c", coords) +
                     "]");
+  // The expression first: a cast to an unsupported type is its error.
+  FailureOr<std::string> value = expr(loads);
+  if (failed(value))
+    return failure();
+  FailureOr<std::string> outType = ctx.typeOf(result, op);
+  if (failed(outType))
+    return failure();
   std::string body;
   llvm::raw_string_ostream os(body);
   int64_t n = product(outShape);
@@ -91,7 +119,7 @@ emitMap(EmitContext &ctx, Operation *op,
      << " {\n";
   if (coords)
     os << "    " << decompose("i", outShape, "c") << "\n";
-  os << "    return (" << *outType << ")(" << expr(loads) << ");\n  });\n";
+  os << "    return (" << *outType << ")(" << *value << ");\n  });\n";
   return ctx.simpleKernel(op, SmallVector<Value>(op->getOperands()), {result},
                           body);
 }
@@ -100,29 +128,15 @@ std::optional<LogicalResult>
 kiln::codegen::emitElementwiseOp(EmitContext &ctx, Operation *op) {
   if (op->getNumResults() != 1)
     return std::nullopt;
-  if (auto ew = dyn_cast<ElementwiseOpInterface>(op)) {
-    ElementwiseFn fn = ew.getElementwiseFn();
-    return emitMap(ctx, op, [fn](ArrayRef<std::string> in) {
-      return scalarExpr(fn, in);
+  if (isScalarMap(op))
+    return emitMap(ctx, op, [op](ArrayRef<std::string> in) {
+      return scalarMapExpr(op, in);
     });
-  }
-  if (isa<WhereOp>(op))
-    return emitMap(ctx, op, [](ArrayRef<std::string> in) {
-      return "(" + in[0] + " ? " + in[1] + " : " + in[2] + ")";
-    });
-  if (auto cast = dyn_cast<CastOp>(op)) {
-    std::optional<std::string> to = cudaType(eltOf(cast.getResult()));
-    if (!to)
-      return LogicalResult(
-          op->emitOpError("casts to unsupported element type ")
-          << eltOf(cast.getResult()));
-    return emitMap(ctx, op, [&](ArrayRef<std::string> in) {
-      return "kiln::op::cast<" + *to + ">(" + in[0] + ")";
-    });
-  }
   // Expand is a broadcast copy.
   if (isa<ExpandOp>(op))
-    return emitMap(ctx, op, [](ArrayRef<std::string> in) { return in[0]; });
+    return emitMap(ctx, op, [](ArrayRef<std::string> in) {
+      return FailureOr<std::string>(in[0]);
+    });
   // Reshape keeps the row-major order: a plain copy (a reshape that needs no
   // copy is a view of a view at the scheduled level, not a kernel).
   if (auto reshape = dyn_cast<ReshapeOp>(op)) {

@@ -66,6 +66,17 @@ std::string broadcastIndex(llvm::ArrayRef<int64_t> inShape,
 /// A float literal for generated code (`0.125f`, `INFINITY`, ...).
 std::string floatLiteral(double value);
 
+/// True for the ops whose element i is a scalar function of their operands'
+/// elements at i (broadcast): ElementwiseOpInterface, kiln.where, kiln.cast.
+bool isScalarMap(mlir::Operation *op);
+
+/// The C++ expression of one element of `op` (isScalarMap) from one
+/// expression per operand (`in`): a `kiln::op::` device function of
+/// kiln_kernels.cuh or a C++ operator, in the operands' types. A located
+/// error for a cast to an element type codegen does not support.
+mlir::FailureOr<std::string> scalarMapExpr(mlir::Operation *op,
+                                           llvm::ArrayRef<std::string> in);
+
 /// Per-kernel emission state shared by every op group. The driver
 /// (CudaEmitter.cpp) sets it up for one kiln.kernel; an op group writes the
 /// kernel's source through beginKernel/endKernel. Values are the kernel
@@ -82,9 +93,12 @@ public:
   /// output a yielded value. Fails (located error at `op`) on an unsupported
   /// element type or a value that is neither. The caller writes the body and
   /// closes it with endKernel(). Called once per kernel.
+  /// The comment line before the kernel names `what` (default: `op`'s name)
+  /// and `op`'s location.
   mlir::LogicalResult beginKernel(mlir::Operation *op,
                                   llvm::ArrayRef<mlir::Value> inputs,
-                                  llvm::ArrayRef<mlir::Value> outputs);
+                                  llvm::ArrayRef<mlir::Value> outputs,
+                                  llvm::StringRef what = {});
   /// Closes the kernel.
   void endKernel();
 
@@ -129,6 +143,15 @@ private:
 
   llvm::raw_string_ostream &os;
 };
+
+/// Emits the kernel whose body (`body`, a kiln.kernel's block) computes
+/// several elementwise ops (isScalarMap) of one index space, the shape of
+/// its yielded values: one grid-stride loop in which each thread loads its
+/// element of every argument (broadcast), computes every op in order as a
+/// local scalar, and stores every yielded value. Located error for a body op
+/// that is not a scalar map or has another shape (a broadcast between
+/// intermediates).
+mlir::LogicalResult emitFusedKernel(EmitContext &ctx, mlir::Block &body);
 
 /// Op groups: each emits the kernel computing one op (the single op of a
 /// kiln.kernel body), or fails with a located error. They return

@@ -1,10 +1,13 @@
 //===- FormFusions.cpp - kiln-form-fusions pass ---------------------------===//
 //
-// Lowers graph-level kiln IR to the fused level with the trivial policy: one
-// kernel per op. Matmuls and dense layers that codegen hands to cuBLASLt
-// become kiln.gemm library calls; every other compute op is wrapped in a
-// kiln.fusion of its own. Weights and constants stay outside. The real fusion
-// pass will replace the wrapping pattern with one that groups ops.
+// Lowers graph-level kiln IR to the fused level. Matmuls and dense layers
+// that codegen hands to cuBLASLt become kiln.gemm library calls (a greedy
+// pattern); then the remaining compute ops are grouped into kiln.fusion ops,
+// one kernel each. The grouping is a producer-into-consumer rule over
+// elementwise ops (fusible, below): a chain or tree of elementwise ops of one
+// shape, whose intermediates have no user outside the group, becomes one
+// fusion; every other op is a fusion of its own. Weights, constants and
+// views of contiguous data stay outside.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +18,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
 
 using namespace mlir;
@@ -109,6 +113,133 @@ FailureOr<Operation *> kiln::convertToGemm(RewriterBase &rewriter,
   return failure();
 }
 
+/// True for the ops a fusion may hold more than one of: one output element
+/// is a function of the input elements at the same (broadcast) index.
+static bool isFusibleElementwise(Operation *op) {
+  return isa<kiln::ElementwiseOpInterface, kiln::CastOp, kiln::WhereOp>(op) &&
+         op->getNumResults() == 1 && !staysOutside(op);
+}
+
+static ArrayRef<int64_t> resultShape(Operation *op) {
+  return cast<ShapedType>(op->getResult(0).getType()).getShape();
+}
+
+/// The group `root` (an elementwise op) heads: `root` and every elementwise
+/// producer that is fused into it, transitively, in block order. A producer
+/// joins when its result has the root's shape (no broadcast between
+/// intermediates: every op of the group computes element i of one index
+/// space) and all of its users are already in the group (it is computed
+/// once, and only the root's result leaves the fusion). At most `maxOps`
+/// ops (0: no limit); ops in `taken` belong to another group.
+static SmallVector<Operation *>
+growGroup(Operation *root, unsigned maxOps,
+          const llvm::DenseSet<Operation *> &taken) {
+  llvm::SetVector<Operation *> group;
+  group.insert(root);
+  if (!isFusibleElementwise(root))
+    return group.takeVector();
+  ArrayRef<int64_t> shape = resultShape(root);
+  // A producer's users may join after it is first considered (a diamond),
+  // so repeat until nothing joins.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t i = 0; i < group.size(); ++i) {
+      for (Value operand : group[i]->getOperands()) {
+        Operation *producer = operand.getDefiningOp();
+        if (!producer || group.contains(producer) || taken.contains(producer) ||
+            producer->getBlock() != root->getBlock() ||
+            !isFusibleElementwise(producer) || resultShape(producer) != shape)
+          continue;
+        if (!llvm::all_of(producer->getUsers(), [&](Operation *user) {
+              return group.contains(user);
+            }))
+          continue;
+        if (maxOps && group.size() >= maxOps)
+          break;
+        group.insert(producer);
+        changed = true;
+      }
+    }
+  }
+  SmallVector<Operation *> ops = group.takeVector();
+  llvm::sort(ops, [](Operation *a, Operation *b) {
+    return a->isBeforeInBlock(b);
+  });
+  return ops;
+}
+
+/// Replaces `ops` (in block order, the last one the root) by one kiln.fusion
+/// holding copies of them, whose operands are the group's distinct external
+/// operands and whose results are the root's. Fails, changing nothing, if an
+/// op other than the root has a user outside the group or cannot be in a
+/// fusion.
+static FailureOr<Operation *> fuseGroup(RewriterBase &rewriter,
+                                        ArrayRef<Operation *> ops) {
+  using namespace kiln;
+  if (ops.empty())
+    return failure();
+  Operation *root = ops.back();
+  llvm::SmallPtrSet<Operation *, 8> inGroup(ops.begin(), ops.end());
+  for (Operation *op : ops) {
+    if (staysOutside(op) || op->getNumRegions() != 0 ||
+        op->getBlock() != root->getBlock())
+      return failure();
+    if (op != root && llvm::any_of(op->getUsers(), [&](Operation *user) {
+          return !inGroup.contains(user);
+        }))
+      return failure();
+  }
+  // The group's external operands, in order of first use.
+  llvm::SetVector<Value> inputs;
+  for (Operation *op : ops)
+    for (Value v : op->getOperands())
+      if (!inGroup.contains(v.getDefiningOp()))
+        inputs.insert(v);
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(root);
+  auto fusion = FusionOp::create(rewriter, root->getLoc(),
+                                 root->getResultTypes(), inputs.getArrayRef());
+  SmallVector<Type> argTypes;
+  SmallVector<Location> argLocs;
+  for (Value v : inputs) {
+    argTypes.push_back(v.getType());
+    argLocs.push_back(v.getLoc());
+  }
+  Block *body = rewriter.createBlock(&fusion.getBody(), {}, argTypes, argLocs);
+  IRMapping map;
+  map.map(inputs.getArrayRef(), body->getArguments());
+  Operation *inner = nullptr;
+  for (Operation *op : ops)
+    inner = rewriter.clone(*op, map);
+  YieldOp::create(rewriter, root->getLoc(), inner->getResults());
+  rewriter.replaceOp(root, fusion.getResults());
+  for (Operation *op : llvm::reverse(ops.drop_back()))
+    rewriter.eraseOp(op);
+  return fusion.getOperation();
+}
+
+/// Forms the fusions of `block` (a function body): every compute op outside
+/// a fusion ends up in exactly one, grouped by growGroup.
+static LogicalResult formFusions(RewriterBase &rewriter, Block &block,
+                                 unsigned maxOps) {
+  // Groups first (consumers before producers, so a producer is offered to
+  // its last consumer's group), then the rewrites.
+  llvm::DenseSet<Operation *> taken;
+  SmallVector<SmallVector<Operation *>> groups;
+  for (Operation &op : llvm::reverse(block)) {
+    if (taken.contains(&op) || staysOutside(&op) || op.getNumRegions() != 0 ||
+        op.hasTrait<OpTrait::IsTerminator>())
+      continue;
+    SmallVector<Operation *> group = growGroup(&op, maxOps, taken);
+    taken.insert(group.begin(), group.end());
+    groups.push_back(std::move(group));
+  }
+  for (ArrayRef<Operation *> group : groups)
+    if (failed(fuseGroup(rewriter, group)))
+      return group.back()->emitOpError("could not be put in a kiln.fusion");
+  return success();
+}
+
 namespace {
 
 /// matmul / linear that cuBLASLt runs -> kiln.gemm.
@@ -142,7 +273,8 @@ struct KilnFormFusionsPass
   using Base::Base;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    kiln::populateFormFusionsPatterns(patterns, libraryCalls);
+    if (libraryCalls)
+      patterns.add<GemmPattern>(&getContext());
     // A structural lowering: nothing is folded or simplified (dead pure ops
     // are still erased), and the ops the patterns create are not revisited.
     GreedyRewriteConfig config;
@@ -152,7 +284,11 @@ struct KilnFormFusionsPass
         .setStrictness(GreedyRewriteStrictness::ExistingOps);
     if (failed(
             applyPatternsGreedily(getOperation(), std::move(patterns), config)))
-      signalPassFailure();
+      return signalPassFailure();
+    IRRewriter rewriter(&getContext());
+    for (Block &block : getOperation().getBody())
+      if (failed(formFusions(rewriter, block, maxOps)))
+        return signalPassFailure();
   }
 };
 

@@ -3,7 +3,8 @@
 // See LaunchConfig.h. Row kernels get one block per row (up to 65535; the
 // kernels loop over the rest) and a power-of-two block that covers the row
 // up to 256 threads; every other kernel gets 256 threads and enough blocks
-// to give each thread one element (up to 65535).
+// to give each thread one element (up to 65535); a fused elementwise kernel
+// is sized by its largest result.
 //
 //===----------------------------------------------------------------------===//
 
@@ -94,5 +95,13 @@ LaunchDims kiln::chooseLaunchDims(Operation *op) {
   int64_t n = 0;
   for (Value r : op->getResults())
     n = std::max(n, elements(r));
+  return copyLaunchDims(n);
+}
+
+LaunchDims kiln::chooseFusedLaunchDims(ArrayRef<Operation *> ops) {
+  int64_t n = 0;
+  for (Operation *op : ops)
+    for (Value r : op->getResults())
+      n = std::max(n, elements(r));
   return copyLaunchDims(n);
 }

@@ -1,9 +1,260 @@
-//===- RecognizeAttention.cpp - kiln-recognize: attention idioms -------------===//
+//===- RecognizeAttention.cpp - kiln-recognize: attention idioms ----------===//
 //
-// Placeholder: no patterns yet.
+// Rewrites scaled dot-product attention as the exporters write it,
+//
+//   scores = matmul(q, transpose(k)) [* or / a scalar constant, on q, on
+//            k^T or on the scores]
+//   scores = scores + mask | where(bool_mask, scores, -inf)   (optional)
+//   out    = matmul(softmax(scores, last axis), v)
+//
+// into kiln.attention(q, k, v, mask?) {scale}. Grouped-query attention's
+// K/V head expansion (reshape to [B, Hkv, 1, T, D], expand to
+// [B, Hkv, n, T, D], reshape to [B, Hkv*n, T, D]) is looked through so the
+// op gets the unexpanded K/V. Every intermediate the rewrite replaces must
+// have no other user, else the graph is left alone.
 //
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Transforms/Recognize.h"
 
-void kiln::populateRecognizeAttentionPatterns(mlir::RewritePatternSet &) {}
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace kiln;
+
+namespace {
+
+/// The static shape of a ranked tensor value.
+ArrayRef<int64_t> shapeOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getShape();
+}
+
+/// The value of a one-element float constant of element type `elt`.
+std::optional<double> scalarConstant(Value v, Type elt) {
+  auto c = v.getDefiningOp<ConstantOp>();
+  if (!c)
+    return std::nullopt;
+  auto attr = dyn_cast<DenseElementsAttr>(c.getValue());
+  if (!attr || attr.getNumElements() != 1 || attr.getElementType() != elt ||
+      !isa<FloatType>(elt))
+    return std::nullopt;
+  return (*attr.getValues<APFloat>().begin()).convertToDouble();
+}
+
+/// Strips single-use `v * c`, `c * v` and `v / c` with a scalar constant c
+/// (not changing v's type) off `v`, multiplying their factors into `scale`.
+Value peelScale(Value v, double &scale) {
+  while (v.hasOneUse()) {
+    Operation *def = v.getDefiningOp();
+    if (!isa_and_nonnull<MulOp, DivOp>(def))
+      break;
+    Value lhs = def->getOperand(0), rhs = def->getOperand(1);
+    Type elt = cast<RankedTensorType>(v.getType()).getElementType();
+    std::optional<double> factor;
+    Value rest;
+    if ((factor = scalarConstant(rhs, elt))) {
+      rest = lhs;
+      if (isa<DivOp>(def))
+        factor = 1.0 / *factor;
+    } else if (isa<MulOp>(def) && (factor = scalarConstant(lhs, elt))) {
+      rest = rhs;
+    }
+    if (!factor || rest.getType() != v.getType() || !std::isfinite(*factor))
+      break;
+    scale *= *factor;
+    v = rest;
+  }
+  return v;
+}
+
+/// If `e` is the exporters' GQA head expansion of some K [B, H, T, D] to
+/// [B, H*n, T, D] (reshape to [B, H, 1, T, D], expand to [B, H, n, T, D],
+/// reshape), each step used only by the next, returns K.
+Value unexpandHeads(Value e) {
+  auto outer = e.getDefiningOp<ReshapeOp>();
+  if (!outer || !e.hasOneUse())
+    return {};
+  auto expand = outer.getInput().getDefiningOp<ExpandOp>();
+  if (!expand || !outer.getInput().hasOneUse())
+    return {};
+  auto inner = expand.getInput().getDefiningOp<ReshapeOp>();
+  if (!inner || !expand.getInput().hasOneUse())
+    return {};
+  Value k = inner.getInput();
+  ArrayRef<int64_t> es = shapeOf(e), xs = shapeOf(expand.getResult()),
+                    rs = shapeOf(inner.getResult()), ks = shapeOf(k);
+  if (es.size() != 4 || ks.size() != 4 || xs.size() != 5 || rs.size() != 5)
+    return {};
+  int64_t b = ks[0], h = ks[1], t = ks[2], d = ks[3], n = xs[2];
+  if (ArrayRef<int64_t>(rs) != ArrayRef<int64_t>({b, h, 1, t, d}) ||
+      ArrayRef<int64_t>(xs) != ArrayRef<int64_t>({b, h, n, t, d}) ||
+      ArrayRef<int64_t>(es) != ArrayRef<int64_t>({b, h * n, t, d}))
+    return {};
+  return k;
+}
+
+/// The pieces of a matched attention, before anything is built.
+struct AttentionMatch {
+  Value query;
+  /// K^T's source and the permutation that turns it into K [B, H, T, D]
+  /// (empty: it already is K).
+  Value keySource;
+  SmallVector<int64_t> keyPerm;
+  Value value;
+  Value mask;
+  bool invertMask = false;
+  double scale = 1.0;
+};
+
+/// Matches the scores (the softmax input) down to matmul(q, k^T), filling
+/// query, key, mask and scale.
+LogicalResult matchScores(Value scores, AttentionMatch &m) {
+  if (!scores.hasOneUse())
+    return failure();
+  auto scoresType = cast<RankedTensorType>(scores.getType());
+  Type elt = scoresType.getElementType();
+  SmallVector<int64_t> full(scoresType.getShape());
+  // The mask, if any: one side of an add, or a where against -inf.
+  Value unmasked = scores;
+  Operation *def = scores.getDefiningOp();
+  auto isMaskFor = [&](Value mask, Value other) {
+    auto t = cast<RankedTensorType>(mask.getType());
+    return other.getType() == scoresType && t.getRank() <= 4 &&
+           isBroadcastableTo(t.getShape(), full);
+  };
+  auto leadsToMatmul = [&](Value v) {
+    double s = 1.0;
+    return isa_and_nonnull<MatmulOp>(peelScale(v, s).getDefiningOp());
+  };
+  if (auto add = dyn_cast_or_null<AddOp>(def)) {
+    for (auto [s, mask] : {std::pair(add.getLhs(), add.getRhs()),
+                           std::pair(add.getRhs(), add.getLhs())}) {
+      if (isMaskFor(mask, s) && s.hasOneUse() && leadsToMatmul(s) &&
+          cast<RankedTensorType>(mask.getType()).getElementType() == elt) {
+        unmasked = s;
+        m.mask = mask;
+        break;
+      }
+    }
+    if (!m.mask)
+      return failure();
+  } else if (auto where = dyn_cast_or_null<WhereOp>(def)) {
+    auto isNegInf = [&](Value v) {
+      std::optional<double> c = scalarConstant(v, elt);
+      return c && std::isinf(*c) && *c < 0;
+    };
+    Value cond = where.getCondition();
+    if (isNegInf(where.getOnFalse()) && isMaskFor(cond, where.getOnTrue())) {
+      unmasked = where.getOnTrue();
+    } else if (isNegInf(where.getOnTrue()) &&
+               isMaskFor(cond, where.getOnFalse())) {
+      unmasked = where.getOnFalse();
+      m.invertMask = true;
+    } else {
+      return failure();
+    }
+    if (!unmasked.hasOneUse())
+      return failure();
+    m.mask = cond;
+  }
+  auto qk = peelScale(unmasked, m.scale).getDefiningOp<MatmulOp>();
+  if (!qk || !qk.getResult().hasOneUse())
+    return failure();
+  m.query = peelScale(qk.getLhs(), m.scale);
+  Value keyT = peelScale(qk.getRhs(), m.scale);
+  if (shapeOf(m.query).size() != 4 || shapeOf(keyT).size() != 4)
+    return failure();
+  // K^T as transpose(y, p): K is transpose(y, p with its last two swapped).
+  m.keySource = keyT;
+  m.keyPerm = {0, 1, 3, 2};
+  if (auto transpose = keyT.getDefiningOp<TransposeOp>();
+      transpose && keyT.hasOneUse()) {
+    m.keySource = transpose.getInput();
+    m.keyPerm = llvm::to_vector(transpose.getPerm());
+    std::swap(m.keyPerm[2], m.keyPerm[3]);
+    if (llvm::equal(m.keyPerm, ArrayRef<int64_t>({0, 1, 2, 3})))
+      m.keyPerm.clear();
+  }
+  return success();
+}
+
+/// matmul(softmax(scores), v) => kiln.attention.
+struct AttentionPattern : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(MatmulOp pv,
+                                PatternRewriter &rewriter) const override {
+    auto softmax = pv.getLhs().getDefiningOp<SoftmaxOp>();
+    if (!softmax || !pv.getLhs().hasOneUse())
+      return rewriter.notifyMatchFailure(pv, "lhs is not a single-use softmax");
+    auto probsType = cast<RankedTensorType>(softmax.getType());
+    if (probsType.getRank() != 4 || softmax.getAxis() != 3)
+      return rewriter.notifyMatchFailure(pv, "softmax is not over the last "
+                                             "axis of rank-4 scores");
+    AttentionMatch m;
+    if (failed(matchScores(softmax.getInput(), m)))
+      return rewriter.notifyMatchFailure(pv, "scores are not q @ k^T "
+                                             "(scaled, masked)");
+    // Shapes: q [B, Hq, S, D], K [B, Hk, T, D], V [B, Hk, T, Dv].
+    ArrayRef<int64_t> qs = shapeOf(m.query), ps = probsType.getShape();
+    SmallVector<int64_t> ks(shapeOf(m.keySource));
+    if (!m.keyPerm.empty())
+      ks = llvm::map_to_vector(m.keyPerm, [&](int64_t p) { return ks[p]; });
+    Value key = m.keyPerm.empty() ? m.keySource : Value();
+    Value value = pv.getRhs();
+    // Look through the GQA expansion of both or neither.
+    Value rawKey = key ? unexpandHeads(key) : Value();
+    Value rawValue = unexpandHeads(value);
+    if (rawKey && rawValue && shapeOf(rawKey)[1] == shapeOf(rawValue)[1]) {
+      key = rawKey;
+      value = rawValue;
+      ks = llvm::to_vector(shapeOf(key));
+    }
+    ArrayRef<int64_t> vs = shapeOf(value);
+    Type elt = probsType.getElementType();
+    auto eltOf = [](Value v) {
+      return cast<RankedTensorType>(v.getType()).getElementType();
+    };
+    if (eltOf(m.query) != elt || eltOf(m.keySource) != elt ||
+        eltOf(value) != elt || vs.size() != 4)
+      return rewriter.notifyMatchFailure(pv, "element types or ranks differ");
+    int64_t b = qs[0], hq = qs[1], s = qs[2], d = qs[3], t = ks[2];
+    if (ks[0] != b || vs[0] != b || ks[3] != d || vs[1] != ks[1] ||
+        vs[2] != t || ks[1] == 0 || hq % ks[1] != 0 ||
+        ArrayRef<int64_t>(ps) != ArrayRef<int64_t>({b, hq, s, t}) ||
+        shapeOf(pv.getResult()) != ArrayRef<int64_t>({b, hq, s, vs[3]}))
+      return rewriter.notifyMatchFailure(pv, "q, k, v shapes do not line up");
+    if (m.mask && isa<IntegerType>(eltOf(m.mask)) &&
+        !eltOf(m.mask).isInteger(1))
+      return rewriter.notifyMatchFailure(pv, "mask is not i1 or float");
+
+    // Build.
+    Location loc = pv.getLoc();
+    if (!key)
+      key = TransposeOp::create(rewriter, loc, m.keySource,
+                                rewriter.getDenseI64ArrayAttr(m.keyPerm));
+    Value mask = m.mask;
+    if (mask && m.invertMask)
+      mask = NotOp::create(rewriter, loc, mask);
+    if (mask && shapeOf(mask).size() < 4) {
+      SmallVector<int64_t> padded(4 - shapeOf(mask).size(), 1);
+      llvm::append_range(padded, shapeOf(mask));
+      mask = ReshapeOp::create(rewriter, loc,
+                               RankedTensorType::get(padded, eltOf(mask)),
+                               mask);
+    }
+    rewriter.replaceOpWithNewOp<AttentionOp>(
+        pv, pv.getType(), m.query, key, value, mask,
+        rewriter.getF32FloatAttr(static_cast<float>(m.scale)),
+        rewriter.getBoolAttr(false));
+    return success();
+  }
+};
+
+} // namespace
+
+void kiln::populateRecognizeAttentionPatterns(RewritePatternSet &patterns) {
+  patterns.add<AttentionPattern>(patterns.getContext());
+}

@@ -1,9 +1,297 @@
-//===- RecognizeRotary.cpp - kiln-recognize: rotary idioms -------------===//
+//===- RecognizeRotary.cpp - kiln-recognize: rotary idioms ----------------===//
 //
-// Placeholder: no patterns yet.
+// Rewrites the rotate-half rotary embedding the exporters write,
+//
+//   out = x * cos + concat(-x[..., D/2:], x[..., :D/2]) * sin
+//
+// (kiln.mul/slice/neg/concat/add, either operand order) into kiln.rotary.
+// The graph's cos/sin are `[..., S, D]` with both halves of the last dim
+// equal (they are cos/sin of concat(freqs, freqs)); kiln.rotary reads one
+// half as `[B, S, D/2]`, so the rewrite slices the first half and reshapes
+// it, leaving the computation of cos/sin itself (from position ids, or a
+// folded constant) as it is. The halves' equality is proven structurally
+// (equalHalves below), never assumed. The interleaved form is not matched:
+// none of the exporters we see writes it.
 //
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Transforms/Recognize.h"
 
-void kiln::populateRecognizeRotaryPatterns(mlir::RewritePatternSet &) {}
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+
+using namespace mlir;
+using namespace kiln;
+
+namespace {
+
+/// The static shape of a ranked tensor value.
+ArrayRef<int64_t> shapeOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getShape();
+}
+
+/// True if the constant's elements at `i` and `i + D/2` of the last dim `D`
+/// agree in every row.
+bool constantHalvesEqual(ConstantOp c) {
+  auto attr = dyn_cast<DenseElementsAttr>(c.getValue());
+  if (!attr)
+    return false;
+  auto type = cast<RankedTensorType>(attr.getType());
+  if (type.getRank() == 0 || type.getShape().back() % 2 != 0)
+    return false;
+  if (attr.isSplat())
+    return true;
+  constexpr int64_t kMaxScan = int64_t(1) << 20;
+  if (type.getNumElements() > kMaxScan)
+    return false;
+  int64_t d = type.getShape().back(), half = d / 2;
+  auto values = llvm::to_vector(attr.getValues<Attribute>());
+  for (int64_t row = 0; row < (int64_t)values.size(); row += d)
+    for (int64_t i = 0; i < half; ++i)
+      if (values[row + i] != values[row + i + half])
+        return false;
+  return true;
+}
+
+/// True if `v` (rank >= 1, even last dim D) provably has v[..., i] ==
+/// v[..., i + D/2] for every i: a constant that does, a concat of one value
+/// with itself along the last axis, or elementwise ops, casts, reshapes and
+/// transposes that keep the last dim of such values (operands broadcast
+/// along the last dim are fine).
+bool equalHalves(Value v, unsigned depth = 0) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!type || type.getRank() == 0 || depth > 24)
+    return false;
+  int64_t rank = type.getRank(), d = type.getShape().back();
+  if (d % 2 != 0)
+    return false;
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return false;
+  // An operand keeps the property if it is constant along the last dim
+  // (broadcast) or has the same last dim and the property itself.
+  auto operandOk = [&](Value operand) {
+    ArrayRef<int64_t> s = shapeOf(operand);
+    if (s.empty() || s.back() == 1)
+      return true;
+    return s.back() == d && equalHalves(operand, depth + 1);
+  };
+  if (auto c = dyn_cast<ConstantOp>(def))
+    return constantHalvesEqual(c);
+  if (auto concat = dyn_cast<ConcatOp>(def)) {
+    // I64Attr getters return uint64_t: read the axis as signed.
+    int64_t axis = static_cast<int64_t>(concat.getAxis());
+    axis = axis < 0 ? axis + rank : axis;
+    return axis == rank - 1 && concat.getInputs().size() == 2 &&
+           concat.getInputs()[0] == concat.getInputs()[1];
+  }
+  if (isa<ElementwiseOpInterface, CastOp, ExpandOp>(def))
+    return llvm::all_of(def->getOperands(), operandOk);
+  if (auto reshape = dyn_cast<ReshapeOp>(def)) {
+    ArrayRef<int64_t> s = shapeOf(reshape.getInput());
+    return !s.empty() && s.back() == d &&
+           equalHalves(reshape.getInput(), depth + 1);
+  }
+  if (auto transpose = dyn_cast<TransposeOp>(def))
+    return transpose.getPerm().back() == rank - 1 &&
+           equalHalves(transpose.getInput(), depth + 1);
+  if (auto slice = dyn_cast<SliceOp>(def)) {
+    ArrayRef<int64_t> s = shapeOf(slice.getInput());
+    return slice.getStarts().back() == 0 && slice.getSteps().back() == 1 &&
+           s.back() == d && equalHalves(slice.getInput(), depth + 1);
+  }
+  return false;
+}
+
+/// True if `slice` takes `x[..., start : start + D/2]` with unit steps and
+/// every other dim whole.
+bool isHalfSlice(SliceOp slice, Value x, int64_t start) {
+  if (slice.getInput() != x)
+    return false;
+  ArrayRef<int64_t> xs = shapeOf(x), rs = shapeOf(slice.getResult());
+  int64_t rank = xs.size();
+  if ((int64_t)rs.size() != rank)
+    return false;
+  for (int64_t i = 0; i < rank; ++i) {
+    bool last = i == rank - 1;
+    if (slice.getSteps()[i] != 1 ||
+        slice.getStarts()[i] != (last ? start : 0) ||
+        rs[i] != (last ? xs[i] / 2 : xs[i]))
+      return false;
+  }
+  return true;
+}
+
+/// If `v` is rotate_half(x) = concat(-x[..., D/2:], x[..., :D/2]) along the
+/// last axis, with every intermediate used only there, returns x.
+Value matchRotateHalf(Value v) {
+  auto concat = v.getDefiningOp<ConcatOp>();
+  if (!concat || !v.hasOneUse() || concat.getInputs().size() != 2)
+    return {};
+  int64_t rank = shapeOf(v).size();
+  int64_t axis = static_cast<int64_t>(concat.getAxis());
+  axis = axis < 0 ? axis + rank : axis;
+  if (axis != rank - 1)
+    return {};
+  Value negated = concat.getInputs()[0], low = concat.getInputs()[1];
+  auto neg = negated.getDefiningOp<NegOp>();
+  auto lowSlice = low.getDefiningOp<SliceOp>();
+  if (!neg || !lowSlice || !negated.hasOneUse() || !low.hasOneUse())
+    return {};
+  auto highSlice = neg.getInput().getDefiningOp<SliceOp>();
+  if (!highSlice || !neg.getInput().hasOneUse())
+    return {};
+  Value x = lowSlice.getInput();
+  if (x.getType() != v.getType() || shapeOf(x).back() % 2 != 0)
+    return {};
+  int64_t half = shapeOf(x).back() / 2;
+  if (!isHalfSlice(lowSlice, x, 0) || !isHalfSlice(highSlice, x, half))
+    return {};
+  return x;
+}
+
+/// The operand of the single-use binary `mul` other than `v`, if `v` is one
+/// of its operands.
+Value otherMulOperand(MulOp mul, Value v) {
+  if (mul.getLhs() == v)
+    return mul.getRhs();
+  if (mul.getRhs() == v)
+    return mul.getLhs();
+  return {};
+}
+
+/// What one rotate-half rotary computes: input x and the graph's full-width
+/// cos/sin.
+struct RotaryMatch {
+  Value x, cos, sin;
+};
+
+/// Matches `cosTerm + sinTerm` as x * cos + rotate_half(x) * sin.
+FailureOr<RotaryMatch> matchTerms(Value cosTerm, Value sinTerm) {
+  auto cosMul = cosTerm.getDefiningOp<MulOp>();
+  auto sinMul = sinTerm.getDefiningOp<MulOp>();
+  if (!cosMul || !sinMul || !cosTerm.hasOneUse() || !sinTerm.hasOneUse())
+    return failure();
+  for (Value rotated : {sinMul.getLhs(), sinMul.getRhs()}) {
+    Value x = matchRotateHalf(rotated);
+    if (!x)
+      continue;
+    Value cos = otherMulOperand(cosMul, x);
+    if (!cos)
+      continue;
+    return RotaryMatch{x, cos, otherMulOperand(sinMul, rotated)};
+  }
+  return failure();
+}
+
+/// True if `user` is in `root`'s block before it (so it dominates it).
+bool isBefore(Operation *user, Operation *root) {
+  return user->getBlock() == root->getBlock() && user->isBeforeInBlock(root);
+}
+
+/// `table[..., :D/2]` reshaped to `[B, S, D/2]`, built right after
+/// `table`'s definition; an identical slice or reshape already there (the
+/// query's and the key's rotary read the same tables) is reused.
+Value halfTable(PatternRewriter &rewriter, Value table, int64_t batch,
+                int64_t seq, Operation *root) {
+  auto type = cast<RankedTensorType>(table.getType());
+  SmallVector<int64_t> sliced(type.getShape());
+  sliced.back() /= 2;
+  auto slicedType = RankedTensorType::get(sliced, type.getElementType());
+  auto halfType = RankedTensorType::get({batch, seq, sliced.back()},
+                                        type.getElementType());
+  SmallVector<int64_t> zeros(type.getRank(), 0), ones(type.getRank(), 1);
+  OpBuilder::InsertionGuard guard(rewriter);
+
+  // A constant table (the dynamo exporter folds them) becomes a constant.
+  if (auto c = table.getDefiningOp<ConstantOp>()) {
+    auto attr = cast<DenseElementsAttr>(c.getValue());
+    SmallVector<Attribute> values;
+    int64_t d = type.getShape().back(), half = d / 2;
+    if (attr.isSplat()) {
+      values.push_back(attr.getSplatValue<Attribute>());
+    } else {
+      auto all = llvm::to_vector(attr.getValues<Attribute>());
+      for (int64_t row = 0; row < (int64_t)all.size(); row += d)
+        values.append(all.begin() + row, all.begin() + row + half);
+    }
+    auto halfAttr = DenseElementsAttr::get(halfType, values);
+    for (ConstantOp other : c->getBlock()->getOps<ConstantOp>())
+      if (other.getValue() == halfAttr && isBefore(other, root))
+        return other.getResult();
+    rewriter.setInsertionPointAfter(c);
+    return ConstantOp::create(rewriter, c.getLoc(), halfAttr);
+  }
+
+  Value half;
+  for (Operation *user : table.getUsers()) {
+    auto slice = dyn_cast<SliceOp>(user);
+    if (slice && slice.getType() == slicedType &&
+        slice.getStarts() == ArrayRef<int64_t>(zeros) &&
+        slice.getSteps() == ArrayRef<int64_t>(ones) && isBefore(slice, root)) {
+      half = slice.getResult();
+      break;
+    }
+  }
+  if (!half) {
+    rewriter.setInsertionPointAfterValue(table);
+    half = SliceOp::create(rewriter, table.getLoc(), slicedType, table,
+                           rewriter.getDenseI64ArrayAttr(zeros),
+                           rewriter.getDenseI64ArrayAttr(ones));
+  }
+  if (half.getType() == halfType)
+    return half;
+  for (Operation *user : half.getUsers())
+    if (isa<ReshapeOp>(user) && user->getResult(0).getType() == halfType &&
+        isBefore(user, root))
+      return user->getResult(0);
+  rewriter.setInsertionPointAfterValue(half);
+  return ReshapeOp::create(rewriter, table.getLoc(), halfType, half);
+}
+
+/// x * cos + rotate_half(x) * sin => kiln.rotary x, cos', sin'.
+struct RotateHalfPattern : OpRewritePattern<AddOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(AddOp add,
+                                PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(add.getType());
+    if (type.getRank() != 4 || !isa<FloatType>(type.getElementType()))
+      return rewriter.notifyMatchFailure(add, "not a rank-4 float add");
+    FailureOr<RotaryMatch> m = matchTerms(add.getLhs(), add.getRhs());
+    if (failed(m))
+      m = matchTerms(add.getRhs(), add.getLhs());
+    if (failed(m))
+      return rewriter.notifyMatchFailure(add, "not x*cos + rotate_half(x)*sin");
+    if (m->x.getType() != type || add.getLhs().getType() != type ||
+        add.getRhs().getType() != type)
+      return rewriter.notifyMatchFailure(add, "x is broadcast by cos/sin");
+    ArrayRef<int64_t> xs = type.getShape();
+    auto cosType = cast<RankedTensorType>(m->cos.getType());
+    if (cosType != m->sin.getType() || cosType.getRank() < 2 ||
+        cosType.getRank() > 4 ||
+        cosType.getElementType() != type.getElementType())
+      return rewriter.notifyMatchFailure(add, "cos/sin types differ");
+    // cos/sin as [c0, c1, S, D] after padding with leading 1s: one table per
+    // batch row (or shared), none per head.
+    SmallVector<int64_t> cs(4 - cosType.getRank(), 1);
+    llvm::append_range(cs, cosType.getShape());
+    if (cs[3] != xs[3] || cs[2] != xs[2] || cs[1] != 1 ||
+        (cs[0] != 1 && cs[0] != xs[0]))
+      return rewriter.notifyMatchFailure(add, "cos/sin shape is not [B|1, 1, "
+                                              "S, D]");
+    if (!equalHalves(m->cos) || !equalHalves(m->sin))
+      return rewriter.notifyMatchFailure(add, "cos/sin halves not provably "
+                                              "equal");
+    Value cos = halfTable(rewriter, m->cos, cs[0], xs[2], add);
+    Value sin = halfTable(rewriter, m->sin, cs[0], xs[2], add);
+    rewriter.replaceOpWithNewOp<RotaryOp>(add, type, m->x, cos, sin,
+                                          rewriter.getBoolAttr(false));
+    return success();
+  }
+};
+
+} // namespace
+
+void kiln::populateRecognizeRotaryPatterns(RewritePatternSet &patterns) {
+  patterns.add<RotateHalfPattern>(patterns.getContext());
+}

@@ -2,7 +2,8 @@
 //
 // Lowers a planned fused-level function (kiln.arena attributes from
 // kiln-plan-memory) to the scheduled level of docs/scheduled-ir.md: regions,
-// views at the planned offsets, one kiln.kernel + kiln.launch per kernel,
+// views at the planned offsets, one kiln.kernel + kiln.launch per kernel
+// (a fusion's body, one op or several elementwise ops, becomes the kernel's),
 // buffer-form kiln.gemm, all in a kiln.graph. Every decision codegen used to
 // take on its own (kernel names, grid and block, weights.bin layout, input
 // and output bindings, the copy before a scatter) is taken here, in the IR.
@@ -45,6 +46,22 @@ static std::string bindingName(DictionaryAttr attrs, StringRef fallback) {
 static MemRefType bufferType(Type tensor) {
   auto t = cast<RankedTensorType>(tensor);
   return MemRefType::get(t.getShape(), t.getElementType());
+}
+
+/// The name part of the kernel computing `ops`: the op names, without the
+/// dialect, joined by `_` (`silu_mul`); after four ops, `_and<N>` more.
+static std::string kernelName(ArrayRef<Operation *> ops) {
+  std::string name;
+  for (auto [i, op] : llvm::enumerate(ops)) {
+    if (i == 4) {
+      name += "_and" + std::to_string(ops.size() - i);
+      break;
+    }
+    if (i)
+      name += "_";
+    name += op->getName().stripDialect().str();
+  }
+  return name;
 }
 
 namespace {
@@ -92,11 +109,10 @@ private:
   /// buffer of an operand whose bytes the planner gave it (in place).
   FailureOr<Value> resultBuffer(Operation *op, OpResult r);
 
-  /// A new kernel symbol holding a copy of `body` (one op + yield) or of
-  /// `op` alone; its name is `k<launch index>_<name>`.
+  /// A new kernel symbol, empty; its name is `k<launch index>_<name>`.
   KernelOp createKernel(Location loc, StringRef name, TypeRange argTypes,
                         TypeRange resultTypes);
-  LogicalResult launch(Operation *op, KernelOp kernel, Operation *bodyOp,
+  LogicalResult launch(Operation *op, KernelOp kernel, LaunchDims dims,
                        ArrayRef<Value> ins, ArrayRef<Value> outs);
   LogicalResult scheduleCompute(Operation *op);
   LogicalResult scheduleScatter(Operation *op, ScatterNDOp scatter,
@@ -152,12 +168,8 @@ FailureOr<Value> Scheduler::resultBuffer(Operation *op, OpResult r) {
 }
 
 LogicalResult Scheduler::launch(Operation *op, KernelOp kernel,
-                                Operation *bodyOp, ArrayRef<Value> ins,
+                                LaunchDims dims, ArrayRef<Value> ins,
                                 ArrayRef<Value> outs) {
-  LaunchDims dims = bodyOp ? chooseLaunchDims(bodyOp)
-                           : copyLaunchDims(cast<ShapedType>(
-                                                outs.front().getType())
-                                                .getNumElements());
   OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToEnd(&graph.getBody().front());
   LaunchOp::create(builder, op->getLoc(), kernel.getSymName(),
@@ -181,7 +193,9 @@ LogicalResult Scheduler::scheduleScatter(Operation *op, ScatterNDOp scatter,
     Block *block = builder.createBlock(&copy.getBody(), {}, {t},
                                        {op->getLoc()});
     YieldOp::create(builder, op->getLoc(), block->getArguments());
-    if (failed(launch(op, copy, nullptr, {data}, {*out})))
+    LaunchDims dims = copyLaunchDims(
+        cast<ShapedType>(out->getType()).getNumElements());
+    if (failed(launch(op, copy, dims, {data}, {*out})))
       return failure();
   }
   SmallVector<Type> types(scatter->getOperandTypes());
@@ -194,22 +208,31 @@ LogicalResult Scheduler::scheduleScatter(Operation *op, ScatterNDOp scatter,
   Operation *clone = builder.clone(*scatter, map);
   YieldOp::create(builder, op->getLoc(), clone->getResults());
   buffers[op->getResult(0)] = *out;
-  return launch(op, kernel, clone,
+  return launch(op, kernel, chooseLaunchDims(clone),
                 {*out, operandBuffers[1], operandBuffers[2]}, {*out});
 }
 
 LogicalResult Scheduler::scheduleCompute(Operation *op) {
-  // The body: a fusion's, or the op alone.
+  // The body: a fusion's, or the op alone. A fusion of several ops is one
+  // elementwise kernel over one index space; nothing else is fused.
   auto fusion = dyn_cast<FusionOp>(op);
   Operation *bodyOp = op;
+  SmallVector<Operation *> fusedOps;
   if (fusion) {
     Block &body = fusion.getBody().front();
-    if (body.getOperations().size() != 2)
-      return op->emitOpError("holds ")
-             << body.getOperations().size() - 1
-             << " ops; kiln-schedule lowers fusions of one op (a kernel "
-                "for a fusion of several ops is not built yet)";
-    bodyOp = &body.front();
+    for (Operation &inner : body.without_terminator())
+      fusedOps.push_back(&inner);
+    if (fusedOps.empty())
+      return op->emitOpError("holds no op; a kernel computes something");
+    if (fusedOps.size() > 1) {
+      for (Operation *inner : fusedOps)
+        if (!isa<ElementwiseOpInterface, CastOp, WhereOp>(inner))
+          return op->emitOpError("holds ")
+                 << fusedOps.size() << " ops, and " << inner->getName()
+                 << " is not elementwise; kiln-schedule lowers fusions of "
+                    "several ops only when every op is elementwise";
+    }
+    bodyOp = fusedOps.back();
   }
   // Scatter is a copy and an in-place update.
   if (auto scatter = dyn_cast<ScatterNDOp>(bodyOp)) {
@@ -251,8 +274,10 @@ LogicalResult Scheduler::scheduleCompute(Operation *op) {
   for (Value v : inputs)
     argTypes.push_back(v.getType());
   KernelOp kernel =
-      createKernel(op->getLoc(), bodyOp->getName().stripDialect(), argTypes,
-                   op->getResultTypes());
+      createKernel(op->getLoc(), kernelName(fusedOps.size() > 1
+                                                ? ArrayRef(fusedOps)
+                                                : ArrayRef(bodyOp)),
+                   argTypes, op->getResultTypes());
   Operation *kernelBodyOp;
   if (fusion) {
     kernel.getBody().takeBody(fusion.getBody());
@@ -265,7 +290,9 @@ LogicalResult Scheduler::scheduleCompute(Operation *op) {
     kernelBodyOp = builder.clone(*op, map);
     YieldOp::create(builder, op->getLoc(), kernelBodyOp->getResults());
   }
-  return launch(op, kernel, kernelBodyOp, ins, outs);
+  LaunchDims dims = fusedOps.size() > 1 ? chooseFusedLaunchDims(fusedOps)
+                                        : chooseLaunchDims(kernelBodyOp);
+  return launch(op, kernel, dims, ins, outs);
 }
 
 LogicalResult Scheduler::scheduleGemm(GemmOp gemm) {

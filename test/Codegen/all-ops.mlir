@@ -3,7 +3,10 @@
 // Weights are checked when a model is loaded, so the weight file must exist.
 // RUN: rm -rf %t.d && mkdir -p %t.d && cp %s %t.d/all-ops.mlir
 // RUN: %python -c "open('%t.d/w.bin','wb').write(bytes(131072))"
-// RUN: kiln-compile %t.d/all-ops.mlir --emit=cuda -o %t.cu
+// Each op in a kernel of its own (kiln-form-fusions{max-ops=1}), so every
+// single-op lowering is seen; fused kernels are test/Codegen/fused-kernel.mlir.
+// RUN: kiln-opt %t.d/all-ops.mlir --pass-pipeline='builtin.module(kiln-graph-pipeline, func.func(kiln-form-fusions{max-ops=1}, kiln-plan-memory, kiln-verify-plan), kiln-schedule)' -o %t.d/scheduled.mlir
+// RUN: kiln-compile %t.d/scheduled.mlir --emit=cuda -o %t.cu
 // RUN: FileCheck %s --input-file=%t.cu
 // RUN: %if nvcc %{ /usr/local/cuda/bin/nvcc -std=c++17 -c -gencode arch=compute_80,code=sm_80 -I%kiln_src/codegen/kernels %t.cu -o %t.80.o %}
 // RUN: %if nvcc %{ /usr/local/cuda/bin/nvcc -std=c++17 -c -gencode arch=compute_90a,code=sm_90a -I%kiln_src/codegen/kernels %t.cu -o %t.90a.o %}

@@ -2,7 +2,7 @@
 // error, not a guess: a row kernel (one block per row) launched with a block
 // that is not a power of two in [32, 1024]; a launch with grid or block y/z
 // other than 1; a scatter_nd launch whose data buffer is not its output
-// buffer; a kernel of more than one op; a function with no kiln.graph; a
+// buffer; a kernel of several ops that are not all elementwise; a function with no kiln.graph; a
 // kiln.gemm epilogue the runtime's gemm record cannot express.
 // RUN: split-file %s %t
 // RUN: not kiln-compile %t/block48.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=BLOCK
@@ -15,7 +15,7 @@
 // BLOCK: block48.mlir:11:7: error: 'kiln.launch' op launches @k0_softmax (kiln.softmax, one block per row) with block 48; it needs a power of two in [32, 1024]
 // GRIDY: grid-y.mlir:11:7: error: 'kiln.launch' op has grid [1, 2, 1] block [256, 1, 1]; the CUDA backend's kernels are 1-D (y and z must be 1)
 // SCATTER: scatter.mlir:14:7: error: 'kiln.launch' op launches the scatter_nd kernel @k0_scatter_nd with a data buffer (ins #0) that is not its output buffer (outs #0); the CUDA scatter kernel updates its output in place
-// TWO: two-ops.mlir:4:10: error: 'kiln.neg' op is the second op of kernel @k0_fused: fused kernels of more than one op have no CUDA lowering yet
+// TWO: two-ops.mlir:4:10: error: 'kiln.softmax' op in fused kernel @k0_fused is not elementwise; a fused kernel holds elementwise ops only (ElementwiseOpInterface, kiln.cast, kiln.where)
 // NOGRAPH: no-graph.mlir:4:3: error: 'func.func' op is not scheduled: it has no kiln.graph; run the compile pipeline (kiln-compile-pipeline, whose last pass is kiln-schedule) first
 // GEMM: gemm-act.mlir:8:7: error: kiln.gemm with activation gelu_tanh has no CUDA lowering yet
 
@@ -77,7 +77,7 @@ module {
 module {
   kiln.kernel @k0_fused(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
     %a = kiln.exp %x : tensor<2x8xf32>
-    %b = kiln.neg %a : tensor<2x8xf32>
+    %b = kiln.softmax %a {axis = 1 : i64} : tensor<2x8xf32>
     kiln.yield %b : tensor<2x8xf32>
   }
   func.func @main() {

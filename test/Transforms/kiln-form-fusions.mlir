@@ -1,34 +1,100 @@
-// kiln-form-fusions: one kiln.fusion per graph-level compute op, kiln.gemm for
-// the matmuls and dense layers codegen sends to cuBLASLt; weights and
-// constants stay outside. Running it twice changes nothing.
+// kiln-form-fusions: kiln.gemm for the matmuls and dense layers codegen
+// sends to cuBLASLt; chains and trees of elementwise ops of one shape in one
+// kiln.fusion, every other compute op in a fusion of its own; weights and
+// constants stay outside. Running it twice changes nothing. max-ops=1 is the
+// one-op-per-fusion policy.
 //
 // RUN: kiln-opt %s --kiln-form-fusions --split-input-file | FileCheck %s
 // RUN: kiln-opt %s --kiln-form-fusions --split-input-file | kiln-opt --kiln-form-fusions --split-input-file | FileCheck %s
+// RUN: kiln-opt %s --kiln-form-fusions=max-ops=1 --split-input-file | FileCheck %s --check-prefix=ONE
 
 //===----------------------------------------------------------------------===//
 // Positive
 //===----------------------------------------------------------------------===//
 
-// An elementwise op becomes a fusion of one op; a repeated operand is one
-// input.
-// CHECK-LABEL: func.func @elementwise
+// A chain of elementwise ops of one shape is one fusion; a repeated operand
+// is one input.
+// CHECK-LABEL: func.func @chain
 // CHECK-SAME: (%[[A:.+]]: tensor<4xf32>)
-func.func @elementwise(%a: tensor<4xf32>) -> tensor<4xf32> {
+// ONE-LABEL: func.func @chain
+func.func @chain(%a: tensor<4xf32>) -> tensor<4xf32> {
   // CHECK-NEXT: %[[F:.+]] = kiln.fusion %[[A]] : (tensor<4xf32>) -> tensor<4xf32> {
   // CHECK-NEXT: ^bb0(%[[X:.+]]: tensor<4xf32>):
   // CHECK-NEXT: %[[M:.+]] = kiln.mul %[[X]], %[[X]] : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
-  // CHECK-NEXT: kiln.yield %[[M]] : tensor<4xf32>
+  // CHECK-NEXT: %[[E:.+]] = kiln.exp %[[M]] : tensor<4xf32>
+  // CHECK-NEXT: %[[N:.+]] = kiln.neg %[[E]] : tensor<4xf32>
+  // CHECK-NEXT: kiln.yield %[[N]] : tensor<4xf32>
   // CHECK-NEXT: }
-  // CHECK-NEXT: %[[G:.+]] = kiln.fusion %[[F]] : (tensor<4xf32>) -> tensor<4xf32> {
-  // CHECK-NEXT: ^bb0(%[[Y:.+]]: tensor<4xf32>):
-  // CHECK-NEXT: %[[E:.+]] = kiln.exp %[[Y]] : tensor<4xf32>
-  // CHECK-NEXT: kiln.yield %[[E]] : tensor<4xf32>
-  // CHECK-NEXT: }
-  // CHECK-NEXT: return %[[G]]
+  // CHECK-NEXT: return %[[F]]
+  // With max-ops=1, one fusion per op, as before fusion existed.
+  // ONE-NEXT: %[[F:.+]] = kiln.fusion %{{.+}} : (tensor<4xf32>) -> tensor<4xf32> {
+  // ONE-NEXT: ^bb0(%[[X:.+]]: tensor<4xf32>):
+  // ONE-NEXT: %[[M:.+]] = kiln.mul %[[X]], %[[X]]
+  // ONE-NEXT: kiln.yield %[[M]] : tensor<4xf32>
+  // ONE-NEXT: }
+  // ONE-NEXT: %[[G:.+]] = kiln.fusion %[[F]] : (tensor<4xf32>) -> tensor<4xf32> {
+  // ONE-NEXT: ^bb0(%[[Y:.+]]: tensor<4xf32>):
+  // ONE-NEXT: kiln.exp %[[Y]] : tensor<4xf32>
+  // ONE-NEXT: kiln.yield
+  // ONE-NEXT: }
+  // ONE-NEXT: %[[H:.+]] = kiln.fusion %[[G]]
+  // ONE-NEXT: ^bb0
+  // ONE-NEXT: kiln.neg
+  // ONE-NEXT: kiln.yield
+  // ONE-NEXT: }
+  // ONE-NEXT: return %[[H]]
   %0 = kiln.mul %a, %a : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
   %1 = kiln.exp %0 : tensor<4xf32>
-  return %1 : tensor<4xf32>
+  %2 = kiln.neg %1 : tensor<4xf32>
+  return %2 : tensor<4xf32>
 }
+
+// -----
+
+// A tree: silu(gate) * up, with a broadcast operand (the fusion's inputs may
+// broadcast), a cast and a where. The inputs are in order of first use.
+// CHECK-LABEL: func.func @tree
+// CHECK-SAME: (%[[G:.+]]: tensor<2x8xf32>, %[[U:.+]]: tensor<2x8xf32>, %[[S:.+]]: tensor<8xf32>, %[[C:.+]]: tensor<2x8xi1>)
+func.func @tree(%gate: tensor<2x8xf32>, %up: tensor<2x8xf32>, %s: tensor<8xf32>, %c: tensor<2x8xi1>) -> tensor<2x8xf64> {
+  // CHECK-NEXT: %[[F:.+]] = kiln.fusion %[[G]], %[[U]], %[[S]], %[[C]] : (tensor<2x8xf32>, tensor<2x8xf32>, tensor<8xf32>, tensor<2x8xi1>) -> tensor<2x8xf64> {
+  // CHECK-NEXT: ^bb0(%[[XG:.+]]: tensor<2x8xf32>, %[[XU:.+]]: tensor<2x8xf32>, %[[XS:.+]]: tensor<8xf32>, %[[XC:.+]]: tensor<2x8xi1>):
+  // CHECK-NEXT: %[[A:.+]] = kiln.silu %[[XG]]
+  // CHECK-NEXT: %[[B:.+]] = kiln.mul %[[XU]], %[[XS]]
+  // CHECK-NEXT: %[[M:.+]] = kiln.mul %[[A]], %[[B]]
+  // CHECK-NEXT: %[[W:.+]] = kiln.where %[[XC]], %[[M]], %[[XU]]
+  // CHECK-NEXT: %[[R:.+]] = kiln.cast %[[W]] : tensor<2x8xf32> -> tensor<2x8xf64>
+  // CHECK-NEXT: kiln.yield %[[R]] : tensor<2x8xf64>
+  // CHECK-NEXT: }
+  // CHECK-NEXT: return %[[F]]
+  %0 = kiln.silu %gate : tensor<2x8xf32>
+  %1 = kiln.mul %up, %s : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+  %2 = kiln.mul %0, %1 : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %3 = kiln.where %c, %2, %up : (tensor<2x8xi1>, tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %4 = kiln.cast %3 : tensor<2x8xf32> -> tensor<2x8xf64>
+  return %4 : tensor<2x8xf64>
+}
+
+// -----
+
+// A diamond: a producer used twice in the group is computed once, inside.
+// CHECK-LABEL: func.func @diamond
+// CHECK-SAME: (%[[A:.+]]: tensor<4xf32>, %[[B:.+]]: tensor<4xf32>)
+func.func @diamond(%a: tensor<4xf32>, %b: tensor<4xf32>) -> tensor<4xf32> {
+  // CHECK-NEXT: %[[F:.+]] = kiln.fusion %[[A]], %[[B]]
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.add
+  // CHECK-NEXT: kiln.exp
+  // CHECK-NEXT: kiln.mul
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: return %[[F]]
+  %0 = kiln.add %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %1 = kiln.exp %0 : tensor<4xf32>
+  %2 = kiln.mul %1, %0 : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %2 : tensor<4xf32>
+}
+
+// -----
 
 // -----
 
@@ -65,6 +131,111 @@ func.func @matmul(%q: tensor<1x4x8x16xf32>, %kt: tensor<1x4x16x8xf32>, %p: tenso
   %1 = kiln.matmul %q, %p : (tensor<1x4x8x16xf32>, tensor<16x8xf32>) -> tensor<1x4x8x8xf32>
   // CHECK-NEXT: return %[[S]], %[[T]]
   return %0, %1 : tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>
+}
+
+//===----------------------------------------------------------------------===//
+// Negative: what is not fused together
+//===----------------------------------------------------------------------===//
+
+// -----
+
+// No broadcast between intermediates: the [8] exp is broadcast by the add
+// into [2x8], so it is a kernel of its own (fusing it would compute it
+// twice per element of the row).
+// CHECK-LABEL: func.func @broadcast_intermediate
+func.func @broadcast_intermediate(%a: tensor<8xf32>, %b: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // CHECK-NEXT: %[[E:.+]] = kiln.fusion %{{.+}} : (tensor<8xf32>) -> tensor<8xf32> {
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.exp
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: %[[F:.+]] = kiln.fusion %{{.+}}, %[[E]] : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32> {
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.tanh
+  // CHECK-NEXT: kiln.add
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  %0 = kiln.exp %a : tensor<8xf32>
+  %1 = kiln.tanh %b : tensor<2x8xf32>
+  %2 = kiln.add %1, %0 : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+  return %2 : tensor<2x8xf32>
+}
+
+// -----
+
+// A producer with a user outside the group (here the return, a residual
+// stream) stays a fusion of its own: its result must be stored anyway.
+// CHECK-LABEL: func.func @outside_user
+func.func @outside_user(%a: tensor<4xf32>, %b: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  // CHECK-NEXT: %[[S:.+]] = kiln.fusion %{{.+}}, %{{.+}} : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32> {
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.add
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: %[[T:.+]] = kiln.fusion %[[S]] : (tensor<4xf32>) -> tensor<4xf32> {
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.sigmoid
+  // CHECK-NEXT: kiln.neg
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: return %[[S]], %[[T]]
+  %0 = kiln.add %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %1 = kiln.sigmoid %0 : tensor<4xf32>
+  %2 = kiln.neg %1 : tensor<4xf32>
+  return %0, %2 : tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// A non-elementwise op between elementwise ones splits the chain: exp,
+// then the softmax, then mul + add (a group that does not reach across).
+// CHECK-LABEL: func.func @not_elementwise_between
+func.func @not_elementwise_between(%a: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // CHECK-NEXT: %[[E:.+]] = kiln.fusion
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.exp
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: %[[S:.+]] = kiln.fusion %[[E]]
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.softmax
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: %[[M:.+]] = kiln.fusion %[[S]], %{{.+}}
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.mul
+  // CHECK-NEXT: kiln.add
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: return %[[M]]
+  %0 = kiln.exp %a : tensor<2x8xf32>
+  %1 = kiln.softmax %0 {axis = 1 : i64} : tensor<2x8xf32>
+  %2 = kiln.mul %1, %1 : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %3 = kiln.add %2, %a : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  return %3 : tensor<2x8xf32>
+}
+
+// -----
+
+// A view of contiguous data (a reshape) stays outside, between two fusions.
+// CHECK-LABEL: func.func @view_between
+func.func @view_between(%a: tensor<2x8xf32>) -> tensor<16xf32> {
+  // CHECK-NEXT: %[[E:.+]] = kiln.fusion
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.exp
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: %[[R:.+]] = kiln.reshape %[[E]]
+  // CHECK-NEXT: %[[N:.+]] = kiln.fusion %[[R]]
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.neg
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: return %[[N]]
+  %0 = kiln.exp %a : tensor<2x8xf32>
+  %1 = kiln.reshape %0 : tensor<2x8xf32> -> tensor<16xf32>
+  %2 = kiln.neg %1 : tensor<16xf32>
+  return %2 : tensor<16xf32>
 }
 
 //===----------------------------------------------------------------------===//

@@ -181,14 +181,14 @@ func.func @not_elementwise(%a: tensor<4x8xf32>) -> tensor<4x8xf32> {
 // -----
 
 // A fusion of one elementwise op writes in place like the op (fusion operand
-// #k is block argument #k); one of two ops does not (the second op reads
-// the first one's value, not the input, and a longer body is not analysed).
-// COMPUTED-LABEL: plan @fusions: arena_bytes = 768, lower_bound = 768, strategy = size/best-fit
-// READ-LABEL: plan @fusions: arena_bytes = 768, lower_bound = 768{{$}}
+// #k is block argument #k); so does a fused elementwise body whose every
+// use of the input reads it at the output's index (the neg, same shape).
+// COMPUTED-LABEL: plan @fusions: arena_bytes = 512, lower_bound = 512, strategy = size/best-fit
+// READ-LABEL: plan @fusions: arena_bytes = 512, lower_bound = 512{{$}}
 // CHECK-NEXT: arg #0: offset = 0, size = 64, live = [0, 3]
 // CHECK-NEXT: kiln.exp #0: offset = 256, size = 64, live = [0, 1]
 // CHECK-NEXT: kiln.fusion #0: offset = 256, size = 64, live = [1, 2], in place of operand #0, storage of kiln.exp #0
-// CHECK-NEXT: kiln.fusion #0: offset = 512, size = 64, live = [2, 3]
+// CHECK-NEXT: kiln.fusion #0: offset = 256, size = 64, live = [2, 3], in place of operand #0, storage of kiln.exp #0
 func.func @fusions(%a: tensor<16xf32>) -> tensor<16xf32> {
   %0 = kiln.exp %a : tensor<16xf32>
   %1 = kiln.fusion %0 : (tensor<16xf32>) -> tensor<16xf32> {
@@ -203,4 +203,25 @@ func.func @fusions(%a: tensor<16xf32>) -> tensor<16xf32> {
     kiln.yield %t : tensor<16xf32>
   }
   return %2 : tensor<16xf32>
+}
+
+// -----
+
+// A fused body with a use of the input whose result has another element
+// width (a cast to f64) is not analysed further: no write in place.
+// COMPUTED-LABEL: plan @fused_wider_use: arena_bytes = 768, lower_bound = 768, strategy = size/best-fit
+// READ-LABEL: plan @fused_wider_use: arena_bytes = 768, lower_bound = 768{{$}}
+// CHECK-NEXT: arg #0
+// CHECK-NEXT: kiln.exp #0: offset = 256, size = 64, live = [0, 1]
+// CHECK-NEXT: kiln.fusion #0: offset = 512, size = 64, live = [1, 2]{{$}}
+func.func @fused_wider_use(%a: tensor<16xf32>) -> tensor<16xf32> {
+  %0 = kiln.exp %a : tensor<16xf32>
+  %1 = kiln.fusion %0 : (tensor<16xf32>) -> tensor<16xf32> {
+  ^bb0(%x: tensor<16xf32>):
+    %w = kiln.cast %x : tensor<16xf32> -> tensor<16xf64>
+    %n = kiln.neg %w : tensor<16xf64>
+    %t = kiln.cast %n : tensor<16xf64> -> tensor<16xf32>
+    kiln.yield %t : tensor<16xf32>
+  }
+  return %1 : tensor<16xf32>
 }

@@ -11,16 +11,17 @@ func.func @unplanned(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
-// A fusion of two ops (the next issue's fusion pass) has no kernel yet.
-func.func @two_op_fusion(%x: tensor<4xf32> {kiln.arena = 0 : i64}) -> tensor<4xf32> attributes {kiln.arena_bytes = 512 : i64} {
-  // expected-error @+1 {{holds 2 ops; kiln-schedule lowers fusions of one op}}
-  %r = kiln.fusion %x {kiln.arena = array<i64: 256>} : (tensor<4xf32>) -> tensor<4xf32> {
-  ^bb0(%a: tensor<4xf32>):
-    %e = kiln.exp %a : tensor<4xf32>
-    %n = kiln.neg %e : tensor<4xf32>
-    kiln.yield %n : tensor<4xf32>
+// A fusion of several ops is one elementwise kernel; one that mixes in a
+// non-elementwise op (kiln-form-fusions never forms it) has no kernel.
+func.func @mixed_fusion(%x: tensor<2x4xf32> {kiln.arena = 0 : i64}) -> tensor<2x4xf32> attributes {kiln.arena_bytes = 512 : i64} {
+  // expected-error @+1 {{holds 2 ops, and kiln.softmax is not elementwise; kiln-schedule lowers fusions of several ops only when every op is elementwise}}
+  %r = kiln.fusion %x {kiln.arena = array<i64: 256>} : (tensor<2x4xf32>) -> tensor<2x4xf32> {
+  ^bb0(%a: tensor<2x4xf32>):
+    %e = kiln.exp %a : tensor<2x4xf32>
+    %n = kiln.softmax %e {axis = 1 : i64} : tensor<2x4xf32>
+    kiln.yield %n : tensor<2x4xf32>
   }
-  return %r : tensor<4xf32>
+  return %r : tensor<2x4xf32>
 }
 
 // -----

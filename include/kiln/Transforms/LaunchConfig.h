@@ -12,6 +12,7 @@
 #define KILN_TRANSFORMS_LAUNCHCONFIG_H
 
 #include "mlir/IR/Operation.h"
+#include "llvm/ADT/ArrayRef.h"
 
 #include <cstdint>
 
@@ -39,6 +40,11 @@ bool isRowKernel(mlir::Operation *op);
 
 /// The launch of the kernel computing the graph-level op `op`.
 LaunchDims chooseLaunchDims(mlir::Operation *op);
+
+/// The launch of a fused kernel whose body computes `ops`, elementwise ops
+/// of one index space (kiln-form-fusions' groups): a grid-stride loop over
+/// the largest result of any of them.
+LaunchDims chooseFusedLaunchDims(llvm::ArrayRef<mlir::Operation *> ops);
 
 /// The launch of a copy kernel over `elements` elements.
 LaunchDims copyLaunchDims(int64_t elements);

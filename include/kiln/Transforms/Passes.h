@@ -36,7 +36,8 @@ struct PipelineOptions {
 };
 
 /// Adds the graph-level passes of kiln-compile (after import, before
-/// fusion) to `pm`, which must run on a module.
+/// fusion: kiln-simplify, kiln-recognize) to `pm`, which must run on a
+/// module.
 void buildGraphPipeline(mlir::OpPassManager &pm);
 
 /// Adds kiln-form-fusions (on every function) to `pm`, which must run on a

@@ -45,41 +45,60 @@ def KilnRecognize : Pass<"kiln-recognize"> {
 }
 
 def KilnFormFusions : Pass<"kiln-form-fusions", "::mlir::func::FuncOp"> {
-  let summary = "Lower the graph level to the fused level, one op per kernel";
+  let summary = "Lower the graph level to the fused level, fusing elementwise chains";
   let description = [{
-    Forms the fused level (docs/dialect.md) with the trivial policy that
-    keeps today's one-kernel-per-op behaviour until a fusion pass exists:
-    every compute op of the function body becomes a `kiln.gemm` when
-    codegen sends it to cuBLASLt (an f32 `kiln.matmul` whose operands' batch
-    dims are the result's or all 1; an f32 `kiln.linear` whose input has
-    rank >= 2, its bias becoming the gemm's bias epilogue and
-    `transpose_weight` its `transpose_b`), and otherwise a `kiln.fusion`
-    holding just that op. `kiln.weight` and `kiln.constant` stay outside, as
-    do ops of other dialects and ops already at the fused level, so the pass
-    is idempotent. Matching is structural (op classes, types), never by
-    names. Nothing is folded or reordered; like every greedy-driver pass it
-    erases dead (unused, pure) ops.
+    Forms the fused level (docs/dialect.md). First, every compute op that
+    codegen sends to cuBLASLt becomes a `kiln.gemm` (an f32 `kiln.matmul`
+    whose operands' batch dims are the result's or all 1; an f32
+    `kiln.linear` whose input has rank >= 2, its bias becoming the gemm's
+    bias epilogue and `transpose_weight` its `transpose_b`). Then every
+    other compute op is put in a `kiln.fusion`, one kernel each, by this
+    rule: walking the body from the end, an op heads a group; if it is
+    elementwise (`ElementwiseOpInterface`, `kiln.cast`, `kiln.where`), each
+    elementwise producer of a group member joins the group when
+
+    - its result has the head's shape (no broadcast between intermediates;
+      the fusion's operands may broadcast), and
+    - all of its users are in the group (nothing is computed twice, no
+      tensor is read more often than before, and the fusion has one result:
+      the head's).
+
+    Chains and trees of elementwise ops (a residual add chain,
+    `silu(gate) * up`, a decomposed norm's scale and shift) so become one
+    fusion; any other op is a fusion of its own. The group's external
+    operands are the fusion's operands, in order of first use.
 
     ```
-    %0 = kiln.exp %a : tensor<4xf32>
+    %0 = kiln.mul %a, %a : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+    %1 = kiln.exp %0 : tensor<4xf32>
     // becomes
-    %0 = kiln.fusion %a : (tensor<4xf32>) -> tensor<4xf32> {
+    %1 = kiln.fusion %a : (tensor<4xf32>) -> tensor<4xf32> {
     ^bb0(%x: tensor<4xf32>):
-      %1 = kiln.exp %x : tensor<4xf32>
+      %0 = kiln.mul %x, %x : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+      %1 = kiln.exp %0 : tensor<4xf32>
       kiln.yield %1 : tensor<4xf32>
     }
     ```
 
-    Views of contiguous data (`kiln::viewSource`: reshapes, count-preserving
-    expands, unit-dim transposes, identity casts) stay outside: they are
-    not kernels but candidate aliases, which the memory planner places on
-    their operand's bytes. With `library-calls=false` no op becomes a
-    `kiln.gemm` (every matmul is a generated kernel; for debugging).
+    `kiln.weight` and `kiln.constant` stay outside (operands of the fusions
+    that read them), as do ops of other dialects and ops already at the
+    fused level, so the pass is idempotent. Views of contiguous data
+    (`kiln::viewSource`: reshapes, count-preserving expands, unit-dim
+    transposes, identity casts) stay outside too: they are not kernels but
+    candidate aliases, which the memory planner places on their operand's
+    bytes. Matching is structural (op classes, types), never by names.
+    Nothing is folded or reordered; like every greedy-driver pass it erases
+    dead (unused, pure) ops. With `library-calls=false` no op becomes a
+    `kiln.gemm` (every matmul is a generated kernel); with `max-ops=1`
+    every op is a fusion of its own (the one-kernel-per-op policy, for
+    debugging and bisecting).
   }];
   let dependentDialects = ["::kiln::KilnDialect"];
   let options = [
     Option<"libraryCalls", "library-calls", "bool", /*default=*/"true",
            "Turn cuBLASLt-shaped matmul/linear into kiln.gemm">,
+    Option<"maxOps", "max-ops", "unsigned", /*default=*/"0",
+           "Most ops in one fusion (0: no limit; 1: one kernel per op)">,
   ];
 }
 

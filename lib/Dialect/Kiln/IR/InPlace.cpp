@@ -4,7 +4,8 @@
 // whose kernel reads element i of an input before writing element i of a
 // result, and nothing else of that input, so the two may share bytes. The
 // list is by op kind (one table, below) plus a check of the types; the
-// reasons are in InPlace.h.
+// reasons are in InPlace.h. A kernel body of several elementwise ops (a
+// fusion) is checked use by use.
 //
 //===----------------------------------------------------------------------===//
 
@@ -65,6 +66,34 @@ bool kiln::mayWriteInPlace(Operation *op, unsigned resultIndex,
   return false;
 }
 
+/// The rule for a body of several ops: each thread computes element i of
+/// every op and reads element i of `arg` only if every op is elementwise,
+/// every use of `arg` is by an op whose result has `arg`'s shape (no
+/// broadcast read, which other threads would share) and element byte
+/// width, and every yielded value has `arg`'s shape; `yielded` must lay
+/// out its elements on `arg`'s bytes.
+static bool fusedKernelMayWriteInPlace(Block &block, Value yielded,
+                                       Value arg) {
+  if (!sameElementLayout(arg, yielded))
+    return false;
+  Operation *terminator = &block.back();
+  for (Operation &op : block.without_terminator())
+    if (!isElementwise(&op) || op.getNumResults() != 1)
+      return false;
+  ArrayRef<int64_t> shape = cast<ShapedType>(arg.getType()).getShape();
+  for (Value v : terminator->getOperands())
+    if (cast<ShapedType>(v.getType()).getShape() != shape)
+      return false;
+  bool used = false;
+  for (OpOperand &use : arg.getUses()) {
+    Operation *user = use.getOwner();
+    if (user == terminator || !sameElementLayout(arg, user->getResult(0)))
+      return false;
+    used = true;
+  }
+  return used;
+}
+
 bool kiln::kernelMayWriteInPlace(Region &body, unsigned resultIndex,
                                  unsigned argIndex) {
   if (!body.hasOneBlock())
@@ -81,9 +110,11 @@ bool kiln::kernelMayWriteInPlace(Region &body, unsigned resultIndex,
   // A copy kernel writes back exactly the bytes it read.
   if (yielded == arg)
     return sameElementLayout(arg, yielded);
-  // Otherwise exactly one op, whose result is the yielded value.
+  // Several ops: a fused elementwise kernel (one thread per element of one
+  // index space).
   if (&block.front() != terminator->getPrevNode())
-    return false;
+    return fusedKernelMayWriteInPlace(block, yielded, arg);
+  // Otherwise exactly one op, whose result is the yielded value.
   Operation *op = &block.front();
   auto result = dyn_cast<OpResult>(yielded);
   if (!result || result.getOwner() != op)

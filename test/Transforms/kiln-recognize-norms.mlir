@@ -1,0 +1,260 @@
+// RUN: kiln-opt %s --kiln-recognize --split-input-file | FileCheck %s
+
+//===----------------------------------------------------------------------===//
+// Positive: RMSNorm as the exporters write it.
+//===----------------------------------------------------------------------===//
+
+// torch.export (dynamo): pow, reciprocal(sqrt), weight on the left.
+// CHECK-LABEL: func.func @rms_dynamo
+// CHECK-SAME: (%[[X:.+]]: tensor<1x8x64xf32>, %[[W:.+]]: tensor<64xf32>)
+func.func @rms_dynamo(%x: tensor<1x8x64xf32>, %w: tensor<64xf32>) -> tensor<1x8x64xf32> {
+  // CHECK: %[[R:.+]] = kiln.rms_norm %[[X]], %[[W]] {axis = 2 : i64, epsilon = 9.99999997E-7 : f32} : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>
+  // CHECK-NEXT: return %[[R]]
+  %two = kiln.constant dense<2.0> : tensor<f32>
+  %sq = kiln.pow %x, %two : (tensor<1x8x64xf32>, tensor<f32>) -> tensor<1x8x64xf32>
+  %m = kiln.reduce_mean %sq {axes = array<i64: 2>} : (tensor<1x8x64xf32>) -> tensor<1x8x1xf32>
+  %eps = kiln.constant dense<9.99999997E-7> : tensor<f32>
+  %a = kiln.add %m, %eps : (tensor<1x8x1xf32>, tensor<f32>) -> tensor<1x8x1xf32>
+  %s = kiln.sqrt %a : tensor<1x8x1xf32>
+  %r = kiln.reciprocal %s : tensor<1x8x1xf32>
+  %n = kiln.mul %x, %r : (tensor<1x8x64xf32>, tensor<1x8x1xf32>) -> tensor<1x8x64xf32>
+  %y = kiln.mul %w, %n : (tensor<64xf32>, tensor<1x8x64xf32>) -> tensor<1x8x64xf32>
+  return %y : tensor<1x8x64xf32>
+}
+
+// -----
+
+// TorchScript: div(1, sqrt), eps on the left, weight on the right.
+// CHECK-LABEL: func.func @rms_torchscript
+// CHECK-SAME: (%[[X:.+]]: tensor<1x1x64xf32>, %[[W:.+]]: tensor<64xf32>)
+func.func @rms_torchscript(%x: tensor<1x1x64xf32>, %w: tensor<64xf32>) -> tensor<1x1x64xf32> {
+  // CHECK: %[[R:.+]] = kiln.rms_norm %[[X]], %[[W]] {axis = 2 : i64, epsilon = 9.99999974E-6 : f32}
+  // CHECK-NEXT: return %[[R]]
+  %two = kiln.constant dense<2.0> : tensor<f32>
+  %sq = kiln.pow %x, %two : (tensor<1x1x64xf32>, tensor<f32>) -> tensor<1x1x64xf32>
+  %m = kiln.reduce_mean %sq {axes = array<i64: 2>} : (tensor<1x1x64xf32>) -> tensor<1x1x1xf32>
+  %eps = kiln.constant dense<9.99999974E-6> : tensor<f32>
+  %a = kiln.add %eps, %m : (tensor<f32>, tensor<1x1x1xf32>) -> tensor<1x1x1xf32>
+  %s = kiln.sqrt %a : tensor<1x1x1xf32>
+  %one = kiln.constant dense<1.0> : tensor<f32>
+  %r = kiln.div %one, %s : (tensor<f32>, tensor<1x1x1xf32>) -> tensor<1x1x1xf32>
+  %n = kiln.mul %r, %x : (tensor<1x1x1xf32>, tensor<1x1x64xf32>) -> tensor<1x1x64xf32>
+  %y = kiln.mul %n, %w : (tensor<1x1x64xf32>, tensor<64xf32>) -> tensor<1x1x64xf32>
+  return %y : tensor<1x1x64xf32>
+}
+
+// -----
+
+// mul(x, x), rsqrt, rank-2 input, scale of shape [1].
+// CHECK-LABEL: func.func @rms_rank2_rsqrt
+// CHECK-SAME: (%[[X:.+]]: tensor<4x32xf32>, %[[W:.+]]: tensor<1xf32>)
+func.func @rms_rank2_rsqrt(%x: tensor<4x32xf32>, %w: tensor<1xf32>) -> tensor<4x32xf32> {
+  // CHECK: %[[R:.+]] = kiln.rms_norm %[[X]], %[[W]] {axis = 1 : i64, epsilon = 9.99999997E-7 : f32} : (tensor<4x32xf32>, tensor<1xf32>) -> tensor<4x32xf32>
+  // CHECK-NEXT: return %[[R]]
+  %sq = kiln.mul %x, %x : (tensor<4x32xf32>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  %m = kiln.reduce_mean %sq {axes = array<i64: 1>} : (tensor<4x32xf32>) -> tensor<4x1xf32>
+  %eps = kiln.constant dense<9.99999997E-7> : tensor<f32>
+  %a = kiln.add %m, %eps : (tensor<4x1xf32>, tensor<f32>) -> tensor<4x1xf32>
+  %r = kiln.rsqrt %a : tensor<4x1xf32>
+  %n = kiln.mul %x, %r : (tensor<4x32xf32>, tensor<4x1xf32>) -> tensor<4x32xf32>
+  %y = kiln.mul %n, %w : (tensor<4x32xf32>, tensor<1xf32>) -> tensor<4x32xf32>
+  return %y : tensor<4x32xf32>
+}
+
+// -----
+
+// x / sqrt(...) and Gemma's (1 + w): the add's result is the scale.
+// CHECK-LABEL: func.func @rms_gemma
+// CHECK-SAME: (%[[X:.+]]: tensor<2x8xf32>, %[[W:.+]]: tensor<8xf32>)
+func.func @rms_gemma(%x: tensor<2x8xf32>, %w: tensor<8xf32>) -> tensor<2x8xf32> {
+  // CHECK: %[[ONE:.+]] = kiln.constant dense<1.000000e+00> : tensor<f32>
+  // CHECK: %[[S:.+]] = kiln.add %[[ONE]], %[[W]]
+  // CHECK: %[[R:.+]] = kiln.rms_norm %[[X]], %[[S]] {axis = 1 : i64
+  // CHECK-NEXT: return %[[R]]
+  %two = kiln.constant dense<2.0> : tensor<f32>
+  %sq = kiln.pow %x, %two : (tensor<2x8xf32>, tensor<f32>) -> tensor<2x8xf32>
+  %m = kiln.reduce_mean %sq {axes = array<i64: 1>} : (tensor<2x8xf32>) -> tensor<2x1xf32>
+  %eps = kiln.constant dense<1.0E-6> : tensor<f32>
+  %a = kiln.add %m, %eps : (tensor<2x1xf32>, tensor<f32>) -> tensor<2x1xf32>
+  %s = kiln.sqrt %a : tensor<2x1xf32>
+  %n = kiln.div %x, %s : (tensor<2x8xf32>, tensor<2x1xf32>) -> tensor<2x8xf32>
+  %one = kiln.constant dense<1.0> : tensor<f32>
+  %g = kiln.add %one, %w : (tensor<f32>, tensor<8xf32>) -> tensor<8xf32>
+  %y = kiln.mul %n, %g : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+// No trailing weight mul: rms_norm requires a scale, so a ones scale.
+// CHECK-LABEL: func.func @rms_no_weight
+// CHECK-SAME: (%[[X:.+]]: tensor<2x8xf32>)
+func.func @rms_no_weight(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // CHECK: %[[ONES:.+]] = kiln.constant dense<1.000000e+00> : tensor<1xf32>
+  // CHECK: %[[R:.+]] = kiln.rms_norm %[[X]], %[[ONES]] {axis = 1 : i64
+  // CHECK-NEXT: return %[[R]]
+  %two = kiln.constant dense<2.0> : tensor<f32>
+  %sq = kiln.pow %x, %two : (tensor<2x8xf32>, tensor<f32>) -> tensor<2x8xf32>
+  %m = kiln.reduce_mean %sq {axes = array<i64: 1>} : (tensor<2x8xf32>) -> tensor<2x1xf32>
+  %eps = kiln.constant dense<1.0E-6> : tensor<f32>
+  %a = kiln.add %m, %eps : (tensor<2x1xf32>, tensor<f32>) -> tensor<2x1xf32>
+  %r = kiln.rsqrt %a : tensor<2x1xf32>
+  %n = kiln.mul %x, %r : (tensor<2x8xf32>, tensor<2x1xf32>) -> tensor<2x8xf32>
+  return %n : tensor<2x8xf32>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Positive: LayerNorm decomposed (opset < 17 exporters).
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @layer_norm_decomposed
+// CHECK-SAME: (%[[X:.+]]: tensor<1x8x64xf32>, %[[G:.+]]: tensor<64xf32>, %[[B:.+]]: tensor<64xf32>)
+func.func @layer_norm_decomposed(%x: tensor<1x8x64xf32>, %g: tensor<64xf32>, %b: tensor<64xf32>) -> tensor<1x8x64xf32> {
+  // CHECK: %[[R:.+]] = kiln.layer_norm %[[X]], %[[G]], %[[B]] {axis = 2 : i64, epsilon = 9.99999974E-6 : f32} : (tensor<1x8x64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>
+  // CHECK-NEXT: return %[[R]]
+  %mu = kiln.reduce_mean %x {axes = array<i64: 2>} : (tensor<1x8x64xf32>) -> tensor<1x8x1xf32>
+  %d = kiln.sub %x, %mu : (tensor<1x8x64xf32>, tensor<1x8x1xf32>) -> tensor<1x8x64xf32>
+  %two = kiln.constant dense<2.0> : tensor<f32>
+  %sq = kiln.pow %d, %two : (tensor<1x8x64xf32>, tensor<f32>) -> tensor<1x8x64xf32>
+  %v = kiln.reduce_mean %sq {axes = array<i64: 2>} : (tensor<1x8x64xf32>) -> tensor<1x8x1xf32>
+  %eps = kiln.constant dense<9.99999974E-6> : tensor<f32>
+  %a = kiln.add %v, %eps : (tensor<1x8x1xf32>, tensor<f32>) -> tensor<1x8x1xf32>
+  %s = kiln.sqrt %a : tensor<1x8x1xf32>
+  %n = kiln.div %d, %s : (tensor<1x8x64xf32>, tensor<1x8x1xf32>) -> tensor<1x8x64xf32>
+  %sc = kiln.mul %n, %g : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>
+  %y = kiln.add %sc, %b : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>
+  return %y : tensor<1x8x64xf32>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Near misses: left alone.
+//===----------------------------------------------------------------------===//
+
+// The mean is over a non-last axis.
+// CHECK-LABEL: func.func @rms_non_last_axis
+// CHECK-NOT: kiln.rms_norm
+// CHECK: kiln.reduce_mean
+func.func @rms_non_last_axis(%x: tensor<4x32xf32>, %w: tensor<32xf32>) -> tensor<4x32xf32> {
+  %two = kiln.constant dense<2.0> : tensor<f32>
+  %sq = kiln.pow %x, %two : (tensor<4x32xf32>, tensor<f32>) -> tensor<4x32xf32>
+  %m = kiln.reduce_mean %sq {axes = array<i64: 0>} : (tensor<4x32xf32>) -> tensor<1x32xf32>
+  %eps = kiln.constant dense<1.0E-6> : tensor<f32>
+  %a = kiln.add %m, %eps : (tensor<1x32xf32>, tensor<f32>) -> tensor<1x32xf32>
+  %r = kiln.rsqrt %a : tensor<1x32xf32>
+  %n = kiln.mul %x, %r : (tensor<4x32xf32>, tensor<1x32xf32>) -> tensor<4x32xf32>
+  %y = kiln.mul %n, %w : (tensor<4x32xf32>, tensor<32xf32>) -> tensor<4x32xf32>
+  return %y : tensor<4x32xf32>
+}
+
+// -----
+
+// The mean of squares has a second user.
+// CHECK-LABEL: func.func @rms_second_user
+// CHECK-NOT: kiln.rms_norm
+// CHECK: kiln.reduce_mean
+func.func @rms_second_user(%x: tensor<4x32xf32>, %w: tensor<32xf32>) -> (tensor<4x32xf32>, tensor<4x1xf32>) {
+  %two = kiln.constant dense<2.0> : tensor<f32>
+  %sq = kiln.pow %x, %two : (tensor<4x32xf32>, tensor<f32>) -> tensor<4x32xf32>
+  %m = kiln.reduce_mean %sq {axes = array<i64: 1>} : (tensor<4x32xf32>) -> tensor<4x1xf32>
+  %eps = kiln.constant dense<1.0E-6> : tensor<f32>
+  %a = kiln.add %m, %eps : (tensor<4x1xf32>, tensor<f32>) -> tensor<4x1xf32>
+  %r = kiln.rsqrt %a : tensor<4x1xf32>
+  %n = kiln.mul %x, %r : (tensor<4x32xf32>, tensor<4x1xf32>) -> tensor<4x32xf32>
+  %y = kiln.mul %n, %w : (tensor<4x32xf32>, tensor<32xf32>) -> tensor<4x32xf32>
+  return %y, %m : tensor<4x32xf32>, tensor<4x1xf32>
+}
+
+// -----
+
+// The weight broadcasts against the input but not to the normalised shape
+// [32] (it scales rows): the core is recognised, the mul stays.
+// CHECK-LABEL: func.func @rms_weight_not_broadcastable
+// CHECK-SAME: (%[[X:.+]]: tensor<4x32xf32>, %[[W:.+]]: tensor<4x1xf32>)
+func.func @rms_weight_not_broadcastable(%x: tensor<4x32xf32>, %w: tensor<4x1xf32>) -> tensor<4x32xf32> {
+  // CHECK: %[[ONES:.+]] = kiln.constant dense<1.000000e+00> : tensor<1xf32>
+  // CHECK: %[[N:.+]] = kiln.rms_norm %[[X]], %[[ONES]]
+  // CHECK: %[[Y:.+]] = kiln.mul %[[N]], %[[W]]
+  // CHECK-NEXT: return %[[Y]]
+  %two = kiln.constant dense<2.0> : tensor<f32>
+  %sq = kiln.pow %x, %two : (tensor<4x32xf32>, tensor<f32>) -> tensor<4x32xf32>
+  %m = kiln.reduce_mean %sq {axes = array<i64: 1>} : (tensor<4x32xf32>) -> tensor<4x1xf32>
+  %eps = kiln.constant dense<1.0E-6> : tensor<f32>
+  %a = kiln.add %m, %eps : (tensor<4x1xf32>, tensor<f32>) -> tensor<4x1xf32>
+  %r = kiln.rsqrt %a : tensor<4x1xf32>
+  %n = kiln.mul %x, %r : (tensor<4x32xf32>, tensor<4x1xf32>) -> tensor<4x32xf32>
+  %y = kiln.mul %n, %w : (tensor<4x32xf32>, tensor<4x1xf32>) -> tensor<4x32xf32>
+  return %y : tensor<4x32xf32>
+}
+
+// -----
+
+// The normalised value has a second user: the scale is not folded in.
+// CHECK-LABEL: func.func @rms_normed_second_user
+// CHECK: %[[N:.+]] = kiln.rms_norm
+// CHECK: %[[Y:.+]] = kiln.mul %[[N]]
+// CHECK: return %[[Y]], %[[N]]
+func.func @rms_normed_second_user(%x: tensor<4x32xf32>, %w: tensor<32xf32>) -> (tensor<4x32xf32>, tensor<4x32xf32>) {
+  %two = kiln.constant dense<2.0> : tensor<f32>
+  %sq = kiln.pow %x, %two : (tensor<4x32xf32>, tensor<f32>) -> tensor<4x32xf32>
+  %m = kiln.reduce_mean %sq {axes = array<i64: 1>} : (tensor<4x32xf32>) -> tensor<4x1xf32>
+  %eps = kiln.constant dense<1.0E-6> : tensor<f32>
+  %a = kiln.add %m, %eps : (tensor<4x1xf32>, tensor<f32>) -> tensor<4x1xf32>
+  %r = kiln.rsqrt %a : tensor<4x1xf32>
+  %n = kiln.mul %x, %r : (tensor<4x32xf32>, tensor<4x1xf32>) -> tensor<4x32xf32>
+  %y = kiln.mul %n, %w : (tensor<4x32xf32>, tensor<32xf32>) -> tensor<4x32xf32>
+  return %y, %n : tensor<4x32xf32>, tensor<4x32xf32>
+}
+
+// -----
+
+// eps is not a scalar constant; the square is of another value; pow by 3.
+// CHECK-LABEL: func.func @rms_wrong_pieces
+// CHECK-NOT: kiln.rms_norm
+// CHECK: return
+func.func @rms_wrong_pieces(%x: tensor<4x32xf32>, %z: tensor<4x32xf32>, %e: tensor<4x1xf32>) -> (tensor<4x32xf32>, tensor<4x32xf32>, tensor<4x32xf32>) {
+  %two = kiln.constant dense<2.0> : tensor<f32>
+  %three = kiln.constant dense<3.0> : tensor<f32>
+  %eps = kiln.constant dense<1.0E-6> : tensor<f32>
+  %sq0 = kiln.pow %x, %two : (tensor<4x32xf32>, tensor<f32>) -> tensor<4x32xf32>
+  %m0 = kiln.reduce_mean %sq0 {axes = array<i64: 1>} : (tensor<4x32xf32>) -> tensor<4x1xf32>
+  %a0 = kiln.add %m0, %e : (tensor<4x1xf32>, tensor<4x1xf32>) -> tensor<4x1xf32>
+  %r0 = kiln.rsqrt %a0 : tensor<4x1xf32>
+  %n0 = kiln.mul %x, %r0 : (tensor<4x32xf32>, tensor<4x1xf32>) -> tensor<4x32xf32>
+  %sq1 = kiln.pow %z, %two : (tensor<4x32xf32>, tensor<f32>) -> tensor<4x32xf32>
+  %m1 = kiln.reduce_mean %sq1 {axes = array<i64: 1>} : (tensor<4x32xf32>) -> tensor<4x1xf32>
+  %a1 = kiln.add %m1, %eps : (tensor<4x1xf32>, tensor<f32>) -> tensor<4x1xf32>
+  %r1 = kiln.rsqrt %a1 : tensor<4x1xf32>
+  %n1 = kiln.mul %x, %r1 : (tensor<4x32xf32>, tensor<4x1xf32>) -> tensor<4x32xf32>
+  %sq2 = kiln.pow %x, %three : (tensor<4x32xf32>, tensor<f32>) -> tensor<4x32xf32>
+  %m2 = kiln.reduce_mean %sq2 {axes = array<i64: 1>} : (tensor<4x32xf32>) -> tensor<4x1xf32>
+  %a2 = kiln.add %m2, %eps : (tensor<4x1xf32>, tensor<f32>) -> tensor<4x1xf32>
+  %r2 = kiln.rsqrt %a2 : tensor<4x1xf32>
+  %n2 = kiln.mul %x, %r2 : (tensor<4x32xf32>, tensor<4x1xf32>) -> tensor<4x32xf32>
+  return %n0, %n1, %n2 : tensor<4x32xf32>, tensor<4x32xf32>, tensor<4x32xf32>
+}
+
+// -----
+
+// LayerNorm whose d = x - mean(x) has a third user is no layer_norm; what
+// is left is an exact RMSNorm of d.
+// CHECK-LABEL: func.func @layer_norm_centered_second_user
+// CHECK-NOT: kiln.layer_norm
+// CHECK: %[[D:.+]] = kiln.sub
+// CHECK: %[[R:.+]] = kiln.rms_norm %[[D]]
+// CHECK: return %[[R]], %[[D]]
+func.func @layer_norm_centered_second_user(%x: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>) {
+  %mu = kiln.reduce_mean %x {axes = array<i64: 1>} : (tensor<2x8xf32>) -> tensor<2x1xf32>
+  %d = kiln.sub %x, %mu : (tensor<2x8xf32>, tensor<2x1xf32>) -> tensor<2x8xf32>
+  %two = kiln.constant dense<2.0> : tensor<f32>
+  %sq = kiln.pow %d, %two : (tensor<2x8xf32>, tensor<f32>) -> tensor<2x8xf32>
+  %v = kiln.reduce_mean %sq {axes = array<i64: 1>} : (tensor<2x8xf32>) -> tensor<2x1xf32>
+  %eps = kiln.constant dense<1.0E-5> : tensor<f32>
+  %a = kiln.add %v, %eps : (tensor<2x1xf32>, tensor<f32>) -> tensor<2x1xf32>
+  %s = kiln.sqrt %a : tensor<2x1xf32>
+  %n = kiln.div %d, %s : (tensor<2x8xf32>, tensor<2x1xf32>) -> tensor<2x8xf32>
+  return %n, %d : tensor<2x8xf32>, tensor<2x8xf32>
+}
