@@ -482,8 +482,6 @@ static FailureOr<KernelLaunch> launchRecord(Translation &t, LaunchOp launch) {
 static FailureOr<GemmLaunch> gemmRecord(Translation &t, GemmOp gemm) {
   if (!gemm.hasBufferSemantics())
     return gemm.emitOpError("in kiln.graph must be the buffer form (outs)");
-  if (gemm.getResidual())
-    return gemm.emitError("kiln.gemm with residual has no CUDA lowering yet");
   if (gemm.getActivation() != GemmActivation::None)
     return gemm.emitError("kiln.gemm with activation ")
            << stringifyGemmActivation(gemm.getActivation())
@@ -536,6 +534,19 @@ static FailureOr<GemmLaunch> gemmRecord(Translation &t, GemmOp gemm) {
     if (failed(arg))
       return failure();
     g.bias = *arg;
+  }
+  // The residual is cuBLASLt's C (beta = 1), laid out as the output: it has
+  // the output's type (the verifier's rule), so C's strides are its strides.
+  if (Value residual = gemm.getResidual()) {
+    if (residual.getType() != gemm.getOut().getType())
+      return gemm.emitOpError("has a residual of type ")
+             << residual.getType() << " but outs of type "
+             << gemm.getOut().getType()
+             << "; cuBLASLt's C must be laid out as its D";
+    FailureOr<KernelArg> arg = pointerFor(t, residual, gemm);
+    if (failed(arg))
+      return failure();
+    g.residual = *arg;
   }
   return g;
 }

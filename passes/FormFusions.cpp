@@ -2,7 +2,10 @@
 //
 // Lowers graph-level kiln IR to the fused level. Matmuls and dense layers
 // that codegen hands to cuBLASLt become kiln.gemm library calls (a greedy
-// pattern); then the remaining compute ops are grouped into kiln.fusion ops,
+// pattern), and a residual add of such a gemm's result becomes the gemm's
+// residual epilogue (cuBLASLt's C with beta = 1, a second greedy pattern
+// run before any grouping); then the remaining compute ops are grouped into
+// kiln.fusion ops,
 // one kernel each. The grouping is a producer-into-consumer rule over
 // elementwise ops (fusible, below): a chain or tree of elementwise ops of one
 // shape, whose intermediates have no user outside the group, becomes one
@@ -109,6 +112,53 @@ FailureOr<Operation *> kiln::convertToGemm(RewriterBase &rewriter,
         lin.getTransposeWeight(), GemmActivation::None, /*scale=*/nullptr);
     rewriter.replaceOp(op, gemm.getResult());
     return gemm.getOperation();
+  }
+  return failure();
+}
+
+FailureOr<Operation *> kiln::foldResidualIntoGemm(RewriterBase &rewriter,
+                                                  Operation *op) {
+  auto add = dyn_cast<AddOp>(op);
+  if (!add || add->getParentOfType<FusionOp>())
+    return failure();
+  Type type = add.getResult().getType();
+  if (!cast<ShapedType>(type).getElementType().isF32())
+    return failure();
+  // Either operand order: the gemm's result, or a reshape of it (a view:
+  // a 2-D dense layer's rows back in [B, T, C]), plus a residual of the
+  // add's type.
+  for (auto [product, residual] : {std::pair(add.getLhs(), add.getRhs()),
+                                   std::pair(add.getRhs(), add.getLhs())}) {
+    if (product.getType() != type || residual.getType() != type ||
+        !product.hasOneUse())
+      continue;
+    auto reshape = product.getDefiningOp<ReshapeOp>();
+    Value gemmResult = reshape ? reshape.getInput() : product;
+    auto gemm = gemmResult.getDefiningOp<GemmOp>();
+    if (!gemm || gemm.hasBufferSemantics() || !gemmResult.hasOneUse() ||
+        gemm.getResidual() || gemm.getActivation() != GemmActivation::None ||
+        gemm.getScale())
+      continue;
+    // The new gemm takes the add's place, where the residual is defined.
+    // Through a reshape, the residual is reshaped to the gemm's type (both
+    // reshapes are views: row-major order is unchanged).
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(add);
+    Type gemmType = gemmResult.getType();
+    if (reshape)
+      residual = ReshapeOp::create(rewriter, add.getLoc(), gemmType, residual);
+    auto fused = GemmOp::create(
+        rewriter, gemm.getLoc(), gemmType, gemm.getA(), gemm.getB(),
+        gemm.getBias(), residual, /*out=*/Value(), gemm.getTransposeB(),
+        GemmActivation::None, /*scale=*/nullptr);
+    Value sum = fused.getResult();
+    if (reshape)
+      sum = ReshapeOp::create(rewriter, reshape.getLoc(), type, sum);
+    rewriter.replaceOp(add, sum);
+    if (reshape)
+      rewriter.eraseOp(reshape);
+    rewriter.eraseOp(gemm);
+    return fused.getOperation();
   }
   return failure();
 }
@@ -256,6 +306,19 @@ struct GemmPattern : RewritePattern {
   }
 };
 
+/// add(gemm, r) -> gemm with residual r (cuBLASLt's C, beta = 1).
+struct ResidualPattern : OpRewritePattern<kiln::AddOp> {
+  ResidualPattern(MLIRContext *ctx)
+      : OpRewritePattern<kiln::AddOp>(ctx, /*benefit=*/3) {}
+  LogicalResult matchAndRewrite(kiln::AddOp op,
+                                PatternRewriter &rewriter) const override {
+    if (failed(kiln::foldResidualIntoGemm(rewriter, op)))
+      return rewriter.notifyMatchFailure(
+          op, "not a same-typed f32 residual add of a plain gemm's only use");
+    return success();
+  }
+};
+
 /// Any other graph-level compute op -> a kiln.fusion of its own.
 struct OneOpFusionPattern : RewritePattern {
   OneOpFusionPattern(MLIRContext *ctx)
@@ -285,6 +348,15 @@ struct KilnFormFusionsPass
     if (failed(
             applyPatternsGreedily(getOperation(), std::move(patterns), config)))
       return signalPassFailure();
+    // Then the residual adds, once every gemm exists and before grouping
+    // (which would put the add in a fusion).
+    if (libraryCalls) {
+      RewritePatternSet residuals(&getContext());
+      residuals.add<ResidualPattern>(&getContext());
+      if (failed(applyPatternsGreedily(getOperation(), std::move(residuals),
+                                       config)))
+        return signalPassFailure();
+    }
     IRRewriter rewriter(&getContext());
     for (Block &block : getOperation().getBody())
       if (failed(formFusions(rewriter, block, maxOps)))
@@ -297,6 +369,6 @@ struct KilnFormFusionsPass
 void kiln::populateFormFusionsPatterns(RewritePatternSet &patterns,
                                        bool libraryCalls) {
   if (libraryCalls)
-    patterns.add<GemmPattern>(patterns.getContext());
+    patterns.add<GemmPattern, ResidualPattern>(patterns.getContext());
   patterns.add<OneOpFusionPattern>(patterns.getContext());
 }

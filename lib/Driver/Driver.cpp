@@ -139,7 +139,8 @@ pointerOf(Value buffer, const DenseMap<Operation *, uint64_t> &weightIds) {
 /// number of launches in the same order, each kernel launch naming the same
 /// kernel with the same grid, block, shared memory and buffers (every
 /// pointer it passes is one of its ins or outs, and each of those is
-/// passed), each gemm reading and writing the same buffers. A scheduled.mlir
+/// passed), each gemm reading and writing the same buffers (residual
+/// included). A scheduled.mlir
 /// whose buffers were moved (an alias shifted inside its root, say) would
 /// otherwise run on the CPU as the GPU never would.
 static LogicalResult
@@ -206,6 +207,9 @@ checkLaunches(func::FuncOp func, const runtime::Artifact &artifact,
         !same(gemm.getOut(), g.c) ||
         (gemm.getBias() ? !same(gemm.getBias(), g.bias)
                         : g.bias.kind != runtime::PointerRef::Kind::None) ||
+        (gemm.getResidual()
+             ? !same(gemm.getResidual(), g.residual)
+             : g.residual.kind != runtime::PointerRef::Kind::None) ||
         g.transB != gemm.getTransposeB())
       return differs();
   }

@@ -6,7 +6,9 @@
 // a kiln.gemm (either form) is a matmul (double accumulation, as
 // kiln.matmul and kiln.linear) followed by its epilogue. A function before and
 // after kiln-form-fusions gives bit-identical results: a gemm from a linear
-// starts its accumulator at the bias, as kiln.linear does.
+// starts its accumulator at the bias, as kiln.linear does, and a residual is
+// added in f32 to the f32-rounded product, as the kiln.add it replaces did
+// (and as cuBLASLt's fp32 epilogue computes beta * C).
 //
 //===----------------------------------------------------------------------===//
 
@@ -98,7 +100,7 @@ Result gemm(GemmOp op, ArrayRef<Tensor> in) {
         if (scale)
           acc = *scale * acc + biasAt(j);
         if (residual)
-          acc += residual->f[index];
+          acc = (double)((float)acc + residual->f[index]);
         out.f[index] = (float)activate(act, acc);
       });
   return SmallVector<Tensor>{std::move(out)};

@@ -1,6 +1,6 @@
 //===- Artifact.cpp - parse and validate a kiln artifact ------------------===//
 //
-// The manifest parser (docs/artifact.md, format version 1) and the loader of
+// The manifest parser (docs/artifact.md, format version 2) and the loader of
 // an artifact directory. Everything the CUDA executor later trusts (record
 // order, counts, byte sizes, offsets, weight ids, gemm operand extents) is
 // checked here, so a corrupt or truncated artifact is refused with a message
@@ -519,8 +519,16 @@ bool ManifestParser::kernelLaunch(Launch &launch) {
 bool ManifestParser::gemmLaunch(Launch &launch) {
   launch.kind = Launch::Kind::Gemm;
   GemmLaunch &g = launch.gemm;
-  if (!expectCount(14, "gemm <M> <N> <K> <batch> <A> <B> <C> <bias> <strideA> "
-                       "<strideB> <strideC> <transB>"))
+  // The residual is an optional trailing `residual <R>` pair, so records
+  // written before it existed still parse.
+  if (tok.size() != 16 &&
+      !expectCount(14, "gemm <M> <N> <K> <batch> <A> <B> <C> <bias> <strideA> "
+                       "<strideB> <strideC> <transB> [residual <R>]"))
+    return false;
+  if (tok.size() == 16 && tok[14] != "residual")
+    return fail("unknown gemm field '" + tok[14] +
+                "' (expected 'residual <R>')");
+  if (tok.size() == 16 && !pointer(15, g.residual, false))
     return false;
   uint64_t mm, nn, kk, bb, sa, sb, sc, tb;
   const uint64_t dimMax = 0x7fffffff;
@@ -553,6 +561,7 @@ bool ManifestParser::gemmLaunch(Launch &launch) {
   return checkExtent(g.a, mm * kk, sa, bb, "A") &&
          checkExtent(g.b, kk * nn, sb, bb, "B") &&
          checkExtent(g.c, mm * nn, sc, bb, "C") &&
+         checkExtent(g.residual, mm * nn, sc, bb, "residual") &&
          checkExtent(g.bias, nn, 0, 1, "bias");
 }
 
@@ -603,7 +612,10 @@ std::string formatManifest(const Manifest &m) {
              g.a.str() + " " + g.b.str() + " " + g.c.str() + " " +
              g.bias.str() + " " + std::to_string(g.strideA) + " " +
              std::to_string(g.strideB) + " " + std::to_string(g.strideC) +
-             " " + (g.transB ? "1" : "0"));
+             " " + (g.transB ? "1" : "0") +
+             (g.residual.kind == PointerRef::Kind::None
+                  ? std::string()
+                  : " residual " + g.residual.str()));
         continue;
       }
       const KernelLaunch &k = l.kernel;

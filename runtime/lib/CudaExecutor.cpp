@@ -10,6 +10,8 @@
 // Row-major gemms are issued as the column-major product C^T = B^T * A^T, so
 // no layout order attribute is needed and the bias epilogue (one value per
 // row of the column-major D) adds bias[n] to every row of the row-major C.
+// A residual is cuBLASLt's C with beta = 1, laid out exactly as D (same
+// ld and batch stride, so one layout serves both); it may be D itself.
 //
 //===----------------------------------------------------------------------===//
 
@@ -70,6 +72,9 @@ struct Prepared {
   cublasLtMatmulAlgo_t algo{};
   const void *a = nullptr, *b = nullptr, *bias = nullptr;
   void *c = nullptr;
+  /// cuBLASLt's C: the residual (beta = 1), or `c` (beta = 0) without one.
+  const void *residual = nullptr;
+  float beta = 0.0f;
 };
 } // namespace
 
@@ -93,6 +98,10 @@ struct CudaExecutor::Impl {
   bool syncEachLaunch = false;
   /// KILN_RUNTIME_CHECK_GEMM=1: recompute every gemm on the host (eager).
   bool checkGemms = false;
+  /// The residual of the gemm being checked, copied before the gemm runs
+  /// (cuBLASLt may write its result over it).
+  std::vector<float> checkResidual;
+  bool snapshotResidual(size_t i, std::string &error);
   bool checkGemm(size_t i, std::string &error);
 
   ~Impl();
@@ -297,6 +306,11 @@ bool CudaExecutor::Impl::prepareGemm(size_t i, Prepared &p,
   p.b = pointer(g.b);
   p.c = pointer(g.c);
   p.bias = pointer(g.bias);
+  // Without a residual C is D with beta = 0 (never read); with one, C is
+  // the residual, beta = 1, and it shares D's layout (layoutC below).
+  p.residual = g.residual.kind == PointerRef::Kind::None ? p.c
+                                                          : pointer(g.residual);
+  p.beta = g.residual.kind == PointerRef::Kind::None ? 0.0f : 1.0f;
 
   // Column-major view: D' (N x M) = opA'(B) (N x K) * A^T (K x M).
   cublasOperation_t opA = g.transB ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -358,7 +372,7 @@ bool CudaExecutor::Impl::prepareGemm(size_t i, Prepared &p,
     return false;
   size_t ws = kWorkspaceBytes;
   uint32_t alignA = alignmentOf(p.b), alignB = alignmentOf(p.a),
-           alignC = alignmentOf(p.c);
+           alignC = alignmentOf(p.residual), alignD = alignmentOf(p.c);
   bool good =
       ok(cublasLtMatmulPreferenceSetAttribute(
              pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof(ws)),
@@ -376,8 +390,8 @@ bool CudaExecutor::Impl::prepareGemm(size_t i, Prepared &p,
              sizeof(alignC)),
          at + ": set MIN_ALIGNMENT_C_BYTES", error) &&
       ok(cublasLtMatmulPreferenceSetAttribute(
-             pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &alignC,
-             sizeof(alignC)),
+             pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &alignD,
+             sizeof(alignD)),
          at + ": set MIN_ALIGNMENT_D_BYTES", error);
   cublasLtMatmulHeuristicResult_t result{};
   int found = 0;
@@ -397,8 +411,25 @@ bool CudaExecutor::Impl::prepareGemm(size_t i, Prepared &p,
   return true;
 }
 
+/// Debug aid, before a gemm with a residual runs: keeps a host copy of the
+/// residual in checkResidual for checkGemm.
+bool CudaExecutor::Impl::snapshotResidual(size_t i, std::string &error) {
+  const Prepared &p = launches[i];
+  const GemmLaunch &g = p.launch->gemm;
+  checkResidual.clear();
+  if (g.residual.kind == PointerRef::Kind::None)
+    return true;
+  int64_t span = (g.batch - 1) * g.strideC + g.m * g.n;
+  checkResidual.resize(span);
+  return ok(cudaStreamSynchronize(stream), where(i) + ": execution", error) &&
+         ok(cudaMemcpy(checkResidual.data(), p.residual, span * sizeof(float),
+                       cudaMemcpyDeviceToHost),
+            where(i) + ": gemm check copy", error);
+}
+
 /// Debug aid: copies a gemm's operands and result back and recomputes it on
-/// the host in double; prints the largest difference to stderr.
+/// the host in double (adding the residual snapshotResidual kept); prints
+/// the largest difference to stderr.
 bool CudaExecutor::Impl::checkGemm(size_t i, std::string &error) {
   const Prepared &p = launches[i];
   const GemmLaunch &g = p.launch->gemm;
@@ -422,6 +453,8 @@ bool CudaExecutor::Impl::checkGemm(size_t i, std::string &error) {
     for (int64_t r = 0; r < g.m; ++r)
       for (int64_t col = 0; col < g.n; ++col) {
         double acc = p.bias ? bias[col] : 0.0;
+        if (!checkResidual.empty())
+          acc += checkResidual[bi * g.strideC + r * g.n + col];
         for (int64_t kk = 0; kk < g.k; ++kk)
           acc += double(a[bi * g.strideA + r * g.k + kk]) *
                  (g.transB ? b[bi * g.strideB + col * g.k + kk]
@@ -436,7 +469,7 @@ bool CudaExecutor::Impl::checkGemm(size_t i, std::string &error) {
 }
 
 bool CudaExecutor::Impl::launchAll(bool eager, std::string &error) {
-  const float alpha = 1.0f, beta = 0.0f;
+  const float alpha = 1.0f;
   for (size_t i = 0; i < launches.size(); ++i) {
     Prepared &p = launches[i];
     if (p.launch->kind == Launch::Kind::Kernel) {
@@ -448,8 +481,11 @@ bool CudaExecutor::Impl::launchAll(bool eager, std::string &error) {
               where(i) + ": cudaLaunchKernel", error))
         return false;
     } else {
+      if (eager && checkGemms && !snapshotResidual(i, error))
+        return false;
       if (!ok(cublasLtMatmul(lt, p.desc, &alpha, p.b, p.layoutA, p.a, p.layoutB,
-                             &beta, p.c, p.layoutC, p.c, p.layoutC, &p.algo,
+                             &p.beta, p.residual, p.layoutC, p.c, p.layoutC,
+                             &p.algo,
                              workspace, kWorkspaceBytes, stream),
               where(i) + ": cublasLtMatmul", error))
         return false;

@@ -115,6 +115,7 @@ TEST(Manifest, ParsesValid) {
   EXPECT_EQ(g.gemm.n, 16);
   EXPECT_EQ(g.gemm.k, 8);
   EXPECT_EQ(g.gemm.bias.str(), "w:1");
+  EXPECT_EQ(g.gemm.residual.kind, PointerRef::Kind::None);
   EXPECT_FALSE(g.gemm.transB);
   EXPECT_EQ(g.label(), "gemm 4x16x8");
   EXPECT_EQ(m.findFunction("decode_b2"), nullptr);
@@ -167,6 +168,34 @@ TEST(Manifest, FormatRoundTrips) {
   ASSERT_TRUE(parseManifest(formatManifest(m), "m2.txt", again, error))
       << error;
   EXPECT_EQ(formatManifest(again), kCanonical);
+}
+
+TEST(Manifest, GemmResidualRoundTrips) {
+  // The optional trailing `residual <R>`: here C itself (cuBLASLt's C == D,
+  // the residual updated in place), then another arena range.
+  for (const char *residual : {"a:512", "a:1024"}) {
+    std::string record =
+        std::string("launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 "
+                    "residual ") +
+        residual;
+    Manifest m;
+    std::string error;
+    ASSERT_TRUE(parseManifest(withLine(15, record), "m.txt", m, error))
+        << error;
+    const GemmLaunch &g = m.findFunction("main")->launches[1].gemm;
+    EXPECT_EQ(g.residual.kind, PointerRef::Kind::Arena);
+    EXPECT_EQ(g.residual.str(), residual);
+    std::string text = formatManifest(m);
+    EXPECT_NE(text.find(record + "\n"), std::string::npos) << text;
+    Manifest again;
+    ASSERT_TRUE(parseManifest(text, "m2.txt", again, error)) << error;
+    EXPECT_EQ(formatManifest(again), text);
+  }
+  // Without a residual the record is written as before (kCanonical).
+  Manifest m;
+  std::string error;
+  ASSERT_TRUE(parseManifest(kValid, "m.txt", m, error)) << error;
+  EXPECT_EQ(formatManifest(m).find("residual"), std::string::npos);
 }
 
 TEST(Manifest, FormatMakesNamesTokens) {
@@ -326,6 +355,27 @@ INSTANTIATE_TEST_SUITE_P(
                   "must be at least 1"},
         ErrorCase{15, "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0", 15,
                   "needs 13 fields"},
+        ErrorCase{15,
+                  "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 residual "
+                  "a:4000",
+                  15,
+                  "gemm operand residual (a:4000) needs 256 bytes but only 96 "
+                  "remain in the arena"},
+        ErrorCase{15,
+                  "launch gemm 4 16 8 2 a:256 w:0 a:512 w:1 0 0 64 0 residual "
+                  "a:3600",
+                  15,
+                  "gemm operand residual (a:3600) needs 512 bytes but only 496 "
+                  "remain in the arena"},
+        ErrorCase{15,
+                  "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 residual -",
+                  15, "invalid pointer argument '-'"},
+        ErrorCase{15,
+                  "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 bias a:0",
+                  15, "unknown gemm field 'bias'"},
+        ErrorCase{15,
+                  "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 residual",
+                  15, "needs 13 fields"},
         ErrorCase{16, "end now", 16, "needs 0 fields"},
         ErrorCase{0, cutAfter(15), 12, "function 'main' has no 'end'"},
         ErrorCase{0, cutAfter(11), 11, "no 'function' record"},

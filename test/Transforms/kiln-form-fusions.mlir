@@ -133,9 +133,97 @@ func.func @matmul(%q: tensor<1x4x8x16xf32>, %kt: tensor<1x4x16x8xf32>, %p: tenso
   return %0, %1 : tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>
 }
 
+// -----
+
+// A residual add of a gemm's only use is the gemm's residual epilogue
+// (cuBLASLt's C, beta = 1), in either operand order, before any grouping:
+// the add is not put in the following elementwise fusion.
+// CHECK-LABEL: func.func @residual
+// CHECK-SAME: (%[[X:.+]]: tensor<1x8x64xf32>, %[[R:.+]]: tensor<1x8x64xf32>)
+func.func @residual(%x: tensor<1x8x64xf32>, %r: tensor<1x8x64xf32>) -> tensor<1x8x64xf32> {
+  // CHECK-NEXT: %[[W:.+]] = kiln.weight "w"
+  // CHECK-NEXT: %[[B:.+]] = kiln.weight "b"
+  %w = kiln.weight "w" {path = "w.bin", offset = 0 : i64, length = 16384 : i64} : tensor<64x64xf32>
+  %b = kiln.weight "b" {path = "w.bin", offset = 16384 : i64, length = 256 : i64} : tensor<64xf32>
+  // CHECK-NEXT: %[[G0:.+]] = kiln.gemm %[[X]], %[[W]], %[[B]] residual %[[R]] : (tensor<1x8x64xf32>, tensor<64x64xf32>, tensor<64xf32>, tensor<1x8x64xf32>) -> tensor<1x8x64xf32>
+  %0 = kiln.linear %x, %w, %b : (tensor<1x8x64xf32>, tensor<64x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>
+  %1 = kiln.add %0, %r : (tensor<1x8x64xf32>, tensor<1x8x64xf32>) -> tensor<1x8x64xf32>
+  // CHECK-NEXT: %[[G1:.+]] = kiln.gemm %[[G0]], %[[W]] residual %[[G0]] : (tensor<1x8x64xf32>, tensor<64x64xf32>, tensor<1x8x64xf32>) -> tensor<1x8x64xf32>
+  %2 = kiln.matmul %1, %w : (tensor<1x8x64xf32>, tensor<64x64xf32>) -> tensor<1x8x64xf32>
+  %3 = kiln.add %1, %2 : (tensor<1x8x64xf32>, tensor<1x8x64xf32>) -> tensor<1x8x64xf32>
+  // CHECK-NEXT: %[[F:.+]] = kiln.fusion %[[G1]] : (tensor<1x8x64xf32>) -> tensor<1x8x64xf32> {
+  // CHECK-NEXT: ^bb0(%[[Y:.+]]: tensor<1x8x64xf32>):
+  // CHECK-NEXT: %[[N:.+]] = kiln.neg %[[Y]] : tensor<1x8x64xf32>
+  // CHECK-NEXT: kiln.yield %[[N]] : tensor<1x8x64xf32>
+  // CHECK-NEXT: }
+  // CHECK-NEXT: return %[[F]]
+  %4 = kiln.neg %3 : tensor<1x8x64xf32>
+  return %4 : tensor<1x8x64xf32>
+}
+
+// -----
+
+// GPT-2's dense layers are 2-D: the residual add reads a reshape (a view) of
+// the gemm's result. The residual is reshaped to the gemm's type instead.
+// CHECK-LABEL: func.func @residual_reshape
+// CHECK-SAME: (%[[X:.+]]: tensor<8x64xf32>, %[[R:.+]]: tensor<1x8x64xf32>)
+func.func @residual_reshape(%x: tensor<8x64xf32>, %r: tensor<1x8x64xf32>) -> tensor<1x8x64xf32> {
+  // CHECK-NEXT: %[[W:.+]] = kiln.weight "w"
+  %w = kiln.weight "w" {path = "w.bin", offset = 0 : i64, length = 16384 : i64} : tensor<64x64xf32>
+  // CHECK-NEXT: %[[R2:.+]] = kiln.reshape %[[R]] : tensor<1x8x64xf32> -> tensor<8x64xf32>
+  // CHECK-NEXT: %[[G:.+]] = kiln.gemm %[[X]], %[[W]] residual %[[R2]] : (tensor<8x64xf32>, tensor<64x64xf32>, tensor<8x64xf32>) -> tensor<8x64xf32>
+  // CHECK-NEXT: %[[S:.+]] = kiln.reshape %[[G]] : tensor<8x64xf32> -> tensor<1x8x64xf32>
+  // CHECK-NEXT: return %[[S]]
+  %0 = kiln.linear %x, %w : (tensor<8x64xf32>, tensor<64x64xf32>) -> tensor<8x64xf32>
+  %1 = kiln.reshape %0 : tensor<8x64xf32> -> tensor<1x8x64xf32>
+  %2 = kiln.add %r, %1 : (tensor<1x8x64xf32>, tensor<1x8x64xf32>) -> tensor<1x8x64xf32>
+  return %2 : tensor<1x8x64xf32>
+}
+
 //===----------------------------------------------------------------------===//
 // Negative: what is not fused together
 //===----------------------------------------------------------------------===//
+
+// -----
+
+// No residual epilogue: a broadcast residual ([64] added to [1x8x64]), a
+// gemm result with a second user, and a second add after a gemm that already
+// has a residual. Each add is a fusion of its own.
+// CHECK-LABEL: func.func @not_residual
+// CHECK-SAME: (%[[X:.+]]: tensor<1x8x64xf32>, %[[V:.+]]: tensor<64xf32>, %[[R:.+]]: tensor<1x8x64xf32>)
+func.func @not_residual(%x: tensor<1x8x64xf32>, %v: tensor<64xf32>, %r: tensor<1x8x64xf32>)
+    -> (tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>) {
+  // CHECK-NEXT: %[[W:.+]] = kiln.weight "w"
+  %w = kiln.weight "w" {path = "w.bin", offset = 0 : i64, length = 16384 : i64} : tensor<64x64xf32>
+  // CHECK-NEXT: %[[G0:.+]] = kiln.gemm %[[X]], %[[W]] : (tensor<1x8x64xf32>, tensor<64x64xf32>) -> tensor<1x8x64xf32>
+  // CHECK-NEXT: %[[A0:.+]] = kiln.fusion %[[G0]], %[[V]]
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.add {{.*}} : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  %0 = kiln.linear %x, %w : (tensor<1x8x64xf32>, tensor<64x64xf32>) -> tensor<1x8x64xf32>
+  %1 = kiln.add %0, %v : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>
+  // CHECK-NEXT: %[[G1:.+]] = kiln.gemm %[[X]], %[[W]] : (tensor<1x8x64xf32>, tensor<64x64xf32>) -> tensor<1x8x64xf32>
+  // CHECK-NEXT: %[[A1:.+]] = kiln.fusion %[[G1]], %[[R]]
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.add
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  %2 = kiln.linear %x, %w : (tensor<1x8x64xf32>, tensor<64x64xf32>) -> tensor<1x8x64xf32>
+  %3 = kiln.add %2, %r : (tensor<1x8x64xf32>, tensor<1x8x64xf32>) -> tensor<1x8x64xf32>
+  // CHECK-NEXT: %[[G2:.+]] = kiln.gemm %[[X]], %[[W]] residual %[[R]] : (tensor<1x8x64xf32>, tensor<64x64xf32>, tensor<1x8x64xf32>) -> tensor<1x8x64xf32>
+  // CHECK-NEXT: %[[A2:.+]] = kiln.fusion %[[G2]], %[[X]]
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.add
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NOT: kiln.gemm
+  // CHECK: return %[[A0]], %[[A1]], %[[G1]], %[[A2]]
+  %4 = kiln.linear %x, %w : (tensor<1x8x64xf32>, tensor<64x64xf32>) -> tensor<1x8x64xf32>
+  %5 = kiln.add %4, %r : (tensor<1x8x64xf32>, tensor<1x8x64xf32>) -> tensor<1x8x64xf32>
+  %6 = kiln.add %5, %x : (tensor<1x8x64xf32>, tensor<1x8x64xf32>) -> tensor<1x8x64xf32>
+  return %1, %3, %2, %6 : tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>
+}
 
 // -----
 

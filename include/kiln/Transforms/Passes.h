@@ -73,8 +73,9 @@ void registerKilnPipelines();
 void populateSimplifyPatterns(mlir::RewritePatternSet &patterns);
 
 /// Adds the patterns of kiln-form-fusions: cuBLASLt-shaped matmul/linear to
-/// kiln.gemm (unless `libraryCalls` is false), every other graph-level
-/// compute op into its own kiln.fusion.
+/// kiln.gemm and a residual add of a gemm into its residual epilogue (unless
+/// `libraryCalls` is false), every other graph-level compute op into its own
+/// kiln.fusion.
 void populateFormFusionsPatterns(mlir::RewritePatternSet &patterns,
                                  bool libraryCalls = true);
 
@@ -87,6 +88,16 @@ mlir::FailureOr<mlir::Operation *> wrapInFusion(mlir::RewriterBase &rewriter,
 /// the equivalent kiln.gemm; fails (changing nothing) for any other op.
 mlir::FailureOr<mlir::Operation *> convertToGemm(mlir::RewriterBase &rewriter,
                                                  mlir::Operation *op);
+
+/// Folds `op`, a kiln.add outside any fusion of a kiln.gemm's result (its
+/// only use, or the only use of a kiln.reshape of it that is itself used
+/// only by the add) and a residual `r` of exactly the add's f32 type (no
+/// broadcast), in either operand order, into one kiln.gemm with residual
+/// `r` (reshaped to the gemm's type through a reshape; cuBLASLt's C with
+/// beta = 1), provided the gemm has no residual, activation or scale yet.
+/// Fails, changing nothing, otherwise.
+mlir::FailureOr<mlir::Operation *>
+foldResidualIntoGemm(mlir::RewriterBase &rewriter, mlir::Operation *op);
 
 #define GEN_PASS_REGISTRATION
 #include "kiln/Transforms/Passes.h.inc"

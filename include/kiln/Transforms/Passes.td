@@ -51,8 +51,13 @@ def KilnFormFusions : Pass<"kiln-form-fusions", "::mlir::func::FuncOp"> {
     codegen sends to cuBLASLt becomes a `kiln.gemm` (an f32 `kiln.matmul`
     whose operands' batch dims are the result's or all 1; an f32
     `kiln.linear` whose input has rank >= 2, its bias becoming the gemm's
-    bias epilogue and `transpose_weight` its `transpose_b`). Then every
-    other compute op is put in a `kiln.fusion`, one kernel each, by this
+    bias epilogue and `transpose_weight` its `transpose_b`). Next, a
+    `kiln.add` of such a gemm's result (its only use, either operand order)
+    and a residual of exactly the add's f32 type (no broadcast) becomes the
+    gemm's `residual` (cuBLASLt's C with beta = 1) when the gemm has no
+    residual, activation or scale yet: the attention output and MLP down
+    projections with their residual adds are one library call each. Then
+    every other compute op is put in a `kiln.fusion`, one kernel each, by this
     rule: walking the body from the end, an op heads a group; if it is
     elementwise (`ElementwiseOpInterface`, `kiln.cast`, `kiln.where`), each
     elementwise producer of a group member joins the group when
@@ -89,7 +94,8 @@ def KilnFormFusions : Pass<"kiln-form-fusions", "::mlir::func::FuncOp"> {
     bytes. Matching is structural (op classes, types), never by names.
     Nothing is folded or reordered; like every greedy-driver pass it erases
     dead (unused, pure) ops. With `library-calls=false` no op becomes a
-    `kiln.gemm` (every matmul is a generated kernel); with `max-ops=1`
+    `kiln.gemm` (every matmul is a generated kernel, every residual add an
+    elementwise one); with `max-ops=1`
     every op is a fusion of its own (the one-kernel-per-op policy, for
     debugging and bisecting).
   }];

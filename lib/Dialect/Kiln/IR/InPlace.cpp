@@ -2,7 +2,8 @@
 //
 // Implements kiln::mayWriteInPlace and kiln::kernelMayWriteInPlace: the ops
 // whose kernel reads element i of an input before writing element i of a
-// result, and nothing else of that input, so the two may share bytes. The
+// result, and nothing else of that input, so the two may share bytes (and
+// kiln.gemm's residual, which cuBLASLt may overwrite with its result). The
 // list is by op kind (one table, below) plus a check of the types; the
 // reasons are in InPlace.h. A kernel body of several elementwise ops (a
 // fusion) is checked use by use.
@@ -63,6 +64,12 @@ bool kiln::mayWriteInPlace(Operation *op, unsigned resultIndex,
   if (auto fusion = dyn_cast<FusionOp>(op))
     return sameElementLayout(operand, result) &&
            kernelMayWriteInPlace(fusion.getBody(), resultIndex, operandIndex);
+  // cuBLASLt reads C (the residual) and writes D with the same layout; it
+  // allows C == D.
+  if (auto gemm = dyn_cast<GemmOp>(op))
+    return gemm.getResidual() && resultIndex == 0 &&
+           gemm.getResidualMutable()[0].getOperandNumber() == operandIndex &&
+           sameElementLayout(operand, result);
   return false;
 }
 

@@ -1,4 +1,4 @@
-//===- Artifact.h - the kiln artifact (format v1) on the host ---*- C++ -*-===//
+//===- Artifact.h - the kiln artifact (format v2) on the host ---*- C++ -*-===//
 //
 // The in-memory form of a `.kiln` artifact directory (docs/artifact.md):
 // parseManifest() turns manifest.txt into a Manifest with full validation,
@@ -66,11 +66,13 @@ struct KernelLaunch {
 };
 
 /// `launch gemm <M> <N> <K> <batch> <A> <B> <C> <bias> <sA> <sB> <sC>
-/// <transB>`: row-major fp32 C[b] = A[b] (MxK) * B[b] (KxN, or NxK if transB) +
-/// bias[N].
+/// <transB> [residual <R>]`: row-major fp32 C[b] = A[b] (MxK) * B[b] (KxN, or
+/// NxK if transB) + bias[N] + R[b], R laid out as C (cuBLASLt's C with
+/// beta = 1; our C is cuBLASLt's D, and R may be C itself).
 struct GemmLaunch {
   int64_t m = 0, n = 0, k = 0, batch = 1;
-  PointerRef a, b, c, bias;
+  /// `residual` is None when the record has no `residual` field.
+  PointerRef a, b, c, bias, residual;
   /// Element strides between batch items (0 = broadcast).
   int64_t strideA = 0, strideB = 0, strideC = 0;
   bool transB = false;

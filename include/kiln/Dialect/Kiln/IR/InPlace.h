@@ -36,7 +36,10 @@ namespace kiln {
 ///   of data with some slices replaced, and copying data onto itself is a
 ///   no-op;
 /// - a kiln.fusion whose body answers kernelMayWriteInPlace for the same
-///   result and operand (fusion operand #k is body block argument #k).
+///   result and operand (fusion operand #k is body block argument #k);
+/// - a tensor-form kiln.gemm, its result over its `residual` operand (the
+///   residual is cuBLASLt's C, the result its D, which may be the same
+///   matrix with the same layout).
 ///
 /// False for every other op and for out-of-range indices.
 bool mayWriteInPlace(mlir::Operation *op, unsigned resultIndex,
