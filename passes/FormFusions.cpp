@@ -42,30 +42,6 @@ static bool staysOutside(Operation *op) {
          op->getParentOfType<kiln::FusionOp>();
 }
 
-FailureOr<Operation *> kiln::wrapInFusion(RewriterBase &rewriter,
-                                          Operation *op) {
-  if (staysOutside(op) || op->getNumRegions() != 0)
-    return failure();
-  llvm::SetVector<Value> inputs(op->operand_begin(), op->operand_end());
-  OpBuilder::InsertionGuard guard(rewriter);
-  rewriter.setInsertionPoint(op);
-  auto fusion = FusionOp::create(rewriter, op->getLoc(), op->getResultTypes(),
-                                 inputs.getArrayRef());
-  SmallVector<Type> argTypes;
-  SmallVector<Location> argLocs;
-  for (Value v : inputs) {
-    argTypes.push_back(v.getType());
-    argLocs.push_back(v.getLoc());
-  }
-  Block *body = rewriter.createBlock(&fusion.getBody(), {}, argTypes, argLocs);
-  IRMapping map;
-  map.map(inputs.getArrayRef(), body->getArguments());
-  Operation *inner = rewriter.clone(*op, map);
-  YieldOp::create(rewriter, op->getLoc(), inner->getResults());
-  rewriter.replaceOp(op, fusion.getResults());
-  return fusion.getOperation();
-}
-
 /// The matmuls codegen sends to cuBLASLt (codegen/EmitLinalg.cpp): f32, and
 /// each operand's batch dims the result's or all 1.
 static bool isLibraryMatmul(kiln::MatmulOp op) {
@@ -319,18 +295,6 @@ struct ResidualPattern : OpRewritePattern<kiln::AddOp> {
   }
 };
 
-/// Any other graph-level compute op -> a kiln.fusion of its own.
-struct OneOpFusionPattern : RewritePattern {
-  OneOpFusionPattern(MLIRContext *ctx)
-      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
-  LogicalResult matchAndRewrite(Operation *op,
-                                PatternRewriter &rewriter) const override {
-    if (failed(kiln::wrapInFusion(rewriter, op)))
-      return rewriter.notifyMatchFailure(op, "not a graph-level compute op");
-    return success();
-  }
-};
-
 struct KilnFormFusionsPass
     : kiln::impl::KilnFormFusionsBase<KilnFormFusionsPass> {
   using Base::Base;
@@ -365,10 +329,3 @@ struct KilnFormFusionsPass
 };
 
 } // namespace
-
-void kiln::populateFormFusionsPatterns(RewritePatternSet &patterns,
-                                       bool libraryCalls) {
-  if (libraryCalls)
-    patterns.add<GemmPattern, ResidualPattern>(patterns.getContext());
-  patterns.add<OneOpFusionPattern>(patterns.getContext());
-}

@@ -382,11 +382,13 @@ TEST_F(MemoryPlanIRTest, RandomFunctionsPlanVerifyAndBreak) {
       EXPECT_FALSE(root.storageOwner());
       EXPECT_FALSE(isa<BlockArgument>(root.value));
       EXPECT_EQ(operand->lastLive, buffer.firstLive);
-      for (const PlannedBuffer &other : plan->buffers())
+      for (const PlannedBuffer &other : plan->buffers()) {
         if (other.value != buffer.value && other.storageOwner() &&
             other.storageOwner() == buffer.inPlaceOf &&
-            other.firstLive < buffer.firstLive)
+            other.firstLive < buffer.firstLive) {
           EXPECT_LE(other.lastLive, buffer.firstLive);
+        }
+      }
     }
     totalInPlace += inPlace;
     EXPECT_EQ(static_cast<int64_t>(intervals.size() + aliases + inPlace),

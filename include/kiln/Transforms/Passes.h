@@ -72,18 +72,6 @@ void registerKilnPipelines();
 /// Adds the kiln ops' canonicalisation patterns to `patterns`.
 void populateSimplifyPatterns(mlir::RewritePatternSet &patterns);
 
-/// Adds the patterns of kiln-form-fusions: cuBLASLt-shaped matmul/linear to
-/// kiln.gemm and a residual add of a gemm into its residual epilogue (unless
-/// `libraryCalls` is false), every other graph-level compute op into its own
-/// kiln.fusion.
-void populateFormFusionsPatterns(mlir::RewritePatternSet &patterns,
-                                 bool libraryCalls = true);
-
-/// Wraps `op` (a graph-level kiln op outside any fusion) in a kiln.fusion
-/// whose operands are `op`'s distinct operands, and replaces `op`'s uses.
-mlir::FailureOr<mlir::Operation *> wrapInFusion(mlir::RewriterBase &rewriter,
-                                                mlir::Operation *op);
-
 /// Replaces a kiln.matmul or kiln.linear that codegen sends to cuBLASLt with
 /// the equivalent kiln.gemm; fails (changing nothing) for any other op.
 mlir::FailureOr<mlir::Operation *> convertToGemm(mlir::RewriterBase &rewriter,
