@@ -163,7 +163,7 @@ std::optional<unsigned> MemoryPlan::viewRoot(Value value) const {
   return rootOf(it->second);
 }
 
-std::optional<unsigned>
+std::optional<MemoryPlan::InPlaceChoice>
 MemoryPlan::inPlaceOperand(unsigned index, ArrayRef<int64_t> classLast,
                            llvm::function_ref<bool(unsigned)> accept) const {
   const PlannedBuffer &buffer = bufferList[index];
@@ -202,9 +202,9 @@ MemoryPlan::inPlaceOperand(unsigned index, ArrayRef<int64_t> classLast,
       if (j != k && storageOf(other) == root &&
           !(other == operand && mayWriteInPlace(op, resultNumber, j)))
         conflict = true;
-    if (conflict || !accept(k))
+    if (conflict || !accept(*root))
       continue;
-    return static_cast<unsigned>(k);
+    return InPlaceChoice{static_cast<unsigned>(k), *root};
   }
   return std::nullopt;
 }
@@ -291,12 +291,9 @@ FailureOr<MemoryPlan> MemoryPlan::compute(func::FuncOp func,
     if (root) {
       buffer.aliasOf = *root;
     } else if (options.inPlace) {
-      if (std::optional<unsigned> k = plan->inPlaceOperand(
-              i, classLast, [](unsigned) { return true; })) {
-        Value operand = cast<OpResult>(buffer.value).getOwner()->getOperand(*k);
-        buffer.inPlaceOf = plan->rootOf(plan->indexOf.lookup(operand));
-        buffer.inPlaceOperand = *k;
-      }
+      if (std::optional<InPlaceChoice> choice = plan->inPlaceOperand(
+              i, classLast, [](unsigned) { return true; }))
+        plan->setInPlace(i, *choice);
     }
     unsigned owner = plan->rootOf(i);
     classLast[owner] = owner == i ? buffer.lastLive
@@ -370,18 +367,11 @@ FailureOr<MemoryPlan> MemoryPlan::fromAttributes(func::FuncOp func) {
       if (owner && owner->offset == buffer.offset &&
           owner->size == buffer.size) {
         buffer.aliasOf = *root;
-      } else if (std::optional<unsigned> k = plan->inPlaceOperand(
-                     i, classLast, [&](unsigned k) {
-                       Value operand = cast<OpResult>(buffer.value)
-                                           .getOwner()
-                                           ->getOperand(k);
-                       unsigned r =
-                           plan->rootOf(plan->indexOf.lookup(operand));
-                       return plan->bufferList[r].offset == buffer.offset;
+      } else if (std::optional<InPlaceChoice> choice = plan->inPlaceOperand(
+                     i, classLast, [&](unsigned root) {
+                       return plan->bufferList[root].offset == buffer.offset;
                      })) {
-        Value operand = cast<OpResult>(buffer.value).getOwner()->getOperand(*k);
-        buffer.inPlaceOf = plan->rootOf(plan->indexOf.lookup(operand));
-        buffer.inPlaceOperand = *k;
+        plan->setInPlace(i, *choice);
       }
     }
     unsigned owner = plan->rootOf(i);

@@ -21,6 +21,8 @@
 
 #include "kiln/Transforms/Recognize.h"
 
+#include "RecognizeSupport.h"
+
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 
 #include "mlir/IR/Matchers.h"
@@ -30,20 +32,9 @@
 
 using namespace mlir;
 using namespace kiln;
+using kiln::recognize::scalarFloatConstant;
 
 namespace {
-
-/// The value of a one-element float constant, if `v` is one.
-std::optional<double> scalarConstant(Value v) {
-  Attribute attr;
-  if (!v || !matchPattern(v, m_Constant(&attr)))
-    return std::nullopt;
-  auto dense = dyn_cast<DenseElementsAttr>(attr);
-  if (!dense || dense.getNumElements() != 1 ||
-      !isa<FloatType>(dense.getElementType()))
-    return std::nullopt;
-  return dense.getSplatValue<APFloat>().convertToDouble();
-}
 
 /// Whether `c` equals `expected` within a relative 1e-4.
 bool near(double c, double expected) {
@@ -52,7 +43,7 @@ bool near(double c, double expected) {
 
 /// Whether `v` is a scalar constant near `expected`.
 bool isScalarNear(Value v, double expected) {
-  std::optional<double> c = scalarConstant(v);
+  std::optional<double> c = scalarFloatConstant(v);
   return c && near(*c, expected);
 }
 
@@ -71,7 +62,7 @@ void flatten(Value v, Type type, bool isRoot, Product &p, unsigned depth = 0) {
   bool absorb = op && depth < 8 && v.getType() == type &&
                 (isRoot || v.hasOneUse());
   auto operand = [&](Value x) {
-    if (std::optional<double> c = scalarConstant(x))
+    if (std::optional<double> c = scalarFloatConstant(x))
       p.coef *= *c;
     else
       flatten(x, type, /*isRoot=*/false, p, depth + 1);
@@ -83,7 +74,7 @@ void flatten(Value v, Type type, bool isRoot, Product &p, unsigned depth = 0) {
       return;
     }
     if (auto div = dyn_cast<DivOp>(op)) {
-      std::optional<double> c = scalarConstant(div.getRhs());
+      std::optional<double> c = scalarFloatConstant(div.getRhs());
       if (c && *c != 0) {
         p.coef /= *c;
         operand(div.getLhs());
@@ -91,7 +82,7 @@ void flatten(Value v, Type type, bool isRoot, Product &p, unsigned depth = 0) {
       }
     }
     if (auto pow = dyn_cast<PowOp>(op)) {
-      std::optional<double> c = scalarConstant(pow.getRhs());
+      std::optional<double> c = scalarFloatConstant(pow.getRhs());
       if (c && (*c == 2 || *c == 3 || *c == 4)) {
         for (int i = 0; i < (int)*c; ++i)
           operand(pow.getLhs());

@@ -17,30 +17,24 @@
 
 #include "kiln/Transforms/Recognize.h"
 
+#include "RecognizeSupport.h"
+
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 
 #include <cmath>
 
 using namespace mlir;
 using namespace kiln;
+using kiln::recognize::scalarFloatConstant;
+using kiln::recognize::shapeOf;
 
 namespace {
 
-/// The static shape of a ranked tensor value.
-ArrayRef<int64_t> shapeOf(Value v) {
-  return cast<RankedTensorType>(v.getType()).getShape();
-}
-
 /// The value of a one-element float constant of element type `elt`.
 std::optional<double> scalarConstant(Value v, Type elt) {
-  auto c = v.getDefiningOp<ConstantOp>();
-  if (!c)
+  if (getElementTypeOrSelf(v.getType()) != elt)
     return std::nullopt;
-  auto attr = dyn_cast<DenseElementsAttr>(c.getValue());
-  if (!attr || attr.getNumElements() != 1 || attr.getElementType() != elt ||
-      !isa<FloatType>(elt))
-    return std::nullopt;
-  return (*attr.getValues<APFloat>().begin()).convertToDouble();
+  return scalarFloatConstant(v);
 }
 
 /// Strips single-use `v * c`, `c * v` and `v / c` with a scalar constant c

@@ -21,6 +21,8 @@
 
 #include "kiln/Transforms/Recognize.h"
 
+#include "RecognizeSupport.h"
+
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 
 #include "mlir/IR/Matchers.h"
@@ -30,24 +32,13 @@
 
 using namespace mlir;
 using namespace kiln;
+using kiln::recognize::scalarFloatConstant;
 
 namespace {
 
-/// The value of a one-element float constant, if `v` is one.
-std::optional<double> scalarConstant(Value v) {
-  Attribute attr;
-  if (!v || !matchPattern(v, m_Constant(&attr)))
-    return std::nullopt;
-  auto dense = dyn_cast<DenseElementsAttr>(attr);
-  if (!dense || dense.getNumElements() != 1 ||
-      !isa<FloatType>(dense.getElementType()))
-    return std::nullopt;
-  return dense.getSplatValue<APFloat>().convertToDouble();
-}
-
 /// Whether `v` is a one-element float constant equal to `expected`.
 bool isScalar(Value v, double expected) {
-  std::optional<double> c = scalarConstant(v);
+  std::optional<double> c = scalarFloatConstant(v);
   return c && *c == expected;
 }
 
@@ -99,9 +90,9 @@ FailureOr<MeanSquare> matchMeanSquarePlusEps(Value v) {
   if (!add || !v.hasOneUse())
     return failure();
   Value meanVal = add.getLhs(), epsVal = add.getRhs();
-  if (!scalarConstant(epsVal))
+  if (!scalarFloatConstant(epsVal))
     std::swap(meanVal, epsVal);
-  std::optional<double> eps = scalarConstant(epsVal);
+  std::optional<double> eps = scalarFloatConstant(epsVal);
   auto mean = meanVal.getDefiningOp<ReduceMeanOp>();
   if (!eps || *eps < 0 || !mean || !meanVal.hasOneUse() || !mean.getKeepdims())
     return failure();
@@ -169,6 +160,16 @@ FailureOr<std::pair<Value, Value>> matchTimesInvSqrt(Operation *root) {
   return failure();
 }
 
+/// A `[1]` scale of ones of `x`'s element type: what a norm whose weight
+/// multiply is not (yet) folded in scales by.
+Value onesScale(PatternRewriter &rewriter, Location loc, Value x) {
+  Type elt = cast<RankedTensorType>(x.getType()).getElementType();
+  auto onesType = RankedTensorType::get({1}, elt);
+  return ConstantOp::create(
+      rewriter, loc,
+      DenseElementsAttr::get(onesType, rewriter.getFloatAttr(elt, 1.0)));
+}
+
 /// x * 1/sqrt(mean(x^2) + eps)  =>  kiln.rms_norm(x, ones).
 template <typename OpTy>
 struct RecognizeRmsNormCore : OpRewritePattern<OpTy> {
@@ -193,13 +194,7 @@ struct RecognizeRmsNormCore : OpRewritePattern<OpTy> {
 
   static void replaceWithNorm(Operation *root, Value x, int64_t axis,
                               double eps, PatternRewriter &rewriter) {
-    auto xType = cast<RankedTensorType>(x.getType());
-    auto onesType = RankedTensorType::get({1}, xType.getElementType());
-    Value ones = ConstantOp::create(
-        rewriter, root->getLoc(),
-        DenseElementsAttr::get(onesType,
-                               rewriter.getFloatAttr(xType.getElementType(),
-                                                     1.0)));
+    Value ones = onesScale(rewriter, root->getLoc(), x);
     rewriter.replaceOpWithNewOp<RmsNormOp>(root, x, ones, (uint64_t)axis,
                                            APFloat((float)eps));
   }
@@ -238,13 +233,7 @@ struct RecognizeLayerNormCore : OpRewritePattern<OpTy> {
     if (d.getType() != x.getType() ||
         root->getResult(0).getType() != x.getType())
       return rewriter.notifyMatchFailure(root, "shapes differ from x");
-    auto xType = cast<RankedTensorType>(x.getType());
-    auto onesType = RankedTensorType::get({1}, xType.getElementType());
-    Value ones = ConstantOp::create(
-        rewriter, root->getLoc(),
-        DenseElementsAttr::get(onesType,
-                               rewriter.getFloatAttr(xType.getElementType(),
-                                                     1.0)));
+    Value ones = onesScale(rewriter, root->getLoc(), x);
     rewriter.replaceOpWithNewOp<LayerNormOp>(
         root, x.getType(), x, ones, Value(),
         rewriter.getI64IntegerAttr(ms->axis),

@@ -17,17 +17,15 @@
 
 #include "kiln/Transforms/Recognize.h"
 
+#include "RecognizeSupport.h"
+
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 
 using namespace mlir;
 using namespace kiln;
+using kiln::recognize::shapeOf;
 
 namespace {
-
-/// The static shape of a ranked tensor value.
-ArrayRef<int64_t> shapeOf(Value v) {
-  return cast<RankedTensorType>(v.getType()).getShape();
-}
 
 /// True if the constant's elements at `i` and `i + D/2` of the last dim `D`
 /// agree in every row.

@@ -29,18 +29,15 @@ namespace kiln {
 #include "kiln/Transforms/Passes.h.inc"
 } // namespace kiln
 
-/// The binding name of an argument or result: its kiln.name, else
-/// `<fallback>`, with whitespace replaced by `_` (the manifest's grammar).
+/// The binding name of an argument or result: its kiln.name (the model's
+/// name, as it is; the manifest's spelling is runtime::manifestName's, where
+/// codegen writes it), else `<fallback>`.
 static std::string bindingName(DictionaryAttr attrs, StringRef fallback) {
-  std::string name = fallback.str();
   if (attrs)
     if (auto s = attrs.getAs<StringAttr>(KilnDialect::getNameAttrName()))
       if (!s.getValue().empty())
-        name = s.getValue().str();
-  for (char &c : name)
-    if (std::isspace(static_cast<unsigned char>(c)))
-      c = '_';
-  return name;
+        return s.getValue().str();
+  return fallback.str();
 }
 
 static MemRefType bufferType(Type tensor) {

@@ -324,14 +324,25 @@ private:
   unsigned rootOf(unsigned index) const {
     return bufferList[index].storageOwner().value_or(index);
   }
+  /// An operand of a buffer's op that the buffer may be written over, and
+  /// the root of that operand's storage.
+  struct InPlaceChoice {
+    unsigned operand;
+    unsigned root;
+  };
   /// The operand of buffer `index`'s op over which it may be written in
   /// place (the conditions of compute()), given the storage settled for the
   /// buffers before it: `classLast[r]` is the last live point of any member
-  /// of root r's storage so far. The first operand that qualifies and that
-  /// `accept` (given the operand index) takes; std::nullopt if none.
-  std::optional<unsigned>
+  /// of root r's storage so far. The first operand that qualifies and whose
+  /// storage root `accept` takes; std::nullopt if none.
+  std::optional<InPlaceChoice>
   inPlaceOperand(unsigned index, llvm::ArrayRef<int64_t> classLast,
-                 llvm::function_ref<bool(unsigned)> accept) const;
+                 llvm::function_ref<bool(unsigned root)> accept) const;
+  /// Records that buffer `index` is written in place over `choice`.
+  void setInPlace(unsigned index, InPlaceChoice choice) {
+    bufferList[index].inPlaceOf = choice.root;
+    bufferList[index].inPlaceOperand = choice.operand;
+  }
 
   llvm::SmallVector<PlannedBuffer> bufferList;
   llvm::DenseMap<mlir::Value, unsigned> indexOf;

@@ -34,12 +34,13 @@ bool kiln::isStridedBatch(ArrayRef<int64_t> dims, ArrayRef<int64_t> batch) {
 // FusionOp
 //===----------------------------------------------------------------------===//
 
-YieldOp FusionOp::getYield() {
-  Block &body = getBody().front();
-  if (body.empty())
+YieldOp kiln::yieldOf(Region &body) {
+  if (body.empty() || body.front().empty())
     return nullptr;
-  return dyn_cast<YieldOp>(body.back());
+  return dyn_cast<YieldOp>(body.front().back());
 }
+
+YieldOp FusionOp::getYield() { return yieldOf(getBody()); }
 
 LogicalResult FusionOp::verify() {
   Block &body = getBody().front();

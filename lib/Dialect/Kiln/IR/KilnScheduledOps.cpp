@@ -159,12 +159,7 @@ void KernelOp::print(OpAsmPrinter &p) {
       getArgAttrsAttrName(), getResAttrsAttrName());
 }
 
-YieldOp KernelOp::getYield() {
-  Block &body = getBody().front();
-  if (body.empty())
-    return nullptr;
-  return dyn_cast<YieldOp>(body.back());
-}
+YieldOp KernelOp::getYield() { return yieldOf(getBody()); }
 
 LogicalResult KernelOp::verifyRegions() {
   if (getBody().empty())

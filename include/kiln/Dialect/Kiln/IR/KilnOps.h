@@ -79,4 +79,10 @@ std::optional<int64_t> shapedByteSize(mlir::Type type);
 #define GET_OP_CLASSES
 #include "kiln/Dialect/Kiln/IR/KilnOps.h.inc"
 
+namespace kiln {
+/// The kiln.yield ending a kiln.fusion's or kiln.kernel's body, or null when
+/// the body is empty or ends in something else.
+YieldOp yieldOf(mlir::Region &body);
+} // namespace kiln
+
 #endif // KILN_DIALECT_KILN_IR_KILNOPS_H

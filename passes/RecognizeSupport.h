@@ -1,0 +1,40 @@
+//===- RecognizeSupport.h - helpers the kiln-recognize patterns share -*- C++ -*-===//
+//
+// Internal to passes/: small matchers every idiom family of kiln-recognize
+// (Recognize*.cpp) uses.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_PASSES_RECOGNIZESUPPORT_H
+#define KILN_PASSES_RECOGNIZESUPPORT_H
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/Value.h"
+
+#include <optional>
+
+namespace kiln::recognize {
+
+/// The value of a constant with one float element (of any shape), if `v` is
+/// one.
+inline std::optional<double> scalarFloatConstant(mlir::Value v) {
+  mlir::Attribute attr;
+  if (!v || !mlir::matchPattern(v, mlir::m_Constant(&attr)))
+    return std::nullopt;
+  auto dense = llvm::dyn_cast<mlir::DenseElementsAttr>(attr);
+  if (!dense || dense.getNumElements() != 1 ||
+      !llvm::isa<mlir::FloatType>(dense.getElementType()))
+    return std::nullopt;
+  return (*dense.getValues<llvm::APFloat>().begin()).convertToDouble();
+}
+
+/// The static shape of a ranked tensor value.
+inline llvm::ArrayRef<int64_t> shapeOf(mlir::Value v) {
+  return llvm::cast<mlir::RankedTensorType>(v.getType()).getShape();
+}
+
+} // namespace kiln::recognize
+
+#endif // KILN_PASSES_RECOGNIZESUPPORT_H
