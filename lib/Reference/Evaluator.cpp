@@ -183,7 +183,7 @@ Signature kiln::ref::getSignature(func::FuncOp func) {
 
 FailureOr<std::vector<Tensor>>
 kiln::ref::runFunction(func::FuncOp func, ArrayRef<Tensor> inputs,
-                       StringRef weightBaseDir) {
+                       StringRef weightBaseDir, State *state) {
   if (isExplicitlyScheduled(func))
     return runScheduledFunction(func, inputs, weightBaseDir);
   if (func.getNumArguments() != inputs.size())

@@ -180,7 +180,7 @@ LogicalResult gemm(Memory &memory, GemmOp op) {
 
 FailureOr<std::vector<Tensor>>
 kiln::ref::runScheduledFunction(func::FuncOp func, ArrayRef<Tensor> inputs,
-                                StringRef weightDir) {
+                                StringRef weightDir, State *state) {
   Signature sig = getSignature(func);
   if (sig.inputs.size() != inputs.size())
     return func.emitError("expected ")

@@ -18,6 +18,7 @@
 #include "llvm/ADT/SmallVector.h"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,14 @@ bool isExplicitlyScheduled(mlir::func::FuncOp func);
 /// program order.
 Signature getSignature(mlir::func::FuncOp func);
 
+/// What persists from one step to the next: the bytes of each KV cache
+/// (`kiln.kv_cache`, keyed by its symbol name, laid out as docs/kv-cache.md
+/// says). A cache missing from the map is created zeroed on first use. A run
+/// without a State gets a fresh zeroed one that is dropped afterwards.
+struct State {
+  std::map<std::string, std::vector<uint8_t>> kvCaches;
+};
+
 /// Runs a function on `inputs` (one per getSignature() input) and returns its
 /// outputs. At the graph and fused levels values live in a table. A function
 /// that carries planned arena offsets (`kiln.arena_bytes`) stores every
@@ -107,7 +116,7 @@ Signature getSignature(mlir::func::FuncOp func);
 /// does. In both, a planning bug corrupts the result.
 mlir::FailureOr<std::vector<Tensor>>
 runFunction(mlir::func::FuncOp func, llvm::ArrayRef<Tensor> inputs,
-            llvm::StringRef weightBaseDir);
+            llvm::StringRef weightBaseDir, State *state = nullptr);
 
 /// Runs a function in the explicit scheduled form: the arena and the weights
 /// region are byte arrays of their declared sizes (poisoned), each weights
@@ -117,7 +126,7 @@ runFunction(mlir::func::FuncOp func, llvm::ArrayRef<Tensor> inputs,
 /// its results there; the outputs are read from their views at the end.
 mlir::FailureOr<std::vector<Tensor>>
 runScheduledFunction(mlir::func::FuncOp func, llvm::ArrayRef<Tensor> inputs,
-                     llvm::StringRef weightBaseDir);
+                     llvm::StringRef weightBaseDir, State *state = nullptr);
 
 } // namespace kiln::ref
 

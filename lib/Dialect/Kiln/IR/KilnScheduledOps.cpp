@@ -53,6 +53,7 @@ static LogicalResult verifyRegionDecl(Operation *op) {
 
 LogicalResult ArenaOp::verify() { return verifyRegionDecl(*this); }
 LogicalResult WeightsOp::verify() { return verifyRegionDecl(*this); }
+LogicalResult KvRegionOp::verify() { return verifyRegionDecl(*this); }
 
 //===----------------------------------------------------------------------===//
 // kiln.view

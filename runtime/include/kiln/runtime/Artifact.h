@@ -27,11 +27,12 @@ constexpr uint64_t kWeightAlignment = 256;
 /// Alignment of every input's and output's arena offset.
 constexpr uint64_t kArenaAlignment = 256;
 
-/// A device pointer argument: `a:<offset>`, `w:<id>`, or `-` (none).
+/// A device pointer argument: `a:<offset>`, `w:<id>`, `k:<offset>` (into
+/// the KV cache region, format 3), or `-` (none).
 struct PointerRef {
-  enum class Kind { None, Arena, Weight };
+  enum class Kind { None, Arena, Weight, Kv };
   Kind kind = Kind::None;
-  /// Arena byte offset (Arena) or weight id (Weight).
+  /// Arena or KV-region byte offset (Arena, Kv) or weight id (Weight).
   uint64_t value = 0;
 
   /// The manifest spelling (`a:256`, `w:3`, `-`).
@@ -39,6 +40,7 @@ struct PointerRef {
 
   static PointerRef arena(uint64_t offset) { return {Kind::Arena, offset}; }
   static PointerRef weight(uint64_t id) { return {Kind::Weight, id}; }
+  static PointerRef kv(uint64_t offset) { return {Kind::Kv, offset}; }
   static PointerRef none() { return {}; }
 };
 
@@ -52,8 +54,22 @@ struct TensorSpec {
   /// Offset into weights.bin (weights) or into the arena (inputs/outputs).
   uint64_t offset = 0;
   uint64_t bytes = 0;
+  /// Input/output role for generation (docs/kv-cache.md): empty, or one of
+  /// `tokens`, `positions`, `mask`, `kv_pos` (inputs) and `logits` (outputs).
+  std::string role;
   /// Manifest line of the record.
   int line = 0;
+};
+
+/// `kv_cache <layers> <kv_heads> <head_dim> <max_batch> <max_seq> <dtype>
+/// <bytes>`: the persistent KV cache region (docs/kv-cache.md), allocated
+/// once, zeroed, shared by every function.
+struct KvCacheSpec {
+  int64_t layers = 0, kvHeads = 0, headDim = 0, maxBatch = 0, maxSeq = 0;
+  DType dtype = DType::F32;
+  uint64_t bytes = 0;
+  int line = 0;
+  bool present() const { return bytes != 0; }
 };
 
 /// `launch kernel <name> <gx> <gy> <gz> <bx> <by> <bz> <smem> <nargs> <arg>...`
@@ -91,11 +107,22 @@ struct Launch {
   std::string label() const;
 };
 
-/// `function <name> <num_launches>` ... `end`.
+/// `function <name> <num_launches>` ... `end`: in format 3 the function's
+/// own inputs and outputs, and for a generation step function its bucket
+/// (`step <batch> <seq>`).
 struct Function {
   std::string name;
+  /// `step <batch> <seq>`; 0 when the function is not a generation step.
+  int64_t stepBatch = 0, stepSeq = 0;
+  std::vector<TensorSpec> inputs;
+  std::vector<TensorSpec> outputs;
   std::vector<Launch> launches;
   int line = 0;
+
+  bool isStep() const { return stepBatch > 0; }
+  /// The input (output) whose role is `role`, or nullptr.
+  const TensorSpec *inputWithRole(const std::string &role) const;
+  const TensorSpec *outputWithRole(const std::string &role) const;
 };
 
 /// A data file of the artifact: `<kind>_file <name> <bytes> <hash>`.
@@ -121,7 +148,11 @@ struct Manifest {
   /// `ir_file`: the scheduled IR the launch list came from (read by the
   /// reference backend, checked by every loader).
   DataFile irFile;
+  /// `kv_cache`, when the artifact has one.
+  KvCacheSpec kvCache;
   std::vector<TensorSpec> weights;
+  /// Format-2 global inputs/outputs; being replaced by Function::inputs /
+  /// Function::outputs (format 3).
   std::vector<TensorSpec> inputs;
   std::vector<TensorSpec> outputs;
   std::vector<Function> functions;

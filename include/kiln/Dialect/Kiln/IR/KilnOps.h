@@ -12,6 +12,7 @@
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
@@ -66,6 +67,13 @@ bool isBinary(ElementwiseFn fn);
 struct BufferResource
     : public mlir::SideEffects::Resource::Base<BufferResource> {
   llvm::StringRef getName() final { return "kiln.buffer"; }
+};
+
+/// The persistent KV cache (kiln.kv_cache): kiln.kv_append reads and writes
+/// it (docs/kv-cache.md).
+struct KvCacheResource
+    : public mlir::SideEffects::Resource::Base<KvCacheResource> {
+  llvm::StringRef getName() final { return "kiln.kv_cache"; }
 };
 
 /// Bytes of a statically shaped memref or tensor (`i1` = 1 byte per

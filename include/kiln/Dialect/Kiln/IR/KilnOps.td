@@ -614,6 +614,119 @@ def Kiln_RotaryOp : Kiln_Op<"rotary", [InferTypeOpAdaptor]> {
 }
 
 //===----------------------------------------------------------------------===//
+// KV cache (docs/kv-cache.md)
+//===----------------------------------------------------------------------===//
+
+def Kiln_KvCacheOp : Op<Kiln_Dialect, "kv_cache", [Symbol,
+    HasParent<"::mlir::ModuleOp">]> {
+  let summary = "declares a persistent, statically sized key/value cache";
+  let description = [{
+    A module-level declaration of the KV cache every step function of the
+    module shares. It lives for the artifact's life (the runtime allocates
+    it once and zeroes it) and survives from one step to the next. Its
+    layout is `bhsd`: `[layers][2 (key, value)][max_batch][kv_heads]
+    [max_seq][head_dim]` elements of `element_type`, so one layer's keys for
+    the first `B` rows are one contiguous `[B, kv_heads, max_seq, head_dim]`
+    block. A batch bucket of `B` rows uses rows `0..B-1`.
+
+    ```mlir
+    kiln.kv_cache @kv layers 2 kv_heads 2 head_dim 16 max_batch 4 max_seq 64 : f32
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$layers,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$kv_heads,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$head_dim,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$max_batch,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$max_seq,
+                   TypeAttrOf<Kiln_FloatElt>:$element_type,
+                   DefaultValuedStrAttr<StrAttr, "bhsd">:$layout);
+  let assemblyFormat = [{
+    $sym_name `layers` $layers `kv_heads` $kv_heads `head_dim` $head_dim
+    `max_batch` $max_batch `max_seq` $max_seq attr-dict `:` $element_type
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Elements of one [max_batch, kv_heads, max_seq, head_dim] block.
+    int64_t getBlockElements() {
+      return int64_t(getMaxBatch() * getKvHeads() * getMaxSeq() * getHeadDim());
+    }
+    /// Element offset of layer `layer`'s keys (`value` = false) or values.
+    int64_t getBlockOffset(int64_t layer, bool value) {
+      return (layer * 2 + (value ? 1 : 0)) * getBlockElements();
+    }
+  }];
+}
+
+// The persistent KV cache memory (kiln.kv_cache): kv_append reads and
+// writes it, so no generic pass drops, merges or reorders an append.
+def Kiln_KvCacheResource : Resource<"::kiln::KvCacheResource">;
+
+def Kiln_KvAppendOp : Op<Kiln_Dialect, "kv_append", [
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>,
+    MemoryEffects<[MemRead<Kiln_KvCacheResource>,
+                   MemWrite<Kiln_KvCacheResource>]>]> {
+  let summary = "writes a step's new keys and values into the KV cache";
+  let description = [{
+    For every row `b < B` and new token `s < S`, writes `key[b, :, s, :]`
+    and `value[b, :, s, :]` into layer `layer` of `cache` at sequence slot
+    `positions[b] + s` (`key`/`value` are `[B, kv_heads, S, head_dim]`,
+    `positions` is `[B]`). Slots at or past `max_seq` are not written (the
+    runtime refuses a step that would reach them before it runs). The
+    results are the layer's whole key and value cache for rows `0..B-1`
+    after the write, `[B, kv_heads, max_seq, head_dim]`: at the scheduled
+    level they are views of the KV region, updated in place.
+
+    ```mlir
+    %kc, %vc = kiln.kv_append @kv[0] %k, %v at %pos : (tensor<1x2x1x16xf32>, tensor<1x2x1x16xf32>, tensor<1xi64>) -> (tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>)
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$cache,
+                   ConfinedAttr<I64Attr, [IntNonNegative]>:$layer,
+                   Kiln_FloatTensor:$key, Kiln_FloatTensor:$value,
+                   Kiln_IndexTensor:$positions);
+  let results = (outs Kiln_FloatTensor:$key_cache,
+                 Kiln_FloatTensor:$value_cache);
+  let assemblyFormat = [{
+    $cache `[` $layer `]` $key `,` $value `at` $positions attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The cache declaration `cache` names (null if it does not resolve).
+    KvCacheOp getCacheOp();
+  }];
+}
+
+def Kiln_KvAttentionOp : Kiln_Op<"kv_attention", [InferTypeOpAdaptor]> {
+  let summary = "causal attention over the KV cache up to each row's length";
+  let description = [{
+    `softmax(q @ k^T * scale + mask) @ v` per head, where query `s` of row
+    `b` sits at cache slot `positions[b] + s` and attends exactly the keys
+    `t <= positions[b] + s` that the optional `mask` allows. `query` is
+    `[B, Hq, S, D]`, `key_cache`/`value_cache` are `[B, Hkv, T, D]` (the
+    results of `kiln.kv_append`, `T` = the cache's `max_seq`); `Hq` is a
+    multiple of `Hkv` (query head `h` reads kv head `h / (Hq / Hkv)`). The
+    mask broadcasts to `[B, Hq, S, T]`: `i1` (true = attend) or additive
+    float, indexed by cache slot. A query with no key left attends nothing
+    and yields zeros.
+
+    ```mlir
+    %o = kiln.kv_attention %q, %kc, %vc at %pos {scale = 0.25 : f32} : (tensor<1x4x1x16xf32>, tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>, tensor<1xi64>) -> tensor<1x4x1x16xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$query, Kiln_FloatTensor:$key_cache,
+                   Kiln_FloatTensor:$value_cache,
+                   Kiln_IndexTensor:$positions, Optional<Kiln_Tensor>:$mask,
+                   F32Attr:$scale);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key_cache `,` $value_cache `at` $positions (`mask` $mask^)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Fused level
 //===----------------------------------------------------------------------===//
 
@@ -761,6 +874,9 @@ def Kiln_ArenaOp : Kiln_RegionDeclOp<"arena",
 def Kiln_WeightsOp : Kiln_RegionDeclOp<"weights",
     "weights region (weights.bin, read only)",
     "%weights = kiln.weights : memref<1024xi8>">;
+def Kiln_KvRegionOp : Kiln_RegionDeclOp<"kv_region",
+    "KV cache region (the module's kiln.kv_cache, persistent across steps)",
+    "%kv = kiln.kv_region : memref<8192xi8>">;
 
 def Kiln_ViewOp : Op<Kiln_Dialect, "view", [AlwaysSpeculatable,
     DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
