@@ -46,7 +46,7 @@ int64_t kiln::blockForReduction(int64_t n) {
 
 bool kiln::isRowKernel(Operation *op) {
   return isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, SoftmaxOp, LayerNormOp,
-             RmsNormOp, AttentionOp>(op);
+             RmsNormOp, AttentionOp, KvAttentionOp>(op);
 }
 
 LaunchDims kiln::copyLaunchDims(int64_t n) {
@@ -71,6 +71,12 @@ static std::pair<int64_t, int64_t> rowsOf(Operation *op) {
     ArrayRef<int64_t> s = shape(op->getOperand(0));
     return {product(s.take_front(axis)), product(s.drop_front(axis))};
   }
+  if (auto attention = dyn_cast<KvAttentionOp>(op)) {
+    ArrayRef<int64_t> q = shape(attention.getQuery());
+    ArrayRef<int64_t> k = shape(attention.getKeyCache());
+    ArrayRef<int64_t> v = shape(attention.getValueCache());
+    return {q[0] * q[1] * q[2], std::max(k[2], v[3])};
+  }
   auto attention = cast<AttentionOp>(op);
   ArrayRef<int64_t> q = shape(attention.getQuery());
   ArrayRef<int64_t> k = shape(attention.getKey());
@@ -92,6 +98,9 @@ LaunchDims kiln::chooseLaunchDims(Operation *op) {
   }
   if (isa<SplitOp>(op))
     return copyLaunchDims(elements(op->getOperand(0)));
+  // An append writes the new rows only, not the cache its results name.
+  if (auto append = dyn_cast<KvAppendOp>(op))
+    return copyLaunchDims(elements(append.getKey()));
   int64_t n = 0;
   for (Value r : op->getResults())
     n = std::max(n, elements(r));

@@ -47,6 +47,16 @@ bool kiln::isWeightLike(Operation *op) {
   return isa<WeightOp, ConstantOp>(op);
 }
 
+KvAppendOp kiln::getKvAppend(Operation *op) {
+  if (auto append = dyn_cast<KvAppendOp>(op))
+    return append;
+  if (auto fusion = dyn_cast<FusionOp>(op))
+    for (Operation &inner : fusion.getBody().front())
+      if (auto append = dyn_cast<KvAppendOp>(inner))
+        return append;
+  return nullptr;
+}
+
 Value kiln::viewSource(Operation *op) {
   if (auto reshape = dyn_cast<ReshapeOp>(op))
     return reshape.getInput(); // Verified: same element type and count.
@@ -140,7 +150,8 @@ FailureOr<MemoryPlan> MemoryPlan::computeLiveness(func::FuncOp func) {
       }
       continue;
     }
-    if (isWeightLike(&op))
+    // Weights live in weights.bin and the KV cache in its own region.
+    if (isWeightLike(&op) || getKvAppend(&op))
       continue;
     int64_t def = pointOf[&op];
     for (Value result : op.getResults())

@@ -35,6 +35,7 @@ struct CompilePipelineOptions
 void kiln::buildGraphPipeline(OpPassManager &pm) {
   pm.addPass(createKilnSimplify());
   pm.addPass(createKilnRecognize());
+  pm.addPass(createKilnKvCache());
 }
 
 void kiln::buildFusePipeline(OpPassManager &pm,
@@ -79,7 +80,7 @@ void kiln::registerKilnPipelines() {
   PassPipelineRegistration<>(
       "kiln-graph-pipeline",
       "The graph-level part of kiln-compile-pipeline (kiln-simplify, "
-      "kiln-recognize): its "
+      "kiln-recognize, kiln-kv-cache): its "
       "output is kiln-compile --emit=graph.",
       [](OpPassManager &pm) { buildGraphPipeline(pm); });
   PassPipelineRegistration<CompilePipelineOptions>(

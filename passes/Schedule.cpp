@@ -63,11 +63,47 @@ static std::string kernelName(ArrayRef<Operation *> ops) {
 
 namespace {
 
+/// One weights layout for every function of the module: a weight (the same
+/// kiln.weight reference) or constant (the same type and value) has the same
+/// offset in every function's kiln.weights region, so an artifact of several
+/// step functions has one weight table (docs/kv-cache.md).
+class WeightLayout {
+public:
+  /// The offset of `op`'s bytes, placing it at the end when new.
+  FailureOr<int64_t> place(Operation *op) {
+    std::optional<int64_t> bytes = shapedByteSize(op->getResult(0).getType());
+    if (!bytes)
+      return op->emitOpError("is too large for the weights region");
+    Attribute key = keyOf(op);
+    auto [it, inserted] = offsets.try_emplace(key, 0);
+    if (inserted) {
+      it->second = llvm::alignTo(end, kArenaAlignment);
+      end = it->second + *bytes;
+    }
+    return it->second;
+  }
+  int64_t size() const { return end; }
+
+private:
+  static Attribute keyOf(Operation *op) {
+    Builder b(op->getContext());
+    if (auto w = dyn_cast<WeightOp>(op))
+      return b.getArrayAttr({w.getNameAttr(), w.getPathAttr(),
+                             w.getOffsetAttr(), w.getLengthAttr(),
+                             TypeAttr::get(w.getType())});
+    return b.getArrayAttr({cast<ConstantOp>(op).getValue()});
+  }
+  DenseMap<Attribute, int64_t> offsets;
+  int64_t end = 0;
+};
+
 /// Builds the scheduled form of one function.
 class Scheduler {
 public:
-  Scheduler(func::FuncOp func, const MemoryPlan &plan, SymbolTable &symbols)
-      : func(func), plan(plan), symbols(symbols), builder(func.getContext()) {}
+  Scheduler(func::FuncOp func, const MemoryPlan &plan, SymbolTable &symbols,
+            const WeightLayout &layout, KvCacheOp cache)
+      : func(func), plan(plan), symbols(symbols), layout(layout),
+        cache(cache), builder(func.getContext()) {}
 
   LogicalResult run();
 
@@ -115,12 +151,18 @@ private:
   LogicalResult scheduleScatter(Operation *op, ScatterNDOp scatter,
                                 ArrayRef<Value> operandBuffers);
   LogicalResult scheduleGemm(GemmOp gemm);
+  /// The KV region's views of a kv_append's results, created on first use.
+  FailureOr<SmallVector<Value>> kvBuffers(Operation *op, KvAppendOp append);
 
   func::FuncOp func;
   const MemoryPlan &plan;
   SymbolTable &symbols;
+  const WeightLayout &layout;
+  KvCacheOp cache;
   OpBuilder builder;
   Value arena;
+  /// kiln.kv_region, when the function appends to the cache.
+  Value kvRegion;
   GraphOp graph;
   DenseMap<Value, Value> buffers;
   int64_t launchCount = 0;
@@ -138,6 +180,35 @@ KernelOp Scheduler::createKernel(Location loc, StringRef name,
       /*arg_attrs=*/nullptr, /*res_attrs=*/nullptr);
   symbols.insert(kernel); // Renames on a clash.
   return kernel;
+}
+
+FailureOr<SmallVector<Value>> Scheduler::kvBuffers(Operation *op,
+                                                   KvAppendOp append) {
+  if (!cache || append.getCache() != cache.getSymName())
+    return op->emitOpError("appends to a cache that is not the module's "
+                           "kiln.kv_cache");
+  auto elt = cast<RankedTensorType>(append.getKeyCache().getType())
+                 .getElementType();
+  int64_t width = elt.getIntOrFloatBitWidth() / 8;
+  if (!kvRegion) {
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPointAfter(arena.getDefiningOp());
+    int64_t bytes = 2 * int64_t(cache.getLayers()) * cache.getBlockElements() *
+                    width;
+    kvRegion = KvRegionOp::create(
+        builder, func.getLoc(),
+        MemRefType::get({bytes}, builder.getIntegerType(8)));
+  }
+  SmallVector<Value> views;
+  for (auto [i, r] : llvm::enumerate(op->getResults())) {
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPoint(graph);
+    int64_t offset = cache.getBlockOffset(append.getLayer(), i == 1) * width;
+    views.push_back(ViewOp::create(builder, r.getLoc(),
+                                   bufferType(r.getType()), kvRegion, offset,
+                                   Value(), StringAttr(), StringAttr()));
+  }
+  return views;
 }
 
 FailureOr<Value> Scheduler::resultBuffer(Operation *op, OpResult r) {
@@ -259,12 +330,22 @@ LogicalResult Scheduler::scheduleCompute(Operation *op) {
       return failure();
     ins.push_back(*buffer);
   }
-  for (OpResult r : op->getResults()) {
-    FailureOr<Value> buffer = resultBuffer(op, r);
-    if (failed(buffer))
+  if (KvAppendOp append = getKvAppend(op)) {
+    FailureOr<SmallVector<Value>> views = kvBuffers(op, append);
+    if (failed(views))
       return failure();
-    buffers[r] = *buffer;
-    outs.push_back(*buffer);
+    for (auto [r, view] : llvm::zip(op->getResults(), *views)) {
+      buffers[r] = view;
+      outs.push_back(view);
+    }
+  } else {
+    for (OpResult r : op->getResults()) {
+      FailureOr<Value> buffer = resultBuffer(op, r);
+      if (failed(buffer))
+        return failure();
+      buffers[r] = *buffer;
+      outs.push_back(*buffer);
+    }
   }
 
   SmallVector<Type> argTypes;
@@ -332,17 +413,17 @@ LogicalResult Scheduler::run() {
                           MemRefType::get({*plan.arenaBytes()}, i8));
   SmallVector<Operation *> weightOps;
   SmallVector<int64_t> weightOffsets;
-  int64_t weightEnd = 0;
   for (Operation &op : block) {
     if (!isWeightLike(&op))
       continue;
-    std::optional<int64_t> bytes = shapedByteSize(op.getResult(0).getType());
-    if (!bytes)
-      return op.emitOpError("is too large for the weights region");
-    weightOffsets.push_back(llvm::alignTo(weightEnd, kArenaAlignment));
-    weightEnd = weightOffsets.back() + *bytes;
+    FailureOr<int64_t> offset =
+        const_cast<WeightLayout &>(layout).place(&op);
+    if (failed(offset))
+      return failure();
+    weightOffsets.push_back(*offset);
     weightOps.push_back(&op);
   }
+  int64_t weightEnd = layout.size();
   auto weightsOp =
       WeightsOp::create(builder, loc, MemRefType::get({weightEnd}, i8));
   Value weights = weightsOp;
@@ -413,6 +494,21 @@ LogicalResult Scheduler::run() {
                     builder.getStringAttr(name));
   }
 
+  // Generation roles by binding name (docs/kv-cache.md).
+  SmallVector<NamedAttribute> roles;
+  auto addRole = [&](DictionaryAttr attrs, StringRef fallback) {
+    if (auto role = attrs ? attrs.getAs<StringAttr>("kiln.role") : nullptr)
+      if (role.getValue() != "past")
+        roles.push_back(builder.getNamedAttr(bindingName(attrs, fallback),
+                                             role));
+  };
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    addRole(func.getArgAttrDict(i), "input_" + std::to_string(i));
+  for (unsigned i = 0; i < func.getNumResults(); ++i)
+    addRole(func.getResultAttrDict(i), "output_" + std::to_string(i));
+  if (!roles.empty())
+    func->setAttr("kiln.roles", builder.getDictionaryAttr(roles));
+
   // The old body goes; the weights' sources stay.
   builder.setInsertionPoint(ret);
   func::ReturnOp::create(builder, ret.getLoc());
@@ -435,6 +531,19 @@ struct KilnSchedulePass : kiln::impl::KilnScheduleBase<KilnSchedulePass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
+    auto caches = llvm::to_vector(module.getOps<KvCacheOp>());
+    if (caches.size() > 1) {
+      caches[1].emitOpError("is a second kiln.kv_cache; a module has one");
+      return signalPassFailure();
+    }
+    KvCacheOp cache = caches.empty() ? KvCacheOp() : caches.front();
+    // Every function's weights first, so that each gets the whole layout.
+    WeightLayout layout;
+    for (auto func : module.getOps<func::FuncOp>())
+      if (!func.isExternal())
+        for (Operation &op : func.getBody().front())
+          if (isWeightLike(&op) && failed(layout.place(&op)))
+            return signalPassFailure();
     for (auto func :
          llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
       if (func.isExternal())
@@ -448,7 +557,7 @@ struct KilnSchedulePass : kiln::impl::KilnScheduleBase<KilnSchedulePass> {
             << "); run kiln-plan-memory first";
         return signalPassFailure();
       }
-      Scheduler scheduler(func, *plan, symbols);
+      Scheduler scheduler(func, *plan, symbols, layout, cache);
       if (failed(scheduler.run()))
         return signalPassFailure();
     }

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Importer.h"
+#include "KvRoles.h"
 #include "OnnxModel.h"
 
 #include "kiln/Import/OnnxImporter.h"
@@ -554,8 +555,40 @@ kiln::importOnnxBytes(MLIRContext &context, StringRef bytes, StringRef path,
     reentrant = false;
     return success();
   });
-  GraphImporter importer(context, path, options, model);
-  return importer.run();
+  if (!options.kvStep) {
+    GraphImporter importer(context, path, options, model);
+    return importer.run();
+  }
+  // A KV-cache step: bind the dims by role, import, and import once more
+  // with the past one longer to find what depends on the past length.
+  ImportOptions step = options;
+  KvRoleInfo roles;
+  if (!model.proto->has_graph() ||
+      failed(bindKvRoles(model.proto->graph(), fileLoc, *options.kvStep, step,
+                         roles)))
+    return failure();
+  GraphImporter importer(context, path, step, model);
+  auto module = importer.run();
+  if (failed(module))
+    return failure();
+  ImportOptions longer = step;
+  longer.binds[roles.pastParam] += 1;
+  if (!roles.totalParam.empty())
+    longer.binds[roles.totalParam] += 1;
+  GraphImporter longerImporter(context, path, longer, model);
+  auto longerModule = longerImporter.run();
+  auto mainOf = [&](ModuleOp m) {
+    return m.lookupSymbol<func::FuncOp>(options.functionName);
+  };
+  func::FuncOp func = mainOf(**module);
+  if (failed(longerModule))
+    func->setAttr("kiln.kv_unsafe",
+                  StringAttr::get(&context, "the model does not import with a "
+                                            "longer past"));
+  else
+    checkKvSoundness(func, mainOf(**longerModule));
+  tagKvRoles(func, roles);
+  return module;
 }
 
 FailureOr<OwningOpRef<ModuleOp>>

@@ -82,6 +82,16 @@ cl::opt<bool> noGemm("no-gemm", cl::init(false), cl::cat(category),
 cl::opt<std::string> functionName("function", cl::init(""), cl::cat(category),
                                   cl::desc("Function to compile (default: the "
                                            "only one, or @main)"));
+cl::opt<int64_t> maxSeqLen(
+    "max-seq-len", cl::value_desc("N"), cl::init(0), cl::cat(category),
+    cl::desc("Rewrite the model's past/present KV tensors into one persistent "
+             "cache of N positions and compile one decode step function per "
+             "batch bucket (docs/kv-cache.md); .onnx input only"));
+cl::list<int64_t> batchBuckets(
+    "batch-buckets", cl::value_desc("B,..."), cl::CommaSeparated,
+    cl::cat(category),
+    cl::desc("With --max-seq-len: the batch sizes to compile a decode step "
+             "for (default 1); the cache has rows for the largest"));
 cl::opt<std::string> memoryReport(
     "memory-report", cl::value_desc("file"), cl::init(""), cl::cat(category),
     cl::desc("Write the planned function's memory needs as one JSON object "
@@ -106,6 +116,73 @@ static int writeTo(StringRef path, StringRef text) {
 
 /// Writes `text` to outputPath ('-' = stdout).
 static int writeOutput(StringRef text) { return writeTo(outputPath, text); }
+
+/// The KV-cache build: one import per batch bucket (decode step of a full
+/// cache, dims bound by role), each through the graph passes including
+/// kiln-kv-cache, then all the step functions in one module with one cache
+/// whose rows are the largest bucket's. The entry is the largest bucket.
+static FailureOr<kiln::LoadedModel>
+loadBuckets(MLIRContext &context, const kiln::ImportOptions &base) {
+  auto fail = [](const Twine &msg) -> FailureOr<kiln::LoadedModel> {
+    llvm::errs() << "kiln-compile: error: " << msg << "\n";
+    return failure();
+  };
+  if (!StringRef(inputFile).ends_with(".onnx"))
+    return fail("--max-seq-len applies to .onnx models (it chooses how the "
+                "model is imported)");
+  if (maxSeqLen < 2)
+    return fail("--max-seq-len needs N >= 2");
+  SmallVector<int64_t> buckets(batchBuckets.begin(), batchBuckets.end());
+  if (buckets.empty())
+    buckets.push_back(1);
+  llvm::sort(buckets);
+  if (buckets.front() < 1)
+    return fail("--batch-buckets: every bucket must be >= 1");
+  if (std::adjacent_find(buckets.begin(), buckets.end()) != buckets.end())
+    return fail("--batch-buckets lists a bucket twice");
+  if (!functionName.empty())
+    return fail("--function does not apply with --max-seq-len (the step "
+                "functions are named decode_b<B>)");
+
+  kiln::LoadedModel merged;
+  for (int64_t batch : buckets) {
+    kiln::ImportOptions options = base;
+    options.kvStep = kiln::KvStepShape{batch, 1, maxSeqLen};
+    options.functionName = "decode_b" + std::to_string(batch);
+    FailureOr<kiln::LoadedModel> one =
+        kiln::loadModel(context, inputFile, options);
+    if (failed(one))
+      return failure();
+    PassManager pm(&context);
+    kiln::buildGraphPipeline(pm);
+    if (failed(applyPassManagerCLOptions(pm)) ||
+        failed(pm.run(*one->module)))
+      return failure();
+    func::FuncOp func = one->entry;
+    if (!func->hasAttr("kiln.step"))
+      return fail("--max-seq-len: the KV-cache rewrite did not apply to " +
+                  inputFile + " (the remark above says why)");
+    if (!merged.module) {
+      merged = std::move(*one);
+      continue;
+    }
+    // Move the function in; the cache declarations must agree but for rows.
+    auto cacheOf = [](ModuleOp m) { return *m.getOps<kiln::KvCacheOp>().begin(); };
+    kiln::KvCacheOp mine = cacheOf(*merged.module), theirs = cacheOf(*one->module);
+    if (mine.getLayers() != theirs.getLayers() ||
+        mine.getKvHeads() != theirs.getKvHeads() ||
+        mine.getHeadDim() != theirs.getHeadDim() ||
+        mine.getMaxSeq() != theirs.getMaxSeq() ||
+        mine.getElementType() != theirs.getElementType())
+      return fail("bucket " + Twine(batch) +
+                  " needs a different KV cache than the smaller buckets");
+    mine.setMaxBatch(std::max(mine.getMaxBatch(), theirs.getMaxBatch()));
+    func->moveBefore(merged.module->getBody(),
+                     merged.module->getBody()->end());
+    merged.entry = func;
+  }
+  return merged;
+}
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
@@ -151,8 +228,17 @@ int main(int argc, char **argv) {
   if (!binds.empty() && !StringRef(inputFile).ends_with(".onnx"))
     llvm::errs() << "kiln-compile: warning: --bind only applies to .onnx "
                     "input\n";
-  FailureOr<kiln::LoadedModel> model =
-      kiln::loadModel(context, inputFile, importOptions, functionName);
+  FailureOr<kiln::LoadedModel> model = failure();
+  if (maxSeqLen.getNumOccurrences()) {
+    model = loadBuckets(context, importOptions);
+  } else {
+    if (batchBuckets.getNumOccurrences()) {
+      llvm::errs() << "kiln-compile: error: --batch-buckets needs "
+                      "--max-seq-len\n";
+      return 1;
+    }
+    model = kiln::loadModel(context, inputFile, importOptions, functionName);
+  }
   if (failed(model))
     return 1;
   ModuleOp module = *model->module;

@@ -40,6 +40,16 @@ static cl::list<std::string>
 static cl::opt<std::string> funcName("func-name",
                                      cl::desc("Name of the created function"),
                                      cl::init("main"), cl::cat(category));
+static cl::opt<int64_t> maxSeqLen(
+    "max-seq-len", cl::init(0), cl::value_desc("N"), cl::cat(category),
+    cl::desc("Import the decode step of a KV-cache build (docs/kv-cache.md): "
+             "bind the token ids' batch and sequence dims, past = N - 1 and "
+             "the mask's total = N by their roles, tag the role inputs and "
+             "check what depends on the past length"));
+static cl::opt<int64_t> kvBatch("batch", cl::init(1), cl::value_desc("B"),
+                                cl::cat(category),
+                                cl::desc("With --max-seq-len: the batch of "
+                                         "the step (default 1)"));
 static cl::opt<bool> printDebugInfo("mlir-print-debuginfo",
                                     cl::desc("Print locations (file, ONNX "
                                              "node name) in the output"),
@@ -64,6 +74,15 @@ int main(int argc, char **argv) {
              << bind << "'\n";
       return 1;
     }
+  }
+
+  if (maxSeqLen.getNumOccurrences()) {
+    if (maxSeqLen < 2 || kvBatch < 1) {
+      errs() << "kiln-import: error: --max-seq-len needs N >= 2 and --batch "
+                "B >= 1\n";
+      return 1;
+    }
+    options.kvStep = kiln::KvStepShape{kvBatch, 1, maxSeqLen};
   }
 
   mlir::MLIRContext context;

@@ -15,16 +15,31 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace kiln {
 
 /// Options of an import.
+/// The step a KV-cache build imports (docs/kv-cache.md): the importer finds
+/// the token ids, past key/value and attention-mask inputs by their role in
+/// the graph and binds batch = `batch`, sequence = `seq`, past =
+/// `maxSeq - seq` and total = `maxSeq`, tags the role inputs with
+/// `kiln.role`, and checks that no constant computed from the past length
+/// reaches anything but an attention mask (else `kiln.kv_unsafe`).
+struct KvStepShape {
+  int64_t batch = 1;
+  int64_t seq = 1;
+  int64_t maxSeq = 0;
+};
+
 struct ImportOptions {
   /// Values for symbolic dims (`--bind past_len=7`).
   std::map<std::string, int64_t> binds;
   /// Name of the function to create.
   std::string functionName = "main";
+  /// Set for a KV-cache step import (`kiln-compile --max-seq-len`).
+  std::optional<KvStepShape> kvStep;
 };
 
 /// Parses one `--bind NAME=N` value (N >= 0) into `options.binds`; returns

@@ -29,6 +29,7 @@
 #define KILN_TRANSFORMS_MEMORYPLAN_H
 
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Value.h"
@@ -230,6 +231,11 @@ std::optional<int64_t> tensorByteSize(mlir::Type type);
 /// True if `op` produces values that are stored outside the arena (weights
 /// and constants go to weights.bin).
 bool isWeightLike(mlir::Operation *op);
+
+/// The kiln.kv_append that `op` is (or that a kiln.fusion `op` holds), else
+/// null. Its results live in the KV cache region (docs/kv-cache.md): the
+/// planner gives them no arena bytes, kiln-schedule views of kiln.kv_region.
+KvAppendOp getKvAppend(mlir::Operation *op);
 
 /// The operand whose bytes, in the same order, are exactly the bytes of `op`'s
 /// single result, when `op` is such a view: kiln.reshape; kiln.expand that

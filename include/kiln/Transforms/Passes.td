@@ -44,6 +44,40 @@ def KilnRecognize : Pass<"kiln-recognize"> {
   let dependentDialects = ["::kiln::KilnDialect"];
 }
 
+def KilnKvCache : Pass<"kiln-kv-cache", "::mlir::ModuleOp"> {
+  let summary = "Rewrite past/present concats into ops on a persistent KV cache";
+  let description = [{
+    For every function whose arguments carry `kiln.role = "past"` (set by a
+    KV-cache import, `kiln-import --max-seq-len` / `kiln-compile
+    --max-seq-len`), matches per layer `present = kiln.concat(past, new,
+    axis 2)` feeding the key and value of one `kiln.attention` and returned,
+    and rewrites each pair into `kiln.kv_append` on the module's
+    `kiln.kv_cache` plus a `kiln.kv_attention` (docs/kv-cache.md). Past
+    arguments and present results leave the signature, an argument
+    `kv_pos : tensor<Bxi64>` is added, and the function gets `kiln.step`
+    and role attributes. A function that does not match completely (or is
+    marked `kiln.kv_unsafe` by the importer) is left as it is, with a remark
+    saying why.
+
+    ```mlir
+    %k = kiln.concat %past_k, %new_k {axis = 2 : i64} : ...
+    %v = kiln.concat %past_v, %new_v {axis = 2 : i64} : ...
+    %o = kiln.attention %q, %k, %v, %mask {scale = 0.25 : f32} : ...
+    // becomes
+    %kc, %vc = kiln.kv_append @kv[0] %new_k, %new_v at %kv_pos : ...
+    %o = kiln.kv_attention %q, %kc, %vc at %kv_pos mask %mask {scale = 0.25 : f32} : ...
+    ```
+  }];
+  let dependentDialects = ["::kiln::KilnDialect"];
+  let options = [
+    Option<"cacheName", "cache-name", "std::string", /*default=*/"\"kv\"",
+           "Symbol of the kiln.kv_cache to declare">,
+    Option<"maxBatch", "max-batch", "int64_t", /*default=*/"0",
+           "Rows of the cache (0: the function's batch; kiln-compile sets "
+           "the largest bucket)">,
+  ];
+}
+
 def KilnFormFusions : Pass<"kiln-form-fusions", "::mlir::func::FuncOp"> {
   let summary = "Lower the graph level to the fused level, fusing elementwise chains";
   let description = [{

@@ -60,7 +60,8 @@ LogicalResult KvRegionOp::verify() { return verifyRegionDecl(*this); }
 //===----------------------------------------------------------------------===//
 
 bool ViewOp::isRoot() {
-  return isa_and_present<ArenaOp, WeightsOp>(getBase().getDefiningOp());
+  return isa_and_present<ArenaOp, WeightsOp, KvRegionOp>(
+      getBase().getDefiningOp());
 }
 
 ViewOp ViewOp::getRoot() {
@@ -80,14 +81,16 @@ int64_t ViewOp::getRegionOffset() {
 
 Operation *ViewOp::getRegion() {
   Operation *base = getRoot().getBase().getDefiningOp();
-  return isa_and_present<ArenaOp, WeightsOp>(base) ? base : nullptr;
+  return isa_and_present<ArenaOp, WeightsOp, KvRegionOp>(base) ? base
+                                                               : nullptr;
 }
 
 LogicalResult ViewOp::verify() {
   Operation *base = getBase().getDefiningOp();
-  if (!isa_and_present<ArenaOp, WeightsOp, ViewOp>(base))
-    return emitOpError("base must be a kiln.arena, a kiln.weights or a "
-                       "kiln.view (a buffer whose address is fixed), got ")
+  if (!isa_and_present<ArenaOp, WeightsOp, KvRegionOp, ViewOp>(base))
+    return emitOpError("base must be a kiln.arena, a kiln.weights, a "
+                       "kiln.kv_region or a kiln.view (a buffer whose "
+                       "address is fixed), got ")
            << (base ? base->getName().getStringRef() : StringRef("a block "
                                                                  "argument"));
   std::optional<int64_t> bytes = shapedByteSize(getType());
@@ -347,8 +350,11 @@ LogicalResult GraphOp::verifyRegions() {
       info.region = root.getRegion();
       info.offset = root.getOffset();
       info.bytes = *shapedByteSize(root.getType());
-      if (root.getInput() || isa<WeightsOp>(info.region))
+      if (root.getInput() || isa<WeightsOp, KvRegionOp>(info.region))
         info.def = 0;
+      // The KV cache persists across steps: live for the whole step.
+      if (isa<KvRegionOp>(info.region))
+        info.lastUse = end;
     }
     return info;
   };
@@ -406,7 +412,21 @@ LogicalResult GraphOp::verifyRegions() {
                << operand << ", the step input '" << *root->getInput()
                << "'";
       auto *inAt = llvm::find(inRoots, *root);
-      if (inAt != inRoots.end()) {
+      if (isa<KvRegionOp>(info.region)) {
+        // The cache is updated in place by kiln.kv_append kernels only.
+        auto launch = dyn_cast<LaunchOp>(op);
+        auto kernel = launch ? SymbolTable::lookupNearestSymbolFrom<KernelOp>(
+                                   launch, launch.getKernelAttr())
+                             : KernelOp();
+        bool appends = false;
+        if (kernel)
+          kernel.walk([&](KvAppendOp) { appends = true; });
+        if (!appends)
+          return op->emitOpError("writes buffer operand #")
+                 << operand
+                 << " in the KV cache region, which only kiln.kv_append "
+                    "kernels update";
+      } else if (inAt != inRoots.end()) {
         // An in-place update: the kernel must allow it, on the same bytes.
         unsigned arg = inAt - inRoots.begin();
         Value in = ins[arg];
