@@ -10,6 +10,7 @@
 
 #include "kiln/Transforms/MemoryPlan.h"
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Operation.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MathExtras.h"
@@ -43,6 +44,11 @@ void MemoryReport::printJson(llvm::raw_ostream &os) const {
                    std::round(arenaOverLowerBound() * 1e4) / 1e4);
     json.attribute("naive_bytes", naiveBytes);
     json.attribute("kv_cache_bytes", kvCacheBytes);
+    if (!functionArenaBytes.empty())
+      json.attributeObject("function_arena_bytes", [&] {
+        for (const auto &[name, bytes] : functionArenaBytes)
+          json.attribute(name, bytes);
+      });
     json.attribute("total_bytes", totalBytes());
     json.attribute("best_strategy", best);
     json.attributeObject("strategy_arena_bytes", [&] {
@@ -63,6 +69,11 @@ FailureOr<MemoryReport> kiln::computeMemoryReport(func::FuncOp func) {
 
   MemoryReport report;
   report.function = func.getSymName().str();
+  if (auto module = func->getParentOfType<ModuleOp>())
+    for (auto cache : module.getOps<KvCacheOp>())
+      report.kvCacheBytes +=
+          2 * int64_t(cache.getLayers()) * cache.getBlockElements() *
+          (cache.getElementType().getIntOrFloatBitWidth() / 8);
   report.arenaBytes = *plan->arenaBytes();
   report.values = static_cast<int64_t>(plan->buffers().size());
   for (const PlannedBuffer &buffer : plan->buffers()) {

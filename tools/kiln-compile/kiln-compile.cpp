@@ -305,6 +305,16 @@ int main(int argc, char **argv) {
     if (failed(computed))
       return 1;
     report = std::move(*computed);
+    // Batch buckets share one arena: each one's plan, and the largest.
+    auto funcs = llvm::to_vector(module.getOps<func::FuncOp>());
+    if (funcs.size() > 1)
+      for (func::FuncOp f : funcs) {
+        FailureOr<kiln::MemoryReport> one = kiln::computeMemoryReport(f);
+        if (failed(one))
+          return 1;
+        report->functionArenaBytes.push_back({one->function, one->arenaBytes});
+        report->arenaBytes = std::max(report->arenaBytes, one->arenaBytes);
+      }
   }
   auto finish = [&](int status) {
     if (status != 0 || !report)

@@ -380,8 +380,12 @@ struct MemoryReport {
   /// result adds no bytes, its storage lives as long as any member).
   int64_t arenaLowerBoundBytes = 0;
   int64_t naiveBytes = 0;
-  /// KV cache bytes: 0 until kiln has a KV cache.
+  /// Bytes of the module's kiln.kv_cache (0 without one): every layer's keys
+  /// and values for max_batch rows of max_seq positions.
   int64_t kvCacheBytes = 0;
+  /// With several step functions (batch buckets sharing one arena): each
+  /// function's planned arena, by name; the artifact's arena is the largest.
+  llvm::SmallVector<std::pair<std::string, int64_t>> functionArenaBytes;
   /// The arena each strategy of placementStrategies() would give, by name,
   /// in that order; `best` names the smallest.
   llvm::SmallVector<std::pair<std::string, int64_t>> strategyArenaBytes;
