@@ -76,15 +76,23 @@ ConcatOp matchConcat(func::FuncOp func, AttentionOp attention,
           " has uses besides its concat";
     return nullptr;
   }
+  bool returned = false;
   for (OpOperand &use : concat->getUses()) {
     Operation *user = use.getOwner();
-    if (isa<func::ReturnOp>(user))
+    if (isa<func::ReturnOp>(user)) {
+      returned = true;
       continue;
+    }
     if (user == attention.getOperation() &&
         use.getOperandNumber() == operandNo)
       continue;
     why = std::string("the ") + what + " concat is also used by '" +
           user->getName().getStringRef().str() + "'";
+    return nullptr;
+  }
+  if (!returned) {
+    why = std::string("the ") + what + " concat is not returned (no present " +
+          "output)";
     return nullptr;
   }
   return concat;

@@ -21,6 +21,8 @@
 #include "llvm/ADT/SetVector.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <numeric>
+
 using namespace mlir;
 using namespace kiln;
 
@@ -424,6 +426,23 @@ LogicalResult Scheduler::run() {
     weightOps.push_back(&op);
   }
   int64_t weightEnd = layout.size();
+  // Views in offset order (weights.bin is written in view order), whatever
+  // order this function uses its weights in.
+  {
+    SmallVector<unsigned> order(weightOps.size());
+    std::iota(order.begin(), order.end(), 0);
+    llvm::stable_sort(order, [&](unsigned a, unsigned b) {
+      return weightOffsets[a] < weightOffsets[b];
+    });
+    SmallVector<Operation *> ops;
+    SmallVector<int64_t> offsets;
+    for (unsigned i : order) {
+      ops.push_back(weightOps[i]);
+      offsets.push_back(weightOffsets[i]);
+    }
+    weightOps = std::move(ops);
+    weightOffsets = std::move(offsets);
+  }
   auto weightsOp =
       WeightsOp::create(builder, loc, MemRefType::get({weightEnd}, i8));
   Value weights = weightsOp;
@@ -524,6 +543,16 @@ LogicalResult Scheduler::run() {
     return failure();
   func->removeAttr(KilnDialect::getArenaBytesAttrName());
   return success();
+}
+
+FailureOr<int64_t> kiln::sharedWeightsBytes(ModuleOp module) {
+  WeightLayout layout;
+  for (auto func : module.getOps<func::FuncOp>())
+    if (!func.isExternal())
+      for (Operation &op : func.getBody().front())
+        if (isWeightLike(&op) && failed(layout.place(&op)))
+          return failure();
+  return layout.size();
 }
 
 namespace {

@@ -115,7 +115,6 @@ LogicalResult kiln::import::bindKvRoles(const onnx::GraphProto &graph,
   };
 
   const onnx::ValueInfoProto *tokens = nullptr;
-  int64_t tokenRows = -1;
   std::vector<const onnx::ValueInfoProto *> ints2, past;
   for (const auto &in : graph.input()) {
     if (inits.count(in.name()) || !in.type().has_tensor_type())
@@ -124,11 +123,12 @@ LogicalResult kiln::import::bindKvRoles(const onnx::GraphProto &graph,
     std::vector<Dim> dims = dimsOf(in);
     if (dims.size() == 2 && isIntegerElem(elem)) {
       ints2.push_back(&in);
+      // The first such input in the graph's input order: a table size does
+      // not tell tokens from positions (a character-level model's vocabulary
+      // is smaller than its position table).
       int64_t rows = gatherRows(in.name(), 0);
-      if (rows > tokenRows) {
-        tokenRows = rows;
+      if (!tokens && rows > 0)
         tokens = &in;
-      }
     }
     if (dims.size() == 4 && isFloatElem(elem))
       for (auto [node, idx] : users.lookup(in.name()))
@@ -279,19 +279,6 @@ std::string locKey(Operation *op) {
   return s;
 }
 
-/// Whether `c` is the same at every position of its last axis.
-bool uniformOverLastAxis(DenseElementsAttr c) {
-  auto type = cast<RankedTensorType>(c.getType());
-  if (type.getRank() == 0 || type.getShape().back() <= 1 || c.isSplat())
-    return true;
-  int64_t inner = type.getShape().back();
-  auto vals = llvm::to_vector(c.getValues<Attribute>());
-  for (size_t i = 0; i < vals.size(); ++i)
-    if (vals[i] != vals[i - i % inner])
-      return false;
-  return true;
-}
-
 /// The extent of the key axis of a mask-like shape: its last dim that is
 /// not 1 (trailing unit dims are layout, not keys); 1 if there is none.
 int64_t keyExtent(RankedTensorType type) {
@@ -301,12 +288,26 @@ int64_t keyExtent(RankedTensorType type) {
   return 1;
 }
 
-/// Whether `c` is `base + k` at position k of its last axis (integer).
+/// Whether `c` is the same at every position of its key axis (the innermost
+/// non-unit axis: elements come in runs of one value per key).
+bool uniformOverLastAxis(DenseElementsAttr c) {
+  auto type = cast<RankedTensorType>(c.getType());
+  int64_t inner = keyExtent(type);
+  if (inner <= 1 || c.isSplat())
+    return true;
+  auto vals = llvm::to_vector(c.getValues<Attribute>());
+  for (size_t i = 0; i < vals.size(); ++i)
+    if (vals[i] != vals[i - i % inner])
+      return false;
+  return true;
+}
+
+/// Whether `c` is `base + k` at position k of its key axis (integer).
 bool stepOneOverLastAxis(DenseElementsAttr c) {
   auto type = cast<RankedTensorType>(c.getType());
   if (!type.getElementType().isInteger() || type.getRank() == 0)
     return false;
-  int64_t inner = type.getShape().back();
+  int64_t inner = keyExtent(type);
   auto vals = llvm::to_vector(c.getValues<APInt>());
   for (size_t i = 0; i < vals.size(); ++i)
     if (vals[i].getSExtValue() !=

@@ -307,6 +307,12 @@ int main(int argc, char **argv) {
     report = std::move(*computed);
     // Batch buckets share one arena: each one's plan, and the largest.
     auto funcs = llvm::to_vector(module.getOps<func::FuncOp>());
+    if (funcs.size() > 1) {
+      FailureOr<int64_t> weights = kiln::sharedWeightsBytes(module);
+      if (failed(weights))
+        return 1;
+      report->weightsBytes = *weights;
+    }
     if (funcs.size() > 1)
       for (func::FuncOp f : funcs) {
         FailureOr<kiln::MemoryReport> one = kiln::computeMemoryReport(f);

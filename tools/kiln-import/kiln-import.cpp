@@ -76,6 +76,10 @@ int main(int argc, char **argv) {
     }
   }
 
+  if (kvBatch.getNumOccurrences() && !maxSeqLen.getNumOccurrences()) {
+    errs() << "kiln-import: error: --batch needs --max-seq-len\n";
+    return 1;
+  }
   if (maxSeqLen.getNumOccurrences()) {
     if (maxSeqLen < 2 || kvBatch < 1) {
       errs() << "kiln-import: error: --max-seq-len needs N >= 2 and --batch "

@@ -32,6 +32,7 @@
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Value.h"
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/DenseMap.h"
@@ -236,6 +237,11 @@ bool isWeightLike(mlir::Operation *op);
 /// null. Its results live in the KV cache region (docs/kv-cache.md): the
 /// planner gives them no arena bytes, kiln-schedule views of kiln.kv_region.
 KvAppendOp getKvAppend(mlir::Operation *op);
+
+/// Bytes of the one weights layout kiln-schedule gives every function of
+/// `module` (weights.bin of its artifact): each distinct weight or constant
+/// once, 256-byte aligned, in first-use order.
+mlir::FailureOr<int64_t> sharedWeightsBytes(mlir::ModuleOp module);
 
 /// The operand whose bytes, in the same order, are exactly the bytes of `op`'s
 /// single result, when `op` is such a view: kiln.reshape; kiln.expand that

@@ -104,9 +104,15 @@ LogicalResult ViewOp::verify() {
            << *baseBytes << " bytes";
   bool root = isRoot();
   bool weights = isa<WeightsOp>(base);
-  if (root && offset % kRootAlignment != 0)
+  // KV cache blocks are laid out back to back (docs/kv-cache.md): a root
+  // there is aligned to its element, not to a planned buffer's 256 bytes.
+  int64_t alignment = root && isa<KvRegionOp>(base)
+                          ? std::max<int64_t>(
+                                1, getType().getElementTypeBitWidth() / 8)
+                          : kRootAlignment;
+  if (root && offset % alignment != 0)
     return emitOpError("offset ")
-           << offset << " is not a multiple of " << kRootAlignment;
+           << offset << " is not a multiple of " << alignment;
   if (getInput() && !(root && isa<ArenaOp>(base)))
     return emitOpError("binds a step input but is not a root view of the "
                        "arena");

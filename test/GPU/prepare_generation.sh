@@ -1,0 +1,37 @@
+#!/bin/bash
+# Builds, on this (GPU-less) machine, what the GPU machine needs to check
+# generation through the KV cache (docs/kv-cache.md) into BUNDLE (default
+# .gpugen/, git-ignored, carried by the device tool):
+#   BUNDLE/<fixture>/model.kiln   kiln-compile --max-seq-len 64 with batch
+#                                 buckets 1,4 (1 for a static-batch export)
+#   BUNDLE/<fixture>/oracle/      ../shared/models/hf-tiny-generate/<arch>/
+# for every *-decoder-dynamic-* and *-decode-torchscript fixture that has a
+# generation oracle. Any failure stops with a message and a non-zero exit.
+# Usage: test/GPU/prepare_generation.sh BUILD_DIR [BUNDLE] [ARCH]
+set -euo pipefail
+BUILD=${1:?build dir}
+BUNDLE=${2:-.gpugen}
+ARCH=${3:-sm_90a}
+HERE=$(cd "$(dirname "$0")" && pwd)
+SHARED=${KILN_SHARED:-$(cd "$HERE/../../.." && pwd)/shared}
+die() { echo "prepare_generation: FAILED: $*" >&2; exit 1; }
+[ -x "$BUILD/bin/kiln-compile" ] || die "$BUILD/bin/kiln-compile not found"
+rm -rf "$BUNDLE" && mkdir -p "$BUNDLE"
+n=0
+for dir in "$SHARED"/models/hf-tiny/*-decoder-dynamic-* "$SHARED"/models/hf-tiny/*-decode-torchscript; do
+  [ -d "$dir" ] || continue
+  name=$(basename "$dir")
+  arch=${name%%-*}
+  oracle=$SHARED/models/hf-tiny-generate/$arch
+  [ -f "$oracle/greedy_ids.pb" ] || die "$name: no generation oracle at $oracle"
+  buckets=1,4
+  [[ $name == *-decode-torchscript ]] && buckets=1
+  mkdir -p "$BUNDLE/$name"
+  "$BUILD/bin/kiln-compile" "$dir/model.onnx" --max-seq-len 64 --batch-buckets $buckets \
+    --arch "$ARCH" -o "$BUNDLE/$name/model.kiln" || die "$name: kiln-compile"
+  cp -r "$oracle" "$BUNDLE/$name/oracle"
+  echo "prepared $name (buckets $buckets)"
+  n=$((n+1))
+done
+[ $n -gt 0 ] || die "no fixtures under $SHARED/models/hf-tiny"
+echo "prepare_generation: $n entries in $BUNDLE ($(du -sh "$BUNDLE" | cut -f1))"
