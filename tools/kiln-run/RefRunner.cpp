@@ -3,11 +3,13 @@
 // The full build's definition of kiln::runtime::getRefRunner(): loads the model
 // (.onnx, .mlir or a .kiln artifact's scheduled IR) and runs it on the CPU
 // reference backend, turning MLIR diagnostics into the error text kiln-run
-// prints.
+// prints; and getRefSessionFactory(), which keeps a model loaded across the
+// steps of a generation (kiln::RefSession).
 //
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Driver/Driver.h"
+#include "kiln/Driver/RefSession.h"
 #include "kiln/runtime/RefHook.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -43,3 +45,13 @@ static bool runRef(const std::string &modelPath, const std::string &function,
 }
 
 kiln::runtime::RefRunner kiln::runtime::getRefRunner() { return runRef; }
+
+static std::unique_ptr<kiln::runtime::StepRunner>
+createRefSession(const std::string &modelPath, const std::string &function,
+                 std::string &error) {
+  return RefSession::create(modelPath, function, error);
+}
+
+kiln::runtime::RefSessionFactory kiln::runtime::getRefSessionFactory() {
+  return createRefSession;
+}

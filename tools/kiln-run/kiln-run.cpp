@@ -3,18 +3,23 @@
 // kiln-run runs a compiled `.kiln` artifact on the GPU (`--backend=cuda`,
 // eagerly or as a replayed CUDA graph), or a model on the CPU reference
 // backend (`--backend=ref`, full build only), with inputs from `.pb`/`.npy`
-// files, and compares the outputs against expected tensors. It includes no
-// LLVM header, so it builds in the runtime-only build (CUDA toolkit alone);
-// the command line is parsed by hand for the same reason.
+// files, and compares the outputs against expected tensors. With
+// `--generate` it generates tokens through the step functions of an
+// artifact compiled with --max-seq-len, and with `--teacher-force` checks
+// their logits (docs/generation.md; the loop is kiln/runtime/Generate.h).
+// It includes no LLVM header, so it builds in the runtime-only build (CUDA
+// toolkit alone); the command line is parsed by hand for the same reason.
 //
 //===----------------------------------------------------------------------===//
 
 #include "kiln/runtime/Artifact.h"
 #include "kiln/runtime/CudaExecutor.h"
+#include "kiln/runtime/Generate.h"
 #include "kiln/runtime/RefHook.h"
 #include "kiln/runtime/TensorIO.h"
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -30,17 +35,26 @@ namespace {
 
 const char *kUsage =
     R"(USAGE: kiln-run MODEL [options] --input FILE... [--expect FILE...]
+       kiln-run M.kiln --generate --prompt-ids IDS [--prompt-ids IDS ...]
+                --max-new-tokens N [--temperature T --top-k K --top-p P
+                --seed S] [--eos ID] [--output-dir DIR] [--eager]
+       kiln-run M.kiln --teacher-force FILE [--expect-logits FILE]
+                [--rtol R --atol A]
 
-Runs MODEL and prints or checks its outputs.
+Runs MODEL and prints or checks its outputs; or generates tokens with the
+step functions of an artifact compiled with `kiln-compile --max-seq-len`.
 
 MODEL is a .kiln artifact directory (cuda or ref backend), or a .onnx / .mlir
-model (ref backend only).
+model (ref backend only; --generate and --teacher-force need a .kiln).
 
 OPTIONS:
   --backend=ref|cuda   where to run (default: ref when this kiln-run has the
                        reference backend, else cuda)
   --graph              cuda: capture the launch list into a CUDA graph once
-                       and replay it (default: eager launches on a stream)
+                       and replay it (default: eager launches on a stream;
+                       --generate and --teacher-force replay graphs unless
+                       --eager is given)
+  --eager              cuda: launch on a stream, no CUDA graph
   --repeat N           run N steps (each copies the inputs, then launches or
                        replays); the outputs of the last are checked. Prints
                        the average device time per step
@@ -56,12 +70,39 @@ OPTIONS:
                        every step's outputs to be bit-identical to the first
                        (replays of one captured graph in --graph mode)
   --output-dir DIR     write the outputs to DIR/output_<i>.pb (DIR and its
-                       parents are created)
+                       parents are created); with --generate
+                       DIR/generated_ids.pb (int64 [batch, N]) and
+                       DIR/logits.pb (float32 [batch, N, vocab]); with
+                       --teacher-force DIR/logits.pb (float32 [L, vocab])
   --bind NAME=N        fix a symbolic dim (ref backend, .onnx models)
   --function NAME      function to run (default: the model's only function,
                        else main)
   --device N           CUDA device ordinal (default 0)
   -h, --help           print this help
+
+GENERATION (docs/generation.md):
+  --generate           generate tokens for every --prompt-ids together, in
+                       the smallest batch bucket that holds them; prints
+                       each prompt's new ids, one line per prompt
+  --prompt-ids IDS     one prompt: a .pb/.npy file of int64 ids, shape [1, L]
+                       or [L], or the ids as text ("1 2 3"); give it several
+                       times for a batch
+  --max-new-tokens N   tokens to generate per prompt
+  --eos ID             stop a prompt once it has produced ID (its later
+                       entries in generated_ids.pb are ID, its logits zeros)
+  --temperature T      sample from softmax(logits / T) (default 0: greedy,
+                       the lowest id among the largest logits)
+  --top-k K            sample among the K most probable tokens only
+  --top-p P            sample among the smallest most-probable set whose
+                       probability is >= P (0 < P <= 1)
+  --seed S             sampler seed (default 0; prompt b draws from S + b)
+  --teacher-force FILE feed the int64 ids in FILE ([1, L] or [L]) one step
+                       at a time through row 0 and keep the logits after
+                       each token
+  --expect-logits FILE expected float32 [L, vocab] logits for
+                       --teacher-force: prints max_abs_err, max_rel_err and
+                       PASS/FAIL (--rtol/--atol as above), exit 1 on FAIL
+  A line with tokens/s goes to stderr while a run takes longer than a second.
 
 ENVIRONMENT:
   KILN_RUNTIME_SYNC=1  cuda eager: synchronise after every launch, so an
@@ -70,10 +111,29 @@ ENVIRONMENT:
 EXIT STATUS: 0 on success, 1 on an error or a mismatch, 2 on a usage error.
 )";
 
+/// A --prompt-ids value: ids given as text (parsed already) or a file.
+struct PromptArg {
+  std::string file; ///< empty when the ids were given as text
+  std::vector<int64_t> ids;
+};
+
 struct Options {
   std::string model;
   std::string backend;
   bool graph = false;
+  bool eager = false;
+  /// --generate / --teacher-force FILE mode and their options.
+  bool generate = false;
+  std::string teacherForce, expectLogits;
+  std::vector<PromptArg> prompts;
+  int64_t maxNewTokens = -1; ///< -1: not given
+  int64_t eos = -1;          ///< -1: not given
+  SamplingOptions sampling;
+  /// Sampling options given on the command line (for the usage checks).
+  std::vector<std::string> samplingFlags;
+  bool temperatureGiven = false;
+  /// Options of the plain run that were given (for the usage checks).
+  std::vector<std::string> runFlags;
   bool checkIdentical = false;
   int repeat = 1;
   std::vector<std::string> inputs, expects;
@@ -120,6 +180,68 @@ bool parseInt(const std::string &s, int64_t &v) {
   return !s.empty() && *end == '\0' && errno == 0;
 }
 
+bool parseUnsigned(const std::string &s, uint64_t &v) {
+  char *end = nullptr;
+  errno = 0;
+  unsigned long long x = std::strtoull(s.c_str(), &end, 10);
+  v = x;
+  return !s.empty() && s[0] >= '0' && s[0] <= '9' && *end == '\0' && errno == 0;
+}
+
+/// Reads a --prompt-ids value: a tensor file is kept for later (read after
+/// the usage checks), anything else must be a list of ids.
+bool addPrompt(const std::string &value, Options &o, std::string &error) {
+  PromptArg p;
+  if (isTensorFile(value)) {
+    p.file = value;
+  } else if (!parseTokenIdList(value, p.ids, error)) {
+    error = "--prompt-ids needs a .pb/.npy file or token ids such as "
+            "\"1 2 3\": " +
+            error;
+    return false;
+  }
+  o.prompts.push_back(std::move(p));
+  return true;
+}
+
+/// The usage checks between the options of the three modes. Returns -1 to
+/// go on, else the exit code.
+int checkModes(const Options &o) {
+  bool teacher = !o.teacherForce.empty();
+  if (o.generate && teacher)
+    return usageError("--generate and --teacher-force cannot be combined");
+  if (o.graph && o.eager)
+    return usageError("--graph and --eager cannot be combined");
+  const char *mode = o.generate ? "--generate" : "--teacher-force";
+  if ((o.generate || teacher) && !o.runFlags.empty())
+    return usageError(o.runFlags.front() + " cannot be used with " + mode +
+                      " (the step inputs come from the prompt)");
+  if (!o.generate) {
+    if (!o.prompts.empty())
+      return usageError("--prompt-ids needs --generate");
+    if (o.maxNewTokens >= 0)
+      return usageError("--max-new-tokens needs --generate");
+    if (o.eos >= 0)
+      return usageError("--eos needs --generate");
+    if (o.temperatureGiven)
+      return usageError("--temperature needs --generate");
+    if (!o.samplingFlags.empty())
+      return usageError(o.samplingFlags.front() + " needs --generate");
+  }
+  if (!o.expectLogits.empty() && !teacher)
+    return usageError("--expect-logits needs --teacher-force");
+  if (o.generate && o.prompts.empty())
+    return usageError("--generate needs at least one --prompt-ids");
+  if (o.generate && o.maxNewTokens < 0)
+    return usageError("--generate needs --max-new-tokens N");
+  if (o.generate && !o.samplingFlags.empty() && o.sampling.greedy())
+    std::fprintf(stderr,
+                 "kiln-run: warning: %s has no effect without --temperature "
+                 "> 0 (decoding is greedy)\n",
+                 o.samplingFlags.front().c_str());
+  return -1;
+}
+
 /// Parses argv into `o`. Returns -1 to go on, else the exit code.
 int parseArgs(int argc, char **argv, Options &o) {
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -154,10 +276,67 @@ int parseArgs(int argc, char **argv, Options &o) {
     };
     if (name == "--check-identical") {
       o.checkIdentical = true;
+      o.runFlags.push_back(name);
       continue;
     }
+    if (name == "--input" || name == "--expect" || name == "--repeat" ||
+        name == "--bind" || name == "--function")
+      o.runFlags.push_back(name);
     if (name == "--graph") {
       o.graph = true;
+    } else if (name == "--eager") {
+      o.eager = true;
+    } else if (name == "--generate") {
+      o.generate = true;
+    } else if (name == "--prompt-ids") {
+      std::string error;
+      if (!takeValue())
+        return usageError("--prompt-ids needs a file or token ids");
+      if (!addPrompt(value, o, error))
+        return usageError(error);
+      // Further tensor files right after are further prompts.
+      while (i + 1 < args.size() && isTensorFile(args[i + 1]) &&
+             args[i + 1][0] != '-')
+        if (!addPrompt(args[++i], o, error))
+          return usageError(error);
+    } else if (name == "--max-new-tokens") {
+      int64_t n;
+      if (!takeValue() || !parseInt(value, n) || n < 1 || n > 1000000000)
+        return usageError("--max-new-tokens needs a positive integer");
+      o.maxNewTokens = n;
+    } else if (name == "--eos") {
+      int64_t n;
+      if (!takeValue() || !parseInt(value, n) || n < 0)
+        return usageError("--eos needs a token id (a non-negative integer)");
+      o.eos = n;
+    } else if (name == "--temperature") {
+      double v;
+      if (!takeValue() || !parseDouble(value, v) || !(v < 1e30))
+        return usageError("--temperature needs a non-negative number");
+      o.sampling.temperature = v;
+      o.temperatureGiven = true;
+    } else if (name == "--top-k") {
+      int64_t n;
+      if (!takeValue() || !parseInt(value, n) || n < 1)
+        return usageError("--top-k needs a positive integer");
+      o.sampling.topK = n;
+      o.samplingFlags.push_back(name);
+    } else if (name == "--top-p") {
+      double v;
+      if (!takeValue() || !parseDouble(value, v) || !(v > 0 && v <= 1))
+        return usageError("--top-p needs a number in (0, 1]");
+      o.sampling.topP = v;
+      o.samplingFlags.push_back(name);
+    } else if (name == "--seed") {
+      uint64_t v;
+      if (!takeValue() || !parseUnsigned(value, v))
+        return usageError("--seed needs a non-negative integer");
+      o.sampling.seed = v;
+      o.samplingFlags.push_back(name);
+    } else if (name == "--teacher-force" || name == "--expect-logits") {
+      if (!takeValue() || !isTensorFile(value))
+        return usageError(name + " needs a .pb or .npy file");
+      (name == "--teacher-force" ? o.teacherForce : o.expectLogits) = value;
     } else if (name == "--input" || name == "--expect") {
       std::vector<std::string> &list = name == "--input" ? o.inputs : o.expects;
       if (!takeValue())
@@ -207,7 +386,7 @@ int parseArgs(int argc, char **argv, Options &o) {
   }
   if (o.model.empty())
     return usageError("no MODEL given");
-  return -1;
+  return checkModes(o);
 }
 
 bool isDirectory(const std::string &path) {
@@ -253,23 +432,24 @@ int runCuda(const Options &o, const std::vector<HostTensor> &inputs,
     function = artifact.manifest.functions.size() == 1
                    ? artifact.manifest.functions.front().name
                    : "main";
-  if (!artifact.manifest.findFunction(function))
+  const Function *fn = artifact.manifest.findFunction(function);
+  if (!fn)
     return fail(artifact.manifestPath + ": no function '" + function + "'");
   std::vector<HostTensor> ordered;
-  if (!bindInputs(artifact.manifest, inputs, ordered, error))
+  if (!bindInputs(*fn, inputs, ordered, error))
     return fail(error);
   if (!o.binds.empty())
     std::fprintf(stderr, "kiln-run: warning: --bind is ignored by the cuda "
                          "backend (artifact shapes are static)\n");
   std::unique_ptr<CudaExecutor> exec =
-      CudaExecutor::create(artifact, function, o.device, error);
+      CudaExecutor::create(artifact, o.device, error);
   if (!exec)
     return fail(error);
   RunStats stats;
   CudaExecutor::Mode mode =
       o.graph ? CudaExecutor::Mode::Graph : CudaExecutor::Mode::Eager;
   if (!o.checkIdentical) {
-    if (!exec->run(mode, ordered, o.repeat, outputs, stats, error))
+    if (!exec->run(function, mode, ordered, o.repeat, outputs, stats, error))
       return fail(error);
   } else {
     // One step at a time: the graph is captured on the first and replayed
@@ -277,7 +457,8 @@ int runCuda(const Options &o, const std::vector<HostTensor> &inputs,
     std::vector<HostTensor> step;
     for (int i = 0; i < o.repeat; ++i) {
       RunStats one;
-      if (!exec->run(mode, ordered, 1, i ? step : outputs, one, error))
+      if (!exec->run(function, mode, ordered, 1, i ? step : outputs, one,
+                     error))
         return fail(error);
       stats.steps += one.steps;
       stats.totalMs += one.totalMs;
@@ -286,8 +467,7 @@ int runCuda(const Options &o, const std::vector<HostTensor> &inputs,
           return fail("step " + std::to_string(i + 1) + " output " +
                       std::to_string(k) + " differs from step 1's");
     }
-    std::printf("cuda: %d steps, outputs bit-identical to step 1\n",
-                o.repeat);
+    std::printf("cuda: %d steps, outputs bit-identical to step 1\n", o.repeat);
   }
   std::printf("cuda %s on %s: %d step(s), %.2f us/step\n",
               o.graph ? "graph" : "eager", exec->deviceDescription().c_str(),
@@ -353,6 +533,178 @@ int checkOutputs(const Options &o, const std::vector<HostTensor> &outputs,
   return allPass ? 0 : 1;
 }
 
+/// The cuda backend as a StepRunner: a step is CudaExecutor::step() (a
+/// replay of the function's captured graph unless --eager), the cache reset
+/// CudaExecutor::resetKvCache().
+class CudaStepRunner : public StepRunner {
+public:
+  CudaStepRunner(CudaExecutor &exec, bool graph) : exec(exec), graph(graph) {}
+  bool run(const Function &fn, const std::vector<HostTensor> &ordered,
+           std::vector<HostTensor> &outputs, std::string &error) override {
+    return exec.step(fn.name, ordered, outputs, graph, error);
+  }
+  bool resetCache(std::string &error) override {
+    return exec.resetKvCache(error);
+  }
+
+private:
+  CudaExecutor &exec;
+  bool graph;
+};
+
+/// Creates `dir` and its parents, like `mkdir -p`.
+bool makeOutputDir(const std::string &dir, std::string &error) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    error = dir + ": cannot create directory: " + ec.message();
+  return !ec;
+}
+
+/// Reads the ids of a token-id file (--prompt-ids, --teacher-force).
+bool readIds(const std::string &path, std::vector<int64_t> &ids,
+             std::string &error) {
+  HostTensor t;
+  return readTensorFile(path, t, error) &&
+         tokenIdsFromTensor(t, path, ids, error);
+}
+
+/// Prints a progress line on stderr once a second after the first second.
+struct ProgressPrinter {
+  double lastPrinted = 0;
+  void operator()(const GenerateProgress &p) {
+    if (p.seconds < 1 || p.seconds - lastPrinted < 1)
+      return;
+    lastPrinted = p.seconds;
+    std::fprintf(stderr,
+                 "kiln-run: step %lld/%lld, %lld new tokens, %.1f tokens/s\n",
+                 (long long)p.steps, (long long)p.maxSteps, (long long)p.tokens,
+                 double(p.tokens) / p.seconds);
+  }
+};
+
+/// --generate and --teacher-force: the step functions of an artifact on
+/// either backend, through the generation loop of Generate.h.
+int runGeneration(const Options &o) {
+  std::string error;
+  // Everything about the inputs is checked before the artifact is touched.
+  std::vector<std::vector<int64_t>> prompts;
+  for (const PromptArg &p : o.prompts) {
+    prompts.push_back(p.ids);
+    if (!p.file.empty() && !readIds(p.file, prompts.back(), error))
+      return fail(error);
+  }
+  std::vector<int64_t> forced;
+  HostTensor expected;
+  bool teacher = !o.teacherForce.empty();
+  if (teacher && !readIds(o.teacherForce, forced, error))
+    return fail(error);
+  if (!o.expectLogits.empty() &&
+      !readTensorFile(o.expectLogits, expected, error))
+    return fail(error);
+
+  // The manifest: the cuda backend loads the data too, the reference
+  // backend only validates it (RefSession reads scheduled.mlir).
+  bool cuda = o.backend == "cuda";
+  Artifact artifact;
+  if (!loadArtifact(o.model, artifact, error, /*readData=*/cuda))
+    return fail(error);
+  const Manifest &m = artifact.manifest;
+  // The bucket, the step function and the ids against the vocabulary
+  // first: their errors come before any device work.
+  const Function *fn = teacher
+                           ? prepareTeacherForcing(m, forced, o.model, error)
+                           : prepareGeneration(m, prompts, o.model, error);
+  if (!fn)
+    return fail(error);
+
+  std::unique_ptr<CudaExecutor> exec;
+  std::unique_ptr<StepRunner> runner;
+  std::string where;
+  if (cuda) {
+    exec = CudaExecutor::create(artifact, o.device, error);
+    if (!exec)
+      return fail(error);
+    runner = std::make_unique<CudaStepRunner>(*exec, !o.eager);
+    where = std::string("cuda ") + (o.eager ? "eager" : "graph") + " on " +
+            exec->deviceDescription();
+  } else {
+    RefSessionFactory factory = getRefSessionFactory();
+    if (!factory)
+      return fail("this kiln-run was built without the reference backend "
+                  "(KILN_RUNTIME_ONLY); use --backend=cuda");
+    runner = factory(o.model, fn->name, error);
+    if (!runner)
+      return fail(error);
+    where = "ref";
+  }
+
+  if (teacher) {
+    HostTensor logits;
+    std::string function;
+    if (!teacherForce(m, *runner, forced, o.model, logits, function, error))
+      return fail(error);
+    std::printf("teacher-force: %zu tokens through %s (%s)\n", forced.size(),
+                function.c_str(), where.c_str());
+    if (!o.outputDir.empty() &&
+        (!makeOutputDir(o.outputDir, error) ||
+         !writeTensorFile(o.outputDir + "/logits.pb", logits, error)))
+      return fail(error);
+    if (o.expectLogits.empty()) {
+      std::printf("logits: %s %s %s\n", dtypeName(logits.dtype),
+                  formatShape(logits.shape).c_str(), preview(logits).c_str());
+      return 0;
+    }
+    // [1, L, V] expectations compare as [L, V].
+    if (expected.shape.size() == 3 && expected.shape[0] == 1)
+      expected.shape.erase(expected.shape.begin());
+    CompareResult r = compareTensors(logits, expected, o.rtol, o.atol);
+    if (!r.error.empty())
+      return fail(o.expectLogits + ": " + r.error);
+    std::printf("logits: max_abs_err=%.3g max_rel_err=%.3g %s\n", r.maxAbsErr,
+                r.maxRelErr, r.pass ? "PASS" : "FAIL");
+    if (r.pass)
+      return 0;
+    int64_t vocab = logits.shape[1];
+    std::printf("  %lld of %lld elements differ; first at token %lld, id "
+                "%lld: got %g, expected %g\n",
+                (long long)r.numMismatches, (long long)logits.numElements(),
+                (long long)(r.firstMismatch / vocab),
+                (long long)(r.firstMismatch % vocab),
+                logits.elementAsDouble(r.firstMismatch),
+                expected.elementAsDouble(r.firstMismatch));
+    return 1;
+  }
+
+  GenerateOptions options;
+  options.maxNewTokens = o.maxNewTokens;
+  options.eosId = o.eos;
+  options.sampling = o.sampling;
+  options.progress = ProgressPrinter();
+  GenerateResult result;
+  if (!generate(m, *runner, prompts, options, o.model, result, error))
+    return fail(error);
+  for (const std::vector<int64_t> &row : result.tokens) {
+    std::string line;
+    for (int64_t id : row)
+      line += (line.empty() ? "" : " ") + std::to_string(id);
+    std::printf("%s\n", line.c_str());
+  }
+  if (result.seconds >= 1)
+    std::fprintf(stderr,
+                 "kiln-run: %s (%s): %zu prompt(s), %lld steps, %lld new "
+                 "tokens in %.2f s, %.1f tokens/s\n",
+                 result.function.c_str(), where.c_str(), prompts.size(),
+                 (long long)result.steps, (long long)result.numTokens,
+                 result.seconds, result.tokensPerSecond());
+  if (!o.outputDir.empty() &&
+      (!makeOutputDir(o.outputDir, error) ||
+       !writeTensorFile(o.outputDir + "/generated_ids.pb", result.ids, error) ||
+       !writeTensorFile(o.outputDir + "/logits.pb", result.logits, error)))
+    return fail(error);
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -373,6 +725,14 @@ int main(int argc, char **argv) {
                           "only (compile the model with kiln-compile first)");
   if (o.graph && o.backend != "cuda")
     return usageError("--graph needs --backend=cuda");
+  if (o.eager && o.backend != "cuda")
+    return usageError("--eager needs --backend=cuda");
+  if ((o.generate || !o.teacherForce.empty()) && !isArtifact)
+    return fail(o.model + ": " +
+                (o.generate ? "--generate" : "--teacher-force") +
+                " needs a .kiln artifact compiled with --max-seq-len");
+  if (o.generate || !o.teacherForce.empty())
+    return runGeneration(o);
 
   std::string error;
   std::vector<HostTensor> inputs, expects, outputs;
@@ -395,11 +755,8 @@ int main(int argc, char **argv) {
     return code;
 
   if (!o.outputDir.empty()) {
-    // Like `mkdir -p`: missing parents are created too.
-    std::error_code ec;
-    std::filesystem::create_directories(o.outputDir, ec);
-    if (ec)
-      return fail(o.outputDir + ": cannot create directory: " + ec.message());
+    if (!makeOutputDir(o.outputDir, error))
+      return fail(error);
     for (size_t i = 0; i < outputs.size(); ++i) {
       std::string path = o.outputDir + "/output_" + std::to_string(i) + ".pb";
       if (!writeTensorFile(path, outputs[i], error))

@@ -1,0 +1,683 @@
+//===- GenerateTest.cpp - tests of the generation loop --------------------===//
+//
+// generate() and teacherForce() against a fake StepRunner: a tiny
+// deterministic "model" whose logits depend on the tokens it attends to
+// through its own per-row cache (written at kv_pos, read under the mask), on
+// kv_pos and on the position it is given, and which records everything it
+// was fed. Checked: the role inputs of every step for three prompts of
+// different lengths in bucket 4, EOS stops, the KV-cache-full refusal, the
+// bucket choice and its errors, greedy ties, seeded sampling, top-k/top-p,
+// teacher forcing, and the prompt parsers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/runtime/Generate.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+
+using namespace kiln::runtime;
+
+namespace {
+
+constexpr int64_t kVocab = 10;
+
+TensorSpec spec(const std::string &name, DType dtype,
+                std::vector<int64_t> shape, const std::string &role) {
+  TensorSpec s;
+  s.name = name;
+  s.dtype = dtype;
+  s.shape = std::move(shape);
+  s.bytes = uint64_t(dtypeByteWidth(dtype));
+  for (int64_t d : s.shape)
+    s.bytes *= uint64_t(d);
+  s.role = role;
+  return s;
+}
+
+/// A manifest with one decode step function per bucket.
+Manifest makeManifest(const std::vector<int64_t> &buckets, int64_t maxSeq,
+                      DType maskType = DType::I64) {
+  Manifest m;
+  m.version = 3;
+  m.kvCache.layers = 1;
+  m.kvCache.kvHeads = 1;
+  m.kvCache.headDim = 4;
+  m.kvCache.maxSeq = maxSeq;
+  m.kvCache.maxBatch = buckets.empty() ? 0 : buckets.back();
+  m.kvCache.bytes = uint64_t(2 * m.kvCache.maxBatch * maxSeq * 4 * 4);
+  for (int64_t b : buckets) {
+    Function f;
+    f.name = "decode_b" + std::to_string(b);
+    f.stepBatch = b;
+    f.stepSeq = 1;
+    f.inputs.push_back(spec("input_ids", DType::I64, {b, 1}, "tokens"));
+    f.inputs.push_back(spec("attention_mask", maskType, {b, maxSeq}, "mask"));
+    f.inputs.push_back(spec("position_ids", DType::I64, {b, 1}, "positions"));
+    f.inputs.push_back(spec("kv_pos", DType::I64, {b}, "kv_pos"));
+    f.outputs.push_back(spec("logits", DType::F32, {b, 1, kVocab}, "logits"));
+    m.functions.push_back(f);
+  }
+  return m;
+}
+
+int64_t intAt(const HostTensor &t, int64_t i) {
+  return int64_t(t.elementAsDouble(i));
+}
+
+/// What one row was fed in one step.
+struct Fed {
+  int64_t token, position, kvPos;
+  std::vector<int64_t> mask;
+};
+
+/// One recorded run() call.
+struct Call {
+  std::string function;
+  std::vector<Fed> rows;
+};
+
+/// The fake model. Per row it keeps the token written at each slot; a step
+/// writes the fed token at kv_pos, then the row's "state" is the sum of
+/// (slot + 1) * token over the slots the mask allows (up to kv_pos). The
+/// logits peak at (3 * state + position) mod V and fall off with circular
+/// distance, so they depend on the whole attended history.
+class FakeModel : public StepRunner {
+public:
+  explicit FakeModel(int64_t maxRows, int64_t maxSeq)
+      : maxSeq(maxSeq), cache(size_t(maxRows), std::vector<int64_t>(maxSeq)) {}
+
+  bool run(const Function &fn, const std::vector<HostTensor> &ordered,
+           std::vector<HostTensor> &outputs, std::string &error) override {
+    if (failAt >= 0 && int64_t(calls.size()) == failAt) {
+      error = "device fell over";
+      return false;
+    }
+    EXPECT_EQ(ordered.size(), fn.inputs.size());
+    std::map<std::string, const HostTensor *> byRole;
+    for (size_t i = 0; i < ordered.size(); ++i) {
+      EXPECT_EQ(ordered[i].dtype, fn.inputs[i].dtype) << fn.inputs[i].name;
+      EXPECT_EQ(ordered[i].shape, fn.inputs[i].shape) << fn.inputs[i].name;
+      EXPECT_EQ(ordered[i].name, fn.inputs[i].name);
+      byRole[fn.inputs[i].role] = &ordered[i];
+    }
+    Call call{fn.name, {}};
+    HostTensor logits;
+    logits.name = "logits";
+    logits.dtype = DType::F32;
+    logits.shape = {fn.stepBatch, 1, kVocab};
+    logits.bytes.assign(size_t(fn.stepBatch * kVocab * 4), 0);
+    for (int64_t b = 0; b < fn.stepBatch; ++b) {
+      Fed f;
+      f.token = intAt(*byRole["tokens"], b);
+      f.position = intAt(*byRole["positions"], b);
+      f.kvPos = intAt(*byRole["kv_pos"], b);
+      for (int64_t s = 0; s < maxSeq; ++s)
+        f.mask.push_back(intAt(*byRole["mask"], b * maxSeq + s));
+      cache[b][f.kvPos] = f.token;
+      int64_t state = 0;
+      for (int64_t s = 0; s <= f.kvPos; ++s)
+        if (f.mask[s])
+          state += (s + 1) * cache[b][s];
+      int64_t peak = (3 * state + f.position) % kVocab;
+      float *row = reinterpret_cast<float *>(logits.bytes.data()) + b * kVocab;
+      for (int64_t v = 0; v < kVocab; ++v) {
+        int64_t d = std::abs(v - peak);
+        d = std::min(d, kVocab - d);
+        row[v] = -0.4f * float(d) + 0.01f * float(state % 7);
+      }
+      call.rows.push_back(f);
+    }
+    calls.push_back(call);
+    outputs.clear();
+    outputs.push_back(std::move(logits));
+    return true;
+  }
+
+  bool resetCache(std::string &) override {
+    ++resets;
+    for (auto &row : cache)
+      std::fill(row.begin(), row.end(), 0);
+    return true;
+  }
+
+  int64_t maxSeq;
+  std::vector<std::vector<int64_t>> cache;
+  std::vector<Call> calls;
+  int resets = 0;
+  /// run() fails on this call index (-1: never).
+  int64_t failAt = -1;
+};
+
+GenerateOptions greedy(int64_t maxNew, int64_t eos = -1) {
+  GenerateOptions o;
+  o.maxNewTokens = maxNew;
+  o.eosId = eos;
+  return o;
+}
+
+/// Row `b` of a [batch, N, V] logits tensor, entry `i`.
+std::vector<float> logitsRow(const HostTensor &t, int64_t b, int64_t i) {
+  int64_t n = t.shape[1], v = t.shape[2];
+  const float *p = reinterpret_cast<const float *>(t.bytes.data());
+  return std::vector<float>(p + (b * n + i) * v, p + (b * n + i + 1) * v);
+}
+
+TEST(GenerateInputs, ThreePromptsInBucketFour) {
+  Manifest m = makeManifest({1, 2, 4}, 16);
+  FakeModel model(4, 16);
+  std::vector<std::vector<int64_t>> prompts = {{5, 6, 7, 8}, {1, 2}, {3}};
+  GenerateResult r;
+  std::string error;
+  ASSERT_TRUE(generate(m, model, prompts, greedy(3), "t.kiln", r, error))
+      << error;
+  EXPECT_EQ(r.function, "decode_b4");
+  EXPECT_EQ(model.resets, 1);
+  // The longest row: 4 prompt tokens + 3 new - 1 steps.
+  ASSERT_EQ(model.calls.size(), 6u);
+  EXPECT_EQ(r.steps, 6);
+  EXPECT_EQ(r.numTokens, 9);
+  ASSERT_EQ(r.tokens.size(), 3u);
+  for (const auto &t : r.tokens)
+    EXPECT_EQ(t.size(), 3u);
+  for (int64_t s = 0; s < 6; ++s) {
+    const Call &c = model.calls[s];
+    EXPECT_EQ(c.function, "decode_b4");
+    ASSERT_EQ(c.rows.size(), 4u);
+    for (int64_t b = 0; b < 4; ++b) {
+      int64_t len = b < 3 ? int64_t(prompts[b].size()) : 0;
+      bool active = b < 3 && s < len + 3 - 1;
+      int64_t slot = active ? s : 0;
+      int64_t token = !active   ? 0
+                      : s < len ? prompts[b][s]
+                                : r.tokens[b][s - len];
+      const Fed &f = c.rows[b];
+      EXPECT_EQ(f.token, token) << "step " << s << " row " << b;
+      EXPECT_EQ(f.position, slot) << "step " << s << " row " << b;
+      EXPECT_EQ(f.kvPos, slot) << "step " << s << " row " << b;
+      for (int64_t t = 0; t < 16; ++t)
+        EXPECT_EQ(f.mask[t], t <= slot ? 1 : 0)
+            << "step " << s << " row " << b << " slot " << t;
+    }
+  }
+  // Each row alone (bucket 1) gives the same tokens and logits.
+  EXPECT_EQ(r.ids.dtype, DType::I64);
+  EXPECT_EQ(r.ids.shape, (std::vector<int64_t>{3, 3}));
+  EXPECT_EQ(r.logits.shape, (std::vector<int64_t>{3, 3, kVocab}));
+  for (int64_t b = 0; b < 3; ++b) {
+    FakeModel alone(1, 16);
+    GenerateResult a;
+    ASSERT_TRUE(generate(m, alone, {prompts[b]}, greedy(3), "t.kiln", a, error))
+        << error;
+    EXPECT_EQ(a.function, "decode_b1");
+    EXPECT_EQ(a.tokens[0], r.tokens[b]) << "row " << b;
+    for (int64_t i = 0; i < 3; ++i) {
+      EXPECT_EQ(intAt(r.ids, b * 3 + i), r.tokens[b][i]);
+      EXPECT_EQ(logitsRow(a.logits, 0, i), logitsRow(r.logits, b, i));
+    }
+  }
+}
+
+TEST(GenerateInputs, FirstTokenComesFromTheLastPromptLogits) {
+  Manifest m = makeManifest({1}, 16);
+  FakeModel model(1, 16);
+  GenerateResult r;
+  std::string error;
+  ASSERT_TRUE(generate(m, model, {{4, 9, 2}}, greedy(2), "t.kiln", r, error))
+      << error;
+  ASSERT_EQ(model.calls.size(), 4u);
+  // Step 2 fed the last prompt token; its logits chose token 0, which step
+  // 3 then fed.
+  EXPECT_EQ(model.calls[3].rows[0].token, r.tokens[0][0]);
+  std::vector<float> first = logitsRow(r.logits, 0, 0);
+  EXPECT_EQ(r.tokens[0][0], argmaxToken(first.data(), kVocab));
+}
+
+TEST(GenerateInputs, MaskInItsOwnDType) {
+  for (DType d : {DType::Bool, DType::I32, DType::F32, DType::F16}) {
+    Manifest m = makeManifest({2}, 4, d);
+    std::vector<HostTensor> ordered;
+    std::string error;
+    ASSERT_TRUE(
+        buildStepInputs(m, m.functions[0], {{7, 2}, {0, 0}}, ordered, error))
+        << error;
+    const HostTensor &mask = ordered[1];
+    EXPECT_EQ(mask.dtype, d);
+    std::vector<double> got;
+    for (int64_t i = 0; i < 8; ++i)
+      got.push_back(mask.elementAsDouble(i));
+    EXPECT_EQ(got, (std::vector<double>{1, 1, 1, 0, 1, 0, 0, 0}))
+        << dtypeName(d);
+  }
+}
+
+TEST(GenerateInputs, InputWithoutRoleIsAnError) {
+  Manifest m = makeManifest({1}, 8);
+  m.functions[0].inputs.push_back(spec("past_key", DType::F32, {1}, ""));
+  FakeModel model(1, 8);
+  GenerateResult r;
+  std::string error;
+  EXPECT_FALSE(generate(m, model, {{1}}, greedy(1), "t.kiln", r, error));
+  EXPECT_NE(error.find("input 'past_key' has no generation role"),
+            std::string::npos)
+      << error;
+  EXPECT_TRUE(model.calls.empty());
+}
+
+TEST(GenerateInputs, WrongRoleShapesAreErrors) {
+  Manifest m = makeManifest({2}, 8);
+  m.functions[0].inputs[1] = spec("attention_mask", DType::I64, {2, 7}, "mask");
+  std::vector<HostTensor> ordered;
+  std::string error;
+  EXPECT_FALSE(
+      buildStepInputs(m, m.functions[0], {{1, 0}, {0, 0}}, ordered, error));
+  EXPECT_NE(error.find("input 'attention_mask' (role mask) is i64 2x7; "
+                       "expected 2x8"),
+            std::string::npos)
+      << error;
+  m = makeManifest({2}, 8);
+  m.functions[0].inputs[0] = spec("input_ids", DType::F32, {2, 1}, "tokens");
+  EXPECT_FALSE(
+      buildStepInputs(m, m.functions[0], {{1, 0}, {0, 0}}, ordered, error));
+  EXPECT_NE(error.find("expected i64 or i32 2x1"), std::string::npos) << error;
+  m = makeManifest({2}, 8);
+  m.functions[0].outputs[0] = spec("logits", DType::F32, {2, 3, 10}, "logits");
+  FakeModel model(2, 8);
+  GenerateResult r;
+  EXPECT_FALSE(generate(m, model, {{1}}, greedy(1), "t.kiln", r, error));
+  EXPECT_NE(error.find("expected f32 2x1xV"), std::string::npos) << error;
+}
+
+TEST(GenerateInputs, PromptOutsideTheVocabulary) {
+  Manifest m = makeManifest({1}, 8);
+  FakeModel model(1, 8);
+  GenerateResult r;
+  std::string error;
+  EXPECT_FALSE(generate(m, model, {{1, 10}}, greedy(1), "t.kiln", r, error));
+  EXPECT_EQ(error, "prompt 0: token 1 is 10; the model's vocabulary is 0..9");
+  EXPECT_FALSE(generate(m, model, {{}}, greedy(1), "t.kiln", r, error));
+  EXPECT_EQ(error, "prompt 0 is empty");
+}
+
+TEST(GenerateStop, EosStopsOneRow) {
+  Manifest m = makeManifest({2}, 32);
+  std::vector<std::vector<int64_t>> prompts = {{1, 2, 3}, {4}};
+  FakeModel first(2, 32);
+  GenerateResult plain;
+  std::string error;
+  ASSERT_TRUE(generate(m, first, prompts, greedy(6), "t.kiln", plain, error))
+      << error;
+  // Stop row 0 at its second token (the first occurrence of that id).
+  int64_t eos = plain.tokens[0][1];
+  size_t stopAt = 0;
+  while (plain.tokens[0][stopAt] != eos)
+    ++stopAt;
+  FakeModel model(2, 32);
+  GenerateResult r;
+  ASSERT_TRUE(generate(m, model, prompts, greedy(6, eos), "t.kiln", r, error))
+      << error;
+  ASSERT_EQ(r.tokens[0].size(), stopAt + 1);
+  EXPECT_EQ(r.tokens[0].back(), eos);
+  // Row 1 stops only if it produces the same id.
+  size_t row1 = 0;
+  while (row1 < 6 && plain.tokens[1][row1] != eos)
+    ++row1;
+  row1 = std::min<size_t>(row1 + 1, 6);
+  ASSERT_EQ(r.tokens[1].size(), row1);
+  int64_t width = r.ids.shape[1];
+  EXPECT_EQ(width, int64_t(std::max(row1, stopAt + 1)));
+  for (int64_t i = 0; i < width; ++i) {
+    if (i <= int64_t(stopAt)) {
+      EXPECT_EQ(logitsRow(r.logits, 0, i), logitsRow(plain.logits, 0, i));
+      continue;
+    }
+    EXPECT_EQ(intAt(r.ids, i), eos) << i;
+    for (float v : logitsRow(r.logits, 0, i))
+      EXPECT_EQ(v, 0.0f);
+  }
+  // Once stopped, row 0 feeds token 0 at slot 0.
+  size_t stopStep = prompts[0].size() - 1 + stopAt;
+  for (size_t s = stopStep + 1; s < model.calls.size(); ++s) {
+    EXPECT_EQ(model.calls[s].rows[0].token, 0);
+    EXPECT_EQ(model.calls[s].rows[0].kvPos, 0);
+  }
+  // Row 1 is unaffected by row 0's stop.
+  for (size_t i = 0; i < row1; ++i)
+    EXPECT_EQ(r.tokens[1][i], plain.tokens[1][i]);
+}
+
+TEST(GenerateStop, AllRowsStopAtEosShortensTheOutput) {
+  Manifest m = makeManifest({1}, 32);
+  FakeModel first(1, 32);
+  GenerateResult plain, r;
+  std::string error;
+  ASSERT_TRUE(generate(m, first, {{2}}, greedy(5), "t.kiln", plain, error));
+  int64_t eos = plain.tokens[0][0];
+  FakeModel model(1, 32);
+  ASSERT_TRUE(generate(m, model, {{2}}, greedy(5, eos), "t.kiln", r, error));
+  EXPECT_EQ(r.ids.shape, (std::vector<int64_t>{1, 1}));
+  EXPECT_EQ(model.calls.size(), 1u);
+}
+
+TEST(GenerateStop, KvCacheFullIsRefusedBeforeTheStep) {
+  Manifest m = makeManifest({1, 2}, 8);
+  FakeModel model(2, 8);
+  GenerateResult r;
+  std::string error;
+  // 6 prompt tokens + 3 new use slots 0..7: fits.
+  ASSERT_TRUE(generate(m, model, {{1, 2, 3, 4, 5, 6}, {1}}, greedy(3), "t.kiln",
+                       r, error))
+      << error;
+  // One more token needs slot 8.
+  model.calls.clear();
+  EXPECT_FALSE(generate(m, model, {{1}, {1, 2, 3, 4, 5, 6}}, greedy(4),
+                        "t.kiln", r, error));
+  EXPECT_EQ(error, "step 8: KV cache full: row 1 needs slot 8, max_seq is 8; "
+                   "compile with a larger --max-seq-len");
+  EXPECT_EQ(model.calls.size(), 8u);
+}
+
+TEST(GenerateStop, RunnerErrorsNameTheStep) {
+  Manifest m = makeManifest({1}, 8);
+  FakeModel model(1, 8);
+  model.failAt = 2;
+  GenerateResult r;
+  std::string error;
+  EXPECT_FALSE(generate(m, model, {{1, 2}}, greedy(4), "t.kiln", r, error));
+  EXPECT_EQ(error, "step 2 (function 'decode_b1'): device fell over");
+}
+
+TEST(GenerateBuckets, SmallestThatFits) {
+  Manifest m = makeManifest({4, 1, 2}, 8); // any order in the manifest
+  std::string error;
+  for (auto [n, name] :
+       std::vector<std::pair<int64_t, std::string>>{{1, "decode_b1"},
+                                                    {2, "decode_b2"},
+                                                    {3, "decode_b4"},
+                                                    {4, "decode_b4"}}) {
+    const Function *f = selectStepFunction(m, n, "t.kiln", error);
+    ASSERT_TRUE(f) << error;
+    EXPECT_EQ(f->name, name) << n;
+  }
+  // A function that is not a decode step (seq != 1) is never chosen.
+  Function prefill = m.functions[0];
+  prefill.name = "prefill_b8";
+  prefill.stepBatch = 8;
+  prefill.stepSeq = 16;
+  m.functions.push_back(prefill);
+  EXPECT_FALSE(selectStepFunction(m, 5, "t.kiln", error));
+  EXPECT_EQ(error, "t.kiln: 5 prompts do not fit the largest batch bucket "
+                   "(4); buckets: decode_b1 (batch 1), decode_b2 (batch 2), "
+                   "decode_b4 (batch 4); run fewer prompts together or "
+                   "compile with larger --batch-buckets");
+}
+
+TEST(GenerateBuckets, NoStepFunction) {
+  Manifest m;
+  Function main;
+  main.name = "main";
+  m.functions.push_back(main);
+  std::string error;
+  EXPECT_FALSE(selectStepFunction(m, 1, "a.kiln", error));
+  EXPECT_EQ(error, "a.kiln: the artifact has no step functions (it was "
+                   "compiled without --max-seq-len)");
+  FakeModel model(1, 8);
+  GenerateResult r;
+  EXPECT_FALSE(generate(m, model, {{1}}, greedy(1), "a.kiln", r, error));
+  EXPECT_NE(error.find("compiled without --max-seq-len"), std::string::npos);
+  EXPECT_EQ(model.resets, 0);
+}
+
+TEST(GenerateBuckets, StepFunctionWithoutKvCache) {
+  Manifest m = makeManifest({1}, 8);
+  m.kvCache = KvCacheSpec();
+  FakeModel model(1, 8);
+  GenerateResult r;
+  std::string error;
+  EXPECT_FALSE(generate(m, model, {{1}}, greedy(1), "a.kiln", r, error));
+  EXPECT_EQ(error, "a.kiln: function 'decode_b1' is a step function but the "
+                   "artifact has no kv_cache record");
+}
+
+TEST(GenerateBuckets, PrepareChecksBeforeAnyStep) {
+  Manifest m = makeManifest({1, 2}, 8);
+  std::string error;
+  const Function *f = prepareGeneration(m, {{1}, {2, 3}}, "t.kiln", error);
+  ASSERT_TRUE(f) << error;
+  EXPECT_EQ(f->name, "decode_b2");
+  EXPECT_FALSE(prepareGeneration(m, {{1}, {2, 99}}, "t.kiln", error));
+  EXPECT_EQ(error, "prompt 1: token 1 is 99; the model's vocabulary is 0..9");
+  EXPECT_FALSE(prepareGeneration(m, {}, "t.kiln", error));
+  EXPECT_EQ(error, "no prompts to generate from");
+  f = prepareTeacherForcing(m, std::vector<int64_t>(8, 1), "t.kiln", error);
+  ASSERT_TRUE(f) << error;
+  EXPECT_EQ(f->name, "decode_b1");
+  EXPECT_FALSE(
+      prepareTeacherForcing(m, std::vector<int64_t>(9, 1), "t.kiln", error));
+  EXPECT_EQ(error, "KV cache full: row 0 needs slot 8, max_seq is 8; compile "
+                   "with a larger --max-seq-len");
+  EXPECT_FALSE(prepareTeacherForcing(m, {3, 10}, "t.kiln", error));
+  EXPECT_EQ(error, "the teacher-forced ids: token 1 is 10; the model's "
+                   "vocabulary is 0..9");
+  m.functions[0].inputs[2].role = "position";
+  EXPECT_FALSE(prepareGeneration(m, {{1}}, "t.kiln", error));
+  EXPECT_EQ(error, "t.kiln: function 'decode_b1': input 'position_ids' has "
+                   "the unknown role 'position'");
+  m = makeManifest({1}, 8);
+  m.functions[0].inputs.erase(m.functions[0].inputs.begin() + 3); // kv_pos
+  EXPECT_FALSE(prepareGeneration(m, {{1}}, "t.kiln", error));
+  EXPECT_EQ(error, "t.kiln: function 'decode_b1' has no input with role "
+                   "'kv_pos'");
+}
+
+TEST(GenerateSampling, GreedyTiesTakeTheLowestIndex) {
+  float a[] = {1, 3, 3, 2};
+  EXPECT_EQ(argmaxToken(a, 4), 1);
+  float b[] = {NAN, 0.5f, 0.5f};
+  EXPECT_EQ(argmaxToken(b, 3), 1);
+  float c[] = {-INFINITY, -INFINITY};
+  EXPECT_EQ(argmaxToken(c, 2), 0);
+  // Temperature 0 is greedy whatever top-k, top-p and seed say.
+  SamplingOptions o;
+  o.topK = 3;
+  o.topP = 0.5;
+  o.seed = 9;
+  std::mt19937_64 rng(9);
+  EXPECT_EQ(sampleToken(a, 4, o, rng), 1);
+}
+
+/// Generates 16 tokens from one prompt with `sampling`.
+std::vector<int64_t> sampled(const SamplingOptions &sampling) {
+  Manifest m = makeManifest({1}, 32);
+  FakeModel model(1, 32);
+  GenerateOptions o = greedy(16);
+  o.sampling = sampling;
+  GenerateResult r;
+  std::string error;
+  EXPECT_TRUE(generate(m, model, {{3, 1}}, o, "t.kiln", r, error)) << error;
+  return r.tokens.empty() ? std::vector<int64_t>() : r.tokens[0];
+}
+
+TEST(GenerateSampling, SeededSamplingIsReproducible) {
+  SamplingOptions s;
+  s.temperature = 1.5;
+  s.seed = 42;
+  std::vector<int64_t> a = sampled(s), b = sampled(s);
+  EXPECT_EQ(a, b);
+  s.seed = 43;
+  EXPECT_NE(a, sampled(s));
+  // Sampling at this temperature is not greedy.
+  EXPECT_NE(a, sampled(SamplingOptions()));
+}
+
+TEST(GenerateSampling, RowsDrawFromSeedPlusRow) {
+  // Row 1 of a batch draws from seed + 1: it matches that prompt alone with
+  // --seed S+1 (the fake model's rows are independent).
+  Manifest m = makeManifest({1, 2}, 32);
+  GenerateOptions o = greedy(8);
+  o.sampling.temperature = 1.5;
+  o.sampling.seed = 7;
+  FakeModel batchModel(2, 32), aloneModel(1, 32);
+  GenerateResult batch, alone;
+  std::string error;
+  ASSERT_TRUE(
+      generate(m, batchModel, {{3, 1}, {2}}, o, "t.kiln", batch, error));
+  o.sampling.seed = 8;
+  ASSERT_TRUE(generate(m, aloneModel, {{2}}, o, "t.kiln", alone, error));
+  EXPECT_EQ(batch.tokens[1], alone.tokens[0]);
+}
+
+TEST(GenerateSampling, TopKOneIsGreedy) {
+  SamplingOptions s;
+  s.temperature = 0.7;
+  s.topK = 1;
+  s.seed = 5;
+  EXPECT_EQ(sampled(s), sampled(SamplingOptions()));
+  s.seed = 6;
+  s.temperature = 3;
+  EXPECT_EQ(sampled(s), sampled(SamplingOptions()));
+}
+
+TEST(GenerateSampling, DistributionTopKAndTopP) {
+  // p = softmax(log(w)) with w = 1, 2, 3, 4 over tokens 0..3 at T = 1.
+  float logits[] = {std::log(1.0f), std::log(2.0f), std::log(3.0f),
+                    std::log(4.0f)};
+  auto frequencies = [&](const SamplingOptions &o) {
+    std::mt19937_64 rng(o.seed);
+    std::vector<double> f(4, 0);
+    const int n = 40000;
+    for (int i = 0; i < n; ++i)
+      f[size_t(sampleToken(logits, 4, o, rng))] += 1.0 / n;
+    return f;
+  };
+  SamplingOptions o;
+  o.temperature = 1;
+  o.seed = 1;
+  std::vector<double> f = frequencies(o);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_NEAR(f[i], (i + 1) / 10.0, 0.01) << i;
+  // Top-2 keeps tokens 3 and 2: 4/7 and 3/7.
+  o.topK = 2;
+  f = frequencies(o);
+  EXPECT_EQ(f[0] + f[1], 0.0);
+  EXPECT_NEAR(f[3], 4.0 / 7, 0.01);
+  // Top-p 0.65 keeps 3 and 2 (0.4 + 0.3 >= 0.65), not 1.
+  o.topK = 0;
+  o.topP = 0.65;
+  f = frequencies(o);
+  EXPECT_EQ(f[0] + f[1], 0.0);
+  EXPECT_NEAR(f[2], 3.0 / 7, 0.01);
+  // Top-p smaller than the top token's probability keeps just it.
+  o.topP = 0.1;
+  f = frequencies(o);
+  EXPECT_NEAR(f[3], 1.0, 1e-9);
+  // A low temperature sharpens: T = 0.25 gives w^4 = 1, 16, 81, 256.
+  o.topP = 1;
+  o.temperature = 0.25;
+  f = frequencies(o);
+  EXPECT_NEAR(f[3], 256.0 / 354, 0.01);
+}
+
+TEST(GenerateTeacherForce, FeedsRowZeroOfTheSmallestBucket) {
+  Manifest m = makeManifest({2, 4}, 16); // no batch-1 bucket
+  FakeModel model(2, 16);
+  std::vector<int64_t> ids = {4, 1, 7, 7, 2};
+  HostTensor logits;
+  std::string function, error;
+  ASSERT_TRUE(teacherForce(m, model, ids, "t.kiln", logits, function, error))
+      << error;
+  EXPECT_EQ(function, "decode_b2");
+  EXPECT_EQ(model.resets, 1);
+  EXPECT_EQ(logits.dtype, DType::F32);
+  EXPECT_EQ(logits.shape, (std::vector<int64_t>{5, kVocab}));
+  ASSERT_EQ(model.calls.size(), 5u);
+  for (int64_t t = 0; t < 5; ++t) {
+    const Fed &real = model.calls[t].rows[0], &pad = model.calls[t].rows[1];
+    EXPECT_EQ(real.token, ids[t]);
+    EXPECT_EQ(real.kvPos, t);
+    EXPECT_EQ(real.position, t);
+    EXPECT_EQ(pad.token, 0);
+    EXPECT_EQ(pad.kvPos, 0);
+  }
+  // Row i of the logits is what generation sees after ids[0..i]: the last
+  // one chose the first generated token from that prompt.
+  FakeModel gen(1, 16);
+  Manifest m1 = makeManifest({1}, 16);
+  GenerateResult r;
+  ASSERT_TRUE(generate(m1, gen, {ids}, greedy(1), "t.kiln", r, error));
+  const float *p = reinterpret_cast<const float *>(logits.bytes.data());
+  EXPECT_EQ(std::vector<float>(p + 4 * kVocab, p + 5 * kVocab),
+            logitsRow(r.logits, 0, 0));
+  // Too long for the cache, and ids outside the vocabulary.
+  EXPECT_FALSE(teacherForce(m, model, std::vector<int64_t>(17, 1), "t.kiln",
+                            logits, function, error));
+  EXPECT_NE(error.find("KV cache full"), std::string::npos) << error;
+  EXPECT_FALSE(
+      teacherForce(m, model, {1, 99}, "t.kiln", logits, function, error));
+  EXPECT_NE(error.find("token 1 is 99"), std::string::npos) << error;
+  // Matching against expected logits is compareTensors.
+  HostTensor expected = logits;
+  CompareResult same = compareTensors(logits, expected, 0, 0);
+  EXPECT_TRUE(same.pass);
+  reinterpret_cast<float *>(expected.bytes.data())[3] += 1e-3f;
+  EXPECT_FALSE(compareTensors(logits, expected, 0, 1e-4).pass);
+}
+
+TEST(GenerateTeacherForce, ResetsTheCache) {
+  Manifest m = makeManifest({1}, 16);
+  FakeModel model(1, 16);
+  HostTensor a, b;
+  std::string function, error;
+  ASSERT_TRUE(teacherForce(m, model, {1, 2, 3}, "t.kiln", a, function, error));
+  ASSERT_TRUE(teacherForce(m, model, {1, 2, 3}, "t.kiln", b, function, error));
+  EXPECT_EQ(a.bytes, b.bytes);
+  EXPECT_EQ(model.resets, 2);
+}
+
+TEST(GeneratePrompts, ParseTokenIdList) {
+  std::vector<int64_t> ids;
+  std::string error;
+  ASSERT_TRUE(parseTokenIdList(" 1 2,3\t40 ", ids, error));
+  EXPECT_EQ(ids, (std::vector<int64_t>{1, 2, 3, 40}));
+  EXPECT_FALSE(parseTokenIdList("1 x 3", ids, error));
+  EXPECT_EQ(error, "'1 x 3' is not a list of token ids ('x' is not a "
+                   "non-negative integer)");
+  EXPECT_FALSE(parseTokenIdList("1 -2", ids, error));
+  EXPECT_FALSE(parseTokenIdList("99999999999999999999", ids, error));
+  EXPECT_FALSE(parseTokenIdList(" , ", ids, error));
+  EXPECT_EQ(error, "' , ' holds no token ids");
+}
+
+TEST(GeneratePrompts, TokenIdsFromTensor) {
+  HostTensor t;
+  t.dtype = DType::I64;
+  t.shape = {1, 3};
+  int64_t v[] = {5, 0, 7};
+  t.bytes.assign(reinterpret_cast<uint8_t *>(v),
+                 reinterpret_cast<uint8_t *>(v) + sizeof(v));
+  std::vector<int64_t> ids;
+  std::string error;
+  ASSERT_TRUE(tokenIdsFromTensor(t, "p.pb", ids, error)) << error;
+  EXPECT_EQ(ids, (std::vector<int64_t>{5, 0, 7}));
+  t.shape = {3};
+  ASSERT_TRUE(tokenIdsFromTensor(t, "p.pb", ids, error)) << error;
+  t.shape = {3, 1};
+  EXPECT_FALSE(tokenIdsFromTensor(t, "p.pb", ids, error));
+  EXPECT_EQ(error, "p.pb: expected int64 token ids of shape [1, L] or [L] "
+                   "(L >= 1), got i64 3x1");
+  t.shape = {1, 3};
+  t.dtype = DType::F64;
+  t.bytes.resize(24);
+  EXPECT_FALSE(tokenIdsFromTensor(t, "p.pb", ids, error));
+  t.dtype = DType::I64;
+  v[1] = -1;
+  std::memcpy(t.bytes.data(), v, sizeof(v));
+  EXPECT_FALSE(tokenIdsFromTensor(t, "p.pb", ids, error));
+  EXPECT_EQ(error, "p.pb: token 1 is negative (-1)");
+}
+
+} // namespace
