@@ -95,6 +95,50 @@ step_run() {
   fi
 }
 
+GEN_MODEL=llama-decoder-dynamic-torchscript
+ORACLE=${KILN_DEMO_ORACLES:-$ROOT/../shared/models/hf-tiny-generate}/llama
+
+# The main job: compile a decoder with its KV cache rewritten into IR (one
+# persistent cache, one decode step per batch bucket) and generate tokens,
+# on the GPU when there is one, else on the CPU reference backend.
+step_generate() {
+  echo "== generate: $GEN_MODEL (Llama, every dim symbolic) with the KV cache as IR"
+  echo "   kiln-compile model.onnx --max-seq-len 64 --batch-buckets 1,4 -o $GEN_MODEL.kiln"
+  if ! command -v nvcc > /dev/null && [[ ! -x /usr/local/cuda/bin/nvcc ]]; then
+    echo "   (no nvcc: showing the KV-cache ops of the fused IR instead of building the artifact)"
+    "$BIN/kiln-compile" "$MODELS/$GEN_MODEL/model.onnx" --max-seq-len 64 --emit=fused -o - |
+      grep -E 'kiln.kv_(cache|append|attention)' | head -3 | cut -c1-150 | sed 's/^/   | /'
+    return 0
+  fi
+  "$BIN/kiln-compile" "$MODELS/$GEN_MODEL/model.onnx" --max-seq-len 64 --batch-buckets 1,4 \
+    -o "$OUT/$GEN_MODEL.kiln"
+  local m=$OUT/$GEN_MODEL.kiln/manifest.txt
+  echo "   $(grep '^kv_cache' "$m" | awk '{print "kv cache: " $2 " layers, " $3 " kv heads, head dim " $4 ", " $5 " rows x " $6 " positions, " $7 ", " $8 " bytes"}')"
+  echo "   step functions: $(grep '^function' "$m" | awk '{printf "%s (%s launches) ", $2, $3}')"
+  local backend=ref where="the CPU reference backend (no CUDA device here)"
+  if nvidia-smi > /dev/null 2>&1; then
+    backend=cuda where="the GPU ($(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)), one CUDA graph replayed per token"
+  fi
+  echo "   kiln-run $GEN_MODEL.kiln --generate --prompt-ids prompt_ids.pb --max-new-tokens 24 --backend=$backend"
+  echo "   running on $where"
+  "$BIN/kiln-run" "$OUT/$GEN_MODEL.kiln" --generate --backend=$backend \
+    --prompt-ids "$ORACLE/prompt_ids.pb" --max-new-tokens 24 --output-dir "$OUT/generated" |
+    sed 's/^/   new tokens: /'
+  if "${PYTHON:-python3}" -c "import sys; sys.path.insert(0, sys.argv[1]); import check_generation as c; sys.exit(c.read_tensor(sys.argv[2]) != c.read_tensor(sys.argv[3]))" \
+       "$ROOT/utils" "$OUT/generated/generated_ids.pb" "$ORACLE/greedy_ids.pb"; then
+    echo "   = Hugging Face generate()'s greedy tokens (hf-tiny-generate/llama/greedy_ids.pb)"
+  else
+    echo "   (differs from hf-tiny-generate/llama/greedy_ids.pb)"
+    return 1
+  fi
+}
+
+if [[ -d $MODELS/$GEN_MODEL && -d $ORACLE ]]; then
+  step_generate
+else
+  echo "demo: $MODELS/$GEN_MODEL or $ORACLE not found; skipping generation"
+fi
+echo
 step_simplify
 echo
 if [[ -d $MODELS/$MODEL ]]; then
