@@ -1,10 +1,13 @@
-//===- EmitTransformer.cpp - CUDA for attention and rotary ----------------===//
+//===- EmitTransformer.cpp - CUDA for attention, rotary and the KV cache --===//
 //
 // kiln.attention: one block per query row, scores for every key in static
 // shared memory, softmax and the weighted sum of values accumulated in
 // kiln::Acc<T> (fp32 for f32); grouped-query heads, causal masking and boolean
 // or additive masks (broadcast through compile-time strides). kiln.rotary: one
-// thread per output element, halves or interleaved pairs.
+// thread per output element, halves or interleaved pairs. kiln.kv_append: one
+// thread per new element, written at its slot of the cache blocks in place.
+// kiln.kv_attention: one block per query row over the keys up to the row's
+// position only, an online softmax per warp (docs/codegen.md, "KV cache").
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +22,23 @@ using namespace kiln::codegen;
 /// Longest key sequence the simple attention kernel holds in shared memory.
 static constexpr int64_t kMaxAttentionKeys = 8192;
 
+/// The mask lambda of an attention kernel: `bias(b, h, s, t)`, the mask
+/// operand `in<index>` (of `maskShape`, broadcast to `full`) as an additive
+/// float (0 or -INFINITY for a boolean mask), or 0 without a mask.
+static std::string maskBias(Value mask, unsigned index,
+                            ArrayRef<int64_t> full) {
+  if (!mask)
+    return "[](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }";
+  std::string at = linearExpr(broadcastStrides(shapeOf(mask), full), "c");
+  std::string load = "in" + std::to_string(index) + "[" + at + "]";
+  std::string value = eltOf(mask).isInteger(1)
+                          ? "(" + load + " ? 0.0f : -INFINITY)"
+                          : "(float)" + load;
+  return "[&](int64_t c0, int64_t c1, int64_t c2, int64_t c3) -> float { "
+         "(void)c0; (void)c1; (void)c2; (void)c3; return " +
+         value + "; }";
+}
+
 static LogicalResult emitAttention(EmitContext &ctx, AttentionOp op) {
   ArrayRef<int64_t> qs = shapeOf(op.getQuery()), ks = shapeOf(op.getKey()),
                     vs = shapeOf(op.getValue());
@@ -29,19 +49,9 @@ static LogicalResult emitAttention(EmitContext &ctx, AttentionOp op) {
            << t << " keys; the CUDA attention kernel holds at most "
            << kMaxAttentionKeys;
   SmallVector<Value> inputs = {op.getQuery(), op.getKey(), op.getValue()};
-  std::string bias = "[](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }";
-  if (Value mask = op.getMask()) {
+  if (Value mask = op.getMask())
     inputs.push_back(mask);
-    SmallVector<int64_t> full = {b, hq, s, t};
-    std::string index = linearExpr(broadcastStrides(shapeOf(mask), full), "c");
-    std::string load = "in3[" + index + "]";
-    std::string value = eltOf(mask).isInteger(1)
-                            ? "(" + load + " ? 0.0f : -INFINITY)"
-                            : "(float)" + load;
-    bias = "[&](int64_t c0, int64_t c1, int64_t c2, int64_t c3) -> float { "
-           "(void)c0; (void)c1; (void)c2; (void)c3; return " +
-           value + "; }";
-  }
+  std::string bias = maskBias(op.getMask(), 3, {b, hq, s, t});
   if (failed(ctx.beginKernel(op, inputs, {op.getResult()})))
     return failure();
   ctx.source() << "  kiln::attention<" << b << ", " << hq << ", " << hkv
@@ -65,11 +75,51 @@ static LogicalResult emitRotary(EmitContext &ctx, RotaryOp op) {
                           {op.getResult()}, body);
 }
 
+/// kiln.kv_append: params (key, value, positions, key_cache, value_cache);
+/// the launch's outs are the layer's blocks of the KV region, updated in
+/// place.
+static LogicalResult emitKvAppend(EmitContext &ctx, KvAppendOp op) {
+  ArrayRef<int64_t> ks = shapeOf(op.getKey()), cs = shapeOf(op.getKeyCache());
+  std::string body;
+  llvm::raw_string_ostream os(body);
+  os << "  kiln::kvAppend<" << ks[0] << ", " << ks[1] << ", " << ks[2] << ", "
+     << cs[2] << ", " << ks[3] << ">(in0, in1, in2, out0, out1);\n";
+  return ctx.simpleKernel(op, {op.getKey(), op.getValue(), op.getPositions()},
+                          {op.getKeyCache(), op.getValueCache()}, body);
+}
+
+/// kiln.kv_attention: params (query, key_cache, value_cache, positions,
+/// [mask], result).
+static LogicalResult emitKvAttention(EmitContext &ctx, KvAttentionOp op) {
+  ArrayRef<int64_t> qs = shapeOf(op.getQuery()), ks = shapeOf(op.getKeyCache()),
+                    vs = shapeOf(op.getValueCache());
+  int64_t b = qs[0], hq = qs[1], s = qs[2], d = qs[3];
+  int64_t hkv = ks[1], t = ks[2], dv = vs[3];
+  SmallVector<Value> inputs = {op.getQuery(), op.getKeyCache(),
+                               op.getValueCache(), op.getPositions()};
+  if (Value mask = op.getMask())
+    inputs.push_back(mask);
+  std::string bias = maskBias(op.getMask(), 4, {b, hq, s, t});
+  if (failed(ctx.beginKernel(op, inputs, {op.getResult()})))
+    return failure();
+  ctx.source() << "  kiln::kvAttention<" << b << ", " << hq << ", " << hkv
+               << ", " << s << ", " << t << ", " << d << ", " << dv
+               << ">(in0, in1, in2, in3, out0, "
+               << floatLiteral(op.getScale().convertToFloat()) << ",\n      "
+               << bias << ");\n";
+  ctx.endKernel();
+  return success();
+}
+
 std::optional<LogicalResult>
 kiln::codegen::emitTransformerOp(EmitContext &ctx, Operation *op) {
   if (auto a = dyn_cast<AttentionOp>(op))
     return emitAttention(ctx, a);
   if (auto r = dyn_cast<RotaryOp>(op))
     return emitRotary(ctx, r);
+  if (auto a = dyn_cast<KvAppendOp>(op))
+    return emitKvAppend(ctx, a);
+  if (auto a = dyn_cast<KvAttentionOp>(op))
+    return emitKvAttention(ctx, a);
   return std::nullopt;
 }

@@ -427,6 +427,126 @@ __device__ void attention(const E *__restrict__ q, const E *__restrict__ k,
   }
 }
 
+//===----------------------------------------------------------------------===//
+// KV cache (docs/kv-cache.md)
+//===----------------------------------------------------------------------===//
+
+/// kiln.kv_append: writes k/v[B, H, S, D] at slot pos[b] + s of kc/vc, the
+/// layer's key and value blocks [B, H, T, D] (rows 0..B-1 of the persistent
+/// cache), in place; slots outside [0, T) are skipped. One thread per new
+/// element (of the key and of the value), grid-stride: nothing else of the
+/// cache is read, written, zeroed or copied. Positions are int32 or int64.
+template <int64_t B, int64_t H, int64_t S, int64_t T, int64_t D, typename E,
+          typename I>
+__device__ void kvAppend(const E *__restrict__ k, const E *__restrict__ v,
+                         const I *__restrict__ pos, E *__restrict__ kc,
+                         E *__restrict__ vc) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+       i < B * H * S * D; i += (int64_t)gridDim.x * blockDim.x) {
+    int64_t d = i % D, s = (i / D) % S, h = (i / (D * S)) % H,
+            b = i / (D * S * H);
+    int64_t slot = (int64_t)pos[b] + s;
+    if (slot < 0 || slot >= T)
+      continue;
+    int64_t at = ((b * H + h) * T + slot) * D + d;
+    kc[at] = k[i];
+    vc[at] = v[i];
+  }
+}
+
+/// kiln.kv_attention over the cache: q[B, Hq, S, D], kc[B, Hkv, T, D],
+/// vc[B, Hkv, T, Dv], pos[B] (int32 or int64), out[B, Hq, S, Dv]. One block
+/// per query row (b, h, s), looping over the rows past gridDim.x. The row's
+/// query sits at slot pos[b] + s and attends keys t <= pos[b] + s (t < T),
+/// so the work follows the cache's current length, not T. Warp w takes keys
+/// w, w + W, ... (W warps); its lanes split the head dims (lane, lane + 32,
+/// ...), the dot product is a warp sum, and each warp keeps an online softmax
+/// (running max, rescaled sum and weighted values) in Acc<E>. The warps'
+/// partial results are then merged in warp order through shared memory, so
+/// the result does not depend on timing. Query head h reads kv head
+/// h / (Hq / Hkv); `bias(b, h, s, t)` is the mask (additive; 0 or -inf for a
+/// boolean mask), indexed by cache slot. A row with no key left gives zeros.
+/// blockDim.x must be a multiple of 32 (row kernels use a power of two of
+/// [32, 1024]).
+template <int64_t B, int64_t Hq, int64_t Hkv, int64_t S, int64_t T, int64_t D,
+          int64_t Dv, typename E, typename I, typename Bias>
+__device__ void kvAttention(const E *__restrict__ q, const E *__restrict__ kc,
+                            const E *__restrict__ vc, const I *__restrict__ pos,
+                            E *__restrict__ out, float scale, Bias bias) {
+  using A = typename Acc<E>::type;
+  constexpr int64_t QL = (D + 31) / 32, VL = (Dv + 31) / 32;
+  const A ninf = -INFINITY;
+  __shared__ A warpMaxes[32], warpSums[32];
+  __shared__ A merged[Dv > 0 ? Dv : 1];
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  int warps = blockDim.x >> 5;
+  for (int64_t row = blockIdx.x; row < B * Hq * S; row += gridDim.x) {
+    int64_t s = row % S, h = (row / S) % Hq, b = row / (S * Hq);
+    int64_t kvh = h / (Hq / Hkv);
+    int64_t last = (int64_t)pos[b] + s;
+    int64_t len = last < 0 ? 0 : (last < T ? last + 1 : T);
+    const E *qr = q + row * D;
+    const E *kb = kc + (b * Hkv + kvh) * T * D;
+    const E *vb = vc + (b * Hkv + kvh) * T * Dv;
+    A qv[QL], o[VL];
+#pragma unroll
+    for (int64_t j = 0; j < QL; ++j)
+      qv[j] = lane + 32 * j < D ? (A)qr[lane + 32 * j] : A(0);
+#pragma unroll
+    for (int64_t j = 0; j < VL; ++j)
+      o[j] = A(0);
+    A m = ninf, l = A(0);
+    // Every lane of a warp holds the same dot (a butterfly sum) and bias, so
+    // the branches below are uniform in the warp.
+    for (int64_t t = warp < warps ? warp : len; t < len; t += warps) {
+      A dot = A(0);
+#pragma unroll
+      for (int64_t j = 0; j < QL; ++j)
+        if (lane + 32 * j < D)
+          dot += qv[j] * (A)kb[t * D + lane + 32 * j];
+      dot = warpSum(dot);
+      A sc = dot * (A)scale + (A)bias(b, h, s, t);
+      if (sc == ninf)
+        continue;
+      A mNew = sc > m ? sc : m;
+      A rescale = op::exp_(m - mNew); // 0 while m is -inf
+      A p = op::exp_(sc - mNew);
+      l = l * rescale + p;
+#pragma unroll
+      for (int64_t j = 0; j < VL; ++j)
+        if (lane + 32 * j < Dv)
+          o[j] = o[j] * rescale + p * (A)vb[t * Dv + lane + 32 * j];
+      m = mNew;
+    }
+    if (lane == 0 && warp < warps) {
+      warpMaxes[warp] = m;
+      warpSums[warp] = l;
+    }
+    __syncthreads();
+    A rowMax = ninf, rowSum = A(0);
+    for (int w = 0; w < warps; ++w)
+      rowMax = warpMaxes[w] > rowMax ? warpMaxes[w] : rowMax;
+    for (int w = 0; w < warps; ++w)
+      if (warpMaxes[w] != ninf)
+        rowSum += warpSums[w] * op::exp_(warpMaxes[w] - rowMax);
+    A mine = m == ninf ? A(0) : op::exp_(m - rowMax);
+    for (int w = 0; w < warps; ++w) {
+      if (warp == w) {
+#pragma unroll
+        for (int64_t j = 0; j < VL; ++j)
+          if (lane + 32 * j < Dv)
+            merged[lane + 32 * j] =
+                (w == 0 ? A(0) : merged[lane + 32 * j]) + o[j] * mine;
+      }
+      __syncthreads();
+    }
+    A inv = rowSum > A(0) ? A(1) / rowSum : A(0);
+    for (int64_t d = threadIdx.x; d < Dv; d += blockDim.x)
+      out[row * Dv + d] = (E)(merged[d] * inv);
+    __syncthreads(); // the next row reuses the shared arrays
+  }
+}
+
 /// Rotary embedding of x[B, H, S, D] with cos/sin[CB, S, R/2] (CB = B or 1).
 template <int64_t B, int64_t H, int64_t S, int64_t D, int64_t R, int64_t CB,
           bool Interleaved, typename T>

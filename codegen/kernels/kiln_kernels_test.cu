@@ -132,3 +132,238 @@ extern "C" __global__ void t_linalg(const float *q, const float *k,
   kiln::rotary<1, 4, 8, 16, 16, 1, false>(q, k, v, out);
   kiln::rotary<1, 4, 8, 16, 8, 1, true>(q, k, v, out);
 }
+
+/// The KV cache kernels as the emitter instantiates them: append with int64
+/// and int32 positions (f32, f64), attention with a boolean mask, an
+/// additive mask, none, GQA, a prefill (S > 1) and a head dim that is not a
+/// multiple of 32.
+extern "C" __global__ void t_kv_cache(const float *k, const float *v,
+                                      const int64_t *pos, const int32_t *pos32,
+                                      const bool *mask, const float *amask,
+                                      const double *kd, float *kc, float *vc,
+                                      double *kcd, double *vcd, float *out,
+                                      double *outd) {
+  kiln::kvAppend<2, 2, 1, 64, 16>(k, v, pos, kc, vc);
+  kiln::kvAppend<2, 2, 3, 64, 16>(k, v, pos32, kc, vc);
+  kiln::kvAppend<2, 2, 1, 64, 16>(kd, kd, pos, kcd, vcd);
+  kiln::kvAttention<2, 4, 2, 1, 64, 16, 16>(
+      k, kc, vc, pos, out, 0.25f,
+      [&](int64_t c0, int64_t c1, int64_t c2, int64_t c3) -> float {
+        return mask[c0 * 64 + c3] ? 0.0f : -INFINITY;
+      });
+  kiln::kvAttention<2, 4, 2, 3, 64, 16, 16>(
+      k, kc, vc, pos32, out, 0.25f,
+      [&](int64_t c0, int64_t, int64_t c2, int64_t c3) -> float {
+        return amask[(c0 * 3 + c2) * 64 + c3];
+      });
+  kiln::kvAttention<1, 8, 1, 1, 128, 80, 80>(
+      k, kc, vc, pos, out, 0.125f,
+      [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; });
+  kiln::kvAttention<2, 4, 2, 1, 64, 16, 16>(
+      kd, kcd, vcd, pos, outd, 0.25f,
+      [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; });
+}
+
+#ifdef KILN_TEST_GPU_KV
+// A device-side check of the KV cache kernels, built into a program with
+// -DKILN_TEST_GPU_KV and run on a GPU (test/Reference/kv-gpu.test): a
+// randomly prefilled cache, kvAppend then kvAttention for blocks 32..1024,
+// grids 1, 7 and 65535, S = 1 and 5, i32/i64 positions, no / boolean /
+// additive masks, D = 80, GQA 8/2, positions past T and negative ones,
+// against a host model of docs/kv-cache.md in double: the cache must match
+// exactly (only the new slots change) and every output within
+// 1e-5 + 1e-4 |expected|.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+#define KV_CHECK(x)                                                            \
+  do {                                                                         \
+    cudaError_t e = (x);                                                       \
+    if (e != cudaSuccess) {                                                    \
+      printf("CUDA error %s at %s:%d\n", cudaGetErrorString(e), __FILE__,      \
+             __LINE__);                                                        \
+      exit(1);                                                                 \
+    }                                                                          \
+  } while (0)
+
+namespace kvcheck {
+
+constexpr int64_t B = 3, HQ = 8, HKV = 2, T = 96, D = 80, MAXB = 4;
+
+template <int64_t S, typename I>
+__global__ void appendK(const float *k, const float *v, const I *pos, float *kc,
+                        float *vc) {
+  kiln::kvAppend<B, HKV, S, T, D>(k, v, pos, kc, vc);
+}
+
+template <int64_t S, typename I, int MaskKind>
+__global__ void attendK(const float *q, const float *kc, const float *vc,
+                        const I *pos, const bool *bmask, const float *amask,
+                        float *out) {
+  if (MaskKind == 0)
+    kiln::kvAttention<B, HQ, HKV, S, T, D, D>(
+        q, kc, vc, pos, out, 0.125f,
+        [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; });
+  else if (MaskKind == 1)
+    kiln::kvAttention<B, HQ, HKV, S, T, D, D>(
+        q, kc, vc, pos, out, 0.125f,
+        [&](int64_t b, int64_t, int64_t, int64_t t) -> float {
+          return bmask[b * T + t] ? 0.0f : -INFINITY;
+        });
+  else
+    kiln::kvAttention<B, HQ, HKV, S, T, D, D>(
+        q, kc, vc, pos, out, 0.125f,
+        [&](int64_t b, int64_t h, int64_t s, int64_t t) -> float {
+          return amask[((b * HQ + h) * S + s) * T + t];
+        });
+}
+
+template <typename X> X *dev(const std::vector<X> &h) {
+  X *d;
+  KV_CHECK(cudaMalloc(&d, h.size() * sizeof(X) + 1));
+  KV_CHECK(
+      cudaMemcpy(d, h.data(), h.size() * sizeof(X), cudaMemcpyHostToDevice));
+  return d;
+}
+template <typename X> std::vector<X> host(const X *d, size_t n) {
+  std::vector<X> h(n);
+  KV_CHECK(cudaMemcpy(h.data(), d, n * sizeof(X), cudaMemcpyDeviceToHost));
+  return h;
+}
+
+std::mt19937 rng(1);
+std::vector<float> randn(size_t n) {
+  std::normal_distribution<float> nd;
+  std::vector<float> v(n);
+  for (auto &x : v)
+    x = nd(rng);
+  return v;
+}
+
+int failures = 0;
+
+/// One configuration: S new tokens per row at positions `posv`, mask kind
+/// 0 (none), 1 (boolean [B, T]) or 2 (additive [B, Hq, S, T]), the attention
+/// launched with `grid` x `block`.
+template <int64_t S, typename I, int MaskKind>
+void check(std::vector<I> posv, int block, int grid) {
+  // The cache: MAXB rows, blocks of a layer; only rows 0..B-1 are passed.
+  size_t blockElts = MAXB * HKV * T * D;
+  std::vector<float> kc = randn(blockElts), vc = randn(blockElts);
+  std::vector<float> k = randn(B * HKV * S * D), v = randn(B * HKV * S * D);
+  std::vector<float> q = randn(B * HQ * S * D);
+  std::vector<char> bm(B * T);
+  for (auto &x : bm)
+    x = rng() % 5 != 0;
+  bm[0] = 0; // row 0 at pos 0: its only key masked -> zeros (for S = 1)
+  std::vector<float> am = randn(B * HQ * S * T);
+  for (size_t i = 0; i < am.size(); ++i)
+    if (rng() % 7 == 0)
+      am[i] = -INFINITY;
+  // Host model.
+  std::vector<float> kcW = kc, vcW = vc;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t s = 0; s < S; ++s) {
+      int64_t slot = (int64_t)posv[b] + s;
+      if (slot < 0 || slot >= T)
+        continue;
+      for (int64_t h = 0; h < HKV; ++h)
+        for (int64_t d = 0; d < D; ++d) {
+          kcW[((b * HKV + h) * T + slot) * D + d] =
+              k[((b * HKV + h) * S + s) * D + d];
+          vcW[((b * HKV + h) * T + slot) * D + d] =
+              v[((b * HKV + h) * S + s) * D + d];
+        }
+    }
+  std::vector<float> want(B * HQ * S * D, 0.0f);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < HQ; ++h)
+      for (int64_t s = 0; s < S; ++s) {
+        int64_t hk = h / (HQ / HKV);
+        std::vector<double> sc(T, -INFINITY);
+        double mx = -INFINITY;
+        for (int64_t t = 0; t < T && t <= (int64_t)posv[b] + s; ++t) {
+          double dot = 0;
+          for (int64_t d = 0; d < D; ++d)
+            dot += (double)q[((b * HQ + h) * S + s) * D + d] *
+                   kcW[((b * HKV + hk) * T + t) * D + d];
+          dot *= 0.125;
+          if (MaskKind == 1 && !bm[b * T + t])
+            dot = -INFINITY;
+          if (MaskKind == 2)
+            dot += am[((b * HQ + h) * S + s) * T + t];
+          sc[t] = dot;
+          mx = std::max(mx, dot);
+        }
+        if (mx == -INFINITY)
+          continue;
+        double sum = 0;
+        for (auto &x : sc) {
+          x = x == -INFINITY ? 0 : std::exp(x - mx);
+          sum += x;
+        }
+        for (int64_t d = 0; d < D; ++d) {
+          double acc = 0;
+          for (int64_t t = 0; t < T; ++t)
+            acc += sc[t] * vcW[((b * HKV + hk) * T + t) * D + d];
+          want[((b * HQ + h) * S + s) * D + d] = acc / sum;
+        }
+      }
+  float *dk = dev(k), *dv = dev(v), *dq = dev(q), *dkc = dev(kc),
+        *dvc = dev(vc);
+  I *dpos = dev(posv);
+  bool *dbm;
+  KV_CHECK(cudaMalloc(&dbm, bm.size()));
+  KV_CHECK(cudaMemcpy(dbm, bm.data(), bm.size(), cudaMemcpyHostToDevice));
+  float *dam = dev(am);
+  float *dout;
+  KV_CHECK(cudaMalloc(&dout, want.size() * sizeof(float)));
+  KV_CHECK(cudaMemset(dout, 0xff, want.size() * sizeof(float)));
+  appendK<S, I><<<grid, 256>>>(dk, dv, dpos, dkc, dvc);
+  KV_CHECK(cudaGetLastError());
+  attendK<S, I, MaskKind><<<grid, block>>>(dq, dkc, dvc, dpos, dbm, dam, dout);
+  KV_CHECK(cudaGetLastError());
+  KV_CHECK(cudaDeviceSynchronize());
+  auto gotKc = host(dkc, blockElts), gotVc = host(dvc, blockElts);
+  auto got = host(dout, want.size());
+  size_t cacheBad = 0;
+  for (size_t i = 0; i < blockElts; ++i)
+    cacheBad += gotKc[i] != kcW[i] || gotVc[i] != vcW[i];
+  // worst: the largest error as a fraction of the allowed 1e-5 + 1e-4 |want|.
+  double maxErr = 0, worst = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    double e = std::fabs((double)got[i] - want[i]);
+    maxErr = std::max(maxErr, e);
+    worst = std::max(worst, e / (1e-5 + 1e-4 * std::fabs(want[i])));
+  }
+  if (!(worst <= 1) || cacheBad)
+    ++failures;
+  printf("S=%ld I=%zu mask=%d block=%d grid=%d: cache mismatches %zu, max abs "
+         "err %.3g (%.2f of tolerance) %s\n",
+         (long)S, sizeof(I), MaskKind, block, grid, cacheBad, maxErr, worst,
+         (!(worst <= 1) || cacheBad) ? "FAIL" : "ok");
+  for (void *p : {(void *)dk, (void *)dv, (void *)dq, (void *)dkc, (void *)dvc,
+                  (void *)dpos, (void *)dbm, (void *)dam, (void *)dout})
+    KV_CHECK(cudaFree(p));
+}
+
+} // namespace kvcheck
+
+int main() {
+  using namespace kvcheck;
+  for (int block : {32, 64, 128, 256, 1024})
+    for (int grid : {1, 7, 65535}) {
+      check<1, int64_t, 0>({0, 17, 95}, block, grid);
+      check<1, int64_t, 1>({0, 40, 200}, block, grid);
+      check<1, int32_t, 2>({3, 94, 95}, block, grid);
+      check<5, int32_t, 0>({0, 60, 93}, block, grid);
+      check<5, int64_t, 2>({-2, 10, 91}, block, grid);
+      check<5, int64_t, 1>({0, 10, 91}, block, grid);
+    }
+  printf("%s: %d failures\n", failures ? "FAIL" : "PASS", failures);
+  return failures != 0;
+}
+#endif // KILN_TEST_GPU_KV

@@ -5,7 +5,8 @@
 // fused levels through a value table, with planned offsets (functions
 // carrying `kiln.arena_bytes`) through one byte arena at those offsets, and
 // in the explicit scheduled form through Scheduled.cpp; in both planned
-// forms a planning bug corrupts the result.
+// forms a planning bug corrupts the result. A run threads its ref::State
+// (the KV cache bytes) to kiln.kv_append, the one op with state.
 //
 //===----------------------------------------------------------------------===//
 
@@ -63,6 +64,8 @@ FailureOr<SmallVector<Tensor>> kiln::ref::evalOp(Operation *op,
   if (auto r = evalMovement(op, operands))
     return *r;
   if (auto r = evalFused(op, operands))
+    return *r;
+  if (auto r = evalKv(op, operands))
     return *r;
   op->emitError("the reference backend has no kernel for '")
       << op->getName() << "'";
@@ -185,7 +188,11 @@ FailureOr<std::vector<Tensor>>
 kiln::ref::runFunction(func::FuncOp func, ArrayRef<Tensor> inputs,
                        StringRef weightBaseDir, State *state) {
   if (isExplicitlyScheduled(func))
-    return runScheduledFunction(func, inputs, weightBaseDir);
+    return runScheduledFunction(func, inputs, weightBaseDir, state);
+  // A run without a State: a fresh, zeroed cache that lives for this run.
+  State local;
+  if (!state)
+    state = &local;
   if (func.getNumArguments() != inputs.size())
     return func.emitError("expected ")
            << func.getNumArguments() << " inputs, got " << inputs.size();
@@ -224,6 +231,9 @@ kiln::ref::runFunction(func::FuncOp func, ArrayRef<Tensor> inputs,
       if (failed(w))
         return failure();
       outs = SmallVector<Tensor>{std::move(*w)};
+    } else if (isa<KvAppendOp>(op)) {
+      // The one op with state: it writes the run's KV cache bytes.
+      outs = evalKvAppend(&op, operands, *state);
     } else {
       outs = evalOp(&op, operands);
     }

@@ -77,6 +77,33 @@ Result evalBody(mlir::Block &body, llvm::ArrayRef<Tensor> in,
 std::optional<Result> evalFused(mlir::Operation *op,
                                 llvm::ArrayRef<Tensor> operands);
 
+/// The KV cache ops (KvCache.cpp): kiln.kv_attention; kiln.kv_append is a
+/// located error here (it needs the run's State: evalKvAppend).
+std::optional<Result> evalKv(mlir::Operation *op,
+                             llvm::ArrayRef<Tensor> operands);
+
+/// Bytes of the whole cache `cacheOp` (a kiln.kv_cache): layers x 2 x
+/// max_batch x kv_heads x max_seq x head_dim elements.
+int64_t kvCacheBytes(mlir::Operation *cacheOp);
+
+/// `state`'s bytes of the cache `cacheOp` (a kiln.kv_cache), created zeroed
+/// when absent; a located error at `user` when the state holds another size.
+mlir::FailureOr<llvm::MutableArrayRef<uint8_t>>
+kvCacheState(mlir::Operation *cacheOp, State &state, mlir::Operation *user);
+
+/// Writes `rows` ([B, H, S, D]) at slots positions[b] + s of `block`, the
+/// bytes of a [B', H, maxSeq, D] cache block (B' >= B) of `elementType`;
+/// slots outside [0, maxSeq) are skipped and nothing else is touched.
+mlir::LogicalResult writeKvSlots(const Tensor &rows, const Tensor &positions,
+                                 int64_t maxSeq, mlir::Type elementType,
+                                 llvm::MutableArrayRef<uint8_t> block,
+                                 mlir::Operation *user);
+
+/// kiln.kv_append (`op`) at the graph level: writes the new keys and values
+/// into `state`'s bytes of its cache and returns the layer's rows 0..B-1.
+Result evalKvAppend(mlir::Operation *op, llvm::ArrayRef<Tensor> operands,
+                    State &state);
+
 } // namespace kiln::ref::kern
 
 #endif // KILN_LIB_REFERENCE_REFKERNELS_H

@@ -10,6 +10,11 @@
 // bytes. A bad plan or a wrong alias offset therefore gives a wrong answer,
 // exactly as it would on the GPU.
 //
+// A `kiln.kv_region` is the bytes of the module's kiln.kv_cache held by the
+// run's ref::State: not poisoned, and persistent from one call to the next.
+// A launch of a kernel whose body is one kiln.kv_append writes only the new
+// slots into its `outs` (views of that region), as the CUDA kernel does.
+//
 //===----------------------------------------------------------------------===//
 
 #include "RefKernels.h"
@@ -23,6 +28,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <cstring>
+#include <deque>
 
 using namespace mlir;
 using namespace kiln;
@@ -43,16 +49,29 @@ bool kiln::ref::isExplicitlyScheduled(func::FuncOp func) {
 
 namespace {
 
-/// The two regions of one run and typed access to the views into them.
+/// The regions of one run and typed access to the views into them.
 class Memory {
 public:
-  /// Allocates the regions `func` declares, poisoned.
-  LogicalResult allocate(func::FuncOp func) {
+  /// Allocates the regions `func` declares: the arena and the weights
+  /// poisoned, the KV region bound to `state`'s bytes of the module's cache.
+  LogicalResult allocate(func::FuncOp func, State &state) {
     for (Operation &op : func.getBody().front()) {
-      if (!isa<ArenaOp, WeightsOp>(op))
+      if (!isa<ArenaOp, WeightsOp, KvRegionOp>(op))
         continue;
       auto type = cast<MemRefType>(op.getResult(0).getType());
-      regions[&op].assign(type.getNumElements(), kPoison);
+      if (!isa<KvRegionOp>(op)) {
+        owned.emplace_back(type.getNumElements(), kPoison);
+        regions[&op] = owned.back();
+        continue;
+      }
+      FailureOr<MutableArrayRef<uint8_t>> bytes = kvBytes(op, state);
+      if (failed(bytes))
+        return failure();
+      if ((int64_t)bytes->size() != type.getNumElements())
+        return op.emitError("reference backend: the kiln.kv_region has ")
+               << type.getNumElements() << " bytes, the module's KV cache "
+               << bytes->size();
+      regions[&op] = *bytes;
     }
     return success();
   }
@@ -61,14 +80,16 @@ public:
   /// to lie inside the region; errors are located at `user`.
   FailureOr<MutableArrayRef<uint8_t>> bytesOf(Value buffer, Operation *user) {
     auto view = buffer.getDefiningOp<ViewOp>();
-    Operation *region = view ? view.getRegion() : nullptr;
+    Operation *region =
+        view ? view.getRoot().getBase().getDefiningOp() : nullptr;
     auto it = regions.find(region);
     if (!view || it == regions.end())
       return user->emitError("reference backend: buffer is not a kiln.view "
-                             "of the function's kiln.arena or kiln.weights");
+                             "of the function's kiln.arena, kiln.weights or "
+                             "kiln.kv_region");
     std::optional<int64_t> size = shapedByteSize(view.getType());
     int64_t offset = view.getRegionOffset();
-    std::vector<uint8_t> &bytes = it->second;
+    MutableArrayRef<uint8_t> bytes = it->second;
     if (!size || offset < 0 || offset > (int64_t)bytes.size() ||
         *size > (int64_t)bytes.size() - offset)
       return view.emitError("reference backend: view bytes [")
@@ -101,7 +122,26 @@ public:
   }
 
 private:
-  llvm::DenseMap<Operation *, std::vector<uint8_t>> regions;
+  /// `state`'s bytes of the module's one kiln.kv_cache (`region` is the
+  /// function's kiln.kv_region).
+  static FailureOr<MutableArrayRef<uint8_t>> kvBytes(Operation &region,
+                                                     State &state) {
+    auto module = region.getParentOfType<ModuleOp>();
+    SmallVector<KvCacheOp> caches;
+    if (module)
+      caches = llvm::to_vector(module.getOps<KvCacheOp>());
+    if (caches.size() != 1)
+      return region.emitError("reference backend: a kiln.kv_region needs "
+                              "exactly one kiln.kv_cache in its module, "
+                              "found ")
+             << caches.size();
+    return kern::kvCacheState(caches.front(), state, &region);
+  }
+
+  /// Bytes of each region: the arena's and the weights' in `owned`, the KV
+  /// region's in the State.
+  llvm::DenseMap<Operation *, MutableArrayRef<uint8_t>> regions;
+  std::deque<std::vector<uint8_t>> owned;
 };
 
 /// Fills a weights view's bytes from its kiln.weight (the file's bytes,
@@ -128,6 +168,62 @@ LogicalResult initialize(Memory &memory, ViewOp view, StringRef weightDir) {
   return memory.write(view, std::move(value->front()), view);
 }
 
+/// A launch of a kernel whose body is one kiln.kv_append (`append`): its
+/// `outs` are the layer's key and value blocks (views of the KV region), and
+/// only the new slots are written into their bytes, in place; the rest of
+/// the cache is neither read nor copied.
+LogicalResult kvAppendLaunch(Memory &memory, LaunchOp op, KernelOp kernel,
+                             KvAppendOp append) {
+  Block &body = kernel.getBody().front();
+  auto argIndex = [&](Value v) -> std::optional<unsigned> {
+    auto arg = dyn_cast<BlockArgument>(v);
+    if (!arg || arg.getOwner() != &body)
+      return std::nullopt;
+    return arg.getArgNumber();
+  };
+  SmallVector<Tensor> in;
+  for (Value v : append->getOperands()) {
+    std::optional<unsigned> idx = argIndex(v);
+    if (!idx || *idx >= op.getInputs().size())
+      return kernel.emitError("reference backend: the kiln.kv_append of @")
+             << kernel.getSymName() << " must read the kernel's arguments";
+    FailureOr<Tensor> t = memory.read(op.getInputs()[*idx], op);
+    if (failed(t))
+      return failure();
+    in.push_back(std::move(*t));
+  }
+  YieldOp yield = kernel.getYield();
+  if (yield.getNumOperands() != op.getOutputs().size())
+    return op.emitError("reference backend: @")
+           << op.getKernel() << " yields " << yield.getNumOperands()
+           << " values for " << op.getOutputs().size() << " outs";
+  KvCacheOp cache = append.getCacheOp();
+  if (!cache)
+    return append.emitError("reference backend: '")
+           << append.getCache() << "' does not name a kiln.kv_cache";
+  for (auto [yielded, out] :
+       llvm::zip_equal(yield.getOperands(), op.getOutputs())) {
+    auto result = dyn_cast<OpResult>(yielded);
+    if (!result || result.getOwner() != append)
+      return kernel.emitError("reference backend: @")
+             << kernel.getSymName()
+             << " must yield the results of its kiln.kv_append";
+    auto type = cast<MemRefType>(out.getType());
+    if (type.getShape() != cast<ShapedType>(result.getType()).getShape() ||
+        type.getElementType() != cache.getElementType())
+      return op.emitError("reference backend: a kv_append launch writes a ")
+             << type << " buffer for the cache rows " << result.getType();
+    FailureOr<MutableArrayRef<uint8_t>> bytes = memory.bytesOf(out, op);
+    if (failed(bytes))
+      return failure();
+    const Tensor &rows = in[result.getResultNumber()]; // key 0, value 1
+    if (failed(kern::writeKvSlots(rows, in[2], cache.getMaxSeq(),
+                                  type.getElementType(), *bytes, op)))
+      return failure();
+  }
+  return success();
+}
+
 /// One kiln.launch: reads every `ins` buffer, evaluates the kernel's body,
 /// then writes each result to its `outs` buffer (so an in-place update reads
 /// the old bytes before they are overwritten, as the kernel does).
@@ -137,6 +233,16 @@ LogicalResult launch(Memory &memory, LaunchOp op,
   if (!kernel)
     return op.emitError("reference backend: '")
            << op.getKernel() << "' is not a kiln.kernel of this module";
+  // The one stateful body: the append updates the KV region in place.
+  Block &body = kernel.getBody().front();
+  auto appends = body.getOps<KvAppendOp>();
+  if (!appends.empty()) {
+    if (!llvm::hasSingleElement(body.without_terminator()))
+      return (*appends.begin())
+          .emitError("reference backend: a kernel with a kiln.kv_append "
+                     "must have no other op");
+    return kvAppendLaunch(memory, op, kernel, *appends.begin());
+  }
   SmallVector<Tensor> ins;
   for (Value v : op.getInputs()) {
     FailureOr<Tensor> t = memory.read(v, op);
@@ -185,15 +291,19 @@ kiln::ref::runScheduledFunction(func::FuncOp func, ArrayRef<Tensor> inputs,
   if (sig.inputs.size() != inputs.size())
     return func.emitError("expected ")
            << sig.inputs.size() << " inputs, got " << inputs.size();
+  // A run without a State: a fresh, zeroed cache that lives for this run.
+  State local;
+  if (!state)
+    state = &local;
   Memory memory;
-  if (failed(memory.allocate(func)))
+  if (failed(memory.allocate(func, *state)))
     return failure();
   SymbolTableCollection symbols;
   Block &body = func.getBody().front();
   for (Operation &op : body) {
     LogicalResult ok =
         TypeSwitch<Operation *, LogicalResult>(&op)
-            .Case<ArenaOp, WeightsOp, WeightOp, ConstantOp>(
+            .Case<ArenaOp, WeightsOp, KvRegionOp, WeightOp, ConstantOp>(
                 [](Operation *) { return success(); })
             .Case([&](ViewOp view) {
               return view.getInit() ? initialize(memory, view, weightDir)

@@ -123,7 +123,9 @@ runFunction(mlir::func::FuncOp func, llvm::ArrayRef<Tensor> inputs,
 /// view is filled from its `init`, each input is written to its view's
 /// bytes, and the launches and gemms of kiln.graph run in order, each
 /// reading its buffers from their bytes at their region offsets and writing
-/// its results there; the outputs are read from their views at the end.
+/// its results there; the outputs are read from their views at the end. A
+/// `kiln.kv_region` is not poisoned: it is the State's bytes of the module's
+/// kiln.kv_cache, which persist from one call to the next.
 mlir::FailureOr<std::vector<Tensor>>
 runScheduledFunction(mlir::func::FuncOp func, llvm::ArrayRef<Tensor> inputs,
                      llvm::StringRef weightBaseDir, State *state = nullptr);

@@ -223,7 +223,7 @@ func.func @view_misaligned() {
 // -----
 
 func.func @view_base(%m: memref<256xi8>) {
-  // expected-error @+1 {{base must be a kiln.arena, a kiln.weights or a kiln.view}}
+  // expected-error @+1 {{base must be a kiln.arena, a kiln.weights, a kiln.kv_region or a kiln.view}}
   %a = kiln.view %m[0] : memref<256xi8> to memref<4xf32>
   return
 }

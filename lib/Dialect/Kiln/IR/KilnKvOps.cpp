@@ -29,12 +29,22 @@ LogicalResult KvCacheOp::verify() {
   if (getLayout() != "bhsd")
     return emitOpError("layout '") << getLayout()
                                    << "' is not supported (only 'bhsd')";
+  // One cache per module: kiln.kv_region, the artifact's kv_cache record and
+  // the runtime all name "the" cache.
+  for (KvCacheOp other : (*this)->getBlock()->getOps<KvCacheOp>()) {
+    if (other == *this)
+      break;
+    return emitOpError("is the module's second kiln.kv_cache (one cache per "
+                       "module)");
+  }
+  // Its bytes are one kiln.kv_region buffer at the scheduled level, so they
+  // are bounded as every buffer is (shapedByteSize: kMaxElements bytes).
   int64_t bytes = getElementType().getIntOrFloatBitWidth() / 8;
   int64_t total = bytes;
   for (int64_t d : {int64_t(getLayers()), int64_t(2), int64_t(getMaxBatch()),
                     int64_t(getKvHeads()), int64_t(getMaxSeq()),
                     int64_t(getHeadDim())}) {
-    if (total > kMaxElements * int64_t(8) / d)
+    if (total > kMaxElements / d)
       return emitOpError("cache of ")
              << getLayers() << " layers x 2 x " << getMaxBatch() << " x "
              << getKvHeads() << " x " << getMaxSeq() << " x " << getHeadDim()
