@@ -284,10 +284,14 @@ static ViewOp viewOf(Value v) { return v.getDefiningOp<ViewOp>(); }
 static FailureOr<KernelArg> pointerFor(Translation &t, Value v,
                                        Operation *user) {
   ViewOp view = viewOf(v);
+  // A view rooted at the KV cache region: `k:<offset>` (docs/kv-cache.md).
+  if (view &&
+      isa_and_present<KvRegionOp>(view.getRoot().getBase().getDefiningOp()))
+    return KernelArg::kv(view.getRegionOffset());
   Operation *region = view ? view.getRegion() : nullptr;
   if (!region)
     return user->emitOpError("uses a buffer that is not a kiln.view of the "
-                             "arena or the weights");
+                             "arena, the weights or the KV cache region");
   if (isa<ArenaOp>(region))
     return KernelArg::arena(view.getRegionOffset());
   auto it = t.weightIds.find(view.getRoot());
@@ -627,15 +631,29 @@ FailureOr<EmittedFunction> kiln::codegen::emitFunction(func::FuncOp func) {
       w.offset = view.getRegionOffset();
       w.bytes = shapedByteSize(view.getType()).value_or(0);
       w.op = source;
-      if (w.offset < out.weightsBytes)
-        return view.emitOpError("places weight '")
-               << w.name << "' at offset " << w.offset
-               << ", before the end of the previous one (" << out.weightsBytes
-               << "); weight views must be in increasing offset order";
-      out.weightsBytes = w.offset + w.bytes;
+      // Any IR order: the functions of a module share one weights layout,
+      // so a function's views need not be in offset order (overlaps are
+      // checked below).
+      out.weightsBytes = std::max(out.weightsBytes, w.offset + w.bytes);
       t.weightIds[view] = out.weights.size();
       out.weights.push_back(std::move(w));
     }
+  }
+  {
+    SmallVector<const WeightEntry *> byOffset;
+    for (const WeightEntry &w : out.weights)
+      byOffset.push_back(&w);
+    llvm::stable_sort(byOffset, [](const WeightEntry *a, const WeightEntry *b) {
+      return a->offset < b->offset;
+    });
+    for (size_t i = 1; i < byOffset.size(); ++i)
+      if (byOffset[i]->offset <
+          byOffset[i - 1]->offset + byOffset[i - 1]->bytes)
+        return byOffset[i]->op->emitOpError("is stored at weights offset ")
+               << byOffset[i]->offset << ", inside weight '"
+               << byOffset[i - 1]->name << "' (bytes ["
+               << byOffset[i - 1]->offset << ", "
+               << byOffset[i - 1]->offset + byOffset[i - 1]->bytes << "))";
   }
   if (!arena)
     return notScheduled(func, "it has no kiln.arena");
@@ -753,14 +771,14 @@ std::string kiln::codegen::printManifest(const EmittedFunction &fn,
   for (const WeightEntry &w : fn.weights)
     m.weights.push_back(
         tensorSpec(w.name, w.elementType, w.shape, w.offset, w.bytes));
-  for (const TensorBinding &b : fn.inputs)
-    m.inputs.push_back(
-        tensorSpec(b.name, b.elementType, b.shape, b.arenaOffset, b.bytes));
-  for (const TensorBinding &b : fn.outputs)
-    m.outputs.push_back(
-        tensorSpec(b.name, b.elementType, b.shape, b.arenaOffset, b.bytes));
   runtime::Function main;
   main.name = "main";
+  for (const TensorBinding &b : fn.inputs)
+    main.inputs.push_back(
+        tensorSpec(b.name, b.elementType, b.shape, b.arenaOffset, b.bytes));
+  for (const TensorBinding &b : fn.outputs)
+    main.outputs.push_back(
+        tensorSpec(b.name, b.elementType, b.shape, b.arenaOffset, b.bytes));
   main.launches = fn.launches;
   m.functions.push_back(std::move(main));
   return runtime::formatManifest(m);

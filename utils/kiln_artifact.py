@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Reads and re-seals kiln artifact manifests (docs/artifact.md), for tests.
+"""Reads and re-seals kiln artifact manifests (docs/artifact.md, format 3),
+for tests.
 
     kiln_artifact.py hash FILE...     print each file's XXH64 (manifest spelling)
     kiln_artifact.py seal DIR.kiln    rewrite DIR/manifest.txt so that every
                                       `<kind>_file NAME BYTES HASH` record holds
                                       the file's actual size and hash, and the
                                       final `checksum` record matches
+    kiln_artifact.py show DIR.kiln    summarise a format-3 manifest: the KV
+                                      cache, and per function its step, inputs
+                                      and outputs (with roles) and launch count
 
 `seal` is for hand-made test artifacts and for the corruption test's mutator,
 which edits a manifest and re-seals it to reach the checks behind the checksum.
@@ -100,6 +104,90 @@ def seal(artifact_dir):
         f.write(body + ("checksum %s\n" % spelling(xxh64(body))).encode())
 
 
+FORMAT_VERSION = 3
+
+
+def parse(text):
+    """The records of a format-3 manifest (docs/artifact.md) as a dict:
+    version, arch, arena_bytes, kv_cache (a dict, or None), weights, and
+    functions (name, step (batch, seq) or None, inputs, outputs, launches).
+    Inputs and outputs are dicts (index, name, dtype, shape, offset, bytes,
+    role or None). This reads; it does not validate (the runtime's
+    parseManifest does): a structural surprise raises ValueError naming the
+    line."""
+    out = {"version": None, "arch": None, "arena_bytes": None,
+           "kv_cache": None, "weights": [], "functions": []}
+    fn = None
+    for n, line in enumerate(text.splitlines(), 1):
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        kw = words[0]
+        try:
+            if kw == "kiln-artifact":
+                out["version"] = int(words[1])
+                if out["version"] != FORMAT_VERSION:
+                    raise ValueError("format version %s (this script reads %d)"
+                                     % (words[1], FORMAT_VERSION))
+            elif kw == "arch":
+                out["arch"] = words[1]
+            elif kw == "arena_bytes":
+                out["arena_bytes"] = int(words[1])
+            elif kw == "kv_cache":
+                keys = ["layers", "kv_heads", "head_dim", "max_batch", "max_seq"]
+                kv = {k: int(v) for k, v in zip(keys, words[1:6])}
+                kv["dtype"] = words[6]
+                kv["bytes"] = int(words[7])
+                out["kv_cache"] = kv
+            elif kw == "weight":
+                out["weights"].append({"id": int(words[1]), "name": words[2],
+                                       "dtype": words[3], "shape": words[4],
+                                       "offset": int(words[5]),
+                                       "bytes": int(words[6])})
+            elif kw == "function":
+                fn = {"name": words[1], "step": None, "inputs": [],
+                      "outputs": [], "launches": 0, "declared": int(words[2])}
+                out["functions"].append(fn)
+            elif kw == "step":
+                fn["step"] = (int(words[1]), int(words[2]))
+            elif kw in ("input", "output"):
+                rec = {"index": int(words[1]), "name": words[2],
+                       "dtype": words[3], "shape": words[4],
+                       "offset": int(words[5]), "bytes": int(words[6]),
+                       "role": words[8] if len(words) == 9 and words[7] == "role"
+                       else None}
+                fn[kw + "s"].append(rec)
+            elif kw == "launch":
+                fn["launches"] += 1
+            elif kw == "end":
+                fn = None
+        except (IndexError, TypeError, ValueError) as e:
+            raise ValueError("manifest line %d: %s: %s" % (n, line.strip(), e))
+    return out
+
+
+def show(artifact_dir):
+    """Prints a summary of artifact_dir/manifest.txt."""
+    with open(os.path.join(artifact_dir, "manifest.txt"), "rb") as f:
+        m = parse(f.read().decode("utf-8", "surrogateescape"))
+    print("kiln-artifact %d %s, arena %d bytes, %d weights"
+          % (m["version"], m["arch"], m["arena_bytes"], len(m["weights"])))
+    kv = m["kv_cache"]
+    if kv:
+        print("kv_cache: %(layers)d layers, %(kv_heads)d kv heads, head_dim "
+              "%(head_dim)d, max_batch %(max_batch)d, max_seq %(max_seq)d, "
+              "%(dtype)s, %(bytes)d bytes" % kv)
+    for fn in m["functions"]:
+        step = " step %d %d" % fn["step"] if fn["step"] else ""
+        print("function %s:%s %d launches" % (fn["name"], step, fn["launches"]))
+        for kind in ("inputs", "outputs"):
+            for t in fn[kind]:
+                role = " role " + t["role"] if t["role"] else ""
+                print("  %s %d %s %s %s @%d%s" % (kind[:-1], t["index"], t["name"],
+                                                  t["dtype"], t["shape"], t["offset"],
+                                                  role))
+
+
 def main(argv):
     if len(argv) >= 2 and argv[0] == "hash":
         for name in argv[1:]:
@@ -108,6 +196,13 @@ def main(argv):
         return 0
     if len(argv) == 2 and argv[0] == "seal":
         seal(argv[1])
+        return 0
+    if len(argv) == 2 and argv[0] == "show":
+        try:
+            show(argv[1])
+        except ValueError as e:
+            sys.stderr.write("kiln_artifact.py: %s: %s\n" % (argv[1], e))
+            return 1
         return 0
     sys.stderr.write(__doc__)
     return 2

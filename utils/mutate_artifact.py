@@ -26,12 +26,15 @@ by the tail of their stderr (`    | ...`). The last line is
 (2 when the unmutated artifact itself does not run as expected).
 
 The mutations work from the manifest's generic token structure, not from a
-fixed record layout: records (non-comment lines), numbers, `a:`/`w:`
+fixed record layout: records (non-comment lines), numbers, `a:`/`w:`/`k:`
 pointers, dtype tokens and the shape token after them, file names (the
 argument of a record whose keyword ends in `_file`, or any token naming a
 file of the artifact), and long hex tokens (hashes). So they keep working
-when records or tokens are added. The data files are those the manifest
-names plus weights.bin, kernels.fatbin and scheduled.mlir.
+when records or tokens are added. Format 3's `k:` pointers (into the KV
+cache region, moved past the `kv_cache` record's size) and `role <r>` fields
+(replaced by another role, a wrong one, or dropped) have their own
+mutations. The data files are those the manifest names plus weights.bin,
+kernels.fatbin and scheduled.mlir.
 
 The list of mutations is a pure function of the artifact's bytes, --seed and
 --count: a fixed catalogue of must-have cases (each data file truncated to 0
@@ -78,6 +81,9 @@ DTYPES = ["f32", "f16", "bf16", "f64", "i64", "i32", "i8", "u8", "bool"]
 RE_NUM = re.compile(r"^[0-9]+$")
 RE_APTR = re.compile(r"^a:([0-9]+)$")
 RE_WPTR = re.compile(r"^w:([0-9]+)$")
+RE_KPTR = re.compile(r"^k:([0-9]+)$")
+# Input/output roles of format 3 (docs/kv-cache.md), and wrong ones.
+ROLES = ["tokens", "positions", "mask", "kv_pos", "logits"]
 RE_SHAPE = re.compile(r"^([0-9]+(x[0-9]+)*|scalar)$")
 RE_HEX = re.compile(r"^([A-Za-z0-9_+-]+[:=])?([0-9a-fA-F]{8,})$")
 
@@ -325,6 +331,10 @@ class Artifact:
         self.numbers = self.m.tokens(lambda toks, t: RE_NUM.match(toks[t]))
         self.aptrs = self.m.tokens(lambda toks, t: RE_APTR.match(toks[t]))
         self.wptrs = self.m.tokens(lambda toks, t: RE_WPTR.match(toks[t]))
+        self.kptrs = self.m.tokens(lambda toks, t: RE_KPTR.match(toks[t]))
+        # The value of every `role <r>` field of an input/output record.
+        self.roles = self.m.tokens(
+            lambda toks, t: t >= 1 and toks[t - 1] == "role")
         self.dtypes = self.m.tokens(lambda toks, t: toks[t] in DTYPES)
         self.shapes = self.m.tokens(
             lambda toks, t: toks[t - 1] in DTYPES and RE_SHAPE.match(toks[t]))
@@ -332,10 +342,13 @@ class Artifact:
             lambda toks, t: RE_HEX.match(toks[t]) and not RE_NUM.match(toks[t]))
         # The arena size and weight count, for "just past the end" values.
         self.arena_bytes = None
+        self.kv_bytes = None
         self.num_weights = 0
         for _, toks in self.m.records:
             if "arena" in toks[0] and len(toks) == 2 and RE_NUM.match(toks[1]):
                 self.arena_bytes = int(toks[1])
+            if toks[0] == "kv_cache" and RE_NUM.match(toks[-1]):
+                self.kv_bytes = int(toks[-1])
             if toks[0] == "weight":
                 self.num_weights += 1
         if not self.num_weights and self.wptrs:
@@ -460,13 +473,43 @@ def g_arena_ptr(art, rng, value=None):
                     [("write", MANIFEST, art.m.with_token(r, t, "a:" + value))])
 
 
+def g_kv_ptr(art, rng, value=None):
+    """A `k:` pointer (format 3, into the KV cache region) moved, mostly
+    past the region's end."""
+    if not art.kptrs:
+        return None
+    r, t, tok = pick(rng, art.kptrs)
+    K = art.kv_bytes if art.kv_bytes is not None else 2**20
+    if value is None:
+        value = pick(rng, [str(K), str(max(K - 1, 0)), str(K + 256),
+                           str(max(K - 4, 0)), str(2**32), str(2**64 - 1),
+                           str(2**64), "-1", "", str(rng.randrange(K, 2**48))])
+    return Mutation("manifest.kv-ptr", f"{art.m.where(r, t)} {tok} -> k:{value}",
+                    [("write", MANIFEST, art.m.with_token(r, t, "k:" + value))])
+
+
+def g_role(art, rng, value=None):
+    """An input/output role replaced: another role (wrong kind, duplicate,
+    shape that contradicts the step) or no role at all."""
+    if not art.roles:
+        return None
+    r, t, tok = pick(rng, art.roles)
+    if value is None:
+        value = pick(rng, [x for x in ROLES if x != tok] + ["", "keys", "Logits"])
+    return Mutation("manifest.role", f"{art.m.where(r, t)} {tok} -> '{value}'",
+                    [("write", MANIFEST,
+                      art.m.with_token(r, t, value if value else None))])
+
+
 def g_pointer_kind(art, rng):
-    """a:N <-> w:N, or a pointer where a number was expected and back."""
-    cands = art.aptrs + art.wptrs
+    """a:N <-> w:N <-> k:N, or a pointer where a number was expected and
+    back."""
+    cands = art.aptrs + art.wptrs + art.kptrs
     if not cands:
         return None
     r, t, tok = pick(rng, cands)
-    value = pick(rng, ["w:" + tok[2:] if tok[0] == "a" else "a:" + tok[2:],
+    other = {"a": ["w", "k"], "w": ["a", "k"], "k": ["a", "w"]}[tok[0]]
+    value = pick(rng, [pick(rng, other) + ":" + tok[2:],
                        tok[2:], "-", "b:" + tok[2:], tok + ":0"])
     return Mutation("manifest.pointer-kind", f"{art.m.where(r, t)} {tok} -> '{value}'",
                     [("write", MANIFEST, art.m.with_token(r, t, value))])
@@ -826,7 +869,7 @@ RANDOM_GENERATORS = [
     # (generator, weight)
     (g_line_delete, 4), (g_line_dup, 3), (g_line_swap, 3), (g_token_delete, 2),
     (g_token_dup, 1), (g_number, 8), (g_weight_id, 3), (g_arena_ptr, 3),
-    (g_pointer_kind, 1), (g_dtype, 3), (g_shape, 3), (g_file_name, 2),
+    (g_kv_ptr, 2), (g_role, 2), (g_pointer_kind, 1), (g_dtype, 3), (g_shape, 3), (g_file_name, 2),
     (g_file_outside, 1), (g_hex, 3), (g_manifest_bytes, 2), (g_truncate, 4), (g_extend, 3),
     (g_delete, 1), (g_replace_kind, 1), (g_flip, 5), (g_mlir_line, 3),
     (g_mlir_weight_attr, 4), (g_mlir_weight_alias, 1), (g_mlir_shape, 3), (g_mlir_arena, 3),
@@ -872,6 +915,10 @@ def catalogue(art, rng):
     A = art.arena_bytes if art.arena_bytes is not None else 2**20
     for value in [str(A), str(2**40), str(2**64 - 1)]:
         add(g_arena_ptr(art, rng, value), "sealed")
+    K = art.kv_bytes if art.kv_bytes is not None else 2**20
+    for value in [str(K), str(2**64 - 1)]:
+        add(g_kv_ptr(art, rng, value), "sealed")
+    add(g_role(art, rng), "sealed")
     add(g_dtype(art, rng), "sealed")
     add(g_shape(art, rng), "sealed")
     add(g_number(art, rng))  # unsealed: the checksum must catch these

@@ -111,21 +111,16 @@ static bool sameType(Type type, const runtime::TensorSpec &spec) {
          ranked.getShape() == ArrayRef<int64_t>(spec.shape);
 }
 
-/// Checks that an artifact's scheduled IR (the explicit scheduled form) says
-/// what its manifest says: the arena size (the kiln.arena type's), every
-/// input and output (its bound view's name, dtype, shape and arena offset,
-/// in order), and every weight (the weights region's init views in offset
-/// order: name, dtype, shape, offset and size, and for a kiln.weight that it
-/// reads the artifact's weights file at that offset). The hashes tie each
-/// file to the manifest; this ties them to each other, so the reference
-/// backend runs what the CUDA backend would.
 /// The manifest pointer of a buffer: `a:<region offset>` in the arena,
-/// `w:<id>` for a whole weight; anything else matches no pointer.
+/// `k:<region offset>` in the KV cache region, `w:<id>` for a whole weight;
+/// anything else matches no pointer.
 static std::optional<runtime::PointerRef>
 pointerOf(Value buffer, const DenseMap<Operation *, uint64_t> &weightIds) {
   auto view = buffer.getDefiningOp<ViewOp>();
   if (!view)
     return std::nullopt;
+  if (isa_and_present<KvRegionOp>(view.getRoot().getBase().getDefiningOp()))
+    return runtime::PointerRef::kv(view.getRegionOffset());
   if (isa_and_present<ArenaOp>(view.getRegion()))
     return runtime::PointerRef::arena(view.getRegionOffset());
   auto it = weightIds.find(view.getRoot());
@@ -135,42 +130,43 @@ pointerOf(Value buffer, const DenseMap<Operation *, uint64_t> &weightIds) {
   return runtime::PointerRef::weight(it->second);
 }
 
-/// Checks that kiln.graph is the manifest function's launch list: the same
-/// number of launches in the same order, each kernel launch naming the same
-/// kernel with the same grid, block, shared memory and buffers (every
-/// pointer it passes is one of its ins or outs, and each of those is
-/// passed), each gemm reading and writing the same buffers (residual
-/// included). A scheduled.mlir
-/// whose buffers were moved (an alias shifted inside its root, say) would
-/// otherwise run on the CPU as the GPU never would.
+/// The error prefix for a disagreement between scheduled.mlir and the
+/// manifest, at `at`.
+static InFlightDiagnostic mismatchAt(Operation *at,
+                                     const runtime::Artifact &artifact) {
+  return at->emitError("scheduled.mlir disagrees with ")
+         << artifact.manifestPath << ": ";
+}
+
+/// Checks that kiln.graph of `func` is the launch list of its manifest
+/// function `fn`: the same number of launches in the same order, each
+/// kernel launch naming the same kernel with the same grid, block, shared
+/// memory and buffers (every pointer it passes is one of its ins or outs,
+/// and each of those is passed), each gemm reading and writing the same
+/// buffers (residual included). A scheduled.mlir whose buffers were moved
+/// (an alias shifted inside its root, say) would otherwise run on the CPU
+/// as the GPU never would.
 static LogicalResult
-checkLaunches(func::FuncOp func, const runtime::Artifact &artifact,
+checkLaunches(func::FuncOp func, const runtime::Function &fn,
+              const runtime::Artifact &artifact,
               const DenseMap<Operation *, uint64_t> &weightIds) {
-  const runtime::Function *fn =
-      artifact.manifest.findFunction(func.getSymName().str());
-  auto mismatch = [&](Operation *at) {
-    return at->emitError("scheduled.mlir disagrees with ")
-           << artifact.manifestPath << ": ";
-  };
-  if (!fn)
-    return mismatch(func) << "it has no function '" << func.getSymName()
-                          << "'";
+  auto mismatch = [&](Operation *at) { return mismatchAt(at, artifact); };
   SmallVector<Operation *> ops;
   for (GraphOp graph : func.getBody().front().getOps<GraphOp>())
     for (Operation &op : graph.getBody().front())
       if (!isa<ViewOp>(op))
         ops.push_back(&op);
-  if (ops.size() != fn->launches.size())
+  if (ops.size() != fn.launches.size())
     return mismatch(func) << "kiln.graph has " << ops.size()
-                          << " launches, function '" << fn->name << "' "
-                          << fn->launches.size();
+                          << " launches, function '" << fn.name << "' "
+                          << fn.launches.size();
   auto same = [&](Value v, const runtime::PointerRef &p) {
     std::optional<runtime::PointerRef> q = pointerOf(v, weightIds);
     return q ? q->kind == p.kind && q->value == p.value
              : p.kind == runtime::PointerRef::Kind::None;
   };
   for (auto [i, op] : llvm::enumerate(ops)) {
-    const runtime::Launch &l = fn->launches[i];
+    const runtime::Launch &l = fn.launches[i];
     auto differs = [&, i = i, op = op]() {
       return mismatch(op) << "launch " << i << " is not the manifest's ("
                           << artifact.manifestPath << ":" << l.line << ", "
@@ -216,13 +212,29 @@ checkLaunches(func::FuncOp func, const runtime::Artifact &artifact,
   return success();
 }
 
-static LogicalResult checkAgainstManifest(func::FuncOp func,
-                                          const runtime::Artifact &artifact) {
+/// The role kiln.roles gives binding `name` of `func`, or "".
+static std::string roleOf(func::FuncOp func, StringRef name) {
+  auto roles = func->getAttrOfType<DictionaryAttr>("kiln.roles");
+  if (!roles)
+    return "";
+  std::string want = runtime::manifestName(name.str());
+  for (NamedAttribute entry : roles)
+    if (runtime::manifestName(entry.getName().str()) == want)
+      if (auto role = dyn_cast<StringAttr>(entry.getValue()))
+        return role.str();
+  return "";
+}
+
+/// Checks one scheduled function against its manifest function record:
+/// its arena fits arena_bytes, its KV region is the kv_cache record's, its
+/// step and every input and output (the bound view's name, dtype, shape,
+/// arena offset and role, in order) are the record's, every weight view
+/// with init is the manifest weight at its offset, and its launch list.
+static LogicalResult checkFunction(func::FuncOp func,
+                                   const runtime::Function &fn,
+                                   const runtime::Artifact &artifact) {
   const runtime::Manifest &m = artifact.manifest;
-  auto mismatch = [&](Operation *at) {
-    return at->emitError("scheduled.mlir disagrees with ")
-           << artifact.manifestPath << ": ";
-  };
+  auto mismatch = [&](Operation *at) { return mismatchAt(at, artifact); };
   if (!ref::isExplicitlyScheduled(func))
     return func.emitError("scheduled.mlir is not in the scheduled form (no "
                           "kiln.graph in @")
@@ -230,20 +242,40 @@ static LogicalResult checkAgainstManifest(func::FuncOp func,
   Block &body = func.getBody().front();
   auto arenas = body.getOps<ArenaOp>();
   if (arenas.empty())
-    return mismatch(func) << "the IR declares no kiln.arena";
+    return mismatch(func) << "@" << func.getSymName()
+                          << " declares no kiln.arena";
   ArenaOp arena = *arenas.begin();
   int64_t arenaBytes = arena.getType().getNumElements();
-  if (static_cast<uint64_t>(arenaBytes) != m.arenaBytes)
-    return mismatch(arena) << "arena_bytes " << m.arenaBytes << " vs "
-                           << arenaBytes;
+  if (static_cast<uint64_t>(arenaBytes) > m.arenaBytes)
+    return mismatch(arena) << "arena_bytes " << m.arenaBytes
+                           << " is less than @" << func.getSymName()
+                           << "'s arena of " << arenaBytes;
+  for (KvRegionOp kv : body.getOps<KvRegionOp>())
+    if (static_cast<uint64_t>(kv.getType().getNumElements()) != m.kvCache.bytes)
+      return mismatch(kv) << "the KV cache region of @" << func.getSymName()
+                          << " has " << kv.getType().getNumElements()
+                          << " bytes, the manifest's kv_cache "
+                          << m.kvCache.bytes;
+  int64_t batch = 0, seq = 0;
+  if (auto step = func->getAttrOfType<DictionaryAttr>("kiln.step")) {
+    if (auto b = step.getAs<IntegerAttr>("batch"))
+      batch = b.getInt();
+    if (auto s = step.getAs<IntegerAttr>("seq"))
+      seq = s.getInt();
+  }
+  if (batch != fn.stepBatch || seq != fn.stepSeq)
+    return mismatch(func) << "@" << func.getSymName() << " has step " << batch
+                          << " " << seq << " in the IR and " << fn.stepBatch
+                          << " " << fn.stepSeq << " in the manifest";
   ref::Signature sig = ref::getSignature(func);
-  if (sig.inputs.size() != m.inputs.size() ||
-      sig.outputs.size() != m.outputs.size())
-    return mismatch(func) << "the IR binds " << sig.inputs.size()
-                          << " inputs and " << sig.outputs.size()
-                          << " outputs, the manifest " << m.inputs.size()
-                          << " and " << m.outputs.size();
-  // One input or output: its name, type and arena offset.
+  if (sig.inputs.size() != fn.inputs.size() ||
+      sig.outputs.size() != fn.outputs.size())
+    return mismatch(func) << "@" << func.getSymName() << " binds "
+                          << sig.inputs.size() << " inputs and "
+                          << sig.outputs.size() << " outputs, function '"
+                          << fn.name << "' of the manifest " << fn.inputs.size()
+                          << " and " << fn.outputs.size();
+  // One input or output: its name, type, arena offset and role.
   auto checkBinding = [&](StringRef kind, unsigned i,
                           const ref::Binding &binding,
                           const runtime::TensorSpec &spec) -> LogicalResult {
@@ -263,45 +295,50 @@ static LogicalResult checkAgainstManifest(func::FuncOp func,
                             << "' is at arena offset " << spec.offset
                             << " in the manifest and "
                             << view.getRegionOffset() << " in the IR";
+    std::string role = roleOf(func, binding.name);
+    if (role != spec.role)
+      return mismatch(view)
+             << kind << " #" << i << " '" << spec.name << "' has role '" << role
+             << "' in the IR and '" << spec.role << "' in the manifest";
     return success();
   };
   for (auto [i, b] : llvm::enumerate(sig.inputs))
-    if (failed(checkBinding("input", i, b, m.inputs[i])))
+    if (failed(checkBinding("input", i, b, fn.inputs[i])))
       return failure();
   for (auto [i, b] : llvm::enumerate(sig.outputs))
-    if (failed(checkBinding("output", i, b, m.outputs[i])))
+    if (failed(checkBinding("output", i, b, fn.outputs[i])))
       return failure();
-  // Weights: the init views, in offset order, are the manifest's records.
-  SmallVector<ViewOp> inits;
-  for (ViewOp view : body.getOps<ViewOp>())
-    if (view.getInit())
-      inits.push_back(view);
-  llvm::stable_sort(inits, [](ViewOp a, ViewOp b) {
-    return a.getRegionOffset() < b.getRegionOffset();
-  });
-  if (inits.size() != m.weights.size())
-    return mismatch(func) << "the IR initialises " << inits.size()
-                          << " weight buffers, the manifest lists "
-                          << m.weights.size() << " weights";
+  // Weights: each init view is the manifest's weight at its offset (the
+  // weight table is the union of every function's).
   DenseMap<Operation *, uint64_t> weightIds;
-  for (auto [i, view] : llvm::enumerate(inits)) {
-    const runtime::TensorSpec &spec = m.weights[i];
+  for (ViewOp view : body.getOps<ViewOp>()) {
+    if (!view.getInit())
+      continue;
+    uint64_t offset = view.getRegionOffset();
+    auto it = llvm::find_if(m.weights, [&](const runtime::TensorSpec &w) {
+      return w.offset == offset;
+    });
+    if (it == m.weights.end())
+      return mismatch(view) << "@" << func.getSymName()
+                            << " initialises a weight buffer at offset "
+                            << offset << ", where the manifest has no weight";
+    uint64_t id = static_cast<uint64_t>(it - m.weights.begin());
+    const runtime::TensorSpec &spec = *it;
     auto weight = view.getInit().getDefiningOp<WeightOp>();
     std::string name = weight ? runtime::manifestName(weight.getName().str())
-                              : "constant_" + std::to_string(i);
+                              : "constant_" + std::to_string(id);
     auto type = RankedTensorType::get(view.getType().getShape(),
                                       view.getType().getElementType());
     std::optional<int64_t> bytes = shapedByteSize(type);
-    uint64_t offset = view.getRegionOffset();
-    if (name != spec.name || !sameType(type, spec) || offset != spec.offset ||
-        !bytes || static_cast<uint64_t>(*bytes) != spec.bytes)
+    if (name != spec.name || !sameType(type, spec) || !bytes ||
+        static_cast<uint64_t>(*bytes) != spec.bytes)
       return mismatch(view)
-             << "weight #" << i << " is '" << name << "' " << type
-             << " at offset " << offset << " in the IR and '" << spec.name
-             << "' " << runtime::dtypeName(spec.dtype) << " "
-             << runtime::formatShape(spec.shape) << " at offset "
+             << "weight #" << id << " is '" << name << "' " << type
+             << " at offset " << offset << " in @" << func.getSymName()
+             << " and '" << spec.name << "' " << runtime::dtypeName(spec.dtype)
+             << " " << runtime::formatShape(spec.shape) << " at offset "
              << spec.offset << " in the manifest";
-    weightIds[view] = i;
+    weightIds[view] = id;
     // What the reference backend reads for it must be those bytes of the
     // artifact's weights file.
     if (weight && (weight.getPath() != m.weightsFile.name ||
@@ -310,12 +347,80 @@ static LogicalResult checkAgainstManifest(func::FuncOp func,
       return weight.emitError("weight '")
              << weight.getName() << "' (" << weight.getPath() << ", offset "
              << weight.getOffset() << ", " << weight.getLength()
-             << " bytes) is not record " << i << " of "
+             << " bytes) is not record " << id << " of "
              << artifact.manifestPath << " (" << m.weightsFile.name
-             << ", offset " << spec.offset << ", " << spec.bytes
-             << " bytes)";
+             << ", offset " << spec.offset << ", " << spec.bytes << " bytes)";
   }
-  return checkLaunches(func, artifact, weightIds);
+  return checkLaunches(func, fn, artifact, weightIds);
+}
+
+/// Checks that an artifact's scheduled IR (the explicit scheduled form,
+/// every function `funcs` with a body) says what its manifest says: one
+/// manifest function per IR function, of the same name (checkFunction),
+/// arena_bytes the largest function's arena, the kv_cache record the
+/// module's kiln.kv_cache, and every manifest weight initialised by some
+/// function. The hashes tie each file to the manifest; this ties them to
+/// each other, so the reference backend runs what the CUDA backend would.
+static LogicalResult checkAgainstManifest(ModuleOp module,
+                                          ArrayRef<func::FuncOp> funcs,
+                                          const runtime::Artifact &artifact) {
+  const runtime::Manifest &m = artifact.manifest;
+  auto mismatch = [&](Operation *at) { return mismatchAt(at, artifact); };
+  if (funcs.size() != m.functions.size())
+    return mismatch(module)
+           << "the IR has " << funcs.size() << " functions, the manifest "
+           << m.functions.size();
+  uint64_t largestArena = 0;
+  std::vector<bool> weightSeen(m.weights.size(), false);
+  for (func::FuncOp func : funcs) {
+    const runtime::Function *fn = m.findFunction(func.getSymName().str());
+    if (!fn)
+      return mismatch(func)
+             << "it has no function '" << func.getSymName() << "'";
+    if (failed(checkFunction(func, *fn, artifact)))
+      return failure();
+    for (ArenaOp arena : func.getBody().front().getOps<ArenaOp>())
+      largestArena =
+          std::max(largestArena,
+                   static_cast<uint64_t>(arena.getType().getNumElements()));
+    for (ViewOp view : func.getBody().front().getOps<ViewOp>())
+      if (view.getInit())
+        for (auto [i, w] : llvm::enumerate(m.weights))
+          if (w.offset == static_cast<uint64_t>(view.getRegionOffset()))
+            weightSeen[i] = true;
+  }
+  if (largestArena != m.arenaBytes)
+    return mismatch(module)
+           << "arena_bytes " << m.arenaBytes
+           << " vs the largest function arena " << largestArena;
+  for (auto [i, seen] : llvm::enumerate(weightSeen))
+    if (!seen)
+      return mismatch(module)
+             << "weight #" << i << " '" << m.weights[i].name << "' ("
+             << artifact.manifestPath << ":" << m.weights[i].line
+             << ") is initialised by no function of the IR";
+  KvCacheOp cache;
+  for (KvCacheOp c : module.getOps<KvCacheOp>())
+    cache = c;
+  const runtime::KvCacheSpec &kv = m.kvCache;
+  if (!cache != !kv.present())
+    return mismatch(cache ? cache.getOperation() : module.getOperation())
+           << (cache ? "the IR declares a kiln.kv_cache, the manifest none"
+                     : "the manifest has a kv_cache record, the IR no "
+                       "kiln.kv_cache");
+  if (cache) {
+    std::optional<DType> dt = dtypeOf(cache.getElementType());
+    auto dim = [](uint64_t d) { return static_cast<int64_t>(d); };
+    if (dim(cache.getLayers()) != kv.layers ||
+        dim(cache.getKvHeads()) != kv.kvHeads ||
+        dim(cache.getHeadDim()) != kv.headDim ||
+        dim(cache.getMaxBatch()) != kv.maxBatch ||
+        dim(cache.getMaxSeq()) != kv.maxSeq || !dt || *dt != kv.dtype)
+      return mismatch(cache)
+             << "kiln.kv_cache @" << cache.getSymName()
+             << " is not the kv_cache record of line " << kv.line;
+  }
+  return success();
 }
 
 FailureOr<LoadedModel> kiln::loadModel(MLIRContext &context, StringRef path,
@@ -370,8 +475,9 @@ FailureOr<LoadedModel> kiln::loadModel(MLIRContext &context, StringRef path,
       model.entry = f;
   if (!model.entry && function.empty() && funcs.size() == 1)
     model.entry = funcs.front();
-  if (model.entry && artifact &&
-      failed(checkAgainstManifest(model.entry, *artifact)))
+  // Every function of an artifact's IR is checked, not only the entry: the
+  // CUDA backend may run any of them.
+  if (artifact && failed(checkAgainstManifest(*model.module, funcs, *artifact)))
     return failure();
   // Attribute-planned IR (a .mlir after kiln-plan-memory) runs through one
   // byte arena at its planned offsets: check the plan itself (inside the

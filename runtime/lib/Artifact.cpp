@@ -1,8 +1,9 @@
 //===- Artifact.cpp - parse and validate a kiln artifact ------------------===//
 //
-// The manifest parser (docs/artifact.md, format version 2) and the loader of
+// The manifest parser (docs/artifact.md, format version 3) and the loader of
 // an artifact directory. Everything the CUDA executor later trusts (record
-// order, counts, byte sizes, offsets, weight ids, gemm operand extents) is
+// order, counts, byte sizes, offsets into the arena, the weights and the KV
+// cache region, weight ids, gemm operand extents, input/output roles) is
 // checked here, so a corrupt or truncated artifact is refused with a message
 // naming the file and line before any device memory is touched.
 //
@@ -25,8 +26,48 @@ std::string PointerRef::str() const {
     return "a:" + std::to_string(value);
   case Kind::Weight:
     return "w:" + std::to_string(value);
+  case Kind::Kv:
+    return "k:" + std::to_string(value);
   }
   return "?";
+}
+
+uint64_t KvCacheSpec::expectedBytes() const {
+  unsigned __int128 n = dtypeByteWidth(dtype) * 2;
+  for (int64_t d : {layers, maxBatch, kvHeads, maxSeq, headDim}) {
+    if (d <= 0)
+      return 0;
+    n *= uint64_t(d);
+    if (n > (uint64_t(1) << 62))
+      return 0;
+  }
+  return uint64_t(n);
+}
+
+bool isInputRole(const std::string &role) {
+  return role == "tokens" || role == "positions" || role == "mask" ||
+         role == "kv_pos";
+}
+
+bool isOutputRole(const std::string &role) { return role == "logits"; }
+
+/// The first record of `list` whose role is `role`, or nullptr.
+static const TensorSpec *withRole(const std::vector<TensorSpec> &list,
+                                  const std::string &role) {
+  if (role.empty())
+    return nullptr;
+  for (const TensorSpec &t : list)
+    if (t.role == role)
+      return &t;
+  return nullptr;
+}
+
+const TensorSpec *Function::inputWithRole(const std::string &role) const {
+  return withRole(inputs, role);
+}
+
+const TensorSpec *Function::outputWithRole(const std::string &role) const {
+  return withRole(outputs, role);
 }
 
 std::string Launch::label() const {
@@ -96,6 +137,7 @@ enum class Stage {
   Magic,
   Arch,
   Arena,
+  KvCache,
   WeightsFile,
   KernelsFile,
   IrFile,
@@ -131,7 +173,12 @@ private:
     return fail("invalid " + std::string(what) + " '" + tok[i] + "'");
   }
   bool record();
+  bool kvCacheRecord();
+  bool functionRecord();
+  bool functionEnd();
+  bool stepRecord();
   bool tensorRecord(std::vector<TensorSpec> &list, bool isWeight);
+  bool checkRole(const TensorSpec &t, bool isInput);
   bool pointer(size_t i, PointerRef &ref, bool allowNone);
   bool checkExtent(const PointerRef &ref, uint64_t elements, uint64_t stride,
                    uint64_t batch, const char *what);
@@ -146,6 +193,9 @@ private:
   Stage stage = Stage::Magic;
   /// Launches the current function still expects.
   uint64_t pending = 0;
+  /// Where the current function is: 0 = just opened (`step` allowed),
+  /// 1 = inputs, 2 = outputs, 3 = launches.
+  int phase = 0;
   /// Byte offset of the current line in the text.
   size_t lineStart = 0;
   /// The `checksum` record: its value and the byte offset of its line.
@@ -215,7 +265,11 @@ bool ManifestParser::record() {
     if (!parseUInt(tok[1], v, 1000000) || v != kArtifactFormatVersion)
       return fail("unsupported artifact format version '" + tok[1] +
                   "' (this runtime reads version " +
-                  std::to_string(kArtifactFormatVersion) + ")");
+                  std::to_string(kArtifactFormatVersion) + ")" +
+                  (parseUInt(tok[1], v, 1000000) && v < kArtifactFormatVersion
+                       ? "; the artifact was written by an older kiln-compile: "
+                         "recompile the model"
+                       : ""));
     m.version = int(v);
     stage = Stage::Arch;
     return true;
@@ -236,8 +290,13 @@ bool ManifestParser::record() {
     if (!expectCount(2, "arena_bytes <N>") ||
         !number(1, "arena size", m.arenaBytes))
       return false;
-    stage = Stage::WeightsFile;
+    stage = Stage::KvCache;
     return true;
+  case Stage::KvCache:
+    stage = Stage::WeightsFile;
+    if (kw == "kv_cache")
+      return kvCacheRecord();
+    [[fallthrough]];
   case Stage::WeightsFile:
   case Stage::KernelsFile:
   case Stage::IrFile: {
@@ -273,18 +332,8 @@ bool ManifestParser::record() {
     return true;
   }
   case Stage::Tensors:
-    if (kw == "weight") {
-      if (!m.inputs.empty() || !m.outputs.empty())
-        return fail("'weight' record after 'input'/'output' records");
+    if (kw == "weight")
       return tensorRecord(m.weights, /*isWeight=*/true);
-    }
-    if (kw == "input") {
-      if (!m.outputs.empty())
-        return fail("'input' record after 'output' records");
-      return tensorRecord(m.inputs, false);
-    }
-    if (kw == "output")
-      return tensorRecord(m.outputs, false);
     [[fallthrough]];
   case Stage::AfterFunction: {
     if (kw == "checksum" && stage == Stage::AfterFunction) {
@@ -298,39 +347,47 @@ bool ManifestParser::record() {
       stage = Stage::Done;
       return true;
     }
-    if (kw != "function")
-      return fail("unknown or misplaced record '" + kw + "'");
-    if (!expectCount(3, "function <name> <num_launches>"))
-      return false;
-    if (!isIdentifier(tok[1]))
-      return fail("invalid function name '" + tok[1] + "'");
-    if (m.findFunction(tok[1]))
-      return fail("duplicate function '" + tok[1] + "'");
-    if (!number(2, "launch count", pending, 1u << 24))
-      return false;
-    Function f;
-    f.name = tok[1];
-    f.line = line;
-    m.functions.push_back(f);
-    stage = Stage::InFunction;
-    return true;
+    if (kw == "function")
+      return functionRecord();
+    if (kw == "input" || kw == "output" || kw == "step")
+      return fail("'" + kw +
+                  "' record outside a function (in format 3 inputs, outputs "
+                  "and steps belong to a 'function' record)");
+    if (kw == "weight")
+      return fail("'weight' record after a 'function' record");
+    return fail("unknown or misplaced record '" + kw + "'");
   }
   case Stage::InFunction: {
-    if (kw == "end") {
-      if (!expectCount(1, "end"))
-        return false;
-      if (pending)
-        return fail(
-            "function '" + m.functions.back().name + "' declares " +
-            std::to_string(m.functions.back().launches.size() + pending) +
-            " launches but has " +
-            std::to_string(m.functions.back().launches.size()));
-      stage = Stage::AfterFunction;
-      return true;
+    Function &f = m.functions.back();
+    if (kw == "end")
+      return functionEnd();
+    if (kw == "step") {
+      if (phase != 0)
+        return fail("'step' record must be the first record of function '" +
+                    f.name + "'");
+      phase = 1;
+      return stepRecord();
+    }
+    if (kw == "input") {
+      if (phase > 1)
+        return fail("'input' record after 'output' or 'launch' records of "
+                    "function '" +
+                    f.name + "'");
+      phase = 1;
+      return tensorRecord(f.inputs, false);
+    }
+    if (kw == "output") {
+      if (phase > 2)
+        return fail("'output' record after 'launch' records of function '" +
+                    f.name + "'");
+      phase = 2;
+      return tensorRecord(f.outputs, false);
     }
     if (kw != "launch")
       return fail("unknown or misplaced record '" + kw +
-                  "' (expected 'launch' or 'end')");
+                  "' (expected 'step', 'input', 'output', 'launch' or "
+                  "'end')");
+    phase = 3;
     if (!pending)
       return fail("more launches than function '" + m.functions.back().name +
                   "' declares");
@@ -360,11 +417,189 @@ bool ManifestParser::record() {
   return fail("internal error: bad parser state");
 }
 
+bool ManifestParser::kvCacheRecord() {
+  const char *usage = "kv_cache <layers> <kv_heads> <head_dim> <max_batch> "
+                      "<max_seq> <dtype> <bytes>";
+  if (!expectCount(8, usage))
+    return false;
+  KvCacheSpec &kv = m.kvCache;
+  const char *what[5] = {"kv_cache layers", "kv_cache kv_heads",
+                         "kv_cache head_dim", "kv_cache max_batch",
+                         "kv_cache max_seq"};
+  int64_t *dims[5] = {&kv.layers, &kv.kvHeads, &kv.headDim, &kv.maxBatch,
+                      &kv.maxSeq};
+  for (int i = 0; i < 5; ++i) {
+    uint64_t v;
+    if (!number(size_t(1 + i), what[i], v, uint64_t(1) << 40))
+      return false;
+    if (!v)
+      return fail(std::string(what[i]) + " must be at least 1");
+    *dims[i] = int64_t(v);
+  }
+  if (!parseDType(tok[6], kv.dtype))
+    return fail("unknown dtype '" + tok[6] +
+                "' (expected f32 f16 bf16 f64 i64 i32 i8 u8 bool)");
+  if (kv.dtype != DType::F32 && kv.dtype != DType::F16 &&
+      kv.dtype != DType::BF16 && kv.dtype != DType::F64)
+    return fail("kv_cache dtype '" + tok[6] +
+                "' is not a float type (f32 f16 bf16 f64)");
+  uint64_t bytes;
+  if (!number(7, "kv_cache byte size", bytes))
+    return false;
+  uint64_t want = kv.expectedBytes();
+  if (!want)
+    return fail("kv_cache is too large");
+  if (bytes != want)
+    return fail("kv_cache: " + tok[7] + " bytes does not match layers " +
+                tok[1] + " x 2 x max_batch " + tok[4] + " x kv_heads " +
+                tok[2] + " x max_seq " + tok[5] + " x head_dim " + tok[3] +
+                " x " + tok[6] + " (" + std::to_string(want) + " bytes)");
+  kv.bytes = bytes;
+  kv.line = line;
+  return true;
+}
+
+bool ManifestParser::functionRecord() {
+  if (!expectCount(3, "function <name> <num_launches>"))
+    return false;
+  if (!isIdentifier(tok[1]))
+    return fail("invalid function name '" + tok[1] + "'");
+  if (m.findFunction(tok[1]))
+    return fail("duplicate function '" + tok[1] + "'");
+  if (!number(2, "launch count", pending, 1u << 24))
+    return false;
+  Function f;
+  f.name = tok[1];
+  f.line = line;
+  m.functions.push_back(f);
+  stage = Stage::InFunction;
+  phase = 0;
+  return true;
+}
+
+bool ManifestParser::functionEnd() {
+  Function &f = m.functions.back();
+  if (!expectCount(1, "end"))
+    return false;
+  if (pending)
+    return fail("function '" + f.name + "' declares " +
+                std::to_string(f.launches.size() + pending) +
+                " launches but has " + std::to_string(f.launches.size()));
+  // A generation step feeds tokens and reads logits; without them the
+  // runtime could not drive it.
+  if (f.isStep() && (!f.inputWithRole("tokens") || !f.outputWithRole("logits")))
+    return fail("step function '" + f.name +
+                "' needs an input with role tokens and an output with role "
+                "logits");
+  stage = Stage::AfterFunction;
+  return true;
+}
+
+bool ManifestParser::stepRecord() {
+  Function &f = m.functions.back();
+  if (!expectCount(3, "step <batch> <seq>"))
+    return false;
+  uint64_t b, s;
+  if (!number(1, "step batch", b, uint64_t(1) << 40) ||
+      !number(2, "step sequence length", s, uint64_t(1) << 40))
+    return false;
+  if (!b || !s)
+    return fail("step batch and sequence length must be at least 1");
+  if (m.kvCache.present() &&
+      (int64_t(b) > m.kvCache.maxBatch || int64_t(s) > m.kvCache.maxSeq))
+    return fail("step " + tok[1] + " " + tok[2] +
+                " does not fit the kv_cache of line " +
+                std::to_string(m.kvCache.line) + " (max_batch " +
+                std::to_string(m.kvCache.maxBatch) + ", max_seq " +
+                std::to_string(m.kvCache.maxSeq) + ")");
+  f.stepBatch = int64_t(b);
+  f.stepSeq = int64_t(s);
+  f.stepLine = line;
+  return true;
+}
+
+/// True for the integer dtypes a token id or position may have.
+static bool isIntDType(DType d) {
+  return d == DType::I64 || d == DType::I32 || d == DType::I8 || d == DType::U8;
+}
+
+bool ManifestParser::checkRole(const TensorSpec &t, bool isInput) {
+  const Function &f = m.functions.back();
+  const std::string &r = t.role;
+  std::string what = tok[0] + " '" + t.name + "' (role " + r + ")";
+  if (isInput ? !isInputRole(r) : !isOutputRole(r))
+    return fail("unknown " + tok[0] + " role '" + r + "' (expected " +
+                (isInput ? "tokens, positions, mask or kv_pos" : "logits") +
+                ")");
+  if (const TensorSpec *other =
+          isInput ? f.inputWithRole(r) : f.outputWithRole(r))
+    return fail("function '" + f.name + "' has two " + tok[0] + "s with role " +
+                r + " ('" + other->name + "' of line " +
+                std::to_string(other->line) + " and '" + t.name + "')");
+  // The dtype and rank each role has; dims against the step when there is
+  // one.
+  int64_t b = f.stepBatch, s = f.stepSeq;
+  std::vector<int64_t> want;
+  const char *dtypes;
+  bool dtypeOk;
+  if (r == "tokens" || r == "positions") {
+    dtypes = "an integer";
+    dtypeOk = isIntDType(t.dtype);
+    want = {b, s};
+  } else if (r == "mask") {
+    dtypes = "an integer or bool";
+    dtypeOk = isIntDType(t.dtype) || t.dtype == DType::Bool;
+    if (f.isStep() && !m.kvCache.present())
+      return fail(what + " needs the kv_cache record (its last dim is "
+                         "max_seq)");
+    want = {b, m.kvCache.maxSeq};
+  } else if (r == "kv_pos") {
+    dtypes = "i64";
+    dtypeOk = t.dtype == DType::I64;
+    want = {b};
+  } else {
+    dtypes = "f32";
+    dtypeOk = t.dtype == DType::F32;
+    want = {b, s, t.shape.size() == 3 ? t.shape[2] : 0};
+  }
+  if (!dtypeOk)
+    return fail(what + " must be " + dtypes + " tensor, got " +
+                dtypeName(t.dtype));
+  if (t.shape.size() != want.size())
+    return fail(what + " must have rank " + std::to_string(want.size()) +
+                ", got " + formatShape(t.shape));
+  if (!f.isStep())
+    return true;
+  if (r == "logits" && t.shape[2] < 1)
+    return fail(what + " has an empty vocabulary");
+  if (t.shape != want) {
+    std::string dims = r == "logits"   ? "[batch, seq, vocab]"
+                       : r == "kv_pos" ? "[batch]"
+                       : r == "mask"   ? "[batch, max_seq]"
+                                       : "[batch, seq]";
+    return fail(what + " is " + formatShape(t.shape) + " but step " +
+                std::to_string(b) + " " + std::to_string(s) +
+                (r == "mask"
+                     ? " and max_seq " + std::to_string(m.kvCache.maxSeq)
+                     : std::string()) +
+                " make it " + formatShape(want) + " " + dims +
+                " (step of line " + std::to_string(f.stepLine) + ")");
+  }
+  return true;
+}
+
 bool ManifestParser::tensorRecord(std::vector<TensorSpec> &list,
                                   bool isWeight) {
-  if (!expectCount(
+  // Inputs and outputs may end in `role <r>`.
+  bool hasRole = !isWeight && tok.size() == 9;
+  if (hasRole && tok[7] != "role")
+    return fail("unknown " + tok[0] + " field '" + tok[7] +
+                "' (expected 'role <r>')");
+  if (!hasRole &&
+      !expectCount(
           7, isWeight ? "weight <id> <name> <dtype> <shape> <offset> <bytes>"
-                      : "<idx> <name> <dtype> <shape> <arena_offset> <bytes>"))
+                      : "<idx> <name> <dtype> <shape> <arena_offset> <bytes> "
+                        "[role <r>]"))
     return false;
   TensorSpec t;
   t.line = line;
@@ -412,15 +647,22 @@ bool ManifestParser::tensorRecord(std::vector<TensorSpec> &list,
     return fail(tok[0] + " '" + t.name + "': arena offset " + tok[5] +
                 " is not 256-byte aligned");
   } else {
-    // Inputs and outputs are all live at once (inputs are copied in before
-    // the step, outputs read after it): none may share a byte.
-    for (const std::vector<TensorSpec> *other : {&m.inputs, &m.outputs})
+    // A function's inputs and outputs are all live at once (inputs are
+    // copied in before the step, outputs read after it): none may share a
+    // byte. Other functions' records may: functions never run at once.
+    const Function &f = m.functions.back();
+    for (const std::vector<TensorSpec> *other : {&f.inputs, &f.outputs})
       for (const TensorSpec &o : *other)
         if (t.bytes && o.bytes && t.offset < o.offset + o.bytes &&
             o.offset < t.offset + t.bytes)
           return fail(tok[0] + " '" + t.name + "' (arena [" + tok[5] + ", " +
                       std::to_string(t.offset + t.bytes) + ")) overlaps '" +
                       o.name + "' of line " + std::to_string(o.line));
+    if (hasRole) {
+      t.role = tok[8];
+      if (!checkRole(t, tok[0] == "input"))
+        return false;
+    }
   }
   list.push_back(std::move(t));
   return true;
@@ -432,7 +674,8 @@ bool ManifestParser::pointer(size_t i, PointerRef &ref, bool allowNone) {
     ref.kind = PointerRef::Kind::None;
     return true;
   }
-  if (s.size() > 2 && s[1] == ':' && (s[0] == 'a' || s[0] == 'w')) {
+  if (s.size() > 2 && s[1] == ':' &&
+      (s[0] == 'a' || s[0] == 'w' || s[0] == 'k')) {
     uint64_t v;
     if (parseUInt(s.substr(2), v)) {
       if (s[0] == 'a') {
@@ -440,6 +683,14 @@ bool ManifestParser::pointer(size_t i, PointerRef &ref, bool allowNone) {
           return fail("arena pointer '" + s + "' is past arena_bytes " +
                       std::to_string(m.arenaBytes));
         ref.kind = PointerRef::Kind::Arena;
+      } else if (s[0] == 'k') {
+        if (!m.kvCache.present())
+          return fail("KV cache pointer '" + s +
+                      "' but the manifest has no 'kv_cache' record");
+        if (v >= m.kvCache.bytes)
+          return fail("KV cache pointer '" + s + "' is past the kv_cache's " +
+                      std::to_string(m.kvCache.bytes) + " bytes");
+        ref.kind = PointerRef::Kind::Kv;
       } else {
         if (v >= m.weights.size())
           return fail("unknown weight id in '" + s + "' (" +
@@ -450,8 +701,9 @@ bool ManifestParser::pointer(size_t i, PointerRef &ref, bool allowNone) {
       return true;
     }
   }
-  return fail("invalid pointer argument '" + s + "' (expected a:<offset>" +
-              (allowNone ? ", w:<id> or -)" : " or w:<id>)"));
+  return fail("invalid pointer argument '" + s +
+              "' (expected a:<offset>, w:<id>" +
+              (allowNone ? ", k:<offset> or -)" : " or k:<offset>)"));
 }
 
 bool ManifestParser::checkExtent(const PointerRef &ref, uint64_t elements,
@@ -461,16 +713,18 @@ bool ManifestParser::checkExtent(const PointerRef &ref, uint64_t elements,
     return true;
   unsigned __int128 need =
       ((unsigned __int128)(batch - 1) * stride + elements) * 4;
-  unsigned __int128 have = ref.kind == PointerRef::Kind::Arena
-                               ? m.arenaBytes - ref.value
-                               : m.weights[ref.value].bytes;
+  unsigned __int128 have =
+      ref.kind == PointerRef::Kind::Arena ? m.arenaBytes - ref.value
+      : ref.kind == PointerRef::Kind::Kv  ? m.kvCache.bytes - ref.value
+                                          : m.weights[ref.value].bytes;
   if (need <= have)
     return true;
   return fail(std::string("gemm operand ") + what + " (" + ref.str() +
               ") needs " + std::to_string(uint64_t(need)) + " bytes but only " +
               std::to_string(uint64_t(have)) +
-              (ref.kind == PointerRef::Kind::Arena
-                   ? " remain in the arena"
+              (ref.kind == PointerRef::Kind::Arena ? " remain in the arena"
+               : ref.kind == PointerRef::Kind::Kv
+                   ? " remain in the KV cache region"
                    : " are in weight '" + m.weights[ref.value].name + "'"));
 }
 
@@ -583,6 +837,13 @@ std::string formatManifest(const Manifest &m) {
   line("kiln-artifact " + std::to_string(m.version));
   line("arch " + m.arch);
   line("arena_bytes " + std::to_string(m.arenaBytes));
+  if (m.kvCache.present()) {
+    const KvCacheSpec &kv = m.kvCache;
+    line("kv_cache " + std::to_string(kv.layers) + " " +
+         std::to_string(kv.kvHeads) + " " + std::to_string(kv.headDim) + " " +
+         std::to_string(kv.maxBatch) + " " + std::to_string(kv.maxSeq) + " " +
+         dtypeName(kv.dtype) + " " + std::to_string(kv.bytes));
+  }
   auto file = [&](const char *kind, const DataFile &f) {
     line(std::string(kind) + " " + f.name + " " + std::to_string(f.bytes) +
          " " + formatHash(f.hash));
@@ -593,17 +854,22 @@ std::string formatManifest(const Manifest &m) {
   auto tensors = [&](const char *kind, const std::vector<TensorSpec> &list) {
     for (size_t i = 0; i < list.size(); ++i) {
       const TensorSpec &t = list[i];
-      line(std::string(kind) + " " + std::to_string(i) + " " + manifestName(t.name) +
-           " " + dtypeName(t.dtype) + " " + formatShape(t.shape) + " " +
-           std::to_string(t.offset) + " " + std::to_string(t.bytes));
+      line(std::string(kind) + " " + std::to_string(i) + " " +
+           manifestName(t.name) + " " + dtypeName(t.dtype) + " " +
+           formatShape(t.shape) + " " + std::to_string(t.offset) + " " +
+           std::to_string(t.bytes) +
+           (t.role.empty() ? std::string() : " role " + t.role));
     }
   };
   tensors("weight", m.weights);
-  tensors("input", m.inputs);
-  tensors("output", m.outputs);
   for (const Function &f : m.functions) {
     line("function " + manifestName(f.name) + " " +
          std::to_string(f.launches.size()));
+    if (f.isStep())
+      line("step " + std::to_string(f.stepBatch) + " " +
+           std::to_string(f.stepSeq));
+    tensors("input", f.inputs);
+    tensors("output", f.outputs);
     for (const Launch &l : f.launches) {
       if (l.kind == Launch::Kind::Gemm) {
         const GemmLaunch &g = l.gemm;
@@ -718,14 +984,34 @@ bool loadArtifact(const std::string &dir, Artifact &out, std::string &error,
 
 namespace kiln::runtime {
 
+const Function *defaultFunction(const Manifest &manifest) {
+  if (manifest.functions.size() == 1)
+    return &manifest.functions.front();
+  return manifest.findFunction("main");
+}
 
 bool bindInputs(const Manifest &manifest, const std::vector<HostTensor> &inputs,
                 std::vector<HostTensor> &ordered, std::string &error) {
-  size_t n = manifest.inputs.size();
+  const Function *f = defaultFunction(manifest);
+  if (!f) {
+    error = "the artifact has " + std::to_string(manifest.functions.size()) +
+            " functions and none is 'main' (functions:";
+    for (const Function &g : manifest.functions)
+      error += " " + g.name;
+    error += "); name the one to run";
+    return false;
+  }
+  return bindInputs(*f, inputs, ordered, error);
+}
+
+bool bindInputs(const Function &function, const std::vector<HostTensor> &inputs,
+                std::vector<HostTensor> &ordered, std::string &error) {
+  const std::vector<TensorSpec> &specs = function.inputs;
+  size_t n = specs.size();
   if (inputs.size() != n) {
     error = "the model has " + std::to_string(n) + " input(s) but " +
             std::to_string(inputs.size()) + " were given";
-    for (const TensorSpec &in : manifest.inputs)
+    for (const TensorSpec &in : specs)
       error += "\n  input " + std::to_string(in.index) + ": " + in.name + " " +
                dtypeName(in.dtype) + " " + formatShape(in.shape);
     return false;
@@ -738,7 +1024,7 @@ bool bindInputs(const Manifest &manifest, const std::vector<HostTensor> &inputs,
       continue;
     std::string want = manifestName(inputs[i].name);
     for (size_t s = 0; s < n; ++s) {
-      if (manifest.inputs[s].name != want)
+      if (specs[s].name != want)
         continue;
       if (filled[s]) {
         error = "two inputs are named '" + inputs[i].name + "'";
@@ -751,7 +1037,7 @@ bool bindInputs(const Manifest &manifest, const std::vector<HostTensor> &inputs,
     if (slotOf[i] < 0) {
       error = "input tensor '" + inputs[i].name +
               "' names no input of the model (inputs:";
-      for (const TensorSpec &in : manifest.inputs)
+      for (const TensorSpec &in : specs)
         error += " " + in.name;
       error += ")";
       return false;
@@ -769,7 +1055,7 @@ bool bindInputs(const Manifest &manifest, const std::vector<HostTensor> &inputs,
   }
   ordered.assign(n, HostTensor());
   for (size_t i = 0; i < n; ++i) {
-    const TensorSpec &spec = manifest.inputs[size_t(slotOf[i])];
+    const TensorSpec &spec = specs[size_t(slotOf[i])];
     const HostTensor &t = inputs[i];
     std::string label =
         "input " + std::to_string(spec.index) + " '" + spec.name + "'";

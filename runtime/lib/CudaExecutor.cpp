@@ -1,11 +1,13 @@
 //===- CudaExecutor.cpp - run a kiln artifact on a CUDA GPU ---------------===//
 //
-// Allocates the arena and weights (cudaMalloc only), loads the fatbin with
-// cudaLibraryLoadData, resolves kernels with cudaLibraryGetKernel, prepares a
-// cuBLASLt matmul (descriptors, layouts, algorithm, workspace) per gemm
-// launch, then runs the launch list eagerly or as a captured CUDA graph.
-// Everything that allocates or queries happens in create(), so the captured
-// region holds only kernel launches and cublasLtMatmul calls.
+// Allocates the arena, the weights and the KV cache region (cudaMalloc
+// only), loads the fatbin with cudaLibraryLoadData, resolves kernels with
+// cudaLibraryGetKernel, prepares a cuBLASLt matmul (descriptors, layouts,
+// algorithm, workspace) per gemm launch of every function, then runs a
+// function's launch list eagerly or as its captured CUDA graph. Everything
+// that allocates or queries happens in create() (pinned staging buffers on a
+// function's first step()), so a captured region holds only kernel launches
+// and cublasLtMatmul calls.
 //
 // Row-major gemms are issued as the column-major product C^T = B^T * A^T, so
 // no layout order attribute is needed and the bias epilogue (one value per
@@ -24,6 +26,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 
 namespace kiln::runtime {
@@ -76,23 +79,40 @@ struct Prepared {
   const void *residual = nullptr;
   float beta = 0.0f;
 };
+
+/// The per-function state: resolved launches, the captured graph, and the
+/// pinned staging buffer of step().
+struct FunctionState {
+  const Function *function = nullptr;
+  std::vector<Prepared> launches;
+  cudaGraph_t graph = nullptr;
+  cudaGraphExec_t graphExec = nullptr;
+  /// Pinned host memory (cudaHostAlloc): every input, then every output, at
+  /// 256-byte aligned offsets (inputOffsets / outputOffsets).
+  char *staging = nullptr;
+  std::vector<size_t> inputOffsets, outputOffsets;
+};
 } // namespace
 
 struct CudaExecutor::Impl {
   const Artifact *artifact = nullptr;
-  const Function *function = nullptr;
+  /// The function the function-less run() runs (null: defaultFunction()).
+  const Function *defaultFn = nullptr;
   int device = 0;
   std::string deviceDesc;
   cudaStream_t stream = nullptr;
   void *arena = nullptr;
   void *weights = nullptr;
+  /// The KV cache region (null without a kv_cache record).
+  void *kv = nullptr;
   cudaLibrary_t library = nullptr;
   cublasLtHandle_t lt = nullptr;
   void *workspace = nullptr;
   cudaEvent_t start = nullptr, stop = nullptr;
-  cudaGraph_t graph = nullptr;
-  cudaGraphExec_t graphExec = nullptr;
-  std::vector<Prepared> launches;
+  /// One per manifest function, in manifest order.
+  std::vector<FunctionState> functions;
+  /// Resolved kernels by name, shared by every function.
+  std::map<std::string, cudaKernel_t> kernels;
   /// KILN_RUNTIME_SYNC=1: synchronise after each eager launch so an
   /// asynchronous fault is attributed to its launch.
   bool syncEachLaunch = false;
@@ -101,36 +121,45 @@ struct CudaExecutor::Impl {
   /// The residual of the gemm being checked, copied before the gemm runs
   /// (cuBLASLt may write its result over it).
   std::vector<float> checkResidual;
-  bool snapshotResidual(size_t i, std::string &error);
-  bool checkGemm(size_t i, std::string &error);
+  bool snapshotResidual(const FunctionState &f, size_t i, std::string &error);
+  bool checkGemm(const FunctionState &f, size_t i, std::string &error);
 
   ~Impl();
-  std::string where(size_t i) const;
+  std::string where(const FunctionState &f, size_t i) const;
   void *pointer(const PointerRef &ref) const;
+  FunctionState *find(const std::string &name, std::string &error);
   bool setup(std::string &error);
-  bool prepareKernel(size_t i, Prepared &p,
-                     std::map<std::string, cudaKernel_t> &cache,
+  bool prepareKernel(const FunctionState &f, size_t i, Prepared &p,
                      std::string &error);
-  bool prepareGemm(size_t i, Prepared &p, std::string &error);
-  bool launchAll(bool eager, std::string &error);
-  bool capture(std::string &error);
+  bool prepareGemm(const FunctionState &f, size_t i, Prepared &p,
+                   std::string &error);
+  bool launchAll(FunctionState &f, bool eager, std::string &error);
+  bool capture(FunctionState &f, std::string &error);
+  bool copyInputs(const FunctionState &f, const std::vector<HostTensor> &inputs,
+                  std::string &error);
+  bool execute(FunctionState &f, bool graph, std::string &error);
+  std::string syncWhat(const FunctionState &f, bool graph) const;
 };
 
 CudaExecutor::Impl::~Impl() {
   // Best-effort teardown: errors here have nowhere useful to go.
-  if (graphExec)
-    cudaGraphExecDestroy(graphExec);
-  if (graph)
-    cudaGraphDestroy(graph);
-  for (Prepared &p : launches) {
-    if (p.layoutA)
-      cublasLtMatrixLayoutDestroy(p.layoutA);
-    if (p.layoutB)
-      cublasLtMatrixLayoutDestroy(p.layoutB);
-    if (p.layoutC)
-      cublasLtMatrixLayoutDestroy(p.layoutC);
-    if (p.desc)
-      cublasLtMatmulDescDestroy(p.desc);
+  for (FunctionState &f : functions) {
+    if (f.graphExec)
+      cudaGraphExecDestroy(f.graphExec);
+    if (f.graph)
+      cudaGraphDestroy(f.graph);
+    if (f.staging)
+      cudaFreeHost(f.staging);
+    for (Prepared &p : f.launches) {
+      if (p.layoutA)
+        cublasLtMatrixLayoutDestroy(p.layoutA);
+      if (p.layoutB)
+        cublasLtMatrixLayoutDestroy(p.layoutB);
+      if (p.layoutC)
+        cublasLtMatrixLayoutDestroy(p.layoutC);
+      if (p.desc)
+        cublasLtMatmulDescDestroy(p.desc);
+    }
   }
   if (lt)
     cublasLtDestroy(lt);
@@ -142,6 +171,8 @@ CudaExecutor::Impl::~Impl() {
     cudaFree(weights);
   if (arena)
     cudaFree(arena);
+  if (kv)
+    cudaFree(kv);
   if (start)
     cudaEventDestroy(start);
   if (stop)
@@ -150,8 +181,8 @@ CudaExecutor::Impl::~Impl() {
     cudaStreamDestroy(stream);
 }
 
-std::string CudaExecutor::Impl::where(size_t i) const {
-  const Launch &l = function->launches[i];
+std::string CudaExecutor::Impl::where(const FunctionState &f, size_t i) const {
+  const Launch &l = f.function->launches[i];
   return artifact->where(l.line) + ": launch " + std::to_string(i) + " (" +
          (l.kind == Launch::Kind::Kernel ? "kernel '" + l.kernel.name + "'"
                                          : l.label()) +
@@ -167,7 +198,21 @@ void *CudaExecutor::Impl::pointer(const PointerRef &ref) const {
   case PointerRef::Kind::Weight:
     return static_cast<char *>(weights) +
            artifact->manifest.weights[ref.value].offset;
+  case PointerRef::Kind::Kv:
+    return static_cast<char *>(kv) + ref.value;
   }
+  return nullptr;
+}
+
+FunctionState *CudaExecutor::Impl::find(const std::string &name,
+                                        std::string &error) {
+  for (FunctionState &f : functions)
+    if (f.function->name == name)
+      return &f;
+  error = artifact->manifestPath + ": no function '" + name + "' (functions:";
+  for (const FunctionState &f : functions)
+    error += " " + f.function->name;
+  error += ")";
   return nullptr;
 }
 
@@ -204,34 +249,48 @@ bool CudaExecutor::Impl::setup(std::string &error) {
                           stream),
           "upload of " + m.weightsFile.name, error))
     return false;
-  // The stream is non-blocking: wait for the arena clear and the upload here.
+  // The KV cache: allocated once, zeroed once, persistent across steps and
+  // functions (resetKvCache() zeroes it again).
+  if (m.kvCache.present() &&
+      (!ok(cudaMalloc(&kv, m.kvCache.bytes),
+           artifact->where(m.kvCache.line) + ": cudaMalloc of the KV cache (" +
+               std::to_string(m.kvCache.bytes) + " bytes)",
+           error) ||
+       !ok(cudaMemsetAsync(kv, 0, m.kvCache.bytes, stream),
+           "cudaMemsetAsync of the KV cache", error)))
+    return false;
+  // The stream is non-blocking: wait for the clears and the upload here.
   if (!ok(cudaStreamSynchronize(stream), "upload of " + m.weightsFile.name,
           error))
     return false;
 
-  launches.resize(function->launches.size());
-  std::map<std::string, cudaKernel_t> kernels;
-  for (size_t i = 0; i < launches.size(); ++i) {
-    Prepared &p = launches[i];
-    p.launch = &function->launches[i];
-    bool good = p.launch->kind == Launch::Kind::Kernel
-                    ? prepareKernel(i, p, kernels, error)
-                    : prepareGemm(i, p, error);
-    if (!good)
-      return false;
+  functions.resize(m.functions.size());
+  for (size_t fi = 0; fi < functions.size(); ++fi) {
+    FunctionState &f = functions[fi];
+    f.function = &m.functions[fi];
+    f.launches.resize(f.function->launches.size());
+    for (size_t i = 0; i < f.launches.size(); ++i) {
+      Prepared &p = f.launches[i];
+      p.launch = &f.function->launches[i];
+      bool good = p.launch->kind == Launch::Kind::Kernel
+                      ? prepareKernel(f, i, p, error)
+                      : prepareGemm(f, i, p, error);
+      if (!good)
+        return false;
+    }
   }
   return true;
 }
 
-bool CudaExecutor::Impl::prepareKernel(
-    size_t i, Prepared &p, std::map<std::string, cudaKernel_t> &cache,
-    std::string &error) {
+bool CudaExecutor::Impl::prepareKernel(const FunctionState &f, size_t i,
+                                       Prepared &p, std::string &error) {
+  std::map<std::string, cudaKernel_t> &cache = kernels;
   const Manifest &m = artifact->manifest;
   const KernelLaunch &k = p.launch->kernel;
   if (!library) {
     std::string fatbin = artifact->dir + "/" + m.kernelsFile.name;
     if (artifact->fatbin.empty()) {
-      error = where(i) + ": " + fatbin + " is empty";
+      error = where(f, i) + ": " + fatbin + " is empty";
       return false;
     }
     if (!ok(cudaLibraryLoadData(&library, artifact->fatbin.data(), nullptr,
@@ -249,12 +308,12 @@ bool CudaExecutor::Impl::prepareKernel(
     if (e != cudaSuccess) {
       cudaGetLastError();
       if (e == cudaErrorSymbolNotFound)
-        error = where(i) + ": kernel '" + k.name + "' is not in " +
+        error = where(f, i) + ": kernel '" + k.name + "' is not in " +
                 m.kernelsFile.name +
                 " (cudaLibraryGetKernel: " + cudaGetErrorName(e) + ")";
       else
-        error = where(i) + ": kernel '" + k.name + "' cannot be loaded from " +
-                m.kernelsFile.name +
+        error = where(f, i) + ": kernel '" + k.name +
+                "' cannot be loaded from " + m.kernelsFile.name +
                 " (cudaLibraryGetKernel: " + cudaGetErrorName(e) + ": " +
                 cudaGetErrorString(e) + "; artifact built for " + m.arch +
                 ", device is " + deviceDesc + ")";
@@ -265,11 +324,11 @@ bool CudaExecutor::Impl::prepareKernel(
     cudaFuncAttributes attrs;
     if (!ok(cudaFuncGetAttributes(&attrs,
                                   reinterpret_cast<const void *>(p.kernel)),
-            where(i) + ": cudaFuncGetAttributes", error))
+            where(f, i) + ": cudaFuncGetAttributes", error))
       return false;
     uint64_t threads = uint64_t(k.block[0]) * k.block[1] * k.block[2];
     if (threads > uint64_t(attrs.maxThreadsPerBlock)) {
-      error = where(i) + ": " + std::to_string(threads) +
+      error = where(f, i) + ": " + std::to_string(threads) +
               " threads per block, but the kernel allows at most " +
               std::to_string(attrs.maxThreadsPerBlock);
       return false;
@@ -280,7 +339,7 @@ bool CudaExecutor::Impl::prepareKernel(
       !ok(cudaFuncSetAttribute(reinterpret_cast<const void *>(p.kernel),
                                cudaFuncAttributeMaxDynamicSharedMemorySize,
                                int(k.smemBytes)),
-          where(i) + ": cudaFuncSetAttribute(MaxDynamicSharedMemorySize)",
+          where(f, i) + ": cudaFuncSetAttribute(MaxDynamicSharedMemorySize)",
           error))
     return false;
   p.argValues.resize(k.args.size());
@@ -292,10 +351,10 @@ bool CudaExecutor::Impl::prepareKernel(
   return true;
 }
 
-bool CudaExecutor::Impl::prepareGemm(size_t i, Prepared &p,
-                                     std::string &error) {
+bool CudaExecutor::Impl::prepareGemm(const FunctionState &f, size_t i,
+                                     Prepared &p, std::string &error) {
   const GemmLaunch &g = p.launch->gemm;
-  std::string at = where(i);
+  std::string at = where(f, i);
   if (!lt) {
     if (!ok(cublasLtCreate(&lt), at + ": cublasLtCreate", error) ||
         !ok(cudaMalloc(&workspace, kWorkspaceBytes),
@@ -413,33 +472,36 @@ bool CudaExecutor::Impl::prepareGemm(size_t i, Prepared &p,
 
 /// Debug aid, before a gemm with a residual runs: keeps a host copy of the
 /// residual in checkResidual for checkGemm.
-bool CudaExecutor::Impl::snapshotResidual(size_t i, std::string &error) {
-  const Prepared &p = launches[i];
+bool CudaExecutor::Impl::snapshotResidual(const FunctionState &f, size_t i,
+                                          std::string &error) {
+  const Prepared &p = f.launches[i];
   const GemmLaunch &g = p.launch->gemm;
   checkResidual.clear();
   if (g.residual.kind == PointerRef::Kind::None)
     return true;
   int64_t span = (g.batch - 1) * g.strideC + g.m * g.n;
   checkResidual.resize(span);
-  return ok(cudaStreamSynchronize(stream), where(i) + ": execution", error) &&
+  return ok(cudaStreamSynchronize(stream), where(f, i) + ": execution",
+            error) &&
          ok(cudaMemcpy(checkResidual.data(), p.residual, span * sizeof(float),
                        cudaMemcpyDeviceToHost),
-            where(i) + ": gemm check copy", error);
+            where(f, i) + ": gemm check copy", error);
 }
 
 /// Debug aid: copies a gemm's operands and result back and recomputes it on
 /// the host in double (adding the residual snapshotResidual kept); prints
 /// the largest difference to stderr.
-bool CudaExecutor::Impl::checkGemm(size_t i, std::string &error) {
-  const Prepared &p = launches[i];
+bool CudaExecutor::Impl::checkGemm(const FunctionState &f, size_t i,
+                                   std::string &error) {
+  const Prepared &p = f.launches[i];
   const GemmLaunch &g = p.launch->gemm;
-  if (!ok(cudaStreamSynchronize(stream), where(i) + ": execution", error))
+  if (!ok(cudaStreamSynchronize(stream), where(f, i) + ": execution", error))
     return false;
   auto fetch = [&](const void *dev, int64_t count, std::vector<float> &host) {
     host.resize(count);
     return ok(cudaMemcpy(host.data(), dev, count * sizeof(float),
                          cudaMemcpyDeviceToHost),
-              where(i) + ": gemm check copy", error);
+              where(f, i) + ": gemm check copy", error);
   };
   int64_t spanA = (g.batch - 1) * g.strideA + g.m * g.k;
   int64_t spanB = (g.batch - 1) * g.strideB + g.k * g.n;
@@ -464,60 +526,102 @@ bool CudaExecutor::Impl::checkGemm(size_t i, std::string &error) {
         maxRef = std::max(maxRef, std::fabs(acc));
       }
   std::fprintf(stderr, "gemm check %s: max_abs_err=%.3g (max |ref| %.3g)\n",
-               where(i).c_str(), maxErr, maxRef);
+               where(f, i).c_str(), maxErr, maxRef);
   return true;
 }
 
-bool CudaExecutor::Impl::launchAll(bool eager, std::string &error) {
+bool CudaExecutor::Impl::launchAll(FunctionState &f, bool eager,
+                                   std::string &error) {
   const float alpha = 1.0f;
-  for (size_t i = 0; i < launches.size(); ++i) {
-    Prepared &p = launches[i];
+  for (size_t i = 0; i < f.launches.size(); ++i) {
+    Prepared &p = f.launches[i];
     if (p.launch->kind == Launch::Kind::Kernel) {
       const KernelLaunch &k = p.launch->kernel;
       dim3 grid(k.grid[0], k.grid[1], k.grid[2]);
       dim3 block(k.block[0], k.block[1], k.block[2]);
       if (!ok(cudaLaunchKernel(reinterpret_cast<const void *>(p.kernel), grid,
                                block, p.argPtrs.data(), k.smemBytes, stream),
-              where(i) + ": cudaLaunchKernel", error))
+              where(f, i) + ": cudaLaunchKernel", error))
         return false;
     } else {
-      if (eager && checkGemms && !snapshotResidual(i, error))
+      if (eager && checkGemms && !snapshotResidual(f, i, error))
         return false;
       if (!ok(cublasLtMatmul(lt, p.desc, &alpha, p.b, p.layoutA, p.a, p.layoutB,
                              &p.beta, p.residual, p.layoutC, p.c, p.layoutC,
-                             &p.algo,
-                             workspace, kWorkspaceBytes, stream),
-              where(i) + ": cublasLtMatmul", error))
+                             &p.algo, workspace, kWorkspaceBytes, stream),
+              where(f, i) + ": cublasLtMatmul", error))
         return false;
     }
     if (eager && checkGemms && p.launch->kind == Launch::Kind::Gemm &&
-        !checkGemm(i, error))
+        !checkGemm(f, i, error))
       return false;
     if (eager && syncEachLaunch &&
-        !ok(cudaStreamSynchronize(stream), where(i) + ": execution", error))
+        !ok(cudaStreamSynchronize(stream), where(f, i) + ": execution", error))
       return false;
   }
   return true;
 }
 
-bool CudaExecutor::Impl::capture(std::string &error) {
+bool CudaExecutor::Impl::capture(FunctionState &f, std::string &error) {
   if (!ok(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal),
           "cudaStreamBeginCapture", error))
     return false;
   std::string launchError;
-  bool launched = launchAll(/*eager=*/false, launchError);
-  cudaError_t end = cudaStreamEndCapture(stream, &graph);
+  bool launched = launchAll(f, /*eager=*/false, launchError);
+  cudaError_t end = cudaStreamEndCapture(stream, &f.graph);
   if (!launched) {
     error = launchError + " (during graph capture)";
-    if (graph)
-      cudaGraphDestroy(graph);
-    graph = nullptr;
+    if (f.graph)
+      cudaGraphDestroy(f.graph);
+    f.graph = nullptr;
     return false;
   }
-  if (!ok(end, "cudaStreamEndCapture", error))
+  if (!ok(end, "function '" + f.function->name + "': cudaStreamEndCapture",
+          error))
     return false;
-  return ok(cudaGraphInstantiate(&graphExec, graph, 0), "cudaGraphInstantiate",
-            error);
+  return ok(cudaGraphInstantiate(&f.graphExec, f.graph, 0),
+            "function '" + f.function->name + "': cudaGraphInstantiate", error);
+}
+
+bool CudaExecutor::Impl::copyInputs(const FunctionState &f,
+                                    const std::vector<HostTensor> &inputs,
+                                    std::string &error) {
+  const std::vector<TensorSpec> &specs = f.function->inputs;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const TensorSpec &spec = specs[i];
+    if (inputs[i].bytes.size() != spec.bytes) {
+      error = "function '" + f.function->name + "' input " + std::to_string(i) +
+              " '" + spec.name + "' has " +
+              std::to_string(inputs[i].bytes.size()) + " bytes, expected " +
+              std::to_string(spec.bytes);
+      return false;
+    }
+    if (!ok(cudaMemcpyAsync(static_cast<char *>(arena) + spec.offset,
+                            inputs[i].bytes.data(), spec.bytes,
+                            cudaMemcpyHostToDevice, stream),
+            "copy of input '" + spec.name + "' to the device", error))
+      return false;
+  }
+  return true;
+}
+
+bool CudaExecutor::Impl::execute(FunctionState &f, bool graph,
+                                 std::string &error) {
+  if (!graph)
+    return launchAll(f, /*eager=*/true, error);
+  if (!f.graphExec && !capture(f, error))
+    return false;
+  return ok(cudaGraphLaunch(f.graphExec, stream),
+            "function '" + f.function->name + "': cudaGraphLaunch", error);
+}
+
+std::string CudaExecutor::Impl::syncWhat(const FunctionState &f,
+                                         bool graph) const {
+  return std::string("running function '") + f.function->name + "' (" +
+         (graph ? "graph" : "eager") +
+         (!graph && !syncEachLaunch
+              ? "; set KILN_RUNTIME_SYNC=1 to find the failing launch)"
+              : ")");
 }
 
 CudaExecutor::CudaExecutor(std::unique_ptr<Impl> impl)
@@ -528,10 +632,10 @@ const std::string &CudaExecutor::deviceDescription() const {
   return impl->deviceDesc;
 }
 
-std::unique_ptr<CudaExecutor> CudaExecutor::create(const Artifact &artifact,
-                                                   const std::string &function,
-                                                   int device,
-                                                   std::string &error) {
+const Artifact &CudaExecutor::artifact() const { return *impl->artifact; }
+
+std::unique_ptr<CudaExecutor>
+CudaExecutor::create(const Artifact &artifact, int device, std::string &error) {
   int count = 0;
   cudaError_t e = cudaGetDeviceCount(&count);
   if (e != cudaSuccess || count == 0) {
@@ -549,11 +653,6 @@ std::unique_ptr<CudaExecutor> CudaExecutor::create(const Artifact &artifact,
   auto impl = std::make_unique<Impl>();
   impl->artifact = &artifact;
   impl->device = device;
-  impl->function = artifact.manifest.findFunction(function);
-  if (!impl->function) {
-    error = artifact.manifestPath + ": no function '" + function + "'";
-    return nullptr;
-  }
   cudaDeviceProp prop;
   if (!ok(cudaSetDevice(device), "cudaSetDevice", error) ||
       !ok(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties",
@@ -567,52 +666,70 @@ std::unique_ptr<CudaExecutor> CudaExecutor::create(const Artifact &artifact,
   return std::unique_ptr<CudaExecutor>(new CudaExecutor(std::move(impl)));
 }
 
+std::unique_ptr<CudaExecutor> CudaExecutor::create(const Artifact &artifact,
+                                                   const std::string &function,
+                                                   int device,
+                                                   std::string &error) {
+  const Function *fn = artifact.manifest.findFunction(function);
+  if (!fn) {
+    error = artifact.manifestPath + ": no function '" + function + "'";
+    return nullptr;
+  }
+  std::unique_ptr<CudaExecutor> exec = create(artifact, device, error);
+  if (exec)
+    exec->impl->defaultFn = fn;
+  return exec;
+}
+
 bool CudaExecutor::run(Mode mode, const std::vector<HostTensor> &inputs,
                        int steps, std::vector<HostTensor> &outputs,
                        RunStats &stats, std::string &error) {
-  Impl &s = *impl;
-  const Manifest &m = s.artifact->manifest;
-  if (inputs.size() != m.inputs.size()) {
-    error = "run: expected " + std::to_string(m.inputs.size()) +
-            " inputs, got " + std::to_string(inputs.size());
+  const Function *fn = impl->defaultFn
+                           ? impl->defaultFn
+                           : defaultFunction(impl->artifact->manifest);
+  if (!fn) {
+    error = impl->artifact->manifestPath +
+            ": several functions and none is 'main'; name the one to run";
     return false;
   }
+  return run(fn->name, mode, inputs, steps, outputs, stats, error);
+}
+
+bool CudaExecutor::run(const std::string &function, Mode mode,
+                       const std::vector<HostTensor> &inputs, int steps,
+                       std::vector<HostTensor> &outputs, RunStats &stats,
+                       std::string &error) {
+  Impl &s = *impl;
+  FunctionState *f = s.find(function, error);
+  if (!f)
+    return false;
+  const Function &fn = *f->function;
+  if (inputs.size() != fn.inputs.size()) {
+    error = "run: function '" + fn.name + "' takes " +
+            std::to_string(fn.inputs.size()) + " inputs, got " +
+            std::to_string(inputs.size());
+    return false;
+  }
+  bool graph = mode == Mode::Graph;
   if (!ok(cudaSetDevice(s.device), "cudaSetDevice", error))
     return false;
-  if (mode == Mode::Graph && !s.graphExec && !s.capture(error))
+  // Captured before the timed region.
+  if (graph && !f->graphExec && !s.capture(*f, error))
     return false;
   if (steps < 1)
     steps = 1;
 
   if (!ok(cudaEventRecord(s.start, s.stream), "cudaEventRecord", error))
     return false;
-  for (int step = 0; step < steps; ++step) {
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      const TensorSpec &spec = m.inputs[i];
-      if (inputs[i].bytes.size() != spec.bytes) {
-        error = "input '" + spec.name + "' has the wrong byte size";
-        return false;
-      }
-      if (!ok(cudaMemcpyAsync(static_cast<char *>(s.arena) + spec.offset,
-                              inputs[i].bytes.data(), spec.bytes,
-                              cudaMemcpyHostToDevice, s.stream),
-              "copy of input '" + spec.name + "' to the device", error))
-        return false;
-    }
-    if (mode == Mode::Eager) {
-      if (!s.launchAll(/*eager=*/true, error))
-        return false;
-    } else if (!ok(cudaGraphLaunch(s.graphExec, s.stream), "cudaGraphLaunch",
-                   error)) {
+  for (int step = 0; step < steps; ++step)
+    if (!s.copyInputs(*f, inputs, error) || !s.execute(*f, graph, error))
       return false;
-    }
-  }
   if (!ok(cudaEventRecord(s.stop, s.stream), "cudaEventRecord", error))
     return false;
 
-  outputs.assign(m.outputs.size(), HostTensor());
-  for (size_t i = 0; i < m.outputs.size(); ++i) {
-    const TensorSpec &spec = m.outputs[i];
+  outputs.assign(fn.outputs.size(), HostTensor());
+  for (size_t i = 0; i < fn.outputs.size(); ++i) {
+    const TensorSpec &spec = fn.outputs[i];
     HostTensor &t = outputs[i];
     t.name = spec.name;
     t.dtype = spec.dtype;
@@ -624,18 +741,109 @@ bool CudaExecutor::run(Mode mode, const std::vector<HostTensor> &inputs,
             "copy of output '" + spec.name + "' to the host", error))
       return false;
   }
-  const char *modeName = mode == Mode::Eager ? "eager" : "graph";
-  if (!ok(cudaStreamSynchronize(s.stream),
-          std::string("running function '") + s.function->name + "' (" +
-              modeName +
-              (mode == Mode::Eager && !s.syncEachLaunch
-                   ? "; set KILN_RUNTIME_SYNC=1 to find the failing launch)"
-                   : ")"),
-          error))
+  if (!ok(cudaStreamSynchronize(s.stream), s.syncWhat(*f, graph), error))
     return false;
   stats.steps = steps;
   return ok(cudaEventElapsedTime(&stats.totalMs, s.start, s.stop),
             "cudaEventElapsedTime", error);
+}
+
+bool CudaExecutor::step(const std::string &function,
+                        const std::vector<HostTensor> &inputs,
+                        std::vector<HostTensor> &outputs, bool graph,
+                        std::string &error) {
+  Impl &s = *impl;
+  FunctionState *f = s.find(function, error);
+  if (!f)
+    return false;
+  const Function &fn = *f->function;
+  if (inputs.size() != fn.inputs.size()) {
+    error = "step: function '" + fn.name + "' takes " +
+            std::to_string(fn.inputs.size()) + " inputs, got " +
+            std::to_string(inputs.size());
+    return false;
+  }
+  if (!ok(cudaSetDevice(s.device), "cudaSetDevice", error))
+    return false;
+  // The staging buffer: every input, then every output, 256-byte aligned.
+  if (!f->staging) {
+    size_t at = 0;
+    auto place = [&](const std::vector<TensorSpec> &specs,
+                     std::vector<size_t> &offsets) {
+      for (const TensorSpec &spec : specs) {
+        offsets.push_back(at);
+        at += (spec.bytes + 255) / 256 * 256;
+      }
+    };
+    place(fn.inputs, f->inputOffsets);
+    place(fn.outputs, f->outputOffsets);
+    void *pinned = nullptr;
+    if (!ok(cudaHostAlloc(&pinned, at ? at : 256, cudaHostAllocDefault),
+            "function '" + fn.name +
+                "': cudaHostAlloc of the staging buffer (" +
+                std::to_string(at) + " bytes)",
+            error)) {
+      f->inputOffsets.clear();
+      f->outputOffsets.clear();
+      return false;
+    }
+    f->staging = static_cast<char *>(pinned);
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const TensorSpec &spec = fn.inputs[i];
+    if (inputs[i].bytes.size() != spec.bytes) {
+      error = "step: function '" + fn.name + "' input " + std::to_string(i) +
+              " '" + spec.name + "' has " +
+              std::to_string(inputs[i].bytes.size()) + " bytes, expected " +
+              std::to_string(spec.bytes);
+      return false;
+    }
+    char *host = f->staging + f->inputOffsets[i];
+    if (spec.bytes)
+      std::memcpy(host, inputs[i].bytes.data(), spec.bytes);
+    if (!ok(cudaMemcpyAsync(static_cast<char *>(s.arena) + spec.offset, host,
+                            spec.bytes, cudaMemcpyHostToDevice, s.stream),
+            "copy of input '" + spec.name + "' to the device", error))
+      return false;
+  }
+  if (!s.execute(*f, graph, error))
+    return false;
+  for (size_t i = 0; i < fn.outputs.size(); ++i) {
+    const TensorSpec &spec = fn.outputs[i];
+    if (!ok(cudaMemcpyAsync(f->staging + f->outputOffsets[i],
+                            static_cast<char *>(s.arena) + spec.offset,
+                            spec.bytes, cudaMemcpyDeviceToHost, s.stream),
+            "copy of output '" + spec.name + "' to the host", error))
+      return false;
+  }
+  if (!ok(cudaStreamSynchronize(s.stream), s.syncWhat(*f, graph), error))
+    return false;
+  if (outputs.size() != fn.outputs.size())
+    outputs.assign(fn.outputs.size(), HostTensor());
+  for (size_t i = 0; i < fn.outputs.size(); ++i) {
+    const TensorSpec &spec = fn.outputs[i];
+    HostTensor &t = outputs[i];
+    if (t.name != spec.name || t.dtype != spec.dtype || t.shape != spec.shape) {
+      t.name = spec.name;
+      t.dtype = spec.dtype;
+      t.shape = spec.shape;
+    }
+    t.bytes.resize(spec.bytes);
+    if (spec.bytes)
+      std::memcpy(t.bytes.data(), f->staging + f->outputOffsets[i], spec.bytes);
+  }
+  return true;
+}
+
+bool CudaExecutor::resetKvCache(std::string &error) {
+  Impl &s = *impl;
+  const KvCacheSpec &kv = s.artifact->manifest.kvCache;
+  if (!s.kv)
+    return true;
+  return ok(cudaSetDevice(s.device), "cudaSetDevice", error) &&
+         ok(cudaMemsetAsync(s.kv, 0, kv.bytes, s.stream),
+            "cudaMemsetAsync of the KV cache", error) &&
+         ok(cudaStreamSynchronize(s.stream), "clearing the KV cache", error);
 }
 
 } // namespace kiln::runtime

@@ -1,7 +1,9 @@
 //===- NoCudaExecutor.cpp - CudaExecutor in a build without CUDA ----------===//
 //
 // Compiled instead of CudaExecutor.cpp when KILN_ENABLE_CUDA is OFF, so tools
-// link and report a clear error instead of failing to build.
+// link and report a clear error instead of failing to build. create() always
+// fails, so no executor object ever exists and the other members are never
+// reached; they fail the same way for completeness.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,30 +12,67 @@
 namespace kiln::runtime {
 
 struct CudaExecutor::Impl {
+  const Artifact *artifact = nullptr;
   std::string deviceDesc;
 };
+
+namespace {
+const char *kNoCuda = "no CUDA device: this kiln runtime was built without "
+                      "CUDA (KILN_ENABLE_CUDA=OFF)";
+} // namespace
 
 CudaExecutor::CudaExecutor(std::unique_ptr<Impl> impl)
     : impl(std::move(impl)) {}
 CudaExecutor::~CudaExecutor() = default;
 
-std::unique_ptr<CudaExecutor> CudaExecutor::create(const Artifact &,
-                                                   const std::string &, int,
+std::unique_ptr<CudaExecutor> CudaExecutor::create(const Artifact &, int,
                                                    std::string &error) {
-  error = "no CUDA device: this kiln runtime was built without CUDA "
-          "(KILN_ENABLE_CUDA=OFF)";
+  error = kNoCuda;
   return nullptr;
+}
+
+std::unique_ptr<CudaExecutor> CudaExecutor::create(const Artifact &artifact,
+                                                   const std::string &function,
+                                                   int, std::string &error) {
+  // As the CUDA build: an unknown function is named before the device.
+  if (!artifact.manifest.findFunction(function)) {
+    error = artifact.manifestPath + ": no function '" + function + "'";
+    return nullptr;
+  }
+  error = kNoCuda;
+  return nullptr;
+}
+
+bool CudaExecutor::run(const std::string &, Mode,
+                       const std::vector<HostTensor> &, int,
+                       std::vector<HostTensor> &, RunStats &,
+                       std::string &error) {
+  error = kNoCuda;
+  return false;
 }
 
 bool CudaExecutor::run(Mode, const std::vector<HostTensor> &, int,
                        std::vector<HostTensor> &, RunStats &,
                        std::string &error) {
-  error = "this kiln runtime was built without CUDA";
+  error = kNoCuda;
+  return false;
+}
+
+bool CudaExecutor::step(const std::string &, const std::vector<HostTensor> &,
+                        std::vector<HostTensor> &, bool, std::string &error) {
+  error = kNoCuda;
+  return false;
+}
+
+bool CudaExecutor::resetKvCache(std::string &error) {
+  error = kNoCuda;
   return false;
 }
 
 const std::string &CudaExecutor::deviceDescription() const {
   return impl->deviceDesc;
 }
+
+const Artifact &CudaExecutor::artifact() const { return *impl->artifact; }
 
 } // namespace kiln::runtime

@@ -26,7 +26,7 @@ namespace {
 // 0x01, 100 of 0x02, "module {}\n"), computed with the reference xxHash
 // implementation (python xxhash 3.x), not with the code under test.
 const char *kBody = R"(# a test manifest
-kiln-artifact 2
+kiln-artifact 3
 arch sm_90a
 arena_bytes 4096
 weights_file weights.bin 1024 xxh64:80fd103205db55c9
@@ -34,9 +34,9 @@ kernels_file kernels.fatbin 100 xxh64:78ba8d72981abf53
 ir_file scheduled.mlir 10 xxh64:cda6da4540462fc8
 weight 0 w0 f32 8x16 0 512   # B of the gemm
 weight 1 b f32 16 512 64
+function main 2
 input 0 x f32 4x8 0 128
 output 0 y f32 4x16 512 256
-function main 2
 
 launch kernel k1 1 1 1 32 1 1 0 3 a:0 w:1 a:256
 launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0
@@ -52,17 +52,18 @@ std::string sealed(const std::string &body) {
 
 const std::string kValid = sealed(kBody);
 
-std::vector<std::string> lines() {
+std::vector<std::string> lines(const char *body = kBody) {
   std::vector<std::string> out;
-  std::istringstream in(kBody);
+  std::istringstream in(body);
   for (std::string l; std::getline(in, l);)
     out.push_back(l);
   return out;
 }
 
-/// kBody with 1-based line `line` replaced by `text`, sealed.
-std::string withLine(int line, const std::string &text) {
-  std::vector<std::string> ls = lines();
+/// `body` (kBody) with 1-based line `line` replaced by `text`, sealed.
+std::string withLine(int line, const std::string &text,
+                     const char *body = kBody) {
+  std::vector<std::string> ls = lines(body);
   ls[size_t(line - 1)] = text;
   std::string s;
   for (const std::string &l : ls)
@@ -74,7 +75,8 @@ TEST(Manifest, ParsesValid) {
   Manifest m;
   std::string error;
   ASSERT_TRUE(parseManifest(kValid, "m.txt", m, error)) << error;
-  EXPECT_EQ(m.version, 2);
+  EXPECT_EQ(m.version, 3);
+  EXPECT_FALSE(m.kvCache.present());
   EXPECT_EQ(m.arch, "sm_90a");
   EXPECT_EQ(m.arenaBytes, 4096u);
   EXPECT_EQ(m.weightsFile.name, "weights.bin");
@@ -91,14 +93,20 @@ TEST(Manifest, ParsesValid) {
   EXPECT_EQ(m.weights[1].offset, 512u);
   EXPECT_EQ(m.weights[1].shape, (std::vector<int64_t>{16}));
   EXPECT_EQ(m.weights[1].line, 9);
-  ASSERT_EQ(m.inputs.size(), 1u);
-  EXPECT_EQ(m.inputs[0].name, "x");
-  EXPECT_EQ(m.inputs[0].bytes, 128u);
-  ASSERT_EQ(m.outputs.size(), 1u);
-  EXPECT_EQ(m.outputs[0].offset, 512u);
   ASSERT_EQ(m.functions.size(), 1u);
   const Function *f = m.findFunction("main");
   ASSERT_TRUE(f);
+  EXPECT_EQ(f->line, 10);
+  EXPECT_FALSE(f->isStep());
+  ASSERT_EQ(f->inputs.size(), 1u);
+  EXPECT_EQ(f->inputs[0].name, "x");
+  EXPECT_EQ(f->inputs[0].bytes, 128u);
+  EXPECT_EQ(f->inputs[0].line, 11);
+  EXPECT_TRUE(f->inputs[0].role.empty());
+  ASSERT_EQ(f->outputs.size(), 1u);
+  EXPECT_EQ(f->outputs[0].offset, 512u);
+  EXPECT_EQ(f->inputWithRole("tokens"), nullptr);
+  EXPECT_EQ(defaultFunction(m), f);
   ASSERT_EQ(f->launches.size(), 2u);
   const Launch &k = f->launches[0];
   EXPECT_EQ(k.kind, Launch::Kind::Kernel);
@@ -135,16 +143,18 @@ TEST(Manifest, ScalarsBroadcastAndSeveralFunctions) {
   EXPECT_EQ(g.strideA, 0);
   EXPECT_EQ(g.bias.kind, PointerRef::Kind::None);
 
-  ASSERT_TRUE(parseManifest(withLine(10, "input 0 pos i64 scalar 0 8"), "m.txt",
+  EXPECT_EQ(defaultFunction(m), m.findFunction("main"));
+
+  ASSERT_TRUE(parseManifest(withLine(11, "input 0 pos i64 scalar 0 8"), "m.txt",
                             m, error))
       << error;
-  EXPECT_TRUE(m.inputs[0].shape.empty());
+  EXPECT_TRUE(m.functions[0].inputs[0].shape.empty());
 }
 
 /// The canonical spelling of kValid: no comments, no blank lines, single
 /// spaces. formatManifest must write exactly this for what parseManifest read.
 const std::string kCanonical =
-    sealed("kiln-artifact 2\n"
+    sealed("kiln-artifact 3\n"
            "arch sm_90a\n"
            "arena_bytes 4096\n"
            "weights_file weights.bin 1024 xxh64:80fd103205db55c9\n"
@@ -152,9 +162,9 @@ const std::string kCanonical =
            "ir_file scheduled.mlir 10 xxh64:cda6da4540462fc8\n"
            "weight 0 w0 f32 8x16 0 512\n"
            "weight 1 b f32 16 512 64\n"
+           "function main 2\n"
            "input 0 x f32 4x8 0 128\n"
            "output 0 y f32 4x16 512 256\n"
-           "function main 2\n"
            "launch kernel k1 1 1 1 32 1 1 0 3 a:0 w:1 a:256\n"
            "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0\n"
            "end\n");
@@ -202,8 +212,8 @@ TEST(Manifest, FormatMakesNamesTokens) {
   Manifest m;
   std::string error;
   ASSERT_TRUE(parseManifest(kValid, "m.txt", m, error)) << error;
-  m.inputs[0].name = "past key\tvalues";
-  m.outputs[0].name = "";
+  m.functions[0].inputs[0].name = "past key\tvalues";
+  m.functions[0].outputs[0].name = "";
   std::string text = formatManifest(m);
   EXPECT_NE(text.find("input 0 past_key_values f32"), std::string::npos);
   EXPECT_NE(text.find("output 0 _ f32"), std::string::npos);
@@ -247,10 +257,17 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         ErrorCase{2, "kiln-artifact 1", 2,
                   "unsupported artifact format version '1' (this runtime "
-                  "reads version 2)"},
+                  "reads version 3)"},
+        ErrorCase{2, "kiln-artifact 2", 2,
+                  "unsupported artifact format version '2' (this runtime "
+                  "reads version 3); the artifact was written by an older "
+                  "kiln-compile: recompile the model"},
+        ErrorCase{2, "kiln-artifact 4", 2,
+                  "unsupported artifact format version '4' (this runtime "
+                  "reads version 3)"},
         ErrorCase{2, "kiln-artifact one", 2,
                   "unsupported artifact format version"},
-        ErrorCase{2, "kiln-artifact 2 extra", 2, "needs 1 fields"},
+        ErrorCase{2, "kiln-artifact 3 extra", 2, "needs 1 fields"},
         ErrorCase{2, "hello 1", 2, "not a kiln artifact manifest"},
         ErrorCase{0, "", 1, "empty manifest"},
         ErrorCase{0, "# only a comment\n\n", 1, "empty manifest"},
@@ -290,25 +307,45 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{8, "weight 0 w0 f32 8x16 0", 8, "needs 6 fields"},
         ErrorCase{9, "weight 1 b f32 16 1024 64", 9,
                   "past the end of weights.bin"},
-        ErrorCase{10, "input 0 x f32 4x8 4000 128", 10,
+        ErrorCase{11, "input 0 x f32 4x8 4000 128", 11,
                   "past arena_bytes 4096"},
-        ErrorCase{10, "input 1 x f32 4x8 0 128", 10, "out of order"},
-        ErrorCase{10, "input 0 x f32 4x8 64 128", 10,
+        ErrorCase{11, "input 1 x f32 4x8 0 128", 11, "out of order"},
+        ErrorCase{11, "input 0 x f32 4x8 64 128", 11,
                   "input 'x': arena offset 64 is not 256-byte aligned"},
-        ErrorCase{11, "output 0 y f32 4x16 0 256", 11,
-                  "output 'y' (arena [0, 256)) overlaps 'x' of line 10"},
-        ErrorCase{11,
+        ErrorCase{11, "input 0 x f32 4x8 0 128 rol tokens", 11,
+                  "unknown input field 'rol' (expected 'role <r>')"},
+        ErrorCase{11, "input 0 x f32 4x8 0 128 role", 11, "needs 6 fields"},
+        ErrorCase{12, "output 0 y f32 4x16 0 256", 12,
+                  "output 'y' (arena [0, 256)) overlaps 'x' of line 11"},
+        ErrorCase{12,
                   "output 0 y f32 4x16 512 256\noutput 1 z f32 4x16 512 256",
-                  12, "output 'z' (arena [512, 768)) overlaps 'y' of line 11"},
-        ErrorCase{11, "weight 2 c f32 16 768 64", 11, "'weight' record after"},
-        ErrorCase{10, "output 0 y f32 4x16 512 256\ninput 1 z f32 4x8 0 128",
-                  11, "'input' record after 'output'"},
+                  13, "output 'z' (arena [512, 768)) overlaps 'y' of line 12"},
+        ErrorCase{12, "weight 2 c f32 16 768 64", 12,
+                  "unknown or misplaced record 'weight'"},
+        ErrorCase{11, "output 0 y f32 4x16 512 256\ninput 1 z f32 4x8 0 128",
+                  12, "'input' record after 'output' or 'launch' records"},
+        ErrorCase{13,
+                  "output 1 z f32 4x8 1024 128\nlaunch kernel k1 1 1 1 32 "
+                  "1 1 0 3 a:0 w:1 a:256\noutput 2 q f32 4 2048 16",
+                  15, "'output' record after 'launch' records"},
+        ErrorCase{12, "output 0 y f32 4x16 512 256\nstep 1 1", 13,
+                  "'step' record must be the first record of function 'main'"},
         ErrorCase{10, "frobnicate 1", 10,
                   "unknown or misplaced record 'frobnicate'"},
-        ErrorCase{12, "function main", 12, "needs 2 fields"},
-        ErrorCase{12, "function main 3", 16, "declares 3 launches but has 2"},
-        ErrorCase{12, "function main 1", 15, "more launches than function"},
-        ErrorCase{12, "function ma-in 2", 12, "invalid function name 'ma-in'"},
+        ErrorCase{10, "input 0 x f32 4x8 0 128", 10,
+                  "'input' record outside a function"},
+        ErrorCase{10, "function main", 10, "needs 2 fields"},
+        ErrorCase{10, "function main 3", 16, "declares 3 launches but has 2"},
+        ErrorCase{10, "function main 1", 15, "more launches than function"},
+        ErrorCase{10, "function ma-in 2", 10, "invalid function name 'ma-in'"},
+        ErrorCase{14, "launch kernel k1 1 1 1 32 1 1 0 3 a:0 w:1 k:0", 14,
+                  "KV cache pointer 'k:0' but the manifest has no 'kv_cache' "
+                  "record"},
+        ErrorCase{11, "input 0 x f32 4x8 0 128 role tokens", 11,
+                  "input 'x' (role tokens) must be an integer tensor, got "
+                  "f32"},
+        ErrorCase{12, "output 0 y f32 4x16 512 256 role logits", 12,
+                  "output 'y' (role logits) must have rank 3, got 4x16"},
         ErrorCase{14, "launch kernel k1 1 1 1 32 1 1 0 3 a:0 w:7 a:256", 14,
                   "unknown weight id in 'w:7' (2 weights)"},
         ErrorCase{14, "launch kernel k1 1 1 1 32 1 1 0 3 a:0 w:1 a:5000", 14,
@@ -334,7 +371,8 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{14, "launch conv 1 2 3", 14, "unknown launch kind 'conv'"},
         ErrorCase{14, "launch", 14, "needs a kind"},
         ErrorCase{14, "weight 2 c f32 16 768 64", 14,
-                  "expected 'launch' or 'end'"},
+                  "expected 'step', 'input', 'output', 'launch' or "
+                  "'end'"},
         ErrorCase{15, "launch gemm 4 16 8 1 a:256 w:0 w:1 w:1 0 0 0 0", 15,
                   "gemm output C must be in the arena"},
         ErrorCase{15, "launch gemm 4 16 8 1 a:4000 w:0 a:512 w:1 0 0 0 0", 15,
@@ -377,8 +415,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 residual",
                   15, "needs 13 fields"},
         ErrorCase{16, "end now", 16, "needs 0 fields"},
-        ErrorCase{0, cutAfter(15), 12, "function 'main' has no 'end'"},
-        ErrorCase{0, cutAfter(11), 11, "no 'function' record"},
+        ErrorCase{0, cutAfter(15), 10, "function 'main' has no 'end'"},
+        ErrorCase{0, cutAfter(9), 9, "no 'function' record"},
         ErrorCase{0, cutAfter(16), 16, "no 'checksum' record"},
         ErrorCase{0, cutAfter(16) + "checksum xxh64:0123456789abcdef\n", 17,
                   "does not match the recorded xxh64:0123456789abcdef (the "
@@ -392,7 +430,216 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{0, sealed(cutAfter(16) + "function main 0\nend\n"), 17,
                   "duplicate function 'main'"},
         ErrorCase{0, sealed(cutAfter(16) + "input 1 q f32 4 0 16\n"), 17,
-                  "unknown or misplaced record 'input'"}));
+                  "'input' record outside a function (in format 3 inputs, "
+                  "outputs and steps belong to a 'function' record)"},
+        ErrorCase{0, sealed(cutAfter(16) + "weight 2 c f32 16 768 64\n"), 17,
+                  "'weight' record after a 'function' record"}));
+
+//===----------------------------------------------------------------------===//
+// Format 3: the KV cache, step functions and roles
+//===----------------------------------------------------------------------===//
+
+// Two bucket functions over one KV cache: 2 layers x (key, value) x
+// max_batch 2 x kv_heads 2 x max_seq 8 x head_dim 4 x f32 = 2048 bytes.
+// decode_b2's records reuse decode_b1's arena bytes (functions never run at
+// once).
+const char *kKvBody = R"(kiln-artifact 3
+arch sm_90a
+arena_bytes 4096
+kv_cache 2 2 4 2 8 f32 2048
+weights_file weights.bin 1024 xxh64:80fd103205db55c9
+kernels_file kernels.fatbin 100 xxh64:78ba8d72981abf53
+ir_file scheduled.mlir 10 xxh64:cda6da4540462fc8
+weight 0 w0 f32 8x16 0 512
+weight 1 b f32 16 512 64
+function decode_b1 2
+step 1 1
+input 0 ids i64 1x1 0 8 role tokens
+input 1 pos i64 1 256 8 role kv_pos
+input 2 mask i64 1x8 512 64 role mask
+output 0 logits f32 1x1x16 768 64 role logits
+launch kernel kv_append 1 1 1 32 1 1 0 3 a:0 k:0 k:1024
+launch gemm 1 16 8 1 k:0 w:0 a:1024 w:1 0 0 0 0
+end
+function decode_b2 1
+step 2 1
+input 0 ids i64 2x1 0 16 role tokens
+output 0 logits f32 2x1x16 256 128 role logits
+launch kernel k2 1 1 1 32 1 1 0 2 a:0 k:512
+end
+)";
+
+TEST(ManifestKv, ParsesAndRoundTrips) {
+  std::string text = sealed(kKvBody);
+  Manifest m;
+  std::string error;
+  ASSERT_TRUE(parseManifest(text, "m.txt", m, error)) << error;
+  // kKvBody is in the canonical spelling already.
+  EXPECT_EQ(formatManifest(m), text);
+  const KvCacheSpec &kv = m.kvCache;
+  ASSERT_TRUE(kv.present());
+  EXPECT_EQ(kv.layers, 2);
+  EXPECT_EQ(kv.kvHeads, 2);
+  EXPECT_EQ(kv.headDim, 4);
+  EXPECT_EQ(kv.maxBatch, 2);
+  EXPECT_EQ(kv.maxSeq, 8);
+  EXPECT_EQ(kv.dtype, DType::F32);
+  EXPECT_EQ(kv.bytes, 2048u);
+  EXPECT_EQ(kv.expectedBytes(), 2048u);
+  EXPECT_EQ(kv.line, 4);
+  ASSERT_EQ(m.functions.size(), 2u);
+  EXPECT_EQ(defaultFunction(m), nullptr);
+  const Function &b1 = m.functions[0];
+  EXPECT_TRUE(b1.isStep());
+  EXPECT_EQ(b1.stepBatch, 1);
+  EXPECT_EQ(b1.stepSeq, 1);
+  EXPECT_EQ(b1.stepLine, 11);
+  ASSERT_EQ(b1.inputs.size(), 3u);
+  EXPECT_EQ(b1.inputWithRole("tokens"), &b1.inputs[0]);
+  EXPECT_EQ(b1.inputWithRole("kv_pos"), &b1.inputs[1]);
+  EXPECT_EQ(b1.inputWithRole("mask"), &b1.inputs[2]);
+  EXPECT_EQ(b1.inputWithRole("positions"), nullptr);
+  EXPECT_EQ(b1.inputWithRole("logits"), nullptr);
+  EXPECT_EQ(b1.inputWithRole(""), nullptr);
+  EXPECT_EQ(b1.outputWithRole("logits"), &b1.outputs[0]);
+  const KernelLaunch &k = b1.launches[0].kernel;
+  EXPECT_EQ(k.args[1].kind, PointerRef::Kind::Kv);
+  EXPECT_EQ(k.args[2].value, 1024u);
+  EXPECT_EQ(k.args[2].str(), "k:1024");
+  EXPECT_EQ(b1.launches[1].gemm.a.kind, PointerRef::Kind::Kv);
+  const Function &b2 = *m.findFunction("decode_b2");
+  EXPECT_EQ(b2.stepBatch, 2);
+  EXPECT_EQ(b2.inputs[0].offset, 0u);
+  EXPECT_EQ(b2.outputs[0].role, "logits");
+
+  // The writer builds the same text from the structures.
+  Manifest built = m;
+  for (Function &f : built.functions) {
+    for (TensorSpec &t : f.inputs)
+      t.line = 0;
+    for (Launch &l : f.launches)
+      l.line = 0;
+  }
+  EXPECT_EQ(formatManifest(built), text);
+  Manifest again;
+  ASSERT_TRUE(parseManifest(formatManifest(built), "m2.txt", again, error))
+      << error;
+  EXPECT_EQ(formatManifest(again), text);
+}
+
+TEST(ManifestKv, RolesWithoutStepAreNotShapeChecked) {
+  // A role without a step record: dtype and rank only.
+  std::string text = withLine(11, "input 0 x i64 4x8 0 256 role positions");
+  Manifest m;
+  std::string error;
+  ASSERT_TRUE(parseManifest(text, "m.txt", m, error)) << error;
+  EXPECT_EQ(m.functions[0].inputWithRole("positions")->name, "x");
+}
+
+TEST(ManifestKv, BindsPerFunction) {
+  Manifest m;
+  std::string error;
+  ASSERT_TRUE(parseManifest(sealed(kKvBody), "m.txt", m, error)) << error;
+  HostTensor ids;
+  ids.name = "ids";
+  ids.dtype = DType::I64;
+  ids.shape = {2, 1};
+  ids.bytes.assign(16, 7);
+  std::vector<HostTensor> ordered;
+  ASSERT_TRUE(bindInputs(*m.findFunction("decode_b2"), {ids}, ordered, error))
+      << error;
+  EXPECT_EQ(ordered[0].bytes[0], 7);
+  EXPECT_FALSE(bindInputs(*m.findFunction("decode_b1"), {ids}, ordered, error));
+  EXPECT_EQ(error.rfind("the model has 3 input(s) but 1 were given", 0), 0u)
+      << error;
+  // The format-2 overload needs one function or a main.
+  EXPECT_FALSE(bindInputs(m, {ids}, ordered, error));
+  EXPECT_EQ(error, "the artifact has 2 functions and none is 'main' "
+                   "(functions: decode_b1 decode_b2); name the one to run");
+}
+
+class ManifestKvError : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(ManifestKvError, NamesFileLineAndCause) {
+  const ErrorCase &c = GetParam();
+  std::string text = withLine(c.line, c.text, kKvBody);
+  Manifest m;
+  std::string error;
+  EXPECT_FALSE(parseManifest(text, "dir/manifest.txt", m, error));
+  std::string prefix = "dir/manifest.txt:" + std::to_string(c.errorLine) + ": ";
+  EXPECT_EQ(error.rfind(prefix, 0), 0u)
+      << "error: " << error << "\nexpected prefix: " << prefix;
+  EXPECT_NE(error.find(c.message), std::string::npos)
+      << "error: " << error << "\nexpected to contain: " << c.message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, ManifestKvError,
+    ::testing::Values(
+        ErrorCase{16, "launch kernel kv_append 1 1 1 32 1 1 0 3 a:0 k:0 k:2048",
+                  16,
+                  "KV cache pointer 'k:2048' is past the kv_cache's 2048 "
+                  "bytes"},
+        ErrorCase{17, "launch gemm 1 16 8 1 k:2040 w:0 a:1024 w:1 0 0 0 0", 17,
+                  "gemm operand A (k:2040) needs 32 bytes but only 8 remain "
+                  "in the KV cache region"},
+        ErrorCase{17, "launch gemm 1 16 8 1 a:0 w:0 k:0 w:1 0 0 0 0", 17,
+                  "gemm output C must be in the arena"},
+        ErrorCase{17,
+                  "launch gemm 1 16 8 1 a:0 w:0 a:1024 w:1 0 0 0 0 "
+                  "residual k:2000",
+                  17, "gemm operand residual (k:2000) needs 64 bytes"},
+        ErrorCase{16, "launch kernel kv_append 1 1 1 32 1 1 0 3 a:0 k:0 k:x",
+                  16, "invalid pointer argument 'k:x'"},
+        ErrorCase{4, "kv_cache 2 2 4 2 8 f32 4096", 4,
+                  "kv_cache: 4096 bytes does not match layers 2 x 2 x "
+                  "max_batch 2 x kv_heads 2 x max_seq 8 x head_dim 4 x f32 "
+                  "(2048 bytes)"},
+        ErrorCase{4, "kv_cache 2 2 4 0 8 f32 0", 4,
+                  "kv_cache max_batch must be at least 1"},
+        ErrorCase{4, "kv_cache 2 2 4 2 8 i64 4096", 4,
+                  "kv_cache dtype 'i64' is not a float type"},
+        ErrorCase{4, "kv_cache 2 2 4 2 8 f32", 4, "needs 7 fields"},
+        ErrorCase{4, "kv_cache 2 2 4 2 8 f32 2048\nkv_cache 2 2 4 2 8 f32 2048",
+                  5, "expected 'weights_file' record, got 'kv_cache'"},
+        ErrorCase{12, "input 0 ids i64 1x1 0 8 role keys", 12,
+                  "unknown input role 'keys' (expected tokens, positions, "
+                  "mask or kv_pos)"},
+        ErrorCase{15, "output 0 logits f32 1x1x16 768 64 role tokens", 15,
+                  "unknown output role 'tokens' (expected logits)"},
+        ErrorCase{13, "input 1 pos i64 1x1 256 8 role tokens", 13,
+                  "function 'decode_b1' has two inputs with role tokens "
+                  "('ids' of line 12 and 'pos')"},
+        ErrorCase{12, "input 0 ids i64 1x2 0 16 role tokens", 12,
+                  "input 'ids' (role tokens) is 1x2 but step 1 1 make it 1x1 "
+                  "[batch, seq] (step of line 11)"},
+        ErrorCase{14, "input 2 mask i64 1x7 512 56 role mask", 14,
+                  "input 'mask' (role mask) is 1x7 but step 1 1 and max_seq 8 "
+                  "make it 1x8 [batch, max_seq]"},
+        ErrorCase{14, "input 2 mask f32 1x8 512 32 role mask", 14,
+                  "must be an integer or bool tensor, got f32"},
+        ErrorCase{13, "input 1 pos i32 1 256 4 role kv_pos", 13,
+                  "input 'pos' (role kv_pos) must be i64 tensor, got i32"},
+        ErrorCase{13, "input 1 pos i64 2 256 16 role kv_pos", 13,
+                  "is 2 but step 1 1 make it 1 [batch]"},
+        ErrorCase{15, "output 0 logits f32 2x1x8 768 64 role logits", 15,
+                  "is 2x1x8 but step 1 1 make it 1x1x8 [batch, seq, vocab]"},
+        ErrorCase{15, "output 0 logits f64 1x1x16 768 128 role logits", 15,
+                  "must be f32 tensor, got f64"},
+        ErrorCase{15, "output 0 logits f32 1x1x16 0 64 role logits", 15,
+                  "output 'logits' (arena [0, 64)) overlaps 'ids' of line 12"},
+        ErrorCase{11, "step 4 1", 11,
+                  "step 4 1 does not fit the kv_cache of line 4 (max_batch "
+                  "2, max_seq 8)"},
+        ErrorCase{11, "step 1 0", 11, "must be at least 1"},
+        ErrorCase{11, "step 1", 11, "needs 2 fields"},
+        ErrorCase{20, "step 2 1\nstep 2 1", 21,
+                  "'step' record must be the first record"},
+        ErrorCase{22, "output 0 logits f32 2x1x16 256 128", 24,
+                  "step function 'decode_b2' needs an input with role tokens "
+                  "and an output with role logits"},
+        ErrorCase{4, "# no kv_cache", 14,
+                  "input 'mask' (role mask) needs the kv_cache record"}));
 
 TEST(Manifest, BiasWithinWeightIsFine) {
   // A bias inside a larger weight is fine: it needs 64 bytes of w0's 512.
@@ -477,7 +724,7 @@ TEST_F(ArtifactDir, MissingFatbin) {
 }
 
 TEST_F(ArtifactDir, CorruptManifest) {
-  write("manifest.txt", "kiln-artifact 2\narch sm_90\n\x01\x02garbage\n");
+  write("manifest.txt", "kiln-artifact 3\narch sm_90\n\x01\x02garbage\n");
   Artifact a;
   std::string error;
   EXPECT_FALSE(loadArtifact(dir, a, error));
@@ -618,17 +865,23 @@ HostTensor tensor(const std::string &name, std::vector<int64_t> shape,
   return t;
 }
 
-Manifest twoInputs() {
+Manifest twoInputManifest() {
   Manifest m;
   std::string error;
-  std::string text = withLine(10, "input 0 ids i64 1x4 0 32\n"
+  std::string text = withLine(11, "input 0 ids i64 1x4 0 32\n"
                                   "input 1 past_len i64 scalar 256 8");
   EXPECT_TRUE(parseManifest(text, "m", m, error)) << error;
   return m;
 }
 
+/// The function of twoInputManifest() (kept alive by a static).
+const Function &twoInputs() {
+  static const Manifest m = twoInputManifest();
+  return m.functions.front();
+}
+
 TEST(BindInputs, ByNameInOrderAndMixed) {
-  Manifest m = twoInputs();
+  const Function &m = twoInputs();
   std::vector<HostTensor> ordered;
   std::string error;
   // By name, given in reverse order.
@@ -653,8 +906,20 @@ TEST(BindInputs, ByNameInOrderAndMixed) {
       << error;
 }
 
+TEST(BindInputs, ManifestOverloadBindsTheOnlyFunction) {
+  Manifest m = twoInputManifest();
+  std::vector<HostTensor> ordered;
+  std::string error;
+  ASSERT_TRUE(bindInputs(
+      m,
+      {tensor("past_len", {}, DType::I64), tensor("ids", {1, 4}, DType::I64)},
+      ordered, error))
+      << error;
+  EXPECT_EQ(ordered[0].name, "ids");
+}
+
 TEST(BindInputs, Refusals) {
-  Manifest m = twoInputs();
+  const Function &m = twoInputs();
   std::vector<HostTensor> ordered;
   std::string error;
   EXPECT_FALSE(

@@ -15,7 +15,7 @@
 // RUN: FileCheck %s --check-prefix=ARCH90 --input-file=%t/m90.kiln/manifest.txt
 // RUN: not kiln-compile %t/m.mlir -o %t/bad.kiln --nvcc /nonexistent/nvcc 2>&1 | FileCheck %s --check-prefix=NONVCC
 
-// CHECK: kiln-artifact 2
+// CHECK: kiln-artifact 3
 // CHECK-NEXT: arch sm_80
 // CHECK-NEXT: arena_bytes 768
 // CHECK-NEXT: weights_file weights.bin 1088 xxh64:{{[0-9a-f]{16}$}}
@@ -33,10 +33,10 @@
 // over the gather result (its operand #1, same shape, dead after it): one
 // storage, points 7 to the end, at 512. Live at point 8: y, x, where = 768
 // bytes, the lower bound.
+// CHECK-NEXT: function main 4
 // CHECK-NEXT: input 0 x f32 2x4 256 32
 // CHECK-NEXT: output 0 y f32 2x8 0 64
 // CHECK-NEXT: output 1 output_1 f32 2x4 512 32
-// CHECK-NEXT: function main 4
 // CHECK-NEXT: launch gemm 2 8 4 1 a:256 w:3 a:0 w:2 8 0 16 0
 // CHECK-NEXT: launch kernel k1_tanh 1 1 1 256 1 1 0 2 a:0 a:0
 // CHECK-NEXT: launch kernel k2_gather 1 1 1 256 1 1 0 3 w:4 w:1 a:512

@@ -17,7 +17,7 @@
 // RUN: cmp %t/k.cu %t/s.kiln/kernels.cu
 // RUN: %python -c "import os; print(os.path.getsize('%t/s.kiln/weights.bin'))" | FileCheck %s --check-prefix=SIZE
 
-// CHECK: kiln-artifact 2
+// CHECK: kiln-artifact 3
 // CHECK-NEXT: arch sm_80
 // The arena is kiln.arena's size; weights.bin ends at the last weight's end.
 // CHECK-NEXT: arena_bytes 2048
@@ -28,12 +28,12 @@
 // index in the weight list; whitespace in a name becomes `_`.
 // CHECK-NEXT: weight 0 norm_scale f32 8 0 32
 // CHECK-NEXT: weight 1 constant_1 f32 8x4 256 128
-// Bindings: the named views, at their region offsets; an output may be an
-// alias view (a view of a view).
+// CHECK-NEXT: function main 7
+// Bindings: the function's named views, at their region offsets; an output
+// may be an alias view (a view of a view).
 // CHECK-NEXT: input 0 x f32 2x8 0 64
 // CHECK-NEXT: output 0 y f32 8 512 32
 // CHECK-NEXT: output 1 z f32 2x4 1024 32
-// CHECK-NEXT: function main 7
 // CHECK-NEXT: launch kernel k0_rms_norm 2 1 1 32 1 1 0 3 a:0 w:0 a:256
 // CHECK-NEXT: launch gemm 2 4 8 1 a:256 w:1 a:512 - 16 0 8 0
 // CHECK-NEXT: launch kernel k2_silu 1 1 1 256 1 1 0 2 a:512 a:512

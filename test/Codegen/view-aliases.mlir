@@ -16,10 +16,10 @@
 // RUN: kiln-run %s --input %t/x.pb --output-dir %t/graph
 // RUN: kiln-run %t/v.kiln --backend=ref --input %t/x.pb --expect %t/graph/output_0.pb %t/graph/output_1.pb | FileCheck %s --check-prefix=REF
 
-// CHECK: input 0 x f32 2x8 [[X:[0-9]+]] 64
+// CHECK: function main 3
+// CHECK-NEXT: input 0 x f32 2x8 [[X:[0-9]+]] 64
 // CHECK-NEXT: output 0 y f32 16 [[Y:[0-9]+]] 64
 // CHECK-NEXT: output 1 z f32 4x4 [[Z:[0-9]+]] 64
-// CHECK-NEXT: function main 3
 // CHECK-NEXT: launch kernel k0_exp {{.*}} a:[[X]] a:[[E:[0-9]+]]{{$}}
 // CHECK-NEXT: launch kernel k1_transpose {{.*}} a:[[E]] a:[[Y]]{{$}}
 // CHECK-NEXT: launch kernel k2_reshape {{.*}} a:[[X]] a:[[Z]]{{$}}

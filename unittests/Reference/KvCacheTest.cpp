@@ -309,9 +309,10 @@ TEST_F(KvCacheTest, MaskGqaAndCausalityAgainstNaiveLoops) {
     std::vector<float> masked = model.attention(st, true);
     expectNear((*r)[2].f, masked, "masked attention");
     expectNear((*r)[3].f, model.attention(st, false), "causal attention");
-    if (step == 3)
+    if (step == 3) {
       for (int64_t i = 0; i < kHq * kD; ++i)
         EXPECT_EQ((*r)[2].f[i], 0.0f);
+    }
     pos[0] = (pos[0] + 1) % kT;
     pos[1] = pos[1] + 1 < kT ? pos[1] + 1 : 0;
   }

@@ -1,4 +1,4 @@
-//===- Artifact.h - the kiln artifact (format v2) on the host ---*- C++ -*-===//
+//===- Artifact.h - the kiln artifact (format v3) on the host ---*- C++ -*-===//
 //
 // The in-memory form of a `.kiln` artifact directory (docs/artifact.md):
 // parseManifest() turns manifest.txt into a Manifest with full validation,
@@ -19,9 +19,12 @@
 
 namespace kiln::runtime {
 
-/// The artifact format version this runtime reads (2: file records carry a
-/// content hash, and scheduled.mlir is recorded).
-constexpr int kArtifactFormatVersion = 2;
+/// The artifact format version this runtime reads (3: inputs and outputs
+/// belong to their function, an optional KV cache region with `k:`
+/// pointers, generation `step` records and input/output roles; 2 added the
+/// content hashes and scheduled.mlir). Older versions are refused with a
+/// message saying to recompile.
+constexpr int kArtifactFormatVersion = 3;
 /// Alignment of every weight's offset in weights.bin.
 constexpr uint64_t kWeightAlignment = 256;
 /// Alignment of every input's and output's arena offset.
@@ -35,9 +38,10 @@ struct PointerRef {
   /// Arena or KV-region byte offset (Arena, Kv) or weight id (Weight).
   uint64_t value = 0;
 
-  /// The manifest spelling (`a:256`, `w:3`, `-`).
+  /// The manifest spelling (`a:256`, `w:3`, `k:512`, `-`).
   std::string str() const;
 
+  /// The pointer kinds' constructors.
   static PointerRef arena(uint64_t offset) { return {Kind::Arena, offset}; }
   static PointerRef weight(uint64_t id) { return {Kind::Weight, id}; }
   static PointerRef kv(uint64_t offset) { return {Kind::Kv, offset}; }
@@ -67,10 +71,23 @@ struct TensorSpec {
 struct KvCacheSpec {
   int64_t layers = 0, kvHeads = 0, headDim = 0, maxBatch = 0, maxSeq = 0;
   DType dtype = DType::F32;
+  /// Size of the region: layers * 2 * max_batch * kv_heads * max_seq *
+  /// head_dim * dtype width (0: the artifact has no KV cache).
   uint64_t bytes = 0;
+  /// Manifest line of the record.
   int line = 0;
+  /// True when the manifest has a `kv_cache` record.
   bool present() const { return bytes != 0; }
+  /// The byte size the dims and dtype imply (0 when it overflows 2^62).
+  uint64_t expectedBytes() const;
 };
+
+/// The input roles of a generation step function (docs/kv-cache.md):
+/// `tokens` (int [B, S]), `positions` (int [B, S]), `mask` (int or bool
+/// [B, max_seq]) and `kv_pos` (i64 [B]).
+bool isInputRole(const std::string &role);
+/// The output roles: `logits` (f32 [B, S, V]).
+bool isOutputRole(const std::string &role);
 
 /// `launch kernel <name> <gx> <gy> <gz> <bx> <by> <bz> <smem> <nargs> <arg>...`
 struct KernelLaunch {
@@ -107,18 +124,25 @@ struct Launch {
   std::string label() const;
 };
 
-/// `function <name> <num_launches>` ... `end`: in format 3 the function's
-/// own inputs and outputs, and for a generation step function its bucket
-/// (`step <batch> <seq>`).
+/// `function <name> <num_launches>` ... `end`: the function's own inputs
+/// and outputs (their arena ranges are the function's; two functions may
+/// reuse each other's bytes, they never run at once), its launch list, and
+/// for a generation step function its bucket (`step <batch> <seq>`).
 struct Function {
   std::string name;
   /// `step <batch> <seq>`; 0 when the function is not a generation step.
   int64_t stepBatch = 0, stepSeq = 0;
+  /// Manifest line of the `step` record (0 without one).
+  int stepLine = 0;
+  /// `input` records, indices 0..n-1 in order.
   std::vector<TensorSpec> inputs;
+  /// `output` records, indices 0..n-1 in order.
   std::vector<TensorSpec> outputs;
   std::vector<Launch> launches;
+  /// Manifest line of the `function` record.
   int line = 0;
 
+  /// True for a generation step function (it has a `step` record).
   bool isStep() const { return stepBatch > 0; }
   /// The input (output) whose role is `role`, or nullptr.
   const TensorSpec *inputWithRole(const std::string &role) const;
@@ -148,13 +172,11 @@ struct Manifest {
   /// `ir_file`: the scheduled IR the launch list came from (read by the
   /// reference backend, checked by every loader).
   DataFile irFile;
-  /// `kv_cache`, when the artifact has one.
+  /// `kv_cache`, when the artifact has one (kvCache.present()).
   KvCacheSpec kvCache;
+  /// `weight` records, shared by every function; ids 0..W-1 in order.
   std::vector<TensorSpec> weights;
-  /// Format-2 global inputs/outputs; being replaced by Function::inputs /
-  /// Function::outputs (format 3).
-  std::vector<TensorSpec> inputs;
-  std::vector<TensorSpec> outputs;
+  /// `function` records, in manifest order; names are unique.
   std::vector<Function> functions;
 
   /// The function named `name`, or nullptr.
@@ -175,8 +197,11 @@ std::string formatManifest(const Manifest &manifest);
 /// Parses and validates manifest text. `fileName` prefixes every error
 /// (`fileName:line: message`). Checks the record order, the version, every
 /// number, dtype and shape, byte sizes against dtype x shape, weight offsets
-/// (aligned, inside weights_file), arena ranges (inside arena_bytes, including
-/// each gemm operand's full batched extent), weight ids and launch counts.
+/// (aligned, inside weights_file), the kv_cache record's size, arena ranges
+/// (inside arena_bytes, including each gemm operand's full batched extent)
+/// and KV-region ranges (inside kv_cache's bytes), weight ids, launch counts,
+/// each function's inputs/outputs (aligned, disjoint within the function),
+/// and roles (known, once per function, shapes matching the step record).
 bool parseManifest(const std::string &text, const std::string &fileName,
                    Manifest &out, std::string &error);
 
@@ -202,12 +227,23 @@ struct Artifact {
 bool loadArtifact(const std::string &dir, Artifact &out, std::string &error,
                   bool readData = true);
 
-/// Checks that `inputs` match the manifest's input records and returns them in
+/// Checks that `inputs` match `function`'s input records and returns them in
 /// manifest order in `ordered`. A named tensor binds to the input of that
 /// name (whitespace read as `_`); unnamed ones fill the remaining inputs in
 /// order. Count, dtype, shape and byte size must match exactly.
+bool bindInputs(const Function &function, const std::vector<HostTensor> &inputs,
+                std::vector<HostTensor> &ordered, std::string &error);
+
+/// Compatibility for callers written against format 2 (one global input
+/// list): binds to the manifest's only function, or to `main` when there are
+/// several. Fails naming the functions when neither exists. Prefer the
+/// Function overload.
 bool bindInputs(const Manifest &manifest, const std::vector<HostTensor> &inputs,
                 std::vector<HostTensor> &ordered, std::string &error);
+
+/// The function a caller that names none runs: the manifest's only
+/// function, else `main`; nullptr when there is neither.
+const Function *defaultFunction(const Manifest &manifest);
 
 } // namespace kiln::runtime
 

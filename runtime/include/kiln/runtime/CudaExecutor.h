@@ -1,9 +1,10 @@
 //===- CudaExecutor.h - run a kiln artifact on a CUDA GPU -------*- C++ -*-===//
 //
-// The CUDA executor: owns the device arena, the uploaded weights, the loaded
-// kernel library, the resolved kernels and the cuBLASLt state of one loaded
-// artifact, and runs one of its functions either eagerly on a stream or as a
-// CUDA graph captured once and replayed. The header carries no CUDA types, so
+// The CUDA executor: owns the device arena, the uploaded weights, the KV
+// cache region, the loaded kernel library, the resolved kernels and the
+// cuBLASLt state of one loaded artifact, and runs any of its functions
+// either eagerly on a stream or as a CUDA graph captured once per function
+// and replayed. The header carries no CUDA types, so
 // tools include it without the CUDA headers; in a build without CUDA
 // (KILN_ENABLE_CUDA=OFF) create() fails with a clear message.
 //
@@ -31,18 +32,27 @@ struct RunStats {
   double usPerStep() const { return steps ? totalMs * 1000.0 / steps : 0; }
 };
 
-/// Runs the functions of one artifact on the current CUDA device.
+/// Runs the functions of one artifact on a CUDA device. One executor holds
+/// every function of the artifact: the arena (sized for the largest), the
+/// weights and, when the artifact has one, the KV cache region are
+/// allocated once and shared; every kernel is resolved once; a CUDA graph
+/// is captured per function on its first graph-mode run.
 class CudaExecutor {
 public:
   /// Execution mode of run().
   enum class Mode { Eager, Graph };
 
   /// Prepares `artifact` (which must outlive the executor) on CUDA device
-  /// `device`: allocates arena and weights with cudaMalloc, uploads the
-  /// weights, loads the fatbin, resolves every kernel of function `function`
-  /// and sets up cuBLASLt (workspace included). Fails with "no CUDA device"
-  /// when there is none, and with a message naming the manifest line and the
-  /// kernel when a kernel is not in the fatbin.
+  /// `device`: allocates the arena, the weights and the KV cache region with
+  /// cudaMalloc (the arena and the KV region zeroed), uploads the weights,
+  /// loads the fatbin, resolves every kernel of every function and sets up
+  /// cuBLASLt (workspace included). Fails with "no CUDA device" when there
+  /// is none, and with a message naming the manifest line and the kernel
+  /// when a kernel is not in the fatbin.
+  static std::unique_ptr<CudaExecutor> create(const Artifact &artifact,
+                                              int device, std::string &error);
+  /// As above, and also checks that `function` exists; it becomes the
+  /// function the function-less run() overload runs (format-2 callers).
   static std::unique_ptr<CudaExecutor> create(const Artifact &artifact,
                                               const std::string &function,
                                               int device, std::string &error);
@@ -50,18 +60,43 @@ public:
   CudaExecutor(const CudaExecutor &) = delete;
   CudaExecutor &operator=(const CudaExecutor &) = delete;
 
-  /// Runs `steps` steps: each copies `inputs` (one per manifest input, in
-  /// manifest order, already checked to match) to their arena offsets and
-  /// runs the launch list, eagerly or by replaying the captured graph (the
-  /// graph is captured on the first Graph run). Then copies the outputs back
-  /// into `outputs` (one per manifest output, named as in the manifest). A
-  /// failure names the launch index, kernel name and manifest line.
+  /// Runs `steps` steps of `function`: each copies `inputs` (one per input
+  /// record of the function, in manifest order, already checked to match,
+  /// e.g. by bindInputs) to their arena offsets and runs the launch list,
+  /// eagerly or by replaying the function's graph (captured on its first
+  /// Graph run). Then copies the outputs back into `outputs` (one per output
+  /// record, named as in the manifest). CUDA events around the steps fill
+  /// `stats`. A failure names the launch index, kernel name and manifest
+  /// line. The KV cache is not reset: every step appends to it.
+  bool run(const std::string &function, Mode mode,
+           const std::vector<HostTensor> &inputs, int steps,
+           std::vector<HostTensor> &outputs, RunStats &stats,
+           std::string &error);
+  /// run() of the function given to create(), or of defaultFunction().
   bool run(Mode mode, const std::vector<HostTensor> &inputs, int steps,
            std::vector<HostTensor> &outputs, RunStats &stats,
            std::string &error);
 
+  /// One generation step of `function`, the cheap per-token path: copies
+  /// `inputs` (in manifest order; sizes must match) through the function's
+  /// pinned host staging buffer (allocated on its first step) to their arena
+  /// offsets, runs the launch list (eagerly, or the function's captured
+  /// graph when `graph`), copies the outputs back through the staging
+  /// buffer into `outputs` (resized and named on first use, then reused)
+  /// and waits for the stream. No events, no allocation after the first
+  /// call per function.
+  bool step(const std::string &function, const std::vector<HostTensor> &inputs,
+            std::vector<HostTensor> &outputs, bool graph, std::string &error);
+
+  /// Zeroes the KV cache region (a new generation); nothing to do without
+  /// one. Synchronous.
+  bool resetKvCache(std::string &error);
+
   /// A one-line description of the device ("NVIDIA H100 80GB HBM3, sm_90").
   const std::string &deviceDescription() const;
+
+  /// The artifact the executor runs.
+  const Artifact &artifact() const;
 
   /// Implementation state (CUDA types live in the .cpp only).
   struct Impl;
