@@ -21,6 +21,7 @@
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/BitVector.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringSet.h"
 
 using namespace mlir;
 using namespace kiln;
@@ -196,15 +197,23 @@ struct KilnKvCachePass : kiln::impl::KilnKvCacheBase<KilnKvCachePass> {
       cache.setMaxBatch(batch);
     }
 
-    // kv_pos: one slot per row.
+    // kv_pos: one slot per row, under a name no other input has.
     MLIRContext *ctx = func.getContext();
+    llvm::StringSet<> names;
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      if (auto n = func.getArgAttrOfType<StringAttr>(
+              i, KilnDialect::getNameAttrName()))
+        names.insert(n.getValue());
+    std::string posName = "kv_pos";
+    for (int suffix = 1; names.contains(posName); ++suffix)
+      posName = "kv_pos_" + std::to_string(suffix);
     auto posType = RankedTensorType::get({batch}, b.getI64Type());
     unsigned posIndex = func.getNumArguments();
     if (failed(func.insertArgument(
             posIndex, posType,
             b.getDictionaryAttr(
                 {b.getNamedAttr(KilnDialect::getNameAttrName(),
-                                b.getStringAttr("kv_pos")),
+                                b.getStringAttr(posName)),
                  b.getNamedAttr(kRole, b.getStringAttr("kv_pos"))}),
             func.getLoc())))
       return failure();

@@ -467,3 +467,17 @@ func.func @second(%pk: tensor<1x1x3x4xf32> {kiln.role = "past"}, %pv: tensor<1x1
   %a = kiln.attention %q, %ck, %cv {scale = 1.0 : f32} : (tensor<1x1x1x4xf32>, tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>) -> tensor<1x1x1x4xf32>
   return %a, %ck, %cv : tensor<1x1x1x4xf32>, tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>
 }
+
+// -----
+
+// A model input already named kv_pos: the new slot input gets another name
+// (the role, not the name, is what the runtime binds).
+// CHECK-LABEL: func.func @name_taken(
+// CHECK-SAME: {kiln.name = "kv_pos"}
+// CHECK-SAME: %{{.+}}: tensor<1xi64> {kiln.name = "kv_pos_1", kiln.role = "kv_pos"}
+func.func @name_taken(%q: tensor<1x1x1x4xf32>, %k: tensor<1x1x1x4xf32>, %x: tensor<1xi64> {kiln.name = "kv_pos"}, %pk: tensor<1x1x3x4xf32> {kiln.name = "pk", kiln.role = "past"}, %pv: tensor<1x1x3x4xf32> {kiln.name = "pv", kiln.role = "past"}) -> (tensor<1x1x1x4xf32>, tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>, tensor<1xi64>) {
+  %ck = kiln.concat %pk, %k {axis = 2 : i64} : (tensor<1x1x3x4xf32>, tensor<1x1x1x4xf32>) -> tensor<1x1x4x4xf32>
+  %cv = kiln.concat %pv, %k {axis = 2 : i64} : (tensor<1x1x3x4xf32>, tensor<1x1x1x4xf32>) -> tensor<1x1x4x4xf32>
+  %o = kiln.attention %q, %ck, %cv {scale = 0.5 : f32} : (tensor<1x1x1x4xf32>, tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>) -> tensor<1x1x1x4xf32>
+  return %o, %ck, %cv, %x : tensor<1x1x1x4xf32>, tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>, tensor<1xi64>
+}
