@@ -26,6 +26,12 @@ prompts (e.g. `--batch-buckets 1,4`). Three checks, one line each:
    static-batch `*-decode-torchscript` exports compiled with
    `--batch-buckets 1`; without it such an artifact fails this check.
 
+4. prefill: every prefill step function (`kiln-compile --prefill-buckets`,
+   `step <B> <S>` with S > 1) is run on its own (`kiln-run --function`) with
+   forced_ids.pb's first S tokens in every row at slots 0..S-1; its logits
+   at each of the S positions must be forced_logits.pb's row within 1e-4.
+   Prints `prefill: SKIPPED` when the artifact has none.
+
 Every kiln-run call gets --backend when given (default: kiln-run's own
 default), and --eager when given (cuda). Outputs go to --work (default: a
 temporary directory, removed afterwards). Exit status: 0 when every check
@@ -121,6 +127,33 @@ def read_tensor(path):
     if count != len(values):
         raise ValueError("%s: %d values for dims %s" % (path, len(values), dims))
     return dtype, dims, values
+
+
+def _encode_varint(value):
+    out = bytearray()
+    while True:
+        b = value & 0x7F
+        value >>= 7
+        out.append(b | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def write_tensor(path, name, dtype, dims, values):
+    """Writes a TensorProto file (dims, data_type, name, raw_data)."""
+    buf = bytearray()
+    for d in dims:
+        buf += b"\x08" + _encode_varint(d)
+    buf += b"\x10" + _encode_varint(dtype)
+    n = name.encode()
+    buf += b"\x42" + _encode_varint(len(n)) + n
+    raw = array.array("f" if dtype == _FLOAT else "q", values)
+    if sys.byteorder != "little":
+        raw.byteswap()
+    raw = raw.tobytes()
+    buf += b"\x4a" + _encode_varint(len(raw)) + raw
+    with open(path, "wb") as f:
+        f.write(bytes(buf))
 
 
 def max_abs_diff(a, b):
@@ -235,6 +268,73 @@ class Checker:
                     % (lengths, new, worst))
 
 
+    def check_prefill(self, oracle):
+        """Every prefill step function (step <B> <S>, S > 1) fed forced_ids'
+        first S tokens in every row at slots 0..S-1 must give, at every one
+        of the S positions, forced_logits' row within 1e-4."""
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import kiln_artifact
+        with open(os.path.join(self.args.artifact, "manifest.txt")) as f:
+            manifest = kiln_artifact.parse(f.read())
+        _, _, forced = read_tensor(os.path.join(oracle, "forced_ids.pb"))
+        _, fdims, flogits = read_tensor(os.path.join(oracle, "forced_logits.pb"))
+        vocab = fdims[-1]
+        max_seq = (manifest["kv_cache"] or {}).get("max_seq", 0)
+        fns = [f for f in manifest["functions"]
+               if f["step"] and f["step"][1] > 1 and f["step"][1] <= len(forced)]
+        if not fns:
+            print("prefill: SKIPPED (no prefill step function of at most %d "
+                  "tokens)" % len(forced))
+            return
+        worst, ok, names = 0.0, True, []
+        for fn in fns:
+            batch, seq = fn["step"]
+            names.append(fn["name"])
+            out = os.path.join(self.work, fn["name"])
+            os.makedirs(out, exist_ok=True)
+            extra = ["--function", fn["name"], "--output-dir", out]
+            for rec in fn["inputs"]:
+                shape = [int(d) for d in rec["shape"].split("x")]
+                role = rec["role"]
+                if role == "tokens":
+                    vals = forced[:seq] * batch
+                elif role == "positions":
+                    vals = list(range(seq)) * batch
+                elif role == "kv_pos":
+                    vals = [0] * batch
+                elif role == "mask":
+                    vals = ([1] * seq + [0] * (max_seq - seq)) * batch
+                else:
+                    self.report("prefill", False, "%s: input %s has no role"
+                                % (fn["name"], rec["name"]))
+                    return
+                if rec["dtype"] != "i64":
+                    self.report("prefill", False, "%s: input %s is %s, this "
+                                "check writes i64" % (fn["name"], rec["name"],
+                                                      rec["dtype"]))
+                    return
+                path = os.path.join(out, "in_%d.pb" % rec["index"])
+                write_tensor(path, rec["name"], _INT64, shape, vals)
+                extra += ["--input", path]
+            cmd, proc = self.kiln_run(extra)
+            if proc.returncode != 0:
+                self.report("prefill", False, "kiln-run exited %d: %s\n  %s" %
+                            (proc.returncode, shlex.join(cmd), proc.stderr.strip()))
+                return
+            logits_rec = next(o for o in fn["outputs"] if o["role"] == "logits")
+            _, _, got = read_tensor(os.path.join(
+                out, "output_%d.pb" % logits_rec["index"]))
+            want = flogits[:seq * vocab]
+            for b in range(batch):
+                row = got[b * seq * vocab:(b + 1) * seq * vocab]
+                diff = max_abs_diff(row, want)
+                worst = max(worst, diff)
+                ok &= diff <= 1e-4
+        self.report("prefill", ok, "%s: forced_ids' first S tokens in one step, "
+                    "logits max_abs_err vs forced_logits.pb: %.3g (limit 1e-4)"
+                    % (", ".join(names), worst))
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -271,6 +371,7 @@ def main():
             print("batch: SKIPPED (--skip-batch)")
         else:
             checker.check_batch(args.oracle_dir)
+        checker.check_prefill(args.oracle_dir)
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)

@@ -586,7 +586,7 @@ kiln::importOnnxBytes(MLIRContext &context, StringRef bytes, StringRef path,
                   StringAttr::get(&context, "the model does not import with a "
                                             "longer past"));
   else
-    checkKvSoundness(func, mainOf(**longerModule));
+    checkKvSoundness(func, mainOf(**longerModule), options.kvStep->seq);
   tagKvRoles(func, roles);
   return module;
 }

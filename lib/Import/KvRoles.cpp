@@ -288,17 +288,38 @@ int64_t keyExtent(RankedTensorType type) {
   return 1;
 }
 
-/// Whether `c` is the same at every position of its key axis (the innermost
-/// non-unit axis: elements come in runs of one value per key).
-bool uniformOverLastAxis(DenseElementsAttr c) {
+/// Whether `c` treats every key slot a query may see alike: for one new
+/// token, the same value at every position of its key axis (the innermost
+/// non-unit axis); for `seq` > 1 new tokens whose query axis (the next
+/// non-unit axis out) has extent `seq`, row q only needs the same value at
+/// keys t <= keys - seq + q: the slots a query of a full cache may see, which
+/// kiln.kv_attention's own causal rule (t <= kv_pos + q) never exceeds.
+bool uniformOverKeys(DenseElementsAttr c, int64_t seq) {
   auto type = cast<RankedTensorType>(c.getType());
-  int64_t inner = keyExtent(type);
-  if (inner <= 1 || c.isSplat())
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t keys = keyExtent(type);
+  if (keys <= 1 || c.isSplat())
     return true;
+  // Strides of the key axis and of the query axis (if it has extent seq).
+  int64_t rank = shape.size(), keyAxis = rank - 1;
+  while (shape[keyAxis] == 1)
+    --keyAxis;
+  int64_t keyStride = 1, queryStride = 0, queryAxis = keyAxis - 1;
+  for (int64_t d = rank - 1; d > keyAxis; --d)
+    keyStride *= shape[d];
+  while (queryAxis >= 0 && shape[queryAxis] == 1)
+    --queryAxis;
+  if (seq > 1 && queryAxis >= 0 && shape[queryAxis] == seq)
+    queryStride = keyStride * keys; // the unit dims between carry no stride
   auto vals = llvm::to_vector(c.getValues<Attribute>());
-  for (size_t i = 0; i < vals.size(); ++i)
-    if (vals[i] != vals[i - i % inner])
+  for (int64_t i = 0; i < int64_t(vals.size()); ++i) {
+    int64_t key = (i / keyStride) % keys;
+    int64_t limit = keys - 1;
+    if (queryStride)
+      limit = keys - seq + (i / queryStride) % seq;
+    if (key <= limit && vals[i] != vals[i - key * keyStride])
       return false;
+  }
   return true;
 }
 
@@ -379,7 +400,8 @@ std::string maskOnlyViolation(Value v) {
 
 } // namespace
 
-void kiln::import::checkKvSoundness(func::FuncOp func, func::FuncOp longer) {
+void kiln::import::checkKvSoundness(func::FuncOp func, func::FuncOp longer,
+                                    int64_t seq) {
   // Constants of each node, in order, in both imports.
   auto collect = [](func::FuncOp f) {
     std::map<std::string, SmallVector<ConstantOp>> byLoc;
@@ -410,8 +432,10 @@ void kiln::import::checkKvSoundness(func::FuncOp func, func::FuncOp longer) {
             violation = maskOnlyViolation(user->getResult(0));
       } else {
         violation = maskOnlyViolation(c.getResult());
-        if (violation.empty() && !uniformOverLastAxis(value))
-          violation = "is not the same at every key position";
+        if (violation.empty() && !uniformOverKeys(value, seq))
+          violation = seq > 1 ? "is not the same at every key position a "
+                                "query may attend"
+                              : "is not the same at every key position";
       }
       if (!violation.empty()) {
         why = "the constant at " + loc +

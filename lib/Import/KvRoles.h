@@ -44,8 +44,10 @@ void tagKvRoles(mlir::func::FuncOp func, const KvRoleInfo &info);
 
 /// Compares `func` with `longer` (the same model imported with the past one
 /// longer) and sets `kiln.kv_unsafe` on `func` when a constant that depends
-/// on the past length is used other than as a key-uniform attention mask.
-void checkKvSoundness(mlir::func::FuncOp func, mlir::func::FuncOp longer);
+/// on the past length is used other than as a key-uniform attention mask
+/// (uniform over the keys each query may attend, for `seq` new tokens).
+void checkKvSoundness(mlir::func::FuncOp func, mlir::func::FuncOp longer,
+                      int64_t seq);
 
 } // namespace kiln::import
 

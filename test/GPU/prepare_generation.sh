@@ -3,7 +3,8 @@
 # generation through the KV cache (docs/kv-cache.md) into BUNDLE (default
 # .gpugen/, git-ignored, carried by the device tool):
 #   BUNDLE/<fixture>/model.kiln   kiln-compile --max-seq-len 64 with batch
-#                                 buckets 1,4 (1 for a static-batch export)
+#                                 buckets 1,4 and prefill buckets 4,16 (batch
+#                                 1 only for the static one-token exports)
 #   BUNDLE/<fixture>/oracle/      ../shared/models/hf-tiny-generate/<arch>/
 # for every *-decoder-dynamic-* and *-decode-torchscript fixture that has a
 # generation oracle. Any failure stops with a message and a non-zero exit.
@@ -24,13 +25,13 @@ for dir in "$SHARED"/models/hf-tiny/*-decoder-dynamic-* "$SHARED"/models/hf-tiny
   arch=${name%%-*}
   oracle=$SHARED/models/hf-tiny-generate/$arch
   [ -f "$oracle/greedy_ids.pb" ] || die "$name: no generation oracle at $oracle"
-  buckets=1,4
-  [[ $name == *-decode-torchscript ]] && buckets=1
+  buckets=(--batch-buckets 1,4 --prefill-buckets 4,16)
+  [[ $name == *-decode-torchscript ]] && buckets=(--batch-buckets 1)
   mkdir -p "$BUNDLE/$name"
-  "$BUILD/bin/kiln-compile" "$dir/model.onnx" --max-seq-len 64 --batch-buckets $buckets \
+  "$BUILD/bin/kiln-compile" "$dir/model.onnx" --max-seq-len 64 "${buckets[@]}" \
     --arch "$ARCH" -o "$BUNDLE/$name/model.kiln" || die "$name: kiln-compile"
   cp -r "$oracle" "$BUNDLE/$name/oracle"
-  echo "prepared $name (buckets $buckets)"
+  echo "prepared $name (${buckets[*]})"
   n=$((n+1))
 done
 [ $n -gt 0 ] || die "no fixtures under $SHARED/models/hf-tiny"

@@ -92,6 +92,13 @@ cl::list<int64_t> batchBuckets(
     cl::cat(category),
     cl::desc("With --max-seq-len: the batch sizes to compile a decode step "
              "for (default 1); the cache has rows for the largest"));
+cl::list<int64_t> prefillBuckets(
+    "prefill-buckets", cl::value_desc("S,..."), cl::CommaSeparated,
+    cl::cat(category),
+    cl::desc("With --max-seq-len, for a model whose sequence dim is "
+             "symbolic: also compile, per batch bucket, a prefill step of S "
+             "new tokens per prompt-length bucket (prefill_b<B>_s<S>); "
+             "kiln-run processes prompts through them"));
 cl::opt<std::string> memoryReport(
     "memory-report", cl::value_desc("file"), cl::init(""), cl::cat(category),
     cl::desc("Write the planned function's memory needs as one JSON object "
@@ -140,15 +147,36 @@ loadBuckets(MLIRContext &context, const kiln::ImportOptions &base) {
     return fail("--batch-buckets: every bucket must be >= 1");
   if (std::adjacent_find(buckets.begin(), buckets.end()) != buckets.end())
     return fail("--batch-buckets lists a bucket twice");
+
   if (!functionName.empty())
     return fail("--function does not apply with --max-seq-len (the step "
                 "functions are named decode_b<B>)");
 
+  SmallVector<int64_t> prefills(prefillBuckets.begin(), prefillBuckets.end());
+  llvm::sort(prefills);
+  if (std::adjacent_find(prefills.begin(), prefills.end()) != prefills.end())
+    return fail("--prefill-buckets lists a bucket twice");
+  if (!prefills.empty() && (prefills.front() < 2 || prefills.back() >= maxSeqLen))
+    return fail("--prefill-buckets: every prompt-length bucket must be >= 2 "
+                "(1 is the decode step) and below --max-seq-len " +
+                Twine(maxSeqLen));
+  // (batch, new tokens) of every step function; decode steps first.
+  SmallVector<std::pair<int64_t, int64_t>> steps;
+  for (int64_t batch : buckets)
+    steps.push_back({batch, 1});
+  for (int64_t batch : buckets)
+    for (int64_t seq : prefills)
+      steps.push_back({batch, seq});
+
   kiln::LoadedModel merged;
-  for (int64_t batch : buckets) {
+  func::FuncOp entry;
+  for (auto [batch, seq] : steps) {
     kiln::ImportOptions options = base;
-    options.kvStep = kiln::KvStepShape{batch, 1, maxSeqLen};
-    options.functionName = "decode_b" + std::to_string(batch);
+    options.kvStep = kiln::KvStepShape{batch, seq, maxSeqLen};
+    options.functionName =
+        seq == 1 ? "decode_b" + std::to_string(batch)
+                 : "prefill_b" + std::to_string(batch) + "_s" +
+                       std::to_string(seq);
     FailureOr<kiln::LoadedModel> one =
         kiln::loadModel(context, inputFile, options);
     if (failed(one))
@@ -161,7 +189,10 @@ loadBuckets(MLIRContext &context, const kiln::ImportOptions &base) {
     func::FuncOp func = one->entry;
     if (!func->hasAttr("kiln.step"))
       return fail("--max-seq-len: the KV-cache rewrite did not apply to " +
-                  inputFile + " (the remark above says why)");
+                  inputFile + " for " + options.functionName +
+                  " (the remark above says why)");
+    if (seq == 1)
+      entry = func;
     if (!merged.module) {
       merged = std::move(*one);
       continue;
@@ -179,8 +210,8 @@ loadBuckets(MLIRContext &context, const kiln::ImportOptions &base) {
     mine.setMaxBatch(std::max(mine.getMaxBatch(), theirs.getMaxBatch()));
     func->moveBefore(merged.module->getBody(),
                      merged.module->getBody()->end());
-    merged.entry = func;
   }
+  merged.entry = entry; // the largest decode bucket
   return merged;
 }
 
@@ -232,9 +263,10 @@ int main(int argc, char **argv) {
   if (maxSeqLen.getNumOccurrences()) {
     model = loadBuckets(context, importOptions);
   } else {
-    if (batchBuckets.getNumOccurrences()) {
-      llvm::errs() << "kiln-compile: error: --batch-buckets needs "
-                      "--max-seq-len\n";
+    if (batchBuckets.getNumOccurrences() || prefillBuckets.getNumOccurrences()) {
+      llvm::errs() << "kiln-compile: error: --"
+                   << (batchBuckets.getNumOccurrences() ? "batch" : "prefill")
+                   << "-buckets needs --max-seq-len\n";
       return 1;
     }
     model = kiln::loadModel(context, inputFile, importOptions, functionName);

@@ -50,6 +50,11 @@ static cl::opt<int64_t> kvBatch("batch", cl::init(1), cl::value_desc("B"),
                                 cl::cat(category),
                                 cl::desc("With --max-seq-len: the batch of "
                                          "the step (default 1)"));
+static cl::opt<int64_t> kvSeq("seq", cl::init(1), cl::value_desc("S"),
+                              cl::cat(category),
+                              cl::desc("With --max-seq-len: the new tokens of "
+                                       "the step (default 1, a decode step; "
+                                       "S > 1 is a prefill step)"));
 static cl::opt<bool> printDebugInfo("mlir-print-debuginfo",
                                     cl::desc("Print locations (file, ONNX "
                                              "node name) in the output"),
@@ -76,17 +81,18 @@ int main(int argc, char **argv) {
     }
   }
 
-  if (kvBatch.getNumOccurrences() && !maxSeqLen.getNumOccurrences()) {
-    errs() << "kiln-import: error: --batch needs --max-seq-len\n";
+  if ((kvBatch.getNumOccurrences() || kvSeq.getNumOccurrences()) &&
+      !maxSeqLen.getNumOccurrences()) {
+    errs() << "kiln-import: error: --batch and --seq need --max-seq-len\n";
     return 1;
   }
   if (maxSeqLen.getNumOccurrences()) {
-    if (maxSeqLen < 2 || kvBatch < 1) {
-      errs() << "kiln-import: error: --max-seq-len needs N >= 2 and --batch "
-                "B >= 1\n";
+    if (maxSeqLen < 2 || kvBatch < 1 || kvSeq < 1) {
+      errs() << "kiln-import: error: --max-seq-len needs N >= 2, --batch "
+                "B >= 1 and --seq S >= 1\n";
       return 1;
     }
-    options.kvStep = kiln::KvStepShape{kvBatch, 1, maxSeqLen};
+    options.kvStep = kiln::KvStepShape{kvBatch, kvSeq, maxSeqLen};
   }
 
   mlir::MLIRContext context;
