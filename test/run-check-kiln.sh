@@ -25,7 +25,7 @@ total_skipped=0
 
 # Sum of the lit summary counts whose label matches $1 (a grep -E pattern).
 lit_count() {
-  grep -E "^ +($1): +[0-9]+" "$log" | sed -E 's/.*: +([0-9]+).*/\1/' |
+  grep -E "^ +($1) *: +[0-9]+" "$log" | sed -E 's/.*: +([0-9]+).*/\1/' |
     awk '{s += $1} END {print s + 0}'
 }
 
@@ -57,12 +57,14 @@ for bin in "$@"; do
   rc=${PIPESTATUS[0]}
   passed=$(sed -nE 's/^\[  PASSED  \] ([0-9]+) tests?\..*/\1/p' "$log" | tail -1)
   failed=$(sed -nE 's/^\[  FAILED  \] ([0-9]+) tests?, listed below:/\1/p' "$log" | tail -1)
+  skipped=$(sed -nE 's/^\[  SKIPPED \] ([0-9]+) tests?[.,].*/\1/p' "$log" | tail -1)
   total_passed=$((total_passed + ${passed:-0}))
+  total_skipped=$((total_skipped + ${skipped:-0}))
   if [[ $rc -ne 0 && ${failed:-0} -eq 0 ]]; then
     failed=1 # the binary crashed or did not start
   fi
   total_failed=$((total_failed + ${failed:-0}))
-  line=$(printf '%-19s Passed: %s, Failed: %s' "$name" "${passed:-0}" "${failed:-0}")
+  line=$(printf '%-19s Passed: %s, Failed: %s, Skipped: %s' "$name" "${passed:-0}" "${failed:-0}" "${skipped:-0}")
   if [[ $rc -eq 0 ]]; then
     summary+=("PASS  $line")
   else

@@ -1,8 +1,9 @@
 //===- Generate.cpp - token generation over step functions ----------------===//
 //
-// Bucket choice, per-step role inputs, host-side sampling, the generation
-// loop and teacher forcing, independent of the backend that runs a step
-// (docs/generation.md). Nothing here touches a device: a StepRunner does.
+// Bucket and prefill choice, per-step role inputs, host-side sampling, the
+// generation loop (prefill chunks, then decode steps) and teacher forcing,
+// independent of the backend that runs a step (docs/generation.md). Nothing
+// here touches a device: a StepRunner does.
 //
 //===----------------------------------------------------------------------===//
 
@@ -118,8 +119,9 @@ struct LogitsInfo {
 };
 
 /// Checks what generation needs of `fn` beyond its inputs (which
-/// buildStepInputs checks every step): a kv_cache record, a tokens and a
-/// kv_pos input, and one f32 [B, 1, V] output with role `logits`.
+/// buildChunkInputs checks every step): a kv_cache record, a tokens and a
+/// kv_pos input, and one f32 [B, S, V] output with role `logits` (S =
+/// fn.stepSeq).
 bool checkStepFunction(const Manifest &manifest, const Function &fn,
                        const std::string &artifact, LogitsInfo &info,
                        std::string &error) {
@@ -155,11 +157,12 @@ bool checkStepFunction(const Manifest &manifest, const Function &fn,
     return false;
   }
   if (logits->dtype != DType::F32 || logits->shape.size() != 3 ||
-      logits->shape[0] != fn.stepBatch || logits->shape[1] != 1 ||
+      logits->shape[0] != fn.stepBatch || logits->shape[1] != fn.stepSeq ||
       logits->shape[2] < 1) {
     error = where + ": output '" + logits->name + "' (role logits) is " +
             typeText(logits->dtype, logits->shape) + "; expected f32 " +
-            std::to_string(fn.stepBatch) + "x1xV";
+            std::to_string(fn.stepBatch) + "x" + std::to_string(fn.stepSeq) +
+            "xV";
     return false;
   }
   info.vocab = logits->shape[2];
@@ -285,58 +288,125 @@ int64_t kiln::runtime::sampleToken(const float *logits, int64_t n,
 
 namespace {
 
+/// The step functions a generation runs, as prepare() chose and checked
+/// them.
+struct Plan {
+  /// The decode function and where its logits are.
+  const Function *decode = nullptr;
+  LogitsInfo info;
+  /// The prefill function (nullptr: the prompts go token by token), where
+  /// its logits are, and how many chunks of prefill->stepSeq tokens it runs.
+  const Function *prefill = nullptr;
+  LogitsInfo prefillInfo;
+  int64_t chunks = 0;
+};
+
+/// Checks a step function `fn` for generation: checkStepFunction() and its
+/// role inputs through a dry buildChunkInputs() of padding rows.
+bool checkForGeneration(const Manifest &manifest, const Function &fn,
+                        const std::string &artifact, LogitsInfo &info,
+                        std::string &error) {
+  if (!checkStepFunction(manifest, fn, artifact, info, error))
+    return false;
+  std::vector<HostTensor> dry;
+  RowChunk pad;
+  pad.tokens.assign(static_cast<size_t>(std::max<int64_t>(fn.stepSeq, 1)), 0);
+  if (!buildChunkInputs(
+          manifest, fn,
+          std::vector<RowChunk>(static_cast<size_t>(fn.stepBatch), pad), dry,
+          error)) {
+    error = artifact + ": " + error;
+    return false;
+  }
+  return true;
+}
+
 /// What generate() (teacher == false: `idLists` are the prompts) and
 /// teacherForce() (one list, the forced ids) check before the first step:
-/// the bucket, the step function (checkStepFunction, and the role inputs
-/// through a dry buildStepInputs of padding rows), every id against the
-/// vocabulary, and for teacher forcing the length against max_seq.
-const Function *prepare(const Manifest &manifest,
-                        const std::vector<std::vector<int64_t>> &idLists,
-                        bool teacher, const std::string &artifact,
-                        LogitsInfo &info, std::string &error) {
+/// the bucket, the decode function (checkForGeneration), every id against
+/// the vocabulary, and for teacher forcing the length against max_seq. For
+/// generation with `usePrefill`, also the bucket's prefill function (the
+/// same checks, the same vocabulary), the number of chunks, and that every
+/// prompt fits max_seq.
+bool prepare(const Manifest &manifest,
+             const std::vector<std::vector<int64_t>> &idLists, bool teacher,
+             bool usePrefill, const std::string &artifact, Plan &plan,
+             std::string &error) {
+  plan = Plan();
   if (idLists.empty()) {
     error = "no prompts to generate from";
-    return nullptr;
+    return false;
   }
   const Function *fn =
       selectStepFunction(manifest, int64_t(idLists.size()), artifact, error);
-  if (!fn || !checkStepFunction(manifest, *fn, artifact, info, error))
-    return nullptr;
-  std::vector<HostTensor> dry;
-  if (!buildStepInputs(manifest, *fn,
-                       std::vector<RowFeed>(static_cast<size_t>(fn->stepBatch)),
-                       dry, error)) {
-    error = artifact + ": " + error;
-    return nullptr;
-  }
+  if (!fn || !checkForGeneration(manifest, *fn, artifact, plan.info, error))
+    return false;
   for (size_t b = 0; b < idLists.size(); ++b)
-    if (!checkIds(idLists[b], info.vocab,
+    if (!checkIds(idLists[b], plan.info.vocab,
                   teacher ? std::string("the teacher-forced ids")
                           : "prompt " + std::to_string(b),
                   error))
-      return nullptr;
+      return false;
   int64_t maxSeq = manifest.kvCache.maxSeq;
   if (teacher && int64_t(idLists[0].size()) > maxSeq) {
     error = kvFullMessage(0, maxSeq, maxSeq);
-    return nullptr;
+    return false;
   }
-  return fn;
+  plan.decode = fn;
+  if (teacher || !usePrefill)
+    return true;
+
+  int64_t longest = 0;
+  for (const std::vector<int64_t> &p : idLists)
+    longest = std::max(longest, int64_t(p.size()));
+  const Function *prefill = selectPrefillFunction(manifest, *fn, longest);
+  if (!prefill)
+    return true;
+  if (!checkForGeneration(manifest, *prefill, artifact, plan.prefillInfo,
+                          error))
+    return false;
+  if (plan.prefillInfo.vocab != plan.info.vocab) {
+    error = artifact + ": function '" + prefill->name +
+            "' has a vocabulary of " + std::to_string(plan.prefillInfo.vocab) +
+            " but '" + fn->name + "' has " + std::to_string(plan.info.vocab);
+    return false;
+  }
+  // Nothing runs for a prompt the cache cannot hold.
+  for (size_t b = 0; b < idLists.size(); ++b)
+    if (int64_t(idLists[b].size()) > maxSeq) {
+      error = "prompt " + std::to_string(b) + " has " +
+              std::to_string(idLists[b].size()) +
+              " tokens: " + kvFullMessage(int64_t(b), maxSeq, maxSeq);
+      return false;
+    }
+  // As many chunks as the longest prompt needs, but none past max_seq: the
+  // rest of a prompt longer than (max_seq / S) * S goes token by token.
+  const int64_t seq = prefill->stepSeq;
+  plan.prefill = prefill;
+  plan.chunks = std::min((longest + seq - 1) / seq, maxSeq / seq);
+  return true;
 }
 
 } // namespace
 
 const Function *kiln::runtime::prepareGeneration(
     const Manifest &manifest, const std::vector<std::vector<int64_t>> &prompts,
-    const std::string &artifact, std::string &error) {
-  LogitsInfo info;
-  return prepare(manifest, prompts, /*teacher=*/false, artifact, info, error);
+    const std::string &artifact, std::string &error, bool usePrefill) {
+  Plan plan;
+  if (!prepare(manifest, prompts, /*teacher=*/false, usePrefill, artifact, plan,
+               error))
+    return nullptr;
+  return plan.decode;
 }
 
 const Function *kiln::runtime::prepareTeacherForcing(
     const Manifest &manifest, const std::vector<int64_t> &ids,
     const std::string &artifact, std::string &error) {
-  LogitsInfo info;
-  return prepare(manifest, {ids}, /*teacher=*/true, artifact, info, error);
+  Plan plan;
+  if (!prepare(manifest, {ids}, /*teacher=*/true, /*usePrefill=*/false,
+               artifact, plan, error))
+    return nullptr;
+  return plan.decode;
 }
 
 std::string kiln::runtime::describeBuckets(const Manifest &manifest) {
@@ -374,23 +444,61 @@ const Function *kiln::runtime::selectStepFunction(const Manifest &manifest,
   return nullptr;
 }
 
+const Function *kiln::runtime::selectPrefillFunction(const Manifest &manifest,
+                                                     const Function &decode,
+                                                     int64_t longestPrompt) {
+  const Function *fits = nullptr, *largest = nullptr;
+  for (const Function &f : manifest.functions) {
+    if (!f.isStep() || f.stepBatch != decode.stepBatch || f.stepSeq <= 1 ||
+        f.stepSeq > manifest.kvCache.maxSeq)
+      continue;
+    if (f.stepSeq >= longestPrompt && (!fits || f.stepSeq < fits->stepSeq))
+      fits = &f;
+    if (!largest || f.stepSeq > largest->stepSeq)
+      largest = &f;
+  }
+  return fits ? fits : largest;
+}
+
 bool kiln::runtime::buildStepInputs(const Manifest &manifest,
                                     const Function &fn,
                                     const std::vector<RowFeed> &rows,
                                     std::vector<HostTensor> &ordered,
                                     std::string &error) {
-  const int64_t batch = fn.stepBatch;
+  std::vector<RowChunk> chunks(rows.size());
+  for (size_t b = 0; b < rows.size(); ++b) {
+    chunks[b].tokens = {rows[b].token};
+    chunks[b].start = rows[b].slot;
+  }
+  return buildChunkInputs(manifest, fn, chunks, ordered, error);
+}
+
+bool kiln::runtime::buildChunkInputs(const Manifest &manifest,
+                                     const Function &fn,
+                                     const std::vector<RowChunk> &rows,
+                                     std::vector<HostTensor> &ordered,
+                                     std::string &error) {
+  const int64_t batch = fn.stepBatch, seq = fn.stepSeq;
   const int64_t maxSeq = manifest.kvCache.maxSeq;
   if (int64_t(rows.size()) != batch) {
     error = "function '" + fn.name + "' has batch " + std::to_string(batch) +
             " but " + std::to_string(rows.size()) + " rows were fed";
     return false;
   }
-  for (size_t b = 0; b < rows.size(); ++b)
-    if (rows[b].slot < 0 || rows[b].slot >= maxSeq) {
-      error = kvFullMessage(int64_t(b), rows[b].slot, maxSeq);
+  for (size_t b = 0; b < rows.size(); ++b) {
+    if (int64_t(rows[b].tokens.size()) != seq) {
+      error = "function '" + fn.name + "' has seq " + std::to_string(seq) +
+              " but row " + std::to_string(b) + " feeds " +
+              std::to_string(rows[b].tokens.size()) + " tokens";
       return false;
     }
+    if (rows[b].start < 0 || rows[b].start + seq > maxSeq) {
+      int64_t slot =
+          rows[b].start < 0 ? rows[b].start : rows[b].start + seq - 1;
+      error = kvFullMessage(int64_t(b), slot, maxSeq);
+      return false;
+    }
+  }
   ordered.clear();
   for (const TensorSpec &in : fn.inputs) {
     std::string what = "function '" + fn.name + "': input '" + in.name + "'";
@@ -402,22 +510,25 @@ bool kiln::runtime::buildStepInputs(const Manifest &manifest,
     const std::string b = std::to_string(batch);
     HostTensor t = zerosLike(in);
     if (in.role == kTokens || in.role == kPositions) {
-      if (!isIntDType(in.dtype) || in.shape != std::vector<int64_t>{batch, 1})
-        return expected("i64 or i32 " + b + "x1");
+      if (!isIntDType(in.dtype) || in.shape != std::vector<int64_t>{batch, seq})
+        return expected("i64 or i32 " + b + "x" + std::to_string(seq));
       for (int64_t r = 0; r < batch; ++r)
-        storeInt(t, r, in.role == kTokens ? rows[r].token : rows[r].slot);
+        for (int64_t i = 0; i < seq; ++i)
+          storeInt(t, r * seq + i,
+                   in.role == kTokens ? rows[r].tokens[static_cast<size_t>(i)]
+                                      : rows[r].start + i);
     } else if (in.role == kKvPos) {
       if (in.dtype != DType::I64 || in.shape != std::vector<int64_t>{batch})
         return expected("i64 " + b);
       for (int64_t r = 0; r < batch; ++r)
-        storeInt(t, r, rows[r].slot);
+        storeInt(t, r, rows[r].start);
     } else if (in.role == kMask) {
       if (in.shape != std::vector<int64_t>{batch, maxSeq})
         return expected(b + "x" + std::to_string(maxSeq) +
                         " (batch x the kv_cache's max_seq)");
       for (int64_t r = 0; r < batch; ++r)
         for (int64_t s = 0; s < maxSeq; ++s)
-          storeFlag(t, r * maxSeq + s, s <= rows[r].slot);
+          storeFlag(t, r * maxSeq + s, s < rows[r].start + seq);
     } else if (in.role.empty()) {
       error = what + " has no generation role (a step function's inputs are "
                      "tokens, positions, mask and kv_pos)";
@@ -441,15 +552,24 @@ bool kiln::runtime::generate(const Manifest &manifest, StepRunner &runner,
     error = "the number of new tokens must not be negative";
     return false;
   }
-  LogitsInfo info;
-  const Function *fn =
-      prepare(manifest, prompts, /*teacher=*/false, artifact, info, error);
-  if (!fn)
+  Plan plan;
+  if (!prepare(manifest, prompts, /*teacher=*/false, options.prefill, artifact,
+               plan, error))
     return false;
+  const Function *fn = plan.decode;
   const int64_t n = int64_t(prompts.size());
-  const int64_t vocab = info.vocab, batch = fn->stepBatch;
+  const int64_t vocab = plan.info.vocab, batch = fn->stepBatch;
   const int64_t maxSeq = manifest.kvCache.maxSeq;
+  // With no token to generate nothing runs, prefill or not.
+  const Function *prefill = options.maxNewTokens > 0 ? plan.prefill : nullptr;
+  const int64_t seq = prefill ? prefill->stepSeq : 0;
+  const int64_t chunks = prefill ? plan.chunks : 0;
+  // Prompt tokens [0, covered) go in through prefill, the rest (if any)
+  // token by token through the decode function.
+  const int64_t covered = chunks * seq;
   result.function = fn->name;
+  if (prefill)
+    result.prefillFunction = prefill->name;
   if (!runner.resetCache(error)) {
     error = "resetting the KV cache: " + error;
     return false;
@@ -463,13 +583,88 @@ bool kiln::runtime::generate(const Manifest &manifest, StepRunner &runner,
   GenerateProgress progress;
   for (int64_t b = 0; b < n; ++b) {
     rngs.emplace_back(options.sampling.seed + uint64_t(b));
-    progress.maxSteps =
-        std::max(progress.maxSteps,
-                 int64_t(prompts[b].size()) + options.maxNewTokens - 1);
+    int64_t len = int64_t(prompts[b].size());
+    progress.maxSteps = std::max(progress.maxSteps,
+                                 chunks + std::max<int64_t>(len - covered, 0) +
+                                     options.maxNewTokens - 1);
   }
   auto start = std::chrono::steady_clock::now();
   std::vector<HostTensor> ordered, outputs;
-  for (int64_t step = 0;; ++step) {
+
+  // Runs `f` on `ordered` as step `step` and returns its logits.
+  auto runStep = [&](const Function &f, const LogitsInfo &info,
+                     int64_t step) -> const float * {
+    // `outputs` is kept from step to step: a runner may reuse its buffers.
+    if (!runner.run(f, ordered, outputs, error)) {
+      error = "step " + std::to_string(step) + " (function '" + f.name +
+              "'): " + error;
+      return nullptr;
+    }
+    return logitsOf(f, info, outputs, step, error);
+  };
+  // Samples row b's next token from `row`, its logits after step `step`.
+  auto takeToken = [&](int64_t b, const float *row, int64_t step) {
+    for (int64_t v = 0; v < vocab; ++v)
+      if (std::isnan(row[v])) {
+        error = "step " + std::to_string(step) + ": the logits of row " +
+                std::to_string(b) + " contain NaN (token " + std::to_string(v) +
+                ")";
+        return false;
+      }
+    int64_t token = sampleToken(row, vocab, options.sampling, rngs[b]);
+    result.tokens[b].push_back(token);
+    rowLogits[b].insert(rowLogits[b].end(), row, row + vocab);
+    ++result.numTokens;
+    if (int64_t(result.tokens[b].size()) >= options.maxNewTokens ||
+        token == options.eosId)
+      done[b] = true;
+    return true;
+  };
+  auto stepDone = [&](int64_t step) {
+    result.steps = step + 1;
+    progress.steps = result.steps;
+    progress.tokens = result.numTokens;
+    progress.seconds = secondsSince(start);
+    if (options.progress)
+      options.progress(progress);
+  };
+
+  int64_t step = 0;
+  // Prefill: chunk c feeds prompt tokens [c*S, c*S + S) of every row at
+  // slots c*S.. (token 0 past a row's prompt and in padding rows). The
+  // padding writes only slots >= the row's prompt length, which its decode
+  // steps overwrite before any query attends them.
+  for (int64_t c = 0; c < chunks; ++c, ++step) {
+    const int64_t first = c * seq;
+    std::vector<RowChunk> rows(static_cast<size_t>(batch));
+    for (int64_t b = 0; b < batch; ++b) {
+      rows[b].start = first;
+      rows[b].tokens.assign(static_cast<size_t>(seq), 0);
+      for (int64_t i = 0; b < n && i < seq; ++i)
+        if (first + i < int64_t(prompts[b].size()))
+          rows[b].tokens[i] = prompts[b][static_cast<size_t>(first + i)];
+    }
+    if (!buildChunkInputs(manifest, *prefill, rows, ordered, error))
+      return false;
+    const float *logits = runStep(*prefill, plan.prefillInfo, step);
+    if (!logits)
+      return false;
+    // A row whose last prompt token is in this chunk samples its first
+    // token from that token's logits.
+    for (int64_t b = 0; b < n; ++b) {
+      int64_t last = int64_t(prompts[b].size()) - 1 - first;
+      if (last >= 0 && last < seq &&
+          !takeToken(b, logits + (b * seq + last) * vocab, step))
+        return false;
+    }
+    ++result.prefillSteps;
+    stepDone(step);
+  }
+  for (int64_t b = 0; b < n; ++b)
+    fed[b] = std::min(int64_t(prompts[b].size()), covered);
+
+  // Decode: one token per active row per step.
+  for (;; ++step) {
     std::vector<RowFeed> rows(static_cast<size_t>(batch));
     bool any = false;
     for (int64_t b = 0; b < n; ++b) {
@@ -491,40 +686,16 @@ bool kiln::runtime::generate(const Manifest &manifest, StepRunner &runner,
       break;
     if (!buildStepInputs(manifest, *fn, rows, ordered, error))
       return false;
-    // `outputs` is kept from step to step: a runner may reuse its buffers.
-    if (!runner.run(*fn, ordered, outputs, error)) {
-      error = "step " + std::to_string(step) + " (function '" + fn->name +
-              "'): " + error;
-      return false;
-    }
-    const float *logits = logitsOf(*fn, info, outputs, step, error);
+    const float *logits = runStep(*fn, plan.info, step);
     if (!logits)
       return false;
     for (int64_t b = 0; b < n; ++b) {
       if (done[b] || ++fed[b] < int64_t(prompts[b].size()))
         continue;
-      const float *row = logits + b * vocab;
-      for (int64_t v = 0; v < vocab; ++v)
-        if (std::isnan(row[v])) {
-          error = "step " + std::to_string(step) + ": the logits of row " +
-                  std::to_string(b) + " contain NaN (token " +
-                  std::to_string(v) + ")";
-          return false;
-        }
-      int64_t token = sampleToken(row, vocab, options.sampling, rngs[b]);
-      result.tokens[b].push_back(token);
-      rowLogits[b].insert(rowLogits[b].end(), row, row + vocab);
-      ++result.numTokens;
-      if (int64_t(result.tokens[b].size()) >= options.maxNewTokens ||
-          token == options.eosId)
-        done[b] = true;
+      if (!takeToken(b, logits + b * vocab, step))
+        return false;
     }
-    result.steps = step + 1;
-    progress.steps = result.steps;
-    progress.tokens = result.numTokens;
-    progress.seconds = secondsSince(start);
-    if (options.progress)
-      options.progress(progress);
+    stepDone(step);
   }
   result.seconds = secondsSince(start);
 
@@ -558,11 +729,12 @@ bool kiln::runtime::teacherForce(const Manifest &manifest, StepRunner &runner,
                                  const std::string &artifact,
                                  HostTensor &logits, std::string &function,
                                  std::string &error) {
-  LogitsInfo info;
-  const Function *fn =
-      prepare(manifest, {ids}, /*teacher=*/true, artifact, info, error);
-  if (!fn)
+  Plan plan;
+  if (!prepare(manifest, {ids}, /*teacher=*/true, /*usePrefill=*/false,
+               artifact, plan, error))
     return false;
+  const Function *fn = plan.decode;
+  const LogitsInfo &info = plan.info;
   const int64_t vocab = info.vocab, len = int64_t(ids.size());
   function = fn->name;
   if (!runner.resetCache(error)) {

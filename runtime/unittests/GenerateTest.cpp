@@ -2,12 +2,16 @@
 //
 // generate() and teacherForce() against a fake StepRunner: a tiny
 // deterministic "model" whose logits depend on the tokens it attends to
-// through its own per-row cache (written at kv_pos, read under the mask), on
-// kv_pos and on the position it is given, and which records everything it
-// was fed. Checked: the role inputs of every step for three prompts of
-// different lengths in bucket 4, EOS stops, the KV-cache-full refusal, the
-// bucket choice and its errors, greedy ties, seeded sampling, top-k/top-p,
-// teacher forcing, and the prompt parsers.
+// through its own per-row cache (written at kv_pos.., read under the mask and
+// the causal rule), on kv_pos and on the position it is given, and which
+// records everything it was fed. A prefill step of S tokens computes for
+// each token exactly what S decode steps would. Checked: the role inputs of
+// every step for three prompts of different lengths in bucket 4, EOS stops,
+// the KV-cache-full refusal, the bucket choice and its errors, greedy ties,
+// seeded sampling, top-k/top-p, teacher forcing, the prompt parsers, and the
+// prefill path (the inputs of every chunk, the same tokens and logits as
+// token by token, the choice of S, the refusal of a prompt past max_seq,
+// --no-prefill).
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +23,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <memory>
 
 using namespace kiln::runtime;
 
@@ -65,14 +70,31 @@ Manifest makeManifest(const std::vector<int64_t> &buckets, int64_t maxSeq,
   return m;
 }
 
+/// Adds a prefill function `prefill_b<B>_s<S>` (step B S) to `m`, in front
+/// of the others (the manifest's order must not matter).
+void addPrefill(Manifest &m, int64_t b, int64_t seq) {
+  const int64_t maxSeq = m.kvCache.maxSeq;
+  Function f;
+  f.name = "prefill_b" + std::to_string(b) + "_s" + std::to_string(seq);
+  f.stepBatch = b;
+  f.stepSeq = seq;
+  f.inputs.push_back(spec("input_ids", DType::I64, {b, seq}, "tokens"));
+  f.inputs.push_back(spec("attention_mask", DType::I64, {b, maxSeq}, "mask"));
+  f.inputs.push_back(spec("position_ids", DType::I64, {b, seq}, "positions"));
+  f.inputs.push_back(spec("kv_pos", DType::I64, {b}, "kv_pos"));
+  f.outputs.push_back(spec("logits", DType::F32, {b, seq, kVocab}, "logits"));
+  m.functions.insert(m.functions.begin(), f);
+}
+
 int64_t intAt(const HostTensor &t, int64_t i) {
   return int64_t(t.elementAsDouble(i));
 }
 
-/// What one row was fed in one step.
+/// What one row was fed in one step: `token` and `position` are the first
+/// of `tokens` and `positions` (S of each; one in a decode step).
 struct Fed {
   int64_t token, position, kvPos;
-  std::vector<int64_t> mask;
+  std::vector<int64_t> tokens, positions, mask;
 };
 
 /// One recorded run() call.
@@ -82,10 +104,12 @@ struct Call {
 };
 
 /// The fake model. Per row it keeps the token written at each slot; a step
-/// writes the fed token at kv_pos, then the row's "state" is the sum of
-/// (slot + 1) * token over the slots the mask allows (up to kv_pos). The
-/// logits peak at (3 * state + position) mod V and fall off with circular
-/// distance, so they depend on the whole attended history.
+/// of S tokens writes token s at slot kv_pos + s, then query s's "state" is
+/// the sum of (slot + 1) * token over the slots t <= kv_pos + s that the
+/// mask allows (the kiln.kv_attention rule), so a prefill step gives each
+/// token what S decode steps would. The logits peak at (3 * state +
+/// position) mod V and fall off with circular distance, so they depend on
+/// the whole attended history.
 class FakeModel : public StepRunner {
 public:
   explicit FakeModel(int64_t maxRows, int64_t maxSeq)
@@ -106,29 +130,39 @@ public:
       byRole[fn.inputs[i].role] = &ordered[i];
     }
     Call call{fn.name, {}};
+    const int64_t seq = fn.stepSeq;
     HostTensor logits;
     logits.name = "logits";
     logits.dtype = DType::F32;
-    logits.shape = {fn.stepBatch, 1, kVocab};
-    logits.bytes.assign(size_t(fn.stepBatch * kVocab * 4), 0);
+    logits.shape = {fn.stepBatch, seq, kVocab};
+    logits.bytes.assign(size_t(fn.stepBatch * seq * kVocab * 4), 0);
     for (int64_t b = 0; b < fn.stepBatch; ++b) {
       Fed f;
-      f.token = intAt(*byRole["tokens"], b);
-      f.position = intAt(*byRole["positions"], b);
+      for (int64_t i = 0; i < seq; ++i) {
+        f.tokens.push_back(intAt(*byRole["tokens"], b * seq + i));
+        f.positions.push_back(intAt(*byRole["positions"], b * seq + i));
+      }
+      f.token = f.tokens[0];
+      f.position = f.positions[0];
       f.kvPos = intAt(*byRole["kv_pos"], b);
       for (int64_t s = 0; s < maxSeq; ++s)
         f.mask.push_back(intAt(*byRole["mask"], b * maxSeq + s));
-      cache[b][f.kvPos] = f.token;
-      int64_t state = 0;
-      for (int64_t s = 0; s <= f.kvPos; ++s)
-        if (f.mask[s])
-          state += (s + 1) * cache[b][s];
-      int64_t peak = (3 * state + f.position) % kVocab;
-      float *row = reinterpret_cast<float *>(logits.bytes.data()) + b * kVocab;
-      for (int64_t v = 0; v < kVocab; ++v) {
-        int64_t d = std::abs(v - peak);
-        d = std::min(d, kVocab - d);
-        row[v] = -0.4f * float(d) + 0.01f * float(state % 7);
+      EXPECT_LE(f.kvPos + seq, maxSeq) << fn.name << " row " << b;
+      for (int64_t i = 0; i < seq; ++i)
+        cache[b][f.kvPos + i] = f.tokens[i];
+      for (int64_t i = 0; i < seq; ++i) {
+        int64_t state = 0;
+        for (int64_t s = 0; s <= f.kvPos + i; ++s)
+          if (f.mask[s])
+            state += (s + 1) * cache[b][s];
+        int64_t peak = (3 * state + f.positions[i]) % kVocab;
+        float *row = reinterpret_cast<float *>(logits.bytes.data()) +
+                     (b * seq + i) * kVocab;
+        for (int64_t v = 0; v < kVocab; ++v) {
+          int64_t d = std::abs(v - peak);
+          d = std::min(d, kVocab - d);
+          row[v] = -0.4f * float(d) + 0.01f * float(state % 7);
+        }
       }
       call.rows.push_back(f);
     }
@@ -678,6 +712,403 @@ TEST(GeneratePrompts, TokenIdsFromTensor) {
   std::memcpy(t.bytes.data(), v, sizeof(v));
   EXPECT_FALSE(tokenIdsFromTensor(t, "p.pb", ids, error));
   EXPECT_EQ(error, "p.pb: token 1 is negative (-1)");
+}
+
+/// Expects two generations to have produced the same tokens and logits.
+void expectSameGeneration(const GenerateResult &a, const GenerateResult &b,
+                          const std::string &what) {
+  EXPECT_EQ(a.tokens, b.tokens) << what;
+  EXPECT_EQ(a.ids.shape, b.ids.shape) << what;
+  EXPECT_EQ(a.ids.bytes, b.ids.bytes) << what;
+  EXPECT_EQ(a.logits.shape, b.logits.shape) << what;
+  EXPECT_EQ(a.logits.bytes, b.logits.bytes) << what;
+  EXPECT_EQ(a.numTokens, b.numTokens) << what;
+}
+
+/// Generates from `prompts` with `manifest`, `options` on a fresh model of
+/// `rows` rows and max_seq `maxSeq`; the model is kept in `model`.
+GenerateResult generateWith(const Manifest &manifest, int64_t rows,
+                            const std::vector<std::vector<int64_t>> &prompts,
+                            const GenerateOptions &options,
+                            std::unique_ptr<FakeModel> &model) {
+  model = std::make_unique<FakeModel>(rows, manifest.kvCache.maxSeq);
+  GenerateResult r;
+  std::string error;
+  EXPECT_TRUE(generate(manifest, *model, prompts, options, "t.kiln", r, error))
+      << error;
+  return r;
+}
+
+/// Checks the decode steps after `prefillSteps` chunks: step k of the
+/// decode loop feeds row b's token k at slot len_b + k while it is active
+/// (each row's prompt is all in after prefill), padding rows token 0 at 0.
+void expectDecodeAfterPrefill(const FakeModel &model, int64_t prefillSteps,
+                              const std::vector<std::vector<int64_t>> &prompts,
+                              const GenerateResult &r, const std::string &fn) {
+  for (size_t k = 0; prefillSteps + k < model.calls.size(); ++k) {
+    const Call &c = model.calls[prefillSteps + k];
+    EXPECT_EQ(c.function, fn);
+    for (size_t b = 0; b < c.rows.size(); ++b) {
+      bool active = b < prompts.size() && k + 1 < r.tokens[b].size();
+      int64_t slot = active ? int64_t(prompts[b].size() + k) : 0;
+      const Fed &f = c.rows[b];
+      EXPECT_EQ(f.token, active ? r.tokens[b][k] : 0) << "decode " << k;
+      EXPECT_EQ(f.kvPos, slot) << "decode " << k << " row " << b;
+      EXPECT_EQ(f.position, slot) << "decode " << k << " row " << b;
+      for (size_t t = 0; t < f.mask.size(); ++t)
+        EXPECT_EQ(f.mask[t], int64_t(t) <= slot ? 1 : 0);
+    }
+  }
+}
+
+/// Checks chunk `c` of prefill function `fn` (seq S): every row feeds its
+/// prompt tokens [c*S, c*S + S), token 0 past its end (and padding rows
+/// only 0), kv_pos c*S, positions c*S + s, mask 1 below c*S + S.
+void expectChunk(const Call &call, const std::string &fn, int64_t seq,
+                 int64_t c, const std::vector<std::vector<int64_t>> &prompts,
+                 int64_t batch) {
+  EXPECT_EQ(call.function, fn);
+  ASSERT_EQ(int64_t(call.rows.size()), batch);
+  for (int64_t b = 0; b < batch; ++b) {
+    const Fed &f = call.rows[b];
+    std::vector<int64_t> tokens, positions;
+    for (int64_t s = 0; s < seq; ++s) {
+      size_t i = size_t(c * seq + s);
+      tokens.push_back(b < int64_t(prompts.size()) && i < prompts[b].size()
+                           ? prompts[b][i]
+                           : 0);
+      positions.push_back(c * seq + s);
+    }
+    EXPECT_EQ(f.tokens, tokens) << "chunk " << c << " row " << b;
+    EXPECT_EQ(f.positions, positions) << "chunk " << c << " row " << b;
+    EXPECT_EQ(f.kvPos, c * seq) << "chunk " << c << " row " << b;
+    for (size_t t = 0; t < f.mask.size(); ++t)
+      EXPECT_EQ(f.mask[t], int64_t(t) < c * seq + seq ? 1 : 0)
+          << "chunk " << c << " row " << b << " slot " << t;
+  }
+}
+
+const std::vector<std::vector<int64_t>> kPrompts853 = {
+    {5, 6, 7, 8, 1, 2, 9, 4}, {1, 2, 7, 7, 3}, {3, 9, 6}};
+
+TEST(GeneratePrefill, OneChunkGivesTheTokensOfTokenByToken) {
+  Manifest plain = makeManifest({1, 4}, 32);
+  Manifest m = plain;
+  addPrefill(m, 4, 16);
+  addPrefill(m, 1, 16);
+  GenerateOptions o = greedy(4);
+  GenerateProgress last;
+  o.progress = [&](const GenerateProgress &p) { last = p; };
+  std::unique_ptr<FakeModel> model, ref;
+  GenerateResult r = generateWith(m, 4, kPrompts853, o, model);
+  GenerateResult want = generateWith(plain, 4, kPrompts853, greedy(4), ref);
+  EXPECT_EQ(r.function, "decode_b4");
+  EXPECT_EQ(r.prefillFunction, "prefill_b4_s16");
+  EXPECT_EQ(want.prefillFunction, "");
+  EXPECT_EQ(model->resets, 1);
+  // One chunk, then 3 decode steps for the other 3 tokens.
+  ASSERT_EQ(model->calls.size(), 4u);
+  EXPECT_EQ(r.steps, 4);
+  EXPECT_EQ(r.prefillSteps, 1);
+  EXPECT_EQ(last.steps, 4);
+  EXPECT_EQ(last.maxSteps, 4);
+  EXPECT_EQ(want.steps, 8 + 4 - 1);
+  expectChunk(model->calls[0], "prefill_b4_s16", 16, 0, kPrompts853, 4);
+  expectDecodeAfterPrefill(*model, 1, kPrompts853, r, "decode_b4");
+  expectSameGeneration(r, want, "S=16");
+  for (const auto &t : r.tokens)
+    EXPECT_EQ(t.size(), 4u);
+}
+
+TEST(GeneratePrefill, ChunksGiveTheTokensOfTokenByToken) {
+  // S = 4: the 8-token prompt is two whole chunks (it ends at index 3 of
+  // chunk 1), the 5-token one ends at index 0 of chunk 1, the 3-token one
+  // at index 2 of chunk 0 and pads in chunk 1.
+  Manifest plain = makeManifest({1, 4}, 32);
+  Manifest m = plain;
+  addPrefill(m, 4, 4);
+  std::unique_ptr<FakeModel> model, ref;
+  GenerateResult r = generateWith(m, 4, kPrompts853, greedy(4), model);
+  GenerateResult want = generateWith(plain, 4, kPrompts853, greedy(4), ref);
+  EXPECT_EQ(r.prefillFunction, "prefill_b4_s4");
+  ASSERT_EQ(model->calls.size(), 2u + 3u);
+  EXPECT_EQ(r.prefillSteps, 2);
+  expectChunk(model->calls[0], "prefill_b4_s4", 4, 0, kPrompts853, 4);
+  expectChunk(model->calls[1], "prefill_b4_s4", 4, 1, kPrompts853, 4);
+  expectDecodeAfterPrefill(*model, 2, kPrompts853, r, "decode_b4");
+  expectSameGeneration(r, want, "S=4");
+}
+
+TEST(GeneratePrefill, EverySeqAndPromptSetMatchesTokenByToken) {
+  // Prompts whose lengths are and are not multiples of S, rows that end
+  // in an early chunk and pad in later ones (their padding is overwritten
+  // by their decode steps), greedy and sampled (one rng draw per token).
+  std::vector<std::vector<std::vector<int64_t>>> sets = {
+      kPrompts853,
+      {{1, 2, 3, 4}, {9, 8, 7, 6, 5, 4, 3, 2}, {7}},
+      {{4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4},
+       {2, 5, 8, 1},
+       {6, 1, 1, 2, 9},
+       {3, 3}}};
+  for (int64_t seq : {2, 3, 4, 5, 8, 12, 16}) {
+    Manifest plain = makeManifest({4}, 32);
+    Manifest m = plain;
+    addPrefill(m, 4, seq);
+    for (size_t i = 0; i < sets.size(); ++i)
+      for (double temperature : {0.0, 1.5}) {
+        GenerateOptions o = greedy(6);
+        o.sampling.temperature = temperature;
+        o.sampling.seed = 11;
+        std::unique_ptr<FakeModel> model, ref;
+        GenerateResult r = generateWith(m, 4, sets[i], o, model);
+        GenerateResult want = generateWith(plain, 4, sets[i], o, ref);
+        std::string what = "S=" + std::to_string(seq) + " set " +
+                           std::to_string(i) +
+                           " T=" + std::to_string(temperature);
+        int64_t longest = 0;
+        for (const auto &p : sets[i])
+          longest = std::max(longest, int64_t(p.size()));
+        int64_t chunks = (longest + seq - 1) / seq;
+        EXPECT_EQ(r.prefillSteps, chunks) << what;
+        EXPECT_EQ(r.steps, chunks + 6 - 1) << what;
+        for (int64_t c = 0; c < chunks; ++c)
+          expectChunk(model->calls[c], m.functions[0].name, seq, c, sets[i], 4);
+        expectDecodeAfterPrefill(*model, chunks, sets[i], r, "decode_b4");
+        expectSameGeneration(r, want, what);
+      }
+  }
+}
+
+TEST(GeneratePrefill, SmallestSeqThatHoldsTheLongestPrompt) {
+  Manifest m = makeManifest({1, 2, 4}, 64);
+  for (int64_t seq : {64, 4, 16, 128}) // 128 > max_seq: never chosen
+    addPrefill(m, 4, seq);
+  addPrefill(m, 1, 8);
+  std::string error;
+  const Function *b4 = selectStepFunction(m, 3, "t.kiln", error);
+  const Function *b1 = selectStepFunction(m, 1, "t.kiln", error);
+  const Function *b2 = selectStepFunction(m, 2, "t.kiln", error);
+  ASSERT_TRUE(b4 && b1 && b2) << error;
+  for (auto [longest, name] :
+       std::vector<std::pair<int64_t, std::string>>{{1, "prefill_b4_s4"},
+                                                    {4, "prefill_b4_s4"},
+                                                    {5, "prefill_b4_s16"},
+                                                    {16, "prefill_b4_s16"},
+                                                    {17, "prefill_b4_s64"},
+                                                    {64, "prefill_b4_s64"},
+                                                    {200, "prefill_b4_s64"}}) {
+    const Function *f = selectPrefillFunction(m, *b4, longest);
+    ASSERT_TRUE(f) << longest;
+    EXPECT_EQ(f->name, name) << longest;
+  }
+  const Function *f = selectPrefillFunction(m, *b1, 30);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->name, "prefill_b1_s8");
+  EXPECT_EQ(selectPrefillFunction(m, *b2, 3), nullptr);
+  // Through generate(): prompts of 8, 5, 3 take prefill_b4_s16 once.
+  std::unique_ptr<FakeModel> model;
+  GenerateResult r = generateWith(m, 4, kPrompts853, greedy(2), model);
+  EXPECT_EQ(r.prefillFunction, "prefill_b4_s16");
+  EXPECT_EQ(r.prefillSteps, 1);
+  // Two prompts go to bucket 2, which has no prefill function: token by
+  // token, as without any.
+  r = generateWith(m, 2, {{1, 2, 3}, {4}}, greedy(2), model);
+  EXPECT_EQ(r.function, "decode_b2");
+  EXPECT_EQ(r.prefillFunction, "");
+  EXPECT_EQ(r.prefillSteps, 0);
+  ASSERT_EQ(model->calls.size(), 4u);
+  for (const Call &c : model->calls)
+    EXPECT_EQ(c.function, "decode_b2");
+}
+
+TEST(GeneratePrefill, PromptPastMaxSeqIsRefusedBeforeAnything) {
+  Manifest m = makeManifest({1, 2}, 16);
+  addPrefill(m, 1, 4);
+  addPrefill(m, 2, 4);
+  FakeModel model(1, 16);
+  GenerateResult r;
+  std::string error;
+  std::vector<int64_t> tooLong(17, 3), full(16, 3);
+  EXPECT_FALSE(generate(m, model, {tooLong}, greedy(1), "t.kiln", r, error));
+  EXPECT_EQ(error, "prompt 0 has 17 tokens: KV cache full: row 0 needs slot "
+                   "16, max_seq is 16; compile with a larger --max-seq-len");
+  EXPECT_TRUE(model.calls.empty());
+  EXPECT_EQ(model.resets, 0);
+  EXPECT_FALSE(prepareGeneration(m, {{1}, tooLong}, "t.kiln", error));
+  EXPECT_EQ(error.substr(0, 23), "prompt 1 has 17 tokens:");
+  // A prompt that fills the cache: 4 chunks, its token from the last one.
+  ASSERT_TRUE(generate(m, model, {full}, greedy(1), "t.kiln", r, error))
+      << error;
+  EXPECT_EQ(model.calls.size(), 4u);
+  EXPECT_EQ(r.prefillSteps, 4);
+  // Its second token would need slot 16: refused before that step.
+  model.calls.clear();
+  EXPECT_FALSE(generate(m, model, {full}, greedy(2), "t.kiln", r, error));
+  EXPECT_EQ(error, "step 4: KV cache full: row 0 needs slot 16, max_seq is "
+                   "16; compile with a larger --max-seq-len");
+  EXPECT_EQ(model.calls.size(), 4u);
+  // Without prefill the too-long prompt runs as before until slot 16.
+  model.calls.clear();
+  GenerateOptions o = greedy(1);
+  o.prefill = false;
+  EXPECT_FALSE(generate(m, model, {tooLong}, o, "t.kiln", r, error));
+  EXPECT_EQ(error, "step 16: KV cache full: row 0 needs slot 16, max_seq is "
+                   "16; compile with a larger --max-seq-len");
+  EXPECT_EQ(model.calls.size(), 16u);
+}
+
+TEST(GeneratePrefill, PromptPastTheLastWholeChunkEndsTokenByToken) {
+  // max_seq 10, S = 4: chunks may cover slots 0..7 only; token 8 of a
+  // 9-token prompt goes through the decode function.
+  Manifest plain = makeManifest({2}, 10);
+  Manifest m = plain;
+  addPrefill(m, 2, 4);
+  std::vector<std::vector<int64_t>> prompts = {{1, 2, 3, 4, 5, 6, 7, 8, 9},
+                                               {2, 2}};
+  std::unique_ptr<FakeModel> model, ref;
+  GenerateResult r = generateWith(m, 2, prompts, greedy(2), model);
+  GenerateResult want = generateWith(plain, 2, prompts, greedy(2), ref);
+  expectSameGeneration(r, want, "max_seq 10, S 4");
+  EXPECT_EQ(r.prefillSteps, 2);
+  ASSERT_EQ(model->calls.size(), 4u);
+  expectChunk(model->calls[0], "prefill_b2_s4", 4, 0, prompts, 2);
+  expectChunk(model->calls[1], "prefill_b2_s4", 4, 1, prompts, 2);
+  const Fed &tail = model->calls[2].rows[0];
+  EXPECT_EQ(model->calls[2].function, "decode_b2");
+  EXPECT_EQ(tail.token, 9);
+  EXPECT_EQ(tail.kvPos, 8);
+  const Fed &next = model->calls[3].rows[0];
+  EXPECT_EQ(next.token, r.tokens[0][0]);
+  EXPECT_EQ(next.kvPos, 9);
+  // Row 1 (done in chunk 0) decodes its second token at slot 2 in the
+  // first decode step, then stops.
+  EXPECT_EQ(model->calls[2].rows[1].token, r.tokens[1][0]);
+  EXPECT_EQ(model->calls[2].rows[1].kvPos, 2);
+  EXPECT_EQ(model->calls[3].rows[1].kvPos, 0);
+}
+
+TEST(GeneratePrefill, NoPrefillIsTokenByToken) {
+  Manifest plain = makeManifest({1, 4}, 32);
+  Manifest m = plain;
+  addPrefill(m, 4, 16);
+  GenerateOptions o = greedy(3);
+  o.prefill = false;
+  std::unique_ptr<FakeModel> model, ref;
+  GenerateResult r = generateWith(m, 4, kPrompts853, o, model);
+  GenerateResult want = generateWith(plain, 4, kPrompts853, greedy(3), ref);
+  expectSameGeneration(r, want, "--no-prefill");
+  EXPECT_EQ(r.prefillFunction, "");
+  EXPECT_EQ(r.steps, want.steps);
+  ASSERT_EQ(model->calls.size(), ref->calls.size());
+  for (size_t i = 0; i < model->calls.size(); ++i) {
+    EXPECT_EQ(model->calls[i].function, "decode_b4");
+    for (size_t b = 0; b < 4; ++b) {
+      const Fed &a = model->calls[i].rows[b], &w = ref->calls[i].rows[b];
+      EXPECT_EQ(a.tokens, w.tokens);
+      EXPECT_EQ(a.kvPos, w.kvPos);
+      EXPECT_EQ(a.mask, w.mask);
+    }
+  }
+  // A broken prefill function is an error with prefill, not without.
+  m.functions[0].outputs[0] =
+      spec("logits", DType::F32, {4, 1, kVocab}, "logits");
+  std::string error;
+  EXPECT_FALSE(prepareGeneration(m, kPrompts853, "t.kiln", error));
+  EXPECT_EQ(error, "t.kiln: function 'prefill_b4_s16': output 'logits' (role "
+                   "logits) is f32 4x1x10; expected f32 4x16xV");
+  const Function *f = prepareGeneration(m, kPrompts853, "t.kiln", error,
+                                        /*usePrefill=*/false);
+  ASSERT_TRUE(f) << error;
+  EXPECT_EQ(f->name, "decode_b4");
+  GenerateResult broken;
+  EXPECT_FALSE(
+      generate(m, *model, kPrompts853, greedy(3), "t.kiln", broken, error));
+  EXPECT_NE(error.find("expected f32 4x16xV"), std::string::npos) << error;
+}
+
+TEST(GeneratePrefill, OneNewTokenOrNone) {
+  Manifest plain = makeManifest({4}, 32);
+  Manifest m = plain;
+  addPrefill(m, 4, 4);
+  std::unique_ptr<FakeModel> model, ref;
+  // One new token: the prefill chunks only.
+  GenerateResult r = generateWith(m, 4, kPrompts853, greedy(1), model);
+  GenerateResult want = generateWith(plain, 4, kPrompts853, greedy(1), ref);
+  expectSameGeneration(r, want, "one token");
+  EXPECT_EQ(model->calls.size(), 2u);
+  // EOS at a row's first token stops it in prefill; the others go on.
+  int64_t eos = want.tokens[2][0];
+  r = generateWith(m, 4, kPrompts853, greedy(3, eos), model);
+  want = generateWith(plain, 4, kPrompts853, greedy(3, eos), ref);
+  expectSameGeneration(r, want, "eos");
+  EXPECT_EQ(r.tokens[2].size(), 1u);
+  // No new token: nothing runs.
+  r = generateWith(m, 4, kPrompts853, greedy(0), model);
+  EXPECT_TRUE(model->calls.empty());
+  EXPECT_EQ(r.steps, 0);
+  EXPECT_EQ(r.ids.shape, (std::vector<int64_t>{3, 0}));
+}
+
+TEST(GeneratePrefill, StepErrorsNameThePrefillFunction) {
+  Manifest m = makeManifest({4}, 32);
+  addPrefill(m, 4, 4);
+  FakeModel model(4, 32);
+  model.failAt = 1;
+  GenerateResult r;
+  std::string error;
+  EXPECT_FALSE(generate(m, model, kPrompts853, greedy(2), "t.kiln", r, error));
+  EXPECT_EQ(error, "step 1 (function 'prefill_b4_s4'): device fell over");
+  model.calls.clear();
+  model.failAt = 2;
+  EXPECT_FALSE(generate(m, model, kPrompts853, greedy(2), "t.kiln", r, error));
+  EXPECT_EQ(error, "step 2 (function 'decode_b4'): device fell over");
+}
+
+TEST(GeneratePrefill, TeacherForcingStaysOnTheDecodeFunction) {
+  Manifest m = makeManifest({1}, 16);
+  addPrefill(m, 1, 4);
+  FakeModel model(1, 16);
+  HostTensor logits;
+  std::string function, error;
+  ASSERT_TRUE(teacherForce(m, model, {4, 1, 7, 7, 2}, "t.kiln", logits,
+                           function, error))
+      << error;
+  EXPECT_EQ(function, "decode_b1");
+  ASSERT_EQ(model.calls.size(), 5u);
+  for (const Call &c : model.calls)
+    EXPECT_EQ(c.function, "decode_b1");
+}
+
+TEST(GeneratePrefill, ChunkInputs) {
+  Manifest m = makeManifest({2}, 8);
+  addPrefill(m, 2, 4);
+  const Function &f = m.functions[0];
+  std::vector<HostTensor> ordered;
+  std::string error;
+  RowChunk a{{1, 2, 3, 4}, 4}, b{{0, 0, 0, 0}, 2};
+  ASSERT_TRUE(buildChunkInputs(m, f, {a, b}, ordered, error)) << error;
+  ASSERT_EQ(ordered.size(), 4u);
+  std::vector<int64_t> tokens, mask, positions;
+  for (int64_t i = 0; i < 8; ++i) {
+    tokens.push_back(intAt(ordered[0], i));
+    positions.push_back(intAt(ordered[2], i));
+  }
+  for (int64_t i = 0; i < 16; ++i)
+    mask.push_back(intAt(ordered[1], i));
+  EXPECT_EQ(tokens, (std::vector<int64_t>{1, 2, 3, 4, 0, 0, 0, 0}));
+  EXPECT_EQ(positions, (std::vector<int64_t>{4, 5, 6, 7, 2, 3, 4, 5}));
+  EXPECT_EQ(mask, (std::vector<int64_t>{1, 1, 1, 1, 1, 1, 1, 1, //
+                                        1, 1, 1, 1, 1, 1, 0, 0}));
+  EXPECT_EQ(intAt(ordered[3], 0), 4);
+  EXPECT_EQ(intAt(ordered[3], 1), 2);
+  b.start = 5; // slots 5..8: past max_seq 8
+  EXPECT_FALSE(buildChunkInputs(m, f, {a, b}, ordered, error));
+  EXPECT_EQ(error, "KV cache full: row 1 needs slot 8, max_seq is 8; compile "
+                   "with a larger --max-seq-len");
+  b = RowChunk{{1}, 0};
+  EXPECT_FALSE(buildChunkInputs(m, f, {a, b}, ordered, error));
+  EXPECT_EQ(error, "function 'prefill_b2_s4' has seq 4 but row 1 feeds 1 "
+                   "tokens");
 }
 
 } // namespace

@@ -37,7 +37,8 @@ const char *kUsage =
     R"(USAGE: kiln-run MODEL [options] --input FILE... [--expect FILE...]
        kiln-run M.kiln --generate --prompt-ids IDS [--prompt-ids IDS ...]
                 --max-new-tokens N [--temperature T --top-k K --top-p P
-                --seed S] [--eos ID] [--output-dir DIR] [--eager]
+                --seed S] [--eos ID] [--no-prefill] [--output-dir DIR]
+                [--eager]
        kiln-run M.kiln --teacher-force FILE [--expect-logits FILE]
                 [--rtol R --atol A]
 
@@ -83,7 +84,11 @@ OPTIONS:
 GENERATION (docs/generation.md):
   --generate           generate tokens for every --prompt-ids together, in
                        the smallest batch bucket that holds them; prints
-                       each prompt's new ids, one line per prompt
+                       each prompt's new ids, one line per prompt. The
+                       prompts go in through the bucket's prefill function
+                       (prefill_b<B>_s<S>, the smallest S that holds the
+                       longest prompt, else the largest S in chunks) when
+                       the artifact has one, else token by token
   --prompt-ids IDS     one prompt: a .pb/.npy file of int64 ids, shape [1, L]
                        or [L], or the ids as text ("1 2 3"); give it several
                        times for a batch
@@ -96,9 +101,11 @@ GENERATION (docs/generation.md):
   --top-p P            sample among the smallest most-probable set whose
                        probability is >= P (0 < P <= 1)
   --seed S             sampler seed (default 0; prompt b draws from S + b)
+  --no-prefill         feed the prompts token by token through the decode
+                       function even when the artifact has prefill functions
   --teacher-force FILE feed the int64 ids in FILE ([1, L] or [L]) one step
-                       at a time through row 0 and keep the logits after
-                       each token
+                       at a time through row 0 of the decode function (never
+                       prefill) and keep the logits after each token
   --expect-logits FILE expected float32 [L, vocab] logits for
                        --teacher-force: prints max_abs_err, max_rel_err and
                        PASS/FAIL (--rtol/--atol as above), exit 1 on FAIL
@@ -128,6 +135,7 @@ struct Options {
   std::vector<PromptArg> prompts;
   int64_t maxNewTokens = -1; ///< -1: not given
   int64_t eos = -1;          ///< -1: not given
+  bool noPrefill = false;    ///< --no-prefill: prompts token by token
   SamplingOptions sampling;
   /// Sampling options given on the command line (for the usage checks).
   std::vector<std::string> samplingFlags;
@@ -223,6 +231,8 @@ int checkModes(const Options &o) {
       return usageError("--max-new-tokens needs --generate");
     if (o.eos >= 0)
       return usageError("--eos needs --generate");
+    if (o.noPrefill)
+      return usageError("--no-prefill needs --generate");
     if (o.temperatureGiven)
       return usageError("--temperature needs --generate");
     if (!o.samplingFlags.empty())
@@ -288,6 +298,8 @@ int parseArgs(int argc, char **argv, Options &o) {
       o.eager = true;
     } else if (name == "--generate") {
       o.generate = true;
+    } else if (name == "--no-prefill") {
+      o.noPrefill = true;
     } else if (name == "--prompt-ids") {
       std::string error;
       if (!takeValue())
@@ -614,7 +626,8 @@ int runGeneration(const Options &o) {
   // first: their errors come before any device work.
   const Function *fn = teacher
                            ? prepareTeacherForcing(m, forced, o.model, error)
-                           : prepareGeneration(m, prompts, o.model, error);
+                           : prepareGeneration(m, prompts, o.model, error,
+                                               /*usePrefill=*/!o.noPrefill);
   if (!fn)
     return fail(error);
 
@@ -680,6 +693,7 @@ int runGeneration(const Options &o) {
   options.maxNewTokens = o.maxNewTokens;
   options.eosId = o.eos;
   options.sampling = o.sampling;
+  options.prefill = !o.noPrefill;
   options.progress = ProgressPrinter();
   GenerateResult result;
   if (!generate(m, *runner, prompts, options, o.model, result, error))
@@ -690,13 +704,18 @@ int runGeneration(const Options &o) {
       line += (line.empty() ? "" : " ") + std::to_string(id);
     std::printf("%s\n", line.c_str());
   }
-  if (result.seconds >= 1)
+  if (result.seconds >= 1) {
+    std::string functions = result.function;
+    if (!result.prefillFunction.empty())
+      functions = result.prefillFunction + " x" +
+                  std::to_string(result.prefillSteps) + " + " + functions;
     std::fprintf(stderr,
                  "kiln-run: %s (%s): %zu prompt(s), %lld steps, %lld new "
                  "tokens in %.2f s, %.1f tokens/s\n",
-                 result.function.c_str(), where.c_str(), prompts.size(),
+                 functions.c_str(), where.c_str(), prompts.size(),
                  (long long)result.steps, (long long)result.numTokens,
                  result.seconds, result.tokensPerSecond());
+  }
   if (!o.outputDir.empty() &&
       (!makeOutputDir(o.outputDir, error) ||
        !writeTensorFile(o.outputDir + "/generated_ids.pb", result.ids, error) ||

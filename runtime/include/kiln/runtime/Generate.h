@@ -2,13 +2,14 @@
 //
 // The host side of token generation (docs/generation.md, the contract in
 // docs/kv-cache.md "Runtime: generation"): choosing the step function (batch
-// bucket) for a set of prompts, building each step's role inputs (tokens,
-// positions, mask, kv_pos), sampling the next token of every row from its
-// fp32 logits row, stopping rows at --max-new-tokens or EOS, refusing a step
-// that would overflow the KV cache, and teacher forcing. The backend that
-// runs one step is abstract (StepRunner): the CUDA executor in kiln-run and
-// the reference backend's kiln::RefSession implement it. C++17 only; part of
-// KilnRuntimeHost (no CUDA, no LLVM).
+// bucket) and the prefill function for a set of prompts, building each
+// step's role inputs (tokens, positions, mask, kv_pos), taking the prompts in
+// through prefill chunks or token by token, sampling the next token of every
+// row from its fp32 logits row, stopping rows at --max-new-tokens or EOS,
+// refusing a step that would overflow the KV cache, and teacher forcing. The
+// backend that runs one step is abstract (StepRunner): the CUDA executor in
+// kiln-run and the reference backend's kiln::RefSession implement it. C++17
+// only; part of KilnRuntimeHost (no CUDA, no LLVM).
 //
 //===----------------------------------------------------------------------===//
 
@@ -89,12 +90,32 @@ const Function *selectStepFunction(const Manifest &manifest, int64_t batch,
                                    const std::string &artifact,
                                    std::string &error);
 
-/// What one row feeds in one step.
+/// The prefill function generate() uses for prompts whose longest has
+/// `longestPrompt` tokens in the bucket of `decode`: among the functions with
+/// a `step <decode.stepBatch> <S>` record, S > 1 and S <= the kv_cache's
+/// max_seq, the one with the smallest S >= longestPrompt, else (the prompt
+/// is taken in chunks) the one with the largest S. nullptr when the bucket
+/// has no prefill function.
+const Function *selectPrefillFunction(const Manifest &manifest,
+                                      const Function &decode,
+                                      int64_t longestPrompt);
+
+/// What one row feeds in one step of a decode function.
 struct RowFeed {
   /// The token fed (0 for a padding or finished row).
   int64_t token = 0;
   /// The slot it is written to = positions = kv_pos (0 for padding).
   int64_t slot = 0;
+};
+
+/// What one row feeds in one step of a step function with seq S (a prefill
+/// chunk; S = 1 is a decode step).
+struct RowChunk {
+  /// The S tokens fed (0 for padding).
+  std::vector<int64_t> tokens;
+  /// The slot of tokens[0] (= kv_pos); token s goes to slot start + s, which
+  /// is also its position.
+  int64_t start = 0;
 };
 
 /// Builds the inputs of one step of `fn` in its input order: `tokens`
@@ -107,16 +128,28 @@ bool buildStepInputs(const Manifest &manifest, const Function &fn,
                      const std::vector<RowFeed> &rows,
                      std::vector<HostTensor> &ordered, std::string &error);
 
+/// buildStepInputs() for a step function with seq S = fn.stepSeq (S >= 1):
+/// `tokens` [B, S] = rows[b].tokens, `positions` [B, S] = rows[b].start + s,
+/// `kv_pos` [B] = rows[b].start, and `mask` [B, max_seq] with 1 for slots
+/// < rows[b].start + S and 0 after. Fails as buildStepInputs() does, and
+/// for a row without S tokens or one whose last slot start + S - 1 is
+/// >= max_seq.
+bool buildChunkInputs(const Manifest &manifest, const Function &fn,
+                      const std::vector<RowChunk> &rows,
+                      std::vector<HostTensor> &ordered, std::string &error);
+
 /// Everything generate() checks before it runs a step, so a caller can
 /// report it before any device work: the bucket (selectStepFunction()), the
 /// step function (a kv_cache record; tokens and kv_pos inputs; one f32
 /// [B, 1, V] output with role `logits`; every input with a known role, of
 /// its dtype and shape, as buildStepInputs() checks) and every prompt id
-/// against the vocabulary V. Returns the step function generate() will run.
-const Function *
-prepareGeneration(const Manifest &manifest,
-                  const std::vector<std::vector<int64_t>> &prompts,
-                  const std::string &artifact, std::string &error);
+/// against the vocabulary V. With `usePrefill` and a prefill function for
+/// the bucket (selectPrefillFunction()), also that function (the same
+/// checks, logits f32 [B, S, V] with the same V) and that no prompt is
+/// longer than max_seq. Returns the decode function generate() will run.
+const Function *prepareGeneration(
+    const Manifest &manifest, const std::vector<std::vector<int64_t>> &prompts,
+    const std::string &artifact, std::string &error, bool usePrefill = true);
 
 /// prepareGeneration() for teacherForce(): one row of `ids`, which must
 /// also fit max_seq.
@@ -127,7 +160,8 @@ const Function *prepareTeacherForcing(const Manifest &manifest,
 
 /// Progress of a generation, passed to GenerateOptions::progress.
 struct GenerateProgress {
-  /// Steps run so far and the planned upper bound.
+  /// Steps run so far (prefill chunks included) and the planned upper
+  /// bound.
   int64_t steps = 0, maxSteps = 0;
   /// New tokens sampled so far (all rows).
   int64_t tokens = 0;
@@ -142,14 +176,22 @@ struct GenerateOptions {
   /// Stop a row once it produced this id; negative = no EOS.
   int64_t eosId = -1;
   SamplingOptions sampling;
+  /// Take the prompts in through the bucket's prefill function when the
+  /// artifact has one (selectPrefillFunction()); false: token by token
+  /// through the decode function, as without prefill functions
+  /// (kiln-run --no-prefill).
+  bool prefill = true;
   /// Called after every step, when set.
   std::function<void(const GenerateProgress &)> progress;
 };
 
 /// The outcome of generate().
 struct GenerateResult {
-  /// The step function that ran.
+  /// The decode function that ran.
   std::string function;
+  /// The prefill function that took the prompts in; empty when they went
+  /// token by token through the decode function.
+  std::string prefillFunction;
   /// int64 [batch, N]: N is the most tokens any row produced. A row that
   /// stopped early is padded with the EOS id.
   HostTensor ids;
@@ -158,8 +200,9 @@ struct GenerateResult {
   HostTensor logits;
   /// The new tokens of each row, up to and including its EOS.
   std::vector<std::vector<int64_t>> tokens;
-  /// Steps run, new tokens (all rows), wall seconds of the step loop.
-  int64_t steps = 0, numTokens = 0;
+  /// Steps run (prefill chunks included), the prefill chunks among them,
+  /// new tokens (all rows), wall seconds of the step loop.
+  int64_t steps = 0, prefillSteps = 0, numTokens = 0;
   double seconds = 0;
 
   /// numTokens / seconds (0 when no time elapsed).
@@ -169,22 +212,31 @@ struct GenerateResult {
 };
 
 /// Generates up to options.maxNewTokens tokens for each of `prompts` (non-
-/// empty, ids in [0, vocab)) as docs/kv-cache.md "Runtime: generation" says:
-/// resets the cache, picks the bucket with selectStepFunction(), runs it once
-/// per token with every row together (row b feeds its prompt, then its
-/// sampled tokens; padding and finished rows feed token 0 at slot 0), samples
-/// each active row's next token from its logits row once its prompt is in,
-/// and refuses a step whose active row would need slot >= max_seq ("KV cache
-/// full") before running it. `artifact` names the artifact in messages.
+/// empty, ids in [0, vocab)) as docs/kv-cache.md "Runtime: generation" and
+/// docs/generation.md say: resets the cache and picks the bucket with
+/// selectStepFunction(). With options.prefill and a prefill function of
+/// seq S for the bucket (selectPrefillFunction()), it first runs that
+/// function on chunks of S prompt tokens, chunk c = prompt tokens
+/// [c*S, c*S + S) of every row at slots c*S.. (short rows and padding rows
+/// feed token 0), as many chunks as the longest prompt needs and max_seq
+/// holds, and samples a row's first token from the logits of its last
+/// prompt token; a prompt longer than max_seq is refused before any step.
+/// Then it runs the decode function once per token with every row together
+/// (row b feeds what is left of its prompt, then its sampled tokens;
+/// padding and finished rows feed token 0 at slot 0), samples each active
+/// row's next token from its logits row once its prompt is in, and refuses
+/// a step whose active row would need slot >= max_seq ("KV cache full")
+/// before running it. `artifact` names the artifact in messages.
 bool generate(const Manifest &manifest, StepRunner &runner,
               const std::vector<std::vector<int64_t>> &prompts,
               const GenerateOptions &options, const std::string &artifact,
               GenerateResult &result, std::string &error);
 
-/// Feeds `ids` one step at a time as row 0 of the smallest bucket (the other
-/// rows pad) after resetting the cache, and returns the logits after each
-/// token as float32 [L, vocab] in `logits` (row i: after ids[0..i]).
-/// `function` receives the step function's name.
+/// Feeds `ids` one step at a time as row 0 of the smallest bucket's decode
+/// function (the other rows pad; never a prefill function, so every
+/// token's logits come from a step of its own) after resetting the cache, and
+/// returns the logits after each token as float32 [L, vocab] in `logits` (row
+/// i: after ids[0..i]). `function` receives the step function's name.
 bool teacherForce(const Manifest &manifest, StepRunner &runner,
                   const std::vector<int64_t> &ids, const std::string &artifact,
                   HostTensor &logits, std::string &function,
