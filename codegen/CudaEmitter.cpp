@@ -708,9 +708,16 @@ FailureOr<EmittedFunction> kiln::codegen::emitFunction(func::FuncOp func) {
         "pointers (see manifest.txt).\n"
      << "#include \"kiln_kernels.cuh\"\n";
   bool ok = true;
-  for (auto &[kernel, launches] : launchesOf)
-    if (failed(emitKernel(t, cast<KernelOp>(kernel), launches, os)))
+  for (auto &[kernel, launches] : launchesOf) {
+    std::string text;
+    llvm::raw_string_ostream ks(text);
+    if (failed(emitKernel(t, cast<KernelOp>(kernel), launches, ks)))
       ok = false;
+    ks.flush();
+    os << text;
+    out.kernels.push_back(
+        {cast<KernelOp>(kernel).getSymName().str(), std::move(text)});
+  }
   os.flush();
   if (!ok)
     return failure();

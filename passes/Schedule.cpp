@@ -590,6 +590,40 @@ struct KilnSchedulePass : kiln::impl::KilnScheduleBase<KilnSchedulePass> {
       if (failed(scheduler.run()))
         return signalPassFailure();
     }
+    dedupeKernels(module);
+  }
+
+  /// Identical kernels (the same signature and body: every layer's norm, the
+  /// same op in two buckets of one shape) become one kiln.kernel, so codegen
+  /// compiles each once; launches of a duplicate name the first.
+  static void dedupeKernels(ModuleOp module) {
+    llvm::StringMap<KernelOp> firstByKey;
+    DenseMap<StringAttr, FlatSymbolRefAttr> replace;
+    SmallVector<KernelOp> duplicates;
+    for (KernelOp kernel : module.getOps<KernelOp>()) {
+      // The kernel as printed, under a fixed name.
+      std::string key;
+      llvm::raw_string_ostream os(key);
+      StringAttr name = kernel.getSymNameAttr();
+      kernel.setSymName("k");
+      kernel->print(os, OpPrintingFlags().useLocalScope());
+      kernel.setSymName(name);
+      auto [it, inserted] = firstByKey.try_emplace(key, kernel);
+      if (inserted)
+        continue;
+      replace[kernel.getSymNameAttr()] =
+          FlatSymbolRefAttr::get(it->second.getSymNameAttr());
+      duplicates.push_back(kernel);
+    }
+    if (replace.empty())
+      return;
+    module.walk([&](LaunchOp launch) {
+      auto it = replace.find(launch.getKernelAttr().getAttr());
+      if (it != replace.end())
+        launch.setKernelAttr(it->second);
+    });
+    for (KernelOp kernel : duplicates)
+      kernel.erase();
   }
 };
 } // namespace

@@ -66,6 +66,9 @@ struct TensorBinding {
 /// Everything codegen reads off one scheduled function.
 struct EmittedFunction {
   std::string source;
+  /// The source of each kernel the function launches, by symbol, in the
+  /// order `source` has them (a module's functions may share kernels).
+  std::vector<std::pair<std::string, std::string>> kernels;
   std::vector<Launch> launches;
   std::vector<WeightEntry> weights;
   std::vector<TensorBinding> inputs;
