@@ -1,14 +1,36 @@
 #!/usr/bin/env python3
 """Builds a Llama-3.2-1B-shaped decode graph (hidden 2048, 16 layers, vocab
 128256, intermediate 8192, 32 heads, 8 kv heads, head dim 64) in ONNX opset
-18, with every weight in one external-data file. The data file is created
-sparse with truncate (all zeros), so building it costs no disk time; it is
-for measuring import time and memory, not numerics.
+18, with every weight in one external-data file.
 
-Usage: make-llama-1b-onnx.py OUTDIR [--past 7] [--layers 16]
+Without --random the data file is created sparse with truncate (all zeros),
+so building it costs no disk time; that model is for measuring import time
+and memory, not numerics. With --random SEED every weight is drawn from
+np.random.default_rng(SEED) (normal, scale 0.02; the RMSNorm weights
+1 + 0.02 * normal), generated in chunks and written straight to the data
+file (about 6 GB for 16 layers, roughly 20 s).
+
+Without --dynamic the graph is the batch-1 step of the first version:
+input_ids [1, 1], cos and sin [1, 1, 1, 64] inputs, past keys/values
+[1, 8, past_len, 64]. With --dynamic it has the layout of Hugging Face's
+dynamic decoder exports, which `kiln-compile --max-seq-len N
+--batch-buckets ...` rewrites into step functions over a KV cache
+(docs/kv-cache.md):
+
+  input_ids       int64 [batch, 1]
+  attention_mask  int64 [batch, total_len]   (0 -> -1e9 added to the scores)
+  position_ids    int64 [batch, 1]           (rotary cos/sin computed in the
+                                              graph: freqs = pos * inv_freq,
+                                              emb = concat(freqs, freqs))
+  past_key_values.L.{key,value}  f32 [batch, 8, past_len, 64]
+  -> logits [batch, 1, 128256], present.L.{key,value} [batch, 8, total_len, 64]
+
+Usage: make-llama-1b-onnx.py OUTDIR [--past 7] [--layers 16] [--dynamic]
+                             [--random SEED]
 """
 import argparse
 import os
+import time
 
 import numpy as np
 import onnx
@@ -17,13 +39,18 @@ from onnx import TensorProto, helper
 HIDDEN, INTER, VOCAB = 2048, 8192, 128256
 HEADS, KV_HEADS = 32, 8
 HEAD_DIM = HIDDEN // HEADS
+ROPE_THETA = 500000.0
+# Random weights are generated and written this many floats at a time.
+CHUNK = 1 << 24
 
 
 class Builder:
-    def __init__(self, data_file):
+    def __init__(self, data_file, rng):
         self.nodes, self.inits, self.offset = [], [], 0
         self.data_file = data_file
         self.count = 0
+        # With --random: the open data file and the generator.
+        self.rng, self.out = rng, None
 
     def name(self, base):
         self.count += 1
@@ -35,19 +62,35 @@ class Builder:
                                            name=f"/{out}", **attrs))
         return out
 
-    def weight(self, name, shape):
+    def weight(self, name, shape, norm=False):
         t = TensorProto()
         t.name, t.data_type = name, TensorProto.FLOAT
         t.dims.extend(shape)
         t.data_location = TensorProto.EXTERNAL
-        length = int(np.prod(shape)) * 4
+        count = int(np.prod(shape))
+        length = count * 4
         for k, v in (("location", self.data_file), ("offset", str(self.offset)),
                      ("length", str(length))):
             e = t.external_data.add()
             e.key, e.value = k, v
+        if self.out is not None:
+            self.write_random(count, norm)
         self.offset += length
         self.inits.append(t)
         return name
+
+    def write_random(self, count, norm):
+        buf = np.empty(min(count, CHUNK), dtype=np.float32)
+        left = count
+        while left:
+            n = min(left, CHUNK)
+            chunk = buf[:n]
+            self.rng.standard_normal(n, dtype=np.float32, out=chunk)
+            chunk *= 0.02
+            if norm:
+                chunk += 1.0
+            chunk.tofile(self.out)
+            left -= n
 
     def const(self, values, dtype=np.int64):
         name = self.name("const")
@@ -72,11 +115,33 @@ def rotate(b, x, cos, sin):
     return b.op("Add", [b.op("Mul", [x, cos]), b.op("Mul", [rot, sin])])
 
 
-def layer(b, i, x, cos, sin, past_k, past_v, outputs):
+def rotary(b, position_ids):
+    """cos, sin [batch, 1, 1, HEAD_DIM] from int64 position_ids [batch, 1],
+    as Hugging Face's LlamaRotaryEmbedding computes them."""
+    inv = 1.0 / ROPE_THETA ** (np.arange(0, HEAD_DIM, 2, dtype=np.float32) / HEAD_DIM)
+    pos = b.op("Unsqueeze", [b.op("Cast", [position_ids], to=TensorProto.FLOAT),
+                             b.const([2])])                     # [B, 1, 1]
+    freqs = b.op("Mul", [pos, b.const(inv.astype(np.float32), np.float32)])
+    emb = b.op("Concat", [freqs, freqs], axis=2)                # [B, 1, D]
+    emb = b.op("Unsqueeze", [emb, b.const([1])])                # [B, 1, 1, D]
+    return b.op("Cos", [emb]), b.op("Sin", [emb])
+
+
+def additive_mask(b, attention_mask):
+    """[batch, 1, 1, total] float: 0 where attention_mask is 1, -1e9 where 0."""
+    zero = b.op("Equal", [attention_mask, b.const([0])])
+    add = b.op("Where", [zero, b.const([-1e9], np.float32),
+                         b.const([0.0], np.float32)])
+    return b.op("Unsqueeze", [add, b.const([1, 2])])
+
+
+def layer(b, i, x, cos, sin, past_k, past_v, outputs, mask, batch):
     p = f"model.layers.{i}"
-    h = rms_norm(b, x, b.weight(f"{p}.input_layernorm.weight", [HIDDEN]))
+    h = rms_norm(b, x, b.weight(f"{p}.input_layernorm.weight", [HIDDEN], norm=True))
+    # Reshape 0 copies the input's dim (the batch and the one new token).
+    lead = [0, 0] if batch is None else [1, 1]
     heads = lambda t, n: b.op("Transpose", [b.op("Reshape", [
-        t, b.const([1, 1, n, HEAD_DIM])])], perm=[0, 2, 1, 3])
+        t, b.const(lead + [n, HEAD_DIM])])], perm=[0, 2, 1, 3])
     q = heads(b.op("MatMul", [h, b.weight(f"{p}.self_attn.q_proj.weight", [HIDDEN, HIDDEN])]), HEADS)
     k = heads(b.op("MatMul", [h, b.weight(f"{p}.self_attn.k_proj.weight", [HIDDEN, KV_HEADS * HEAD_DIM])]), KV_HEADS)
     v = heads(b.op("MatMul", [h, b.weight(f"{p}.self_attn.v_proj.weight", [HIDDEN, KV_HEADS * HEAD_DIM])]), KV_HEADS)
@@ -89,14 +154,17 @@ def layer(b, i, x, cos, sin, past_k, past_v, outputs):
     def repeat(t):
         u = b.op("Unsqueeze", [t, b.const([2])])
         e = b.op("Expand", [u, b.const([1, KV_HEADS, rep, 1, 1])])
-        return b.op("Reshape", [e, b.const([1, HEADS, -1, HEAD_DIM])])
+        return b.op("Reshape", [e, b.const([lead[0], HEADS, -1, HEAD_DIM])])
 
     kt = b.op("Transpose", [repeat(k)], perm=[0, 1, 3, 2])
     s = b.op("Mul", [b.op("MatMul", [q, kt]), b.const(HEAD_DIM ** -0.5, np.float32)])
+    if mask is not None:
+        s = b.op("Add", [s, mask])
     a = b.op("MatMul", [b.op("Softmax", [s], axis=-1), repeat(v)])
-    a = b.op("Reshape", [b.op("Transpose", [a], perm=[0, 2, 1, 3]), b.const([1, 1, HIDDEN])])
+    a = b.op("Reshape", [b.op("Transpose", [a], perm=[0, 2, 1, 3]),
+                         b.const(lead + [HIDDEN])])
     x = b.op("Add", [x, b.op("MatMul", [a, b.weight(f"{p}.self_attn.o_proj.weight", [HIDDEN, HIDDEN])])])
-    h = rms_norm(b, x, b.weight(f"{p}.post_attention_layernorm.weight", [HIDDEN]))
+    h = rms_norm(b, x, b.weight(f"{p}.post_attention_layernorm.weight", [HIDDEN], norm=True))
     g = b.op("MatMul", [h, b.weight(f"{p}.mlp.gate_proj.weight", [HIDDEN, INTER])])
     u = b.op("MatMul", [h, b.weight(f"{p}.mlp.up_proj.weight", [HIDDEN, INTER])])
     silu = b.op("Mul", [g, b.op("Sigmoid", [g])])
@@ -105,41 +173,69 @@ def layer(b, i, x, cos, sin, past_k, past_v, outputs):
 
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("outdir")
-    ap.add_argument("--past", type=int, default=7)
+    ap.add_argument("--past", type=int, default=7,
+                    help="without --dynamic: unused (past_len is symbolic); kept for compatibility")
     ap.add_argument("--layers", type=int, default=16)
+    ap.add_argument("--dynamic", action="store_true",
+                    help="symbolic batch, position_ids and attention_mask inputs (HF layout)")
+    ap.add_argument("--random", type=int, metavar="SEED", default=None,
+                    help="random weights from default_rng(SEED) instead of sparse zeros")
     args = ap.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
+    start = time.time()
     data = "model.onnx.data"
-    b = Builder(data)
+    data_path = os.path.join(args.outdir, data)
+    rng = np.random.default_rng(args.random) if args.random is not None else None
+    b = Builder(data, rng)
+    if rng is not None:
+        b.out = open(data_path, "wb")
+    batch = "batch" if args.dynamic else 1
     f32 = lambda n, s: helper.make_tensor_value_info(n, TensorProto.FLOAT, s)
-    inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, [1, 1]),
-              f32("cos", [1, 1, 1, HEAD_DIM]), f32("sin", [1, 1, 1, HEAD_DIM])]
+    i64 = lambda n, s: helper.make_tensor_value_info(n, TensorProto.INT64, s)
+    inputs = [i64("input_ids", [batch, 1])]
+    mask = None
+    if args.dynamic:
+        inputs += [i64("attention_mask", [batch, "total_len"]),
+                   i64("position_ids", [batch, 1])]
+        cos, sin = rotary(b, "position_ids")
+        mask = additive_mask(b, "attention_mask")
+    else:
+        inputs += [f32("cos", [1, 1, 1, HEAD_DIM]), f32("sin", [1, 1, 1, HEAD_DIM])]
+        cos, sin = "cos", "sin"
     x = b.op("Gather", [b.weight("model.embed_tokens.weight", [VOCAB, HIDDEN]), "input_ids"])
     presents = []
     for i in range(args.layers):
         pk, pv = f"past_key_values.{i}.key", f"past_key_values.{i}.value"
-        inputs += [f32(pk, [1, KV_HEADS, "past_len", HEAD_DIM]),
-                   f32(pv, [1, KV_HEADS, "past_len", HEAD_DIM])]
-        x = layer(b, i, x, "cos", "sin", pk, pv, presents)
-    x = rms_norm(b, x, b.weight("model.norm.weight", [HIDDEN]))
+        inputs += [f32(pk, [batch, KV_HEADS, "past_len", HEAD_DIM]),
+                   f32(pv, [batch, KV_HEADS, "past_len", HEAD_DIM])]
+        x = layer(b, i, x, cos, sin, pk, pv, presents, mask,
+                  None if args.dynamic else 1)
+    x = rms_norm(b, x, b.weight("model.norm.weight", [HIDDEN], norm=True))
     logits = b.op("MatMul", [x, b.weight("lm_head.weight", [HIDDEN, VOCAB])])
     b.nodes.append(helper.make_node("Identity", [logits], ["logits"]))
-    outputs = [f32("logits", [1, 1, VOCAB])]
+    outputs = [f32("logits", [batch, 1, VOCAB])]
     for i, name in enumerate(presents):
         kind = "key" if i % 2 == 0 else "value"
         out = f"present.{i // 2}.{kind}"
         b.nodes.append(helper.make_node("Identity", [name], [out]))
-        outputs.append(f32(out, [1, KV_HEADS, "total_len", HEAD_DIM]))
+        outputs.append(f32(out, [batch, KV_HEADS, "total_len", HEAD_DIM]))
     graph = helper.make_graph(b.nodes, "llama-1b-shaped", inputs, outputs, b.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
     model.ir_version = 8
     onnx.save(model, os.path.join(args.outdir, "model.onnx"))
-    with open(os.path.join(args.outdir, data), "wb") as f:
-        f.truncate(b.offset)  # sparse: no bytes written
+    if b.out is not None:
+        b.out.close()
+        kind = f"random (seed {args.random})"
+    else:
+        with open(data_path, "wb") as f:
+            f.truncate(b.offset)  # sparse: no bytes written
+        kind = "(sparse)"
+    assert os.path.getsize(data_path) == b.offset
     print(f"{len(b.nodes)} nodes, {len(b.inits)} initializers, "
-          f"{b.offset / 2**30:.2f} GiB of (sparse) weights")
+          f"{b.offset / 2**30:.2f} GiB of {kind} weights, "
+          f"{time.time() - start:.1f} s")
 
 
 if __name__ == "__main__":

@@ -748,6 +748,32 @@ bool CudaExecutor::run(const std::string &function, Mode mode,
             "cudaEventElapsedTime", error);
 }
 
+bool CudaExecutor::replay(const std::string &function, Mode mode, int steps,
+                          RunStats &stats, std::string &error) {
+  Impl &s = *impl;
+  FunctionState *f = s.find(function, error);
+  if (!f)
+    return false;
+  bool graph = mode == Mode::Graph;
+  if (!ok(cudaSetDevice(s.device), "cudaSetDevice", error))
+    return false;
+  if (graph && !f->graphExec && !s.capture(*f, error))
+    return false;
+  if (steps < 1)
+    steps = 1;
+  if (!ok(cudaEventRecord(s.start, s.stream), "cudaEventRecord", error))
+    return false;
+  for (int i = 0; i < steps; ++i)
+    if (!s.execute(*f, graph, error))
+      return false;
+  if (!ok(cudaEventRecord(s.stop, s.stream), "cudaEventRecord", error) ||
+      !ok(cudaStreamSynchronize(s.stream), s.syncWhat(*f, graph), error))
+    return false;
+  stats.steps = steps;
+  return ok(cudaEventElapsedTime(&stats.totalMs, s.start, s.stop),
+            "cudaEventElapsedTime", error);
+}
+
 bool CudaExecutor::step(const std::string &function,
                         const std::vector<HostTensor> &inputs,
                         std::vector<HostTensor> &outputs, bool graph,

@@ -58,6 +58,12 @@ bool CudaExecutor::run(Mode, const std::vector<HostTensor> &, int,
   return false;
 }
 
+bool CudaExecutor::replay(const std::string &, Mode, int, RunStats &,
+                          std::string &error) {
+  error = kNoCuda;
+  return false;
+}
+
 bool CudaExecutor::step(const std::string &, const std::vector<HostTensor> &,
                         std::vector<HostTensor> &, bool, std::string &error) {
   error = kNoCuda;

@@ -8,6 +8,7 @@
 #     in bucket 4 = each alone), with CUDA graphs (the default) and --eager;
 #   - 64 greedy tokens with graphs and eagerly: identical ids and bit-identical
 #     logits;
+#   - with prefill steps: greedy token by token (--no-prefill) = the oracle;
 #   - one generation under compute-sanitizer memcheck (and, for a
 #     multi-bucket artifact, the batch of 3 under memcheck).
 # The log goes to LOGDIR/gpu_generation.log as well as stdout; the last line
@@ -56,6 +57,13 @@ body() {
       --prompt-ids "$oracle/prompt_ids.pb" --max-new-tokens 56 --output-dir "$LOG/$name/eager"
     run "$name/64-identical" cmp "$LOG/$name/graph/generated_ids.pb" "$LOG/$name/eager/generated_ids.pb"
     run "$name/64-logits-identical" cmp "$LOG/$name/graph/logits.pb" "$LOG/$name/eager/logits.pb"
+    if grep -q '^function prefill_' "$d/model.kiln/manifest.txt"; then
+      echo "== $name: greedy without the prefill steps (token by token) = the oracle too"
+      run "$name/no-prefill" $K "$d/model.kiln" --backend=cuda --generate --no-prefill \
+        --prompt-ids "$oracle/prompt_ids.pb" --max-new-tokens 24 --output-dir "$LOG/$name/no-prefill"
+      run "$name/no-prefill-ids" "$PY" -c "import sys; sys.path.insert(0, 'utils'); import check_generation as c; sys.exit(c.read_tensor(sys.argv[1]) != c.read_tensor(sys.argv[2]))" \
+        "$LOG/$name/no-prefill/generated_ids.pb" "$oracle/greedy_ids.pb"
+    fi
     echo "== $name: memcheck"
     run "$name/memcheck" "${SAN[@]}" $K "$d/model.kiln" --backend=cuda --generate \
       --prompt-ids "$oracle/prompt_ids.pb" --max-new-tokens 8

@@ -77,6 +77,15 @@ public:
            std::vector<HostTensor> &outputs, RunStats &stats,
            std::string &error);
 
+  /// Runs `steps` steps of `function` on what its inputs already hold in the
+  /// arena (a run() or step() before copied them in; nothing is copied),
+  /// eagerly or by replaying the function's graph (captured first if
+  /// needed), with CUDA events around all of them filling `stats`; waits for
+  /// the stream. For benchmarks (kiln-bench): the step's inputs stay intact
+  /// in the arena, since the memory plan never writes over an input.
+  bool replay(const std::string &function, Mode mode, int steps,
+              RunStats &stats, std::string &error);
+
   /// One generation step of `function`, the cheap per-token path: copies
   /// `inputs` (in manifest order; sizes must match) through the function's
   /// pinned host staging buffer (allocated on its first step) to their arena

@@ -1,0 +1,144 @@
+//===- Bench.cpp - benchmark inputs and weight traffic of a step ----------===//
+//
+// The host half of kiln/runtime/Bench.h: the inputs of a benchmark step
+// (every row at slot ctx) and the weight bytes one step reads. C++17 only;
+// part of KilnRuntimeHost. The device half is BenchCuda.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/runtime/Bench.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+namespace kiln::runtime {
+
+namespace {
+
+/// Writes integer `value` as element `i` of `t` (an integer or bool dtype).
+bool setInteger(HostTensor &t, int64_t i, int64_t value) {
+  uint8_t *p = t.bytes.data();
+  switch (t.dtype) {
+  case DType::I64: {
+    std::memcpy(p + i * 8, &value, 8);
+    return true;
+  }
+  case DType::I32: {
+    int32_t v = static_cast<int32_t>(value);
+    std::memcpy(p + i * 4, &v, 4);
+    return true;
+  }
+  case DType::I8:
+  case DType::U8:
+  case DType::Bool:
+    p[i] = static_cast<uint8_t>(value);
+    return true;
+  default:
+    return false;
+  }
+}
+
+/// A zero tensor for the input record `spec`.
+HostTensor zeros(const TensorSpec &spec) {
+  HostTensor t;
+  t.name = spec.name;
+  t.dtype = spec.dtype;
+  t.shape = spec.shape;
+  t.bytes.assign(spec.bytes, 0);
+  return t;
+}
+
+} // namespace
+
+bool buildBenchInputs(const Manifest &manifest, const Function &fn, int64_t ctx,
+                      std::vector<HostTensor> &ordered, std::string &error) {
+  if (!fn.isStep()) {
+    error = "function '" + fn.name + "' is not a generation step function";
+    return false;
+  }
+  const KvCacheSpec &kv = manifest.kvCache;
+  if (!kv.present()) {
+    error = "the artifact has no kv_cache record (compile with --max-seq-len)";
+    return false;
+  }
+  if (ctx < 0 || ctx >= kv.maxSeq) {
+    error = "--ctx " + std::to_string(ctx) + " does not fit the KV cache: " +
+            "a step at slot ctx needs 0 <= ctx < max_seq = " +
+            std::to_string(kv.maxSeq);
+    return false;
+  }
+  ordered.clear();
+  for (const TensorSpec &spec : fn.inputs) {
+    HostTensor t = zeros(spec);
+    const std::string &role = spec.role;
+    int64_t n = t.numElements();
+    if (role == "tokens" || role == "positions" || role == "kv_pos" ||
+        role == "mask") {
+      bool isMask = role == "mask";
+      // The mask's last dim is the key slot; the others are 1 per element.
+      int64_t inner = isMask && !spec.shape.empty() ? spec.shape.back() : 1;
+      for (int64_t i = 0; i < n; ++i) {
+        int64_t value = role == "tokens" ? 1 : ctx;
+        if (isMask)
+          value = (i % inner) <= ctx ? 1 : 0;
+        if (!setInteger(t, i, value)) {
+          error = "function '" + fn.name + "' input '" + spec.name +
+                  "' (role " + role + ") has dtype " + dtypeName(spec.dtype) +
+                  "; kiln-bench fills integer or bool role inputs only";
+          return false;
+        }
+      }
+    }
+    ordered.push_back(std::move(t));
+  }
+  return true;
+}
+
+WeightTraffic weightTrafficPerStep(const Manifest &manifest,
+                                   const Function &fn) {
+  // Per weight id: read by a gather kernel, read by anything else.
+  std::map<uint64_t, std::pair<bool, bool>> uses;
+  auto note = [&](const PointerRef &p, bool gather) {
+    if (p.kind != PointerRef::Kind::Weight)
+      return;
+    auto &u = uses[p.value];
+    (gather ? u.first : u.second) = true;
+  };
+  for (const Launch &l : fn.launches) {
+    if (l.kind == Launch::Kind::Kernel) {
+      bool gather = l.kernel.name.find("gather") != std::string::npos;
+      for (const PointerRef &p : l.kernel.args)
+        note(p, gather);
+    } else {
+      const GemmLaunch &g = l.gemm;
+      for (const PointerRef *p : {&g.a, &g.b, &g.bias, &g.residual})
+        note(*p, false);
+    }
+  }
+  WeightTraffic w;
+  int64_t rowsRead =
+      std::max<int64_t>(fn.stepBatch, 1) * std::max<int64_t>(fn.stepSeq, 1);
+  for (const auto &[id, u] : uses) {
+    if (id >= manifest.weights.size())
+      continue;
+    const TensorSpec &spec = manifest.weights[id];
+    ++w.weights;
+    w.fullBytes += spec.bytes;
+    bool gatherOnly = u.first && !u.second;
+    if (!gatherOnly || spec.shape.empty() || spec.shape[0] <= 0) {
+      w.bytes += spec.bytes;
+      continue;
+    }
+    int64_t rows = spec.shape[0];
+    uint64_t counted =
+        rowsRead >= rows ? spec.bytes : spec.bytes / rows * rowsRead;
+    ++w.gatherOnly;
+    w.gatherOnlyFullBytes += spec.bytes;
+    w.gatherOnlyBytes += counted;
+    w.bytes += counted;
+  }
+  return w;
+}
+
+} // namespace kiln::runtime

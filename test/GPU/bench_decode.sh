@@ -1,0 +1,187 @@
+#!/bin/bash
+# kiln's decode step beside the PyTorch peers, in one device call
+# (docs/bench.md).
+#
+# Here (no GPU; needs the full build's kiln-compile in BUILD, default build):
+#   bash test/GPU/bench_decode.sh prepare [BUNDLE] [BUILD]
+# writes BUNDLE (default .gpubench, git-ignored through /.gpu*/, about 9 MB):
+#   BUNDLE/kiln-compile, libonnx_proto.so.1, libprotobuf.so.32
+#       a kiln-compile linked against the static LLVM/MLIR libraries
+#       (utils/link-static-kiln-compile.sh), so it runs where there is no LLVM
+#   BUNDLE/peer_decode.py   ../shared/bench/peer_decode.py (../shared does not
+#                           travel to the GPU machine)
+#
+# On the GPU machine, from the repository root (carry BUNDLE):
+#   bash test/GPU/bench_decode.sh BUNDLE LOGDIR
+#   1. builds kiln-run and kiln-bench in the runtime-only tree (build-gpu/),
+#      while utils/make-llama-1b-onnx.py --dynamic --random 0 writes the
+#      Llama-3.2-1B-shaped model (fp32, 16 layers, about 6 GB) to $WORK;
+#   2. compiles it with BUNDLE/kiln-compile --max-seq-len 1024
+#      --batch-buckets 1,8 (timed);
+#   3. kiln-bench --batch 1,8 --ctx 512 --mode eager,graph --json;
+#   4. peer_decode.py --models llama1b --batch 1,8 --ctx 512
+#      --modes eager,graph,compile --dtype fp32, in what is left of the time
+#      budget (BENCH_BUDGET_S, default 540 s for the whole script);
+#   5. the summary: one line per batch, and a last line
+#      `bench: b1 kiln graph X ms, floor F ms, Rx floor, torch.compile C ms; b8 ...`.
+# LOGDIR gets at most 7 files (the device tool returns 8): log.txt (every
+# step's output and timing), kiln-bench.txt, kiln-bench.json, memory.json,
+# manifest.txt (the artifact's), peer.jsonl, summary.txt.
+# Environment: WORK (scratch for the model and artifact, default
+# /tmp/kiln-bench-work), PYTHON (default python3), BENCH_BUDGET_S,
+# NINJA_JOBS (ninja -j; default ninja's own).
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+PY=${PYTHON:-python3}
+
+if [ "${1:-}" = prepare ]; then
+  set -euo pipefail
+  BUNDLE=${2:-.gpubench}
+  BUILD=${3:-build}
+  [ -x "$BUILD/bin/kiln-compile" ] || { echo "bench_decode prepare: $BUILD/bin/kiln-compile not found" >&2; exit 1; }
+  PEER=$ROOT/../shared/bench/peer_decode.py
+  [ -f "$PEER" ] || { echo "bench_decode prepare: $PEER not found" >&2; exit 1; }
+  rm -rf "$BUNDLE" && mkdir -p "$BUNDLE"
+  "$ROOT/utils/link-static-kiln-compile.sh" "$BUILD" "$BUNDLE"
+  cp "$PEER" "$BUNDLE/peer_decode.py"
+  env -u LD_LIBRARY_PATH "$BUNDLE/kiln-compile" --help >/dev/null
+  if env -u LD_LIBRARY_PATH ldd "$BUNDLE/kiln-compile" | grep -E 'libMLIR|libLLVM'; then
+    echo "bench_decode prepare: $BUNDLE/kiln-compile still needs LLVM/MLIR libraries" >&2
+    exit 1
+  fi
+  echo "bench_decode prepare: $BUNDLE ready ($(du -sh "$BUNDLE" | cut -f1)); carry it"
+  exit 0
+fi
+
+BUNDLE=${1:?usage: bench_decode.sh BUNDLE LOGDIR | bench_decode.sh prepare [BUNDLE] [BUILD]}
+LOG=${2:?usage: bench_decode.sh BUNDLE LOGDIR}
+BUNDLE=$(cd "$BUNDLE" && pwd)
+mkdir -p "$LOG"
+LOG=$(cd "$LOG" && pwd)
+WORK=${WORK:-/tmp/kiln-bench-work}
+BUDGET=${BENCH_BUDGET_S:-540}
+START=$(date +%s)
+export PATH=$PATH:/usr/local/cuda/bin
+export PYTHONUNBUFFERED=1
+cd "$ROOT"
+chmod +x "$BUNDLE/kiln-compile" 2>/dev/null
+
+left() { echo $((START + BUDGET - $(date +%s))); }
+# stage NAME CMD...: runs CMD, appends its output to log.txt, records its
+# wall time; returns CMD's status.
+stage() {
+  local name=$1; shift
+  local t0 rc
+  t0=$(date +%s.%N)
+  echo "== $name: $*" >>"$LOG/log.txt"
+  "$@" >>"$LOG/log.txt" 2>&1
+  rc=$?
+  local secs
+  secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+  echo "== $name: rc=$rc, ${secs} s" | tee -a "$LOG/log.txt"
+  eval "T_$name=$secs"
+  return $rc
+}
+
+: >"$LOG/log.txt"
+{
+  date -u
+  nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap,clocks.sm,clocks.mem --format=csv
+  nvcc --version | tail -1
+  "$PY" -c 'import torch; print("torch", torch.__version__)'
+  git -C "$ROOT" log -1 --format='kiln %H %s' 2>/dev/null || true
+} >>"$LOG/log.txt" 2>&1
+
+rm -rf "$WORK" && mkdir -p "$WORK"
+# 1. The model (in the background) and the runtime-only tools.
+( t0=$(date +%s.%N)
+  "$PY" utils/make-llama-1b-onnx.py "$WORK/llama1b" --dynamic --random 0 >"$WORK/model.log" 2>&1
+  echo "rc=$? $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')" >"$WORK/model.status" ) &
+MODEL_PID=$!
+build() {
+  cmake -G Ninja -S . -B build-gpu -DKILN_RUNTIME_ONLY=ON -DCMAKE_BUILD_TYPE=Release >/dev/null &&
+    ninja -C build-gpu ${NINJA_JOBS:+-j "$NINJA_JOBS"} kiln-run kiln-bench
+}
+stage build build
+BUILD_RC=$?
+wait "$MODEL_PID"
+{ echo "== model: utils/make-llama-1b-onnx.py $WORK/llama1b --dynamic --random 0"; cat "$WORK/model.log"; } >>"$LOG/log.txt"
+read -r MODEL_RC T_model < <(sed 's/rc=//' "$WORK/model.status")
+echo "== model: rc=$MODEL_RC, ${T_model} s" | tee -a "$LOG/log.txt"
+
+# 2. Compile (the binary from the bundle; kernels from this tree).
+COMPILE_RC=1
+if [ "$MODEL_RC" = 0 ]; then
+  stage compile env -u LD_LIBRARY_PATH "$BUNDLE/kiln-compile" "$WORK/llama1b/model.onnx" \
+    --max-seq-len 1024 --batch-buckets 1,8 --arch sm_90a \
+    --kernels-dir "$ROOT/codegen/kernels" --memory-report "$LOG/memory.json" \
+    -o "$WORK/llama1b.kiln"
+  COMPILE_RC=$?
+  [ -f "$WORK/llama1b.kiln/manifest.txt" ] && cp "$WORK/llama1b.kiln/manifest.txt" "$LOG/manifest.txt"
+  rm -f "$WORK/llama1b/model.onnx.data" # the artifact has its own copy
+fi
+
+# 3. kiln-bench.
+BENCH_RC=1
+if [ "$BUILD_RC" = 0 ] && [ "$COMPILE_RC" = 0 ]; then
+  stage bench bash -c "set -o pipefail; build-gpu/bin/kiln-bench '$WORK/llama1b.kiln' --batch 1,8 --ctx 512 \
+    --steps 128 --warmup 16 --mode eager,graph --json '$LOG/kiln-bench.json' | tee '$LOG/kiln-bench.txt'"
+  BENCH_RC=$?
+fi
+
+# 4. The peers, in the time that is left (10 s kept for the summary).
+PEER=$BUNDLE/peer_decode.py
+[ -f "$PEER" ] || PEER=$ROOT/../shared/bench/peer_decode.py
+PEER_LEFT=$(( $(left) - 10 ))
+if [ "$PEER_LEFT" -gt 30 ]; then
+  stage peer timeout "$PEER_LEFT" bash -c "set -o pipefail; '$PY' '$PEER' --models llama1b --batch 1,8 --ctx 512 \
+    --modes eager,graph,compile --dtype fp32 | tee '$LOG/peer.jsonl'"
+else
+  echo "== peer: skipped, ${PEER_LEFT} s left of the budget" | tee -a "$LOG/log.txt"
+fi
+
+# 5. The summary.
+"$PY" - "$LOG" "$BUILD_RC" "$MODEL_RC" "$COMPILE_RC" "$BENCH_RC" "${T_compile:-}" <<'PYEOF' | tee "$LOG/summary.txt"
+import json, os, sys
+log, build_rc, model_rc, compile_rc, bench_rc, t_compile = sys.argv[1:7]
+kiln, peer, device = {}, {}, ""
+try:
+    k = json.load(open(os.path.join(log, "kiln-bench.json")))
+    device = k.get("device", "")
+    for r in k["results"]:
+        kiln[(r["batch"], r["mode"])] = r
+    print(f"kiln: {device}, copy {k['copy_GBps']:.0f} GB/s, ctx {k['ctx']}, "
+          f"compile {t_compile or '?'} s")
+except (OSError, ValueError, KeyError) as e:
+    print(f"kiln: no results ({type(e).__name__}: {e}); build rc={build_rc}, "
+          f"model rc={model_rc}, compile rc={compile_rc}, bench rc={bench_rc}")
+try:
+    for line in open(os.path.join(log, "peer.jsonl")):
+        line = line.strip()
+        if line.startswith("{"):
+            r = json.loads(line)
+            if "batch" in r:
+                peer[r["batch"]] = r
+            elif "d2d_copy_TBps" in r:
+                print(f"peer: {r.get('device')}, copy {r['d2d_copy_TBps'] * 1000:.0f} GB/s, torch {r.get('torch')}")
+except OSError:
+    print("peer: no results")
+fmt = lambda v: "-" if v is None else f"{v:.3f}"
+parts = []
+for b in sorted({b for b, _ in kiln} | set(peer)):
+    g, e, p = kiln.get((b, "graph"), {}), kiln.get((b, "eager"), {}), peer.get(b, {})
+    print(f"b{b}: kiln eager {fmt(e.get('ms_per_step'))} ms, graph {fmt(g.get('ms_per_step'))} ms "
+          f"(capture {fmt(g.get('capture_ms'))} ms), floor {fmt(g.get('floor_ms'))} ms "
+          f"({(g.get('weight_MB') or 0):.0f} MB), {fmt(g.get('x_floor'))}x floor; "
+          f"torch eager {fmt(p.get('eager_ms'))}, cudagraph {fmt(p.get('eager_cudagraph_ms'))}, "
+          f"compile {fmt(p.get('compile_ms'))} ms (floor {fmt(p.get('floor_ms'))})"
+          + (f", compile error {p['compile_err'][:80]}" if "compile_err" in p else "")
+          + (f"; kiln check: {g.get('logits_non_finite')} non-finite logits, graph-eager "
+             f"{g.get('graph_vs_eager_max_abs_diff')}" if g else ""))
+    parts.append(f"b{b} kiln graph {fmt(g.get('ms_per_step'))} ms, floor {fmt(g.get('floor_ms'))} ms, "
+                 f"{fmt(g.get('x_floor'))}x floor, torch.compile {fmt(p.get('compile_ms'))} ms "
+                 f"({fmt(p.get('compile_x_floor'))}x its floor)")
+print("bench: " + ("; ".join(parts) if parts else "no results"))
+PYEOF
+[ "$BENCH_RC" = 0 ]
