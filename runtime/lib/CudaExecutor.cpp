@@ -778,6 +778,39 @@ bool CudaExecutor::step(const std::string &function,
                         const std::vector<HostTensor> &inputs,
                         std::vector<HostTensor> &outputs, bool graph,
                         std::string &error) {
+  return stepImpl(function, inputs, &outputs, graph, error);
+}
+
+bool CudaExecutor::stepOnDevice(const std::string &function,
+                                const std::vector<HostTensor> &inputs,
+                                bool graph, std::string &error) {
+  return stepImpl(function, inputs, nullptr, graph, error);
+}
+
+const float *CudaExecutor::outputDevicePointer(const std::string &function,
+                                               size_t index,
+                                               std::string &error) {
+  Impl &s = *impl;
+  FunctionState *f = s.find(function, error);
+  if (!f)
+    return nullptr;
+  if (index >= f->function->outputs.size()) {
+    error =
+        "function '" + function + "' has no output " + std::to_string(index);
+    return nullptr;
+  }
+  return reinterpret_cast<const float *>(static_cast<char *>(s.arena) +
+                                         f->function->outputs[index].offset);
+}
+
+void *CudaExecutor::stream() const { return impl->stream; }
+
+int CudaExecutor::device() const { return impl->device; }
+
+bool CudaExecutor::stepImpl(const std::string &function,
+                            const std::vector<HostTensor> &inputs,
+                            std::vector<HostTensor> *outputsOrNull, bool graph,
+                            std::string &error) {
   Impl &s = *impl;
   FunctionState *f = s.find(function, error);
   if (!f)
@@ -834,6 +867,9 @@ bool CudaExecutor::step(const std::string &function,
   }
   if (!s.execute(*f, graph, error))
     return false;
+  if (!outputsOrNull)
+    return true;
+  std::vector<HostTensor> &outputs = *outputsOrNull;
   for (size_t i = 0; i < fn.outputs.size(); ++i) {
     const TensorSpec &spec = fn.outputs[i];
     if (!ok(cudaMemcpyAsync(f->staging + f->outputOffsets[i],

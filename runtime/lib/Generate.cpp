@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/runtime/Generate.h"
+#include "kiln/runtime/Sampling.h"
 
 #include <algorithm>
 #include <chrono>
@@ -19,6 +20,15 @@
 using namespace kiln::runtime;
 
 StepRunner::~StepRunner() = default;
+
+bool StepRunner::runAndSample(const Function &fn,
+                              const std::vector<HostTensor> &, size_t,
+                              const std::vector<DeviceDraw> &,
+                              const SamplingOptions &, std::vector<int64_t> &,
+                              std::string &error) {
+  error = "function '" + fn.name + "': this backend does not sample";
+  return false;
+}
 
 namespace {
 
@@ -233,57 +243,95 @@ int64_t kiln::runtime::argmaxToken(const float *logits, int64_t n) {
   return best;
 }
 
+double kiln::runtime::samplingDraw(const SamplingOptions &options, uint64_t row,
+                                   uint64_t index) {
+  return samplingUniform(options.seed, row, index);
+}
+
+namespace {
+
+/// The largest key K such that the sum of `value` over the entries with key
+/// >= K is >= needed: the threshold the device finds by radix select, here
+/// by a walk down the keys in descending order.
+uint32_t largestKeyReaching(std::vector<std::pair<uint32_t, uint64_t>> &entries,
+                            double needed) {
+  std::sort(
+      entries.begin(), entries.end(),
+      [](const std::pair<uint32_t, uint64_t> &a,
+         const std::pair<uint32_t, uint64_t> &b) { return a.first > b.first; });
+  uint64_t cum = 0;
+  for (const auto &e : entries) {
+    cum += e.second;
+    if (double(cum) >= needed)
+      return e.first;
+  }
+  return entries.empty() ? 0 : entries.back().first;
+}
+
+} // namespace
+
 int64_t kiln::runtime::sampleToken(const float *logits, int64_t n,
-                                   const SamplingOptions &options,
-                                   std::mt19937_64 &rng) {
-  // One draw per call, whatever path is taken, so a row's stream of draws
-  // does not depend on the logits.
-  double u = double(rng() >> 11) * 0x1.0p-53;
-  if (options.greedy())
+                                   const SamplingOptions &options, double u) {
+  if (options.greedy() || options.topK == 1)
     return argmaxToken(logits, n);
-  double invT = 1.0 / options.temperature;
-  double zmax = -std::numeric_limits<double>::infinity();
-  std::vector<double> z(static_cast<size_t>(n), 0);
+  const float temperature = float(options.temperature);
+  std::vector<float> z(static_cast<size_t>(n));
+  std::vector<uint32_t> key(static_cast<size_t>(n));
+  float m = -std::numeric_limits<float>::infinity();
+  bool any = false;
   for (int64_t i = 0; i < n; ++i) {
-    z[i] = std::isnan(logits[i]) ? -std::numeric_limits<double>::infinity()
-                                 : double(logits[i]) * invT;
-    zmax = std::max(zmax, z[i]);
+    z[i] = logits[i] / temperature;
+    uint32_t bits;
+    std::memcpy(&bits, &z[i], 4);
+    key[i] = samplingKey(bits);
+    if (std::isnan(z[i]))
+      continue;
+    if (!any || z[i] > m)
+      m = z[i];
+    any = true;
   }
-  if (std::isinf(zmax) && zmax < 0) // every logit -inf or NaN
+  if (!any)
     return argmaxToken(logits, n);
-  std::vector<double> p(static_cast<size_t>(n));
+  std::vector<uint64_t> q(static_cast<size_t>(n), 0);
   for (int64_t i = 0; i < n; ++i)
-    p[i] = z[i] == zmax ? 1.0 : std::exp(z[i] - zmax); // +inf: 1 vs 0
-  std::vector<int64_t> order(static_cast<size_t>(n));
-  std::iota(order.begin(), order.end(), 0);
-  auto before = [&](int64_t a, int64_t b) {
-    return p[a] > p[b] || (p[a] == p[b] && a < b);
-  };
-  int64_t keep = options.topK > 0 ? std::min(options.topK, n) : n;
-  std::partial_sort(order.begin(), order.begin() + keep, order.end(), before);
-  double total = 0;
-  for (int64_t i = 0; i < keep; ++i)
-    total += p[order[i]];
+    if (!std::isnan(z[i]))
+      q[i] = samplingFixed(z[i] == m ? 1.0f : std::exp(z[i] - m));
+  // Keep i iff key[i] >= minKey (NaN never).
+  uint32_t minKey = 0;
+  auto kept = [&](int64_t i) { return !std::isnan(z[i]) && key[i] >= minKey; };
+  std::vector<std::pair<uint32_t, uint64_t>> entries;
+  if (options.topK > 0 && options.topK < n) {
+    for (int64_t i = 0; i < n; ++i)
+      if (kept(i))
+        entries.emplace_back(key[i], 1);
+    minKey = largestKeyReaching(entries, double(options.topK));
+  }
   if (options.topP < 1) {
-    double cum = 0;
-    for (int64_t i = 0; i < keep; ++i) {
-      cum += p[order[i]] / total;
-      if (cum >= options.topP) {
-        keep = i + 1;
-        break;
+    entries.clear();
+    uint64_t total = 0;
+    for (int64_t i = 0; i < n; ++i)
+      if (kept(i)) {
+        entries.emplace_back(key[i], q[i]);
+        total += q[i];
       }
+    minKey = largestKeyReaching(entries, options.topP * double(total));
+  }
+  uint64_t total = 0;
+  int64_t last = 0;
+  for (int64_t i = 0; i < n; ++i)
+    if (kept(i)) {
+      total += q[i];
+      last = i;
     }
-    total = 0;
-    for (int64_t i = 0; i < keep; ++i)
-      total += p[order[i]];
-  }
-  double target = u * total, cum = 0;
-  for (int64_t i = 0; i < keep; ++i) {
-    cum += p[order[i]];
-    if (cum > target)
-      return order[i];
-  }
-  return order[keep - 1];
+  const uint64_t target = uint64_t(u * double(total));
+  uint64_t cum = 0;
+  for (int64_t i = 0; i < n; ++i)
+    if (kept(i)) {
+      cum += q[i];
+      if (cum > target)
+        return i;
+    }
+  return last;
 }
 
 namespace {
@@ -579,10 +627,8 @@ bool kiln::runtime::generate(const Manifest &manifest, StepRunner &runner,
   std::vector<bool> done(static_cast<size_t>(n), options.maxNewTokens == 0);
   std::vector<std::vector<float>> rowLogits(static_cast<size_t>(n));
   result.tokens.assign(static_cast<size_t>(n), {});
-  std::vector<std::mt19937_64> rngs;
   GenerateProgress progress;
   for (int64_t b = 0; b < n; ++b) {
-    rngs.emplace_back(options.sampling.seed + uint64_t(b));
     int64_t len = int64_t(prompts[b].size());
     progress.maxSteps = std::max(progress.maxSteps,
                                  chunks + std::max<int64_t>(len - covered, 0) +
@@ -602,22 +648,77 @@ bool kiln::runtime::generate(const Manifest &manifest, StepRunner &runner,
     }
     return logitsOf(f, info, outputs, step, error);
   };
-  // Samples row b's next token from `row`, its logits after step `step`.
-  auto takeToken = [&](int64_t b, const float *row, int64_t step) {
-    for (int64_t v = 0; v < vocab; ++v)
-      if (std::isnan(row[v])) {
-        error = "step " + std::to_string(step) + ": the logits of row " +
-                std::to_string(b) + " contain NaN (token " + std::to_string(v) +
-                ")";
-        return false;
-      }
-    int64_t token = sampleToken(row, vocab, options.sampling, rngs[b]);
+  auto nanMessage = [&](int64_t b, int64_t step) {
+    return "step " + std::to_string(step) + ": the logits of row " +
+           std::to_string(b) + " contain NaN";
+  };
+  // Records row b's next token (and, when kept, `row`, the logits that
+  // chose it).
+  auto record = [&](int64_t b, int64_t token, const float *row) {
     result.tokens[b].push_back(token);
-    rowLogits[b].insert(rowLogits[b].end(), row, row + vocab);
+    if (options.keepLogits)
+      rowLogits[b].insert(rowLogits[b].end(), row, row + vocab);
     ++result.numTokens;
     if (int64_t(result.tokens[b].size()) >= options.maxNewTokens ||
         token == options.eosId)
       done[b] = true;
+  };
+  // Samples row b's next token on the host from `row`, its logits after
+  // step `step`; draw index = the row's new-token index.
+  auto takeToken = [&](int64_t b, const float *row, int64_t step) {
+    for (int64_t v = 0; v < vocab; ++v)
+      if (std::isnan(row[v])) {
+        error = nanMessage(b, step) + " (token " + std::to_string(v) + ")";
+        return false;
+      }
+    double u = samplingDraw(options.sampling, uint64_t(b),
+                            uint64_t(result.tokens[b].size()));
+    record(b, sampleToken(row, vocab, options.sampling, u), row);
+    return true;
+  };
+  // With a runner that samples on the device and no logits to keep, only
+  // the token ids come back.
+  const bool onDevice = !options.keepLogits && runner.samplesOnDevice();
+  // Runs `f` on `ordered` as step `step`, then takes row b's next token
+  // from row rowOf[b] of its [B*S, V] logits (none when negative).
+  auto stepAndTake = [&](const Function &f, const LogitsInfo &info,
+                         int64_t step, const std::vector<int64_t> &rowOf) {
+    if (!onDevice) {
+      const float *logits = runStep(f, info, step);
+      if (!logits)
+        return false;
+      for (int64_t b = 0; b < n; ++b)
+        if (rowOf[b] >= 0 && !takeToken(b, logits + rowOf[b] * vocab, step))
+          return false;
+      return true;
+    }
+    std::vector<DeviceDraw> draws;
+    std::vector<int64_t> who, tokens;
+    for (int64_t b = 0; b < n; ++b)
+      if (rowOf[b] >= 0) {
+        draws.push_back(
+            {rowOf[b], uint64_t(b), uint64_t(result.tokens[b].size())});
+        who.push_back(b);
+      }
+    if (!runner.runAndSample(f, ordered, info.index, draws, options.sampling,
+                             tokens, error)) {
+      error = "step " + std::to_string(step) + " (function '" + f.name +
+              "'): " + error;
+      return false;
+    }
+    if (tokens.size() != draws.size()) {
+      error = "step " + std::to_string(step) + " (function '" + f.name +
+              "'): the runner returned " + std::to_string(tokens.size()) +
+              " tokens for " + std::to_string(draws.size()) + " rows";
+      return false;
+    }
+    for (size_t i = 0; i < who.size(); ++i) {
+      if (tokens[i] < 0 || tokens[i] >= vocab) {
+        error = nanMessage(who[i], step);
+        return false;
+      }
+      record(who[i], tokens[i], nullptr);
+    }
     return true;
   };
   auto stepDone = [&](int64_t step) {
@@ -646,17 +747,16 @@ bool kiln::runtime::generate(const Manifest &manifest, StepRunner &runner,
     }
     if (!buildChunkInputs(manifest, *prefill, rows, ordered, error))
       return false;
-    const float *logits = runStep(*prefill, plan.prefillInfo, step);
-    if (!logits)
-      return false;
     // A row whose last prompt token is in this chunk samples its first
     // token from that token's logits.
+    std::vector<int64_t> rowOf(static_cast<size_t>(n), -1);
     for (int64_t b = 0; b < n; ++b) {
       int64_t last = int64_t(prompts[b].size()) - 1 - first;
-      if (last >= 0 && last < seq &&
-          !takeToken(b, logits + (b * seq + last) * vocab, step))
-        return false;
+      if (last >= 0 && last < seq)
+        rowOf[b] = b * seq + last;
     }
+    if (!stepAndTake(*prefill, plan.prefillInfo, step, rowOf))
+      return false;
     ++result.prefillSteps;
     stepDone(step);
   }
@@ -686,15 +786,12 @@ bool kiln::runtime::generate(const Manifest &manifest, StepRunner &runner,
       break;
     if (!buildStepInputs(manifest, *fn, rows, ordered, error))
       return false;
-    const float *logits = runStep(*fn, plan.info, step);
-    if (!logits)
+    std::vector<int64_t> rowOf(static_cast<size_t>(n), -1);
+    for (int64_t b = 0; b < n; ++b)
+      if (!done[b] && ++fed[b] >= int64_t(prompts[b].size()))
+        rowOf[b] = b;
+    if (!stepAndTake(*fn, plan.info, step, rowOf))
       return false;
-    for (int64_t b = 0; b < n; ++b) {
-      if (done[b] || ++fed[b] < int64_t(prompts[b].size()))
-        continue;
-      if (!takeToken(b, logits + b * vocab, step))
-        return false;
-    }
     stepDone(step);
   }
   result.seconds = secondsSince(start);
@@ -709,7 +806,10 @@ bool kiln::runtime::generate(const Manifest &manifest, StepRunner &runner,
   result.logits.name = "logits";
   result.logits.dtype = DType::F32;
   result.logits.shape = {n, width, vocab};
-  result.logits.bytes.assign(static_cast<size_t>(n * width * vocab * 4), 0);
+  if (!options.keepLogits) // nothing to keep: an empty tensor
+    result.logits.shape = {0, 0, vocab};
+  result.logits.bytes.assign(
+      static_cast<size_t>(result.logits.numElements() * 4), 0);
   for (int64_t b = 0; b < n; ++b) {
     const std::vector<int64_t> &t = result.tokens[b];
     for (int64_t i = 0; i < width; ++i)

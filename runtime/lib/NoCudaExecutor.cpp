@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/runtime/CudaExecutor.h"
+#include "kiln/runtime/Sampling.h"
 
 namespace kiln::runtime {
 
@@ -66,6 +67,59 @@ bool CudaExecutor::replay(const std::string &, Mode, int, RunStats &,
 
 bool CudaExecutor::step(const std::string &, const std::vector<HostTensor> &,
                         std::vector<HostTensor> &, bool, std::string &error) {
+  error = kNoCuda;
+  return false;
+}
+
+bool CudaExecutor::stepOnDevice(const std::string &,
+                                const std::vector<HostTensor> &, bool,
+                                std::string &error) {
+  error = kNoCuda;
+  return false;
+}
+
+const float *CudaExecutor::outputDevicePointer(const std::string &, size_t,
+                                               std::string &error) {
+  error = kNoCuda;
+  return nullptr;
+}
+
+void *CudaExecutor::stream() const { return nullptr; }
+
+int CudaExecutor::device() const { return 0; }
+
+bool CudaExecutor::stepImpl(const std::string &,
+                            const std::vector<HostTensor> &,
+                            std::vector<HostTensor> *, bool,
+                            std::string &error) {
+  error = kNoCuda;
+  return false;
+}
+
+struct DeviceSampler::Impl {};
+
+DeviceSampler::DeviceSampler(std::unique_ptr<Impl> impl)
+    : impl(std::move(impl)) {}
+DeviceSampler::~DeviceSampler() = default;
+
+std::unique_ptr<DeviceSampler> DeviceSampler::create(int, int64_t,
+                                                     std::string &error) {
+  error = kNoCuda;
+  return nullptr;
+}
+
+bool DeviceSampler::sample(const float *, int64_t,
+                           const std::vector<DeviceDraw> &,
+                           const DeviceSamplingParams &, void *,
+                           std::vector<int64_t> &, std::string &error) {
+  error = kNoCuda;
+  return false;
+}
+
+bool DeviceSampler::sampleHost(const float *, int64_t, int64_t,
+                               const std::vector<DeviceDraw> &,
+                               const DeviceSamplingParams &,
+                               std::vector<int64_t> &, std::string &error) {
   error = kNoCuda;
   return false;
 }

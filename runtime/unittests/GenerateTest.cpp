@@ -16,12 +16,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/runtime/Generate.h"
+#include "kiln/runtime/Sampling.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 
@@ -520,8 +522,12 @@ TEST(GenerateSampling, GreedyTiesTakeTheLowestIndex) {
   o.topK = 3;
   o.topP = 0.5;
   o.seed = 9;
-  std::mt19937_64 rng(9);
-  EXPECT_EQ(sampleToken(a, 4, o, rng), 1);
+  EXPECT_EQ(sampleToken(a, 4, o, 0.99), 1);
+  // Top-k 1 is greedy at any temperature and any draw.
+  o.temperature = 2;
+  o.topK = 1;
+  for (double u : {0.0, 0.5, 0.999})
+    EXPECT_EQ(sampleToken(a, 4, o, u), 1);
 }
 
 /// Generates 16 tokens from one prompt with `sampling`.
@@ -581,11 +587,11 @@ TEST(GenerateSampling, DistributionTopKAndTopP) {
   float logits[] = {std::log(1.0f), std::log(2.0f), std::log(3.0f),
                     std::log(4.0f)};
   auto frequencies = [&](const SamplingOptions &o) {
-    std::mt19937_64 rng(o.seed);
     std::vector<double> f(4, 0);
     const int n = 40000;
     for (int i = 0; i < n; ++i)
-      f[size_t(sampleToken(logits, 4, o, rng))] += 1.0 / n;
+      f[size_t(sampleToken(logits, 4, o, samplingDraw(o, 0, uint64_t(i))))] +=
+          1.0 / n;
     return f;
   };
   SamplingOptions o;
@@ -1112,3 +1118,219 @@ TEST(GeneratePrefill, ChunkInputs) {
 }
 
 } // namespace
+
+TEST(GenerateSampling, UniformDrawIsSplitMix) {
+  // splitmix64 of 0 is 0xe220a8397b1dcdaf (the reference sequence).
+  EXPECT_EQ(samplingMix(0), 0xe220a8397b1dcdafull);
+  SamplingOptions o;
+  o.seed = 3;
+  double u = samplingDraw(o, 2, 5);
+  EXPECT_GE(u, 0.0);
+  EXPECT_LT(u, 1.0);
+  EXPECT_EQ(u, samplingUniform(5, 0, 5)); // row b of seed S = row 0 of S + b
+  EXPECT_NE(u, samplingDraw(o, 2, 6));
+  EXPECT_NE(u, samplingDraw(o, 3, 5));
+}
+
+TEST(GenerateSampling, ThreeTokensOverManySeeds) {
+  // Weights 1 : 2 : 5 at T = 1: 0.125, 0.25, 0.625; one draw per seed.
+  float logits[] = {0.0f, std::log(2.0f), std::log(5.0f)};
+  SamplingOptions o;
+  o.temperature = 1;
+  std::vector<double> f(3, 0);
+  const int n = 20000;
+  for (int s = 0; s < n; ++s) {
+    o.seed = uint64_t(s);
+    f[size_t(sampleToken(logits, 3, o, samplingDraw(o, 0, 0)))] += 1.0 / n;
+  }
+  EXPECT_NEAR(f[0], 0.125, 0.02);
+  EXPECT_NEAR(f[1], 0.25, 0.02);
+  EXPECT_NEAR(f[2], 0.625, 0.02);
+}
+
+TEST(GenerateSampling, DrawIsInverseCdfInIndexOrder) {
+  // Equal weights: u in [i/4, (i+1)/4) takes token i.
+  float logits[] = {1, 1, 1, 1};
+  SamplingOptions o;
+  o.temperature = 1;
+  EXPECT_EQ(sampleToken(logits, 4, o, 0.0), 0);
+  EXPECT_EQ(sampleToken(logits, 4, o, 0.26), 1);
+  EXPECT_EQ(sampleToken(logits, 4, o, 0.74), 2);
+  EXPECT_EQ(sampleToken(logits, 4, o, 0.9999), 3);
+}
+
+TEST(GenerateSampling, TiesAtThresholdsAreKept) {
+  // Top-k 2 over {5, 3, 3, 1}: the second largest is 3, so both 3s stay.
+  float logits[] = {5, 3, 3, 1};
+  SamplingOptions o;
+  o.temperature = 100; // nearly uniform over the kept
+  o.topK = 2;
+  std::vector<int> seen(4, 0);
+  for (int i = 0; i < 2000; ++i)
+    ++seen[size_t(sampleToken(logits, 4, o, samplingDraw(o, 0, uint64_t(i))))];
+  EXPECT_GT(seen[0], 0);
+  EXPECT_GT(seen[1], 0);
+  EXPECT_GT(seen[2], 0);
+  EXPECT_EQ(seen[3], 0);
+  // Top-p 0.3 over {1, 1, 1, 0} (w = 1, 1, 1, e^-1): the top value alone
+  // reaches it, and its three ties are all kept.
+  float tied[] = {1, 1, 1, 0};
+  o.temperature = 1;
+  o.topK = 0;
+  o.topP = 0.3;
+  seen.assign(4, 0);
+  for (int i = 0; i < 3000; ++i)
+    ++seen[size_t(sampleToken(tied, 4, o, samplingDraw(o, 0, uint64_t(i))))];
+  EXPECT_NEAR(seen[0], 1000, 100);
+  EXPECT_NEAR(seen[1], 1000, 100);
+  EXPECT_NEAR(seen[2], 1000, 100);
+  EXPECT_EQ(seen[3], 0);
+}
+
+TEST(GenerateSampling, TopKAndTopPRestrictOverALargeVocabulary) {
+  // 1000 logits of a fixed pseudo-random pattern: top-k 10 only ever draws
+  // one of the 10 largest; top-p 0.5 only from the nucleus.
+  std::vector<float> logits(1000);
+  for (size_t i = 0; i < logits.size(); ++i)
+    logits[i] = float((samplingMix(i) >> 40) % 1000) / 100.0f;
+  std::vector<float> sorted = logits;
+  std::sort(sorted.begin(), sorted.end(), std::greater<float>());
+  SamplingOptions o;
+  o.temperature = 0.5;
+  o.topK = 10;
+  for (int i = 0; i < 500; ++i) {
+    int64_t t =
+        sampleToken(logits.data(), 1000, o, samplingDraw(o, 0, uint64_t(i)));
+    EXPECT_GE(logits[size_t(t)], sorted[9]);
+  }
+  // The nucleus of p = 0.5: the fewest largest z whose mass reaches half.
+  o.topK = 0;
+  o.topP = 0.5;
+  double total = 0;
+  for (float l : logits)
+    total += std::exp((l - sorted[0]) / 0.5);
+  double cum = 0;
+  float tau = sorted[0];
+  for (float l : sorted) {
+    cum += std::exp((l - sorted[0]) / 0.5);
+    tau = l;
+    if (cum >= 0.5 * total)
+      break;
+  }
+  bool reachedTop = false;
+  for (int i = 0; i < 500; ++i) {
+    int64_t t =
+        sampleToken(logits.data(), 1000, o, samplingDraw(o, 0, uint64_t(i)));
+    EXPECT_GE(logits[size_t(t)], tau);
+    reachedTop |= logits[size_t(t)] == sorted[0];
+  }
+  EXPECT_TRUE(reachedTop);
+}
+
+/// A FakeModel that samples "on the device" with the host algorithm, so the
+/// generation loop's device path (no logits back) can be checked.
+class DeviceSamplingModel : public FakeModel {
+public:
+  using FakeModel::FakeModel;
+  bool samplesOnDevice() const override { return true; }
+  bool runAndSample(const Function &fn, const std::vector<HostTensor> &ordered,
+                    size_t logitsOutput, const std::vector<DeviceDraw> &draws,
+                    const SamplingOptions &sampling,
+                    std::vector<int64_t> &tokens, std::string &error) override {
+    ++deviceSteps;
+    if (!run(fn, ordered, outputs, error))
+      return false;
+    const HostTensor &l = outputs[logitsOutput];
+    int64_t vocab = l.shape.back();
+    const float *base = reinterpret_cast<const float *>(l.bytes.data());
+    tokens.clear();
+    for (const DeviceDraw &d : draws)
+      tokens.push_back(sampleToken(base + d.logitsRow * vocab, vocab, sampling,
+                                   samplingDraw(sampling, d.seedRow, d.index)));
+    return true;
+  }
+  int deviceSteps = 0;
+  std::vector<HostTensor> outputs;
+};
+
+TEST(GenerateSampling, DeviceSamplingPathGivesTheHostTokens) {
+  Manifest m = makeManifest({4}, 32);
+  for (bool sample : {false, true}) {
+    GenerateOptions o = greedy(6);
+    if (sample) {
+      o.sampling.temperature = 1.5;
+      o.sampling.topK = 5;
+      o.sampling.topP = 0.9;
+      o.sampling.seed = 11;
+    }
+    FakeModel host(4, 32);
+    DeviceSamplingModel device(4, 32);
+    GenerateResult a, b;
+    std::string error;
+    ASSERT_TRUE(
+        generate(m, host, {{3, 1}, {2}, {5, 4, 1}}, o, "t.kiln", a, error))
+        << error;
+    o.keepLogits = false;
+    ASSERT_TRUE(
+        generate(m, device, {{3, 1}, {2}, {5, 4, 1}}, o, "t.kiln", b, error))
+        << error;
+    EXPECT_EQ(a.tokens, b.tokens) << sample;
+    EXPECT_GT(device.deviceSteps, 0);
+    EXPECT_TRUE(b.logits.bytes.empty());
+    EXPECT_EQ(a.ids.bytes, b.ids.bytes);
+  }
+}
+
+/// Random logits rows, the device's tokens against sampleToken()'s; skipped
+/// without a CUDA device (run it on a GPU: kiln-runtime-tests
+/// --gtest_filter='SamplingDevice.*').
+TEST(SamplingDevice, MatchesTheHost) {
+  std::string error;
+  std::unique_ptr<DeviceSampler> sampler = DeviceSampler::create(0, 8, error);
+  if (!sampler)
+    GTEST_SKIP() << error;
+  struct Case {
+    double temperature;
+    int64_t topK;
+    double topP;
+  };
+  const Case cases[] = {{0, 0, 1},      {0.8, 0, 1}, {1, 40, 1},  {0.7, 0, 0.9},
+                        {1.2, 50, 0.8}, {2, 1, 1},   {1, 0, 0.05}};
+  for (int64_t vocab : {int64_t(512), int64_t(151936)}) {
+    const int64_t rows = 8;
+    std::vector<float> logits(size_t(rows * vocab));
+    for (size_t i = 0; i < logits.size(); ++i) // roughly N(0, 3), some ties
+      logits[i] =
+          float(int64_t(samplingMix(i + uint64_t(vocab)) >> 52) - 2048) /
+          256.0f;
+    for (const Case &c : cases)
+      for (uint64_t seed : {uint64_t(0), uint64_t(17)}) {
+        SamplingOptions o;
+        o.temperature = c.temperature;
+        o.topK = c.topK;
+        o.topP = c.topP;
+        o.seed = seed;
+        DeviceSamplingParams p;
+        p.greedy = o.greedy() || o.topK == 1;
+        p.temperature = float(o.temperature);
+        p.topK = o.topK;
+        p.topP = o.topP;
+        p.seed = o.seed;
+        std::vector<DeviceDraw> draws;
+        for (int64_t r = 0; r < rows; ++r)
+          draws.push_back({rows - 1 - r, uint64_t(r), uint64_t(3 * r)});
+        std::vector<int64_t> tokens;
+        ASSERT_TRUE(sampler->sampleHost(logits.data(), rows, vocab, draws, p,
+                                        tokens, error))
+            << error;
+        for (int64_t r = 0; r < rows; ++r) {
+          const DeviceDraw &d = draws[size_t(r)];
+          int64_t want = sampleToken(logits.data() + d.logitsRow * vocab, vocab,
+                                     o, samplingDraw(o, d.seedRow, d.index));
+          EXPECT_EQ(tokens[size_t(r)], want)
+              << "vocab " << vocab << " T " << c.temperature << " k " << c.topK
+              << " p " << c.topP << " seed " << seed << " row " << r;
+        }
+      }
+  }
+}

@@ -547,10 +547,14 @@ int checkOutputs(const Options &o, const std::vector<HostTensor> &outputs,
 
 /// The cuda backend as a StepRunner: a step is CudaExecutor::step() (a
 /// replay of the function's captured graph unless --eager), the cache reset
-/// CudaExecutor::resetKvCache().
+/// CudaExecutor::resetKvCache(). With a DeviceSampler, the next tokens are
+/// chosen by the sampling kernel on the executor's stream right after the
+/// step, from the logits in the arena; only the ids come back.
 class CudaStepRunner : public StepRunner {
 public:
-  CudaStepRunner(CudaExecutor &exec, bool graph) : exec(exec), graph(graph) {}
+  CudaStepRunner(CudaExecutor &exec, bool graph,
+                 std::unique_ptr<DeviceSampler> sampler)
+      : exec(exec), graph(graph), sampler(std::move(sampler)) {}
   bool run(const Function &fn, const std::vector<HostTensor> &ordered,
            std::vector<HostTensor> &outputs, std::string &error) override {
     return exec.step(fn.name, ordered, outputs, graph, error);
@@ -558,10 +562,31 @@ public:
   bool resetCache(std::string &error) override {
     return exec.resetKvCache(error);
   }
+  bool samplesOnDevice() const override { return sampler != nullptr; }
+  bool runAndSample(const Function &fn, const std::vector<HostTensor> &ordered,
+                    size_t logitsOutput, const std::vector<DeviceDraw> &draws,
+                    const SamplingOptions &sampling,
+                    std::vector<int64_t> &tokens, std::string &error) override {
+    if (!exec.stepOnDevice(fn.name, ordered, graph, error))
+      return false;
+    const float *logits =
+        exec.outputDevicePointer(fn.name, logitsOutput, error);
+    if (!logits)
+      return false;
+    DeviceSamplingParams p;
+    p.greedy = sampling.greedy() || sampling.topK == 1;
+    p.temperature = float(sampling.temperature);
+    p.topK = sampling.topK;
+    p.topP = sampling.topP;
+    p.seed = sampling.seed;
+    return sampler->sample(logits, fn.outputs[logitsOutput].shape.back(), draws,
+                           p, exec.stream(), tokens, error);
+  }
 
 private:
   CudaExecutor &exec;
   bool graph;
+  std::unique_ptr<DeviceSampler> sampler;
 };
 
 /// Creates `dir` and its parents, like `mkdir -p`.
@@ -638,7 +663,14 @@ int runGeneration(const Options &o) {
     exec = CudaExecutor::create(artifact, o.device, error);
     if (!exec)
       return fail(error);
-    runner = std::make_unique<CudaStepRunner>(*exec, !o.eager);
+    std::unique_ptr<DeviceSampler> sampler;
+    if (!teacher) {
+      sampler = DeviceSampler::create(exec->device(), fn->stepBatch, error);
+      if (!sampler)
+        return fail(error);
+    }
+    runner =
+        std::make_unique<CudaStepRunner>(*exec, !o.eager, std::move(sampler));
     where = std::string("cuda ") + (o.eager ? "eager" : "graph") + " on " +
             exec->deviceDescription();
   } else {
@@ -693,6 +725,8 @@ int runGeneration(const Options &o) {
   options.maxNewTokens = o.maxNewTokens;
   options.eosId = o.eos;
   options.sampling = o.sampling;
+  // The logits come back to the host only for DIR/logits.pb.
+  options.keepLogits = !o.outputDir.empty();
   options.prefill = !o.noPrefill;
   options.progress = ProgressPrinter();
   GenerateResult result;

@@ -97,6 +97,21 @@ public:
   bool step(const std::string &function, const std::vector<HostTensor> &inputs,
             std::vector<HostTensor> &outputs, bool graph, std::string &error);
 
+  /// step() without the outputs: they stay at their arena offsets
+  /// (outputDevicePointer()) and the stream is not waited for, so work
+  /// queued on stream() after it (the sampling kernel) reads them.
+  bool stepOnDevice(const std::string &function,
+                    const std::vector<HostTensor> &inputs, bool graph,
+                    std::string &error);
+
+  /// The device address of output `index` of `function` in the arena.
+  const float *outputDevicePointer(const std::string &function, size_t index,
+                                   std::string &error);
+
+  /// The executor's stream (a cudaStream_t) and device ordinal.
+  void *stream() const;
+  int device() const;
+
   /// Zeroes the KV cache region (a new generation); nothing to do without
   /// one. Synchronous.
   bool resetKvCache(std::string &error);
@@ -112,6 +127,12 @@ public:
 
 private:
   explicit CudaExecutor(std::unique_ptr<Impl> impl);
+  /// step() and stepOnDevice(): copies the outputs back into
+  /// `*outputsOrNull` and waits unless it is null.
+  bool stepImpl(const std::string &function,
+                const std::vector<HostTensor> &inputs,
+                std::vector<HostTensor> *outputsOrNull, bool graph,
+                std::string &error);
   std::unique_ptr<Impl> impl;
 };
 

@@ -17,15 +17,17 @@
 #define KILN_RUNTIME_GENERATE_H
 
 #include "kiln/runtime/Artifact.h"
+#include "kiln/runtime/Sampling.h"
 #include "kiln/runtime/TensorIO.h"
 
 #include <cstdint>
 #include <functional>
-#include <random>
 #include <string>
 #include <vector>
 
 namespace kiln::runtime {
+
+struct SamplingOptions;
 
 /// Runs one step of a step function on some backend. The KV cache it owns
 /// persists across run() calls (and across functions) until resetCache().
@@ -41,6 +43,22 @@ public:
   /// Zeroes the KV cache (every slot of every row). Returns false and sets
   /// `error` on failure.
   virtual bool resetCache(std::string &error) = 0;
+  /// True when runAndSample() chooses the tokens where the logits are (the
+  /// cuda backend: a kernel on the device); generate() then uses it
+  /// instead of run() unless it keeps the logits.
+  virtual bool samplesOnDevice() const { return false; }
+  /// run() of `fn` on `ordered`, then one token per entry of `draws` into
+  /// `tokens`, chosen from row draws[i].logitsRow of output `logitsOutput`
+  /// (f32 [B, S, V] read as [B*S, V]) with `sampling` by the algorithm of
+  /// sampleToken() and the draw samplingDraw(sampling, seedRow, index); -1
+  /// for a row that holds a NaN. The outputs need not come back to the host.
+  /// The default fails.
+  virtual bool runAndSample(const Function &fn,
+                            const std::vector<HostTensor> &ordered,
+                            size_t logitsOutput,
+                            const std::vector<DeviceDraw> &draws,
+                            const SamplingOptions &sampling,
+                            std::vector<int64_t> &tokens, std::string &error);
 };
 
 /// How the next token is chosen from a row's logits. `temperature <= 0`
@@ -54,7 +72,8 @@ struct SamplingOptions {
   /// Keep the smallest most-probable set whose probability is >= topP;
   /// 1 = all. Must be in (0, 1].
   double topP = 1;
-  /// Seed of row 0's generator; row b's is seeded with seed + b.
+  /// Seed of row 0's draws; row b draws as row 0 of seed + b
+  /// (samplingUniform()).
   uint64_t seed = 0;
 
   /// True when tokens are chosen by argmax.
@@ -65,18 +84,23 @@ struct SamplingOptions {
 /// NaN never wins. n must be positive.
 int64_t argmaxToken(const float *logits, int64_t n);
 
-/// Draws one token from `logits[0..n)` with `options` (temperature > 0):
-///   1. p = softmax(logits / T), computed in double with the max subtracted;
-///   2. order tokens by p, descending, ties by lower index; keep the first
-///      topK (all when topK is 0);
-///   3. renormalise, then keep the shortest prefix whose cumulative
-///      probability is >= topP (at least one token), and renormalise again;
-///   4. u = (rng() >> 11) * 2^-53, a double in [0, 1); the token is the
-///      first kept one whose cumulative probability exceeds u (the last kept
-///      one if rounding leaves none).
-/// Consumes exactly one rng() value. With topK == 1 it is argmaxToken().
+/// Chooses one token from `logits[0..n)` with `options` and the uniform
+/// draw `u` in [0, 1) (docs/generation.md "Sampling"; the CUDA kernel of
+/// Sampling.cu is its device twin). Greedy (temperature <= 0 or topK == 1):
+/// argmaxToken(). Else, in float: z_i = logits_i / T, m = max z, w_i =
+/// exp(z_i - m) (1 at the maximum) as fixed point q_i = floor(w_i * 2^32);
+/// top-k keeps the tokens with z >= the k-th largest z (ties kept); top-p
+/// then keeps those with z >= tau, tau the largest z such that the kept q
+/// with z >= tau sum to >= topP * (the kept total) (ties kept); the token
+/// is the first kept index whose running sum of q exceeds
+/// floor(u * (the kept total)). NaN logits are never kept.
 int64_t sampleToken(const float *logits, int64_t n,
-                    const SamplingOptions &options, std::mt19937_64 &rng);
+                    const SamplingOptions &options, double u);
+
+/// The uniform draw of row `row`'s new token number `index`:
+/// samplingUniform(options.seed, row, index).
+double samplingDraw(const SamplingOptions &options, uint64_t row,
+                    uint64_t index);
 
 /// The step functions of `manifest` (stepSeq == 1), sorted by batch, as
 /// `decode_b1 (batch 1), ...` for messages.
@@ -181,6 +205,10 @@ struct GenerateOptions {
   /// through the decode function, as without prefill functions
   /// (kiln-run --no-prefill).
   bool prefill = true;
+  /// Return the logits that chose each token in GenerateResult::logits.
+  /// false: it stays empty, and a runner that samplesOnDevice() chooses the
+  /// tokens where the logits are, so only the ids come back each step.
+  bool keepLogits = true;
   /// Called after every step, when set.
   std::function<void(const GenerateProgress &)> progress;
 };
