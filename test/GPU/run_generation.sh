@@ -9,6 +9,8 @@
 #   - 64 greedy tokens with graphs and eagerly: identical ids and bit-identical
 #     logits;
 #   - with prefill steps: greedy token by token (--no-prefill) = the oracle;
+#   - the device sampler against the host one (kiln-runtime-tests
+#     SamplingDevice.*), also under memcheck;
 #   - one generation under compute-sanitizer memcheck (and, for a
 #     multi-bucket artifact, the batch of 3 under memcheck).
 # The log goes to LOGDIR/gpu_generation.log as well as stdout; the last line
@@ -37,6 +39,13 @@ body() {
     echo "gpu generation: BUILD FAILED"
     return 1
   fi
+  echo "== device sampling: kernel tokens = host tokens (SamplingDevice.*)"
+  if ninja -C build-gpu kiln-runtime-tests >/dev/null 2>&1; then
+    run "sampling/device" build-gpu/bin/kiln-runtime-tests --gtest_filter='SamplingDevice.*:GenerateSampling.*'
+    run "sampling/memcheck" "${SAN[@]}" build-gpu/bin/kiln-runtime-tests --gtest_filter='SamplingDevice.*'
+  else
+    echo "kiln-runtime-tests not built (no GoogleTest here): device sampling unit test skipped"
+  fi
   local d name oracle skip entries=0
   for d in "$BUNDLE"/*/; do
     d=${d%/}; name=$(basename "$d"); oracle=$d/oracle
@@ -64,6 +73,12 @@ body() {
       run "$name/no-prefill-ids" "$PY" -c "import sys; sys.path.insert(0, 'utils'); import check_generation as c; sys.exit(c.read_tensor(sys.argv[1]) != c.read_tensor(sys.argv[2]))" \
         "$LOG/$name/no-prefill/generated_ids.pb" "$oracle/greedy_ids.pb"
     fi
+    echo "== $name: seeded sampling, graph = eager"
+    run "$name/sample-graph" $K "$d/model.kiln" --backend=cuda --generate --temperature 0.8 --top-k 40 --top-p 0.9 --seed 7 \
+      --prompt-ids "$oracle/prompt_ids.pb" --max-new-tokens 16 --output-dir "$LOG/$name/sg"
+    run "$name/sample-eager" $K "$d/model.kiln" --backend=cuda --eager --generate --temperature 0.8 --top-k 40 --top-p 0.9 --seed 7 \
+      --prompt-ids "$oracle/prompt_ids.pb" --max-new-tokens 16 --output-dir "$LOG/$name/se"
+    run "$name/sample-identical" cmp "$LOG/$name/sg/generated_ids.pb" "$LOG/$name/se/generated_ids.pb"
     echo "== $name: memcheck"
     run "$name/memcheck" "${SAN[@]}" $K "$d/model.kiln" --backend=cuda --generate \
       --prompt-ids "$oracle/prompt_ids.pb" --max-new-tokens 8
