@@ -533,7 +533,7 @@ static std::optional<DType> dtypeOf(Type t) {
 LogicalResult kiln::runReference(func::FuncOp func, StringRef weightDir,
                                  const std::vector<HostTensor> &inputs,
                                  std::vector<HostTensor> &outputs,
-                                 std::string &error) {
+                                 std::string &error, ref::State *state) {
   // Arguments and results, or, in the explicit scheduled form, the `input`
   // and `output` views: the same binding either way.
   ref::Signature sig = ref::getSignature(func);
@@ -588,10 +588,17 @@ LogicalResult kiln::runReference(func::FuncOp func, StringRef weightDir,
               ", got " + runtime::formatShape(t.shape);
       return failure();
     }
+    if (t.bytes.size() !=
+        static_cast<size_t>(t.numElements() * runtime::dtypeByteWidth(*dt))) {
+      error = what + ": holds " + std::to_string(t.bytes.size()) +
+              " bytes, expected " +
+              std::to_string(t.numElements() * runtime::dtypeByteWidth(*dt));
+      return failure();
+    }
     args.push_back(ref::Tensor::fromBytes(type, t.bytes.data()));
   }
 
-  auto results = ref::runFunction(func, args, weightDir);
+  auto results = ref::runFunction(func, args, weightDir, state);
   if (failed(results)) {
     error = "reference backend failed";
     return failure();

@@ -119,56 +119,13 @@ Result kern::evalKvAppend(Operation *op, ArrayRef<Tensor> in, State &state) {
 namespace {
 
 Result kvAttention(KvAttentionOp op, ArrayRef<Tensor> in) {
-  const Tensor &q = in[0], &k = in[1], &v = in[2], &pos = in[3];
+  const Tensor &pos = in[3];
   const Tensor *mask = op.getMask() ? &in[4] : nullptr;
   Tensor out = resultLike(op);
-  int64_t B = q.shape[0], Hq = q.shape[1], S = q.shape[2], D = q.shape[3];
-  int64_t Hkv = k.shape[1], T = k.shape[2], Dv = v.shape[3];
-  int64_t group = Hq / Hkv;
-  double scale = op.getScale().convertToFloat();
-  SmallVector<int64_t> mStr;
-  if (mask)
-    mStr = broadcastStrides(mask->shape, {B, Hq, S, T});
-  const double ninf = -std::numeric_limits<double>::infinity();
-  std::vector<double> score(T);
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t h = 0; h < Hq; ++h) {
-      int64_t hk = h / group;
-      for (int64_t s = 0; s < S; ++s) {
-        // Keys 0..last: the query sits at slot positions[b] + s.
-        int64_t last = std::min<int64_t>(pos.i[b] + s, T - 1);
-        const float *pq = q.f.data() + ((b * Hq + h) * S + s) * D;
-        double mx = ninf;
-        for (int64_t t = 0; t <= last; ++t) {
-          const float *pk = k.f.data() + ((b * Hkv + hk) * T + t) * D;
-          double acc = 0;
-          for (int64_t d = 0; d < D; ++d)
-            acc += (double)pq[d] * pk[d];
-          acc *= scale;
-          if (mask) {
-            int64_t mo = b * mStr[0] + h * mStr[1] + s * mStr[2] + t * mStr[3];
-            if (mask->kind == Kind::Bool)
-              acc = mask->i[mo] ? acc : ninf;
-            else
-              acc += getD(*mask, mo);
-          }
-          score[t] = acc;
-          mx = std::max(mx, acc);
-        }
-        double sum = 0;
-        for (int64_t t = 0; t <= last; ++t) {
-          score[t] = mx == ninf ? 0.0 : std::exp(score[t] - mx);
-          sum += score[t];
-        }
-        float *po = out.f.data() + ((b * Hq + h) * S + s) * Dv;
-        for (int64_t d = 0; d < Dv; ++d) {
-          double acc = 0;
-          for (int64_t t = 0; t <= last; ++t)
-            acc += score[t] * v.f[((b * Hkv + hk) * T + t) * Dv + d];
-          po[d] = (float)(sum > 0 ? acc / sum : 0.0);
-        }
-      }
-    }
+  // Query s of row b sits at slot positions[b] + s and sees keys 0..that.
+  attendRows(in[0], in[1], in[2], mask, op.getScale().convertToFloat(),
+             std::nullopt,
+             [&](int64_t b, int64_t s) { return pos.i[b] + s + 1; }, out);
   return SmallVector<Tensor>{std::move(out)};
 }
 

@@ -9,6 +9,7 @@
 #define KILN_LIB_REFERENCE_REFKERNELS_H
 
 #include "kiln/Reference/Evaluator.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <optional>
 
@@ -76,6 +77,18 @@ Result evalBody(mlir::Block &body, llvm::ArrayRef<Tensor> in,
 /// form; the buffer form's product is returned as its one result).
 std::optional<Result> evalFused(mlir::Operation *op,
                                 llvm::ArrayRef<Tensor> operands);
+
+/// softmax(q k^T * scale + mask) v per head (grouped-query: query head h
+/// reads kv head h / (Hq / Hkv)), written into `out` [B, Hq, S, Dv]: query s
+/// of row b scores keys t < keyCount(b, s) (the others are not read); with
+/// `causalShift`, key t > s + *causalShift scores -inf; the mask broadcasts
+/// to [B, Hq, S, T] (i1 true = attend, or additive). A query with no key
+/// left yields zeros. kiln.attention and kiln.kv_attention share it.
+void attendRows(const Tensor &q, const Tensor &k, const Tensor &v,
+                const Tensor *mask, double scale,
+                std::optional<int64_t> causalShift,
+                llvm::function_ref<int64_t(int64_t b, int64_t s)> keyCount,
+                Tensor &out);
 
 /// The KV cache ops (KvCache.cpp): kiln.kv_attention; kiln.kv_append is a
 /// located error here (it needs the run's State: evalKvAppend).

@@ -45,6 +45,61 @@ void kern::batchedMatmul(const Tensor &a, const Tensor &b, bool transB,
   });
 }
 
+void kern::attendRows(const Tensor &q, const Tensor &k, const Tensor &v,
+                      const Tensor *mask, double scale,
+                      std::optional<int64_t> causalShift,
+                      function_ref<int64_t(int64_t, int64_t)> keyCount,
+                      Tensor &out) {
+  int64_t B = q.shape[0], Hq = q.shape[1], S = q.shape[2], D = q.shape[3];
+  int64_t Hkv = k.shape[1], T = k.shape[2], Dv = v.shape[3];
+  int64_t group = Hq / Hkv;
+  SmallVector<int64_t> full = {B, Hq, S, T};
+  SmallVector<int64_t> mStr;
+  if (mask)
+    mStr = broadcastStrides(mask->shape, full);
+  std::vector<double> score(T);
+  const double ninf = -std::numeric_limits<double>::infinity();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < Hq; ++h) {
+      int64_t hk = h / group;
+      for (int64_t s = 0; s < S; ++s) {
+        int64_t keys = std::min(keyCount(b, s), T);
+        const float *pq = q.f.data() + ((b * Hq + h) * S + s) * D;
+        double mx = ninf;
+        for (int64_t t = 0; t < keys; ++t) {
+          const float *pk = k.f.data() + ((b * Hkv + hk) * T + t) * D;
+          double acc = 0;
+          for (int64_t d = 0; d < D; ++d)
+            acc += (double)pq[d] * pk[d];
+          acc *= scale;
+          if (causalShift && t > s + *causalShift)
+            acc = ninf;
+          if (mask) {
+            int64_t mo = b * mStr[0] + h * mStr[1] + s * mStr[2] + t * mStr[3];
+            if (mask->kind == Kind::Bool)
+              acc = mask->i[mo] ? acc : ninf;
+            else
+              acc += getD(*mask, mo);
+          }
+          score[t] = acc;
+          mx = std::max(mx, acc);
+        }
+        double sum = 0;
+        for (int64_t t = 0; t < keys; ++t) {
+          score[t] = mx == ninf ? 0.0 : std::exp(score[t] - mx);
+          sum += score[t];
+        }
+        float *po = out.f.data() + ((b * Hq + h) * S + s) * Dv;
+        for (int64_t d = 0; d < Dv; ++d) {
+          double acc = 0;
+          for (int64_t t = 0; t < keys; ++t)
+            acc += score[t] * v.f[((b * Hkv + hk) * T + t) * Dv + d];
+          po[d] = (float)(sum > 0 ? acc / sum : 0.0);
+        }
+      }
+    }
+}
+
 namespace {
 
 Result matmul(Operation *op, const Tensor &a, const Tensor &b) {
@@ -204,58 +259,14 @@ Result norm(Operation *op, ArrayRef<Tensor> in, int64_t axis, double eps,
 }
 
 Result attention(AttentionOp op, ArrayRef<Tensor> in) {
-  const Tensor &q = in[0], &k = in[1], &v = in[2];
   const Tensor *mask = in.size() > 3 ? &in[3] : nullptr;
   Tensor out = resultLike(op);
-  int64_t B = q.shape[0], Hq = q.shape[1], S = q.shape[2], D = q.shape[3];
-  int64_t Hkv = k.shape[1], T = k.shape[2], Dv = v.shape[3];
-  int64_t group = Hq / Hkv;
-  double scale = op.getScale().convertToFloat();
-  bool causal = op.getCausal();
-  SmallVector<int64_t> full = {B, Hq, S, T};
-  SmallVector<int64_t> mStr;
-  if (mask)
-    mStr = broadcastStrides(mask->shape, full);
-  std::vector<double> score(T);
-  const double ninf = -std::numeric_limits<double>::infinity();
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t h = 0; h < Hq; ++h) {
-      int64_t hk = h / group;
-      for (int64_t s = 0; s < S; ++s) {
-        const float *pq = q.f.data() + ((b * Hq + h) * S + s) * D;
-        double mx = ninf;
-        for (int64_t t = 0; t < T; ++t) {
-          const float *pk = k.f.data() + ((b * Hkv + hk) * T + t) * D;
-          double acc = 0;
-          for (int64_t d = 0; d < D; ++d)
-            acc += (double)pq[d] * pk[d];
-          acc *= scale;
-          if (causal && t > s + (T - S))
-            acc = ninf;
-          if (mask) {
-            int64_t mo = b * mStr[0] + h * mStr[1] + s * mStr[2] + t * mStr[3];
-            if (mask->kind == Kind::Bool)
-              acc = mask->i[mo] ? acc : ninf;
-            else
-              acc += getD(*mask, mo);
-          }
-          score[t] = acc;
-          mx = std::max(mx, acc);
-        }
-        double sum = 0;
-        for (int64_t t = 0; t < T; ++t) {
-          score[t] = mx == ninf ? 0.0 : std::exp(score[t] - mx);
-          sum += score[t];
-        }
-        float *po = out.f.data() + ((b * Hq + h) * S + s) * Dv;
-        for (int64_t d = 0; d < Dv; ++d) {
-          double acc = 0;
-          for (int64_t t = 0; t < T; ++t)
-            acc += score[t] * v.f[((b * Hkv + hk) * T + t) * Dv + d];
-          po[d] = (float)(sum > 0 ? acc / sum : 0.0);
-        }
-      }
-    }
+  int64_t S = in[0].shape[2], T = in[1].shape[2];
+  std::optional<int64_t> causalShift;
+  if (op.getCausal())
+    causalShift = T - S;
+  attendRows(in[0], in[1], in[2], mask, op.getScale().convertToFloat(),
+             causalShift, [T](int64_t, int64_t) { return T; }, out);
   return SmallVector<Tensor>{std::move(out)};
 }
 

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CudaCheck.h"
 #include "kiln/runtime/Bench.h"
 
 #include <cuda_runtime.h>
@@ -26,14 +27,6 @@ namespace kiln::runtime {
 
 namespace {
 
-/// Sets `error` from a failed CUDA call; returns false iff it failed.
-bool ok(cudaError_t e, const std::string &what, std::string &error) {
-  if (e == cudaSuccess)
-    return true;
-  error =
-      what + ": " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")";
-  return false;
-}
 
 /// CUDA events, a stream and device buffers freed on every exit path.
 struct DeviceScratch {
@@ -53,8 +46,8 @@ struct DeviceScratch {
       cudaStreamDestroy(stream);
   }
   bool events(std::string &error) {
-    return ok(cudaEventCreate(&start), "cudaEventCreate", error) &&
-           ok(cudaEventCreate(&stop), "cudaEventCreate", error);
+    return cudaOk(cudaEventCreate(&start), "cudaEventCreate", error) &&
+           cudaOk(cudaEventCreate(&stop), "cudaEventCreate", error);
   }
 };
 
@@ -123,14 +116,14 @@ bool measureInputCopies(const std::vector<HostTensor> &inputs, int steps,
   for (const HostTensor &t : inputs)
     total += (t.bytes.size() + 255) / 256 * 256;
   if (!s.events(error) ||
-      !ok(cudaStreamCreateWithFlags(&s.stream, cudaStreamNonBlocking),
+      !cudaOk(cudaStreamCreateWithFlags(&s.stream, cudaStreamNonBlocking),
           "cudaStreamCreateWithFlags", error) ||
-      !ok(cudaMalloc(&s.a, total ? total : 256), "cudaMalloc", error))
+      !cudaOk(cudaMalloc(&s.a, total ? total : 256), "cudaMalloc", error))
     return false;
   auto copyAll = [&]() {
     size_t at = 0;
     for (const HostTensor &t : inputs) {
-      if (!ok(cudaMemcpyAsync(static_cast<char *>(s.a) + at, t.bytes.data(),
+      if (!cudaOk(cudaMemcpyAsync(static_cast<char *>(s.a) + at, t.bytes.data(),
                               t.bytes.size(), cudaMemcpyHostToDevice, s.stream),
               "cudaMemcpyAsync of input '" + t.name + "'", error))
         return false;
@@ -139,16 +132,16 @@ bool measureInputCopies(const std::vector<HostTensor> &inputs, int steps,
     return true;
   };
   if (!copyAll() ||
-      !ok(cudaStreamSynchronize(s.stream), "input copies", error) ||
-      !ok(cudaEventRecord(s.start, s.stream), "cudaEventRecord", error))
+      !cudaOk(cudaStreamSynchronize(s.stream), "input copies", error) ||
+      !cudaOk(cudaEventRecord(s.start, s.stream), "cudaEventRecord", error))
     return false;
   for (int i = 0; i < steps; ++i)
     if (!copyAll())
       return false;
   float ms = 0;
-  if (!ok(cudaEventRecord(s.stop, s.stream), "cudaEventRecord", error) ||
-      !ok(cudaEventSynchronize(s.stop), "input copies", error) ||
-      !ok(cudaEventElapsedTime(&ms, s.start, s.stop), "cudaEventElapsedTime",
+  if (!cudaOk(cudaEventRecord(s.stop, s.stream), "cudaEventRecord", error) ||
+      !cudaOk(cudaEventSynchronize(s.stop), "input copies", error) ||
+      !cudaOk(cudaEventElapsedTime(&ms, s.start, s.stop), "cudaEventElapsedTime",
           error))
     return false;
   msPerStep = steps ? ms / steps : 0;
@@ -188,27 +181,27 @@ template <typename F> double wallMs(F &&f, bool &result) {
 bool measureCopyBandwidth(int device, CopyBandwidth &out, std::string &error) {
   const size_t n = size_t(1) << 30;
   DeviceScratch s;
-  if (!ok(cudaSetDevice(device), "cudaSetDevice", error) || !s.events(error) ||
-      !ok(cudaMalloc(&s.a, n), "cudaMalloc of 1 GiB (copy bandwidth)", error) ||
-      !ok(cudaMalloc(&s.b, n), "cudaMalloc of 1 GiB (copy bandwidth)", error) ||
-      !ok(cudaMemset(s.a, 1, n), "cudaMemset", error))
+  if (!cudaOk(cudaSetDevice(device), "cudaSetDevice", error) || !s.events(error) ||
+      !cudaOk(cudaMalloc(&s.a, n), "cudaMalloc of 1 GiB (copy bandwidth)", error) ||
+      !cudaOk(cudaMalloc(&s.b, n), "cudaMalloc of 1 GiB (copy bandwidth)", error) ||
+      !cudaOk(cudaMemset(s.a, 1, n), "cudaMemset", error))
     return false;
   for (int i = 0; i < 3; ++i)
-    if (!ok(cudaMemcpy(s.b, s.a, n, cudaMemcpyDeviceToDevice),
+    if (!cudaOk(cudaMemcpy(s.b, s.a, n, cudaMemcpyDeviceToDevice),
             "cudaMemcpy device to device", error))
       return false;
-  if (!ok(cudaDeviceSynchronize(), "cudaDeviceSynchronize", error) ||
-      !ok(cudaEventRecord(s.start), "cudaEventRecord", error))
+  if (!cudaOk(cudaDeviceSynchronize(), "cudaDeviceSynchronize", error) ||
+      !cudaOk(cudaEventRecord(s.start), "cudaEventRecord", error))
     return false;
   const int reps = 20;
   for (int i = 0; i < reps; ++i)
-    if (!ok(cudaMemcpy(s.b, s.a, n, cudaMemcpyDeviceToDevice),
+    if (!cudaOk(cudaMemcpy(s.b, s.a, n, cudaMemcpyDeviceToDevice),
             "cudaMemcpy device to device", error))
       return false;
   float ms = 0;
-  if (!ok(cudaEventRecord(s.stop), "cudaEventRecord", error) ||
-      !ok(cudaEventSynchronize(s.stop), "cudaEventSynchronize", error) ||
-      !ok(cudaEventElapsedTime(&ms, s.start, s.stop), "cudaEventElapsedTime",
+  if (!cudaOk(cudaEventRecord(s.stop), "cudaEventRecord", error) ||
+      !cudaOk(cudaEventSynchronize(s.stop), "cudaEventSynchronize", error) ||
+      !cudaOk(cudaEventElapsedTime(&ms, s.start, s.stop), "cudaEventElapsedTime",
           error))
     return false;
   out.bytes = n;

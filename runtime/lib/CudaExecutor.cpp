@@ -17,6 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CudaCheck.h"
 #include "kiln/runtime/CudaExecutor.h"
 
 #include <cublasLt.h>
@@ -32,13 +33,9 @@
 namespace kiln::runtime {
 
 namespace {
-/// Sets `error` from a failed CUDA call; returns false iff it failed.
+/// A failed CUDA call's error text (CudaCheck.h).
 bool ok(cudaError_t e, const std::string &what, std::string &error) {
-  if (e == cudaSuccess)
-    return true;
-  error =
-      what + ": " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")";
-  return false;
+  return cudaOk(e, what, error);
 }
 
 /// Sets `error` from a failed cuBLASLt call; returns false iff it failed.

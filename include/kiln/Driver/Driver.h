@@ -23,6 +23,10 @@
 
 namespace kiln {
 
+namespace ref {
+struct State;
+} // namespace ref
+
 /// Registers every dialect the kiln tools read.
 void registerKilnDialects(mlir::DialectRegistry &registry);
 
@@ -77,10 +81,13 @@ private:
 /// Runs `func` on the reference backend. `inputs` bind to arguments by the
 /// `kiln.name` argument attribute when every input is named and all names
 /// match, else in order. Outputs are named from `kiln.name` result attributes.
+/// `state` carries the KV caches from one call to the next (RefSession);
+/// without it a run gets fresh zeroed caches.
 mlir::LogicalResult
 runReference(mlir::func::FuncOp func, llvm::StringRef weightDir,
              const std::vector<runtime::HostTensor> &inputs,
-             std::vector<runtime::HostTensor> &outputs, std::string &error);
+             std::vector<runtime::HostTensor> &outputs, std::string &error,
+             ref::State *state = nullptr);
 
 } // namespace kiln
 
