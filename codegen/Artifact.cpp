@@ -181,6 +181,14 @@ void kiln::codegen::redirectWeights(func::FuncOp func,
       continue;
     weight.setPathAttr(b.getStringAttr("weights.bin"));
     weight.setOffsetAttr(b.getI64IntegerAttr(w.offset));
+    // weights.bin holds the converted elements (readWeightBytes).
+    if (weight.getSourceType()) {
+      auto type = weight.getResult().getType();
+      int64_t width = (type.getElementTypeBitWidth() + 7) / 8;
+      weight.removeSourceTypeAttr();
+      weight.setLengthAttr(
+          b.getI64IntegerAttr(type.getNumElements() * width));
+    }
   }
 }
 

@@ -40,6 +40,8 @@ std::optional<std::string> kiln::codegen::cudaType(Type t) {
     return std::string("float");
   if (t.isF64())
     return std::string("double");
+  if (t.isBF16())
+    return std::string("__nv_bfloat16");
   if (t.isInteger(1))
     return std::string("bool");
   if (t.isSignlessInteger(64))
@@ -195,7 +197,7 @@ FailureOr<std::string> EmitContext::typeOf(Value value, Operation *op) {
   if (!t)
     return op->emitOpError("has element type ")
            << eltOf(value) << ", which the CUDA backend does not support yet "
-           << "(f32, f64, i64, i32, i8, ui8, i1)";
+           << "(f32, f64, bf16, i64, i32, i8, ui8, i1)";
   return *t;
 }
 
@@ -496,10 +498,10 @@ static FailureOr<GemmLaunch> gemmRecord(Translation &t, GemmOp gemm) {
   auto aType = cast<ShapedType>(gemm.getA().getType());
   auto bType = cast<ShapedType>(gemm.getB().getType());
   auto cType = cast<ShapedType>(gemm.getOut().getType());
-  if (!aType.getElementType().isF32())
+  Type elt = aType.getElementType();
+  if (!elt.isF32() && !elt.isBF16())
     return gemm.emitOpError("has element type ")
-           << aType.getElementType()
-           << "; the CUDA gemm (cuBLASLt) is f32 only for now";
+           << elt << "; the CUDA gemm (cuBLASLt) is f32 or bf16 for now";
   ArrayRef<int64_t> as = aType.getShape(), bs = bType.getShape(),
                     cs = cType.getShape();
   bool transB = gemm.getTransposeB();
@@ -527,6 +529,7 @@ static FailureOr<GemmLaunch> gemmRecord(Translation &t, GemmOp gemm) {
     g.strideA = g.m * k, g.strideC = g.m * n;
   }
   g.transB = transB;
+  g.dtype = elt.isBF16() ? runtime::DType::BF16 : runtime::DType::F32;
   FailureOr<KernelArg> a = pointerFor(t, gemm.getA(), gemm);
   FailureOr<KernelArg> b = pointerFor(t, gemm.getB(), gemm);
   FailureOr<KernelArg> c = pointerFor(t, gemm.getOut(), gemm);

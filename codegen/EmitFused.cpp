@@ -20,6 +20,18 @@ using namespace mlir;
 using namespace kiln;
 using namespace kiln::codegen;
 
+/// Whether `in` broadcasts (numpy-style) to exactly `out`.
+static bool broadcastsTo(ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
+  if (in.size() > out.size())
+    return false;
+  for (size_t k = 0; k < in.size(); ++k) {
+    int64_t d = in[in.size() - 1 - k], o = out[out.size() - 1 - k];
+    if (d != o && d != 1)
+      return false;
+  }
+  return true;
+}
+
 LogicalResult kiln::codegen::emitFusedKernel(EmitContext &ctx, Block &body) {
   Operation *terminator = body.getTerminator();
   Operation *root = terminator->getPrevNode();
@@ -35,11 +47,15 @@ LogicalResult kiln::codegen::emitFusedKernel(EmitContext &ctx, Block &body) {
              << ctx.name
              << " is not elementwise; a fused kernel holds elementwise ops "
                 "only (ElementwiseOpInterface, kiln.cast, kiln.where)";
-    if (shapeOf(op.getResult(0)) != shape)
+    // An op of a smaller shape that broadcasts to the loop's (a kiln.cast
+    // widening a broadcast argument, from kiln-lower-precision) is computed
+    // per loop element from its operands' broadcast elements: for a scalar
+    // map that is its broadcast value.
+    if (!broadcastsTo(shapeOf(op.getResult(0)), shape))
       return op.emitOpError("in fused kernel @")
              << ctx.name << " has shape [" << shapeOf(op.getResult(0))
-             << "], not the kernel's [" << shape
-             << "]; a fused kernel does not broadcast intermediates";
+             << "], which does not broadcast to the kernel's [" << shape
+             << "]";
   }
   for (Value v : terminator->getOperands())
     if (shapeOf(v) != shape)

@@ -28,7 +28,13 @@ struct CompilePipelineOptions
       llvm::cl::desc("Turn cuBLASLt-shaped matmul/linear into kiln.gemm "
                      "(kiln-compile --no-gemm sets it to false)"),
       llvm::cl::init(true)};
-  kiln::PipelineOptions get() const { return {libraryCalls}; }
+  Option<std::string> precision{
+      *this, "precision",
+      llvm::cl::desc("Storage type of float tensors between kernels: f32, "
+                     "bf16 or f16 (kiln-lower-precision; kiln-compile "
+                     "--precision)"),
+      llvm::cl::init("f32")};
+  kiln::PipelineOptions get() const { return {libraryCalls, precision}; }
 };
 } // namespace
 
@@ -43,6 +49,11 @@ void kiln::buildFusePipeline(OpPassManager &pm,
   KilnFormFusionsOptions fusionOptions;
   fusionOptions.libraryCalls = options.libraryCalls;
   pm.addNestedPass<func::FuncOp>(createKilnFormFusions(fusionOptions));
+  if (options.precision != "f32") {
+    KilnLowerPrecisionOptions precisionOptions;
+    precisionOptions.precision = options.precision;
+    pm.addPass(createKilnLowerPrecision(precisionOptions));
+  }
 }
 
 void kiln::buildFusedPipeline(OpPassManager &pm,

@@ -123,6 +123,12 @@ template <> __device__ __forceinline__ bool cast<bool, double>(double x) {
 template <typename T> __device__ __forceinline__ T lowest();
 template <> __device__ __forceinline__ float lowest<float>() { return -INFINITY; }
 template <> __device__ __forceinline__ double lowest<double>() { return -INFINITY; }
+template <> __device__ __forceinline__ __half lowest<__half>() {
+  return __float2half(-INFINITY);
+}
+template <> __device__ __forceinline__ __nv_bfloat16 lowest<__nv_bfloat16>() {
+  return __float2bfloat16(-INFINITY);
+}
 template <> __device__ __forceinline__ int64_t lowest<int64_t>() {
   return INT64_MIN;
 }
@@ -313,10 +319,11 @@ __device__ void softmax(const T *__restrict__ in, T *__restrict__ out) {
     m = blockMax(m);
     A s = 0;
     for (int64_t j = threadIdx.x; j < Len; j += blockDim.x)
-      s += (A)op::exp_(in[base + j * Inner] - m);
+      s += (A)op::exp_((A)in[base + j * Inner] - (A)m);
     s = blockSum(s);
     for (int64_t j = threadIdx.x; j < Len; j += blockDim.x)
-      out[base + j * Inner] = (T)((A)op::exp_(in[base + j * Inner] - m) / s);
+      out[base + j * Inner] =
+          (T)((A)op::exp_((A)in[base + j * Inner] - (A)m) / s);
   }
 }
 
@@ -547,11 +554,14 @@ __device__ void kvAttention(const E *__restrict__ q, const E *__restrict__ kc,
   }
 }
 
-/// Rotary embedding of x[B, H, S, D] with cos/sin[CB, S, R/2] (CB = B or 1).
+/// Rotary embedding of x[B, H, S, D] with cos/sin[CB, S, R/2] (CB = B or 1),
+/// computed in Acc<T> (f32 for 16-bit data) and rounded once; the tables
+/// may be f32 beside 16-bit data (C).
 template <int64_t B, int64_t H, int64_t S, int64_t D, int64_t R, int64_t CB,
-          bool Interleaved, typename T>
-__device__ void rotary(const T *__restrict__ x, const T *__restrict__ cosv,
-                       const T *__restrict__ sinv, T *__restrict__ out) {
+          bool Interleaved, typename T, typename C>
+__device__ void rotary(const T *__restrict__ x, const C *__restrict__ cosv,
+                       const C *__restrict__ sinv, T *__restrict__ out) {
+  using A = typename Acc<T>::type;
   forEach<B * H * S * D>(out, [&](int64_t i) {
     int64_t d = i % D, s = (i / D) % S, b = i / (D * S * H);
     if (d >= R)
@@ -559,10 +569,14 @@ __device__ void rotary(const T *__restrict__ x, const T *__restrict__ cosv,
     int64_t cb = CB == 1 ? 0 : b;
     int64_t half = R / 2;
     int64_t j = Interleaved ? d / 2 : (d < half ? d : d - half);
-    T c = cosv[(cb * S + s) * half + j], sn = sinv[(cb * S + s) * half + j];
+    A c = (A)cosv[(cb * S + s) * half + j],
+      sn = (A)sinv[(cb * S + s) * half + j];
+    A xi = (A)x[i];
     if (Interleaved)
-      return (d & 1) ? x[i] * c + x[i - 1] * sn : x[i] * c - x[i + 1] * sn;
-    return d < half ? x[i] * c - x[i + half] * sn : x[i] * c + x[i - half] * sn;
+      return (T)((d & 1) ? xi * c + (A)x[i - 1] * sn
+                         : xi * c - (A)x[i + 1] * sn);
+    return (T)(d < half ? xi * c - (A)x[i + half] * sn
+                        : xi * c + (A)x[i - half] * sn);
   });
 }
 

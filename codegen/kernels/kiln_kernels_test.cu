@@ -367,3 +367,28 @@ int main() {
   return failures != 0;
 }
 #endif // KILN_TEST_GPU_KV
+
+/// bf16 storage (kiln-lower-precision): structured kernels on bf16 with f32
+/// accumulation, rotary with f32 tables, attention with an f32 mask, the KV
+/// kernels and the reductions (max needs lowest<bf16>).
+extern "C" __global__ void t_bf16(const __nv_bfloat16 *x,
+                                  const __nv_bfloat16 *g, const float *tab,
+                                  const float *mask, const int64_t *pos,
+                                  __nv_bfloat16 *kc, __nv_bfloat16 *vc,
+                                  __nv_bfloat16 *out) {
+  auto same = [](int64_t j) { return j; };
+  kiln::norm<true, 4, 16>(x, g, (const __nv_bfloat16 *)nullptr, out, 1e-6f,
+                          same, same);
+  kiln::softmax<4, 16, 1>(x, out);
+  kiln::reduce<kiln::Reduce::Max, 4, 16>(
+      x, out, [](int64_t o, int64_t r) { return o * 16 + r; });
+  kiln::reduce<kiln::Reduce::Sum, 4, 16>(
+      x, out, [](int64_t o, int64_t r) { return o * 16 + r; });
+  kiln::rotary<1, 4, 8, 16, 16, 1, false>(x, tab, tab, out);
+  kiln::rotary<1, 4, 8, 16, 16, 1, true>(x, x, x, out);
+  kiln::kvAppend<1, 2, 1, 8, 16>(x, x, pos, kc, vc);
+  kiln::kvAttention<1, 4, 2, 1, 8, 16, 16>(
+      x, kc, vc, pos, out, 0.25f,
+      [&](int64_t, int64_t, int64_t, int64_t t) { return mask[t]; });
+  kiln::gather<1, 16, 1, 8>(x, pos, out);
+}

@@ -57,19 +57,29 @@ FailureOr<SmallVector<Tensor>> kiln::ref::evalOp(Operation *op,
       return failure();
     }
   }
-  if (auto r = evalElementwise(op, operands))
-    return *r;
-  if (auto r = evalStructured(op, operands))
-    return *r;
-  if (auto r = evalMovement(op, operands))
-    return *r;
-  if (auto r = evalFused(op, operands))
-    return *r;
-  if (auto r = evalKv(op, operands))
-    return *r;
-  op->emitError("the reference backend has no kernel for '")
-      << op->getName() << "'";
-  return failure();
+  std::optional<Result> r = evalElementwise(op, operands);
+  if (!r)
+    r = evalStructured(op, operands);
+  if (!r)
+    r = evalMovement(op, operands);
+  if (!r)
+    r = evalFused(op, operands);
+  if (!r)
+    r = evalKv(op, operands);
+  if (!r) {
+    op->emitError("the reference backend has no kernel for '")
+        << op->getName() << "'";
+    return failure();
+  }
+  if (failed(*r))
+    return failure();
+  // Kernels compute in f32 (or wider); a 16-bit float result is rounded
+  // once, where the GPU kernel stores it.
+  for (Tensor &t : **r)
+    if (t.kind == Kind::F32 && (t.elementType.isBF16() || t.elementType.isF16()))
+      for (float &v : t.f)
+        v = roundToElementType(v, t.elementType);
+  return *r;
 }
 
 FailureOr<Tensor> kiln::ref::loadWeight(Operation *op, StringRef baseDir) {

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Reference/Evaluator.h"
+#include "kiln/Dialect/Kiln/IR/WeightFile.h"
 
 #include "llvm/ADT/APFloat.h"
 #include "llvm/Support/ErrorHandling.h"
@@ -156,9 +157,13 @@ void Tensor::toBytes(void *data) const {
       double v = f[k];
       std::memcpy(p + 8 * k, &v, 8);
     }
-  } else if (elt.isF16() || elt.isBF16()) {
-    const llvm::fltSemantics &sem =
-        elt.isF16() ? APFloat::IEEEhalf() : APFloat::BFloat();
+  } else if (elt.isBF16()) {
+    for (int64_t k = 0; k < n; ++k) {
+      uint16_t bits = f32ToBF16Bits(f[k]);
+      std::memcpy(p + 2 * k, &bits, 2);
+    }
+  } else if (elt.isF16()) {
+    const llvm::fltSemantics &sem = APFloat::IEEEhalf();
     for (int64_t k = 0; k < n; ++k) {
       APFloat a(f[k]);
       bool lost;

@@ -202,6 +202,8 @@ private:
   uint64_t checksum = 0;
   size_t checksumStart = 0;
   int checksumLine = 0;
+  /// Element type of the gemm record being checked (checkExtent).
+  DType gemmDtype = DType::F32;
 };
 
 bool ManifestParser::parse(const std::string &text) {
@@ -711,8 +713,8 @@ bool ManifestParser::checkExtent(const PointerRef &ref, uint64_t elements,
                                  const char *what) {
   if (ref.kind == PointerRef::Kind::None)
     return true;
-  unsigned __int128 need =
-      ((unsigned __int128)(batch - 1) * stride + elements) * 4;
+  unsigned __int128 need = ((unsigned __int128)(batch - 1) * stride + elements) *
+                           uint64_t(dtypeByteWidth(gemmDtype));
   unsigned __int128 have =
       ref.kind == PointerRef::Kind::Arena ? m.arenaBytes - ref.value
       : ref.kind == PointerRef::Kind::Kv  ? m.kvCache.bytes - ref.value
@@ -773,17 +775,30 @@ bool ManifestParser::kernelLaunch(Launch &launch) {
 bool ManifestParser::gemmLaunch(Launch &launch) {
   launch.kind = Launch::Kind::Gemm;
   GemmLaunch &g = launch.gemm;
-  // The residual is an optional trailing `residual <R>` pair, so records
-  // written before it existed still parse.
-  if (tok.size() != 16 &&
+  // Optional trailing pairs `residual <R>` and `dtype <T>`, so records
+  // written before they existed still parse.
+  if ((tok.size() < 14 || tok.size() > 18 || tok.size() % 2 != 0) &&
       !expectCount(14, "gemm <M> <N> <K> <batch> <A> <B> <C> <bias> <strideA> "
-                       "<strideB> <strideC> <transB> [residual <R>]"))
+                       "<strideB> <strideC> <transB> [residual <R>] "
+                       "[dtype <T>]"))
     return false;
-  if (tok.size() == 16 && tok[14] != "residual")
-    return fail("unknown gemm field '" + tok[14] +
-                "' (expected 'residual <R>')");
-  if (tok.size() == 16 && !pointer(15, g.residual, false))
-    return false;
+  bool sawResidual = false, sawDtype = false;
+  for (size_t f = 14; f + 1 < tok.size(); f += 2) {
+    if (tok[f] == "residual" && !sawResidual) {
+      sawResidual = true;
+      if (!pointer(f + 1, g.residual, false))
+        return false;
+    } else if (tok[f] == "dtype" && !sawDtype) {
+      sawDtype = true;
+      if (!parseDType(tok[f + 1], g.dtype) ||
+          (g.dtype != DType::F32 && g.dtype != DType::BF16))
+        return fail("gemm dtype '" + tok[f + 1] +
+                    "' is not supported (expected f32 or bf16)");
+    } else {
+      return fail("unknown gemm field '" + tok[f] +
+                  "' (expected 'residual <R>' or 'dtype <T>', each at most once)");
+    }
+  }
   uint64_t mm, nn, kk, bb, sa, sb, sc, tb;
   const uint64_t dimMax = 0x7fffffff;
   if (!number(2, "gemm M", mm, dimMax) || !number(3, "gemm N", nn, dimMax) ||
@@ -812,6 +827,7 @@ bool ManifestParser::gemmLaunch(Launch &launch) {
   g.strideB = int64_t(sb);
   g.strideC = int64_t(sc);
   g.transB = tb == 1;
+  gemmDtype = g.dtype;
   return checkExtent(g.a, mm * kk, sa, bb, "A") &&
          checkExtent(g.b, kk * nn, sb, bb, "B") &&
          checkExtent(g.c, mm * nn, sc, bb, "C") &&
@@ -881,7 +897,10 @@ std::string formatManifest(const Manifest &m) {
              " " + (g.transB ? "1" : "0") +
              (g.residual.kind == PointerRef::Kind::None
                   ? std::string()
-                  : " residual " + g.residual.str()));
+                  : " residual " + g.residual.str()) +
+             (g.dtype == DType::F32 ? std::string()
+                                    : std::string(" dtype ") +
+                                          dtypeName(g.dtype)));
         continue;
       }
       const KernelLaunch &k = l.kernel;

@@ -65,6 +65,12 @@ bool CudaExecutor::replay(const std::string &, Mode, int, RunStats &,
   return false;
 }
 
+bool CudaExecutor::timeLaunches(const std::string &, int,
+                                std::vector<double> &, std::string &error) {
+  error = kNoCuda;
+  return false;
+}
+
 bool CudaExecutor::step(const std::string &, const std::vector<HostTensor> &,
                         std::vector<HostTensor> &, bool, std::string &error) {
   error = kNoCuda;

@@ -208,6 +208,24 @@ TEST(Manifest, GemmResidualRoundTrips) {
   EXPECT_EQ(formatManifest(m).find("residual"), std::string::npos);
 }
 
+TEST(Manifest, GemmDtypeRoundTripsAndSizesExtents) {
+  // `dtype bf16` after the residual: 2-byte elements, so the residual range
+  // that is 16 bytes short as f32 (see the ManifestError cases) fits.
+  std::string record = "launch gemm 4 16 8 2 a:256 w:0 a:512 w:1 0 0 64 0 "
+                       "residual a:3600 dtype bf16";
+  Manifest m;
+  std::string error;
+  ASSERT_TRUE(parseManifest(withLine(15, record), "m.txt", m, error)) << error;
+  const GemmLaunch &g = m.findFunction("main")->launches[1].gemm;
+  EXPECT_EQ(g.dtype, DType::BF16);
+  std::string text = formatManifest(m);
+  EXPECT_NE(text.find(record + "\n"), std::string::npos) << text;
+  // f32 (the default) is not written.
+  ASSERT_TRUE(parseManifest(kValid, "m.txt", m, error)) << error;
+  EXPECT_EQ(m.findFunction("main")->launches[1].gemm.dtype, DType::F32);
+  EXPECT_EQ(formatManifest(m).find("dtype"), std::string::npos);
+}
+
 TEST(Manifest, FormatMakesNamesTokens) {
   Manifest m;
   std::string error;
@@ -414,6 +432,14 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{15,
                   "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 residual",
                   15, "needs 13 fields"},
+        ErrorCase{15,
+                  "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 dtype f16",
+                  15, "gemm dtype 'f16' is not supported (expected f32 or bf16)"},
+        ErrorCase{15,
+                  "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 dtype bf16 "
+                  "dtype bf16",
+                  15, "unknown gemm field 'dtype' (expected 'residual <R>' or "
+                      "'dtype <T>', each at most once)"},
         ErrorCase{16, "end now", 16, "needs 0 fields"},
         ErrorCase{0, cutAfter(15), 10, "function 'main' has no 'end'"},
         ErrorCase{0, cutAfter(9), 9, "no 'function' record"},

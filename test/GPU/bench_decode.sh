@@ -17,17 +17,18 @@
 #      while utils/make-llama-1b-onnx.py --dynamic --random 0 writes the
 #      Llama-3.2-1B-shaped model (fp32, 16 layers, about 6 GB) to $WORK;
 #   2. compiles it with BUNDLE/kiln-compile --max-seq-len 1024
-#      --batch-buckets 1,8 (timed);
+#      --batch-buckets 1,8 --precision (PRECISION) (timed);
 #   3. kiln-bench --batch 1,8 --ctx 512 --mode eager,graph --json;
 #   4. peer_decode.py --models llama1b --batch 1,8 --ctx 512
-#      --modes eager,graph,compile --dtype fp32, in what is left of the time
+#      --modes eager,graph,compile --dtype PRECISION, in what is left of the time
 #      budget (BENCH_BUDGET_S, default 540 s for the whole script);
 #   5. the summary: one line per batch, and a last line
 #      `bench: b1 kiln graph X ms, floor F ms, Rx floor, torch.compile C ms; b8 ...`.
 # LOGDIR gets at most 7 files (the device tool returns 8): log.txt (every
 # step's output and timing), kiln-bench.txt, kiln-bench.json, memory.json,
 # manifest.txt (the artifact's), peer.jsonl, summary.txt.
-# Environment: WORK (scratch for the model and artifact, default
+# Environment: PRECISION (fp32 or bf16, default fp32: kiln-compile
+# --precision and peer_decode.py --dtype), WORK (scratch for the model and artifact, default
 # /tmp/kiln-bench-work), PYTHON (default python3), BENCH_BUDGET_S,
 # NINJA_JOBS (ninja -j; default ninja's own).
 set -u
@@ -61,6 +62,12 @@ mkdir -p "$LOG"
 LOG=$(cd "$LOG" && pwd)
 WORK=${WORK:-/tmp/kiln-bench-work}
 BUDGET=${BENCH_BUDGET_S:-540}
+PRECISION=${PRECISION:-fp32}
+case $PRECISION in
+  fp32) KILN_PRECISION=f32 ;;
+  bf16) KILN_PRECISION=bf16 ;;
+  *) echo "bench_decode: PRECISION must be fp32 or bf16, got '$PRECISION'" >&2; exit 2 ;;
+esac
 START=$(date +%s)
 export PATH=$PATH:/usr/local/cuda/bin
 export PYTHONUNBUFFERED=1
@@ -114,7 +121,7 @@ echo "== model: rc=$MODEL_RC, ${T_model} s" | tee -a "$LOG/log.txt"
 COMPILE_RC=1
 if [ "$MODEL_RC" = 0 ]; then
   stage compile env -u LD_LIBRARY_PATH "$BUNDLE/kiln-compile" "$WORK/llama1b/model.onnx" \
-    --max-seq-len 1024 --batch-buckets 1,8 --arch sm_90a \
+    --max-seq-len 1024 --batch-buckets 1,8 --arch sm_90a --precision "$KILN_PRECISION" \
     --kernels-dir "$ROOT/codegen/kernels" --memory-report "$LOG/memory.json" \
     -o "$WORK/llama1b.kiln"
   COMPILE_RC=$?
@@ -136,7 +143,7 @@ PEER=$BUNDLE/peer_decode.py
 PEER_LEFT=$(( $(left) - 10 ))
 if [ "$PEER_LEFT" -gt 30 ]; then
   stage peer timeout "$PEER_LEFT" bash -c "set -o pipefail; '$PY' '$PEER' --models llama1b --batch 1,8 --ctx 512 \
-    --modes eager,graph,compile --dtype fp32 | tee '$LOG/peer.jsonl'"
+    --modes eager,graph,compile --dtype $PRECISION | tee '$LOG/peer.jsonl'"
 else
   echo "== peer: skipped, ${PEER_LEFT} s left of the budget" | tee -a "$LOG/log.txt"
 fi

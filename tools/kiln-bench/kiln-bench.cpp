@@ -34,7 +34,7 @@ namespace {
 const char *kUsage =
     R"(USAGE: kiln-bench M.kiln [--batch 1,8,32] [--ctx 512] [--steps 128]
                   [--warmup 16] [--mode eager,graph] [--json FILE]
-                  [--device N] [--dry-run]
+                  [--device N] [--dry-run] [--per-kernel]
 
 Times the decode step functions of M.kiln (compiled with kiln-compile
 --max-seq-len N --batch-buckets ...) on the GPU and compares each with its
@@ -57,6 +57,14 @@ OPTIONS:
   --json FILE    also write the results as one JSON object to FILE ('-' =
                  stdout, after the table)
   --device N     CUDA device ordinal (default 0)
+  --per-kernel   after the timed runs, time every launch of each function
+                 alone (20 back-to-back repetitions between CUDA events, on
+                 the data the step left) and print, per kernel class (the
+                 kernel's name without its k<N>_ prefix; a gemm by its
+                 shape), the launches, their summed time and share of the
+                 sum, and for gemms the weight bytes and GB/s they reach; the
+                 sum beside the graph step time is what the gaps between
+                 launches cost
   --dry-run      check the options against the artifact and print the weight
                  bytes per step; no GPU needed, nothing is timed
   -h, --help     print this help
@@ -81,6 +89,7 @@ struct Options {
   std::string json;
   int64_t device = 0;
   bool dryRun = false;
+  bool perKernel = false;
 };
 
 int usageError(const std::string &msg) {
@@ -130,6 +139,10 @@ int parseArgs(int argc, char **argv, Options &o) {
     }
     if (a == "--dry-run") {
       o.dryRun = true;
+      continue;
+    }
+    if (a == "--per-kernel") {
+      o.perKernel = true;
       continue;
     }
     if (a.size() > 1 && a[0] == '-') {
@@ -208,6 +221,69 @@ int parseArgs(int argc, char **argv, Options &o) {
   if (o.artifact.empty())
     return usageError("no artifact given");
   return -1;
+}
+
+std::string fmt(const char *format, double v);
+
+/// The --per-kernel table of `fn` from its per-launch microseconds.
+std::string perKernelTable(const Manifest &m, const Function &fn,
+                           const std::vector<double> &us, double copyGBps) {
+  struct Class {
+    std::string name;
+    int count = 0;
+    double us = 0;
+    int64_t weightBytes = 0; // gemms: the B operand, once per launch
+  };
+  std::vector<Class> classes;
+  double total = 0;
+  for (size_t i = 0; i < fn.launches.size() && i < us.size(); ++i) {
+    const Launch &l = fn.launches[i];
+    std::string name = l.label();
+    if (l.kind == Launch::Kind::Kernel && name.size() > 1 && name[0] == 'k') {
+      size_t u = name.find('_');
+      if (u != std::string::npos &&
+          std::all_of(name.begin() + 1, name.begin() + u, ::isdigit))
+        name = name.substr(u + 1);
+    }
+    if (l.kind == Launch::Kind::Gemm)
+      name += std::string(" ") + dtypeName(l.gemm.dtype);
+    auto it = std::find_if(classes.begin(), classes.end(),
+                           [&](const Class &c) { return c.name == name; });
+    if (it == classes.end()) {
+      classes.push_back({name});
+      it = classes.end() - 1;
+    }
+    ++it->count;
+    it->us += us[i];
+    total += us[i];
+    if (l.kind == Launch::Kind::Gemm && l.gemm.b.kind == PointerRef::Kind::Weight)
+      it->weightBytes += m.weights[l.gemm.b.value].bytes;
+  }
+  std::sort(classes.begin(), classes.end(),
+            [](const Class &a, const Class &b) { return a.us > b.us; });
+  std::string out = fn.name + " per kernel: " + std::to_string(us.size()) +
+                    " launches, " + fmt("%.1f", total) +
+                    " us summed (each launch alone, warm)\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "  %-44s %5s %10s %6s %10s %8s %7s\n",
+                "class", "count", "total_us", "share", "weight_MB", "GB/s",
+                "x_floor");
+  out += line;
+  for (const Class &c : classes) {
+    std::string mb = "-", gbs = "-", xf = "-";
+    if (c.weightBytes > 0 && c.us > 0) {
+      mb = fmt("%.2f", c.weightBytes / 1e6);
+      gbs = fmt("%.0f", c.weightBytes / (c.us * 1e-6) / 1e9);
+      if (copyGBps > 0)
+        xf = fmt("%.2f", c.us * 1e-6 / (c.weightBytes / (copyGBps * 1e9)));
+    }
+    std::snprintf(line, sizeof line, "  %-44s %5d %10.1f %5.1f%% %10s %8s %7s\n",
+                  c.name.substr(0, 44).c_str(), c.count, c.us,
+                  total > 0 ? 100.0 * c.us / total : 0.0, mb.c_str(),
+                  gbs.c_str(), xf.c_str());
+    out += line;
+  }
+  return out;
 }
 
 /// One row of the table.
@@ -340,6 +416,30 @@ int main(int argc, char **argv) {
     }
   }
 
+  // Per-kernel times, printed after the table.
+  std::string perKernelText;
+  if (o.perKernel && !o.dryRun) {
+    std::unique_ptr<CudaExecutor> exec =
+        CudaExecutor::create(artifact, int(o.device), error);
+    if (!exec)
+      return fail(error);
+    for (size_t fi = 0; fi < fns.size(); ++fi) {
+      const Function &fn = *fns[fi];
+      RunStats stats;
+      std::vector<HostTensor> outputs;
+      std::vector<double> us;
+      if (!exec->run(fn.name, CudaExecutor::Mode::Eager, inputs[fi], 1,
+                     outputs, stats, error) ||
+          !exec->timeLaunches(fn.name, 20, us, error)) {
+        std::fprintf(stderr, "kiln-bench: error: --per-kernel %s: %s\n",
+                     fn.name.c_str(), error.c_str());
+        status = 1;
+        continue;
+      }
+      perKernelText += perKernelTable(m, fn, us, bw.gbPerS);
+    }
+  }
+
   // The table.
   const KvCacheSpec &kv = m.kvCache;
   std::printf("kiln-bench %s: %s\n", o.artifact.c_str(), device.c_str());
@@ -395,6 +495,7 @@ int main(int argc, char **argv) {
               "input copies may block the host";
     std::printf("%s\n", line.c_str());
   }
+  std::fputs(perKernelText.c_str(), stdout);
   if (o.dryRun)
     for (size_t i = 0; i < fns.size(); ++i)
       for (size_t k = 0; k < inputs[i].size(); ++k) {

@@ -79,6 +79,13 @@ cl::opt<bool> noGemm("no-gemm", cl::init(false), cl::cat(category),
                      cl::desc("Lower matmul/linear to generated kernels "
                               "instead of cuBLASLt kiln.gemm calls (the "
                               "pipeline's library-calls=false)"));
+cl::opt<std::string> precision(
+    "precision", cl::value_desc("auto|bf16|f16|f32"), cl::init("auto"),
+    cl::cat(category),
+    cl::desc("Storage type of float weights, activations and the KV cache "
+             "(kernels accumulate in f32): bf16 or f16 convert an f32 model "
+             "at compile time (kiln-lower-precision, docs/precision.md); "
+             "auto (default) and f32 keep the model's own types"));
 cl::opt<std::string> functionName("function", cl::init(""), cl::cat(category),
                                   cl::desc("Function to compile (default: the "
                                            "only one, or @main)"));
@@ -296,6 +303,13 @@ int main(int argc, char **argv) {
   }
   kiln::PipelineOptions pipelineOptions;
   pipelineOptions.libraryCalls = !noGemm;
+  if (precision != "auto" && precision != "f32" && precision != "bf16" &&
+      precision != "f16") {
+    llvm::errs() << "kiln-compile: error: --precision=" << precision
+                 << " is not one of auto, bf16, f16, f32\n";
+    return 1;
+  }
+  pipelineOptions.precision = precision == "auto" ? std::string("f32") : precision.getValue();
   auto runStage = [&](llvm::function_ref<void(OpPassManager &)> build) {
     PassManager pm(&context);
     build(pm);

@@ -33,6 +33,8 @@ struct PipelineOptions {
   /// kiln-form-fusions' library-calls: cuBLASLt-shaped matmul/linear become
   /// kiln.gemm (false: generated matmul kernels, for debugging).
   bool libraryCalls = true;
+  /// kiln-lower-precision's precision: f32 (no change), bf16 or f16.
+  std::string precision = "f32";
 };
 
 /// Adds the graph-level passes of kiln-compile (after import, before

@@ -142,6 +142,29 @@ def KilnFormFusions : Pass<"kiln-form-fusions", "::mlir::func::FuncOp"> {
   ];
 }
 
+def KilnLowerPrecision : Pass<"kiln-lower-precision", "::mlir::ModuleOp"> {
+  let summary = "Store float tensors between kernels as bf16 or f16, compute in f32";
+  let description = [{
+    Runs on the fused level (after `kiln-form-fusions`, before
+    `kiln-plan-memory`). With `precision=bf16` (or `f16`) every f32 tensor
+    that crosses a kernel boundary becomes that type: weights (read with
+    `source_type = f32`, converted when their bytes are read), constants
+    (rounded), the KV cache, fusion and gemm results and the views of them.
+    Elementwise fusion bodies widen their 16-bit arguments to f32 and narrow
+    their results with `kiln.cast`, so they compute in f32 and round once per
+    output; any other fusion body is retyped, its op accumulating in f32 and
+    rounding its result once. The function's signature stays as it was: an
+    f32 argument feeding a gemm or a structured kernel is narrowed, and a
+    returned value is widened to f32, each by one conversion kernel.
+    `precision=f32` (the default) changes nothing. docs/precision.md.
+  }];
+  let dependentDialects = ["::kiln::KilnDialect"];
+  let options = [
+    Option<"precision", "precision", "std::string", /*default=*/"\"f32\"",
+           "Storage type of float tensors: f32 (no change), bf16 or f16">,
+  ];
+}
+
 def KilnPlanMemory : Pass<"kiln-plan-memory", "::mlir::func::FuncOp"> {
   let summary = "Place every intermediate value at a static offset in one arena";
   let description = [{

@@ -1205,3 +1205,39 @@ func.func @gemm_activation(%a: tensor<2x4xf32>, %b: tensor<4x3xf32>) {
   %0 = kiln.gemm %a, %b activation<sigmoid> : (tensor<2x4xf32>, tensor<4x3xf32>) -> tensor<2x3xf32>
   return
 }
+
+// -----
+
+func.func @weight_source_type_pair() {
+  // expected-error @+1 {{'kiln.weight' op source_type 'f32' cannot be read as 'f32' (supported: f32 stored, read as bf16 or f16)}}
+  %0 = kiln.weight "w" {path = "w.bin", offset = 0 : i64, length = 16 : i64, source_type = f32} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @weight_source_length() {
+  // A bf16 weight stored as f32 has 4 bytes per element in the file.
+  // expected-error @+1 {{'kiln.weight' op length 8 does not match the tensor's 16 bytes (4 x 'f32')}}
+  %0 = kiln.weight "w" {path = "w.bin", offset = 0 : i64, length = 8 : i64, source_type = f32} : tensor<4xbf16>
+  return
+}
+
+// -----
+
+func.func @rotary_f32_tables_f64_input(%x: tensor<1x1x1x4xf64>, %c: tensor<1x1x2xf32>) -> tensor<1x1x1x4xf64> {
+  // f32 tables are allowed beside bf16/f16 data only.
+  // expected-error @+2 {{'kiln.rotary' op cos/sin element type differs from input (and is not f32 beside a bf16/f16 input)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.rotary %x, %c, %c : (tensor<1x1x1x4xf64>, tensor<1x1x2xf32>, tensor<1x1x2xf32>) -> tensor<1x1x1x4xf64>
+  return %0 : tensor<1x1x1x4xf64>
+}
+
+// -----
+
+func.func @attention_f16_mask_bf16(%q: tensor<1x1x1x4xbf16>, %m: tensor<1x1x1x1xf16>) -> tensor<1x1x1x4xbf16> {
+  // expected-error @+2 {{'kiln.attention' op mask must be i1 or the query's element type, got 'f16'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.attention %q, %q, %q, %m {scale = 5.000000e-01 : f32} : (tensor<1x1x1x4xbf16>, tensor<1x1x1x4xbf16>, tensor<1x1x1x4xbf16>, tensor<1x1x1x1xf16>) -> tensor<1x1x1x4xbf16>
+  return %0 : tensor<1x1x1x4xbf16>
+}

@@ -146,7 +146,10 @@ LogicalResult KvAttentionOp::inferReturnTypes(
                              p);
   if (Value mask = adaptor.getMask()) {
     Type maskElt = rtt(mask).getElementType();
-    if (!maskElt.isInteger(1) && maskElt != q.getElementType())
+    // An f32 mask may sit beside 16-bit data (kiln-lower-precision).
+    bool f32Mask = maskElt.isF32() && (q.getElementType().isBF16() ||
+                                       q.getElementType().isF16());
+    if (!maskElt.isInteger(1) && maskElt != q.getElementType() && !f32Mask)
       return emitOptionalError(loc, op,
                                "mask must be i1 or the query's element type, "
                                "got ",

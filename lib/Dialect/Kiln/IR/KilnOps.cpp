@@ -641,11 +641,20 @@ LogicalResult WeightOp::verify() {
   int64_t offset = getOffset(), length = getLength();
   if (offset < 0)
     return emitOpError("offset must be non-negative, got ") << offset;
-  unsigned bits = t.getElementType().getIntOrFloatBitWidth();
+  Type stored = t.getElementType();
+  if (std::optional<Type> source = getSourceType()) {
+    if (!source->isF32() || !(stored.isBF16() || stored.isF16()))
+      return emitOpError("source_type ")
+             << *source << " cannot be read as " << stored
+             << " (supported: f32 stored, read as bf16 or f16)";
+    stored = *source;
+  }
+  unsigned bits = stored.getIntOrFloatBitWidth();
   int64_t bytes = t.getNumElements() * ((bits + 7) / 8);
   if (length != bytes)
     return emitOpError("length ")
-           << length << " does not match the tensor's " << bytes << " bytes";
+           << length << " does not match the tensor's " << bytes
+           << " bytes (" << t.getNumElements() << " x " << stored << ")";
   return success();
 }
 
@@ -680,7 +689,10 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
                              " differs from key head dim ", ks[3]);
   if (Value mask = adaptor.getMask()) {
     Type maskElt = rtt(mask).getElementType();
-    if (!maskElt.isInteger(1) && maskElt != q.getElementType())
+    // An f32 mask may sit beside 16-bit data (kiln-lower-precision).
+    bool f32Mask = maskElt.isF32() && (q.getElementType().isBF16() ||
+                                       q.getElementType().isF16());
+    if (!maskElt.isInteger(1) && maskElt != q.getElementType() && !f32Mask)
       return emitOptionalError(loc, "'kiln.attention' op mask must be i1 or "
                                     "the query's element type, got ",
                                maskElt);
@@ -707,9 +719,14 @@ LogicalResult RotaryOp::inferReturnTypes(MLIRContext *,
   if (c != s || c.getRank() != 3)
     return emitOptionalError(loc, "'kiln.rotary' op cos and sin must be the "
                                   "same rank-3 type [B, S, R/2]");
-  if (c.getElementType() != x.getElementType())
+  // cos/sin may be f32 beside 16-bit data (kiln-lower-precision keeps the
+  // tables computed from positions exact).
+  bool f32Tables = c.getElementType().isF32() &&
+                   (x.getElementType().isBF16() || x.getElementType().isF16());
+  if (c.getElementType() != x.getElementType() && !f32Tables)
     return emitOptionalError(
-        loc, "'kiln.rotary' op cos/sin element type differs from input");
+        loc, "'kiln.rotary' op cos/sin element type differs from input "
+             "(and is not f32 beside a bf16/f16 input)");
   auto xs = x.getShape(), cs = c.getShape();
   if ((cs[0] != xs[0] && cs[0] != 1) || cs[1] != xs[2] || 2 * cs[2] > xs[3])
     return emitOptionalError(loc, "'kiln.rotary' op cos/sin shape ",

@@ -7,6 +7,8 @@
 
 #include "kiln/Dialect/Kiln/IR/WeightFile.h"
 
+#include "llvm/ADT/APFloat.h"
+#include <cstring>
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -91,5 +93,53 @@ kiln::readWeightBytes(WeightOp weight, StringRef baseDir) {
     return weight.emitOpError("weight '")
            << weight.getName() << "': read " << (*buffer)->getBufferSize()
            << " of " << weight.getLength() << " bytes from '" << *path << "'";
-  return std::move(*buffer);
+  if (!weight.getSourceType())
+    return std::move(*buffer);
+  // The verifier allows only f32 stored, read as bf16 or f16.
+  Type to = weight.getResult().getType().getElementType();
+  size_t n = (*buffer)->getBufferSize() / 4;
+  auto converted = llvm::WritableMemoryBuffer::getNewUninitMemBuffer(
+      2 * n, weight.getName());
+  const char *src = (*buffer)->getBufferStart();
+  char *dst = converted->getBufferStart();
+  for (size_t k = 0; k < n; ++k) {
+    float v;
+    std::memcpy(&v, src + 4 * k, 4);
+    uint16_t bits;
+    if (to.isBF16()) {
+      bits = f32ToBF16Bits(v);
+    } else {
+      APFloat a(v);
+      bool lost;
+      a.convert(APFloat::IEEEhalf(), APFloat::rmNearestTiesToEven, &lost);
+      bits = (uint16_t)a.bitcastToAPInt().getZExtValue();
+    }
+    std::memcpy(dst + 2 * k, &bits, 2);
+  }
+  return std::unique_ptr<llvm::MemoryBuffer>(std::move(converted));
+}
+
+uint16_t kiln::f32ToBF16Bits(float value) {
+  uint32_t u;
+  std::memcpy(&u, &value, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u)
+    return (uint16_t)((u >> 16) | 0x40u);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return (uint16_t)(u >> 16);
+}
+
+float kiln::roundToElementType(float value, Type elementType) {
+  if (elementType.isBF16()) {
+    uint32_t u = uint32_t(f32ToBF16Bits(value)) << 16;
+    float r;
+    std::memcpy(&r, &u, 4);
+    return r;
+  }
+  if (elementType.isF16()) {
+    APFloat a(value);
+    bool lost;
+    a.convert(APFloat::IEEEhalf(), APFloat::rmNearestTiesToEven, &lost);
+    return a.convertToFloat();
+  }
+  return value;
 }

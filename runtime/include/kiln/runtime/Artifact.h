@@ -109,6 +109,9 @@ struct GemmLaunch {
   /// Element strides between batch items (0 = broadcast).
   int64_t strideA = 0, strideB = 0, strideC = 0;
   bool transB = false;
+  /// Element type of every operand (`dtype <T>`, f32 when absent): f32 or
+  /// bf16; cuBLASLt accumulates in f32 either way.
+  DType dtype = DType::F32;
 };
 
 /// One record of a function's launch list.

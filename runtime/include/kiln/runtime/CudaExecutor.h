@@ -86,6 +86,17 @@ public:
   bool replay(const std::string &function, Mode mode, int steps,
               RunStats &stats, std::string &error);
 
+  /// Per-launch timing (kiln-bench --per-kernel): for each launch i of
+  /// `function`, in order, launches it alone `reps` times between two CUDA
+  /// events and stores the mean microseconds in usPerLaunch[i]. Runs on what
+  /// the arena already holds (a run() or step() before put the inputs
+  /// there); a launch repeated reads and writes the same buffers, so the
+  /// times are of the kernel on warm caches for its own data, without the
+  /// gaps between launches. Not a correct step: re-run a step before
+  /// reading outputs.
+  bool timeLaunches(const std::string &function, int reps,
+                    std::vector<double> &usPerLaunch, std::string &error);
+
   /// One generation step of `function`, the cheap per-token path: copies
   /// `inputs` (in manifest order; sizes must match) through the function's
   /// pinned host staging buffer (allocated on its first step) to their arena

@@ -562,10 +562,29 @@ def Kiln_WeightOp : Kiln_Op<"weight"> {
     ```mlir
     %w = kiln.weight "model.embed_tokens.weight" {path = "model.onnx.data", offset = 0 : i64, length = 131072 : i64} : tensor<512x64xf32>
     ```
+
+    With `source_type` (set by `kiln-lower-precision`) the file holds the
+    elements as that type (f32) and reading them rounds each one to the
+    result's element type (bf16 or f16, round to nearest even); `length` is
+    then the byte size of the stored elements.
+
+    ```mlir
+    %w = kiln.weight "lm_head" {path = "model.onnx.data", offset = 0 : i64, length = 131072 : i64, source_type = f32} : tensor<512x64xbf16>
+    ```
   }];
   let arguments = (ins StrAttr:$name, StrAttr:$path, I64Attr:$offset,
-                   I64Attr:$length);
+                   I64Attr:$length, OptionalAttr<TypeAttr>:$source_type);
   let results = (outs Kiln_Tensor:$result);
+  let builders = [
+    // The weight as stored (no source_type).
+    OpBuilder<(ins "::mlir::Type":$type, "::llvm::StringRef":$name,
+                   "::llvm::StringRef":$path, "int64_t":$offset,
+                   "int64_t":$length), [{
+      build($_builder, $_state, type, $_builder.getStringAttr(name),
+            $_builder.getStringAttr(path), $_builder.getI64IntegerAttr(offset),
+            $_builder.getI64IntegerAttr(length), ::mlir::TypeAttr());
+    }]>
+  ];
   let assemblyFormat = "$name attr-dict `:` type($result)";
   let hasVerifier = 1;
 }

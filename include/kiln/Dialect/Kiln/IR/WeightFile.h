@@ -40,8 +40,18 @@ mlir::FailureOr<std::string> checkWeightFile(WeightOp weight,
 mlir::LogicalResult checkWeightFiles(mlir::Operation *root,
                                      llvm::StringRef baseDir);
 
+/// f32 to bf16 bits, round to nearest even (NaN stays a quiet NaN).
+uint16_t f32ToBF16Bits(float value);
+/// `value` rounded to the 16-bit float type `elementType` (bf16 or f16,
+/// round to nearest even) and widened back to f32; any other type: `value`.
+/// What storing an f32 result in a tensor of that type does, on the
+/// reference backend as on the GPU.
+float roundToElementType(float value, mlir::Type elementType);
+
 /// Reads a weight's bytes after checkWeightFile, with read(2) rather than a
-/// memory map, so a file truncated later cannot raise SIGBUS.
+/// memory map, so a file truncated later cannot raise SIGBUS. With
+/// `source_type` the stored f32 elements come back converted to the
+/// result's element type (half the bytes).
 mlir::FailureOr<std::unique_ptr<llvm::MemoryBuffer>>
 readWeightBytes(WeightOp weight, llvm::StringRef baseDir);
 
