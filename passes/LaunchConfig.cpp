@@ -84,7 +84,26 @@ static std::pair<int64_t, int64_t> rowsOf(Operation *op) {
   return {q[0] * q[1] * q[2], std::max(k[2], v[3])};
 }
 
+int64_t kiln::kvAttentionSplits(Operation *op) {
+  auto attention = dyn_cast<KvAttentionOp>(op);
+  if (!attention)
+    return 1;
+  ArrayRef<int64_t> q = shape(attention.getQuery());
+  int64_t t = shape(attention.getKeyCache())[2];
+  int64_t dv = shape(attention.getValueCache())[3];
+  int64_t rows = q[0] * q[1] * q[2];
+  int64_t splits = (t + kKvAttentionChunk - 1) / kKvAttentionChunk;
+  if (splits < 2 || rows * splits > 65535 ||
+      rows * splits * (2 + dv) * 4 > (int64_t(16) << 20))
+    return 1;
+  return splits;
+}
+
 LaunchDims kiln::chooseLaunchDims(Operation *op) {
+  if (int64_t splits = kvAttentionSplits(op); splits > 1) {
+    ArrayRef<int64_t> q = shape(op->getOperand(0));
+    return {q[0] * q[1] * q[2] * splits, kKvAttentionSplitBlock, 0};
+  }
   if (isRowKernel(op)) {
     auto [rows, len] = rowsOf(op);
     return {clampGrid(rows), blockForReduction(len), 0};

@@ -554,6 +554,139 @@ __device__ void kvAttention(const E *__restrict__ q, const E *__restrict__ kc,
   }
 }
 
+/// kiln.kv_attention split over the key length (flash decoding), for decode
+/// steps where one block per query row leaves the GPU idle: block
+/// blockIdx.x = row * Splits + split takes keys [split * Chunk, (split + 1) *
+/// Chunk) of the row's live keys (t <= pos[b] + s), computes their online
+/// softmax exactly as kvAttention does for its warps (warp-interleaved keys,
+/// warp merge in warp order), and writes its (max, sum, weighted values) to
+/// `part` ([rows][Splits][2 + Dv] floats). The block that finishes a row
+/// last (a counter per row in `done`, incremented after a fence) merges the
+/// row's splits in split order, writes the output and resets the counter
+/// to 0, so the next launch (or graph replay) starts clean. `part` and
+/// `done` are the kernel's own __device__ arrays: launches of one kernel
+/// run one after another on the stream. Same results as kvAttention up to
+/// summation order. blockDim.x: a multiple of 32.
+template <int64_t B, int64_t Hq, int64_t Hkv, int64_t S, int64_t T, int64_t D,
+          int64_t Dv, int64_t Chunk, typename E, typename I, typename Bias>
+__device__ void kvAttentionSplit(const E *__restrict__ q,
+                                 const E *__restrict__ kc,
+                                 const E *__restrict__ vc,
+                                 const I *__restrict__ pos,
+                                 E *__restrict__ out, float scale, Bias bias,
+                                 float *__restrict__ part,
+                                 unsigned *__restrict__ done) {
+  using A = float;
+  constexpr int64_t Splits = (T + Chunk - 1) / Chunk;
+  constexpr int64_t QL = (D + 31) / 32, VL = (Dv + 31) / 32;
+  const A ninf = -INFINITY;
+  __shared__ A warpMaxes[32], warpSums[32];
+  __shared__ A merged[Dv > 0 ? Dv : 1];
+  __shared__ bool last;
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  int warps = blockDim.x >> 5;
+  int64_t row = blockIdx.x / Splits, split = blockIdx.x % Splits;
+  if (row >= B * Hq * S)
+    return;
+  int64_t s = row % S, h = (row / S) % Hq, b = row / (S * Hq);
+  int64_t kvh = h / (Hq / Hkv);
+  int64_t lastKey = (int64_t)pos[b] + s;
+  int64_t len = lastKey < 0 ? 0 : (lastKey < T ? lastKey + 1 : T);
+  int64_t begin = split * Chunk, end = begin + Chunk < len ? begin + Chunk : len;
+  const E *qr = q + row * D;
+  const E *kb = kc + (b * Hkv + kvh) * T * D;
+  const E *vb = vc + (b * Hkv + kvh) * T * Dv;
+  A qv[QL], o[VL];
+#pragma unroll
+  for (int64_t j = 0; j < QL; ++j)
+    qv[j] = lane + 32 * j < D ? (A)qr[lane + 32 * j] : A(0);
+#pragma unroll
+  for (int64_t j = 0; j < VL; ++j)
+    o[j] = A(0);
+  A m = ninf, l = A(0);
+  for (int64_t t = begin + warp; t < end; t += warps) {
+    A dot = A(0);
+#pragma unroll
+    for (int64_t j = 0; j < QL; ++j)
+      if (lane + 32 * j < D)
+        dot += qv[j] * (A)kb[t * D + lane + 32 * j];
+    dot = warpSum(dot);
+    A sc = dot * (A)scale + (A)bias(b, h, s, t);
+    if (sc == ninf)
+      continue;
+    A mNew = sc > m ? sc : m;
+    A rescale = op::exp_(m - mNew);
+    A p = op::exp_(sc - mNew);
+    l = l * rescale + p;
+#pragma unroll
+    for (int64_t j = 0; j < VL; ++j)
+      if (lane + 32 * j < Dv)
+        o[j] = o[j] * rescale + p * (A)vb[t * Dv + lane + 32 * j];
+    m = mNew;
+  }
+  if (lane == 0) {
+    warpMaxes[warp] = m;
+    warpSums[warp] = l;
+  }
+  __syncthreads();
+  A blockMaxV = ninf, blockSumV = A(0);
+  for (int w = 0; w < warps; ++w)
+    blockMaxV = warpMaxes[w] > blockMaxV ? warpMaxes[w] : blockMaxV;
+  for (int w = 0; w < warps; ++w)
+    if (warpMaxes[w] != ninf)
+      blockSumV += warpSums[w] * op::exp_(warpMaxes[w] - blockMaxV);
+  A mine = m == ninf ? A(0) : op::exp_(m - blockMaxV);
+  for (int w = 0; w < warps; ++w) {
+    if (warp == w) {
+#pragma unroll
+      for (int64_t j = 0; j < VL; ++j)
+        if (lane + 32 * j < Dv)
+          merged[lane + 32 * j] =
+              (w == 0 ? A(0) : merged[lane + 32 * j]) + o[j] * mine;
+    }
+    __syncthreads();
+  }
+  float *mine_part = part + (row * Splits + split) * (2 + Dv);
+  if (threadIdx.x == 0) {
+    mine_part[0] = blockMaxV;
+    mine_part[1] = blockSumV;
+  }
+  for (int64_t d = threadIdx.x; d < Dv; d += blockDim.x)
+    mine_part[2 + d] = merged[d];
+  // Publish, then count: the last block of the row merges.
+  __threadfence();
+  __syncthreads();
+  if (threadIdx.x == 0)
+    last = atomicAdd(&done[row], 1u) == (unsigned)(Splits - 1);
+  __syncthreads();
+  if (!last)
+    return;
+  __threadfence();
+  const float *rowPart = part + row * Splits * (2 + Dv);
+  A rowMax = ninf, rowSum = A(0);
+  for (int64_t k = 0; k < Splits; ++k) {
+    A mk = __ldcg(rowPart + k * (2 + Dv));
+    rowMax = mk > rowMax ? mk : rowMax;
+  }
+  for (int64_t k = 0; k < Splits; ++k) {
+    A mk = __ldcg(rowPart + k * (2 + Dv));
+    if (mk != ninf)
+      rowSum += __ldcg(rowPart + k * (2 + Dv) + 1) * op::exp_(mk - rowMax);
+  }
+  A inv = rowSum > A(0) ? A(1) / rowSum : A(0);
+  for (int64_t d = threadIdx.x; d < Dv; d += blockDim.x) {
+    A acc = A(0);
+    for (int64_t k = 0; k < Splits; ++k) {
+      A mk = __ldcg(rowPart + k * (2 + Dv));
+      if (mk != ninf)
+        acc += __ldcg(rowPart + k * (2 + Dv) + 2 + d) * op::exp_(mk - rowMax);
+    }
+    out[row * Dv + d] = (E)(acc * inv);
+  }
+  if (threadIdx.x == 0)
+    done[row] = 0;
+}
+
 /// Rotary embedding of x[B, H, S, D] with cos/sin[CB, S, R/2] (CB = B or 1),
 /// computed in Acc<T> (f32 for 16-bit data) and rounded once; the tables
 /// may be f32 beside 16-bit data (C).

@@ -18,7 +18,7 @@
 #      Llama-3.2-1B-shaped model (fp32, 16 layers, about 6 GB) to $WORK;
 #   2. compiles it with BUNDLE/kiln-compile --max-seq-len 1024
 #      --batch-buckets 1,8 --precision (PRECISION) (timed);
-#   3. kiln-bench --batch 1,8 --ctx 512 --mode eager,graph --json;
+#   3. kiln-bench --batch 1,8 --ctx 512 --mode eager,graph --per-kernel --json;
 #   4. peer_decode.py --models llama1b --batch 1,8 --ctx 512
 #      --modes eager,graph,compile --dtype PRECISION, in what is left of the time
 #      budget (BENCH_BUDGET_S, default 540 s for the whole script);
@@ -133,7 +133,7 @@ fi
 BENCH_RC=1
 if [ "$BUILD_RC" = 0 ] && [ "$COMPILE_RC" = 0 ]; then
   stage bench bash -c "set -o pipefail; build-gpu/bin/kiln-bench '$WORK/llama1b.kiln' --batch 1,8 --ctx 512 \
-    --steps 128 --warmup 16 --mode eager,graph --json '$LOG/kiln-bench.json' | tee '$LOG/kiln-bench.txt'"
+    --steps 128 --warmup 16 --mode eager,graph --per-kernel --json '$LOG/kiln-bench.json' | tee '$LOG/kiln-bench.txt'"
   BENCH_RC=$?
 fi
 

@@ -28,6 +28,20 @@ struct LaunchDims {
   int64_t smem = 0;
 };
 
+/// Keys per block of the split kiln.kv_attention kernel.
+constexpr int64_t kKvAttentionChunk = 32;
+/// Threads per block of the split kiln.kv_attention kernel.
+constexpr int64_t kKvAttentionSplitBlock = 128;
+/// How many key chunks kiln.kv_attention `op` is split into (flash
+/// decoding: one block per query row and chunk of kKvAttentionChunk cache
+/// slots, merged by the last block of the row), or 1 for one block per
+/// row. Split when the cache holds at least two chunks, the grid (rows x
+/// chunks) fits one grid dim and the partial results (rows x chunks x
+/// (2 + Dv) floats) fit 16 MiB - so decode steps, not long prefills. The
+/// CUDA emitter (codegen/EmitTransformer.cpp) and chooseLaunchDims agree
+/// through this function.
+int64_t kvAttentionSplits(mlir::Operation *op);
+
 /// Grid of a grid-stride loop over `n` elements (1..65535 blocks).
 int64_t gridForElements(int64_t n);
 /// Block of a block-per-row reduction over `n` elements per row: a power of
