@@ -181,7 +181,9 @@ void kiln::codegen::redirectWeights(func::FuncOp func,
       continue;
     weight.setPathAttr(b.getStringAttr("weights.bin"));
     weight.setOffsetAttr(b.getI64IntegerAttr(w.offset));
-    // weights.bin holds the converted elements (readWeightBytes).
+    // weights.bin holds the converted, transposed elements
+    // (readWeightBytes).
+    weight.removeTransposedAttr();
     if (weight.getSourceType()) {
       auto type = weight.getResult().getType();
       int64_t width = (type.getElementTypeBitWidth() + 7) / 8;

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "EmitterSupport.h"
+#include "kiln/Transforms/LaunchConfig.h"
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 
@@ -74,11 +75,62 @@ static LogicalResult emitMatmul(EmitContext &ctx, MatmulOp op) {
                            m, n, k);
 }
 
+std::optional<LogicalResult>
+kiln::codegen::emitGemvWithResidual(EmitContext &ctx, Block &body) {
+  // [linear (a GEMV), add(linear, argument)] yielding the add (kiln-gemv).
+  auto ops = body.without_terminator();
+  if (std::distance(ops.begin(), ops.end()) != 2)
+    return std::nullopt;
+  auto linear = dyn_cast<LinearOp>(&*ops.begin());
+  auto add = dyn_cast<AddOp>(&*std::next(ops.begin()));
+  Operation *yield = body.getTerminator();
+  if (!linear || !add || !isGemv(linear) || linear.getBias() ||
+      yield->getNumOperands() != 1 || yield->getOperand(0) != add.getResult())
+    return std::nullopt;
+  Value other = add.getLhs() == linear.getResult() ? add.getRhs()
+                : add.getRhs() == linear.getResult() ? add.getLhs()
+                                                     : Value();
+  if (!other || !isa<BlockArgument>(other) ||
+      other.getType() != linear.getResult().getType() ||
+      linear.getResult().hasOneUse() == false)
+    return std::nullopt;
+  ArrayRef<int64_t> xs = shapeOf(linear.getInput()),
+                    ws = shapeOf(linear.getWeight());
+  int64_t k = xs.back(), n = ws[0], m = product(xs.drop_back());
+  if (failed(ctx.beginKernel(linear, {linear.getInput(), linear.getWeight(),
+                                      other},
+                             {add.getResult()}, "gemv + residual")))
+    return failure();
+  FailureOr<std::string> type = ctx.typeOf(add.getResult(), add);
+  if (failed(type))
+    return failure();
+  ctx.source() << "  kiln::gemv<" << m << ", " << n << ", " << k
+               << ">(in0, in1, (const " << *type
+               << " *)nullptr, in2, out0);\n";
+  ctx.endKernel();
+  return success();
+}
+
 static LogicalResult emitLinear(EmitContext &ctx, LinearOp op) {
   ArrayRef<int64_t> xs = shapeOf(op.getInput()), ws = shapeOf(op.getWeight());
   bool transB = op.getTransposeWeight();
   int64_t k = xs.back(), n = transB ? ws[0] : ws[1];
   int64_t m = product(xs.drop_back());
+  if (isGemv(op)) {
+    std::string body;
+    llvm::raw_string_ostream os(body);
+    SmallVector<Value> inputs = {op.getInput(), op.getWeight()};
+    if (op.getBias())
+      inputs.push_back(op.getBias());
+    FailureOr<std::string> type = ctx.typeOf(op.getResult(), op);
+    if (failed(type))
+      return failure();
+    os << "  kiln::gemv<" << m << ", " << n << ", " << k << ">(in0, in1, "
+       << (op.getBias() ? std::string("in2")
+                        : "(const " + *type + " *)nullptr")
+       << ", (const " << *type << " *)nullptr, out0);\n";
+    return ctx.simpleKernel(op, inputs, {op.getResult()}, body);
+  }
   return emitGenericMatmul(ctx, op, op.getInput(), op.getWeight(),
                            op.getBias(), transB, {}, {}, {}, m, n, k);
 }

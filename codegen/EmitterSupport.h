@@ -144,6 +144,13 @@ private:
   llvm::raw_string_ostream &os;
 };
 
+/// The kernel kiln-gemv makes for a product with a residual epilogue: a
+/// body of a GEMV kiln.linear (kiln::isGemv) and a kiln.add of its result
+/// and an argument, yielding the sum; emitted as kiln::gemv with a
+/// residual. std::nullopt when `body` is not that.
+std::optional<mlir::LogicalResult> emitGemvWithResidual(EmitContext &ctx,
+                                                        mlir::Block &body);
+
 /// Emits the kernel whose body (`body`, a kiln.kernel's block) computes
 /// several elementwise ops (isScalarMap) of one index space, the shape of
 /// its yielded values: one grid-stride loop in which each thread loads its

@@ -99,7 +99,24 @@ int64_t kiln::kvAttentionSplits(Operation *op) {
   return splits;
 }
 
+bool kiln::isGemv(Operation *op) {
+  auto linear = dyn_cast<LinearOp>(op);
+  if (!linear || !linear.getTransposeWeight())
+    return false;
+  auto x = cast<ShapedType>(linear.getInput().getType());
+  Type elt = x.getElementType();
+  if (!elt.isF32() && !elt.isBF16())
+    return false;
+  int64_t k = x.getShape().back();
+  int64_t vec = 16 / ((elt.getIntOrFloatBitWidth() + 7) / 8);
+  return k > 0 && k % vec == 0 && x.getNumElements() / k <= kGemvMaxRows;
+}
+
 LaunchDims kiln::chooseLaunchDims(Operation *op) {
+  if (isGemv(op)) {
+    int64_t n = shape(op->getOperand(1))[0];
+    return {clampGrid((n + 7) / 8), 256, 0};
+  }
   if (int64_t splits = kvAttentionSplits(op); splits > 1) {
     ArrayRef<int64_t> q = shape(op->getOperand(0));
     return {q[0] * q[1] * q[2] * splits, kKvAttentionSplitBlock, 0};
@@ -127,6 +144,9 @@ LaunchDims kiln::chooseLaunchDims(Operation *op) {
 }
 
 LaunchDims kiln::chooseFusedLaunchDims(ArrayRef<Operation *> ops) {
+  // kiln-gemv's product with a residual epilogue: the GEMV's launch.
+  if (!ops.empty() && isGemv(ops.front()))
+    return chooseLaunchDims(ops.front());
   int64_t n = 0;
   for (Operation *op : ops)
     for (Value r : op->getResults())

@@ -34,7 +34,14 @@ struct CompilePipelineOptions
                      "bf16 or f16 (kiln-lower-precision; kiln-compile "
                      "--precision)"),
       llvm::cl::init("f32")};
-  kiln::PipelineOptions get() const { return {libraryCalls, precision}; }
+  Option<bool> gemv{
+      *this, "gemv",
+      llvm::cl::desc("Run skinny products (<= 8 rows) as kiln's GEMV "
+                     "(kiln-gemv; kiln-compile --no-gemv sets it false)"),
+      llvm::cl::init(true)};
+  kiln::PipelineOptions get() const {
+    return {libraryCalls, precision, gemv};
+  }
 };
 } // namespace
 
@@ -54,6 +61,8 @@ void kiln::buildFusePipeline(OpPassManager &pm,
     precisionOptions.precision = options.precision;
     pm.addPass(createKilnLowerPrecision(precisionOptions));
   }
+  if (options.libraryCalls && options.gemv)
+    pm.addNestedPass<func::FuncOp>(createKilnGemv());
 }
 
 void kiln::buildFusedPipeline(OpPassManager &pm,

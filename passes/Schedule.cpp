@@ -90,9 +90,14 @@ private:
   static Attribute keyOf(Operation *op) {
     Builder b(op->getContext());
     if (auto w = dyn_cast<WeightOp>(op))
-      return b.getArrayAttr({w.getNameAttr(), w.getPathAttr(),
-                             w.getOffsetAttr(), w.getLengthAttr(),
-                             TypeAttr::get(w.getType())});
+      // How the bytes are read is part of the identity: the same file range
+      // read transposed (kiln-gemv) or converted is another weight.
+      return b.getArrayAttr(
+          {w.getNameAttr(), w.getPathAttr(), w.getOffsetAttr(),
+           w.getLengthAttr(), TypeAttr::get(w.getType()),
+           b.getBoolAttr(w.getTransposed()),
+           w.getSourceTypeAttr() ? Attribute(w.getSourceTypeAttr())
+                                 : Attribute(b.getUnitAttr())});
     return b.getArrayAttr({cast<ConstantOp>(op).getValue()});
   }
   DenseMap<Attribute, int64_t> offsets;
@@ -294,7 +299,11 @@ LogicalResult Scheduler::scheduleCompute(Operation *op) {
       fusedOps.push_back(&inner);
     if (fusedOps.empty())
       return op->emitOpError("holds no op; a kernel computes something");
-    if (fusedOps.size() > 1) {
+    // kiln-gemv's product with its residual add is the other kernel of
+    // two ops (codegen/EmitLinalg.cpp emitGemvWithResidual).
+    bool gemvResidual = fusedOps.size() == 2 && isGemv(fusedOps[0]) &&
+                        isa<AddOp>(fusedOps[1]);
+    if (fusedOps.size() > 1 && !gemvResidual) {
       for (Operation *inner : fusedOps)
         if (!isa<ElementwiseOpInterface, CastOp, WhereOp>(inner))
           return op->emitOpError("holds ")

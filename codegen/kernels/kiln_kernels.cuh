@@ -383,6 +383,64 @@ __device__ void matmul(const T *__restrict__ a, const T *__restrict__ b,
   });
 }
 
+/// Weight-streaming matrix-vector product for decode (M <= 8 rows):
+/// out[m, n] = sum_k x[m, k] * w[n, k] (+ bias[n]), w stored [N, K]. One warp
+/// per output column n (grid-stride over columns): its lanes read the row
+/// w[n, :] in 16-byte vectors (Vec elements of T; K % Vec == 0 and w 16-byte
+/// aligned), every load of the row issued before the sums use it, dot it
+/// with the M rows of x (read through the cache, they are small) in f32,
+/// and a warp sum finishes each of the M outputs. With `residual` (the
+/// [M, N] tensor a kiln.add after the product adds, kiln-gemv's epilogue)
+/// the product is rounded to T first and the sum rounded again, as the two
+/// ops are on the reference backend. out may be residual (in place: each
+/// element is read before it is written, by the same thread).
+template <int64_t M, int64_t N, int64_t K, typename T>
+__device__ void gemv(const T *__restrict__ x, const T *__restrict__ w,
+                     const T *__restrict__ bias, const T *residual, T *out) {
+  constexpr int Vec = 16 / sizeof(T);
+  static_assert(K % Vec == 0, "gemv: K must be a multiple of the vector");
+  constexpr int64_t Chunks = K / Vec;            // 16-byte chunks per row
+  constexpr int64_t PerLane = (Chunks + 31) / 32; // chunks per lane
+  struct alignas(16) V { T e[Vec]; };
+  int lane = threadIdx.x & 31;
+  int64_t warpId = (blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5;
+  int64_t warps = ((int64_t)gridDim.x * blockDim.x) >> 5;
+  for (int64_t n = warpId; n < N; n += warps) {
+    const V *row = reinterpret_cast<const V *>(w + n * K);
+    V wv[PerLane];
+#pragma unroll
+    for (int64_t j = 0; j < PerLane; ++j)
+      if (lane + 32 * j < Chunks)
+        wv[j] = row[lane + 32 * j];
+    float acc[M];
+#pragma unroll
+    for (int64_t m = 0; m < M; ++m)
+      acc[m] = 0.0f;
+#pragma unroll
+    for (int64_t j = 0; j < PerLane; ++j) {
+      int64_t c = lane + 32 * j;
+      if (c >= Chunks)
+        continue;
+#pragma unroll
+      for (int64_t m = 0; m < M; ++m) {
+        V xv = reinterpret_cast<const V *>(x + m * K)[c];
+#pragma unroll
+        for (int e = 0; e < Vec; ++e)
+          acc[m] += (float)xv.e[e] * (float)wv[j].e[e];
+      }
+    }
+#pragma unroll
+    for (int64_t m = 0; m < M; ++m) {
+      float v = warpSum(acc[m]);
+      if (lane == 0) {
+        T y = (T)(bias ? v + (float)bias[n] : v);
+        out[m * N + n] =
+            residual ? (T)((float)y + (float)residual[m * N + n]) : y;
+      }
+    }
+  }
+}
+
 /// Scaled dot-product attention, one block per query row (b, h, s) of
 /// q[B, Hq, S, D]; k[B, Hkv, T, D], v[B, Hkv, T, Dv]; out[B, Hq, S, Dv].
 /// `bias(b, h, s, t)` is the additive mask (0 or -inf for boolean masks).

@@ -410,3 +410,15 @@ extern "C" __global__ void t_kv_split(const __nv_bfloat16 *x,
       [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }, t_split_part,
       t_split_done);
 }
+
+/// The decode GEMV (kiln.linear with a transposed weight, M <= 8), bf16 and
+/// f32, with and without a bias, K not a multiple of 32 vectors.
+extern "C" __global__ void t_gemv(const __nv_bfloat16 *x,
+                                  const __nv_bfloat16 *w, __nv_bfloat16 *out,
+                                  const float *xf, const float *wf,
+                                  float *outf) {
+  kiln::gemv<1, 512, 2048>(x, w, (const __nv_bfloat16 *)nullptr,
+                           (const __nv_bfloat16 *)nullptr, out);
+  kiln::gemv<8, 96, 72>(x, w, w, x, out);
+  kiln::gemv<3, 64, 36>(xf, wf, wf, (const float *)nullptr, outf);
+}

@@ -6,12 +6,12 @@
 // one weights layout; kiln.step stays and kiln.roles maps binding names to
 // roles.
 //
-// RUN: kiln-opt %s --kiln-compile-pipeline --verify-diagnostics | FileCheck %s
+// RUN: kiln-opt %s --kiln-compile-pipeline=gemv=false --verify-diagnostics | FileCheck %s
 // The output verifies again (the kiln.graph plan check accepts the KV views:
 // read before any write, written by kv_append kernels only) and round-trips.
 // RUN: kiln-opt %s --kiln-compile-pipeline --verify-diagnostics | kiln-opt --verify-roundtrip > /dev/null
 // The same from the planned fused level, pass by pass.
-// RUN: kiln-opt %s --kiln-fused-pipeline --verify-diagnostics | kiln-opt --pass-pipeline='builtin.module(func.func(kiln-plan-memory,kiln-verify-plan),kiln-schedule)' | FileCheck %s
+// RUN: kiln-opt %s --kiln-fused-pipeline=gemv=false --verify-diagnostics | kiln-opt --pass-pipeline='builtin.module(func.func(kiln-plan-memory,kiln-verify-plan),kiln-schedule)' | FileCheck %s
 
 // The cache: 2 layers x (key, value) x max_batch 4 x 2 kv heads x max_seq 8
 // x head dim 64 x 4 bytes = 65536 bytes; one block (one layer's keys or

@@ -79,6 +79,10 @@ cl::opt<bool> noGemm("no-gemm", cl::init(false), cl::cat(category),
                      cl::desc("Lower matmul/linear to generated kernels "
                               "instead of cuBLASLt kiln.gemm calls (the "
                               "pipeline's library-calls=false)"));
+cl::opt<bool> noGemv("no-gemv", cl::init(false), cl::cat(category),
+                     cl::desc("Keep products of <= 8 rows as cuBLASLt gemms "
+                              "instead of kiln's GEMV kernel (the "
+                              "pipeline's gemv=false; docs/codegen.md)"));
 cl::opt<std::string> precision(
     "precision", cl::value_desc("auto|bf16|f16|f32"), cl::init("auto"),
     cl::cat(category),
@@ -303,6 +307,7 @@ int main(int argc, char **argv) {
   }
   kiln::PipelineOptions pipelineOptions;
   pipelineOptions.libraryCalls = !noGemm;
+  pipelineOptions.gemv = !noGemv;
   if (precision != "auto" && precision != "f32" && precision != "bf16" &&
       precision != "f16") {
     llvm::errs() << "kiln-compile: error: --precision=" << precision

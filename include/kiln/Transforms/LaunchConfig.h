@@ -42,6 +42,15 @@ constexpr int64_t kKvAttentionSplitBlock = 128;
 /// through this function.
 int64_t kvAttentionSplits(mlir::Operation *op);
 
+/// Rows up to which a kiln.linear with a transposed weight is a GEMV.
+constexpr int64_t kGemvMaxRows = 8;
+/// Whether kiln.linear `op` runs as kiln's weight-streaming GEMV
+/// (kiln::gemv: one warp per output column, 16-byte loads along K): a
+/// transposed [N, K] weight, at most kGemvMaxRows rows, f32 or bf16, and K a
+/// multiple of the 16-byte vector. The launch config (one warp per column,
+/// 256 threads) and the CUDA emitter agree through this function.
+bool isGemv(mlir::Operation *op);
+
 /// Grid of a grid-stride loop over `n` elements (1..65535 blocks).
 int64_t gridForElements(int64_t n);
 /// Block of a block-per-row reduction over `n` elements per row: a power of

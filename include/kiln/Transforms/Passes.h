@@ -35,6 +35,9 @@ struct PipelineOptions {
   bool libraryCalls = true;
   /// kiln-lower-precision's precision: f32 (no change), bf16 or f16.
   std::string precision = "f32";
+  /// kiln-gemv after fusion (with library calls): products of <= 8 rows on
+  /// a weight run as kiln's GEMV instead of cuBLASLt.
+  bool gemv = true;
 };
 
 /// Adds the graph-level passes of kiln-compile (after import, before

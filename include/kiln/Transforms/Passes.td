@@ -165,6 +165,23 @@ def KilnLowerPrecision : Pass<"kiln-lower-precision", "::mlir::ModuleOp"> {
   ];
 }
 
+def KilnGemv : Pass<"kiln-gemv", "::mlir::func::FuncOp"> {
+  let summary = "Run skinny decode products as kiln's own GEMV instead of cuBLASLt";
+  let description = [{
+    On the fused level (after `kiln-lower-precision`, before
+    `kiln-plan-memory`): a `kiln.gemm` with at most 8 rows, a `[K, N]`
+    `kiln.weight` as B that nothing else reads, no bias, residual,
+    activation, scale or transpose_b, f32 or bf16 with K a multiple of the
+    16-byte vector, becomes a kernel of one `kiln.linear` with
+    `transpose_weight` on the weight read transposed (`kiln.weight
+    {transposed}`, done when the bytes are read - for an artifact once, at
+    compile time). Codegen emits it as `kiln::gemv` (one warp streams one
+    contiguous weight row per output column). The product is the same up to
+    summation order.
+  }];
+  let dependentDialects = ["::kiln::KilnDialect"];
+}
+
 def KilnPlanMemory : Pass<"kiln-plan-memory", "::mlir::func::FuncOp"> {
   let summary = "Place every intermediate value at a static offset in one arena";
   let description = [{

@@ -1241,3 +1241,11 @@ func.func @attention_f16_mask_bf16(%q: tensor<1x1x1x4xbf16>, %m: tensor<1x1x1x1x
   %0 = kiln.attention %q, %q, %q, %m {scale = 5.000000e-01 : f32} : (tensor<1x1x1x4xbf16>, tensor<1x1x1x4xbf16>, tensor<1x1x1x4xbf16>, tensor<1x1x1x1xf16>) -> tensor<1x1x1x4xbf16>
   return %0 : tensor<1x1x1x4xbf16>
 }
+
+// -----
+
+func.func @weight_transposed_rank() {
+  // expected-error @+1 {{'kiln.weight' op transposed needs a rank-2 result, got rank 1}}
+  %0 = kiln.weight "w" {path = "w.bin", offset = 0 : i64, length = 16 : i64, transposed} : tensor<4xf32>
+  return
+}

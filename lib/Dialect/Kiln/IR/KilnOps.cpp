@@ -649,6 +649,9 @@ LogicalResult WeightOp::verify() {
              << " (supported: f32 stored, read as bf16 or f16)";
     stored = *source;
   }
+  if (getTransposed() && t.getRank() != 2)
+    return emitOpError("transposed needs a rank-2 result, got rank ")
+           << t.getRank();
   unsigned bits = stored.getIntOrFloatBitWidth();
   int64_t bytes = t.getNumElements() * ((bits + 7) / 8);
   if (length != bytes)

@@ -77,6 +77,25 @@ LogicalResult kiln::checkWeightFiles(Operation *root, StringRef baseDir) {
   return success(ok);
 }
 
+/// A `transposed` weight's bytes (already in the result's element type):
+/// the stored [K, N] matrix becomes the result's [N, K].
+static std::unique_ptr<llvm::MemoryBuffer>
+transposeIfNeeded(WeightOp weight, std::unique_ptr<llvm::MemoryBuffer> in) {
+  if (!weight.getTransposed())
+    return in;
+  auto type = weight.getResult().getType();
+  int64_t n = type.getDimSize(0), k = type.getDimSize(1);
+  size_t w = (type.getElementTypeBitWidth() + 7) / 8;
+  auto out = llvm::WritableMemoryBuffer::getNewUninitMemBuffer(
+      in->getBufferSize(), weight.getName());
+  const char *src = in->getBufferStart();
+  char *dst = out->getBufferStart();
+  for (int64_t r = 0; r < k; ++r)     // stored row r of [K, N]
+    for (int64_t c = 0; c < n; ++c)   // becomes column r of [N, K]
+      std::memcpy(dst + (c * k + r) * w, src + (r * n + c) * w, w);
+  return std::unique_ptr<llvm::MemoryBuffer>(std::move(out));
+}
+
 FailureOr<std::unique_ptr<llvm::MemoryBuffer>>
 kiln::readWeightBytes(WeightOp weight, StringRef baseDir) {
   auto path = checkWeightFile(weight, baseDir);
@@ -94,7 +113,7 @@ kiln::readWeightBytes(WeightOp weight, StringRef baseDir) {
            << weight.getName() << "': read " << (*buffer)->getBufferSize()
            << " of " << weight.getLength() << " bytes from '" << *path << "'";
   if (!weight.getSourceType())
-    return std::move(*buffer);
+    return transposeIfNeeded(weight, std::move(*buffer));
   // The verifier allows only f32 stored, read as bf16 or f16.
   Type to = weight.getResult().getType().getElementType();
   size_t n = (*buffer)->getBufferSize() / 4;
@@ -116,7 +135,8 @@ kiln::readWeightBytes(WeightOp weight, StringRef baseDir) {
     }
     std::memcpy(dst + 2 * k, &bits, 2);
   }
-  return std::unique_ptr<llvm::MemoryBuffer>(std::move(converted));
+  return transposeIfNeeded(
+      weight, std::unique_ptr<llvm::MemoryBuffer>(std::move(converted)));
 }
 
 uint16_t kiln::f32ToBF16Bits(float value) {

@@ -566,14 +566,17 @@ def Kiln_WeightOp : Kiln_Op<"weight"> {
     With `source_type` (set by `kiln-lower-precision`) the file holds the
     elements as that type (f32) and reading them rounds each one to the
     result's element type (bf16 or f16, round to nearest even); `length` is
-    then the byte size of the stored elements.
+    then the byte size of the stored elements. With `transposed` (set by
+    `kiln-gemv`) the file holds a rank-2 `[K, N]` matrix and reading returns
+    its transpose, the result's `[N, K]`.
 
     ```mlir
     %w = kiln.weight "lm_head" {path = "model.onnx.data", offset = 0 : i64, length = 131072 : i64, source_type = f32} : tensor<512x64xbf16>
     ```
   }];
   let arguments = (ins StrAttr:$name, StrAttr:$path, I64Attr:$offset,
-                   I64Attr:$length, OptionalAttr<TypeAttr>:$source_type);
+                   I64Attr:$length, OptionalAttr<TypeAttr>:$source_type,
+                   UnitAttr:$transposed);
   let results = (outs Kiln_Tensor:$result);
   let builders = [
     // The weight as stored (no source_type).
@@ -582,7 +585,8 @@ def Kiln_WeightOp : Kiln_Op<"weight"> {
                    "int64_t":$length), [{
       build($_builder, $_state, type, $_builder.getStringAttr(name),
             $_builder.getStringAttr(path), $_builder.getI64IntegerAttr(offset),
-            $_builder.getI64IntegerAttr(length), ::mlir::TypeAttr());
+            $_builder.getI64IntegerAttr(length), ::mlir::TypeAttr(),
+            ::mlir::UnitAttr());
     }]>
   ];
   let assemblyFormat = "$name attr-dict `:` type($result)";
