@@ -36,7 +36,7 @@ struct CompilePipelineOptions
       llvm::cl::init("f32")};
   Option<bool> gemv{
       *this, "gemv",
-      llvm::cl::desc("Run skinny products (<= 8 rows) as kiln's GEMV "
+      llvm::cl::desc("Run skinny products (one row, kGemvMaxRows) as kiln's GEMV "
                      "(kiln-gemv; kiln-compile --no-gemv sets it false)"),
       llvm::cl::init(true)};
   kiln::PipelineOptions get() const {

@@ -383,7 +383,7 @@ __device__ void matmul(const T *__restrict__ a, const T *__restrict__ b,
   });
 }
 
-/// Weight-streaming matrix-vector product for decode (M <= 8 rows):
+/// Weight-streaming matrix-vector product for decode (M rows, M small):
 /// out[m, n] = sum_k x[m, k] * w[n, k] (+ bias[n]), w stored [N, K]. One warp
 /// per output column n (grid-stride over columns): its lanes read the row
 /// w[n, :] in 16-byte vectors (Vec elements of T; K % Vec == 0 and w 16-byte
@@ -399,34 +399,38 @@ __device__ void gemv(const T *__restrict__ x, const T *__restrict__ w,
                      const T *__restrict__ bias, const T *residual, T *out) {
   constexpr int Vec = 16 / sizeof(T);
   static_assert(K % Vec == 0, "gemv: K must be a multiple of the vector");
-  constexpr int64_t Chunks = K / Vec;            // 16-byte chunks per row
-  constexpr int64_t PerLane = (Chunks + 31) / 32; // chunks per lane
+  constexpr int64_t Chunks = K / Vec; // 16-byte chunks per row
+  // Loads in flight per lane: a tile of the row, so registers stay bounded
+  // for long rows (K = 8192 is 32 chunks per lane).
+  constexpr int64_t Tile = 8;
   struct alignas(16) V { T e[Vec]; };
   int lane = threadIdx.x & 31;
   int64_t warpId = (blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5;
   int64_t warps = ((int64_t)gridDim.x * blockDim.x) >> 5;
   for (int64_t n = warpId; n < N; n += warps) {
     const V *row = reinterpret_cast<const V *>(w + n * K);
-    V wv[PerLane];
-#pragma unroll
-    for (int64_t j = 0; j < PerLane; ++j)
-      if (lane + 32 * j < Chunks)
-        wv[j] = row[lane + 32 * j];
     float acc[M];
 #pragma unroll
     for (int64_t m = 0; m < M; ++m)
       acc[m] = 0.0f;
+    for (int64_t base = 0; base < Chunks; base += 32 * Tile) {
+      V wv[Tile];
 #pragma unroll
-    for (int64_t j = 0; j < PerLane; ++j) {
-      int64_t c = lane + 32 * j;
-      if (c >= Chunks)
-        continue;
+      for (int64_t j = 0; j < Tile; ++j)
+        if (base + lane + 32 * j < Chunks)
+          wv[j] = row[base + lane + 32 * j];
 #pragma unroll
-      for (int64_t m = 0; m < M; ++m) {
-        V xv = reinterpret_cast<const V *>(x + m * K)[c];
+      for (int64_t j = 0; j < Tile; ++j) {
+        int64_t c = base + lane + 32 * j;
+        if (c >= Chunks)
+          break;
 #pragma unroll
-        for (int e = 0; e < Vec; ++e)
-          acc[m] += (float)xv.e[e] * (float)wv[j].e[e];
+        for (int64_t m = 0; m < M; ++m) {
+          V xv = reinterpret_cast<const V *>(x + m * K)[c];
+#pragma unroll
+          for (int e = 0; e < Vec; ++e)
+            acc[m] += (float)xv.e[e] * (float)wv[j].e[e];
+        }
       }
     }
 #pragma unroll

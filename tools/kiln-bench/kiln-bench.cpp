@@ -244,6 +244,11 @@ std::string perKernelTable(const Manifest &m, const Function &fn,
       if (u != std::string::npos &&
           std::all_of(name.begin() + 1, name.begin() + u, ::isdigit))
         name = name.substr(u + 1);
+      // Kernels of another function that differ in shape: k<N>_name_<M>.
+      size_t v = name.rfind('_');
+      if (v != std::string::npos && v + 1 < name.size() &&
+          std::all_of(name.begin() + v + 1, name.end(), ::isdigit))
+        name = name.substr(0, v);
     }
     if (l.kind == Launch::Kind::Gemm)
       name += std::string(" ") + dtypeName(l.gemm.dtype);

@@ -80,7 +80,7 @@ cl::opt<bool> noGemm("no-gemm", cl::init(false), cl::cat(category),
                               "instead of cuBLASLt kiln.gemm calls (the "
                               "pipeline's library-calls=false)"));
 cl::opt<bool> noGemv("no-gemv", cl::init(false), cl::cat(category),
-                     cl::desc("Keep products of <= 8 rows as cuBLASLt gemms "
+                     cl::desc("Keep products of one row as cuBLASLt gemms "
                               "instead of kiln's GEMV kernel (the "
                               "pipeline's gemv=false; docs/codegen.md)"));
 cl::opt<std::string> precision(

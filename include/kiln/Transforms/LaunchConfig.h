@@ -42,8 +42,12 @@ constexpr int64_t kKvAttentionSplitBlock = 128;
 /// through this function.
 int64_t kvAttentionSplits(mlir::Operation *op);
 
-/// Rows up to which a kiln.linear with a transposed weight is a GEMV.
-constexpr int64_t kGemvMaxRows = 8;
+/// Rows up to which a kiln.linear with a transposed weight is a GEMV. Set
+/// from measurements (bench/RESULTS.md, H200, Llama-1B shapes, bf16): at 1
+/// row kiln::gemv beat cuBLASLt (step 1.663 -> 1.466 ms); at 8 rows it was
+/// far slower (1.991 -> 3.608 ms), so 2..8 rows stay cuBLASLt until a GEMV
+/// that reuses each weight load across rows is measured faster.
+constexpr int64_t kGemvMaxRows = 1;
 /// Whether kiln.linear `op` runs as kiln's weight-streaming GEMV
 /// (kiln::gemv: one warp per output column, 16-byte loads along K): a
 /// transposed [N, K] weight, at most kGemvMaxRows rows, f32 or bf16, and K a

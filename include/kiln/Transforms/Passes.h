@@ -35,7 +35,7 @@ struct PipelineOptions {
   bool libraryCalls = true;
   /// kiln-lower-precision's precision: f32 (no change), bf16 or f16.
   std::string precision = "f32";
-  /// kiln-gemv after fusion (with library calls): products of <= 8 rows on
+  /// kiln-gemv after fusion (with library calls): products of kGemvMaxRows rows on
   /// a weight run as kiln's GEMV instead of cuBLASLt.
   bool gemv = true;
 };

@@ -169,7 +169,7 @@ def KilnGemv : Pass<"kiln-gemv", "::mlir::func::FuncOp"> {
   let summary = "Run skinny decode products as kiln's own GEMV instead of cuBLASLt";
   let description = [{
     On the fused level (after `kiln-lower-precision`, before
-    `kiln-plan-memory`): a `kiln.gemm` with at most 8 rows, a `[K, N]`
+    `kiln-plan-memory`): a `kiln.gemm` with at most kGemvMaxRows rows (1: measured), a `[K, N]`
     `kiln.weight` as B that nothing else reads, no bias, residual,
     activation, scale or transpose_b, f32 or bf16 with K a multiple of the
     16-byte vector, becomes a kernel of one `kiln.linear` with
