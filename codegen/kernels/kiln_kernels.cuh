@@ -566,6 +566,41 @@ __device__ void rotary(const T *__restrict__ x, const T *__restrict__ cosv,
   });
 }
 
+//===----------------------------------------------------------------------===//
+// Quantised weights (kiln.matmul_nbits)
+//===----------------------------------------------------------------------===//
+
+/// kiln.matmul_nbits, one thread per output element: out[m, n] = sum_k
+/// x[m, k] * (q[n, k] - zero(n, k / BS)) * scale[n * Blocks + k / BS]
+/// (+ bias[n]), the 4-bit q read from the packed weight [N, Blocks, BS / 2]
+/// (low nibble first) and dequantised on the fly, accumulated in
+/// Acc<T>::type.
+/// `zero(n, j)` is the caller's: 8, a packed nibble or a float zero point.
+template <int64_t M, int64_t N, int64_t K, int64_t BS, typename T,
+          typename Zero, typename Bias>
+__device__ void matmulNBits(const T *__restrict__ x,
+                            const uint8_t *__restrict__ w,
+                            const T *__restrict__ scales, T *__restrict__ out,
+                            Zero zero, Bias bias) {
+  using A = typename Acc<T>::type;
+  constexpr int64_t Blocks = K / BS;
+  forEach<M * N>(out, [&](int64_t i) {
+    int64_t m = i / N, n = i % N;
+    const T *row = x + m * K;
+    const uint8_t *wn = w + n * Blocks * (BS / 2);
+    A acc = 0;
+    for (int64_t j = 0; j < Blocks; ++j) {
+      A scale = scales[n * Blocks + j], zp = zero(n, j);
+      for (int64_t p = 0; p < BS; ++p) {
+        uint8_t byte = wn[j * (BS / 2) + p / 2];
+        int q = (p & 1) ? (byte >> 4) : (byte & 15);
+        acc += (A)row[j * BS + p] * (((A)q - zp) * scale);
+      }
+    }
+    return (T)(acc + (A)bias(n));
+  });
+}
+
 } // namespace kiln
 
 #endif // KILN_KERNELS_CUH

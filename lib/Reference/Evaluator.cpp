@@ -67,6 +67,8 @@ FailureOr<SmallVector<Tensor>> kiln::ref::evalOp(Operation *op,
     return *r;
   if (auto r = evalKv(op, operands))
     return *r;
+  if (auto r = evalQuant(op, operands))
+    return *r;
   op->emitError("the reference backend has no kernel for '")
       << op->getName() << "'";
   return failure();
