@@ -8,7 +8,7 @@ onnx_ir, onnx, torch. CI does not run this script; it reads the committed
 output.
 
 1. A tiny random Llama (hidden 64, 2 layers, 4 heads, 2 kv heads, head 16,
-   intermediate 128, vocab 128; seed 0) saved with save_pretrained.
+   intermediate 96, vocab 128; seed 0) saved with save_pretrained.
 2. ONNX Runtime GenAI's model builder on it, for the CPU EP:
    `-p fp32 -e cpu` (genai-llama-fp32) and `-p int4 -e cpu` with
    block_size=32, accuracy_level=1 and is_symmetric=false
@@ -40,7 +40,9 @@ def make_hf_model(path):
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
     torch.manual_seed(0)
-    config = LlamaConfig(hidden_size=64, intermediate_size=128,
+    # intermediate != vocab: the builder takes any Linear with vocab_size
+    # outputs for the LM head.
+    config = LlamaConfig(hidden_size=64, intermediate_size=96,
                          num_hidden_layers=2, num_attention_heads=4,
                          num_key_value_heads=2, vocab_size=128,
                          max_position_embeddings=64, rms_norm_eps=1e-5,
