@@ -184,6 +184,36 @@ def gqa(out):
               [("y", F), ("ok", F), ("ov", F)])
 
 
+def gqa_more(out):
+    h, kvh, d = 4, 2, 16
+    ang = RNG.uniform(0, 6.3, (32, d // 2))
+    cos, sin = np.cos(ang).astype(np.float32), np.sin(ang).astype(np.float32)
+    i32 = lambda v: np.array(v, np.int32)
+    # A sliding window of 3 keys back over a past of 6 (rows of 7 and 5
+    # valid positions), rotary in halves.
+    save_case(out, "gqa-decode-local-window",
+              ms("GroupQueryAttention",
+                 ["q", "k", "v", "pk", "pv", "seqlens", "total", "cos", "sin"],
+                 ["y", "ok", "ov"], num_heads=h, kv_num_heads=kvh,
+                 do_rotary=1, local_window_size=3),
+              [("q", rand(2, 1, h * d)), ("k", rand(2, 1, kvh * d)),
+               ("v", rand(2, 1, kvh * d)), ("pk", rand(2, kvh, 6, d)),
+               ("pv", rand(2, kvh, 6, d)), ("seqlens", i32([6, 4])),
+               ("cos", cos), ("sin", sin)],
+              [("total", i32(7))], [("y", F), ("ok", F), ("ov", F)])
+    # A second prompt chunk: 3 new tokens after a past of 4 (batch 1).
+    save_case(out, "gqa-subsequent-prompt",
+              ms("GroupQueryAttention",
+                 ["q", "k", "v", "pk", "pv", "seqlens", "total", "cos", "sin"],
+                 ["y", "ok", "ov"], num_heads=h, kv_num_heads=kvh,
+                 do_rotary=1),
+              [("q", rand(1, 3, h * d)), ("k", rand(1, 3, kvh * d)),
+               ("v", rand(1, 3, kvh * d)), ("pk", rand(1, kvh, 4, d)),
+               ("pv", rand(1, kvh, 4, d)), ("seqlens", i32([6])),
+               ("cos", cos), ("sin", sin)],
+              [("total", i32(7))], [("y", F), ("ok", F), ("ov", F)])
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -191,6 +221,7 @@ def main():
     rotary(out)
     matmul_nbits(out)
     gqa(out)
+    gqa_more(out)
 
 
 if __name__ == "__main__":

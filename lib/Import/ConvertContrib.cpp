@@ -374,9 +374,13 @@ LogicalResult convertGroupQueryAttention(NodeContext &c) {
     c.emitError() << "output 3 (output_qk) is not supported";
     return failure();
   }
-  if (failed(requireIntAttr(c, "local_window_size", -1,
-                            "sliding-window attention is not implemented")) ||
-      failed(requireFloatAttr(c, "softcap", 0.0f,
+  int64_t window = c.getInt("local_window_size", -1);
+  if (window != -1 && window <= 0) {
+    c.emitError() << "local_window_size = " << window
+                  << " is not supported (expected -1 or a positive window)";
+    return failure();
+  }
+  if (failed(requireFloatAttr(c, "softcap", 0.0f,
                               "softcapping is not implemented")) ||
       failed(requireIntAttr(c, "smooth_softmax", 0,
                             "smooth softmax is not implemented")) ||
@@ -516,10 +520,20 @@ LogicalResult convertGroupQueryAttention(NodeContext &c) {
   Value presentV = presentK ? presentCache(c, pastV, v, pastLen, t) : Value();
   if (!presentV)
     return failure();
-  // Query s of row b attends keys t <= pastLen[b] + s.
+  // Query s of row b attends keys t <= pastLen[b] + s, and with a local
+  // window W only the last W of them (itself included, as ONNX Runtime's
+  // CPU kernel): t > pastLen[b] + s - W.
   Value last = c.binary<AddOp>(pastLen, iota(c, s, 2, 4));
   Value mask = last ? c.binary<LessEqualOp>(iota(c, t, 3, 4), last, true)
                     : Value();
+  if (mask && window > 0) {
+    Value first =
+        c.binary<SubOp>(last, c.constI64({window - 1}, {1, 1, 1, 1}));
+    Value inWindow =
+        first ? c.binary<GreaterEqualOp>(iota(c, t, 3, 4), first, true)
+              : Value();
+    mask = inWindow ? c.binary<AndOp>(mask, inWindow) : Value();
+  }
   if (!mask)
     return failure();
   float scale = c.getFloat("scale", 0.0f);
