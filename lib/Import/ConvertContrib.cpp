@@ -437,9 +437,9 @@ LogicalResult convertGroupQueryAttention(NodeContext &c) {
   }
   SmallVector<int64_t> cacheShape;
   if (pastK) {
-    cacheShape = {b, kvHeads, shapeOf(pastK)[2], d};
-    if (tensorType(pastK).getRank() != 4 ||
-        shapeOf(pastK) != ArrayRef<int64_t>(cacheShape) ||
+    int64_t rows = tensorType(pastK).getRank() == 4 ? shapeOf(pastK)[2] : -1;
+    cacheShape = {b, kvHeads, rows, d};
+    if (rows < 0 || shapeOf(pastK) != ArrayRef<int64_t>(cacheShape) ||
         shapeOf(pastV) != ArrayRef<int64_t>(cacheShape)) {
       c.emitError() << "past_key " << shapeString(shapeOf(pastK))
                     << " and past_value " << shapeString(shapeOf(pastV))
