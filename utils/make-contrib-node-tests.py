@@ -201,6 +201,17 @@ def gqa_more(out):
                ("pv", rand(2, kvh, 6, d)), ("seqlens", i32([6, 4])),
                ("cos", cos), ("sin", sin)],
               [("total", i32(7))], [("y", F), ("ok", F), ("ov", F)])
+    # Soft-capped scores (softcap 2, below the scores' range) with scale,
+    # a batch-2 decode over rows of 7 and 4 valid positions, no rotary.
+    save_case(out, "gqa-decode-softcap",
+              ms("GroupQueryAttention",
+                 ["q", "k", "v", "pk", "pv", "seqlens", "total"],
+                 ["y", "ok", "ov"], num_heads=h, kv_num_heads=kvh,
+                 softcap=2.0, scale=0.5),
+              [("q", rand(2, 1, h * d)), ("k", rand(2, 1, kvh * d)),
+               ("v", rand(2, 1, kvh * d)), ("pk", rand(2, kvh, 6, d)),
+               ("pv", rand(2, kvh, 6, d)), ("seqlens", i32([6, 3]))],
+              [("total", i32(7))], [("y", F), ("ok", F), ("ov", F)])
     # A second prompt chunk: 3 new tokens after a past of 4 (batch 1).
     save_case(out, "gqa-subsequent-prompt",
               ms("GroupQueryAttention",

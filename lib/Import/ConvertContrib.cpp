@@ -355,6 +355,42 @@ Value presentCache(NodeContext &c, Value past, Value fresh, Value pastLen,
                  : Value();
 }
 
+/// Attention with the scores soft-capped before the softmax (kiln.attention
+/// has no softcap): scores = cap * tanh(q k^T * scale / cap), keys the
+/// boolean `mask` ([B, 1, S, T]) drops get -inf, softmax, times v. The kv
+/// heads are repeated to the query heads first (query head h reads kv head
+/// h / (H / Hkv)).
+Value softcapAttention(NodeContext &c, Value q, Value k, Value v, Value mask,
+                       float scale, float cap) {
+  ArrayRef<int64_t> qs = shapeOf(q), ks = shapeOf(k);
+  int64_t b = qs[0], h = qs[1], s = qs[2], d = qs[3];
+  int64_t kvh = ks[1], t = ks[2], group = h / kvh;
+  Type elt = eltOf(q);
+  auto repeat = [&](Value x) -> Value {
+    if (group == 1)
+      return x;
+    Value r = c.reshape(x, {b, kvh, 1, t, d});
+    r = r ? c.expand(r, {b, kvh, group, t, d}) : r;
+    return r ? c.reshape(r, {b, h, t, d}) : r;
+  };
+  Value kr = repeat(k), vr = kr ? repeat(v) : Value();
+  Value kt = vr ? c.transpose(kr, {0, 1, 3, 2}) : Value();
+  auto scoreType = RankedTensorType::get({b, h, s, t}, elt);
+  Value scores = kt ? c.create<MatmulOp>(scoreType, q, kt) : Value();
+  scores = scores ? c.binary<MulOp>(scores, c.scalar(elt, scale / cap))
+                  : Value();
+  scores = scores ? c.create<TanhOp>(scoreType, scores) : Value();
+  scores = scores ? c.binary<MulOp>(scores, c.scalar(elt, cap)) : Value();
+  scores = scores ? c.create<WhereOp>(
+                        scoreType, mask, scores,
+                        c.scalar(elt, -std::numeric_limits<double>::infinity()))
+                  : Value();
+  Value probs = scores ? c.create<SoftmaxOp>(scoreType, scores, 3) : Value();
+  return probs ? c.create<MatmulOp>(RankedTensorType::get({b, h, s, d}, elt),
+                                    probs, vr)
+               : Value();
+}
+
 LogicalResult convertGroupQueryAttention(NodeContext &c) {
   Value query = c.required(0, "query");
   Value seqlens = c.required(5, "seqlens_k");
@@ -380,9 +416,12 @@ LogicalResult convertGroupQueryAttention(NodeContext &c) {
                   << " is not supported (expected -1 or a positive window)";
     return failure();
   }
-  if (failed(requireFloatAttr(c, "softcap", 0.0f,
-                              "softcapping is not implemented")) ||
-      failed(requireIntAttr(c, "smooth_softmax", 0,
+  float softcap = c.getFloat("softcap", 0.0f);
+  if (softcap < 0.0f || !std::isfinite(softcap)) {
+    c.emitError() << "softcap must be 0 or a positive number";
+    return failure();
+  }
+  if (failed(requireIntAttr(c, "smooth_softmax", 0,
                             "smooth softmax is not implemented")) ||
       failed(requireIntAttr(c, "qk_output", 0,
                             "the QK output is not implemented")))
@@ -540,9 +579,12 @@ LogicalResult convertGroupQueryAttention(NodeContext &c) {
   if (scale == 0.0f)
     scale = 1.0f / std::sqrt(float(d));
   auto outType = RankedTensorType::get({b, heads, s, d}, eltOf(q));
-  Value y = c.create<AttentionOp>(outType, q, presentK, presentV, mask,
-                                  c.b.getF32FloatAttr(scale),
-                                  c.b.getBoolAttr(false));
+  Value y = softcap > 0.0f
+                ? softcapAttention(c, q, presentK, presentV, mask, scale,
+                                   softcap)
+                : c.create<AttentionOp>(outType, q, presentK, presentV, mask,
+                                        c.b.getF32FloatAttr(scale),
+                                        c.b.getBoolAttr(false));
   y = y ? fromHeads(c, y) : Value();
   if (!y)
     return failure();
