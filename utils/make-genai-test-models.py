@@ -15,6 +15,10 @@ output.
    (genai-llama-int4: MatMulNBits with packed uint8 zero points).
    accuracy_level=1 is MatMulNBits' fp32 semantics: weights dequantised to
    fp32, fp32 matmul, which is what kiln's reference implements.
+   The same for a tiny random Qwen2 of the same shape (q/k/v biases: an
+   Add after the qkv MatMulNBits), int4 only (genai-qwen2-int4); its
+   down_proj (K = 96) has 3 blocks a row, an odd count, so its packed zero
+   points end in a padding nibble.
 3. The weights are stored inline (no external-data file) and the model
    re-saved as model.onnx.
 4. Three steps run with onnxruntime (CPU EP, ORT_DISABLE_ALL so no graph
@@ -36,18 +40,21 @@ import tempfile
 import numpy as np
 
 
-def make_hf_model(path):
+def make_hf_model(path, arch="llama"):
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import (LlamaConfig, LlamaForCausalLM, Qwen2Config,
+                              Qwen2ForCausalLM)
     torch.manual_seed(0)
     # intermediate != vocab: the builder takes any Linear with vocab_size
     # outputs for the LM head.
-    config = LlamaConfig(hidden_size=64, intermediate_size=96,
-                         num_hidden_layers=2, num_attention_heads=4,
-                         num_key_value_heads=2, vocab_size=128,
-                         max_position_embeddings=64, rms_norm_eps=1e-5,
-                         tie_word_embeddings=False)
-    model = LlamaForCausalLM(config).eval()
+    shape = dict(hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                 num_attention_heads=4, num_key_value_heads=2, vocab_size=128,
+                 max_position_embeddings=64, rms_norm_eps=1e-5,
+                 tie_word_embeddings=False)
+    if arch == "qwen2":
+        model = Qwen2ForCausalLM(Qwen2Config(**shape)).eval()
+    else:
+        model = LlamaForCausalLM(LlamaConfig(**shape)).eval()
     # Larger than the default init so the logits are not all near zero.
     with torch.no_grad():
         for p in model.parameters():
@@ -146,18 +153,19 @@ def run_steps(model_dir):
 
 def main():
     out = sys.argv[1]
-    hf = tempfile.mkdtemp()
-    make_hf_model(hf)
-    for name, precision, extra in [
-            ("genai-llama-fp32", "fp32", []),
-            ("genai-llama-int4", "int4",
-             ["block_size=32", "accuracy_level=1", "is_symmetric=false"])]:
-        d = os.path.join(out, name)
-        shutil.rmtree(d, ignore_errors=True)
-        build(hf, d, precision, extra)
-        inline_weights(d)
-        run_steps(d)
-    shutil.rmtree(hf, ignore_errors=True)
+    int4 = ["block_size=32", "accuracy_level=1", "is_symmetric=false"]
+    for arch, models in [("llama", [("genai-llama-fp32", "fp32", []),
+                                    ("genai-llama-int4", "int4", int4)]),
+                         ("qwen2", [("genai-qwen2-int4", "int4", int4)])]:
+        hf = tempfile.mkdtemp()
+        make_hf_model(hf, arch)
+        for name, precision, extra in models:
+            d = os.path.join(out, name)
+            shutil.rmtree(d, ignore_errors=True)
+            build(hf, d, precision, extra)
+            inline_weights(d)
+            run_steps(d)
+        shutil.rmtree(hf, ignore_errors=True)
 
 
 if __name__ == "__main__":
