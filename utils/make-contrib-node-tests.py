@@ -225,6 +225,32 @@ def gqa_more(out):
               [("total", i32(7))], [("y", F), ("ok", F), ("ov", F)])
 
 
+def gqa_inputs(out):
+    h, kvh, d = 4, 2, 16
+    ang = RNG.uniform(0, 6.3, (32, d // 2))
+    cos, sin = np.cos(ang).astype(np.float32), np.sin(ang).astype(np.float32)
+    i32 = lambda v: np.array(v, np.int32)
+    base = [("q", rand(2, 1, h * d)), ("k", rand(2, 1, kvh * d)),
+            ("v", rand(2, 1, kvh * d)), ("pk", rand(2, kvh, 6, d)),
+            ("pv", rand(2, kvh, 6, d)), ("seqlens", i32([6, 3]))]
+    names = ["q", "k", "v", "pk", "pv", "seqlens", "total", "cos", "sin"]
+    inits = [("total", i32(7)), ("cos", cos), ("sin", sin)]
+    # Rotary at explicit position_ids (9 and 2), not at the rows' lengths.
+    save_case(out, "gqa-decode-position-ids",
+              ms("GroupQueryAttention", names + ["position_ids"],
+                 ["y", "ok", "ov"], num_heads=h, kv_num_heads=kvh,
+                 do_rotary=1),
+              base + [("position_ids", np.array([[9], [2]], np.int64))],
+              inits, [("y", F), ("ok", F), ("ov", F)])
+    # An additive attention_bias [B, 1, S, T] on the scores.
+    save_case(out, "gqa-decode-attention-bias",
+              ms("GroupQueryAttention", names + ["", "attention_bias"],
+                 ["y", "ok", "ov"], num_heads=h, kv_num_heads=kvh,
+                 do_rotary=1),
+              base + [("attention_bias", rand(2, 1, 1, 7))],
+              inits, [("y", F), ("ok", F), ("ov", F)])
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -233,6 +259,7 @@ def main():
     matmul_nbits(out)
     gqa(out)
     gqa_more(out)
+    gqa_inputs(out)
 
 
 if __name__ == "__main__":

@@ -398,14 +398,11 @@ LogicalResult convertGroupQueryAttention(NodeContext &c) {
     return failure();
   Value key = c.input(1), value = c.input(2), pastK = c.input(3),
         pastV = c.input(4), cosV = c.input(7), sinV = c.input(8);
-  for (auto [i, name] : {std::pair<unsigned, StringRef>{9, "position_ids"},
-                         {10, "attention_bias"},
-                         {11, "head_sink"}})
-    if (c.input(i)) {
-      c.emitError() << "input " << i << " ('" << name
-                    << "') is not supported";
-      return failure();
-    }
+  Value positionIds = c.input(9), bias = c.input(10);
+  if (c.input(11)) {
+    c.emitError() << "input 11 ('head_sink') is not supported";
+    return failure();
+  }
   if (c.outputUsed(3)) {
     c.emitError() << "output 3 (output_qk) is not supported";
     return failure();
@@ -543,10 +540,23 @@ LogicalResult convertGroupQueryAttention(NodeContext &c) {
                     << d;
       return failure();
     }
-    // Position of query s of row b: pastLen[b] + s.
-    Value rowStart = c.reshape(pastLen, {b, 1});
-    Value positions =
-        rowStart ? c.binary<AddOp>(rowStart, iota(c, s, 1, 2)) : Value();
+    // Position of query s of row b: position_ids[b, s] when given, else
+    // pastLen[b] + s.
+    Value positions;
+    if (positionIds) {
+      if (!isa<IntegerType>(eltOf(positionIds)) ||
+          tensorType(positionIds).getNumElements() != b * s) {
+        c.emitError() << "position_ids " << shapeString(shapeOf(positionIds))
+                      << " must be integer [" << b << ", " << s << "]";
+        return failure();
+      }
+      positions = c.cast(positionIds, c.b.getI64Type());
+      positions = positions ? c.reshape(positions, {b, s}) : Value();
+    } else {
+      Value rowStart = c.reshape(pastLen, {b, 1});
+      positions =
+          rowStart ? c.binary<AddOp>(rowStart, iota(c, s, 1, 2)) : Value();
+    }
     Value cg = positions ? gatherRows(c, cosV, positions) : Value();
     Value sg = cg ? gatherRows(c, sinV, positions) : Value();
     bool interleaved = c.getInt("rotary_interleaved", 0) != 0;
@@ -578,6 +588,27 @@ LogicalResult convertGroupQueryAttention(NodeContext &c) {
   float scale = c.getFloat("scale", 0.0f);
   if (scale == 0.0f)
     scale = 1.0f / std::sqrt(float(d));
+  // attention_bias is added to the scores of the keys the mask keeps: one
+  // additive mask, -inf where the boolean one drops a key.
+  if (bias) {
+    if (softcap > 0.0f) {
+      c.emitError() << "attention_bias with softcap is not supported";
+      return failure();
+    }
+    if (eltOf(bias) != eltOf(q) ||
+        !kiln::isBroadcastableTo(shapeOf(bias), {b, heads, s, t})) {
+      c.emitError() << "attention_bias " << shapeString(shapeOf(bias))
+                    << " must broadcast to " << shapeString({b, heads, s, t})
+                    << " with the query's element type";
+      return failure();
+    }
+    auto full = kiln::broadcastShapes(shapeOf(mask), shapeOf(bias));
+    mask = c.create<WhereOp>(
+        RankedTensorType::get(*full, eltOf(q)), mask, bias,
+        c.scalar(eltOf(q), -std::numeric_limits<double>::infinity()));
+    if (!mask)
+      return failure();
+  }
   auto outType = RankedTensorType::get({b, heads, s, d}, eltOf(q));
   Value y = softcap > 0.0f
                 ? softcapAttention(c, q, presentK, presentV, mask, scale,
