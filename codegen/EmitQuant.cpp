@@ -1,9 +1,9 @@
 //===- EmitQuant.cpp - CUDA for the quantised-weight ops ------------------===//
 //
 // kiln.matmul_nbits: kiln::matmulNBits (kiln_kernels.cuh), one thread per
-// output element reading the packed 4-bit weight row and dequantising it on
-// the fly, the sum accumulated in fp32 for f32. The zero point (8, a packed
-// uint8 nibble or a float) and the optional bias are lambdas the emitter
+// output element reading the packed 4- or 8-bit weight row and dequantising it on
+// the fly, the sum accumulated in fp32 for f32. The zero point (2^(bits-1), a
+// packed uint8 value or a float) and the optional bias are lambdas the emitter
 // writes, so one template serves every operand combination. Correctness
 // first: no tiling, no shared memory.
 //
@@ -34,13 +34,19 @@ static LogicalResult emitMatmulNBits(EmitContext &ctx, MatmulNBitsOp op) {
   FailureOr<std::string> accType = acc(op.getInput());
   if (failed(accType))
     return failure();
-  std::string zero = "[](int64_t, int64_t) { return (" + *accType + ")8; }";
+  int64_t bits = op.getBits();
+  std::string zero = "[](int64_t, int64_t) { return (" + *accType + ")" +
+                     std::to_string(1 << (bits - 1)) + "; }";
   if (Value zp = op.getZeroPoints()) {
     std::string in = "in" + std::to_string(inputs.size());
     inputs.push_back(zp);
-    if (eltOf(zp).isUnsignedInteger(8))
+    int64_t rowBytes = (op.getNumBlocks() * bits + 7) / 8;
+    if (eltOf(zp).isUnsignedInteger(8) && bits == 8)
+      zero = "[&](int64_t n, int64_t j) { return (" + *accType + ")" + in +
+             "[n * " + std::to_string(rowBytes) + " + j]; }";
+    else if (eltOf(zp).isUnsignedInteger(8))
       zero = "[&](int64_t n, int64_t j) { return (" + *accType + ")((" + in +
-             "[n * " + std::to_string((op.getNumBlocks() + 1) / 2) +
+             "[n * " + std::to_string(rowBytes) +
              " + j / 2] >> ((j & 1) * 4)) & 15); }";
     else
       zero = "[&](int64_t n, int64_t j) { return (" + *accType + ")" + in +
@@ -55,7 +61,7 @@ static LogicalResult emitMatmulNBits(EmitContext &ctx, MatmulNBitsOp op) {
   std::string body;
   llvm::raw_string_ostream os(body);
   os << "  kiln::matmulNBits<" << m << ", " << n << ", " << k << ", " << block
-     << ">(in0, in1, in2, out0,\n      " << zero << ",\n      " << bias
+     << ", " << bits << ">(in0, in1, in2, out0,\n      " << zero << ",\n      " << bias
      << ");\n";
   return ctx.simpleKernel(op, inputs, {op.getResult()}, body);
 }

@@ -251,6 +251,24 @@ def gqa_inputs(out):
               inits, [("y", F), ("ok", F), ("ov", F)])
 
 
+def matmul_8bits(out):
+    """8-bit MatMulNBits (a byte per value; zero points a byte per block),
+    random codes, with and without zero points."""
+    k, n, block = 64, 16, 32
+    nb = k // block
+    q = RNG.integers(0, 256, (n, nb, block)).astype(np.uint8)
+    scales = RNG.uniform(0.01, 0.1, n * nb).astype(np.float32)
+    zp = RNG.integers(0, 256, n * nb).astype(np.uint8)
+    for name, with_zp in [("matmul-nbits-8bit", False),
+                          ("matmul-nbits-8bit-zero-points", True)]:
+        ins = ["a", "b", "scales"] + (["zp"] if with_zp else [])
+        inits = [("b", q), ("scales", scales)] + ([("zp", zp)] if with_zp else [])
+        save_case(out, name,
+                  ms("MatMulNBits", ins, ["y"], K=k, N=n, bits=8,
+                     block_size=block, accuracy_level=0),
+                  [("a", rand(3, k))], inits, [("y", F)])
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -260,6 +278,7 @@ def main():
     gqa(out)
     gqa_more(out)
     gqa_inputs(out)
+    matmul_8bits(out)
 
 
 if __name__ == "__main__":

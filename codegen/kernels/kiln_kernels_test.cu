@@ -134,22 +134,25 @@ extern "C" __global__ void t_linalg(const float *q, const float *k,
 }
 
 /// kiln.matmul_nbits as the emitter instantiates it: no zero points, packed
-/// uint8 zero points, float zero points with a bias.
+/// uint8 zero points, float zero points with a bias, 8-bit weights.
 extern "C" __global__ void t_matmul_nbits(const float *x, const uint8_t *w,
                                           const float *s, const uint8_t *zp,
                                           const float *zf, float *out) {
-  kiln::matmulNBits<2, 8, 64, 32>(
+  kiln::matmulNBits<2, 8, 64, 32, 4>(
       x, w, s, out, [](int64_t, int64_t) { return 8.0f; },
       [](int64_t) { return 0.0f; });
-  kiln::matmulNBits<2, 8, 64, 16>(
+  kiln::matmulNBits<2, 8, 64, 16, 4>(
       x, w, s, out,
       [&](int64_t n, int64_t j) {
         return (float)((zp[n * 2 + j / 2] >> ((j & 1) * 4)) & 15);
       },
       [](int64_t) { return 0.0f; });
-  kiln::matmulNBits<2, 8, 64, 32>(
+  kiln::matmulNBits<2, 8, 64, 32, 4>(
       x, w, s, out, [&](int64_t n, int64_t j) { return zf[n * 2 + j]; },
       [&](int64_t n) { return s[n]; });
+  kiln::matmulNBits<2, 8, 64, 32, 8>(
+      x, w, s, out, [&](int64_t n, int64_t j) { return (float)zp[n * 2 + j]; },
+      [](int64_t) { return 0.0f; });
 }
 
 /// The KV cache kernels as the emitter instantiates them: append with int64

@@ -654,8 +654,8 @@ LogicalResult convertMatMulNBits(NodeContext &c) {
     c.emitError() << "K and N must be positive, got K = " << k << ", N = " << n;
     return failure();
   }
-  if (bits != 4) {
-    c.emitError() << "bits = " << bits << " is not supported (expected 4)";
+  if (bits != 4 && bits != 8) {
+    c.emitError() << "bits = " << bits << " is not supported (expected 4 or 8)";
     return failure();
   }
   if (block < 16 || !llvm::isPowerOf2_64(block) || k % block != 0) {
@@ -670,12 +670,12 @@ LogicalResult convertMatMulNBits(NodeContext &c) {
     return failure();
   }
   int64_t blocks = k / block;
-  SmallVector<int64_t> wShape = {n, blocks, block / 2};
+  SmallVector<int64_t> wShape = {n, blocks, block * bits / 8};
   if (!eltOf(w).isUnsignedInteger(8) ||
       shapeOf(w) != ArrayRef<int64_t>(wShape)) {
     c.emitError() << "B " << shapeString(shapeOf(w)) << " must be uint8 "
                   << shapeString(wShape)
-                  << " (N, K / block_size, block_size / 2)";
+                  << " (N, K / block_size, block_size * bits / 8)";
     return failure();
   }
   if (eltOf(scales) != eltOf(a)) {
@@ -687,8 +687,8 @@ LogicalResult convertMatMulNBits(NodeContext &c) {
     return failure();
   if (zp) {
     if (eltOf(zp).isUnsignedInteger(8))
-      zp = flatInput(c, zp, n * ((blocks + 1) / 2), "packed zero_points",
-                     "N * ceil(n_blocks / 2) bytes");
+      zp = flatInput(c, zp, n * ((blocks * bits + 7) / 8),
+                     "packed zero_points", "N * ceil(n_blocks * bits / 8) bytes");
     else if (eltOf(zp) == eltOf(a))
       zp = flatInput(c, zp, n * blocks, "float zero_points",
                      "N * K / block_size");

@@ -2,7 +2,8 @@
 //
 // kiln.matmul_nbits as ONNX Runtime's MatMulNBits means it at accuracy
 // levels 0 and 1: every weight element is dequantised to f32,
-// `(q - zero_point) * scale`, then multiplied as an f32 matmul (the sum
+// `(q - zero_point) * scale` (4- or 8-bit q, the zero point 2^(bits-1)
+// when absent), then multiplied as an f32 matmul (the sum
 // accumulated in double, as every reference dot product is). The packed
 // bytes are read as the op's verifier fixed their sizes.
 //
@@ -25,20 +26,24 @@ void dequantiseRow(MatmulNBitsOp op, ArrayRef<Tensor> in, int64_t n,
                    std::vector<float> &row) {
   const Tensor &w = in[1], &scales = in[2];
   const Tensor *zp = op.getZeroPoints() ? &in[3] : nullptr;
-  int64_t k = op.getK(), block = op.getBlockSize();
-  int64_t blocks = op.getNumBlocks(), blob = block / 2;
-  int64_t zpBytes = (blocks + 1) / 2;
+  int64_t k = op.getK(), block = op.getBlockSize(), bits = op.getBits();
+  int64_t blocks = op.getNumBlocks(), blob = block * bits / 8;
+  int64_t zpBytes = (blocks * bits + 7) / 8, mask = (1 << bits) - 1;
+  // Element e of a packed row: bits [e * bits, (e + 1) * bits) of its bytes,
+  // low bits first.
+  auto unpack = [&](const std::vector<int64_t> &bytes, int64_t base,
+                    int64_t e) {
+    int64_t bit = e * bits;
+    return (bytes[base + bit / 8] >> (bit % 8)) & mask;
+  };
   for (int64_t kk = 0; kk < k; ++kk) {
-    int64_t j = kk / block, p = kk % block;
-    int64_t byte = w.i[(n * blocks + j) * blob + p / 2];
-    int64_t q = (p % 2 == 0) ? (byte & 0xF) : ((byte >> 4) & 0xF);
-    float zero = 8.0f;
-    if (zp && zp->kind == Kind::F32) {
+    int64_t j = kk / block;
+    int64_t q = unpack(w.i, (n * blocks + j) * blob, kk % block);
+    float zero = float(int64_t(1) << (bits - 1));
+    if (zp && zp->kind == Kind::F32)
       zero = zp->f[n * blocks + j];
-    } else if (zp) {
-      int64_t z = zp->i[n * zpBytes + j / 2];
-      zero = float((j % 2 == 0) ? (z & 0xF) : ((z >> 4) & 0xF));
-    }
+    else if (zp)
+      zero = float(unpack(zp->i, n * zpBytes, j));
     row[kk] = (float(q) - zero) * scales.f[n * blocks + j];
   }
 }

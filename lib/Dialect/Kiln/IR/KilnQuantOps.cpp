@@ -36,8 +36,8 @@ LogicalResult MatmulNBitsOp::inferReturnTypes(MLIRContext *,
        s = rankedOf(adaptor.getScales());
   int64_t k = adaptor.getK(), n = adaptor.getN();
   int64_t bits = adaptor.getBits(), block = adaptor.getBlockSize();
-  if (bits != 4)
-    return emitOptionalError(loc, op, "bits must be 4, got ", bits);
+  if (bits != 4 && bits != 8)
+    return emitOptionalError(loc, op, "bits must be 4 or 8, got ", bits);
   if (block < 16 || !llvm::isPowerOf2_64(block))
     return emitOptionalError(loc, op,
                              "block_size must be a power of two >= 16, got ",
@@ -49,7 +49,7 @@ LogicalResult MatmulNBitsOp::inferReturnTypes(MLIRContext *,
   SmallVector<int64_t> wShape = {n, blocks, block * bits / 8};
   if (w.getShape() != ArrayRef<int64_t>(wShape))
     return emitOptionalError(loc, op, "weight must be ", shapeText(wShape),
-                             " (N, ceil(K / block_size), block_size / 2), got ",
+                             " (N, ceil(K / block_size), block_size * bits / 8), got ",
                              shapeText(w.getShape()));
   if (s.getElementType() != x.getElementType() ||
       s.getShape() != ArrayRef<int64_t>{n * blocks})
@@ -62,7 +62,7 @@ LogicalResult MatmulNBitsOp::inferReturnTypes(MLIRContext *,
       int64_t bytes = n * ((blocks * bits + 7) / 8);
       if (z.getShape() != ArrayRef<int64_t>{bytes})
         return emitOptionalError(loc, op, "packed zero_points must be [",
-                                 bytes, "] (N * ceil(n_blocks / 2)), got ",
+                                 bytes, "] (N * ceil(n_blocks * bits / 8)), got ",
                                  shapeText(z.getShape()));
     } else if (z.getElementType() != x.getElementType() ||
                z.getShape() != ArrayRef<int64_t>{n * blocks}) {
