@@ -453,6 +453,8 @@ static LogicalResult emitKernel(Translation &t, KernelOp kernel,
   if (!result)
     result = emitTransformerOp(ctx, op);
   if (!result)
+    result = emitQuantOp(ctx, op);
+  if (!result)
     return op->emitOpError("in kernel @") << ctx.name
                                           << " has no CUDA lowering";
   if (failed(*result))

@@ -171,6 +171,8 @@ std::optional<mlir::LogicalResult> emitMovementOp(EmitContext &ctx,
                                                   mlir::Operation *op);
 std::optional<mlir::LogicalResult> emitTransformerOp(EmitContext &ctx,
                                                      mlir::Operation *op);
+std::optional<mlir::LogicalResult> emitQuantOp(EmitContext &ctx,
+                                               mlir::Operation *op);
 
 } // namespace kiln::codegen
 

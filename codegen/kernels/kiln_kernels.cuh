@@ -775,6 +775,47 @@ __device__ void rotary(const T *__restrict__ x, const C *__restrict__ cosv,
   });
 }
 
+//===----------------------------------------------------------------------===//
+// Quantised weights (kiln.matmul_nbits)
+//===----------------------------------------------------------------------===//
+
+/// kiln.matmul_nbits, one thread per output element: out[m, n] = sum_k
+/// x[m, k] * (q[n, k] - zero(n, k / BS)) * scale[n * Blocks + k / BS]
+/// (+ bias[n]), the Bits-bit q (4 or 8) read from the packed weight
+/// [N, Blocks, BS * Bits / 8] (low bits first) and dequantised on the fly,
+/// accumulated in Acc<T>::type. `zero(n, j)` is the caller's: 2^(Bits-1), a
+/// packed value or a float zero point.
+template <int64_t M, int64_t N, int64_t K, int64_t BS, int Bits, typename T,
+          typename Zero, typename Bias>
+__device__ void matmulNBits(const T *__restrict__ x,
+                            const uint8_t *__restrict__ w,
+                            const T *__restrict__ scales, T *__restrict__ out,
+                            Zero zero, Bias bias) {
+  static_assert(Bits == 4 || Bits == 8, "4- or 8-bit weights");
+  using A = typename Acc<T>::type;
+  constexpr int64_t Blocks = K / BS, Blob = BS * Bits / 8;
+  forEach<M * N>(out, [&](int64_t i) {
+    int64_t m = i / N, n = i % N;
+    const T *row = x + m * K;
+    const uint8_t *wn = w + n * Blocks * Blob;
+    A acc = 0;
+    for (int64_t j = 0; j < Blocks; ++j) {
+      A scale = scales[n * Blocks + j], zp = zero(n, j);
+      for (int64_t p = 0; p < BS; ++p) {
+        int q;
+        if (Bits == 8) {
+          q = wn[j * Blob + p];
+        } else {
+          uint8_t byte = wn[j * Blob + p / 2];
+          q = (p & 1) ? (byte >> 4) : (byte & 15);
+        }
+        acc += (A)row[j * BS + p] * (((A)q - zp) * scale);
+      }
+    }
+    return (T)(acc + (A)bias(n));
+  });
+}
+
 } // namespace kiln
 
 #endif // KILN_KERNELS_CUH

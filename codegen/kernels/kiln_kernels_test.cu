@@ -133,6 +133,28 @@ extern "C" __global__ void t_linalg(const float *q, const float *k,
   kiln::rotary<1, 4, 8, 16, 8, 1, true>(q, k, v, out);
 }
 
+/// kiln.matmul_nbits as the emitter instantiates it: no zero points, packed
+/// uint8 zero points, float zero points with a bias, 8-bit weights.
+extern "C" __global__ void t_matmul_nbits(const float *x, const uint8_t *w,
+                                          const float *s, const uint8_t *zp,
+                                          const float *zf, float *out) {
+  kiln::matmulNBits<2, 8, 64, 32, 4>(
+      x, w, s, out, [](int64_t, int64_t) { return 8.0f; },
+      [](int64_t) { return 0.0f; });
+  kiln::matmulNBits<2, 8, 64, 16, 4>(
+      x, w, s, out,
+      [&](int64_t n, int64_t j) {
+        return (float)((zp[n * 2 + j / 2] >> ((j & 1) * 4)) & 15);
+      },
+      [](int64_t) { return 0.0f; });
+  kiln::matmulNBits<2, 8, 64, 32, 4>(
+      x, w, s, out, [&](int64_t n, int64_t j) { return zf[n * 2 + j]; },
+      [&](int64_t n) { return s[n]; });
+  kiln::matmulNBits<2, 8, 64, 32, 8>(
+      x, w, s, out, [&](int64_t n, int64_t j) { return (float)zp[n * 2 + j]; },
+      [](int64_t) { return 0.0f; });
+}
+
 /// The KV cache kernels as the emitter instantiates them: append with int64
 /// and int32 positions (f32, f64), attention with a boolean mask, an
 /// additive mask, none, GQA, a prefill (S > 1) and a head dim that is not a

@@ -115,7 +115,16 @@ LogicalResult GraphImporter::scanNodes() {
     auto dIt = domainOpsets.find(domain);
     int64_t version = dIt == domainOpsets.end() ? -1 : dIt->second;
     std::string why;
-    if (!domain.empty()) {
+    if (const ContribConverter *contrib =
+            lookupContribConverter(domain, node.op_type())) {
+      // Contrib ops (ConvertContrib.cpp) have one version per domain opset.
+      if (version > contrib->maxVersion)
+        why = "domain opset " + std::to_string(version) +
+              " is newer than the version " +
+              std::to_string(contrib->maxVersion) + " kiln implements";
+    } else if (domain == "com.microsoft") {
+      why = "no converter for this ONNX Runtime contrib op";
+    } else if (!domain.empty()) {
       why = "kiln imports only the default ONNX domain";
     } else if (const OpConverter *conv = lookupConverter(node.op_type())) {
       int64_t opVersion = resolveOpVersion(node.op_type(), version);
@@ -435,10 +444,17 @@ LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node,
       return failure();
     inputs.push_back(v);
   }
-  const OpConverter *conv = lookupConverter(node.op_type());
-  NodeContext nc(*this, builder, node, opset, loc, std::move(inputs));
+  std::string domain = isDefaultDomain(node.domain()) ? "" : node.domain();
+  const ContribConverter *contrib =
+      lookupContribConverter(domain, node.op_type());
+  ConvertFn convert = contrib ? contrib->convert
+                              : lookupConverter(node.op_type())->convert;
+  int64_t nodeOpset = opset;
+  if (contrib)
+    nodeOpset = domainOpsets.count(domain) ? domainOpsets[domain] : 1;
+  NodeContext nc(*this, builder, node, nodeOpset, loc, std::move(inputs));
   nc.baseDir = baseDir;
-  if (failed(conv->convert(nc)))
+  if (failed(convert(nc)))
     return failure();
   for (auto [i, name] : llvm::enumerate(node.output())) {
     if (name.empty())

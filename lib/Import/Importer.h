@@ -191,6 +191,23 @@ llvm::ArrayRef<OpConverter> getElementwiseConverters();
 llvm::ArrayRef<OpConverter> getShapeConverters();
 llvm::ArrayRef<OpConverter> getNNConverters();
 
+/// One row of the contrib converter table (ConvertContrib.cpp): an op that
+/// is no ONNX schema op, written by ONNX Runtime's exporters, in `domain`
+/// (`com.microsoft`, or "" for ONNX Runtime's default-domain
+/// SimplifiedLayerNormalization). Such ops have one definition per domain
+/// opset; `maxVersion` is the newest one the converter implements.
+struct ContribConverter {
+  llvm::StringLiteral domain;
+  llvm::StringLiteral opType;
+  int64_t maxVersion;
+  ConvertFn convert;
+};
+
+/// Finds the contrib converter for (`domain`, `opType`), `domain` "" for
+/// the default domain; null if there is none.
+const ContribConverter *lookupContribConverter(llvm::StringRef domain,
+                                               llvm::StringRef opType);
+
 /// The version of `opType`'s definition that a model importing `opset` of
 /// the default domain selects: the latest version at which the op changed
 /// that is <= `opset` (from the ONNX schema history, OpsetHistory.inc).

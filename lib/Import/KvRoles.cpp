@@ -141,6 +141,17 @@ LogicalResult kiln::import::bindKvRoles(const onnx::GraphProto &graph,
     return emitError(fileLoc)
            << "--max-seq-len: no token ids input found (an integer [batch, "
               "seq] input that indexes an embedding table through Gather)";
+  // ONNX Runtime's GroupQueryAttention keeps its past and present caches as
+  // graph inputs and outputs; the KV-cache rewrite does not map it yet.
+  if (past.empty())
+    for (const auto &node : graph.node())
+      if (node.domain() == "com.microsoft" &&
+          node.op_type() == "GroupQueryAttention")
+        return emitError(fileLoc)
+               << "--max-seq-len: the past keys/values feed ONNX Runtime's "
+                  "GroupQueryAttention, which the KV-cache rewrite does not "
+                  "map yet; import without --max-seq-len (the caches stay "
+                  "graph inputs and outputs)";
   if (past.empty())
     return emitError(fileLoc)
            << "--max-seq-len: no past key/value inputs found (rank-4 float "

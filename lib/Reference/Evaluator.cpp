@@ -66,6 +66,8 @@ FailureOr<SmallVector<Tensor>> kiln::ref::evalOp(Operation *op,
     r = evalFused(op, operands);
   if (!r)
     r = evalKv(op, operands);
+  if (!r)
+    r = evalQuant(op, operands);
   if (!r) {
     op->emitError("the reference backend has no kernel for '")
         << op->getName() << "'";

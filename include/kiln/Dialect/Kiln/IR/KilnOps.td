@@ -637,6 +637,52 @@ def Kiln_RotaryOp : Kiln_Op<"rotary", [InferTypeOpAdaptor]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Quantised weights (docs/dialect.md, "Quantised matmul")
+//===----------------------------------------------------------------------===//
+
+def Kiln_MatmulNBitsOp : Kiln_Op<"matmul_nbits", [InferTypeOpAdaptor,
+    AttrSizedOperandSegments]> {
+  let summary = "x @ dequantise(W)^T with block-quantised 4- or 8-bit weights";
+  let description = [{
+    `input[..., K]` times a weight of `N` rows of `K` `bits`-bit integers
+    kept packed (ONNX Runtime's `MatMulNBits` layout): `weight` is `ui8`
+    `[N, n_blocks, block_size * bits / 8]`, `n_blocks = ceil(K /
+    block_size)`; 4-bit values are two a byte, the low nibble first. Row
+    `n`, column `k` in block `j = k / block_size` dequantises to
+    `(q - zero_point(n, j)) * scales[n * n_blocks + j]`; the zero point is
+    `2^(bits - 1)` without `zero_points`, value `j` of row `n`'s
+    `ceil(n_blocks * bits / 8)` bytes for `ui8` zero points (packed as the
+    weight), or the float `zero_points[n * n_blocks + j]`. `scales` (and float zero points) are
+    1-D `[N * n_blocks]` of the input's element type; the optional `bias`
+    is `[N]`. The result is `[..., N]`. `block_size` is a power of two
+    >= 16; `bits` is 4 or 8.
+
+    ```mlir
+    %y = kiln.matmul_nbits %x, %w, %s {K = 64 : i64, N = 32 : i64, bits = 4 : i64, block_size = 32 : i64} : (tensor<1x8x64xf32>, tensor<32x2x16xui8>, tensor<64xf32>) -> tensor<1x8x32xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, StaticShapeTensorOf<[UI8]>:$weight,
+                   Kiln_FloatTensor:$scales,
+                   Optional<StaticShapeTensorOf<[UI8, F16, BF16, F32, F64]>>:$zero_points,
+                   Optional<Kiln_FloatTensor>:$bias,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$K,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$N,
+                   I64Attr:$bits, I64Attr:$block_size);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $scales (`zero_points` $zero_points^)?
+    (`bias` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// Quantisation blocks per weight row: ceil(K / block_size).
+    int64_t getNumBlocks() {
+      return (int64_t(getK()) + int64_t(getBlockSize()) - 1) /
+             int64_t(getBlockSize());
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // KV cache (docs/kv-cache.md)
 //===----------------------------------------------------------------------===//
 

@@ -1,0 +1,74 @@
+//===- EmitQuant.cpp - CUDA for the quantised-weight ops ------------------===//
+//
+// kiln.matmul_nbits: kiln::matmulNBits (kiln_kernels.cuh), one thread per
+// output element reading the packed 4- or 8-bit weight row and dequantising it on
+// the fly, the sum accumulated in fp32 for f32. The zero point (2^(bits-1), a
+// packed uint8 value or a float) and the optional bias are lambdas the emitter
+// writes, so one template serves every operand combination. Correctness
+// first: no tiling, no shared memory.
+//
+//===----------------------------------------------------------------------===//
+
+#include "EmitterSupport.h"
+
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::codegen;
+
+static LogicalResult emitMatmulNBits(EmitContext &ctx, MatmulNBitsOp op) {
+  int64_t k = op.getK(), n = op.getN(), block = op.getBlockSize();
+  int64_t m = product(shapeOf(op.getInput())) / k;
+  if (k % block != 0)
+    return op.emitOpError("K = ")
+           << k << " is not a multiple of block_size = " << block
+           << "; the CUDA kernel needs whole blocks";
+  SmallVector<Value> inputs = {op.getInput(), op.getWeight(), op.getScales()};
+  auto acc = [&](Value v) -> FailureOr<std::string> {
+    FailureOr<std::string> t = ctx.typeOf(v, op);
+    if (failed(t))
+      return failure();
+    return *t == "double" ? std::string("double") : std::string("float");
+  };
+  FailureOr<std::string> accType = acc(op.getInput());
+  if (failed(accType))
+    return failure();
+  int64_t bits = op.getBits();
+  std::string zero = "[](int64_t, int64_t) { return (" + *accType + ")" +
+                     std::to_string(1 << (bits - 1)) + "; }";
+  if (Value zp = op.getZeroPoints()) {
+    std::string in = "in" + std::to_string(inputs.size());
+    inputs.push_back(zp);
+    int64_t rowBytes = (op.getNumBlocks() * bits + 7) / 8;
+    if (eltOf(zp).isUnsignedInteger(8) && bits == 8)
+      zero = "[&](int64_t n, int64_t j) { return (" + *accType + ")" + in +
+             "[n * " + std::to_string(rowBytes) + " + j]; }";
+    else if (eltOf(zp).isUnsignedInteger(8))
+      zero = "[&](int64_t n, int64_t j) { return (" + *accType + ")((" + in +
+             "[n * " + std::to_string(rowBytes) +
+             " + j / 2] >> ((j & 1) * 4)) & 15); }";
+    else
+      zero = "[&](int64_t n, int64_t j) { return (" + *accType + ")" + in +
+             "[n * " + std::to_string(op.getNumBlocks()) + " + j]; }";
+  }
+  std::string bias = "[](int64_t) { return (" + *accType + ")0; }";
+  if (Value b = op.getBias()) {
+    std::string in = "in" + std::to_string(inputs.size());
+    inputs.push_back(b);
+    bias = "[&](int64_t n) { return (" + *accType + ")" + in + "[n]; }";
+  }
+  std::string body;
+  llvm::raw_string_ostream os(body);
+  os << "  kiln::matmulNBits<" << m << ", " << n << ", " << k << ", " << block
+     << ", " << bits << ">(in0, in1, in2, out0,\n      " << zero << ",\n      " << bias
+     << ");\n";
+  return ctx.simpleKernel(op, inputs, {op.getResult()}, body);
+}
+
+std::optional<LogicalResult> kiln::codegen::emitQuantOp(EmitContext &ctx,
+                                                        Operation *op) {
+  if (auto q = dyn_cast<MatmulNBitsOp>(op))
+    return emitMatmulNBits(ctx, q);
+  return std::nullopt;
+}
