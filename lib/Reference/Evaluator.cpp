@@ -63,6 +63,8 @@ FailureOr<SmallVector<Tensor>> kiln::ref::evalOp(Operation *op,
     return *r;
   if (auto r = evalMovement(op, operands))
     return *r;
+  if (auto r = evalIndexing(op, operands))
+    return *r;
   if (auto r = evalFused(op, operands))
     return *r;
   if (auto r = evalKv(op, operands))
