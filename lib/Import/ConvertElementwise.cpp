@@ -242,7 +242,7 @@ ArrayRef<OpConverter> kiln::import::getElementwiseConverters() {
 const OpConverter *kiln::import::lookupConverter(StringRef opType) {
   for (ArrayRef<OpConverter> group :
        {getElementwiseConverters(), getShapeConverters(), getNNConverters(),
-        getMathConverters(), getIndexConverters()})
+        getMathConverters(), getIndexConverters(), getLayoutConverters()})
     for (const OpConverter &conv : group)
       if (conv.opType == opType)
         return &conv;

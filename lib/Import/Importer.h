@@ -192,6 +192,7 @@ llvm::ArrayRef<OpConverter> getShapeConverters();
 llvm::ArrayRef<OpConverter> getNNConverters();
 llvm::ArrayRef<OpConverter> getMathConverters();
 llvm::ArrayRef<OpConverter> getIndexConverters();
+llvm::ArrayRef<OpConverter> getLayoutConverters();
 
 /// The axes, keepdims and result shape of an ONNX Reduce* node on `x`.
 struct ReduceSpec {
