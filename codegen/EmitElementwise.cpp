@@ -67,6 +67,10 @@ static std::string fnExpr(ElementwiseFn fn, ArrayRef<std::string> in) {
   case F::Sign: return call("sign_");
   case F::Mod: return call("mod_");
   case F::Fmod: return call("fmod_");
+  case F::BitAnd: return infix("&");
+  case F::BitOr: return infix("|");
+  case F::BitXor: return infix("^");
+  case F::BitNot: return "(~" + in[0] + ")";
   case F::Add: return call("add");
   case F::Sub: return call("sub");
   case F::Mul: return call("mul");

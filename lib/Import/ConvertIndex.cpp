@@ -37,6 +37,34 @@ LogicalResult convertGatherElements(NodeContext &c) {
       c.b.getI64IntegerAttr(*axis)));
 }
 
+/// ScatterElements-18 (reduction none/add/mul from 16, max/min from 18).
+LogicalResult convertScatterElements(NodeContext &c) {
+  Value data = c.required(0, "data"), idx = c.required(1, "indices"),
+        upd = c.required(2, "updates");
+  if (!data || !idx || !upd)
+    return failure();
+  auto axis =
+      c.normAxis(c.getInt("axis", 0), tensorType(data).getRank(), "axis");
+  if (!axis)
+    return failure();
+  std::string text = c.getString("reduction", "none");
+  std::optional<ScatterReduction> red = symbolizeScatterReduction(text);
+  bool known = red && (c.opset >= 18 || *red == ScatterReduction::None ||
+                       (c.opset >= 16 && (*red == ScatterReduction::Add ||
+                                          *red == ScatterReduction::Mul)));
+  if (!known) {
+    c.emitError() << "reduction must be "
+                  << (c.opset >= 18   ? "\"none\", \"add\", \"mul\", \"max\" or \"min\""
+                      : c.opset >= 16 ? "\"none\", \"add\" or \"mul\""
+                                      : "\"none\"")
+                  << ", got \"" << text << "\"";
+    return failure();
+  }
+  return c.push(c.create<ScatterElementsOp>(
+      data.getType(), data, idx, upd, c.b.getI64IntegerAttr(*axis),
+      ScatterReductionAttr::get(c.getContext(), *red)));
+}
+
 /// The result shape of reducing `axis` of `shape` (kept as 1 or dropped).
 SmallVector<int64_t> reducedShape(ArrayRef<int64_t> shape, int64_t axis,
                                   bool keep) {
@@ -581,6 +609,7 @@ LogicalResult convertPad(NodeContext &c) {
 const OpConverter kIndex[] = {
     {"Pad", 13, 25, convertPad},
     {"GatherElements", 13, 23, convertGatherElements},
+    {"ScatterElements", 13, 18, convertScatterElements},
     {"ArgMax", 13, 23, convertArgReduce<ArgMaxOp>},
     {"ArgMin", 13, 23, convertArgReduce<ArgMinOp>},
     {"CumSum", 14, 23, convertCumSum},

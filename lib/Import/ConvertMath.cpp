@@ -6,7 +6,7 @@
 // HardSigmoid, HardSwish, Softsign, ThresholdedRelu, Shrink, PRelu, Mish,
 // Swish), Mean, LogSoftmax and the Reduce* ops that are compositions of
 // existing kiln ops (ReduceL1, ReduceL2, ReduceSumSquare, ReduceLogSum,
-// ReduceLogSumExp). Everything here is built from kiln ops; none needs a
+// ReduceLogSumExp) and the Bitwise* ops. Everything here is built from kiln ops; none needs a
 // kernel of its own beyond the elementwise table.
 //
 //===----------------------------------------------------------------------===//
@@ -378,7 +378,19 @@ template <Composite K> LogicalResult convertCompositeReduce(NodeContext &c) {
   return c.push(r);
 }
 
+/// BitwiseAnd / Or / Xor (integers, broadcasting) and BitwiseNot.
+template <typename OpTy> LogicalResult convertBitwise(NodeContext &c) {
+  Value a = c.required(0, "A"), b = c.required(1, "B");
+  if (!a || !b)
+    return failure();
+  return c.push(c.binary<OpTy>(a, b));
+}
+
 const OpConverter kMath[] = {
+    {"BitwiseAnd", 18, 18, convertBitwise<BitAndOp>},
+    {"BitwiseOr", 18, 18, convertBitwise<BitOrOp>},
+    {"BitwiseXor", 18, 18, convertBitwise<BitXorOp>},
+    {"BitwiseNot", 18, 18, convertUnaryMath<BitNotOp>},
     {"Tan", 7, 22, convertUnaryMath<TanOp>},
     {"Asin", 7, 22, convertUnaryMath<AsinOp>},
     {"Acos", 7, 22, convertUnaryMath<AcosOp>},

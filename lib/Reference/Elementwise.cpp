@@ -327,6 +327,22 @@ static Result evalFn(Operation *op, ElementwiseFn fn, ArrayRef<Tensor> in) {
       out.i[k] = (in[0].i[k] > 0) - (in[0].i[k] < 0);
     return SmallVector<Tensor>{std::move(out)};
   }
+  case F::BitAnd:
+    return binary(op, in[0], in[1], [](D, D) { return 0.0; },
+                  [](I a, I b) { return a & b; });
+  case F::BitOr:
+    return binary(op, in[0], in[1], [](D, D) { return 0.0; },
+                  [](I a, I b) { return a | b; });
+  case F::BitXor:
+    return binary(op, in[0], in[1], [](D, D) { return 0.0; },
+                  [](I a, I b) { return a ^ b; });
+  case F::BitNot: {
+    // evalOp wraps the result to the element type's width.
+    Tensor out = resultLike(op);
+    for (size_t k = 0; k < in[0].i.size(); ++k)
+      out.i[k] = ~in[0].i[k];
+    return SmallVector<Tensor>{std::move(out)};
+  }
   case F::Mod:
   case F::Fmod: {
     if (in[0].kind != Kind::F32)

@@ -27,6 +27,28 @@ using namespace kiln;
 using namespace kiln::ref;
 using namespace kiln::ref::kern;
 
+/// Wraps the integer results narrower than 64 bits to their element type
+/// (two's complement; unsigned types zero-extended), as the bytes a GPU
+/// kernel stores would read back: an i8 sum of 100 + 100 is -56, a ui8 bit
+/// not of 5 is 250.
+static FailureOr<SmallVector<Tensor>> wrapIntegers(Operation *op,
+                                                   Result r) {
+  if (failed(r))
+    return failure();
+  for (Tensor &t : *r) {
+    auto it = dyn_cast<IntegerType>(t.elementType);
+    if (!it || it.getWidth() == 1 || it.getWidth() >= 64)
+      continue;
+    unsigned w = it.getWidth();
+    for (int64_t &v : t.i) {
+      uint64_t raw = (uint64_t)v & ((uint64_t(1) << w) - 1);
+      v = it.isUnsigned() ? (int64_t)raw
+                          : (int64_t)(raw << (64 - w)) >> (64 - w);
+    }
+  }
+  return r;
+}
+
 FailureOr<SmallVector<Tensor>> kiln::ref::evalOp(Operation *op,
                                                  ArrayRef<Tensor> operands) {
   if (op->getNumOperands() != operands.size()) {
@@ -58,7 +80,7 @@ FailureOr<SmallVector<Tensor>> kiln::ref::evalOp(Operation *op,
     }
   }
   if (auto r = evalElementwise(op, operands))
-    return *r;
+    return wrapIntegers(op, *r);
   if (auto r = evalStructured(op, operands))
     return *r;
   if (auto r = evalMovement(op, operands))

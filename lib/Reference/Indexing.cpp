@@ -1,7 +1,7 @@
 //===- Indexing.cpp - reference kernels that select along an axis ---------===//
 //
-// kiln.gather_elements, kiln.arg_max / kiln.arg_min, kiln.cumsum and
-// kiln.top_k. Indices are checked here (a located error, never an
+// kiln.gather_elements, kiln.scatter_elements, kiln.arg_max / kiln.arg_min,
+// kiln.cumsum and kiln.top_k. Indices are checked here (a located error, never an
 // out-of-bounds read); sums accumulate in double (floats) or int64
 // (integers, wrapping).
 //
@@ -141,6 +141,56 @@ Result topK(TopKOp op, const Tensor &x) {
   return SmallVector<Tensor>{std::move(values), std::move(indices)};
 }
 
+Result scatterElements(ScatterElementsOp op, const Tensor &data,
+                       const Tensor &idx, const Tensor &upd) {
+  Tensor out = data;
+  int64_t axis = (int64_t)op.getAxis(), n = data.shape[axis];
+  ScatterReduction red = op.getReduction();
+  SmallVector<int64_t> dataStrides = stridesOf(data.shape);
+  SmallVector<int64_t> coord(idx.shape.size(), 0);
+  for (int64_t k = 0, e = idx.numElements(); k < e; ++k) {
+    int64_t rem = k;
+    for (int64_t d = (int64_t)idx.shape.size() - 1; d >= 0; --d) {
+      coord[d] = rem % idx.shape[d];
+      rem /= idx.shape[d];
+    }
+    int64_t i = idx.i[k];
+    if (i < -n || i >= n) {
+      op.emitError("index ") << i << " is out of range [" << -n << ", " << n
+                             << ") of axis " << axis;
+      return failure();
+    }
+    if (i < 0)
+      i += n;
+    int64_t dst = 0;
+    for (size_t d = 0; d < coord.size(); ++d)
+      dst += ((int64_t)d == axis ? i : coord[d]) * dataStrides[d];
+    auto combine = [&](auto old, auto u) -> decltype(old) {
+      switch (red) {
+      case ScatterReduction::None:
+        return u;
+      case ScatterReduction::Add:
+        return old + u;
+      case ScatterReduction::Mul:
+        return old * u;
+      case ScatterReduction::Max:
+        return old > u ? old : u;
+      case ScatterReduction::Min:
+        return old < u ? old : u;
+      }
+      return u;
+    };
+    if (out.kind == Kind::F32)
+      out.f[dst] = combine(out.f[dst], upd.f[k]);
+    else if (red == ScatterReduction::Add || red == ScatterReduction::Mul)
+      // Wrapping integer arithmetic (no signed-overflow UB).
+      out.i[dst] = (int64_t)combine((uint64_t)out.i[dst], (uint64_t)upd.i[k]);
+    else
+      out.i[dst] = combine(out.i[dst], upd.i[k]);
+  }
+  return SmallVector<Tensor>{std::move(out)};
+}
+
 } // namespace
 
 std::optional<Result> kern::evalIndexing(Operation *op, ArrayRef<Tensor> in) {
@@ -156,5 +206,8 @@ std::optional<Result> kern::evalIndexing(Operation *op, ArrayRef<Tensor> in) {
       })
       .Case([&](CumsumOp c) { return cumsum(c, in[0]); })
       .Case([&](TopKOp t) { return topK(t, in[0]); })
+      .Case([&](ScatterElementsOp s) {
+        return scatterElements(s, in[0], in[1], in[2]);
+      })
       .Default([](Operation *) { return std::nullopt; });
 }

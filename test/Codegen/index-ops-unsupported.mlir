@@ -10,6 +10,8 @@
 // TOPK: topk.mlir:2:10: error: 'kiln.top_k' op in kernel @{{.*}} has no CUDA lowering
 // ARGMAX: argmax.mlir:2:8: error: 'kiln.arg_max' op in kernel @{{.*}} has no CUDA lowering
 // GATHER: gather.mlir:2:8: error: 'kiln.gather_elements' op in kernel @{{.*}} has no CUDA lowering
+// RUN: not kiln-compile %t/scatter.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=SCATTER
+// SCATTER: scatter.mlir:2:8: error: 'kiln.scatter_elements' op in kernel @{{.*}} has no CUDA lowering
 // RMIN: rmin.mlir:2:8: error: 'kiln.reduce_min' op in kernel @{{.*}} has no CUDA lowering
 
 //--- cumsum.mlir
@@ -36,4 +38,9 @@ func.func @main(%x: tensor<8xf32> {kiln.name = "x"}, %i: tensor<2xi64> {kiln.nam
 func.func @main(%x: tensor<8xf32> {kiln.name = "x"}) -> tensor<1xf32> {
   %0 = kiln.reduce_min %x {axes = array<i64: 0>} : (tensor<8xf32>) -> tensor<1xf32>
   return %0 : tensor<1xf32>
+}
+//--- scatter.mlir
+func.func @main(%x: tensor<8xf32> {kiln.name = "x"}, %i: tensor<2xi64> {kiln.name = "i"}, %u: tensor<2xf32> {kiln.name = "u"}) -> tensor<8xf32> {
+  %0 = kiln.scatter_elements %x, %i, %u {axis = 0 : i64} : (tensor<8xf32>, tensor<2xi64>, tensor<2xf32>) -> tensor<8xf32>
+  return %0 : tensor<8xf32>
 }

@@ -1,5 +1,5 @@
 // The scalar maps of KilnIndexOps.td (tan ... sign, mod, fmod) lower to
-// kiln::op:: device functions; the emitted CUDA must compile with nvcc.
+// kiln::op:: device functions, the bitwise ones to C++ operators; the emitted CUDA must compile with nvcc.
 // RUN: kiln-opt %s --pass-pipeline='builtin.module(kiln-graph-pipeline, func.func(kiln-form-fusions{max-ops=1}, kiln-plan-memory, kiln-verify-plan), kiln-schedule)' -o %t.mlir
 // RUN: kiln-compile %t.mlir --emit=cuda -o %t.cu
 // RUN: FileCheck %s --input-file=%t.cu
@@ -20,8 +20,10 @@
 // CHECK-DAG: kiln::op::sign_(
 // CHECK-DAG: kiln::op::mod_(
 // CHECK-DAG: kiln::op::fmod_(
+// CHECK-DAG: (in0[i] & in1[i])
+// CHECK-DAG: (~in0[i])
 func.func @main(%x: tensor<64xf32> {kiln.name = "x"}, %i: tensor<64xi64> {kiln.name = "i"}, %f: tensor<64xf64> {kiln.name = "f"})
-    -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf64>, tensor<64xi64>, tensor<64xi64>, tensor<64xf32>, tensor<64xi64>) {
+    -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf64>, tensor<64xi64>, tensor<64xi64>, tensor<64xf32>, tensor<64xi64>, tensor<64xi64>, tensor<64xi64>) {
   %0 = kiln.tan %x : tensor<64xf32>
   %1 = kiln.asin %0 : tensor<64xf32>
   %2 = kiln.acos %1 : tensor<64xf32>
@@ -38,5 +40,7 @@ func.func @main(%x: tensor<64xf32> {kiln.name = "x"}, %i: tensor<64xi64> {kiln.n
   %13 = kiln.mod %i, %12 : (tensor<64xi64>, tensor<64xi64>) -> tensor<64xi64>
   %14 = kiln.fmod %x, %10 : (tensor<64xf32>, tensor<64xf32>) -> tensor<64xf32>
   %15 = kiln.fmod %i, %13 : (tensor<64xi64>, tensor<64xi64>) -> tensor<64xi64>
-  return %0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15 : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf64>, tensor<64xi64>, tensor<64xi64>, tensor<64xf32>, tensor<64xi64>
+  %16 = kiln.bit_and %i, %15 : (tensor<64xi64>, tensor<64xi64>) -> tensor<64xi64>
+  %17 = kiln.bit_not %16 : tensor<64xi64>
+  return %0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17 : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf64>, tensor<64xi64>, tensor<64xi64>, tensor<64xf32>, tensor<64xi64>, tensor<64xi64>, tensor<64xi64>
 }

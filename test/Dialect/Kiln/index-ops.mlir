@@ -59,5 +59,23 @@ func.func @select(%x: tensor<3x4xf32>, %idx: tensor<3x2xi64>) {
   %3 = kiln.cumsum %x {axis = 1 : i64, exclusive = true, reverse = true} : tensor<3x4xf32>
   // CHECK: kiln.top_k %[[X]] {axis = 1 : i64, k = 2 : i64, largest = false} : (tensor<3x4xf32>) -> (tensor<3x2xf32>, tensor<3x2xi64>)
   %4:2 = kiln.top_k %x {axis = 1 : i64, k = 2 : i64, largest = false} : (tensor<3x4xf32>) -> (tensor<3x2xf32>, tensor<3x2xi64>)
+  // CHECK: kiln.scatter_elements %[[X]], %[[IDX]], %[[G:.+]] {axis = 1 : i64, reduction = #kiln.reduction<max>} : (tensor<3x4xf32>, tensor<3x2xi64>, tensor<3x2xf32>) -> tensor<3x4xf32>
+  %5 = kiln.scatter_elements %x, %idx, %0 {axis = 1 : i64, reduction = #kiln.reduction<max>} : (tensor<3x4xf32>, tensor<3x2xi64>, tensor<3x2xf32>) -> tensor<3x4xf32>
+  // CHECK: kiln.scatter_elements %[[X]], %[[IDX]], %[[G]] {axis = 1 : i64} : (tensor<3x4xf32>, tensor<3x2xi64>, tensor<3x2xf32>) -> tensor<3x4xf32>
+  %6 = kiln.scatter_elements %x, %idx, %0 {axis = 1 : i64} : (tensor<3x4xf32>, tensor<3x2xi64>, tensor<3x2xf32>) -> tensor<3x4xf32>
+  return
+}
+
+// CHECK-LABEL: func.func @bitwise
+// CHECK-SAME: (%[[A:.+]]: tensor<4xi32>, %[[B:.+]]: tensor<i32>, %[[U:.+]]: tensor<4xui8>)
+func.func @bitwise(%a: tensor<4xi32>, %b: tensor<i32>, %u: tensor<4xui8>) {
+  // CHECK: kiln.bit_and %[[A]], %[[B]] : (tensor<4xi32>, tensor<i32>) -> tensor<4xi32>
+  %0 = kiln.bit_and %a, %b : (tensor<4xi32>, tensor<i32>) -> tensor<4xi32>
+  // CHECK: kiln.bit_or %[[A]], %[[B]] : (tensor<4xi32>, tensor<i32>) -> tensor<4xi32>
+  %1 = kiln.bit_or %a, %b : (tensor<4xi32>, tensor<i32>) -> tensor<4xi32>
+  // CHECK: kiln.bit_xor %[[U]], %[[U]] : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xui8>
+  %2 = kiln.bit_xor %u, %u : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xui8>
+  // CHECK: kiln.bit_not %[[U]] : tensor<4xui8>
+  %3 = kiln.bit_not %u : tensor<4xui8>
   return
 }

@@ -118,3 +118,33 @@ LogicalResult TopKOp::inferReturnTypes(MLIRContext *ctx,
   results.push_back(RankedTensorType::get(shape, IntegerType::get(ctx, 64)));
   return success();
 }
+
+LogicalResult ScatterElementsOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &results) {
+  auto data = rtt(adaptor.getData()), idx = rtt(adaptor.getIndices()),
+       upd = rtt(adaptor.getUpdates());
+  StringRef name = getOperationName();
+  int64_t axis = (int64_t)adaptor.getAxis();
+  if (failed(checkAxis(loc, name, axis, data.getRank())))
+    return failure();
+  if (idx.getShape() != upd.getShape() ||
+      upd.getElementType() != data.getElementType())
+    return emitOptionalError(loc, "'", name, "' op updates must be ",
+                             shapeStr(idx.getShape()),
+                             " (the indices' shape) of the data's element "
+                             "type, got ",
+                             shapeStr(upd.getShape()));
+  if (idx.getRank() != data.getRank())
+    return emitOptionalError(loc, "'", name, "' op indices have rank ",
+                             idx.getRank(), ", expected the data's rank ",
+                             data.getRank());
+  for (int64_t d = 0; d < data.getRank(); ++d)
+    if (d != axis && idx.getDimSize(d) > data.getDimSize(d))
+      return emitOptionalError(loc, "'", name, "' op indices shape ",
+                               shapeStr(idx.getShape()),
+                               " is larger than the data shape ",
+                               shapeStr(data.getShape()), " in dim ", d);
+  results.push_back(data);
+  return success();
+}

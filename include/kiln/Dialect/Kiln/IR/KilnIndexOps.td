@@ -39,6 +39,22 @@ def Kiln_FmodOp : Kiln_ArithOp<"fmod", "Fmod",
   "fmod(lhs, rhs), truncated: the result has lhs's sign",
   "%r = kiln.fmod %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>">;
 
+def Kiln_IntTensor : StaticShapeTensorOf<[I8, I32, I64, UI8]>;
+
+class Kiln_BitwiseOp<string mnemonic, string fn, string desc>
+    : Kiln_BinaryOp<mnemonic, Kiln_IntTensor, fn> {
+  let summary = "elementwise bitwise " # desc # " of integers, with broadcasting";
+  let description = "Bitwise " # desc # " of the two's complement bits after "
+    # "broadcasting; both operands have the same integer type.\n\n```mlir\n"
+    # "%r = kiln." # mnemonic # " %a, %b : (tensor<4xi32>, tensor<i32>) -> "
+    # "tensor<4xi32>\n```";
+}
+def Kiln_BitAndOp : Kiln_BitwiseOp<"bit_and", "BitAnd", "and">;
+def Kiln_BitOrOp : Kiln_BitwiseOp<"bit_or", "BitOr", "or">;
+def Kiln_BitXorOp : Kiln_BitwiseOp<"bit_xor", "BitXor", "exclusive or">;
+def Kiln_BitNotOp : Kiln_UnaryOp<"bit_not", Kiln_IntTensor, "BitNot",
+                                 "bitwise not (of the integer's bits)">;
+
 def Kiln_ReduceMinOp : Kiln_ReduceOp<"reduce_min", "minimum">;
 def Kiln_ReduceProdOp : Kiln_ReduceOp<"reduce_prod", "product">;
 
@@ -121,6 +137,29 @@ def Kiln_TopKOp : Kiln_Op<"top_k", [InferTypeOpAdaptor]> {
   let results = (outs Kiln_NumericTensor:$values,
                   StaticShapeTensorOf<[I64]>:$indices);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Kiln_ScatterElementsOp : Kiln_Op<"scatter_elements", [InferTypeOpAdaptor]> {
+  let summary = "copy of data with single elements replaced along one axis";
+  let description = [{
+    ONNX ScatterElements: the result is `data` with, for every position
+    `p` of `indices`, the element at `p` with coordinate `axis` replaced by
+    `indices[p]` set to `updates[p]` (or combined with it by `reduction`:
+    `add`, `mul`, `max`, `min`), in row-major order of `p`. `indices` and
+    `updates` have one shape, of the data's rank and no dim larger than the
+    data's; negative indices count from the end of the axis; an index out
+    of `[-n, n)` is a run-time error.
+
+    ```mlir
+    %r = kiln.scatter_elements %data, %idx, %upd {axis = 1 : i64, reduction = #kiln.reduction<add>} : (tensor<3x4xf32>, tensor<3x2xi64>, tensor<3x2xf32>) -> tensor<3x4xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$data, Kiln_IndexTensor:$indices,
+                   Kiln_Tensor:$updates, I64Attr:$axis,
+                   DefaultValuedAttr<Kiln_ScatterReductionAttr,
+                                     "::kiln::ScatterReduction::None">:$reduction);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$data `,` $indices `,` $updates attr-dict `:` functional-type(operands, results)";
 }
 
 #endif // KILN_INDEX_OPS
