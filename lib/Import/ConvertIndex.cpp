@@ -1,10 +1,11 @@
 //===- ConvertIndex.cpp - ONNX selection, accumulation and losses ---------===//
 //
 // Converters for the ops that select or accumulate along an axis
-// (GatherElements, ArgMax, ArgMin, CumSum, TopK, Hardmax), the losses built
-// on them (NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss) and Einsum in
-// the forms exporters emit (contractions with batch, free and summed
-// labels, lowered to transpose / reshape / matmul / reduce_sum).
+// (GatherElements, ScatterElements, GatherND, ArgMax, ArgMin, CumSum, TopK,
+// Hardmax), the losses built on them (NegativeLogLikelihoodLoss,
+// SoftmaxCrossEntropyLoss), Einsum in the forms exporters emit (contractions
+// with batch, free and summed labels, lowered to transpose / reshape /
+// matmul / reduce_sum) and Pad.
 //
 //===----------------------------------------------------------------------===//
 
@@ -63,6 +64,62 @@ LogicalResult convertScatterElements(NodeContext &c) {
   return c.push(c.create<ScatterElementsOp>(
       data.getType(), data, idx, upd, c.b.getI64IntegerAttr(*axis),
       ScatterReductionAttr::get(c.getContext(), *red)));
+}
+
+/// GatherND-13 with batch_dims = 0: the first q = indices.shape[-1] data
+/// dims are flattened into one, each index tuple becomes a linear index
+/// (components made non-negative against their dim, times the row-major
+/// strides, summed), and one kiln.gather along axis 0 reads the slices.
+LogicalResult convertGatherND(NodeContext &c) {
+  Value data = c.required(0, "data"), idx = c.required(1, "indices");
+  if (!data || !idx)
+    return failure();
+  if (c.getInt("batch_dims", 0) != 0) {
+    c.emitError() << "batch_dims = " << c.getInt("batch_dims", 0)
+                  << " is not supported (only 0)";
+    return failure();
+  }
+  ArrayRef<int64_t> ds = shapeOf(data), is = shapeOf(idx);
+  if (is.empty() || is.back() < 1 || is.back() > (int64_t)ds.size()) {
+    c.emitError() << "indices shape " << shapeString(is)
+                  << " must end in a depth in [1, " << ds.size()
+                  << "] (the data's rank)";
+    return failure();
+  }
+  int64_t q = is.back();
+  SmallVector<int64_t> batch(is.drop_back());
+  Value linear;
+  int64_t stride = 1;
+  for (int64_t j = q - 1; j >= 0; --j) {
+    SmallVector<int64_t> starts(is.size(), 0), steps(is.size(), 1),
+        one(is);
+    starts.back() = j;
+    one.back() = 1;
+    Value comp = c.slice(idx, starts, steps, one);
+    comp = comp ? c.reshape(comp, batch) : Value();
+    if (!comp)
+      return failure();
+    Type it = eltOf(comp);
+    Value neg = c.binary<LessOp>(comp, c.scalar(it, 0), true);
+    Value wrapped = c.binary<AddOp>(comp, c.scalar(it, (double)ds[j]));
+    comp = neg && wrapped ? c.create<WhereOp>(comp.getType(), neg, wrapped,
+                                              comp)
+                          : Value();
+    if (comp && stride != 1)
+      comp = c.binary<MulOp>(comp, c.scalar(it, (double)stride));
+    linear = !comp ? Value() : linear ? c.binary<AddOp>(linear, comp) : comp;
+    if (!linear)
+      return failure();
+    stride *= ds[j];
+  }
+  SmallVector<int64_t> flat = {stride};
+  llvm::append_range(flat, ds.drop_front(q));
+  Value d = c.reshape(data, flat);
+  SmallVector<int64_t> outShape(batch);
+  llvm::append_range(outShape, ds.drop_front(q));
+  return c.push(d ? c.create<GatherOp>(withShape(data, outShape), d, linear,
+                                       c.b.getI64IntegerAttr(0))
+                  : Value());
 }
 
 /// The result shape of reducing `axis` of `shape` (kept as 1 or dropped).
@@ -610,6 +667,7 @@ const OpConverter kIndex[] = {
     {"Pad", 13, 25, convertPad},
     {"GatherElements", 13, 23, convertGatherElements},
     {"ScatterElements", 13, 18, convertScatterElements},
+    {"GatherND", 13, 23, convertGatherND},
     {"ArgMax", 13, 23, convertArgReduce<ArgMaxOp>},
     {"ArgMin", 13, 23, convertArgReduce<ArgMinOp>},
     {"CumSum", 14, 23, convertCumSum},
