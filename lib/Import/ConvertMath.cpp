@@ -1,13 +1,13 @@
 //===- ConvertMath.cpp - ONNX math, activations and reductions to kiln ----===//
 //
 // Converters for the elementwise math ops added with KilnIndexOps.td (Tan,
-// Asin, ..., Floor, Ceil, Round, Sign, Mod), the predicates IsNaN / IsInf,
-// the parameterised activations (Clip, LeakyRelu, Elu, Selu, Celu,
-// HardSigmoid, HardSwish, Softsign, ThresholdedRelu, Shrink, PRelu, Mish,
-// Swish), Mean, LogSoftmax and the Reduce* ops that are compositions of
-// existing kiln ops (ReduceL1, ReduceL2, ReduceSumSquare, ReduceLogSum,
-// ReduceLogSumExp) and the Bitwise* ops. Everything here is built from kiln ops; none needs a
-// kernel of its own beyond the elementwise table.
+// Asin, ..., Floor, Ceil, Round, Sign, Mod, the Bitwise* ops), the
+// predicates IsNaN / IsInf, the parameterised activations (Clip, LeakyRelu,
+// Elu, Selu, Celu, HardSigmoid, HardSwish, Softsign, ThresholdedRelu,
+// Shrink, PRelu, Mish, Swish, SwiGLU), LRN, Mean, LogSoftmax and the Reduce*
+// ops that are compositions of existing kiln ops (ReduceL1, ReduceL2,
+// ReduceSumSquare, ReduceLogSum, ReduceLogSumExp). Everything here is built
+// from kiln ops; none needs a kernel of its own beyond the elementwise table.
 //
 //===----------------------------------------------------------------------===//
 
@@ -275,6 +275,84 @@ LogicalResult convertSwish(NodeContext &c) {
   return c.push(s ? c.binary<MulOp>(x, s) : Value());
 }
 
+/// SwiGLU-28: Swish_alpha(A) * B (A, B of one shape); `silu` when alpha = 1.
+LogicalResult convertSwiGLU(NodeContext &c) {
+  Value a = c.required(0, "A"), b = c.required(1, "B");
+  if (!a || !b || failed(requireFloat(c, a, "A")))
+    return failure();
+  if (a.getType() != b.getType()) {
+    c.emitError() << "A and B must have one type (SwiGLU does not broadcast), "
+                     "got "
+                  << a.getType() << " and " << b.getType();
+    return failure();
+  }
+  float alpha = c.getFloat("alpha", 1.0f);
+  Value gate;
+  if (alpha == 1.0f) {
+    gate = c.create<SiluOp>(a.getType(), a);
+  } else {
+    Value ax = c.binary<MulOp>(a, scalarOf(c, a, alpha));
+    Value s = ax ? c.create<SigmoidOp>(a.getType(), ax) : Value();
+    gate = s ? c.binary<MulOp>(a, s) : Value();
+  }
+  return c.push(gate ? c.binary<MulOp>(gate, b) : Value());
+}
+
+/// LRN-13 on [N, C, ...]: x / (bias + alpha / size * square_sum)^beta, the
+/// square sum over channels [c - floor((size-1)/2), c + ceil((size-1)/2)]:
+/// the squares padded with zeros along C, `size` shifted slices added.
+LogicalResult convertLrn(NodeContext &c) {
+  Value x = c.required(0, "X");
+  if (!x || failed(requireFloat(c, x, "X")))
+    return failure();
+  int64_t size = c.getInt("size", 0);
+  if (size <= 0) {
+    c.emitError() << "size must be a positive integer, got " << size;
+    return failure();
+  }
+  ArrayRef<int64_t> shape = shapeOf(x);
+  if (shape.size() < 2) {
+    c.emitError() << "X must have rank >= 2 ([N, C, ...]), got "
+                  << shapeString(shape);
+    return failure();
+  }
+  int64_t rank = shape.size();
+  int64_t lo = (size - 1) / 2, hi = size - 1 - lo;
+  Value sq = c.binary<MulOp>(x, x);
+  if (!sq)
+    return failure();
+  SmallVector<Value> parts;
+  auto zeros = [&](int64_t n) {
+    SmallVector<int64_t> zs(shape);
+    zs[1] = n;
+    return c.expand(scalarOf(c, x, 0.0), zs);
+  };
+  if (lo)
+    parts.push_back(zeros(lo));
+  parts.push_back(sq);
+  if (hi)
+    parts.push_back(zeros(hi));
+  if (llvm::any_of(parts, [](Value v) { return !v; }))
+    return failure();
+  Value padded = c.concat(parts, 1);
+  Value sum;
+  for (int64_t k = 0; padded && k < size; ++k) {
+    SmallVector<int64_t> starts(rank, 0), steps(rank, 1);
+    starts[1] = k;
+    Value piece = c.slice(padded, starts, steps, shape);
+    sum = !piece ? Value() : sum ? c.binary<AddOp>(sum, piece) : piece;
+    if (!sum)
+      return failure();
+  }
+  double alpha = c.getFloat("alpha", 1e-4f), beta = c.getFloat("beta", 0.75f),
+         bias = c.getFloat("bias", 1.0f);
+  Value scaled = sum ? c.binary<MulOp>(sum, scalarOf(c, x, alpha / size))
+                     : Value();
+  Value base = scaled ? c.binary<AddOp>(scaled, scalarOf(c, x, bias)) : Value();
+  Value den = base ? c.binary<PowOp>(base, scalarOf(c, x, beta)) : Value();
+  return c.push(den ? c.binary<DivOp>(x, den) : Value());
+}
+
 /// Mean: the sum of the inputs (broadcast) divided by their count.
 LogicalResult convertMean(NodeContext &c) {
   if (c.numInputs() == 0) {
@@ -420,6 +498,8 @@ const OpConverter kMath[] = {
     {"Shrink", 9, 9, convertShrink},
     {"Mish", 18, 22, convertMish},
     {"Swish", 24, 24, convertSwish},
+    {"SwiGLU", 28, 28, convertSwiGLU},
+    {"LRN", 13, 13, convertLrn},
     {"Mean", 13, 23, convertMean},
     {"LogSoftmax", 13, 23, convertLogSoftmax},
     {"ReduceL1", 13, 18, convertCompositeReduce<Composite::L1>},
