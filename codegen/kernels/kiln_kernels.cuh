@@ -107,6 +107,39 @@ template <typename T> __device__ __forceinline__ T min_(T a, T b) {
   return a != a ? a : (b != b ? b : (a < b ? a : b));
 }
 
+// Further math (KilnIndexOps.td): float and double overloads.
+#define KILN_UNARY_MATH(NAME, FN)                                              \
+  __device__ __forceinline__ float NAME(float x) { return FN##f(x); }          \
+  __device__ __forceinline__ double NAME(double x) { return FN(x); }
+KILN_UNARY_MATH(tan_, tan)
+KILN_UNARY_MATH(asin_, asin)
+KILN_UNARY_MATH(acos_, acos)
+KILN_UNARY_MATH(atan_, atan)
+KILN_UNARY_MATH(sinh_, sinh)
+KILN_UNARY_MATH(cosh_, cosh)
+KILN_UNARY_MATH(asinh_, asinh)
+KILN_UNARY_MATH(acosh_, acosh)
+KILN_UNARY_MATH(atanh_, atanh)
+KILN_UNARY_MATH(floor_, floor)
+KILN_UNARY_MATH(ceil_, ceil)
+KILN_UNARY_MATH(round_, rint) // halves to even
+#undef KILN_UNARY_MATH
+/// -1, 0 or 1; NaN stays NaN.
+template <typename T> __device__ __forceinline__ T sign_(T x) {
+  return x != x ? x : T((T(0) < x) - (x < T(0)));
+}
+/// Truncated remainder (the result has a's sign); integer b == 0 gives 0.
+__device__ __forceinline__ float fmod_(float a, float b) { return fmodf(a, b); }
+__device__ __forceinline__ double fmod_(double a, double b) { return fmod(a, b); }
+template <typename T> __device__ __forceinline__ T fmod_(T a, T b) {
+  return (b == 0 || b == T(-1)) ? T(0) : T(a % b);
+}
+/// Floored remainder (the result has b's sign).
+template <typename T> __device__ __forceinline__ T mod_(T a, T b) {
+  T r = fmod_(a, b);
+  return (r != T(0) && ((r < T(0)) != (b < T(0)))) ? T(r + b) : r;
+}
+
 /// Conversion with kiln.cast semantics: float to int truncates, anything to
 /// bool is `x != 0`.
 template <typename To, typename From> __device__ __forceinline__ To cast(From x) {

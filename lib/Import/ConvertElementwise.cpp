@@ -241,7 +241,8 @@ ArrayRef<OpConverter> kiln::import::getElementwiseConverters() {
 
 const OpConverter *kiln::import::lookupConverter(StringRef opType) {
   for (ArrayRef<OpConverter> group :
-       {getElementwiseConverters(), getShapeConverters(), getNNConverters()})
+       {getElementwiseConverters(), getShapeConverters(), getNNConverters(),
+        getMathConverters(), getIndexConverters(), getLayoutConverters()})
     for (const OpConverter &conv : group)
       if (conv.opType == opType)
         return &conv;

@@ -117,34 +117,33 @@ LogicalResult convertGemm(NodeContext &c) {
 // Reductions, softmax, norms
 //===----------------------------------------------------------------------===//
 
-/// Shared reduction converter; `axesInputSince` is the first opset with axes
-/// as input 1 instead of an attribute.
-template <typename OpTy, int64_t AxesInputSince>
-LogicalResult convertReduce(NodeContext &c) {
-  Value x = c.required(0, "data");
-  if (!x)
-    return failure();
+} // namespace
+
+FailureOr<ReduceSpec> kiln::import::reduceSpec(NodeContext &c, Value x,
+                                               int64_t axesInputSince) {
   int64_t rank = tensorType(x).getRank();
-  SmallVector<int64_t> axes;
-  if (c.opset >= AxesInputSince) {
+  ReduceSpec spec;
+  if (c.opset >= axesInputSince) {
     if (c.input(1)) {
       auto a = c.constInts(1, "axes");
       if (failed(a))
         return failure();
-      axes = *a;
+      spec.axes = *a;
     }
   } else if (auto a = c.getInts("axes")) {
-    axes = *a;
+    spec.axes = *a;
   }
-  bool keep = c.getInt("keepdims", 1) != 0;
-  if (axes.empty()) {
-    if (c.getInt("noop_with_empty_axes", 0))
-      return c.push(x);
+  spec.keepdims = c.getInt("keepdims", 1) != 0;
+  if (spec.axes.empty()) {
+    if (c.getInt("noop_with_empty_axes", 0)) {
+      spec.noop = true;
+      return spec;
+    }
     for (int64_t i = 0; i < rank; ++i)
-      axes.push_back(i);
+      spec.axes.push_back(i);
   }
   llvm::SmallSet<int64_t, 4> set;
-  for (int64_t &a : axes) {
+  for (int64_t &a : spec.axes) {
     auto axis = c.normAxis(a, rank, "axis");
     if (!axis)
       return failure();
@@ -154,14 +153,31 @@ LogicalResult convertReduce(NodeContext &c) {
       return failure();
     }
   }
-  llvm::sort(axes);
-  SmallVector<int64_t> shape;
+  llvm::sort(spec.axes);
   for (auto [i, d] : llvm::enumerate(shapeOf(x)))
     if (!set.contains(i))
-      shape.push_back(d);
-    else if (keep)
-      shape.push_back(1);
-  return c.push(c.create<OpTy>(withShape(x, shape), x, axes, keep));
+      spec.shape.push_back(d);
+    else if (spec.keepdims)
+      spec.shape.push_back(1);
+  return spec;
+}
+
+namespace {
+
+/// Shared reduction converter; `axesInputSince` is the first opset with axes
+/// as input 1 instead of an attribute.
+template <typename OpTy, int64_t AxesInputSince>
+LogicalResult convertReduce(NodeContext &c) {
+  Value x = c.required(0, "data");
+  if (!x)
+    return failure();
+  auto spec = reduceSpec(c, x, AxesInputSince);
+  if (failed(spec))
+    return failure();
+  if (spec->noop)
+    return c.push(x);
+  return c.push(
+      c.create<OpTy>(withShape(x, spec->shape), x, spec->axes, spec->keepdims));
 }
 
 LogicalResult convertSoftmax(NodeContext &c) {
@@ -391,6 +407,8 @@ const OpConverter kNN[] = {
     {"ReduceSum", 13, 23, convertReduce<ReduceSumOp, 13>},
     {"ReduceMean", 13, 23, convertReduce<ReduceMeanOp, 18>},
     {"ReduceMax", 13, 23, convertReduce<ReduceMaxOp, 18>},
+    {"ReduceMin", 13, 20, convertReduce<ReduceMinOp, 18>},
+    {"ReduceProd", 13, 18, convertReduce<ReduceProdOp, 18>},
     {"Softmax", 13, 23, convertSoftmax},
     {"LayerNormalization", 17, 23, convertLayerNorm},
     {"RMSNormalization", 23, 23, convertRmsNorm},

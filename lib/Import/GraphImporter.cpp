@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "DimBinding.h"
 #include "Importer.h"
 #include "KvRoles.h"
 #include "OnnxModel.h"
@@ -242,7 +243,6 @@ LogicalResult GraphImporter::sortNodes() {
 FailureOr<func::FuncOp> GraphImporter::createFunction(ModuleOp module) {
   SmallVector<Type> argTypes;
   SmallVector<const onnx::ValueInfoProto *> args;
-  bool ok = true;
   struct UnboundDim {
     int inputs = 0;
     std::string firstInput;
@@ -251,6 +251,10 @@ FailureOr<func::FuncOp> GraphImporter::createFunction(ModuleOp module) {
   };
   llvm::StringMap<UnboundDim> unbound;
   SmallVector<std::string> unboundOrder;
+  InputDims dims = resolveInputDims(
+      graph, [&](StringRef name) { return initializers.count(name) != 0; },
+      options.binds, fileLoc);
+  bool ok = dims.ok;
   for (const auto &in : graph.input()) {
     if (initializers.count(in.name()))
       continue; // IR < 4: initializers are also listed as inputs
@@ -281,11 +285,14 @@ FailureOr<func::FuncOp> GraphImporter::createFunction(ModuleOp module) {
         shape.push_back(dim.dim_value());
         continue;
       }
-      auto bound = dim.has_dim_param()
-                       ? options.binds.find(dim.dim_param())
-                       : options.binds.end();
-      if (bound != options.binds.end()) {
+      auto bound = dim.has_dim_param() ? dims.values.find(dim.dim_param())
+                                       : dims.values.end();
+      if (bound != dims.values.end()) {
         shape.push_back(bound->second);
+        continue;
+      }
+      if (dim.has_dim_param() && dims.reported.count(dim.dim_param())) {
+        ok = false; // an expression already reported
         continue;
       }
       if (dim.has_dim_param()) {

@@ -190,6 +190,22 @@ struct OpConverter {
 llvm::ArrayRef<OpConverter> getElementwiseConverters();
 llvm::ArrayRef<OpConverter> getShapeConverters();
 llvm::ArrayRef<OpConverter> getNNConverters();
+llvm::ArrayRef<OpConverter> getMathConverters();
+llvm::ArrayRef<OpConverter> getIndexConverters();
+llvm::ArrayRef<OpConverter> getLayoutConverters();
+
+/// The axes, keepdims and result shape of an ONNX Reduce* node on `x`.
+struct ReduceSpec {
+  llvm::SmallVector<int64_t> axes; ///< sorted, distinct, in [0, rank)
+  bool keepdims = true;
+  /// `noop_with_empty_axes` with no axes: the result is `x` itself.
+  bool noop = false;
+  llvm::SmallVector<int64_t> shape;
+};
+/// Reads a Reduce* node's axes (attribute before `axesInputSince`, constant
+/// input 1 from it), keepdims and noop_with_empty_axes; errors at the node.
+mlir::FailureOr<ReduceSpec> reduceSpec(NodeContext &c, mlir::Value x,
+                                       int64_t axesInputSince);
 
 /// One row of the contrib converter table (ConvertContrib.cpp): an op that
 /// is no ONNX schema op, written by ONNX Runtime's exporters, in `domain`

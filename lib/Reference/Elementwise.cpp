@@ -293,6 +293,78 @@ static Result evalFn(Operation *op, ElementwiseFn fn, ArrayRef<Tensor> in) {
     return unaryF(op, in[0], geluErf);
   case F::GeluTanh:
     return unaryF(op, in[0], geluTanh);
+  case F::Tan:
+    return unaryF(op, in[0], [](D x) { return std::tan(x); });
+  case F::Asin:
+    return unaryF(op, in[0], [](D x) { return std::asin(x); });
+  case F::Acos:
+    return unaryF(op, in[0], [](D x) { return std::acos(x); });
+  case F::Atan:
+    return unaryF(op, in[0], [](D x) { return std::atan(x); });
+  case F::Sinh:
+    return unaryF(op, in[0], [](D x) { return std::sinh(x); });
+  case F::Cosh:
+    return unaryF(op, in[0], [](D x) { return std::cosh(x); });
+  case F::Asinh:
+    return unaryF(op, in[0], [](D x) { return std::asinh(x); });
+  case F::Acosh:
+    return unaryF(op, in[0], [](D x) { return std::acosh(x); });
+  case F::Atanh:
+    return unaryF(op, in[0], [](D x) { return std::atanh(x); });
+  case F::Floor:
+    return unaryF(op, in[0], [](D x) { return std::floor(x); });
+  case F::Ceil:
+    return unaryF(op, in[0], [](D x) { return std::ceil(x); });
+  case F::Round: // halves to even: the default rounding mode
+    return unaryF(op, in[0], [](D x) { return std::nearbyint(x); });
+  case F::Sign: {
+    Tensor out = resultLike(op);
+    for (size_t k = 0; k < in[0].f.size(); ++k) {
+      float x = in[0].f[k];
+      out.f[k] = std::isnan(x) ? x : (float)((x > 0) - (x < 0));
+    }
+    for (size_t k = 0; k < in[0].i.size(); ++k)
+      out.i[k] = (in[0].i[k] > 0) - (in[0].i[k] < 0);
+    return SmallVector<Tensor>{std::move(out)};
+  }
+  case F::BitAnd:
+    return binary(op, in[0], in[1], [](D, D) { return 0.0; },
+                  [](I a, I b) { return a & b; });
+  case F::BitOr:
+    return binary(op, in[0], in[1], [](D, D) { return 0.0; },
+                  [](I a, I b) { return a | b; });
+  case F::BitXor:
+    return binary(op, in[0], in[1], [](D, D) { return 0.0; },
+                  [](I a, I b) { return a ^ b; });
+  case F::BitNot: {
+    // evalOp wraps the result to the element type's width.
+    Tensor out = resultLike(op);
+    for (size_t k = 0; k < in[0].i.size(); ++k)
+      out.i[k] = ~in[0].i[k];
+    return SmallVector<Tensor>{std::move(out)};
+  }
+  case F::Mod:
+  case F::Fmod: {
+    if (in[0].kind != Kind::F32)
+      for (I v : in[1].i)
+        if (v == 0) {
+          op->emitError("integer modulo by zero");
+          return failure();
+        }
+    bool floored = fn == F::Mod;
+    return binary(
+        op, in[0], in[1],
+        [floored](D a, D b) {
+          D r = std::fmod(a, b);
+          return floored && r != 0 && ((r < 0) != (b < 0)) ? r + b : r;
+        },
+        [floored](I a, I b) -> I {
+          if (b == -1)
+            return 0; // INT64_MIN % -1 would trap
+          I r = a % b;
+          return floored && r != 0 && ((r < 0) != (b < 0)) ? r + b : r;
+        });
+  }
   }
   llvm_unreachable("every ElementwiseFn is handled above");
 }

@@ -27,6 +27,28 @@ using namespace kiln;
 using namespace kiln::ref;
 using namespace kiln::ref::kern;
 
+/// Wraps the integer results narrower than 64 bits to their element type
+/// (two's complement; unsigned types zero-extended), as the bytes a GPU
+/// kernel stores would read back: an i8 sum of 100 + 100 is -56, a ui8 bit
+/// not of 5 is 250.
+static FailureOr<SmallVector<Tensor>> wrapIntegers(Operation *op,
+                                                   Result r) {
+  if (failed(r))
+    return failure();
+  for (Tensor &t : *r) {
+    auto it = dyn_cast<IntegerType>(t.elementType);
+    if (!it || it.getWidth() == 1 || it.getWidth() >= 64)
+      continue;
+    unsigned w = it.getWidth();
+    for (int64_t &v : t.i) {
+      uint64_t raw = (uint64_t)v & ((uint64_t(1) << w) - 1);
+      v = it.isUnsigned() ? (int64_t)raw
+                          : (int64_t)(raw << (64 - w)) >> (64 - w);
+    }
+  }
+  return r;
+}
+
 FailureOr<SmallVector<Tensor>> kiln::ref::evalOp(Operation *op,
                                                  ArrayRef<Tensor> operands) {
   if (op->getNumOperands() != operands.size()) {
@@ -58,10 +80,13 @@ FailureOr<SmallVector<Tensor>> kiln::ref::evalOp(Operation *op,
     }
   }
   std::optional<Result> r = evalElementwise(op, operands);
+  bool elementwise = r.has_value();
   if (!r)
     r = evalStructured(op, operands);
   if (!r)
     r = evalMovement(op, operands);
+  if (!r)
+    r = evalIndexing(op, operands);
   if (!r)
     r = evalFused(op, operands);
   if (!r)
@@ -73,6 +98,8 @@ FailureOr<SmallVector<Tensor>> kiln::ref::evalOp(Operation *op,
         << op->getName() << "'";
     return failure();
   }
+  if (elementwise)
+    r = wrapIntegers(op, std::move(*r));
   if (failed(*r))
     return failure();
   // Kernels compute in f32 (or wider); a 16-bit float result is rounded

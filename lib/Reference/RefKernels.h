@@ -71,6 +71,9 @@ std::optional<Result> evalMovement(mlir::Operation *op,
 /// The quantised-weight ops (Quant.cpp): kiln.matmul_nbits.
 std::optional<Result> evalQuant(mlir::Operation *op,
                                 llvm::ArrayRef<Tensor> operands);
+/// gather_elements, arg_max / arg_min, cumsum, top_k (Indexing.cpp).
+std::optional<Result> evalIndexing(mlir::Operation *op,
+                                   llvm::ArrayRef<Tensor> operands);
 /// Evaluates a single-block body (a kiln.fusion's or a kiln.kernel's) op by
 /// op with its arguments bound to `in`, and returns what its kiln.yield
 /// yields. Errors are located at the op that fails, or at `owner`.

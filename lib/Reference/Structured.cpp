@@ -128,7 +128,7 @@ Result linear(LinearOp op, ArrayRef<Tensor> in) {
   return SmallVector<Tensor>{std::move(out)};
 }
 
-enum class RedKind { Sum, Mean, Max };
+enum class RedKind { Sum, Mean, Max, Min, Prod };
 
 Result reduce(Operation *op, const Tensor &x, ArrayRef<int64_t> axes,
               RedKind kind) {
@@ -150,9 +150,14 @@ Result reduce(Operation *op, const Tensor &x, ArrayRef<int64_t> axes,
     std::vector<bool> seen(nOut, false);
     forEachBroadcast(x.shape, strides, [&](int64_t k, ArrayRef<int64_t> o) {
       int64_t v = x.i[k]; // a reduction keeps its element type
-      if (kind == RedKind::Max) {
-        if (!seen[o[0]] || v > (int64_t)iacc[o[0]])
+      if (kind == RedKind::Max || kind == RedKind::Min) {
+        bool better = kind == RedKind::Max ? v > (int64_t)iacc[o[0]]
+                                           : v < (int64_t)iacc[o[0]];
+        if (!seen[o[0]] || better)
           iacc[o[0]] = (uint64_t)v;
+        seen[o[0]] = true;
+      } else if (kind == RedKind::Prod) {
+        iacc[o[0]] = (seen[o[0]] ? iacc[o[0]] : 1) * (uint64_t)v;
         seen[o[0]] = true;
       } else {
         iacc[o[0]] += (uint64_t)v;
@@ -167,19 +172,35 @@ Result reduce(Operation *op, const Tensor &x, ArrayRef<int64_t> axes,
                 ? 0
                 : (int64_t)(~uint64_t(0) << (bits - 1));
       }
+      if (kind == RedKind::Min && !seen[k]) {
+        // ONNX: an empty min is the element type's maximum.
+        unsigned bits = out.elementType.getIntOrFloatBitWidth();
+        v = bits == 1 ? 1
+            : out.elementType.isUnsignedInteger()
+                ? (int64_t)((uint64_t(1) << bits) - 1)
+                : (int64_t)((uint64_t(1) << (bits - 1)) - 1);
+      }
+      if (kind == RedKind::Prod && !seen[k])
+        v = 1;
       if (kind == RedKind::Mean)
         v = count ? v / count : 0;
       out.i[k] = v;
     }
     return SmallVector<Tensor>{std::move(out)};
   }
-  std::vector<double> acc(nOut, kind == RedKind::Max
-                                    ? -std::numeric_limits<double>::infinity()
-                                    : 0.0);
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> acc(nOut, kind == RedKind::Max   ? -inf
+                                : kind == RedKind::Min ? inf
+                                : kind == RedKind::Prod ? 1.0
+                                                        : 0.0);
   forEachBroadcast(x.shape, strides, [&](int64_t k, ArrayRef<int64_t> o) {
     double v = getD(x, k);
     if (kind == RedKind::Max)
       acc[o[0]] = (std::isnan(v) || v > acc[o[0]]) ? v : acc[o[0]];
+    else if (kind == RedKind::Min)
+      acc[o[0]] = (std::isnan(v) || v < acc[o[0]]) ? v : acc[o[0]];
+    else if (kind == RedKind::Prod)
+      acc[o[0]] *= v;
     else
       acc[o[0]] += v;
   });
@@ -311,6 +332,12 @@ std::optional<Result> kern::evalStructured(Operation *op,
       })
       .Case([&](ReduceMaxOp r) {
         return reduce(op, in[0], r.getAxes(), RedKind::Max);
+      })
+      .Case([&](ReduceMinOp r) {
+        return reduce(op, in[0], r.getAxes(), RedKind::Min);
+      })
+      .Case([&](ReduceProdOp r) {
+        return reduce(op, in[0], r.getAxes(), RedKind::Prod);
       })
       .Case([&](SoftmaxOp s) { return softmax(s, in[0]); })
       .Case([&](LayerNormOp n) {

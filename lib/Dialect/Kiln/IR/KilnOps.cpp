@@ -129,6 +129,11 @@ KILN_CMP(LessEqualOp)
 KILN_ARITH(AndOp)
 KILN_ARITH(OrOp)
 KILN_ARITH(XorOp)
+KILN_ARITH(ModOp)
+KILN_ARITH(FmodOp)
+KILN_ARITH(BitAndOp)
+KILN_ARITH(BitOrOp)
+KILN_ARITH(BitXorOp)
 
 #undef KILN_ARITH
 #undef KILN_CMP
@@ -275,6 +280,8 @@ LogicalResult inferReduce(std::optional<Location> loc, StringRef opName,
 KILN_REDUCE(ReduceSumOp)
 KILN_REDUCE(ReduceMeanOp)
 KILN_REDUCE(ReduceMaxOp)
+KILN_REDUCE(ReduceMinOp)
+KILN_REDUCE(ReduceProdOp)
 #undef KILN_REDUCE
 
 LogicalResult SoftmaxOp::verify() {

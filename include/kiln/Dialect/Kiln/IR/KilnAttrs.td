@@ -61,4 +61,29 @@ def Kiln_GemmActivationAttr
   let assemblyFormat = "`<` $value `>`";
 }
 
+//===----------------------------------------------------------------------===//
+// ScatterReduction
+//===----------------------------------------------------------------------===//
+
+// How kiln.scatter_elements combines an update with the element it lands on
+// (ONNX ScatterElements' `reduction`).
+def Kiln_ScatterReduction : I32EnumAttr<"ScatterReduction",
+    "how a scatter combines an update with the element it replaces", [
+      I32EnumAttrCase<"None", 0, "none">,
+      I32EnumAttrCase<"Add", 1, "add">,
+      I32EnumAttrCase<"Mul", 2, "mul">,
+      I32EnumAttrCase<"Max", 3, "max">,
+      I32EnumAttrCase<"Min", 4, "min">
+    ]> {
+  let cppNamespace = "::kiln";
+  let genSpecializedAttr = 0;
+}
+
+// Prints as `#kiln.reduction<add>`.
+def Kiln_ScatterReductionAttr
+    : EnumAttr<Kiln_Dialect, Kiln_ScatterReduction, "reduction"> {
+  let summary = "scatter reduction: `none`, `add`, `mul`, `max` or `min`";
+  let assemblyFormat = "`<` $value `>`";
+}
+
 #endif // KILN_ATTRS

@@ -52,11 +52,12 @@ bool isStridedBatch(llvm::ArrayRef<int64_t> dims,
 enum class ElementwiseFn {
   // Unary.
   Neg, Abs, Sqrt, Rsqrt, Reciprocal, Exp, Log, Tanh, Erf, Sin, Cos, Sigmoid,
-  Silu, Softplus, Not, GeluErf, GeluTanh,
+  Silu, Softplus, Not, GeluErf, GeluTanh, Tan, Asin, Acos, Atan, Sinh, Cosh,
+  Asinh, Acosh, Atanh, Floor, Ceil, Round, Sign, BitNot,
   // Binary (broadcasting): arithmetic, comparison (i1 result), logic.
   Add, Sub, Mul, Div, Pow, Max, Min,
   Equal, Greater, GreaterEqual, Less, LessEqual,
-  And, Or, Xor,
+  And, Or, Xor, Mod, Fmod, BitAnd, BitOr, BitXor,
 };
 
 /// True for the binary functions (two operands).

@@ -1112,4 +1112,6 @@ def Kiln_GraphOp : Op<Kiln_Dialect, "graph", [
   let hasRegionVerifier = 1;
 }
 
+include "kiln/Dialect/Kiln/IR/KilnIndexOps.td"
+
 #endif // KILN_OPS
