@@ -169,10 +169,11 @@ def KilnGemv : Pass<"kiln-gemv", "::mlir::func::FuncOp"> {
   let summary = "Run skinny decode products as kiln's own GEMV instead of cuBLASLt";
   let description = [{
     On the fused level (after `kiln-lower-precision`, before
-    `kiln-plan-memory`): a `kiln.gemm` with at most kGemvMaxRows rows (1: measured), a `[K, N]`
-    `kiln.weight` as B that nothing else reads, no bias, residual,
-    activation, scale or transpose_b, f32 or bf16 with K a multiple of the
-    16-byte vector, becomes a kernel of one `kiln.linear` with
+    `kiln-plan-memory`): a `kiln.gemm` with at most kGemvMaxRows rows (1,
+    from measurements), a `[K, N]` `kiln.weight` as B that nothing else
+    reads, no bias, activation, scale or transpose_b (a residual stays a
+    `kiln.add` after the product, in the same kernel), f32 or bf16 with K a
+    multiple of the 16-byte vector, becomes a kernel of one `kiln.linear` with
     `transpose_weight` on the weight read transposed (`kiln.weight
     {transposed}`, done when the bytes are read - for an artifact once, at
     compile time). Codegen emits it as `kiln::gemv` (one warp streams one
