@@ -591,7 +591,10 @@ LogicalResult convertPad(NodeContext &c) {
     fill = *v;
   }
   Value r = x;
-  for (auto [i, axis] : llvm::enumerate(axes)) {
+  for (size_t i = 0; i < axes.size(); ++i) {
+    // A plain variable, not a structured binding: lambdas below capture it
+    // (clang-14, the fuzz build, cannot capture bindings).
+    int64_t axis = axes[i];
     int64_t lo = (*pads)[i], hi = (*pads)[i + axes.size()];
     int64_t n = shapeOf(r)[axis];
     // Crop first: a negative pad removes elements.

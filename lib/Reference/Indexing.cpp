@@ -68,7 +68,8 @@ bool better(double a, double b, bool max) {
 Result argReduce(Operation *op, const Tensor &x, int64_t axis, bool max,
                  bool last) {
   Tensor out = resultLike(op);
-  auto [outer, n, inner] = splitAround(x.shape, axis);
+  AxisExtents ext = splitAround(x.shape, axis);
+  int64_t outer = ext.outer, n = ext.n, inner = ext.inner;
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
       int64_t bestAt = 0;
@@ -88,7 +89,8 @@ Result argReduce(Operation *op, const Tensor &x, int64_t axis, bool max,
 
 Result cumsum(CumsumOp op, const Tensor &x) {
   Tensor out = resultLike(op);
-  auto [outer, n, inner] = splitAround(x.shape, (int64_t)op.getAxis());
+  AxisExtents ext = splitAround(x.shape, (int64_t)op.getAxis());
+  int64_t outer = ext.outer, n = ext.n, inner = ext.inner;
   bool exclusive = op.getExclusive(), reverse = op.getReverse();
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
@@ -119,7 +121,8 @@ Result topK(TopKOp op, const Tensor &x) {
   Tensor values = resultLike(op, 0), indices = resultLike(op, 1);
   int64_t axis = (int64_t)op.getAxis(), k = (int64_t)op.getK();
   bool largest = op.getLargest();
-  auto [outer, n, inner] = splitAround(x.shape, axis);
+  AxisExtents ext = splitAround(x.shape, axis);
+  int64_t outer = ext.outer, n = ext.n, inner = ext.inner;
   std::vector<int64_t> order(n);
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
