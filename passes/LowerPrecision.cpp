@@ -1,14 +1,17 @@
 //===- LowerPrecision.cpp - kiln-lower-precision: 16-bit storage ----------===//
 //
-// Rewrites fused-level functions so that every float tensor stored between
-// kernels is bf16 (or f16) while every kernel still computes in f32
-// (docs/precision.md):
+// Rewrites fused-level functions so that every float tensor computed from a
+// weight and stored between kernels is bf16 (or f16) while every kernel
+// still computes in f32 (docs/precision.md):
 //
 //  - weights are read as the storage type (`source_type = f32`: converted
-//    when the bytes are read, at compile time for an artifact), constants
-//    are rounded, the KV cache's element type becomes the storage type;
-//  - every f32 result of a top-level op (kiln.fusion, kiln.gemm, views)
-//    becomes the storage type;
+//    when the bytes are read, at compile time for an artifact), the KV
+//    cache's element type becomes the storage type;
+//  - the f32 results of a top-level op (kiln.fusion, kiln.gemm, views) with
+//    a 16-bit operand become the storage type; values computed from inputs
+//    and constants alone (positions, rotary tables, masks) stay f32, and a
+//    constant is rounded (one copy per constant) only where a gemm or a
+//    structured kernel reads it beside 16-bit data;
 //  - an elementwise fusion body widens each 16-bit argument to f32 with a
 //    kiln.cast at its start and narrows each yielded value with a kiln.cast
 //    before the yield, so the chain runs in f32 and rounds once per output;
@@ -16,7 +19,8 @@
 //    gather, the KV ops, ...) is retyped as a whole: those ops accumulate in
 //    f32 and round their result once (docs/dialect.md);
 //  - the function's signature does not change: an f32 argument meeting a
-//    gemm is narrowed by a conversion kernel first, and a returned value is
+//    gemm or a structured kernel is narrowed by a conversion kernel first
+//    (rotary tables and attention masks excepted), and a returned value is
 //    widened back to f32 by one.
 //
 //===----------------------------------------------------------------------===//
