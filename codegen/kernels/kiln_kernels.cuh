@@ -556,16 +556,89 @@ __device__ void kvAppend(const E *__restrict__ k, const E *__restrict__ v,
   }
 }
 
+/// One block's part of a kv_attention query row, shared by kvAttention and
+/// kvAttentionSplit: keys [begin, end) of the row's kv head (kb, vb), warp w
+/// taking keys begin + w, begin + w + W, ... (W warps); its lanes split the
+/// head dims, the dot product is a warp sum, and each warp keeps an online
+/// softmax (running max, rescaled sum and weighted values) in A. The warps
+/// are then merged in warp order through shared memory, so the result does
+/// not depend on timing. On return (every thread of the block calls it)
+/// `merged` (Dv values, shared) holds the block's weighted values relative
+/// to blockMax, and blockMax / blockSum its max and rescaled sum (-inf and
+/// 0 when no key is left). `bias(t)` is the mask of key t. warpMaxes,
+/// warpSums (32 each) and merged are the caller's shared arrays.
+template <int64_t D, int64_t Dv, typename A, typename E, typename BiasAt>
+__device__ void kvAttentionBlock(const E *__restrict__ qr,
+                                 const E *__restrict__ kb,
+                                 const E *__restrict__ vb, int64_t begin,
+                                 int64_t end, float scale, BiasAt bias,
+                                 A *warpMaxes, A *warpSums, A *merged,
+                                 A &blockMax, A &blockSum) {
+  constexpr int64_t QL = (D + 31) / 32, VL = (Dv + 31) / 32;
+  const A ninf = -INFINITY;
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  int warps = blockDim.x >> 5;
+  A qv[QL], o[VL];
+#pragma unroll
+  for (int64_t j = 0; j < QL; ++j)
+    qv[j] = lane + 32 * j < D ? (A)qr[lane + 32 * j] : A(0);
+#pragma unroll
+  for (int64_t j = 0; j < VL; ++j)
+    o[j] = A(0);
+  A m = ninf, l = A(0);
+  // Every lane of a warp holds the same dot (a butterfly sum) and bias, so
+  // the branches below are uniform in the warp.
+  for (int64_t t = begin + warp; t < end; t += warps) {
+    A dot = A(0);
+#pragma unroll
+    for (int64_t j = 0; j < QL; ++j)
+      if (lane + 32 * j < D)
+        dot += qv[j] * (A)kb[t * D + lane + 32 * j];
+    dot = warpSum(dot);
+    A sc = dot * (A)scale + (A)bias(t);
+    if (sc == ninf)
+      continue;
+    A mNew = sc > m ? sc : m;
+    A rescale = op::exp_(m - mNew); // 0 while m is -inf
+    A p = op::exp_(sc - mNew);
+    l = l * rescale + p;
+#pragma unroll
+    for (int64_t j = 0; j < VL; ++j)
+      if (lane + 32 * j < Dv)
+        o[j] = o[j] * rescale + p * (A)vb[t * Dv + lane + 32 * j];
+    m = mNew;
+  }
+  if (lane == 0) {
+    warpMaxes[warp] = m;
+    warpSums[warp] = l;
+  }
+  __syncthreads();
+  blockMax = ninf;
+  blockSum = A(0);
+  for (int w = 0; w < warps; ++w)
+    blockMax = warpMaxes[w] > blockMax ? warpMaxes[w] : blockMax;
+  for (int w = 0; w < warps; ++w)
+    if (warpMaxes[w] != ninf)
+      blockSum += warpSums[w] * op::exp_(warpMaxes[w] - blockMax);
+  A mine = m == ninf ? A(0) : op::exp_(m - blockMax);
+  for (int w = 0; w < warps; ++w) {
+    if (warp == w) {
+#pragma unroll
+      for (int64_t j = 0; j < VL; ++j)
+        if (lane + 32 * j < Dv)
+          merged[lane + 32 * j] =
+              (w == 0 ? A(0) : merged[lane + 32 * j]) + o[j] * mine;
+    }
+    __syncthreads();
+  }
+}
+
 /// kiln.kv_attention over the cache: q[B, Hq, S, D], kc[B, Hkv, T, D],
 /// vc[B, Hkv, T, Dv], pos[B] (int32 or int64), out[B, Hq, S, Dv]. One block
 /// per query row (b, h, s), looping over the rows past gridDim.x. The row's
 /// query sits at slot pos[b] + s and attends keys t <= pos[b] + s (t < T),
-/// so the work follows the cache's current length, not T. Warp w takes keys
-/// w, w + W, ... (W warps); its lanes split the head dims (lane, lane + 32,
-/// ...), the dot product is a warp sum, and each warp keeps an online softmax
-/// (running max, rescaled sum and weighted values) in Acc<E>. The warps'
-/// partial results are then merged in warp order through shared memory, so
-/// the result does not depend on timing. Query head h reads kv head
+/// so the work follows the cache's current length, not T: kvAttentionBlock
+/// over keys [0, len) in Acc<E>. Query head h reads kv head
 /// h / (Hq / Hkv); `bias(b, h, s, t)` is the mask (additive; 0 or -inf for a
 /// boolean mask), indexed by cache slot. A row with no key left gives zeros.
 /// blockDim.x must be a multiple of 32 (row kernels use a power of two of
@@ -576,72 +649,19 @@ __device__ void kvAttention(const E *__restrict__ q, const E *__restrict__ kc,
                             const E *__restrict__ vc, const I *__restrict__ pos,
                             E *__restrict__ out, float scale, Bias bias) {
   using A = typename Acc<E>::type;
-  constexpr int64_t QL = (D + 31) / 32, VL = (Dv + 31) / 32;
-  const A ninf = -INFINITY;
   __shared__ A warpMaxes[32], warpSums[32];
   __shared__ A merged[Dv > 0 ? Dv : 1];
-  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  int warps = blockDim.x >> 5;
   for (int64_t row = blockIdx.x; row < B * Hq * S; row += gridDim.x) {
     int64_t s = row % S, h = (row / S) % Hq, b = row / (S * Hq);
     int64_t kvh = h / (Hq / Hkv);
     int64_t last = (int64_t)pos[b] + s;
     int64_t len = last < 0 ? 0 : (last < T ? last + 1 : T);
-    const E *qr = q + row * D;
-    const E *kb = kc + (b * Hkv + kvh) * T * D;
-    const E *vb = vc + (b * Hkv + kvh) * T * Dv;
-    A qv[QL], o[VL];
-#pragma unroll
-    for (int64_t j = 0; j < QL; ++j)
-      qv[j] = lane + 32 * j < D ? (A)qr[lane + 32 * j] : A(0);
-#pragma unroll
-    for (int64_t j = 0; j < VL; ++j)
-      o[j] = A(0);
-    A m = ninf, l = A(0);
-    // Every lane of a warp holds the same dot (a butterfly sum) and bias, so
-    // the branches below are uniform in the warp.
-    for (int64_t t = warp < warps ? warp : len; t < len; t += warps) {
-      A dot = A(0);
-#pragma unroll
-      for (int64_t j = 0; j < QL; ++j)
-        if (lane + 32 * j < D)
-          dot += qv[j] * (A)kb[t * D + lane + 32 * j];
-      dot = warpSum(dot);
-      A sc = dot * (A)scale + (A)bias(b, h, s, t);
-      if (sc == ninf)
-        continue;
-      A mNew = sc > m ? sc : m;
-      A rescale = op::exp_(m - mNew); // 0 while m is -inf
-      A p = op::exp_(sc - mNew);
-      l = l * rescale + p;
-#pragma unroll
-      for (int64_t j = 0; j < VL; ++j)
-        if (lane + 32 * j < Dv)
-          o[j] = o[j] * rescale + p * (A)vb[t * Dv + lane + 32 * j];
-      m = mNew;
-    }
-    if (lane == 0 && warp < warps) {
-      warpMaxes[warp] = m;
-      warpSums[warp] = l;
-    }
-    __syncthreads();
-    A rowMax = ninf, rowSum = A(0);
-    for (int w = 0; w < warps; ++w)
-      rowMax = warpMaxes[w] > rowMax ? warpMaxes[w] : rowMax;
-    for (int w = 0; w < warps; ++w)
-      if (warpMaxes[w] != ninf)
-        rowSum += warpSums[w] * op::exp_(warpMaxes[w] - rowMax);
-    A mine = m == ninf ? A(0) : op::exp_(m - rowMax);
-    for (int w = 0; w < warps; ++w) {
-      if (warp == w) {
-#pragma unroll
-        for (int64_t j = 0; j < VL; ++j)
-          if (lane + 32 * j < Dv)
-            merged[lane + 32 * j] =
-                (w == 0 ? A(0) : merged[lane + 32 * j]) + o[j] * mine;
-      }
-      __syncthreads();
-    }
+    A rowMax, rowSum;
+    kvAttentionBlock<D, Dv>(
+        q + row * D, kc + (b * Hkv + kvh) * T * D,
+        vc + (b * Hkv + kvh) * T * Dv, 0, len, scale,
+        [&](int64_t t) { return bias(b, h, s, t); }, warpMaxes, warpSums,
+        merged, rowMax, rowSum);
     A inv = rowSum > A(0) ? A(1) / rowSum : A(0);
     for (int64_t d = threadIdx.x; d < Dv; d += blockDim.x)
       out[row * Dv + d] = (E)(merged[d] * inv);
@@ -653,8 +673,7 @@ __device__ void kvAttention(const E *__restrict__ q, const E *__restrict__ kc,
 /// steps where one block per query row leaves the GPU idle: block
 /// blockIdx.x = row * Splits + split takes keys [split * Chunk, (split + 1) *
 /// Chunk) of the row's live keys (t <= pos[b] + s), computes their online
-/// softmax exactly as kvAttention does for its warps (warp-interleaved keys,
-/// warp merge in warp order), and writes its (max, sum, weighted values) to
+/// softmax with kvAttentionBlock as kvAttention does, and writes its (max, sum, weighted values) to
 /// `part` ([rows][Splits][2 + Dv] floats). The block that finishes a row
 /// last (a counter per row in `done`, incremented after a fence) merges the
 /// row's splits in split order, writes the output and resets the counter
@@ -673,13 +692,10 @@ __device__ void kvAttentionSplit(const E *__restrict__ q,
                                  unsigned *__restrict__ done) {
   using A = float;
   constexpr int64_t Splits = (T + Chunk - 1) / Chunk;
-  constexpr int64_t QL = (D + 31) / 32, VL = (Dv + 31) / 32;
   const A ninf = -INFINITY;
   __shared__ A warpMaxes[32], warpSums[32];
   __shared__ A merged[Dv > 0 ? Dv : 1];
   __shared__ bool last;
-  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  int warps = blockDim.x >> 5;
   int64_t row = blockIdx.x / Splits, split = blockIdx.x % Splits;
   if (row >= B * Hq * S)
     return;
@@ -688,59 +704,11 @@ __device__ void kvAttentionSplit(const E *__restrict__ q,
   int64_t lastKey = (int64_t)pos[b] + s;
   int64_t len = lastKey < 0 ? 0 : (lastKey < T ? lastKey + 1 : T);
   int64_t begin = split * Chunk, end = begin + Chunk < len ? begin + Chunk : len;
-  const E *qr = q + row * D;
-  const E *kb = kc + (b * Hkv + kvh) * T * D;
-  const E *vb = vc + (b * Hkv + kvh) * T * Dv;
-  A qv[QL], o[VL];
-#pragma unroll
-  for (int64_t j = 0; j < QL; ++j)
-    qv[j] = lane + 32 * j < D ? (A)qr[lane + 32 * j] : A(0);
-#pragma unroll
-  for (int64_t j = 0; j < VL; ++j)
-    o[j] = A(0);
-  A m = ninf, l = A(0);
-  for (int64_t t = begin + warp; t < end; t += warps) {
-    A dot = A(0);
-#pragma unroll
-    for (int64_t j = 0; j < QL; ++j)
-      if (lane + 32 * j < D)
-        dot += qv[j] * (A)kb[t * D + lane + 32 * j];
-    dot = warpSum(dot);
-    A sc = dot * (A)scale + (A)bias(b, h, s, t);
-    if (sc == ninf)
-      continue;
-    A mNew = sc > m ? sc : m;
-    A rescale = op::exp_(m - mNew);
-    A p = op::exp_(sc - mNew);
-    l = l * rescale + p;
-#pragma unroll
-    for (int64_t j = 0; j < VL; ++j)
-      if (lane + 32 * j < Dv)
-        o[j] = o[j] * rescale + p * (A)vb[t * Dv + lane + 32 * j];
-    m = mNew;
-  }
-  if (lane == 0) {
-    warpMaxes[warp] = m;
-    warpSums[warp] = l;
-  }
-  __syncthreads();
-  A blockMaxV = ninf, blockSumV = A(0);
-  for (int w = 0; w < warps; ++w)
-    blockMaxV = warpMaxes[w] > blockMaxV ? warpMaxes[w] : blockMaxV;
-  for (int w = 0; w < warps; ++w)
-    if (warpMaxes[w] != ninf)
-      blockSumV += warpSums[w] * op::exp_(warpMaxes[w] - blockMaxV);
-  A mine = m == ninf ? A(0) : op::exp_(m - blockMaxV);
-  for (int w = 0; w < warps; ++w) {
-    if (warp == w) {
-#pragma unroll
-      for (int64_t j = 0; j < VL; ++j)
-        if (lane + 32 * j < Dv)
-          merged[lane + 32 * j] =
-              (w == 0 ? A(0) : merged[lane + 32 * j]) + o[j] * mine;
-    }
-    __syncthreads();
-  }
+  A blockMaxV, blockSumV;
+  kvAttentionBlock<D, Dv>(
+      q + row * D, kc + (b * Hkv + kvh) * T * D, vc + (b * Hkv + kvh) * T * Dv,
+      begin, end, scale, [&](int64_t t) { return bias(b, h, s, t); },
+      warpMaxes, warpSums, merged, blockMaxV, blockSumV);
   float *mine_part = part + (row * Splits + split) * (2 + Dv);
   if (threadIdx.x == 0) {
     mine_part[0] = blockMaxV;
