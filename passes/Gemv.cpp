@@ -47,13 +47,8 @@ struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
     if (!w || w.getTransposed() || !w->hasOneUse() ||
         w.getType().getRank() != 2)
       return nullptr;
-    auto a = cast<RankedTensorType>(gemm.getA().getType());
-    Type elt = a.getElementType();
-    if (!elt.isF32() && !elt.isBF16())
-      return nullptr;
-    int64_t k = a.getShape().back();
-    int64_t vec = 16 / ((elt.getIntOrFloatBitWidth() + 7) / 8);
-    if (k <= 0 || k % vec != 0 || a.getNumElements() / k > kGemvMaxRows)
+    // The linear it becomes must be a GEMV for codegen and the launch.
+    if (!isGemvInput(cast<ShapedType>(gemm.getA().getType())))
       return nullptr;
     return w;
   }

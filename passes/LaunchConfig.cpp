@@ -103,13 +103,20 @@ bool kiln::isGemv(Operation *op) {
   auto linear = dyn_cast<LinearOp>(op);
   if (!linear || !linear.getTransposeWeight())
     return false;
-  auto x = cast<ShapedType>(linear.getInput().getType());
+  return isGemvInput(cast<ShapedType>(linear.getInput().getType()));
+}
+
+bool kiln::isGemvInput(ShapedType x) {
   Type elt = x.getElementType();
   if (!elt.isF32() && !elt.isBF16())
     return false;
   int64_t k = x.getShape().back();
   int64_t vec = 16 / ((elt.getIntOrFloatBitWidth() + 7) / 8);
   return k > 0 && k % vec == 0 && x.getNumElements() / k <= kGemvMaxRows;
+}
+
+bool kiln::isGemvWithResidual(ArrayRef<Operation *> ops) {
+  return ops.size() == 2 && isGemv(ops[0]) && isa<AddOp>(ops[1]);
 }
 
 LaunchDims kiln::chooseLaunchDims(Operation *op) {
@@ -145,7 +152,7 @@ LaunchDims kiln::chooseLaunchDims(Operation *op) {
 
 LaunchDims kiln::chooseFusedLaunchDims(ArrayRef<Operation *> ops) {
   // kiln-gemv's product with a residual epilogue: the GEMV's launch.
-  if (!ops.empty() && isGemv(ops.front()))
+  if (isGemvWithResidual(ops))
     return chooseLaunchDims(ops.front());
   int64_t n = 0;
   for (Operation *op : ops)

@@ -301,9 +301,7 @@ LogicalResult Scheduler::scheduleCompute(Operation *op) {
       return op->emitOpError("holds no op; a kernel computes something");
     // kiln-gemv's product with its residual add is the other kernel of
     // two ops (codegen/EmitLinalg.cpp emitGemvWithResidual).
-    bool gemvResidual = fusedOps.size() == 2 && isGemv(fusedOps[0]) &&
-                        isa<AddOp>(fusedOps[1]);
-    if (fusedOps.size() > 1 && !gemvResidual) {
+    if (fusedOps.size() > 1 && !isGemvWithResidual(fusedOps)) {
       for (Operation *inner : fusedOps)
         if (!isa<ElementwiseOpInterface, CastOp, WhereOp>(inner))
           return op->emitOpError("holds ")

@@ -395,6 +395,8 @@ int main(int argc, char **argv) {
 
   CopyBandwidth bw;
   std::string device = "(dry run)";
+  // --per-kernel's tables, printed after the main one.
+  std::string perKernelText;
   if (!o.dryRun) {
     std::unique_ptr<CudaExecutor> exec =
         CudaExecutor::create(artifact, int(o.device), error);
@@ -419,16 +421,8 @@ int main(int argc, char **argv) {
       }
       r.timed = true;
     }
-  }
-
-  // Per-kernel times, printed after the table.
-  std::string perKernelText;
-  if (o.perKernel && !o.dryRun) {
-    std::unique_ptr<CudaExecutor> exec =
-        CudaExecutor::create(artifact, int(o.device), error);
-    if (!exec)
-      return fail(error);
-    for (size_t fi = 0; fi < fns.size(); ++fi) {
+    // Per-kernel times, on the same executor (its weights stay loaded).
+    for (size_t fi = 0; o.perKernel && fi < fns.size(); ++fi) {
       const Function &fn = *fns[fi];
       RunStats stats;
       std::vector<HostTensor> outputs;

@@ -11,6 +11,7 @@
 #ifndef KILN_TRANSFORMS_LAUNCHCONFIG_H
 #define KILN_TRANSFORMS_LAUNCHCONFIG_H
 
+#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Operation.h"
 #include "llvm/ADT/ArrayRef.h"
 
@@ -54,6 +55,13 @@ constexpr int64_t kGemvMaxRows = 1;
 /// multiple of the 16-byte vector. The launch config (one warp per column,
 /// 256 threads) and the CUDA emitter agree through this function.
 bool isGemv(mlir::Operation *op);
+/// The operand test of isGemv, for kiln-gemv to apply before it rewrites: an
+/// input `x` ([..., K]) of f32 or bf16, at most kGemvMaxRows rows, K a
+/// multiple of the 16-byte vector.
+bool isGemvInput(mlir::ShapedType x);
+/// Whether a kernel body's ops are kiln-gemv's product with its residual:
+/// a GEMV kiln.linear, then a kiln.add (kiln::gemv with a residual).
+bool isGemvWithResidual(llvm::ArrayRef<mlir::Operation *> ops);
 
 /// Grid of a grid-stride loop over `n` elements (1..65535 blocks).
 int64_t gridForElements(int64_t n);
