@@ -33,7 +33,7 @@ static bool broadcastsTo(ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
 }
 
 LogicalResult kiln::codegen::emitFusedKernel(EmitContext &ctx, Block &body) {
-  if (std::optional<LogicalResult> gemv = emitGemvWithResidual(ctx, body))
+  if (std::optional<LogicalResult> gemv = emitGemvKernel(ctx, body))
     return *gemv;
   Operation *terminator = body.getTerminator();
   Operation *root = terminator->getPrevNode();

@@ -75,38 +75,129 @@ static LogicalResult emitMatmul(EmitContext &ctx, MatmulOp op) {
                            m, n, k);
 }
 
-std::optional<LogicalResult>
-kiln::codegen::emitGemvWithResidual(EmitContext &ctx, Block &body) {
-  // [linear (a GEMV), add(linear, argument)] yielding the add (kiln-gemv).
-  auto ops = body.without_terminator();
-  if (std::distance(ops.begin(), ops.end()) != 2)
+std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
+                                                          Block &body) {
+  std::optional<GemvKernel> gemv = analyzeGemvKernel(body);
+  if (!gemv)
     return std::nullopt;
-  auto linear = dyn_cast<LinearOp>(&*ops.begin());
-  auto add = dyn_cast<AddOp>(&*std::next(ops.begin()));
-  Operation *yield = body.getTerminator();
-  if (!linear || !add || !isGemv(linear) || linear.getBias() ||
-      yield->getNumOperands() != 1 || yield->getOperand(0) != add.getResult())
-    return std::nullopt;
-  Value other = add.getLhs() == linear.getResult() ? add.getRhs()
-                : add.getRhs() == linear.getResult() ? add.getLhs()
-                                                     : Value();
-  if (!other || !isa<BlockArgument>(other) ||
-      other.getType() != linear.getResult().getType() ||
-      linear.getResult().hasOneUse() == false)
-    return std::nullopt;
-  ArrayRef<int64_t> xs = shapeOf(linear.getInput()),
-                    ws = shapeOf(linear.getWeight());
-  int64_t k = xs.back(), n = ws[0], m = product(xs.drop_back());
-  if (failed(ctx.beginKernel(linear, {linear.getInput(), linear.getWeight(),
-                                      other},
-                             {add.getResult()}, "gemv + residual")))
+  Operation *terminator = body.getTerminator();
+  Operation *anchor = gemv->groups.front().linears.front();
+  int64_t m = gemv->rows, k = gemv->k;
+
+  // Per group: a branch of the column loop. Its warp computes the dots of
+  // the group's linears at column n, then lane 0 computes the epilogue of
+  // element (row, n) of every row and stores the group's yielded values.
+  std::string loop;
+  llvm::raw_string_ostream os(loop);
+  int64_t start = 0;
+  for (auto [g, group] : llvm::enumerate(gemv->groups)) {
+    int64_t n = group.columns;
+    ArrayRef<int64_t> shape = shapeOf(group.linears.front()->getResult(0));
+    // The ops this group needs, in body order: what its yields depend on.
+    llvm::SmallPtrSet<Operation *, 16> needed;
+    SmallVector<Value> work;
+    for (unsigned y : group.yields)
+      work.push_back(terminator->getOperand(y));
+    while (!work.empty()) {
+      Operation *def = work.pop_back_val().getDefiningOp();
+      if (!def || !needed.insert(def).second)
+        continue;
+      if (!isa<LinearOp>(def))
+        work.append(def->operand_begin(), def->operand_end());
+    }
+    os << "    " << (g ? "} else if" : "if") << " (c < " << start + n
+       << ") {\n      const int64_t n = c - " << start << ";\n";
+    int l = group.linears.size();
+    FailureOr<std::string> t = ctx.typeOf(gemv->input, anchor);
+    if (failed(t))
+      return failure();
+    os << "      const " << *t << " *rows[" << l << "] = {";
+    for (auto [j, op] : llvm::enumerate(group.linears))
+      os << (j ? ", " : "") << "in"
+         << cast<BlockArgument>(cast<LinearOp>(op).getWeight()).getArgNumber()
+         << " + n * " << k;
+    os << "};\n      float acc[" << l << "][" << m << "];\n"
+       << "      kiln::gemvDots<" << m << ", " << k << ", " << l << ">(in"
+       << cast<BlockArgument>(gemv->input).getArgNumber()
+       << ", rows, acc);\n      if (lane == 0) {\n"
+       << "        for (int64_t r = 0; r < " << m << "; ++r) {\n"
+       << "          const int64_t i = r * " << n << " + n;\n";
+    DenseMap<Value, std::string> names;
+    bool coords = false;
+    std::string inner;
+    llvm::raw_string_ostream is(inner);
+    for (auto [j, op] : llvm::enumerate(group.linears)) {
+      auto linear = cast<LinearOp>(op);
+      FailureOr<std::string> rt = ctx.typeOf(linear.getResult(), op);
+      if (failed(rt))
+        return failure();
+      std::string name = "l" + std::to_string(j);
+      is << "          const " << *rt << " " << name << " = (" << *rt
+         << ")(acc[" << j << "][r]";
+      if (Value bias = linear.getBias())
+        is << " + (float)in" << cast<BlockArgument>(bias).getArgNumber()
+           << "[n]";
+      is << ");\n";
+      names[linear.getResult()] = name;
+    }
+    for (BlockArgument arg : body.getArguments()) {
+      bool read = llvm::any_of(arg.getUsers(), [&](Operation *user) {
+        return needed.contains(user) && !isa<LinearOp>(user);
+      });
+      if (!read)
+        continue;
+      FailureOr<std::string> at = ctx.typeOf(arg, anchor);
+      if (failed(at))
+        return failure();
+      std::string name = "a" + std::to_string(arg.getArgNumber());
+      is << "          const " << *at << " " << name << " = in"
+         << arg.getArgNumber() << "["
+         << broadcastIndex(shapeOf(arg), shape, "i", "c", coords) << "];\n";
+      names[arg] = name;
+    }
+    for (auto [j, op] : llvm::enumerate(body.without_terminator())) {
+      if (!needed.contains(&op) || isa<LinearOp>(op))
+        continue;
+      SmallVector<std::string> in;
+      for (Value v : op.getOperands())
+        in.push_back(names.lookup(v));
+      FailureOr<std::string> expr = scalarMapExpr(&op, in);
+      if (failed(expr))
+        return failure();
+      FailureOr<std::string> type = ctx.typeOf(op.getResult(0), &op);
+      if (failed(type))
+        return failure();
+      std::string name = "v" + std::to_string(j);
+      is << "          const " << *type << " " << name << " = (" << *type
+         << ")(" << *expr << ");\n";
+      names[op.getResult(0)] = name;
+    }
+    for (unsigned y : group.yields)
+      is << "          out" << y << "[i] = "
+         << names.lookup(terminator->getOperand(y)) << ";\n";
+    if (coords)
+      os << "          " << decompose("i", shape, "c") << "\n";
+    os << inner << "        }\n      }\n";
+    start += n;
+  }
+  os << "    }\n";
+
+  std::string what;
+  llvm::raw_string_ostream whatOs(what);
+  whatOs << "GEMV kernel:";
+  for (Operation &op : body.without_terminator())
+    whatOs << " " << op.getName();
+  SmallVector<Value> args(body.getArguments());
+  SmallVector<Value> outs(terminator->getOperands());
+  if (failed(ctx.beginKernel(anchor, args, outs, what)))
     return failure();
-  FailureOr<std::string> type = ctx.typeOf(add.getResult(), add);
-  if (failed(type))
-    return failure();
-  ctx.source() << "  kiln::gemv<" << m << ", " << n << ", " << k
-               << ">(in0, in1, (const " << *type
-               << " *)nullptr, in2, out0);\n";
+  llvm::raw_string_ostream &src = ctx.source();
+  src << "  const int lane = threadIdx.x & 31;\n"
+      << "  const int64_t warps = ((int64_t)gridDim.x * blockDim.x) >> 5;\n"
+      << "  for (int64_t c = (blockIdx.x * (int64_t)blockDim.x + threadIdx.x) "
+         ">> 5; c < "
+      << gemv->columns() << "; c += warps) {\n"
+      << loop << "  }\n";
   ctx.endKernel();
   return success();
 }
@@ -128,7 +219,7 @@ static LogicalResult emitLinear(EmitContext &ctx, LinearOp op) {
     os << "  kiln::gemv<" << m << ", " << n << ", " << k << ">(in0, in1, "
        << (op.getBias() ? std::string("in2")
                         : "(const " + *type + " *)nullptr")
-       << ", (const " << *type << " *)nullptr, out0);\n";
+       << ", out0);\n";
     return ctx.simpleKernel(op, inputs, {op.getResult()}, body);
   }
   return emitGenericMatmul(ctx, op, op.getInput(), op.getWeight(),

@@ -144,12 +144,15 @@ private:
   llvm::raw_string_ostream &os;
 };
 
-/// The kernel kiln-gemv makes for a product with a residual epilogue: a
-/// body of a GEMV kiln.linear (kiln::isGemv) and a kiln.add of its result
-/// and an argument, yielding the sum; emitted as kiln::gemv with a
-/// residual. std::nullopt when `body` is not that.
-std::optional<mlir::LogicalResult> emitGemvWithResidual(EmitContext &ctx,
-                                                        mlir::Block &body);
+/// The kernels kiln-gemv makes (kiln::analyzeGemvKernel): GEMV linears of
+/// one input, grouped by the elementwise epilogue that combines them (a
+/// residual add; SwiGLU's silu and mul; casts), and sibling groups one after
+/// another in the column space. One warp per column computes
+/// kiln::gemvDots of the group's weight rows, and lane 0 the epilogue of
+/// that column for every row, rounded to each op's type as a kernel of its
+/// own would. std::nullopt when `body` is not such a kernel.
+std::optional<mlir::LogicalResult> emitGemvKernel(EmitContext &ctx,
+                                                  mlir::Block &body);
 
 /// Emits the kernel whose body (`body`, a kiln.kernel's block) computes
 /// several elementwise ops (isScalarMap) of one index space, the shape of

@@ -7,12 +7,23 @@
 //   - has at most kGemvMaxRows rows (all of A's dims but the last),
 //   - reads a [K, N] kiln.weight as B that nothing else reads,
 //   - has no bias, activation or scale, and no transpose_b (a residual is
-//     kept as a kiln.add after the product, which kiln::gemv adds),
+//     kept as a kiln.add after the product),
 //   - is f32 or bf16 with K a multiple of the 16-byte vector,
-// into a kernel of one kiln.linear with the weight transposed at compile
+// into a fusion of one kiln.linear with the weight transposed at compile
 // time (`kiln.weight {transposed}`: reading returns [N, K]), which codegen
-// emits as kiln::gemv: one warp streams one contiguous weight row per
-// output column. Products with an epilogue stay cuBLASLt calls.
+// emits as a GEMV: one warp streams one contiguous weight row per output
+// column. Then it merges, so that a decode layer needs fewer launches and
+// no tensor is read more often than before:
+//   - epilogues: an elementwise fusion whose inputs include GEMV results
+//     that nothing else reads, all products of one input with the fusion's
+//     shape (SwiGLU's silu(gate) * up), joins those GEMVs: the epilogue is
+//     computed from the dot products in the same kernel, and gate and up
+//     never reach memory;
+//   - siblings: GEMV fusions that read the same input (q, k and v) become
+//     one fusion with one result per product, one launch whose columns are
+//     theirs one after another.
+// Each merged fusion is a GEMV kernel (kiln::analyzeGemvKernel), which
+// kiln-schedule lowers and codegen emits (codegen/EmitLinalg.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +33,10 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Dominance.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
 
 namespace kiln {
 #define GEN_PASS_DEF_KILNGEMV
@@ -104,6 +119,170 @@ struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
       gemm.getResult().replaceAllUsesWith(fusion.getResult(0));
       gemm.erase();
       w.erase();
+    }
+    mergeEpilogues(func);
+    mergeSiblings(func);
+  }
+
+  /// Whether `op` is a fusion that codegen emits as a GEMV kernel.
+  static bool isGemvFusion(Operation *op) {
+    auto fusion = dyn_cast_or_null<FusionOp>(op);
+    return fusion && analyzeGemvKernel(fusion.getBody().front());
+  }
+  /// The input row block of a GEMV fusion (the outer value its linears read).
+  static Value gemvInput(FusionOp fusion) {
+    std::optional<GemvKernel> k = analyzeGemvKernel(fusion.getBody().front());
+    return fusion.getInputs()[cast<BlockArgument>(k->input).getArgNumber()];
+  }
+
+  /// Replaces `members` (fusions of one block, producers before consumers)
+  /// by one fusion created before `insertBefore`, if that fusion is a GEMV
+  /// kernel (else changes nothing and returns null): its inputs are the
+  /// members' inputs that no member computes (each once), its body the
+  /// members' bodies in order, and its results the members' results that
+  /// something outside the members reads. Every input must dominate
+  /// `insertBefore`.
+  static FusionOp merge(ArrayRef<FusionOp> members, Operation *insertBefore) {
+    llvm::SmallPtrSet<Operation *, 8> memberSet;
+    for (FusionOp f : members)
+      memberSet.insert(f);
+    llvm::SetVector<Value> inputs;
+    for (FusionOp f : members)
+      for (Value v : f.getInputs())
+        if (!memberSet.contains(v.getDefiningOp()))
+          inputs.insert(v);
+    SmallVector<Value> kept;
+    for (FusionOp f : members)
+      for (Value r : f.getResults())
+        if (llvm::any_of(r.getUsers(), [&](Operation *user) {
+              return !memberSet.contains(user);
+            }))
+          kept.push_back(r);
+    OpBuilder b(insertBefore);
+    Location loc = members.front()->getLoc();
+    SmallVector<Type> resultTypes;
+    for (Value r : kept)
+      resultTypes.push_back(r.getType());
+    auto fusion = FusionOp::create(b, loc, resultTypes, inputs.getArrayRef());
+    SmallVector<Type> argTypes;
+    SmallVector<Location> locs;
+    for (Value v : inputs) {
+      argTypes.push_back(v.getType());
+      locs.push_back(v.getLoc());
+    }
+    Block *body = b.createBlock(&fusion.getBody(), {}, argTypes, locs);
+    // Outer values (inputs, member results) to their values in `body`.
+    IRMapping outer;
+    outer.map(inputs.getArrayRef(), body->getArguments());
+    for (FusionOp f : members) {
+      Block &fb = f.getBody().front();
+      IRMapping map;
+      for (auto [arg, in] : llvm::zip(fb.getArguments(), f.getInputs()))
+        map.map(arg, outer.lookup(in));
+      for (Operation &op : fb.without_terminator())
+        b.clone(op, map);
+      for (auto [r, y] : llvm::zip(f.getResults(), f.getYield().getValues()))
+        outer.map(r, map.lookupOrDefault(y));
+    }
+    SmallVector<Value> yields;
+    for (Value r : kept)
+      yields.push_back(outer.lookup(r));
+    YieldOp::create(b, loc, yields);
+    if (!isGemvFusion(fusion)) {
+      fusion.erase();
+      return nullptr;
+    }
+    for (auto [r, n] : llvm::zip(kept, fusion.getResults()))
+      r.replaceAllUsesWith(n);
+    for (FusionOp f : llvm::reverse(members))
+      f.erase();
+    return fusion;
+  }
+
+  /// An elementwise fusion reading results of GEMV fusions that have no
+  /// other reader, products of one input with the fusion's shape, takes
+  /// them in as its prologue.
+  static void mergeEpilogues(func::FuncOp func) {
+    SmallVector<FusionOp> consumers;
+    func.walk([&](FusionOp f) {
+      Block &body = f.getBody().front();
+      if (llvm::all_of(body.without_terminator(), [](Operation &op) {
+            return isa<ElementwiseOpInterface, CastOp, WhereOp>(op);
+          }))
+        consumers.push_back(f);
+    });
+    for (FusionOp consumer : consumers) {
+      ArrayRef<int64_t> shape =
+          cast<ShapedType>(consumer.getResult(0).getType()).getShape();
+      SmallVector<FusionOp> producers;
+      Value input;
+      for (Value v : consumer.getInputs()) {
+        auto producer = v.getDefiningOp<FusionOp>();
+        if (!producer || !isGemvFusion(producer) ||
+            producer->getNumResults() != 1 ||
+            producer->getBlock() != consumer->getBlock() ||
+            cast<ShapedType>(v.getType()).getShape() != shape ||
+            llvm::any_of(v.getUsers(), [&](Operation *user) {
+              return user != consumer;
+            }) ||
+            llvm::is_contained(producers, producer))
+          continue;
+        Value x = gemvInput(producer);
+        if (input && x != input)
+          continue;
+        input = x;
+        producers.push_back(producer);
+      }
+      if (producers.empty())
+        continue;
+      // Producers in block order, before the consumer.
+      llvm::sort(producers, [](FusionOp a, FusionOp b) {
+        return a->isBeforeInBlock(b);
+      });
+      SmallVector<FusionOp> members(producers);
+      members.push_back(consumer);
+      // Left as it was unless the whole is a GEMV kernel (the epilogue's
+      // other arguments have one element or the product's shape).
+      merge(members, consumer);
+    }
+  }
+
+  /// GEMV fusions of one block that read the same input become one; a
+  /// member joins when each of its inputs is a weight or constant (moved up
+  /// if needed) or is defined before the first member.
+  static void mergeSiblings(func::FuncOp func) {
+    SmallVector<Block *> blocks;
+    func.walk([&](Block *block) { blocks.push_back(block); });
+    for (Block *block : blocks) {
+      llvm::MapVector<Value, SmallVector<FusionOp>> byInput;
+      for (Operation &op : *block)
+        if (isGemvFusion(&op))
+          byInput[gemvInput(cast<FusionOp>(op))].push_back(cast<FusionOp>(op));
+      for (auto &[x, list] : byInput) {
+        if (list.size() < 2)
+          continue;
+        FusionOp first = list.front();
+        SmallVector<FusionOp> members = {first};
+        for (FusionOp f : ArrayRef(list).drop_front()) {
+          bool ok = llvm::all_of(f.getInputs(), [&](Value v) {
+            Operation *def = v.getDefiningOp();
+            return !def || isa<WeightOp, ConstantOp>(def) ||
+                   (def->getBlock() == block && def->isBeforeInBlock(first)) ||
+                   def->getBlock() != block;
+          });
+          if (ok)
+            members.push_back(f);
+        }
+        if (members.size() < 2)
+          continue;
+        for (FusionOp f : members)
+          for (Value v : f.getInputs())
+            if (Operation *def = v.getDefiningOp();
+                def && isa<WeightOp, ConstantOp>(def) &&
+                def->getBlock() == block && first->isBeforeInBlock(def))
+              def->moveBefore(first);
+        merge(members, first);
+      }
     }
   }
 };

@@ -115,8 +115,138 @@ bool kiln::isGemvInput(ShapedType x) {
   return k > 0 && k % vec == 0 && x.getNumElements() / k <= kGemvMaxRows;
 }
 
-bool kiln::isGemvWithResidual(ArrayRef<Operation *> ops) {
-  return ops.size() == 2 && isGemv(ops[0]) && isa<AddOp>(ops[1]);
+int64_t GemvKernel::columns() const {
+  int64_t n = 0;
+  for (const GemvGroup &g : groups)
+    n += g.columns;
+  return n;
+}
+
+/// Whether `in` broadcasts (numpy-style) to exactly `out`.
+static bool broadcastsTo(ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
+  if (in.size() > out.size())
+    return false;
+  for (size_t k = 0; k < in.size(); ++k) {
+    int64_t d = in[in.size() - 1 - k], o = out[out.size() - 1 - k];
+    if (d != o && d != 1)
+      return false;
+  }
+  return true;
+}
+
+std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {
+  if (body.empty())
+    return std::nullopt;
+  Operation *terminator = body.getTerminator();
+  if (!terminator || terminator->getNumOperands() == 0)
+    return std::nullopt;
+  GemvKernel kernel;
+  SmallVector<Operation *> linears;
+  // Per value computed in the body: the linears it depends on (bit set over
+  // `linears`, at most 64 of them).
+  DenseMap<Value, uint64_t> deps;
+  // Per linear: its group's representative (union-find).
+  SmallVector<unsigned> parent;
+  auto find = [&](unsigned i) {
+    while (parent[i] != i)
+      i = parent[i] = parent[parent[i]];
+    return i;
+  };
+  for (Operation &op : body.without_terminator()) {
+    if (isa<LinearOp>(op)) {
+      auto linear = cast<LinearOp>(op);
+      Value x = linear.getInput();
+      if (!isGemv(&op) || !isa<BlockArgument>(x) ||
+          !isa<BlockArgument>(linear.getWeight()) ||
+          (linear.getBias() && !isa<BlockArgument>(linear.getBias())) ||
+          linears.size() == 64)
+        return std::nullopt;
+      if (!kernel.input) {
+        kernel.input = x;
+        ArrayRef<int64_t> xs = shape(x);
+        kernel.k = xs.back();
+        kernel.rows = product(xs.drop_back());
+      } else if (x != kernel.input) {
+        return std::nullopt;
+      }
+      deps[linear.getResult()] = uint64_t(1) << linears.size();
+      parent.push_back(linears.size());
+      linears.push_back(&op);
+      continue;
+    }
+    if (!isa<ElementwiseOpInterface, CastOp, WhereOp>(op) ||
+        op.getNumResults() != 1)
+      return std::nullopt;
+    uint64_t d = 0;
+    for (Value v : op.getOperands()) {
+      if (auto arg = dyn_cast<BlockArgument>(v)) {
+        if (arg == kernel.input)
+          return std::nullopt;
+        continue;
+      }
+      d |= deps.lookup(v);
+    }
+    deps[op.getResult(0)] = d;
+    // Everything the op combines is one group.
+    for (unsigned i = 0; i < linears.size(); ++i)
+      if (d & (uint64_t(1) << i))
+        for (unsigned j = i + 1; j < linears.size(); ++j)
+          if (d & (uint64_t(1) << j))
+            parent[find(j)] = find(i);
+  }
+  if (linears.empty())
+    return std::nullopt;
+  // Groups in the order of their first linear; every linear of a group has
+  // one result shape.
+  DenseMap<unsigned, unsigned> groupOf;
+  SmallVector<ArrayRef<int64_t>> groupShapes;
+  for (auto [i, op] : llvm::enumerate(linears)) {
+    unsigned root = find(i);
+    ArrayRef<int64_t> s = shape(op->getResult(0));
+    auto [it, inserted] = groupOf.try_emplace(root, kernel.groups.size());
+    if (inserted) {
+      kernel.groups.emplace_back();
+      kernel.groups.back().columns = s.back();
+      groupShapes.push_back(s);
+    } else if (groupShapes[it->second] != s) {
+      return std::nullopt;
+    }
+    kernel.groups[it->second].linears.push_back(op);
+  }
+  auto groupOfDeps = [&](uint64_t d) -> std::optional<unsigned> {
+    if (!d)
+      return std::nullopt;
+    return groupOf.lookup(find(llvm::countr_zero(d)));
+  };
+  // Epilogue shapes: an op depending on linears has (or broadcasts to) its
+  // group's shape, and so do the block arguments it reads.
+  for (Operation &op : body.without_terminator()) {
+    if (isa<LinearOp>(op))
+      continue;
+    std::optional<unsigned> g = groupOfDeps(deps.lookup(op.getResult(0)));
+    if (!g)
+      continue;
+    ArrayRef<int64_t> gs = groupShapes[*g];
+    if (!broadcastsTo(shape(op.getResult(0)), gs))
+      return std::nullopt;
+    for (Value v : op.getOperands())
+      if (isa<BlockArgument>(v) && shape(v) != gs &&
+          cast<ShapedType>(v.getType()).getNumElements() != 1)
+        return std::nullopt;
+  }
+  for (auto [i, v] : llvm::enumerate(terminator->getOperands())) {
+    if (isa<BlockArgument>(v))
+      return std::nullopt;
+    std::optional<unsigned> g = groupOfDeps(deps.lookup(v));
+    if (!g || shape(v) != groupShapes[*g])
+      return std::nullopt;
+    kernel.groups[*g].yields.push_back(i);
+  }
+  // A group that yields nothing would be computed for nothing.
+  for (const GemvGroup &g : kernel.groups)
+    if (g.yields.empty())
+      return std::nullopt;
+  return kernel;
 }
 
 LaunchDims kiln::chooseLaunchDims(Operation *op) {
@@ -151,9 +281,11 @@ LaunchDims kiln::chooseLaunchDims(Operation *op) {
 }
 
 LaunchDims kiln::chooseFusedLaunchDims(ArrayRef<Operation *> ops) {
-  // kiln-gemv's product with a residual epilogue: the GEMV's launch.
-  if (isGemvWithResidual(ops))
-    return chooseLaunchDims(ops.front());
+  // kiln-gemv's kernels: one warp per output column, 8 warps per block.
+  if (!ops.empty())
+    if (std::optional<GemvKernel> gemv =
+            analyzeGemvKernel(*ops.front()->getBlock()))
+      return {clampGrid((gemv->columns() + 7) / 8), 256, 0};
   int64_t n = 0;
   for (Operation *op : ops)
     for (Value r : op->getResults())

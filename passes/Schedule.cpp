@@ -299,15 +299,18 @@ LogicalResult Scheduler::scheduleCompute(Operation *op) {
       fusedOps.push_back(&inner);
     if (fusedOps.empty())
       return op->emitOpError("holds no op; a kernel computes something");
-    // kiln-gemv's product with its residual add is the other kernel of
-    // two ops (codegen/EmitLinalg.cpp emitGemvWithResidual).
-    if (fusedOps.size() > 1 && !isGemvWithResidual(fusedOps)) {
+    // kiln-gemv's GEMV kernels (analyzeGemvKernel: GEMV linears of one
+    // input and their elementwise epilogues) are the other fused kernels
+    // (codegen/EmitLinalg.cpp emitGemvKernel).
+    if (fusedOps.size() > 1 && !analyzeGemvKernel(body)) {
       for (Operation *inner : fusedOps)
         if (!isa<ElementwiseOpInterface, CastOp, WhereOp>(inner))
           return op->emitOpError("holds ")
                  << fusedOps.size() << " ops, and " << inner->getName()
                  << " is not elementwise; kiln-schedule lowers fusions of "
-                    "several ops only when every op is elementwise";
+                    "several ops only when every op is elementwise, or when "
+                    "they are GEMV linears of one input and their "
+                    "elementwise epilogue";
     }
     bodyOp = fusedOps.back();
   }

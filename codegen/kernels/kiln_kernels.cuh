@@ -416,65 +416,81 @@ __device__ void matmul(const T *__restrict__ a, const T *__restrict__ b,
   });
 }
 
-/// Weight-streaming matrix-vector product for decode (M rows, M small):
-/// out[m, n] = sum_k x[m, k] * w[n, k] (+ bias[n]), w stored [N, K]. One warp
-/// per output column n (grid-stride over columns): its lanes read the row
-/// w[n, :] in 16-byte vectors (Vec elements of T; K % Vec == 0 and w 16-byte
-/// aligned), every load of the row issued before the sums use it, dot it
-/// with the M rows of x (read through the cache, they are small) in f32,
-/// and a warp sum finishes each of the M outputs. With `residual` (the
-/// [M, N] tensor a kiln.add after the product adds, kiln-gemv's epilogue)
-/// the product is rounded to T first and the sum rounded again, as the two
-/// ops are on the reference backend. out may be residual (in place: each
-/// element is read before it is written, by the same thread).
-template <int64_t M, int64_t N, int64_t K, typename T>
-__device__ void gemv(const T *__restrict__ x, const T *__restrict__ w,
-                     const T *__restrict__ bias, const T *residual, T *out) {
+/// The dot products of one warp in a weight-streaming GEMV for decode:
+/// acc[l][m] = sum_k x[m, k] * rows[l][k] for L weight rows of K elements
+/// (each a row of a weight stored [N, K], 16-byte aligned) and M rows of x.
+/// The lanes read the rows in 16-byte vectors (Vec elements of T; K % Vec
+/// == 0), every load of a tile issued before the sums use it, read x
+/// through the cache (it is small, and shared by every warp), sum in f32,
+/// and finish with a warp sum: every lane gets every result.
+template <int64_t M, int64_t K, int L, typename T>
+__device__ __forceinline__ void gemvDots(const T *x,
+                                         const T *const (&rows)[L],
+                                         float (&acc)[L][M]) {
   constexpr int Vec = 16 / sizeof(T);
   static_assert(K % Vec == 0, "gemv: K must be a multiple of the vector");
   constexpr int64_t Chunks = K / Vec; // 16-byte chunks per row
-  // Loads in flight per lane: a tile of the row, so registers stay bounded
+  // Loads in flight per lane: a tile of each row, so registers stay bounded
   // for long rows (K = 8192 is 32 chunks per lane).
-  constexpr int64_t Tile = 8;
+  constexpr int64_t Tile = L <= 2 ? 8 : 4;
   struct alignas(16) V { T e[Vec]; };
+  int lane = threadIdx.x & 31;
+#pragma unroll
+  for (int l = 0; l < L; ++l)
+#pragma unroll
+    for (int64_t m = 0; m < M; ++m)
+      acc[l][m] = 0.0f;
+  for (int64_t base = 0; base < Chunks; base += 32 * Tile) {
+    V wv[L][Tile];
+#pragma unroll
+    for (int l = 0; l < L; ++l)
+#pragma unroll
+      for (int64_t j = 0; j < Tile; ++j)
+        if (base + lane + 32 * j < Chunks)
+          wv[l][j] = reinterpret_cast<const V *>(rows[l])[base + lane + 32 * j];
+#pragma unroll
+    for (int64_t j = 0; j < Tile; ++j) {
+      int64_t c = base + lane + 32 * j;
+      if (c >= Chunks)
+        break;
+#pragma unroll
+      for (int64_t m = 0; m < M; ++m) {
+        V xv = reinterpret_cast<const V *>(x + m * K)[c];
+#pragma unroll
+        for (int l = 0; l < L; ++l)
+#pragma unroll
+          for (int e = 0; e < Vec; ++e)
+            acc[l][m] += (float)xv.e[e] * (float)wv[l][j].e[e];
+      }
+    }
+  }
+#pragma unroll
+  for (int l = 0; l < L; ++l)
+#pragma unroll
+    for (int64_t m = 0; m < M; ++m)
+      acc[l][m] = warpSum(acc[l][m]);
+}
+
+/// Weight-streaming matrix-vector product for decode (M rows, M small):
+/// out[m, n] = sum_k x[m, k] * w[n, k] (+ bias[n]), w stored [N, K]. One warp
+/// per output column n (grid-stride over columns) computes gemvDots of the
+/// row w[n, :]. kiln-gemv's fused kernels (a GEMV with an epilogue, or
+/// several GEMVs of one input) are generated around gemvDots instead
+/// (codegen/EmitLinalg.cpp).
+template <int64_t M, int64_t N, int64_t K, typename T>
+__device__ void gemv(const T *__restrict__ x, const T *__restrict__ w,
+                     const T *__restrict__ bias, T *__restrict__ out) {
   int lane = threadIdx.x & 31;
   int64_t warpId = (blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5;
   int64_t warps = ((int64_t)gridDim.x * blockDim.x) >> 5;
   for (int64_t n = warpId; n < N; n += warps) {
-    const V *row = reinterpret_cast<const V *>(w + n * K);
-    float acc[M];
+    const T *rows[1] = {w + n * K};
+    float acc[1][M];
+    gemvDots<M, K, 1>(x, rows, acc);
+    if (lane == 0)
 #pragma unroll
-    for (int64_t m = 0; m < M; ++m)
-      acc[m] = 0.0f;
-    for (int64_t base = 0; base < Chunks; base += 32 * Tile) {
-      V wv[Tile];
-#pragma unroll
-      for (int64_t j = 0; j < Tile; ++j)
-        if (base + lane + 32 * j < Chunks)
-          wv[j] = row[base + lane + 32 * j];
-#pragma unroll
-      for (int64_t j = 0; j < Tile; ++j) {
-        int64_t c = base + lane + 32 * j;
-        if (c >= Chunks)
-          break;
-#pragma unroll
-        for (int64_t m = 0; m < M; ++m) {
-          V xv = reinterpret_cast<const V *>(x + m * K)[c];
-#pragma unroll
-          for (int e = 0; e < Vec; ++e)
-            acc[m] += (float)xv.e[e] * (float)wv[j].e[e];
-        }
-      }
-    }
-#pragma unroll
-    for (int64_t m = 0; m < M; ++m) {
-      float v = warpSum(acc[m]);
-      if (lane == 0) {
-        T y = (T)(bias ? v + (float)bias[n] : v);
-        out[m * N + n] =
-            residual ? (T)((float)y + (float)residual[m * N + n]) : y;
-      }
-    }
+      for (int64_t m = 0; m < M; ++m)
+        out[m * N + n] = (T)(bias ? acc[0][m] + (float)bias[n] : acc[0][m]);
   }
 }
 

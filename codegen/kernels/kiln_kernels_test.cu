@@ -434,13 +434,24 @@ extern "C" __global__ void t_kv_split(const __nv_bfloat16 *x,
 }
 
 /// The decode GEMV (kiln.linear with a transposed weight, M <= 8), bf16 and
-/// f32, with and without a bias, K not a multiple of 32 vectors.
+/// f32, with and without a bias, K not a multiple of 32 vectors; and the
+/// dot products of a GEMV kernel of two and three weights (kiln-gemv's
+/// epilogue and sibling kernels).
 extern "C" __global__ void t_gemv(const __nv_bfloat16 *x,
                                   const __nv_bfloat16 *w, __nv_bfloat16 *out,
                                   const float *xf, const float *wf,
                                   float *outf) {
-  kiln::gemv<1, 512, 2048>(x, w, (const __nv_bfloat16 *)nullptr,
-                           (const __nv_bfloat16 *)nullptr, out);
-  kiln::gemv<8, 96, 72>(x, w, w, x, out);
-  kiln::gemv<3, 64, 36>(xf, wf, wf, (const float *)nullptr, outf);
+  kiln::gemv<1, 512, 2048>(x, w, (const __nv_bfloat16 *)nullptr, out);
+  kiln::gemv<8, 96, 72>(x, w, w, out);
+  kiln::gemv<3, 64, 36>(xf, wf, wf, outf);
+  const __nv_bfloat16 *rows2[2] = {w, w + 2048};
+  float acc2[2][1];
+  kiln::gemvDots<1, 2048, 2>(x, rows2, acc2);
+  const float *rows3[3] = {wf, wf + 36, wf + 72};
+  float acc3[3][2];
+  kiln::gemvDots<2, 36, 3>(xf, rows3, acc3);
+  if (threadIdx.x == 0) {
+    out[0] = (__nv_bfloat16)(acc2[0][0] + acc2[1][0]);
+    outf[0] = acc3[0][0] + acc3[1][1] + acc3[2][0];
+  }
 }

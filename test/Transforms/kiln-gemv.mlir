@@ -72,3 +72,132 @@ func.func @near_misses(%x9: tensor<2x8xf32>, %x: tensor<1x8xf32>, %x6: tensor<1x
   %h = kiln.gemm %x, %w6 transpose_b : (tensor<1x8xf32>, tensor<32x8xf32>) -> tensor<1x32xf32>
   return %a, %d, %e, %e2, %f, %g, %h : tensor<2x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, tensor<8x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>
 }
+
+// -----
+
+// Siblings: q, k and v read one input; one fusion with three results, the
+// later weights moved up to it. The residual product of another input
+// stays apart.
+// CHECK-LABEL: func.func @siblings
+// CHECK: %[[WQ:.*]] = kiln.weight "wq" {{.*}}transposed} : tensor<32x8xf32>
+// CHECK: %[[WK:.*]] = kiln.weight "wk" {{.*}}transposed} : tensor<16x8xf32>
+// CHECK: %[[WV:.*]] = kiln.weight "wv" {{.*}}transposed} : tensor<16x8xf32>
+// CHECK: %[[QKV:.*]]:3 = kiln.fusion %arg0, %[[WQ]], %[[WK]], %[[WV]] : (tensor<1x8xf32>, tensor<32x8xf32>, tensor<16x8xf32>, tensor<16x8xf32>) -> (tensor<1x32xf32>, tensor<1x16xf32>, tensor<1x16xf32>)
+// CHECK-NEXT: ^bb0(%[[X:.*]]: tensor<1x8xf32>, %[[A:.*]]: tensor<32x8xf32>, %[[B:.*]]: tensor<16x8xf32>, %[[C:.*]]: tensor<16x8xf32>):
+// CHECK-NEXT: %[[Q:.*]] = kiln.linear %[[X]], %[[A]] {transpose_weight = true}
+// CHECK-NEXT: %[[K:.*]] = kiln.linear %[[X]], %[[B]] {transpose_weight = true}
+// CHECK-NEXT: %[[V:.*]] = kiln.linear %[[X]], %[[C]] {transpose_weight = true}
+// CHECK-NEXT: kiln.yield %[[Q]], %[[K]], %[[V]]
+// CHECK: kiln.fusion %arg1, {{.*}} : (tensor<1x8xf32>, tensor<32x8xf32>) -> tensor<1x32xf32>
+// CHECK: return %[[QKV]]#0, %[[QKV]]#1, %[[QKV]]#2
+func.func @siblings(%x: tensor<1x8xf32>, %x2: tensor<1x8xf32>) -> (tensor<1x32xf32>, tensor<1x16xf32>, tensor<1x16xf32>, tensor<1x32xf32>) {
+  %wq = kiln.weight "wq" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<8x32xf32>
+  %q = kiln.gemm %x, %wq : (tensor<1x8xf32>, tensor<8x32xf32>) -> tensor<1x32xf32>
+  %wo = kiln.weight "wo" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<8x32xf32>
+  %o = kiln.gemm %x2, %wo : (tensor<1x8xf32>, tensor<8x32xf32>) -> tensor<1x32xf32>
+  %wk = kiln.weight "wk" {path = "w.bin", offset = 0 : i64, length = 512 : i64} : tensor<8x16xf32>
+  %k = kiln.gemm %x, %wk : (tensor<1x8xf32>, tensor<8x16xf32>) -> tensor<1x16xf32>
+  %wv = kiln.weight "wv" {path = "w.bin", offset = 0 : i64, length = 512 : i64} : tensor<8x16xf32>
+  %v = kiln.gemm %x, %wv : (tensor<1x8xf32>, tensor<8x16xf32>) -> tensor<1x16xf32>
+  return %q, %k, %v, %o : tensor<1x32xf32>, tensor<1x16xf32>, tensor<1x16xf32>, tensor<1x32xf32>
+}
+
+// -----
+
+// An epilogue: SwiGLU's fusion reads the gate and up products of one input
+// and nothing else reads them; one fusion computes both products and the
+// epilogue, which reads a one-element argument too.
+// CHECK-LABEL: func.func @swiglu
+// CHECK: %[[Y:.*]] = kiln.fusion %arg0, %{{.*}}, %{{.*}}, %arg1 : (tensor<1x8xbf16>, tensor<32x8xbf16>, tensor<32x8xbf16>, tensor<1xf32>) -> tensor<1x32xbf16>
+// CHECK-NEXT: ^bb0(%[[X:.*]]: tensor<1x8xbf16>, %[[G:.*]]: tensor<32x8xbf16>, %[[U:.*]]: tensor<32x8xbf16>, %[[S:.*]]: tensor<1xf32>):
+// CHECK-NEXT: %[[LG:.*]] = kiln.linear %[[X]], %[[G]] {transpose_weight = true}
+// CHECK-NEXT: %[[LU:.*]] = kiln.linear %[[X]], %[[U]] {transpose_weight = true}
+// CHECK-NEXT: %[[CG:.*]] = kiln.cast %[[LG]]
+// CHECK-NEXT: %[[CU:.*]] = kiln.cast %[[LU]]
+// CHECK-NEXT: %[[SG:.*]] = kiln.silu %[[CG]]
+// CHECK-NEXT: %[[M:.*]] = kiln.mul %[[SG]], %[[CU]]
+// CHECK-NEXT: %[[M2:.*]] = kiln.mul %[[M]], %[[S]]
+// CHECK-NEXT: %[[R:.*]] = kiln.cast %[[M2]]
+// CHECK-NEXT: kiln.yield %[[R]]
+// CHECK-NOT: kiln.fusion
+// CHECK: return %[[Y]]
+func.func @swiglu(%x: tensor<1x8xbf16>, %s: tensor<1xf32>) -> tensor<1x32xbf16> {
+  %wg = kiln.weight "wg" {path = "w.bin", offset = 0 : i64, length = 1024 : i64, source_type = f32} : tensor<8x32xbf16>
+  %g = kiln.gemm %x, %wg : (tensor<1x8xbf16>, tensor<8x32xbf16>) -> tensor<1x32xbf16>
+  %wu = kiln.weight "wu" {path = "w.bin", offset = 0 : i64, length = 1024 : i64, source_type = f32} : tensor<8x32xbf16>
+  %u = kiln.gemm %x, %wu : (tensor<1x8xbf16>, tensor<8x32xbf16>) -> tensor<1x32xbf16>
+  %y = kiln.fusion %g, %u, %s : (tensor<1x32xbf16>, tensor<1x32xbf16>, tensor<1xf32>) -> tensor<1x32xbf16> {
+  ^bb0(%a: tensor<1x32xbf16>, %b: tensor<1x32xbf16>, %c: tensor<1xf32>):
+    %a32 = kiln.cast %a : tensor<1x32xbf16> -> tensor<1x32xf32>
+    %b32 = kiln.cast %b : tensor<1x32xbf16> -> tensor<1x32xf32>
+    %sa = kiln.silu %a32 : tensor<1x32xf32>
+    %m = kiln.mul %sa, %b32 : (tensor<1x32xf32>, tensor<1x32xf32>) -> tensor<1x32xf32>
+    %m2 = kiln.mul %m, %c : (tensor<1x32xf32>, tensor<1xf32>) -> tensor<1x32xf32>
+    %r = kiln.cast %m2 : tensor<1x32xf32> -> tensor<1x32xbf16>
+    kiln.yield %r : tensor<1x32xbf16>
+  }
+  return %y : tensor<1x32xbf16>
+}
+
+// -----
+
+// Near misses of the merges, each left as separate kernels:
+// - @shared_product: the gate product is read by the epilogue and returned,
+//   so it must reach memory: the epilogue does not take it in (the up
+//   product alone joins it);
+// - @wide_argument: the epilogue reads a [32] argument (neither the
+//   product's shape nor one element): no merge;
+// - @late_residual: v's residual is computed after q: q and v stay apart
+//   (k joins q).
+// CHECK-LABEL: func.func @shared_product
+// CHECK: %[[G:.*]] = kiln.fusion %arg0, %{{.*}} : (tensor<1x8xf32>, tensor<32x8xf32>) -> tensor<1x32xf32>
+// CHECK: %[[Y:.*]] = kiln.fusion %arg0, %{{.*}}, %[[G]] : (tensor<1x8xf32>, tensor<32x8xf32>, tensor<1x32xf32>) -> tensor<1x32xf32>
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: kiln.linear
+// CHECK-NEXT: kiln.mul
+// CHECK-NEXT: kiln.yield
+// CHECK: return %[[Y]], %[[G]]
+func.func @shared_product(%x: tensor<1x8xf32>) -> (tensor<1x32xf32>, tensor<1x32xf32>) {
+  %wg = kiln.weight "wg" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<8x32xf32>
+  %g = kiln.gemm %x, %wg : (tensor<1x8xf32>, tensor<8x32xf32>) -> tensor<1x32xf32>
+  %wu = kiln.weight "wu" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<8x32xf32>
+  %u = kiln.gemm %x, %wu : (tensor<1x8xf32>, tensor<8x32xf32>) -> tensor<1x32xf32>
+  %y = kiln.fusion %g, %u : (tensor<1x32xf32>, tensor<1x32xf32>) -> tensor<1x32xf32> {
+  ^bb0(%a: tensor<1x32xf32>, %b: tensor<1x32xf32>):
+    %m = kiln.mul %a, %b : (tensor<1x32xf32>, tensor<1x32xf32>) -> tensor<1x32xf32>
+    kiln.yield %m : tensor<1x32xf32>
+  }
+  return %y, %g : tensor<1x32xf32>, tensor<1x32xf32>
+}
+
+// CHECK-LABEL: func.func @wide_argument
+// CHECK: kiln.fusion %arg0, %{{.*}} : (tensor<1x8xf32>, tensor<32x8xf32>) -> tensor<1x32xf32>
+// CHECK: kiln.fusion %{{.*}}, %arg1 : (tensor<1x32xf32>, tensor<32xf32>) -> tensor<1x32xf32>
+func.func @wide_argument(%x: tensor<1x8xf32>, %bias: tensor<32xf32>) -> tensor<1x32xf32> {
+  %wg = kiln.weight "wg" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<8x32xf32>
+  %g = kiln.gemm %x, %wg : (tensor<1x8xf32>, tensor<8x32xf32>) -> tensor<1x32xf32>
+  %y = kiln.fusion %g, %bias : (tensor<1x32xf32>, tensor<32xf32>) -> tensor<1x32xf32> {
+  ^bb0(%a: tensor<1x32xf32>, %b: tensor<32xf32>):
+    %m = kiln.add %a, %b : (tensor<1x32xf32>, tensor<32xf32>) -> tensor<1x32xf32>
+    kiln.yield %m : tensor<1x32xf32>
+  }
+  return %y : tensor<1x32xf32>
+}
+
+// CHECK-LABEL: func.func @late_residual
+// CHECK: kiln.fusion %arg0, {{.*}} -> (tensor<1x32xf32>, tensor<1x16xf32>)
+// CHECK: kiln.exp
+// CHECK: kiln.fusion %arg0, {{.*}} -> tensor<1x32xf32>
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: kiln.linear
+// CHECK-NEXT: kiln.add
+func.func @late_residual(%x: tensor<1x8xf32>) -> (tensor<1x32xf32>, tensor<1x16xf32>, tensor<1x32xf32>) {
+  %wq = kiln.weight "wq" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<8x32xf32>
+  %q = kiln.gemm %x, %wq : (tensor<1x8xf32>, tensor<8x32xf32>) -> tensor<1x32xf32>
+  %wk = kiln.weight "wk" {path = "w.bin", offset = 0 : i64, length = 512 : i64} : tensor<8x16xf32>
+  %k = kiln.gemm %x, %wk : (tensor<1x8xf32>, tensor<8x16xf32>) -> tensor<1x16xf32>
+  %r = kiln.exp %q : tensor<1x32xf32>
+  %wv = kiln.weight "wv" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<8x32xf32>
+  %v = kiln.gemm %x, %wv residual %r : (tensor<1x8xf32>, tensor<8x32xf32>, tensor<1x32xf32>) -> tensor<1x32xf32>
+  return %q, %k, %v : tensor<1x32xf32>, tensor<1x16xf32>, tensor<1x32xf32>
+}

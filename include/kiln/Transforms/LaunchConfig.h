@@ -14,8 +14,10 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Operation.h"
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/SmallVector.h"
 
 #include <cstdint>
+#include <optional>
 
 namespace kiln {
 
@@ -59,9 +61,37 @@ bool isGemv(mlir::Operation *op);
 /// input `x` ([..., K]) of f32 or bf16, at most kGemvMaxRows rows, K a
 /// multiple of the 16-byte vector.
 bool isGemvInput(mlir::ShapedType x);
-/// Whether a kernel body's ops are kiln-gemv's product with its residual:
-/// a GEMV kiln.linear, then a kiln.add (kiln::gemv with a residual).
-bool isGemvWithResidual(llvm::ArrayRef<mlir::Operation *> ops);
+
+/// Output columns of one GEMV group of a GEMV kernel: the GEMV linears whose
+/// results the group's elementwise epilogue combines (kiln.add of a
+/// residual, SwiGLU's silu and mul, casts), all of one result shape
+/// [rows..., columns]. Each warp of the kernel computes one column n of
+/// every linear of the group (one weight row each) and then the epilogue
+/// of element (m, n) for every row m.
+struct GemvGroup {
+  int64_t columns = 0;
+  llvm::SmallVector<mlir::Operation *> linears;
+  /// The body's yielded values this group computes (terminator operand
+  /// indices), each of the group's result shape.
+  llvm::SmallVector<unsigned> yields;
+};
+/// A kernel body that codegen emits as one GEMV kernel (kiln-gemv's
+/// fusions): every non-elementwise op is a GEMV kiln.linear (isGemv) whose
+/// input is the same block argument, every elementwise op (the epilogue) has
+/// the result shape of the linears it depends on or broadcasts to it, reads
+/// only those linears, other epilogue values and block arguments of that
+/// shape or of one element, and every yielded value depends on at least one
+/// linear. Linears that an epilogue op combines form one group; the kernel's
+/// columns are the groups' columns one after another.
+struct GemvKernel {
+  mlir::Value input;
+  int64_t rows = 0, k = 0;
+  llvm::SmallVector<GemvGroup> groups;
+  int64_t columns() const;
+};
+/// The GEMV kernel of `body` (a fusion's or kernel's block), or nullopt if
+/// the body is not one (the conditions above).
+std::optional<GemvKernel> analyzeGemvKernel(mlir::Block &body);
 
 /// Grid of a grid-stride loop over `n` elements (1..65535 blocks).
 int64_t gridForElements(int64_t n);
@@ -76,9 +106,10 @@ bool isRowKernel(mlir::Operation *op);
 /// The launch of the kernel computing the graph-level op `op`.
 LaunchDims chooseLaunchDims(mlir::Operation *op);
 
-/// The launch of a fused kernel whose body computes `ops`, elementwise ops
-/// of one index space (kiln-form-fusions' groups): a grid-stride loop over
-/// the largest result of any of them.
+/// The launch of a fused kernel whose body computes `ops`: for a GEMV
+/// kernel (analyzeGemvKernel), one warp per output column of all its
+/// groups; otherwise elementwise ops of one index space (kiln-form-fusions'
+/// groups), a grid-stride loop over the largest result of any of them.
 LaunchDims chooseFusedLaunchDims(llvm::ArrayRef<mlir::Operation *> ops);
 
 /// The launch of a copy kernel over `elements` elements.
