@@ -75,6 +75,9 @@ static LogicalResult emitMatmul(EmitContext &ctx, MatmulOp op) {
                            m, n, k);
 }
 
+static std::string paramMap(ArrayRef<int64_t> paramShape,
+                            ArrayRef<int64_t> normShape);
+
 std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
                                                           Block &body) {
   std::optional<GemvKernel> gemv = analyzeGemvKernel(body);
@@ -117,8 +120,11 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
          << cast<BlockArgument>(cast<LinearOp>(op).getWeight()).getArgNumber()
          << " + n * " << k;
     os << "};\n      float acc[" << l << "][" << m << "];\n"
-       << "      kiln::gemvDots<" << m << ", " << k << ", " << l << ">(in"
-       << cast<BlockArgument>(gemv->input).getArgNumber()
+       << "      kiln::gemvDots<" << m << ", " << k << ", " << l << ">("
+       << (gemv->prologue
+               ? std::string("xs")
+               : "in" + std::to_string(
+                            cast<BlockArgument>(gemv->input).getArgNumber()))
        << ", rows, acc);\n      if (lane == 0) {\n"
        << "        for (int64_t r = 0; r < " << m << "; ++r) {\n"
        << "          const int64_t i = r * " << n << " + n;\n";
@@ -192,6 +198,31 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
   if (failed(ctx.beginKernel(anchor, args, outs, what)))
     return failure();
   llvm::raw_string_ostream &src = ctx.source();
+  if (Operation *norm = gemv->prologue) {
+    // Every block normalises the rows into shared memory first.
+    bool rms = isa<RmsNormOp>(norm);
+    Value bias = rms ? Value() : cast<LayerNormOp>(norm).getBias();
+    float eps = rms ? cast<RmsNormOp>(norm).getEpsilon().convertToFloat()
+                    : cast<LayerNormOp>(norm).getEpsilon().convertToFloat();
+    auto argOf = [](Value v) {
+      return "in" + std::to_string(cast<BlockArgument>(v).getArgNumber());
+    };
+    FailureOr<std::string> t = ctx.typeOf(gemv->input, norm);
+    if (failed(t))
+      return failure();
+    ArrayRef<int64_t> normShape = shapeOf(gemv->input).take_back();
+    src << "  __shared__ __align__(16) " << *t << " xs[" << m * k << "];\n"
+        << "  for (int64_t r = 0; r < " << m << "; ++r)\n"
+        << "    kiln::normRow<" << (rms ? "true" : "false") << ", " << k
+        << ">(" << argOf(norm->getOperand(0)) << " + r * " << k << ", "
+        << argOf(norm->getOperand(1)) << ", "
+        << (bias ? argOf(bias) : "(const " + *t + " *)nullptr")
+        << ", xs + r * " << k << ", " << floatLiteral(eps) << ",\n        "
+        << paramMap(shapeOf(norm->getOperand(1)), normShape) << ",\n        "
+        << (bias ? paramMap(shapeOf(bias), normShape)
+                 : "[](int64_t j) -> int64_t { return j; }")
+        << ");\n  __syncthreads();\n";
+  }
   src << "  const int lane = threadIdx.x & 31;\n"
       << "  const int64_t warps = ((int64_t)gridDim.x * blockDim.x) >> 5;\n"
       << "  for (int64_t c = (blockIdx.x * (int64_t)blockDim.x + threadIdx.x) "

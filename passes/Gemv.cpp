@@ -6,8 +6,8 @@
 // kiln-lower-precision, rewrites each kiln.gemm that
 //   - has at most kGemvMaxRows rows (all of A's dims but the last),
 //   - reads a [K, N] kiln.weight as B that nothing else reads,
-//   - has no bias, activation or scale, and no transpose_b (a residual is
-//     kept as a kiln.add after the product),
+//   - has no activation or scale, and no transpose_b (a bias [N] becomes
+//     kiln.linear's; a residual is kept as a kiln.add after the product),
 //   - is f32 or bf16 with K a multiple of the 16-byte vector,
 // into a fusion of one kiln.linear with the weight transposed at compile
 // time (`kiln.weight {transposed}`: reading returns [N, K]), which codegen
@@ -21,7 +21,11 @@
 //     never reach memory;
 //   - siblings: GEMV fusions that read the same input (q, k and v) become
 //     one fusion with one result per product, one launch whose columns are
-//     theirs one after another.
+//     theirs one after another;
+//   - prologues: a norm whose result only a GEMV fusion reads (the RMSNorm
+//     before q/k/v and before gate/up) joins it: each block of the kernel
+//     normalises the row into shared memory, a few KB read again from L2,
+//     instead of a launch of its own.
 // Each merged fusion is a GEMV kernel (kiln::analyzeGemvKernel), which
 // kiln-schedule lowers and codegen emits (codegen/EmitLinalg.cpp).
 //
@@ -53,7 +57,16 @@ struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
 
   /// The gemm's weight when the gemm qualifies, else null.
   static WeightOp candidate(GemmOp gemm) {
-    if (gemm.hasBufferSemantics() || gemm.getBias() ||
+    // A bias must be [N] (kiln.linear's), added to the dot product before
+    // it is rounded, as the gemm's reference does.
+    if (Value bias = gemm.getBias()) {
+      auto bt = cast<ShapedType>(bias.getType());
+      auto rt = cast<ShapedType>(gemm.getResult().getType());
+      if (bt.getRank() != 1 || bt.getDimSize(0) != rt.getShape().back() ||
+          bt.getElementType() != rt.getElementType())
+        return nullptr;
+    }
+    if (gemm.hasBufferSemantics() ||
         gemm.getTransposeB() ||
         gemm.getActivation() != GemmActivation::None ||
         (gemm.getScale() && gemm.getScale()->convertToFloat() != 1.0f))
@@ -91,10 +104,15 @@ struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
       tw.setTransposed(true);
       tw.getResult().setType(transposedType);
       b.setInsertionPoint(gemm);
-      Value a = gemm.getA(), residual = gemm.getResidual();
+      Value a = gemm.getA(), residual = gemm.getResidual(),
+            bias = gemm.getBias();
       Type resultType = gemm.getResult().getType();
       SmallVector<Value> inputs = {a, tw.getResult()};
       SmallVector<Type> argTypes = {a.getType(), transposedType};
+      if (bias) {
+        inputs.push_back(bias);
+        argTypes.push_back(bias.getType());
+      }
       if (residual) {
         inputs.push_back(residual);
         argTypes.push_back(residual.getType());
@@ -107,12 +125,14 @@ struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
         Block *body = b.createBlock(&fusion.getBody(), {}, argTypes, locs);
         Value y = LinearOp::create(b, gemm.getLoc(), resultType,
                                    body->getArgument(0), body->getArgument(1),
-                                   Value(), b.getBoolAttr(true))
+                                   bias ? body->getArgument(2) : Value(),
+                                   b.getBoolAttr(true))
                       .getResult();
-        // The residual epilogue: kiln::gemv adds it (codegen/EmitLinalg.cpp).
+        // The residual epilogue, computed by the GEMV kernel
+        // (codegen/EmitLinalg.cpp).
         if (residual)
           y = AddOp::create(b, gemm.getLoc(), resultType, y,
-                            body->getArgument(2))
+                            body->getArguments().back())
                   .getResult();
         YieldOp::create(b, gemm.getLoc(), y);
       }
@@ -122,6 +142,7 @@ struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
     }
     mergeEpilogues(func);
     mergeSiblings(func);
+    mergePrologues(func);
   }
 
   /// Whether `op` is a fusion that codegen emits as a GEMV kernel.
@@ -242,8 +263,36 @@ struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
       SmallVector<FusionOp> members(producers);
       members.push_back(consumer);
       // Left as it was unless the whole is a GEMV kernel (the epilogue's
-      // other arguments have one element or the product's shape).
+      // other arguments broadcast to the product's shape, and everything
+      // it yields is computed from a product).
       merge(members, consumer);
+    }
+  }
+
+  /// A GEMV fusion whose input is a norm over its last dim (a fusion of one
+  /// kiln.rms_norm or kiln.layer_norm) that nothing else reads takes the
+  /// norm in as its prologue.
+  static void mergePrologues(func::FuncOp func) {
+    SmallVector<FusionOp> gemvs;
+    func.walk([&](FusionOp f) {
+      if (isGemvFusion(f))
+        gemvs.push_back(f);
+    });
+    for (FusionOp gemv : gemvs) {
+      Value x = gemvInput(gemv);
+      auto norm = x.getDefiningOp<FusionOp>();
+      if (!norm || norm->getNumResults() != 1 ||
+          norm->getBlock() != gemv->getBlock() ||
+          llvm::any_of(x.getUsers(),
+                       [&](Operation *user) { return user != gemv; }))
+        continue;
+      Block &nb = norm.getBody().front();
+      if (std::next(nb.begin()) != nb.getTerminator()->getIterator() ||
+          !isa<RmsNormOp, LayerNormOp>(nb.front()))
+        continue;
+      // merge() keeps everything as it was unless the whole is a GEMV
+      // kernel (the norm over the last dim, small enough for shared memory).
+      merge({norm, gemv}, gemv);
     }
   }
 

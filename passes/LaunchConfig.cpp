@@ -153,10 +153,33 @@ std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {
     return i;
   };
   for (Operation &op : body.without_terminator()) {
+    if (isa<RmsNormOp, LayerNormOp>(op)) {
+      // The prologue: first, once, over the last dim of block arguments.
+      Value in = op.getOperand(0);
+      int64_t axis = isa<RmsNormOp>(op) ? cast<RmsNormOp>(op).getAxis()
+                                        : cast<LayerNormOp>(op).getAxis();
+      ArrayRef<int64_t> xs = shape(in);
+      Type elt = cast<ShapedType>(in.getType()).getElementType();
+      if (kernel.prologue || !linears.empty() || xs.empty() ||
+          axis != (int64_t)xs.size() - 1 ||
+          !llvm::all_of(op.getOperands(),
+                        [](Value v) { return isa<BlockArgument>(v); }) ||
+          product(xs) * ((elt.getIntOrFloatBitWidth() + 7) / 8) >
+              kGemvPrologueBytes ||
+          !llvm::all_of(op.getResult(0).getUsers(), [&](Operation *user) {
+            return isa<LinearOp>(user) &&
+                   cast<LinearOp>(user).getInput() == op.getResult(0);
+          }))
+        return std::nullopt;
+      kernel.prologue = &op;
+      continue;
+    }
     if (isa<LinearOp>(op)) {
       auto linear = cast<LinearOp>(op);
       Value x = linear.getInput();
-      if (!isGemv(&op) || !isa<BlockArgument>(x) ||
+      bool fromPrologue =
+          kernel.prologue && x == kernel.prologue->getResult(0);
+      if (!isGemv(&op) || (!isa<BlockArgument>(x) && !fromPrologue) ||
           !isa<BlockArgument>(linear.getWeight()) ||
           (linear.getBias() && !isa<BlockArgument>(linear.getBias())) ||
           linears.size() == 64)
@@ -194,7 +217,8 @@ std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {
           if (d & (uint64_t(1) << j))
             parent[find(j)] = find(i);
   }
-  if (linears.empty())
+  if (linears.empty() ||
+      (kernel.prologue && kernel.input != kernel.prologue->getResult(0)))
     return std::nullopt;
   // Groups in the order of their first linear; every linear of a group has
   // one result shape.
@@ -230,8 +254,7 @@ std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {
     if (!broadcastsTo(shape(op.getResult(0)), gs))
       return std::nullopt;
     for (Value v : op.getOperands())
-      if (isa<BlockArgument>(v) && shape(v) != gs &&
-          cast<ShapedType>(v.getType()).getNumElements() != 1)
+      if (isa<BlockArgument>(v) && !broadcastsTo(shape(v), gs))
         return std::nullopt;
   }
   for (auto [i, v] : llvm::enumerate(terminator->getOperands())) {
@@ -285,7 +308,9 @@ LaunchDims kiln::chooseFusedLaunchDims(ArrayRef<Operation *> ops) {
   if (!ops.empty())
     if (std::optional<GemvKernel> gemv =
             analyzeGemvKernel(*ops.front()->getBlock()))
-      return {clampGrid((gemv->columns() + 7) / 8), 256, 0};
+      return {std::min(clampGrid((gemv->columns() + 7) / 8),
+                       gemv->prologue ? kGemvPrologueGrid : int64_t(65535)),
+              256, 0};
   int64_t n = 0;
   for (Operation *op : ops)
     for (Value r : op->getResults())

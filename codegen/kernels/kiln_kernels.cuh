@@ -360,39 +360,50 @@ __device__ void softmax(const T *__restrict__ in, T *__restrict__ out) {
   }
 }
 
+/// LayerNorm (Rms = false) or RMSNorm (Rms = true) of one row of Cols
+/// contiguous elements, x to y, by the whole block (every thread must call
+/// it); `scaleAt(j)` / `biasAt(j)` give the parameter offsets (bias may be
+/// null). y may be shared memory: kiln-gemv's GEMV kernels normalise their
+/// input rows into it (the prologue), with the arithmetic of kiln.rms_norm's
+/// own kernel.
+template <bool Rms, int64_t Cols, typename T, typename Y, typename SMap,
+          typename BMap>
+__device__ void normRow(const T *__restrict__ x, const T *__restrict__ scale,
+                        const T *__restrict__ bias, Y *y, float epsilon,
+                        SMap scaleAt, BMap biasAt) {
+  using A = typename Acc<T>::type;
+  A mean = 0;
+  if (!Rms) {
+    A s = 0;
+    for (int64_t j = threadIdx.x; j < Cols; j += blockDim.x)
+      s += (A)x[j];
+    mean = blockSum(s) / (A)Cols;
+  }
+  // Two passes: the variance sums squared deviations from the mean.
+  A q = 0;
+  for (int64_t j = threadIdx.x; j < Cols; j += blockDim.x) {
+    A d = (A)x[j] - mean;
+    q += d * d;
+  }
+  A inv = A(1) / op::sqrt_(blockSum(q) / (A)Cols + (A)epsilon);
+  for (int64_t j = threadIdx.x; j < Cols; j += blockDim.x) {
+    A v = ((A)x[j] - mean) * inv * (A)scale[scaleAt(j)];
+    if (bias)
+      v += (A)bias[biasAt(j)];
+    y[j] = (T)v;
+  }
+}
+
 /// LayerNorm (Rms = false) or RMSNorm (Rms = true) over Cols contiguous
-/// elements per row; `scaleAt(j)` / `biasAt(j)` give the parameter offsets
-/// (bias may be null).
+/// elements per row, one block per row (normRow).
 template <bool Rms, int64_t Rows, int64_t Cols, typename T, typename SMap,
           typename BMap>
 __device__ void norm(const T *__restrict__ in, const T *__restrict__ scale,
                      const T *__restrict__ bias, T *__restrict__ out,
                      float epsilon, SMap scaleAt, BMap biasAt) {
-  using A = typename Acc<T>::type;
-  for (int64_t row = blockIdx.x; row < Rows; row += gridDim.x) {
-    const T *x = in + row * Cols;
-    T *y = out + row * Cols;
-    A mean = 0;
-    if (!Rms) {
-      A s = 0;
-      for (int64_t j = threadIdx.x; j < Cols; j += blockDim.x)
-        s += (A)x[j];
-      mean = blockSum(s) / (A)Cols;
-    }
-    // Two passes: the variance sums squared deviations from the mean.
-    A q = 0;
-    for (int64_t j = threadIdx.x; j < Cols; j += blockDim.x) {
-      A d = (A)x[j] - mean;
-      q += d * d;
-    }
-    A inv = A(1) / op::sqrt_(blockSum(q) / (A)Cols + (A)epsilon);
-    for (int64_t j = threadIdx.x; j < Cols; j += blockDim.x) {
-      A v = ((A)x[j] - mean) * inv * (A)scale[scaleAt(j)];
-      if (bias)
-        v += (A)bias[biasAt(j)];
-      y[j] = (T)v;
-    }
-  }
+  for (int64_t row = blockIdx.x; row < Rows; row += gridDim.x)
+    normRow<Rms, Cols>(in + row * Cols, scale, bias, out + row * Cols,
+                       epsilon, scaleAt, biasAt);
 }
 
 //===----------------------------------------------------------------------===//

@@ -23,7 +23,7 @@ import sys
 import numpy as np
 from onnx import numpy_helper
 
-RACECHECK = ("rms_norm", "layer_norm", "softmax", "reduce", "attention")
+RACECHECK = ("rms_norm", "layer_norm", "softmax", "reduce", "attention", "gemv")
 
 
 def t(shape, dtype="f32"):
@@ -105,6 +105,33 @@ def case_chain(shape):
     return ir, [("x", shape), ("r", shape), ("w", [d]), ("u", shape)]
 
 
+def case_gemv(shape):
+    # kiln-gemv's kernels on one decode row: q and k (siblings) with the
+    # RMSNorm before them as the prologue (shared memory, block sums); gate,
+    # up, SwiGLU and a residual product, siblings with epilogues. The
+    # weights live in w.bin beside the model (kiln.weight), as kiln-gemv
+    # rewrites only products on weights.
+    k, n, n2 = shape
+    f = 4  # f32 bytes
+    sizes = [("wq", k, n, "h"), ("wk", k, n2, "h"), ("wg", k, n, "x"),
+             ("wu", k, n, "x"), ("wo", k, n, "x")]
+    lines, offset, vals = [], 0, {}
+    for name, kk, nn, src in sizes:
+        lines.append(f'  %{name} = kiln.weight "{name}" {{path = "{{WPATH}}", offset = {offset} : i64, '
+                     f'length = {kk * nn * f} : i64}} : {t([kk, nn])}\n')
+        lines.append(f"  %p{name} = kiln.matmul %{src}, %{name} : ({t([1, 1, k])}, {t([kk, nn])}) -> {t([1, 1, nn])}\n")
+        offset += kk * nn * f
+    row, row2 = t([1, 1, n]), t([1, 1, n2])
+    ir = (f"func.func @main(%x: {t([1, 1, k])}, %g: {t([k])}, %r: {row}) -> ({row}, {row2}, {row}, {row}) {{\n"
+          f"  %h = kiln.rms_norm %x, %g {{axis = 2 : i64, epsilon = 1.0e-05 : f32}} : ({t([1, 1, k])}, {t([k])}) -> {t([1, 1, k])}\n"
+          + "".join(lines) +
+          f"  %s = kiln.silu %pwg : {row}\n"
+          f"  %sw = kiln.mul %s, %pwu : ({row}, {row}) -> {row}\n"
+          f"  %res = kiln.add %pwo, %r : ({row}, {row}) -> {row}\n"
+          f"  return %pwq, %pwk, %sw, %res : {row}, {row2}, {row}, {row}\n}}\n")
+    return ir, [("x", [1, 1, k]), ("g", [k]), ("r", [1, 1, n])], offset // f
+
+
 CASES = [
     ("rms_norm", case_rms_norm, [[1, 1, 64], [3, 5, 100], [2, 7, 2048], [1, 1, 4099]]),
     ("layer_norm", case_layer_norm, [[1, 1, 64], [3, 5, 100], [2, 3, 1543]]),
@@ -119,6 +146,9 @@ CASES = [
     ]),
     ("activations", case_activations, [[3, 1001], [1, 1, 8192]]),
     ("chain", case_chain, [[1, 1, 64], [3, 5, 100], [2, 1, 8193]]),
+    # [K, N, N2]: K a multiple of the f32 vector (4), N and N2 not of the
+    # 8 columns per block; K = 2048 is a Llama-1B row.
+    ("gemv", case_gemv, [[64, 96, 32], [200, 77, 13], [2048, 96, 40]]),
 ]
 
 
@@ -142,7 +172,13 @@ def main():
             name = f"kernel-{cls}-" + "x".join(str(int(d)) for d in shape)
             out = os.path.join(a.bundle, name)
             os.makedirs(os.path.join(out, "expected"), exist_ok=True)
-            ir, inputs = make(shape)
+            ir, inputs, *weights = make(shape)
+            if weights:
+                # Random weights beside the model, read when it compiles.
+                wpath = os.path.abspath(os.path.join(out, "w.bin"))
+                np.random.default_rng(7 + index).standard_normal(weights[0]).astype(
+                    np.float32).tofile(wpath)
+                ir = ir.replace("{WPATH}", wpath)
             # Arguments are bound by name, as an imported model's are.
             head, rest = ir.split(") ->", 1)
             for arg, _ in inputs:
@@ -166,6 +202,8 @@ def main():
                  os.path.join(out, "expected")] + args)
             run([kiln("kiln-compile"), model, "-o", os.path.join(out, "model.kiln"),
                  "--arch", a.arch])
+            if weights:
+                os.remove(wpath)  # the artifact holds them now
             print(f"prepared {name}")
             entries += 1
     print(f"prepare_kernels: {entries} entries in {a.bundle}")

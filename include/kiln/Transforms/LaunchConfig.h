@@ -75,16 +75,32 @@ struct GemvGroup {
   /// indices), each of the group's result shape.
   llvm::SmallVector<unsigned> yields;
 };
+/// Bytes of shared memory a GEMV kernel's prologue may fill (rows x K).
+constexpr int64_t kGemvPrologueBytes = 32 * 1024;
+/// Most blocks of a GEMV kernel with a prologue (each block normalises the
+/// rows once, then loops over columns): 8 blocks of 256 threads on each of
+/// an H100's or H200's 132 SMs, rounded down to a power of two, so the lm
+/// head's 16032 column blocks do not each repeat the norm.
+constexpr int64_t kGemvPrologueGrid = 1024;
 /// A kernel body that codegen emits as one GEMV kernel (kiln-gemv's
 /// fusions): every non-elementwise op is a GEMV kiln.linear (isGemv) whose
-/// input is the same block argument, every elementwise op (the epilogue) has
+/// input is the same block argument or the prologue's result (at most
+/// kGemvPrologueBytes), every elementwise op (the epilogue) has
 /// the result shape of the linears it depends on or broadcasts to it, reads
-/// only those linears, other epilogue values and block arguments of that
-/// shape or of one element, and every yielded value depends on at least one
-/// linear. Linears that an epilogue op combines form one group; the kernel's
+/// only those linears, other epilogue values and block arguments that
+/// broadcast to that shape (a residual, a bias [N], a scalar), and every
+/// yielded value depends on at least one linear. Linears that an epilogue op combines form one group; the kernel's
 /// columns are the groups' columns one after another.
 struct GemvKernel {
+  /// The row block every linear reads: a block argument, or the result of
+  /// the prologue.
   mlir::Value input;
+  /// A kiln.rms_norm or kiln.layer_norm over the last dim of a block
+  /// argument whose result only the linears read (the norm before q/k/v or
+  /// gate/up), or null. Every block of the kernel normalises the rows into
+  /// shared memory before its columns: a few KB read again from L2 per
+  /// block instead of a launch and a round trip through memory.
+  mlir::Operation *prologue = nullptr;
   int64_t rows = 0, k = 0;
   llvm::SmallVector<GemvGroup> groups;
   int64_t columns() const;
