@@ -524,6 +524,7 @@ static LogicalResult writeEmitted(ModuleOp module, EmittedModule &emitted,
   // The manifest records what was written, read back from disk.
   runtime::Manifest &m = emitted.manifest;
   m.arch = options.arch;
+  m.dependentLaunch = kernelsWaitForDependencies(options.arch);
   runtime::DataFile *records[3] = {&m.weightsFile, &m.kernelsFile, &m.irFile};
   const char *names[3] = {"weights.bin", "kernels.fatbin", "scheduled.mlir"};
   for (int i = 0; i < 3; ++i) {

@@ -241,6 +241,8 @@ LogicalResult EmitContext::beginKernel(Operation *op, ArrayRef<Value> inputs,
      << name << "(";
   llvm::interleave(decls, os, ", ");
   os << ") {\n";
+  if (!ownPdlEnter)
+    os << "  kiln::pdlEnter();\n";
   begun = true;
   return success();
 }
@@ -425,6 +427,7 @@ static LogicalResult emitKernel(Translation &t, KernelOp kernel,
        << "extern \"C\" __global__ void __launch_bounds__(" << ctx.maxBlock
        << ") " << ctx.name << "(const " << *type << restrict << "in0, "
        << *type << restrict << "out0) {\n"
+       << "  kiln::pdlEnter();\n"
        << "  kiln::mapCopy<" << product(shapeOf(arg))
        << ">(in0, out0, [](int64_t i) { return i; });\n}\n";
     t.kernelParams[ctx.name] = ctx.params;
@@ -768,6 +771,15 @@ static runtime::TensorSpec tensorSpec(StringRef name, Type elementType,
   return t;
 }
 
+bool kiln::codegen::kernelsWaitForDependencies(StringRef arch) {
+  // Every generated kernel starts with kiln::pdlEnter(), which waits on
+  // sm_90 and later (kiln_kernels.cuh).
+  unsigned sm = 0;
+  return arch.starts_with("sm_") &&
+         !arch.drop_front(3).take_while([](char c) { return c >= '0' && c <= '9'; }).getAsInteger(10, sm) &&
+         sm >= 90;
+}
+
 std::string kiln::codegen::printManifest(const EmittedFunction &fn,
                                          StringRef arch,
                                          const runtime::DataFile &weights,
@@ -776,6 +788,7 @@ std::string kiln::codegen::printManifest(const EmittedFunction &fn,
   runtime::Manifest m;
   m.version = runtime::kArtifactFormatVersion;
   m.arch = arch.str();
+  m.dependentLaunch = kernelsWaitForDependencies(arch);
   m.arenaBytes = static_cast<uint64_t>(fn.arenaBytes);
   m.weightsFile = weights;
   m.kernelsFile = kernels;

@@ -195,9 +195,33 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
     whatOs << " " << op.getName();
   SmallVector<Value> args(body.getArguments());
   SmallVector<Value> outs(terminator->getOperands());
+  ctx.ownPdlEnter = true;
   if (failed(ctx.beginKernel(anchor, args, outs, what)))
     return failure();
   llvm::raw_string_ostream &src = ctx.source();
+  // Before waiting for the launch before it: ask L2 for the weight rows of
+  // the warp's first column (weights are never written).
+  {
+    FailureOr<std::string> t = ctx.typeOf(gemv->input, anchor);
+    if (failed(t))
+      return failure();
+    src << "  {\n    const int64_t c0 = (blockIdx.x * (int64_t)blockDim.x + "
+           "threadIdx.x) >> 5;\n";
+    int64_t start = 0;
+    for (auto [g, group] : llvm::enumerate(gemv->groups)) {
+      src << "    " << (g ? "else if" : "if") << " (c0 < "
+          << start + group.columns << ") {\n";
+      for (Operation *op : group.linears)
+        src << "      kiln::prefetchL2(in"
+            << cast<BlockArgument>(cast<LinearOp>(op).getWeight())
+                   .getArgNumber()
+            << " + (c0 - " << start << ") * " << k << ", " << k
+            << " * sizeof(" << *t << "));\n";
+      src << "    }\n";
+      start += group.columns;
+    }
+    src << "  }\n  kiln::pdlEnter();\n";
+  }
   if (Operation *norm = gemv->prologue) {
     // Every block normalises the rows into shared memory first.
     bool rms = isa<RmsNormOp>(norm);

@@ -101,6 +101,11 @@ public:
                                   llvm::StringRef what = {});
   /// Closes the kernel.
   void endKernel();
+  /// Set before beginKernel by an emitter that writes the kernel's
+  /// `kiln::pdlEnter();` itself (after prefetching weights); otherwise
+  /// beginKernel writes it as the body's first statement. Every kernel must
+  /// have it before it touches memory another launch writes or reads.
+  bool ownPdlEnter = false;
 
   /// Emits a whole kernel whose body is `body` (already indented).
   mlir::LogicalResult simpleKernel(mlir::Operation *op,

@@ -177,6 +177,33 @@ template <> __device__ __forceinline__ uint8_t lowest<uint8_t>() { return 0; }
 /// when a template is instantiated, not when it is defined.
 template <typename T> inline constexpr bool kDependentFalse = false;
 
+/// Programmatic dependent launch (sm_90 and later; docs/runtime.md). Every
+/// generated kernel calls pdlEnter() before it touches memory that another
+/// launch writes or reads: it waits until the launch before it on the
+/// stream has completed and its writes are visible (griddepcontrol.wait,
+/// which returns at once when the kernel was not launched with PDL), then
+/// lets the launch after it start its blocks (griddepcontrol.
+/// launch_dependents), which run up to their own pdlEnter() - reading only
+/// weights, which no launch writes - while this kernel finishes. Since
+/// every kernel waits, launches stay ordered transitively. Below sm_90 both
+/// are nothing, and the runtime launches such artifacts without PDL.
+__device__ __forceinline__ void pdlEnter() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
+/// Asks L2 for `bytes` bytes at `p` (a weight), one 128-byte line per lane
+/// of the calling warp at a time, without waiting for them: a GEMV kernel
+/// does it for its first weight rows before pdlEnter() and its prologue,
+/// so the rows stream in while the launch before it finishes.
+__device__ __forceinline__ void prefetchL2(const void *p, int64_t bytes) {
+  const char *c = static_cast<const char *>(p);
+  for (int64_t o = (int64_t)(threadIdx.x & 31) * 128; o < bytes; o += 32 * 128)
+    asm volatile("prefetch.global.L2 [%0];" ::"l"(c + o));
+}
+
 /// Accumulator type of sums and dot products over elements of T. Every
 /// element type a kernel may reduce has its own entry; any other type is a
 /// compile error, never a silent default.
@@ -585,7 +612,8 @@ __device__ void kvAppend(const E *__restrict__ k, const E *__restrict__ v,
 
 /// One block's part of a kv_attention query row, shared by kvAttention and
 /// kvAttentionSplit: keys [begin, end) of the row's kv head (kb, vb), warp w
-/// taking keys begin + w, begin + w + W, ... (W warps); its lanes split the
+/// taking keys in groups of 8, begin + 8w .. begin + 8w + 7, then 8W further
+/// on (W warps); its lanes split the
 /// head dims, the dot product is a warp sum, and each warp keeps an online
 /// softmax (running max, rescaled sum and weighted values) in A. The warps
 /// are then merged in warp order through shared memory, so the result does
@@ -613,26 +641,66 @@ __device__ void kvAttentionBlock(const E *__restrict__ qr,
   for (int64_t j = 0; j < VL; ++j)
     o[j] = A(0);
   A m = ninf, l = A(0);
-  // Every lane of a warp holds the same dot (a butterfly sum) and bias, so
-  // the branches below are uniform in the warp.
-  for (int64_t t = begin + warp; t < end; t += warps) {
-    A dot = A(0);
+  // Each warp takes its keys G at a time: the K and V rows of all G keys are
+  // loaded before any of them is used (one memory round trip per group,
+  // not per key), the G dots are warp sums side by side, and the online
+  // softmax is updated once per group. Every lane of a warp holds the same
+  // dots (butterfly sums) and biases, so the branches are uniform in the
+  // warp.
+  constexpr int G = 8;
+  for (int64_t t0 = begin + (int64_t)warp * G; t0 < end;
+       t0 += (int64_t)warps * G) {
+    E kr[G][QL], vr[G][VL];
 #pragma unroll
-    for (int64_t j = 0; j < QL; ++j)
-      if (lane + 32 * j < D)
-        dot += qv[j] * (A)kb[t * D + lane + 32 * j];
-    dot = warpSum(dot);
-    A sc = dot * (A)scale + (A)bias(t);
-    if (sc == ninf)
+    for (int g = 0; g < G; ++g) {
+      int64_t t = t0 + g;
+#pragma unroll
+      for (int64_t j = 0; j < QL; ++j)
+        kr[g][j] = t < end && lane + 32 * j < D ? kb[t * D + lane + 32 * j]
+                                               : (E)0.0f;
+#pragma unroll
+      for (int64_t j = 0; j < VL; ++j)
+        vr[g][j] = t < end && lane + 32 * j < Dv
+                       ? vb[t * Dv + lane + 32 * j]
+                       : (E)0.0f;
+    }
+    A sc[G];
+    A groupMax = ninf;
+#pragma unroll
+    for (int g = 0; g < G; ++g) {
+      A dot = A(0);
+#pragma unroll
+      for (int64_t j = 0; j < QL; ++j)
+        dot += qv[j] * (A)kr[g][j];
+      sc[g] = dot;
+    }
+#pragma unroll
+    for (int g = 0; g < G; ++g)
+      sc[g] = warpSum(sc[g]);
+#pragma unroll
+    for (int g = 0; g < G; ++g) {
+      int64_t t = t0 + g;
+      sc[g] = t < end ? sc[g] * (A)scale + (A)bias(t) : ninf;
+      groupMax = sc[g] > groupMax ? sc[g] : groupMax;
+    }
+    if (groupMax == ninf)
       continue;
-    A mNew = sc > m ? sc : m;
+    A mNew = groupMax > m ? groupMax : m;
     A rescale = op::exp_(m - mNew); // 0 while m is -inf
-    A p = op::exp_(sc - mNew);
-    l = l * rescale + p;
+    l = l * rescale;
 #pragma unroll
     for (int64_t j = 0; j < VL; ++j)
-      if (lane + 32 * j < Dv)
-        o[j] = o[j] * rescale + p * (A)vb[t * Dv + lane + 32 * j];
+      o[j] = o[j] * rescale;
+#pragma unroll
+    for (int g = 0; g < G; ++g) {
+      if (sc[g] == ninf)
+        continue;
+      A p = op::exp_(sc[g] - mNew);
+      l += p;
+#pragma unroll
+      for (int64_t j = 0; j < VL; ++j)
+        o[j] += p * (A)vr[g][j];
+    }
     m = mNew;
   }
   if (lane == 0) {

@@ -136,6 +136,7 @@ bool isIdentifier(const std::string &s) {
 enum class Stage {
   Magic,
   Arch,
+  DependentLaunch,
   Arena,
   KvCache,
   WeightsFile,
@@ -284,8 +285,17 @@ bool ManifestParser::record() {
     if (tok[1].compare(0, 3, "sm_") != 0 || tok[1].size() < 5)
       return fail("invalid arch '" + tok[1] + "' (expected sm_XX)");
     m.arch = tok[1];
-    stage = Stage::Arena;
+    stage = Stage::DependentLaunch;
     return true;
+  case Stage::DependentLaunch:
+    stage = Stage::Arena;
+    if (kw == "dependent_launch") {
+      if (!expectCount(1, "dependent_launch"))
+        return false;
+      m.dependentLaunch = true;
+      return true;
+    }
+    [[fallthrough]];
   case Stage::Arena:
     if (kw != "arena_bytes")
       return fail("expected 'arena_bytes' record, got '" + kw + "'");
@@ -852,6 +862,8 @@ std::string formatManifest(const Manifest &m) {
   auto line = [&](const std::string &text) { s += text + "\n"; };
   line("kiln-artifact " + std::to_string(m.version));
   line("arch " + m.arch);
+  if (m.dependentLaunch)
+    line("dependent_launch");
   line("arena_bytes " + std::to_string(m.arenaBytes));
   if (m.kvCache.present()) {
     const KvCacheSpec &kv = m.kvCache;

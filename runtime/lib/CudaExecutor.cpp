@@ -115,6 +115,10 @@ struct CudaExecutor::Impl {
   bool syncEachLaunch = false;
   /// KILN_RUNTIME_CHECK_GEMM=1: recompute every gemm on the host (eager).
   bool checkGemms = false;
+  /// Launch kernels with programmatic dependent launch (the manifest says
+  /// `dependent_launch`, the device is sm_90 or later, and
+  /// KILN_RUNTIME_PDL is not 0).
+  bool pdl = false;
   /// The residual of the gemm being checked, copied before the gemm runs
   /// (cuBLASLt may write its result over it).
   std::vector<float> checkResidual;
@@ -220,6 +224,15 @@ bool CudaExecutor::Impl::setup(std::string &error) {
   syncEachLaunch = sync && std::string(sync) == "1";
   const char *check = std::getenv("KILN_RUNTIME_CHECK_GEMM");
   checkGemms = check && std::string(check) == "1";
+  const char *pdlEnv = std::getenv("KILN_RUNTIME_PDL");
+  int device = 0, major = 0;
+  if (!ok(cudaGetDevice(&device), "cudaGetDevice", error) ||
+      !ok(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor,
+                                 device),
+          "cudaDeviceGetAttribute", error))
+    return false;
+  pdl = m.dependentLaunch && major >= 9 &&
+        !(pdlEnv && std::string(pdlEnv) == "0");
   if (!ok(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking),
           "cudaStreamCreateWithFlags", error) ||
       !ok(cudaEventCreate(&start), "cudaEventCreate", error) ||
@@ -544,6 +557,24 @@ bool CudaExecutor::Impl::launchOne(FunctionState &f, size_t i,
     const KernelLaunch &k = p.launch->kernel;
     dim3 grid(k.grid[0], k.grid[1], k.grid[2]);
     dim3 block(k.block[0], k.block[1], k.block[2]);
+    if (pdl) {
+      // The kernel may start while the launch before it finishes; it waits
+      // for it in kiln::pdlEnter (docs/runtime.md).
+      cudaLaunchAttribute attr;
+      attr.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+      attr.val.programmaticStreamSerializationAllowed = 1;
+      cudaLaunchConfig_t config = {};
+      config.gridDim = grid;
+      config.blockDim = block;
+      config.dynamicSmemBytes = k.smemBytes;
+      config.stream = stream;
+      config.attrs = &attr;
+      config.numAttrs = 1;
+      return ok(cudaLaunchKernelExC(&config,
+                                    reinterpret_cast<const void *>(p.kernel),
+                                    p.argPtrs.data()),
+                where(f, i) + ": cudaLaunchKernelExC", error);
+    }
     return ok(cudaLaunchKernel(reinterpret_cast<const void *>(p.kernel), grid,
                                block, p.argPtrs.data(), k.smemBytes, stream),
               where(f, i) + ": cudaLaunchKernel", error);
@@ -642,6 +673,8 @@ CudaExecutor::~CudaExecutor() = default;
 const std::string &CudaExecutor::deviceDescription() const {
   return impl->deviceDesc;
 }
+
+bool CudaExecutor::dependentLaunch() const { return impl->pdl; }
 
 const Artifact &CudaExecutor::artifact() const { return *impl->artifact; }
 

@@ -226,6 +226,34 @@ TEST(Manifest, GemmDtypeRoundTripsAndSizesExtents) {
   EXPECT_EQ(formatManifest(m).find("dtype"), std::string::npos);
 }
 
+TEST(Manifest, DependentLaunchRecord) {
+  // Optional, right after `arch`; written only when set.
+  Manifest m;
+  std::string error;
+  ASSERT_TRUE(parseManifest(kValid, "m.txt", m, error)) << error;
+  EXPECT_FALSE(m.dependentLaunch);
+  EXPECT_EQ(formatManifest(m).find("dependent_launch"), std::string::npos);
+  ASSERT_TRUE(parseManifest(withLine(3, "arch sm_90a\ndependent_launch"),
+                            "m.txt", m, error))
+      << error;
+  EXPECT_TRUE(m.dependentLaunch);
+  std::string text = formatManifest(m);
+  EXPECT_NE(text.find("arch sm_90a\ndependent_launch\narena_bytes 4096\n"),
+            std::string::npos)
+      << text;
+  Manifest again;
+  ASSERT_TRUE(parseManifest(text, "m2.txt", again, error)) << error;
+  EXPECT_TRUE(again.dependentLaunch);
+  // Anywhere else, or with an argument, it is an error at its line.
+  EXPECT_FALSE(parseManifest(withLine(4, "arena_bytes 4096\ndependent_launch"),
+                             "m.txt", m, error));
+  EXPECT_NE(error.find("m.txt:5:"), std::string::npos) << error;
+  EXPECT_FALSE(parseManifest(withLine(3, "arch sm_90a\ndependent_launch 1"),
+                             "m.txt", m, error));
+  EXPECT_NE(error.find("m.txt:4:"), std::string::npos) << error;
+  EXPECT_NE(error.find("dependent_launch"), std::string::npos) << error;
+}
+
 TEST(Manifest, FormatMakesNamesTokens) {
   Manifest m;
   std::string error;

@@ -16,6 +16,7 @@
 // CHECK: k0_rms_norm(
 // CHECK-LABEL: // @k1_silu_mul_mul_where_and3: fusion of kiln.silu kiln.mul kiln.mul kiln.where kiln.cast kiln.cast kiln.add at
 // CHECK-NEXT: extern "C" __global__ void __launch_bounds__(256) k1_silu_mul_mul_where_and3(const float *in0, const float *in1, const float *in2, const bool *in3, const float *in4, float *out0) {
+// CHECK-NEXT:   kiln::pdlEnter();
 // CHECK-NEXT:   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < 16;
 // CHECK-NEXT:        i += (int64_t)gridDim.x * blockDim.x) {
 // CHECK-NEXT:     int64_t c_rem = i; {{.*}} const int64_t c1 = c_rem % 8; {{.*}}

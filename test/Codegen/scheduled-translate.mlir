@@ -55,6 +55,7 @@
 // CU-NEXT: extern "C" __global__ void __launch_bounds__(256) k2_silu(const float *in0, float *out0)
 // CU: // @k3_copy: copy
 // CU-NEXT: extern "C" __global__ void __launch_bounds__(128) k3_copy(const float *__restrict__ in0, float *__restrict__ out0)
+// CU-NEXT: kiln::pdlEnter();
 // CU-NEXT: kiln::mapCopy<8>(in0, out0,
 // CU: k5_mul(const float *__restrict__ in0, const float *__restrict__ in1, float *__restrict__ out0)
 // CU: kiln::op::mul(in0[i], in1[i])

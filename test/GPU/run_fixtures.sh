@@ -3,7 +3,9 @@
 # test/GPU/prepare_bundle.sh (one entry per fixture and test data set,
 # BUNDLE/<fixture>.set<N>/): builds the runtime alone (CUDA toolkit only) and
 # checks every entry on --backend=cuda, eager and as a replayed CUDA graph
-# (100 replays, bit-identical), all under compute-sanitizer memcheck; the
+# (100 replays, bit-identical), graph outputs with and without programmatic
+# dependent launch (KILN_RUNTIME_PDL=0) bit-identical, all under
+# compute-sanitizer memcheck; the
 # kernel-class entries of test/GPU/prepare_kernels.py with block reductions
 # also under racecheck.
 # The log goes to LOGDIR/gpu_fixtures.log as well as stdout. The last line is
@@ -57,6 +59,16 @@ body() {
     run "$name/eager" $K "$d/model.kiln" --backend=cuda "${ins[@]}" "${exps[@]}"
     echo "== $name: graph, 100 replays, bit-identical"
     run "$name/graph" $K "$d/model.kiln" --backend=cuda --graph --repeat 100 --check-identical "${ins[@]}" "${exps[@]}"
+    echo "== $name: graph with and without programmatic dependent launch, bit-identical"
+    rm -rf "$LOG/pdl-on" "$LOG/pdl-off"
+    run "$name/pdl-identical" bash -c '
+      set -e
+      "$1" "$2/model.kiln" --backend=cuda --graph --repeat 3 --output-dir "$3/pdl-on" "${@:4}" | tail -1
+      KILN_RUNTIME_PDL=0 "$1" "$2/model.kiln" --backend=cuda --graph --repeat 3 --output-dir "$3/pdl-off" "${@:4}" | tail -1
+      n=0
+      for f in "$3"/pdl-on/*.pb; do cmp "$f" "$3/pdl-off/$(basename "$f")"; n=$((n+1)); done
+      [ "$n" -gt 0 ] && [ "$n" -eq "$(ls "$3"/pdl-off/*.pb | wc -l)" ]
+      echo "$n outputs bit-identical"' _ $K "$d" "$LOG" "${ins[@]}"
     echo "== $name: memcheck eager"
     run "$name/memcheck-eager" "${SAN[@]}" $K "$d/model.kiln" --backend=cuda "${ins[@]}" "${exps[@]}"
     echo "== $name: memcheck graph x3"

@@ -402,7 +402,9 @@ int main(int argc, char **argv) {
         CudaExecutor::create(artifact, int(o.device), error);
     if (!exec)
       return fail(error);
-    device = exec->deviceDescription();
+    device = exec->deviceDescription() +
+             (exec->dependentLaunch() ? ", programmatic dependent launch"
+                                      : ", plain launches");
     if (!measureCopyBandwidth(int(o.device), bw, error))
       return fail(error);
     for (Row &r : rows) {

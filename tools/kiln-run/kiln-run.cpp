@@ -481,9 +481,10 @@ int runCuda(const Options &o, const std::vector<HostTensor> &inputs,
     }
     std::printf("cuda: %d steps, outputs bit-identical to step 1\n", o.repeat);
   }
-  std::printf("cuda %s on %s: %d step(s), %.2f us/step\n",
+  std::printf("cuda %s on %s%s: %d step(s), %.2f us/step\n",
               o.graph ? "graph" : "eager", exec->deviceDescription().c_str(),
-              stats.steps, stats.usPerStep());
+              exec->dependentLaunch() ? " (PDL)" : "", stats.steps,
+              stats.usPerStep());
   return 0;
 }
 

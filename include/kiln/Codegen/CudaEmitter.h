@@ -88,6 +88,11 @@ struct EmittedFunction {
 mlir::FailureOr<EmittedFunction> emitFunction(mlir::func::FuncOp func);
 
 
+/// Whether kernels generated for `arch` (sm_XX) wait for the launch before
+/// them (kiln::pdlEnter: sm_90 and later), so the manifest may say
+/// `dependent_launch`.
+bool kernelsWaitForDependencies(llvm::StringRef arch);
+
 /// The manifest dtype token of an element type (`f32`, `i64`, `bool`, ...),
 /// or std::nullopt if the artifact format has none.
 std::optional<llvm::StringRef> dtypeToken(mlir::Type elementType);

@@ -167,6 +167,12 @@ struct DataFile {
 struct Manifest {
   int version = 0;
   std::string arch;
+  /// `dependent_launch` (optional, after `arch`): every kernel of the
+  /// fatbin waits for the launch before it (griddepcontrol.wait) before it
+  /// touches memory another launch writes or reads, so the runtime may
+  /// launch them with programmatic dependent launch. kiln-compile writes it
+  /// for sm_90 and later; without it kernels are launched plainly.
+  bool dependentLaunch = false;
   uint64_t arenaBytes = 0;
   /// `weights_file`: every weight and constant.
   DataFile weightsFile;

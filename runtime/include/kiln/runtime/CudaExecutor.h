@@ -130,6 +130,11 @@ public:
   /// A one-line description of the device ("NVIDIA H100 80GB HBM3, sm_90").
   const std::string &deviceDescription() const;
 
+  /// Whether kernels are launched with programmatic dependent launch: the
+  /// manifest says `dependent_launch`, the device is sm_90 or later, and the
+  /// environment does not set KILN_RUNTIME_PDL=0 (docs/runtime.md).
+  bool dependentLaunch() const;
+
   /// The artifact the executor runs.
   const Artifact &artifact() const;
 
