@@ -471,6 +471,9 @@ __device__ __forceinline__ void gemvDots(const T *x,
   // Loads in flight per lane: a tile of each row, so registers stay bounded
   // for long rows (K = 8192 is 32 chunks per lane).
   constexpr int64_t Tile = L <= 2 ? 8 : 4;
+  // Rows that are whole tiles (K = 2048 and 8192 in bf16) need no bounds
+  // test, so every load of a tile is issued before the first sum.
+  constexpr bool Whole = Chunks % (32 * Tile) == 0;
   struct alignas(16) V { T e[Vec]; };
   int lane = threadIdx.x & 31;
 #pragma unroll
@@ -479,26 +482,32 @@ __device__ __forceinline__ void gemvDots(const T *x,
     for (int64_t m = 0; m < M; ++m)
       acc[l][m] = 0.0f;
   for (int64_t base = 0; base < Chunks; base += 32 * Tile) {
-    V wv[L][Tile];
+    int4 wv[L][Tile];
 #pragma unroll
     for (int l = 0; l < L; ++l)
 #pragma unroll
-      for (int64_t j = 0; j < Tile; ++j)
-        if (base + lane + 32 * j < Chunks)
-          wv[l][j] = reinterpret_cast<const V *>(rows[l])[base + lane + 32 * j];
+      for (int64_t j = 0; j < Tile; ++j) {
+        int64_t c = base + lane + 32 * j;
+        // Weights are read once per step: the read-only path, not kept in L1.
+        wv[l][j] = Whole || c < Chunks
+                       ? __ldg(reinterpret_cast<const int4 *>(rows[l]) + c)
+                       : make_int4(0, 0, 0, 0);
+      }
 #pragma unroll
     for (int64_t j = 0; j < Tile; ++j) {
       int64_t c = base + lane + 32 * j;
-      if (c >= Chunks)
+      if (!Whole && c >= Chunks)
         break;
 #pragma unroll
       for (int64_t m = 0; m < M; ++m) {
         V xv = reinterpret_cast<const V *>(x + m * K)[c];
 #pragma unroll
-        for (int l = 0; l < L; ++l)
+        for (int l = 0; l < L; ++l) {
+          V w = *reinterpret_cast<const V *>(&wv[l][j]);
 #pragma unroll
           for (int e = 0; e < Vec; ++e)
-            acc[l][m] += (float)xv.e[e] * (float)wv[l][j].e[e];
+            acc[l][m] += (float)xv.e[e] * (float)w.e[e];
+        }
       }
     }
   }
