@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Builds a Llama-3.2-1B-shaped decode graph (hidden 2048, 16 layers, vocab
 128256, intermediate 8192, 32 heads, 8 kv heads, head dim 64) in ONNX opset
-18, with every weight in one external-data file.
+18, with every weight in one external-data file. --shape qwen05b builds the
+same Llama-style graph with the Qwen2.5-0.5B shapes of
+../shared/bench/peer_decode.py (hidden 896, 24 layers, vocab 151936,
+intermediate 4864, 14 heads, 2 kv heads, head dim 64; like the peer's
+model, no q/k/v bias and an untied lm head).
 
 Without --random the data file is created sparse with truncate (all zeros),
 so building it costs no disk time; that model is for measuring import time
@@ -25,8 +29,8 @@ dynamic decoder exports, which `kiln-compile --max-seq-len N
   past_key_values.L.{key,value}  f32 [batch, 8, past_len, 64]
   -> logits [batch, 1, 128256], present.L.{key,value} [batch, 8, total_len, 64]
 
-Usage: make-llama-1b-onnx.py OUTDIR [--past 7] [--layers 16] [--dynamic]
-                             [--random SEED]
+Usage: make-llama-1b-onnx.py OUTDIR [--shape llama1b|qwen05b] [--past 7]
+                             [--layers N] [--dynamic] [--random SEED]
 """
 import argparse
 import os
@@ -36,9 +40,23 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
+# The shapes of ../shared/bench/peer_decode.py's configurations.
+SHAPES = {
+    "llama1b": dict(hidden=2048, layers=16, heads=32, kv_heads=8, inter=8192, vocab=128256),
+    "qwen05b": dict(hidden=896, layers=24, heads=14, kv_heads=2, inter=4864, vocab=151936),
+}
 HIDDEN, INTER, VOCAB = 2048, 8192, 128256
 HEADS, KV_HEADS = 32, 8
 HEAD_DIM = HIDDEN // HEADS
+
+
+def set_shape(name):
+    global HIDDEN, INTER, VOCAB, HEADS, KV_HEADS, HEAD_DIM
+    c = SHAPES[name]
+    HIDDEN, INTER, VOCAB = c["hidden"], c["inter"], c["vocab"]
+    HEADS, KV_HEADS = c["heads"], c["kv_heads"]
+    HEAD_DIM = HIDDEN // HEADS
+    return c["layers"]
 ROPE_THETA = 500000.0
 # Random weights are generated and written this many floats at a time.
 CHUNK = 1 << 24
@@ -177,12 +195,18 @@ def main():
     ap.add_argument("outdir")
     ap.add_argument("--past", type=int, default=7,
                     help="without --dynamic: unused (past_len is symbolic); kept for compatibility")
-    ap.add_argument("--layers", type=int, default=16)
+    ap.add_argument("--shape", choices=sorted(SHAPES), default="llama1b",
+                    help="model shapes (default llama1b)")
+    ap.add_argument("--layers", type=int, default=None,
+                    help="transformer layers (default: the shape's, 16 for llama1b)")
     ap.add_argument("--dynamic", action="store_true",
                     help="symbolic batch, position_ids and attention_mask inputs (HF layout)")
     ap.add_argument("--random", type=int, metavar="SEED", default=None,
                     help="random weights from default_rng(SEED) instead of sparse zeros")
     args = ap.parse_args()
+    layers = set_shape(args.shape)
+    if args.layers is not None:
+        layers = args.layers
     os.makedirs(args.outdir, exist_ok=True)
     start = time.time()
     data = "model.onnx.data"
@@ -206,7 +230,7 @@ def main():
         cos, sin = "cos", "sin"
     x = b.op("Gather", [b.weight("model.embed_tokens.weight", [VOCAB, HIDDEN]), "input_ids"])
     presents = []
-    for i in range(args.layers):
+    for i in range(layers):
         pk, pv = f"past_key_values.{i}.key", f"past_key_values.{i}.value"
         inputs += [f32(pk, [batch, KV_HEADS, "past_len", HEAD_DIM]),
                    f32(pv, [batch, KV_HEADS, "past_len", HEAD_DIM])]
@@ -221,7 +245,7 @@ def main():
         out = f"present.{i // 2}.{kind}"
         b.nodes.append(helper.make_node("Identity", [name], [out]))
         outputs.append(f32(out, [batch, KV_HEADS, "total_len", HEAD_DIM]))
-    graph = helper.make_graph(b.nodes, "llama-1b-shaped", inputs, outputs, b.inits)
+    graph = helper.make_graph(b.nodes, f"{args.shape}-shaped", inputs, outputs, b.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
     model.ir_version = 8
     onnx.save(model, os.path.join(args.outdir, "model.onnx"))

@@ -14,12 +14,12 @@
 # On the GPU machine, from the repository root (carry BUNDLE):
 #   bash test/GPU/bench_decode.sh BUNDLE LOGDIR
 #   1. builds kiln-run and kiln-bench in the runtime-only tree (build-gpu/),
-#      while utils/make-llama-1b-onnx.py --dynamic --random 0 writes the
+#      while utils/make-llama-1b-onnx.py --shape MODEL --dynamic --random 0 writes the
 #      Llama-3.2-1B-shaped model (fp32, 16 layers, about 6 GB) to $WORK;
 #   2. compiles it with BUNDLE/kiln-compile --max-seq-len 1024
 #      --batch-buckets 1,8 --precision (PRECISION) (timed);
 #   3. kiln-bench --batch 1,8 --ctx 512 --mode eager,graph --per-kernel --json;
-#   4. peer_decode.py --models llama1b --batch 1,8 --ctx 512
+#   4. peer_decode.py --models MODEL --batch BATCHES --ctx 512
 #      --modes eager,graph,compile --dtype PRECISION, in what is left of the time
 #      budget (BENCH_BUDGET_S, default 540 s for the whole script);
 #   5. the summary: one line per batch, and a last line
@@ -27,7 +27,9 @@
 # LOGDIR gets at most 7 files (the device tool returns 8): log.txt (every
 # step's output and timing), kiln-bench.txt, kiln-bench.json, memory.json,
 # manifest.txt (the artifact's), peer.jsonl, summary.txt.
-# Environment: PRECISION (fp32 or bf16, default fp32: kiln-compile
+# Environment: MODEL (llama1b, default, or qwen05b: the shapes of
+# peer_decode.py's configurations), BATCHES (batch sizes, default 1,8: the
+# buckets compiled, benchmarked and run by the peers), PRECISION (fp32 or bf16, default fp32: kiln-compile
 # --precision and peer_decode.py --dtype), WORK (scratch for the model and artifact, default
 # /tmp/kiln-bench-work), PYTHON (default python3), BENCH_BUDGET_S,
 # NINJA_JOBS (ninja -j; default ninja's own).
@@ -63,6 +65,13 @@ LOG=$(cd "$LOG" && pwd)
 WORK=${WORK:-/tmp/kiln-bench-work}
 BUDGET=${BENCH_BUDGET_S:-540}
 PRECISION=${PRECISION:-fp32}
+MODEL=${MODEL:-llama1b}
+BATCHES=${BATCHES:-1,8}
+[[ $BATCHES =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "bench_decode: BATCHES must be a list like 1,8,32, got '$BATCHES'" >&2; exit 2; }
+case $MODEL in
+  llama1b|qwen05b) ;;
+  *) echo "bench_decode: MODEL must be llama1b or qwen05b, got '$MODEL'" >&2; exit 2 ;;
+esac
 case $PRECISION in
   fp32) KILN_PRECISION=f32 ;;
   bf16) KILN_PRECISION=bf16 ;;
@@ -103,7 +112,7 @@ stage() {
 rm -rf "$WORK" && mkdir -p "$WORK"
 # 1. The model (in the background) and the runtime-only tools.
 ( t0=$(date +%s.%N)
-  "$PY" utils/make-llama-1b-onnx.py "$WORK/llama1b" --dynamic --random 0 >"$WORK/model.log" 2>&1
+  "$PY" utils/make-llama-1b-onnx.py "$WORK/$MODEL" --shape "$MODEL" --dynamic --random 0 >"$WORK/model.log" 2>&1
   echo "rc=$? $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')" >"$WORK/model.status" ) &
 MODEL_PID=$!
 build() {
@@ -113,26 +122,26 @@ build() {
 stage build build
 BUILD_RC=$?
 wait "$MODEL_PID"
-{ echo "== model: utils/make-llama-1b-onnx.py $WORK/llama1b --dynamic --random 0"; cat "$WORK/model.log"; } >>"$LOG/log.txt"
+{ echo "== model: utils/make-llama-1b-onnx.py $WORK/$MODEL --shape $MODEL --dynamic --random 0"; cat "$WORK/model.log"; } >>"$LOG/log.txt"
 read -r MODEL_RC T_model < <(sed 's/rc=//' "$WORK/model.status")
 echo "== model: rc=$MODEL_RC, ${T_model} s" | tee -a "$LOG/log.txt"
 
 # 2. Compile (the binary from the bundle; kernels from this tree).
 COMPILE_RC=1
 if [ "$MODEL_RC" = 0 ]; then
-  stage compile env -u LD_LIBRARY_PATH "$BUNDLE/kiln-compile" "$WORK/llama1b/model.onnx" \
-    --max-seq-len 1024 --batch-buckets 1,8 --arch sm_90a --precision "$KILN_PRECISION" \
+  stage compile env -u LD_LIBRARY_PATH "$BUNDLE/kiln-compile" "$WORK/$MODEL/model.onnx" \
+    --max-seq-len 1024 --batch-buckets "$BATCHES" --arch sm_90a --precision "$KILN_PRECISION" \
     --kernels-dir "$ROOT/codegen/kernels" --memory-report "$LOG/memory.json" \
-    -o "$WORK/llama1b.kiln"
+    -o "$WORK/$MODEL.kiln"
   COMPILE_RC=$?
-  [ -f "$WORK/llama1b.kiln/manifest.txt" ] && cp "$WORK/llama1b.kiln/manifest.txt" "$LOG/manifest.txt"
-  rm -f "$WORK/llama1b/model.onnx.data" # the artifact has its own copy
+  [ -f "$WORK/$MODEL.kiln/manifest.txt" ] && cp "$WORK/$MODEL.kiln/manifest.txt" "$LOG/manifest.txt"
+  rm -f "$WORK/$MODEL/model.onnx.data" # the artifact has its own copy
 fi
 
 # 3. kiln-bench.
 BENCH_RC=1
 if [ "$BUILD_RC" = 0 ] && [ "$COMPILE_RC" = 0 ]; then
-  stage bench bash -c "set -o pipefail; build-gpu/bin/kiln-bench '$WORK/llama1b.kiln' --batch 1,8 --ctx 512 \
+  stage bench bash -c "set -o pipefail; build-gpu/bin/kiln-bench '$WORK/$MODEL.kiln' --batch $BATCHES --ctx 512 \
     --steps 128 --warmup 16 --mode eager,graph --per-kernel --json '$LOG/kiln-bench.json' | tee '$LOG/kiln-bench.txt'"
   BENCH_RC=$?
 fi
@@ -142,7 +151,7 @@ PEER=$BUNDLE/peer_decode.py
 [ -f "$PEER" ] || PEER=$ROOT/../shared/bench/peer_decode.py
 PEER_LEFT=$(( $(left) - 10 ))
 if [ "$PEER_LEFT" -gt 30 ]; then
-  stage peer timeout "$PEER_LEFT" bash -c "set -o pipefail; '$PY' '$PEER' --models llama1b --batch 1,8 --ctx 512 \
+  stage peer timeout "$PEER_LEFT" bash -c "set -o pipefail; '$PY' '$PEER' --models $MODEL --batch $BATCHES --ctx 512 \
     --modes eager,graph,compile --dtype $PRECISION | tee '$LOG/peer.jsonl'"
 else
   echo "== peer: skipped, ${PEER_LEFT} s left of the budget" | tee -a "$LOG/log.txt"
