@@ -17,8 +17,8 @@
 #      while utils/make-llama-1b-onnx.py --shape MODEL --dynamic --random 0 writes the
 #      Llama-3.2-1B-shaped model (fp32, 16 layers, about 6 GB) to $WORK;
 #   2. compiles it with BUNDLE/kiln-compile --max-seq-len 1024
-#      --batch-buckets 1,8 --precision (PRECISION) (timed);
-#   3. kiln-bench --batch 1,8 --ctx 512 --mode eager,graph --per-kernel --json;
+#      --batch-buckets BATCHES --precision (PRECISION) (timed);
+#   3. kiln-bench --batch BATCHES --ctx 512 --mode eager,graph --per-kernel --json;
 #   4. peer_decode.py --models MODEL --batch BATCHES --ctx 512
 #      --modes eager,graph,compile --dtype PRECISION, in what is left of the time
 #      budget (BENCH_BUDGET_S, default 540 s for the whole script);
