@@ -37,7 +37,6 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
-#include "mlir/IR/Dominance.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
@@ -150,10 +149,13 @@ struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
     auto fusion = dyn_cast_or_null<FusionOp>(op);
     return fusion && analyzeGemvKernel(fusion.getBody().front());
   }
-  /// The input row block of a GEMV fusion (the outer value its linears read).
+  /// The input row block of a GEMV fusion (the outer value its linears
+  /// read), or null when the fusion has a prologue (its linears read the
+  /// norm's result) or is no GEMV kernel.
   static Value gemvInput(FusionOp fusion) {
     std::optional<GemvKernel> k = analyzeGemvKernel(fusion.getBody().front());
-    return fusion.getInputs()[cast<BlockArgument>(k->input).getArgNumber()];
+    auto arg = k ? dyn_cast<BlockArgument>(k->input) : BlockArgument();
+    return arg ? fusion.getInputs()[arg.getArgNumber()] : Value();
   }
 
   /// Replaces `members` (fusions of one block, producers before consumers)
@@ -249,7 +251,7 @@ struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
             llvm::is_contained(producers, producer))
           continue;
         Value x = gemvInput(producer);
-        if (input && x != input)
+        if (!x || (input && x != input))
           continue;
         input = x;
         producers.push_back(producer);
@@ -280,7 +282,7 @@ struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
     });
     for (FusionOp gemv : gemvs) {
       Value x = gemvInput(gemv);
-      auto norm = x.getDefiningOp<FusionOp>();
+      auto norm = x ? x.getDefiningOp<FusionOp>() : FusionOp();
       if (!norm || norm->getNumResults() != 1 ||
           norm->getBlock() != gemv->getBlock() ||
           llvm::any_of(x.getUsers(),
@@ -305,8 +307,9 @@ struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
     for (Block *block : blocks) {
       llvm::MapVector<Value, SmallVector<FusionOp>> byInput;
       for (Operation &op : *block)
-        if (isGemvFusion(&op))
-          byInput[gemvInput(cast<FusionOp>(op))].push_back(cast<FusionOp>(op));
+        if (auto f = dyn_cast<FusionOp>(op))
+          if (Value x = gemvInput(f))
+            byInput[x].push_back(f);
       for (auto &[x, list] : byInput) {
         if (list.size() < 2)
           continue;

@@ -242,14 +242,16 @@ std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {
       return std::nullopt;
     return groupOf.lookup(find(llvm::countr_zero(d)));
   };
-  // Epilogue shapes: an op depending on linears has (or broadcasts to) its
-  // group's shape, and so do the block arguments it reads.
+  // Epilogue shapes: an op has (or broadcasts to) its group's shape, and so
+  // do the block arguments it reads.
   for (Operation &op : body.without_terminator()) {
-    if (isa<LinearOp>(op))
+    if (isa<LinearOp>(op) || &op == kernel.prologue)
       continue;
+    // Every epilogue op is computed from a product: it belongs to that
+    // product's group, whose element (row, column) it is computed at.
     std::optional<unsigned> g = groupOfDeps(deps.lookup(op.getResult(0)));
     if (!g)
-      continue;
+      return std::nullopt;
     ArrayRef<int64_t> gs = groupShapes[*g];
     if (!broadcastsTo(shape(op.getResult(0)), gs))
       return std::nullopt;

@@ -293,3 +293,30 @@ func.func @bias(%x: tensor<1x8xf32>, %b: tensor<32xf32>, %b2: tensor<16xf32>) ->
   }
   return %y, %z : tensor<1x32xf32>, tensor<1x16xf32>
 }
+
+// -----
+
+// Edge: the pass run again over its own output changes nothing (a kernel
+// with a prologue has no input row of its own to merge siblings on).
+// RUN: kiln-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(kiln-gemv,kiln-gemv))' | FileCheck %s --check-prefix=TWICE
+// TWICE-LABEL: func.func @prologue_twice
+// TWICE: kiln.fusion %arg0, %arg1
+// TWICE-NEXT: ^bb0
+// TWICE-NEXT: kiln.rms_norm
+// TWICE-NEXT: kiln.linear
+// TWICE-NEXT: kiln.linear
+// TWICE-NEXT: kiln.yield
+// TWICE-NOT: kiln.fusion
+// CHECK-LABEL: func.func @prologue_twice
+func.func @prologue_twice(%x: tensor<1x8xf32>, %s: tensor<8xf32>) -> (tensor<1x32xf32>, tensor<1x16xf32>) {
+  %n = kiln.fusion %x, %s : (tensor<1x8xf32>, tensor<8xf32>) -> tensor<1x8xf32> {
+  ^bb0(%a: tensor<1x8xf32>, %b: tensor<8xf32>):
+    %r = kiln.rms_norm %a, %b {axis = 1 : i64, epsilon = 1.0e-05 : f32} : (tensor<1x8xf32>, tensor<8xf32>) -> tensor<1x8xf32>
+    kiln.yield %r : tensor<1x8xf32>
+  }
+  %wq = kiln.weight "wq" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<8x32xf32>
+  %q = kiln.gemm %n, %wq : (tensor<1x8xf32>, tensor<8x32xf32>) -> tensor<1x32xf32>
+  %wk = kiln.weight "wk" {path = "w.bin", offset = 0 : i64, length = 512 : i64} : tensor<8x16xf32>
+  %k = kiln.gemm %n, %wk : (tensor<1x8xf32>, tensor<8x16xf32>) -> tensor<1x16xf32>
+  return %q, %k : tensor<1x32xf32>, tensor<1x16xf32>
+}

@@ -85,8 +85,9 @@ constexpr int64_t kGemvPrologueGrid = 1024;
 /// A kernel body that codegen emits as one GEMV kernel (kiln-gemv's
 /// fusions): every non-elementwise op is a GEMV kiln.linear (isGemv) whose
 /// input is the same block argument or the prologue's result (at most
-/// kGemvPrologueBytes), every elementwise op (the epilogue) has
-/// the result shape of the linears it depends on or broadcasts to it, reads
+/// kGemvPrologueBytes), every elementwise op (the epilogue) depends on at
+/// least one linear, has the result shape of the linears it depends on or
+/// broadcasts to it, reads
 /// only those linears, other epilogue values and block arguments that
 /// broadcast to that shape (a residual, a bias [N], a scalar), and every
 /// yielded value depends on at least one linear. Linears that an epilogue op combines form one group; the kernel's
