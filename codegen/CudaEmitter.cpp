@@ -775,9 +775,9 @@ bool kiln::codegen::kernelsWaitForDependencies(StringRef arch) {
   // Every generated kernel starts with kiln::pdlEnter(), which waits on
   // sm_90 and later (kiln_kernels.cuh).
   unsigned sm = 0;
-  return arch.starts_with("sm_") &&
-         !arch.drop_front(3).take_while([](char c) { return c >= '0' && c <= '9'; }).getAsInteger(10, sm) &&
-         sm >= 90;
+  StringRef digits = arch.drop_front(3).take_while(
+      [](char c) { return c >= '0' && c <= '9'; });
+  return arch.starts_with("sm_") && !digits.getAsInteger(10, sm) && sm >= 90;
 }
 
 std::string kiln::codegen::printManifest(const EmittedFunction &fn,
