@@ -401,6 +401,94 @@ LogicalResult convertRotary(NodeContext &c) {
   return c.push(y);
 }
 
+/// MaxPool, AveragePool and LpPool as kiln.pool: the window attributes,
+/// auto_pad resolved into explicit pads, and the output dims in floor or
+/// ceil mode (a last window that would start past the input and its
+/// leading padding is dropped, as ONNX does).
+LogicalResult convertPool(NodeContext &c, StringRef kind) {
+  Value x = c.required(0, "X");
+  if (!x)
+    return failure();
+  if (kind == "max" && c.outputUsed(1)) {
+    c.emitError() << "output 1 ('Indices') is not supported";
+    return failure();
+  }
+  ArrayRef<int64_t> in = shapeOf(x);
+  int64_t rank = in.size(), k = rank - 2;
+  if (rank < 3) {
+    c.emitError() << "input must be [N, C, spatial...], got rank " << rank;
+    return failure();
+  }
+  std::optional<SmallVector<int64_t>> ks = c.getInts("kernel_shape");
+  if (!ks || (int64_t)ks->size() != k) {
+    c.emitError() << "attribute 'kernel_shape' must have " << k << " values";
+    return failure();
+  }
+  auto ints = [&](StringRef name, int64_t n,
+                  int64_t dflt) -> std::optional<SmallVector<int64_t>> {
+    std::optional<SmallVector<int64_t>> v = c.getInts(name);
+    if (!v)
+      return SmallVector<int64_t>(n, dflt);
+    if ((int64_t)v->size() != n) {
+      c.emitError() << "attribute '" << name << "' must have " << n
+                    << " values, got " << v->size();
+      return std::nullopt;
+    }
+    return v;
+  };
+  auto strides = ints("strides", k, 1), dilations = ints("dilations", k, 1),
+       pads = ints("pads", 2 * k, 0);
+  if (!strides || !dilations || !pads)
+    return failure();
+  for (int64_t d = 0; d < k; ++d)
+    if ((*ks)[d] < 1 || (*strides)[d] < 1 || (*dilations)[d] < 1) {
+      c.emitError() << "kernel_shape, strides and dilations must be >= 1";
+      return failure();
+    }
+  std::string autoPad = c.getString("auto_pad", "NOTSET");
+  bool ceil = c.getInt("ceil_mode", 0) != 0;
+  SmallVector<int64_t> outShape = {in[0], in[1]};
+  for (int64_t d = 0; d < k; ++d) {
+    int64_t dim = in[2 + d], s = (*strides)[d];
+    int64_t eff = ((*ks)[d] - 1) * (*dilations)[d] + 1;
+    int64_t &pb = (*pads)[d], &pe = (*pads)[k + d];
+    int64_t o;
+    if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+      o = (dim + s - 1) / s;
+      int64_t total = std::max<int64_t>((o - 1) * s + eff - dim, 0);
+      int64_t small = total / 2;
+      pb = autoPad == "SAME_UPPER" ? small : total - small;
+      pe = total - pb;
+    } else if (autoPad == "VALID" || autoPad == "NOTSET") {
+      if (autoPad == "VALID")
+        pb = pe = 0;
+      int64_t span = dim + pb + pe - eff;
+      if (span < 0) {
+        c.emitError() << "spatial dim " << d << ": the window (" << eff
+                      << ") is larger than the padded input ("
+                      << dim + pb + pe << ")";
+        return failure();
+      }
+      o = (ceil ? (span + s - 1) / s : span / s) + 1;
+      if (ceil && (o - 1) * s >= dim + pb)
+        --o;
+    } else {
+      c.emitError() << "attribute 'auto_pad' must be NOTSET, SAME_UPPER, "
+                       "SAME_LOWER or VALID, got '"
+                    << autoPad << "'";
+      return failure();
+    }
+    outShape.push_back(o);
+  }
+  auto type = RankedTensorType::get(outShape, eltOf(x));
+  return c.push(c.create<PoolOp>(
+      type, x, c.b.getStringAttr(kind), c.b.getDenseI64ArrayAttr(*ks),
+      c.b.getDenseI64ArrayAttr(*strides), c.b.getDenseI64ArrayAttr(*pads),
+      c.b.getDenseI64ArrayAttr(*dilations),
+      c.b.getBoolAttr(c.getInt("count_include_pad", 0) != 0),
+      c.b.getI64IntegerAttr(c.getInt("p", 2))));
+}
+
 const OpConverter kNN[] = {
     {"MatMul", 13, 23, convertMatMul},
     {"Gemm", 13, 23, convertGemm},
@@ -414,6 +502,10 @@ const OpConverter kNN[] = {
     {"RMSNormalization", 23, 23, convertRmsNorm},
     {"Attention", 23, 23, convertAttention},
     {"RotaryEmbedding", 23, 23, convertRotary},
+    {"MaxPool", 11, 23, [](NodeContext &c) { return convertPool(c, "max"); }},
+    {"AveragePool", 11, 23,
+     [](NodeContext &c) { return convertPool(c, "avg"); }},
+    {"LpPool", 11, 23, [](NodeContext &c) { return convertPool(c, "lp"); }},
 };
 
 } // namespace

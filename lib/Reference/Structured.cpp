@@ -232,6 +232,77 @@ Result softmax(SoftmaxOp op, const Tensor &x) {
   return SmallVector<Tensor>{std::move(out)};
 }
 
+/// kiln.pool: every output position's window, in double. Integer inputs
+/// (max pooling of int8/uint8) are compared as int64.
+Result pool(PoolOp op, const Tensor &x) {
+  Tensor out = resultLike(op);
+  ArrayRef<int64_t> ks = op.getKernelShape(), st = op.getStrides(),
+                    pd = op.getPads(), dl = op.getDilations();
+  StringRef kind = op.getKind();
+  bool includePad = op.getCountIncludePad();
+  double p = (double)op.getP();
+  int64_t k = ks.size();
+  ArrayRef<int64_t> is = ArrayRef<int64_t>(x.shape).drop_front(2);
+  ArrayRef<int64_t> os = ArrayRef<int64_t>(out.shape).drop_front(2);
+  int64_t inPlane = 1, outPlane = 1, window = 1;
+  for (int64_t d = 0; d < k; ++d) {
+    inPlane *= is[d];
+    outPlane *= os[d];
+    window *= ks[d];
+  }
+  bool isFloat = x.kind == Kind::F32;
+  SmallVector<int64_t> o(k), j(k);
+  for (int64_t plane = 0; plane < x.shape[0] * x.shape[1]; ++plane)
+    for (int64_t oi = 0; oi < outPlane; ++oi) {
+      for (int64_t d = k - 1, r = oi; d >= 0; --d) {
+        o[d] = r % os[d];
+        r /= os[d];
+      }
+      double acc = kind == "max" ? -std::numeric_limits<double>::infinity() : 0;
+      int64_t valid = 0, padded = 0;
+      for (int64_t wi = 0; wi < window; ++wi) {
+        for (int64_t d = k - 1, r = wi; d >= 0; --d) {
+          j[d] = r % ks[d];
+          r /= ks[d];
+        }
+        int64_t at = 0;
+        bool inside = true, inPadded = true;
+        for (int64_t d = 0; d < k; ++d) {
+          int64_t pos = o[d] * st[d] - pd[d] + j[d] * dl[d];
+          if (pos < 0 || pos >= is[d])
+            inside = false;
+          if (pos < -pd[d] || pos >= is[d] + pd[k + d])
+            inPadded = false;
+          at = at * is[d] + pos;
+        }
+        padded += inPadded;
+        if (!inside)
+          continue;
+        ++valid;
+        double v = isFloat ? (double)x.f[plane * inPlane + at]
+                           : (double)x.i[plane * inPlane + at];
+        if (kind == "max")
+          acc = std::max(acc, v);
+        else if (kind == "avg")
+          acc += v;
+        else
+          acc += std::pow(std::fabs(v), p);
+      }
+      if (kind == "avg")
+        acc = (includePad ? padded : valid)
+                  ? acc / (double)(includePad ? padded : valid)
+                  : std::numeric_limits<double>::quiet_NaN();
+      else if (kind == "lp")
+        acc = std::pow(acc, 1.0 / p);
+      int64_t idx = plane * outPlane + oi;
+      if (isFloat)
+        out.f[idx] = (float)acc;
+      else
+        out.i[idx] = (int64_t)acc;
+    }
+  return SmallVector<Tensor>{std::move(out)};
+}
+
 /// Layer norm (`center`) or RMS norm over dims [axis, rank).
 Result norm(Operation *op, ArrayRef<Tensor> in, int64_t axis, double eps,
             bool center, const Tensor *bias) {
@@ -340,6 +411,7 @@ std::optional<Result> kern::evalStructured(Operation *op,
         return reduce(op, in[0], r.getAxes(), RedKind::Prod);
       })
       .Case([&](SoftmaxOp s) { return softmax(s, in[0]); })
+      .Case([&](PoolOp p) { return pool(p, in[0]); })
       .Case([&](LayerNormOp n) {
         return norm(op, in, n.getAxis(), n.getEpsilon().convertToFloat(),
                     /*center=*/true, in.size() > 2 ? &in[2] : nullptr);

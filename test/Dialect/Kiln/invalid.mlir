@@ -1249,3 +1249,59 @@ func.func @weight_transposed_rank() {
   %0 = kiln.weight "w" {path = "w.bin", offset = 0 : i64, length = 16 : i64, transposed} : tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @pool_kind(%x: tensor<1x1x4xf32>) {
+  // expected-error @+1 {{'kiln.pool' op kind must be max, avg or lp, got 'min'}}
+  %0 = kiln.pool %x {kind = "min", kernel_shape = array<i64: 2>, strides = array<i64: 1>, pads = array<i64: 0, 0>, dilations = array<i64: 1>} : (tensor<1x1x4xf32>) -> tensor<1x1x3xf32>
+  return
+}
+
+// -----
+
+func.func @pool_avg_int(%x: tensor<1x1x4xi8>) {
+  // expected-error @+1 {{'kiln.pool' op avg pooling needs a float input}}
+  %0 = kiln.pool %x {kind = "avg", kernel_shape = array<i64: 2>, strides = array<i64: 1>, pads = array<i64: 0, 0>, dilations = array<i64: 1>} : (tensor<1x1x4xi8>) -> tensor<1x1x3xi8>
+  return
+}
+
+// -----
+
+func.func @pool_rank(%x: tensor<1x4xf32>) {
+  // expected-error @+1 {{'kiln.pool' op input and result must be [N, C, spatial...] of one rank >= 3}}
+  %0 = kiln.pool %x {kind = "max", kernel_shape = array<i64>, strides = array<i64>, pads = array<i64>, dilations = array<i64>} : (tensor<1x4xf32>) -> tensor<1x4xf32>
+  return
+}
+
+// -----
+
+func.func @pool_attr_counts(%x: tensor<1x1x4x4xf32>) {
+  // expected-error @+1 {{'kiln.pool' op kernel_shape, strides and dilations need 2 values and pads 4}}
+  %0 = kiln.pool %x {kind = "max", kernel_shape = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x1x4x4xf32>) -> tensor<1x1x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @pool_output_dim(%x: tensor<1x1x5xf32>) {
+  // expected-error @+1 {{'kiln.pool' op spatial dim 0: 4 outputs, expected 2 (or one more whose window starts in the input)}}
+  %0 = kiln.pool %x {kind = "max", kernel_shape = array<i64: 2>, strides = array<i64: 2>, pads = array<i64: 0, 0>, dilations = array<i64: 1>} : (tensor<1x1x5xf32>) -> tensor<1x1x4xf32>
+  return
+}
+
+// -----
+
+func.func @pool_window_too_large(%x: tensor<1x1x3xf32>) {
+  // expected-error @+1 {{'kiln.pool' op spatial dim 0: the window (5) is larger than the padded input (3)}}
+  %0 = kiln.pool %x {kind = "max", kernel_shape = array<i64: 3>, strides = array<i64: 1>, pads = array<i64: 0, 0>, dilations = array<i64: 2>} : (tensor<1x1x3xf32>) -> tensor<1x1x1xf32>
+  return
+}
+
+// -----
+
+func.func @pool_lp_p(%x: tensor<1x1x4xf32>) {
+  // expected-error @+1 {{'kiln.pool' op p must be >= 1, got 0}}
+  %0 = kiln.pool %x {kind = "lp", p = 0 : i64, kernel_shape = array<i64: 2>, strides = array<i64: 1>, pads = array<i64: 0, 0>, dilations = array<i64: 1>} : (tensor<1x1x4xf32>) -> tensor<1x1x3xf32>
+  return
+}

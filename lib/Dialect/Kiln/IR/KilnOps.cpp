@@ -205,6 +205,51 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
 }
 
 
+LogicalResult PoolOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  StringRef kind = getKind();
+  if (kind != "max" && kind != "avg" && kind != "lp")
+    return emitOpError("kind must be max, avg or lp, got '") << kind << "'";
+  if (kind != "max" && !isa<FloatType>(in.getElementType()))
+    return emitOpError(kind) << " pooling needs a float input";
+  if (in.getElementType() != out.getElementType())
+    return emitOpError("result element type differs from the input's");
+  int64_t rank = in.getRank(), k = rank - 2;
+  if (rank < 3 || out.getRank() != rank)
+    return emitOpError("input and result must be [N, C, spatial...] of one "
+                       "rank >= 3");
+  ArrayRef<int64_t> ks = getKernelShape(), st = getStrides(), pd = getPads(),
+                    dl = getDilations();
+  if ((int64_t)ks.size() != k || (int64_t)st.size() != k ||
+      (int64_t)dl.size() != k || (int64_t)pd.size() != 2 * k)
+    return emitOpError("kernel_shape, strides and dilations need ")
+           << k << " values and pads " << 2 * k;
+  if (kind == "lp" && getP() < 1)
+    return emitOpError("p must be >= 1, got ") << getP();
+  ArrayRef<int64_t> is = in.getShape(), os = out.getShape();
+  if (is[0] != os[0] || is[1] != os[1])
+    return emitOpError("result N and C must be the input's");
+  for (int64_t d = 0; d < k; ++d) {
+    if (ks[d] < 1 || st[d] < 1 || dl[d] < 1 || pd[d] < 0 || pd[k + d] < 0)
+      return emitOpError("spatial dim ")
+             << d << ": kernel, stride and dilation must be >= 1 and pads >= 0";
+    int64_t span = is[2 + d] + pd[d] + pd[k + d], eff = (ks[d] - 1) * dl[d] + 1;
+    if (span < eff)
+      return emitOpError("spatial dim ")
+             << d << ": the window (" << eff << ") is larger than the padded input ("
+             << span << ")";
+    int64_t floorCount = (span - eff) / st[d] + 1;
+    int64_t o = os[2 + d];
+    if ((o != floorCount && o != floorCount + 1) ||
+        (o - 1) * st[d] - pd[d] >= is[2 + d])
+      return emitOpError("spatial dim ")
+             << d << ": " << o << " outputs, expected " << floorCount
+             << " (or one more whose window starts in the input)";
+  }
+  return success();
+}
+
 LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,

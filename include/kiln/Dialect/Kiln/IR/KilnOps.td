@@ -346,6 +346,37 @@ def Kiln_SoftmaxOp : Kiln_Op<"softmax", [SameOperandsAndResultType, InferTypeOpI
   let hasVerifier = 1;
 }
 
+def Kiln_PoolOp : Kiln_Op<"pool"> {
+  let summary = "max, average or Lp pooling over the spatial dims";
+  let description = [{
+    `input[N, C, D1..Dk]` to `result[N, C, O1..Ok]`: output position `o`
+    of spatial dim `d` reads the window `o * strides[d] - pads[d] +
+    j * dilations[d]` for `j` in `[0, kernel_shape[d])`; window positions
+    outside the input are padding. `kind` is `max` (padding ignored),
+    `avg` (the sum over the positions inside the input, divided by their
+    count, or with `count_include_pad` by the count of positions inside the
+    padded extent `[-pads_begin, D + pads_end)`) or `lp` (`(sum |x|^p)^(1/p)`,
+    padding 0). `pads` holds the k begins then the k ends. The output dims
+    are the importer's (floor or ceil mode, ONNX's auto_pad); the verifier
+    checks that each is the floor or the ceil count and that its last window
+    starts inside the input or the leading padding. The reference backend
+    accumulates in double; there is no CUDA kernel yet.
+
+    ```mlir
+    %r = kiln.pool %x {kind = "max", kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_NumericTensor:$input, StrAttr:$kind,
+                   DenseI64ArrayAttr:$kernel_shape,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                   DenseI64ArrayAttr:$dilations,
+                   DefaultValuedAttr<BoolAttr, "false">:$count_include_pad,
+                   DefaultValuedAttr<I64Attr, "2">:$p);
+  let results = (outs Kiln_NumericTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def Kiln_LayerNormOp : Kiln_Op<"layer_norm", [InferTypeOpAdaptor]> {
   let summary = "layer normalisation over the trailing dims from axis";
   let description = [{
