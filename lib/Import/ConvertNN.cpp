@@ -401,6 +401,54 @@ LogicalResult convertRotary(NodeContext &c) {
   return c.push(y);
 }
 
+/// The output dims of a sliding window over `spatial` (pooling,
+/// convolution), appended to `out`: ONNX's auto_pad resolved into `pads`
+/// (k begins then k ends; SAME_UPPER puts the odd pad at the end,
+/// SAME_LOWER at the start), floor or ceil mode (a ceil-mode window that
+/// would start past the input and its leading padding is dropped).
+static LogicalResult windowOutputs(NodeContext &c, ArrayRef<int64_t> spatial,
+                                   ArrayRef<int64_t> ks,
+                                   ArrayRef<int64_t> strides,
+                                   ArrayRef<int64_t> dilations,
+                                   SmallVectorImpl<int64_t> &pads, bool ceil,
+                                   SmallVectorImpl<int64_t> &out) {
+  int64_t k = spatial.size();
+  std::string autoPad = c.getString("auto_pad", "NOTSET");
+  for (int64_t d = 0; d < k; ++d) {
+    int64_t dim = spatial[d], s = strides[d];
+    int64_t eff = (ks[d] - 1) * dilations[d] + 1;
+    int64_t &pb = pads[d], &pe = pads[k + d];
+    int64_t o;
+    if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+      o = (dim + s - 1) / s;
+      int64_t total = std::max<int64_t>((o - 1) * s + eff - dim, 0);
+      int64_t small = total / 2;
+      pb = autoPad == "SAME_UPPER" ? small : total - small;
+      pe = total - pb;
+    } else if (autoPad == "VALID" || autoPad == "NOTSET") {
+      if (autoPad == "VALID")
+        pb = pe = 0;
+      int64_t span = dim + pb + pe - eff;
+      if (span < 0) {
+        c.emitError() << "spatial dim " << d << ": the window (" << eff
+                      << ") is larger than the padded input ("
+                      << dim + pb + pe << ")";
+        return failure();
+      }
+      o = (ceil ? (span + s - 1) / s : span / s) + 1;
+      if (ceil && (o - 1) * s >= dim + pb)
+        --o;
+    } else {
+      c.emitError() << "attribute 'auto_pad' must be NOTSET, SAME_UPPER, "
+                       "SAME_LOWER or VALID, got '"
+                    << autoPad << "'";
+      return failure();
+    }
+    out.push_back(o);
+  }
+  return success();
+}
+
 /// MaxPool, AveragePool and LpPool as kiln.pool: the window attributes,
 /// auto_pad resolved into explicit pads, and the output dims in floor or
 /// ceil mode (a last window that would start past the input and its
@@ -445,41 +493,10 @@ LogicalResult convertPool(NodeContext &c, StringRef kind) {
       c.emitError() << "kernel_shape, strides and dilations must be >= 1";
       return failure();
     }
-  std::string autoPad = c.getString("auto_pad", "NOTSET");
-  bool ceil = c.getInt("ceil_mode", 0) != 0;
   SmallVector<int64_t> outShape = {in[0], in[1]};
-  for (int64_t d = 0; d < k; ++d) {
-    int64_t dim = in[2 + d], s = (*strides)[d];
-    int64_t eff = ((*ks)[d] - 1) * (*dilations)[d] + 1;
-    int64_t &pb = (*pads)[d], &pe = (*pads)[k + d];
-    int64_t o;
-    if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
-      o = (dim + s - 1) / s;
-      int64_t total = std::max<int64_t>((o - 1) * s + eff - dim, 0);
-      int64_t small = total / 2;
-      pb = autoPad == "SAME_UPPER" ? small : total - small;
-      pe = total - pb;
-    } else if (autoPad == "VALID" || autoPad == "NOTSET") {
-      if (autoPad == "VALID")
-        pb = pe = 0;
-      int64_t span = dim + pb + pe - eff;
-      if (span < 0) {
-        c.emitError() << "spatial dim " << d << ": the window (" << eff
-                      << ") is larger than the padded input ("
-                      << dim + pb + pe << ")";
-        return failure();
-      }
-      o = (ceil ? (span + s - 1) / s : span / s) + 1;
-      if (ceil && (o - 1) * s >= dim + pb)
-        --o;
-    } else {
-      c.emitError() << "attribute 'auto_pad' must be NOTSET, SAME_UPPER, "
-                       "SAME_LOWER or VALID, got '"
-                    << autoPad << "'";
-      return failure();
-    }
-    outShape.push_back(o);
-  }
+  if (failed(windowOutputs(c, in.drop_front(2), *ks, *strides, *dilations,
+                           *pads, c.getInt("ceil_mode", 0) != 0, outShape)))
+    return failure();
   auto type = RankedTensorType::get(outShape, eltOf(x));
   return c.push(c.create<PoolOp>(
       type, x, c.b.getStringAttr(kind), c.b.getDenseI64ArrayAttr(*ks),
@@ -487,6 +504,66 @@ LogicalResult convertPool(NodeContext &c, StringRef kind) {
       c.b.getDenseI64ArrayAttr(*dilations),
       c.b.getBoolAttr(c.getInt("count_include_pad", 0) != 0),
       c.b.getI64IntegerAttr(c.getInt("p", 2))));
+}
+
+/// Conv as kiln.conv: the kernel shape from the weight (an attribute must
+/// agree), auto_pad resolved into pads, the output dims in floor mode.
+LogicalResult convertConv(NodeContext &c) {
+  Value x = c.required(0, "X"), w = c.required(1, "W"), b = c.input(2);
+  if (!x || !w)
+    return failure();
+  ArrayRef<int64_t> in = shapeOf(x), ws = shapeOf(w);
+  int64_t rank = in.size(), k = rank - 2;
+  if (rank < 3 || (int64_t)ws.size() != rank) {
+    c.emitError() << "X must be [N, C, spatial...] and W [M, C / group, "
+                     "kernel...] of one rank >= 3, got ranks "
+                  << rank << " and " << ws.size();
+    return failure();
+  }
+  SmallVector<int64_t> ks(ws.drop_front(2));
+  if (std::optional<SmallVector<int64_t>> attr = c.getInts("kernel_shape"))
+    if (*attr != ks) {
+      c.emitError() << "attribute 'kernel_shape' does not match W's shape";
+      return failure();
+    }
+  auto ints = [&](StringRef name, int64_t n,
+                  int64_t dflt) -> std::optional<SmallVector<int64_t>> {
+    std::optional<SmallVector<int64_t>> v = c.getInts(name);
+    if (!v)
+      return SmallVector<int64_t>(n, dflt);
+    if ((int64_t)v->size() != n) {
+      c.emitError() << "attribute '" << name << "' must have " << n
+                    << " values, got " << v->size();
+      return std::nullopt;
+    }
+    return v;
+  };
+  auto strides = ints("strides", k, 1), dilations = ints("dilations", k, 1),
+       pads = ints("pads", 2 * k, 0);
+  if (!strides || !dilations || !pads)
+    return failure();
+  for (int64_t d = 0; d < k; ++d)
+    if ((*strides)[d] < 1 || (*dilations)[d] < 1) {
+      c.emitError() << "strides and dilations must be >= 1";
+      return failure();
+    }
+  int64_t group = c.getInt("group", 1);
+  if (group < 1 || in[1] % group || ws[0] % group || ws[1] * group != in[1]) {
+    c.emitError() << "group " << group << " must divide X's " << in[1]
+                  << " channels and W's " << ws[0] << " filters, each reading "
+                  << ws[1] << " channels";
+    return failure();
+  }
+  SmallVector<int64_t> outShape = {in[0], ws[0]};
+  if (failed(windowOutputs(c, in.drop_front(2), ks, *strides, *dilations,
+                           *pads, /*ceil=*/false, outShape)))
+    return failure();
+  auto type = RankedTensorType::get(outShape, eltOf(x));
+  return c.push(c.create<ConvOp>(type, x, w, b,
+                                 c.b.getDenseI64ArrayAttr(*strides),
+                                 c.b.getDenseI64ArrayAttr(*pads),
+                                 c.b.getDenseI64ArrayAttr(*dilations),
+                                 c.b.getI64IntegerAttr(group)));
 }
 
 const OpConverter kNN[] = {
@@ -506,6 +583,7 @@ const OpConverter kNN[] = {
     {"AveragePool", 11, 23,
      [](NodeContext &c) { return convertPool(c, "avg"); }},
     {"LpPool", 11, 23, [](NodeContext &c) { return convertPool(c, "lp"); }},
+    {"Conv", 11, 23, convertConv},
 };
 
 } // namespace

@@ -303,6 +303,62 @@ Result pool(PoolOp op, const Tensor &x) {
   return SmallVector<Tensor>{std::move(out)};
 }
 
+/// kiln.conv: every output element's window over its group's channels, in
+/// double.
+Result conv(ConvOp op, ArrayRef<Tensor> in) {
+  const Tensor &x = in[0], &w = in[1];
+  const Tensor *bias = in.size() > 2 ? &in[2] : nullptr;
+  Tensor out = resultLike(op);
+  ArrayRef<int64_t> st = op.getStrides(), pd = op.getPads(),
+                    dl = op.getDilations();
+  int64_t k = st.size(), g = op.getGroup();
+  int64_t n = x.shape[0], c = x.shape[1], m = w.shape[0], cg = w.shape[1];
+  ArrayRef<int64_t> is = ArrayRef<int64_t>(x.shape).drop_front(2);
+  ArrayRef<int64_t> ks = ArrayRef<int64_t>(w.shape).drop_front(2);
+  ArrayRef<int64_t> os = ArrayRef<int64_t>(out.shape).drop_front(2);
+  int64_t inPlane = 1, outPlane = 1, window = 1;
+  for (int64_t d = 0; d < k; ++d) {
+    inPlane *= is[d];
+    outPlane *= os[d];
+    window *= ks[d];
+  }
+  int64_t perGroup = m / g;
+  SmallVector<int64_t> o(k), j(k);
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t f = 0; f < m; ++f) {
+      int64_t group = f / perGroup;
+      for (int64_t oi = 0; oi < outPlane; ++oi) {
+        for (int64_t d = k - 1, r = oi; d >= 0; --d) {
+          o[d] = r % os[d];
+          r /= os[d];
+        }
+        double acc = bias ? (double)bias->f[f] : 0.0;
+        for (int64_t wi = 0; wi < window; ++wi) {
+          for (int64_t d = k - 1, r = wi; d >= 0; --d) {
+            j[d] = r % ks[d];
+            r /= ks[d];
+          }
+          int64_t at = 0;
+          bool inside = true;
+          for (int64_t d = 0; d < k && inside; ++d) {
+            int64_t pos = o[d] * st[d] - pd[d] + j[d] * dl[d];
+            inside = pos >= 0 && pos < is[d];
+            at = at * is[d] + pos;
+          }
+          if (!inside)
+            continue;
+          for (int64_t ci = 0; ci < cg; ++ci) {
+            int64_t ch = group * cg + ci;
+            acc += (double)x.f[(b * c + ch) * inPlane + at] *
+                   (double)w.f[(f * cg + ci) * window + wi];
+          }
+        }
+        out.f[(b * m + f) * outPlane + oi] = (float)acc;
+      }
+    }
+  return SmallVector<Tensor>{std::move(out)};
+}
+
 /// Layer norm (`center`) or RMS norm over dims [axis, rank).
 Result norm(Operation *op, ArrayRef<Tensor> in, int64_t axis, double eps,
             bool center, const Tensor *bias) {
@@ -412,6 +468,7 @@ std::optional<Result> kern::evalStructured(Operation *op,
       })
       .Case([&](SoftmaxOp s) { return softmax(s, in[0]); })
       .Case([&](PoolOp p) { return pool(p, in[0]); })
+      .Case([&](ConvOp c) { return conv(c, in); })
       .Case([&](LayerNormOp n) {
         return norm(op, in, n.getAxis(), n.getEpsilon().convertToFloat(),
                     /*center=*/true, in.size() > 2 ? &in[2] : nullptr);

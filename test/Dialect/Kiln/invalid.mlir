@@ -1305,3 +1305,27 @@ func.func @pool_lp_p(%x: tensor<1x1x4xf32>) {
   %0 = kiln.pool %x {kind = "lp", p = 0 : i64, kernel_shape = array<i64: 2>, strides = array<i64: 1>, pads = array<i64: 0, 0>, dilations = array<i64: 1>} : (tensor<1x1x4xf32>) -> tensor<1x1x3xf32>
   return
 }
+
+// -----
+
+func.func @conv_group(%x: tensor<1x3x5xf32>, %w: tensor<4x1x2xf32>) {
+  // expected-error @+1 {{'kiln.conv' op group 2 must divide the input's 3 channels and the weight's 4 filters, each reading 1 channels}}
+  %0 = kiln.conv %x, %w {strides = array<i64: 1>, pads = array<i64: 0, 0>, dilations = array<i64: 1>, group = 2 : i64} : (tensor<1x3x5xf32>, tensor<4x1x2xf32>) -> tensor<1x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @conv_output(%x: tensor<1x1x5xf32>, %w: tensor<1x1x2xf32>) {
+  // expected-error @+1 {{'kiln.conv' op spatial dim 0: 5 outputs, expected 4}}
+  %0 = kiln.conv %x, %w {strides = array<i64: 1>, pads = array<i64: 0, 0>, dilations = array<i64: 1>} : (tensor<1x1x5xf32>, tensor<1x1x2xf32>) -> tensor<1x1x5xf32>
+  return
+}
+
+// -----
+
+func.func @conv_bias(%x: tensor<1x1x5xf32>, %w: tensor<2x1x2xf32>, %b: tensor<3xf32>) {
+  // expected-error @+1 {{'kiln.conv' op bias must be [2]}}
+  %0 = kiln.conv %x, %w, %b {strides = array<i64: 1>, pads = array<i64: 0, 0>, dilations = array<i64: 1>} : (tensor<1x1x5xf32>, tensor<2x1x2xf32>, tensor<3xf32>) -> tensor<1x2x4xf32>
+  return
+}

@@ -250,6 +250,57 @@ LogicalResult PoolOp::verify() {
   return success();
 }
 
+LogicalResult ConvOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto w = cast<RankedTensorType>(getWeight().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (in.getElementType() != w.getElementType() ||
+      in.getElementType() != out.getElementType() ||
+      (getBias() && cast<RankedTensorType>(getBias().getType())
+                            .getElementType() != in.getElementType()))
+    return emitOpError("input, weight, bias and result element types differ");
+  int64_t rank = in.getRank(), k = rank - 2;
+  if (rank < 3 || w.getRank() != rank || out.getRank() != rank)
+    return emitOpError("input, weight and result must have one rank >= 3 "
+                       "([N, C, spatial...], [M, C / group, kernel...])");
+  ArrayRef<int64_t> st = getStrides(), pd = getPads(), dl = getDilations();
+  if ((int64_t)st.size() != k || (int64_t)dl.size() != k ||
+      (int64_t)pd.size() != 2 * k)
+    return emitOpError("strides and dilations need ")
+           << k << " values and pads " << 2 * k;
+  ArrayRef<int64_t> is = in.getShape(), ws = w.getShape(), os = out.getShape();
+  int64_t g = getGroup();
+  if (g < 1 || is[1] % g || ws[0] % g || ws[1] * g != is[1])
+    return emitOpError("group ")
+           << g << " must divide the input's " << is[1]
+           << " channels and the weight's " << ws[0]
+           << " filters, each reading " << ws[1] << " channels";
+  if (os[0] != is[0] || os[1] != ws[0])
+    return emitOpError("result must be [N, M, ...] of the input's N and the "
+                       "weight's M");
+  if (Value b = getBias()) {
+    auto bt = cast<RankedTensorType>(b.getType());
+    if (bt.getRank() != 1 || bt.getDimSize(0) != ws[0])
+      return emitOpError("bias must be [") << ws[0] << "]";
+  }
+  for (int64_t d = 0; d < k; ++d) {
+    if (st[d] < 1 || dl[d] < 1 || pd[d] < 0 || pd[k + d] < 0)
+      return emitOpError("spatial dim ")
+             << d << ": stride and dilation must be >= 1 and pads >= 0";
+    int64_t span = is[2 + d] + pd[d] + pd[k + d],
+            eff = (ws[2 + d] - 1) * dl[d] + 1;
+    if (span < eff)
+      return emitOpError("spatial dim ")
+             << d << ": the kernel (" << eff
+             << ") is larger than the padded input (" << span << ")";
+    if (os[2 + d] != (span - eff) / st[d] + 1)
+      return emitOpError("spatial dim ")
+             << d << ": " << os[2 + d] << " outputs, expected "
+             << (span - eff) / st[d] + 1;
+  }
+  return success();
+}
+
 LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,

@@ -377,6 +377,32 @@ def Kiln_PoolOp : Kiln_Op<"pool"> {
   let hasVerifier = 1;
 }
 
+def Kiln_ConvOp : Kiln_Op<"conv"> {
+  let summary = "N-D convolution (cross-correlation) with groups";
+  let description = [{
+    `input[N, C, D1..Dk]`, `weight[M, C / group, K1..Kk]`, optional
+    `bias[M]`: `result[n, m, o...] = bias[m] + sum over c in m's group and
+    the window of input[n, c, o * strides - pads_begin + j * dilations] *
+    weight[m, c, j]`, positions outside the input contributing 0. `pads`
+    holds the k begins then the k ends; the output dims are
+    `(D + pads_begin + pads_end - (K - 1) * dilation - 1) / stride + 1`
+    (floor). The reference backend accumulates in double; there is no CUDA
+    kernel yet.
+
+    ```mlir
+    %r = kiln.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x8x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$weight,
+                   Optional<Kiln_FloatTensor>:$bias,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                   DenseI64ArrayAttr:$dilations,
+                   DefaultValuedAttr<I64Attr, "1">:$group);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def Kiln_LayerNormOp : Kiln_Op<"layer_norm", [InferTypeOpAdaptor]> {
   let summary = "layer normalisation over the trailing dims from axis";
   let description = [{
