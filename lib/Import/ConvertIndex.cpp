@@ -149,7 +149,7 @@ template <typename OpTy> LogicalResult convertArgReduce(NodeContext &c) {
                                c.b.getBoolAttr(keep), c.b.getBoolAttr(last)));
 }
 
-LogicalResult convertCumSum(NodeContext &c) {
+template <typename OpTy> LogicalResult convertCumulative(NodeContext &c) {
   Value x = c.required(0, "x");
   if (!x)
     return failure();
@@ -164,7 +164,7 @@ LogicalResult convertCumSum(NodeContext &c) {
   auto axis = c.normAxis((*axisIn)[0], tensorType(x).getRank(), "axis");
   if (!axis)
     return failure();
-  return c.push(c.create<CumsumOp>(
+  return c.push(c.create<OpTy>(
       x.getType(), x, c.b.getI64IntegerAttr(*axis),
       c.b.getBoolAttr(c.getInt("exclusive", 0) != 0),
       c.b.getBoolAttr(c.getInt("reverse", 0) != 0)));
@@ -673,7 +673,8 @@ const OpConverter kIndex[] = {
     {"GatherND", 13, 23, convertGatherND},
     {"ArgMax", 13, 23, convertArgReduce<ArgMaxOp>},
     {"ArgMin", 13, 23, convertArgReduce<ArgMinOp>},
-    {"CumSum", 14, 23, convertCumSum},
+    {"CumSum", 14, 23, convertCumulative<CumsumOp>},
+    {"CumProd", 26, 28, convertCumulative<CumprodOp>},
     {"TopK", 11, 24, convertTopK},
     {"Hardmax", 13, 23, convertHardmax},
     {"NegativeLogLikelihoodLoss", 13, 22, convertNllLoss},

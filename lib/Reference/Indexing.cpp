@@ -87,31 +87,34 @@ Result argReduce(Operation *op, const Tensor &x, int64_t axis, bool max,
   return SmallVector<Tensor>{std::move(out)};
 }
 
-Result cumsum(CumsumOp op, const Tensor &x) {
+/// kiln.cumsum (`product` false) and kiln.cumprod.
+template <typename OpTy>
+Result cumulate(OpTy op, const Tensor &x, bool product) {
   Tensor out = resultLike(op);
   AxisExtents ext = splitAround(x.shape, (int64_t)op.getAxis());
   int64_t outer = ext.outer, n = ext.n, inner = ext.inner;
   bool exclusive = op.getExclusive(), reverse = op.getReverse();
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
-      double acc = 0;
-      uint64_t iacc = 0;
-      for (int64_t step = 0; step < n; ++step) {
-        int64_t j = reverse ? n - 1 - step : step;
+      double acc = product ? 1 : 0;
+      uint64_t iacc = product ? 1 : 0;
+      auto step = [&](int64_t k) {
+        if (x.kind == Kind::F32)
+          acc = product ? acc * x.f[k] : acc + x.f[k];
+        else
+          iacc = product ? iacc * (uint64_t)x.i[k] : iacc + (uint64_t)x.i[k];
+      };
+      for (int64_t s = 0; s < n; ++s) {
+        int64_t j = reverse ? n - 1 - s : s;
         int64_t k = (o * n + j) * inner + i;
-        if (x.kind == Kind::F32) {
-          if (!exclusive)
-            acc += x.f[k];
+        if (!exclusive)
+          step(k);
+        if (x.kind == Kind::F32)
           out.f[k] = (float)acc;
-          if (exclusive)
-            acc += x.f[k];
-        } else {
-          if (!exclusive)
-            iacc += (uint64_t)x.i[k];
+        else
           out.i[k] = (int64_t)iacc;
-          if (exclusive)
-            iacc += (uint64_t)x.i[k];
-        }
+        if (exclusive)
+          step(k);
       }
     }
   return SmallVector<Tensor>{std::move(out)};
@@ -207,7 +210,8 @@ std::optional<Result> kern::evalIndexing(Operation *op, ArrayRef<Tensor> in) {
         return argReduce(op, in[0], (int64_t)a.getAxis(), /*max=*/false,
                          a.getSelectLastIndex());
       })
-      .Case([&](CumsumOp c) { return cumsum(c, in[0]); })
+      .Case([&](CumsumOp c) { return cumulate(c, in[0], false); })
+      .Case([&](CumprodOp c) { return cumulate(c, in[0], true); })
       .Case([&](TopKOp t) { return topK(t, in[0]); })
       .Case([&](ScatterElementsOp s) {
         return scatterElements(s, in[0], in[1], in[2]);

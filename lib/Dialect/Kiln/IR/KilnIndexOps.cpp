@@ -91,13 +91,16 @@ LogicalResult ArgMinOp::inferReturnTypes(MLIRContext *,
                         results);
 }
 
-LogicalResult CumsumOp::verify() {
-  int64_t rank = getInput().getType().getRank();
-  if ((int64_t)getAxis() < 0 || (int64_t)getAxis() >= rank)
-    return emitOpError("axis ") << (int64_t)getAxis()
-                                << " is out of range [0, " << rank << ")";
+template <typename OpTy> static LogicalResult verifyCumAxis(OpTy op) {
+  int64_t rank = op.getInput().getType().getRank();
+  if ((int64_t)op.getAxis() < 0 || (int64_t)op.getAxis() >= rank)
+    return op.emitOpError("axis ") << (int64_t)op.getAxis()
+                                   << " is out of range [0, " << rank << ")";
   return success();
 }
+
+LogicalResult CumsumOp::verify() { return verifyCumAxis(*this); }
+LogicalResult CumprodOp::verify() { return verifyCumAxis(*this); }
 
 LogicalResult TopKOp::inferReturnTypes(MLIRContext *ctx,
                                        std::optional<Location> loc,

@@ -100,18 +100,15 @@ class Kiln_ArgReduceOp<string mnemonic, string which>
 def Kiln_ArgMaxOp : Kiln_ArgReduceOp<"arg_max", "maximum">;
 def Kiln_ArgMinOp : Kiln_ArgReduceOp<"arg_min", "minimum">;
 
-def Kiln_CumsumOp : Kiln_Op<"cumsum", [SameOperandsAndResultType,
-                                       InferTypeOpInterface]> {
-  let summary = "running sum along one axis";
-  let description = [{
-    `result[..., j, ...] = sum of input[..., i, ...]` for `i <= j` (`i < j`
-    with `exclusive`; `i >= j`, or `i > j`, with `reverse`). Floats
-    accumulate in double, integers in int64 (wrapping).
-
-    ```mlir
-    %r = kiln.cumsum %x {axis = 0 : i64, exclusive = false, reverse = false} : tensor<5xf32>
-    ```
-  }];
+class Kiln_CumOp<string mnemonic, string what, string ex>
+    : Kiln_Op<mnemonic, [SameOperandsAndResultType, InferTypeOpInterface]> {
+  let summary = "running " # what # " along one axis";
+  let description = "`result[..., j, ...]` is the " # what # " of "
+    # "`input[..., i, ...]` for `i <= j` (`i < j` with `exclusive`, whose "
+    # "first element is the identity; `i >= j`, or `i > j`, with `reverse`). "
+    # "Floats accumulate in double, integers in int64 (wrapping).\n\n"
+    # "```mlir\n%r = kiln." # mnemonic # " %x {axis = 0 : i64, exclusive = "
+    # "false, reverse = false} : tensor<5xf32>\n```" # ex;
   let arguments = (ins Kiln_NumericTensor:$input, I64Attr:$axis,
                    DefaultValuedAttr<BoolAttr, "false">:$exclusive,
                    DefaultValuedAttr<BoolAttr, "false">:$reverse);
@@ -119,6 +116,9 @@ def Kiln_CumsumOp : Kiln_Op<"cumsum", [SameOperandsAndResultType,
   let assemblyFormat = "$input attr-dict `:` type($input)";
   let hasVerifier = 1;
 }
+
+def Kiln_CumsumOp : Kiln_CumOp<"cumsum", "sum", "">;
+def Kiln_CumprodOp : Kiln_CumOp<"cumprod", "product", "">;
 
 def Kiln_TopKOp : Kiln_Op<"top_k", [InferTypeOpAdaptor]> {
   let summary = "the k largest (or smallest) elements along one axis";
