@@ -70,6 +70,8 @@ static std::string fnExpr(ElementwiseFn fn, ArrayRef<std::string> in) {
   case F::BitAnd: return infix("&");
   case F::BitOr: return infix("|");
   case F::BitXor: return infix("^");
+  case F::ShiftLeft: return call("shl");
+  case F::ShiftRight: return call("shr");
   case F::BitNot: return "(~" + in[0] + ")";
   case F::Add: return call("add");
   case F::Sub: return call("sub");

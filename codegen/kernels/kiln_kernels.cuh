@@ -128,6 +128,22 @@ KILN_UNARY_MATH(round_, rint) // halves to even
 template <typename T> __device__ __forceinline__ T sign_(T x) {
   return x != x ? x : T((T(0) < x) - (x < T(0)));
 }
+/// ONNX BitShift-28 on integers: a shift by a negative amount or by the
+/// width or more gives 0 (and -1 for a right shift of a negative signed
+/// value); a left shift drops the bits past the width; a signed right shift
+/// is arithmetic.
+template <typename T> __device__ __forceinline__ T shl(T a, T b) {
+  constexpr long long W = sizeof(T) * 8;
+  if ((long long)b < 0 || (long long)b >= W)
+    return T(0);
+  return (T)((unsigned long long)(long long)a << (long long)b);
+}
+template <typename T> __device__ __forceinline__ T shr(T a, T b) {
+  constexpr long long W = sizeof(T) * 8;
+  if ((long long)b < 0 || (long long)b >= W)
+    return (long long)a < 0 ? T(-1) : T(0);
+  return (T)((long long)a >> (long long)b);
+}
 /// Truncated remainder (the result has a's sign); integer b == 0 gives 0.
 __device__ __forceinline__ float fmod_(float a, float b) { return fmodf(a, b); }
 __device__ __forceinline__ double fmod_(double a, double b) { return fmod(a, b); }

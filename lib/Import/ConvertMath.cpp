@@ -464,7 +464,23 @@ template <typename OpTy> LogicalResult convertBitwise(NodeContext &c) {
   return c.push(c.binary<OpTy>(a, b));
 }
 
+/// BitShift-28: `direction` picks kiln.shift_left or kiln.shift_right.
+LogicalResult convertBitShift(NodeContext &c) {
+  Value x = c.required(0, "X"), y = c.required(1, "Y");
+  if (!x || !y)
+    return failure();
+  std::string dir = c.getString("direction", "");
+  if (dir == "LEFT")
+    return c.push(c.binary<ShiftLeftOp>(x, y));
+  if (dir == "RIGHT")
+    return c.push(c.binary<ShiftRightOp>(x, y));
+  c.emitError() << "attribute 'direction' must be \"LEFT\" or \"RIGHT\", got \""
+                << dir << "\"";
+  return failure();
+}
+
 const OpConverter kMath[] = {
+    {"BitShift", 28, 28, convertBitShift},
     {"BitwiseAnd", 18, 18, convertBitwise<BitAndOp>},
     {"BitwiseOr", 18, 18, convertBitwise<BitOrOp>},
     {"BitwiseXor", 18, 18, convertBitwise<BitXorOp>},

@@ -336,6 +336,19 @@ static Result evalFn(Operation *op, ElementwiseFn fn, ArrayRef<Tensor> in) {
   case F::BitXor:
     return binary(op, in[0], in[1], [](D, D) { return 0.0; },
                   [](I a, I b) { return a ^ b; });
+  case F::ShiftLeft:
+  case F::ShiftRight: {
+    // ONNX BitShift-28; evalOp wraps a left shift to the type's width.
+    Type elt = getElementTypeOrSelf(op->getResult(0).getType());
+    int64_t width = elt.getIntOrFloatBitWidth();
+    bool left = fn == F::ShiftLeft;
+    return binary(op, in[0], in[1], [](D, D) { return 0.0; },
+                  [width, left](I a, I b) -> I {
+                    if (b < 0 || b >= width)
+                      return !left && a < 0 ? -1 : 0;
+                    return left ? (I)((uint64_t)a << b) : a >> b;
+                  });
+  }
   case F::BitNot: {
     // evalOp wraps the result to the element type's width.
     Tensor out = resultLike(op);

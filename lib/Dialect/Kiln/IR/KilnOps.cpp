@@ -134,6 +134,8 @@ KILN_ARITH(FmodOp)
 KILN_ARITH(BitAndOp)
 KILN_ARITH(BitOrOp)
 KILN_ARITH(BitXorOp)
+KILN_ARITH(ShiftLeftOp)
+KILN_ARITH(ShiftRightOp)
 
 #undef KILN_ARITH
 #undef KILN_CMP

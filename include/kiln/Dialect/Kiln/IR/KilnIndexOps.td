@@ -52,6 +52,19 @@ class Kiln_BitwiseOp<string mnemonic, string fn, string desc>
 def Kiln_BitAndOp : Kiln_BitwiseOp<"bit_and", "BitAnd", "and">;
 def Kiln_BitOrOp : Kiln_BitwiseOp<"bit_or", "BitOr", "or">;
 def Kiln_BitXorOp : Kiln_BitwiseOp<"bit_xor", "BitXor", "exclusive or">;
+class Kiln_ShiftOp<string mnemonic, string fn, string desc>
+    : Kiln_BinaryOp<mnemonic, Kiln_IntTensor, fn> {
+  let summary = "elementwise " # desc # " of integers, with broadcasting";
+  let description = "`lhs` shifted " # desc # " by `rhs` bits after "
+    # "broadcasting (ONNX BitShift-28): a left shift drops the bits moved "
+    # "past the width (also for signed types); a right shift of a signed "
+    # "type is arithmetic. A shift by a negative amount or by the width or "
+    # "more gives 0, and -1 for a right shift of a negative signed value."
+    # "\n\n```mlir\n%r = kiln." # mnemonic # " %a, %b : (tensor<4xi32>, "
+    # "tensor<i32>) -> tensor<4xi32>\n```";
+}
+def Kiln_ShiftLeftOp : Kiln_ShiftOp<"shift_left", "ShiftLeft", "left">;
+def Kiln_ShiftRightOp : Kiln_ShiftOp<"shift_right", "ShiftRight", "right">;
 def Kiln_BitNotOp : Kiln_UnaryOp<"bit_not", Kiln_IntTensor, "BitNot",
                                  "bitwise not (of the integer's bits)">;
 

@@ -57,7 +57,7 @@ enum class ElementwiseFn {
   // Binary (broadcasting): arithmetic, comparison (i1 result), logic.
   Add, Sub, Mul, Div, Pow, Max, Min,
   Equal, Greater, GreaterEqual, Less, LessEqual,
-  And, Or, Xor, Mod, Fmod, BitAnd, BitOr, BitXor,
+  And, Or, Xor, Mod, Fmod, BitAnd, BitOr, BitXor, ShiftLeft, ShiftRight,
 };
 
 /// True for the binary functions (two operands).
