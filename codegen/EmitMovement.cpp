@@ -147,6 +147,11 @@ static LogicalResult emitTrilu(EmitContext &ctx, TriluOp op) {
 }
 
 static LogicalResult emitScatterND(EmitContext &ctx, ScatterNDOp op) {
+  if (op.getReduction() != ScatterReduction::None)
+    return op.emitOpError("in kernel @")
+           << ctx.name << " has reduction '"
+           << stringifyScatterReduction(op.getReduction())
+           << "', which has no CUDA lowering (only reduction none)";
   ArrayRef<int64_t> data = shapeOf(op.getData());
   ArrayRef<int64_t> idx = shapeOf(op.getIndices());
   int64_t q = idx.back();

@@ -38,7 +38,8 @@ LogicalResult convertGatherElements(NodeContext &c) {
       c.b.getI64IntegerAttr(*axis)));
 }
 
-/// ScatterElements-18 (reduction none/add/mul from 16, max/min from 18).
+/// ScatterElements-18 (reduction none/add/mul from 16, max/min from 18), and
+/// the deprecated Scatter-9/11 (the same op without a reduction).
 LogicalResult convertScatterElements(NodeContext &c) {
   Value data = c.required(0, "data"), idx = c.required(1, "indices"),
         upd = c.required(2, "updates");
@@ -669,7 +670,9 @@ LogicalResult convertPad(NodeContext &c) {
 const OpConverter kIndex[] = {
     {"Pad", 13, 25, convertPad},
     {"GatherElements", 13, 23, convertGatherElements},
-    {"ScatterElements", 13, 18, convertScatterElements},
+    {"ScatterElements", 11, 18, convertScatterElements},
+    // Scatter-9/11, deprecated: ScatterElements without a reduction.
+    {"Scatter", 9, 11, convertScatterElements},
     {"GatherND", 13, 23, convertGatherND},
     {"ArgMax", 13, 23, convertArgReduce<ArgMaxOp>},
     {"ArgMin", 13, 23, convertArgReduce<ArgMinOp>},

@@ -588,12 +588,19 @@ LogicalResult convertScatterND(NodeContext &c) {
         upd = c.required(2, "updates");
   if (!data || !idx || !upd)
     return failure();
-  std::string reduction = c.getString("reduction", "none");
-  if (reduction != "none") {
-    c.emitError() << "reduction '" << reduction << "' is not supported";
+  // reduction none/add/mul from ScatterND-16, max/min from 18.
+  std::string text = c.getString("reduction", "none");
+  std::optional<ScatterReduction> red = symbolizeScatterReduction(text);
+  bool known = red && (c.opset >= 18 || *red == ScatterReduction::None ||
+                       (c.opset >= 16 && (*red == ScatterReduction::Add ||
+                                          *red == ScatterReduction::Mul)));
+  if (!known) {
+    c.emitError() << "reduction '" << text << "' is not supported";
     return failure();
   }
-  return c.push(c.create<ScatterNDOp>(data.getType(), data, idx, upd));
+  return c.push(c.create<ScatterNDOp>(
+      data.getType(), data, idx, upd,
+      ScatterReductionAttr::get(c.getContext(), *red)));
 }
 
 const OpConverter kShape[] = {

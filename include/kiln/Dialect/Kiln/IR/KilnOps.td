@@ -575,15 +575,20 @@ def Kiln_TriluOp : Kiln_Op<"trilu", [SameOperandsAndResultType, InferTypeOpInter
 def Kiln_ScatterNDOp : Kiln_Op<"scatter_nd", [InferTypeOpAdaptor]> {
   let summary = "copy of data with slices replaced at N-d indices";
   let description = [{
-    ONNX ScatterND (reduction none): `indices[..., q]` address the first `q`
-    dims of `data`; `updates` has shape `indices.shape[:-1] + data.shape[q:]`.
+    ONNX ScatterND: `indices[..., q]` address the first `q` dims of `data`;
+    `updates` has shape `indices.shape[:-1] + data.shape[q:]`. With a
+    `reduction` other than none, each update is combined with what the
+    slice holds (add, mul, max, min; in index order, so repeated indices
+    accumulate). CUDA codegen lowers reduction none only.
 
     ```mlir
     %r = kiln.scatter_nd %data, %idx, %upd : (tensor<4x8xf32>, tensor<2x1xi64>, tensor<2x8xf32>) -> tensor<4x8xf32>
     ```
   }];
   let arguments = (ins Kiln_Tensor:$data, Kiln_IndexTensor:$indices,
-                   Kiln_Tensor:$updates);
+                   Kiln_Tensor:$updates,
+                   DefaultValuedAttr<Kiln_ScatterReductionAttr,
+                                     "::kiln::ScatterReduction::None">:$reduction);
   let results = (outs Kiln_Tensor:$result);
   let assemblyFormat = "$data `,` $indices `,` $updates attr-dict `:` functional-type(operands, results)";
 }
