@@ -67,6 +67,63 @@ LogicalResult convertScatterElements(NodeContext &c) {
       ScatterReductionAttr::get(c.getContext(), *red)));
 }
 
+/// ReverseSequence-10: along `time_axis`, the first sequence_lens[b] steps
+/// of each batch entry b reversed, the rest kept. Decomposed: the source
+/// step of (t, b) is `t < len[b] ? len[b] - 1 - t : t` (`where` over an iota
+/// and the lengths, which may be computed at run time), `expand`ed to the
+/// input's shape and read with `gather_elements` along the time axis.
+LogicalResult convertReverseSequence(NodeContext &c) {
+  Value x = c.required(0, "input"), lens = c.required(1, "sequence_lens");
+  if (!x || !lens)
+    return failure();
+  ArrayRef<int64_t> shape = shapeOf(x);
+  int64_t rank = shape.size();
+  int64_t timeAxis = c.getInt("time_axis", 0), batchAxis = c.getInt("batch_axis", 1);
+  if (rank < 2 || !((timeAxis == 0 && batchAxis == 1) ||
+                    (timeAxis == 1 && batchAxis == 0))) {
+    c.emitError() << "time_axis and batch_axis must be 0 and 1 (either way) "
+                     "on an input of rank >= 2, got "
+                  << timeAxis << " and " << batchAxis << " on rank " << rank;
+    return failure();
+  }
+  int64_t steps = shape[timeAxis], batch = shape[batchAxis];
+  if (shapeOf(lens) != ArrayRef<int64_t>{batch} ||
+      !eltOf(lens).isInteger(64)) {
+    c.emitError() << "sequence_lens must be int64 [" << batch << "]";
+    return failure();
+  }
+  // [T, B] or [B, T] views of the iota and the lengths.
+  SmallVector<int64_t> tShape(2, 1), bShape(2, 1);
+  tShape[timeAxis] = steps;
+  bShape[batchAxis] = batch;
+  SmallVector<int64_t> iota(steps);
+  for (int64_t t = 0; t < steps; ++t)
+    iota[t] = t;
+  Value t = c.constI64(iota, tShape);
+  Value len = c.reshape(lens, bShape);
+  Value one = c.constI64({1}, {1, 1});
+  Value rev = c.binary<SubOp>(c.binary<SubOp>(len, one), t);
+  Value inside = c.binary<LessOp>(t, len, /*isCompare=*/true);
+  if (!rev || !inside)
+    return failure();
+  SmallVector<int64_t> twoD(2);
+  twoD[timeAxis] = steps;
+  twoD[batchAxis] = batch;
+  Value tFull = c.expand(t, twoD);
+  Value src = c.create<WhereOp>(RankedTensorType::get(twoD, c.b.getI64Type()),
+                                inside, rev, tFull);
+  if (!src)
+    return failure();
+  SmallVector<int64_t> lifted(twoD);
+  lifted.append(rank - 2, 1);
+  Value idx = c.expand(c.reshape(src, lifted), shape);
+  if (!idx)
+    return failure();
+  return c.push(c.create<GatherElementsOp>(
+      RankedTensorType::get(shape, eltOf(x)), x, idx,
+      c.b.getI64IntegerAttr(timeAxis)));
+}
+
 /// GatherND-13 with batch_dims = 0: the first q = indices.shape[-1] data
 /// dims are flattened into one, each index tuple becomes a linear index
 /// (components made non-negative against their dim, times the row-major
@@ -671,6 +728,7 @@ const OpConverter kIndex[] = {
     {"Pad", 13, 25, convertPad},
     {"GatherElements", 13, 23, convertGatherElements},
     {"ScatterElements", 11, 18, convertScatterElements},
+    {"ReverseSequence", 10, 28, convertReverseSequence},
     // Scatter-9/11, deprecated: ScatterElements without a reduction.
     {"Scatter", 9, 11, convertScatterElements},
     {"GatherND", 13, 23, convertGatherND},

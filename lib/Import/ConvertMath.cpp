@@ -479,7 +479,148 @@ LogicalResult convertBitShift(NodeContext &c) {
   return failure();
 }
 
+/// The scale (or zero point) `s` of a Quantize/DequantizeLinear on `x`,
+/// shaped to broadcast against it: per tensor (one element) as it is, per
+/// axis ([C]) reshaped to C at `axis`, blocked (x's rank, `block` > 0)
+/// repeated `block` times along `axis` (expand of an inserted dim, reshape,
+/// slice to x's extent).
+static Value quantParam(NodeContext &c, Value s, ArrayRef<int64_t> xShape,
+                        int64_t axis, int64_t block, StringRef what) {
+  ArrayRef<int64_t> ss = shapeOf(s);
+  int64_t rank = xShape.size();
+  if (tensorType(s).getNumElements() == 1 && block == 0)
+    return ss.empty() ? s : c.reshape(s, {});
+  if (block == 0) {
+    if (ss.size() != 1 || ss[0] != xShape[axis]) {
+      c.emitError() << "input '" << what << "' must have one element or ["
+                    << xShape[axis] << "] (axis " << axis << ")";
+      return Value();
+    }
+    SmallVector<int64_t> shape(rank, 1);
+    shape[axis] = xShape[axis];
+    return c.reshape(s, shape);
+  }
+  int64_t blocks = (xShape[axis] + block - 1) / block;
+  bool ok = (int64_t)ss.size() == rank;
+  for (int64_t d = 0; ok && d < rank; ++d)
+    ok = ss[d] == (d == axis ? blocks : xShape[d]);
+  if (!ok) {
+    c.emitError() << "input '" << what << "' must be x's shape with "
+                  << blocks << " blocks of " << block << " along axis "
+                  << axis;
+    return Value();
+  }
+  SmallVector<int64_t> lifted(ss.begin(), ss.end()), wide(ss.begin(), ss.end());
+  lifted.insert(lifted.begin() + axis + 1, 1);
+  wide.insert(wide.begin() + axis + 1, block);
+  SmallVector<int64_t> flat(ss.begin(), ss.end());
+  flat[axis] = blocks * block;
+  Value r = c.reshape(c.expand(c.reshape(s, lifted), wide), flat);
+  if (flat[axis] == xShape[axis])
+    return r;
+  SmallVector<int64_t> starts(rank, 0), steps(rank, 1);
+  return c.slice(r, starts, steps, xShape);
+}
+
+/// DequantizeLinear: `(x - zero_point) * scale` in the scale's float type
+/// (per tensor, per axis or blocked).
+LogicalResult convertDequantizeLinear(NodeContext &c) {
+  Value x = c.required(0, "x"), scale = c.required(1, "x_scale"),
+        zp = c.input(2);
+  if (!x || !scale)
+    return failure();
+  Type f = eltOf(scale);
+  if (!isa<FloatType>(f) || !eltOf(x).isInteger()) {
+    c.emitError() << "x must be an integer tensor and x_scale a float one";
+    return failure();
+  }
+  if (int64_t out = c.getInt("output_dtype", 0); out && out != 1) {
+    c.emitError() << "output_dtype " << out << " is not supported (only the "
+                     "scale's type)";
+    return failure();
+  }
+  ArrayRef<int64_t> xs = shapeOf(x);
+  int64_t block = c.getInt("block_size", 0);
+  // The axis matters only for a per-axis or blocked scale.
+  std::optional<int64_t> axis = 0;
+  if (block != 0 || tensorType(scale).getNumElements() != 1)
+    axis = c.normAxis(c.getInt("axis", 1), xs.size(), "axis");
+  if (!axis || block < 0)
+    return failure();
+  Value s = quantParam(c, scale, xs, *axis, block, "x_scale");
+  if (!s)
+    return failure();
+  Value v = c.cast(x, f);
+  if (zp) {
+    Value z = quantParam(c, zp, xs, *axis, block, "x_zero_point");
+    if (!z)
+      return failure();
+    v = c.binary<SubOp>(v, c.cast(z, f));
+  }
+  return c.push(c.binary<MulOp>(v, s));
+}
+
+/// QuantizeLinear to int8 or uint8 (the zero point's type, or output_dtype,
+/// default uint8): `clamp(round_half_even(x / scale) + zero_point)`, cast.
+LogicalResult convertQuantizeLinear(NodeContext &c) {
+  Value x = c.required(0, "x"), scale = c.required(1, "y_scale"),
+        zp = c.input(2);
+  if (!x || !scale)
+    return failure();
+  Type f = eltOf(scale);
+  if (!isa<FloatType>(f) || !isa<FloatType>(eltOf(x))) {
+    c.emitError() << "x and y_scale must be float tensors";
+    return failure();
+  }
+  if (int64_t precision = c.getInt("precision", 0); precision != 0) {
+    c.emitError() << "precision " << precision << " is not supported (only "
+                     "the scale's type)";
+    return failure();
+  }
+  Type out = zp ? eltOf(zp) : Type();
+  int64_t outDtype = c.getInt("output_dtype", 0);
+  if (!out)
+    out = outDtype == 3 ? Type(c.b.getIntegerType(8))
+          : outDtype == 0 || outDtype == 2
+              ? Type(c.b.getIntegerType(8, /*isSigned=*/false))
+              : Type();
+  double lo = 0, hi = 0;
+  if (out && out.isInteger(8)) {
+    lo = out.isUnsignedInteger() ? 0 : -128;
+    hi = out.isUnsignedInteger() ? 255 : 127;
+  } else {
+    c.emitError() << "only int8 and uint8 outputs are supported";
+    return failure();
+  }
+  ArrayRef<int64_t> xs = shapeOf(x);
+  int64_t block = c.getInt("block_size", 0);
+  // The axis matters only for a per-axis or blocked scale.
+  std::optional<int64_t> axis = 0;
+  if (block != 0 || tensorType(scale).getNumElements() != 1)
+    axis = c.normAxis(c.getInt("axis", 1), xs.size(), "axis");
+  if (!axis || block < 0)
+    return failure();
+  Value s = quantParam(c, scale, xs, *axis, block, "y_scale");
+  if (!s)
+    return failure();
+  Value v = c.cast(x, f);
+  Value q = c.binary<DivOp>(v, s);
+  if (!q)
+    return failure();
+  q = c.create<RoundOp>(q.getType(), q);
+  if (zp) {
+    Value z = quantParam(c, zp, xs, *axis, block, "y_zero_point");
+    if (!z)
+      return failure();
+    q = c.binary<AddOp>(q, c.cast(z, f));
+  }
+  q = c.binary<MinOp>(c.binary<MaxOp>(q, c.scalar(f, lo)), c.scalar(f, hi));
+  return c.push(c.cast(q, out));
+}
+
 const OpConverter kMath[] = {
+    {"DequantizeLinear", 13, 28, convertDequantizeLinear},
+    {"QuantizeLinear", 13, 28, convertQuantizeLinear},
     {"BitShift", 28, 28, convertBitShift},
     {"BitwiseAnd", 18, 18, convertBitwise<BitAndOp>},
     {"BitwiseOr", 18, 18, convertBitwise<BitOrOp>},

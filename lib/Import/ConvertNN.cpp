@@ -584,6 +584,18 @@ const OpConverter kNN[] = {
      [](NodeContext &c) { return convertPool(c, "avg"); }},
     {"LpPool", 11, 23, [](NodeContext &c) { return convertPool(c, "lp"); }},
     {"Conv", 11, 23, convertConv},
+    {"Det", 11, 22, [](NodeContext &c) -> LogicalResult {
+       Value x = c.required(0, "X");
+       if (!x)
+         return failure();
+       ArrayRef<int64_t> s = shapeOf(x);
+       if (s.size() < 2 || s.back() != s[s.size() - 2]) {
+         c.emitError() << "X must be [..., M, M]";
+         return failure();
+       }
+       return c.push(c.create<DetOp>(
+           RankedTensorType::get(s.drop_back(2), eltOf(x)), x));
+     }},
 };
 
 } // namespace

@@ -303,6 +303,41 @@ Result pool(PoolOp op, const Tensor &x) {
   return SmallVector<Tensor>{std::move(out)};
 }
 
+/// kiln.det: Gaussian elimination with partial pivoting, in double.
+Result det(DetOp op, const Tensor &x) {
+  Tensor out = resultLike(op);
+  int64_t m = x.shape.back(), count = m ? x.numElements() / (m * m) : 0;
+  std::vector<double> a(m * m);
+  for (int64_t b = 0; b < count; ++b) {
+    for (int64_t k = 0; k < m * m; ++k)
+      a[k] = x.f[b * m * m + k];
+    double d = 1;
+    for (int64_t col = 0; col < m && d != 0; ++col) {
+      int64_t pivot = col;
+      for (int64_t r = col + 1; r < m; ++r)
+        if (std::fabs(a[r * m + col]) > std::fabs(a[pivot * m + col]))
+          pivot = r;
+      if (a[pivot * m + col] == 0) {
+        d = 0;
+        break;
+      }
+      if (pivot != col) {
+        for (int64_t j = 0; j < m; ++j)
+          std::swap(a[col * m + j], a[pivot * m + j]);
+        d = -d;
+      }
+      d *= a[col * m + col];
+      for (int64_t r = col + 1; r < m; ++r) {
+        double f = a[r * m + col] / a[col * m + col];
+        for (int64_t j = col; j < m; ++j)
+          a[r * m + j] -= f * a[col * m + j];
+      }
+    }
+    out.f[b] = (float)d;
+  }
+  return SmallVector<Tensor>{std::move(out)};
+}
+
 /// kiln.conv: every output element's window over its group's channels, in
 /// double.
 Result conv(ConvOp op, ArrayRef<Tensor> in) {
@@ -469,6 +504,7 @@ std::optional<Result> kern::evalStructured(Operation *op,
       .Case([&](SoftmaxOp s) { return softmax(s, in[0]); })
       .Case([&](PoolOp p) { return pool(p, in[0]); })
       .Case([&](ConvOp c) { return conv(c, in); })
+      .Case([&](DetOp d) { return det(d, in[0]); })
       .Case([&](LayerNormOp n) {
         return norm(op, in, n.getAxis(), n.getEpsilon().convertToFloat(),
                     /*center=*/true, in.size() > 2 ? &in[2] : nullptr);

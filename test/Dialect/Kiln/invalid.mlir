@@ -1329,3 +1329,19 @@ func.func @conv_bias(%x: tensor<1x1x5xf32>, %w: tensor<2x1x2xf32>, %b: tensor<3x
   %0 = kiln.conv %x, %w, %b {strides = array<i64: 1>, pads = array<i64: 0, 0>, dilations = array<i64: 1>} : (tensor<1x1x5xf32>, tensor<2x1x2xf32>, tensor<3xf32>) -> tensor<1x2x4xf32>
   return
 }
+
+// -----
+
+func.func @det_square(%x: tensor<2x3x4xf32>) {
+  // expected-error @+1 {{'kiln.det' op input must be [..., M, M], got [2, 3, 4]}}
+  %0 = kiln.det %x : (tensor<2x3x4xf32>) -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @det_result(%x: tensor<2x3x3xf32>) {
+  // expected-error @+1 {{'kiln.det' op result must be the input's batch dims [2] of its element type}}
+  %0 = kiln.det %x : (tensor<2x3x3xf32>) -> tensor<3xf32>
+  return
+}

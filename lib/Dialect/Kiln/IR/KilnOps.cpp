@@ -252,6 +252,20 @@ LogicalResult PoolOp::verify() {
   return success();
 }
 
+LogicalResult DetOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  ArrayRef<int64_t> s = in.getShape();
+  if (s.size() < 2 || s[s.size() - 1] != s[s.size() - 2])
+    return emitOpError("input must be [..., M, M], got [")
+           << s << "]";
+  if (out.getShape() != s.drop_back(2) ||
+      out.getElementType() != in.getElementType())
+    return emitOpError("result must be the input's batch dims [")
+           << s.drop_back(2) << "] of its element type";
+  return success();
+}
+
 LogicalResult ConvOp::verify() {
   auto in = cast<RankedTensorType>(getInput().getType());
   auto w = cast<RankedTensorType>(getWeight().getType());

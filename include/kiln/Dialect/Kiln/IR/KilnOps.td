@@ -377,6 +377,23 @@ def Kiln_PoolOp : Kiln_Op<"pool"> {
   let hasVerifier = 1;
 }
 
+def Kiln_DetOp : Kiln_Op<"det"> {
+  let summary = "determinant of square matrices";
+  let description = [{
+    `input[..., M, M]` to `result[...]`: the determinant of each matrix, by
+    Gaussian elimination with partial pivoting in double on the reference
+    backend. There is no CUDA kernel yet.
+
+    ```mlir
+    %r = kiln.det %x : (tensor<2x3x3xf32>) -> tensor<2xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def Kiln_ConvOp : Kiln_Op<"conv"> {
   let summary = "N-D convolution (cross-correlation) with groups";
   let description = [{
