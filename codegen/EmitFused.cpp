@@ -15,21 +15,50 @@
 #include "EmitterSupport.h"
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Transforms/LaunchConfig.h"
 
 using namespace mlir;
 using namespace kiln;
 using namespace kiln::codegen;
 
-/// Whether `in` broadcasts (numpy-style) to exactly `out`.
-static bool broadcastsTo(ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
-  if (in.size() > out.size())
-    return false;
-  for (size_t k = 0; k < in.size(); ++k) {
-    int64_t d = in[in.size() - 1 - k], o = out[out.size() - 1 - k];
-    if (d != o && d != 1)
-      return false;
+LogicalResult kiln::codegen::emitScalarOps(
+    EmitContext &ctx, Block &body, llvm::function_ref<bool(Operation *)> include,
+    ArrayRef<int64_t> shape, StringRef indent, Operation *anchor,
+    DenseMap<Value, std::string> &names, bool &coords, raw_ostream &os) {
+  Operation *terminator = body.getTerminator();
+  for (BlockArgument arg : body.getArguments()) {
+    bool read = llvm::any_of(arg.getUsers(), [&](Operation *user) {
+      return user == terminator || include(user);
+    });
+    if (!read)
+      continue;
+    FailureOr<std::string> type = ctx.typeOf(arg, anchor);
+    if (failed(type))
+      return failure();
+    std::string name = "a" + std::to_string(arg.getArgNumber());
+    os << indent << "const " << *type << " " << name << " = in"
+       << arg.getArgNumber() << "["
+       << broadcastIndex(shapeOf(arg), shape, "i", "c", coords) << "];\n";
+    names[arg] = name;
   }
-  return true;
+  for (auto [j, op] : llvm::enumerate(body.without_terminator())) {
+    if (!include(&op))
+      continue;
+    SmallVector<std::string> in;
+    for (Value v : op.getOperands())
+      in.push_back(names.lookup(v));
+    FailureOr<std::string> expr = scalarMapExpr(&op, in);
+    if (failed(expr))
+      return failure();
+    FailureOr<std::string> type = ctx.typeOf(op.getResult(0), &op);
+    if (failed(type))
+      return failure();
+    std::string name = "v" + std::to_string(j);
+    os << indent << "const " << *type << " " << name << " = (" << *type
+       << ")(" << *expr << ");\n";
+    names[op.getResult(0)] = name;
+  }
+  return success();
 }
 
 LogicalResult kiln::codegen::emitFusedKernel(EmitContext &ctx, Block &body) {
@@ -70,33 +99,10 @@ LogicalResult kiln::codegen::emitFusedKernel(EmitContext &ctx, Block &body) {
   std::string loop;
   llvm::raw_string_ostream os(loop);
   bool coords = false;
-  for (BlockArgument arg : body.getArguments()) {
-    if (arg.use_empty())
-      continue;
-    FailureOr<std::string> type = ctx.typeOf(arg, root);
-    if (failed(type))
-      return failure();
-    std::string name = "a" + std::to_string(arg.getArgNumber());
-    os << "    const " << *type << " " << name << " = in"
-       << arg.getArgNumber() << "["
-       << broadcastIndex(shapeOf(arg), shape, "i", "c", coords) << "];\n";
-    names[arg] = name;
-  }
-  for (auto [j, op] : llvm::enumerate(body.without_terminator())) {
-    SmallVector<std::string> in;
-    for (Value v : op.getOperands())
-      in.push_back(names.lookup(v));
-    FailureOr<std::string> expr = scalarMapExpr(&op, in);
-    if (failed(expr))
-      return failure();
-    FailureOr<std::string> type = ctx.typeOf(op.getResult(0), &op);
-    if (failed(type))
-      return failure();
-    std::string name = "v" + std::to_string(j);
-    os << "    const " << *type << " " << name << " = (" << *type << ")("
-       << *expr << ");\n";
-    names[op.getResult(0)] = name;
-  }
+  if (failed(emitScalarOps(
+          ctx, body, [](Operation *) { return true; }, shape, "    ", root,
+          names, coords, os)))
+    return failure();
   for (auto [k, v] : llvm::enumerate(terminator->getOperands()))
     os << "    out" << k << "[i] = " << names.lookup(v) << ";\n";
 

@@ -146,38 +146,14 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
       is << ");\n";
       names[linear.getResult()] = name;
     }
-    for (BlockArgument arg : body.getArguments()) {
-      bool read = llvm::any_of(arg.getUsers(), [&](Operation *user) {
-        return needed.contains(user) && !isa<LinearOp>(user);
-      });
-      if (!read)
-        continue;
-      FailureOr<std::string> at = ctx.typeOf(arg, anchor);
-      if (failed(at))
-        return failure();
-      std::string name = "a" + std::to_string(arg.getArgNumber());
-      is << "          const " << *at << " " << name << " = in"
-         << arg.getArgNumber() << "["
-         << broadcastIndex(shapeOf(arg), shape, "i", "c", coords) << "];\n";
-      names[arg] = name;
-    }
-    for (auto [j, op] : llvm::enumerate(body.without_terminator())) {
-      if (!needed.contains(&op) || isa<LinearOp>(op))
-        continue;
-      SmallVector<std::string> in;
-      for (Value v : op.getOperands())
-        in.push_back(names.lookup(v));
-      FailureOr<std::string> expr = scalarMapExpr(&op, in);
-      if (failed(expr))
-        return failure();
-      FailureOr<std::string> type = ctx.typeOf(op.getResult(0), &op);
-      if (failed(type))
-        return failure();
-      std::string name = "v" + std::to_string(j);
-      is << "          const " << *type << " " << name << " = (" << *type
-         << ")(" << *expr << ");\n";
-      names[op.getResult(0)] = name;
-    }
+    // The epilogue: the ops the group's yields need, but its products.
+    if (failed(emitScalarOps(
+            ctx, body,
+            [&](Operation *op) {
+              return needed.contains(op) && !isa<LinearOp>(op);
+            },
+            shape, "          ", anchor, names, coords, is)))
+      return failure();
     for (unsigned y : group.yields)
       is << "          out" << y << "[i] = "
          << names.lookup(terminator->getOperand(y)) << ";\n";

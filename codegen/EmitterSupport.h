@@ -149,6 +149,22 @@ private:
   llvm::raw_string_ostream &os;
 };
 
+/// Writes, at `indent`, the scalar code of the ops of `body` that `include`
+/// accepts (scalar maps, in body order), for the element at linear index `i`
+/// of `shape`: one local `a<N>` per block argument that such an op or the
+/// terminator reads (its broadcast element; `coords` is set when that needs
+/// the coordinates `c<d>` of `i`), then one local `v<j>` per op
+/// (scalarMapExpr, converted to the op's type). `names` holds the values
+/// named before (e.g. a GEMV's products) and gets the new ones. Types that
+/// codegen does not support are errors located at `anchor` (arguments) or
+/// the op. Serves the fused elementwise kernels and the GEMV epilogues.
+mlir::LogicalResult emitScalarOps(
+    EmitContext &ctx, mlir::Block &body,
+    llvm::function_ref<bool(mlir::Operation *)> include,
+    llvm::ArrayRef<int64_t> shape, llvm::StringRef indent,
+    mlir::Operation *anchor, llvm::DenseMap<mlir::Value, std::string> &names,
+    bool &coords, llvm::raw_ostream &os);
+
 /// The kernels kiln-gemv makes (kiln::analyzeGemvKernel): GEMV linears of
 /// one input, grouped by the elementwise epilogue that combines them (a
 /// residual add; SwiGLU's silu and mul; casts), and sibling groups one after

@@ -122,8 +122,7 @@ int64_t GemvKernel::columns() const {
   return n;
 }
 
-/// Whether `in` broadcasts (numpy-style) to exactly `out`.
-static bool broadcastsTo(ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
+bool kiln::broadcastsTo(ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
   if (in.size() > out.size())
     return false;
   for (size_t k = 0; k < in.size(); ++k) {

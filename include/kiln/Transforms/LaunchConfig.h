@@ -110,6 +110,11 @@ struct GemvKernel {
 /// the body is not one (the conditions above).
 std::optional<GemvKernel> analyzeGemvKernel(mlir::Block &body);
 
+/// Whether a shape `in` broadcasts (numpy-style) to exactly `out`: the
+/// fused elementwise kernels and the GEMV epilogues index their operands
+/// this way.
+bool broadcastsTo(llvm::ArrayRef<int64_t> in, llvm::ArrayRef<int64_t> out);
+
 /// Grid of a grid-stride loop over `n` elements (1..65535 blocks).
 int64_t gridForElements(int64_t n);
 /// Block of a block-per-row reduction over `n` elements per row: a power of
