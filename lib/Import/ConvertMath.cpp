@@ -522,6 +522,25 @@ static Value quantParam(NodeContext &c, Value s, ArrayRef<int64_t> xShape,
   return c.slice(r, starts, steps, xShape);
 }
 
+/// The axis and block size of a Quantize/DequantizeLinear on `xs` with
+/// `scale`: the axis is read (and checked) only for a per-axis or blocked
+/// scale; a negative block_size is an error.
+static FailureOr<std::pair<int64_t, int64_t>>
+quantLayout(NodeContext &c, ArrayRef<int64_t> xs, Value scale) {
+  int64_t block = c.getInt("block_size", 0);
+  if (block < 0) {
+    c.emitError() << "attribute 'block_size' must be >= 0, got " << block;
+    return failure();
+  }
+  if (block == 0 && tensorType(scale).getNumElements() == 1)
+    return std::make_pair(int64_t(0), block);
+  std::optional<int64_t> axis =
+      c.normAxis(c.getInt("axis", 1), xs.size(), "axis");
+  if (!axis)
+    return failure();
+  return std::make_pair(*axis, block);
+}
+
 /// DequantizeLinear: `(x - zero_point) * scale` in the scale's float type
 /// (per tensor, per axis or blocked).
 LogicalResult convertDequantizeLinear(NodeContext &c) {
@@ -540,19 +559,16 @@ LogicalResult convertDequantizeLinear(NodeContext &c) {
     return failure();
   }
   ArrayRef<int64_t> xs = shapeOf(x);
-  int64_t block = c.getInt("block_size", 0);
-  // The axis matters only for a per-axis or blocked scale.
-  std::optional<int64_t> axis = 0;
-  if (block != 0 || tensorType(scale).getNumElements() != 1)
-    axis = c.normAxis(c.getInt("axis", 1), xs.size(), "axis");
-  if (!axis || block < 0)
+  FailureOr<std::pair<int64_t, int64_t>> layout = quantLayout(c, xs, scale);
+  if (failed(layout))
     return failure();
-  Value s = quantParam(c, scale, xs, *axis, block, "x_scale");
+  auto [axis, block] = *layout;
+  Value s = quantParam(c, scale, xs, axis, block, "x_scale");
   if (!s)
     return failure();
   Value v = c.cast(x, f);
   if (zp) {
-    Value z = quantParam(c, zp, xs, *axis, block, "x_zero_point");
+    Value z = quantParam(c, zp, xs, axis, block, "x_zero_point");
     if (!z)
       return failure();
     v = c.binary<SubOp>(v, c.cast(z, f));
@@ -593,14 +609,11 @@ LogicalResult convertQuantizeLinear(NodeContext &c) {
     return failure();
   }
   ArrayRef<int64_t> xs = shapeOf(x);
-  int64_t block = c.getInt("block_size", 0);
-  // The axis matters only for a per-axis or blocked scale.
-  std::optional<int64_t> axis = 0;
-  if (block != 0 || tensorType(scale).getNumElements() != 1)
-    axis = c.normAxis(c.getInt("axis", 1), xs.size(), "axis");
-  if (!axis || block < 0)
+  FailureOr<std::pair<int64_t, int64_t>> layout = quantLayout(c, xs, scale);
+  if (failed(layout))
     return failure();
-  Value s = quantParam(c, scale, xs, *axis, block, "y_scale");
+  auto [axis, block] = *layout;
+  Value s = quantParam(c, scale, xs, axis, block, "y_scale");
   if (!s)
     return failure();
   Value v = c.cast(x, f);
@@ -609,7 +622,7 @@ LogicalResult convertQuantizeLinear(NodeContext &c) {
     return failure();
   q = c.create<RoundOp>(q.getType(), q);
   if (zp) {
-    Value z = quantParam(c, zp, xs, *axis, block, "y_zero_point");
+    Value z = quantParam(c, zp, xs, axis, block, "y_zero_point");
     if (!z)
       return failure();
     q = c.binary<AddOp>(q, c.cast(z, f));

@@ -401,6 +401,31 @@ LogicalResult convertRotary(NodeContext &c) {
   return c.push(y);
 }
 
+/// A sliding window's `strides` and `dilations` (k values, default 1) and
+/// `pads` (2k, default 0), or an error naming an attribute of another
+/// length.
+static LogicalResult windowAttrs(NodeContext &c, int64_t k,
+                                 std::optional<SmallVector<int64_t>> &strides,
+                                 std::optional<SmallVector<int64_t>> &dilations,
+                                 std::optional<SmallVector<int64_t>> &pads) {
+  auto ints = [&](StringRef name, int64_t n,
+                  int64_t dflt) -> std::optional<SmallVector<int64_t>> {
+    std::optional<SmallVector<int64_t>> v = c.getInts(name);
+    if (!v)
+      return SmallVector<int64_t>(n, dflt);
+    if ((int64_t)v->size() != n) {
+      c.emitError() << "attribute '" << name << "' must have " << n
+                    << " values, got " << v->size();
+      return std::nullopt;
+    }
+    return v;
+  };
+  strides = ints("strides", k, 1);
+  dilations = ints("dilations", k, 1);
+  pads = ints("pads", 2 * k, 0);
+  return success(strides && dilations && pads);
+}
+
 /// The output dims of a sliding window over `spatial` (pooling,
 /// convolution), appended to `out`: ONNX's auto_pad resolved into `pads`
 /// (k begins then k ends; SAME_UPPER puts the odd pad at the end,
@@ -472,21 +497,8 @@ LogicalResult convertPool(NodeContext &c, StringRef kind) {
     c.emitError() << "attribute 'kernel_shape' must have " << k << " values";
     return failure();
   }
-  auto ints = [&](StringRef name, int64_t n,
-                  int64_t dflt) -> std::optional<SmallVector<int64_t>> {
-    std::optional<SmallVector<int64_t>> v = c.getInts(name);
-    if (!v)
-      return SmallVector<int64_t>(n, dflt);
-    if ((int64_t)v->size() != n) {
-      c.emitError() << "attribute '" << name << "' must have " << n
-                    << " values, got " << v->size();
-      return std::nullopt;
-    }
-    return v;
-  };
-  auto strides = ints("strides", k, 1), dilations = ints("dilations", k, 1),
-       pads = ints("pads", 2 * k, 0);
-  if (!strides || !dilations || !pads)
+  std::optional<SmallVector<int64_t>> strides, dilations, pads;
+  if (failed(windowAttrs(c, k, strides, dilations, pads)))
     return failure();
   for (int64_t d = 0; d < k; ++d)
     if ((*ks)[d] < 1 || (*strides)[d] < 1 || (*dilations)[d] < 1) {
@@ -526,21 +538,8 @@ LogicalResult convertConv(NodeContext &c) {
       c.emitError() << "attribute 'kernel_shape' does not match W's shape";
       return failure();
     }
-  auto ints = [&](StringRef name, int64_t n,
-                  int64_t dflt) -> std::optional<SmallVector<int64_t>> {
-    std::optional<SmallVector<int64_t>> v = c.getInts(name);
-    if (!v)
-      return SmallVector<int64_t>(n, dflt);
-    if ((int64_t)v->size() != n) {
-      c.emitError() << "attribute '" << name << "' must have " << n
-                    << " values, got " << v->size();
-      return std::nullopt;
-    }
-    return v;
-  };
-  auto strides = ints("strides", k, 1), dilations = ints("dilations", k, 1),
-       pads = ints("pads", 2 * k, 0);
-  if (!strides || !dilations || !pads)
+  std::optional<SmallVector<int64_t>> strides, dilations, pads;
+  if (failed(windowAttrs(c, k, strides, dilations, pads)))
     return failure();
   for (int64_t d = 0; d < k; ++d)
     if ((*strides)[d] < 1 || (*dilations)[d] < 1) {
