@@ -147,6 +147,36 @@ Result topK(TopKOp op, const Tensor &x) {
   return SmallVector<Tensor>{std::move(values), std::move(indices)};
 }
 
+} // namespace
+
+void kern::scatterCombine(Tensor &out, int64_t at, const Tensor &upd,
+                          int64_t from, ScatterReduction red) {
+  auto combine = [&](auto old, auto u) -> decltype(old) {
+    switch (red) {
+    case ScatterReduction::None:
+      return u;
+    case ScatterReduction::Add:
+      return old + u;
+    case ScatterReduction::Mul:
+      return old * u;
+    case ScatterReduction::Max:
+      return old > u ? old : u;
+    case ScatterReduction::Min:
+      return old < u ? old : u;
+    }
+    return u;
+  };
+  if (out.kind == Kind::F32)
+    out.f[at] = combine(out.f[at], upd.f[from]);
+  else if (red == ScatterReduction::Add || red == ScatterReduction::Mul)
+    // Wrapping integer arithmetic (no signed-overflow UB).
+    out.i[at] = (int64_t)combine((uint64_t)out.i[at], (uint64_t)upd.i[from]);
+  else
+    out.i[at] = combine(out.i[at], upd.i[from]);
+}
+
+namespace {
+
 Result scatterElements(ScatterElementsOp op, const Tensor &data,
                        const Tensor &idx, const Tensor &upd) {
   Tensor out = data;
@@ -171,28 +201,7 @@ Result scatterElements(ScatterElementsOp op, const Tensor &data,
     int64_t dst = 0;
     for (size_t d = 0; d < coord.size(); ++d)
       dst += ((int64_t)d == axis ? i : coord[d]) * dataStrides[d];
-    auto combine = [&](auto old, auto u) -> decltype(old) {
-      switch (red) {
-      case ScatterReduction::None:
-        return u;
-      case ScatterReduction::Add:
-        return old + u;
-      case ScatterReduction::Mul:
-        return old * u;
-      case ScatterReduction::Max:
-        return old > u ? old : u;
-      case ScatterReduction::Min:
-        return old < u ? old : u;
-      }
-      return u;
-    };
-    if (out.kind == Kind::F32)
-      out.f[dst] = combine(out.f[dst], upd.f[k]);
-    else if (red == ScatterReduction::Add || red == ScatterReduction::Mul)
-      // Wrapping integer arithmetic (no signed-overflow UB).
-      out.i[dst] = (int64_t)combine((uint64_t)out.i[dst], (uint64_t)upd.i[k]);
-    else
-      out.i[dst] = combine(out.i[dst], upd.i[k]);
+    scatterCombine(out, dst, upd, k, red);
   }
   return SmallVector<Tensor>{std::move(out)};
 }

@@ -148,33 +148,10 @@ Result scatterND(ScatterNDOp op, ArrayRef<Tensor> in) {
     }
     ScatterReduction red = op.getReduction();
     for (int64_t e = 0; e < sliceSize; ++e) {
-      int64_t at = base + e, from = s * sliceSize + e;
-      if (red == ScatterReduction::None) {
-        copyElt(out, at, upd, from);
-        continue;
-      }
-      auto combine = [&](auto old, auto u) -> decltype(old) {
-        switch (red) {
-        case ScatterReduction::Add:
-          return old + u;
-        case ScatterReduction::Mul:
-          return old * u;
-        case ScatterReduction::Max:
-          return old > u ? old : u;
-        case ScatterReduction::Min:
-          return old < u ? old : u;
-        case ScatterReduction::None:
-          break;
-        }
-        return u;
-      };
-      if (out.kind == Kind::F32)
-        out.f[at] = combine(out.f[at], upd.f[from]);
-      else if (red == ScatterReduction::Add || red == ScatterReduction::Mul)
-        // Wrapping integer arithmetic (no signed-overflow UB).
-        out.i[at] = (int64_t)combine((uint64_t)out.i[at], (uint64_t)upd.i[from]);
+      if (red == ScatterReduction::None)
+        copyElt(out, base + e, upd, s * sliceSize + e);
       else
-        out.i[at] = combine(out.i[at], upd.i[from]);
+        scatterCombine(out, base + e, upd, s * sliceSize + e, red);
     }
   }
   return SmallVector<Tensor>{std::move(out)};

@@ -8,6 +8,7 @@
 #ifndef KILN_LIB_REFERENCE_REFKERNELS_H
 #define KILN_LIB_REFERENCE_REFKERNELS_H
 
+#include "kiln/Dialect/Kiln/IR/KilnAttrs.h"
 #include "kiln/Reference/Evaluator.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 
@@ -58,6 +59,12 @@ inline AxisExtents splitAround(llvm::ArrayRef<int64_t> shape, int64_t axis) {
 inline double getD(const Tensor &t, int64_t k) {
   return t.kind == Kind::F32 ? (double)t.f[k] : (double)t.i[k];
 }
+/// out[at] = upd[from] combined by a scatter's reduction (none replaces;
+/// add, mul, max, min with what out holds; integers add and multiply
+/// wrapping). kiln.scatter_elements and kiln.scatter_nd share it.
+void scatterCombine(Tensor &out, int64_t at, const Tensor &upd, int64_t from,
+                    kiln::ScatterReduction red);
+
 /// An empty tensor of the op's result type `idx`.
 Tensor resultLike(mlir::Operation *op, unsigned idx = 0);
 
