@@ -232,6 +232,23 @@ Result softmax(SoftmaxOp op, const Tensor &x) {
   return SmallVector<Tensor>{std::move(out)};
 }
 
+/// The product of `dims`.
+static int64_t product(ArrayRef<int64_t> dims) {
+  int64_t p = 1;
+  for (int64_t d : dims)
+    p *= d;
+  return p;
+}
+
+/// The row-major coordinates of linear index `linear` in `shape`.
+static void unravel(int64_t linear, ArrayRef<int64_t> shape,
+                    MutableArrayRef<int64_t> coords) {
+  for (int64_t d = (int64_t)shape.size() - 1; d >= 0; --d) {
+    coords[d] = linear % shape[d];
+    linear /= shape[d];
+  }
+}
+
 /// kiln.pool: every output position's window, in double. Integer inputs
 /// (max pooling of int8/uint8) are compared as int64.
 Result pool(PoolOp op, const Tensor &x) {
@@ -244,27 +261,16 @@ Result pool(PoolOp op, const Tensor &x) {
   int64_t k = ks.size();
   ArrayRef<int64_t> is = ArrayRef<int64_t>(x.shape).drop_front(2);
   ArrayRef<int64_t> os = ArrayRef<int64_t>(out.shape).drop_front(2);
-  int64_t inPlane = 1, outPlane = 1, window = 1;
-  for (int64_t d = 0; d < k; ++d) {
-    inPlane *= is[d];
-    outPlane *= os[d];
-    window *= ks[d];
-  }
+  int64_t inPlane = product(is), outPlane = product(os), window = product(ks);
   bool isFloat = x.kind == Kind::F32;
   SmallVector<int64_t> o(k), j(k);
   for (int64_t plane = 0; plane < x.shape[0] * x.shape[1]; ++plane)
     for (int64_t oi = 0; oi < outPlane; ++oi) {
-      for (int64_t d = k - 1, r = oi; d >= 0; --d) {
-        o[d] = r % os[d];
-        r /= os[d];
-      }
+      unravel(oi, os, o);
       double acc = kind == "max" ? -std::numeric_limits<double>::infinity() : 0;
       int64_t valid = 0, padded = 0;
       for (int64_t wi = 0; wi < window; ++wi) {
-        for (int64_t d = k - 1, r = wi; d >= 0; --d) {
-          j[d] = r % ks[d];
-          r /= ks[d];
-        }
+        unravel(wi, ks, j);
         int64_t at = 0;
         bool inside = true, inPadded = true;
         for (int64_t d = 0; d < k; ++d) {
@@ -351,28 +357,17 @@ Result conv(ConvOp op, ArrayRef<Tensor> in) {
   ArrayRef<int64_t> is = ArrayRef<int64_t>(x.shape).drop_front(2);
   ArrayRef<int64_t> ks = ArrayRef<int64_t>(w.shape).drop_front(2);
   ArrayRef<int64_t> os = ArrayRef<int64_t>(out.shape).drop_front(2);
-  int64_t inPlane = 1, outPlane = 1, window = 1;
-  for (int64_t d = 0; d < k; ++d) {
-    inPlane *= is[d];
-    outPlane *= os[d];
-    window *= ks[d];
-  }
+  int64_t inPlane = product(is), outPlane = product(os), window = product(ks);
   int64_t perGroup = m / g;
   SmallVector<int64_t> o(k), j(k);
   for (int64_t b = 0; b < n; ++b)
     for (int64_t f = 0; f < m; ++f) {
       int64_t group = f / perGroup;
       for (int64_t oi = 0; oi < outPlane; ++oi) {
-        for (int64_t d = k - 1, r = oi; d >= 0; --d) {
-          o[d] = r % os[d];
-          r /= os[d];
-        }
+        unravel(oi, os, o);
         double acc = bias ? (double)bias->f[f] : 0.0;
         for (int64_t wi = 0; wi < window; ++wi) {
-          for (int64_t d = k - 1, r = wi; d >= 0; --d) {
-            j[d] = r % ks[d];
-            r /= ks[d];
-          }
+          unravel(wi, ks, j);
           int64_t at = 0;
           bool inside = true;
           for (int64_t d = 0; d < k && inside; ++d) {
