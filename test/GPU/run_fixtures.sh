@@ -62,7 +62,7 @@ body() {
     echo "== $name: graph with and without programmatic dependent launch, bit-identical"
     rm -rf "$LOG/pdl-on" "$LOG/pdl-off"
     run "$name/pdl-identical" bash -c '
-      set -e
+      set -eo pipefail
       "$1" "$2/model.kiln" --backend=cuda --graph --repeat 3 --output-dir "$3/pdl-on" "${@:4}" | tail -1
       KILN_RUNTIME_PDL=0 "$1" "$2/model.kiln" --backend=cuda --graph --repeat 3 --output-dir "$3/pdl-off" "${@:4}" | tail -1
       n=0
