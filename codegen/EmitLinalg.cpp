@@ -198,15 +198,24 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
     }
     src << "  }\n  kiln::pdlEnter();\n";
   }
-  if (Operation *norm = gemv->prologue) {
+  auto argOf = [](Value v) {
+    return "in" + std::to_string(cast<BlockArgument>(v).getArgNumber());
+  };
+  if (gemv->foldedRms) {
+    // Each warp folds the RMSNorm into its dots (kiln::GemvRmsX).
+    auto rms = cast<RmsNormOp>(gemv->prologue);
+    FailureOr<std::string> t = ctx.typeOf(gemv->input, rms);
+    if (failed(t))
+      return failure();
+    src << "  kiln::GemvRmsX<" << m << ", " << k << ", " << *t << "> xs{"
+        << argOf(rms.getInput()) << ", " << argOf(rms.getScale()) << ", "
+        << floatLiteral(rms.getEpsilon().convertToFloat()) << "};\n";
+  } else if (Operation *norm = gemv->prologue) {
     // Every block normalises the rows into shared memory first.
     bool rms = isa<RmsNormOp>(norm);
     Value bias = rms ? Value() : cast<LayerNormOp>(norm).getBias();
     float eps = rms ? cast<RmsNormOp>(norm).getEpsilon().convertToFloat()
                     : cast<LayerNormOp>(norm).getEpsilon().convertToFloat();
-    auto argOf = [](Value v) {
-      return "in" + std::to_string(cast<BlockArgument>(v).getArgNumber());
-    };
     FailureOr<std::string> t = ctx.typeOf(gemv->input, norm);
     if (failed(t))
       return failure();

@@ -270,6 +270,11 @@ std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {
   for (const GemvGroup &g : kernel.groups)
     if (g.yields.empty())
       return std::nullopt;
+  // An RMSNorm whose scale is K contiguous values folds into the dots.
+  if (auto rms = dyn_cast_or_null<RmsNormOp>(kernel.prologue))
+    kernel.foldedRms = elements(rms.getScale()) == kernel.k &&
+                       !shape(rms.getScale()).empty() &&
+                       shape(rms.getScale()).back() == kernel.k;
   return kernel;
 }
 
@@ -310,7 +315,8 @@ LaunchDims kiln::chooseFusedLaunchDims(ArrayRef<Operation *> ops) {
     if (std::optional<GemvKernel> gemv =
             analyzeGemvKernel(*ops.front()->getBlock()))
       return {std::min(clampGrid((gemv->columns() + 7) / 8),
-                       gemv->prologue ? kGemvPrologueGrid : int64_t(65535)),
+                       gemv->prologue && !gemv->foldedRms ? kGemvPrologueGrid
+                                                          : int64_t(65535)),
               256, 0};
   int64_t n = 0;
   for (Operation *op : ops)

@@ -470,18 +470,77 @@ __device__ void matmul(const T *__restrict__ a, const T *__restrict__ b,
   });
 }
 
+/// Sixteen bytes of T: the vector of kiln's weight-streaming GEMV loads.
+template <typename T> struct alignas(16) Vec16 {
+  static constexpr int N = 16 / sizeof(T);
+  T e[N];
+};
+
+/// gemvDots' rows of x read from memory (global, or the shared memory a
+/// block's norm prologue filled), through the cache: x is small and every
+/// warp reads it.
+template <int64_t M, int64_t K, typename T> struct GemvX {
+  static constexpr int Vec = Vec16<T>::N;
+  const T *x;
+  __device__ __forceinline__ void begin() {}
+  __device__ __forceinline__ void load(int64_t m, int64_t c,
+                                       float (&f)[Vec]) {
+    Vec16<T> v = reinterpret_cast<const Vec16<T> *>(x + m * K)[c];
+#pragma unroll
+    for (int e = 0; e < Vec; ++e)
+      f[e] = (float)v.e[e];
+  }
+  __device__ __forceinline__ float finish(int64_t) { return 1.0f; }
+};
+
+/// gemvDots' rows of x as RMSNorm(x) * scale (scale[K], contiguous) folded
+/// into the dot products, for kiln-gemv's RMSNorm prologue: dot(w, x *
+/// scale) * rsqrt(mean(x^2) + epsilon), the sum of squares accumulated
+/// from the same x loads and finished by the warp sum, so no warp waits
+/// for a block barrier or a normalised row before its weights stream
+/// (bench/micro/gemv_prologue.cu: the gate/up kernel 26.0 -> 20.2 us on an
+/// H200, where the dots alone take 19.8). The normalised row is never
+/// rounded to T: the sums see it in f32 (docs/precision.md).
+template <int64_t M, int64_t K, typename T> struct GemvRmsX {
+  static constexpr int Vec = Vec16<T>::N;
+  const T *x, *scale;
+  float epsilon;
+  float sq[M];
+  __device__ __forceinline__ void begin() {
+#pragma unroll
+    for (int64_t m = 0; m < M; ++m)
+      sq[m] = 0.0f;
+  }
+  __device__ __forceinline__ void load(int64_t m, int64_t c,
+                                       float (&f)[Vec]) {
+    Vec16<T> v = reinterpret_cast<const Vec16<T> *>(x + m * K)[c];
+    Vec16<T> g = reinterpret_cast<const Vec16<T> *>(scale)[c];
+#pragma unroll
+    for (int e = 0; e < Vec; ++e) {
+      float xf = (float)v.e[e];
+      sq[m] += xf * xf;
+      f[e] = xf * (float)g.e[e];
+    }
+  }
+  /// What row m's warp-summed dots are multiplied by: the row's rsqrt.
+  __device__ __forceinline__ float finish(int64_t m) {
+    return 1.0f / sqrtf(warpSum(sq[m]) / (float)K + epsilon);
+  }
+};
+
 /// The dot products of one warp in a weight-streaming GEMV for decode:
 /// acc[l][m] = sum_k x[m, k] * rows[l][k] for L weight rows of K elements
-/// (each a row of a weight stored [N, K], 16-byte aligned) and M rows of x.
-/// The lanes read the rows in 16-byte vectors (Vec elements of T; K % Vec
-/// == 0), every load of a tile issued before the sums use it, read x
-/// through the cache (it is small, and shared by every warp), sum in f32,
-/// and finish with a warp sum: every lane gets every result.
-template <int64_t M, int64_t K, int L, typename T>
-__device__ __forceinline__ void gemvDots(const T *x,
-                                         const T *const (&rows)[L],
+/// (each a row of a weight stored [N, K], 16-byte aligned) and M rows of x
+/// (a GemvX, or a GemvRmsX that folds an RMSNorm in). The lanes read the
+/// rows in 16-byte vectors (Vec elements of T; K % Vec == 0), every load of
+/// a tile issued before the sums use it, sum in f32, and finish with a warp
+/// sum: every lane gets every result.
+template <int64_t M, int64_t K, int L, typename T, typename XRows,
+          typename = decltype(&XRows::finish)>
+__device__ __forceinline__ void gemvDots(XRows &x, const T *const (&rows)[L],
                                          float (&acc)[L][M]) {
-  constexpr int Vec = 16 / sizeof(T);
+  using V = Vec16<T>;
+  constexpr int Vec = V::N;
   static_assert(K % Vec == 0, "gemv: K must be a multiple of the vector");
   constexpr int64_t Chunks = K / Vec; // 16-byte chunks per row
   // Loads in flight per lane: a tile of each row, so registers stay bounded
@@ -490,8 +549,8 @@ __device__ __forceinline__ void gemvDots(const T *x,
   // Rows that are whole tiles (K = 2048 and 8192 in bf16) need no bounds
   // test, so every load of a tile is issued before the first sum.
   constexpr bool Whole = Chunks % (32 * Tile) == 0;
-  struct alignas(16) V { T e[Vec]; };
   int lane = threadIdx.x & 31;
+  x.begin();
 #pragma unroll
   for (int l = 0; l < L; ++l)
 #pragma unroll
@@ -516,22 +575,34 @@ __device__ __forceinline__ void gemvDots(const T *x,
         break;
 #pragma unroll
       for (int64_t m = 0; m < M; ++m) {
-        V xv = reinterpret_cast<const V *>(x + m * K)[c];
+        float xf[Vec];
+        x.load(m, c, xf);
 #pragma unroll
         for (int l = 0; l < L; ++l) {
           V w = *reinterpret_cast<const V *>(&wv[l][j]);
 #pragma unroll
           for (int e = 0; e < Vec; ++e)
-            acc[l][m] += (float)xv.e[e] * (float)w.e[e];
+            acc[l][m] += xf[e] * (float)w.e[e];
         }
       }
     }
   }
 #pragma unroll
-  for (int l = 0; l < L; ++l)
+  for (int64_t m = 0; m < M; ++m) {
+    float f = x.finish(m);
 #pragma unroll
-    for (int64_t m = 0; m < M; ++m)
-      acc[l][m] = warpSum(acc[l][m]);
+    for (int l = 0; l < L; ++l)
+      acc[l][m] = warpSum(acc[l][m]) * f;
+  }
+}
+
+/// gemvDots over rows of x in memory.
+template <int64_t M, int64_t K, int L, typename T>
+__device__ __forceinline__ void gemvDots(const T *x,
+                                         const T *const (&rows)[L],
+                                         float (&acc)[L][M]) {
+  GemvX<M, K, T> rowsOfX{x};
+  gemvDots<M, K, L>(rowsOfX, rows, acc);
 }
 
 /// Weight-streaming matrix-vector product for decode (M rows, M small):

@@ -450,8 +450,17 @@ extern "C" __global__ void t_gemv(const __nv_bfloat16 *x,
   const float *rows3[3] = {wf, wf + 36, wf + 72};
   float acc3[3][2];
   kiln::gemvDots<2, 36, 3>(xf, rows3, acc3);
+  // RMSNorm folded into the dots: a whole tile (bf16, K = 2048) and a
+  // partial one (f32, K = 36, two rows).
+  kiln::GemvRmsX<1, 2048, __nv_bfloat16> rms{x, x, 1e-5f};
+  float acc4[2][1];
+  kiln::gemvDots<1, 2048, 2>(rms, rows2, acc4);
+  kiln::GemvRmsX<2, 36, float> rms2{xf, wf, 1e-5f};
+  float acc5[1][2];
+  const float *rows1[1] = {wf};
+  kiln::gemvDots<2, 36, 1>(rms2, rows1, acc5);
   if (threadIdx.x == 0) {
-    out[0] = (__nv_bfloat16)(acc2[0][0] + acc2[1][0]);
-    outf[0] = acc3[0][0] + acc3[1][1] + acc3[2][0];
+    out[0] = (__nv_bfloat16)(acc2[0][0] + acc2[1][0] + acc4[1][0]);
+    outf[0] = acc3[0][0] + acc3[1][1] + acc3[2][0] + acc5[0][1];
   }
 }

@@ -107,11 +107,13 @@ def case_chain(shape):
 
 def case_gemv(shape):
     # kiln-gemv's kernels on one decode row: q and k (siblings) with the
-    # RMSNorm before them as the prologue (shared memory, block sums); gate,
-    # up, SwiGLU and a residual product, siblings with epilogues. The
-    # weights live in w.bin beside the model (kiln.weight), as kiln-gemv
-    # rewrites only products on weights.
-    k, n, n2 = shape
+    # norm before them as the prologue; gate, up, SwiGLU and a residual
+    # product, siblings with epilogues. The weights live in w.bin beside
+    # the model (kiln.weight), as kiln-gemv rewrites only products on
+    # weights. The prologue (shape[3]): 0, an RMSNorm with a [K] scale
+    # (folded into the dots, kiln::GemvRmsX); 1, an RMSNorm with a [1] scale,
+    # 2, a LayerNorm (both normalised into shared memory per block).
+    k, n, n2, norm = shape
     f = 4  # f32 bytes
     sizes = [("wq", k, n, "h"), ("wk", k, n2, "h"), ("wg", k, n, "x"),
              ("wu", k, n, "x"), ("wo", k, n, "x")]
@@ -122,14 +124,21 @@ def case_gemv(shape):
         lines.append(f"  %p{name} = kiln.matmul %{src}, %{name} : ({t([1, 1, k])}, {t([kk, nn])}) -> {t([1, 1, nn])}\n")
         offset += kk * nn * f
     row, row2 = t([1, 1, n]), t([1, 1, n2])
-    ir = (f"func.func @main(%x: {t([1, 1, k])}, %g: {t([k])}, %r: {row}) -> ({row}, {row2}, {row}, {row}) {{\n"
-          f"  %h = kiln.rms_norm %x, %g {{axis = 2 : i64, epsilon = 1.0e-05 : f32}} : ({t([1, 1, k])}, {t([k])}) -> {t([1, 1, k])}\n"
-          + "".join(lines) +
+    g = [1] if norm == 1 else [k]
+    x = t([1, 1, k])
+    if norm == 2:
+        prologue = (f"  %h = kiln.layer_norm %x, %g, %g {{axis = 2 : i64, epsilon = 1.0e-05 : f32}} : "
+                    f"({x}, {t(g)}, {t(g)}) -> {x}\n")
+    else:
+        prologue = (f"  %h = kiln.rms_norm %x, %g {{axis = 2 : i64, epsilon = 1.0e-05 : f32}} : "
+                    f"({x}, {t(g)}) -> {x}\n")
+    ir = (f"func.func @main(%x: {x}, %g: {t(g)}, %r: {row}) -> ({row}, {row2}, {row}, {row}) {{\n"
+          + prologue + "".join(lines) +
           f"  %s = kiln.silu %pwg : {row}\n"
           f"  %sw = kiln.mul %s, %pwu : ({row}, {row}) -> {row}\n"
           f"  %res = kiln.add %pwo, %r : ({row}, {row}) -> {row}\n"
           f"  return %pwq, %pwk, %sw, %res : {row}, {row2}, {row}, {row}\n}}\n")
-    return ir, [("x", [1, 1, k]), ("g", [k]), ("r", [1, 1, n])], offset // f
+    return ir, [("x", [1, 1, k]), ("g", g), ("r", [1, 1, n])], offset // f
 
 
 CASES = [
@@ -146,9 +155,10 @@ CASES = [
     ]),
     ("activations", case_activations, [[3, 1001], [1, 1, 8192]]),
     ("chain", case_chain, [[1, 1, 64], [3, 5, 100], [2, 1, 8193]]),
-    # [K, N, N2]: K a multiple of the f32 vector (4), N and N2 not of the
-    # 8 columns per block; K = 2048 is a Llama-1B row.
-    ("gemv", case_gemv, [[64, 96, 32], [200, 77, 13], [2048, 96, 40]]),
+    # [K, N, N2, prologue]: K a multiple of the f32 vector (4), N and N2
+    # not of the 8 columns per block; K = 2048 is a Llama-1B row.
+    ("gemv", case_gemv, [[64, 96, 32, 0], [200, 77, 13, 0], [2048, 96, 40, 0],
+                         [200, 77, 13, 1], [2048, 96, 40, 2]]),
 ]
 
 

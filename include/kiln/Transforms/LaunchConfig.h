@@ -98,10 +98,16 @@ struct GemvKernel {
   mlir::Value input;
   /// A kiln.rms_norm or kiln.layer_norm over the last dim of a block
   /// argument whose result only the linears read (the norm before q/k/v or
-  /// gate/up), or null. Every block of the kernel normalises the rows into
-  /// shared memory before its columns: a few KB read again from L2 per
-  /// block instead of a launch and a round trip through memory.
+  /// gate/up), or null: a few KB read again from L2 instead of a launch and
+  /// a round trip through memory. How it is computed: see foldedRms.
   mlir::Operation *prologue = nullptr;
+  /// The prologue is an RMSNorm whose scale is K contiguous values, folded
+  /// into each warp's dots (kiln::GemvRmsX: dot(w, x * scale) *
+  /// rsqrt(mean(x^2) + eps), no barrier; measured faster,
+  /// bench/micro/gemv_prologue.cu). Otherwise every block normalises the
+  /// rows into shared memory before its columns, and the grid is at most
+  /// kGemvPrologueGrid blocks.
+  bool foldedRms = false;
   int64_t rows = 0, k = 0;
   llvm::SmallVector<GemvGroup> groups;
   int64_t columns() const;
