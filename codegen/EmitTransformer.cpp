@@ -101,19 +101,19 @@ static LogicalResult emitKvAttention(EmitContext &ctx, KvAttentionOp op) {
   if (Value mask = op.getMask())
     inputs.push_back(mask);
   std::string bias = maskBias(op.getMask(), 4, {b, hq, s, t});
-  if (int64_t splits = kvAttentionSplits(op); splits > 1) {
-    // Flash decoding: the partial results and per-row counters are this
-    // kernel's own device arrays (kvAttentionSplit).
-    int64_t rows = b * hq * s;
+  if (int64_t splits = kvAttentionSplits(op)) {
+    // Flash decoding with the grouped-query heads together: the partial
+    // results and per-group counters are this kernel's own device arrays
+    // (kvAttentionSplit).
+    int64_t rows = b * hq * s, groups = b * hkv * s;
     ctx.source() << "__device__ float " << ctx.name << "_part["
                  << rows * splits * (2 + dv) << "];\n"
-                 << "__device__ unsigned " << ctx.name << "_done[" << rows
+                 << "__device__ unsigned " << ctx.name << "_done[" << groups
                  << "];\n";
     if (failed(ctx.beginKernel(op, inputs, {op.getResult()})))
       return failure();
     ctx.source() << "  kiln::kvAttentionSplit<" << b << ", " << hq << ", "
-                 << hkv << ", " << s << ", " << t << ", " << d << ", " << dv
-                 << ", " << kKvAttentionChunk
+                 << hkv << ", " << s << ", " << t << ", " << d
                  << ">(in0, in1, in2, in3, out0, "
                  << floatLiteral(op.getScale().convertToFloat())
                  << ",\n      " << bias << ", " << ctx.name << "_part, "

@@ -84,18 +84,37 @@ static std::pair<int64_t, int64_t> rowsOf(Operation *op) {
   return {q[0] * q[1] * q[2], std::max(k[2], v[3])};
 }
 
+int64_t kiln::kvAttentionChunk(int64_t d, int64_t bytes) {
+  return 16 * 32 / (d * bytes / 16);
+}
+
 int64_t kiln::kvAttentionSplits(Operation *op) {
   auto attention = dyn_cast<KvAttentionOp>(op);
   if (!attention)
-    return 1;
-  ArrayRef<int64_t> q = shape(attention.getQuery());
-  int64_t t = shape(attention.getKeyCache())[2];
-  int64_t dv = shape(attention.getValueCache())[3];
-  int64_t rows = q[0] * q[1] * q[2];
-  int64_t splits = (t + kKvAttentionChunk - 1) / kKvAttentionChunk;
-  if (splits < 2 || rows * splits > 65535 ||
-      rows * splits * (2 + dv) * 4 > (int64_t(16) << 20))
-    return 1;
+    return 0;
+  auto qt = cast<ShapedType>(attention.getQuery().getType());
+  auto kt = cast<ShapedType>(attention.getKeyCache().getType());
+  auto vt = cast<ShapedType>(attention.getValueCache().getType());
+  ArrayRef<int64_t> q = qt.getShape(), k = kt.getShape(), v = vt.getShape();
+  Type elt = kt.getElementType();
+  if (qt.getElementType() != elt || vt.getElementType() != elt ||
+      !elt.isIntOrFloat())
+    return 0;
+  int64_t bytes = (elt.getIntOrFloatBitWidth() + 7) / 8;
+  int64_t d = k[3], t = k[2], hq = q[1], hkv = k[1];
+  if (v[3] != d || q[3] != d || hkv == 0 || hq % hkv != 0 || t == 0 ||
+      (d * bytes) % 16 != 0)
+    return 0;
+  int64_t lanes = d * bytes / 16;
+  if (lanes > 32 || !llvm::isPowerOf2_64(lanes))
+    return 0;
+  int64_t chunk = kvAttentionChunk(d, bytes), g = hq / hkv;
+  int64_t splits = (t + chunk - 1) / chunk;
+  int64_t groups = q[0] * hkv * q[2];
+  if (groups * splits > 65535 ||
+      groups * g * splits * (2 + d) * 4 > (int64_t(16) << 20) ||
+      4 * g * (4 * d + chunk) > 40 * 1024)
+    return 0;
   return splits;
 }
 
@@ -283,9 +302,10 @@ LaunchDims kiln::chooseLaunchDims(Operation *op) {
     int64_t n = shape(op->getOperand(1))[0];
     return {clampGrid((n + 7) / 8), 256, 0};
   }
-  if (int64_t splits = kvAttentionSplits(op); splits > 1) {
+  if (int64_t splits = kvAttentionSplits(op)) {
     ArrayRef<int64_t> q = shape(op->getOperand(0));
-    return {q[0] * q[1] * q[2] * splits, kKvAttentionSplitBlock, 0};
+    int64_t hkv = shape(op->getOperand(1))[1];
+    return {q[0] * hkv * q[2] * splits, kKvAttentionSplitBlock, 0};
   }
   if (isRowKernel(op)) {
     auto [rows, len] = rowsOf(op);

@@ -860,20 +860,35 @@ __device__ void kvAttention(const E *__restrict__ q, const E *__restrict__ kc,
   }
 }
 
-/// kiln.kv_attention split over the key length (flash decoding), for decode
-/// steps where one block per query row leaves the GPU idle: block
-/// blockIdx.x = row * Splits + split takes keys [split * Chunk, (split + 1) *
-/// Chunk) of the row's live keys (t <= pos[b] + s), computes their online
-/// softmax with kvAttentionBlock as kvAttention does, and writes its (max, sum, weighted values) to
-/// `part` ([rows][Splits][2 + Dv] floats). The block that finishes a row
-/// last (a counter per row in `done`, incremented after a fence) merges the
-/// row's splits in split order, writes the output and resets the counter
-/// to 0, so the next launch (or graph replay) starts clean. `part` and
-/// `done` are the kernel's own __device__ arrays: launches of one kernel
-/// run one after another on the stream. Same results as kvAttention up to
-/// summation order. blockDim.x: a multiple of 32.
+/// Keys per block of kvAttentionSplit for head dim D of E: each of the
+/// block's 4 warps takes 4 steps of 32 / (lanes per key) keys, a lane
+/// holding one 16-byte piece of a key's K and V row per step.
+template <int64_t D, typename E>
+inline constexpr int64_t kvSplitChunk = 16 * 32 / (D * sizeof(E) / 16);
+
+/// kiln.kv_attention split over the key length (flash decoding) with the
+/// grouped-query heads together, for decode steps: q[B, Hq, S, D],
+/// kc/vc[B, Hkv, T, D], pos[B], out[B, Hq, S, D]. Block blockIdx.x = group *
+/// Splits + split, group = (b, kv head, s), takes the G = Hq / Hkv query
+/// heads of the kv head at query s over cache slots [split * Chunk, (split
+/// + 1) * Chunk) of the live keys (t <= pos[b] + s, t < T); blocks past
+/// the live keys return at once. Its 4 warps (blockDim.x == 128) load the
+/// chunk's K and V rows once, in 16-byte pieces (D * sizeof(E) / 16 lanes
+/// per key, a power of two up to 32), before any use; each K row is dotted
+/// with all G queries (a sum over the key's lanes), the scores go to
+/// shared memory, each head's softmax over the chunk is taken there
+/// (max, exp, sum), and the weighted V rows are summed per lane, then over
+/// the warp's keys and the 4 warps in a fixed order. A group with one live
+/// chunk writes its output directly; otherwise each block writes (max, sum,
+/// weighted values) per head to `part` ([groups][Splits][G][2 + D] floats),
+/// and the block that finishes the group's live chunks last (a counter per
+/// group in `done`, incremented after a fence) merges them in split order,
+/// writes the output and resets the counter, so the next launch (or graph
+/// replay) starts clean. `part` and `done` are the kernel's own __device__
+/// arrays. A row with no live key gives zeros. `bias(b, h, s, t)` is the
+/// mask. Same results as kvAttention up to summation order.
 template <int64_t B, int64_t Hq, int64_t Hkv, int64_t S, int64_t T, int64_t D,
-          int64_t Dv, int64_t Chunk, typename E, typename I, typename Bias>
+          typename E, typename I, typename Bias>
 __device__ void kvAttentionSplit(const E *__restrict__ q,
                                  const E *__restrict__ kc,
                                  const E *__restrict__ vc,
@@ -881,64 +896,184 @@ __device__ void kvAttentionSplit(const E *__restrict__ q,
                                  E *__restrict__ out, float scale, Bias bias,
                                  float *__restrict__ part,
                                  unsigned *__restrict__ done) {
-  using A = float;
+  using V = Vec16<E>;
+  constexpr int Vec = V::N;
+  static_assert(D % Vec == 0, "kvAttentionSplit: D must fill 16-byte pieces");
+  constexpr int LK = D / Vec; // lanes per key
+  static_assert(LK >= 1 && LK <= 32 && (LK & (LK - 1)) == 0,
+                "kvAttentionSplit: a key must span a power of two of lanes");
+  constexpr int KW = 32 / LK;         // keys per warp step
+  constexpr int Steps = 4;            // steps per warp
+  constexpr int64_t Chunk = kvSplitChunk<D, E>; // 4 warps x Steps x KW
+  static_assert(Chunk == 4 * Steps * KW, "kvAttentionSplit: chunk");
   constexpr int64_t Splits = (T + Chunk - 1) / Chunk;
-  const A ninf = -INFINITY;
-  __shared__ A warpMaxes[32], warpSums[32];
-  __shared__ A merged[Dv > 0 ? Dv : 1];
+  constexpr int64_t G = Hq / Hkv;
+  const float ninf = -INFINITY;
+  __shared__ float sc[G][Chunk];
+  __shared__ float red[4][G][D];
+  __shared__ float headMax[G], headSum[G];
   __shared__ bool last;
-  int64_t row = blockIdx.x / Splits, split = blockIdx.x % Splits;
-  if (row >= B * Hq * S)
+  int64_t group = blockIdx.x / Splits, split = blockIdx.x % Splits;
+  if (group >= B * Hkv * S)
     return;
-  int64_t s = row % S, h = (row / S) % Hq, b = row / (S * Hq);
-  int64_t kvh = h / (Hq / Hkv);
+  int64_t s = group % S, kvh = (group / S) % Hkv, b = group / (S * Hkv);
   int64_t lastKey = (int64_t)pos[b] + s;
   int64_t len = lastKey < 0 ? 0 : (lastKey < T ? lastKey + 1 : T);
-  int64_t begin = split * Chunk, end = begin + Chunk < len ? begin + Chunk : len;
-  A blockMaxV, blockSumV;
-  kvAttentionBlock<D, Dv>(
-      q + row * D, kc + (b * Hkv + kvh) * T * D, vc + (b * Hkv + kvh) * T * Dv,
-      begin, end, scale, [&](int64_t t) { return bias(b, h, s, t); },
-      warpMaxes, warpSums, merged, blockMaxV, blockSumV);
-  float *mine_part = part + (row * Splits + split) * (2 + Dv);
-  if (threadIdx.x == 0) {
-    mine_part[0] = blockMaxV;
-    mine_part[1] = blockSumV;
+  int64_t live = (len + Chunk - 1) / Chunk;
+  int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  auto outAt = [&](int64_t g, int64_t d) {
+    return ((b * Hq + kvh * G + g) * S + s) * D + d;
+  };
+  if (live == 0) { // no key: zeros, from the first block only
+    if (split == 0)
+      for (int64_t i = tid; i < G * D; i += blockDim.x)
+        out[outAt(i / D, i % D)] = (E)0.0f;
+    return;
   }
-  for (int64_t d = threadIdx.x; d < Dv; d += blockDim.x)
-    mine_part[2 + d] = merged[d];
-  // Publish, then count: the last block of the row merges.
+  if (split >= live)
+    return;
+  int64_t begin = split * Chunk;
+  int sub = lane / LK, piece = lane % LK;
+  // This lane's keys: step j takes key begin + (j * 4 + warp) * KW + sub.
+  V kr[Steps], vr[Steps];
+  const E *kb = kc + (b * Hkv + kvh) * T * D, *vb = vc + (b * Hkv + kvh) * T * D;
+#pragma unroll
+  for (int j = 0; j < Steps; ++j) {
+    int64_t t = begin + (j * 4 + warp) * KW + sub;
+    if (t < len) {
+      kr[j] = reinterpret_cast<const V *>(kb + t * D)[piece];
+      vr[j] = reinterpret_cast<const V *>(vb + t * D)[piece];
+    } else {
+      kr[j] = V{};
+      vr[j] = V{};
+    }
+  }
+  float qf[G][Vec];
+#pragma unroll
+  for (int64_t g = 0; g < G; ++g) {
+    V qv = reinterpret_cast<const V *>(
+        q + ((b * Hq + kvh * G + g) * S + s) * D)[piece];
+#pragma unroll
+    for (int e = 0; e < Vec; ++e)
+      qf[g][e] = (float)qv.e[e];
+  }
+  // Scores: the G dots of each key, summed over the key's LK lanes.
+#pragma unroll
+  for (int j = 0; j < Steps; ++j) {
+    int64_t slot = (j * 4 + warp) * KW + sub, t = begin + slot;
+#pragma unroll
+    for (int64_t g = 0; g < G; ++g) {
+      float dot = 0.0f;
+#pragma unroll
+      for (int e = 0; e < Vec; ++e)
+        dot += qf[g][e] * (float)kr[j].e[e];
+#pragma unroll
+      for (int o = LK / 2; o > 0; o >>= 1)
+        dot += __shfl_xor_sync(0xffffffffu, dot, o);
+      if (piece == 0)
+        sc[g][slot] = t < len ? dot * scale + (float)bias(b, kvh * G + g, s, t)
+                              : ninf;
+    }
+  }
+  __syncthreads();
+  // Each head's softmax over the chunk, a warp per head.
+  for (int64_t g = warp; g < G; g += 4) {
+    float m = ninf;
+    for (int64_t i = lane; i < Chunk; i += 32)
+      m = sc[g][i] > m ? sc[g][i] : m;
+    m = warpMax(m);
+    float l = 0.0f;
+    for (int64_t i = lane; i < Chunk; i += 32) {
+      float p = sc[g][i] == ninf ? 0.0f : op::exp_(sc[g][i] - m);
+      sc[g][i] = p;
+      l += p;
+    }
+    l = warpSum(l);
+    if (lane == 0) {
+      headMax[g] = m;
+      headSum[g] = l;
+    }
+  }
+  __syncthreads();
+  // Weighted values: this lane's piece of each of its keys' V rows.
+  float o[G][Vec];
+#pragma unroll
+  for (int64_t g = 0; g < G; ++g)
+#pragma unroll
+    for (int e = 0; e < Vec; ++e)
+      o[g][e] = 0.0f;
+#pragma unroll
+  for (int j = 0; j < Steps; ++j) {
+    int64_t slot = (j * 4 + warp) * KW + sub;
+#pragma unroll
+    for (int64_t g = 0; g < G; ++g) {
+      float p = sc[g][slot]; // 0 past the live keys
+#pragma unroll
+      for (int e = 0; e < Vec; ++e)
+        o[g][e] += p * (float)vr[j].e[e];
+    }
+  }
+  // Over the warp's keys (lanes of one piece), then over the 4 warps.
+#pragma unroll
+  for (int64_t g = 0; g < G; ++g)
+#pragma unroll
+    for (int e = 0; e < Vec; ++e) {
+      float v = o[g][e];
+#pragma unroll
+      for (int x = LK; x < 32; x <<= 1)
+        v += __shfl_xor_sync(0xffffffffu, v, x);
+      if (sub == 0)
+        red[warp][g][piece * Vec + e] = v;
+    }
+  __syncthreads();
+  float *mine = part + (group * Splits + split) * G * (2 + D);
+  for (int64_t i = tid; i < G * D; i += blockDim.x) {
+    int64_t g = i / D, d = i % D;
+    float v = red[0][g][d] + red[1][g][d] + red[2][g][d] + red[3][g][d];
+    if (live == 1) {
+      float l = headSum[g];
+      out[outAt(g, d)] = (E)(l > 0.0f ? v / l : 0.0f);
+    } else {
+      mine[g * (2 + D) + 2 + d] = v;
+    }
+  }
+  if (live == 1)
+    return;
+  if (tid < G) {
+    mine[tid * (2 + D)] = headMax[tid];
+    mine[tid * (2 + D) + 1] = headSum[tid];
+  }
+  // Publish, then count: the last block of the group merges.
   __threadfence();
   __syncthreads();
-  if (threadIdx.x == 0)
-    last = atomicAdd(&done[row], 1u) == (unsigned)(Splits - 1);
+  if (tid == 0)
+    last = atomicAdd(&done[group], 1u) == (unsigned)(live - 1);
   __syncthreads();
   if (!last)
     return;
   __threadfence();
-  const float *rowPart = part + row * Splits * (2 + Dv);
-  A rowMax = ninf, rowSum = A(0);
-  for (int64_t k = 0; k < Splits; ++k) {
-    A mk = __ldcg(rowPart + k * (2 + Dv));
-    rowMax = mk > rowMax ? mk : rowMax;
-  }
-  for (int64_t k = 0; k < Splits; ++k) {
-    A mk = __ldcg(rowPart + k * (2 + Dv));
-    if (mk != ninf)
-      rowSum += __ldcg(rowPart + k * (2 + Dv) + 1) * op::exp_(mk - rowMax);
-  }
-  A inv = rowSum > A(0) ? A(1) / rowSum : A(0);
-  for (int64_t d = threadIdx.x; d < Dv; d += blockDim.x) {
-    A acc = A(0);
-    for (int64_t k = 0; k < Splits; ++k) {
-      A mk = __ldcg(rowPart + k * (2 + Dv));
-      if (mk != ninf)
-        acc += __ldcg(rowPart + k * (2 + Dv) + 2 + d) * op::exp_(mk - rowMax);
+  const float *groupPart = part + group * Splits * G * (2 + D);
+  for (int64_t i = tid; i < G * D; i += blockDim.x) {
+    int64_t g = i / D, d = i % D;
+    float rowMax = ninf;
+    for (int64_t k = 0; k < live; ++k) {
+      float mk = __ldcg(groupPart + (k * G + g) * (2 + D));
+      rowMax = mk > rowMax ? mk : rowMax;
     }
-    out[row * Dv + d] = (E)(acc * inv);
+    float rowSum = 0.0f, acc = 0.0f;
+    for (int64_t k = 0; k < live; ++k) {
+      const float *pk = groupPart + (k * G + g) * (2 + D);
+      float mk = __ldcg(pk);
+      if (mk == ninf)
+        continue;
+      float w = op::exp_(mk - rowMax);
+      rowSum += __ldcg(pk + 1) * w;
+      acc += __ldcg(pk + 2 + d) * w;
+    }
+    out[outAt(g, d)] = (E)(rowSum > 0.0f ? acc / rowSum : 0.0f);
   }
-  if (threadIdx.x == 0)
-    done[row] = 0;
+  if (tid == 0)
+    done[group] = 0;
 }
 
 /// Rotary embedding of x[B, H, S, D] with cos/sin[CB, S, R/2] (CB = B or 1),

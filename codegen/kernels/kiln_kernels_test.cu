@@ -415,19 +415,25 @@ extern "C" __global__ void t_bf16(const __nv_bfloat16 *x,
   kiln::gather<1, 16, 1, 8>(x, pos, out);
 }
 
-__device__ float t_split_part[4 * 2 * 8 * (2 + 16)];
-__device__ unsigned t_split_done[4 * 2 * 8];
+__device__ float t_split_part[8 * 4 * 16 * (2 + 64)];
+__device__ unsigned t_split_done[8 * 4];
 /// The split (flash-decoding) kv_attention, bf16 and f32, with a mask and
-/// without, a head dim that is not a multiple of 32.
+/// without: 2 query heads per kv head and 8 lanes per key (bf16, D = 64),
+/// 7 per kv head and 4 lanes (f32, D = 16), one head per kv head and 32
+/// lanes (f32, D = 128).
 extern "C" __global__ void t_kv_split(const __nv_bfloat16 *x,
                                       const float *xf, const int32_t *pos,
                                       const float *mask, __nv_bfloat16 *out,
                                       float *outf) {
-  kiln::kvAttentionSplit<1, 4, 2, 1, 64, 16, 16, 32>(
+  kiln::kvAttentionSplit<1, 4, 2, 1, 128, 64>(
       x, x, x, pos, out, 0.25f,
       [&](int64_t, int64_t, int64_t, int64_t t) { return mask[t]; },
       t_split_part, t_split_done);
-  kiln::kvAttentionSplit<2, 4, 2, 1, 64, 16, 16, 32>(
+  kiln::kvAttentionSplit<2, 14, 2, 1, 64, 16>(
+      xf, xf, xf, pos, outf, 0.25f,
+      [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }, t_split_part,
+      t_split_done);
+  kiln::kvAttentionSplit<1, 2, 2, 3, 40, 128>(
       xf, xf, xf, pos, outf, 0.25f,
       [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }, t_split_part,
       t_split_done);

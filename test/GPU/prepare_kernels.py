@@ -23,7 +23,8 @@ import sys
 import numpy as np
 from onnx import numpy_helper
 
-RACECHECK = ("rms_norm", "layer_norm", "softmax", "reduce", "attention", "gemv")
+RACECHECK = ("rms_norm", "layer_norm", "softmax", "reduce", "attention", "gemv",
+             "kv_attention")
 
 
 def t(shape, dtype="f32"):
@@ -81,6 +82,23 @@ def case_attention(shape):
           f"causal = {'true' if causal else 'false'}}} : ({t(q)}, {t(kv)}, {t(kv)}, {t(m)}) -> {t(q)}\n"
           f"  return %y : {t(q)}\n}}\n")
     return ir, [("q", q), ("k", kv), ("v", kv), ("m", m)]
+
+
+def case_kv_attention(shape):
+    # kiln.kv_attention over caches given as inputs (as the KV rewrite's
+    # step functions read them): the grouped-query split kernel
+    # (kvAttentionSplit) with D = 16, 64 and 128 (4, 16 and 32 lanes per
+    # f32 key), groups of 1, 4 and 7 query heads, one live chunk (written
+    # directly) and many (merged by the last block), several query
+    # positions, and an additive mask indexed by cache slot.
+    b, hq, hkv, s, tk, d, *pos = shape
+    q, kv, m = [b, hq, s, d], [b, hkv, tk, d], [b, 1, s, tk]
+    ir = (f"func.func @main(%q: {t(q)}, %k: {t(kv)}, %v: {t(kv)}, %p: {t([b], 'i64')}, %m: {t(m)}) -> {t(q)} {{\n"
+          f"  %y = kiln.kv_attention %q, %k, %v at %p mask %m {{scale = {1 / np.sqrt(d):.9g} : f32}} : "
+          f"({t(q)}, {t(kv)}, {t(kv)}, {t([b], 'i64')}, {t(m)}) -> {t(q)}\n"
+          f"  return %y : {t(q)}\n}}\n")
+    return ir, [("q", q), ("k", kv), ("v", kv),
+                ("p", [b], lambda rng: np.array(pos, dtype=np.int64)), ("m", m)]
 
 
 def case_activations(shape):
@@ -153,6 +171,13 @@ CASES = [
         [2, 8, 8, 1, 37, 64, False],    # decode, 37 keys
         [1, 32, 8, 1, 1031, 64, False], # decode, long past
     ]),
+    # [B, Hq, Hkv, S, T, D, pos...]
+    ("kv_attention", case_kv_attention, [
+        [1, 32, 8, 1, 1031, 64, 700],   # Llama-1B heads, 22 live chunks
+        [2, 14, 2, 1, 300, 64, 5, 299], # Qwen2.5-0.5B heads; 1 and 10 chunks
+        [1, 4, 4, 3, 200, 16, 150],     # 3 query positions, 2 chunks
+        [1, 2, 1, 1, 40, 128, 39],      # 32 lanes per key, 3 chunks
+    ]),
     ("activations", case_activations, [[3, 1001], [1, 1, 8192]]),
     ("chain", case_chain, [[1, 1, 64], [3, 5, 100], [2, 1, 8193]]),
     # [K, N, N2, prologue]: K a multiple of the f32 vector (4), N and N2
@@ -191,7 +216,7 @@ def main():
                 ir = ir.replace("{WPATH}", wpath)
             # Arguments are bound by name, as an imported model's are.
             head, rest = ir.split(") ->", 1)
-            for arg, _ in inputs:
+            for arg, *_ in inputs:
                 head = re.sub(r"(%%%s: tensor<[^>]*>)" % arg,
                               r'\1 {kiln.name = "%s"}' % arg, head)
             ir = head + ") ->" + rest
@@ -199,9 +224,10 @@ def main():
             open(model, "w").write(ir)
             rng = np.random.default_rng(1000 * entries + index)
             args = []
-            for k, (arg, dims) in enumerate(inputs):
-                arr = rng.standard_normal(dims).astype(np.float32)
-                if cls == "attention" and arg == "m":
+            for k, (arg, dims, *make_arr) in enumerate(inputs):
+                arr = (make_arr[0](rng) if make_arr
+                       else rng.standard_normal(dims).astype(np.float32))
+                if cls in ("attention", "kv_attention") and arg == "m":
                     # An additive mask: 0 or -1e4 (never a whole masked row).
                     arr = np.where(rng.random(dims) < 0.2, -1e4, 0).astype(np.float32)
                     arr[..., 0] = 0

@@ -31,17 +31,24 @@ struct LaunchDims {
   int64_t smem = 0;
 };
 
-/// Keys per block of the split kiln.kv_attention kernel.
-constexpr int64_t kKvAttentionChunk = 32;
 /// Threads per block of the split kiln.kv_attention kernel.
 constexpr int64_t kKvAttentionSplitBlock = 128;
-/// How many key chunks kiln.kv_attention `op` is split into (flash
-/// decoding: one block per query row and chunk of kKvAttentionChunk cache
-/// slots, merged by the last block of the row), or 1 for one block per
-/// row. Split when the cache holds at least two chunks, the grid (rows x
-/// chunks) fits one grid dim and the partial results (rows x chunks x
-/// (2 + Dv) floats) fit 16 MiB - so decode steps, not long prefills. The
-/// CUDA emitter (codegen/EmitTransformer.cpp) and chooseLaunchDims agree
+/// Cache slots per block of the split kiln.kv_attention kernel for head
+/// dim `d` of `bytes`-byte elements (kvSplitChunk in kiln_kernels.cuh): 4
+/// warps x 4 steps x the keys one warp loads at once (32 lanes / the lanes
+/// of a key's 16-byte pieces): 64 for bf16 D = 64.
+int64_t kvAttentionChunk(int64_t d, int64_t bytes);
+/// How many key chunks kiln.kv_attention `op` is split into by the
+/// grouped-query split kernel (kvAttentionSplit: one block per batch row,
+/// kv head, query position and chunk of kvAttentionChunk cache slots, all
+/// the kv head's query heads together, merged by the group's last block),
+/// or 0 where it does not apply and the kernel is one block per query row
+/// (kvAttention). It applies when K and V have one head dim D of one
+/// element type whose row is a power of two of 16-byte pieces up to 32,
+/// the grid (groups x chunks) fits one grid dim, the partial results
+/// (query rows x chunks x (2 + D) floats) fit 16 MiB and the block's
+/// shared arrays 40 KB - so decode steps, not long prefills. The CUDA
+/// emitter (codegen/EmitTransformer.cpp) and chooseLaunchDims agree
 /// through this function.
 int64_t kvAttentionSplits(mlir::Operation *op);
 
