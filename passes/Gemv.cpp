@@ -26,6 +26,8 @@
 //     before q/k/v and before gate/up) joins it: each block of the kernel
 //     normalises the row into shared memory, a few KB read again from L2,
 //     instead of a launch of its own.
+// Last, the gemms it leaves read their weights transposed as well
+// (`transpose_b`), so a model's step functions share one copy of each.
 // Each merged fusion is a GEMV kernel (kiln::analyzeGemvKernel), which
 // kiln-schedule lowers and codegen emits (codegen/EmitLinalg.cpp).
 //
@@ -142,6 +144,36 @@ struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
     mergeEpilogues(func);
     mergeSiblings(func);
     mergePrologues(func);
+    transposeGemmWeights(func);
+  }
+
+  /// The gemms left (more rows than a GEMV takes: the b8 and prefill
+  /// steps) read their single-use [K, N] weight transposed too, as
+  /// cuBLASLt's `transpose_b` of a [N, K] weight (the layout of PyTorch's
+  /// Linear). The module's weight layout keys on how a weight is read, so
+  /// every step function of a model then shares the GEMV's copy instead of
+  /// storing a second one ([K, N]) for cuBLASLt.
+  static void transposeGemmWeights(func::FuncOp func) {
+    SmallVector<GemmOp> gemms;
+    func.walk([&](GemmOp g) {
+      auto w = g.getB().getDefiningOp<WeightOp>();
+      if (!g.hasBufferSemantics() && !g.getTransposeB() && w &&
+          !w.getTransposed() && w->hasOneUse() && w.getType().getRank() == 2)
+        gemms.push_back(g);
+    });
+    OpBuilder b(func.getContext());
+    for (GemmOp gemm : gemms) {
+      auto w = gemm.getB().getDefiningOp<WeightOp>();
+      auto wt = w.getType();
+      b.setInsertionPoint(w);
+      auto tw = cast<WeightOp>(b.clone(*w));
+      tw.setTransposed(true);
+      tw.getResult().setType(RankedTensorType::get(
+          {wt.getDimSize(1), wt.getDimSize(0)}, wt.getElementType()));
+      gemm.getBMutable().assign(tw.getResult());
+      gemm.setTransposeB(true);
+      w.erase();
+    }
   }
 
   /// Whether `op` is a fusion that codegen emits as a GEMV kernel.
