@@ -64,6 +64,8 @@ LogicalResult kiln::codegen::emitScalarOps(
 LogicalResult kiln::codegen::emitFusedKernel(EmitContext &ctx, Block &body) {
   if (std::optional<LogicalResult> gemv = emitGemvKernel(ctx, body))
     return *gemv;
+  if (std::optional<LogicalResult> attention = emitKvAttentionKernel(ctx, body))
+    return *attention;
   Operation *terminator = body.getTerminator();
   Operation *root = terminator->getPrevNode();
   if (!root || terminator->getNumOperands() == 0)

@@ -101,26 +101,10 @@ static LogicalResult emitKvAttention(EmitContext &ctx, KvAttentionOp op) {
   if (Value mask = op.getMask())
     inputs.push_back(mask);
   std::string bias = maskBias(op.getMask(), 4, {b, hq, s, t});
-  if (int64_t splits = kvAttentionSplits(op)) {
-    // Flash decoding with the grouped-query heads together: the partial
-    // results and per-group counters are this kernel's own device arrays
-    // (kvAttentionSplit).
-    int64_t rows = b * hq * s, groups = b * hkv * s;
-    ctx.source() << "__device__ float " << ctx.name << "_part["
-                 << rows * splits * (2 + dv) << "];\n"
-                 << "__device__ unsigned " << ctx.name << "_done[" << groups
-                 << "];\n";
-    if (failed(ctx.beginKernel(op, inputs, {op.getResult()})))
-      return failure();
-    ctx.source() << "  kiln::kvAttentionSplit<" << b << ", " << hq << ", "
-                 << hkv << ", " << s << ", " << t << ", " << d
-                 << ">(in0, in1, in2, in3, out0, "
-                 << floatLiteral(op.getScale().convertToFloat())
-                 << ",\n      " << bias << ", " << ctx.name << "_part, "
-                 << ctx.name << "_done);\n";
-    ctx.endKernel();
-    return success();
-  }
+  if (kvAttentionSplits(op) > 0)
+    if (std::optional<LogicalResult> split =
+            emitKvAttentionKernel(ctx, *op->getBlock()))
+      return *split;
   if (failed(ctx.beginKernel(op, inputs, {op.getResult()})))
     return failure();
   ctx.source() << "  kiln::kvAttention<" << b << ", " << hq << ", " << hkv
@@ -128,6 +112,111 @@ static LogicalResult emitKvAttention(EmitContext &ctx, KvAttentionOp op) {
                << ">(in0, in1, in2, in3, out0, "
                << floatLiteral(op.getScale().convertToFloat()) << ",\n      "
                << bias << ");\n";
+  ctx.endKernel();
+  return success();
+}
+
+std::optional<LogicalResult>
+kiln::codegen::emitKvAttentionKernel(EmitContext &ctx, Block &body) {
+  std::optional<KvAttentionKernel> kernel = analyzeKvAttentionKernel(body);
+  if (!kernel)
+    return std::nullopt;
+  auto op = cast<KvAttentionOp>(kernel->attention);
+  auto append = cast_or_null<KvAppendOp>(kernel->append);
+  ArrayRef<int64_t> qs = shapeOf(op.getQuery()), ks = shapeOf(op.getKeyCache());
+  int64_t b = qs[0], hq = qs[1], s = qs[2], d = qs[3];
+  int64_t hkv = ks[1], t = ks[2];
+  int64_t splits = kvAttentionSplits(op);
+  auto arg = [](Value v) {
+    return "in" + std::to_string(cast<BlockArgument>(v).getArgNumber());
+  };
+  FailureOr<std::string> e = ctx.typeOf(op.getKeyCache(), op);
+  if (failed(e))
+    return failure();
+  // A rotary's template arguments after D: R, CB, interleaved, E, C.
+  auto rope = [&](RotaryOp r) -> FailureOr<std::string> {
+    ArrayRef<int64_t> cs = shapeOf(r.getCos());
+    FailureOr<std::string> c = ctx.typeOf(r.getCos(), r);
+    if (failed(c))
+      return failure();
+    return std::to_string(2 * cs[2]) + ", " + std::to_string(cs[0]) + ", " +
+           (r.getInterleaved() ? "true" : "false") + ", " + *e + ", " + *c;
+  };
+  std::string query;
+  if (auto r = cast_or_null<RotaryOp>(kernel->queryRotary)) {
+    FailureOr<std::string> params = rope(r);
+    if (failed(params))
+      return failure();
+    query = "kiln::KvRotaryQuery<" + std::to_string(hq) + ", " +
+            std::to_string(s) + ", " + std::to_string(d) + ", " + *params +
+            ">{" + arg(r.getInput()) + ", " + arg(r.getCos()) + ", " +
+            arg(r.getSin()) + "}";
+  } else {
+    query = "kiln::KvQuery<" + std::to_string(hq) + ", " + std::to_string(s) +
+            ", " + std::to_string(d) + ", " + *e + ">{" + arg(op.getQuery()) +
+            "}";
+  }
+  std::string caches, hook, result = "out0";
+  if (append) {
+    caches = "out0, out1";
+    result = "out2";
+    std::string row = "kiln::KvAppendRow<" + std::to_string(hkv) + ", " +
+                      std::to_string(t) + ", " + std::to_string(d) + ", ";
+    if (auto r = cast_or_null<RotaryOp>(kernel->keyRotary)) {
+      FailureOr<std::string> params = rope(r);
+      if (failed(params))
+        return failure();
+      hook = row + "true, " + *params + ">{" + arg(r.getInput()) + ", " +
+             arg(append.getValue()) + ", " + arg(r.getCos()) + ", " +
+             arg(r.getSin()) + "}";
+    } else {
+      hook = row + "false, 0, 1, false, " + *e + ", float>{" +
+             arg(append.getKey()) + ", " + arg(append.getValue()) +
+             ", nullptr, nullptr}";
+    }
+  } else {
+    caches = "const_cast<" + *e + " *>(" + arg(op.getKeyCache()) +
+             "), const_cast<" + *e + " *>(" + arg(op.getValueCache()) + ")";
+    hook = "kiln::KvNoAppend{}";
+  }
+  std::string bias = "[](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }";
+  if (Value mask = op.getMask())
+    bias = maskBias(mask, cast<BlockArgument>(mask).getArgNumber(),
+                    {b, hq, s, t});
+  // The partial results and per-group counters are the kernel's own
+  // device arrays.
+  ctx.source() << "__device__ float " << ctx.name << "_part["
+               << b * hq * s * splits * (2 + d) << "];\n"
+               << "__device__ unsigned " << ctx.name << "_done["
+               << b * hkv * s << "];\n";
+  std::string what;
+  llvm::raw_string_ostream whatOs(what);
+  for (Operation &inner : body.without_terminator())
+    whatOs << (what.empty() ? "" : " ") << inner.getName();
+  SmallVector<Value> args(body.getArguments());
+  SmallVector<Value> outs(body.getTerminator()->getOperands());
+  if (failed(ctx.beginKernel(op, args, outs, what)))
+    return failure();
+  if (!append && !kernel->queryRotary) {
+    // The attention alone: no hooks.
+    ctx.source() << "  kiln::kvAttentionSplit<" << b << ", " << hq << ", "
+                 << hkv << ", " << s << ", " << t << ", " << d << ">("
+                 << arg(op.getQuery()) << ", " << arg(op.getKeyCache())
+                 << ", " << arg(op.getValueCache()) << ", "
+                 << arg(op.getPositions()) << ", out0, "
+                 << floatLiteral(op.getScale().convertToFloat())
+                 << ",\n      " << bias << ", " << ctx.name << "_part, "
+                 << ctx.name << "_done);\n";
+    ctx.endKernel();
+    return success();
+  }
+  ctx.source() << "  kiln::kvAttentionSplitWith<" << b << ", " << hq << ", "
+               << hkv << ", " << s << ", " << t << ", " << d << ">(\n      "
+               << query << ",\n      " << caches << ", "
+               << arg(op.getPositions()) << ", " << result << ", "
+               << floatLiteral(op.getScale().convertToFloat()) << ",\n      "
+               << bias << ",\n      " << ctx.name << "_part, " << ctx.name
+               << "_done,\n      " << hook << ");\n";
   ctx.endKernel();
   return success();
 }

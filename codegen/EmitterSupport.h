@@ -175,6 +175,13 @@ mlir::LogicalResult emitScalarOps(
 std::optional<mlir::LogicalResult> emitGemvKernel(EmitContext &ctx,
                                                   mlir::Block &body);
 
+/// The grouped-query split attention kernel of a body that
+/// kiln::analyzeKvAttentionKernel accepts (a lone kiln.kv_attention, or
+/// kiln-fuse-kv-attention's rotaries, append and attention), or nullopt for
+/// any other body (codegen/EmitTransformer.cpp).
+std::optional<mlir::LogicalResult> emitKvAttentionKernel(EmitContext &ctx,
+                                                         mlir::Block &body);
+
 /// Emits the kernel whose body (`body`, a kiln.kernel's block) computes
 /// several elementwise ops (isScalarMap) of one index space, the shape of
 /// its yielded values: one grid-stride loop in which each thread loads its

@@ -34,6 +34,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Transforms/FusionMerge.h"
 #include "kiln/Transforms/LaunchConfig.h"
 #include "kiln/Transforms/Passes.h"
 
@@ -190,68 +191,9 @@ struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
     return arg ? fusion.getInputs()[arg.getArgNumber()] : Value();
   }
 
-  /// Replaces `members` (fusions of one block, producers before consumers)
-  /// by one fusion created before `insertBefore`, if that fusion is a GEMV
-  /// kernel (else changes nothing and returns null): its inputs are the
-  /// members' inputs that no member computes (each once), its body the
-  /// members' bodies in order, and its results the members' results that
-  /// something outside the members reads. Every input must dominate
-  /// `insertBefore`.
+  /// mergeFusions, kept if the merged fusion is a GEMV kernel.
   static FusionOp merge(ArrayRef<FusionOp> members, Operation *insertBefore) {
-    llvm::SmallPtrSet<Operation *, 8> memberSet;
-    for (FusionOp f : members)
-      memberSet.insert(f);
-    llvm::SetVector<Value> inputs;
-    for (FusionOp f : members)
-      for (Value v : f.getInputs())
-        if (!memberSet.contains(v.getDefiningOp()))
-          inputs.insert(v);
-    SmallVector<Value> kept;
-    for (FusionOp f : members)
-      for (Value r : f.getResults())
-        if (llvm::any_of(r.getUsers(), [&](Operation *user) {
-              return !memberSet.contains(user);
-            }))
-          kept.push_back(r);
-    OpBuilder b(insertBefore);
-    Location loc = members.front()->getLoc();
-    SmallVector<Type> resultTypes;
-    for (Value r : kept)
-      resultTypes.push_back(r.getType());
-    auto fusion = FusionOp::create(b, loc, resultTypes, inputs.getArrayRef());
-    SmallVector<Type> argTypes;
-    SmallVector<Location> locs;
-    for (Value v : inputs) {
-      argTypes.push_back(v.getType());
-      locs.push_back(v.getLoc());
-    }
-    Block *body = b.createBlock(&fusion.getBody(), {}, argTypes, locs);
-    // Outer values (inputs, member results) to their values in `body`.
-    IRMapping outer;
-    outer.map(inputs.getArrayRef(), body->getArguments());
-    for (FusionOp f : members) {
-      Block &fb = f.getBody().front();
-      IRMapping map;
-      for (auto [arg, in] : llvm::zip(fb.getArguments(), f.getInputs()))
-        map.map(arg, outer.lookup(in));
-      for (Operation &op : fb.without_terminator())
-        b.clone(op, map);
-      for (auto [r, y] : llvm::zip(f.getResults(), f.getYield().getValues()))
-        outer.map(r, map.lookupOrDefault(y));
-    }
-    SmallVector<Value> yields;
-    for (Value r : kept)
-      yields.push_back(outer.lookup(r));
-    YieldOp::create(b, loc, yields);
-    if (!isGemvFusion(fusion)) {
-      fusion.erase();
-      return nullptr;
-    }
-    for (auto [r, n] : llvm::zip(kept, fusion.getResults()))
-      r.replaceAllUsesWith(n);
-    for (FusionOp f : llvm::reverse(members))
-      f.erase();
-    return fusion;
+    return mergeFusions(members, insertBefore, isGemvFusion);
   }
 
   /// An elementwise fusion reading results of GEMV fusions that have no

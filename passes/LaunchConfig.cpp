@@ -118,6 +118,91 @@ int64_t kiln::kvAttentionSplits(Operation *op) {
   return splits;
 }
 
+/// Whether `rotary` can run inside the split attention kernel, on rows of
+/// `bytes`-byte elements: rotate-half pairs element d with d +- R/2, so R/2
+/// elements must fill 16-byte pieces; interleaved pairs stay in a piece.
+static bool rotaryFitsPieces(RotaryOp rotary, int64_t bytes) {
+  ArrayRef<int64_t> cs = shape(rotary.getCos());
+  if (cs.size() != 3 || shape(rotary.getSin()) != cs)
+    return false;
+  return rotary.getInterleaved() || (cs[2] * bytes) % 16 == 0;
+}
+
+std::optional<KvAttentionKernel> kiln::analyzeKvAttentionKernel(Block &body) {
+  if (body.empty())
+    return std::nullopt;
+  Operation *terminator = body.getTerminator();
+  KvAttentionKernel k;
+  SmallVector<Operation *> ops;
+  for (Operation &op : body.without_terminator())
+    ops.push_back(&op);
+  if (ops.empty() || !terminator)
+    return std::nullopt;
+  auto attention = dyn_cast<KvAttentionOp>(ops.back());
+  if (!attention || kvAttentionSplits(attention) == 0)
+    return std::nullopt;
+  k.attention = attention;
+  auto isArg = [&](Value v) {
+    auto arg = dyn_cast<BlockArgument>(v);
+    return arg && arg.getOwner() == &body;
+  };
+  auto argsOnly = [&](Operation *op) {
+    return llvm::all_of(op->getOperands(), isArg);
+  };
+  int64_t bytes =
+      (cast<ShapedType>(attention.getKeyCache().getType())
+           .getElementType()
+           .getIntOrFloatBitWidth() +
+       7) /
+      8;
+  // The query: a block argument or a rotary of one.
+  Value query = attention.getQuery();
+  if (auto rotary = query.getDefiningOp<RotaryOp>()) {
+    if (!argsOnly(rotary) || !rotary->hasOneUse() ||
+        !rotaryFitsPieces(rotary, bytes))
+      return std::nullopt;
+    k.queryRotary = rotary;
+  } else if (!isArg(query)) {
+    return std::nullopt;
+  }
+  if (!isArg(attention.getPositions()) ||
+      (attention.getMask() && !isArg(attention.getMask())))
+    return std::nullopt;
+  // The caches: block arguments, or the two results of the append.
+  Value kc = attention.getKeyCache(), vc = attention.getValueCache();
+  if (auto append = kc.getDefiningOp<KvAppendOp>()) {
+    if (vc != append.getValueCache() || kc != append.getKeyCache() ||
+        append.getPositions() != attention.getPositions() ||
+        shape(attention.getQuery())[2] != 1 ||
+        shape(append.getKey())[2] != 1 || !isArg(append.getValue()))
+      return std::nullopt;
+    Value key = append.getKey();
+    if (auto rotary = key.getDefiningOp<RotaryOp>()) {
+      if (!argsOnly(rotary) || !rotary->hasOneUse() ||
+          !rotaryFitsPieces(rotary, bytes))
+        return std::nullopt;
+      k.keyRotary = rotary;
+    } else if (!isArg(key)) {
+      return std::nullopt;
+    }
+    k.append = append;
+  } else if (!isArg(kc) || !isArg(vc)) {
+    return std::nullopt;
+  }
+  // Nothing else in the body, and the yields in order.
+  size_t expected = 1 + (k.append ? 1 : 0) + (k.queryRotary ? 1 : 0) +
+                    (k.keyRotary ? 1 : 0);
+  if (ops.size() != expected)
+    return std::nullopt;
+  SmallVector<Value> yields;
+  if (k.append)
+    yields.append({kc, vc});
+  yields.push_back(attention.getResult());
+  if (!llvm::equal(terminator->getOperands(), yields))
+    return std::nullopt;
+  return k;
+}
+
 bool kiln::isGemv(Operation *op) {
   auto linear = dyn_cast<LinearOp>(op);
   if (!linear || !linear.getTransposeWeight())
@@ -330,6 +415,11 @@ LaunchDims kiln::chooseLaunchDims(Operation *op) {
 }
 
 LaunchDims kiln::chooseFusedLaunchDims(ArrayRef<Operation *> ops) {
+  // kiln-fuse-kv-attention's kernels: the split attention's launch.
+  if (!ops.empty())
+    if (std::optional<KvAttentionKernel> attention =
+            analyzeKvAttentionKernel(*ops.front()->getBlock()))
+      return chooseLaunchDims(attention->attention);
   // kiln-gemv's kernels: one warp per output column, 8 warps per block.
   if (!ops.empty())
     if (std::optional<GemvKernel> gemv =

@@ -150,11 +150,14 @@ FailureOr<MemoryPlan> MemoryPlan::computeLiveness(func::FuncOp func) {
       }
       continue;
     }
-    // Weights live in weights.bin and the KV cache in its own region.
-    if (isWeightLike(&op) || getKvAppend(&op))
+    // Weights live in weights.bin and the KV cache in its own region: an
+    // append's two results (a fused attention's result after them is
+    // planned).
+    if (isWeightLike(&op))
       continue;
+    unsigned skip = getKvAppend(&op) ? 2 : 0;
     int64_t def = pointOf[&op];
-    for (Value result : op.getResults())
+    for (Value result : op.getResults().drop_front(skip))
       if (failed(add(result, def, lastUse(result, def), op.getLoc())))
         return failure();
   }

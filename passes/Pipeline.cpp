@@ -63,6 +63,7 @@ void kiln::buildFusePipeline(OpPassManager &pm,
   }
   if (options.libraryCalls && options.gemv)
     pm.addNestedPass<func::FuncOp>(createKilnGemv());
+  pm.addNestedPass<func::FuncOp>(createKilnFuseKvAttention());
 }
 
 void kiln::buildFusedPipeline(OpPassManager &pm,

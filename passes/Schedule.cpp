@@ -207,7 +207,7 @@ FailureOr<SmallVector<Value>> Scheduler::kvBuffers(Operation *op,
         MemRefType::get({bytes}, builder.getIntegerType(8)));
   }
   SmallVector<Value> views;
-  for (auto [i, r] : llvm::enumerate(op->getResults())) {
+  for (auto [i, r] : llvm::enumerate(op->getResults().take_front(2))) {
     OpBuilder::InsertionGuard guard(builder);
     builder.setInsertionPoint(graph);
     int64_t offset = cache.getBlockOffset(append.getLayer(), i == 1) * width;
@@ -302,15 +302,19 @@ LogicalResult Scheduler::scheduleCompute(Operation *op) {
     // kiln-gemv's GEMV kernels (analyzeGemvKernel: GEMV linears of one
     // input and their elementwise epilogues) are the other fused kernels
     // (codegen/EmitLinalg.cpp emitGemvKernel).
-    if (fusedOps.size() > 1 && !analyzeGemvKernel(body)) {
+    // So are kiln-fuse-kv-attention's decode attention kernels
+    // (analyzeKvAttentionKernel: rotary, append and attention).
+    if (fusedOps.size() > 1 && !analyzeGemvKernel(body) &&
+        !analyzeKvAttentionKernel(body)) {
       for (Operation *inner : fusedOps)
         if (!isa<ElementwiseOpInterface, CastOp, WhereOp>(inner))
           return op->emitOpError("holds ")
                  << fusedOps.size() << " ops, and " << inner->getName()
                  << " is not elementwise; kiln-schedule lowers fusions of "
-                    "several ops only when every op is elementwise, or when "
+                    "several ops only when every op is elementwise, when "
                     "they are GEMV linears of one input and their "
-                    "elementwise epilogue";
+                    "elementwise epilogue, or a decode kv_attention with "
+                    "its kv_append and rotaries";
     }
     bodyOp = fusedOps.back();
   }
@@ -343,12 +347,22 @@ LogicalResult Scheduler::scheduleCompute(Operation *op) {
     ins.push_back(*buffer);
   }
   if (KvAppendOp append = getKvAppend(op)) {
+    // The append's two results are the KV region's views (the fusion
+    // yields them first); a fused attention's result is an arena buffer.
     FailureOr<SmallVector<Value>> views = kvBuffers(op, append);
     if (failed(views))
       return failure();
-    for (auto [r, view] : llvm::zip(op->getResults(), *views)) {
-      buffers[r] = view;
-      outs.push_back(view);
+    for (auto [i, r] : llvm::enumerate(op->getResults())) {
+      if (i < views->size()) {
+        buffers[r] = (*views)[i];
+        outs.push_back((*views)[i]);
+        continue;
+      }
+      FailureOr<Value> buffer = resultBuffer(op, r);
+      if (failed(buffer))
+        return failure();
+      buffers[r] = *buffer;
+      outs.push_back(*buffer);
     }
   } else {
     for (OpResult r : op->getResults()) {

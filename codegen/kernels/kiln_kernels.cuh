@@ -887,15 +887,24 @@ inline constexpr int64_t kvSplitChunk = 16 * 32 / (D * sizeof(E) / 16);
 /// replay) starts clean. `part` and `done` are the kernel's own __device__
 /// arrays. A row with no live key gives zeros. `bias(b, h, s, t)` is the
 /// mask. Same results as kvAttention up to summation order.
+///
+/// The query and the append are hooks (kiln-fuse-kv-attention's kernels):
+/// `query.load(b, h, s, piece, f)` gives the 16-byte piece `piece` of query
+/// row (b, h, s) as floats (KvQuery: q as it is; KvRotaryQuery: roped and
+/// rounded to E first), and `append(b, kvh, slot, kc, vc)`, called by every
+/// thread of the block whose chunk holds slot pos[b] + s when the append's
+/// `kWrites` is true, writes the new key and value row of (b, kvh) there
+/// before the block reads its chunk (S == 1; no other block reads that
+/// slot). kc and vc are not __restrict__: the append writes them.
 template <int64_t B, int64_t Hq, int64_t Hkv, int64_t S, int64_t T, int64_t D,
-          typename E, typename I, typename Bias>
-__device__ void kvAttentionSplit(const E *__restrict__ q,
-                                 const E *__restrict__ kc,
-                                 const E *__restrict__ vc,
-                                 const I *__restrict__ pos,
-                                 E *__restrict__ out, float scale, Bias bias,
-                                 float *__restrict__ part,
-                                 unsigned *__restrict__ done) {
+          typename E, typename I, typename Bias, typename Query,
+          typename Append>
+__device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
+                                     const I *__restrict__ pos,
+                                     E *__restrict__ out, float scale,
+                                     Bias bias, float *__restrict__ part,
+                                     unsigned *__restrict__ done,
+                                     Append append) {
   using V = Vec16<E>;
   constexpr int Vec = V::N;
   static_assert(D % Vec == 0, "kvAttentionSplit: D must fill 16-byte pieces");
@@ -933,6 +942,14 @@ __device__ void kvAttentionSplit(const E *__restrict__ q,
   if (split >= live)
     return;
   int64_t begin = split * Chunk;
+  if constexpr (Append::kWrites) {
+    static_assert(S == 1, "kvAttentionSplit: an append needs one query");
+    // The block whose chunk holds the new slot writes the row first.
+    if (split == live - 1 && lastKey < T) {
+      append(b, kvh, lastKey, kc, vc);
+      __syncthreads();
+    }
+  }
   int sub = lane / LK, piece = lane % LK;
   // This lane's keys: step j takes key begin + (j * 4 + warp) * KW + sub.
   V kr[Steps], vr[Steps];
@@ -950,13 +967,8 @@ __device__ void kvAttentionSplit(const E *__restrict__ q,
   }
   float qf[G][Vec];
 #pragma unroll
-  for (int64_t g = 0; g < G; ++g) {
-    V qv = reinterpret_cast<const V *>(
-        q + ((b * Hq + kvh * G + g) * S + s) * D)[piece];
-#pragma unroll
-    for (int e = 0; e < Vec; ++e)
-      qf[g][e] = (float)qv.e[e];
-  }
+  for (int64_t g = 0; g < G; ++g)
+    query.load(b, kvh * G + g, s, piece, qf[g]);
   // Scores: the G dots of each key, summed over the key's LK lanes.
 #pragma unroll
   for (int j = 0; j < Steps; ++j) {
@@ -1074,6 +1086,101 @@ __device__ void kvAttentionSplit(const E *__restrict__ q,
   }
   if (tid == 0)
     done[group] = 0;
+}
+
+/// kvAttentionSplitWith's query as it is: q[B, H, S, D].
+template <int64_t H, int64_t S, int64_t D, typename E> struct KvQuery {
+  const E *q;
+  __device__ __forceinline__ void load(int64_t b, int64_t h, int64_t s,
+                                       int piece,
+                                       float (&f)[Vec16<E>::N]) const {
+    Vec16<E> v =
+        reinterpret_cast<const Vec16<E> *>(q + ((b * H + h) * S + s) * D)[piece];
+#pragma unroll
+    for (int e = 0; e < Vec16<E>::N; ++e)
+      f[e] = (float)v.e[e];
+  }
+};
+
+/// Element d of row `x` (D elements) roped as kiln::rotary ropes it: cos /
+/// sin rows of R/2 (the row's position), rotate-half or interleaved pairs,
+/// dims from R on unchanged; computed in Acc<E> and rounded to E once.
+template <int64_t D, int64_t R, bool Interleaved, typename E, typename C>
+__device__ __forceinline__ E ropeElement(const E *x, const C *cosRow,
+                                         const C *sinRow, int64_t d) {
+  using A = typename Acc<E>::type;
+  if (d >= R)
+    return x[d];
+  constexpr int64_t half = R / 2;
+  int64_t j = Interleaved ? d / 2 : (d < half ? d : d - half);
+  A c = (A)cosRow[j], sn = (A)sinRow[j], xi = (A)x[d];
+  if (Interleaved)
+    return (E)((d & 1) ? xi * c + (A)x[d - 1] * sn : xi * c - (A)x[d + 1] * sn);
+  return (E)(d < half ? xi * c - (A)x[d + half] * sn
+                      : xi * c + (A)x[d - half] * sn);
+}
+
+/// kvAttentionSplitWith's query roped on the fly: rotary of x[B, H, S, D]
+/// with cos / sin [CB, S, R/2] (CB = B or 1), each element as
+/// ropeElement computes it (the values of kiln.rotary's kernel).
+template <int64_t H, int64_t S, int64_t D, int64_t R, int64_t CB,
+          bool Interleaved, typename E, typename C>
+struct KvRotaryQuery {
+  const E *x;
+  const C *cosv, *sinv;
+  __device__ __forceinline__ void load(int64_t b, int64_t h, int64_t s,
+                                       int piece,
+                                       float (&f)[Vec16<E>::N]) const {
+    const E *row = x + ((b * H + h) * S + s) * D;
+    int64_t t = ((CB == 1 ? 0 : b) * S + s) * (R / 2);
+#pragma unroll
+    for (int e = 0; e < Vec16<E>::N; ++e)
+      f[e] = (float)ropeElement<D, R, Interleaved>(row, cosv + t, sinv + t,
+                                                   piece * Vec16<E>::N + e);
+  }
+};
+
+/// No append: the caches are read as they are.
+struct KvNoAppend {
+  static constexpr bool kWrites = false;
+  template <typename E>
+  __device__ void operator()(int64_t, int64_t, int64_t, E *, E *) const {}
+};
+
+/// kiln.kv_append of one new row, k/v[B, H, 1, D] (the key roped with cos /
+/// sin [CB, 1, R/2] when Rope), written at `slot` of the layer's blocks
+/// kc/vc [B, H, T, D] by the calling block: the values kiln::kvAppend (and,
+/// for the key, kiln::rotary) writes.
+template <int64_t H, int64_t T, int64_t D, bool Rope, int64_t R, int64_t CB,
+          bool Interleaved, typename E, typename C>
+struct KvAppendRow {
+  static constexpr bool kWrites = true;
+  const E *k, *v;
+  const C *cosv, *sinv;
+  __device__ void operator()(int64_t b, int64_t h, int64_t slot, E *kc,
+                             E *vc) const {
+    const E *krow = k + (b * H + h) * D, *vrow = v + (b * H + h) * D;
+    int64_t at = ((b * H + h) * T + slot) * D;
+    int64_t t = (CB == 1 ? 0 : b) * (R / 2);
+    for (int64_t d = threadIdx.x; d < D; d += blockDim.x) {
+      kc[at + d] = Rope ? ropeElement<D, R, Interleaved>(krow, cosv + t,
+                                                         sinv + t, d)
+                        : krow[d];
+      vc[at + d] = vrow[d];
+    }
+  }
+};
+
+/// kiln.kv_attention alone: kvAttentionSplitWith with the query as it is
+/// and no append.
+template <int64_t B, int64_t Hq, int64_t Hkv, int64_t S, int64_t T, int64_t D,
+          typename E, typename I, typename Bias>
+__device__ void kvAttentionSplit(const E *q, const E *kc, const E *vc,
+                                 const I *pos, E *out, float scale, Bias bias,
+                                 float *part, unsigned *done) {
+  kvAttentionSplitWith<B, Hq, Hkv, S, T, D>(
+      KvQuery<Hq, S, D, E>{q}, const_cast<E *>(kc), const_cast<E *>(vc), pos,
+      out, scale, bias, part, done, KvNoAppend{});
 }
 
 /// Rotary embedding of x[B, H, S, D] with cos/sin[CB, S, R/2] (CB = B or 1),

@@ -439,6 +439,32 @@ extern "C" __global__ void t_kv_split(const __nv_bfloat16 *x,
       t_split_done);
 }
 
+/// kiln-fuse-kv-attention's kernel: the query roped on the fly and the new
+/// key (roped) and value row appended by the block that owns its slot;
+/// bf16 with f32 tables (rotate-half, R = D) and f32 (interleaved,
+/// partial R = 8 of D = 16, tables per batch row).
+extern "C" __global__ void t_kv_fused(const __nv_bfloat16 *x,
+                                      const float *xf, const float *cs,
+                                      const int64_t *pos, __nv_bfloat16 *kc,
+                                      __nv_bfloat16 *vc, __nv_bfloat16 *out,
+                                      float *kcf, float *vcf, float *outf) {
+  kiln::kvAttentionSplitWith<1, 4, 2, 1, 128, 64>(
+      kiln::KvRotaryQuery<4, 1, 64, 64, 1, false, __nv_bfloat16, float>{x, cs,
+                                                                        cs},
+      kc, vc, pos, out, 0.125f,
+      [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }, t_split_part,
+      t_split_done,
+      kiln::KvAppendRow<2, 128, 64, true, 64, 1, false, __nv_bfloat16,
+                        float>{x, x, cs, cs});
+  kiln::kvAttentionSplitWith<2, 4, 4, 1, 64, 16>(
+      kiln::KvRotaryQuery<4, 1, 16, 8, 2, true, float, float>{xf, cs, cs},
+      kcf, vcf, pos, outf, 0.25f,
+      [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }, t_split_part,
+      t_split_done,
+      kiln::KvAppendRow<4, 64, 16, true, 8, 2, true, float, float>{xf, xf, cs,
+                                                                   cs});
+}
+
 /// The decode GEMV (kiln.linear with a transposed weight, M <= 8), bf16 and
 /// f32, with and without a bias, K not a multiple of 32 vectors; and the
 /// dot products of a GEMV kernel of two and three weights (kiln-gemv's

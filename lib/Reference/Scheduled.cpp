@@ -168,57 +168,90 @@ LogicalResult initialize(Memory &memory, ViewOp view, StringRef weightDir) {
   return memory.write(view, std::move(value->front()), view);
 }
 
-/// A launch of a kernel whose body is one kiln.kv_append (`append`): its
-/// `outs` are the layer's key and value blocks (views of the KV region), and
-/// only the new slots are written into their bytes, in place; the rest of
-/// the cache is neither read nor copied.
+/// A launch of a kernel with a kiln.kv_append (`append`): the append
+/// alone, or kiln-fuse-kv-attention's rotaries, append and kv_attention.
+/// The kernel yields the append's two results first, and its first two
+/// `outs` are the layer's key and value blocks (views of the KV region):
+/// only the new slots are written into their bytes, in place (the rest of
+/// the cache is neither read nor copied); the ops after the append read the
+/// blocks as the append left them, and the kernel's other results go to
+/// its other outs.
 LogicalResult kvAppendLaunch(Memory &memory, LaunchOp op, KernelOp kernel,
                              KvAppendOp append) {
   Block &body = kernel.getBody().front();
-  auto argIndex = [&](Value v) -> std::optional<unsigned> {
-    auto arg = dyn_cast<BlockArgument>(v);
-    if (!arg || arg.getOwner() != &body)
-      return std::nullopt;
-    return arg.getArgNumber();
-  };
-  SmallVector<Tensor> in;
-  for (Value v : append->getOperands()) {
-    std::optional<unsigned> idx = argIndex(v);
-    if (!idx || *idx >= op.getInputs().size())
-      return kernel.emitError("reference backend: the kiln.kv_append of @")
-             << kernel.getSymName() << " must read the kernel's arguments";
-    FailureOr<Tensor> t = memory.read(op.getInputs()[*idx], op);
-    if (failed(t))
-      return failure();
-    in.push_back(std::move(*t));
-  }
   YieldOp yield = kernel.getYield();
   if (yield.getNumOperands() != op.getOutputs().size())
     return op.emitError("reference backend: @")
            << op.getKernel() << " yields " << yield.getNumOperands()
            << " values for " << op.getOutputs().size() << " outs";
+  if (yield.getNumOperands() < 2 ||
+      yield.getOperand(0) != append.getKeyCache() ||
+      yield.getOperand(1) != append.getValueCache())
+    return kernel.emitError("reference backend: @")
+           << kernel.getSymName()
+           << " must yield the results of its kiln.kv_append first";
+  if (body.getNumArguments() != op.getInputs().size())
+    return op.emitError("reference backend: @")
+           << op.getKernel() << " takes " << body.getNumArguments()
+           << " arguments, the launch passes " << op.getInputs().size();
   KvCacheOp cache = append.getCacheOp();
   if (!cache)
     return append.emitError("reference backend: '")
            << append.getCache() << "' does not name a kiln.kv_cache";
-  for (auto [yielded, out] :
-       llvm::zip_equal(yield.getOperands(), op.getOutputs())) {
-    auto result = dyn_cast<OpResult>(yielded);
-    if (!result || result.getOwner() != append)
-      return kernel.emitError("reference backend: @")
-             << kernel.getSymName()
-             << " must yield the results of its kiln.kv_append";
-    auto type = cast<MemRefType>(out.getType());
-    if (type.getShape() != cast<ShapedType>(result.getType()).getShape() ||
-        type.getElementType() != cache.getElementType())
-      return op.emitError("reference backend: a kv_append launch writes a ")
-             << type << " buffer for the cache rows " << result.getType();
-    FailureOr<MutableArrayRef<uint8_t>> bytes = memory.bytesOf(out, op);
-    if (failed(bytes))
+  DenseMap<Value, Tensor> values;
+  for (auto [arg, in] : llvm::zip_equal(body.getArguments(), op.getInputs())) {
+    FailureOr<Tensor> t = memory.read(in, op);
+    if (failed(t))
       return failure();
-    const Tensor &rows = in[result.getResultNumber()]; // key 0, value 1
-    if (failed(kern::writeKvSlots(rows, in[2], cache.getMaxSeq(),
-                                  type.getElementType(), *bytes, op)))
+    values[arg] = std::move(*t);
+  }
+  for (Operation &inner : body.without_terminator()) {
+    SmallVector<Tensor> operands;
+    for (Value v : inner.getOperands()) {
+      auto it = values.find(v);
+      if (it == values.end())
+        return inner.emitError("reference backend: an operand of ")
+               << inner.getName() << " in @" << kernel.getSymName()
+               << " is not computed before it";
+      operands.push_back(it->second);
+    }
+    if (&inner != append.getOperation()) {
+      FailureOr<SmallVector<Tensor>> outs = evalOp(&inner, operands);
+      if (failed(outs))
+        return failure();
+      for (auto [r, t] : llvm::zip_equal(inner.getResults(), *outs))
+        values[r] = std::move(t);
+      continue;
+    }
+    for (unsigned i = 0; i < 2; ++i) {
+      Value out = op.getOutputs()[i];
+      OpResult result = append->getResult(i); // key 0, value 1
+      auto type = cast<MemRefType>(out.getType());
+      if (type.getShape() != cast<ShapedType>(result.getType()).getShape() ||
+          type.getElementType() != cache.getElementType())
+        return op.emitError("reference backend: a kv_append launch writes a ")
+               << type << " buffer for the cache rows " << result.getType();
+      FailureOr<MutableArrayRef<uint8_t>> bytes = memory.bytesOf(out, op);
+      if (failed(bytes))
+        return failure();
+      if (failed(kern::writeKvSlots(operands[i], operands[2],
+                                    cache.getMaxSeq(), type.getElementType(),
+                                    *bytes, op)))
+        return failure();
+      FailureOr<Tensor> blocks = memory.read(out, op);
+      if (failed(blocks))
+        return failure();
+      values[result] = std::move(*blocks);
+    }
+  }
+  for (auto [i, v] : llvm::enumerate(yield.getOperands())) {
+    if (i < 2)
+      continue;
+    auto it = values.find(v);
+    if (it == values.end())
+      return kernel.emitError("reference backend: @")
+             << kernel.getSymName() << " yields a value it does not compute";
+    if (failed(memory.write(op.getOutputs()[i], it->second, op)))
       return failure();
   }
   return success();
@@ -237,10 +270,9 @@ LogicalResult launch(Memory &memory, LaunchOp op,
   Block &body = kernel.getBody().front();
   auto appends = body.getOps<KvAppendOp>();
   if (!appends.empty()) {
-    if (!llvm::hasSingleElement(body.without_terminator()))
+    if (!llvm::hasSingleElement(appends))
       return (*appends.begin())
-          .emitError("reference backend: a kernel with a kiln.kv_append "
-                     "must have no other op");
+          .emitError("reference backend: a kernel may hold one kiln.kv_append");
     return kvAppendLaunch(memory, op, kernel, *appends.begin());
   }
   SmallVector<Tensor> ins;

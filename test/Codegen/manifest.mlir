@@ -25,7 +25,9 @@
 // CHECK-NEXT: weight 0 constant_0 bool 2x1 0 2
 // CHECK-NEXT: weight 1 constant_1 i64 2 256 16
 // CHECK-NEXT: weight 2 constant_2 f32 8 512 32
-// CHECK-NEXT: weight 3 proj.weight f32 4x8 768 128
+// kiln-gemv stores the product's [K, N] = [4, 8] weight transposed, [8, 4],
+// and the gemm (2 rows: not a GEMV) reads it with transB.
+// CHECK-NEXT: weight 3 proj.weight f32 8x4 768 128
 // CHECK-NEXT: weight 4 table f32 4x4 1024 64
 // Arena (greedy by size, docs/memory-plan.md), with writes in place: the
 // tanh writes y over the linear result, which dies there (one storage, 64
@@ -37,7 +39,7 @@
 // CHECK-NEXT: input 0 x f32 2x4 256 32
 // CHECK-NEXT: output 0 y f32 2x8 0 64
 // CHECK-NEXT: output 1 output_1 f32 2x4 512 32
-// CHECK-NEXT: launch gemm 2 8 4 1 a:256 w:3 a:0 w:2 8 0 16 0
+// CHECK-NEXT: launch gemm 2 8 4 1 a:256 w:3 a:0 w:2 8 0 16 1
 // CHECK-NEXT: launch kernel k1_tanh 1 1 1 256 1 1 0 2 a:0 a:0
 // CHECK-NEXT: launch kernel k2_gather 1 1 1 256 1 1 0 3 w:4 w:1 a:512
 // CHECK-NEXT: launch kernel k3_where 1 1 1 256 1 1 0 4 w:0 a:512 a:256 a:512

@@ -24,7 +24,7 @@ import numpy as np
 from onnx import numpy_helper
 
 RACECHECK = ("rms_norm", "layer_norm", "softmax", "reduce", "attention", "gemv",
-             "kv_attention")
+             "kv_attention", "kv_fused")
 
 
 def t(shape, dtype="f32"):
@@ -99,6 +99,29 @@ def case_kv_attention(shape):
           f"  return %y : {t(q)}\n}}\n")
     return ir, [("q", q), ("k", kv), ("v", kv),
                 ("p", [b], lambda rng: np.array(pos, dtype=np.int64)), ("m", m)]
+
+
+def case_kv_fused(shape):
+    # kiln-fuse-kv-attention's kernel: rotary of q and k, kv_append of the
+    # roped key and the value, kv_attention, as one launch (the cache
+    # starts zeroed, so each row's output depends on the key and value the
+    # kernel appended at its slot). Rotate-half over the whole head with
+    # shared tables, or interleaved over half the head with tables per
+    # batch row; batch rows at different positions (one and many chunks).
+    b, hq, hkv, tk, d, interleaved, r, *pos = shape
+    q, kv, tab = [b, hq, 1, d], [b, hkv, 1, d], [b if interleaved else 1, 1, r // 2]
+    cache = [b, hkv, tk, d]
+    il = " {interleaved = true}" if interleaved else ""
+    ir = (f"kiln.kv_cache @kv layers 1 kv_heads {hkv} head_dim {d} max_batch {b} max_seq {tk} : f32\n"
+          f"func.func @main(%q: {t(q)}, %k: {t(kv)}, %v: {t(kv)}, %c: {t(tab)}, %s: {t(tab)}, %p: {t([b], 'i64')}) -> {t(q)} {{\n"
+          f"  %qr = kiln.rotary %q, %c, %s{il} : ({t(q)}, {t(tab)}, {t(tab)}) -> {t(q)}\n"
+          f"  %kr = kiln.rotary %k, %c, %s{il} : ({t(kv)}, {t(tab)}, {t(tab)}) -> {t(kv)}\n"
+          f"  %kc, %vc = kiln.kv_append @kv[0] %kr, %v at %p : ({t(kv)}, {t(kv)}, {t([b], 'i64')}) -> ({t(cache)}, {t(cache)})\n"
+          f"  %y = kiln.kv_attention %qr, %kc, %vc at %p {{scale = {1 / np.sqrt(d):.9g} : f32}} : "
+          f"({t(q)}, {t(cache)}, {t(cache)}, {t([b], 'i64')}) -> {t(q)}\n"
+          f"  return %y : {t(q)}\n}}\n")
+    return ir, [("q", q), ("k", kv), ("v", kv), ("c", tab), ("s", tab),
+                ("p", [b], lambda rng: np.array(pos, dtype=np.int64))]
 
 
 def case_activations(shape):
@@ -177,6 +200,11 @@ CASES = [
         [2, 14, 2, 1, 300, 64, 5, 299], # Qwen2.5-0.5B heads; 1 and 10 chunks
         [1, 4, 4, 3, 200, 16, 150],     # 3 query positions, 2 chunks
         [1, 2, 1, 1, 40, 128, 39],      # 32 lanes per key, 3 chunks
+    ]),
+    # [B, Hq, Hkv, T, D, interleaved, R, pos...]
+    ("kv_fused", case_kv_fused, [
+        [2, 8, 2, 320, 64, 0, 64, 5, 300],  # rotate-half; 1 and 10 chunks
+        [2, 4, 4, 64, 16, 1, 8, 0, 63],     # interleaved, half the head
     ]),
     ("activations", case_activations, [[3, 1001], [1, 1, 8192]]),
     ("chain", case_chain, [[1, 1, 64], [3, 5, 100], [2, 1, 8193]]),

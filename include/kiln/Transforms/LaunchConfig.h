@@ -123,6 +123,29 @@ struct GemvKernel {
 /// the body is not one (the conditions above).
 std::optional<GemvKernel> analyzeGemvKernel(mlir::Block &body);
 
+/// A decode attention kernel (kiln-fuse-kv-attention's fusions, or a lone
+/// kiln.kv_attention): a kiln.kv_attention whose split kernel applies
+/// (kvAttentionSplits > 0), with, optionally, the kiln.kv_append that wrote
+/// the caches it reads (its results are the attention's key and value
+/// caches, one new row per batch row at the attention's own positions, one
+/// query position), and kiln.rotary ops on the attention's query and on the
+/// appended key. Rotary operands are block arguments; a rotary in
+/// rotate-half form needs its half dim to fill 16-byte pieces (the kernel
+/// pairs pieces). The body yields the append's two results (if any) and then
+/// the attention's. The CUDA emitter (kvAttentionSplit with its query and
+/// append hooks), kiln-schedule (the append's results are the KV region's
+/// views, the attention's result an arena buffer) and the reference backend
+/// agree through this function.
+struct KvAttentionKernel {
+  mlir::Operation *attention = nullptr;
+  mlir::Operation *append = nullptr;
+  mlir::Operation *queryRotary = nullptr;
+  mlir::Operation *keyRotary = nullptr;
+};
+/// The decode attention kernel of `body` (a fusion's or kernel's block), or
+/// nullopt if the body is not one.
+std::optional<KvAttentionKernel> analyzeKvAttentionKernel(mlir::Block &body);
+
 /// Whether a shape `in` broadcasts (numpy-style) to exactly `out`: the
 /// fused elementwise kernels and the GEMV epilogues index their operands
 /// this way.

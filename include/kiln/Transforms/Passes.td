@@ -183,6 +183,27 @@ def KilnGemv : Pass<"kiln-gemv", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::kiln::KilnDialect"];
 }
 
+def KilnFuseKvAttention : Pass<"kiln-fuse-kv-attention", "::mlir::func::FuncOp"> {
+  let summary = "Merge a decode step's rotaries, kv_append and kv_attention into one kernel";
+  let description = [{
+    On the fused level (after `kiln-kv-cache` and `kiln-form-fusions`): a
+    fusion of one `kiln.kv_attention` with one query position whose caches
+    are the results of a fusion of one `kiln.kv_append` (one new row per
+    batch row at the same positions) that nothing else reads, and the
+    fusions of one `kiln.rotary` that compute the attention's query and the
+    append's key (if nothing else reads them), become one fusion yielding
+    the caches and the attention. Codegen emits it as the grouped-query
+    split attention kernel (`kiln::kvAttentionSplit`) in which every block
+    ropes its query heads and the block whose chunk holds a new slot ropes
+    and writes the new key and value row before reading its chunk: four
+    launches per layer become one. Kept only where
+    `kiln::analyzeKvAttentionKernel` accepts the merged body (the split
+    kernel applies, a rotate-half rotary pairs whole 16-byte pieces). The
+    values are those of the unfused kernels.
+  }];
+  let dependentDialects = ["::kiln::KilnDialect"];
+}
+
 def KilnPlanMemory : Pass<"kiln-plan-memory", "::mlir::func::FuncOp"> {
   let summary = "Place every intermediate value at a static offset in one arena";
   let description = [{

@@ -1,0 +1,122 @@
+//===- FuseKvAttention.cpp - kiln-fuse-kv-attention pass ------------------===//
+//
+// One kernel per decode attention. After kiln-kv-cache and
+// kiln-form-fusions a decode layer computes its attention in four launches:
+// kiln.rotary on the query, kiln.rotary on the new key, kiln.kv_append of
+// the roped key and the value into the layer's cache blocks, and
+// kiln.kv_attention over the cache. This pass merges them into one fusion
+// (kiln::mergeFusions), which codegen emits as the grouped-query split
+// attention kernel with two hooks (kiln::analyzeKvAttentionKernel): every
+// block ropes its query heads as it loads them, and the block whose chunk
+// holds a batch row's new slot ropes and writes the new key and value row
+// there before it reads its chunk. Each new row is written by one block,
+// and no other block reads that slot, so nothing waits on another block.
+//
+// Matched structurally: a fusion of one kiln.kv_attention with one query
+// position whose caches are the two results of a fusion of one
+// kiln.kv_append (one new row, the same positions) that nothing else reads;
+// the query and the append's key may each be the result of a fusion of one
+// kiln.rotary that nothing else reads. The merged body must pass
+// analyzeKvAttentionKernel (the split kernel applies; a rotate-half rotary
+// pairs whole 16-byte pieces), else nothing changes. The values are the
+// unfused kernels' (rotary rounded to the element type once, then stored
+// or dotted).
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Transforms/FusionMerge.h"
+#include "kiln/Transforms/LaunchConfig.h"
+#include "kiln/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_KILNFUSEKVATTENTION
+#include "kiln/Transforms/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+using namespace kiln;
+
+namespace {
+
+/// The op of a fusion whose body is that one op of type OpT (yielding its
+/// results in order), or null.
+template <typename OpT> OpT soleOp(FusionOp fusion) {
+  if (!fusion)
+    return nullptr;
+  Block &body = fusion.getBody().front();
+  if (!llvm::hasSingleElement(body.without_terminator()))
+    return nullptr;
+  auto op = dyn_cast<OpT>(body.front());
+  if (!op || !llvm::equal(fusion.getYield().getValues(), op->getResults()))
+    return nullptr;
+  return op;
+}
+
+/// The value outside `fusion` that its body's `inner` (a block argument)
+/// stands for.
+Value outerOf(FusionOp fusion, Value inner) {
+  return fusion.getInputs()[cast<BlockArgument>(inner).getArgNumber()];
+}
+
+/// The fusion of one kiln.rotary computing `v`, if `user` is the only
+/// reader of its result.
+FusionOp rotaryFusion(Value v, Operation *user) {
+  auto fusion = v.getDefiningOp<FusionOp>();
+  if (!soleOp<RotaryOp>(fusion) || !v.hasOneUse() ||
+      *v.getUsers().begin() != user)
+    return nullptr;
+  return fusion;
+}
+
+struct FuseKvAttention
+    : public kiln::impl::KilnFuseKvAttentionBase<FuseKvAttention> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<FusionOp> attentions;
+    getOperation().walk([&](FusionOp f) {
+      if (soleOp<KvAttentionOp>(f))
+        attentions.push_back(f);
+    });
+    for (FusionOp f : attentions)
+      fuse(f);
+  }
+
+  static void fuse(FusionOp attFusion) {
+    auto attention = soleOp<KvAttentionOp>(attFusion);
+    Value kc = outerOf(attFusion, attention.getKeyCache());
+    Value vc = outerOf(attFusion, attention.getValueCache());
+    auto appendFusion = kc.getDefiningOp<FusionOp>();
+    auto append = soleOp<KvAppendOp>(appendFusion);
+    if (!append || kc != appendFusion.getResult(0) ||
+        vc != appendFusion.getResult(1) ||
+        llvm::any_of(appendFusion->getUsers(),
+                     [&](Operation *u) { return u != attFusion; }) ||
+        outerOf(appendFusion, append.getPositions()) !=
+            outerOf(attFusion, attention.getPositions()))
+      return;
+    SmallVector<FusionOp> members;
+    if (FusionOp q = rotaryFusion(outerOf(attFusion, attention.getQuery()),
+                                  attFusion))
+      members.push_back(q);
+    if (FusionOp k = rotaryFusion(outerOf(appendFusion, append.getKey()),
+                                  appendFusion))
+      members.push_back(k);
+    // Producers before consumers: the rotaries in block order.
+    llvm::sort(members,
+               [](FusionOp a, FusionOp b) { return a->isBeforeInBlock(b); });
+    members.append({appendFusion, attFusion});
+    auto accept = [](FusionOp f) {
+      return analyzeKvAttentionKernel(f.getBody().front()).has_value();
+    };
+    auto keep = [&](Value r) { return r.getDefiningOp() == appendFusion; };
+    // With the rotaries if the kernel takes them, else without.
+    if (!mergeFusions(members, attFusion, accept, keep) && members.size() > 2)
+      mergeFusions({appendFusion, attFusion}, attFusion, accept, keep);
+  }
+};
+
+} // namespace
