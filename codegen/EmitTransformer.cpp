@@ -161,7 +161,7 @@ kiln::codegen::emitKvAttentionKernel(EmitContext &ctx, Block &body) {
     caches = "out0, out1";
     result = "out2";
     std::string row = "kiln::KvAppendRow<" + std::to_string(hkv) + ", " +
-                      std::to_string(t) + ", " + std::to_string(d) + ", ";
+                      std::to_string(d) + ", ";
     if (auto r = cast_or_null<RotaryOp>(kernel->keyRotary)) {
       FailureOr<std::string> params = rope(r);
       if (failed(params))

@@ -889,13 +889,15 @@ inline constexpr int64_t kvSplitChunk = 16 * 32 / (D * sizeof(E) / 16);
 /// mask. Same results as kvAttention up to summation order.
 ///
 /// The query and the append are hooks (kiln-fuse-kv-attention's kernels):
-/// `query.load(b, h, s, piece, f)` gives the 16-byte piece `piece` of query
-/// row (b, h, s) as floats (KvQuery: q as it is; KvRotaryQuery: roped and
-/// rounded to E first), and `append(b, kvh, slot, kc, vc)`, called by every
-/// thread of the block whose chunk holds slot pos[b] + s when the append's
-/// `kWrites` is true, writes the new key and value row of (b, kvh) there
-/// before the block reads its chunk (S == 1; no other block reads that
-/// slot). kc and vc are not __restrict__: the append writes them.
+/// `query.load<G>(b, h0, s, piece, f)` gives the 16-byte piece `piece` of
+/// query rows (b, h0 .. h0 + G - 1, s) as floats (KvQuery: q as it is;
+/// KvRotaryQuery: roped and rounded to E first). With an append
+/// (`kWrites`; S == 1), the slot pos[b] is not read from the cache: the
+/// lanes that hold it take its pieces from `append.row(b, kvh, piece, k,
+/// v)` (the new key, roped, and value) and store them there, so the cache
+/// holds the new row for the next step. No other block reads that slot, so
+/// no block waits for another. kc and vc are not __restrict__: the lanes
+/// write them.
 template <int64_t B, int64_t Hq, int64_t Hkv, int64_t S, int64_t T, int64_t D,
           typename E, typename I, typename Bias, typename Query,
           typename Append>
@@ -942,22 +944,22 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
   if (split >= live)
     return;
   int64_t begin = split * Chunk;
-  if constexpr (Append::kWrites) {
-    static_assert(S == 1, "kvAttentionSplit: an append needs one query");
-    // The block whose chunk holds the new slot writes the row first.
-    if (split == live - 1 && lastKey < T) {
-      append(b, kvh, lastKey, kc, vc);
-      __syncthreads();
-    }
-  }
+  static_assert(!Append::kWrites || S == 1,
+                "kvAttentionSplit: an append needs one query position");
   int sub = lane / LK, piece = lane % LK;
   // This lane's keys: step j takes key begin + (j * 4 + warp) * KW + sub.
+  // The new slot (t == lastKey, with an append) is not read: the lanes
+  // holding it compute its pieces and write them to the cache.
   V kr[Steps], vr[Steps];
-  const E *kb = kc + (b * Hkv + kvh) * T * D, *vb = vc + (b * Hkv + kvh) * T * D;
+  E *kb = kc + (b * Hkv + kvh) * T * D, *vb = vc + (b * Hkv + kvh) * T * D;
 #pragma unroll
   for (int j = 0; j < Steps; ++j) {
     int64_t t = begin + (j * 4 + warp) * KW + sub;
-    if (t < len) {
+    if (Append::kWrites && t == lastKey && t < len) {
+      append.row(b, kvh, piece, kr[j], vr[j]);
+      reinterpret_cast<V *>(kb + t * D)[piece] = kr[j];
+      reinterpret_cast<V *>(vb + t * D)[piece] = vr[j];
+    } else if (t < len) {
       kr[j] = reinterpret_cast<const V *>(kb + t * D)[piece];
       vr[j] = reinterpret_cast<const V *>(vb + t * D)[piece];
     } else {
@@ -966,9 +968,7 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
     }
   }
   float qf[G][Vec];
-#pragma unroll
-  for (int64_t g = 0; g < G; ++g)
-    query.load(b, kvh * G + g, s, piece, qf[g]);
+  query.template load<G>(b, kvh * G, s, piece, qf);
   // Scores: the G dots of each key, summed over the key's LK lanes.
 #pragma unroll
   for (int j = 0; j < Steps; ++j) {
@@ -1088,55 +1088,107 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
     done[group] = 0;
 }
 
-/// kvAttentionSplitWith's query as it is: q[B, H, S, D].
+/// kvAttentionSplitWith's query as it is: q[B, H, S, D]; load<G> gives
+/// piece `piece` of query rows (b, h0 .. h0 + G - 1, s) as floats.
 template <int64_t H, int64_t S, int64_t D, typename E> struct KvQuery {
   const E *q;
-  __device__ __forceinline__ void load(int64_t b, int64_t h, int64_t s,
+  template <int64_t G>
+  __device__ __forceinline__ void load(int64_t b, int64_t h0, int64_t s,
                                        int piece,
-                                       float (&f)[Vec16<E>::N]) const {
-    Vec16<E> v =
-        reinterpret_cast<const Vec16<E> *>(q + ((b * H + h) * S + s) * D)[piece];
+                                       float (&f)[G][Vec16<E>::N]) const {
 #pragma unroll
-    for (int e = 0; e < Vec16<E>::N; ++e)
-      f[e] = (float)v.e[e];
+    for (int64_t g = 0; g < G; ++g) {
+      Vec16<E> v = reinterpret_cast<const Vec16<E> *>(
+          q + ((b * H + h0 + g) * S + s) * D)[piece];
+#pragma unroll
+      for (int e = 0; e < Vec16<E>::N; ++e)
+        f[g][e] = (float)v.e[e];
+    }
   }
 };
 
-/// Element d of row `x` (D elements) roped as kiln::rotary ropes it: cos /
-/// sin rows of R/2 (the row's position), rotate-half or interleaved pairs,
-/// dims from R on unchanged; computed in Acc<E> and rounded to E once.
-template <int64_t D, int64_t R, bool Interleaved, typename E, typename C>
-__device__ __forceinline__ E ropeElement(const E *x, const C *cosRow,
-                                         const C *sinRow, int64_t d) {
+/// The cos / sin values (rows of R/2 for one position) of the elements of
+/// 16-byte piece `piece` of a roped row, as kiln::rotary indexes them:
+/// rotate-half element d uses j = d mod R/2, interleaved j = d / 2 (dims
+/// from R on get 1 and 0, unused).
+template <int64_t R, bool Interleaved, typename E, typename C>
+__device__ __forceinline__ void
+ropeTables(const C *cosRow, const C *sinRow, int piece,
+           typename Acc<E>::type (&c)[Vec16<E>::N],
+           typename Acc<E>::type (&sn)[Vec16<E>::N]) {
   using A = typename Acc<E>::type;
-  if (d >= R)
-    return x[d];
   constexpr int64_t half = R / 2;
-  int64_t j = Interleaved ? d / 2 : (d < half ? d : d - half);
-  A c = (A)cosRow[j], sn = (A)sinRow[j], xi = (A)x[d];
-  if (Interleaved)
-    return (E)((d & 1) ? xi * c + (A)x[d - 1] * sn : xi * c - (A)x[d + 1] * sn);
-  return (E)(d < half ? xi * c - (A)x[d + half] * sn
-                      : xi * c + (A)x[d - half] * sn);
+#pragma unroll
+  for (int e = 0; e < Vec16<E>::N; ++e) {
+    int64_t d = (int64_t)piece * Vec16<E>::N + e;
+    int64_t j = Interleaved ? d / 2 : (d < half ? d : d - half);
+    c[e] = d < R ? (A)cosRow[j] : A(1);
+    sn[e] = d < R ? (A)sinRow[j] : A(0);
+  }
+}
+
+/// Piece `piece` of row x (D elements of E) roped as kiln::rotary ropes it
+/// (the same expressions, in Acc<E>, rounded to E once), with the piece's
+/// cos / sin from ropeTables; dims from R on are copied. Rotate-half pairs
+/// element d with d +- R/2: the same element of piece `piece` +- R/2 / Vec
+/// (R/2 fills whole pieces; kiln::analyzeKvAttentionKernel checks it).
+/// Interleaved pairs stay in the piece.
+template <int64_t R, bool Interleaved, typename E>
+__device__ __forceinline__ Vec16<E>
+ropePiece(const E *x, int piece,
+          const typename Acc<E>::type (&c)[Vec16<E>::N],
+          const typename Acc<E>::type (&sn)[Vec16<E>::N]) {
+  using A = typename Acc<E>::type;
+  constexpr int Vec = Vec16<E>::N;
+  constexpr int64_t half = R / 2;
+  const Vec16<E> *pieces = reinterpret_cast<const Vec16<E> *>(x);
+  Vec16<E> v = pieces[piece], out = v;
+  int64_t d0 = (int64_t)piece * Vec;
+  if (d0 >= R)
+    return v;
+  Vec16<E> p = v;
+  if (!Interleaved)
+    p = pieces[d0 < half ? piece + half / Vec : piece - half / Vec];
+#pragma unroll
+  for (int e = 0; e < Vec; ++e) {
+    int64_t d = d0 + e;
+    if (d >= R)
+      continue;
+    A xi = (A)v.e[e];
+    if (Interleaved) {
+      A xp = (A)v.e[e ^ 1];
+      out.e[e] = (E)((d & 1) ? xi * c[e] + xp * sn[e] : xi * c[e] - xp * sn[e]);
+    } else {
+      A xp = (A)p.e[e];
+      out.e[e] = (E)(d < half ? xi * c[e] - xp * sn[e] : xi * c[e] + xp * sn[e]);
+    }
+  }
+  return out;
 }
 
 /// kvAttentionSplitWith's query roped on the fly: rotary of x[B, H, S, D]
-/// with cos / sin [CB, S, R/2] (CB = B or 1), each element as
-/// ropeElement computes it (the values of kiln.rotary's kernel).
+/// with cos / sin [CB, S, R/2] (CB = B or 1), the values of kiln.rotary's
+/// kernel; the piece's cos / sin are read once for the G heads.
 template <int64_t H, int64_t S, int64_t D, int64_t R, int64_t CB,
           bool Interleaved, typename E, typename C>
 struct KvRotaryQuery {
   const E *x;
   const C *cosv, *sinv;
-  __device__ __forceinline__ void load(int64_t b, int64_t h, int64_t s,
+  template <int64_t G>
+  __device__ __forceinline__ void load(int64_t b, int64_t h0, int64_t s,
                                        int piece,
-                                       float (&f)[Vec16<E>::N]) const {
-    const E *row = x + ((b * H + h) * S + s) * D;
+                                       float (&f)[G][Vec16<E>::N]) const {
+    typename Acc<E>::type c[Vec16<E>::N], sn[Vec16<E>::N];
     int64_t t = ((CB == 1 ? 0 : b) * S + s) * (R / 2);
+    ropeTables<R, Interleaved, E>(cosv + t, sinv + t, piece, c, sn);
 #pragma unroll
-    for (int e = 0; e < Vec16<E>::N; ++e)
-      f[e] = (float)ropeElement<D, R, Interleaved>(row, cosv + t, sinv + t,
-                                                   piece * Vec16<E>::N + e);
+    for (int64_t g = 0; g < G; ++g) {
+      Vec16<E> v = ropePiece<R, Interleaved>(
+          x + ((b * H + h0 + g) * S + s) * D, piece, c, sn);
+#pragma unroll
+      for (int e = 0; e < Vec16<E>::N; ++e)
+        f[g][e] = (float)v.e[e];
+    }
   }
 };
 
@@ -1144,30 +1196,32 @@ struct KvRotaryQuery {
 struct KvNoAppend {
   static constexpr bool kWrites = false;
   template <typename E>
-  __device__ void operator()(int64_t, int64_t, int64_t, E *, E *) const {}
+  __device__ void row(int64_t, int64_t, int, Vec16<E> &, Vec16<E> &) const {}
 };
 
 /// kiln.kv_append of one new row, k/v[B, H, 1, D] (the key roped with cos /
-/// sin [CB, 1, R/2] when Rope), written at `slot` of the layer's blocks
-/// kc/vc [B, H, T, D] by the calling block: the values kiln::kvAppend (and,
-/// for the key, kiln::rotary) writes.
-template <int64_t H, int64_t T, int64_t D, bool Rope, int64_t R, int64_t CB,
+/// sin [CB, 1, R/2] when Rope): `row` gives piece `piece` of (b, h)'s new
+/// key and value, the values kiln::kvAppend (and, for the key,
+/// kiln::rotary) writes; the lanes of kvAttentionSplitWith that hold the
+/// new slot store them there and use them.
+template <int64_t H, int64_t D, bool Rope, int64_t R, int64_t CB,
           bool Interleaved, typename E, typename C>
 struct KvAppendRow {
   static constexpr bool kWrites = true;
   const E *k, *v;
   const C *cosv, *sinv;
-  __device__ void operator()(int64_t b, int64_t h, int64_t slot, E *kc,
-                             E *vc) const {
+  __device__ __forceinline__ void row(int64_t b, int64_t h, int piece,
+                                      Vec16<E> &kp, Vec16<E> &vp) const {
     const E *krow = k + (b * H + h) * D, *vrow = v + (b * H + h) * D;
-    int64_t at = ((b * H + h) * T + slot) * D;
-    int64_t t = (CB == 1 ? 0 : b) * (R / 2);
-    for (int64_t d = threadIdx.x; d < D; d += blockDim.x) {
-      kc[at + d] = Rope ? ropeElement<D, R, Interleaved>(krow, cosv + t,
-                                                         sinv + t, d)
-                        : krow[d];
-      vc[at + d] = vrow[d];
+    if constexpr (Rope) {
+      typename Acc<E>::type c[Vec16<E>::N], sn[Vec16<E>::N];
+      int64_t t = (CB == 1 ? 0 : b) * (R / 2);
+      ropeTables<R, Interleaved, E>(cosv + t, sinv + t, piece, c, sn);
+      kp = ropePiece<R, Interleaved>(krow, piece, c, sn);
+    } else {
+      kp = reinterpret_cast<const Vec16<E> *>(krow)[piece];
     }
+    vp = reinterpret_cast<const Vec16<E> *>(vrow)[piece];
   }
 };
 

@@ -454,15 +454,14 @@ extern "C" __global__ void t_kv_fused(const __nv_bfloat16 *x,
       kc, vc, pos, out, 0.125f,
       [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }, t_split_part,
       t_split_done,
-      kiln::KvAppendRow<2, 128, 64, true, 64, 1, false, __nv_bfloat16,
-                        float>{x, x, cs, cs});
+      kiln::KvAppendRow<2, 64, true, 64, 1, false, __nv_bfloat16, float>{
+          x, x, cs, cs});
   kiln::kvAttentionSplitWith<2, 4, 4, 1, 64, 16>(
       kiln::KvRotaryQuery<4, 1, 16, 8, 2, true, float, float>{xf, cs, cs},
       kcf, vcf, pos, outf, 0.25f,
       [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }, t_split_part,
       t_split_done,
-      kiln::KvAppendRow<4, 64, 16, true, 8, 2, true, float, float>{xf, xf, cs,
-                                                                   cs});
+      kiln::KvAppendRow<4, 16, true, 8, 2, true, float, float>{xf, xf, cs, cs});
 }
 
 /// The decode GEMV (kiln.linear with a transposed weight, M <= 8), bf16 and
