@@ -13,7 +13,8 @@
 // and no other block reads that slot, so nothing waits on another block.
 //
 // Matched structurally: a fusion of one kiln.kv_attention with one query
-// position whose caches are the two results of a fusion of one
+// position and at most kFuseKvAttentionMaxBatch batch rows (measured:
+// LaunchConfig.h) whose caches are the two results of a fusion of one
 // kiln.kv_append (one new row, the same positions) that nothing else reads;
 // the query and the append's key may each be the result of a fusion of one
 // kiln.rotary that nothing else reads. The merged body must pass
@@ -87,6 +88,10 @@ struct FuseKvAttention
 
   static void fuse(FusionOp attFusion) {
     auto attention = soleOp<KvAttentionOp>(attFusion);
+    // More batch rows keep the separate kernels (kFuseKvAttentionMaxBatch).
+    if (cast<ShapedType>(attention.getQuery().getType()).getDimSize(0) >
+        kFuseKvAttentionMaxBatch)
+      return;
     Value kc = outerOf(attFusion, attention.getKeyCache());
     Value vc = outerOf(attFusion, attention.getValueCache());
     auto appendFusion = kc.getDefiningOp<FusionOp>();

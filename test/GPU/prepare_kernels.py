@@ -201,10 +201,14 @@ CASES = [
         [1, 4, 4, 3, 200, 16, 150],     # 3 query positions, 2 chunks
         [1, 2, 1, 1, 40, 128, 39],      # 32 lanes per key, 3 chunks
     ]),
-    # [B, Hq, Hkv, T, D, interleaved, R, pos...]
+    # [B, Hq, Hkv, T, D, interleaved, R, pos...]; one batch row, as
+    # kiln-fuse-kv-attention fuses (kFuseKvAttentionMaxBatch). At 3a97abc,
+    # when it fused any batch, the same kernel passed at B = 2 (positions
+    # 5 and 300; 0 and 63): bench/gpu-correctness-2026-12-01-h200-3a97abc.log.
     ("kv_fused", case_kv_fused, [
-        [2, 8, 2, 320, 64, 0, 64, 5, 300],  # rotate-half; 1 and 10 chunks
-        [2, 4, 4, 64, 16, 1, 8, 0, 63],     # interleaved, half the head
+        [1, 8, 2, 320, 64, 0, 64, 300],  # rotate-half; 10 chunks
+        [1, 8, 2, 320, 64, 0, 64, 5],    # one chunk, written directly
+        [1, 4, 4, 64, 16, 1, 8, 63],     # interleaved, half the head
     ]),
     ("activations", case_activations, [[3, 1001], [1, 1, 8192]]),
     ("chain", case_chain, [[1, 1, 64], [3, 5, 100], [2, 1, 8193]]),

@@ -123,6 +123,16 @@ struct GemvKernel {
 /// the body is not one (the conditions above).
 std::optional<GemvKernel> analyzeGemvKernel(mlir::Block &body);
 
+/// Batch rows up to which kiln-fuse-kv-attention merges a decode layer's
+/// rotaries, append and attention. Set from measurements (bench/RESULTS.md,
+/// H200, Llama-1B shapes, bf16, graph mode, two calls each): at 1 row the
+/// step went 1.154 -> 1.133 / 1.146 ms, at 8 rows 1.529 -> 1.635 / 1.642
+/// ms. The fused kernel needs 141 registers against the attention's 80,
+/// so at 8 rows its 576 working blocks no longer fit one wave (3 blocks of
+/// 128 threads per SM instead of 6); until that is brought down, b>1 keeps
+/// the separate kernels.
+constexpr int64_t kFuseKvAttentionMaxBatch = 1;
+
 /// A decode attention kernel (kiln-fuse-kv-attention's fusions, or a lone
 /// kiln.kv_attention): a kiln.kv_attention whose split kernel applies
 /// (kvAttentionSplits > 0), with, optionally, the kiln.kv_append that wrote

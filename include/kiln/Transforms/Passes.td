@@ -187,7 +187,8 @@ def KilnFuseKvAttention : Pass<"kiln-fuse-kv-attention", "::mlir::func::FuncOp">
   let summary = "Merge a decode step's rotaries, kv_append and kv_attention into one kernel";
   let description = [{
     On the fused level (after `kiln-kv-cache` and `kiln-form-fusions`): a
-    fusion of one `kiln.kv_attention` with one query position whose caches
+    fusion of one `kiln.kv_attention` with one query position and at most
+    kFuseKvAttentionMaxBatch (1, from measurements) batch rows whose caches
     are the results of a fusion of one `kiln.kv_append` (one new row per
     batch row at the same positions) that nothing else reads, and the
     fusions of one `kiln.rotary` that compute the attention's query and the
