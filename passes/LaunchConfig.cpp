@@ -155,16 +155,17 @@ std::optional<KvAttentionKernel> kiln::analyzeKvAttentionKernel(Block &body) {
            .getIntOrFloatBitWidth() +
        7) /
       8;
-  // The query: a block argument or a rotary of one.
-  Value query = attention.getQuery();
-  if (auto rotary = query.getDefiningOp<RotaryOp>()) {
-    if (!argsOnly(rotary) || !rotary->hasOneUse() ||
-        !rotaryFitsPieces(rotary, bytes))
-      return std::nullopt;
-    k.queryRotary = rotary;
-  } else if (!isArg(query)) {
+  // A block argument, or a rotary of block arguments read once (recorded
+  // in `rotary`).
+  auto argOrRotary = [&](Value v, Operation *&rotary) {
+    auto r = v.getDefiningOp<RotaryOp>();
+    if (!r)
+      return isArg(v);
+    rotary = r;
+    return argsOnly(r) && r->hasOneUse() && rotaryFitsPieces(r, bytes);
+  };
+  if (!argOrRotary(attention.getQuery(), k.queryRotary))
     return std::nullopt;
-  }
   if (!isArg(attention.getPositions()) ||
       (attention.getMask() && !isArg(attention.getMask())))
     return std::nullopt;
@@ -174,17 +175,9 @@ std::optional<KvAttentionKernel> kiln::analyzeKvAttentionKernel(Block &body) {
     if (vc != append.getValueCache() || kc != append.getKeyCache() ||
         append.getPositions() != attention.getPositions() ||
         shape(attention.getQuery())[2] != 1 ||
-        shape(append.getKey())[2] != 1 || !isArg(append.getValue()))
+        shape(append.getKey())[2] != 1 || !isArg(append.getValue()) ||
+        !argOrRotary(append.getKey(), k.keyRotary))
       return std::nullopt;
-    Value key = append.getKey();
-    if (auto rotary = key.getDefiningOp<RotaryOp>()) {
-      if (!argsOnly(rotary) || !rotary->hasOneUse() ||
-          !rotaryFitsPieces(rotary, bytes))
-        return std::nullopt;
-      k.keyRotary = rotary;
-    } else if (!isArg(key)) {
-      return std::nullopt;
-    }
     k.append = append;
   } else if (!isArg(kc) || !isArg(vc)) {
     return std::nullopt;
