@@ -706,8 +706,9 @@ __device__ void kvAppend(const E *__restrict__ k, const E *__restrict__ v,
   }
 }
 
-/// One block's part of a kv_attention query row, shared by kvAttention and
-/// kvAttentionSplit: keys [begin, end) of the row's kv head (kb, vb), warp w
+/// One block's part of a kv_attention query row, for kvAttention (the
+/// kernel of one block per row; kvAttentionSplit has its own grouped-query
+/// loop): keys [begin, end) of the row's kv head (kb, vb), warp w
 /// taking keys in groups of 8, begin + 8w .. begin + 8w + 7, then 8W further
 /// on (W warps); its lanes split the
 /// head dims, the dot product is a warp sum, and each warp keeps an online

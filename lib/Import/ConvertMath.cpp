@@ -541,6 +541,25 @@ quantLayout(NodeContext &c, ArrayRef<int64_t> xs, Value scale) {
   return std::make_pair(*axis, block);
 }
 
+/// A Quantize/DequantizeLinear's layout (quantLayout) and its scale shaped
+/// to broadcast against x (quantParam); the zero point, if any, is shaped
+/// with the same axis and block.
+struct QuantScale {
+  int64_t axis = 0, block = 0;
+  Value scale;
+};
+static FailureOr<QuantScale> quantScale(NodeContext &c, ArrayRef<int64_t> xs,
+                                        Value scale, StringRef what) {
+  FailureOr<std::pair<int64_t, int64_t>> layout = quantLayout(c, xs, scale);
+  if (failed(layout))
+    return failure();
+  QuantScale q{layout->first, layout->second, Value()};
+  q.scale = quantParam(c, scale, xs, q.axis, q.block, what);
+  if (!q.scale)
+    return failure();
+  return q;
+}
+
 /// DequantizeLinear: `(x - zero_point) * scale` in the scale's float type
 /// (per tensor, per axis or blocked).
 LogicalResult convertDequantizeLinear(NodeContext &c) {
@@ -559,21 +578,17 @@ LogicalResult convertDequantizeLinear(NodeContext &c) {
     return failure();
   }
   ArrayRef<int64_t> xs = shapeOf(x);
-  FailureOr<std::pair<int64_t, int64_t>> layout = quantLayout(c, xs, scale);
-  if (failed(layout))
-    return failure();
-  auto [axis, block] = *layout;
-  Value s = quantParam(c, scale, xs, axis, block, "x_scale");
-  if (!s)
+  FailureOr<QuantScale> q = quantScale(c, xs, scale, "x_scale");
+  if (failed(q))
     return failure();
   Value v = c.cast(x, f);
   if (zp) {
-    Value z = quantParam(c, zp, xs, axis, block, "x_zero_point");
+    Value z = quantParam(c, zp, xs, q->axis, q->block, "x_zero_point");
     if (!z)
       return failure();
     v = c.binary<SubOp>(v, c.cast(z, f));
   }
-  return c.push(c.binary<MulOp>(v, s));
+  return c.push(c.binary<MulOp>(v, q->scale));
 }
 
 /// QuantizeLinear to int8 or uint8 (the zero point's type, or output_dtype,
@@ -609,20 +624,17 @@ LogicalResult convertQuantizeLinear(NodeContext &c) {
     return failure();
   }
   ArrayRef<int64_t> xs = shapeOf(x);
-  FailureOr<std::pair<int64_t, int64_t>> layout = quantLayout(c, xs, scale);
+  FailureOr<QuantScale> layout = quantScale(c, xs, scale, "y_scale");
   if (failed(layout))
     return failure();
-  auto [axis, block] = *layout;
-  Value s = quantParam(c, scale, xs, axis, block, "y_scale");
-  if (!s)
-    return failure();
   Value v = c.cast(x, f);
-  Value q = c.binary<DivOp>(v, s);
+  Value q = c.binary<DivOp>(v, layout->scale);
   if (!q)
     return failure();
   q = c.create<RoundOp>(q.getType(), q);
   if (zp) {
-    Value z = quantParam(c, zp, xs, axis, block, "y_zero_point");
+    Value z = quantParam(c, zp, xs, layout->axis, layout->block,
+                         "y_zero_point");
     if (!z)
       return failure();
     q = c.binary<AddOp>(q, c.cast(z, f));
