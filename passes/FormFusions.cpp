@@ -1,6 +1,8 @@
 //===- FormFusions.cpp - kiln-form-fusions pass ---------------------------===//
 //
-// Lowers graph-level kiln IR to the fused level. Matmuls and dense layers
+// Lowers graph-level kiln IR to the fused level. First the exact rewrites of
+// passes/FusionPrep.cpp line small index-space ops (views, slices, concats,
+// gathers of 0..n-1, K = 1 products) up for the grouping. Matmuls and dense layers
 // that codegen hands to cuBLASLt become kiln.gemm library calls (a greedy
 // pattern), and a residual add of such a gemm's result becomes the gemm's
 // residual epilogue (cuBLASLt's C with beta = 1, a second greedy pattern
@@ -9,7 +11,9 @@
 // one kernel each. The grouping is a producer-into-consumer rule over
 // elementwise ops (fusible, below): a chain or tree of elementwise ops of one
 // shape, whose intermediates have no user outside the group, becomes one
-// fusion; every other op is a fusion of its own. Weights, constants and
+// fusion; a small producer may broadcast into the group, and may be copied
+// into several groups when all its readers are elementwise (growGroup);
+// every other op is a fusion of its own. Weights, constants and
 // views of contiguous data stay outside.
 //
 //===----------------------------------------------------------------------===//
@@ -150,67 +154,137 @@ static ArrayRef<int64_t> resultShape(Operation *op) {
   return cast<ShapedType>(op->getResult(0).getType()).getShape();
 }
 
+static int64_t numElements(Value v) {
+  return cast<ShapedType>(v.getType()).getNumElements();
+}
+
+/// An elementwise op a group may compute again instead of taking it: its
+/// result and every operand have at most kRecomputeMaxElements elements, so
+/// a copy in each consumer's kernel re-reads no large tensor (position
+/// casts, inv_freq x position, a mask's compare: small vectors that several
+/// kernels, or several elements of one, need).
+static constexpr int64_t kRecomputeMaxElements = 4096;
+static bool isRecomputable(Operation *op) {
+  return isFusibleElementwise(op) &&
+         numElements(op->getResult(0)) <= kRecomputeMaxElements &&
+         llvm::all_of(op->getOperands(), [](Value v) {
+           return numElements(v) <= kRecomputeMaxElements;
+         });
+}
+
+/// Whether `in` broadcasts to `out` (numpy rules, right-aligned).
+static bool broadcastsToShape(ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
+  if (in.size() > out.size())
+    return false;
+  size_t offset = out.size() - in.size();
+  for (auto [d, n] : llvm::enumerate(in))
+    if (n != 1 && n != out[d + offset])
+      return false;
+  return true;
+}
+
+/// A group: its ops in block order (the last one the root), and those of
+/// them it computes again rather than takes (their originals stay, for
+/// users outside the group).
+struct Group {
+  SmallVector<Operation *> ops;
+  llvm::SmallPtrSet<Operation *, 4> copies;
+};
+
 /// The group `root` (an elementwise op) heads: `root` and every elementwise
-/// producer that is fused into it, transitively, in block order. A producer
-/// joins when its result has the root's shape (no broadcast between
-/// intermediates: every op of the group computes element i of one index
-/// space) and all of its users are already in the group (it is computed
-/// once, and only the root's result leaves the fusion). At most `maxOps`
+/// producer that is fused into it, transitively. A producer joins when
+/// - its result has the root's shape (every op of the group computes
+///   element i of one index space), or is a recomputable (small) one that
+///   broadcasts to it (computed per element from broadcast operands), and
+/// - all of its users are taken members of the group (it is computed once,
+///   and only the root's result leaves the fusion), or else it is
+///   recomputable and every user is an elementwise op (which may take it
+///   too): the group computes a copy, the original stays for its other
+///   users and goes when the copies leave it none.
+/// Producers join by the first rule to a fixed point before any is copied,
+/// so a diamond inside the group takes rather than copies. At most `maxOps`
 /// ops (0: no limit); ops in `taken` belong to another group.
-static SmallVector<Operation *>
-growGroup(Operation *root, unsigned maxOps,
-          const llvm::DenseSet<Operation *> &taken) {
+static Group growGroup(Operation *root, unsigned maxOps,
+                       const llvm::DenseSet<Operation *> &taken) {
   llvm::SetVector<Operation *> group;
+  Group result;
   group.insert(root);
-  if (!isFusibleElementwise(root))
-    return group.takeVector();
+  if (!isFusibleElementwise(root)) {
+    result.ops = group.takeVector();
+    return result;
+  }
   ArrayRef<int64_t> shape = resultShape(root);
-  // A producer's users may join after it is first considered (a diamond),
-  // so repeat until nothing joins.
-  for (bool changed = true; changed;) {
-    changed = false;
-    for (size_t i = 0; i < group.size(); ++i) {
-      for (Value operand : group[i]->getOperands()) {
-        Operation *producer = operand.getDefiningOp();
-        if (!producer || group.contains(producer) || taken.contains(producer) ||
-            producer->getBlock() != root->getBlock() ||
-            !isFusibleElementwise(producer) || resultShape(producer) != shape)
-          continue;
-        if (!llvm::all_of(producer->getUsers(), [&](Operation *user) {
-              return group.contains(user);
-            }))
-          continue;
-        if (maxOps && group.size() >= maxOps)
-          break;
-        group.insert(producer);
-        changed = true;
+  for (bool allowCopies : {false, true}) {
+    // A producer's users may join after it is first considered (a diamond),
+    // so repeat until nothing joins.
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (size_t i = 0; i < group.size(); ++i) {
+        for (Value operand : group[i]->getOperands()) {
+          Operation *producer = operand.getDefiningOp();
+          if (!producer || group.contains(producer) ||
+              taken.contains(producer) ||
+              producer->getBlock() != root->getBlock() ||
+              !isFusibleElementwise(producer))
+            continue;
+          bool recomputable = isRecomputable(producer);
+          if (resultShape(producer) != shape &&
+              !(recomputable &&
+                broadcastsToShape(resultShape(producer), shape)))
+            continue;
+          bool take = llvm::all_of(producer->getUsers(), [&](Operation *user) {
+            return group.contains(user) && !result.copies.contains(user);
+          });
+          // A copy only pays where every reader is an elementwise op that
+          // can take it too, so that the original's kernel may go.
+          bool copy = allowCopies && recomputable &&
+                      llvm::all_of(producer->getUsers(), isFusibleElementwise);
+          if (!take && !copy)
+            continue;
+          if (maxOps && group.size() >= maxOps)
+            break;
+          group.insert(producer);
+          if (!take)
+            result.copies.insert(producer);
+          changed = true;
+        }
       }
     }
   }
-  SmallVector<Operation *> ops = group.takeVector();
-  llvm::sort(ops, [](Operation *a, Operation *b) {
+  result.ops = group.takeVector();
+  llvm::sort(result.ops, [](Operation *a, Operation *b) {
     return a->isBeforeInBlock(b);
   });
-  return ops;
+  return result;
 }
 
-/// Replaces `ops` (in block order, the last one the root) by one kiln.fusion
-/// holding copies of them, whose operands are the group's distinct external
-/// operands and whose results are the root's. Fails, changing nothing, if an
-/// op other than the root has a user outside the group or cannot be in a
-/// fusion.
+/// Replaces the group's ops (in block order, the last one the root) by one
+/// kiln.fusion holding copies of them, whose operands are the group's
+/// distinct external operands and whose results are the root's; the ops it
+/// took are erased, the ones it copies stay for their other users. Fails,
+/// changing nothing, if a taken op other than the root has a user outside
+/// the group or an op cannot be in a fusion. A group whose root nothing
+/// reads any more (an elementwise op that other groups copied) is erased.
 static FailureOr<Operation *> fuseGroup(RewriterBase &rewriter,
-                                        ArrayRef<Operation *> ops) {
+                                        const Group &group) {
   using namespace kiln;
+  ArrayRef<Operation *> ops = group.ops;
   if (ops.empty())
     return failure();
   Operation *root = ops.back();
+  if (root->use_empty() && isFusibleElementwise(root)) {
+    for (Operation *op : llvm::reverse(ops))
+      if (!group.copies.contains(op) && op->use_empty())
+        rewriter.eraseOp(op);
+    return root;
+  }
   llvm::SmallPtrSet<Operation *, 8> inGroup(ops.begin(), ops.end());
   for (Operation *op : ops) {
     if (staysOutside(op) || op->getNumRegions() != 0 ||
         op->getBlock() != root->getBlock())
       return failure();
-    if (op != root && llvm::any_of(op->getUsers(), [&](Operation *user) {
+    if (op != root && !group.copies.contains(op) &&
+        llvm::any_of(op->getUsers(), [&](Operation *user) {
           return !inGroup.contains(user);
         }))
       return failure();
@@ -240,7 +314,8 @@ static FailureOr<Operation *> fuseGroup(RewriterBase &rewriter,
   YieldOp::create(rewriter, root->getLoc(), inner->getResults());
   rewriter.replaceOp(root, fusion.getResults());
   for (Operation *op : llvm::reverse(ops.drop_back()))
-    rewriter.eraseOp(op);
+    if (!group.copies.contains(op))
+      rewriter.eraseOp(op);
   return fusion.getOperation();
 }
 
@@ -251,18 +326,22 @@ static LogicalResult formFusions(RewriterBase &rewriter, Block &block,
   // Groups first (consumers before producers, so a producer is offered to
   // its last consumer's group), then the rewrites.
   llvm::DenseSet<Operation *> taken;
-  SmallVector<SmallVector<Operation *>> groups;
+  SmallVector<Group> groups;
   for (Operation &op : llvm::reverse(block)) {
     if (taken.contains(&op) || staysOutside(&op) || op.getNumRegions() != 0 ||
         op.hasTrait<OpTrait::IsTerminator>())
       continue;
-    SmallVector<Operation *> group = growGroup(&op, maxOps, taken);
-    taken.insert(group.begin(), group.end());
+    Group group = growGroup(&op, maxOps, taken);
+    for (Operation *member : group.ops)
+      if (!group.copies.contains(member))
+        taken.insert(member);
     groups.push_back(std::move(group));
   }
-  for (ArrayRef<Operation *> group : groups)
+  // Consumers first: a copied op's own group comes after every group that
+  // copies it, and is dropped if they leave it unread.
+  for (const Group &group : groups)
     if (failed(fuseGroup(rewriter, group)))
-      return group.back()->emitOpError("could not be put in a kiln.fusion");
+      return group.ops.back()->emitOpError("could not be put in a kiln.fusion");
   return success();
 }
 
@@ -299,6 +378,18 @@ struct KilnFormFusionsPass
     : kiln::impl::KilnFormFusionsBase<KilnFormFusionsPass> {
   using Base::Base;
   void runOnOperation() override {
+    // First the exact rewrites that line small index-space ops up for the
+    // grouping (passes/FusionPrep.cpp), with the ops' folders.
+    {
+      RewritePatternSet prep(&getContext());
+      kiln::populateFusionPrepPatterns(prep);
+      // Each rewrite is exact on its own: stopping at the iteration limit
+      // leaves a correct, if less grouped, function.
+      // Constants stay where they are (no hoisting or merging).
+      GreedyRewriteConfig prepConfig;
+      prepConfig.enableConstantCSE(false);
+      (void)applyPatternsGreedily(getOperation(), std::move(prep), prepConfig);
+    }
     RewritePatternSet patterns(&getContext());
     if (libraryCalls)
       patterns.add<GemmPattern>(&getContext());

@@ -64,6 +64,7 @@ void kiln::buildFusePipeline(OpPassManager &pm,
   if (options.libraryCalls && options.gemv)
     pm.addNestedPass<func::FuncOp>(createKilnGemv());
   pm.addNestedPass<func::FuncOp>(createKilnFuseKvAttention());
+  pm.addNestedPass<func::FuncOp>(createKilnMergeSiblings());
 }
 
 void kiln::buildFusedPipeline(OpPassManager &pm,

@@ -227,26 +227,116 @@ func.func @not_residual(%x: tensor<1x8x64xf32>, %v: tensor<64xf32>, %r: tensor<1
 
 // -----
 
-// No broadcast between intermediates: the [8] exp is broadcast by the add
-// into [2x8], so it is a kernel of its own (fusing it would compute it
-// twice per element of the row).
+// A small producer that broadcasts into the group (the [8] exp, broadcast
+// by the add into [2x8]) joins it: it is computed per element of the loop
+// from its broadcast operand, which saves its launch and its stored row.
 // CHECK-LABEL: func.func @broadcast_intermediate
 func.func @broadcast_intermediate(%a: tensor<8xf32>, %b: tensor<2x8xf32>) -> tensor<2x8xf32> {
-  // CHECK-NEXT: %[[E:.+]] = kiln.fusion %{{.+}} : (tensor<8xf32>) -> tensor<8xf32> {
+  // CHECK-NEXT: %[[F:.+]] = kiln.fusion %{{.+}}, %{{.+}} : (tensor<8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.exp {{.*}} : tensor<8xf32>
+  // CHECK-NEXT: kiln.tanh
+  // CHECK-NEXT: kiln.add
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: return %[[F]]
+  %0 = kiln.exp %a : tensor<8xf32>
+  %1 = kiln.tanh %b : tensor<2x8xf32>
+  %2 = kiln.add %1, %0 : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+  return %2 : tensor<2x8xf32>
+}
+
+// -----
+
+// No large broadcast intermediate: an [8192] exp (above the 4096 elements a
+// group may compute again per element) broadcast into [2x8192] is a kernel
+// of its own.
+// CHECK-LABEL: func.func @broadcast_intermediate_large
+func.func @broadcast_intermediate_large(%a: tensor<8192xf32>, %b: tensor<2x8192xf32>) -> tensor<2x8192xf32> {
+  // CHECK-NEXT: %[[E:.+]] = kiln.fusion %{{.+}} : (tensor<8192xf32>) -> tensor<8192xf32> {
   // CHECK-NEXT: ^bb0
   // CHECK-NEXT: kiln.exp
   // CHECK-NEXT: kiln.yield
   // CHECK-NEXT: }
-  // CHECK-NEXT: %[[F:.+]] = kiln.fusion %{{.+}}, %[[E]] : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32> {
+  // CHECK-NEXT: %[[F:.+]] = kiln.fusion %{{.+}}, %[[E]] : (tensor<2x8192xf32>, tensor<8192xf32>) -> tensor<2x8192xf32> {
   // CHECK-NEXT: ^bb0
   // CHECK-NEXT: kiln.tanh
   // CHECK-NEXT: kiln.add
   // CHECK-NEXT: kiln.yield
   // CHECK-NEXT: }
+  %0 = kiln.exp %a : tensor<8192xf32>
+  %1 = kiln.tanh %b : tensor<2x8192xf32>
+  %2 = kiln.add %1, %0 : (tensor<2x8192xf32>, tensor<8192xf32>) -> tensor<2x8192xf32>
+  return %2 : tensor<2x8192xf32>
+}
+
+// -----
+
+// A small producer read by two elementwise groups (a rotary table's angle,
+// read by cos and by sin) is computed again in each: no kernel of its own.
+// CHECK-LABEL: func.func @copied_into_two_groups
+func.func @copied_into_two_groups(%p: tensor<1x1xi64>, %f: tensor<1x8xf32>) -> (tensor<1x8xf32>, tensor<1x8xf32>) {
+  // CHECK-NEXT: %[[C:.+]] = kiln.fusion %{{.+}}, %{{.+}} : (tensor<1x1xi64>, tensor<1x8xf32>) -> tensor<1x8xf32> {
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.cast {{.*}} -> tensor<1x1xf32>
+  // CHECK-NEXT: kiln.mul
+  // CHECK-NEXT: kiln.cos
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: %[[S:.+]] = kiln.fusion %{{.+}}, %{{.+}} : (tensor<1x1xi64>, tensor<1x8xf32>) -> tensor<1x8xf32> {
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.cast
+  // CHECK-NEXT: kiln.mul
+  // CHECK-NEXT: kiln.sin
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: return %[[C]], %[[S]]
+  %0 = kiln.cast %p : tensor<1x1xi64> -> tensor<1x1xf32>
+  %1 = kiln.mul %f, %0 : (tensor<1x8xf32>, tensor<1x1xf32>) -> tensor<1x8xf32>
+  %2 = kiln.cos %1 : tensor<1x8xf32>
+  %3 = kiln.sin %1 : tensor<1x8xf32>
+  return %2, %3 : tensor<1x8xf32>, tensor<1x8xf32>
+}
+
+// -----
+
+// Not copied where the original must be stored anyway (a reader that is not
+// elementwise, here the return) or where an operand is large (it would be
+// read twice): the producer is a kernel of its own.
+// CHECK-LABEL: func.func @not_copied
+func.func @not_copied(%a: tensor<8xf32>, %b: tensor<8192xf32>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8192xf32>, tensor<8192xf32>) {
+  // CHECK-NEXT: %[[E:.+]] = kiln.fusion %{{.+}} : (tensor<8xf32>) -> tensor<8xf32> {
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.exp
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: %[[N:.+]] = kiln.fusion %[[E]] : (tensor<8xf32>) -> tensor<8xf32> {
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.neg
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: %[[L:.+]] = kiln.fusion %{{.+}} : (tensor<8192xf32>) -> tensor<8192xf32> {
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.exp
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: %[[LN:.+]] = kiln.fusion %[[L]] : (tensor<8192xf32>) -> tensor<8192xf32> {
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.neg
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: %[[LA:.+]] = kiln.fusion %[[L]] : (tensor<8192xf32>) -> tensor<8192xf32> {
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.abs
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: return %[[E]], %[[N]], %[[LN]], %[[LA]]
   %0 = kiln.exp %a : tensor<8xf32>
-  %1 = kiln.tanh %b : tensor<2x8xf32>
-  %2 = kiln.add %1, %0 : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
-  return %2 : tensor<2x8xf32>
+  %1 = kiln.neg %0 : tensor<8xf32>
+  %2 = kiln.exp %b : tensor<8192xf32>
+  %3 = kiln.neg %2 : tensor<8192xf32>
+  %4 = kiln.abs %2 : tensor<8192xf32>
+  return %0, %1, %3, %4 : tensor<8xf32>, tensor<8xf32>, tensor<8192xf32>, tensor<8192xf32>
 }
 
 // -----
@@ -305,10 +395,32 @@ func.func @not_elementwise_between(%a: tensor<2x8xf32>) -> tensor<2x8xf32> {
 
 // -----
 
-// A view of contiguous data (a reshape) stays outside, between two fusions.
+// A view of a scalar map's result moves onto the map's operand, so the
+// maps on either side of it are one group.
+// CHECK-LABEL: func.func @view_into_map
+func.func @view_into_map(%a: tensor<2x8xf32>) -> tensor<16xf32> {
+  // CHECK-NEXT: %[[R:.+]] = kiln.reshape %{{.+}} : tensor<2x8xf32> -> tensor<16xf32>
+  // CHECK-NEXT: %[[N:.+]] = kiln.fusion %[[R]]
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.exp
+  // CHECK-NEXT: kiln.neg
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: return %[[N]]
+  %0 = kiln.exp %a : tensor<2x8xf32>
+  %1 = kiln.reshape %0 : tensor<2x8xf32> -> tensor<16xf32>
+  %2 = kiln.neg %1 : tensor<16xf32>
+  return %2 : tensor<16xf32>
+}
+
+// -----
+
+// A view stays outside, between two fusions, where the map it reads has
+// a computed operand that is not a map (the softmax: a product or a norm
+// keeps its elementwise epilogue next to it) or another reader.
 // CHECK-LABEL: func.func @view_between
-func.func @view_between(%a: tensor<2x8xf32>) -> tensor<16xf32> {
-  // CHECK-NEXT: %[[E:.+]] = kiln.fusion
+func.func @view_between(%a: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<16xf32>, tensor<16xf32>) {
+  // CHECK: %[[E:.+]] = kiln.fusion
   // CHECK-NEXT: ^bb0
   // CHECK-NEXT: kiln.exp
   // CHECK-NEXT: kiln.yield
@@ -319,12 +431,30 @@ func.func @view_between(%a: tensor<2x8xf32>) -> tensor<16xf32> {
   // CHECK-NEXT: kiln.neg
   // CHECK-NEXT: kiln.yield
   // CHECK-NEXT: }
-  // CHECK-NEXT: return %[[N]]
+  // CHECK: kiln.softmax
+  // CHECK: %[[E2:.+]] = kiln.fusion
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.exp
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: %[[R2:.+]] = kiln.reshape %[[E2]]
+  // CHECK-NEXT: %[[N2:.+]] = kiln.fusion %[[R2]]
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.neg
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: return %[[E]], %[[N]], %[[N2]]
   %0 = kiln.exp %a : tensor<2x8xf32>
   %1 = kiln.reshape %0 : tensor<2x8xf32> -> tensor<16xf32>
   %2 = kiln.neg %1 : tensor<16xf32>
-  return %2 : tensor<16xf32>
+  %s = kiln.softmax %a {axis = 1 : i64} : tensor<2x8xf32>
+  %4 = kiln.exp %s : tensor<2x8xf32>
+  %5 = kiln.reshape %4 : tensor<2x8xf32> -> tensor<16xf32>
+  %6 = kiln.neg %5 : tensor<16xf32>
+  return %0, %2, %6 : tensor<2x8xf32>, tensor<16xf32>, tensor<16xf32>
 }
+
+// -----
 
 //===----------------------------------------------------------------------===//
 // Negative: what is not wrapped, and products cuBLASLt does not run

@@ -77,6 +77,13 @@ void registerKilnPipelines();
 /// Adds the kiln ops' canonicalisation patterns to `patterns`.
 void populateSimplifyPatterns(mlir::RewritePatternSet &patterns);
 
+/// Adds the exact rewrites kiln-form-fusions applies before grouping
+/// (passes/FusionPrep.cpp): views and slices moved from a scalar map's
+/// result onto its operands, a slice of a concat onto the operand it reads,
+/// a gather of 0..n-1 as a reshape, and(x, true) / or(x, false) / x * 1 as
+/// x, a matmul contracting one element as a broadcast product.
+void populateFusionPrepPatterns(mlir::RewritePatternSet &patterns);
+
 /// Replaces a kiln.matmul or kiln.linear that codegen sends to cuBLASLt with
 /// the equivalent kiln.gemm; fails (changing nothing) for any other op.
 mlir::FailureOr<mlir::Operation *> convertToGemm(mlir::RewriterBase &rewriter,

@@ -81,7 +81,18 @@ def KilnKvCache : Pass<"kiln-kv-cache", "::mlir::ModuleOp"> {
 def KilnFormFusions : Pass<"kiln-form-fusions", "::mlir::func::FuncOp"> {
   let summary = "Lower the graph level to the fused level, fusing elementwise chains";
   let description = [{
-    Forms the fused level (docs/dialect.md). First, every compute op that
+    Forms the fused level (docs/dialect.md). First come exact rewrites
+    that line small index-space ops up for the grouping
+    (`kiln::populateFusionPrepPatterns`, passes/FusionPrep.cpp), with the
+    ops' folders: a view or a slice of a scalar map's only use moves onto
+    the map's operands (a view only towards inputs, weights, constants and
+    other maps; a slice onto at most one operand, slices being kernels); a
+    slice inside one operand of a concat reads that operand; a gather of
+    the constant 0..n-1 over its whole axis is a reshape; `and(x, true)`,
+    `or(x, false)` and `x * 1` are x; a matmul contracting one element is a
+    broadcast `kiln.mul`. A rotary table (position, cast, inv_freq x
+    position, concat, cos, sin, the half slices) and a decoder mask (cast,
+    gather, and, where) so become elementwise chains. Next, every compute op that
     codegen sends to cuBLASLt becomes a `kiln.gemm` (an f32 `kiln.matmul`
     whose operands' batch dims are the result's or all 1; an f32
     `kiln.linear` whose input has rank >= 2, its bias becoming the gemm's
@@ -96,11 +107,16 @@ def KilnFormFusions : Pass<"kiln-form-fusions", "::mlir::func::FuncOp"> {
     elementwise (`ElementwiseOpInterface`, `kiln.cast`, `kiln.where`), each
     elementwise producer of a group member joins the group when
 
-    - its result has the head's shape (no broadcast between intermediates;
-      the fusion's operands may broadcast), and
-    - all of its users are in the group (nothing is computed twice, no
-      tensor is read more often than before, and the fusion has one result:
-      the head's).
+    - its result has the head's shape, or it is small (it and its operands
+      have at most 4096 elements) and broadcasts to the head's shape (it is
+      then computed per element from its broadcast operands), and
+    - all of its users are taken members of the group (it is computed once
+      and the fusion has one result, the head's), or else it is small and
+      every user is an elementwise op: the group computes a copy, and the
+      original goes once the copies leave it no reader (the angles of a
+      rotary table, read by its cos and by its sin). No large tensor is
+      read more often than before. Producers join by the first rule to a
+      fixed point before any is copied.
 
     Chains and trees of elementwise ops (a residual add chain,
     `silu(gate) * up`, a decomposed norm's scale and shift) so become one
@@ -126,7 +142,8 @@ def KilnFormFusions : Pass<"kiln-form-fusions", "::mlir::func::FuncOp"> {
     transposes, identity casts) stay outside too: they are not kernels but
     candidate aliases, which the memory planner places on their operand's
     bytes. Matching is structural (op classes, types), never by names.
-    Nothing is folded or reordered; like every greedy-driver pass it erases
+    Beyond the rewrites above nothing is folded or reordered; like every
+    greedy-driver pass it erases
     dead (unused, pure) ops. With `library-calls=false` no op becomes a
     `kiln.gemm` (every matmul is a generated kernel, every residual add an
     elementwise one); with `max-ops=1`
@@ -201,6 +218,30 @@ def KilnFuseKvAttention : Pass<"kiln-fuse-kv-attention", "::mlir::func::FuncOp">
     `kiln::analyzeKvAttentionKernel` accepts the merged body (the split
     kernel applies, a rotate-half rotary pairs whole 16-byte pieces). The
     values are those of the unfused kernels.
+  }];
+  let dependentDialects = ["::kiln::KilnDialect"];
+}
+
+def KilnMergeSiblings : Pass<"kiln-merge-siblings", "::mlir::func::FuncOp"> {
+  let summary = "Merge elementwise fusions that read a common input into one kernel";
+  let description = [{
+    On the fused level, last of its passes (after `kiln-gemv` has taken the
+    elementwise epilogues it wants): two fusions of one block whose bodies
+    hold only scalar maps (`ElementwiseOpInterface`, `kiln.cast`,
+    `kiln.where`) and whose yielded values all have one shape, the same for
+    both, become one fusion yielding the results of both, when they read at
+    least one common value and every input of the later one is defined
+    before the earlier one (neither reads the other; the merged fusion
+    stands where the earlier one stood). Repeated until no pair is left: a
+    rotary table's cos and sin, computed from the same positions and
+    inv_freq, are one launch. Each output is computed as before.
+
+    ```
+    %c = kiln.fusion %x : (tensor<8xf32>) -> tensor<8xf32> { cos }
+    %s = kiln.fusion %x : (tensor<8xf32>) -> tensor<8xf32> { sin }
+    // becomes
+    %cs:2 = kiln.fusion %x : (tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) { cos, sin }
+    ```
   }];
   let dependentDialects = ["::kiln::KilnDialect"];
 }

@@ -1,0 +1,334 @@
+//===- FusionPrep.cpp - rewrites kiln-form-fusions runs before grouping ---===//
+//
+// kiln::populateFusionPrepPatterns (include/kiln/Transforms/Passes.h): exact
+// rewrites that put small index-space ops where the elementwise grouping can
+// take their neighbours. They move no float arithmetic and change no value:
+//
+// - a view (kiln::viewSource: reshape, count-preserving expand, unit-dim
+//   transpose) of a scalar map's only use moves onto the map's operands;
+// - a slice of a scalar map's only use moves onto its operand (a broadcast
+//   dim is not sliced; never onto two operands, slices being kernels), a slice of a unit-dim reshape onto the reshape's
+//   input, and a slice that reads one operand of a concat reads that operand;
+// - a gather whose indices are the constant 0, 1, ..., n-1 of its whole axis
+//   is a reshape of its data;
+// - and(x, true), or(x, false) and x * 1 are x;
+// - a matmul whose contraction has length 1 is the broadcast product of its
+//   operands (the K = 1 products of rotary tables, inv_freq x position).
+//
+// So a rotary table chain position -> cast -> product -> concat -> cos/sin ->
+// slice, and a mask chain cast -> gather -> and -> where, become elementwise
+// chains over one index space with views between them and their inputs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Transforms/MemoryPlan.h"
+#include "kiln/Transforms/Passes.h"
+
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+using namespace kiln;
+
+namespace {
+
+RankedTensorType tensorType(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+/// A scalar map outside any fusion: element i of its one result is a
+/// function of its operands' (broadcast) elements at i.
+bool isScalarMapOp(Operation *op) {
+  return op && isa<ElementwiseOpInterface, CastOp, WhereOp>(op) &&
+         op->getNumResults() == 1 && !op->getParentOfType<FusionOp>();
+}
+
+/// `op` (a scalar map) recreated on `operands` with result shape `shape`.
+Operation *rebuildScalarMap(PatternRewriter &rewriter, Operation *op,
+                            ValueRange operands, ArrayRef<int64_t> shape) {
+  Type elt = tensorType(op->getResult(0)).getElementType();
+  OperationState state(op->getLoc(), op->getName(), operands,
+                       {RankedTensorType::get(shape, elt)}, op->getAttrs());
+  return rewriter.create(state);
+}
+
+Value reshapeTo(PatternRewriter &rewriter, Location loc, Value v,
+                ArrayRef<int64_t> shape) {
+  auto type = RankedTensorType::get(shape, tensorType(v).getElementType());
+  if (type == v.getType())
+    return v;
+  return ReshapeOp::create(rewriter, loc, type, v);
+}
+
+/// view(map(x...)) -> map(view'(x)...): each operand of the map has all of
+/// its result's elements (reshaped to the view's shape, same row-major
+/// order) or one element (broadcast as it is, or as all-unit dims when its
+/// rank is above the view's).
+struct ViewIntoScalarMap : RewritePattern {
+  ViewIntoScalarMap(MLIRContext *ctx)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    if (isa<CastOp>(op) || op->getParentOfType<FusionOp>())
+      return rewriter.notifyMatchFailure(op, "not a view outside fusions");
+    Value source = viewSource(op);
+    if (!source || !source.hasOneUse() ||
+        !isScalarMapOp(source.getDefiningOp()))
+      return rewriter.notifyMatchFailure(op, "not the only view of a map");
+    Operation *map = source.getDefiningOp();
+    RankedTensorType out = cast<RankedTensorType>(op->getResult(0).getType());
+    SmallVector<Value> operands;
+    for (Value x : map->getOperands()) {
+      RankedTensorType t = tensorType(x);
+      // Only towards inputs, weights, constants and other maps: a product
+      // or a norm keeps its elementwise epilogue right after it.
+      if (Operation *def = x.getDefiningOp();
+          def && t.getNumElements() > 1 && !isScalarMapOp(def) &&
+          !viewSource(def) && !isa<ConstantOp, WeightOp>(def))
+        return rewriter.notifyMatchFailure(op, "an operand is computed");
+      if (t.getNumElements() == out.getNumElements())
+        operands.push_back(reshapeTo(rewriter, op->getLoc(), x, out.getShape()));
+      else if (t.getNumElements() == 1 && t.getRank() <= out.getRank())
+        operands.push_back(x);
+      else if (t.getNumElements() == 1)
+        operands.push_back(reshapeTo(rewriter, op->getLoc(), x,
+                                     SmallVector<int64_t>(out.getRank(), 1)));
+      else
+        return rewriter.notifyMatchFailure(op, "an operand is broadcast");
+    }
+    rewriter.replaceOp(
+        op, rebuildScalarMap(rewriter, map, operands, out.getShape()));
+    return success();
+  }
+};
+
+/// slice(map(x...)) -> map(slice'(x)...), the map's result read by the
+/// slice only; an operand dim that broadcasts is not sliced. At most one
+/// operand is sliced: slices are kernels, so the launch count stays, and
+/// the slice keeps moving up until it meets a concat (where it goes) or
+/// an input.
+struct SliceIntoScalarMap : OpRewritePattern<SliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SliceOp op,
+                                PatternRewriter &rewriter) const override {
+    Operation *map = op.getInput().getDefiningOp();
+    if (!isScalarMapOp(map) || !op.getInput().hasOneUse() ||
+        op->getParentOfType<FusionOp>())
+      return rewriter.notifyMatchFailure(op, "not the only slice of a map");
+    ArrayRef<int64_t> full = tensorType(op.getInput()).getShape();
+    ArrayRef<int64_t> out = op.getResult().getType().getShape();
+    if (llvm::is_contained(out, 0))
+      return rewriter.notifyMatchFailure(op, "empty slice");
+    int64_t rank = full.size();
+    struct Piece {
+      SmallVector<int64_t> starts, steps, shape;
+      bool sliced = false;
+    };
+    SmallVector<Piece> pieces;
+    for (Value x : map->getOperands()) {
+      ArrayRef<int64_t> xs = tensorType(x).getShape();
+      int64_t offset = rank - (int64_t)xs.size();
+      Piece &p = pieces.emplace_back();
+      for (int64_t d = 0; d < (int64_t)xs.size(); ++d) {
+        int64_t od = d + offset;
+        bool broadcast = xs[d] == 1 && full[od] != 1;
+        p.starts.push_back(broadcast ? 0 : op.getStarts()[od]);
+        p.steps.push_back(broadcast ? 1 : op.getSteps()[od]);
+        p.shape.push_back(broadcast ? 1 : out[od]);
+        p.sliced |= !broadcast && (out[od] != xs[d] ||
+                                   op.getStarts()[od] != 0 ||
+                                   op.getSteps()[od] != 1);
+      }
+    }
+    if (llvm::count_if(pieces, [](const Piece &p) { return p.sliced; }) > 1)
+      return rewriter.notifyMatchFailure(op, "would slice two operands");
+    SmallVector<Value> operands;
+    for (auto [x, p] : llvm::zip_equal(map->getOperands(), pieces))
+      operands.push_back(
+          p.sliced ? SliceOp::create(rewriter, op.getLoc(),
+                                     RankedTensorType::get(
+                                         p.shape,
+                                         tensorType(x).getElementType()),
+                                     x, p.starts, p.steps)
+                         .getResult()
+                   : x);
+    rewriter.replaceOp(op, rebuildScalarMap(rewriter, map, operands, out));
+    return success();
+  }
+};
+
+/// The dims of `shape` other than 1, in order.
+SmallVector<int64_t> nonUnitDims(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> dims;
+  for (int64_t d : shape)
+    if (d != 1)
+      dims.push_back(d);
+  return dims;
+}
+
+/// slice(reshape(x)) -> reshape(slice'(x)) when the reshape only adds or
+/// drops unit dims: the other dims correspond in order.
+struct SliceThroughUnitReshape : OpRewritePattern<SliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SliceOp op,
+                                PatternRewriter &rewriter) const override {
+    auto reshape = op.getInput().getDefiningOp<ReshapeOp>();
+    if (!reshape || op->getParentOfType<FusionOp>())
+      return rewriter.notifyMatchFailure(op, "input is not a reshape");
+    ArrayRef<int64_t> in = reshape.getInput().getType().getShape();
+    ArrayRef<int64_t> mid = reshape.getResult().getType().getShape();
+    ArrayRef<int64_t> out = op.getResult().getType().getShape();
+    if (nonUnitDims(in) != nonUnitDims(mid) || llvm::is_contained(out, 0))
+      return rewriter.notifyMatchFailure(op, "not a unit-dim reshape");
+    SmallVector<int64_t> starts, steps, shape;
+    size_t m = 0;
+    for (int64_t d : in) {
+      if (d == 1) {
+        starts.push_back(0);
+        steps.push_back(1);
+        shape.push_back(1);
+        continue;
+      }
+      while (mid[m] == 1)
+        ++m;
+      starts.push_back(op.getStarts()[m]);
+      steps.push_back(op.getSteps()[m]);
+      shape.push_back(out[m]);
+      ++m;
+    }
+    Value slice = SliceOp::create(
+        rewriter, op.getLoc(),
+        RankedTensorType::get(shape, op.getType().getElementType()),
+        reshape.getInput(), starts, steps);
+    rewriter.replaceOp(op, reshapeTo(rewriter, op.getLoc(), slice, out));
+    return success();
+  }
+};
+
+/// slice(concat(x0, x1, ...)) -> slice'(xj) when every index the slice reads
+/// on the concat's axis lies in operand j.
+struct SliceOfConcat : OpRewritePattern<SliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SliceOp op,
+                                PatternRewriter &rewriter) const override {
+    auto concat = op.getInput().getDefiningOp<ConcatOp>();
+    if (!concat)
+      return rewriter.notifyMatchFailure(op, "input is not a concat");
+    int64_t axis = concat.getAxis();
+    int64_t count = op.getType().getShape()[axis];
+    if (count == 0)
+      return rewriter.notifyMatchFailure(op, "empty slice");
+    int64_t first = op.getStarts()[axis];
+    int64_t last = first + (count - 1) * op.getSteps()[axis];
+    int64_t lo = std::min(first, last), hi = std::max(first, last);
+    int64_t offset = 0;
+    for (Value x : concat.getInputs()) {
+      int64_t size = tensorType(x).getShape()[axis];
+      if (lo >= offset && hi < offset + size) {
+        SmallVector<int64_t> starts(op.getStarts());
+        starts[axis] -= offset;
+        rewriter.replaceOpWithNewOp<SliceOp>(op, op.getType(), x, starts,
+                                             op.getSteps());
+        return success();
+      }
+      offset += size;
+    }
+    return rewriter.notifyMatchFailure(op, "reads more than one operand");
+  }
+};
+
+/// gather(data, [0, 1, ..., n-1]) over the whole axis (n = its length) ->
+/// reshape(data): the result holds data's elements in row-major order.
+struct GatherOfIota : OpRewritePattern<GatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GatherOp op,
+                                PatternRewriter &rewriter) const override {
+    DenseIntElementsAttr indices;
+    if (!matchPattern(op.getIndices(), m_Constant(&indices)))
+      return rewriter.notifyMatchFailure(op, "indices are not constant");
+    RankedTensorType data = op.getData().getType();
+    int64_t axis = op.getAxis() < 0 ? op.getAxis() + data.getRank()
+                                    : op.getAxis();
+    if (axis < 0 || axis >= data.getRank())
+      return rewriter.notifyMatchFailure(op, "axis out of range");
+    int64_t n = data.getShape()[axis];
+    if (indices.getNumElements() != n)
+      return rewriter.notifyMatchFailure(op, "not the whole axis");
+    int64_t expected = 0;
+    for (const APInt &index : indices.getValues<APInt>()) {
+      int64_t i = index.getSExtValue();
+      if (i < 0)
+        i += n;
+      if (i != expected++)
+        return rewriter.notifyMatchFailure(op, "indices are not 0..n-1");
+    }
+    rewriter.replaceOpWithNewOp<ReshapeOp>(op, op.getType(), op.getData());
+    return success();
+  }
+};
+
+/// Whether `v` is a constant whose every element is `value` (true = 1).
+bool isSplatOf(Value v, double value) {
+  DenseElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)) || !attr.isSplat())
+    return false;
+  Type elt = attr.getElementType();
+  if (isa<FloatType>(elt))
+    return attr.getSplatValue<APFloat>().convertToDouble() == value;
+  if (auto i = dyn_cast<IntegerType>(elt))
+    return i.getWidth() == 1
+               ? attr.getSplatValue<bool>() == (value != 0)
+               : attr.getSplatValue<APInt>().getSExtValue() == (int64_t)value;
+  return false;
+}
+
+/// op(x, c) -> x (either order) when c is the constant `identity` and x
+/// already has the result's type (no broadcast to undo).
+template <typename OpT>
+struct DropIdentityOperand : OpRewritePattern<OpT> {
+  DropIdentityOperand(MLIRContext *ctx, double identity)
+      : OpRewritePattern<OpT>(ctx), identity(identity) {}
+  LogicalResult matchAndRewrite(OpT op,
+                                PatternRewriter &rewriter) const override {
+    for (auto [x, c] : {std::pair(op.getLhs(), op.getRhs()),
+                        std::pair(op.getRhs(), op.getLhs())})
+      if (x.getType() == op.getType() && isSplatOf(c, identity)) {
+        rewriter.replaceOp(op, x);
+        return success();
+      }
+    return rewriter.notifyMatchFailure(op, "no identity operand");
+  }
+  double identity;
+};
+
+/// matmul(a [..., M, 1], b [..., 1, N]) -> a * b: one product per element,
+/// the batch dims broadcast as the matmul broadcasts them.
+struct MatmulOfOne : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType a = op.getLhs().getType(), b = op.getRhs().getType();
+    if (a.getRank() < 2 || b.getRank() < 2 || a.getShape().back() != 1 ||
+        b.getShape()[b.getRank() - 2] != 1 ||
+        a.getElementType() != op.getType().getElementType() ||
+        b.getElementType() != op.getType().getElementType())
+      return rewriter.notifyMatchFailure(op, "contraction is not of length 1");
+    rewriter.replaceOpWithNewOp<MulOp>(op, op.getType(), op.getLhs(),
+                                       op.getRhs());
+    return success();
+  }
+};
+
+} // namespace
+
+void kiln::populateFusionPrepPatterns(RewritePatternSet &patterns) {
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<ViewIntoScalarMap, SliceIntoScalarMap, SliceThroughUnitReshape,
+               SliceOfConcat, GatherOfIota, MatmulOfOne>(ctx);
+  patterns.add<DropIdentityOperand<AndOp>>(ctx, 1.0);
+  patterns.add<DropIdentityOperand<OrOp>>(ctx, 0.0);
+  patterns.add<DropIdentityOperand<MulOp>>(ctx, 1.0);
+  ReshapeOp::getCanonicalizationPatterns(patterns, ctx);
+  TransposeOp::getCanonicalizationPatterns(patterns, ctx);
+}
