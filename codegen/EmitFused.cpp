@@ -7,7 +7,9 @@
 // single-op kernels do), computes each body op in order into a local scalar
 // with the expression the single-op kernel uses (scalarMapExpr), converted
 // to the op's element type exactly as a single-op kernel stores it, and
-// stores the yielded values last. So an input the planner lets an output
+// stores the yielded values last. A gather of two of the kernel's arguments
+// (data and indices) is a leaf: element i of it is read from the data at
+// the index read for i's coordinates. So an input the planner lets an output
 // overwrite (kernelMayWriteInPlace) is read before any store of the thread.
 //
 //===----------------------------------------------------------------------===//
@@ -28,7 +30,7 @@ LogicalResult kiln::codegen::emitScalarOps(
   Operation *terminator = body.getTerminator();
   for (BlockArgument arg : body.getArguments()) {
     bool read = llvm::any_of(arg.getUsers(), [&](Operation *user) {
-      return user == terminator || include(user);
+      return user == terminator || (include(user) && !isa<GatherOp>(user));
     });
     if (!read)
       continue;
@@ -44,6 +46,49 @@ LogicalResult kiln::codegen::emitScalarOps(
   for (auto [j, op] : llvm::enumerate(body.without_terminator())) {
     if (!include(&op))
       continue;
+    if (auto gather = dyn_cast<GatherOp>(op)) {
+      // Element i of the gather (the loop's shape): data[..., idx, ...]
+      // with idx read at i's index coordinates; negative indices count
+      // from the end, out-of-range ones read zero (kiln::gather's rule).
+      auto data = dyn_cast<BlockArgument>(gather.getData());
+      auto indices = dyn_cast<BlockArgument>(gather.getIndices());
+      ArrayRef<int64_t> result = shapeOf(gather.getResult());
+      if (!data || !indices || result != shape)
+        return gather.emitOpError("in a fused kernel reads its data and "
+                                  "indices from the kernel's arguments and "
+                                  "has the loop's shape");
+      FailureOr<std::string> type = ctx.typeOf(gather.getResult(), &op);
+      if (failed(type))
+        return failure();
+      ArrayRef<int64_t> ds = shapeOf(data), is = shapeOf(indices);
+      int64_t axis = gather.getAxis() < 0 ? gather.getAxis() + ds.size()
+                                          : gather.getAxis();
+      int64_t q = is.size();
+      SmallVector<int64_t> dStrides = rowMajorStrides(ds);
+      SmallVector<int64_t> iStrides = rowMajorStrides(is);
+      std::string idx = "0", offset = "0";
+      for (int64_t t = 0; t < q; ++t)
+        idx += " + c" + std::to_string(axis + t) + " * " +
+               std::to_string(iStrides[t]);
+      for (int64_t d = 0; d < axis; ++d)
+        offset += " + c" + std::to_string(d) + " * " +
+                  std::to_string(dStrides[d]);
+      for (int64_t d = axis + 1; d < (int64_t)ds.size(); ++d)
+        offset += " + c" + std::to_string(d - 1 + q) + " * " +
+                  std::to_string(dStrides[d]);
+      coords = true;
+      std::string g = "g" + std::to_string(j), name = "v" + std::to_string(j);
+      os << indent << "int64_t " << g << " = (int64_t)in"
+         << indices.getArgNumber() << "[" << idx << "];\n"
+         << indent << "if (" << g << " < 0) " << g << " += " << ds[axis]
+         << ";\n"
+         << indent << "const " << *type << " " << name << " = (" << g
+         << " >= 0 && " << g << " < " << ds[axis] << ") ? in"
+         << data.getArgNumber() << "[" << offset << " + " << g << " * "
+         << dStrides[axis] << "] : (" << *type << ")(0.0f);\n";
+      names[gather.getResult()] = name;
+      continue;
+    }
     SmallVector<std::string> in;
     for (Value v : op.getOperands())
       in.push_back(names.lookup(v));
@@ -75,11 +120,14 @@ LogicalResult kiln::codegen::emitFusedKernel(EmitContext &ctx, Block &body) {
 
   // Every op and every yielded value has the loop's shape.
   for (Operation &op : body.without_terminator()) {
+    if (isa<GatherOp>(op))
+      continue; // A leaf, checked where it is emitted (emitScalarOps).
     if (!isScalarMap(&op))
       return op.emitOpError("in fused kernel @")
              << ctx.name
              << " is not elementwise; a fused kernel holds elementwise ops "
-                "only (ElementwiseOpInterface, kiln.cast, kiln.where)";
+                "only (ElementwiseOpInterface, kiln.cast, kiln.where, and "
+                "gathers of its arguments)";
     // An op of a smaller shape that broadcasts to the loop's (a kiln.cast
     // widening a broadcast argument, from kiln-lower-precision) is computed
     // per loop element from its operands' broadcast elements: for a scalar

@@ -150,6 +150,14 @@ static bool isFusibleElementwise(Operation *op) {
          op->getNumResults() == 1 && !staysOutside(op);
 }
 
+/// A gather an elementwise group may take as a leaf: element i of its
+/// result is one element of its data, so the fused loop reads it there
+/// (codegen's emitScalarOps). Its data and indices stay the fusion's
+/// operands: the group does not grow through it.
+static bool isGatherLeaf(Operation *op) {
+  return isa<kiln::GatherOp>(op) && !staysOutside(op);
+}
+
 static ArrayRef<int64_t> resultShape(Operation *op) {
   return cast<ShapedType>(op->getResult(0).getType()).getShape();
 }
@@ -201,8 +209,10 @@ struct Group {
 ///   recomputable and every user is an elementwise op (which may take it
 ///   too): the group computes a copy, the original stays for its other
 ///   users and goes when the copies leave it none.
-/// Producers join by the first rule to a fixed point before any is copied,
-/// so a diamond inside the group takes rather than copies. At most `maxOps`
+/// A gather of the head's shape whose users are all taken members joins as
+/// a leaf (its operands stay outside). Producers join by the first rule to
+/// a fixed point before any is copied, so a diamond inside the group takes
+/// rather than copies. At most `maxOps`
 /// ops (0: no limit); ops in `taken` belong to another group.
 static Group growGroup(Operation *root, unsigned maxOps,
                        const llvm::DenseSet<Operation *> &taken) {
@@ -220,12 +230,29 @@ static Group growGroup(Operation *root, unsigned maxOps,
     for (bool changed = true; changed;) {
       changed = false;
       for (size_t i = 0; i < group.size(); ++i) {
+        if (isGatherLeaf(group[i]))
+          continue;
         for (Value operand : group[i]->getOperands()) {
           Operation *producer = operand.getDefiningOp();
           if (!producer || group.contains(producer) ||
               taken.contains(producer) ||
-              producer->getBlock() != root->getBlock() ||
-              !isFusibleElementwise(producer))
+              producer->getBlock() != root->getBlock())
+            continue;
+          // A gather of the group's shape joins as a leaf when the group
+          // takes it whole (the embedding lookups a GPT-2 step adds).
+          if (isGatherLeaf(producer)) {
+            if (resultShape(producer) == shape &&
+                llvm::all_of(producer->getUsers(), [&](Operation *user) {
+                  return group.contains(user) &&
+                         !result.copies.contains(user);
+                }) &&
+                !(maxOps && group.size() >= maxOps)) {
+              group.insert(producer);
+              changed = true;
+            }
+            continue;
+          }
+          if (!isFusibleElementwise(producer))
             continue;
           bool recomputable = isRecomputable(producer);
           if (resultShape(producer) != shape &&

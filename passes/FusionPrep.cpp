@@ -5,7 +5,9 @@
 // take their neighbours. They move no float arithmetic and change no value:
 //
 // - a view (kiln::viewSource: reshape, count-preserving expand, unit-dim
-//   transpose) of a scalar map's only use moves onto the map's operands;
+//   transpose) of a scalar map's only use moves onto the map's operands,
+//   and one of a norm over its last dim that keeps that dim onto the norm's
+//   input (the norm then feeds its product directly: a GEMV prologue);
 // - a slice of a scalar map's only use moves onto its operand (a broadcast
 //   dim is not sliced; never onto two operands, slices being kernels), a slice of a unit-dim reshape onto the reshape's
 //   input, and a slice that reads one operand of a concat reads that operand;
@@ -13,7 +15,9 @@
 //   is a reshape of its data;
 // - and(x, true), or(x, false) and x * 1 are x;
 // - a matmul whose contraction has length 1 is the broadcast product of its
-//   operands (the K = 1 products of rotary tables, inv_freq x position).
+//   operands (the K = 1 products of rotary tables, inv_freq x position),
+//   and one of a 2-D weight's transpose (or a linear of it) is a linear
+//   reading the weight as stored (a tied lm head).
 //
 // So a rotary table chain position -> cast -> product -> concat -> cos/sin ->
 // slice, and a mask chain cast -> gather -> and -> where, become elementwise
@@ -99,6 +103,38 @@ struct ViewIntoScalarMap : RewritePattern {
     }
     rewriter.replaceOp(
         op, rebuildScalarMap(rewriter, map, operands, out.getShape()));
+    return success();
+  }
+};
+
+/// view(norm(x)) -> norm(view'(x)) for a norm over its last dim that the
+/// view keeps last (a [1, 1, C] LayerNorm read as [1, C] by a Conv1D
+/// product): normalising each row of C then viewing is viewing then
+/// normalising, so the norm's reader is its product and kiln-gemv can take
+/// the norm in as the GEMV's prologue.
+struct ViewIntoNorm : RewritePattern {
+  ViewIntoNorm(MLIRContext *ctx)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    if (isa<CastOp>(op) || op->getParentOfType<FusionOp>())
+      return rewriter.notifyMatchFailure(op, "not a view outside fusions");
+    Value source = viewSource(op);
+    Operation *norm = source ? source.getDefiningOp() : nullptr;
+    if (!norm || !isa<RmsNormOp, LayerNormOp>(norm) || !source.hasOneUse())
+      return rewriter.notifyMatchFailure(op, "not the only view of a norm");
+    RankedTensorType in = tensorType(source);
+    auto out = cast<RankedTensorType>(op->getResult(0).getType());
+    int64_t axis = cast<IntegerAttr>(norm->getAttr("axis")).getInt();
+    if (axis != in.getRank() - 1 || out.getRank() == 0 ||
+        out.getShape().back() != in.getShape().back())
+      return rewriter.notifyMatchFailure(op, "the view moves the norm's dim");
+    SmallVector<Value> operands(norm->getOperands());
+    operands[0] = reshapeTo(rewriter, op->getLoc(), operands[0], out.getShape());
+    OperationState state(norm->getLoc(), norm->getName(), operands, {out},
+                         norm->getAttrs());
+    state.attributes.set("axis", rewriter.getI64IntegerAttr(out.getRank() - 1));
+    rewriter.replaceOp(op, rewriter.create(state)->getResults());
     return success();
   }
 };
@@ -320,12 +356,57 @@ struct MatmulOfOne : OpRewritePattern<MatmulOp> {
   }
 };
 
+/// matmul(x, transpose(w)) -> linear(x, w) {transpose_weight}: a product
+/// with a 2-D weight or constant read transposed (a tied lm head, x times
+/// the embedding table's transpose) reads the weight as stored, rows of K,
+/// instead of a transpose kernel writing [K, N] every step.
+struct MatmulOfTransposedWeight : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    auto transpose = op.getRhs().getDefiningOp<TransposeOp>();
+    if (!transpose || transpose.getPerm().size() != 2 ||
+        transpose.getPerm()[0] != 1 || op.getLhs().getType().getRank() < 1 ||
+        op->getParentOfType<FusionOp>())
+      return rewriter.notifyMatchFailure(op, "rhs is not a 2-D transpose");
+    Value w = transpose.getInput();
+    if (!isa_and_nonnull<WeightOp, ConstantOp>(w.getDefiningOp()))
+      return rewriter.notifyMatchFailure(op, "not a weight's transpose");
+    rewriter.replaceOpWithNewOp<LinearOp>(op, op.getType(), op.getLhs(), w,
+                                          /*bias=*/Value(),
+                                          rewriter.getBoolAttr(true));
+    return success();
+  }
+};
+
+/// linear(x, transpose(w)) -> linear(x, w) with transpose_weight flipped,
+/// for the same reason (a weight-tied head written as Linear).
+struct LinearOfTransposedWeight : OpRewritePattern<LinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    auto transpose = op.getWeight().getDefiningOp<TransposeOp>();
+    if (!transpose || transpose.getPerm().size() != 2 ||
+        transpose.getPerm()[0] != 1 || op->getParentOfType<FusionOp>())
+      return rewriter.notifyMatchFailure(op, "weight is not a 2-D transpose");
+    Value w = transpose.getInput();
+    if (!isa_and_nonnull<WeightOp, ConstantOp>(w.getDefiningOp()))
+      return rewriter.notifyMatchFailure(op, "not a weight's transpose");
+    rewriter.modifyOpInPlace(op, [&] {
+      op.getWeightMutable().assign(w);
+      op.setTransposeWeight(!op.getTransposeWeight());
+    });
+    return success();
+  }
+};
+
 } // namespace
 
 void kiln::populateFusionPrepPatterns(RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<ViewIntoScalarMap, SliceIntoScalarMap, SliceThroughUnitReshape,
-               SliceOfConcat, GatherOfIota, MatmulOfOne>(ctx);
+  patterns.add<ViewIntoScalarMap, ViewIntoNorm, SliceIntoScalarMap, SliceThroughUnitReshape,
+               SliceOfConcat, GatherOfIota, MatmulOfOne,
+               MatmulOfTransposedWeight, LinearOfTransposedWeight>(ctx);
   patterns.add<DropIdentityOperand<AndOp>>(ctx, 1.0);
   patterns.add<DropIdentityOperand<OrOp>>(ctx, 0.0);
   patterns.add<DropIdentityOperand<MulOp>>(ctx, 1.0);

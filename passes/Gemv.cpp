@@ -5,8 +5,9 @@
 // 1263 GB/s; bench/RESULTS.md). This pass, on the fused level after
 // kiln-lower-precision, rewrites each kiln.gemm that
 //   - has at most kGemvMaxRows rows (all of A's dims but the last),
-//   - reads a [K, N] kiln.weight as B that nothing else reads,
-//   - has no activation or scale, and no transpose_b (a bias [N] becomes
+//   - reads a [K, N] kiln.weight as B that nothing else reads (or an
+//     [N, K] one with transpose_b, read as it is stored: a tied lm head),
+//   - has no activation or scale (a bias [N] becomes
 //     kiln.linear's; a residual is kept as a kiln.add after the product),
 //   - is f32 or bf16 with K a multiple of the 16-byte vector,
 // into a fusion of one kiln.linear with the weight transposed at compile
@@ -69,13 +70,17 @@ struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
         return nullptr;
     }
     if (gemm.hasBufferSemantics() ||
-        gemm.getTransposeB() ||
         gemm.getActivation() != GemmActivation::None ||
         (gemm.getScale() && gemm.getScale()->convertToFloat() != 1.0f))
       return nullptr;
     auto w = gemm.getB().getDefiningOp<WeightOp>();
-    if (!w || w.getTransposed() || !w->hasOneUse() ||
-        w.getType().getRank() != 2)
+    if (!w || w.getType().getRank() != 2)
+      return nullptr;
+    // A [K, N] weight is transposed at compile time, which needs it to
+    // itself; one read with transpose_b is already [N, K] (rows of K, a
+    // tied lm head's embedding table) and is read as it is, whoever else
+    // reads it.
+    if (!gemm.getTransposeB() && (w.getTransposed() || !w->hasOneUse()))
       return nullptr;
     // The linear it becomes must be a GEMV for codegen and the launch.
     if (!isGemvInput(cast<ShapedType>(gemm.getA().getType())))
@@ -98,13 +103,20 @@ struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
     OpBuilder b(func.getContext());
     for (GemmOp gemm : gemms) {
       WeightOp w = candidate(gemm);
+      bool readAsStored = gemm.getTransposeB();
       auto wt = w.getType();
-      auto transposedType = RankedTensorType::get(
-          {wt.getDimSize(1), wt.getDimSize(0)}, wt.getElementType());
-      b.setInsertionPoint(w);
-      auto tw = cast<WeightOp>(b.clone(*w));
-      tw.setTransposed(true);
-      tw.getResult().setType(transposedType);
+      auto transposedType =
+          readAsStored ? wt
+                       : RankedTensorType::get(
+                             {wt.getDimSize(1), wt.getDimSize(0)},
+                             wt.getElementType());
+      WeightOp tw = w;
+      if (!readAsStored) {
+        b.setInsertionPoint(w);
+        tw = cast<WeightOp>(b.clone(*w));
+        tw.setTransposed(true);
+        tw.getResult().setType(transposedType);
+      }
       b.setInsertionPoint(gemm);
       Value a = gemm.getA(), residual = gemm.getResidual(),
             bias = gemm.getBias();
@@ -140,7 +152,8 @@ struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
       }
       gemm.getResult().replaceAllUsesWith(fusion.getResult(0));
       gemm.erase();
-      w.erase();
+      if (!readAsStored)
+        w.erase();
     }
     mergeEpilogues(func);
     mergeSiblings(func);

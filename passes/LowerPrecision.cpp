@@ -14,7 +14,9 @@
 //    structured kernel reads it beside 16-bit data;
 //  - an elementwise fusion body widens each 16-bit argument to f32 with a
 //    kiln.cast at its start and narrows each yielded value with a kiln.cast
-//    before the yield, so the chain runs in f32 and rounds once per output;
+//    before the yield, so the chain runs in f32 and rounds once per output
+//    (a gather leaf of a 16-bit table reads it as stored and widens what it
+//    read);
 //  - any other fusion body (one structured op: a norm, rotary, attention,
 //    gather, the KV ops, ...) is retyped as a whole: those ops accumulate in
 //    f32 and round their result once (docs/dialect.md);
@@ -61,12 +63,20 @@ bool isScalarMap(Operation *op) {
   return isa<ElementwiseOpInterface, CastOp, WhereOp>(op);
 }
 
-/// A fusion whose body is elementwise ops only (codegen's fused loop).
+/// A fusion whose body is elementwise ops only (codegen's fused loop), with
+/// gathers of its arguments as leaves (kiln-form-fusions).
 bool isElementwiseBody(Block &body) {
   for (Operation &op : body.without_terminator())
-    if (!isScalarMap(&op))
+    if (!isScalarMap(&op) && !isa<GatherOp>(op))
       return false;
   return true;
+}
+
+/// Whether every use of `arg` is a gather's data or indices (the loop reads
+/// one element of it per element through the gather, not elementwise).
+bool onlyGathered(BlockArgument arg) {
+  return llvm::all_of(arg.getUsers(),
+                      [](Operation *user) { return isa<GatherOp>(user); });
 }
 
 /// `kiln.fusion %v { kiln.cast }` to `to`: one conversion kernel.
@@ -120,11 +130,27 @@ struct LowerPrecision
       b.setInsertionPointToStart(&body);
       for (BlockArgument arg : body.getArguments()) {
         auto t = dyn_cast<RankedTensorType>(arg.getType());
-        if (!t || t.getElementType() != storage || arg.use_empty())
+        if (!t || t.getElementType() != storage || arg.use_empty() ||
+            onlyGathered(arg))
           continue;
         Value wide = CastOp::create(b, arg.getLoc(),
                                     t.clone(b.getF32Type()), arg);
         arg.replaceAllUsesExcept(wide, wide.getDefiningOp());
+      }
+      // A gather of a 16-bit table yields its elements as stored, then
+      // widens them like an argument.
+      for (Operation &op : llvm::make_early_inc_range(body)) {
+        auto gather = dyn_cast<GatherOp>(op);
+        if (!gather)
+          continue;
+        Type elt = gather.getData().getType().getElementType();
+        auto rt = gather.getResult().getType();
+        if (elt == rt.getElementType())
+          continue;
+        gather.getResult().setType(rt.clone(elt));
+        b.setInsertionPointAfter(gather);
+        Value wide = CastOp::create(b, gather.getLoc(), rt, gather.getResult());
+        gather.getResult().replaceAllUsesExcept(wide, wide.getDefiningOp());
       }
       b.setInsertionPoint(yield);
       for (OpOperand &operand : yield->getOpOperands()) {

@@ -307,11 +307,12 @@ LogicalResult Scheduler::scheduleCompute(Operation *op) {
     if (fusedOps.size() > 1 && !analyzeGemvKernel(body) &&
         !analyzeKvAttentionKernel(body)) {
       for (Operation *inner : fusedOps)
-        if (!isa<ElementwiseOpInterface, CastOp, WhereOp>(inner))
+        if (!isa<ElementwiseOpInterface, CastOp, WhereOp, GatherOp>(inner))
           return op->emitOpError("holds ")
                  << fusedOps.size() << " ops, and " << inner->getName()
                  << " is not elementwise; kiln-schedule lowers fusions of "
-                    "several ops only when every op is elementwise, when "
+                    "several ops only when every op is elementwise (or a "
+                    "gather leaf), when "
                     "they are GEMV linears of one input and their "
                     "elementwise epilogue, or a decode kv_attention with "
                     "its kv_append and rotaries";

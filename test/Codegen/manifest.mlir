@@ -31,18 +31,16 @@
 // CHECK-NEXT: weight 4 table f32 4x4 1024 64
 // Arena (greedy by size, docs/memory-plan.md), with writes in place: the
 // tanh writes y over the linear result, which dies there (one storage, 64
-// bytes, points 4 to the end) at 0; x at 256; the where writes its result
-// over the gather result (its operand #1, same shape, dead after it): one
-// storage, points 7 to the end, at 512. Live at point 8: y, x, where = 768
-// bytes, the lower bound.
-// CHECK-NEXT: function main 4
+// bytes, points 4 to the end) at 0; x at 256; the where, whose kernel reads
+// the gather as a leaf (kiln-form-fusions: one launch), at 512. Live at the
+// end: y, x, where = 768 bytes, the lower bound.
+// CHECK-NEXT: function main 3
 // CHECK-NEXT: input 0 x f32 2x4 256 32
 // CHECK-NEXT: output 0 y f32 2x8 0 64
 // CHECK-NEXT: output 1 output_1 f32 2x4 512 32
 // CHECK-NEXT: launch gemm 2 8 4 1 a:256 w:3 a:0 w:2 8 0 16 1
 // CHECK-NEXT: launch kernel k1_tanh 1 1 1 256 1 1 0 2 a:0 a:0
-// CHECK-NEXT: launch kernel k2_gather 1 1 1 256 1 1 0 3 w:4 w:1 a:512
-// CHECK-NEXT: launch kernel k3_where 1 1 1 256 1 1 0 4 w:0 a:512 a:256 a:512
+// CHECK-NEXT: launch kernel k2_gather_where 1 1 1 256 1 1 0 5 w:4 w:1 w:0 a:256 a:512
 // CHECK-NEXT: end
 // CHECK-NEXT: checksum xxh64:{{[0-9a-f]{16}$}}
 
@@ -53,11 +51,10 @@
 // IR: kiln.weight "proj.weight" {length = 128 : i64, offset = 768 : i64, path = "weights.bin"}
 // IR: kiln.weight "table" {length = 64 : i64, offset = 1024 : i64, path = "weights.bin"}
 // CU: #include "kiln_kernels.cuh"
-// The tanh and the where update in place (an output is also an input): no
-// __restrict__ on their pointers; the gather's are.
+// The tanh updates in place (an output is also an input): no __restrict__
+// on its pointers; the gather and where kernel's are.
 // CU: extern "C" __global__ void __launch_bounds__(256) k1_tanh(const float *in0, float *out0)
-// CU: extern "C" __global__ void __launch_bounds__(256) k2_gather(const float *__restrict__ in0, const int64_t *__restrict__ in1, float *__restrict__ out0)
-// CU: extern "C" __global__ void __launch_bounds__(256) k3_where(const bool *in0, const float *in1, const float *in2, float *out0)
+// CU: extern "C" __global__ void __launch_bounds__(256) k2_gather_where(const float *__restrict__ in0, const int64_t *__restrict__ in1, const bool *__restrict__ in2, const float *__restrict__ in3, float *__restrict__ out0)
 func.func @main(%x: tensor<2x4xf32> {kiln.name = "x"}) -> (tensor<2x8xf32> {kiln.name = "y"}, tensor<2x4xf32>) {
   %w = kiln.weight "proj.weight" {path = "w.bin", offset = 0 : i64, length = 128 : i64} : tensor<4x8xf32>
   %b = kiln.constant dense<0.5> : tensor<8xf32>

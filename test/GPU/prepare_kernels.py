@@ -164,6 +164,23 @@ def case_tables(shape):
                 ("f", [d], lambda rng: (10000.0 ** (-np.arange(d) / d)).astype(np.float32))]
 
 
+def case_embed(shape):
+    # Token and position embeddings and their sum (GPT-2): one fused kernel
+    # whose two gathers are leaves read in the add's loop. Token ids run
+    # over [-V, V) (negative ids count from the end).
+    b, s_, c = shape
+    v, p = 50, 40
+    ir = (f"func.func @main(%ids: {t([b, s_], 'i64')}, %pos: {t([b, s_], 'i64')}, "
+          f"%wte: {t([v, c])}, %wpe: {t([p, c])}) -> {t(shape)} {{\n"
+          f"  %0 = kiln.gather %wte, %ids {{axis = 0 : i64}} : ({t([v, c])}, {t([b, s_], 'i64')}) -> {t(shape)}\n"
+          f"  %1 = kiln.gather %wpe, %pos {{axis = 0 : i64}} : ({t([p, c])}, {t([b, s_], 'i64')}) -> {t(shape)}\n"
+          f"  %2 = kiln.add %0, %1 : ({t(shape)}, {t(shape)}) -> {t(shape)}\n"
+          f"  return %2 : {t(shape)}\n}}\n")
+    return ir, [("ids", [b, s_], lambda rng: rng.integers(-v, v, [b, s_]).astype(np.int64)),
+                ("pos", [b, s_], lambda rng: rng.integers(0, p, [b, s_]).astype(np.int64)),
+                ("wte", [v, c]), ("wpe", [p, c])]
+
+
 def case_gemv(shape):
     # kiln-gemv's kernels on one decode row: q and k (siblings) with the
     # norm before them as the prologue; gate, up, SwiGLU and a residual
@@ -231,6 +248,7 @@ CASES = [
     ("activations", case_activations, [[3, 1001], [1, 1, 8192]]),
     ("chain", case_chain, [[1, 1, 64], [3, 5, 100], [2, 1, 8193]]),
     ("tables", case_tables, [[1, 1, 32], [32, 1, 64], [2, 7, 33], [4, 8, 160]]),
+    ("embed", case_embed, [[1, 1, 64], [2, 7, 33], [4, 3, 2048]]),
     # [K, N, N2, prologue]: K a multiple of the f32 vector (4), N and N2
     # not of the 8 columns per block; K = 2048 is a Llama-1B row.
     ("gemv", case_gemv, [[64, 96, 32, 0], [200, 77, 13, 0], [2048, 96, 40, 0],

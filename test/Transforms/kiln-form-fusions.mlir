@@ -598,3 +598,64 @@ func.func @dead(%a: tensor<4xf32>) -> tensor<4xf32> {
   %0 = kiln.exp %a : tensor<4xf32>
   return %a : tensor<4xf32>
 }
+
+// -----
+
+// Gathers of the group's shape that only the group reads are its leaves
+// (GPT-2's token and position embeddings and their sum: one kernel); their
+// data and indices stay operands, and the group does not grow through
+// them (the position cast stays a kernel of its own).
+// CHECK-LABEL: func.func @gather_leaves
+// CHECK-SAME: (%[[IDS:.+]]: tensor<1x4xi64>, %[[P:.+]]: tensor<1x4xi32>)
+func.func @gather_leaves(%ids: tensor<1x4xi64>, %p: tensor<1x4xi32>) -> tensor<1x4x8xf32> {
+  // CHECK: %[[PC:.+]] = kiln.fusion %[[P]] : (tensor<1x4xi32>) -> tensor<1x4xi64> {
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.cast
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: %[[F:.+]] = kiln.fusion %{{.+}}, %[[IDS]], %{{.+}}, %[[PC]] : (tensor<32x8xf32>, tensor<1x4xi64>, tensor<16x8xf32>, tensor<1x4xi64>) -> tensor<1x4x8xf32> {
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.gather
+  // CHECK-NEXT: kiln.gather
+  // CHECK-NEXT: kiln.add
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: return %[[F]]
+  %wte = kiln.weight "wte" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<32x8xf32>
+  %wpe = kiln.weight "wpe" {path = "w.bin", offset = 1024 : i64, length = 512 : i64} : tensor<16x8xf32>
+  %0 = kiln.gather %wte, %ids {axis = 0 : i64} : (tensor<32x8xf32>, tensor<1x4xi64>) -> tensor<1x4x8xf32>
+  %pc = kiln.cast %p : tensor<1x4xi32> -> tensor<1x4xi64>
+  %1 = kiln.gather %wpe, %pc {axis = 0 : i64} : (tensor<16x8xf32>, tensor<1x4xi64>) -> tensor<1x4x8xf32>
+  %2 = kiln.add %0, %1 : (tensor<1x4x8xf32>, tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  return %2 : tensor<1x4x8xf32>
+}
+
+// -----
+
+// Not leaves: a gather another op reads too (its result is stored anyway),
+// and one whose result broadcasts into the group.
+// CHECK-LABEL: func.func @gather_not_leaves
+func.func @gather_not_leaves(%ids: tensor<1x4xi64>, %x: tensor<2x4x8xf32>) -> (tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<2x4x8xf32>) {
+  // CHECK: kiln.fusion
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.gather
+  // CHECK-NEXT: kiln.yield
+  // CHECK: kiln.fusion
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.exp
+  // CHECK-NEXT: kiln.yield
+  // CHECK: kiln.fusion
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.gather
+  // CHECK-NEXT: kiln.yield
+  // CHECK: kiln.fusion
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.add
+  // CHECK-NEXT: kiln.yield
+  %wte = kiln.weight "wte" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<32x8xf32>
+  %0 = kiln.gather %wte, %ids {axis = 0 : i64} : (tensor<32x8xf32>, tensor<1x4xi64>) -> tensor<1x4x8xf32>
+  %1 = kiln.exp %0 : tensor<1x4x8xf32>
+  %2 = kiln.gather %wte, %ids {axis = 0 : i64} : (tensor<32x8xf32>, tensor<1x4xi64>) -> tensor<1x4x8xf32>
+  %3 = kiln.add %x, %2 : (tensor<2x4x8xf32>, tensor<1x4x8xf32>) -> tensor<2x4x8xf32>
+  return %0, %1, %3 : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<2x4x8xf32>
+}

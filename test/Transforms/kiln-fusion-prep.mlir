@@ -218,3 +218,46 @@ func.func @kept_in_place(%a: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x4xf3
   %1 = kiln.slice %0 {starts = array<i64: 0, 0>, steps = array<i64: 1, 2>} : tensor<2x8xf32> -> tensor<2x4xf32>
   return %0, %1 : tensor<2x8xf32>, tensor<2x4xf32>
 }
+
+// -----
+
+// A view of a norm over its last dim that keeps that dim moves onto the
+// norm's input: GPT-2's [1, 1, C] LayerNorm read as [1, C] by its Conv1D
+// product feeds the product directly (kiln-gemv's prologue). A view that
+// splits the normalised dim stays after the norm.
+// CHECK-LABEL: func.func @view_into_norm
+// CHECK-SAME: (%[[X:.+]]: tensor<1x1x8xf32>, %[[G:.+]]: tensor<8xf32>)
+func.func @view_into_norm(%x: tensor<1x1x8xf32>, %g: tensor<8xf32>) -> (tensor<1x8xf32>, tensor<1x1x2x4xf32>) {
+  // CHECK-NEXT: %[[R:.+]] = kiln.reshape %[[X]] : tensor<1x1x8xf32> -> tensor<1x8xf32>
+  // CHECK-NEXT: kiln.fusion %[[R]], %[[G]] :
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.layer_norm {{.*}} {axis = 1 : i64, epsilon = 9.99999974E-6 : f32} : (tensor<1x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<1x8xf32>
+  // CHECK: kiln.rms_norm {{.*}} {axis = 2 : i64, {{.*}}} : (tensor<1x1x8xf32>, tensor<8xf32>) -> tensor<1x1x8xf32>
+  // CHECK: kiln.reshape %{{.+}} : tensor<1x1x8xf32> -> tensor<1x1x2x4xf32>
+  %0 = kiln.layer_norm %x, %g, %g {axis = 2 : i64, epsilon = 1.0e-05 : f32} : (tensor<1x1x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<1x1x8xf32>
+  %1 = kiln.reshape %0 : tensor<1x1x8xf32> -> tensor<1x8xf32>
+  %2 = kiln.rms_norm %x, %g {axis = 2 : i64, epsilon = 1.0e-06 : f32} : (tensor<1x1x8xf32>, tensor<8xf32>) -> tensor<1x1x8xf32>
+  %3 = kiln.reshape %2 : tensor<1x1x8xf32> -> tensor<1x1x2x4xf32>
+  return %1, %3 : tensor<1x8xf32>, tensor<1x1x2x4xf32>
+}
+
+// -----
+
+// A product of a 2-D weight's transpose (a tied lm head, as a matmul or as
+// a linear) reads the weight as stored: transpose_b, no transpose kernel.
+// The transpose of an input stays.
+// CHECK-LABEL: func.func @transposed_weight
+func.func @transposed_weight(%x: tensor<1x1x8xf32>, %y: tensor<1x8xf32>, %a: tensor<32x8xf32>) -> (tensor<1x1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>) {
+  // CHECK: %[[W:.+]] = kiln.weight "wte"
+  // CHECK-NEXT: kiln.gemm %{{.+}}, %[[W]] transpose_b : (tensor<1x1x8xf32>, tensor<32x8xf32>) -> tensor<1x1x32xf32>
+  // CHECK-NEXT: kiln.gemm %{{.+}}, %[[W]] transpose_b : (tensor<1x8xf32>, tensor<32x8xf32>) -> tensor<1x32xf32>
+  // CHECK: kiln.transpose
+  // CHECK: kiln.gemm
+  %w = kiln.weight "wte" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<32x8xf32>
+  %t = kiln.transpose %w {perm = array<i64: 1, 0>} : (tensor<32x8xf32>) -> tensor<8x32xf32>
+  %0 = kiln.linear %x, %t : (tensor<1x1x8xf32>, tensor<8x32xf32>) -> tensor<1x1x32xf32>
+  %1 = kiln.matmul %y, %t : (tensor<1x8xf32>, tensor<8x32xf32>) -> tensor<1x32xf32>
+  %ta = kiln.transpose %a {perm = array<i64: 1, 0>} : (tensor<32x8xf32>) -> tensor<8x32xf32>
+  %2 = kiln.matmul %y, %ta : (tensor<1x8xf32>, tensor<8x32xf32>) -> tensor<1x32xf32>
+  return %0, %1, %2 : tensor<1x1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>
+}

@@ -50,10 +50,9 @@ func.func @residual(%x: tensor<1x8xf32>, %r: tensor<1x32xf32>) -> tensor<1x32xf3
 // Near misses stay cuBLASLt gemms: 2 rows (kGemvMaxRows is 1, from the
 // measurements in bench/RESULTS.md); a scale; a weight another op
 // reads too; K not a multiple of the vector (f32: 4); a B that is not a
-// weight; transpose_b. The gemms left read a single-use weight transposed
+// weight. The gemms left read a single-use weight transposed
 // too (`transpose_b` on [N, K]), so step functions share one copy of it; the
-// weight another op reads, the B that is no weight and the gemm already
-// transposing keep theirs.
+// weight another op reads and the B that is no weight keep theirs.
 // CHECK-LABEL: func.func @near_misses
 // CHECK-NOT: kiln.linear
 // CHECK: kiln.weight "w1" {{.*}}transposed} : tensor<32x8xf32>
@@ -65,10 +64,8 @@ func.func @residual(%x: tensor<1x8xf32>, %r: tensor<1x32xf32>) -> tensor<1x32xf3
 // CHECK: kiln.weight "w5" {{.*}}transposed} : tensor<32x6xf32>
 // CHECK-NEXT: kiln.gemm %arg2, %{{.*}} transpose_b
 // CHECK: kiln.gemm %arg1, %arg3 : (tensor<1x8xf32>, tensor<8x32xf32>)
-// CHECK: kiln.weight "w6" {length = 1024 : i64, offset = 0 : i64, path = "w.bin"} : tensor<32x8xf32>
-// CHECK-NEXT: kiln.gemm %arg1, %{{.*}} transpose_b : (tensor<1x8xf32>, tensor<32x8xf32>)
 // CHECK-NOT: kiln.linear
-func.func @near_misses(%x9: tensor<2x8xf32>, %x: tensor<1x8xf32>, %x6: tensor<1x6xf32>, %b: tensor<8x32xf32>) -> (tensor<2x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, tensor<8x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>) {
+func.func @near_misses(%x9: tensor<2x8xf32>, %x: tensor<1x8xf32>, %x6: tensor<1x6xf32>, %b: tensor<8x32xf32>) -> (tensor<2x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, tensor<8x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>) {
   %w1 = kiln.weight "w1" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<8x32xf32>
   %a = kiln.gemm %x9, %w1 : (tensor<2x8xf32>, tensor<8x32xf32>) -> tensor<2x32xf32>
   %w3 = kiln.weight "w3" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<8x32xf32>
@@ -79,9 +76,31 @@ func.func @near_misses(%x9: tensor<2x8xf32>, %x: tensor<1x8xf32>, %x6: tensor<1x
   %w5 = kiln.weight "w5" {path = "w.bin", offset = 0 : i64, length = 768 : i64} : tensor<6x32xf32>
   %f = kiln.gemm %x6, %w5 : (tensor<1x6xf32>, tensor<6x32xf32>) -> tensor<1x32xf32>
   %g = kiln.gemm %x, %b : (tensor<1x8xf32>, tensor<8x32xf32>) -> tensor<1x32xf32>
-  %w6 = kiln.weight "w6" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<32x8xf32>
-  %h = kiln.gemm %x, %w6 transpose_b : (tensor<1x8xf32>, tensor<32x8xf32>) -> tensor<1x32xf32>
-  return %a, %d, %e, %e2, %f, %g, %h : tensor<2x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, tensor<8x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>
+  return %a, %d, %e, %e2, %f, %g : tensor<2x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, tensor<8x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>
+}
+
+// -----
+
+// A gemm that reads an [N, K] weight with transpose_b (a tied lm head: the
+// embedding table, which the embedding gather reads too) is a GEMV reading
+// the weight as it is stored: no transposed copy, the gather keeps it.
+// CHECK-LABEL: func.func @read_as_stored
+// CHECK: %[[W:.*]] = kiln.weight "wte" {length = 1024 : i64, offset = 0 : i64, path = "w.bin"} : tensor<32x8xf32>
+// CHECK-NOT: transposed
+// CHECK: kiln.fusion %[[W]], %arg1
+// CHECK: kiln.fusion %{{.*}}, %[[W]] : (tensor<1x8xf32>, tensor<32x8xf32>) -> tensor<1x32xf32>
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: kiln.linear {{.*}} {transpose_weight = true} : (tensor<1x8xf32>, tensor<32x8xf32>) -> tensor<1x32xf32>
+// CHECK-NOT: kiln.gemm
+func.func @read_as_stored(%x: tensor<1x8xf32>, %ids: tensor<1xi64>) -> (tensor<1x8xf32>, tensor<1x32xf32>) {
+  %w = kiln.weight "wte" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<32x8xf32>
+  %e = kiln.fusion %w, %ids : (tensor<32x8xf32>, tensor<1xi64>) -> tensor<1x8xf32> {
+  ^bb0(%t: tensor<32x8xf32>, %i: tensor<1xi64>):
+    %r = kiln.gather %t, %i {axis = 0 : i64} : (tensor<32x8xf32>, tensor<1xi64>) -> tensor<1x8xf32>
+    kiln.yield %r : tensor<1x8xf32>
+  }
+  %h = kiln.gemm %x, %w transpose_b : (tensor<1x8xf32>, tensor<32x8xf32>) -> tensor<1x32xf32>
+  return %e, %h : tensor<1x8xf32>, tensor<1x32xf32>
 }
 
 // -----

@@ -118,3 +118,31 @@ func.func @ints(%a: tensor<4xi64>) -> tensor<4xi64> {
   %0 = kiln.add %a, %a : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi64>
   return %0 : tensor<4xi64>
 }
+
+// -----
+
+// An elementwise fusion with gather leaves (token + position embeddings):
+// the 16-bit tables are gathered as stored and what is read is widened;
+// the sum is computed in f32 and rounded once.
+// CHECK-LABEL: func.func @gather_leaves
+// CHECK: kiln.fusion %{{.*}}, %arg0, %{{.*}}, %arg1 : (tensor<16x8xbf16>, tensor<1x1xi64>, tensor<4x8xbf16>, tensor<1x1xi64>) -> tensor<1x1x8xbf16>
+// CHECK-NEXT: ^bb0(%[[T:.*]]: tensor<16x8xbf16>, %[[I:.*]]: tensor<1x1xi64>, %[[P:.*]]: tensor<4x8xbf16>, %[[J:.*]]: tensor<1x1xi64>):
+// CHECK-NEXT: %[[G:.*]] = kiln.gather %[[T]], %[[I]] {{.*}} -> tensor<1x1x8xbf16>
+// CHECK-NEXT: %[[GW:.*]] = kiln.cast %[[G]] : tensor<1x1x8xbf16> -> tensor<1x1x8xf32>
+// CHECK-NEXT: %[[H:.*]] = kiln.gather %[[P]], %[[J]] {{.*}} -> tensor<1x1x8xbf16>
+// CHECK-NEXT: %[[HW:.*]] = kiln.cast %[[H]] : tensor<1x1x8xbf16> -> tensor<1x1x8xf32>
+// CHECK-NEXT: %[[S:.*]] = kiln.add %[[GW]], %[[HW]] : (tensor<1x1x8xf32>, tensor<1x1x8xf32>) -> tensor<1x1x8xf32>
+// CHECK-NEXT: %[[N:.*]] = kiln.cast %[[S]] : tensor<1x1x8xf32> -> tensor<1x1x8xbf16>
+// CHECK-NEXT: kiln.yield %[[N]] : tensor<1x1x8xbf16>
+func.func @gather_leaves(%ids: tensor<1x1xi64>, %pos: tensor<1x1xi64>) -> tensor<1x1x8xf32> {
+  %wte = kiln.weight "wte" {path = "w.bin", offset = 0 : i64, length = 512 : i64} : tensor<16x8xf32>
+  %wpe = kiln.weight "wpe" {path = "w.bin", offset = 512 : i64, length = 128 : i64} : tensor<4x8xf32>
+  %e = kiln.fusion %wte, %ids, %wpe, %pos : (tensor<16x8xf32>, tensor<1x1xi64>, tensor<4x8xf32>, tensor<1x1xi64>) -> tensor<1x1x8xf32> {
+  ^bb0(%t: tensor<16x8xf32>, %i: tensor<1x1xi64>, %p: tensor<4x8xf32>, %j: tensor<1x1xi64>):
+    %g = kiln.gather %t, %i {axis = 0 : i64} : (tensor<16x8xf32>, tensor<1x1xi64>) -> tensor<1x1x8xf32>
+    %h = kiln.gather %p, %j {axis = 0 : i64} : (tensor<4x8xf32>, tensor<1x1xi64>) -> tensor<1x1x8xf32>
+    %s = kiln.add %g, %h : (tensor<1x1x8xf32>, tensor<1x1x8xf32>) -> tensor<1x1x8xf32>
+    kiln.yield %s : tensor<1x1x8xf32>
+  }
+  return %e : tensor<1x1x8xf32>
+}

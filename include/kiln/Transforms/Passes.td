@@ -188,12 +188,14 @@ def KilnGemv : Pass<"kiln-gemv", "::mlir::func::FuncOp"> {
     On the fused level (after `kiln-lower-precision`, before
     `kiln-plan-memory`): a `kiln.gemm` with at most kGemvMaxRows rows (1,
     from measurements), a `[K, N]` `kiln.weight` as B that nothing else
-    reads, no bias, activation, scale or transpose_b (a residual stays a
-    `kiln.add` after the product, in the same kernel), f32 or bf16 with K a
-    multiple of the 16-byte vector, becomes a kernel of one `kiln.linear` with
-    `transpose_weight` on the weight read transposed (`kiln.weight
-    {transposed}`, done when the bytes are read - for an artifact once, at
-    compile time). Codegen emits it as `kiln::gemv` (one warp streams one
+    reads, no activation or scale (a bias [N] becomes the linear's; a
+    residual stays a `kiln.add` after the product, in the same kernel), f32
+    or bf16 with K a multiple of the 16-byte vector, becomes a kernel of one
+    `kiln.linear` with `transpose_weight` on the weight read transposed
+    (`kiln.weight {transposed}`, done when the bytes are read - for an
+    artifact once, at compile time). A gemm with `transpose_b` on an
+    `[N, K]` weight (a tied lm head reading the embedding table) becomes the
+    same linear on the weight as it is stored, whatever else reads it. Codegen emits it as `kiln::gemv` (one warp streams one
     contiguous weight row per output column). The product is the same up to
     summation order.
   }];
