@@ -10,8 +10,16 @@
 // half as `[B, S, D/2]`, so the rewrite slices the first half and reshapes
 // it, leaving the computation of cos/sin itself (from position ids, or a
 // folded constant) as it is. The halves' equality is proven structurally
-// (equalHalves below), never assumed. The interleaved form is not matched:
-// none of the exporters we see writes it.
+// (equalHalves below), never assumed.
+//
+// The interleaved form (GPT-J's rotate_every_two, pairs (2i, 2i + 1)),
+//
+//   out = x * cos + flatten(stack(-x[..., 1::2], x[..., ::2])) * sin
+//
+// (slices of step 2, a neg, unsqueezes as reshapes, a concat on a new last
+// axis of 2 and the reshape that flattens it), with cos/sin whose pairs are
+// equal (repeat_interleave's unsqueeze, expand and reshape; pairsEqual
+// below), becomes kiln.rotary {interleaved} reading every other element.
 //
 //===----------------------------------------------------------------------===//
 
@@ -100,6 +108,91 @@ bool equalHalves(Value v, unsigned depth = 0) {
   return false;
 }
 
+/// True if `v` (rank >= 1, last dim of 2) provably has v[..., 0] ==
+/// v[..., 1]: an expand of a value whose last dim is 1, a concat of one such
+/// value with itself on the last axis, a constant that does, or elementwise
+/// ops and casts of such values (operands broadcast along the last dim are
+/// fine).
+bool equalAlongLastPair(Value v, unsigned depth) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!type || type.getRank() == 0 || type.getShape().back() != 2 ||
+      depth > 24)
+    return false;
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return false;
+  if (auto c = dyn_cast<ConstantOp>(def))
+    return constantHalvesEqual(c); // halves of a last dim of 2: the pair
+  if (auto expand = dyn_cast<ExpandOp>(def)) {
+    ArrayRef<int64_t> s = shapeOf(expand.getInput());
+    return s.empty() || s.back() == 1;
+  }
+  if (auto concat = dyn_cast<ConcatOp>(def)) {
+    int64_t rank = type.getRank();
+    int64_t axis = static_cast<int64_t>(concat.getAxis());
+    axis = axis < 0 ? axis + rank : axis;
+    return axis == rank - 1 && concat.getInputs().size() == 2 &&
+           concat.getInputs()[0] == concat.getInputs()[1];
+  }
+  if (isa<ElementwiseOpInterface, CastOp>(def))
+    return llvm::all_of(def->getOperands(), [&](Value operand) {
+      ArrayRef<int64_t> s = shapeOf(operand);
+      return s.empty() || s.back() == 1 ||
+             equalAlongLastPair(operand, depth + 1);
+    });
+  return false;
+}
+
+/// True if `v` (rank >= 1, even last dim) provably has v[..., 2i] ==
+/// v[..., 2i + 1] for every i: a constant that does; a reshape of a value
+/// whose last dim of 2 holds equal pairs (repeat_interleave(h, 2) as
+/// reshape(expand(unsqueeze(h)))), since a row-major reshape to an even
+/// last dim keeps those pairs at even offsets; or elementwise ops, casts,
+/// reshapes and transposes that keep the last dim of such values.
+bool pairsEqual(Value v, unsigned depth = 0) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!type || type.getRank() == 0 || depth > 24)
+    return false;
+  int64_t rank = type.getRank(), d = type.getShape().back();
+  if (d % 2 != 0)
+    return false;
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return false;
+  if (auto c = dyn_cast<ConstantOp>(def)) {
+    auto attr = dyn_cast<DenseElementsAttr>(c.getValue());
+    if (!attr)
+      return false;
+    if (attr.isSplat())
+      return true;
+    if (attr.getNumElements() > (int64_t(1) << 20))
+      return false;
+    auto values = llvm::to_vector(attr.getValues<Attribute>());
+    for (size_t i = 0; i + 1 < values.size(); i += 2)
+      if (values[i] != values[i + 1])
+        return false;
+    return true;
+  }
+  if (auto reshape = dyn_cast<ReshapeOp>(def)) {
+    ArrayRef<int64_t> s = shapeOf(reshape.getInput());
+    if (s.empty())
+      return false;
+    if (s.back() == 2)
+      return equalAlongLastPair(reshape.getInput(), depth + 1);
+    return s.back() == d && pairsEqual(reshape.getInput(), depth + 1);
+  }
+  if (isa<ElementwiseOpInterface, CastOp, ExpandOp>(def))
+    return llvm::all_of(def->getOperands(), [&](Value operand) {
+      ArrayRef<int64_t> s = shapeOf(operand);
+      return s.empty() || s.back() == 1 ||
+             (s.back() == d && pairsEqual(operand, depth + 1));
+    });
+  if (auto transpose = dyn_cast<TransposeOp>(def))
+    return transpose.getPerm().back() == rank - 1 &&
+           pairsEqual(transpose.getInput(), depth + 1);
+  return false;
+}
+
 /// True if `slice` takes `x[..., start : start + D/2]` with unit steps and
 /// every other dim whole.
 bool isHalfSlice(SliceOp slice, Value x, int64_t start) {
@@ -147,6 +240,84 @@ Value matchRotateHalf(Value v) {
   return x;
 }
 
+/// `v` through single-use reshapes that only add or drop unit dims.
+Value throughUnitReshapes(Value v) {
+  while (auto reshape = v.getDefiningOp<ReshapeOp>()) {
+    if (!v.hasOneUse())
+      break;
+    ArrayRef<int64_t> in = shapeOf(reshape.getInput());
+    SmallVector<int64_t> a, b;
+    for (int64_t n : in)
+      if (n != 1)
+        a.push_back(n);
+    for (int64_t n : shapeOf(v))
+      if (n != 1)
+        b.push_back(n);
+    if (a != b)
+      break;
+    v = reshape.getInput();
+  }
+  return v;
+}
+
+/// True if `slice` takes x[..., start::2] (D/2 elements) with every other
+/// dim whole.
+bool isStrideTwoSlice(SliceOp slice, Value x, int64_t start) {
+  if (!slice || slice.getInput() != x)
+    return false;
+  ArrayRef<int64_t> xs = shapeOf(x), rs = shapeOf(slice.getResult());
+  int64_t rank = xs.size();
+  if ((int64_t)rs.size() != rank)
+    return false;
+  for (int64_t i = 0; i < rank; ++i) {
+    bool last = i == rank - 1;
+    if (slice.getSteps()[i] != (last ? 2 : 1) ||
+        slice.getStarts()[i] != (last ? start : 0) ||
+        rs[i] != (last ? xs[i] / 2 : xs[i]))
+      return false;
+  }
+  return true;
+}
+
+/// If `v` is rotate_every_two(x) = flatten(stack(-x[..., 1::2],
+/// x[..., ::2])) - a reshape of a concat on a new last axis of 2 of the
+/// two slices unsqueezed, the odd one negated before or after - with every
+/// intermediate used only there, returns x.
+Value matchRotateEveryTwo(Value v) {
+  auto flatten = v.getDefiningOp<ReshapeOp>();
+  if (!flatten || !v.hasOneUse() || !flatten.getInput().hasOneUse())
+    return {};
+  auto concat = flatten.getInput().getDefiningOp<ConcatOp>();
+  ArrayRef<int64_t> vs = shapeOf(v);
+  if (!concat || concat.getInputs().size() != 2 || vs.empty() ||
+      vs.back() % 2 != 0)
+    return {};
+  ArrayRef<int64_t> cs = shapeOf(concat.getResult());
+  int64_t rank = cs.size();
+  int64_t axis = static_cast<int64_t>(concat.getAxis());
+  axis = axis < 0 ? axis + rank : axis;
+  if (axis != rank - 1 || cs.back() != 2 || cs[rank - 2] != vs.back() / 2)
+    return {};
+  Value odd = concat.getInputs()[0], even = concat.getInputs()[1];
+  if (!odd.hasOneUse() || !even.hasOneUse())
+    return {};
+  // -x[..., 1::2]: a neg before or after the unsqueeze.
+  Value oddInner = throughUnitReshapes(odd);
+  auto neg = oddInner.getDefiningOp<NegOp>();
+  if (!neg || !oddInner.hasOneUse())
+    return {};
+  Value oddSliced = throughUnitReshapes(neg.getInput());
+  auto oddSlice = oddSliced.getDefiningOp<SliceOp>();
+  auto evenSlice = throughUnitReshapes(even).getDefiningOp<SliceOp>();
+  if (!oddSlice || !evenSlice || !oddSliced.hasOneUse())
+    return {};
+  Value x = evenSlice.getInput();
+  if (x.getType() != v.getType() || !isStrideTwoSlice(evenSlice, x, 0) ||
+      !isStrideTwoSlice(oddSlice, x, 1))
+    return {};
+  return x;
+}
+
 /// The operand of the single-use binary `mul` other than `v`, if `v` is one
 /// of its operands.
 Value otherMulOperand(MulOp mul, Value v) {
@@ -157,27 +328,32 @@ Value otherMulOperand(MulOp mul, Value v) {
   return {};
 }
 
-/// What one rotate-half rotary computes: input x and the graph's full-width
-/// cos/sin.
+/// What one rotary computes: input x, the graph's full-width cos/sin, and
+/// the pairing (rotate-half, or interleaved: rotate_every_two).
 struct RotaryMatch {
   Value x, cos, sin;
+  bool interleaved = false;
 };
 
-/// Matches `cosTerm + sinTerm` as x * cos + rotate_half(x) * sin.
+/// Matches `cosTerm + sinTerm` as x * cos + rotate_half(x) * sin or
+/// x * cos + rotate_every_two(x) * sin.
 FailureOr<RotaryMatch> matchTerms(Value cosTerm, Value sinTerm) {
   auto cosMul = cosTerm.getDefiningOp<MulOp>();
   auto sinMul = sinTerm.getDefiningOp<MulOp>();
   if (!cosMul || !sinMul || !cosTerm.hasOneUse() || !sinTerm.hasOneUse())
     return failure();
-  for (Value rotated : {sinMul.getLhs(), sinMul.getRhs()}) {
-    Value x = matchRotateHalf(rotated);
-    if (!x)
-      continue;
-    Value cos = otherMulOperand(cosMul, x);
-    if (!cos)
-      continue;
-    return RotaryMatch{x, cos, otherMulOperand(sinMul, rotated)};
-  }
+  for (bool interleaved : {false, true})
+    for (Value rotated : {sinMul.getLhs(), sinMul.getRhs()}) {
+      Value x = interleaved ? matchRotateEveryTwo(rotated)
+                            : matchRotateHalf(rotated);
+      if (!x)
+        continue;
+      Value cos = otherMulOperand(cosMul, x);
+      if (!cos)
+        continue;
+      return RotaryMatch{x, cos, otherMulOperand(sinMul, rotated),
+                         interleaved};
+    }
   return failure();
 }
 
@@ -186,11 +362,12 @@ bool isBefore(Operation *user, Operation *root) {
   return user->getBlock() == root->getBlock() && user->isBeforeInBlock(root);
 }
 
-/// `table[..., :D/2]` reshaped to `[B, S, D/2]`, built right after
-/// `table`'s definition; an identical slice or reshape already there (the
-/// query's and the key's rotary read the same tables) is reused.
+/// `table[..., :D/2]` (interleaved: `table[..., ::2]`) reshaped to
+/// `[B, S, D/2]`, built right after `table`'s definition; an identical
+/// slice or reshape already there (the query's and the key's rotary read
+/// the same tables) is reused.
 Value halfTable(PatternRewriter &rewriter, Value table, int64_t batch,
-                int64_t seq, Operation *root) {
+                int64_t seq, Operation *root, bool interleaved) {
   auto type = cast<RankedTensorType>(table.getType());
   SmallVector<int64_t> sliced(type.getShape());
   sliced.back() /= 2;
@@ -198,6 +375,8 @@ Value halfTable(PatternRewriter &rewriter, Value table, int64_t batch,
   auto halfType = RankedTensorType::get({batch, seq, sliced.back()},
                                         type.getElementType());
   SmallVector<int64_t> zeros(type.getRank(), 0), ones(type.getRank(), 1);
+  if (interleaved)
+    ones.back() = 2;
   OpBuilder::InsertionGuard guard(rewriter);
 
   // A constant table (the dynamo exporter folds them) becomes a constant.
@@ -210,7 +389,8 @@ Value halfTable(PatternRewriter &rewriter, Value table, int64_t batch,
     } else {
       auto all = llvm::to_vector(attr.getValues<Attribute>());
       for (int64_t row = 0; row < (int64_t)all.size(); row += d)
-        values.append(all.begin() + row, all.begin() + row + half);
+        for (int64_t i = 0; i < half; ++i)
+          values.push_back(all[row + (interleaved ? 2 * i : i)]);
     }
     auto halfAttr = DenseElementsAttr::get(halfType, values);
     for (ConstantOp other : c->getBlock()->getOps<ConstantOp>())
@@ -246,7 +426,8 @@ Value halfTable(PatternRewriter &rewriter, Value table, int64_t batch,
   return ReshapeOp::create(rewriter, table.getLoc(), halfType, half);
 }
 
-/// x * cos + rotate_half(x) * sin => kiln.rotary x, cos', sin'.
+/// x * cos + rotate_half(x) * sin => kiln.rotary x, cos', sin';
+/// x * cos + rotate_every_two(x) * sin => kiln.rotary {interleaved}.
 struct RotateHalfPattern : OpRewritePattern<AddOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -259,7 +440,8 @@ struct RotateHalfPattern : OpRewritePattern<AddOp> {
     if (failed(m))
       m = matchTerms(add.getRhs(), add.getLhs());
     if (failed(m))
-      return rewriter.notifyMatchFailure(add, "not x*cos + rotate_half(x)*sin");
+      return rewriter.notifyMatchFailure(
+          add, "not x*cos + rotate_half(x)*sin or rotate_every_two");
     if (m->x.getType() != type || add.getLhs().getType() != type ||
         add.getRhs().getType() != type)
       return rewriter.notifyMatchFailure(add, "x is broadcast by cos/sin");
@@ -277,13 +459,15 @@ struct RotateHalfPattern : OpRewritePattern<AddOp> {
         (cs[0] != 1 && cs[0] != xs[0]))
       return rewriter.notifyMatchFailure(add, "cos/sin shape is not [B|1, 1, "
                                               "S, D]");
-    if (!equalHalves(m->cos) || !equalHalves(m->sin))
-      return rewriter.notifyMatchFailure(add, "cos/sin halves not provably "
-                                              "equal");
-    Value cos = halfTable(rewriter, m->cos, cs[0], xs[2], add);
-    Value sin = halfTable(rewriter, m->sin, cs[0], xs[2], add);
+    bool (*equal)(Value, unsigned) = m->interleaved ? pairsEqual : equalHalves;
+    if (!equal(m->cos, 0) || !equal(m->sin, 0))
+      return rewriter.notifyMatchFailure(
+          add, m->interleaved ? "cos/sin pairs not provably equal"
+                              : "cos/sin halves not provably equal");
+    Value cos = halfTable(rewriter, m->cos, cs[0], xs[2], add, m->interleaved);
+    Value sin = halfTable(rewriter, m->sin, cs[0], xs[2], add, m->interleaved);
     rewriter.replaceOpWithNewOp<RotaryOp>(add, type, m->x, cos, sin,
-                                          rewriter.getBoolAttr(false));
+                                          rewriter.getBoolAttr(m->interleaved));
     return success();
   }
 };

@@ -184,3 +184,113 @@ func.func @different_inputs(%x: tensor<1x2x2x4xf32>, %y: tensor<1x2x2x4xf32>) ->
   %6 = kiln.add %0, %5 : (tensor<1x2x2x4xf32>, tensor<1x2x2x4xf32>) -> tensor<1x2x2x4xf32>
   return %6 : tensor<1x2x2x4xf32>
 }
+
+//===----------------------------------------------------------------------===//
+// Interleaved (GPT-J's rotate_every_two): pairs (2i, 2i + 1).
+//===----------------------------------------------------------------------===//
+
+// -----
+
+// x * cos + flatten(stack(-x[..., 1::2], x[..., ::2])) * sin with constant
+// tables whose pairs are equal: kiln.rotary {interleaved} on every other
+// element of each table. The neg comes before the unsqueeze here.
+// CHECK-LABEL: func.func @interleaved_constant_tables
+// CHECK-SAME: (%[[X:.+]]: tensor<1x2x2x4xf32>)
+func.func @interleaved_constant_tables(%x: tensor<1x2x2x4xf32>) -> tensor<1x2x2x4xf32> {
+  // CHECK-DAG: %[[COS:.+]] = kiln.constant dense<{{\[\[}}[1.000000e+00, 5.000000e-01], [2.500000e-01, 1.250000e-01]]]> : tensor<1x2x2xf32>
+  // CHECK-DAG: %[[SIN:.+]] = kiln.constant dense<{{\[\[}}[0.000000e+00, 2.000000e+00], [3.000000e+00, 4.000000e+00]]]> : tensor<1x2x2xf32>
+  // CHECK: %[[R:.+]] = kiln.rotary %[[X]], %[[COS]], %[[SIN]] {interleaved = true} : (tensor<1x2x2x4xf32>, tensor<1x2x2xf32>, tensor<1x2x2xf32>) -> tensor<1x2x2x4xf32>
+  // CHECK-NEXT: return %[[R]]
+  %cos = kiln.constant dense<[[[[1.0, 1.0, 0.5, 0.5], [0.25, 0.25, 0.125, 0.125]]]]> : tensor<1x1x2x4xf32>
+  %sin = kiln.constant dense<[[[[0.0, 0.0, 2.0, 2.0], [3.0, 3.0, 4.0, 4.0]]]]> : tensor<1x1x2x4xf32>
+  %0 = kiln.mul %x, %cos : (tensor<1x2x2x4xf32>, tensor<1x1x2x4xf32>) -> tensor<1x2x2x4xf32>
+  %e = kiln.slice %x {starts = array<i64: 0, 0, 0, 0>, steps = array<i64: 1, 1, 1, 2>} : tensor<1x2x2x4xf32> -> tensor<1x2x2x2xf32>
+  %o = kiln.slice %x {starts = array<i64: 0, 0, 0, 1>, steps = array<i64: 1, 1, 1, 2>} : tensor<1x2x2x4xf32> -> tensor<1x2x2x2xf32>
+  %n = kiln.neg %o : tensor<1x2x2x2xf32>
+  %nu = kiln.reshape %n : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x1xf32>
+  %eu = kiln.reshape %e : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x1xf32>
+  %st = kiln.concat %nu, %eu {axis = 4 : i64} : (tensor<1x2x2x2x1xf32>, tensor<1x2x2x2x1xf32>) -> tensor<1x2x2x2x2xf32>
+  %rot = kiln.reshape %st : tensor<1x2x2x2x2xf32> -> tensor<1x2x2x4xf32>
+  %5 = kiln.mul %rot, %sin : (tensor<1x2x2x4xf32>, tensor<1x1x2x4xf32>) -> tensor<1x2x2x4xf32>
+  %6 = kiln.add %0, %5 : (tensor<1x2x2x4xf32>, tensor<1x2x2x4xf32>) -> tensor<1x2x2x4xf32>
+  return %6 : tensor<1x2x2x4xf32>
+}
+
+// -----
+
+// Tables computed in the graph and repeat_interleave'd (unsqueeze, expand,
+// reshape); the neg after the unsqueeze; operands commuted. The tables'
+// computation stays; kiln.rotary reads every other element of each.
+// CHECK-LABEL: func.func @interleaved_computed_tables
+// CHECK-SAME: (%[[X:[^:]+]]: tensor<1x2x1x8xf32>, %[[F:[^:]+]]: tensor<1x1x1x4xf32>)
+func.func @interleaved_computed_tables(%x: tensor<1x2x1x8xf32>, %f: tensor<1x1x1x4xf32>) -> tensor<1x2x1x8xf32> {
+  // CHECK: %[[COS:.+]] = kiln.reshape %{{.+}} : tensor<1x1x1x4x2xf32> -> tensor<1x1x1x8xf32>
+  // CHECK: %[[CH:.+]] = kiln.slice %[[COS]] {starts = array<i64: 0, 0, 0, 0>, steps = array<i64: 1, 1, 1, 2>} : tensor<1x1x1x8xf32> -> tensor<1x1x1x4xf32>
+  // CHECK: kiln.rotary %[[X]], %{{.+}}, %{{.+}} {interleaved = true} : (tensor<1x2x1x8xf32>, tensor<1x1x4xf32>, tensor<1x1x4xf32>) -> tensor<1x2x1x8xf32>
+  // CHECK-NOT: kiln.concat
+  %c = kiln.cos %f : tensor<1x1x1x4xf32>
+  %s = kiln.sin %f : tensor<1x1x1x4xf32>
+  %cu = kiln.reshape %c : tensor<1x1x1x4xf32> -> tensor<1x1x1x4x1xf32>
+  %su = kiln.reshape %s : tensor<1x1x1x4xf32> -> tensor<1x1x1x4x1xf32>
+  %ce = kiln.expand %cu : tensor<1x1x1x4x1xf32> -> tensor<1x1x1x4x2xf32>
+  %se = kiln.expand %su : tensor<1x1x1x4x1xf32> -> tensor<1x1x1x4x2xf32>
+  %cos = kiln.reshape %ce : tensor<1x1x1x4x2xf32> -> tensor<1x1x1x8xf32>
+  %sin = kiln.reshape %se : tensor<1x1x1x4x2xf32> -> tensor<1x1x1x8xf32>
+  %0 = kiln.mul %cos, %x : (tensor<1x1x1x8xf32>, tensor<1x2x1x8xf32>) -> tensor<1x2x1x8xf32>
+  %e = kiln.slice %x {starts = array<i64: 0, 0, 0, 0>, steps = array<i64: 1, 1, 1, 2>} : tensor<1x2x1x8xf32> -> tensor<1x2x1x4xf32>
+  %o = kiln.slice %x {starts = array<i64: 0, 0, 0, 1>, steps = array<i64: 1, 1, 1, 2>} : tensor<1x2x1x8xf32> -> tensor<1x2x1x4xf32>
+  %ou = kiln.reshape %o : tensor<1x2x1x4xf32> -> tensor<1x2x1x4x1xf32>
+  %nu = kiln.neg %ou : tensor<1x2x1x4x1xf32>
+  %eu = kiln.reshape %e : tensor<1x2x1x4xf32> -> tensor<1x2x1x4x1xf32>
+  %st = kiln.concat %nu, %eu {axis = 4 : i64} : (tensor<1x2x1x4x1xf32>, tensor<1x2x1x4x1xf32>) -> tensor<1x2x1x4x2xf32>
+  %rot = kiln.reshape %st : tensor<1x2x1x4x2xf32> -> tensor<1x2x1x8xf32>
+  %5 = kiln.mul %sin, %rot : (tensor<1x1x1x8xf32>, tensor<1x2x1x8xf32>) -> tensor<1x2x1x8xf32>
+  %6 = kiln.add %5, %0 : (tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32>) -> tensor<1x2x1x8xf32>
+  return %6 : tensor<1x2x1x8xf32>
+}
+
+// -----
+
+// Near misses: tables whose pairs differ (a halves-equal table is not a
+// pairs-equal one); the stack in the other order (x[::2], -x[1::2]: the
+// other rotation direction); both slices from the even elements.
+// CHECK-LABEL: func.func @interleaved_near_misses
+// CHECK-NOT: kiln.rotary
+// CHECK-COUNT-3: kiln.concat
+func.func @interleaved_near_misses(%x: tensor<1x2x2x4xf32>) -> (tensor<1x2x2x4xf32>, tensor<1x2x2x4xf32>, tensor<1x2x2x4xf32>) {
+  %halves = kiln.constant dense<[[[[1.0, 0.5, 1.0, 0.5], [0.25, 0.125, 0.25, 0.125]]]]> : tensor<1x1x2x4xf32>
+  %pairs = kiln.constant dense<[[[[1.0, 1.0, 0.5, 0.5], [0.25, 0.25, 0.125, 0.125]]]]> : tensor<1x1x2x4xf32>
+  %0 = kiln.mul %x, %halves : (tensor<1x2x2x4xf32>, tensor<1x1x2x4xf32>) -> tensor<1x2x2x4xf32>
+  %e = kiln.slice %x {starts = array<i64: 0, 0, 0, 0>, steps = array<i64: 1, 1, 1, 2>} : tensor<1x2x2x4xf32> -> tensor<1x2x2x2xf32>
+  %o = kiln.slice %x {starts = array<i64: 0, 0, 0, 1>, steps = array<i64: 1, 1, 1, 2>} : tensor<1x2x2x4xf32> -> tensor<1x2x2x2xf32>
+  %n = kiln.neg %o : tensor<1x2x2x2xf32>
+  %nu = kiln.reshape %n : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x1xf32>
+  %eu = kiln.reshape %e : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x1xf32>
+  %st = kiln.concat %nu, %eu {axis = 4 : i64} : (tensor<1x2x2x2x1xf32>, tensor<1x2x2x2x1xf32>) -> tensor<1x2x2x2x2xf32>
+  %rot = kiln.reshape %st : tensor<1x2x2x2x2xf32> -> tensor<1x2x2x4xf32>
+  %1 = kiln.mul %rot, %halves : (tensor<1x2x2x4xf32>, tensor<1x1x2x4xf32>) -> tensor<1x2x2x4xf32>
+  %2 = kiln.add %0, %1 : (tensor<1x2x2x4xf32>, tensor<1x2x2x4xf32>) -> tensor<1x2x2x4xf32>
+
+  %3 = kiln.mul %x, %pairs : (tensor<1x2x2x4xf32>, tensor<1x1x2x4xf32>) -> tensor<1x2x2x4xf32>
+  %e2 = kiln.slice %x {starts = array<i64: 0, 0, 0, 0>, steps = array<i64: 1, 1, 1, 2>} : tensor<1x2x2x4xf32> -> tensor<1x2x2x2xf32>
+  %o2 = kiln.slice %x {starts = array<i64: 0, 0, 0, 1>, steps = array<i64: 1, 1, 1, 2>} : tensor<1x2x2x4xf32> -> tensor<1x2x2x2xf32>
+  %n2 = kiln.neg %o2 : tensor<1x2x2x2xf32>
+  %nu2 = kiln.reshape %n2 : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x1xf32>
+  %eu2 = kiln.reshape %e2 : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x1xf32>
+  %st2 = kiln.concat %eu2, %nu2 {axis = 4 : i64} : (tensor<1x2x2x2x1xf32>, tensor<1x2x2x2x1xf32>) -> tensor<1x2x2x2x2xf32>
+  %rot2 = kiln.reshape %st2 : tensor<1x2x2x2x2xf32> -> tensor<1x2x2x4xf32>
+  %4 = kiln.mul %rot2, %pairs : (tensor<1x2x2x4xf32>, tensor<1x1x2x4xf32>) -> tensor<1x2x2x4xf32>
+  %5 = kiln.add %3, %4 : (tensor<1x2x2x4xf32>, tensor<1x2x2x4xf32>) -> tensor<1x2x2x4xf32>
+
+  %6 = kiln.mul %x, %pairs : (tensor<1x2x2x4xf32>, tensor<1x1x2x4xf32>) -> tensor<1x2x2x4xf32>
+  %e3 = kiln.slice %x {starts = array<i64: 0, 0, 0, 0>, steps = array<i64: 1, 1, 1, 2>} : tensor<1x2x2x4xf32> -> tensor<1x2x2x2xf32>
+  %o3 = kiln.slice %x {starts = array<i64: 0, 0, 0, 0>, steps = array<i64: 1, 1, 1, 2>} : tensor<1x2x2x4xf32> -> tensor<1x2x2x2xf32>
+  %n3 = kiln.neg %o3 : tensor<1x2x2x2xf32>
+  %nu3 = kiln.reshape %n3 : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x1xf32>
+  %eu3 = kiln.reshape %e3 : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x1xf32>
+  %st3 = kiln.concat %nu3, %eu3 {axis = 4 : i64} : (tensor<1x2x2x2x1xf32>, tensor<1x2x2x2x1xf32>) -> tensor<1x2x2x2x2xf32>
+  %rot3 = kiln.reshape %st3 : tensor<1x2x2x2x2xf32> -> tensor<1x2x2x4xf32>
+  %7 = kiln.mul %rot3, %pairs : (tensor<1x2x2x4xf32>, tensor<1x1x2x4xf32>) -> tensor<1x2x2x4xf32>
+  %8 = kiln.add %6, %7 : (tensor<1x2x2x4xf32>, tensor<1x2x2x4xf32>) -> tensor<1x2x2x4xf32>
+  return %2, %5, %8 : tensor<1x2x2x4xf32>, tensor<1x2x2x4xf32>, tensor<1x2x2x4xf32>
+}

@@ -37,7 +37,8 @@ def KilnRecognize : Pass<"kiln-recognize"> {
     Recognises what the ONNX exporters write for the layers of a decoder and
     rewrites it into the dialect's high-level ops, structurally (op kinds,
     shapes, constant values), never by tensor or node names: RMSNorm and
-    LayerNorm, SiLU and GELU, rotary embedding, attention. A graph that
+    LayerNorm, SiLU and GELU, rotary embedding (rotate-half and GPT-J's
+    interleaved rotate_every_two), attention. A graph that
     almost matches is left as it is (correct, unrewritten).
     Patterns: include/kiln/Transforms/Recognize.h.
   }];
