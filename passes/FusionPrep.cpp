@@ -82,7 +82,7 @@ struct ViewIntoScalarMap : RewritePattern {
       return rewriter.notifyMatchFailure(op, "not the only view of a map");
     Operation *map = source.getDefiningOp();
     RankedTensorType out = cast<RankedTensorType>(op->getResult(0).getType());
-    SmallVector<Value> operands;
+    // Every operand is checked before anything is built.
     for (Value x : map->getOperands()) {
       RankedTensorType t = tensorType(x);
       // Only towards inputs, weights, constants and other maps: a product
@@ -91,15 +91,20 @@ struct ViewIntoScalarMap : RewritePattern {
           def && t.getNumElements() > 1 && !isScalarMapOp(def) &&
           !viewSource(def) && !isa<ConstantOp, WeightOp>(def))
         return rewriter.notifyMatchFailure(op, "an operand is computed");
+      if (t.getNumElements() != out.getNumElements() &&
+          t.getNumElements() != 1)
+        return rewriter.notifyMatchFailure(op, "an operand is broadcast");
+    }
+    SmallVector<Value> operands;
+    for (Value x : map->getOperands()) {
+      RankedTensorType t = tensorType(x);
       if (t.getNumElements() == out.getNumElements())
         operands.push_back(reshapeTo(rewriter, op->getLoc(), x, out.getShape()));
-      else if (t.getNumElements() == 1 && t.getRank() <= out.getRank())
+      else if (t.getRank() <= out.getRank())
         operands.push_back(x);
-      else if (t.getNumElements() == 1)
+      else
         operands.push_back(reshapeTo(rewriter, op->getLoc(), x,
                                      SmallVector<int64_t>(out.getRank(), 1)));
-      else
-        return rewriter.notifyMatchFailure(op, "an operand is broadcast");
     }
     rewriter.replaceOp(
         op, rebuildScalarMap(rewriter, map, operands, out.getShape()));

@@ -261,3 +261,22 @@ func.func @transposed_weight(%x: tensor<1x1x8xf32>, %y: tensor<1x8xf32>, %a: ten
   %2 = kiln.matmul %y, %ta : (tensor<1x8xf32>, tensor<8x32xf32>) -> tensor<1x32xf32>
   return %0, %1, %2 : tensor<1x1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>
 }
+
+// -----
+
+// A view of a map one of whose operands broadcasts (the [8] row into
+// [2x8]) stays after the map: nothing is built for the other operand.
+// CHECK-LABEL: func.func @view_of_broadcast_map
+// CHECK-SAME: (%[[A:.+]]: tensor<2x8xf32>, %[[B:.+]]: tensor<8xf32>)
+func.func @view_of_broadcast_map(%a: tensor<2x8xf32>, %b: tensor<8xf32>) -> tensor<16xf32> {
+  // CHECK-NEXT: %[[F:.+]] = kiln.fusion %[[A]], %[[B]] : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.add
+  // CHECK-NEXT: kiln.yield
+  // CHECK-NEXT: }
+  // CHECK-NEXT: %[[R:.+]] = kiln.reshape %[[F]] : tensor<2x8xf32> -> tensor<16xf32>
+  // CHECK-NEXT: return %[[R]]
+  %0 = kiln.add %a, %b : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+  %1 = kiln.reshape %0 : tensor<2x8xf32> -> tensor<16xf32>
+  return %1 : tensor<16xf32>
+}
