@@ -25,6 +25,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
@@ -194,8 +195,10 @@ loadBuckets(MLIRContext &context, const kiln::ImportOptions &base) {
       return failure();
     PassManager pm(&context);
     kiln::buildGraphPipeline(pm);
-    if (failed(applyPassManagerCLOptions(pm)) ||
-        failed(pm.run(*one->module)))
+    if (failed(applyPassManagerCLOptions(pm)))
+      return failure();
+    applyDefaultTimingPassManagerCLOptions(pm);
+    if (failed(pm.run(*one->module)))
       return failure();
     func::FuncOp func = one->entry;
     if (!func->hasAttr("kiln.step"))
@@ -231,6 +234,7 @@ int main(int argc, char **argv) {
   // MLIR's pass-manager and IR-printing flags (--mlir-print-ir-after-all,
   // --mlir-timing, ...) work here as in kiln-opt.
   registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
   registerMLIRContextCLOptions();
   registerAsmPrinterCLOptions();
   cl::HideUnrelatedOptions(category);
@@ -318,8 +322,12 @@ int main(int argc, char **argv) {
   auto runStage = [&](llvm::function_ref<void(OpPassManager &)> build) {
     PassManager pm(&context);
     build(pm);
-    return succeeded(applyPassManagerCLOptions(pm)) &&
-           succeeded(pm.run(module));
+    if (failed(applyPassManagerCLOptions(pm)))
+      return false;
+    // --mlir-timing: one report per stage run (each bucket's graph
+    // pipeline, then the fused, planning and scheduling stages).
+    applyDefaultTimingPassManagerCLOptions(pm);
+    return succeeded(pm.run(module));
   };
   auto print = [&]() {
     std::string text;
