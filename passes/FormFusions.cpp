@@ -180,17 +180,6 @@ static bool isRecomputable(Operation *op) {
          });
 }
 
-/// Whether `in` broadcasts to `out` (numpy rules, right-aligned).
-static bool broadcastsToShape(ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
-  if (in.size() > out.size())
-    return false;
-  size_t offset = out.size() - in.size();
-  for (auto [d, n] : llvm::enumerate(in))
-    if (n != 1 && n != out[d + offset])
-      return false;
-  return true;
-}
-
 /// A group: its ops in block order (the last one the root), and those of
 /// them it computes again rather than takes (their originals stay, for
 /// users outside the group).
@@ -257,7 +246,7 @@ static Group growGroup(Operation *root, unsigned maxOps,
           bool recomputable = isRecomputable(producer);
           if (resultShape(producer) != shape &&
               !(recomputable &&
-                broadcastsToShape(resultShape(producer), shape)))
+                kiln::isBroadcastableTo(resultShape(producer), shape)))
             continue;
           bool take = llvm::all_of(producer->getUsers(), [&](Operation *user) {
             return group.contains(user) && !result.copies.contains(user);

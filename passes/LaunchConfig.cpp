@@ -220,14 +220,7 @@ int64_t GemvKernel::columns() const {
 }
 
 bool kiln::broadcastsTo(ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
-  if (in.size() > out.size())
-    return false;
-  for (size_t k = 0; k < in.size(); ++k) {
-    int64_t d = in[in.size() - 1 - k], o = out[out.size() - 1 - k];
-    if (d != o && d != 1)
-      return false;
-  }
-  return true;
+  return isBroadcastableTo(in, out);
 }
 
 std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {

@@ -158,7 +158,7 @@ std::optional<KvAttentionKernel> analyzeKvAttentionKernel(mlir::Block &body);
 
 /// Whether a shape `in` broadcasts (numpy-style) to exactly `out`: the
 /// fused elementwise kernels and the GEMV epilogues index their operands
-/// this way.
+/// this way (kiln::isBroadcastableTo, the dialect's rule).
 bool broadcastsTo(llvm::ArrayRef<int64_t> in, llvm::ArrayRef<int64_t> out);
 
 /// Grid of a grid-stride loop over `n` elements (1..65535 blocks).
