@@ -361,6 +361,17 @@ struct MatmulOfOne : OpRewritePattern<MatmulOp> {
   }
 };
 
+/// The 2-D weight or constant `v` is the transpose of ([1, 0]), or null.
+Value transposedWeight(Value v) {
+  auto transpose = v.getDefiningOp<TransposeOp>();
+  if (!transpose || transpose.getPerm().size() != 2 ||
+      transpose.getPerm()[0] != 1)
+    return {};
+  Value w = transpose.getInput();
+  return isa_and_nonnull<WeightOp, ConstantOp>(w.getDefiningOp()) ? w
+                                                                   : Value();
+}
+
 /// matmul(x, transpose(w)) -> linear(x, w) {transpose_weight}: a product
 /// with a 2-D weight or constant read transposed (a tied lm head, x times
 /// the embedding table's transpose) reads the weight as stored, rows of K,
@@ -369,14 +380,11 @@ struct MatmulOfTransposedWeight : OpRewritePattern<MatmulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MatmulOp op,
                                 PatternRewriter &rewriter) const override {
-    auto transpose = op.getRhs().getDefiningOp<TransposeOp>();
-    if (!transpose || transpose.getPerm().size() != 2 ||
-        transpose.getPerm()[0] != 1 || op.getLhs().getType().getRank() < 1 ||
+    Value w = transposedWeight(op.getRhs());
+    if (!w || op.getLhs().getType().getRank() < 1 ||
         op->getParentOfType<FusionOp>())
-      return rewriter.notifyMatchFailure(op, "rhs is not a 2-D transpose");
-    Value w = transpose.getInput();
-    if (!isa_and_nonnull<WeightOp, ConstantOp>(w.getDefiningOp()))
-      return rewriter.notifyMatchFailure(op, "not a weight's transpose");
+      return rewriter.notifyMatchFailure(op, "rhs is not a weight's "
+                                             "2-D transpose");
     rewriter.replaceOpWithNewOp<LinearOp>(op, op.getType(), op.getLhs(), w,
                                           /*bias=*/Value(),
                                           rewriter.getBoolAttr(true));
@@ -390,13 +398,10 @@ struct LinearOfTransposedWeight : OpRewritePattern<LinearOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(LinearOp op,
                                 PatternRewriter &rewriter) const override {
-    auto transpose = op.getWeight().getDefiningOp<TransposeOp>();
-    if (!transpose || transpose.getPerm().size() != 2 ||
-        transpose.getPerm()[0] != 1 || op->getParentOfType<FusionOp>())
-      return rewriter.notifyMatchFailure(op, "weight is not a 2-D transpose");
-    Value w = transpose.getInput();
-    if (!isa_and_nonnull<WeightOp, ConstantOp>(w.getDefiningOp()))
-      return rewriter.notifyMatchFailure(op, "not a weight's transpose");
+    Value w = transposedWeight(op.getWeight());
+    if (!w || op->getParentOfType<FusionOp>())
+      return rewriter.notifyMatchFailure(op, "weight is not a weight's "
+                                             "2-D transpose");
     rewriter.modifyOpInPlace(op, [&] {
       op.getWeightMutable().assign(w);
       op.setTransposeWeight(!op.getTransposeWeight());
