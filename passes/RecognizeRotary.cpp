@@ -10,7 +10,7 @@
 // half as `[B, S, D/2]`, so the rewrite slices the first half and reshapes
 // it, leaving the computation of cos/sin itself (from position ids, or a
 // folded constant) as it is. The halves' equality is proven structurally
-// (equalHalves below), never assumed.
+// (partnersEqual below), never assumed.
 //
 // The interleaved form (GPT-J's rotate_every_two, pairs (2i, 2i + 1)),
 //
@@ -18,7 +18,7 @@
 //
 // (slices of step 2, a neg, unsqueezes as reshapes, a concat on a new last
 // axis of 2 and the reshape that flattens it), with cos/sin whose pairs are
-// equal (repeat_interleave's unsqueeze, expand and reshape; pairsEqual
+// equal (repeat_interleave's unsqueeze, expand and reshape; partnersEqual
 // below), becomes kiln.rotary {interleaved} reading every other element.
 //
 //===----------------------------------------------------------------------===//
@@ -35,9 +35,24 @@ using kiln::recognize::shapeOf;
 
 namespace {
 
-/// True if the constant's elements at `i` and `i + D/2` of the last dim `D`
-/// agree in every row.
-bool constantHalvesEqual(ConstantOp c) {
+/// Which elements of a table's last dim D a rotary pairs: `Halves`, i and
+/// i + D/2 (rotate-half); `Pairs`, 2i and 2i + 1 (interleaved).
+enum class Pairing { Halves, Pairs };
+
+/// The element of the last dim (size d) that element i (the first of its
+/// pair) is paired with.
+int64_t partner(int64_t i, int64_t d, Pairing pairing) {
+  return pairing == Pairing::Halves ? i + d / 2 : i + 1;
+}
+
+/// Whether i is the first element of its pair.
+bool firstOfPair(int64_t i, int64_t d, Pairing pairing) {
+  return pairing == Pairing::Halves ? i < d / 2 : i % 2 == 0;
+}
+
+/// True if the constant's paired elements of the last dim agree in every
+/// row.
+bool constantPartnersEqual(ConstantOp c, Pairing pairing) {
   auto attr = dyn_cast<DenseElementsAttr>(c.getValue());
   if (!attr)
     return false;
@@ -49,21 +64,26 @@ bool constantHalvesEqual(ConstantOp c) {
   constexpr int64_t kMaxScan = int64_t(1) << 20;
   if (type.getNumElements() > kMaxScan)
     return false;
-  int64_t d = type.getShape().back(), half = d / 2;
+  int64_t d = type.getShape().back();
   auto values = llvm::to_vector(attr.getValues<Attribute>());
   for (int64_t row = 0; row < (int64_t)values.size(); row += d)
-    for (int64_t i = 0; i < half; ++i)
-      if (values[row + i] != values[row + i + half])
+    for (int64_t i = 0; i < d; ++i)
+      if (firstOfPair(i, d, pairing) &&
+          values[row + i] != values[row + partner(i, d, pairing)])
         return false;
   return true;
 }
 
-/// True if `v` (rank >= 1, even last dim D) provably has v[..., i] ==
-/// v[..., i + D/2] for every i: a constant that does, a concat of one value
-/// with itself along the last axis, or elementwise ops, casts, reshapes and
-/// transposes that keep the last dim of such values (operands broadcast
-/// along the last dim are fine).
-bool equalHalves(Value v, unsigned depth = 0) {
+/// True if `v` (rank >= 1, even last dim D) provably has equal paired
+/// elements along its last dim, never assumed: a constant that does; or
+/// elementwise ops, casts, expands, reshapes and transposes that keep the
+/// last dim of such values (operands broadcast along the last dim are
+/// fine). Halves also: a concat of one value with itself along the last
+/// axis (cos(concat(freqs, freqs))), a slice keeping the last dim's start.
+/// Pairs also: a reshape of a value whose last dim of 2 holds equal halves
+/// (repeat_interleave(h, 2) as reshape(expand(unsqueeze(h)))), since a
+/// row-major reshape to an even last dim keeps those pairs at even offsets.
+bool partnersEqual(Value v, Pairing pairing, unsigned depth = 0) {
   auto type = dyn_cast<RankedTensorType>(v.getType());
   if (!type || type.getRank() == 0 || depth > 24)
     return false;
@@ -79,10 +99,26 @@ bool equalHalves(Value v, unsigned depth = 0) {
     ArrayRef<int64_t> s = shapeOf(operand);
     if (s.empty() || s.back() == 1)
       return true;
-    return s.back() == d && equalHalves(operand, depth + 1);
+    return s.back() == d && partnersEqual(operand, pairing, depth + 1);
   };
   if (auto c = dyn_cast<ConstantOp>(def))
-    return constantHalvesEqual(c);
+    return constantPartnersEqual(c, pairing);
+  if (isa<ElementwiseOpInterface, CastOp, ExpandOp>(def))
+    return llvm::all_of(def->getOperands(), operandOk);
+  if (auto reshape = dyn_cast<ReshapeOp>(def)) {
+    ArrayRef<int64_t> s = shapeOf(reshape.getInput());
+    if (s.empty())
+      return false;
+    if (pairing == Pairing::Pairs && s.back() == 2)
+      return partnersEqual(reshape.getInput(), Pairing::Halves, depth + 1);
+    return s.back() == d && partnersEqual(reshape.getInput(), pairing,
+                                          depth + 1);
+  }
+  if (auto transpose = dyn_cast<TransposeOp>(def))
+    return transpose.getPerm().back() == rank - 1 &&
+           partnersEqual(transpose.getInput(), pairing, depth + 1);
+  if (pairing != Pairing::Halves)
+    return false;
   if (auto concat = dyn_cast<ConcatOp>(def)) {
     // I64Attr getters return uint64_t: read the axis as signed.
     int64_t axis = static_cast<int64_t>(concat.getAxis());
@@ -90,106 +126,12 @@ bool equalHalves(Value v, unsigned depth = 0) {
     return axis == rank - 1 && concat.getInputs().size() == 2 &&
            concat.getInputs()[0] == concat.getInputs()[1];
   }
-  if (isa<ElementwiseOpInterface, CastOp, ExpandOp>(def))
-    return llvm::all_of(def->getOperands(), operandOk);
-  if (auto reshape = dyn_cast<ReshapeOp>(def)) {
-    ArrayRef<int64_t> s = shapeOf(reshape.getInput());
-    return !s.empty() && s.back() == d &&
-           equalHalves(reshape.getInput(), depth + 1);
-  }
-  if (auto transpose = dyn_cast<TransposeOp>(def))
-    return transpose.getPerm().back() == rank - 1 &&
-           equalHalves(transpose.getInput(), depth + 1);
   if (auto slice = dyn_cast<SliceOp>(def)) {
     ArrayRef<int64_t> s = shapeOf(slice.getInput());
     return slice.getStarts().back() == 0 && slice.getSteps().back() == 1 &&
-           s.back() == d && equalHalves(slice.getInput(), depth + 1);
+           s.back() == d &&
+           partnersEqual(slice.getInput(), pairing, depth + 1);
   }
-  return false;
-}
-
-/// True if `v` (rank >= 1, last dim of 2) provably has v[..., 0] ==
-/// v[..., 1]: an expand of a value whose last dim is 1, a concat of one such
-/// value with itself on the last axis, a constant that does, or elementwise
-/// ops and casts of such values (operands broadcast along the last dim are
-/// fine).
-bool equalAlongLastPair(Value v, unsigned depth) {
-  auto type = dyn_cast<RankedTensorType>(v.getType());
-  if (!type || type.getRank() == 0 || type.getShape().back() != 2 ||
-      depth > 24)
-    return false;
-  Operation *def = v.getDefiningOp();
-  if (!def)
-    return false;
-  if (auto c = dyn_cast<ConstantOp>(def))
-    return constantHalvesEqual(c); // halves of a last dim of 2: the pair
-  if (auto expand = dyn_cast<ExpandOp>(def)) {
-    ArrayRef<int64_t> s = shapeOf(expand.getInput());
-    return s.empty() || s.back() == 1;
-  }
-  if (auto concat = dyn_cast<ConcatOp>(def)) {
-    int64_t rank = type.getRank();
-    int64_t axis = static_cast<int64_t>(concat.getAxis());
-    axis = axis < 0 ? axis + rank : axis;
-    return axis == rank - 1 && concat.getInputs().size() == 2 &&
-           concat.getInputs()[0] == concat.getInputs()[1];
-  }
-  if (isa<ElementwiseOpInterface, CastOp>(def))
-    return llvm::all_of(def->getOperands(), [&](Value operand) {
-      ArrayRef<int64_t> s = shapeOf(operand);
-      return s.empty() || s.back() == 1 ||
-             equalAlongLastPair(operand, depth + 1);
-    });
-  return false;
-}
-
-/// True if `v` (rank >= 1, even last dim) provably has v[..., 2i] ==
-/// v[..., 2i + 1] for every i: a constant that does; a reshape of a value
-/// whose last dim of 2 holds equal pairs (repeat_interleave(h, 2) as
-/// reshape(expand(unsqueeze(h)))), since a row-major reshape to an even
-/// last dim keeps those pairs at even offsets; or elementwise ops, casts,
-/// reshapes and transposes that keep the last dim of such values.
-bool pairsEqual(Value v, unsigned depth = 0) {
-  auto type = dyn_cast<RankedTensorType>(v.getType());
-  if (!type || type.getRank() == 0 || depth > 24)
-    return false;
-  int64_t rank = type.getRank(), d = type.getShape().back();
-  if (d % 2 != 0)
-    return false;
-  Operation *def = v.getDefiningOp();
-  if (!def)
-    return false;
-  if (auto c = dyn_cast<ConstantOp>(def)) {
-    auto attr = dyn_cast<DenseElementsAttr>(c.getValue());
-    if (!attr)
-      return false;
-    if (attr.isSplat())
-      return true;
-    if (attr.getNumElements() > (int64_t(1) << 20))
-      return false;
-    auto values = llvm::to_vector(attr.getValues<Attribute>());
-    for (size_t i = 0; i + 1 < values.size(); i += 2)
-      if (values[i] != values[i + 1])
-        return false;
-    return true;
-  }
-  if (auto reshape = dyn_cast<ReshapeOp>(def)) {
-    ArrayRef<int64_t> s = shapeOf(reshape.getInput());
-    if (s.empty())
-      return false;
-    if (s.back() == 2)
-      return equalAlongLastPair(reshape.getInput(), depth + 1);
-    return s.back() == d && pairsEqual(reshape.getInput(), depth + 1);
-  }
-  if (isa<ElementwiseOpInterface, CastOp, ExpandOp>(def))
-    return llvm::all_of(def->getOperands(), [&](Value operand) {
-      ArrayRef<int64_t> s = shapeOf(operand);
-      return s.empty() || s.back() == 1 ||
-             (s.back() == d && pairsEqual(operand, depth + 1));
-    });
-  if (auto transpose = dyn_cast<TransposeOp>(def))
-    return transpose.getPerm().back() == rank - 1 &&
-           pairsEqual(transpose.getInput(), depth + 1);
   return false;
 }
 
@@ -459,8 +401,8 @@ struct RotateHalfPattern : OpRewritePattern<AddOp> {
         (cs[0] != 1 && cs[0] != xs[0]))
       return rewriter.notifyMatchFailure(add, "cos/sin shape is not [B|1, 1, "
                                               "S, D]");
-    bool (*equal)(Value, unsigned) = m->interleaved ? pairsEqual : equalHalves;
-    if (!equal(m->cos, 0) || !equal(m->sin, 0))
+    Pairing pairing = m->interleaved ? Pairing::Pairs : Pairing::Halves;
+    if (!partnersEqual(m->cos, pairing) || !partnersEqual(m->sin, pairing))
       return rewriter.notifyMatchFailure(
           add, m->interleaved ? "cos/sin pairs not provably equal"
                               : "cos/sin halves not provably equal");
