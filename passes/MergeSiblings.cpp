@@ -62,18 +62,20 @@ bool definedBefore(Value v, Operation *op) {
 
 /// Merges the first pair of siblings found in `block`; false if none.
 bool mergeOnePair(Block &block) {
-  SmallVector<FusionOp> fusions;
+  // The elementwise fusions with their index spaces, each body walked once.
+  SmallVector<std::pair<FusionOp, ArrayRef<int64_t>>> fusions;
   for (Operation &op : block)
-    if (auto f = dyn_cast<FusionOp>(op); f && elementwiseShape(f))
-      fusions.push_back(f);
+    if (auto f = dyn_cast<FusionOp>(op))
+      if (std::optional<ArrayRef<int64_t>> shape = elementwiseShape(f))
+        fusions.push_back({f, *shape});
   for (size_t i = 0; i < fusions.size(); ++i) {
-    FusionOp first = fusions[i];
-    ArrayRef<int64_t> shape = *elementwiseShape(first);
+    FusionOp first = fusions[i].first;
+    ArrayRef<int64_t> shape = fusions[i].second;
     llvm::SmallPtrSet<Value, 8> firstInputs(first.getInputs().begin(),
                                             first.getInputs().end());
     for (size_t j = i + 1; j < fusions.size(); ++j) {
-      FusionOp second = fusions[j];
-      if (*elementwiseShape(second) != shape)
+      FusionOp second = fusions[j].first;
+      if (fusions[j].second != shape)
         continue;
       ValueRange inputs = second.getInputs();
       if (llvm::none_of(inputs, [&](Value v) { return firstInputs.contains(v); }))
