@@ -93,8 +93,7 @@ static std::string fnExpr(ElementwiseFn fn, ArrayRef<std::string> in) {
 }
 
 bool kiln::codegen::isScalarMap(Operation *op) {
-  return isa<ElementwiseOpInterface, WhereOp, CastOp>(op) &&
-         op->getNumResults() == 1;
+  return kiln::isScalarMap(op) && op->getNumResults() == 1;
 }
 
 FailureOr<std::string> kiln::codegen::scalarMapExpr(Operation *op,

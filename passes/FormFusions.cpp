@@ -146,7 +146,7 @@ FailureOr<Operation *> kiln::foldResidualIntoGemm(RewriterBase &rewriter,
 /// True for the ops a fusion may hold more than one of: one output element
 /// is a function of the input elements at the same (broadcast) index.
 static bool isFusibleElementwise(Operation *op) {
-  return isa<kiln::ElementwiseOpInterface, kiln::CastOp, kiln::WhereOp>(op) &&
+  return kiln::isScalarMap(op) &&
          op->getNumResults() == 1 && !staysOutside(op);
 }
 

@@ -44,7 +44,7 @@ RankedTensorType tensorType(Value v) {
 /// A scalar map outside any fusion: element i of its one result is a
 /// function of its operands' (broadcast) elements at i.
 bool isScalarMapOp(Operation *op) {
-  return op && isa<ElementwiseOpInterface, CastOp, WhereOp>(op) &&
+  return op && isScalarMap(op) &&
          op->getNumResults() == 1 && !op->getParentOfType<FusionOp>();
 }
 

@@ -217,7 +217,7 @@ struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
     func.walk([&](FusionOp f) {
       Block &body = f.getBody().front();
       if (llvm::all_of(body.without_terminator(), [](Operation &op) {
-            return isa<ElementwiseOpInterface, CastOp, WhereOp>(op);
+            return isScalarMap(&op);
           }))
         consumers.push_back(f);
     });

@@ -286,7 +286,7 @@ std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {
       linears.push_back(&op);
       continue;
     }
-    if (!isa<ElementwiseOpInterface, CastOp, WhereOp>(op) ||
+    if (!isScalarMap(&op) ||
         op.getNumResults() != 1)
       return std::nullopt;
     uint64_t d = 0;

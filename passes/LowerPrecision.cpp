@@ -58,11 +58,6 @@ bool isF32Tensor(Type type) {
   return t && t.getElementType().isF32();
 }
 
-/// Ops a fused elementwise kernel computes one element at a time.
-bool isScalarMap(Operation *op) {
-  return isa<ElementwiseOpInterface, CastOp, WhereOp>(op);
-}
-
 /// A fusion whose body is elementwise ops only (codegen's fused loop), with
 /// gathers of its arguments as leaves (kiln-form-fusions).
 bool isElementwiseBody(Block &body) {

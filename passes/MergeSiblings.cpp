@@ -38,7 +38,7 @@ namespace {
 std::optional<ArrayRef<int64_t>> elementwiseShape(FusionOp fusion) {
   Block &body = fusion.getBody().front();
   for (Operation &op : body.without_terminator())
-    if (!isa<ElementwiseOpInterface, CastOp, WhereOp>(op) ||
+    if (!isScalarMap(&op) ||
         op.getNumResults() != 1)
       return std::nullopt;
   ValueRange yields = fusion.getYield().getValues();

@@ -307,7 +307,7 @@ LogicalResult Scheduler::scheduleCompute(Operation *op) {
     if (fusedOps.size() > 1 && !analyzeGemvKernel(body) &&
         !analyzeKvAttentionKernel(body)) {
       for (Operation *inner : fusedOps)
-        if (!isa<ElementwiseOpInterface, CastOp, WhereOp, GatherOp>(inner))
+        if (!isScalarMap(inner) && !isa<GatherOp>(inner))
           return op->emitOpError("holds ")
                  << fusedOps.size() << " ops, and " << inner->getName()
                  << " is not elementwise; kiln-schedule lowers fusions of "

@@ -42,13 +42,6 @@ static bool sameElementLayout(Value operand, Value result) {
              cast<ShapedType>(result.getType()).getShape();
 }
 
-/// The elementwise kiln ops: each output element is a function of the input
-/// elements at the same (broadcast) index. The scalar maps are one
-/// interface (ElementwiseOpInterface); cast and where are the two others.
-static bool isElementwise(Operation *op) {
-  return isa<ElementwiseOpInterface, CastOp, WhereOp>(op);
-}
-
 bool kiln::mayWriteInPlace(Operation *op, unsigned resultIndex,
                            unsigned operandIndex) {
   if (!op || resultIndex >= op->getNumResults() ||
@@ -56,7 +49,7 @@ bool kiln::mayWriteInPlace(Operation *op, unsigned resultIndex,
     return false;
   Value operand = op->getOperand(operandIndex);
   Value result = op->getResult(resultIndex);
-  if (isElementwise(op))
+  if (isScalarMap(op))
     return sameElementLayout(operand, result);
   if (isa<ScatterNDOp>(op))
     return resultIndex == 0 && operandIndex == 0 &&
@@ -85,7 +78,7 @@ static bool fusedKernelMayWriteInPlace(Block &block, Value yielded,
     return false;
   Operation *terminator = &block.back();
   for (Operation &op : block.without_terminator())
-    if (!isElementwise(&op) || op.getNumResults() != 1)
+    if (!isScalarMap(&op) || op.getNumResults() != 1)
       return false;
   ArrayRef<int64_t> shape = cast<ShapedType>(arg.getType()).getShape();
   for (Value v : terminator->getOperands())

@@ -50,6 +50,10 @@ FailureOr<SmallVector<int64_t>> kiln::broadcastShapes(ArrayRef<int64_t> a,
   return out;
 }
 
+bool kiln::isScalarMap(Operation *op) {
+  return isa<ElementwiseOpInterface, CastOp, WhereOp>(op);
+}
+
 bool kiln::isBroadcastableTo(ArrayRef<int64_t> from, ArrayRef<int64_t> to) {
   if (from.size() > to.size())
     return false;

@@ -38,6 +38,12 @@ constexpr int64_t kMaxElements = int64_t(1) << 48;
 /// negative or the product exceeds kMaxElements (so it never overflows).
 std::optional<int64_t> checkedNumElements(llvm::ArrayRef<int64_t> shape);
 
+/// True for the ops whose element i is a scalar function of their operands'
+/// elements at i (numpy broadcast): ElementwiseOpInterface, kiln.cast and
+/// kiln.where. Fusion, in-place planning, lower precision and codegen all
+/// decide "elementwise" by it.
+bool isScalarMap(mlir::Operation *op);
+
 /// True if `from` broadcasts to `to` (numpy rules, `to` at least as long).
 bool isBroadcastableTo(llvm::ArrayRef<int64_t> from, llvm::ArrayRef<int64_t> to);
 
