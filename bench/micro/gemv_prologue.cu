@@ -15,21 +15,13 @@
 // Build and run on the GPU machine:
 //   nvcc -std=c++17 -O3 -arch=sm_90a -I codegen/kernels bench/micro/gemv_prologue.cu -o /tmp/gp && /tmp/gp
 #include "kiln_kernels.cuh"
+#include "micro_common.cuh"
 #include <cstdio>
 #include <cuda_runtime.h>
 
 using bf = __nv_bfloat16;
 
 constexpr int64_t K = 2048, N = 8192;
-
-#define CK(x)                                                                  \
-  do {                                                                         \
-    cudaError_t e = (x);                                                       \
-    if (e != cudaSuccess) {                                                    \
-      printf("%s: %s\n", #x, cudaGetErrorString(e));                          \
-      return 1;                                                                \
-    }                                                                          \
-  } while (0)
 
 template <int Variant, int MinBlocks>
 __global__ void __launch_bounds__(256, MinBlocks)
@@ -61,18 +53,6 @@ __global__ void __launch_bounds__(256, MinBlocks)
   } else {
     kiln::GemvRmsX<1, K, bf> r{x, scale, 1e-5f};
     body(r);
-  }
-}
-
-// Values in [-scale, scale) from a hash of the index.
-__global__ void fill(bf *p, int64_t n, float scale, unsigned seed) {
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
-       i += (int64_t)gridDim.x * blockDim.x) {
-    unsigned h = (unsigned)i * 2654435761u ^ seed;
-    h ^= h >> 15;
-    h *= 2246822519u;
-    h ^= h >> 13;
-    p[i] = (bf)(((h & 0xffff) / 32768.0f - 1.0f) * scale);
   }
 }
 
@@ -115,17 +95,9 @@ int main() {
   };
   // Copy bandwidth for the same bytes.
   {
-    const int iters = 100;
-    CK(cudaEventRecord(a));
-    for (int i = 0; i < iters; ++i)
-      CK(cudaMemcpyAsync(w + ((i + 1) % Copies) * 2 * N * K,
-                         w + (i % Copies) * 2 * N * K, bytes,
-                         cudaMemcpyDeviceToDevice));
-    CK(cudaEventRecord(b));
-    CK(cudaEventSynchronize(b));
-    float ms;
-    CK(cudaEventElapsedTime(&ms, a, b));
-    double us = ms * 1000.0 / iters;
+    double us;
+    if (copyMicros(w, Copies, 2 * N * K, bytes, a, b, us))
+      return 1;
     printf("%-22s %7.2f us  %7.1f GB/s (read + write)\n", "copy 67 MB", us,
            2 * bytes / us / 1e3);
   }

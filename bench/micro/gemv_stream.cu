@@ -17,21 +17,13 @@
 // Build and run on the GPU machine:
 //   nvcc -std=c++17 -O3 -arch=sm_90a -I codegen/kernels bench/micro/gemv_stream.cu -o /tmp/gs && /tmp/gs
 #include "kiln_kernels.cuh"
+#include "micro_common.cuh"
 #include <cstdio>
 #include <cuda_runtime.h>
 
 using bf = __nv_bfloat16;
 
 constexpr int64_t K = 2048, N = 8192;
-
-#define CK(x)                                                                  \
-  do {                                                                         \
-    cudaError_t e = (x);                                                       \
-    if (e != cudaSuccess) {                                                    \
-      printf("%s: %s\n", #x, cudaGetErrorString(e));                          \
-      return 1;                                                                \
-    }                                                                          \
-  } while (0)
 
 __device__ __forceinline__ void epilogue(float g, float u, bf *out, int64_t c) {
   g = (float)(bf)g;
@@ -198,18 +190,6 @@ __global__ void __launch_bounds__(256)
   }
 }
 
-// Values in [-scale, scale) from a hash of the index.
-__global__ void fill(bf *p, int64_t n, float scale, unsigned seed) {
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
-       i += (int64_t)gridDim.x * blockDim.x) {
-    unsigned h = (unsigned)i * 2654435761u ^ seed;
-    h ^= h >> 15;
-    h *= 2246822519u;
-    h ^= h >> 13;
-    p[i] = (bf)(((h & 0xffff) / 32768.0f - 1.0f) * scale);
-  }
-}
-
 int main() {
   constexpr int Copies = 6; // 6 x 67 MB: more than L2
   bf *x, *w, *out[2];
@@ -268,17 +248,9 @@ int main() {
     return 0;
   };
   {
-    const int iters = 100;
-    CK(cudaEventRecord(a));
-    for (int i = 0; i < iters; ++i)
-      CK(cudaMemcpyAsync(w + ((i + 1) % Copies) * 2 * N * K,
-                         w + (i % Copies) * 2 * N * K, bytes,
-                         cudaMemcpyDeviceToDevice));
-    CK(cudaEventRecord(b));
-    CK(cudaEventSynchronize(b));
-    float ms;
-    CK(cudaEventElapsedTime(&ms, a, b));
-    double us = ms * 1000.0 / iters;
+    double us;
+    if (copyMicros(w, Copies, 2 * N * K, bytes, a, b, us))
+      return 1;
     printf("%-12s %7.2f us  %7.1f GB/s (read + write); a read of 67 MB at "
            "that rate: %.2f us\n",
            "copy 67 MB", us, 2 * bytes / us / 1e3, us / 2);
