@@ -477,10 +477,17 @@ LogicalResult Scheduler::run() {
     anchor = op;
   }
   builder.setInsertionPointAfter(anchor);
+  // Two equal constants of one function (a rewrite after the last CSE may
+  // make one) share their bytes in the layout: they share one view too, as
+  // two views of the same bytes would be two buffers overlapping.
+  llvm::DenseMap<std::pair<int64_t, Type>, Value> viewAt;
   for (auto [op, offset] : llvm::zip(weightOps, weightOffsets)) {
     Value t = op->getResult(0);
-    buffers[t] = ViewOp::create(builder, op->getLoc(), bufferType(t.getType()),
-                                weights, offset, t, StringAttr(), StringAttr());
+    Value &view = viewAt[{offset, t.getType()}];
+    if (!view)
+      view = ViewOp::create(builder, op->getLoc(), bufferType(t.getType()),
+                            weights, offset, t, StringAttr(), StringAttr());
+    buffers[t] = view;
   }
 
   // The graph, then the inputs' views before it.

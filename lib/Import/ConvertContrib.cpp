@@ -391,6 +391,50 @@ Value softcapAttention(NodeContext &c, Value q, Value k, Value v, Value mask,
                : Value();
 }
 
+/// GroupQueryAttention in a KV-cache step import (`--max-seq-len`,
+/// docs/kv-cache.md): the step that fills the last S slots of a full cache,
+/// so present is past ++ new (`kiln.concat` on axis 2, the form
+/// kiln-kv-cache maps onto kiln.kv_append) and query s sees keys t <= P + s,
+/// kiln.attention's causal rule (kiln.kv_attention's own after the
+/// rewrite). The new rows then land at each row's kv_pos, and the rotary
+/// positions stay seqlens_k + 1 - S + s, as ONNX Runtime computes them: a
+/// generation's mask (1 at slots <= kv_pos) makes the two agree. A local
+/// window, softcap or attention_bias has no kiln.kv_attention form: an
+/// error here rather than a graph kiln-kv-cache would leave unmapped.
+LogicalResult kvStepAttention(NodeContext &c, Value q, Value k, Value v,
+                              Value pastK, Value pastV, float scale,
+                              int64_t window, float softcap, Value bias) {
+  auto refuse = [&](StringRef what) {
+    c.emitError() << what
+                  << " has no KV-cache form (--max-seq-len); compile without "
+                     "--max-seq-len to keep past/present as graph inputs "
+                     "and outputs";
+    return failure();
+  };
+  if (!pastK)
+    return refuse("a GroupQueryAttention without past_key/past_value");
+  if (window > 0)
+    return refuse("local_window_size");
+  if (softcap > 0.0f)
+    return refuse("softcap");
+  if (bias)
+    return refuse("attention_bias");
+  Value presentK = c.concat({pastK, k}, 2);
+  Value presentV = presentK ? c.concat({pastV, v}, 2) : Value();
+  if (!presentV)
+    return failure();
+  ArrayRef<int64_t> qs = shapeOf(q);
+  auto outType = RankedTensorType::get(qs, eltOf(q));
+  Value y = c.create<AttentionOp>(outType, q, presentK, presentV, Value(),
+                                  c.b.getF32FloatAttr(scale),
+                                  c.b.getBoolAttr(qs[2] > 1));
+  y = y ? fromHeads(c, y) : Value();
+  if (!y)
+    return failure();
+  c.results.append({y, presentK, presentV});
+  return success();
+}
+
 LogicalResult convertGroupQueryAttention(NodeContext &c) {
   Value query = c.required(0, "query");
   Value seqlens = c.required(5, "seqlens_k");
@@ -565,6 +609,12 @@ LogicalResult convertGroupQueryAttention(NodeContext &c) {
     if (!k)
       return failure();
   }
+  float scale = c.getFloat("scale", 0.0f);
+  if (scale == 0.0f)
+    scale = 1.0f / std::sqrt(float(d));
+  if (c.kvStep)
+    return kvStepAttention(c, q, k, v, pastK, pastV, scale, window, softcap,
+                           bias);
   Value presentK = presentCache(c, pastK, k, pastLen, t);
   Value presentV = presentK ? presentCache(c, pastV, v, pastLen, t) : Value();
   if (!presentV)
@@ -585,9 +635,6 @@ LogicalResult convertGroupQueryAttention(NodeContext &c) {
   }
   if (!mask)
     return failure();
-  float scale = c.getFloat("scale", 0.0f);
-  if (scale == 0.0f)
-    scale = 1.0f / std::sqrt(float(d));
   // attention_bias is added to the scores of the keys the mask keeps: one
   // additive mask, -inf where the boolean one drops a key.
   if (bias) {

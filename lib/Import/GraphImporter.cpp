@@ -461,6 +461,7 @@ LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node,
     nodeOpset = domainOpsets.count(domain) ? domainOpsets[domain] : 1;
   NodeContext nc(*this, builder, node, nodeOpset, loc, std::move(inputs));
   nc.baseDir = baseDir;
+  nc.kvStep = options.kvStep.has_value();
   if (failed(convert(nc)))
     return failure();
   for (auto [i, name] : llvm::enumerate(node.output())) {

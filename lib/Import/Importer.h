@@ -52,6 +52,10 @@ public:
   mlir::Location loc;
   /// Directory that external-data paths are relative to.
   llvm::StringRef baseDir;
+  /// Set when the graph is imported as a KV-cache step (`--max-seq-len`,
+  /// docs/kv-cache.md): a converter that keeps its own cache (ONNX Runtime's
+  /// GroupQueryAttention) writes the past/present form kiln-kv-cache maps.
+  bool kvStep = false;
 
   llvm::StringRef opType() const;
   mlir::MLIRContext *getContext() const { return b.getContext(); }

@@ -9,9 +9,14 @@
 //     batch = its dim 0, sequence = its dim 1;
 //   - positions: another integer [batch, seq] input;
 //   - past: the concat axis of every rank-4 float input that a Concat
-//     takes as its first operand (all must agree);
+//     takes as its first operand, or axis 2 of ONNX Runtime
+//     GroupQueryAttention's past_key / past_value (all must agree);
 //   - total: dim 1 of an integer/bool [batch, x] input whose x is neither
-//     the sequence nor the past dim (the attention mask).
+//     the sequence nor the past dim (the attention mask);
+//   - a GroupQueryAttention past's named head size (unless --bind gives
+//     it): the width of the projection that feeds the node's query (a
+//     MatMul by a weight, or MatMulNBits, maybe plus a bias) over its
+//     query (and packed key/value) heads.
 //
 // Import folds shapes, so a constant computed from the past length would be
 // frozen at N - 1. The check: import once more with the past one longer and
@@ -35,6 +40,8 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <optional>
 
 using namespace mlir;
 using namespace kiln;
@@ -79,6 +86,26 @@ std::string dimStr(const Dim &d) {
   return d.symbolic() ? "'" + d.param + "'" : std::to_string(d.value);
 }
 
+/// The axis along which `node` appends new keys/values to a past input
+/// (rank `rank`) that it reads as operand `idx`: a Concat's first operand
+/// (its axis, made non-negative), or the past_key / past_value of ONNX
+/// Runtime's GroupQueryAttention (BNSH: axis 2). None for any other use.
+std::optional<int64_t> pastAxisOf(const onnx::NodeProto &node, int idx,
+                                  size_t rank) {
+  if (node.op_type() == "Concat" &&
+      (node.domain().empty() || node.domain() == "ai.onnx") && idx == 0) {
+    int64_t axis = 0;
+    for (const auto &a : node.attribute())
+      if (a.name() == "axis")
+        axis = a.i();
+    return axis < 0 ? axis + int64_t(rank) : axis;
+  }
+  if (node.op_type() == "GroupQueryAttention" &&
+      node.domain() == "com.microsoft" && (idx == 3 || idx == 4))
+    return 2;
+  return std::nullopt;
+}
+
 } // namespace
 
 LogicalResult kiln::import::bindKvRoles(const onnx::GraphProto &graph,
@@ -114,6 +141,37 @@ LogicalResult kiln::import::bindKvRoles(const onnx::GraphProto &graph,
     return best;
   };
 
+  // The last dim of `name` when it is a projection of a weight
+  // initializer: a MatMul by a 2-D weight ([K, N]), ONNX Runtime's
+  // MatMulNBits (its N attribute), or either with a bias Add after it.
+  llvm::StringMap<const onnx::NodeProto *> producer;
+  for (const auto &node : graph.node())
+    for (const std::string &out : node.output())
+      producer[out] = &node;
+  std::function<int64_t(const std::string &, int)> projectedWidth =
+      [&](const std::string &name, int depth) -> int64_t {
+    const onnx::NodeProto *node = producer.lookup(name);
+    if (!node || depth > 2 || node->input_size() < 2)
+      return -1;
+    StringRef op = node->op_type();
+    if (op == "MatMul") {
+      auto it = inits.find(node->input(1));
+      return it != inits.end() && it->second->dims_size() == 2
+                 ? it->second->dims(1)
+                 : -1;
+    }
+    if (op == "MatMulNBits" && node->domain() == "com.microsoft") {
+      for (const auto &a : node->attribute())
+        if (a.name() == "N")
+          return a.i();
+      return -1;
+    }
+    if (op == "Add")
+      return std::max(projectedWidth(node->input(0), depth + 1),
+                      projectedWidth(node->input(1), depth + 1));
+    return -1;
+  };
+
   const onnx::ValueInfoProto *tokens = nullptr;
   std::vector<const onnx::ValueInfoProto *> ints2, past;
   for (const auto &in : graph.input()) {
@@ -132,7 +190,7 @@ LogicalResult kiln::import::bindKvRoles(const onnx::GraphProto &graph,
     }
     if (dims.size() == 4 && isFloatElem(elem))
       for (auto [node, idx] : users.lookup(in.name()))
-        if (node->op_type() == "Concat" && idx == 0) {
+        if (pastAxisOf(*node, idx, dims.size())) {
           past.push_back(&in);
           break;
         }
@@ -141,41 +199,28 @@ LogicalResult kiln::import::bindKvRoles(const onnx::GraphProto &graph,
     return emitError(fileLoc)
            << "--max-seq-len: no token ids input found (an integer [batch, "
               "seq] input that indexes an embedding table through Gather)";
-  // ONNX Runtime's GroupQueryAttention keeps its past and present caches as
-  // graph inputs and outputs; the KV-cache rewrite does not map it yet.
-  if (past.empty())
-    for (const auto &node : graph.node())
-      if (node.domain() == "com.microsoft" &&
-          node.op_type() == "GroupQueryAttention")
-        return emitError(fileLoc)
-               << "--max-seq-len: the past keys/values feed ONNX Runtime's "
-                  "GroupQueryAttention, which the KV-cache rewrite does not "
-                  "map yet; import without --max-seq-len (the caches stay "
-                  "graph inputs and outputs)";
   if (past.empty())
     return emitError(fileLoc)
            << "--max-seq-len: no past key/value inputs found (rank-4 float "
-              "inputs concatenated with the new keys/values); the model has "
-              "no KV cache to rewrite";
+              "inputs concatenated with the new keys/values, or the "
+              "past_key/past_value of ONNX Runtime's GroupQueryAttention); "
+              "the model has no KV cache to rewrite";
 
   std::vector<Dim> tdims = dimsOf(*tokens);
   Dim batch = tdims[0], seq = tdims[1];
   // The past dim: the concat axis of every past input.
   Dim pastDim;
   for (const onnx::ValueInfoProto *in : past) {
-    const onnx::NodeProto *concat = nullptr;
-    for (auto [node, idx] : users.lookup(in->name()))
-      if (node->op_type() == "Concat" && idx == 0)
-        concat = node;
-    int64_t axis = 0;
-    for (const auto &a : concat->attribute())
-      if (a.name() == "axis")
-        axis = a.i();
     std::vector<Dim> dims = dimsOf(*in);
-    if (axis < 0)
-      axis += dims.size();
+    const onnx::NodeProto *user = nullptr;
+    int64_t axis = 0;
+    for (auto [node, idx] : users.lookup(in->name()))
+      if (auto a = pastAxisOf(*node, idx, dims.size())) {
+        user = node;
+        axis = *a;
+      }
     if (axis < 0 || axis >= int64_t(dims.size()))
-      return emitError(fileLoc) << "--max-seq-len: node '" << concat->name()
+      return emitError(fileLoc) << "--max-seq-len: node '" << user->name()
                                 << "' concatenates past input '" << in->name()
                                 << "' on an invalid axis";
     Dim d = dims[axis];
@@ -254,6 +299,36 @@ LogicalResult kiln::import::bindKvRoles(const onnx::GraphProto &graph,
       !bind(pastDim, step.maxSeq - step.seq, "past") ||
       (total.symbolic() && !bind(total, step.maxSeq, "total")))
     return failure();
+  // A GroupQueryAttention past's head size may be named too (the GenAI
+  // builder's 'kv_cache_dim'): unless --bind gives it, it is the width of
+  // the node's projected query over its head count.
+  for (const auto &node : graph.node()) {
+    if (node.op_type() != "GroupQueryAttention" ||
+        node.domain() != "com.microsoft" || node.input_size() < 5)
+      continue;
+    auto it = llvm::find_if(graph.input(), [&](const auto &in) {
+      return in.name() == node.input(3);
+    });
+    if (it == graph.input().end())
+      continue;
+    std::vector<Dim> dims = dimsOf(*it);
+    if (dims.size() != 4 || !dims[3].symbolic() ||
+        options.binds.count(dims[3].param))
+      continue;
+    int64_t heads = 0, kvHeads = 0;
+    for (const auto &a : node.attribute()) {
+      if (a.name() == "num_heads")
+        heads = a.i();
+      if (a.name() == "kv_num_heads")
+        kvHeads = a.i();
+    }
+    bool packed = node.input_size() < 2 || node.input(1).empty();
+    int64_t parts = packed ? heads + 2 * kvHeads : heads;
+    int64_t width = projectedWidth(node.input(0), 0);
+    if (parts > 0 && width > 0 && width % parts == 0 &&
+        !bind(dims[3], width / parts, "head size"))
+      return failure();
+  }
   info.pastParam = pastDim.param;
   info.totalParam = total.param;
   return success();

@@ -7,7 +7,8 @@
 #                                 1 only for the static one-token exports)
 #   BUNDLE/<fixture>/oracle/      ../shared/models/hf-tiny-generate/<arch>/
 # for every *-decoder-dynamic-* and *-decode-torchscript fixture that has a
-# generation oracle. Any failure stops with a message and a non-zero exit.
+# generation oracle, and for test/Models/genai-* with their onnxruntime
+# oracles (generate/). Any failure stops with a message and a non-zero exit.
 # Usage: test/GPU/prepare_generation.sh BUILD_DIR [BUNDLE] [ARCH]
 set -euo pipefail
 BUILD=${1:?build dir}
@@ -35,4 +36,17 @@ for dir in "$SHARED"/models/hf-tiny/*-decoder-dynamic-* "$SHARED"/models/hf-tiny
   n=$((n+1))
 done
 [ $n -gt 0 ] || die "no fixtures under $SHARED/models/hf-tiny"
+# The ONNX Runtime GenAI models of test/Models with onnxruntime's oracles
+# (GroupQueryAttention's caches as kiln's KV cache; the Qwen2 in int4,
+# MatMulNBits through kiln::matmulNBitsGemv).
+for dir in "$HERE"/../Models/genai-*; do
+  [ -f "$dir/generate/greedy_ids.pb" ] || continue
+  name=$(basename "$dir")
+  mkdir -p "$BUNDLE/$name"
+  "$BUILD/bin/kiln-compile" "$dir/model.onnx" --max-seq-len 64 --batch-buckets 1,4 \
+    --prefill-buckets 4 --arch "$ARCH" -o "$BUNDLE/$name/model.kiln" || die "$name: kiln-compile"
+  cp -r "$dir/generate" "$BUNDLE/$name/oracle"
+  echo "prepared $name (--max-seq-len 64 --batch-buckets 1,4 --prefill-buckets 4)"
+  n=$((n+1))
+done
 echo "prepare_generation: $n entries in $BUNDLE ($(du -sh "$BUNDLE" | cut -f1))"
