@@ -1,17 +1,20 @@
 //===- EmitQuant.cpp - CUDA for the quantised-weight ops ------------------===//
 //
-// kiln.matmul_nbits: kiln::matmulNBits (kiln_kernels.cuh), one thread per
-// output element reading the packed 4- or 8-bit weight row and dequantising it on
-// the fly, the sum accumulated in fp32 for f32. The zero point (2^(bits-1), a
-// packed uint8 value or a float) and the optional bias are lambdas the emitter
-// writes, so one template serves every operand combination. Correctness
-// first: no tiling, no shared memory.
+// kiln.matmul_nbits: for decode (kiln::isNBitsGemv: at most 8 rows, packed
+// rows of whole 16-byte pieces) kiln::matmulNBitsGemv, one warp per output
+// column streaming the packed weights once for all rows; otherwise
+// kiln::matmulNBits, one thread per output element. Both read the packed 4-
+// or 8-bit weights and dequantise them on the fly, summing in fp32 (f64 for
+// f64). The zero point (2^(bits-1), a packed uint8 value or a float) and the
+// optional bias are lambdas the emitter writes, so one template serves every
+// operand combination.
 //
 //===----------------------------------------------------------------------===//
 
 #include "EmitterSupport.h"
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Transforms/LaunchConfig.h"
 
 using namespace mlir;
 using namespace kiln;
@@ -60,9 +63,17 @@ static LogicalResult emitMatmulNBits(EmitContext &ctx, MatmulNBitsOp op) {
   }
   std::string body;
   llvm::raw_string_ostream os(body);
-  os << "  kiln::matmulNBits<" << m << ", " << n << ", " << k << ", " << block
-     << ", " << bits << ">(in0, in1, in2, out0,\n      " << zero << ",\n      " << bias
-     << ");\n";
+  bool gemv = isNBitsGemv(op);
+  // The GEMV subtracts an integer zero point exactly in one step; a float
+  // one (IntZero = false) after the weight is converted.
+  bool floatZero = op.getZeroPoints() && !eltOf(op.getZeroPoints()).isInteger();
+  os << "  kiln::" << (gemv ? "matmulNBitsGemv" : "matmulNBits") << "<" << m
+     << ", " << n << ", " << k << ", " << block << ", " << bits;
+  if (gemv)
+    os << ", " << nbitsGemvColumns(k * bits / 8)
+       << (floatZero ? ", false" : "");
+  os << ">(in0, in1, in2, out0,\n      "
+     << zero << ",\n      " << bias << ");\n";
   return ctx.simpleKernel(op, inputs, {op.getResult()}, body);
 }
 

@@ -203,6 +203,26 @@ bool kiln::isGemv(Operation *op) {
   return isGemvInput(cast<ShapedType>(linear.getInput().getType()));
 }
 
+bool kiln::isNBitsGemv(Operation *op) {
+  auto q = dyn_cast<MatmulNBitsOp>(op);
+  if (!q)
+    return false;
+  auto x = cast<ShapedType>(q.getInput().getType());
+  Type elt = x.getElementType();
+  int64_t k = q.getK();
+  return (elt.isF32() || elt.isF16() || elt.isBF16()) && k > 0 &&
+         x.getNumElements() / k <= kNBitsGemvMaxRows &&
+         (k * q.getBits() / 8) % 16 == 0 && q.getBlockSize() % 8 == 0 &&
+         k % q.getBlockSize() == 0;
+}
+
+int64_t kiln::nbitsGemvColumns(int64_t rowBytes) {
+  // The kernel's tile: all of a lane's pieces of a row, at most 4.
+  int64_t pieces = rowBytes / 16;
+  int64_t tile = pieces >= 32 * 4 ? 4 : (pieces + 31) / 32;
+  return std::clamp<int64_t>(4 / std::max<int64_t>(tile, 1), 1, 4);
+}
+
 bool kiln::isGemvInput(ShapedType x) {
   Type elt = x.getElementType();
   if (!elt.isF32() && !elt.isBF16())
@@ -372,6 +392,11 @@ LaunchDims kiln::chooseLaunchDims(Operation *op) {
   if (isGemv(op)) {
     int64_t n = shape(op->getOperand(1))[0];
     return {clampGrid((n + 7) / 8), 256, 0};
+  }
+  if (isNBitsGemv(op)) {
+    auto q = cast<MatmulNBitsOp>(op);
+    int64_t cols = 8 * nbitsGemvColumns(q.getK() * q.getBits() / 8);
+    return {clampGrid((q.getN() + cols - 1) / cols), 256, 0};
   }
   if (int64_t splits = kvAttentionSplits(op)) {
     ArrayRef<int64_t> q = shape(op->getOperand(0));

@@ -1305,6 +1305,130 @@ __device__ void matmulNBits(const T *__restrict__ x,
   });
 }
 
+/// kiln.matmul_nbits for decode (M rows of x, at most kNBitsGemvMaxRows):
+/// the same sum as matmulNBits, weight-streaming. Each warp computes Cols
+/// adjacent output columns (kiln::nbitsGemvColumns: a packed row is a
+/// quarter of a bf16 one, so one column alone keeps too few bytes in flight):
+/// its lanes load the 16-byte pieces (32 4-bit or 16 8-bit weights) of all
+/// Cols packed rows, a tile of each, before using any (the read-only path:
+/// each weight byte is read once per step). Each scale group (the piece
+/// when a block holds whole pieces, else a 32-bit word) is summed as
+/// sum x * (q - zero) and then multiplied by its scale, in f32: the same
+/// products as (q - zero) * scale per weight, grouped. q - zero costs no
+/// int-to-float conversion: q's bits or'ed into the mantissa of 2^23 make
+/// the float 2^23 + q, from which 2^23 + zero is subtracted (exact for an
+/// integer zero point, IntZero) or 2^23 and then the zero point. Each x row
+/// is read in 16-byte loads of T (x is small and every warp reads it,
+/// through the cache); a warp sum finishes each row and lane 0 writes
+/// out[m, n] = sum + bias(n), rounded to T. The packed row is K * Bits / 8
+/// bytes, a multiple of 16 (kiln::isNBitsGemv decides). Warps loop over
+/// column groups for any grid (bench/micro/nbits_gemv.cu times it on
+/// Llama-1B's int4 projections).
+template <int64_t M, int64_t N, int64_t K, int64_t BS, int Bits,
+          int Cols = 1, bool IntZero = true, typename T, typename Zero,
+          typename Bias>
+__device__ void matmulNBitsGemv(const T *__restrict__ x,
+                                const uint8_t *__restrict__ w,
+                                const T *__restrict__ scales,
+                                T *__restrict__ out, Zero zero, Bias bias) {
+  static_assert(Bits == 4 || Bits == 8, "4- or 8-bit weights");
+  constexpr int64_t Blocks = K / BS, RowBytes = K * Bits / 8;
+  static_assert(K % BS == 0 && RowBytes % 16 == 0,
+                "matmulNBitsGemv: whole blocks in 16-byte pieces");
+  constexpr int PerPiece = 128 / Bits, PerWord = 32 / Bits;
+  static_assert(BS % PerWord == 0, "a 32-bit word lies in one block");
+  // Weights that share a scale within a piece.
+  constexpr int Group = BS % PerPiece == 0 ? PerPiece : PerWord;
+  constexpr int64_t Pieces = RowBytes / 16;
+  // Pieces each lane loads per row and tile: all of a short row's.
+  constexpr int Tile = Pieces >= 32 * 4 ? 4 : int((Pieces + 31) / 32);
+  constexpr int XVec = Vec16<T>::N; // x elements per 16-byte load
+  static_assert(PerPiece % XVec == 0 && Group % XVec == 0,
+                "whole x vectors per scale group");
+  constexpr unsigned Mask = (1u << Bits) - 1;
+  constexpr float Magic = 8388608.0f; // 2^23
+  int lane = threadIdx.x & 31;
+  int64_t warp = (int64_t(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
+  int64_t warps = (int64_t(gridDim.x) * blockDim.x) >> 5;
+  for (int64_t n0 = warp * Cols; n0 < N; n0 += warps * Cols) {
+    float acc[Cols][M];
+#pragma unroll
+    for (int col = 0; col < Cols; ++col)
+#pragma unroll
+      for (int64_t m = 0; m < M; ++m)
+        acc[col][m] = 0.0f;
+    for (int64_t base = 0; base < Pieces; base += 32 * Tile) {
+      int4 wv[Cols][Tile];
+#pragma unroll
+      for (int col = 0; col < Cols; ++col) {
+        const int4 *row =
+            reinterpret_cast<const int4 *>(w + (n0 + col) * RowBytes);
+#pragma unroll
+        for (int j = 0; j < Tile; ++j) {
+          int64_t c = base + lane + 32 * j;
+          wv[col][j] = c < Pieces && n0 + col < N ? __ldg(row + c)
+                                                  : make_int4(0, 0, 0, 0);
+        }
+      }
+#pragma unroll
+      for (int col = 0; col < Cols; ++col) {
+        int64_t n = n0 + col;
+        if (n >= N)
+          break;
+#pragma unroll
+        for (int j = 0; j < Tile; ++j) {
+          int64_t c = base + lane + 32 * j;
+          if (c >= Pieces)
+            break;
+          int64_t k0 = c * PerPiece;
+          const unsigned words[4] = {
+              unsigned(wv[col][j].x), unsigned(wv[col][j].y),
+              unsigned(wv[col][j].z), unsigned(wv[col][j].w)};
+#pragma unroll
+          for (int g = 0; g < PerPiece / Group; ++g) {
+            int64_t blk = (k0 + g * Group) / BS;
+            float scale = (float)scales[n * Blocks + blk];
+            float zp = (float)zero(n, blk);
+            float zb = Magic + zp;
+            // q - zero of the group's weights.
+            float dq[Group];
+#pragma unroll
+            for (int e = 0; e < Group; ++e) {
+              int i = g * Group + e;
+              unsigned q =
+                  (words[i / PerWord] >> (Bits * (i % PerWord))) & Mask;
+              float f = __uint_as_float(0x4B000000u | q);
+              dq[e] = IntZero ? f - zb : (f - Magic) - zp;
+            }
+#pragma unroll
+            for (int64_t m = 0; m < M; ++m) {
+              const Vec16<T> *xv = reinterpret_cast<const Vec16<T> *>(
+                  x + m * K + k0 + g * Group);
+              float part = 0.0f;
+#pragma unroll
+              for (int v = 0; v < Group / XVec; ++v) {
+                Vec16<T> xs = xv[v];
+#pragma unroll
+                for (int e = 0; e < XVec; ++e)
+                  part = fmaf((float)xs.e[e], dq[v * XVec + e], part);
+              }
+              acc[col][m] = fmaf(part, scale, acc[col][m]);
+            }
+          }
+        }
+      }
+    }
+#pragma unroll
+    for (int col = 0; col < Cols; ++col)
+#pragma unroll
+      for (int64_t m = 0; m < M; ++m) {
+        float sum = warpSum(acc[col][m]);
+        if (lane == 0 && n0 + col < N)
+          out[m * N + n0 + col] = (T)(sum + (float)bias(n0 + col));
+      }
+  }
+}
+
 } // namespace kiln
 
 #endif // KILN_KERNELS_CUH

@@ -24,7 +24,7 @@ import numpy as np
 from onnx import numpy_helper
 
 RACECHECK = ("rms_norm", "layer_norm", "softmax", "reduce", "attention", "gemv",
-             "kv_attention", "kv_fused")
+             "kv_attention", "kv_fused", "nbits")
 
 
 def t(shape, dtype="f32"):
@@ -217,6 +217,43 @@ def case_gemv(shape):
     return ir, [("x", [1, 1, k]), ("g", g), ("r", [1, 1, n])], offset // f
 
 
+def case_nbits(shape):
+    # kiln.matmul_nbits: decode rows (at most 8) run as
+    # kiln::matmulNBitsGemv, more rows as kiln::matmulNBits. The packed
+    # weights, scales and zero points are inputs here (random bytes), so
+    # every nibble value and zero point occurs. shape: [M, N, K, block,
+    # bits, zero points (0 none, 1 packed uint8, 2 float), bias (0/1)].
+    m, n, k, bs, bits, zk, bias = shape
+    blocks = k // bs
+    blob = bs * bits // 8
+    u8 = lambda dims: (lambda rng: rng.integers(0, 256, dims).astype(np.uint8))
+    scale = lambda dims: (lambda rng: (rng.standard_normal(dims) * 0.1).astype(np.float32))
+    inputs = [("x", [m, k]), ("w", [n, blocks, blob], u8([n, blocks, blob])),
+              ("s", [n * blocks], scale([n * blocks]))]
+    types = [t([m, k]), t([n, blocks, blob], "ui8"), t([n * blocks])]
+    extra = ""
+    if zk == 1:
+        zb = n * ((blocks * bits + 7) // 8)
+        inputs.append(("z", [zb], u8([zb])))
+        types.append(t([zb], "ui8"))
+        extra += " zero_points %z"
+    elif zk == 2:
+        inputs.append(("z", [n * blocks],
+                       lambda rng: rng.uniform(0, 2 ** bits - 1, [n * blocks]).astype(np.float32)))
+        types.append(t([n * blocks]))
+        extra += " zero_points %z"
+    if bias:
+        inputs.append(("b", [n]))
+        types.append(t([n]))
+        extra += " bias %b"
+    args = ", ".join(f"%{name}: {ty}" for (name, *_), ty in zip(inputs, types))
+    ir = (f"func.func @main({args}) -> {t([m, n])} {{\n"
+          f"  %y = kiln.matmul_nbits %x, %w, %s{extra} {{K = {k} : i64, N = {n} : i64, "
+          f"bits = {bits} : i64, block_size = {bs} : i64}} : ({', '.join(types)}) -> {t([m, n])}\n"
+          f"  return %y : {t([m, n])}\n}}\n")
+    return ir, inputs
+
+
 CASES = [
     ("rms_norm", case_rms_norm, [[1, 1, 64], [3, 5, 100], [2, 7, 2048], [1, 1, 4099]]),
     ("layer_norm", case_layer_norm, [[1, 1, 64], [3, 5, 100], [2, 3, 1543]]),
@@ -253,6 +290,14 @@ CASES = [
     # not of the 8 columns per block; K = 2048 is a Llama-1B row.
     ("gemv", case_gemv, [[64, 96, 32, 0], [200, 77, 13, 0], [2048, 96, 40, 0],
                          [200, 77, 13, 1], [2048, 96, 40, 2]]),
+    # [M, N, K, block, bits, zero points, bias]: a Llama-1B row (K = 2048)
+    # with odd N and a bias, 8 rows with float zero points and block 128,
+    # 3 blocks a row (a padding nibble in the packed zero points), block 16
+    # (two blocks per 16-byte piece), 8-bit weights, and 9 rows (the
+    # one-thread-per-element kernel).
+    ("nbits", case_nbits, [[1, 77, 2048, 32, 4, 1, 1], [8, 40, 2048, 128, 4, 2, 0],
+                           [1, 33, 96, 32, 4, 1, 0], [2, 50, 512, 16, 4, 1, 0],
+                           [1, 100, 256, 32, 8, 1, 1], [9, 20, 64, 32, 4, 0, 0]]),
 ]
 
 
@@ -303,15 +348,17 @@ def main():
                 path = os.path.join(out, f"input_{k}.pb")
                 open(path, "wb").write(numpy_helper.from_array(arr, arg).SerializeToString())
                 args += ["--input", path]
-            if cls == "gemv":
+            if cls in ("gemv", "nbits"):
                 # f32 dot products of K terms of unit scale, summed by the
                 # GPU in another order than the reference: they differ by
                 # about sqrt(K) * 2^-24 per unit of sum |terms| (~0.64 K),
                 # which the SwiGLU epilogue multiplies by |up| (tens).
                 # 1e-6 * K covers that (2e-3 at K = 2048); a wrong row or
                 # element (errors of order 1) still fails.
+                # (nbits: the same sums, of K = shape[2] terms.)
+                k = shape[0] if cls == "gemv" else shape[2]
                 open(os.path.join(out, "tolerance"), "w").write(
-                    f"--atol {1e-6 * shape[0]:.3g}\n")
+                    f"--atol {1e-6 * k:.3g}\n")
             run([kiln("kiln-run"), model, "--backend=ref", "--output-dir",
                  os.path.join(out, "expected")] + args)
             run([kiln("kiln-compile"), model, "-o", os.path.join(out, "model.kiln"),

@@ -64,6 +64,28 @@ constexpr int64_t kGemvMaxRows = 1;
 /// multiple of the 16-byte vector. The launch config (one warp per column,
 /// 256 threads) and the CUDA emitter agree through this function.
 bool isGemv(mlir::Operation *op);
+/// Rows up to which kiln.matmul_nbits runs as kiln::matmulNBitsGemv (one
+/// warp per output column, each packed weight piece loaded once for all
+/// rows) instead of kiln::matmulNBits (one thread per output element, which
+/// reads the weights once per row, a byte at a time): decode steps of up to
+/// 8 rows, as for the performance issue's GEMV.
+constexpr int64_t kNBitsGemvMaxRows = 8;
+/// Whether kiln.matmul_nbits `op` runs as kiln::matmulNBitsGemv: at most
+/// kNBitsGemvMaxRows rows of an f32, f16 or bf16 input, and packed rows of
+/// whole 16-byte pieces (K * bits / 8 a multiple of 16). The launch config
+/// (one warp per column, 256 threads) and the CUDA emitter agree through
+/// this function.
+bool isNBitsGemv(mlir::Operation *op);
+/// Output columns each warp of kiln::matmulNBitsGemv computes for packed
+/// rows of `rowBytes` bytes: enough that a lane has about 4 16-byte pieces
+/// in flight, at most 4. Measured on an H200 (bench/micro/nbits_gemv.cu,
+/// bench/RESULTS.md): on Llama-1B's int4 projections 2 columns a warp is
+/// best for the 1 KB rows of K = 2048 (lm head 84.0 -> 71.4 us, gate 9.4
+/// -> 8.7 us; 4 and 8 are slower) and 1 for the 4 KB rows of K = 8192
+/// (10.3 us; 2 columns 14.4). The launch config (N / (8 * columns) blocks
+/// of 256) and the emitter's template argument agree through this
+/// function.
+int64_t nbitsGemvColumns(int64_t rowBytes);
 /// The operand test of isGemv, for kiln-gemv to apply before it rewrites: an
 /// input `x` ([..., K]) of f32 or bf16, at most kGemvMaxRows rows, K a
 /// multiple of the 16-byte vector.
