@@ -13,7 +13,7 @@
 //   input, and a slice that reads one operand of a concat reads that operand;
 // - a gather whose indices are the constant 0, 1, ..., n-1 of its whole axis
 //   is a reshape of its data;
-// - and(x, true), or(x, false) and x * 1 are x;
+// - and(x, true), or(x, false), x * 1 and an integer x + 0 are x;
 // - a matmul whose contraction has length 1 is the broadcast product of its
 //   operands (the K = 1 products of rotary tables, inv_freq x position),
 //   and one of a 2-D weight's transpose (or a linear of it) is a linear
@@ -328,10 +328,14 @@ bool isSplatOf(Value v, double value) {
 /// already has the result's type (no broadcast to undo).
 template <typename OpT>
 struct DropIdentityOperand : OpRewritePattern<OpT> {
-  DropIdentityOperand(MLIRContext *ctx, double identity)
-      : OpRewritePattern<OpT>(ctx), identity(identity) {}
+  DropIdentityOperand(MLIRContext *ctx, double identity,
+                      bool integersOnly = false)
+      : OpRewritePattern<OpT>(ctx), identity(identity),
+        integersOnly(integersOnly) {}
   LogicalResult matchAndRewrite(OpT op,
                                 PatternRewriter &rewriter) const override {
+    if (integersOnly && !isa<IntegerType>(op.getType().getElementType()))
+      return rewriter.notifyMatchFailure(op, "not an integer op");
     for (auto [x, c] : {std::pair(op.getLhs(), op.getRhs()),
                         std::pair(op.getRhs(), op.getLhs())})
       if (x.getType() == op.getType() && isSplatOf(c, identity)) {
@@ -341,6 +345,8 @@ struct DropIdentityOperand : OpRewritePattern<OpT> {
     return rewriter.notifyMatchFailure(op, "no identity operand");
   }
   double identity;
+  /// x + 0 is x exactly only for integers (-0.0 + 0.0 is +0.0).
+  bool integersOnly;
 };
 
 /// matmul(a [..., M, 1], b [..., 1, N]) -> a * b: one product per element,
@@ -420,6 +426,7 @@ void kiln::populateFusionPrepPatterns(RewritePatternSet &patterns) {
   patterns.add<DropIdentityOperand<AndOp>>(ctx, 1.0);
   patterns.add<DropIdentityOperand<OrOp>>(ctx, 0.0);
   patterns.add<DropIdentityOperand<MulOp>>(ctx, 1.0);
+  patterns.add<DropIdentityOperand<AddOp>>(ctx, 0.0, /*integersOnly=*/true);
   ReshapeOp::getCanonicalizationPatterns(patterns, ctx);
   TransposeOp::getCanonicalizationPatterns(patterns, ctx);
 }

@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 
@@ -47,6 +48,11 @@ struct CompilePipelineOptions
 
 void kiln::buildGraphPipeline(OpPassManager &pm) {
   pm.addPass(createKilnSimplify());
+  // MLIR's CSE: an importer converts node by node, so a computation that
+  // several nodes make alike (each GroupQueryAttention's positions from
+  // seqlens_k and its cos/sin rows) is one value per node until here. Only
+  // ops free of memory effects merge; the KV ops never do.
+  pm.addPass(mlir::createCSEPass());
   pm.addPass(createKilnRecognize());
   pm.addPass(createKilnKvCache());
 }

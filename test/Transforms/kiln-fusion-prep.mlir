@@ -2,7 +2,7 @@
 // (passes/FusionPrep.cpp): views and slices of a scalar map's only use move
 // onto its operands, a slice of a concat reads the operand it falls in, a
 // gather of 0..n-1 over its whole axis is a reshape, and(x, true) /
-// or(x, false) / x * 1 are x, and a matmul contracting one element is a
+// or(x, false) / x * 1 / an integer x + 0 are x, and a matmul contracting one element is a
 // broadcast product. Then the chains they line up are one fusion each.
 //
 // RUN: kiln-opt %s --kiln-form-fusions --split-input-file | FileCheck %s
@@ -173,6 +173,31 @@ func.func @gather_not_iota(%d: tensor<4x3xf32>) -> (tensor<4x3xf32>, tensor<3x3x
   %0 = kiln.gather %d, %i {axis = 0 : i64} : (tensor<4x3xf32>, tensor<4xi64>) -> tensor<4x3xf32>
   %1 = kiln.gather %d, %j {axis = 0 : i64} : (tensor<4x3xf32>, tensor<3xi64>) -> tensor<3x3xf32>
   return %0, %1 : tensor<4x3xf32>, tensor<3x3xf32>
+}
+
+// -----
+
+// An integer x + 0 (GroupQueryAttention's past length seqlens_k + 1 - S at
+// S = 1, either operand order) is x: the cast is all that is left. A float
+// x + 0.0 stays (-0.0 + 0.0 is +0.0), as does an integer x + 1.
+// CHECK-LABEL: func.func @add_zero
+func.func @add_zero(%a: tensor<1xi32>, %x: tensor<4xf32>) -> (tensor<1xi64>, tensor<4xf32>, tensor<1xi64>) {
+  // CHECK: kiln.fusion
+  // CHECK-NEXT: ^bb0
+  // CHECK-NEXT: kiln.cast
+  // CHECK-NEXT: kiln.yield
+  // CHECK: kiln.add {{.*}} : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  // CHECK: kiln.add {{.*}} : (tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %z = kiln.constant dense<0> : tensor<1xi64>
+  %one = kiln.constant dense<1> : tensor<1xi64>
+  %fz = kiln.constant dense<0.0> : tensor<4xf32>
+  %0 = kiln.cast %a : tensor<1xi32> -> tensor<1xi64>
+  %1 = kiln.add %0, %z : (tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %2 = kiln.add %z, %1 : (tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %3 = kiln.add %x, %fz : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %4 = kiln.cast %a : tensor<1xi32> -> tensor<1xi64>
+  %5 = kiln.add %4, %one : (tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  return %2, %3, %5 : tensor<1xi64>, tensor<4xf32>, tensor<1xi64>
 }
 
 // -----
