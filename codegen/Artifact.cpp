@@ -184,10 +184,11 @@ void kiln::codegen::redirectWeights(func::FuncOp func,
     // weights.bin holds the converted, transposed elements
     // (readWeightBytes).
     weight.removeTransposedAttr();
-    if (weight.getSourceType()) {
+    if (weight.getSourceType() || weight.getColumns()) {
       auto type = weight.getResult().getType();
       int64_t width = (type.getElementTypeBitWidth() + 7) / 8;
       weight.removeSourceTypeAttr();
+      weight.removeColumnsAttr();
       weight.setLengthAttr(
           b.getI64IntegerAttr(type.getNumElements() * width));
     }
@@ -225,8 +226,14 @@ static bool sameWeight(const WeightEntry &a, const WeightEntry &b) {
     return false;
   if (auto wa = dyn_cast<WeightOp>(a.op)) {
     auto wb = dyn_cast<WeightOp>(b.op);
+    // How the bytes are read is part of the identity (as in kiln-schedule's
+    // layout): a square weight read transposed, or two column ranges of
+    // equal width, have one type but other bytes.
     return wb && wa.getName() == wb.getName() && wa.getPath() == wb.getPath() &&
-           wa.getOffset() == wb.getOffset() && wa.getLength() == wb.getLength();
+           wa.getOffset() == wb.getOffset() && wa.getLength() == wb.getLength() &&
+           wa.getTransposed() == wb.getTransposed() &&
+           wa.getSourceTypeAttr() == wb.getSourceTypeAttr() &&
+           wa.getColumnsAttr() == wb.getColumnsAttr();
   }
   auto ca = dyn_cast<ConstantOp>(a.op), cb = dyn_cast<ConstantOp>(b.op);
   return ca && cb && ca.getValue() == cb.getValue();

@@ -14,6 +14,9 @@
 // - a gather whose indices are the constant 0, 1, ..., n-1 of its whole axis
 //   is a reshape of its data;
 // - and(x, true), or(x, false), x * 1 and an integer x + 0 are x;
+// - a product by a weight whose result is only sliced or split into column
+//   ranges is one product per range, on those columns of the weight and
+//   bias (packed q/k/v split afterwards);
 // - a matmul whose contraction has length 1 is the broadcast product of its
 //   operands (the K = 1 products of rotary tables, inv_freq x position),
 //   and one of a 2-D weight's transpose (or a linear of it) is a linear
@@ -349,6 +352,144 @@ struct DropIdentityOperand : OpRewritePattern<OpT> {
   bool integersOnly;
 };
 
+/// linear(x, W (+ bias)) whose result is only cut into column ranges -> one
+/// linear per range on those columns of W (and of the bias): a fused q/k/v
+/// or gate/up projection split afterwards (ONNX Runtime GenAI's packed
+/// qkv_proj, GPT-2's c_attn, Phi-3) becomes the products kiln-gemv merges
+/// as siblings into one kernel with a result each, and the slice or split
+/// kernel goes. The cuts: slices of the last dim (step 1, all of every
+/// other dim), or a split on the last axis, either maybe after a reshape
+/// that keeps the last dim. W must be a 2-D kiln.weight read as stored
+/// ([K, N]; its `columns` compose); the bias a constant or a kiln.weight
+/// of [N] (its range is a contiguous byte range). Every column is computed
+/// as before, by the same dot product and the same bias element.
+struct SplitSlicedProduct : OpRewritePattern<LinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  /// One range of columns and the value that holds it now.
+  struct Cut {
+    Value old;
+    int64_t begin, width;
+  };
+
+  /// The column ranges `v` ([..., N]) is cut into by its users, or failure.
+  static LogicalResult cutsOf(Value v, SmallVectorImpl<Cut> &cuts) {
+    auto type = cast<RankedTensorType>(v.getType());
+    int64_t rank = type.getRank();
+    for (Operation *user : v.getUsers()) {
+      if (auto slice = dyn_cast<SliceOp>(user)) {
+        ArrayRef<int64_t> out = slice.getType().getShape();
+        for (int64_t d = 0; d < rank; ++d)
+          if (slice.getSteps()[d] != 1 ||
+              (d + 1 < rank && (slice.getStarts()[d] != 0 ||
+                                out[d] != type.getDimSize(d))))
+            return failure();
+        cuts.push_back({slice.getResult(), slice.getStarts().back(),
+                        out.back()});
+      } else if (auto split = dyn_cast<SplitOp>(user)) {
+        if (split.getAxis() != rank - 1)
+          return failure();
+        int64_t begin = 0;
+        for (Value r : split.getResults()) {
+          int64_t width = cast<RankedTensorType>(r.getType()).getShape().back();
+          cuts.push_back({r, begin, width});
+          begin += width;
+        }
+      } else {
+        return failure();
+      }
+    }
+    return success(!cuts.empty());
+  }
+
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    auto w = op.getWeight().getDefiningOp<WeightOp>();
+    if (!w || op.getTransposeWeight() || w.getTransposed() ||
+        w.getType().getRank() != 2)
+      return rewriter.notifyMatchFailure(op, "not a product by a weight");
+    Value bias = op.getBias();
+    auto biasWeight = bias ? bias.getDefiningOp<WeightOp>() : WeightOp();
+    DenseElementsAttr biasValue;
+    if (bias && !(biasWeight && !biasWeight.getSourceType() &&
+                  !biasWeight.getColumns() && !biasWeight.getTransposed() &&
+                  biasWeight.getType().getRank() == 1) &&
+        !(matchPattern(bias, m_Constant(&biasValue)) &&
+          cast<ShapedType>(biasValue.getType()).getRank() == 1))
+      return rewriter.notifyMatchFailure(op, "a bias that cannot be cut");
+    // The cuts, of the product or of its only user, a reshape that keeps
+    // the last dim.
+    Value cut = op.getResult();
+    ReshapeOp reshape;
+    if (op->hasOneUse())
+      if ((reshape = dyn_cast<ReshapeOp>(*op->getUsers().begin())) &&
+          reshape.getType().getShape().back() !=
+              op.getType().getShape().back())
+        reshape = ReshapeOp();
+    if (reshape)
+      cut = reshape.getResult();
+    SmallVector<Cut> cuts;
+    if (failed(cutsOf(cut, cuts)))
+      return rewriter.notifyMatchFailure(op, "not cut into columns");
+    int64_t k = w.getType().getDimSize(0), n = w.getType().getDimSize(1);
+    int64_t base = 0, stored = n;
+    if (std::optional<ArrayRef<int64_t>> cols = w.getColumns()) {
+      base = (*cols)[0];
+      stored = (*cols)[2];
+    }
+    Type elt = w.getType().getElementType();
+    auto productType = cast<RankedTensorType>(op.getType());
+    for (const Cut &c : cuts) {
+      rewriter.setInsertionPoint(w);
+      auto part = cast<WeightOp>(rewriter.clone(*w));
+      part.getResult().setType(RankedTensorType::get({k, c.width}, elt));
+      part.setColumns(ArrayRef<int64_t>{base + c.begin,
+                                        base + c.begin + c.width, stored});
+      Value partBias;
+      if (biasWeight) {
+        rewriter.setInsertionPoint(biasWeight);
+        auto pb = cast<WeightOp>(rewriter.clone(*biasWeight));
+        Type be = biasWeight.getType().getElementType();
+        int64_t bytes = (be.getIntOrFloatBitWidth() + 7) / 8;
+        pb.getResult().setType(RankedTensorType::get({c.width}, be));
+        pb.setOffset(biasWeight.getOffset() + c.begin * bytes);
+        pb.setLength(c.width * bytes);
+        partBias = pb.getResult();
+      } else if (biasValue) {
+        auto all = llvm::to_vector(biasValue.getValues<Attribute>());
+        auto type = RankedTensorType::get({c.width},
+                                          biasValue.getElementType());
+        rewriter.setInsertionPoint(op);
+        partBias = ConstantOp::create(
+            rewriter, bias.getLoc(), type,
+            DenseElementsAttr::get(
+                type, ArrayRef<Attribute>(all).slice(c.begin, c.width)));
+      }
+      SmallVector<int64_t> shape(productType.getShape());
+      shape.back() = c.width;
+      rewriter.setInsertionPointAfterValue(c.old);
+      Value product = LinearOp::create(
+          rewriter, op.getLoc(), RankedTensorType::get(shape, elt),
+          op.getInput(), part.getResult(), partBias, false);
+      if (product.getType() != c.old.getType())
+        product = ReshapeOp::create(rewriter, op.getLoc(), c.old.getType(),
+                                    product);
+      rewriter.replaceAllUsesWith(c.old, product);
+    }
+    // The slices or the split, the reshape and the product are dead now.
+    for (Operation *user : llvm::make_early_inc_range(cut.getUsers()))
+      rewriter.eraseOp(user);
+    if (reshape)
+      rewriter.eraseOp(reshape);
+    rewriter.eraseOp(op);
+    if (w->use_empty())
+      rewriter.eraseOp(w);
+    if (biasWeight && biasWeight->use_empty())
+      rewriter.eraseOp(biasWeight);
+    return success();
+  }
+};
+
 /// matmul(a [..., M, 1], b [..., 1, N]) -> a * b: one product per element,
 /// the batch dims broadcast as the matmul broadcasts them.
 struct MatmulOfOne : OpRewritePattern<MatmulOp> {
@@ -427,6 +568,7 @@ void kiln::populateFusionPrepPatterns(RewritePatternSet &patterns) {
   patterns.add<DropIdentityOperand<OrOp>>(ctx, 0.0);
   patterns.add<DropIdentityOperand<MulOp>>(ctx, 1.0);
   patterns.add<DropIdentityOperand<AddOp>>(ctx, 0.0, /*integersOnly=*/true);
+  patterns.add<SplitSlicedProduct>(ctx);
   ReshapeOp::getCanonicalizationPatterns(patterns, ctx);
   TransposeOp::getCanonicalizationPatterns(patterns, ctx);
 }

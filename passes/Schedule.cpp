@@ -91,13 +91,16 @@ private:
     Builder b(op->getContext());
     if (auto w = dyn_cast<WeightOp>(op))
       // How the bytes are read is part of the identity: the same file range
-      // read transposed (kiln-gemv) or converted is another weight.
+      // read transposed (kiln-gemv), converted or as a column range is
+      // another weight.
       return b.getArrayAttr(
           {w.getNameAttr(), w.getPathAttr(), w.getOffsetAttr(),
            w.getLengthAttr(), TypeAttr::get(w.getType()),
            b.getBoolAttr(w.getTransposed()),
            w.getSourceTypeAttr() ? Attribute(w.getSourceTypeAttr())
-                                 : Attribute(b.getUnitAttr())});
+                                 : Attribute(b.getUnitAttr()),
+           w.getColumnsAttr() ? Attribute(w.getColumnsAttr())
+                              : Attribute(b.getUnitAttr())});
     return b.getArrayAttr({cast<ConstantOp>(op).getValue()});
   }
   DenseMap<Attribute, int64_t> offsets;

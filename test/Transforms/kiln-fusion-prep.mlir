@@ -2,7 +2,8 @@
 // (passes/FusionPrep.cpp): views and slices of a scalar map's only use move
 // onto its operands, a slice of a concat reads the operand it falls in, a
 // gather of 0..n-1 over its whole axis is a reshape, and(x, true) /
-// or(x, false) / x * 1 / an integer x + 0 are x, and a matmul contracting one element is a
+// or(x, false) / x * 1 / an integer x + 0 are x, a product whose uses all
+// slice its columns is one product per slice, and a matmul contracting one element is a
 // broadcast product. Then the chains they line up are one fusion each.
 //
 // RUN: kiln-opt %s --kiln-form-fusions --split-input-file | FileCheck %s
@@ -285,6 +286,59 @@ func.func @transposed_weight(%x: tensor<1x1x8xf32>, %y: tensor<1x8xf32>, %a: ten
   %ta = kiln.transpose %a {perm = array<i64: 1, 0>} : (tensor<32x8xf32>) -> tensor<8x32xf32>
   %2 = kiln.matmul %y, %ta : (tensor<1x8xf32>, tensor<8x32xf32>) -> tensor<1x32xf32>
   return %0, %1, %2 : tensor<1x1x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>
+}
+
+// -----
+
+// A product by a weight whose every use slices its last dim (a packed q/k/v
+// split afterwards) is one product per slice, on those columns of the
+// weight, and the slices go; a weight that already names columns composes.
+// CHECK-LABEL: func.func @split_sliced_product
+func.func @split_sliced_product(%x: tensor<1x1x8xf32>, %y: tensor<2x8xf32>) -> (tensor<1x1x16xf32>, tensor<1x1x8xf32>, tensor<1x1x8xf32>, tensor<2x4xf32>, tensor<2x12xf32>) {
+  // CHECK-DAG: %[[Q:.+]] = kiln.weight "qkv" {columns = array<i64: 0, 16, 32>, length = 1024 : i64, offset = 0 : i64, path = "w.bin"} : tensor<8x16xf32>
+  // CHECK-DAG: %[[K:.+]] = kiln.weight "qkv" {columns = array<i64: 16, 24, 32>, length = 1024 : i64, offset = 0 : i64, path = "w.bin"} : tensor<8x8xf32>
+  // CHECK-DAG: %[[V:.+]] = kiln.weight "qkv" {columns = array<i64: 24, 32, 32>, length = 1024 : i64, offset = 0 : i64, path = "w.bin"} : tensor<8x8xf32>
+  // CHECK-DAG: %[[A:.+]] = kiln.weight "gu" {columns = array<i64: 8, 12, 64>, length = 2048 : i64, offset = 0 : i64, path = "w.bin"} : tensor<8x4xf32>
+  // CHECK-DAG: %[[B:.+]] = kiln.weight "gu" {columns = array<i64: 12, 24, 64>, length = 2048 : i64, offset = 0 : i64, path = "w.bin"} : tensor<8x12xf32>
+  // CHECK-DAG: kiln.gemm %{{.+}}, %[[Q]] : (tensor<1x1x8xf32>, tensor<8x16xf32>) -> tensor<1x1x16xf32>
+  // CHECK-DAG: kiln.gemm %{{.+}}, %[[K]] : (tensor<1x1x8xf32>, tensor<8x8xf32>) -> tensor<1x1x8xf32>
+  // CHECK-DAG: kiln.gemm %{{.+}}, %[[V]] : (tensor<1x1x8xf32>, tensor<8x8xf32>) -> tensor<1x1x8xf32>
+  // CHECK-DAG: kiln.gemm %{{.+}}, %[[A]] : (tensor<2x8xf32>, tensor<8x4xf32>) -> tensor<2x4xf32>
+  // CHECK-DAG: kiln.gemm %{{.+}}, %[[B]] : (tensor<2x8xf32>, tensor<8x12xf32>) -> tensor<2x12xf32>
+  // CHECK-NOT: kiln.slice
+  %w = kiln.weight "qkv" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<8x32xf32>
+  %p = kiln.linear %x, %w : (tensor<1x1x8xf32>, tensor<8x32xf32>) -> tensor<1x1x32xf32>
+  %q = kiln.slice %p {starts = array<i64: 0, 0, 0>, steps = array<i64: 1, 1, 1>} : tensor<1x1x32xf32> -> tensor<1x1x16xf32>
+  %k = kiln.slice %p {starts = array<i64: 0, 0, 16>, steps = array<i64: 1, 1, 1>} : tensor<1x1x32xf32> -> tensor<1x1x8xf32>
+  %v = kiln.slice %p {starts = array<i64: 0, 0, 24>, steps = array<i64: 1, 1, 1>} : tensor<1x1x32xf32> -> tensor<1x1x8xf32>
+  %g = kiln.weight "gu" {path = "w.bin", offset = 0 : i64, length = 2048 : i64, columns = array<i64: 8, 24, 64>} : tensor<8x16xf32>
+  %r = kiln.linear %y, %g : (tensor<2x8xf32>, tensor<8x16xf32>) -> tensor<2x16xf32>
+  %a = kiln.slice %r {starts = array<i64: 0, 0>, steps = array<i64: 1, 1>} : tensor<2x16xf32> -> tensor<2x4xf32>
+  %b = kiln.slice %r {starts = array<i64: 0, 4>, steps = array<i64: 1, 1>} : tensor<2x16xf32> -> tensor<2x12xf32>
+  return %q, %k, %v, %a, %b : tensor<1x1x16xf32>, tensor<1x1x8xf32>, tensor<1x1x8xf32>, tensor<2x4xf32>, tensor<2x12xf32>
+}
+
+// -----
+
+// Near misses keep one product and its slices: the product also returned,
+// a slice of rows, a strided slice, a bias, a constant weight.
+// CHECK-LABEL: func.func @split_sliced_product_not
+func.func @split_sliced_product_not(%x: tensor<2x8xf32>, %bias: tensor<32xf32>) -> (tensor<2x32xf32>, tensor<2x16xf32>, tensor<1x32xf32>, tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>) {
+  // CHECK-COUNT-5: kiln.slice
+  // CHECK-NOT: columns
+  %w = kiln.weight "w" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<8x32xf32>
+  %p0 = kiln.linear %x, %w : (tensor<2x8xf32>, tensor<8x32xf32>) -> tensor<2x32xf32>
+  %s0 = kiln.slice %p0 {starts = array<i64: 0, 0>, steps = array<i64: 1, 1>} : tensor<2x32xf32> -> tensor<2x16xf32>
+  %p1 = kiln.linear %x, %w : (tensor<2x8xf32>, tensor<8x32xf32>) -> tensor<2x32xf32>
+  %s1 = kiln.slice %p1 {starts = array<i64: 1, 0>, steps = array<i64: 1, 1>} : tensor<2x32xf32> -> tensor<1x32xf32>
+  %p2 = kiln.linear %x, %w : (tensor<2x8xf32>, tensor<8x32xf32>) -> tensor<2x32xf32>
+  %s2 = kiln.slice %p2 {starts = array<i64: 0, 0>, steps = array<i64: 1, 2>} : tensor<2x32xf32> -> tensor<2x16xf32>
+  %p3 = kiln.linear %x, %w, %bias : (tensor<2x8xf32>, tensor<8x32xf32>, tensor<32xf32>) -> tensor<2x32xf32>
+  %s3 = kiln.slice %p3 {starts = array<i64: 0, 16>, steps = array<i64: 1, 1>} : tensor<2x32xf32> -> tensor<2x16xf32>
+  %c = kiln.constant dense<0.5> : tensor<8x32xf32>
+  %p4 = kiln.linear %x, %c : (tensor<2x8xf32>, tensor<8x32xf32>) -> tensor<2x32xf32>
+  %s4 = kiln.slice %p4 {starts = array<i64: 0, 16>, steps = array<i64: 1, 1>} : tensor<2x32xf32> -> tensor<2x16xf32>
+  return %p0, %s0, %s1, %s2, %s3, %s4 : tensor<2x32xf32>, tensor<2x16xf32>, tensor<1x32xf32>, tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>
 }
 
 // -----

@@ -1252,6 +1252,47 @@ func.func @weight_transposed_rank() {
 
 // -----
 
+func.func @weight_columns_size() {
+  // expected-error @+1 {{'kiln.weight' op columns needs [begin, end, stored columns] and a rank-2 result}}
+  %0 = kiln.weight "w" {path = "w.bin", offset = 0 : i64, length = 64 : i64, columns = array<i64: 0, 4>} : tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @weight_columns_rank() {
+  // expected-error @+1 {{'kiln.weight' op columns needs [begin, end, stored columns] and a rank-2 result}}
+  %0 = kiln.weight "w" {path = "w.bin", offset = 0 : i64, length = 32 : i64, columns = array<i64: 0, 4, 8>} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @weight_columns_width() {
+  // expected-error @+1 {{'kiln.weight' op columns [0, 3) of 8 stored columns do not give the result's 4}}
+  %0 = kiln.weight "w" {path = "w.bin", offset = 0 : i64, length = 128 : i64, columns = array<i64: 0, 3, 8>} : tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @weight_columns_past_end() {
+  // expected-error @+1 {{'kiln.weight' op columns [6, 10) of 8 stored columns do not give the result's 4}}
+  %0 = kiln.weight "w" {path = "w.bin", offset = 0 : i64, length = 128 : i64, columns = array<i64: 6, 10, 8>} : tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @weight_columns_length() {
+  // The length is the whole stored [4, 8] matrix's, 128 bytes.
+  // expected-error @+1 {{'kiln.weight' op length 64 does not match the tensor's 128 bytes}}
+  %0 = kiln.weight "w" {path = "w.bin", offset = 0 : i64, length = 64 : i64, columns = array<i64: 0, 4, 8>} : tensor<4x4xf32>
+  return
+}
+
+// -----
+
 func.func @pool_kind(%x: tensor<1x1x4xf32>) {
   // expected-error @+1 {{'kiln.pool' op kind must be max, avg or lp, got 'min'}}
   %0 = kiln.pool %x {kind = "min", kernel_shape = array<i64: 2>, strides = array<i64: 1>, pads = array<i64: 0, 0>, dilations = array<i64: 1>} : (tensor<1x1x4xf32>) -> tensor<1x1x3xf32>

@@ -417,7 +417,8 @@ func.func @scatter_nd(%data: tensor<4x8xf32>, %idx: tensor<2x1xi64>, %upd: tenso
 // CHECK-LABEL: func.func @values
 // GENERIC-LABEL: sym_name = "values"
 func.func @values() -> (tensor<4xi64>, tensor<f32>, tensor<2x2xi1>,
-                        tensor<4096x512xf16>, tensor<512x64xf32>, tensor<3xi1>) {
+                        tensor<4096x512xf16>, tensor<512x64xf32>, tensor<3xi1>,
+                        tensor<64x32xf32>, tensor<32x64xf32>) {
   // CHECK: %[[C0:.+]] = kiln.constant dense<[1, 8, 4, 16]> : tensor<4xi64>
   // GENERIC: "kiln.constant"() <{value = dense<[1, 8, 4, 16]> : tensor<4xi64>}> : () -> tensor<4xi64>
   %0 = kiln.constant dense<[1, 8, 4, 16]> : tensor<4xi64>
@@ -434,9 +435,15 @@ func.func @values() -> (tensor<4xi64>, tensor<f32>, tensor<2x2xi1>,
   // i1 weights take one byte per element.
   // CHECK: %[[WB:.+]] = kiln.weight "mask" {length = 3 : i64, offset = 4096 : i64, path = "m.bin"} : tensor<3xi1>
   %5 = kiln.weight "mask" {path = "m.bin", offset = 4096 : i64, length = 3 : i64} : tensor<3xi1>
-  // CHECK: return %[[C0]], %[[C1]], %[[C2]], %[[C3]], %[[W]], %[[WB]]
-  return %0, %1, %2, %3, %4, %5 : tensor<4xi64>, tensor<f32>, tensor<2x2xi1>,
-      tensor<4096x512xf16>, tensor<512x64xf32>, tensor<3xi1>
+  // Columns [16, 48) of a stored [64, 96] matrix: length covers all 96
+  // columns; read transposed, the result is [32, 64].
+  // CHECK: %[[WC:.+]] = kiln.weight "qkv" {columns = array<i64: 16, 48, 96>, length = 24576 : i64, offset = 0 : i64, path = "w.bin"} : tensor<64x32xf32>
+  %6 = kiln.weight "qkv" {path = "w.bin", offset = 0 : i64, length = 24576 : i64, columns = array<i64: 16, 48, 96>} : tensor<64x32xf32>
+  // CHECK: %[[WT:.+]] = kiln.weight "qkv" {columns = array<i64: 16, 48, 96>, length = 24576 : i64, offset = 0 : i64, path = "w.bin", transposed} : tensor<32x64xf32>
+  %7 = kiln.weight "qkv" {path = "w.bin", offset = 0 : i64, length = 24576 : i64, columns = array<i64: 16, 48, 96>, transposed} : tensor<32x64xf32>
+  // CHECK: return %[[C0]], %[[C1]], %[[C2]], %[[C3]], %[[W]], %[[WB]], %[[WC]], %[[WT]]
+  return %0, %1, %2, %3, %4, %5, %6, %7 : tensor<4xi64>, tensor<f32>, tensor<2x2xi1>,
+      tensor<4096x512xf16>, tensor<512x64xf32>, tensor<3xi1>, tensor<64x32xf32>, tensor<32x64xf32>
 }
 
 //===----------------------------------------------------------------------===//

@@ -777,6 +777,18 @@ LogicalResult WeightOp::verify() {
            << t.getRank();
   unsigned bits = stored.getIntOrFloatBitWidth();
   int64_t bytes = t.getNumElements() * ((bits + 7) / 8);
+  if (std::optional<ArrayRef<int64_t>> cols = getColumns()) {
+    if (cols->size() != 3 || t.getRank() != 2)
+      return emitOpError("columns needs [begin, end, stored columns] and a "
+                         "rank-2 result");
+    int64_t b = (*cols)[0], e = (*cols)[1], n = (*cols)[2];
+    int64_t width = t.getDimSize(getTransposed() ? 0 : 1);
+    if (b < 0 || e <= b || e > n || e - b != width)
+      return emitOpError("columns [")
+             << b << ", " << e << ") of " << n
+             << " stored columns do not give the result's " << width;
+    bytes = bytes / width * n; // the whole stored [K, n] matrix
+  }
   if (length != bytes)
     return emitOpError("length ")
            << length << " does not match the tensor's " << bytes

@@ -117,6 +117,26 @@ transposeIfNeeded(WeightOp weight, std::unique_ptr<llvm::MemoryBuffer> in) {
   return std::unique_ptr<llvm::MemoryBuffer>(std::move(out));
 }
 
+/// A `columns` weight's bytes (already in the result's element type): the
+/// stored [K, n] matrix's columns [b, e), [K, e - b] (before any transpose).
+static std::unique_ptr<llvm::MemoryBuffer>
+selectColumnsIfNeeded(WeightOp weight, std::unique_ptr<llvm::MemoryBuffer> in) {
+  std::optional<ArrayRef<int64_t>> cols = weight.getColumns();
+  if (!cols)
+    return in;
+  int64_t b = (*cols)[0], e = (*cols)[1], n = (*cols)[2];
+  auto type = weight.getResult().getType();
+  size_t w = (type.getElementTypeBitWidth() + 7) / 8;
+  int64_t k = type.getDimSize(weight.getTransposed() ? 1 : 0);
+  auto out = llvm::WritableMemoryBuffer::getNewUninitMemBuffer(
+      size_t(k * (e - b)) * w, weight.getName());
+  for (int64_t r = 0; r < k; ++r)
+    std::memcpy(out->getBufferStart() + size_t(r * (e - b)) * w,
+                in->getBufferStart() + size_t(r * n + b) * w,
+                size_t(e - b) * w);
+  return std::unique_ptr<llvm::MemoryBuffer>(std::move(out));
+}
+
 FailureOr<std::unique_ptr<llvm::MemoryBuffer>>
 kiln::readWeightBytes(WeightOp weight, StringRef baseDir) {
   auto path = checkWeightFile(weight, baseDir);
@@ -134,7 +154,8 @@ kiln::readWeightBytes(WeightOp weight, StringRef baseDir) {
            << weight.getName() << "': read " << (*buffer)->getBufferSize()
            << " of " << weight.getLength() << " bytes from '" << *path << "'";
   if (!weight.getSourceType())
-    return transposeIfNeeded(weight, std::move(*buffer));
+    return transposeIfNeeded(
+        weight, selectColumnsIfNeeded(weight, std::move(*buffer)));
   // The verifier allows only f32 stored, read as bf16 or f16.
   Type to = weight.getResult().getType().getElementType();
   size_t n = (*buffer)->getBufferSize() / 4;
@@ -157,7 +178,8 @@ kiln::readWeightBytes(WeightOp weight, StringRef baseDir) {
     std::memcpy(dst + 2 * k, &bits, 2);
   }
   return transposeIfNeeded(
-      weight, std::unique_ptr<llvm::MemoryBuffer>(std::move(converted)));
+      weight, selectColumnsIfNeeded(weight, std::unique_ptr<llvm::MemoryBuffer>(
+                                                std::move(converted))));
 }
 
 uint16_t kiln::f32ToBF16Bits(float value) {

@@ -647,7 +647,11 @@ def Kiln_WeightOp : Kiln_Op<"weight"> {
     result's element type (bf16 or f16, round to nearest even); `length` is
     then the byte size of the stored elements. With `transposed` (set by
     `kiln-gemv`) the file holds a rank-2 `[K, N]` matrix and reading returns
-    its transpose, the result's `[N, K]`.
+    its transpose, the result's `[N, K]`. With `columns = [b, e, n]` (set by
+    `kiln-form-fusions` when it splits a product whose result is sliced) the
+    file holds a rank-2 `[K, n]` matrix (`length` covers all of it) and the
+    weight is its columns `[b, e)`: `[K, e - b]`, or `[e - b, K]` read
+    transposed.
 
     ```mlir
     %w = kiln.weight "lm_head" {path = "model.onnx.data", offset = 0 : i64, length = 131072 : i64, source_type = f32} : tensor<512x64xbf16>
@@ -655,7 +659,8 @@ def Kiln_WeightOp : Kiln_Op<"weight"> {
   }];
   let arguments = (ins StrAttr:$name, StrAttr:$path, I64Attr:$offset,
                    I64Attr:$length, OptionalAttr<TypeAttr>:$source_type,
-                   UnitAttr:$transposed);
+                   UnitAttr:$transposed,
+                   OptionalAttr<DenseI64ArrayAttr>:$columns);
   let results = (outs Kiln_Tensor:$result);
   let builders = [
     // The weight as stored (no source_type).
@@ -665,7 +670,7 @@ def Kiln_WeightOp : Kiln_Op<"weight"> {
       build($_builder, $_state, type, $_builder.getStringAttr(name),
             $_builder.getStringAttr(path), $_builder.getI64IntegerAttr(offset),
             $_builder.getI64IntegerAttr(length), ::mlir::TypeAttr(),
-            ::mlir::UnitAttr());
+            ::mlir::UnitAttr(), ::mlir::DenseI64ArrayAttr());
     }]>
   ];
   let assemblyFormat = "$name attr-dict `:` type($result)";
