@@ -79,6 +79,10 @@
 // RUN: sed 's/%w2 = kiln.weight "proj" {path = "w.bin", offset = 0/%w2 = kiln.weight "proj" {path = "w.bin", offset = 128/' %s > %t/weights.mlir
 // RUN: not kiln-compile %t/weights.mlir --function decode_b1 -o %t/weights.kiln 2>&1 | FileCheck %s --check-prefix=WEIGHTS
 // WEIGHTS: error: 'kiln.weight' op is stored at weights offset 0 in @decode_b2, where @decode_b1 stores a different weight; functions of one module share one weights layout (kiln-schedule)
+// The same file range read transposed (same type here, [8, 4] from a stored
+// [4, 8]) is other bytes, not the same weight.
+// RUN: sed 's/%w2 = kiln.weight "proj" {path = "w.bin", offset = 0 : i64, length = 128 : i64}/%w2 = kiln.weight "proj" {path = "w.bin", offset = 0 : i64, length = 128 : i64, transposed}/' %s > %t/transposed.mlir
+// RUN: not kiln-compile %t/transposed.mlir --function decode_b1 -o %t/transposed.kiln 2>&1 | FileCheck %s --check-prefix=WEIGHTS
 // RUN: sed 's/kiln.roles = {ids = "tokens", logits = "logits"}/kiln.roles = {ids = "tokens", mask = "mask", logits = "logits"}/' %s > %t/norole.mlir
 // RUN: not kiln-compile %t/norole.mlir --function decode_b1 -o %t/norole.kiln 2>&1 | FileCheck %s --check-prefix=NOROLE
 // NOROLE: error: 'func.func' op gives role 'mask' to 'mask', which is no input of the function
