@@ -469,7 +469,8 @@ struct SplitSlicedProduct : OpRewritePattern<LinearOp> {
       shape.back() = c.width;
       rewriter.setInsertionPointAfterValue(c.old);
       Value product = LinearOp::create(
-          rewriter, op.getLoc(), RankedTensorType::get(shape, elt),
+          rewriter, op.getLoc(),
+          RankedTensorType::get(shape, productType.getElementType()),
           op.getInput(), part.getResult(), partBias, false);
       if (product.getType() != c.old.getType())
         product = ReshapeOp::create(rewriter, op.getLoc(), c.old.getType(),

@@ -14,7 +14,11 @@ output.
    block_size=32, accuracy_level=1 and is_symmetric=false
    (genai-llama-int4: MatMulNBits with packed uint8 zero points).
    accuracy_level=1 is MatMulNBits' fp32 semantics: weights dequantised to
-   fp32, fp32 matmul, which is what kiln's reference implements.
+   fp32, fp32 matmul, which is what kiln's reference implements. The
+   committed int4 models were then moved to accuracy_level 0 (the op's
+   default, which the tests compare against) by
+   utils/genai-accuracy-level0.py, which recomputed their outputs, and
+   their generation oracles made by utils/make-genai-generation-oracle.py.
    The same for a tiny random Qwen2 of the same shape (q/k/v biases: an
    Add after the qkv MatMulNBits), int4 only (genai-qwen2-int4); its
    down_proj (K = 96) has 3 blocks a row, an odd count, so its packed zero

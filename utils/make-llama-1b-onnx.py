@@ -29,8 +29,13 @@ dynamic decoder exports, which `kiln-compile --max-seq-len N
   past_key_values.L.{key,value}  f32 [batch, 8, past_len, 64]
   -> logits [batch, 1, 128256], present.L.{key,value} [batch, 8, total_len, 64]
 
+With --int4 every projection and the lm head is ONNX Runtime's
+com.microsoft MatMulNBits (4-bit, block 32, packed uint8 zero points, f32
+scales; random bytes with --random), as ONNX Runtime GenAI's int4 models
+have; the embedding table and norms stay f32.
+
 Usage: make-llama-1b-onnx.py OUTDIR [--shape llama1b|qwen05b] [--past 7]
-                             [--layers N] [--dynamic] [--random SEED]
+                             [--layers N] [--dynamic] [--random SEED] [--int4]
 """
 import argparse
 import os
@@ -69,6 +74,7 @@ class Builder:
         self.count = 0
         # With --random: the open data file and the generator.
         self.rng, self.out = rng, None
+        self.int4 = False
 
     def name(self, base):
         self.count += 1
@@ -80,35 +86,60 @@ class Builder:
                                            name=f"/{out}", **attrs))
         return out
 
-    def weight(self, name, shape, norm=False):
+    def weight(self, name, shape, norm=False, kind="f32"):
+        """An external-data initializer: f32 weights (normal * 0.02, or
+        1 + that for a norm), or for --int4 "u8" (random bytes: packed
+        4-bit weights or zero points) and "scale" (f32 block scales,
+        0.005 + 0.001 * normal)."""
         t = TensorProto()
-        t.name, t.data_type = name, TensorProto.FLOAT
+        t.name = name
+        t.data_type = TensorProto.UINT8 if kind == "u8" else TensorProto.FLOAT
         t.dims.extend(shape)
         t.data_location = TensorProto.EXTERNAL
         count = int(np.prod(shape))
-        length = count * 4
+        length = count * (1 if kind == "u8" else 4)
         for k, v in (("location", self.data_file), ("offset", str(self.offset)),
                      ("length", str(length))):
             e = t.external_data.add()
             e.key, e.value = k, v
         if self.out is not None:
-            self.write_random(count, norm)
+            self.write_random(count, norm, kind)
         self.offset += length
         self.inits.append(t)
         return name
 
-    def write_random(self, count, norm):
-        buf = np.empty(min(count, CHUNK), dtype=np.float32)
+    def write_random(self, count, norm, kind="f32"):
         left = count
         while left:
             n = min(left, CHUNK)
-            chunk = buf[:n]
-            self.rng.standard_normal(n, dtype=np.float32, out=chunk)
-            chunk *= 0.02
-            if norm:
-                chunk += 1.0
-            chunk.tofile(self.out)
+            if kind == "u8":
+                self.rng.integers(0, 256, n, dtype=np.uint8).tofile(self.out)
+            else:
+                chunk = self.rng.standard_normal(n, dtype=np.float32)
+                if kind == "scale":
+                    chunk = chunk * np.float32(0.001) + np.float32(0.005)
+                else:
+                    chunk *= 0.02
+                    if norm:
+                        chunk += 1.0
+                chunk.tofile(self.out)
             left -= n
+
+    def proj(self, x, name, k, n):
+        """x [..., k] times the projection `name` [k, n]: a MatMul by an f32
+        weight, or with --int4 ONNX Runtime's MatMulNBits (4-bit, block 32,
+        packed uint8 zero points, f32 scales), as GenAI's int4 models have."""
+        if not self.int4:
+            return self.op("MatMul", [x, self.weight(name, [k, n])])
+        blocks = k // 32
+        w = self.weight(name, [n, blocks, 16], kind="u8")
+        sc = self.weight(name + ".scales", [n, blocks], kind="scale")
+        zp = self.weight(name + ".zero_points", [n, (blocks + 1) // 2], kind="u8")
+        out = self.name("matmulnbits")
+        self.nodes.append(helper.make_node(
+            "MatMulNBits", [x, w, sc, zp], [out], name=f"/{out}",
+            domain="com.microsoft", K=k, N=n, bits=4, block_size=32))
+        return out
 
     def const(self, values, dtype=np.int64):
         name = self.name("const")
@@ -160,9 +191,9 @@ def layer(b, i, x, cos, sin, past_k, past_v, outputs, mask, batch):
     lead = [0, 0] if batch is None else [1, 1]
     heads = lambda t, n: b.op("Transpose", [b.op("Reshape", [
         t, b.const(lead + [n, HEAD_DIM])])], perm=[0, 2, 1, 3])
-    q = heads(b.op("MatMul", [h, b.weight(f"{p}.self_attn.q_proj.weight", [HIDDEN, HIDDEN])]), HEADS)
-    k = heads(b.op("MatMul", [h, b.weight(f"{p}.self_attn.k_proj.weight", [HIDDEN, KV_HEADS * HEAD_DIM])]), KV_HEADS)
-    v = heads(b.op("MatMul", [h, b.weight(f"{p}.self_attn.v_proj.weight", [HIDDEN, KV_HEADS * HEAD_DIM])]), KV_HEADS)
+    q = heads(b.proj(h, f"{p}.self_attn.q_proj.weight", HIDDEN, HIDDEN), HEADS)
+    k = heads(b.proj(h, f"{p}.self_attn.k_proj.weight", HIDDEN, KV_HEADS * HEAD_DIM), KV_HEADS)
+    v = heads(b.proj(h, f"{p}.self_attn.v_proj.weight", HIDDEN, KV_HEADS * HEAD_DIM), KV_HEADS)
     q, k = rotate(b, q, cos, sin), rotate(b, k, cos, sin)
     k = b.op("Concat", [past_k, k], axis=2)
     v = b.op("Concat", [past_v, v], axis=2)
@@ -181,12 +212,12 @@ def layer(b, i, x, cos, sin, past_k, past_v, outputs, mask, batch):
     a = b.op("MatMul", [b.op("Softmax", [s], axis=-1), repeat(v)])
     a = b.op("Reshape", [b.op("Transpose", [a], perm=[0, 2, 1, 3]),
                          b.const(lead + [HIDDEN])])
-    x = b.op("Add", [x, b.op("MatMul", [a, b.weight(f"{p}.self_attn.o_proj.weight", [HIDDEN, HIDDEN])])])
+    x = b.op("Add", [x, b.proj(a, f"{p}.self_attn.o_proj.weight", HIDDEN, HIDDEN)])
     h = rms_norm(b, x, b.weight(f"{p}.post_attention_layernorm.weight", [HIDDEN], norm=True))
-    g = b.op("MatMul", [h, b.weight(f"{p}.mlp.gate_proj.weight", [HIDDEN, INTER])])
-    u = b.op("MatMul", [h, b.weight(f"{p}.mlp.up_proj.weight", [HIDDEN, INTER])])
+    g = b.proj(h, f"{p}.mlp.gate_proj.weight", HIDDEN, INTER)
+    u = b.proj(h, f"{p}.mlp.up_proj.weight", HIDDEN, INTER)
     silu = b.op("Mul", [g, b.op("Sigmoid", [g])])
-    d = b.op("MatMul", [b.op("Mul", [silu, u]), b.weight(f"{p}.mlp.down_proj.weight", [INTER, HIDDEN])])
+    d = b.proj(b.op("Mul", [silu, u]), f"{p}.mlp.down_proj.weight", INTER, HIDDEN)
     return b.op("Add", [x, d])
 
 
@@ -203,6 +234,9 @@ def main():
                     help="symbolic batch, position_ids and attention_mask inputs (HF layout)")
     ap.add_argument("--random", type=int, metavar="SEED", default=None,
                     help="random weights from default_rng(SEED) instead of sparse zeros")
+    ap.add_argument("--int4", action="store_true",
+                    help="every projection and the lm head as com.microsoft "
+                    "MatMulNBits (4-bit, block 32, packed zero points)")
     args = ap.parse_args()
     layers = set_shape(args.shape)
     if args.layers is not None:
@@ -213,6 +247,7 @@ def main():
     data_path = os.path.join(args.outdir, data)
     rng = np.random.default_rng(args.random) if args.random is not None else None
     b = Builder(data, rng)
+    b.int4 = args.int4
     if rng is not None:
         b.out = open(data_path, "wb")
     batch = "batch" if args.dynamic else 1
@@ -237,7 +272,7 @@ def main():
         x = layer(b, i, x, cos, sin, pk, pv, presents, mask,
                   None if args.dynamic else 1)
     x = rms_norm(b, x, b.weight("model.norm.weight", [HIDDEN], norm=True))
-    logits = b.op("MatMul", [x, b.weight("lm_head.weight", [HIDDEN, VOCAB])])
+    logits = b.proj(x, "lm_head.weight", HIDDEN, VOCAB)
     b.nodes.append(helper.make_node("Identity", [logits], ["logits"]))
     outputs = [f32("logits", [batch, 1, VOCAB])]
     for i, name in enumerate(presents):
@@ -246,7 +281,10 @@ def main():
         b.nodes.append(helper.make_node("Identity", [name], [out]))
         outputs.append(f32(out, [batch, KV_HEADS, "total_len", HEAD_DIM]))
     graph = helper.make_graph(b.nodes, f"{args.shape}-shaped", inputs, outputs, b.inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    opsets = [helper.make_opsetid("", 18)]
+    if args.int4:
+        opsets.append(helper.make_opsetid("com.microsoft", 1))
+    model = helper.make_model(graph, opset_imports=opsets)
     model.ir_version = 8
     onnx.save(model, os.path.join(args.outdir, "model.onnx"))
     if b.out is not None:

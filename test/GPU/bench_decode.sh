@@ -27,7 +27,8 @@
 # LOGDIR gets at most 7 files (the device tool returns 8): log.txt (every
 # step's output and timing), kiln-bench.txt, kiln-bench.json, memory.json,
 # manifest.txt (the artifact's), peer.jsonl, summary.txt.
-# Environment: MODEL (llama1b, default, or qwen05b: the shapes of
+# Environment: INT4 (1: the model's projections and lm head as int4
+# MatMulNBits, utils/make-llama-1b-onnx.py --int4), MODEL (llama1b, default, or qwen05b: the shapes of
 # peer_decode.py's configurations), BATCHES (batch sizes, default 1,8: the
 # buckets compiled, benchmarked and run by the peers), PRECISION (fp32 or bf16, default fp32: kiln-compile
 # --precision and peer_decode.py --dtype), WORK (scratch for the model and artifact, default
@@ -66,6 +67,10 @@ WORK=${WORK:-/tmp/kiln-bench-work}
 BUDGET=${BENCH_BUDGET_S:-540}
 PRECISION=${PRECISION:-fp32}
 MODEL=${MODEL:-llama1b}
+# INT4=1: every projection and the lm head as int4 MatMulNBits (the peers
+# still run PRECISION: they have no int4 model).
+INT4_FLAG=
+[ "${INT4:-0}" = 1 ] && INT4_FLAG=--int4
 BATCHES=${BATCHES:-1,8}
 [[ $BATCHES =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "bench_decode: BATCHES must be a list like 1,8,32, got '$BATCHES'" >&2; exit 2; }
 case $MODEL in
@@ -112,7 +117,7 @@ stage() {
 rm -rf "$WORK" && mkdir -p "$WORK"
 # 1. The model (in the background) and the runtime-only tools.
 ( t0=$(date +%s.%N)
-  "$PY" utils/make-llama-1b-onnx.py "$WORK/$MODEL" --shape "$MODEL" --dynamic --random 0 >"$WORK/model.log" 2>&1
+  "$PY" utils/make-llama-1b-onnx.py "$WORK/$MODEL" --shape "$MODEL" --dynamic --random 0 $INT4_FLAG >"$WORK/model.log" 2>&1
   echo "rc=$? $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')" >"$WORK/model.status" ) &
 MODEL_PID=$!
 build() {
@@ -122,7 +127,7 @@ build() {
 stage build build
 BUILD_RC=$?
 wait "$MODEL_PID"
-{ echo "== model: utils/make-llama-1b-onnx.py $WORK/$MODEL --shape $MODEL --dynamic --random 0"; cat "$WORK/model.log"; } >>"$LOG/log.txt"
+{ echo "== model: utils/make-llama-1b-onnx.py $WORK/$MODEL --shape $MODEL --dynamic --random 0 $INT4_FLAG"; cat "$WORK/model.log"; } >>"$LOG/log.txt"
 read -r MODEL_RC T_model < <(sed 's/rc=//' "$WORK/model.status")
 echo "== model: rc=$MODEL_RC, ${T_model} s" | tee -a "$LOG/log.txt"
 

@@ -538,9 +538,33 @@ struct ComposeTransposes : OpRewritePattern<TransposeOp> {
 };
 } // namespace
 
+namespace {
+/// reshape(kiln.weight) -> kiln.weight of the reshaped type: the same bytes
+/// in the same order (a view of a weight is not in the arena, so the
+/// reshape would be a copy kernel every step: MatMulNBits' 2-D scales and
+/// zero points reshaped to 1-D). Not for a weight read transposed or as a
+/// column range, whose type is tied to those attributes.
+struct ReshapeOfWeight : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReshapeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto w = op.getInput().getDefiningOp<WeightOp>();
+    if (!w || w.getTransposed() || w.getColumns())
+      return rewriter.notifyMatchFailure(op, "not a weight as stored");
+    rewriter.setInsertionPoint(w);
+    auto reshaped = cast<WeightOp>(rewriter.clone(*w));
+    reshaped.getResult().setType(op.getType());
+    rewriter.replaceOp(op, reshaped.getResult());
+    if (w->use_empty())
+      rewriter.eraseOp(w);
+    return success();
+  }
+};
+} // namespace
+
 void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                             MLIRContext *context) {
-  results.add<ComposeReshapes>(context);
+  results.add<ComposeReshapes, ReshapeOfWeight>(context);
 }
 
 LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
