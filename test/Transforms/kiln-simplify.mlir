@@ -20,22 +20,33 @@ func.func @compose_reshapes(%x: tensor<2x8xf32>) -> tensor<4x4xf32> {
 // A reshape of a weight is the weight read with the reshaped type (the
 // same bytes; a view of a weight is outside the arena, so the reshape would
 // be a copy kernel every step). A weight read transposed or as a column
-// range keeps its reshape.
+// range keeps its reshape, and so does a reshape that is returned (an
+// output is computed into the arena, not read from the weights).
 // CHECK-LABEL: func.func @reshape_of_weight
-func.func @reshape_of_weight() -> (tensor<128xf32>, tensor<32xf32>, tensor<16xf32>) {
+func.func @reshape_of_weight() -> (tensor<128xf32>, tensor<32xf32>, tensor<16xf32>, tensor<8xf32>) {
   // CHECK-DAG: %[[W:.+]] = kiln.weight "s" {length = 512 : i64, offset = 64 : i64, path = "w.bin"} : tensor<128xf32>
   // CHECK-DAG: %[[T:.+]] = kiln.weight "t" {{.*}}transposed} : tensor<4x8xf32>
   // CHECK-DAG: %[[C:.+]] = kiln.weight "c" {columns = array<i64: 0, 4, 8>{{.*}}} : tensor<4x4xf32>
+  // CHECK-DAG: %[[O:.+]] = kiln.weight "o" {{.*}} : tensor<2x4xf32>
+  // CHECK-DAG: %[[S:.+]] = kiln.add %[[W]], %[[W]]
   // CHECK-DAG: %[[RT:.+]] = kiln.reshape %[[T]] : tensor<4x8xf32> -> tensor<32xf32>
   // CHECK-DAG: %[[RC:.+]] = kiln.reshape %[[C]] : tensor<4x4xf32> -> tensor<16xf32>
-  // CHECK: return %[[W]], %[[RT]], %[[RC]]
+  // CHECK-DAG: %[[RO:.+]] = kiln.reshape %[[O]] : tensor<2x4xf32> -> tensor<8xf32>
+  // CHECK-DAG: %[[TA:.+]] = kiln.add %[[RT]], %[[RT]]
+  // CHECK-DAG: %[[CA:.+]] = kiln.add %[[RC]], %[[RC]]
+  // CHECK: return %[[S]], %[[TA]], %[[CA]], %[[RO]]
   %w = kiln.weight "s" {path = "w.bin", offset = 64 : i64, length = 512 : i64} : tensor<2x64xf32>
   %0 = kiln.reshape %w : tensor<2x64xf32> -> tensor<128xf32>
+  %s = kiln.add %0, %0 : (tensor<128xf32>, tensor<128xf32>) -> tensor<128xf32>
   %t = kiln.weight "t" {path = "w.bin", offset = 0 : i64, length = 128 : i64, transposed} : tensor<4x8xf32>
   %1 = kiln.reshape %t : tensor<4x8xf32> -> tensor<32xf32>
+  %ta = kiln.add %1, %1 : (tensor<32xf32>, tensor<32xf32>) -> tensor<32xf32>
   %c = kiln.weight "c" {path = "w.bin", offset = 0 : i64, length = 128 : i64, columns = array<i64: 0, 4, 8>} : tensor<4x4xf32>
   %2 = kiln.reshape %c : tensor<4x4xf32> -> tensor<16xf32>
-  return %0, %1, %2 : tensor<128xf32>, tensor<32xf32>, tensor<16xf32>
+  %ca = kiln.add %2, %2 : (tensor<16xf32>, tensor<16xf32>) -> tensor<16xf32>
+  %o = kiln.weight "o" {path = "w.bin", offset = 0 : i64, length = 32 : i64} : tensor<2x4xf32>
+  %3 = kiln.reshape %o : tensor<2x4xf32> -> tensor<8xf32>
+  return %s, %ta, %ca, %3 : tensor<128xf32>, tensor<32xf32>, tensor<16xf32>, tensor<8xf32>
 }
 
 // -----

@@ -543,7 +543,8 @@ namespace {
 /// in the same order (a view of a weight is not in the arena, so the
 /// reshape would be a copy kernel every step: MatMulNBits' 2-D scales and
 /// zero points reshaped to 1-D). Not for a weight read transposed or as a
-/// column range, whose type is tied to those attributes.
+/// column range, whose type is tied to those attributes, nor for a reshape
+/// that is returned (an output must be computed into the arena).
 struct ReshapeOfWeight : OpRewritePattern<ReshapeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ReshapeOp op,
@@ -551,6 +552,10 @@ struct ReshapeOfWeight : OpRewritePattern<ReshapeOp> {
     auto w = op.getInput().getDefiningOp<WeightOp>();
     if (!w || w.getTransposed() || w.getColumns())
       return rewriter.notifyMatchFailure(op, "not a weight as stored");
+    // A returned reshape stays: an output is computed into the arena.
+    for (Operation *user : op->getUsers())
+      if (user->hasTrait<OpTrait::IsTerminator>())
+        return rewriter.notifyMatchFailure(op, "returned");
     rewriter.setInsertionPoint(w);
     auto reshaped = cast<WeightOp>(rewriter.clone(*w));
     reshaped.getResult().setType(op.getType());
