@@ -29,23 +29,35 @@ __global__ void fill(__nv_bfloat16 *p, int64_t n, float scale, unsigned seed) {
   }
 }
 
-// Microseconds per cudaMemcpyAsync of `bytes` from copy i to copy i + 1 of
-// `copies` rotating copies `stride` elements apart in `w` (100 copies timed
-// with the events a, b), in `us`; 1 on a CUDA error.
-inline int copyMicros(__nv_bfloat16 *w, int copies, int64_t stride,
-                      double bytes, cudaEvent_t a, cudaEvent_t b, double &us) {
-  const int iters = 100;
+// Microseconds per call of `step(i)` (i = 0 .. iters - 1, each returning a
+// cudaError_t), timed with the events a, b, in `us`; 1 on a CUDA error.
+template <typename Step>
+int timedMicros(int iters, Step step, cudaEvent_t a, cudaEvent_t b,
+                double &us) {
   CK(cudaEventRecord(a));
   for (int i = 0; i < iters; ++i)
-    CK(cudaMemcpyAsync(w + ((i + 1) % copies) * stride,
-                       w + (i % copies) * stride, bytes,
-                       cudaMemcpyDeviceToDevice));
+    CK(step(i));
   CK(cudaEventRecord(b));
   CK(cudaEventSynchronize(b));
   float ms;
   CK(cudaEventElapsedTime(&ms, a, b));
   us = ms * 1000.0 / iters;
   return 0;
+}
+
+// Microseconds per cudaMemcpyAsync of `bytes` from copy i to copy i + 1 of
+// `copies` rotating copies `stride` elements apart in `w` (100 copies timed
+// with the events a, b), in `us`; 1 on a CUDA error.
+inline int copyMicros(__nv_bfloat16 *w, int copies, int64_t stride,
+                      double bytes, cudaEvent_t a, cudaEvent_t b, double &us) {
+  return timedMicros(
+      100,
+      [&](int i) {
+        return cudaMemcpyAsync(w + ((i + 1) % copies) * stride,
+                               w + (i % copies) * stride, bytes,
+                               cudaMemcpyDeviceToDevice);
+      },
+      a, b, us);
 }
 
 #endif // KILN_BENCH_MICRO_COMMON_CUH

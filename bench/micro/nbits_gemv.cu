@@ -90,16 +90,13 @@ int runShape(const char *name, bool perElem, double &gemvUs,
     for (int i = 0; i < 10; ++i)
       kernel<<<grid, 256>>>(x, w + (i % copies) * S::Bytes, o);
     CK(cudaGetLastError());
-    const int iters = 200;
-    CK(cudaEventRecord(a));
-    for (int i = 0; i < iters; ++i)
-      kernel<<<grid, 256>>>(x, w + (i % copies) * S::Bytes, o);
-    CK(cudaEventRecord(b));
-    CK(cudaEventSynchronize(b));
-    float ms;
-    CK(cudaEventElapsedTime(&ms, a, b));
-    us = ms * 1000.0 / iters;
-    return 0;
+    return timedMicros(
+        200,
+        [&](int i) {
+          kernel<<<grid, 256>>>(x, w + (i % copies) * S::Bytes, o);
+          return cudaGetLastError();
+        },
+        a, b, us);
   };
   double copyUs;
   if (copyMicros(reinterpret_cast<bf *>(w), copies, S::Bytes / 2, S::Read, a,
