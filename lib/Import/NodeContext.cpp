@@ -290,6 +290,11 @@ Value NodeContext::concat(ValueRange vs, int64_t axis) {
   if (vs.size() == 1)
     return vs.front();
   SmallVector<int64_t> shape(shapeOf(vs.front()));
+  if (axis < 0 || axis >= static_cast<int64_t>(shape.size())) {
+    emitError() << "cannot concatenate rank-" << shape.size()
+                << " inputs on axis " << axis;
+    return {};
+  }
   shape[axis] = 0;
   for (Value v : vs) {
     if (tensorType(v).getRank() != static_cast<int64_t>(shape.size()) ||
