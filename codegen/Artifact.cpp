@@ -226,14 +226,10 @@ static bool sameWeight(const WeightEntry &a, const WeightEntry &b) {
     return false;
   if (auto wa = dyn_cast<WeightOp>(a.op)) {
     auto wb = dyn_cast<WeightOp>(b.op);
-    // How the bytes are read is part of the identity (as in kiln-schedule's
-    // layout): a square weight read transposed, or two column ranges of
+    // How the bytes are read is part of the identity (kiln-schedule's
+    // layout key): a square weight read transposed, or two column ranges of
     // equal width, have one type but other bytes.
-    return wb && wa.getName() == wb.getName() && wa.getPath() == wb.getPath() &&
-           wa.getOffset() == wb.getOffset() && wa.getLength() == wb.getLength() &&
-           wa.getTransposed() == wb.getTransposed() &&
-           wa.getSourceTypeAttr() == wb.getSourceTypeAttr() &&
-           wa.getColumnsAttr() == wb.getColumnsAttr();
+    return wb && weightKey(wa) == weightKey(wb);
   }
   auto ca = dyn_cast<ConstantOp>(a.op), cb = dyn_cast<ConstantOp>(b.op);
   return ca && cb && ca.getValue() == cb.getValue();

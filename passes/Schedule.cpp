@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Dialect/Kiln/IR/WeightFile.h"
 #include "kiln/Transforms/LaunchConfig.h"
 #include "kiln/Transforms/MemoryPlan.h"
 #include "kiln/Transforms/Passes.h"
@@ -93,14 +94,7 @@ private:
       // How the bytes are read is part of the identity: the same file range
       // read transposed (kiln-gemv), converted or as a column range is
       // another weight.
-      return b.getArrayAttr(
-          {w.getNameAttr(), w.getPathAttr(), w.getOffsetAttr(),
-           w.getLengthAttr(), TypeAttr::get(w.getType()),
-           b.getBoolAttr(w.getTransposed()),
-           w.getSourceTypeAttr() ? Attribute(w.getSourceTypeAttr())
-                                 : Attribute(b.getUnitAttr()),
-           w.getColumnsAttr() ? Attribute(w.getColumnsAttr())
-                              : Attribute(b.getUnitAttr())});
+      return weightKey(w);
     return b.getArrayAttr({cast<ConstantOp>(op).getValue()});
   }
   DenseMap<Attribute, int64_t> offsets;

@@ -182,6 +182,16 @@ kiln::readWeightBytes(WeightOp weight, StringRef baseDir) {
                                                 std::move(converted))));
 }
 
+Attribute kiln::weightKey(WeightOp w) {
+  Builder b(w.getContext());
+  Attribute none = b.getUnitAttr();
+  return b.getArrayAttr(
+      {w.getNameAttr(), w.getPathAttr(), w.getOffsetAttr(), w.getLengthAttr(),
+       TypeAttr::get(w.getType()), b.getBoolAttr(w.getTransposed()),
+       w.getSourceTypeAttr() ? Attribute(w.getSourceTypeAttr()) : none,
+       w.getColumnsAttr() ? Attribute(w.getColumnsAttr()) : none});
+}
+
 uint16_t kiln::f32ToBF16Bits(float value) {
   uint32_t u;
   std::memcpy(&u, &value, 4);

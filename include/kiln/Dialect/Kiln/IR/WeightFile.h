@@ -55,6 +55,13 @@ float roundToElementType(float value, mlir::Type elementType);
 mlir::FailureOr<std::unique_ptr<llvm::MemoryBuffer>>
 readWeightBytes(WeightOp weight, llvm::StringRef baseDir);
 
+/// What names the bytes readWeightBytes returns for `weight`: its file range
+/// (name, path, offset, length), its result type, and how the range is read
+/// (transposed, source_type, columns). Two weights with equal keys hold the
+/// same bytes; kiln-schedule's weights layout and the artifact writer's
+/// layout check both compare weights by it.
+mlir::Attribute weightKey(WeightOp weight);
+
 } // namespace kiln
 
 #endif // KILN_DIALECT_KILN_IR_WEIGHTFILE_H
