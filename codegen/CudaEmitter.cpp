@@ -340,7 +340,8 @@ static bool updatesInPlace(LaunchOp launch) {
 
 /// Checks the launch shape: 1-D, and a power-of-two block of [32, 1024] for
 /// a kernel that reduces rows with one block per row.
-static LogicalResult checkLaunchShape(LaunchOp launch, Operation *bodyOp) {
+static LogicalResult checkLaunchShape(LaunchOp launch, Operation *bodyOp,
+                                      Block &body) {
   ArrayRef<int64_t> grid = launch.getGrid(), block = launch.getBlock();
   if (grid.size() != 3 || block.size() != 3)
     return launch.emitOpError("grid and block must have 3 dims");
@@ -355,6 +356,18 @@ static LogicalResult checkLaunchShape(LaunchOp launch, Operation *bodyOp) {
            << launch.getKernel() << " (" << bodyOp->getName()
            << ", one block per row) with block " << block[0]
            << "; it needs a power of two in [32, 1024]";
+  // The split attention kernel's warps each take their own keys: a block
+  // of another size would skip keys or index past its shared arrays.
+  Operation *last =
+      body.empty() ? nullptr : body.getTerminator()->getPrevNode();
+  if (last && isa<KvAttentionOp>(last))
+    if (KvSplitShape split = kvAttentionSplitShape(last);
+        split.splits && block[0] != 32 * split.warps)
+      return launch.emitOpError("launches @")
+             << launch.getKernel() << " (the split kiln.kv_attention kernel, "
+             << split.warps << " warps of " << split.steps
+             << " key steps) with block " << block[0] << "; it needs "
+             << 32 * split.warps;
   return success();
 }
 
@@ -400,7 +413,7 @@ static LogicalResult emitKernel(Translation &t, KernelOp kernel,
   ctx.yielded.assign(kernel.getYield().operand_begin(),
                      kernel.getYield().operand_end());
   for (LaunchOp launch : launches) {
-    if (failed(checkLaunchShape(launch, *bodyOp)))
+    if (failed(checkLaunchShape(launch, *bodyOp, body)))
       return failure();
     ctx.maxBlock = std::max<int64_t>(ctx.maxBlock, launch.getBlock()[0]);
     if (updatesInPlace(launch))

@@ -126,7 +126,10 @@ kiln::codegen::emitKvAttentionKernel(EmitContext &ctx, Block &body) {
   ArrayRef<int64_t> qs = shapeOf(op.getQuery()), ks = shapeOf(op.getKeyCache());
   int64_t b = qs[0], hq = qs[1], s = qs[2], d = qs[3];
   int64_t hkv = ks[1], t = ks[2];
-  int64_t splits = kvAttentionSplits(op);
+  KvSplitShape split = kvAttentionSplitShape(op);
+  int64_t splits = split.splits;
+  std::string block =
+      std::to_string(split.warps) + ", " + std::to_string(split.steps);
   auto arg = [](Value v) {
     return "in" + std::to_string(cast<BlockArgument>(v).getArgNumber());
   };
@@ -200,8 +203,8 @@ kiln::codegen::emitKvAttentionKernel(EmitContext &ctx, Block &body) {
   if (!append && !kernel->queryRotary) {
     // The attention alone: no hooks.
     ctx.source() << "  kiln::kvAttentionSplit<" << b << ", " << hq << ", "
-                 << hkv << ", " << s << ", " << t << ", " << d << ">("
-                 << arg(op.getQuery()) << ", " << arg(op.getKeyCache())
+                 << hkv << ", " << s << ", " << t << ", " << d << ", " << block
+                 << ">(" << arg(op.getQuery()) << ", " << arg(op.getKeyCache())
                  << ", " << arg(op.getValueCache()) << ", "
                  << arg(op.getPositions()) << ", out0, "
                  << floatLiteral(op.getScale().convertToFloat())
@@ -211,8 +214,8 @@ kiln::codegen::emitKvAttentionKernel(EmitContext &ctx, Block &body) {
     return success();
   }
   ctx.source() << "  kiln::kvAttentionSplitWith<" << b << ", " << hq << ", "
-               << hkv << ", " << s << ", " << t << ", " << d << ">(\n      "
-               << query << ",\n      " << caches << ", "
+               << hkv << ", " << s << ", " << t << ", " << d << ", " << block
+               << ">(\n      " << query << ",\n      " << caches << ", "
                << arg(op.getPositions()) << ", " << result << ", "
                << floatLiteral(op.getScale().convertToFloat()) << ",\n      "
                << bias << ",\n      " << ctx.name << "_part, " << ctx.name

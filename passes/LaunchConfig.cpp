@@ -84,14 +84,20 @@ static std::pair<int64_t, int64_t> rowsOf(Operation *op) {
   return {q[0] * q[1] * q[2], std::max(k[2], v[3])};
 }
 
-int64_t kiln::kvAttentionChunk(int64_t d, int64_t bytes) {
-  return 16 * 32 / (d * bytes / 16);
-}
+/// The split kernel's blocks, best first: 8 warps of 2 steps, else (where
+/// their shared arrays do not fit) 4 warps of 4 steps. Measured with
+/// bench/micro/kv_attention.cu on an H200 (bench/RESULTS.md, 2026-12-01):
+/// 8 x 2 was the fastest or within 6% of it on every decode shape tried
+/// (Llama-1B, Qwen2.5-0.5B at batch 1 and 8, Llama-3-8B at batch 1), 23-33%
+/// faster than 4 x 4; smaller chunks (more blocks, more partial results to
+/// merge) were slower everywhere.
+static constexpr std::pair<int64_t, int64_t> kKvSplitBlocks[] = {{8, 2},
+                                                                 {4, 4}};
 
-int64_t kiln::kvAttentionSplits(Operation *op) {
+KvSplitShape kiln::kvAttentionSplitShape(Operation *op) {
   auto attention = dyn_cast<KvAttentionOp>(op);
   if (!attention)
-    return 0;
+    return {};
   auto qt = cast<ShapedType>(attention.getQuery().getType());
   auto kt = cast<ShapedType>(attention.getKeyCache().getType());
   auto vt = cast<ShapedType>(attention.getValueCache().getType());
@@ -99,23 +105,35 @@ int64_t kiln::kvAttentionSplits(Operation *op) {
   Type elt = kt.getElementType();
   if (qt.getElementType() != elt || vt.getElementType() != elt ||
       !elt.isIntOrFloat())
-    return 0;
+    return {};
   int64_t bytes = (elt.getIntOrFloatBitWidth() + 7) / 8;
   int64_t d = k[3], t = k[2], hq = q[1], hkv = k[1];
   if (v[3] != d || q[3] != d || hkv == 0 || hq % hkv != 0 || t == 0 ||
       (d * bytes) % 16 != 0)
-    return 0;
+    return {};
   int64_t lanes = d * bytes / 16;
   if (lanes > 32 || !llvm::isPowerOf2_64(lanes))
-    return 0;
-  int64_t chunk = kvAttentionChunk(d, bytes), g = hq / hkv;
-  int64_t splits = (t + chunk - 1) / chunk;
-  int64_t groups = q[0] * hkv * q[2];
-  if (groups * splits > 65535 ||
-      groups * g * splits * (2 + d) * 4 > (int64_t(16) << 20) ||
-      4 * g * (4 * d + chunk) > 40 * 1024)
-    return 0;
-  return splits;
+    return {};
+  int64_t g = hq / hkv, groups = q[0] * hkv * q[2];
+  for (auto [warps, steps] : kKvSplitBlocks) {
+    KvSplitShape shape{warps, steps, warps * steps * (32 / lanes), 0};
+    int64_t splits = (t + shape.chunk - 1) / shape.chunk;
+    // Shared arrays: scores (g x chunk), the warps' sums (warps x g x d),
+    // the merge weights (g x min(splits, 256)) and two floats a head.
+    int64_t smem =
+        4 * g * (shape.chunk + warps * d + std::min<int64_t>(splits, 256) + 2);
+    if (groups * splits > 65535 ||
+        groups * g * splits * (2 + d) * 4 > (int64_t(16) << 20) ||
+        smem > 40 * 1024)
+      continue;
+    shape.splits = splits;
+    return shape;
+  }
+  return {};
+}
+
+int64_t kiln::kvAttentionSplits(Operation *op) {
+  return kvAttentionSplitShape(op).splits;
 }
 
 /// Whether `rotary` can run inside the split attention kernel, on rows of
@@ -398,10 +416,10 @@ LaunchDims kiln::chooseLaunchDims(Operation *op) {
     int64_t cols = 8 * nbitsGemvColumns(q.getK() * q.getBits() / 8);
     return {clampGrid((q.getN() + cols - 1) / cols), 256, 0};
   }
-  if (int64_t splits = kvAttentionSplits(op)) {
+  if (KvSplitShape split = kvAttentionSplitShape(op); split.splits) {
     ArrayRef<int64_t> q = shape(op->getOperand(0));
     int64_t hkv = shape(op->getOperand(1))[1];
-    return {q[0] * hkv * q[2] * splits, kKvAttentionSplitBlock, 0};
+    return {q[0] * hkv * q[2] * split.splits, 32 * split.warps, 0};
   }
   if (isRowKernel(op)) {
     auto [rows, len] = rowsOf(op);

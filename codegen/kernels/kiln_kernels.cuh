@@ -861,29 +861,40 @@ __device__ void kvAttention(const E *__restrict__ q, const E *__restrict__ kc,
   }
 }
 
-/// Keys per block of kvAttentionSplit for head dim D of E: each of the
-/// block's 4 warps takes 4 steps of 32 / (lanes per key) keys, a lane
-/// holding one 16-byte piece of a key's K and V row per step.
-template <int64_t D, typename E>
-inline constexpr int64_t kvSplitChunk = 16 * 32 / (D * sizeof(E) / 16);
+/// Keys per block of kvAttentionSplit for head dim D of E, W warps and
+/// Steps steps per warp: each step a warp takes 32 / (lanes per key) keys,
+/// a lane holding one 16-byte piece of a key's K and V row.
+/// kiln::kvAttentionChunk (LaunchConfig) computes the same.
+template <int64_t D, typename E, int W, int Steps>
+inline constexpr int64_t kvSplitChunk = W * Steps * (32 / (D * sizeof(E) / 16));
+
+/// Chunks whose merge weights kvAttentionSplitWith keeps in shared memory;
+/// the weights of later chunks (caches of more than 256 chunks) are
+/// recomputed from the partial results.
+inline constexpr int64_t kvSplitMergeCap = 256;
 
 /// kiln.kv_attention split over the key length (flash decoding) with the
 /// grouped-query heads together, for decode steps: q[B, Hq, S, D],
 /// kc/vc[B, Hkv, T, D], pos[B], out[B, Hq, S, D]. Block blockIdx.x = group *
 /// Splits + split, group = (b, kv head, s), takes the G = Hq / Hkv query
 /// heads of the kv head at query s over cache slots [split * Chunk, (split
-/// + 1) * Chunk) of the live keys (t <= pos[b] + s, t < T); blocks past
-/// the live keys return at once. Its 4 warps (blockDim.x == 128) load the
-/// chunk's K and V rows once, in 16-byte pieces (D * sizeof(E) / 16 lanes
-/// per key, a power of two up to 32), before any use; each K row is dotted
-/// with all G queries (a sum over the key's lanes), the scores go to
-/// shared memory, each head's softmax over the chunk is taken there
-/// (max, exp, sum), and the weighted V rows are summed per lane, then over
-/// the warp's keys and the 4 warps in a fixed order. A group with one live
-/// chunk writes its output directly; otherwise each block writes (max, sum,
-/// weighted values) per head to `part` ([groups][Splits][G][2 + D] floats),
-/// and the block that finishes the group's live chunks last (a counter per
-/// group in `done`, incremented after a fence) merges them in split order,
+/// + 1) * Chunk) of the live keys (t <= pos[b] + s, t < T), Chunk =
+/// kvSplitChunk<D, E, W, Steps>; blocks past the live keys return at once.
+/// Its W warps (blockDim.x == 32 * W) load the chunk's K and V rows once,
+/// in 16-byte pieces (D * sizeof(E) / 16 lanes per key, a power of two up
+/// to 32), before any use; each K row is dotted with all G queries (a sum
+/// over the key's lanes), the scores go to shared memory, each head's
+/// softmax over the chunk is taken there (max, exp, sum), and the weighted
+/// V rows are summed per lane, then over the warp's keys and the W warps in
+/// a fixed order. A group with one live chunk writes its output directly;
+/// otherwise each block writes (max, sum, weighted values) per head to
+/// `part` ([groups][Splits][G][2 + D] floats), and the block that finishes
+/// the group's live chunks last (a counter per group in `done`,
+/// incremented after a fence) merges them: a warp per head takes the
+/// chunks' maxima and sums a chunk per lane (the head's max, each chunk's
+/// weight exp(m_k - max) into shared memory, the weighted sum of the
+/// chunks' sums), then each thread sums its output element's weighted
+/// values over the chunks in split order, its loads issued together. It
 /// writes the output and resets the counter, so the next launch (or graph
 /// replay) starts clean. `part` and `done` are the kernel's own __device__
 /// arrays. A row with no live key gives zeros. `bias(b, h, s, t)` is the
@@ -900,8 +911,8 @@ inline constexpr int64_t kvSplitChunk = 16 * 32 / (D * sizeof(E) / 16);
 /// no block waits for another. kc and vc are not __restrict__: the lanes
 /// write them.
 template <int64_t B, int64_t Hq, int64_t Hkv, int64_t S, int64_t T, int64_t D,
-          typename E, typename I, typename Bias, typename Query,
-          typename Append>
+          int W, int Steps, typename E, typename I, typename Bias,
+          typename Query, typename Append>
 __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
                                      const I *__restrict__ pos,
                                      E *__restrict__ out, float scale,
@@ -914,55 +925,60 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
   constexpr int LK = D / Vec; // lanes per key
   static_assert(LK >= 1 && LK <= 32 && (LK & (LK - 1)) == 0,
                 "kvAttentionSplit: a key must span a power of two of lanes");
+  static_assert(W >= 1 && W <= 32 && Steps >= 1, "kvAttentionSplit: shape");
   constexpr int KW = 32 / LK;         // keys per warp step
-  constexpr int Steps = 4;            // steps per warp
-  constexpr int64_t Chunk = kvSplitChunk<D, E>; // 4 warps x Steps x KW
-  static_assert(Chunk == 4 * Steps * KW, "kvAttentionSplit: chunk");
+  constexpr int Chunk = (int)kvSplitChunk<D, E, W, Steps>;
+  static_assert(Chunk == W * Steps * KW, "kvAttentionSplit: chunk");
   constexpr int64_t Splits = (T + Chunk - 1) / Chunk;
-  constexpr int64_t G = Hq / Hkv;
+  constexpr int G = (int)(Hq / Hkv);
+  constexpr int Stride = G * (2 + (int)D); // floats of one chunk's part
+  constexpr int Cap =
+      (int)(Splits < kvSplitMergeCap ? Splits : kvSplitMergeCap);
   const float ninf = -INFINITY;
   __shared__ float sc[G][Chunk];
-  __shared__ float red[4][G][D];
+  __shared__ float red[W][G][D];
   __shared__ float headMax[G], headSum[G];
+  __shared__ float weight[G][Cap];
   __shared__ bool last;
-  int64_t group = blockIdx.x / Splits, split = blockIdx.x % Splits;
+  int64_t group = blockIdx.x / Splits;
+  int split = (int)(blockIdx.x % Splits);
   if (group >= B * Hkv * S)
     return;
   int64_t s = group % S, kvh = (group / S) % Hkv, b = group / (S * Hkv);
   int64_t lastKey = (int64_t)pos[b] + s;
-  int64_t len = lastKey < 0 ? 0 : (lastKey < T ? lastKey + 1 : T);
-  int64_t live = (len + Chunk - 1) / Chunk;
+  int len = lastKey < 0 ? 0 : (lastKey < T ? (int)lastKey + 1 : (int)T);
+  int live = (len + Chunk - 1) / Chunk;
   int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-  auto outAt = [&](int64_t g, int64_t d) {
+  auto outAt = [&](int g, int d) {
     return ((b * Hq + kvh * G + g) * S + s) * D + d;
   };
   if (live == 0) { // no key: zeros, from the first block only
     if (split == 0)
-      for (int64_t i = tid; i < G * D; i += blockDim.x)
+      for (int i = tid; i < G * D; i += blockDim.x)
         out[outAt(i / D, i % D)] = (E)0.0f;
     return;
   }
   if (split >= live)
     return;
-  int64_t begin = split * Chunk;
+  int begin = split * Chunk;
   static_assert(!Append::kWrites || S == 1,
                 "kvAttentionSplit: an append needs one query position");
   int sub = lane / LK, piece = lane % LK;
-  // This lane's keys: step j takes key begin + (j * 4 + warp) * KW + sub.
+  // This lane's keys: step j takes key begin + (j * W + warp) * KW + sub.
   // The new slot (t == lastKey, with an append) is not read: the lanes
   // holding it compute its pieces and write them to the cache.
   V kr[Steps], vr[Steps];
   E *kb = kc + (b * Hkv + kvh) * T * D, *vb = vc + (b * Hkv + kvh) * T * D;
 #pragma unroll
   for (int j = 0; j < Steps; ++j) {
-    int64_t t = begin + (j * 4 + warp) * KW + sub;
+    int t = begin + (j * W + warp) * KW + sub;
     if (Append::kWrites && t == lastKey && t < len) {
       append.row(b, kvh, piece, kr[j], vr[j]);
-      reinterpret_cast<V *>(kb + t * D)[piece] = kr[j];
-      reinterpret_cast<V *>(vb + t * D)[piece] = vr[j];
+      reinterpret_cast<V *>(kb + (int64_t)t * D)[piece] = kr[j];
+      reinterpret_cast<V *>(vb + (int64_t)t * D)[piece] = vr[j];
     } else if (t < len) {
-      kr[j] = reinterpret_cast<const V *>(kb + t * D)[piece];
-      vr[j] = reinterpret_cast<const V *>(vb + t * D)[piece];
+      kr[j] = reinterpret_cast<const V *>(kb + (int64_t)t * D)[piece];
+      vr[j] = reinterpret_cast<const V *>(vb + (int64_t)t * D)[piece];
     } else {
       kr[j] = V{};
       vr[j] = V{};
@@ -973,9 +989,9 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
   // Scores: the G dots of each key, summed over the key's LK lanes.
 #pragma unroll
   for (int j = 0; j < Steps; ++j) {
-    int64_t slot = (j * 4 + warp) * KW + sub, t = begin + slot;
+    int slot = (j * W + warp) * KW + sub, t = begin + slot;
 #pragma unroll
-    for (int64_t g = 0; g < G; ++g) {
+    for (int g = 0; g < G; ++g) {
       float dot = 0.0f;
 #pragma unroll
       for (int e = 0; e < Vec; ++e)
@@ -990,13 +1006,13 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
   }
   __syncthreads();
   // Each head's softmax over the chunk, a warp per head.
-  for (int64_t g = warp; g < G; g += 4) {
+  for (int g = warp; g < G; g += W) {
     float m = ninf;
-    for (int64_t i = lane; i < Chunk; i += 32)
+    for (int i = lane; i < Chunk; i += 32)
       m = sc[g][i] > m ? sc[g][i] : m;
     m = warpMax(m);
     float l = 0.0f;
-    for (int64_t i = lane; i < Chunk; i += 32) {
+    for (int i = lane; i < Chunk; i += 32) {
       float p = sc[g][i] == ninf ? 0.0f : op::exp_(sc[g][i] - m);
       sc[g][i] = p;
       l += p;
@@ -1011,24 +1027,24 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
   // Weighted values: this lane's piece of each of its keys' V rows.
   float o[G][Vec];
 #pragma unroll
-  for (int64_t g = 0; g < G; ++g)
+  for (int g = 0; g < G; ++g)
 #pragma unroll
     for (int e = 0; e < Vec; ++e)
       o[g][e] = 0.0f;
 #pragma unroll
   for (int j = 0; j < Steps; ++j) {
-    int64_t slot = (j * 4 + warp) * KW + sub;
+    int slot = (j * W + warp) * KW + sub;
 #pragma unroll
-    for (int64_t g = 0; g < G; ++g) {
+    for (int g = 0; g < G; ++g) {
       float p = sc[g][slot]; // 0 past the live keys
 #pragma unroll
       for (int e = 0; e < Vec; ++e)
         o[g][e] += p * (float)vr[j].e[e];
     }
   }
-  // Over the warp's keys (lanes of one piece), then over the 4 warps.
+  // Over the warp's keys (lanes of one piece), then over the W warps.
 #pragma unroll
-  for (int64_t g = 0; g < G; ++g)
+  for (int g = 0; g < G; ++g)
 #pragma unroll
     for (int e = 0; e < Vec; ++e) {
       float v = o[g][e];
@@ -1039,10 +1055,13 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
         red[warp][g][piece * Vec + e] = v;
     }
   __syncthreads();
-  float *mine = part + (group * Splits + split) * G * (2 + D);
-  for (int64_t i = tid; i < G * D; i += blockDim.x) {
-    int64_t g = i / D, d = i % D;
-    float v = red[0][g][d] + red[1][g][d] + red[2][g][d] + red[3][g][d];
+  float *mine = part + (group * Splits + split) * Stride;
+  for (int i = tid; i < G * D; i += blockDim.x) {
+    int g = i / D, d = i % D;
+    float v = 0.0f;
+#pragma unroll
+    for (int w = 0; w < W; ++w)
+      v += red[w][g][d];
     if (live == 1) {
       float l = headSum[g];
       out[outAt(g, d)] = (E)(l > 0.0f ? v / l : 0.0f);
@@ -1065,25 +1084,51 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
   if (!last)
     return;
   __threadfence();
-  const float *groupPart = part + group * Splits * G * (2 + D);
-  for (int64_t i = tid; i < G * D; i += blockDim.x) {
-    int64_t g = i / D, d = i % D;
-    float rowMax = ninf;
-    for (int64_t k = 0; k < live; ++k) {
-      float mk = __ldcg(groupPart + (k * G + g) * (2 + D));
-      rowMax = mk > rowMax ? mk : rowMax;
+  const float *groupPart = part + group * Splits * Stride;
+  // A warp per head: its max over the chunks, each chunk's weight
+  // exp(m_k - max) (0 for a chunk with no live key), and the weighted sum
+  // of the chunks' sums, a chunk per lane.
+  for (int g = warp; g < G; g += W) {
+    const float *pg = groupPart + g * (2 + D);
+    float m = ninf;
+    for (int k = lane; k < live; k += 32) {
+      float mk = __ldcg(pg + (int64_t)k * Stride);
+      m = mk > m ? mk : m;
     }
-    float rowSum = 0.0f, acc = 0.0f;
-    for (int64_t k = 0; k < live; ++k) {
-      const float *pk = groupPart + (k * G + g) * (2 + D);
-      float mk = __ldcg(pk);
-      if (mk == ninf)
-        continue;
-      float w = op::exp_(mk - rowMax);
-      rowSum += __ldcg(pk + 1) * w;
-      acc += __ldcg(pk + 2 + d) * w;
+    m = warpMax(m);
+    float l = 0.0f;
+    for (int k = lane; k < live; k += 32) {
+      float mk = __ldcg(pg + (int64_t)k * Stride);
+      float sk = __ldcg(pg + (int64_t)k * Stride + 1);
+      float wk = mk == ninf ? 0.0f : op::exp_(mk - m);
+      if (k < Cap)
+        weight[g][k] = wk;
+      l += sk * wk;
     }
-    out[outAt(g, d)] = (E)(rowSum > 0.0f ? acc / rowSum : 0.0f);
+    l = warpSum(l);
+    if (lane == 0) {
+      headMax[g] = m;
+      headSum[g] = l;
+    }
+  }
+  __syncthreads();
+  for (int i = tid; i < G * D; i += blockDim.x) {
+    int g = i / D, d = i % D;
+    const float *pg = groupPart + g * (2 + D);
+    float acc = 0.0f;
+#pragma unroll 8
+    for (int k = 0; k < live; ++k) {
+      float wk;
+      if (k < Cap) {
+        wk = weight[g][k];
+      } else {
+        float mk = __ldcg(pg + (int64_t)k * Stride);
+        wk = mk == ninf ? 0.0f : op::exp_(mk - headMax[g]);
+      }
+      acc += wk * __ldcg(pg + (int64_t)k * Stride + 2 + d);
+    }
+    float l = headSum[g];
+    out[outAt(g, d)] = (E)(l > 0.0f ? acc / l : 0.0f);
   }
   if (tid == 0)
     done[group] = 0;
@@ -1229,11 +1274,11 @@ struct KvAppendRow {
 /// kiln.kv_attention alone: kvAttentionSplitWith with the query as it is
 /// and no append.
 template <int64_t B, int64_t Hq, int64_t Hkv, int64_t S, int64_t T, int64_t D,
-          typename E, typename I, typename Bias>
+          int W, int Steps, typename E, typename I, typename Bias>
 __device__ void kvAttentionSplit(const E *q, const E *kc, const E *vc,
                                  const I *pos, E *out, float scale, Bias bias,
                                  float *part, unsigned *done) {
-  kvAttentionSplitWith<B, Hq, Hkv, S, T, D>(
+  kvAttentionSplitWith<B, Hq, Hkv, S, T, D, W, Steps>(
       KvQuery<Hq, S, D, E>{q}, const_cast<E *>(kc), const_cast<E *>(vc), pos,
       out, scale, bias, part, done, KvNoAppend{});
 }

@@ -9,6 +9,7 @@
 #include "kiln/runtime/Bench.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <map>
 
@@ -139,6 +140,48 @@ WeightTraffic weightTrafficPerStep(const Manifest &manifest,
     w.bytes += counted;
   }
   return w;
+}
+
+/// `text` as a JSON string literal.
+static std::string jsonString(const std::string &text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string traceEvents(const Function &fn, const std::vector<double> &endUs,
+                        int tid) {
+  if (endUs.size() != fn.launches.size() + 1)
+    return {};
+  char buf[256];
+  std::string out;
+  std::snprintf(buf, sizeof buf,
+                "{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": 0, "
+                "\"tid\": %d, \"args\": {\"name\": ",
+                tid);
+  out += buf + jsonString(fn.name) + "}}";
+  for (size_t i = 0; i < fn.launches.size(); ++i) {
+    double added = endUs[i + 1] - endUs[i];
+    std::snprintf(buf, sizeof buf,
+                  ", \"ph\": \"X\", \"pid\": 0, \"tid\": %d, \"ts\": %.3f, "
+                  "\"dur\": %.3f, \"args\": {\"launch\": %zu, \"line\": %d, "
+                  "\"added_us\": %.3f}}",
+                  tid, endUs[i] - endUs[0], added > 0 ? added : 0.0, i,
+                  fn.launches[i].line, added);
+    out += ",\n{\"name\": " + jsonString(fn.launches[i].label()) + buf;
+  }
+  return out;
 }
 
 } // namespace kiln::runtime

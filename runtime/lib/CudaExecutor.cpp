@@ -849,6 +849,72 @@ bool CudaExecutor::timeLaunches(const std::string &function, int reps,
   return true;
 }
 
+bool CudaExecutor::timeGraphPrefixes(const std::string &function, int reps,
+                                     size_t flushBytes,
+                                     std::vector<double> &endUs,
+                                     std::string &error) {
+  Impl &s = *impl;
+  FunctionState *f = s.find(function, error);
+  if (!f)
+    return false;
+  if (!ok(cudaSetDevice(s.device), "cudaSetDevice", error))
+    return false;
+  if (reps < 1)
+    reps = 1;
+  void *flush = nullptr;
+  if (!ok(cudaMalloc(&flush, flushBytes),
+          "cudaMalloc of the L2 flush buffer (" + std::to_string(flushBytes) +
+              " bytes)",
+          error))
+    return false;
+  size_t n = f->launches.size();
+  endUs.assign(n + 1, 0.0);
+  std::vector<float> times(reps);
+  bool good = true;
+  for (size_t k = 0; good && k <= n; ++k) {
+    // k = 0: the two events alone (no graph).
+    cudaGraph_t graph = nullptr;
+    cudaGraphExec_t exec = nullptr;
+    std::string what = "prefix of " + std::to_string(k) + " launches: ";
+    if (k > 0) {
+      good = ok(cudaStreamBeginCapture(s.stream,
+                                        cudaStreamCaptureModeThreadLocal),
+                "cudaStreamBeginCapture", error);
+      if (!good)
+        break;
+      for (size_t i = 0; good && i < k; ++i)
+        good = s.launchOne(*f, i, error);
+      cudaError_t end = cudaStreamEndCapture(s.stream, &graph);
+      good = good && ok(end, what + "cudaStreamEndCapture", error) &&
+             ok(cudaGraphInstantiate(&exec, graph, 0),
+                what + "cudaGraphInstantiate", error);
+    }
+    for (int r = 0; good && r < reps; ++r) {
+      good = ok(cudaMemsetAsync(flush, r & 0xff, flushBytes, s.stream),
+                "cudaMemsetAsync of the L2 flush buffer", error) &&
+             ok(cudaEventRecord(s.start, s.stream), "cudaEventRecord",
+                error) &&
+             (!exec || ok(cudaGraphLaunch(exec, s.stream),
+                          what + "cudaGraphLaunch", error)) &&
+             ok(cudaEventRecord(s.stop, s.stream), "cudaEventRecord",
+                error) &&
+             ok(cudaEventSynchronize(s.stop), s.syncWhat(*f, true), error) &&
+             ok(cudaEventElapsedTime(&times[r], s.start, s.stop),
+                "cudaEventElapsedTime", error);
+    }
+    if (good) {
+      std::sort(times.begin(), times.end());
+      endUs[k] = times[reps / 2] * 1000.0;
+    }
+    if (exec)
+      cudaGraphExecDestroy(exec);
+    if (graph)
+      cudaGraphDestroy(graph);
+  }
+  cudaFree(flush);
+  return good;
+}
+
 bool CudaExecutor::step(const std::string &function,
                         const std::vector<HostTensor> &inputs,
                         std::vector<HostTensor> &outputs, bool graph,

@@ -71,6 +71,13 @@ bool CudaExecutor::timeLaunches(const std::string &, int,
   return false;
 }
 
+bool CudaExecutor::timeGraphPrefixes(const std::string &, int, size_t,
+                                     std::vector<double> &,
+                                     std::string &error) {
+  error = kNoCuda;
+  return false;
+}
+
 bool CudaExecutor::step(const std::string &, const std::vector<HostTensor> &,
                         std::vector<HostTensor> &, bool, std::string &error) {
   error = kNoCuda;

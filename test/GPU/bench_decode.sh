@@ -24,10 +24,11 @@
 #      budget (BENCH_BUDGET_S, default 540 s for the whole script);
 #   5. the summary: one line per batch, and a last line
 #      `bench: b1 kiln graph X ms, floor F ms, Rx floor, torch.compile C ms; b8 ...`.
-# LOGDIR gets at most 7 files (the device tool returns 8): log.txt (every
+# LOGDIR gets at most 8 files (the device tool returns 8): log.txt (every
 # step's output and timing), kiln-bench.txt, kiln-bench.json, memory.json,
-# manifest.txt (the artifact's), peer.jsonl, summary.txt.
-# Environment: INT4 (1: the model's projections and lm head as int4
+# manifest.txt (the artifact's), peer.jsonl, summary.txt, and with TRACE=1
+# trace.json.
+# Environment: TRACE (1: kiln-bench --trace), INT4 (1: the model's projections and lm head as int4
 # MatMulNBits, utils/make-llama-1b-onnx.py --int4), MODEL (llama1b, default, or qwen05b: the shapes of
 # peer_decode.py's configurations), BATCHES (batch sizes, default 1,8: the
 # buckets compiled, benchmarked and run by the peers), PRECISION (fp32 or bf16, default fp32: kiln-compile
@@ -72,6 +73,10 @@ MODEL=${MODEL:-llama1b}
 INT4_FLAG=
 [ "${INT4:-0}" = 1 ] && INT4_FLAG=--int4
 BATCHES=${BATCHES:-1,8}
+# TRACE=1: kiln-bench --trace LOGDIR/trace.json (where each launch ends in
+# the graph; its table is in kiln-bench.txt).
+TRACE_FLAG=
+[ "${TRACE:-0}" = 1 ] && TRACE_FLAG="--trace '$LOG/trace.json'"
 [[ $BATCHES =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "bench_decode: BATCHES must be a list like 1,8,32, got '$BATCHES'" >&2; exit 2; }
 case $MODEL in
   llama1b|qwen05b) ;;
@@ -147,7 +152,7 @@ fi
 BENCH_RC=1
 if [ "$BUILD_RC" = 0 ] && [ "$COMPILE_RC" = 0 ]; then
   stage bench bash -c "set -o pipefail; build-gpu/bin/kiln-bench '$WORK/$MODEL.kiln' --batch $BATCHES --ctx 512 \
-    --steps 128 --warmup 16 --mode eager,graph --per-kernel --json '$LOG/kiln-bench.json' | tee '$LOG/kiln-bench.txt'"
+    --steps 128 --warmup 16 --mode eager,graph --per-kernel $TRACE_FLAG --json '$LOG/kiln-bench.json' | tee '$LOG/kiln-bench.txt'"
   BENCH_RC=$?
 fi
 

@@ -34,7 +34,7 @@ namespace {
 const char *kUsage =
     R"(USAGE: kiln-bench M.kiln [--batch 1,8,32] [--ctx 512] [--steps 128]
                   [--warmup 16] [--mode eager,graph] [--json FILE]
-                  [--device N] [--dry-run] [--per-kernel]
+                  [--device N] [--dry-run] [--per-kernel] [--trace FILE]
 
 Times the decode step functions of M.kiln (compiled with kiln-compile
 --max-seq-len N --batch-buckets ...) on the GPU and compares each with its
@@ -65,6 +65,17 @@ OPTIONS:
                  sum, and for gemms the weight bytes and GB/s they reach; the
                  sum beside the graph step time is what the gaps between
                  launches cost
+  --trace FILE   after the timed runs, find where each launch of each
+                 function ends inside its graph: the graph of the first k
+                 launches, for every k, replayed 11 times (each after a 256
+                 MiB memset that flushes L2, so weights come from memory as
+                 in a step), the median taken; the difference between two
+                 prefixes is what a launch adds to the step, its time and
+                 its gap together. Prints that per kernel class, as
+                 --per-kernel does, and writes one step of each function as
+                 a Chrome / Perfetto trace to FILE (chrome://tracing,
+                 ui.perfetto.dev): a thread per function, an event per
+                 launch
   --dry-run      check the options against the artifact and print the weight
                  bytes per step; no GPU needed, nothing is timed
   -h, --help     print this help
@@ -90,6 +101,7 @@ struct Options {
   int64_t device = 0;
   bool dryRun = false;
   bool perKernel = false;
+  std::string trace;
 };
 
 int usageError(const std::string &msg) {
@@ -155,7 +167,7 @@ int parseArgs(int argc, char **argv, Options &o) {
       }
       static const char *kValued[] = {"--batch",  "--ctx",  "--steps",
                                       "--warmup", "--mode", "--json",
-                                      "--device"};
+                                      "--device", "--trace"};
       if (std::find_if(std::begin(kValued), std::end(kValued),
                        [&](const char *k) { return name == k; }) ==
           std::end(kValued))
@@ -206,6 +218,10 @@ int parseArgs(int argc, char **argv, Options &o) {
         if (value.empty())
           return usageError("--json needs a file name");
         o.json = value;
+      } else if (name == "--trace") {
+        if (value.empty())
+          return usageError("--trace needs a file name");
+        o.trace = value;
       } else if (name == "--device") {
         if (!number(o.device, 0) || o.device > 1024)
           return usageError("--device: '" + value +
@@ -227,7 +243,8 @@ std::string fmt(const char *format, double v);
 
 /// The --per-kernel table of `fn` from its per-launch microseconds.
 std::string perKernelTable(const Manifest &m, const Function &fn,
-                           const std::vector<double> &us, double copyGBps) {
+                           const std::vector<double> &us, double copyGBps,
+                           const char *how = "each launch alone, warm") {
   struct Class {
     std::string name;
     int count = 0;
@@ -268,7 +285,7 @@ std::string perKernelTable(const Manifest &m, const Function &fn,
             [](const Class &a, const Class &b) { return a.us > b.us; });
   std::string out = fn.name + " per kernel: " + std::to_string(us.size()) +
                     " launches, " + fmt("%.1f", total) +
-                    " us summed (each launch alone, warm)\n";
+                    " us summed (" + how + ")\n";
   char line[256];
   std::snprintf(line, sizeof line, "  %-44s %5s %10s %6s %10s %8s %7s\n",
                 "class", "count", "total_us", "share", "weight_MB", "GB/s",
@@ -438,6 +455,42 @@ int main(int argc, char **argv) {
         continue;
       }
       perKernelText += perKernelTable(m, fn, us, bw.gbPerS);
+    }
+    // Where each launch ends inside the graph.
+    std::string events;
+    for (size_t fi = 0; !o.trace.empty() && fi < fns.size(); ++fi) {
+      const Function &fn = *fns[fi];
+      RunStats stats;
+      std::vector<HostTensor> outputs;
+      std::vector<double> endUs;
+      if (!exec->run(fn.name, CudaExecutor::Mode::Eager, inputs[fi], 1,
+                     outputs, stats, error) ||
+          !exec->timeGraphPrefixes(fn.name, 11, size_t(256) << 20, endUs,
+                                   error)) {
+        std::fprintf(stderr, "kiln-bench: error: --trace %s: %s\n",
+                     fn.name.c_str(), error.c_str());
+        status = 1;
+        continue;
+      }
+      std::vector<double> added(fn.launches.size());
+      for (size_t i = 0; i < added.size(); ++i)
+        added[i] = endUs[i + 1] - endUs[i];
+      perKernelText += perKernelTable(
+          m, fn, added, bw.gbPerS,
+          "added to the graph by each launch: prefix replays, L2 flushed");
+      events += (events.empty() ? "" : ",\n") + traceEvents(fn, endUs, int(fi));
+    }
+    if (!o.trace.empty()) {
+      std::string j = "{\"displayTimeUnit\": \"ns\", \"otherData\": "
+                      "{\"artifact\": " + quote(o.artifact) +
+                      ", \"device\": " + quote(device) +
+                      ", \"method\": \"kiln-bench --trace: launch i spans "
+                      "the medians of the graphs of its first i and i + 1 "
+                      "launches, L2 flushed before each replay\"},\n"
+                      "\"traceEvents\": [\n" + events + "\n]}\n";
+      std::vector<uint8_t> bytes(j.begin(), j.end());
+      if (!writeFileBytes(o.trace, bytes, error))
+        return fail(error);
     }
   }
 

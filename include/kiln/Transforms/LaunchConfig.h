@@ -31,25 +31,27 @@ struct LaunchDims {
   int64_t smem = 0;
 };
 
-/// Threads per block of the split kiln.kv_attention kernel.
-constexpr int64_t kKvAttentionSplitBlock = 128;
-/// Cache slots per block of the split kiln.kv_attention kernel for head
-/// dim `d` of `bytes`-byte elements (kvSplitChunk in kiln_kernels.cuh): 4
-/// warps x 4 steps x the keys one warp loads at once (32 lanes / the lanes
-/// of a key's 16-byte pieces): 64 for bf16 D = 64.
-int64_t kvAttentionChunk(int64_t d, int64_t bytes);
-/// How many key chunks kiln.kv_attention `op` is split into by the
-/// grouped-query split kernel (kvAttentionSplit: one block per batch row,
-/// kv head, query position and chunk of kvAttentionChunk cache slots, all
-/// the kv head's query heads together, merged by the group's last block),
-/// or 0 where it does not apply and the kernel is one block per query row
+/// The block of the split kiln.kv_attention kernel (kvAttentionSplitWith in
+/// kiln_kernels.cuh) for one op: `warps` warps a block, each taking `steps`
+/// steps of the keys one warp loads at once (32 lanes / the lanes of a
+/// key's 16-byte pieces), so a block covers `chunk` = warps x steps x keys
+/// a step cache slots, and the cache is `splits` chunks. splits == 0 where
+/// the split kernel does not apply.
+struct KvSplitShape {
+  int64_t warps = 0, steps = 0, chunk = 0, splits = 0;
+};
+/// The split kernel's block for kiln.kv_attention `op`, or splits == 0 where
+/// it does not apply and the kernel is one block per query row
 /// (kvAttention). It applies when K and V have one head dim D of one
 /// element type whose row is a power of two of 16-byte pieces up to 32,
 /// the grid (groups x chunks) fits one grid dim, the partial results
 /// (query rows x chunks x (2 + D) floats) fit 16 MiB and the block's
-/// shared arrays 40 KB - so decode steps, not long prefills. The CUDA
-/// emitter (codegen/EmitTransformer.cpp) and chooseLaunchDims agree
-/// through this function.
+/// shared arrays 40 KB - so decode steps, not long prefills. The block
+/// shape is chosen per shape from measurements (docs/codegen.md). The CUDA
+/// emitter (codegen/EmitTransformer.cpp) and chooseLaunchDims agree through
+/// this function.
+KvSplitShape kvAttentionSplitShape(mlir::Operation *op);
+/// kvAttentionSplitShape(op).splits.
 int64_t kvAttentionSplits(mlir::Operation *op);
 
 /// Rows up to which a kiln.linear with a transposed weight is a GEMV. Set

@@ -113,6 +113,18 @@ bool timeSteps(CudaExecutor &exec, const Function &fn, CudaExecutor::Mode mode,
                const std::vector<HostTensor> &inputs, int warmup, int steps,
                StepTiming &out, std::string &error);
 
+/// Chrome / Perfetto trace events (kiln-bench --trace) of one step of `fn`
+/// from timeGraphPrefixes' endUs (launches + 1 medians): launch i is an
+/// event on thread `tid` of process 0 from endUs[i] - endUs[0] for endUs[i
+/// + 1] - endUs[i] microseconds (0 where noise made it negative), named by
+/// its label, with args launch (its index), line (its manifest line) and
+/// added_us (the difference as measured), preceded by a thread_name event
+/// naming the thread after the function. The events are JSON objects
+/// separated by commas, to go inside a "traceEvents" array. Fails (empty
+/// string) when endUs does not hold launches + 1 values.
+std::string traceEvents(const Function &fn, const std::vector<double> &endUs,
+                        int tid);
+
 } // namespace kiln::runtime
 
 #endif // KILN_RUNTIME_BENCH_H

@@ -97,6 +97,21 @@ public:
   bool timeLaunches(const std::string &function, int reps,
                     std::vector<double> &usPerLaunch, std::string &error);
 
+  /// Where each launch of `function` ends inside its graph (kiln-bench
+  /// --trace): for k = 0 .. launches, captures the graph of the first k
+  /// launches (as the step's graph is captured, with programmatic dependent
+  /// launch where the step has it), replays it `reps` times, each after a
+  /// device memset of `flushBytes` bytes (more than the L2 cache, so every
+  /// replay reads its weights from memory as a step does) and between two
+  /// CUDA events, and stores the median microseconds in endUs[k]. endUs[k
+  /// + 1] - endUs[k] is what launch k adds to the graph, its own time and
+  /// its gap together. Runs on what the arena holds (a run() or step()
+  /// before put the inputs there); each prefix computes what the step
+  /// computes up to there.
+  bool timeGraphPrefixes(const std::string &function, int reps,
+                         size_t flushBytes, std::vector<double> &endUs,
+                         std::string &error);
+
   /// One generation step of `function`, the cheap per-token path: copies
   /// `inputs` (in manifest order; sizes must match) through the function's
   /// pinned host staging buffer (allocated on its first step) to their arena

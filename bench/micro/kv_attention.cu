@@ -1,0 +1,159 @@
+// Microbenchmark: the fused decode attention kernel (kiln-fuse-kv-attention:
+// the query roped on the fly, the new key roped and appended with the value,
+// kiln::kvAttentionSplitWith over a bf16 cache) for the decode shapes
+// bench_decode.sh runs, at every block shape kiln could choose: W warps a
+// block and Steps key steps a warp (a chunk of W x Steps x keys-per-step
+// cache slots a block). Cache of T = 1024 slots, the step at slot 512 (513
+// live keys, as kiln-bench --ctx 512). Each launch is timed alone between
+// CUDA events after a 256 MiB memset that pushes the cache out of L2 (in a
+// step, 2.5 GB of weights pass between two reads of one layer's cache);
+// the median of 41 launches is printed, with the blocks that work.
+// Every shape's output must agree with W = 4, Steps = 4's (the shape kiln
+// used before) within 1/128 of the largest |output| (bf16 outputs, sums in
+// another order); the exit status is 1 when one does not.
+// Shapes W x Steps: 4 x 4, 8 x 2, 8 x 4, 16 x 1, 16 x 2; with any argument
+// also 4 x 2, 4 x 1 and 8 x 1.
+// Build and run on the GPU machine:
+//   nvcc -std=c++17 -O3 -arch=sm_90a -I codegen/kernels bench/micro/kv_attention.cu -o /tmp/kva && /tmp/kva
+#include "kiln_kernels.cuh"
+#include "micro_common.cuh"
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+using bf = __nv_bfloat16;
+
+constexpr int64_t T = 1024, Ctx = 512;
+constexpr int64_t PartFloats = int64_t(8) << 20;
+__device__ float gPart[PartFloats];
+__device__ unsigned gDone[4096];
+
+template <int64_t B, int64_t Hq, int64_t Hkv, int64_t D, int W, int Steps>
+__global__ void __launch_bounds__(32 * W)
+    fused(const bf *q, const bf *k, const bf *v, const float *cs,
+          const float *sn, const int64_t *pos, bf *kc, bf *vc, bf *out) {
+  kiln::kvAttentionSplitWith<B, Hq, Hkv, 1, T, D, W, Steps>(
+      kiln::KvRotaryQuery<Hq, 1, D, D, 1, false, bf, float>{q, cs, sn}, kc,
+      vc, pos, out, 1.0f / sqrtf((float)D),
+      [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }, gPart, gDone,
+      kiln::KvAppendRow<Hkv, D, true, D, 1, false, bf, float>{k, v, cs, sn});
+}
+
+struct Buffers {
+  bf *q, *k, *v, *kc, *vc, *out;
+  float *cs, *sn;
+  int64_t *pos;
+  char *flush;
+};
+
+constexpr size_t FlushBytes = size_t(256) << 20;
+
+template <int64_t B, int64_t Hq, int64_t Hkv, int64_t D, int W, int Steps>
+int timeShape(const char *name, Buffers &m, std::vector<float> &ref,
+              bool &bad) {
+  constexpr int64_t Chunk = kiln::kvSplitChunk<D, bf, W, Steps>;
+  constexpr int64_t Splits = (T + Chunk - 1) / Chunk;
+  constexpr int64_t Blocks = B * Hkv * Splits;
+  static_assert(B * Hq * Splits * (2 + D) <= PartFloats, "part");
+  constexpr int64_t Live = B * Hkv * ((Ctx + 1 + Chunk - 1) / Chunk);
+  cudaEvent_t a, b;
+  CK(cudaEventCreate(&a));
+  CK(cudaEventCreate(&b));
+  std::vector<double> us;
+  for (int r = 0; r < 42; ++r) {
+    CK(cudaMemsetAsync(m.flush, r & 0xff, FlushBytes));
+    CK(cudaEventRecord(a));
+    fused<B, Hq, Hkv, D, W, Steps><<<Blocks, 32 * W>>>(
+        m.q, m.k, m.v, m.cs, m.sn, m.pos, m.kc, m.vc, m.out);
+    CK(cudaGetLastError());
+    CK(cudaEventRecord(b));
+    CK(cudaEventSynchronize(b));
+    float ms;
+    CK(cudaEventElapsedTime(&ms, a, b));
+    if (r > 0)
+      us.push_back(ms * 1000.0);
+  }
+  std::sort(us.begin(), us.end());
+  std::vector<bf> out(B * Hq * D);
+  CK(cudaMemcpy(out.data(), m.out, out.size() * sizeof(bf),
+                cudaMemcpyDeviceToHost));
+  double maxRef = 0, maxDiff = 0;
+  if (ref.empty())
+    for (bf x : out)
+      ref.push_back((float)x);
+  for (size_t i = 0; i < out.size(); ++i) {
+    maxRef = std::max(maxRef, (double)std::fabs(ref[i]));
+    maxDiff = std::max(maxDiff, (double)std::fabs((float)out[i] - ref[i]));
+  }
+  bool ok = maxDiff <= maxRef / 128;
+  bad |= !ok;
+  printf("%-22s W %2d Steps %d chunk %3lld working blocks %4lld threads %3d: "
+         "median %6.2f us (min %6.2f, max %6.2f); max |diff| %.3g of %.3g %s\n",
+         name, W, Steps, (long long)Chunk, (long long)Live, 32 * W,
+         us[us.size() / 2], us.front(), us.back(), maxDiff, maxRef,
+         ok ? "ok" : "WRONG");
+  CK(cudaEventDestroy(a));
+  CK(cudaEventDestroy(b));
+  return 0;
+}
+
+template <int64_t B, int64_t Hq, int64_t Hkv, int64_t D>
+int sweep(const char *name, Buffers &m, bool &bad, int argc) {
+  std::vector<float> ref;
+  // Fresh inputs and cache for each shape: the same for every variant
+  // (the append writes the same row to the same slot each launch).
+  fill<<<1024, 256>>>(m.q, B * Hq * D, 1.0f, 1);
+  fill<<<1024, 256>>>(m.k, B * Hkv * D, 1.0f, 2);
+  fill<<<1024, 256>>>(m.v, B * Hkv * D, 1.0f, 3);
+  fill<<<1024, 256>>>(m.kc, B * Hkv * T * D, 1.0f, 4);
+  fill<<<1024, 256>>>(m.vc, B * Hkv * T * D, 1.0f, 5);
+  std::vector<float> tab(D / 2);
+  for (int64_t j = 0; j < D / 2; ++j)
+    tab[j] = std::cos(0.1f * j);
+  CK(cudaMemcpy(m.cs, tab.data(), tab.size() * 4, cudaMemcpyHostToDevice));
+  for (int64_t j = 0; j < D / 2; ++j)
+    tab[j] = std::sin(0.1f * j);
+  CK(cudaMemcpy(m.sn, tab.data(), tab.size() * 4, cudaMemcpyHostToDevice));
+  std::vector<int64_t> pos(B, Ctx);
+  CK(cudaMemcpy(m.pos, pos.data(), B * 8, cudaMemcpyHostToDevice));
+  int rc = timeShape<B, Hq, Hkv, D, 4, 4>(name, m, ref, bad);
+  rc |= timeShape<B, Hq, Hkv, D, 8, 2>(name, m, ref, bad);
+  rc |= timeShape<B, Hq, Hkv, D, 8, 4>(name, m, ref, bad);
+  rc |= timeShape<B, Hq, Hkv, D, 16, 1>(name, m, ref, bad);
+  rc |= timeShape<B, Hq, Hkv, D, 16, 2>(name, m, ref, bad);
+  if (argc > 1) { // the first call's other shapes
+    rc |= timeShape<B, Hq, Hkv, D, 4, 2>(name, m, ref, bad);
+    rc |= timeShape<B, Hq, Hkv, D, 4, 1>(name, m, ref, bad);
+    rc |= timeShape<B, Hq, Hkv, D, 8, 1>(name, m, ref, bad);
+  }
+  return rc;
+}
+
+int main(int argc, char **) {
+  Buffers m;
+  constexpr int64_t MaxB = 8, MaxH = 32, MaxD = 128;
+  CK(cudaMalloc(&m.q, MaxB * MaxH * MaxD * sizeof(bf)));
+  CK(cudaMalloc(&m.k, MaxB * MaxH * MaxD * sizeof(bf)));
+  CK(cudaMalloc(&m.v, MaxB * MaxH * MaxD * sizeof(bf)));
+  CK(cudaMalloc(&m.out, MaxB * MaxH * MaxD * sizeof(bf)));
+  CK(cudaMalloc(&m.kc, MaxB * 8 * T * MaxD * sizeof(bf)));
+  CK(cudaMalloc(&m.vc, MaxB * 8 * T * MaxD * sizeof(bf)));
+  CK(cudaMalloc(&m.cs, MaxD * 4));
+  CK(cudaMalloc(&m.sn, MaxD * 4));
+  CK(cudaMalloc(&m.pos, MaxB * 8));
+  CK(cudaMalloc(&m.flush, FlushBytes));
+  cudaDeviceProp p;
+  CK(cudaGetDeviceProperties(&p, 0));
+  printf("%s, %d SMs; T %lld, ctx %lld (%lld live keys)\n", p.name,
+         p.multiProcessorCount, (long long)T, (long long)Ctx,
+         (long long)Ctx + 1);
+  bool bad = false;
+  int rc = sweep<1, 32, 8, 64>("llama1b b1", m, bad, argc);
+  rc |= sweep<1, 14, 2, 64>("qwen05b b1", m, bad, argc);
+  rc |= sweep<8, 32, 8, 64>("llama1b b8", m, bad, argc);
+  rc |= sweep<8, 14, 2, 64>("qwen05b b8", m, bad, argc);
+  rc |= sweep<1, 32, 8, 128>("llama8b b1", m, bad, argc);
+  printf("kv_attention micro: %s\n", rc ? "CUDA error" : bad ? "WRONG" : "ok");
+  return rc || bad;
+}

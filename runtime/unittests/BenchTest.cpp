@@ -1,0 +1,60 @@
+//===- BenchTest.cpp - kiln-bench's host half -----------------------------===//
+//
+// traceEvents (kiln-bench --trace): one event per launch at the prefix
+// medians it is given, names escaped for JSON, the measured difference kept
+// even where the drawn duration is clamped, and a refusal of a prefix list
+// of the wrong length.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/runtime/Bench.h"
+
+#include <gtest/gtest.h>
+
+using namespace kiln::runtime;
+
+namespace {
+
+Function twoLaunches() {
+  Function fn;
+  fn.name = "decode_b1";
+  Launch k;
+  k.kind = Launch::Kind::Kernel;
+  k.kernel.name = "k0_rms\"norm";
+  k.line = 7;
+  Launch g;
+  g.kind = Launch::Kind::Gemm;
+  g.gemm.m = 1;
+  g.gemm.n = 8;
+  g.gemm.k = 4;
+  g.line = 9;
+  fn.launches = {k, g};
+  return fn;
+}
+
+TEST(BenchTrace, EventsSpanThePrefixMedians) {
+  std::string events = traceEvents(twoLaunches(), {1.5, 4.0, 10.25}, 3);
+  EXPECT_EQ(events,
+            "{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": 0, \"tid\": 3, "
+            "\"args\": {\"name\": \"decode_b1\"}},\n"
+            "{\"name\": \"k0_rms\\\"norm\", \"ph\": \"X\", \"pid\": 0, "
+            "\"tid\": 3, \"ts\": 0.000, \"dur\": 2.500, \"args\": {\"launch\": "
+            "0, \"line\": 7, \"added_us\": 2.500}},\n"
+            "{\"name\": \"gemm 1x8x4\", \"ph\": \"X\", \"pid\": 0, \"tid\": 3, "
+            "\"ts\": 2.500, \"dur\": 6.250, \"args\": {\"launch\": 1, "
+            "\"line\": 9, \"added_us\": 6.250}}");
+}
+
+TEST(BenchTrace, NegativeDifferenceDrawsNothingButIsKept) {
+  std::string events = traceEvents(twoLaunches(), {0.0, 5.0, 4.5}, 0);
+  EXPECT_NE(events.find("\"ts\": 5.000, \"dur\": 0.000"), std::string::npos)
+      << events;
+  EXPECT_NE(events.find("\"added_us\": -0.500"), std::string::npos) << events;
+}
+
+TEST(BenchTrace, WrongPrefixCountIsRefused) {
+  EXPECT_EQ(traceEvents(twoLaunches(), {0.0, 1.0}, 0), "");
+  EXPECT_EQ(traceEvents(twoLaunches(), {}, 0), "");
+}
+
+} // namespace
