@@ -412,7 +412,13 @@ static LogicalResult emitKernel(Translation &t, KernelOp kernel,
   ctx.bodyArgs.assign(body.args_begin(), body.args_end());
   ctx.yielded.assign(kernel.getYield().operand_begin(),
                      kernel.getYield().operand_end());
+  ctx.argIsStepInput.assign(body.getNumArguments(), !launches.empty());
   for (LaunchOp launch : launches) {
+    for (auto [i, in] : llvm::enumerate(launch.getInputs())) {
+      auto view = in.getDefiningOp<ViewOp>();
+      if (i < ctx.argIsStepInput.size() && (!view || !view.getInput()))
+        ctx.argIsStepInput[i] = false;
+    }
     if (failed(checkLaunchShape(launch, *bodyOp, body)))
       return failure();
     ctx.maxBlock = std::max<int64_t>(ctx.maxBlock, launch.getBlock()[0]);

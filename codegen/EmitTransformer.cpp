@@ -128,8 +128,15 @@ kiln::codegen::emitKvAttentionKernel(EmitContext &ctx, Block &body) {
   int64_t hkv = ks[1], t = ks[2];
   KvSplitShape split = kvAttentionSplitShape(op);
   int64_t splits = split.splits;
-  std::string block =
-      std::to_string(split.warps) + ", " + std::to_string(split.steps);
+  // The cache slots before pos are read before waiting for the launch
+  // before this one where pos is a step input (no launch writes it).
+  unsigned posArg = cast<BlockArgument>(op.getPositions()).getArgNumber();
+  bool early =
+      posArg < ctx.argIsStepInput.size() && ctx.argIsStepInput[posArg];
+  std::string block = std::to_string(split.warps) + ", " +
+                      std::to_string(split.steps) + ", " +
+                      std::to_string(split.heads) + ", " +
+                      (early ? "true" : "false");
   auto arg = [](Value v) {
     return "in" + std::to_string(cast<BlockArgument>(v).getArgNumber());
   };
@@ -191,13 +198,14 @@ kiln::codegen::emitKvAttentionKernel(EmitContext &ctx, Block &body) {
   ctx.source() << "__device__ float " << ctx.name << "_part["
                << b * hq * s * splits * (2 + d) << "];\n"
                << "__device__ unsigned " << ctx.name << "_done["
-               << b * hkv * s << "];\n";
+               << b * hkv * s * split.sets << "];\n";
   std::string what;
   llvm::raw_string_ostream whatOs(what);
   for (Operation &inner : body.without_terminator())
     whatOs << (what.empty() ? "" : " ") << inner.getName();
   SmallVector<Value> args(body.getArguments());
   SmallVector<Value> outs(body.getTerminator()->getOperands());
+  ctx.ownPdlEnter = early;
   if (failed(ctx.beginKernel(op, args, outs, what)))
     return failure();
   if (!append && !kernel->queryRotary) {

@@ -136,6 +136,10 @@ public:
   bool restrictPointers = true;
   /// The kernel's body arguments and yielded values.
   llvm::SmallVector<mlir::Value> bodyArgs, yielded;
+  /// Per body argument: whether every launch of the kernel passes a step
+  /// input there (a `kiln.view` named `input`, which no launch writes), so
+  /// the kernel may read it before waiting for the launch before it.
+  llvm::SmallVector<bool> argIsStepInput;
 
   /// Filled by beginKernel: the kernel's parameters, in order.
   llvm::SmallVector<ParamSource> params;

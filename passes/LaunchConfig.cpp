@@ -114,16 +114,21 @@ KvSplitShape kiln::kvAttentionSplitShape(Operation *op) {
   int64_t lanes = d * bytes / 16;
   if (lanes > 32 || !llvm::isPowerOf2_64(lanes))
     return {};
-  int64_t g = hq / hkv, groups = q[0] * hkv * q[2];
+  int64_t g = hq / hkv;
+  // One query row (batch 1, one position): a block per query head.
+  int64_t heads = q[0] * q[2] == 1 ? 1 : g;
+  int64_t groups = q[0] * hkv * q[2] * (g / heads);
   for (auto [warps, steps] : kKvSplitBlocks) {
-    KvSplitShape shape{warps, steps, warps * steps * (32 / lanes), 0};
+    KvSplitShape shape{warps, steps, warps * steps * (32 / lanes), 0,
+                       heads,  g / heads};
     int64_t splits = (t + shape.chunk - 1) / shape.chunk;
-    // Shared arrays: scores (g x chunk), the warps' sums (warps x g x d),
-    // the merge weights (g x min(splits, 256)) and two floats a head.
-    int64_t smem =
-        4 * g * (shape.chunk + warps * d + std::min<int64_t>(splits, 256) + 2);
+    // Shared arrays: scores (heads x chunk), the warps' sums (warps x heads
+    // x d), the merge weights (heads x min(splits, 256)) and two floats a
+    // head.
+    int64_t smem = 4 * heads *
+                   (shape.chunk + warps * d + std::min<int64_t>(splits, 256) + 2);
     if (groups * splits > 65535 ||
-        groups * g * splits * (2 + d) * 4 > (int64_t(16) << 20) ||
+        groups * heads * splits * (2 + d) * 4 > (int64_t(16) << 20) ||
         smem > 40 * 1024)
       continue;
     shape.splits = splits;
@@ -419,7 +424,8 @@ LaunchDims kiln::chooseLaunchDims(Operation *op) {
   if (KvSplitShape split = kvAttentionSplitShape(op); split.splits) {
     ArrayRef<int64_t> q = shape(op->getOperand(0));
     int64_t hkv = shape(op->getOperand(1))[1];
-    return {q[0] * hkv * q[2] * split.splits, 32 * split.warps, 0};
+    return {q[0] * hkv * q[2] * split.sets * split.splits, 32 * split.warps,
+            0};
   }
   if (isRowKernel(op)) {
     auto [rows, len] = rowsOf(op);

@@ -11,8 +11,11 @@
 // Every shape's output must agree with W = 4, Steps = 4's (the shape kiln
 // used before) within 1/128 of the largest |output| (bf16 outputs, sums in
 // another order); the exit status is 1 when one does not.
-// Shapes W x Steps: 4 x 4, 8 x 2, 8 x 4, 16 x 1, 16 x 2; with any argument
-// also 4 x 2, 4 x 1 and 8 x 1.
+// Shapes W x Steps: 4 x 4, 8 x 2, 8 x 4, 16 x 1, 16 x 2 with all the kv
+// head's query heads in a block, 8 x 2 and 4 x 4 with one (heads 1), 8 x 2
+// with two; with any argument also 4 x 2, 4 x 1 and 8 x 1. The cache is
+// read before the (here immediate) PDL wait, as kiln emits it where kv_pos
+// is a step input.
 // Build and run on the GPU machine:
 //   nvcc -std=c++17 -O3 -arch=sm_90a -I codegen/kernels bench/micro/kv_attention.cu -o /tmp/kva && /tmp/kva
 #include "kiln_kernels.cuh"
@@ -29,11 +32,12 @@ constexpr int64_t PartFloats = int64_t(8) << 20;
 __device__ float gPart[PartFloats];
 __device__ unsigned gDone[4096];
 
-template <int64_t B, int64_t Hq, int64_t Hkv, int64_t D, int W, int Steps>
+template <int64_t B, int64_t Hq, int64_t Hkv, int64_t D, int W, int Steps,
+          int GH>
 __global__ void __launch_bounds__(32 * W)
     fused(const bf *q, const bf *k, const bf *v, const float *cs,
           const float *sn, const int64_t *pos, bf *kc, bf *vc, bf *out) {
-  kiln::kvAttentionSplitWith<B, Hq, Hkv, 1, T, D, W, Steps>(
+  kiln::kvAttentionSplitWith<B, Hq, Hkv, 1, T, D, W, Steps, GH, true>(
       kiln::KvRotaryQuery<Hq, 1, D, D, 1, false, bf, float>{q, cs, sn}, kc,
       vc, pos, out, 1.0f / sqrtf((float)D),
       [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }, gPart, gDone,
@@ -49,14 +53,16 @@ struct Buffers {
 
 constexpr size_t FlushBytes = size_t(256) << 20;
 
-template <int64_t B, int64_t Hq, int64_t Hkv, int64_t D, int W, int Steps>
+template <int64_t B, int64_t Hq, int64_t Hkv, int64_t D, int W, int Steps,
+          int GH = Hq / Hkv>
 int timeShape(const char *name, Buffers &m, std::vector<float> &ref,
               bool &bad) {
   constexpr int64_t Chunk = kiln::kvSplitChunk<D, bf, W, Steps>;
   constexpr int64_t Splits = (T + Chunk - 1) / Chunk;
-  constexpr int64_t Blocks = B * Hkv * Splits;
+  constexpr int64_t Sets = Hq / Hkv / GH;
+  constexpr int64_t Blocks = B * Hkv * Sets * Splits;
   static_assert(B * Hq * Splits * (2 + D) <= PartFloats, "part");
-  constexpr int64_t Live = B * Hkv * ((Ctx + 1 + Chunk - 1) / Chunk);
+  constexpr int64_t Live = B * Hkv * Sets * ((Ctx + 1 + Chunk - 1) / Chunk);
   cudaEvent_t a, b;
   CK(cudaEventCreate(&a));
   CK(cudaEventCreate(&b));
@@ -64,7 +70,7 @@ int timeShape(const char *name, Buffers &m, std::vector<float> &ref,
   for (int r = 0; r < 42; ++r) {
     CK(cudaMemsetAsync(m.flush, r & 0xff, FlushBytes));
     CK(cudaEventRecord(a));
-    fused<B, Hq, Hkv, D, W, Steps><<<Blocks, 32 * W>>>(
+    fused<B, Hq, Hkv, D, W, Steps, GH><<<Blocks, 32 * W>>>(
         m.q, m.k, m.v, m.cs, m.sn, m.pos, m.kc, m.vc, m.out);
     CK(cudaGetLastError());
     CK(cudaEventRecord(b));
@@ -88,9 +94,10 @@ int timeShape(const char *name, Buffers &m, std::vector<float> &ref,
   }
   bool ok = maxDiff <= maxRef / 128;
   bad |= !ok;
-  printf("%-22s W %2d Steps %d chunk %3lld working blocks %4lld threads %3d: "
-         "median %6.2f us (min %6.2f, max %6.2f); max |diff| %.3g of %.3g %s\n",
-         name, W, Steps, (long long)Chunk, (long long)Live, 32 * W,
+  printf("%-22s W %2d Steps %d heads %d chunk %3lld working blocks %4lld "
+         "threads %3d: median %6.2f us (min %6.2f, max %6.2f); max |diff| "
+         "%.3g of %.3g %s\n",
+         name, W, Steps, GH, (long long)Chunk, (long long)Live, 32 * W,
          us[us.size() / 2], us.front(), us.back(), maxDiff, maxRef,
          ok ? "ok" : "WRONG");
   CK(cudaEventDestroy(a));
@@ -122,6 +129,11 @@ int sweep(const char *name, Buffers &m, bool &bad, int argc) {
   rc |= timeShape<B, Hq, Hkv, D, 8, 4>(name, m, ref, bad);
   rc |= timeShape<B, Hq, Hkv, D, 16, 1>(name, m, ref, bad);
   rc |= timeShape<B, Hq, Hkv, D, 16, 2>(name, m, ref, bad);
+  // A block per query head (more, shorter blocks), and per two.
+  rc |= timeShape<B, Hq, Hkv, D, 8, 2, 1>(name, m, ref, bad);
+  rc |= timeShape<B, Hq, Hkv, D, 4, 4, 1>(name, m, ref, bad);
+  if constexpr ((Hq / Hkv) % 2 == 0)
+    rc |= timeShape<B, Hq, Hkv, D, 8, 2, 2>(name, m, ref, bad);
   if (argc > 1) { // the first call's other shapes
     rc |= timeShape<B, Hq, Hkv, D, 4, 2>(name, m, ref, bad);
     rc |= timeShape<B, Hq, Hkv, D, 4, 1>(name, m, ref, bad);

@@ -875,11 +875,14 @@ inline constexpr int64_t kvSplitMergeCap = 256;
 
 /// kiln.kv_attention split over the key length (flash decoding) with the
 /// grouped-query heads together, for decode steps: q[B, Hq, S, D],
-/// kc/vc[B, Hkv, T, D], pos[B], out[B, Hq, S, D]. Block blockIdx.x = group *
-/// Splits + split, group = (b, kv head, s), takes the G = Hq / Hkv query
-/// heads of the kv head at query s over cache slots [split * Chunk, (split
-/// + 1) * Chunk) of the live keys (t <= pos[b] + s, t < T), Chunk =
+/// kc/vc[B, Hkv, T, D], pos[B], out[B, Hq, S, D]. The Hq / Hkv query heads
+/// of a kv head are served GH at a time: block blockIdx.x = group * Splits
+/// + split, group = (b, kv head, head set, s), takes the G = GH query heads
+/// of its head set at query s over cache slots [split * Chunk, (split + 1)
+/// * Chunk) of the live keys (t <= pos[b] + s, t < T), Chunk =
 /// kvSplitChunk<D, E, W, Steps>; blocks past the live keys return at once.
+/// With GH below Hq / Hkv a key is read by each head set's block (the
+/// repeats mostly from L2): more, shorter blocks for a step with few rows.
 /// Its W warps (blockDim.x == 32 * W) load the chunk's K and V rows once,
 /// in 16-byte pieces (D * sizeof(E) / 16 lanes per key, a power of two up
 /// to 32), before any use; each K row is dotted with all G queries (a sum
@@ -896,9 +899,19 @@ inline constexpr int64_t kvSplitMergeCap = 256;
 /// chunks' sums), then each thread sums its output element's weighted
 /// values over the chunks in split order, its loads issued together. It
 /// writes the output and resets the counter, so the next launch (or graph
-/// replay) starts clean. `part` and `done` are the kernel's own __device__
-/// arrays. A row with no live key gives zeros. `bias(b, h, s, t)` is the
-/// mask. Same results as kvAttention up to summation order.
+/// replay) starts clean. `part` ([B * Hq * S * Splits * (2 + D)] floats)
+/// and `done` ([B * Hkv * S * Hq / Hkv / GH]) are the kernel's own
+/// __device__ arrays. A row with no live key gives zeros. `bias(b, h, s,
+/// t)` is the mask. Same results as kvAttention up to summation order.
+///
+/// Early (programmatic dependent launch; the emitter sets it where pos is
+/// a step input, which no launch writes): the kernel calls pdlEnter()
+/// itself, after reading pos and issuing the loads of the cache slots
+/// before pos[b] - written by earlier steps only - so they stream in while
+/// the launch before it (the q/k/v projection) finishes; slots from pos[b]
+/// on (this step's new rows), the query, the mask and every write come
+/// after. Without Early the caller has waited already. Every block waits
+/// before it returns, so launches stay ordered transitively.
 ///
 /// The query and the append are hooks (kiln-fuse-kv-attention's kernels):
 /// `query.load<G>(b, h0, s, piece, f)` gives the 16-byte piece `piece` of
@@ -911,8 +924,8 @@ inline constexpr int64_t kvSplitMergeCap = 256;
 /// no block waits for another. kc and vc are not __restrict__: the lanes
 /// write them.
 template <int64_t B, int64_t Hq, int64_t Hkv, int64_t S, int64_t T, int64_t D,
-          int W, int Steps, typename E, typename I, typename Bias,
-          typename Query, typename Append>
+          int W, int Steps, int GH, bool Early, typename E, typename I,
+          typename Bias, typename Query, typename Append>
 __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
                                      const I *__restrict__ pos,
                                      E *__restrict__ out, float scale,
@@ -930,7 +943,10 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
   constexpr int Chunk = (int)kvSplitChunk<D, E, W, Steps>;
   static_assert(Chunk == W * Steps * KW, "kvAttentionSplit: chunk");
   constexpr int64_t Splits = (T + Chunk - 1) / Chunk;
-  constexpr int G = (int)(Hq / Hkv);
+  constexpr int GF = (int)(Hq / Hkv); // query heads of a kv head
+  static_assert(GH >= 1 && GF % GH == 0,
+                "kvAttentionSplit: head sets must divide the group");
+  constexpr int G = GH, Sets = GF / GH;
   constexpr int Stride = G * (2 + (int)D); // floats of one chunk's part
   constexpr int Cap =
       (int)(Splits < kvSplitMergeCap ? Splits : kvSplitMergeCap);
@@ -942,40 +958,64 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
   __shared__ bool last;
   int64_t group = blockIdx.x / Splits;
   int split = (int)(blockIdx.x % Splits);
-  if (group >= B * Hkv * S)
+  if (group >= B * Hkv * Sets * S) {
+    if (Early)
+      pdlEnter();
     return;
-  int64_t s = group % S, kvh = (group / S) % Hkv, b = group / (S * Hkv);
-  int64_t lastKey = (int64_t)pos[b] + s;
+  }
+  int64_t s = group % S, set = (group / S) % Sets,
+          kvh = (group / (S * Sets)) % Hkv, b = group / (S * Sets * Hkv);
+  int64_t h0 = kvh * GF + set * GH; // this block's first query head
+  int64_t firstNew = (int64_t)pos[b], lastKey = firstNew + s;
   int len = lastKey < 0 ? 0 : (lastKey < T ? (int)lastKey + 1 : (int)T);
   int live = (len + Chunk - 1) / Chunk;
   int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   auto outAt = [&](int g, int d) {
-    return ((b * Hq + kvh * G + g) * S + s) * D + d;
+    return ((b * Hq + h0 + g) * S + s) * D + d;
   };
-  if (live == 0) { // no key: zeros, from the first block only
-    if (split == 0)
+  if (live == 0 || split >= live) {
+    if (Early)
+      pdlEnter();
+    if (live == 0 && split == 0) // no key: zeros, from the first block
       for (int i = tid; i < G * D; i += blockDim.x)
         out[outAt(i / D, i % D)] = (E)0.0f;
     return;
   }
-  if (split >= live)
-    return;
   int begin = split * Chunk;
   static_assert(!Append::kWrites || S == 1,
                 "kvAttentionSplit: an append needs one query position");
   int sub = lane / LK, piece = lane % LK;
   // This lane's keys: step j takes key begin + (j * W + warp) * KW + sub.
   // The new slot (t == lastKey, with an append) is not read: the lanes
-  // holding it compute its pieces and write them to the cache.
+  // holding it compute its pieces, and the first head set's block writes
+  // them to the cache.
   V kr[Steps], vr[Steps];
   E *kb = kc + (b * Hkv + kvh) * T * D, *vb = vc + (b * Hkv + kvh) * T * D;
+  // Slots before pos[b] are older steps' rows: with Early, loaded before
+  // waiting for the launch before this one.
+  auto old = [&](int t) { return Early && t < firstNew && t < len; };
+  if constexpr (Early) {
+#pragma unroll
+    for (int j = 0; j < Steps; ++j) {
+      int t = begin + (j * W + warp) * KW + sub;
+      if (old(t)) {
+        kr[j] = reinterpret_cast<const V *>(kb + (int64_t)t * D)[piece];
+        vr[j] = reinterpret_cast<const V *>(vb + (int64_t)t * D)[piece];
+      }
+    }
+    pdlEnter();
+  }
 #pragma unroll
   for (int j = 0; j < Steps; ++j) {
     int t = begin + (j * W + warp) * KW + sub;
+    if (old(t))
+      continue;
     if (Append::kWrites && t == lastKey && t < len) {
       append.row(b, kvh, piece, kr[j], vr[j]);
-      reinterpret_cast<V *>(kb + (int64_t)t * D)[piece] = kr[j];
-      reinterpret_cast<V *>(vb + (int64_t)t * D)[piece] = vr[j];
+      if (set == 0) {
+        reinterpret_cast<V *>(kb + (int64_t)t * D)[piece] = kr[j];
+        reinterpret_cast<V *>(vb + (int64_t)t * D)[piece] = vr[j];
+      }
     } else if (t < len) {
       kr[j] = reinterpret_cast<const V *>(kb + (int64_t)t * D)[piece];
       vr[j] = reinterpret_cast<const V *>(vb + (int64_t)t * D)[piece];
@@ -985,7 +1025,7 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
     }
   }
   float qf[G][Vec];
-  query.template load<G>(b, kvh * G, s, piece, qf);
+  query.template load<G>(b, h0, s, piece, qf);
   // Scores: the G dots of each key, summed over the key's LK lanes.
 #pragma unroll
   for (int j = 0; j < Steps; ++j) {
@@ -1000,7 +1040,7 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
       for (int o = LK / 2; o > 0; o >>= 1)
         dot += __shfl_xor_sync(0xffffffffu, dot, o);
       if (piece == 0)
-        sc[g][slot] = t < len ? dot * scale + (float)bias(b, kvh * G + g, s, t)
+        sc[g][slot] = t < len ? dot * scale + (float)bias(b, h0 + g, s, t)
                               : ninf;
     }
   }
@@ -1274,11 +1314,12 @@ struct KvAppendRow {
 /// kiln.kv_attention alone: kvAttentionSplitWith with the query as it is
 /// and no append.
 template <int64_t B, int64_t Hq, int64_t Hkv, int64_t S, int64_t T, int64_t D,
-          int W, int Steps, typename E, typename I, typename Bias>
+          int W, int Steps, int GH, bool Early, typename E, typename I,
+          typename Bias>
 __device__ void kvAttentionSplit(const E *q, const E *kc, const E *vc,
                                  const I *pos, E *out, float scale, Bias bias,
                                  float *part, unsigned *done) {
-  kvAttentionSplitWith<B, Hq, Hkv, S, T, D, W, Steps>(
+  kvAttentionSplitWith<B, Hq, Hkv, S, T, D, W, Steps, GH, Early>(
       KvQuery<Hq, S, D, E>{q}, const_cast<E *>(kc), const_cast<E *>(vc), pos,
       out, scale, bias, part, done, KvNoAppend{});
 }

@@ -420,20 +420,21 @@ __device__ unsigned t_split_done[8 * 4];
 /// The split (flash-decoding) kv_attention, bf16 and f32, with a mask and
 /// without: 2 query heads per kv head and 8 lanes per key (bf16, D = 64;
 /// 4 warps of 4 steps), 7 per kv head and 4 lanes (f32, D = 16; 8 warps of
-/// one step), one head per kv head and 32 lanes (f32, D = 128; 16 warps).
+/// one step; the cache read before the PDL wait), one head per kv head and
+/// 32 lanes (f32, D = 128; 16 warps).
 extern "C" __global__ void t_kv_split(const __nv_bfloat16 *x,
                                       const float *xf, const int32_t *pos,
                                       const float *mask, __nv_bfloat16 *out,
                                       float *outf) {
-  kiln::kvAttentionSplit<1, 4, 2, 1, 128, 64, 4, 4>(
+  kiln::kvAttentionSplit<1, 4, 2, 1, 128, 64, 4, 4, 2, false>(
       x, x, x, pos, out, 0.25f,
       [&](int64_t, int64_t, int64_t, int64_t t) { return mask[t]; },
       t_split_part, t_split_done);
-  kiln::kvAttentionSplit<2, 14, 2, 1, 64, 16, 8, 1>(
+  kiln::kvAttentionSplit<2, 14, 2, 1, 64, 16, 8, 1, 7, true>(
       xf, xf, xf, pos, outf, 0.25f,
       [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }, t_split_part,
       t_split_done);
-  kiln::kvAttentionSplit<1, 2, 2, 3, 40, 128, 16, 1>(
+  kiln::kvAttentionSplit<1, 2, 2, 3, 40, 128, 16, 1, 1, false>(
       xf, xf, xf, pos, outf, 0.25f,
       [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }, t_split_part,
       t_split_done);
@@ -448,7 +449,7 @@ extern "C" __global__ void t_kv_fused(const __nv_bfloat16 *x,
                                       const int64_t *pos, __nv_bfloat16 *kc,
                                       __nv_bfloat16 *vc, __nv_bfloat16 *out,
                                       float *kcf, float *vcf, float *outf) {
-  kiln::kvAttentionSplitWith<1, 4, 2, 1, 128, 64, 8, 2>(
+  kiln::kvAttentionSplitWith<1, 4, 2, 1, 128, 64, 8, 2, 1, true>(
       kiln::KvRotaryQuery<4, 1, 64, 64, 1, false, __nv_bfloat16, float>{x, cs,
                                                                         cs},
       kc, vc, pos, out, 0.125f,
@@ -456,7 +457,7 @@ extern "C" __global__ void t_kv_fused(const __nv_bfloat16 *x,
       t_split_done,
       kiln::KvAppendRow<2, 64, true, 64, 1, false, __nv_bfloat16, float>{
           x, x, cs, cs});
-  kiln::kvAttentionSplitWith<2, 4, 4, 1, 64, 16, 4, 4>(
+  kiln::kvAttentionSplitWith<2, 4, 4, 1, 64, 16, 4, 4, 1, false>(
       kiln::KvRotaryQuery<4, 1, 16, 8, 2, true, float, float>{xf, cs, cs},
       kcf, vcf, pos, outf, 0.25f,
       [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }, t_split_part,

@@ -31,14 +31,16 @@ struct LaunchDims {
   int64_t smem = 0;
 };
 
-/// The block of the split kiln.kv_attention kernel (kvAttentionSplitWith in
-/// kiln_kernels.cuh) for one op: `warps` warps a block, each taking `steps`
-/// steps of the keys one warp loads at once (32 lanes / the lanes of a
-/// key's 16-byte pieces), so a block covers `chunk` = warps x steps x keys
-/// a step cache slots, and the cache is `splits` chunks. splits == 0 where
-/// the split kernel does not apply.
+/// The blocks of the split kiln.kv_attention kernel (kvAttentionSplitWith
+/// in kiln_kernels.cuh) for one op: `warps` warps a block, each taking
+/// `steps` steps of the keys one warp loads at once (32 lanes / the lanes of
+/// a key's 16-byte pieces), so a block covers `chunk` = warps x steps x
+/// keys a step cache slots, and the cache is `splits` chunks; a block
+/// serves `heads` of the Hq / Hkv query heads of its kv head (`sets` =
+/// Hq / Hkv / heads blocks per kv head and chunk). splits == 0 where the
+/// split kernel does not apply.
 struct KvSplitShape {
-  int64_t warps = 0, steps = 0, chunk = 0, splits = 0;
+  int64_t warps = 0, steps = 0, chunk = 0, splits = 0, heads = 0, sets = 0;
 };
 /// The split kernel's block for kiln.kv_attention `op`, or splits == 0 where
 /// it does not apply and the kernel is one block per query row
@@ -47,7 +49,10 @@ struct KvSplitShape {
 /// the grid (groups x chunks) fits one grid dim, the partial results
 /// (query rows x chunks x (2 + D) floats) fit 16 MiB and the block's
 /// shared arrays 40 KB - so decode steps, not long prefills. The block
-/// shape is chosen per shape from measurements (docs/codegen.md). The CUDA
+/// shape is chosen per shape from measurements (docs/codegen.md): 8 warps
+/// of 2 steps (else 4 of 4, where the shared arrays do not fit); one query
+/// head a block where the step has one row (B x S = 1: a batch-1 decode
+/// step fills few SMs otherwise), all of the kv head's otherwise. The CUDA
 /// emitter (codegen/EmitTransformer.cpp) and chooseLaunchDims agree through
 /// this function.
 KvSplitShape kvAttentionSplitShape(mlir::Operation *op);
