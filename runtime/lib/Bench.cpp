@@ -142,8 +142,7 @@ WeightTraffic weightTrafficPerStep(const Manifest &manifest,
   return w;
 }
 
-/// `text` as a JSON string literal.
-static std::string jsonString(const std::string &text) {
+std::string jsonString(const std::string &text) {
   std::string out = "\"";
   for (char c : text) {
     if (c == '"' || c == '\\') {

@@ -137,6 +137,17 @@ struct CudaExecutor::Impl {
   bool launchOne(FunctionState &f, size_t i, std::string &error);
   bool launchAll(FunctionState &f, bool eager, std::string &error);
   bool capture(FunctionState &f, std::string &error);
+  /// `function`'s state with the device set and `reps` at least 1, for the
+  /// timing methods; null (error set) when there is no such function or
+  /// the device cannot be set.
+  FunctionState *timingState(const std::string &function, int &reps,
+                             std::string &error) {
+    FunctionState *f = find(function, error);
+    if (!f || !ok(cudaSetDevice(device), "cudaSetDevice", error))
+      return nullptr;
+    reps = reps < 1 ? 1 : reps;
+    return f;
+  }
   bool copyInputs(const FunctionState &f, const std::vector<HostTensor> &inputs,
                   std::string &error);
   bool execute(FunctionState &f, bool graph, std::string &error);
@@ -822,13 +833,9 @@ bool CudaExecutor::timeLaunches(const std::string &function, int reps,
                                 std::vector<double> &usPerLaunch,
                                 std::string &error) {
   Impl &s = *impl;
-  FunctionState *f = s.find(function, error);
+  FunctionState *f = s.timingState(function, reps, error);
   if (!f)
     return false;
-  if (!ok(cudaSetDevice(s.device), "cudaSetDevice", error))
-    return false;
-  if (reps < 1)
-    reps = 1;
   usPerLaunch.assign(f->launches.size(), 0.0);
   for (size_t i = 0; i < f->launches.size(); ++i) {
     if (!s.launchOne(*f, i, error)) // warm-up
@@ -854,13 +861,9 @@ bool CudaExecutor::timeGraphPrefixes(const std::string &function, int reps,
                                      std::vector<double> &endUs,
                                      std::string &error) {
   Impl &s = *impl;
-  FunctionState *f = s.find(function, error);
+  FunctionState *f = s.timingState(function, reps, error);
   if (!f)
     return false;
-  if (!ok(cudaSetDevice(s.device), "cudaSetDevice", error))
-    return false;
-  if (reps < 1)
-    reps = 1;
   void *flush = nullptr;
   if (!ok(cudaMalloc(&flush, flushBytes),
           "cudaMalloc of the L2 flush buffer (" + std::to_string(flushBytes) +

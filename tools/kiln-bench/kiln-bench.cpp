@@ -326,22 +326,7 @@ std::string fmt(const char *format, double v) {
 }
 
 /// A JSON string literal.
-std::string quote(const std::string &s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
+std::string quote(const std::string &s) { return jsonString(s); }
 
 /// A JSON number (null when not finite).
 std::string num(double v) {

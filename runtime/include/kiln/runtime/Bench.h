@@ -113,6 +113,10 @@ bool timeSteps(CudaExecutor &exec, const Function &fn, CudaExecutor::Mode mode,
                const std::vector<HostTensor> &inputs, int warmup, int steps,
                StepTiming &out, std::string &error);
 
+/// `text` as a JSON string literal (quotes, backslashes and control
+/// characters escaped).
+std::string jsonString(const std::string &text);
+
 /// Chrome / Perfetto trace events (kiln-bench --trace) of one step of `fn`
 /// from timeGraphPrefixes' endUs (launches + 1 medians): launch i is an
 /// event on thread `tid` of process 0 from endUs[i] - endUs[0] for endUs[i
