@@ -11,7 +11,9 @@
 // K/V head expansion (reshape to [B, Hkv, 1, T, D], expand to
 // [B, Hkv, n, T, D], reshape to [B, Hkv*n, T, D]) is looked through so the
 // op gets the unexpanded K/V. Every intermediate the rewrite replaces must
-// have no other user, else the graph is left alone.
+// have no other user, else the graph is left alone. A constant mask that
+// is exactly the causal one (0 / -inf or the lowest value, or i1) becomes
+// the op's `causal` flag.
 //
 //===----------------------------------------------------------------------===//
 
@@ -247,8 +249,73 @@ struct AttentionPattern : OpRewritePattern<MatmulOp> {
   }
 };
 
+/// Whether the constant `mask` (shape broadcasting to [B, Hq, S, T], its
+/// last two dims S and T, any leading dims) says exactly what `causal` says: attend to key t
+/// from query s iff t <= s + (T - S). An i1 mask must be true there and
+/// false elsewhere; an additive float mask 0 there and, elsewhere, -inf or
+/// at most -1e30 (the exporters write -inf or the type's lowest value), so
+/// a masked score's exp is 0 as the causal mask makes it, for any scores
+/// whose spread is below 1e30. T >= S: every row sees at least its own
+/// key, so no row is masked whole (where an additive mask and `causal`
+/// would differ).
+bool isCausalConstant(DenseElementsAttr mask, int64_t s, int64_t t) {
+  ArrayRef<int64_t> ms = mask.getType().getShape();
+  size_t r = ms.size();
+  if (r < 2 || ms[r - 2] != s || ms[r - 1] != t || t < s)
+    return false;
+  int64_t shift = t - s;
+  auto visible = [&](int64_t i) {
+    int64_t col = i % t, row = (i / t) % s;
+    return col <= row + shift;
+  };
+  Type elt = mask.getElementType();
+  if (elt.isInteger(1)) {
+    int64_t i = 0;
+    for (bool v : mask.getValues<bool>())
+      if (v != visible(i++))
+        return false;
+    return true;
+  }
+  if (!isa<FloatType>(elt))
+    return false;
+  int64_t i = 0;
+  for (const APFloat &v : mask.getValues<APFloat>()) {
+    double d = v.convertToDouble();
+    if (visible(i++) ? d != 0.0 : !(d <= -1e30))
+      return false;
+  }
+  return true;
+}
+
+/// kiln.attention with a constant causal mask => kiln.attention {causal}
+/// without it: the kernel skips the masked keys instead of reading a mask.
+struct CausalMaskPattern : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Value mask = op.getMask();
+    if (!mask || op.getCausal())
+      return rewriter.notifyMatchFailure(op, "no mask, or causal already");
+    DenseElementsAttr values;
+    if (!matchPattern(mask, m_Constant(&values)))
+      return rewriter.notifyMatchFailure(op, "mask is not a constant");
+    ArrayRef<int64_t> qs = shapeOf(op.getQuery());
+    int64_t t = shapeOf(op.getKey())[2];
+    if (!isCausalConstant(values, qs[2], t))
+      return rewriter.notifyMatchFailure(op, "mask is not causal (or a row "
+                                             "sees no key, or its fill is "
+                                             "above -1e30)");
+    rewriter.modifyOpInPlace(op, [&] {
+      op.getMaskMutable().clear();
+      op.setCausal(true);
+    });
+    return success();
+  }
+};
+
 } // namespace
 
 void kiln::populateRecognizeAttentionPatterns(RewritePatternSet &patterns) {
-  patterns.add<AttentionPattern>(patterns.getContext());
+  patterns.add<AttentionPattern, CausalMaskPattern>(patterns.getContext());
 }
