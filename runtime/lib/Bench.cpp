@@ -142,6 +142,40 @@ WeightTraffic weightTrafficPerStep(const Manifest &manifest,
   return w;
 }
 
+std::vector<uint64_t> weightBytesPerLaunch(const Manifest &manifest,
+                                           const Function &fn) {
+  int64_t rowsRead =
+      std::max<int64_t>(fn.stepBatch, 1) * std::max<int64_t>(fn.stepSeq, 1);
+  std::vector<uint64_t> bytes;
+  for (const Launch &l : fn.launches) {
+    std::vector<const PointerRef *> ptrs;
+    bool gather = false;
+    if (l.kind == Launch::Kind::Kernel) {
+      gather = l.kernel.name.find("gather") != std::string::npos;
+      for (const PointerRef &p : l.kernel.args)
+        ptrs.push_back(&p);
+    } else {
+      const GemmLaunch &g = l.gemm;
+      ptrs = {&g.a, &g.b, &g.bias, &g.residual};
+    }
+    std::vector<uint64_t> seen;
+    uint64_t total = 0;
+    for (const PointerRef *p : ptrs) {
+      if (p->kind != PointerRef::Kind::Weight ||
+          p->value >= manifest.weights.size() ||
+          std::find(seen.begin(), seen.end(), p->value) != seen.end())
+        continue;
+      seen.push_back(p->value);
+      const TensorSpec &spec = manifest.weights[p->value];
+      int64_t rows = spec.shape.empty() ? 0 : spec.shape[0];
+      total += gather && rows > rowsRead ? spec.bytes / rows * rowsRead
+                                         : spec.bytes;
+    }
+    bytes.push_back(total);
+  }
+  return bytes;
+}
+
 std::string jsonString(const std::string &text) {
   std::string out = "\"";
   for (char c : text) {

@@ -3,7 +3,8 @@
 // traceEvents (kiln-bench --trace): one event per launch at the prefix
 // medians it is given, names escaped for JSON, the measured difference kept
 // even where the drawn duration is clamped, and a refusal of a prefix list
-// of the wrong length.
+// of the wrong length. weightBytesPerLaunch (--per-kernel's and --trace's
+// floors): each weight of a launch once, a gather's rows of the step.
 //
 //===----------------------------------------------------------------------===//
 
@@ -55,6 +56,44 @@ TEST(BenchTrace, NegativeDifferenceDrawsNothingButIsKept) {
 TEST(BenchTrace, WrongPrefixCountIsRefused) {
   EXPECT_EQ(traceEvents(twoLaunches(), {0.0, 1.0}, 0), "");
   EXPECT_EQ(traceEvents(twoLaunches(), {}, 0), "");
+}
+
+TEST(BenchWeights, BytesPerLaunch) {
+  Manifest m;
+  auto weight = [&](std::vector<int64_t> shape, uint64_t bytes) {
+    TensorSpec w;
+    w.index = int64_t(m.weights.size());
+    w.shape = shape;
+    w.bytes = bytes;
+    m.weights.push_back(w);
+  };
+  weight({100, 8}, 3200); // w:0, an embedding table of 100 rows
+  weight({8, 8}, 256);    // w:1
+  weight({8}, 32);        // w:2, a bias
+  Function fn;
+  fn.name = "decode_b2";
+  fn.stepBatch = 2;
+  fn.stepSeq = 1;
+  Launch gather;
+  gather.kernel.name = "k0_gather_cast";
+  gather.kernel.args = {PointerRef::weight(0), PointerRef::arena(0),
+                        PointerRef::arena(64)};
+  Launch gemv; // reads w:1 twice (two products of one weight) and w:2
+  gemv.kernel.name = "k1_linear_linear_add";
+  gemv.kernel.args = {PointerRef::arena(64), PointerRef::weight(1),
+                      PointerRef::weight(1), PointerRef::weight(2),
+                      PointerRef::arena(128)};
+  Launch gemm;
+  gemm.kind = Launch::Kind::Gemm;
+  gemm.gemm.a = PointerRef::arena(128);
+  gemm.gemm.b = PointerRef::weight(0); // a tied head: the whole table
+  gemm.gemm.c = PointerRef::arena(256);
+  Launch plain;
+  plain.kernel.name = "k3_softmax";
+  plain.kernel.args = {PointerRef::arena(256), PointerRef::arena(512)};
+  fn.launches = {gather, gemv, gemm, plain};
+  EXPECT_EQ(weightBytesPerLaunch(m, fn),
+            (std::vector<uint64_t>{2 * 32, 256 + 32, 3200, 0}));
 }
 
 } // namespace

@@ -62,9 +62,10 @@ OPTIONS:
                  the data the step left) and print, per kernel class (the
                  kernel's name without its k<N>_ prefix; a gemm by its
                  shape), the launches, their summed time and share of the
-                 sum, and for gemms the weight bytes and GB/s they reach; the
-                 sum beside the graph step time is what the gaps between
-                 launches cost
+                 sum, the weight bytes they read (a gather kernel: the rows
+                 of the step), the GB/s that makes and its ratio to the copy
+                 floor; the sum beside the graph step time is what the gaps
+                 between launches cost
   --trace FILE   after the timed runs, find where each launch of each
                  function ends inside its graph: the graph of the first k
                  launches, for every k, replayed 11 times (each after a 256
@@ -249,10 +250,11 @@ std::string perKernelTable(const Manifest &m, const Function &fn,
     std::string name;
     int count = 0;
     double us = 0;
-    int64_t weightBytes = 0; // gemms: the B operand, once per launch
+    int64_t weightBytes = 0; // weightBytesPerLaunch, summed
   };
   std::vector<Class> classes;
   double total = 0;
+  std::vector<uint64_t> launchBytes = weightBytesPerLaunch(m, fn);
   for (size_t i = 0; i < fn.launches.size() && i < us.size(); ++i) {
     const Launch &l = fn.launches[i];
     std::string name = l.label();
@@ -278,8 +280,7 @@ std::string perKernelTable(const Manifest &m, const Function &fn,
     ++it->count;
     it->us += us[i];
     total += us[i];
-    if (l.kind == Launch::Kind::Gemm && l.gemm.b.kind == PointerRef::Kind::Weight)
-      it->weightBytes += m.weights[l.gemm.b.value].bytes;
+    it->weightBytes += launchBytes[i];
   }
   std::sort(classes.begin(), classes.end(),
             [](const Class &a, const Class &b) { return a.us > b.us; });

@@ -57,6 +57,16 @@ struct WeightTraffic {
 WeightTraffic weightTrafficPerStep(const Manifest &manifest,
                                    const Function &fn);
 
+/// The weight bytes each launch of `fn` reads (kiln-bench --per-kernel and
+/// --trace: a launch's own floor), in launch order: every weight it points
+/// at counts once in full, except that a kernel whose name contains
+/// "gather" counts `batch * seq` rows of each weight it reads (at most its
+/// bytes), as weightTrafficPerStep counts a gather-only weight. The sum can
+/// exceed the step's bytes where a weight is read by a gather and by
+/// another launch (a tied head: its rows and its full read).
+std::vector<uint64_t> weightBytesPerLaunch(const Manifest &manifest,
+                                           const Function &fn);
+
 /// Device copy bandwidth, measured as peer_decode.py's bw_test does: one
 /// 1 GiB cudaMemcpy device to device, 3 warm-ups, then 20 timed with CUDA
 /// events; every copy moves 2 * 1 GiB (read + write).
