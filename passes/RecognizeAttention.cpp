@@ -4,7 +4,8 @@
 //
 //   scores = matmul(q, transpose(k)) [* or / a scalar constant, on q, on
 //            k^T or on the scores]
-//   scores = scores + mask | where(bool_mask, scores, -inf)   (optional)
+//   scores = scores + mask | where(bool_mask, scores, -inf or <= -1e30)
+//            (optional)
 //   out    = matmul(softmax(scores, last axis), v)
 //
 // into kiln.attention(q, k, v, mask?) {scale}. Grouped-query attention's
@@ -101,6 +102,9 @@ struct AttentionMatch {
   Value value;
   Value mask;
   bool invertMask = false;
+  /// A where's finite fill (<= -1e30): the mask becomes additive,
+  /// where(mask, 0, fill) (or where(mask, fill, 0) when inverted).
+  std::optional<double> fill;
   double scale = 1.0;
 };
 
@@ -137,20 +141,31 @@ LogicalResult matchScores(Value scores, AttentionMatch &m) {
     if (!m.mask)
       return failure();
   } else if (auto where = dyn_cast_or_null<WhereOp>(def)) {
-    auto isNegInf = [&](Value v) {
+    // The fill: -inf (the op's i1 mask), or a finite value at most -1e30
+    // (the exporters' lowest float), which becomes the additive mask
+    // where(cond, 0, fill): the same scores, since a score s plus such a
+    // fill rounds to the fill for |s| below about 1e13 (f32 and f64), so
+    // even a row masked whole keeps its uniform softmax.
+    auto fillOf = [&](Value v) -> std::optional<double> {
       std::optional<double> c = scalarConstant(v, elt);
-      return c && std::isinf(*c) && *c < 0;
+      if (!c || !(*c <= -1e30))
+        return std::nullopt;
+      return c;
     };
     Value cond = where.getCondition();
-    if (isNegInf(where.getOnFalse()) && isMaskFor(cond, where.getOnTrue())) {
+    std::optional<double> fill;
+    if ((fill = fillOf(where.getOnFalse())) &&
+        isMaskFor(cond, where.getOnTrue())) {
       unmasked = where.getOnTrue();
-    } else if (isNegInf(where.getOnTrue()) &&
+    } else if ((fill = fillOf(where.getOnTrue())) &&
                isMaskFor(cond, where.getOnFalse())) {
       unmasked = where.getOnFalse();
       m.invertMask = true;
     } else {
       return failure();
     }
+    if (!std::isinf(*fill))
+      m.fill = fill;
     if (!unmasked.hasOneUse())
       return failure();
     m.mask = cond;
@@ -232,8 +247,20 @@ struct AttentionPattern : OpRewritePattern<MatmulOp> {
       key = TransposeOp::create(rewriter, loc, m.keySource,
                                 rewriter.getDenseI64ArrayAttr(m.keyPerm));
     Value mask = m.mask;
-    if (mask && m.invertMask)
+    if (mask && m.fill) {
+      // where(cond, 0, fill) as the additive mask (swapped when inverted).
+      auto scalar = [&](double v) -> Value {
+        return ConstantOp::create(
+            rewriter, loc,
+            DenseElementsAttr::get(RankedTensorType::get({}, elt),
+                                   rewriter.getFloatAttr(elt, v)));
+      };
+      Value zero = scalar(0.0), fill = scalar(*m.fill);
+      mask = m.invertMask ? WhereOp::create(rewriter, loc, mask, fill, zero)
+                          : WhereOp::create(rewriter, loc, mask, zero, fill);
+    } else if (mask && m.invertMask) {
       mask = NotOp::create(rewriter, loc, mask);
+    }
     if (mask && shapeOf(mask).size() < 4) {
       SmallVector<int64_t> padded(4 - shapeOf(mask).size(), 1);
       llvm::append_range(padded, shapeOf(mask));

@@ -106,6 +106,68 @@ func.func @bool_mask_inverted(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, 
 
 // -----
 
+// Boolean mask with a finite fill (GPT-2's older where(causal, scores,
+// finfo.min)): the fill is at most -1e30, so the where becomes the additive
+// mask where(mask, 0, fill), which gives the same scores (a score plus the
+// fill rounds to the fill), even for a row masked whole.
+// CHECK-LABEL: func.func @bool_mask_lowest_fill
+// CHECK-SAME: (%[[Q:[^:]+]]: tensor<1x2x4x8xf32>, %[[K:[^:]+]]: tensor<1x2x4x8xf32>, %[[V:[^:]+]]: tensor<1x2x4x8xf32>, %[[M:[^:]+]]: tensor<1x1x4x4xi1>)
+func.func @bool_mask_lowest_fill(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>, %mask: tensor<1x1x4x4xi1>) -> tensor<1x2x4x8xf32> {
+  // CHECK-DAG: %[[Z:.+]] = kiln.constant dense<0.000000e+00> : tensor<f32>
+  // CHECK-DAG: %[[F:.+]] = kiln.constant dense<-3.40282347E+38> : tensor<f32>
+  // CHECK: %[[AM:.+]] = kiln.where %[[M]], %[[Z]], %[[F]] : (tensor<1x1x4x4xi1>, tensor<f32>, tensor<f32>) -> tensor<1x1x4x4xf32>
+  // CHECK-NEXT: %[[A:.+]] = kiln.attention %[[Q]], %[[K]], %[[V]], %[[AM]] {scale = 1.000000e+00 : f32}
+  // CHECK-NEXT: return %[[A]]
+  %lowest = kiln.constant dense<-3.40282347E+38> : tensor<f32>
+  %kt = kiln.transpose %k {perm = array<i64: 0, 1, 3, 2>} : (tensor<1x2x4x8xf32>) -> tensor<1x2x8x4xf32>
+  %s0 = kiln.matmul %q, %kt : (tensor<1x2x4x8xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x4x4xf32>
+  %s1 = kiln.where %mask, %s0, %lowest : (tensor<1x1x4x4xi1>, tensor<1x2x4x4xf32>, tensor<f32>) -> tensor<1x2x4x4xf32>
+  %p = kiln.softmax %s1 {axis = 3 : i64} : tensor<1x2x4x4xf32>
+  %o = kiln.matmul %p, %v : (tensor<1x2x4x4xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+// The same the other way round, fill -1e30 (the bound): where(masked_out,
+// fill, scores) becomes where(masked_out, fill, 0).
+// CHECK-LABEL: func.func @bool_mask_fill_inverted
+// CHECK-SAME: %[[M:[^:]+]]: tensor<4x4xi1>)
+func.func @bool_mask_fill_inverted(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>, %mask: tensor<4x4xi1>) -> tensor<1x2x4x8xf32> {
+  // CHECK-DAG: %[[Z:.+]] = kiln.constant dense<0.000000e+00> : tensor<f32>
+  // CHECK-DAG: %[[F:.+]] = kiln.constant dense<-1.000000e+30> : tensor<f32>
+  // CHECK: %[[AM:.+]] = kiln.where %[[M]], %[[F]], %[[Z]] : (tensor<4x4xi1>, tensor<f32>, tensor<f32>) -> tensor<4x4xf32>
+  // CHECK-NEXT: %[[AM4:.+]] = kiln.reshape %[[AM]] : tensor<4x4xf32> -> tensor<1x1x4x4xf32>
+  // CHECK-NEXT: kiln.attention %{{.*}}, %[[AM4]] {scale = 1.000000e+00 : f32}
+  // CHECK-NOT: kiln.not
+  %fill = kiln.constant dense<-1.0e+30> : tensor<f32>
+  %kt = kiln.transpose %k {perm = array<i64: 0, 1, 3, 2>} : (tensor<1x2x4x8xf32>) -> tensor<1x2x8x4xf32>
+  %s0 = kiln.matmul %q, %kt : (tensor<1x2x4x8xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x4x4xf32>
+  %s1 = kiln.where %mask, %fill, %s0 : (tensor<4x4xi1>, tensor<f32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %p = kiln.softmax %s1 {axis = 3 : i64} : tensor<1x2x4x4xf32>
+  %o = kiln.matmul %p, %v : (tensor<1x2x4x4xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+// Near miss: a finite fill above -1e30 (-1e9): a score plus it need not
+// round to it, so a row masked whole would differ; not matched.
+// CHECK-LABEL: func.func @bool_mask_small_fill
+// CHECK-NOT: kiln.attention
+// CHECK: kiln.softmax
+func.func @bool_mask_small_fill(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>, %mask: tensor<1x1x4x4xi1>) -> tensor<1x2x4x8xf32> {
+  %fill = kiln.constant dense<-1.0e+09> : tensor<f32>
+  %kt = kiln.transpose %k {perm = array<i64: 0, 1, 3, 2>} : (tensor<1x2x4x8xf32>) -> tensor<1x2x8x4xf32>
+  %s0 = kiln.matmul %q, %kt : (tensor<1x2x4x8xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x4x4xf32>
+  %s1 = kiln.where %mask, %s0, %fill : (tensor<1x1x4x4xi1>, tensor<1x2x4x4xf32>, tensor<f32>) -> tensor<1x2x4x4xf32>
+  %p = kiln.softmax %s1 {axis = 3 : i64} : tensor<1x2x4x4xf32>
+  %o = kiln.matmul %p, %v : (tensor<1x2x4x4xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
 // The expanded K has a second user: the expansion stays and kiln.attention
 // reads the expanded K and V (Hq = Hkv = 4), still correct.
 // CHECK-LABEL: func.func @expanded_key_shared
