@@ -5,7 +5,9 @@
 same Llama-style graph with the Qwen2.5-0.5B shapes of
 ../shared/bench/peer_decode.py (hidden 896, 24 layers, vocab 151936,
 intermediate 4864, 14 heads, 2 kv heads, head dim 64; like the peer's
-model, no q/k/v bias and an untied lm head).
+model, no q/k/v bias and an untied lm head), --shape llama8b its Llama-3-8B
+shapes (hidden 4096, 32 layers, vocab 128256, intermediate 14336, 32 heads,
+8 kv heads, head dim 128; 32 GB of fp32 weights).
 
 Without --random the data file is created sparse with truncate (all zeros),
 so building it costs no disk time; that model is for measuring import time
@@ -34,7 +36,7 @@ com.microsoft MatMulNBits (4-bit, block 32, packed uint8 zero points, f32
 scales; random bytes with --random), as ONNX Runtime GenAI's int4 models
 have; the embedding table and norms stay f32.
 
-Usage: make-llama-1b-onnx.py OUTDIR [--shape llama1b|qwen05b] [--past 7]
+Usage: make-llama-1b-onnx.py OUTDIR [--shape llama1b|qwen05b|llama8b] [--past 7]
                              [--layers N] [--dynamic] [--random SEED] [--int4]
 """
 import argparse
@@ -49,6 +51,7 @@ from onnx import TensorProto, helper
 SHAPES = {
     "llama1b": dict(hidden=2048, layers=16, heads=32, kv_heads=8, inter=8192, vocab=128256),
     "qwen05b": dict(hidden=896, layers=24, heads=14, kv_heads=2, inter=4864, vocab=151936),
+    "llama8b": dict(hidden=4096, layers=32, heads=32, kv_heads=8, inter=14336, vocab=128256),
 }
 HIDDEN, INTER, VOCAB = 2048, 8192, 128256
 HEADS, KV_HEADS = 32, 8

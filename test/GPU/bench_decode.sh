@@ -29,8 +29,8 @@
 # manifest.txt (the artifact's), peer.jsonl, summary.txt, and with TRACE=1
 # trace.json.
 # Environment: TRACE (1: kiln-bench --trace), INT4 (1: the model's projections and lm head as int4
-# MatMulNBits, utils/make-llama-1b-onnx.py --int4), MODEL (llama1b, default, or qwen05b: the shapes of
-# peer_decode.py's configurations), BATCHES (batch sizes, default 1,8: the
+# MatMulNBits, utils/make-llama-1b-onnx.py --int4), MODEL (llama1b, default, qwen05b or llama8b: the shapes
+# of peer_decode.py's configurations; llama8b writes 32 GB of fp32 weights), BATCHES (batch sizes, default 1,8: the
 # buckets compiled, benchmarked and run by the peers), PRECISION (fp32 or bf16, default fp32: kiln-compile
 # --precision and peer_decode.py --dtype), WORK (scratch for the model and artifact, default
 # /tmp/kiln-bench-work), PYTHON (default python3), BENCH_BUDGET_S,
@@ -79,8 +79,8 @@ TRACE_FLAG=
 [ "${TRACE:-0}" = 1 ] && TRACE_FLAG="--trace '$LOG/trace.json'"
 [[ $BATCHES =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "bench_decode: BATCHES must be a list like 1,8,32, got '$BATCHES'" >&2; exit 2; }
 case $MODEL in
-  llama1b|qwen05b) ;;
-  *) echo "bench_decode: MODEL must be llama1b or qwen05b, got '$MODEL'" >&2; exit 2 ;;
+  llama1b|qwen05b|llama8b) ;;
+  *) echo "bench_decode: MODEL must be llama1b, qwen05b or llama8b, got '$MODEL'" >&2; exit 2 ;;
 esac
 case $PRECISION in
   fp32) KILN_PRECISION=f32 ;;

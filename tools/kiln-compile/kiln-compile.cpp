@@ -67,7 +67,9 @@ cl::opt<Emit> emit(
                           "launches in a kiln.graph (kiln-opt "
                           "--kiln-compile-pipeline)"),
                clEnumValN(Emit::Scheduled, "mlir", "alias of scheduled"),
-               clEnumValN(Emit::Cuda, "cuda", "print the generated CUDA C++"),
+               clEnumValN(Emit::Cuda, "cuda",
+                          "print the generated CUDA C++ (every function's "
+                          "kernels; with --function, that function's)"),
                clEnumValN(Emit::Artifact, "artifact",
                           "write the artifact directory (default)")));
 cl::opt<std::string> nvccPath("nvcc", cl::init(""), cl::cat(category),
@@ -407,8 +409,18 @@ int main(int argc, char **argv) {
                  << emitted->weightsBytes << "\n";
     return 1;
   }
-  if (emit == Emit::Cuda)
-    return finish(writeOutput(emitted->source));
+  if (emit == Emit::Cuda) {
+    // --function: that function's kernels. Otherwise every function's, as
+    // the artifact's kernels.cu holds them (the step functions of
+    // --max-seq-len share kernels between them).
+    if (!functionName.empty())
+      return finish(writeOutput(emitted->source));
+    FailureOr<kiln::codegen::EmittedModule> all =
+        kiln::codegen::emitModule(module, func, &*emitted);
+    if (failed(all))
+      return 1;
+    return finish(writeOutput(all->merged.source));
+  }
 
   if (outputPath == "-") {
     llvm::errs() << "error: --emit=artifact needs -o DIR\n";
