@@ -96,30 +96,49 @@ bool buildBenchInputs(const Manifest &manifest, const Function &fn, int64_t ctx,
   return true;
 }
 
+/// Calls f(weight id, gather) for each weight pointer of launch `l` (a
+/// kernel's arguments, a gemm's a, b, bias and residual); `gather` says the
+/// launch is a gather kernel (its name contains "gather"), which reads only
+/// the step's rows of a table.
+template <typename F> static void forEachWeight(const Launch &l, F f) {
+  auto visit = [&](const PointerRef &p, bool gather) {
+    if (p.kind == PointerRef::Kind::Weight)
+      f(p.value, gather);
+  };
+  if (l.kind == Launch::Kind::Kernel) {
+    bool gather = l.kernel.name.find("gather") != std::string::npos;
+    for (const PointerRef &p : l.kernel.args)
+      visit(p, gather);
+    return;
+  }
+  const GemmLaunch &g = l.gemm;
+  for (const PointerRef *p : {&g.a, &g.b, &g.bias, &g.residual})
+    visit(*p, false);
+}
+
+/// Rows one step of `fn` gathers from a table: batch x seq.
+static int64_t rowsGathered(const Function &fn) {
+  return std::max<int64_t>(fn.stepBatch, 1) * std::max<int64_t>(fn.stepSeq, 1);
+}
+
+/// The bytes `rows` gathered rows of weight `spec` (its dim 0 the rows) are:
+/// all of it when there are that many rows or fewer (or no shape).
+static uint64_t gatheredBytes(const TensorSpec &spec, int64_t rows) {
+  int64_t all = spec.shape.empty() ? 0 : spec.shape[0];
+  return all <= 0 || rows >= all ? spec.bytes : spec.bytes / all * rows;
+}
+
 WeightTraffic weightTrafficPerStep(const Manifest &manifest,
                                    const Function &fn) {
   // Per weight id: read by a gather kernel, read by anything else.
   std::map<uint64_t, std::pair<bool, bool>> uses;
-  auto note = [&](const PointerRef &p, bool gather) {
-    if (p.kind != PointerRef::Kind::Weight)
-      return;
-    auto &u = uses[p.value];
-    (gather ? u.first : u.second) = true;
-  };
-  for (const Launch &l : fn.launches) {
-    if (l.kind == Launch::Kind::Kernel) {
-      bool gather = l.kernel.name.find("gather") != std::string::npos;
-      for (const PointerRef &p : l.kernel.args)
-        note(p, gather);
-    } else {
-      const GemmLaunch &g = l.gemm;
-      for (const PointerRef *p : {&g.a, &g.b, &g.bias, &g.residual})
-        note(*p, false);
-    }
-  }
+  for (const Launch &l : fn.launches)
+    forEachWeight(l, [&](uint64_t id, bool gather) {
+      auto &u = uses[id];
+      (gather ? u.first : u.second) = true;
+    });
   WeightTraffic w;
-  int64_t rowsRead =
-      std::max<int64_t>(fn.stepBatch, 1) * std::max<int64_t>(fn.stepSeq, 1);
+  int64_t rowsRead = rowsGathered(fn);
   for (const auto &[id, u] : uses) {
     if (id >= manifest.weights.size())
       continue;
@@ -131,9 +150,7 @@ WeightTraffic weightTrafficPerStep(const Manifest &manifest,
       w.bytes += spec.bytes;
       continue;
     }
-    int64_t rows = spec.shape[0];
-    uint64_t counted =
-        rowsRead >= rows ? spec.bytes : spec.bytes / rows * rowsRead;
+    uint64_t counted = gatheredBytes(spec, rowsRead);
     ++w.gatherOnly;
     w.gatherOnlyFullBytes += spec.bytes;
     w.gatherOnlyBytes += counted;
@@ -144,33 +161,19 @@ WeightTraffic weightTrafficPerStep(const Manifest &manifest,
 
 std::vector<uint64_t> weightBytesPerLaunch(const Manifest &manifest,
                                            const Function &fn) {
-  int64_t rowsRead =
-      std::max<int64_t>(fn.stepBatch, 1) * std::max<int64_t>(fn.stepSeq, 1);
+  int64_t rowsRead = rowsGathered(fn);
   std::vector<uint64_t> bytes;
   for (const Launch &l : fn.launches) {
-    std::vector<const PointerRef *> ptrs;
-    bool gather = false;
-    if (l.kind == Launch::Kind::Kernel) {
-      gather = l.kernel.name.find("gather") != std::string::npos;
-      for (const PointerRef &p : l.kernel.args)
-        ptrs.push_back(&p);
-    } else {
-      const GemmLaunch &g = l.gemm;
-      ptrs = {&g.a, &g.b, &g.bias, &g.residual};
-    }
     std::vector<uint64_t> seen;
     uint64_t total = 0;
-    for (const PointerRef *p : ptrs) {
-      if (p->kind != PointerRef::Kind::Weight ||
-          p->value >= manifest.weights.size() ||
-          std::find(seen.begin(), seen.end(), p->value) != seen.end())
-        continue;
-      seen.push_back(p->value);
-      const TensorSpec &spec = manifest.weights[p->value];
-      int64_t rows = spec.shape.empty() ? 0 : spec.shape[0];
-      total += gather && rows > rowsRead ? spec.bytes / rows * rowsRead
-                                         : spec.bytes;
-    }
+    forEachWeight(l, [&](uint64_t id, bool gather) {
+      if (id >= manifest.weights.size() ||
+          std::find(seen.begin(), seen.end(), id) != seen.end())
+        return;
+      seen.push_back(id);
+      const TensorSpec &spec = manifest.weights[id];
+      total += gather ? gatheredBytes(spec, rowsRead) : spec.bytes;
+    });
     bytes.push_back(total);
   }
   return bytes;
