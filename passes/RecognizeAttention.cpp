@@ -249,13 +249,8 @@ struct AttentionPattern : OpRewritePattern<MatmulOp> {
     Value mask = m.mask;
     if (mask && m.fill) {
       // where(cond, 0, fill) as the additive mask (swapped when inverted).
-      auto scalar = [&](double v) -> Value {
-        return ConstantOp::create(
-            rewriter, loc,
-            DenseElementsAttr::get(RankedTensorType::get({}, elt),
-                                   rewriter.getFloatAttr(elt, v)));
-      };
-      Value zero = scalar(0.0), fill = scalar(*m.fill);
+      Value zero = recognize::splatConstant(rewriter, loc, {}, elt, 0.0);
+      Value fill = recognize::splatConstant(rewriter, loc, {}, elt, *m.fill);
       mask = m.invertMask ? WhereOp::create(rewriter, loc, mask, fill, zero)
                           : WhereOp::create(rewriter, loc, mask, zero, fill);
     } else if (mask && m.invertMask) {

@@ -164,10 +164,7 @@ FailureOr<std::pair<Value, Value>> matchTimesInvSqrt(Operation *root) {
 /// multiply is not (yet) folded in scales by.
 Value onesScale(PatternRewriter &rewriter, Location loc, Value x) {
   Type elt = cast<RankedTensorType>(x.getType()).getElementType();
-  auto onesType = RankedTensorType::get({1}, elt);
-  return ConstantOp::create(
-      rewriter, loc,
-      DenseElementsAttr::get(onesType, rewriter.getFloatAttr(elt, 1.0)));
+  return recognize::splatConstant(rewriter, loc, {1}, elt, 1.0);
 }
 
 /// x * 1/sqrt(mean(x^2) + eps)  =>  kiln.rms_norm(x, ones).

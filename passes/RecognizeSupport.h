@@ -8,6 +8,9 @@
 #ifndef KILN_PASSES_RECOGNIZESUPPORT_H
 #define KILN_PASSES_RECOGNIZESUPPORT_H
 
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Matchers.h"
@@ -33,6 +36,17 @@ inline std::optional<double> scalarFloatConstant(mlir::Value v) {
 /// The static shape of a ranked tensor value.
 inline llvm::ArrayRef<int64_t> shapeOf(mlir::Value v) {
   return llvm::cast<mlir::RankedTensorType>(v.getType()).getShape();
+}
+
+/// A kiln.constant of shape `shape` and float element type `elt`, every
+/// element `value`.
+inline mlir::Value splatConstant(mlir::OpBuilder &b, mlir::Location loc,
+                                 llvm::ArrayRef<int64_t> shape, mlir::Type elt,
+                                 double value) {
+  return ConstantOp::create(
+      b, loc,
+      mlir::DenseElementsAttr::get(mlir::RankedTensorType::get(shape, elt),
+                                   b.getFloatAttr(elt, value)));
 }
 
 } // namespace kiln::recognize
