@@ -56,8 +56,12 @@ print(f"{'class':60s} {'count':>5s} {'us':>8s} {'us each':>8s} {'MB read':>9s} {
 for c, (n, ns, rd, regs, grid, block) in sorted(cls.items(), key=lambda kv: -kv[1][1]):
     gbs = rd / ns if ns else 0.0
     print(f"{c[:60]:60s} {n:5d} {ns / 1000:8.1f} {ns / 1000 / n:8.2f} {rd / 1e6:9.2f} {gbs:7.0f} {regs:>5s} {grid:>6s} {block:>5s}")
+if not k:
+    sys.exit("profile_decode: ncu profiled no kernel")
 PYEOF
+summary_rc=${PIPESTATUS[0]}
 "$NCU" --clock-control none --set full --kernel-name "regex:$DETAIL" --launch-count 2 \
   "${BENCH[@]}" >"$LOG/detail.txt" 2>&1
-echo "profile_decode: ncu rc=$rc, detail rc=$?"
-[ "$rc" = 0 ]
+detail_rc=$?
+echo "profile_decode: ncu rc=$rc, summary rc=$summary_rc, detail rc=$detail_rc"
+[ "$rc" = 0 ] && [ "$summary_rc" = 0 ] && [ "$detail_rc" = 0 ]
