@@ -368,6 +368,17 @@ static LogicalResult checkLaunchShape(LaunchOp launch, Operation *bodyOp,
              << split.warps << " warps of " << split.steps
              << " key steps) with block " << block[0] << "; it needs "
              << 32 * split.warps;
+  // A split-K GEMV kernel's partials live in shared slots for 8 warps, and
+  // its S warps of a column must be in one block.
+  if (bodyOp == nullptr && !body.empty())
+    if (std::optional<GemvKernel> gemv = analyzeGemvKernel(body)) {
+      int64_t split = gemvSplitK(*gemv, launch);
+      if (split > 1 && block[0] != 256)
+        return launch.emitOpError("launches @")
+               << launch.getKernel() << " (a GEMV kernel, " << split
+               << " warps a column) with block " << block[0]
+               << "; it needs 256";
+    }
   return success();
 }
 
@@ -610,6 +621,20 @@ FailureOr<EmittedFunction> kiln::codegen::emitFunction(func::FuncOp func) {
     return notScheduled(func, "it has arguments or results (a scheduled "
                               "function binds its inputs and outputs to "
                               "arena views)");
+  if (auto module = func->getParentOfType<ModuleOp>())
+    if (Attribute split = module->getAttr(kGemvSplitKAttr)) {
+      auto i = dyn_cast<IntegerAttr>(split);
+      if (!i || !isValidGemvSplitK(i.getInt())) {
+        InFlightDiagnostic d = module.emitError()
+                               << kGemvSplitKAttr
+                               << " must be 1, 2, 4 or 8, got ";
+        if (i)
+          d << i.getInt();
+        else
+          d << split;
+        return d;
+      }
+    }
   Block &block = func.getBody().front();
   ArenaOp arena;
   WeightsOp weightsRegion;

@@ -86,6 +86,13 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
   Operation *terminator = body.getTerminator();
   Operation *anchor = gemv->groups.front().linears.front();
   int64_t m = gemv->rows, k = gemv->k;
+  // S warps per column, each over k / S of every row (gemvSplitK).
+  int64_t split = gemvSplitK(*gemv, anchor);
+  size_t maxLinears = 0;
+  for (const GemvGroup &g : gemv->groups)
+    maxLinears = std::max(maxLinears, g.linears.size());
+  // Floats of kiln::gemvSplitDots' partials per warp.
+  int64_t stride = (int64_t(maxLinears) + 1) * m;
 
   // Per group: a branch of the column loop. Its warp computes the dots of
   // the group's linears at column n, then lane 0 computes the epilogue of
@@ -118,14 +125,20 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
     for (auto [j, op] : llvm::enumerate(group.linears))
       os << (j ? ", " : "") << "in"
          << cast<BlockArgument>(cast<LinearOp>(op).getWeight()).getArgNumber()
-         << " + n * " << k;
-    os << "};\n      float acc[" << l << "][" << m << "];\n"
-       << "      kiln::gemvDots<" << m << ", " << k << ", " << l << ">("
-       << (gemv->prologue
-               ? std::string("xs")
-               : "in" + std::to_string(
-                            cast<BlockArgument>(gemv->input).getArgNumber()))
-       << ", rows, acc);\n      if (lane == 0) {\n"
+         << " + n * " << k << (split > 1 ? " + slice * " + std::to_string(k / split) : "");
+    os << "};\n      float acc[" << l << "][" << m << "];\n";
+    if (split > 1)
+      os << "      kiln::gemvSplitDots<" << split << ", " << stride << ", "
+         << m << ", " << k << ", " << l << ">(xr, rows, acc, part);\n"
+         << "      if (lane == 0 && slice == 0) {\n";
+    else
+      os << "      kiln::gemvDots<" << m << ", " << k << ", " << l << ">("
+         << (gemv->prologue
+                 ? std::string("xs")
+                 : "in" + std::to_string(
+                              cast<BlockArgument>(gemv->input).getArgNumber()))
+         << ", rows, acc);\n      if (lane == 0) {\n";
+    os
        << "        for (int64_t r = 0; r < " << m << "; ++r) {\n"
        << "          const int64_t i = r * " << n << " + n;\n";
     DenseMap<Value, std::string> names;
@@ -181,8 +194,17 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
     FailureOr<std::string> t = ctx.typeOf(gemv->input, anchor);
     if (failed(t))
       return failure();
-    src << "  {\n    const int64_t c0 = (blockIdx.x * (int64_t)blockDim.x + "
-           "threadIdx.x) >> 5;\n";
+    const char *warpId =
+        "(blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5";
+    src << "  {\n    const int64_t c0 = "
+        << (split > 1 ? "(" + std::string(warpId) + ") / " +
+                            std::to_string(split)
+                      : std::string(warpId))
+        << ";\n";
+    std::string slice =
+        split > 1 ? " + ((threadIdx.x >> 5) % " + std::to_string(split) +
+                        ") * " + std::to_string(k / split)
+                  : "";
     int64_t start = 0;
     for (auto [g, group] : llvm::enumerate(gemv->groups)) {
       src << "    " << (g ? "else if" : "if") << " (c0 < "
@@ -191,8 +213,8 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
         src << "      kiln::prefetchL2(in"
             << cast<BlockArgument>(cast<LinearOp>(op).getWeight())
                    .getArgNumber()
-            << " + (c0 - " << start << ") * " << k << ", " << k
-            << " * sizeof(" << *t << "));\n";
+            << " + (c0 - " << start << ") * " << k << slice << ", "
+            << k / split << " * sizeof(" << *t << "));\n";
       src << "    }\n";
       start += group.columns;
     }
@@ -232,11 +254,31 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
                  : "[](int64_t j) -> int64_t { return j; }")
         << ");\n  __syncthreads();\n";
   }
+  if (split > 1) {
+    // S warps a column (kiln::gemvSplitDots): xr reads the rows of x,
+    // part holds the partials of the block's 8 warps.
+    FailureOr<std::string> t = ctx.typeOf(gemv->input, anchor);
+    if (failed(t))
+      return failure();
+    if (gemv->foldedRms)
+      src << "  auto &xr = xs;\n";
+    else
+      src << "  kiln::GemvX<" << m << ", " << k << ", " << *t << "> xr{"
+          << (gemv->prologue ? std::string("xs") : argOf(gemv->input))
+          << "};\n";
+    src << "  __shared__ float part[8 * " << stride << "];\n"
+        << "  const int slice = (threadIdx.x >> 5) % " << split << ";\n";
+  }
+  std::string perColumn =
+      split > 1 ? " / " + std::to_string(split) : std::string();
+  const char *warpId = "(blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5";
   src << "  const int lane = threadIdx.x & 31;\n"
       << "  const int64_t warps = ((int64_t)gridDim.x * blockDim.x) >> 5;\n"
-      << "  for (int64_t c = (blockIdx.x * (int64_t)blockDim.x + threadIdx.x) "
-         ">> 5; c < "
-      << gemv->columns() << "; c += warps) {\n"
+      << "  for (int64_t c = "
+      << (split > 1 ? "(" + std::string(warpId) + ")" + perColumn
+                    : std::string(warpId))
+      << "; c < " << gemv->columns() << "; c += warps" << perColumn
+      << ") {\n"
       << loop << "  }\n";
   ctx.endKernel();
   return success();

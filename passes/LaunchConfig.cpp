@@ -12,6 +12,8 @@
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 
+#include "mlir/IR/BuiltinOps.h"
+
 #include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
@@ -411,6 +413,35 @@ std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {
   return kernel;
 }
 
+bool kiln::isValidGemvSplitK(int64_t v) {
+  return v == 1 || v == 2 || v == 4 || v == 8;
+}
+
+int64_t kiln::gemvSplitK(const GemvKernel &kernel, Operation *op) {
+  Type elt = cast<ShapedType>(kernel.input.getType()).getElementType();
+  int64_t bytes = (elt.getIntOrFloatBitWidth() + 7) / 8;
+  int64_t vec = 16 / bytes;
+  int64_t split = 0;
+  if (auto module = op ? op->getParentOfType<ModuleOp>() : ModuleOp())
+    if (auto attr = module->getAttrOfType<IntegerAttr>(kGemvSplitKAttr))
+      if (isValidGemvSplitK(attr.getInt()))
+        split = attr.getInt();
+  if (!split) {
+    // gemvPartialDots' tile: 8 loads a lane for one or two rows, else 4.
+    size_t l = 0;
+    for (const GemvGroup &g : kernel.groups)
+      l = std::max(l, g.linears.size());
+    int64_t round = 32 * 16 * (l <= 2 ? 8 : 4);
+    int64_t rounds = (kernel.k * bytes + round - 1) / round;
+    split = 1;
+    while (split < rounds && split < 8)
+      split *= 2;
+  }
+  while (split > 1 && kernel.k % (split * vec) != 0)
+    split /= 2;
+  return split;
+}
+
 LaunchDims kiln::chooseLaunchDims(Operation *op) {
   if (isGemv(op)) {
     int64_t n = shape(op->getOperand(1))[0];
@@ -455,11 +486,15 @@ LaunchDims kiln::chooseFusedLaunchDims(ArrayRef<Operation *> ops) {
     if (std::optional<KvAttentionKernel> attention =
             analyzeKvAttentionKernel(*ops.front()->getBlock()))
       return chooseLaunchDims(attention->attention);
-  // kiln-gemv's kernels: one warp per output column, 8 warps per block.
+  // kiln-gemv's kernels: S warps per output column (gemvSplitK), 8 warps
+  // per block.
   if (!ops.empty())
     if (std::optional<GemvKernel> gemv =
             analyzeGemvKernel(*ops.front()->getBlock()))
-      return {std::min(clampGrid((gemv->columns() + 7) / 8),
+      return {std::min(clampGrid((gemv->columns() *
+                                      gemvSplitK(*gemv, ops.front()) +
+                                  7) /
+                                 8),
                        gemv->prologue && !gemv->foldedRms ? kGemvPrologueGrid
                                                           : int64_t(65535)),
               256, 0};

@@ -490,7 +490,9 @@ template <int64_t M, int64_t K, typename T> struct GemvX {
     for (int e = 0; e < Vec; ++e)
       f[e] = (float)v.e[e];
   }
-  __device__ __forceinline__ float finish(int64_t) { return 1.0f; }
+  /// Row m's part of what finish() needs (nothing for plain rows).
+  __device__ __forceinline__ float partial(int64_t) { return 0.0f; }
+  __device__ __forceinline__ float finish(int64_t, float) { return 1.0f; }
 };
 
 /// gemvDots' rows of x as RMSNorm(x) * scale (scale[K], contiguous) folded
@@ -522,23 +524,32 @@ template <int64_t M, int64_t K, typename T> struct GemvRmsX {
       f[e] = xf * (float)g.e[e];
     }
   }
-  /// What row m's warp-summed dots are multiplied by: the row's rsqrt.
-  __device__ __forceinline__ float finish(int64_t m) {
-    return 1.0f / sqrtf(warpSum(sq[m]) / (float)K + epsilon);
+  /// Row m's sum of squares over the chunks this warp loaded (warp-summed).
+  __device__ __forceinline__ float partial(int64_t m) {
+    return warpSum(sq[m]);
+  }
+  /// What row m's dots are multiplied by, from the sum of squares over all
+  /// of K (the partials of every warp that shares the row): its rsqrt.
+  __device__ __forceinline__ float finish(int64_t, float sumSq) {
+    return 1.0f / sqrtf(sumSq / (float)K + epsilon);
   }
 };
 
-/// The dot products of one warp in a weight-streaming GEMV for decode:
-/// acc[l][m] = sum_k x[m, k] * rows[l][k] for L weight rows of K elements
-/// (each a row of a weight stored [N, K], 16-byte aligned) and M rows of x
-/// (a GemvX, or a GemvRmsX that folds an RMSNorm in). The lanes read the
-/// rows in 16-byte vectors (Vec elements of T; K % Vec == 0), every load of
-/// a tile issued before the sums use it, sum in f32, and finish with a warp
-/// sum: every lane gets every result.
+/// The partial dot products of one warp in a weight-streaming GEMV for
+/// decode: acc[l][m] = sum_k x[m, first + k] * rows[l][k] over K elements
+/// (rows[l] points at the slice's first element of a row of a weight stored
+/// [N, K'], 16-byte aligned; `first` is the slice's offset in x's rows, in
+/// elements) for L weight rows and M rows of x (a GemvX, or a GemvRmsX that
+/// folds an RMSNorm in). The lanes read the rows in 16-byte vectors (Vec
+/// elements of T; K % Vec == 0), every load of a tile issued before the
+/// sums use it, sum in f32, and end with a warp sum: every lane gets every
+/// partial. x.finish() is not applied (gemvDots and gemvSplitDots do).
 template <int64_t M, int64_t K, int L, typename T, typename XRows,
           typename = decltype(&XRows::finish)>
-__device__ __forceinline__ void gemvDots(XRows &x, const T *const (&rows)[L],
-                                         float (&acc)[L][M]) {
+__device__ __forceinline__ void gemvPartialDots(XRows &x,
+                                                const T *const (&rows)[L],
+                                                float (&acc)[L][M],
+                                                int64_t first) {
   using V = Vec16<T>;
   constexpr int Vec = V::N;
   static_assert(K % Vec == 0, "gemv: K must be a multiple of the vector");
@@ -576,7 +587,7 @@ __device__ __forceinline__ void gemvDots(XRows &x, const T *const (&rows)[L],
 #pragma unroll
       for (int64_t m = 0; m < M; ++m) {
         float xf[Vec];
-        x.load(m, c, xf);
+        x.load(m, first / Vec + c, xf);
 #pragma unroll
         for (int l = 0; l < L; ++l) {
           V w = *reinterpret_cast<const V *>(&wv[l][j]);
@@ -588,11 +599,92 @@ __device__ __forceinline__ void gemvDots(XRows &x, const T *const (&rows)[L],
     }
   }
 #pragma unroll
+  for (int l = 0; l < L; ++l)
+#pragma unroll
+    for (int64_t m = 0; m < M; ++m)
+      acc[l][m] = warpSum(acc[l][m]);
+}
+
+/// The dot products of one warp over whole rows of K elements:
+/// gemvPartialDots from element 0, then x.finish(): every lane gets every
+/// result.
+template <int64_t M, int64_t K, int L, typename T, typename XRows,
+          typename = decltype(&XRows::finish)>
+__device__ __forceinline__ void gemvDots(XRows &x, const T *const (&rows)[L],
+                                         float (&acc)[L][M]) {
+  gemvPartialDots<M, K, L>(x, rows, acc, 0);
+#pragma unroll
   for (int64_t m = 0; m < M; ++m) {
-    float f = x.finish(m);
+    float f = x.finish(m, x.partial(m));
 #pragma unroll
     for (int l = 0; l < L; ++l)
-      acc[l][m] = warpSum(acc[l][m]) * f;
+      acc[l][m] *= f;
+  }
+}
+
+/// Split-K GEMV dots: S warps of one block (warps S * j ... S * j + S - 1,
+/// j = warp / S) share an output column, warp `slice` = warp % S taking
+/// elements [slice * K / S, (slice + 1) * K / S) of every row, so a long row
+/// (K = 8192 in the down projection) is S shorter load chains in flight at
+/// once instead of one chain of K / (32 * Vec * Tile) round trips. `rows`
+/// point at the slice's first element. The partials meet in `part` (shared,
+/// Stride >= (L + 1) * M floats per warp of the block: groups of other L in
+/// one kernel share it) behind a named barrier of the
+/// S warps (id 1 + j; id 0 stays __syncthreads'), and warp slice 0 adds them
+/// in slice order - the same order on every run, so results are
+/// reproducible - and applies x.finish() with the sums of squares added the
+/// same way. Only slice 0's acc holds the results; all S warps must call
+/// it (they have one column, so they take the same branches).
+template <int S, int64_t Stride, int64_t M, int64_t K, int L, typename T,
+          typename XRows>
+__device__ __forceinline__ void gemvSplitDots(XRows &x,
+                                              const T *const (&rows)[L],
+                                              float (&acc)[L][M],
+                                              float *part) {
+  static_assert(S >= 1 && 8 % S == 0, "gemv: S divides the block's 8 warps");
+  static_assert(K % S == 0, "gemv: S divides K");
+  static_assert(Stride >= (L + 1) * M, "gemv: a warp's partials fit");
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31,
+            slice = warp % S;
+  gemvPartialDots<M, K / S, L>(x, rows, acc, slice * (K / S));
+  float sq[M];
+#pragma unroll
+  for (int64_t m = 0; m < M; ++m)
+    sq[m] = x.partial(m);
+  if constexpr (S > 1) {
+    float *mine = part + warp * Stride;
+    if (lane == 0) {
+#pragma unroll
+      for (int64_t m = 0; m < M; ++m) {
+#pragma unroll
+        for (int l = 0; l < L; ++l)
+          mine[l * M + m] = acc[l][m];
+        mine[L * M + m] = sq[m];
+      }
+    }
+    const int id = 1 + warp / S;
+    asm volatile("bar.sync %0, %1;" ::"r"(id), "r"(32 * S) : "memory");
+    if (slice == 0)
+      for (int s = 1; s < S; ++s) {
+        const float *theirs = mine + s * Stride;
+#pragma unroll
+        for (int64_t m = 0; m < M; ++m) {
+#pragma unroll
+          for (int l = 0; l < L; ++l)
+            acc[l][m] += theirs[l * M + m];
+          sq[m] += theirs[L * M + m];
+        }
+      }
+    // The next column's partials must not overwrite these before slice 0
+    // has read them.
+    asm volatile("bar.sync %0, %1;" ::"r"(id), "r"(32 * S) : "memory");
+  }
+#pragma unroll
+  for (int64_t m = 0; m < M; ++m) {
+    float f = x.finish(m, sq[m]);
+#pragma unroll
+    for (int l = 0; l < L; ++l)
+      acc[l][m] *= f;
   }
 }
 

@@ -491,8 +491,18 @@ extern "C" __global__ void t_gemv(const __nv_bfloat16 *x,
   float acc5[1][2];
   const float *rows1[1] = {wf};
   kiln::gemvDots<2, 36, 1>(rms2, rows1, acc5);
+  // Split-K: 4 warps a column over a bf16 row of 8192 with the norm folded
+  // in, and 2 over two f32 rows of 36 (a partial tile).
+  __shared__ float part[8 * 6];
+  kiln::GemvRmsX<1, 8192, __nv_bfloat16> rms3{x, x, 1e-5f};
+  float acc6[2][1];
+  kiln::gemvSplitDots<4, 3, 1, 8192, 2>(rms3, rows2, acc6, part);
+  kiln::GemvX<2, 72, float> xs2{xf};
+  float acc7[1][2];
+  kiln::gemvSplitDots<2, 6, 2, 72, 1>(xs2, rows1, acc7, part);
   if (threadIdx.x == 0) {
-    out[0] = (__nv_bfloat16)(acc2[0][0] + acc2[1][0] + acc4[1][0]);
+    out[0] = (__nv_bfloat16)(acc2[0][0] + acc2[1][0] + acc4[1][0] + acc6[1][0]);
+    outf[1] = acc7[0][1];
     outf[0] = acc3[0][0] + acc3[1][1] + acc3[2][0] + acc5[0][1];
   }
 }

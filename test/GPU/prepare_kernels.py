@@ -189,7 +189,8 @@ def case_gemv(shape):
     # weights. The prologue (shape[3]): 0, an RMSNorm with a [K] scale
     # (folded into the dots, kiln::GemvRmsX); 1, an RMSNorm with a [1] scale,
     # 2, a LayerNorm (both normalised into shared memory per block).
-    k, n, n2, norm = shape
+    # shape[4], where given, is kiln-compile --gemv-split-k (warps a column).
+    k, n, n2, norm = shape[:4]
     f = 4  # f32 bytes
     sizes = [("wq", k, n, "h"), ("wk", k, n2, "h"), ("wg", k, n, "x"),
              ("wu", k, n, "x"), ("wo", k, n, "x")]
@@ -286,10 +287,15 @@ CASES = [
     ("chain", case_chain, [[1, 1, 64], [3, 5, 100], [2, 1, 8193]]),
     ("tables", case_tables, [[1, 1, 32], [32, 1, 64], [2, 7, 33], [4, 8, 160]]),
     ("embed", case_embed, [[1, 1, 64], [2, 7, 33], [4, 3, 2048]]),
-    # [K, N, N2, prologue]: K a multiple of the f32 vector (4), N and N2
-    # not of the 8 columns per block; K = 2048 is a Llama-1B row.
+    # [K, N, N2, prologue(, split)]: K a multiple of the f32 vector (4), N
+    # and N2 not of the 8 columns per block; K = 2048 is a Llama-1B row
+    # (split 2 by default in f32, 8 KB), K = 8192 its down projection's
+    # (split 8); forced splits with the shared-memory prologues, and split 4
+    # on K = 200 (halved to 2: 200 is not a multiple of 4 x 4).
     ("gemv", case_gemv, [[64, 96, 32, 0], [200, 77, 13, 0], [2048, 96, 40, 0],
-                         [200, 77, 13, 1], [2048, 96, 40, 2]]),
+                         [200, 77, 13, 1], [2048, 96, 40, 2], [8192, 96, 40, 0],
+                         [2048, 96, 40, 0, 1], [200, 77, 13, 1, 4],
+                         [2048, 96, 40, 2, 8], [64, 96, 32, 0, 2]]),
     # [M, N, K, block, bits, zero points, bias]: a Llama-1B row (K = 2048)
     # with odd N and a bias, 8 rows with float zero points and block 128,
     # 3 blocks a row (a padding nibble in the packed zero points), block 16
@@ -361,8 +367,10 @@ def main():
                     f"--atol {1e-6 * k:.3g}\n")
             run([kiln("kiln-run"), model, "--backend=ref", "--output-dir",
                  os.path.join(out, "expected")] + args)
+            split = ([f"--gemv-split-k={shape[4]}"]
+                     if cls == "gemv" and len(shape) > 4 else [])
             run([kiln("kiln-compile"), model, "-o", os.path.join(out, "model.kiln"),
-                 "--arch", a.arch])
+                 "--arch", a.arch] + split)
             if weights:
                 os.remove(wpath)  # the artifact holds them now
             print(f"prepared {name}")

@@ -16,6 +16,7 @@
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 #include "kiln/Driver/Driver.h"
+#include "kiln/Transforms/LaunchConfig.h"
 #include "kiln/Transforms/MemoryPlan.h"
 #include "kiln/Transforms/Passes.h"
 
@@ -86,6 +87,12 @@ cl::opt<bool> noGemv("no-gemv", cl::init(false), cl::cat(category),
                      cl::desc("Keep products of one row as cuBLASLt gemms "
                               "instead of kiln's GEMV kernel (the "
                               "pipeline's gemv=false; docs/codegen.md)"));
+cl::opt<int64_t> gemvSplitK(
+    "gemv-split-k", cl::value_desc("0|1|2|4|8"), cl::init(0), cl::cat(category),
+    cl::desc("Warps that share each output column of kiln's GEMV kernels, "
+             "each over 1/N of the row (0, default: chosen per kernel from "
+             "the row length, docs/codegen.md); sets the module attribute "
+             "kiln.gemv_split_k"));
 cl::opt<std::string> precision(
     "precision", cl::value_desc("auto|bf16|f16|f32"), cl::init("auto"),
     cl::cat(category),
@@ -321,6 +328,16 @@ int main(int argc, char **argv) {
     return 1;
   }
   pipelineOptions.precision = precision == "auto" ? std::string("f32") : precision.getValue();
+  if (gemvSplitK != 0) {
+    if (!kiln::isValidGemvSplitK(gemvSplitK)) {
+      llvm::errs() << "kiln-compile: error: --gemv-split-k=" << gemvSplitK
+                   << " is not one of 0, 1, 2, 4, 8\n";
+      return 1;
+    }
+    module->setAttr(kiln::kGemvSplitKAttr,
+                    IntegerAttr::get(IntegerType::get(&context, 64),
+                                     gemvSplitK.getValue()));
+  }
   auto runStage = [&](llvm::function_ref<void(OpPassManager &)> build) {
     PassManager pm(&context);
     build(pm);

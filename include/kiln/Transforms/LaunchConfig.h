@@ -152,6 +152,24 @@ struct GemvKernel {
 /// the body is not one (the conditions above).
 std::optional<GemvKernel> analyzeGemvKernel(mlir::Block &body);
 
+/// The module attribute that sets the split-K of every GEMV kernel
+/// (kiln-compile --gemv-split-k): an i64 of 1, 2, 4 or 8. Without it the
+/// split follows gemvSplitK's rule.
+inline constexpr llvm::StringLiteral kGemvSplitKAttr = "kiln.gemv_split_k";
+/// Whether `v` is a valid kGemvSplitKAttr value.
+bool isValidGemvSplitK(int64_t v);
+/// The warps that share each output column of GEMV kernel `kernel`
+/// (kiln::gemvSplitDots: each takes 1/S of K and the block adds the
+/// partials): the module's kGemvSplitKAttr where `op` (any op inside the
+/// kernel) has one, else the fewest S that leave each warp one tile of
+/// loads per row (a row of K elements over the warp's 32 lanes x 16 bytes
+/// x the kernel's tile: 4 KB a round for one or two rows a column), at
+/// most 8. Halved until S x 16 bytes divides a row. The block is 8 warps,
+/// so 8 / S columns a block. The CUDA emitter and chooseFusedLaunchDims
+/// agree through this function (the grid is a grid-stride loop over
+/// columns, correct for any size; S is fixed by the emitted code).
+int64_t gemvSplitK(const GemvKernel &kernel, mlir::Operation *op);
+
 /// Batch rows up to which kiln-fuse-kv-attention merges a decode layer's
 /// rotaries, append and attention. Set from measurements (bench/RESULTS.md,
 /// H200, Llama-1B shapes, bf16, graph mode, two calls each): at 1 row the
