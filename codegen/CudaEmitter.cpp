@@ -231,6 +231,13 @@ LogicalResult EmitContext::beginKernel(Operation *op, ArrayRef<Value> inputs,
                       (output ? "out" : "in") + std::to_string(i));
     }
   }
+  for (size_t i = 0; i < prefetchBytes.size(); ++i) {
+    ParamSource from;
+    from.isPrefetch = true;
+    from.index = i;
+    params.push_back(from);
+    decls.push_back("const void *pf" + std::to_string(i));
+  }
   os << "\n// @" << name << ": ";
   if (what.empty())
     os << op->getName();
@@ -241,6 +248,8 @@ LogicalResult EmitContext::beginKernel(Operation *op, ArrayRef<Value> inputs,
      << name << "(";
   llvm::interleave(decls, os, ", ");
   os << ") {\n";
+  for (auto [i, bytes] : llvm::enumerate(prefetchBytes))
+    os << "  kiln::prefetchL2Grid(pf" << i << ", " << bytes << ");\n";
   if (!ownPdlEnter)
     os << "  kiln::pdlEnter();\n";
   begun = true;
@@ -436,6 +445,21 @@ static LogicalResult emitKernel(Translation &t, KernelOp kernel,
     if (updatesInPlace(launch))
       ctx.restrictPointers = false;
   }
+  // Prefetch buffers are kernel parameters: every launch asks for the same
+  // bytes (kiln-prefetch-weights clones a kernel whose launches differ).
+  LaunchOp first = launches.front();
+  ArrayRef<int64_t> prefetch =
+      first.getPrefetchBytes().value_or(ArrayRef<int64_t>());
+  for (LaunchOp launch : launches.drop_front())
+    if (LaunchOp(launch).getPrefetchBytes().value_or(ArrayRef<int64_t>()) != prefetch)
+      return LaunchOp(launch).emitOpError("prefetches other bytes than the first "
+                                "launch of @")
+             << kernel.getSymName()
+             << "; a kernel's prefetch is part of its parameters";
+  ctx.prefetchBytes.assign(prefetch.begin(), prefetch.end());
+  if (!prefetch.empty() && !fused && !*bodyOp)
+    return first.emitOpError("prefetches for a copy kernel (@")
+           << kernel.getSymName() << "), which takes no prefetch";
 
   if (fused) {
     if (failed(emitFusedKernel(ctx, body)))
@@ -509,8 +533,15 @@ static FailureOr<KernelLaunch> launchRecord(Translation &t, LaunchOp launch) {
   }
   record.smemBytes = static_cast<uint32_t>(launch.getSmem());
   for (EmitContext::ParamSource p : t.kernelParams[record.name]) {
-    Value buffer = p.isOutput ? launch.getOutputs()[p.index]
-                              : launch.getInputs()[p.index];
+    if (p.isPrefetch && p.index >= launch.getPrefetch().size())
+      return launch.emitOpError("prefetches ")
+             << launch.getPrefetch().size() << " buffers but @"
+             << launch.getKernel() << " takes more";
+    Value buffer = p.isPrefetch ? launch.getPrefetch()[p.index]
+                   : p.isOutput ? launch.getOutputs()[p.index]
+                                : launch.getInputs()[p.index];
+    if (p.isPrefetch)
+      ++record.prefetchArgs;
     FailureOr<KernelArg> arg = pointerFor(t, buffer, launch);
     if (failed(arg))
       return failure();

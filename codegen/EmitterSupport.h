@@ -124,6 +124,8 @@ public:
   struct ParamSource {
     bool isOutput = false;
     unsigned index = 0;
+    /// Operand `index` of the launch's `prefetch` instead.
+    bool isPrefetch = false;
   };
 
   /// Set by the driver before an op group runs.
@@ -140,6 +142,12 @@ public:
   /// input there (a `kiln.view` named `input`, which no launch writes), so
   /// the kernel may read it before waiting for the launch before it.
   llvm::SmallVector<bool> argIsStepInput;
+
+  /// Bytes the kernel asks L2 for at each of its launches' `prefetch`
+  /// buffers (the same for every launch): beginKernel adds a `const void
+  /// *pfN` parameter per buffer after the outputs and spreads the requests
+  /// over the grid's threads before anything else (kiln::prefetchL2Grid).
+  llvm::SmallVector<int64_t> prefetchBytes;
 
   /// Filled by beginKernel: the kernel's parameters, in order.
   llvm::SmallVector<ParamSource> params;

@@ -40,8 +40,15 @@ struct CompilePipelineOptions
       llvm::cl::desc("Run skinny products (one row, kGemvMaxRows) as kiln's GEMV "
                      "(kiln-gemv; kiln-compile --no-gemv sets it false)"),
       llvm::cl::init(true)};
+  Option<int64_t> prefetchMb{
+      *this, "prefetch-mb",
+      llvm::cl::desc("MiB of later launches' weights a launch that streams "
+                     "none may ask L2 for (kiln-prefetch-weights budget-kb "
+                     "= 1024 x this; "
+                     "kiln-compile --prefetch-weights-mb); 0: none"),
+      llvm::cl::init(0)};
   kiln::PipelineOptions get() const {
-    return {libraryCalls, precision, gemv};
+    return {libraryCalls, precision, gemv, prefetchMb};
   }
 };
 } // namespace
@@ -84,15 +91,21 @@ void kiln::buildPlanPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createKilnVerifyPlan());
 }
 
-void kiln::buildLowerPipeline(OpPassManager &pm) {
+void kiln::buildLowerPipeline(OpPassManager &pm,
+                              const PipelineOptions &options) {
   pm.addPass(createKilnSchedule());
+  if (options.prefetchMb > 0) {
+    KilnPrefetchWeightsOptions prefetch;
+    prefetch.budgetKb = options.prefetchMb * 1024;
+    pm.addPass(createKilnPrefetchWeights(prefetch));
+  }
 }
 
 void kiln::buildCompilePipeline(OpPassManager &pm,
                                 const PipelineOptions &options) {
   buildFusedPipeline(pm, options);
   buildPlanPipeline(pm);
-  buildLowerPipeline(pm);
+  buildLowerPipeline(pm, options);
 }
 
 void kiln::registerKilnPipelines() {

@@ -220,6 +220,20 @@ __device__ __forceinline__ void prefetchL2(const void *p, int64_t bytes) {
     asm volatile("prefetch.global.L2 [%0];" ::"l"(c + o));
 }
 
+/// Asks L2 for `bytes` bytes at `p` (weights a later launch reads;
+/// kiln.launch's prefetch), spread over every thread of the grid: thread t
+/// of T takes the 128-byte lines t, t + T, ..., so the lines go out in
+/// address order from the first blocks on. Issued before the kernel waits
+/// for the launch before it, it keeps DRAM busy while this kernel (one
+/// that streams no weights, such as decode attention) runs.
+__device__ __forceinline__ void prefetchL2Grid(const void *p, int64_t bytes) {
+  const char *c = static_cast<const char *>(p);
+  const int64_t t = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  const int64_t n = (int64_t)gridDim.x * blockDim.x;
+  for (int64_t o = t * 128; o < bytes; o += n * 128)
+    asm volatile("prefetch.global.L2 [%0];" ::"l"(c + o));
+}
+
 /// Accumulator type of sums and dot products over elements of T. Every
 /// element type a kernel may reduce has its own entry; any other type is a
 /// compile error, never a silent default.

@@ -770,10 +770,19 @@ bool ManifestParser::kernelLaunch(Launch &launch) {
       !number(10, "argument count", nargs, 4096))
     return false;
   k.smemBytes = uint32_t(smem);
-  if (tok.size() - 11 != nargs)
+  // An optional trailing `prefetch <n>`: the last n args are prefetch-only.
+  size_t end = tok.size();
+  if (end >= 13 && tok[end - 2] == "prefetch") {
+    uint64_t n;
+    if (!number(end - 1, "prefetch argument count", n, nargs))
+      return false;
+    k.prefetchArgs = uint32_t(n);
+    end -= 2;
+  }
+  if (end - 11 != nargs)
     return fail("kernel '" + k.name + "' declares " + tok[10] +
-                " arguments but lists " + std::to_string(tok.size() - 11));
-  for (size_t i = 11; i < tok.size(); ++i) {
+                " arguments but lists " + std::to_string(end - 11));
+  for (size_t i = 11; i < end; ++i) {
     PointerRef ref;
     if (!pointer(i, ref, /*allowNone=*/false))
       return false;
@@ -923,6 +932,8 @@ std::string formatManifest(const Manifest &m) {
       text += " " + std::to_string(k.args.size());
       for (const PointerRef &a : k.args)
         text += " " + a.str();
+      if (k.prefetchArgs)
+        text += " prefetch " + std::to_string(k.prefetchArgs);
       line(text);
     }
     line("end");

@@ -107,8 +107,12 @@ template <typename F> static void forEachWeight(const Launch &l, F f) {
   };
   if (l.kind == Launch::Kind::Kernel) {
     bool gather = l.kernel.name.find("gather") != std::string::npos;
-    for (const PointerRef &p : l.kernel.args)
-      visit(p, gather);
+    // Prefetch-only args (the last prefetchArgs) are later launches'
+    // weights, counted where those launches read them.
+    size_t read = l.kernel.args.size() -
+                  std::min<size_t>(l.kernel.prefetchArgs, l.kernel.args.size());
+    for (size_t i = 0; i < read; ++i)
+      visit(l.kernel.args[i], gather);
     return;
   }
   const GemmLaunch &g = l.gemm;

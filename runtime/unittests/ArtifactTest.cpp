@@ -226,6 +226,46 @@ TEST(Manifest, GemmDtypeRoundTripsAndSizesExtents) {
   EXPECT_EQ(formatManifest(m).find("dtype"), std::string::npos);
 }
 
+TEST(Manifest, PrefetchArgsRoundTrip) {
+  // `prefetch <n>` after a kernel's args: its last n args are prefetch-only.
+  Manifest m;
+  std::string error;
+  ASSERT_TRUE(parseManifest(kValid, "m.txt", m, error)) << error;
+  EXPECT_EQ(m.functions[0].launches[0].kernel.prefetchArgs, 0u);
+  EXPECT_EQ(formatManifest(m).find(" prefetch "), std::string::npos);
+  ASSERT_TRUE(parseManifest(
+      withLine(14, "launch kernel k1 1 1 1 32 1 1 0 4 a:0 w:1 a:256 w:0 "
+                   "prefetch 1"),
+      "m.txt", m, error))
+      << error;
+  const KernelLaunch &k = m.functions[0].launches[0].kernel;
+  EXPECT_EQ(k.args.size(), 4u);
+  EXPECT_EQ(k.prefetchArgs, 1u);
+  std::string text = formatManifest(m);
+  EXPECT_NE(text.find("a:0 w:1 a:256 w:0 prefetch 1\n"), std::string::npos)
+      << text;
+  Manifest again;
+  ASSERT_TRUE(parseManifest(text, "m2.txt", again, error)) << error;
+  EXPECT_EQ(again.functions[0].launches[0].kernel.prefetchArgs, 1u);
+  // More prefetch args than args, or a count that is not a number: an
+  // error at the line.
+  EXPECT_FALSE(parseManifest(
+      withLine(14, "launch kernel k1 1 1 1 32 1 1 0 3 a:0 w:1 a:256 "
+                   "prefetch 4"),
+      "m.txt", m, error));
+  EXPECT_NE(error.find("m.txt:14:"), std::string::npos) << error;
+  EXPECT_NE(error.find("invalid prefetch argument count '4'"),
+            std::string::npos)
+      << error;
+  EXPECT_FALSE(parseManifest(
+      withLine(14, "launch kernel k1 1 1 1 32 1 1 0 3 a:0 w:1 a:256 "
+                   "prefetch x"),
+      "m.txt", m, error));
+  EXPECT_NE(error.find("invalid prefetch argument count 'x'"),
+            std::string::npos)
+      << error;
+}
+
 TEST(Manifest, DependentLaunchRecord) {
   // Optional, right after `arch`; written only when set.
   Manifest m;

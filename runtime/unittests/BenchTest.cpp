@@ -94,6 +94,22 @@ TEST(BenchWeights, BytesPerLaunch) {
   fn.launches = {gather, gemv, gemm, plain};
   EXPECT_EQ(weightBytesPerLaunch(m, fn),
             (std::vector<uint64_t>{2 * 32, 256 + 32, 3200, 0}));
+  // Prefetch-only args (the last prefetchArgs) are not read by the launch:
+  // neither its bytes nor the step's change, and a prefetch of a gathered
+  // table does not make the table read whole.
+  WeightTraffic before = weightTrafficPerStep(m, fn);
+  fn.launches[3].kernel.args.push_back(PointerRef::weight(1));
+  fn.launches[3].kernel.args.push_back(PointerRef::weight(0));
+  fn.launches[3].kernel.prefetchArgs = 2;
+  fn.launches[2].kind = Launch::Kind::Kernel; // drop the tied head
+  fn.launches[2].kernel.name = "k2_add";
+  fn.launches[2].kernel.args = {PointerRef::arena(128), PointerRef::arena(256)};
+  EXPECT_EQ(weightBytesPerLaunch(m, fn),
+            (std::vector<uint64_t>{2 * 32, 256 + 32, 0, 0}));
+  WeightTraffic after = weightTrafficPerStep(m, fn);
+  EXPECT_EQ(after.gatherOnly, 1);
+  EXPECT_EQ(after.bytes, 2 * 32 + 256 + 32u);
+  EXPECT_NE(before.bytes, after.bytes); // the tied head was read whole
 }
 
 } // namespace

@@ -28,7 +28,9 @@
 # step's output and timing), kiln-bench.txt, kiln-bench.json, memory.json,
 # manifest.txt (the artifact's), peer.jsonl, summary.txt, and with TRACE=1
 # trace.json.
-# Environment: TRACE (1: kiln-bench --trace), INT4 (1: the model's projections and lm head as int4
+# Environment: KILN_FLAGS (extra kiln-compile flags of the main run), VARIANTS (';'-separated kiln-compile
+# flag sets, each compiled and benchmarked at batch 1 in graph mode after the main run, into variants.txt),
+# TRACE (1: kiln-bench --trace), INT4 (1: the model's projections and lm head as int4
 # MatMulNBits, utils/make-llama-1b-onnx.py --int4), MODEL (llama1b, default, qwen05b or llama8b: the shapes
 # of peer_decode.py's configurations; llama8b writes 32 GB of fp32 weights), BATCHES (batch sizes, default 1,8: the
 # buckets compiled, benchmarked and run by the peers), PRECISION (fp32 or bf16, default fp32: kiln-compile
@@ -139,13 +141,14 @@ echo "== model: rc=$MODEL_RC, ${T_model} s" | tee -a "$LOG/log.txt"
 # 2. Compile (the binary from the bundle; kernels from this tree).
 COMPILE_RC=1
 if [ "$MODEL_RC" = 0 ]; then
+  # shellcheck disable=SC2086 # KILN_FLAGS is a list of flags
   stage compile env -u LD_LIBRARY_PATH "$BUNDLE/kiln-compile" "$WORK/$MODEL/model.onnx" \
     --max-seq-len 1024 --batch-buckets "$BATCHES" --arch sm_90a --precision "$KILN_PRECISION" \
-    --kernels-dir "$ROOT/codegen/kernels" --memory-report "$LOG/memory.json" \
+    --kernels-dir "$ROOT/codegen/kernels" --memory-report "$LOG/memory.json" ${KILN_FLAGS:-} \
     -o "$WORK/$MODEL.kiln"
   COMPILE_RC=$?
   [ -f "$WORK/$MODEL.kiln/manifest.txt" ] && cp "$WORK/$MODEL.kiln/manifest.txt" "$LOG/manifest.txt"
-  rm -f "$WORK/$MODEL/model.onnx.data" # the artifact has its own copy
+  [ -n "${VARIANTS:-}" ] || rm -f "$WORK/$MODEL/model.onnx.data" # the artifact has its own copy
 fi
 
 # 3. kiln-bench.
@@ -154,6 +157,27 @@ if [ "$BUILD_RC" = 0 ] && [ "$COMPILE_RC" = 0 ]; then
   stage bench bash -c "set -o pipefail; build-gpu/bin/kiln-bench '$WORK/$MODEL.kiln' --batch $BATCHES --ctx 512 \
     --steps 128 --warmup 16 --mode eager,graph --per-kernel $TRACE_FLAG --json '$LOG/kiln-bench.json' | tee '$LOG/kiln-bench.txt'"
   BENCH_RC=$?
+fi
+
+# 3b. VARIANTS: the same model compiled with other kiln-compile flags
+# (';'-separated flag sets), each benchmarked in graph mode at batch 1
+# right after the main run, into variants.txt (one `variant: FLAGS` header,
+# then kiln-bench's table). Each artifact is deleted after its run.
+if [ -n "${VARIANTS:-}" ] && [ "$BUILD_RC" = 0 ] && [ "$COMPILE_RC" = 0 ]; then
+  IFS=';' read -r -a VARIANT_LIST <<<"$VARIANTS"
+  for i in "${!VARIANT_LIST[@]}"; do
+    flags=${VARIANT_LIST[$i]}
+    echo "variant: ${flags}" >>"$LOG/variants.txt"
+    # shellcheck disable=SC2086
+    if stage "variant$i" env -u LD_LIBRARY_PATH "$BUNDLE/kiln-compile" "$WORK/$MODEL/model.onnx" \
+        --max-seq-len 1024 --batch-buckets 1 --arch sm_90a --precision "$KILN_PRECISION" \
+        --kernels-dir "$ROOT/codegen/kernels" $flags -o "$WORK/variant.kiln"; then
+      build-gpu/bin/kiln-bench "$WORK/variant.kiln" --batch 1 --ctx 512 --steps 128 --warmup 16 \
+        --mode graph >>"$LOG/variants.txt" 2>&1 || echo "variant $i: kiln-bench failed" >>"$LOG/variants.txt"
+    fi
+    rm -rf "$WORK/variant.kiln"
+  done
+  rm -f "$WORK/$MODEL/model.onnx.data"
 fi
 
 # 4. The peers, in the time that is left (10 s kept for the summary).

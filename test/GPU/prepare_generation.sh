@@ -9,6 +9,9 @@
 # for every *-decoder-dynamic-* and *-decode-torchscript fixture that has a
 # generation oracle, and for test/Models/genai-* with their onnxruntime
 # oracles (generate/). Any failure stops with a message and a non-zero exit.
+# KILN_FLAGS (environment): extra kiln-compile flags for every model (e.g.
+# --gemv-split-k=2 --prefetch-weights-mb=1, so generation checks code paths
+# the tiny models would not take by default).
 # Usage: test/GPU/prepare_generation.sh BUILD_DIR [BUNDLE] [ARCH]
 set -euo pipefail
 BUILD=${1:?build dir}
@@ -29,8 +32,9 @@ for dir in "$SHARED"/models/hf-tiny/*-decoder-dynamic-* "$SHARED"/models/hf-tiny
   buckets=(--batch-buckets 1,4 --prefill-buckets 4,16)
   [[ $name == *-decode-torchscript ]] && buckets=(--batch-buckets 1)
   mkdir -p "$BUNDLE/$name"
+  # shellcheck disable=SC2086 # KILN_FLAGS is a list of flags
   "$BUILD/bin/kiln-compile" "$dir/model.onnx" --max-seq-len 64 "${buckets[@]}" \
-    --arch "$ARCH" -o "$BUNDLE/$name/model.kiln" || die "$name: kiln-compile"
+    --arch "$ARCH" ${KILN_FLAGS:-} -o "$BUNDLE/$name/model.kiln" || die "$name: kiln-compile"
   cp -r "$oracle" "$BUNDLE/$name/oracle"
   echo "prepared $name (${buckets[*]})"
   n=$((n+1))
@@ -43,8 +47,9 @@ for dir in "$HERE"/../Models/genai-*; do
   [ -f "$dir/generate/greedy_ids.pb" ] || continue
   name=$(basename "$dir")
   mkdir -p "$BUNDLE/$name"
+  # shellcheck disable=SC2086
   "$BUILD/bin/kiln-compile" "$dir/model.onnx" --max-seq-len 64 --batch-buckets 1,4 \
-    --prefill-buckets 4 --arch "$ARCH" -o "$BUNDLE/$name/model.kiln" || die "$name: kiln-compile"
+    --prefill-buckets 4 --arch "$ARCH" ${KILN_FLAGS:-} -o "$BUNDLE/$name/model.kiln" || die "$name: kiln-compile"
   cp -r "$dir/generate" "$BUNDLE/$name/oracle"
   echo "prepared $name (--max-seq-len 64 --batch-buckets 1,4 --prefill-buckets 4)"
   n=$((n+1))

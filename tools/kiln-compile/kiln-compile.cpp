@@ -93,6 +93,12 @@ cl::opt<int64_t> gemvSplitK(
              "each over 1/N of the row (0, default: chosen per kernel from "
              "the row length, docs/codegen.md); sets the module attribute "
              "kiln.gemv_split_k"));
+cl::opt<int64_t> prefetchWeightsMb(
+    "prefetch-weights-mb", cl::value_desc("N"), cl::init(0), cl::cat(category),
+    cl::desc("Let each launch that streams no weights (attention, small "
+             "elementwise kernels) ask L2 for up to N MiB of the weights the "
+             "launches after it stream, before it waits for the launch before "
+             "it (kiln-prefetch-weights, docs/codegen.md); 0 (default): none"));
 cl::opt<std::string> precision(
     "precision", cl::value_desc("auto|bf16|f16|f32"), cl::init("auto"),
     cl::cat(category),
@@ -328,6 +334,12 @@ int main(int argc, char **argv) {
     return 1;
   }
   pipelineOptions.precision = precision == "auto" ? std::string("f32") : precision.getValue();
+  if (prefetchWeightsMb < 0) {
+    llvm::errs() << "kiln-compile: error: --prefetch-weights-mb="
+                 << prefetchWeightsMb << " must be at least 0\n";
+    return 1;
+  }
+  pipelineOptions.prefetchMb = prefetchWeightsMb;
   if (gemvSplitK != 0) {
     if (!kiln::isValidGemvSplitK(gemvSplitK)) {
       llvm::errs() << "kiln-compile: error: --gemv-split-k=" << gemvSplitK
@@ -409,7 +421,9 @@ int main(int argc, char **argv) {
     return writeTo(memoryReport, text);
   };
   if (!scheduled &&
-      !runStage([](OpPassManager &pm) { kiln::buildLowerPipeline(pm); }))
+      !runStage([&](OpPassManager &pm) {
+        kiln::buildLowerPipeline(pm, pipelineOptions);
+      }))
     return 1;
   if (emit == Emit::Scheduled)
     return finish(writeOutput(print()));

@@ -38,6 +38,9 @@ struct PipelineOptions {
   /// kiln-gemv after fusion (with library calls): products of kGemvMaxRows rows on
   /// a weight run as kiln's GEMV instead of cuBLASLt.
   bool gemv = true;
+  /// kiln-prefetch-weights' budget in MiB after kiln-schedule (0: the
+  /// pass does not run).
+  int64_t prefetchMb = 0;
 };
 
 /// Adds the graph-level passes of kiln-compile (after import, before
@@ -60,8 +63,10 @@ void buildFusedPipeline(mlir::OpPassManager &pm,
 /// every function) to `pm`: the fused level with kiln.arena attributes.
 void buildPlanPipeline(mlir::OpPassManager &pm);
 
-/// Adds kiln-schedule: planned functions to the explicit scheduled level.
-void buildLowerPipeline(mlir::OpPassManager &pm);
+/// Adds kiln-schedule: planned functions to the explicit scheduled level;
+/// then, with options.prefetchMb > 0, kiln-prefetch-weights.
+void buildLowerPipeline(mlir::OpPassManager &pm,
+                        const PipelineOptions &options = {});
 
 /// Adds everything kiln-compile runs between loading and code emission:
 /// buildFusedPipeline, buildPlanPipeline, buildLowerPipeline. The one

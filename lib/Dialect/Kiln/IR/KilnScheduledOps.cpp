@@ -231,6 +231,25 @@ LogicalResult LaunchOp::verify() {
     return emitOpError("grid y and z must be at most 65535");
   if (getOutputs().empty())
     return emitOpError("writes no buffer");
+  // Prefetch: one byte count per buffer, each in (0, the buffer's bytes].
+  std::optional<ArrayRef<int64_t>> bytes = getPrefetchBytes();
+  size_t counts = bytes ? bytes->size() : 0;
+  if (counts != getPrefetch().size())
+    return emitOpError("prefetches ")
+           << getPrefetch().size() << " buffers with " << counts
+           << " byte counts; it needs one per buffer";
+  for (auto [i, v] : llvm::enumerate(getPrefetch())) {
+    auto type = cast<MemRefType>(v.getType());
+    int64_t size = type.hasStaticShape()
+                       ? type.getNumElements() *
+                             ((type.getElementTypeBitWidth() + 7) / 8)
+                       : -1;
+    int64_t b = (*bytes)[i];
+    if (b <= 0 || (size >= 0 && b > size))
+      return emitOpError("prefetch #")
+             << i << " asks for " << b << " bytes of a " << size
+             << "-byte buffer; it needs 1 to " << size;
+  }
   return success();
 }
 

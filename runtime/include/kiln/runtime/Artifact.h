@@ -89,13 +89,17 @@ bool isInputRole(const std::string &role);
 /// The output roles: `logits` (f32 [B, S, V]).
 bool isOutputRole(const std::string &role);
 
-/// `launch kernel <name> <gx> <gy> <gz> <bx> <by> <bz> <smem> <nargs> <arg>...`
+/// `launch kernel <name> <gx> <gy> <gz> <bx> <by> <bz> <smem> <nargs> <arg>...
+/// [prefetch <n>]`: the last n of the args (weights of later launches,
+/// kiln.launch's prefetch) are only asked of L2, not read.
 struct KernelLaunch {
   std::string name;
   uint32_t grid[3] = {1, 1, 1};
   uint32_t block[3] = {1, 1, 1};
   uint32_t smemBytes = 0;
   std::vector<PointerRef> args;
+  /// How many of `args`, at the end, are prefetch-only.
+  uint32_t prefetchArgs = 0;
 };
 
 /// `launch gemm <M> <N> <K> <batch> <A> <B> <C> <bias> <sA> <sB> <sC>

@@ -1147,18 +1147,44 @@ def Kiln_LaunchOp : Op<Kiln_Dialect, "launch", [AttrSizedOperandSegments,
         ins(%h, %g : memref<1x8x64xf32>, memref<64xf32>)
         outs(%n : memref<1x8x64xf32>)
     ```
+
+    `prefetch` (optional, kiln-prefetch-weights) lists weights of later
+    launches and `bytes` how much of each, from its start: the kernel asks
+    L2 for them before it waits for the launch before it, spread over its
+    threads, and does not otherwise touch them (no memory effect; a hint
+    that changes no result). Their pointers follow the kernel's outputs as
+    extra parameters, so every launch of one kernel must prefetch the same
+    bytes (the CUDA emitter checks).
+
+    ```mlir
+    kiln.launch @k4_kv_attention grid [512, 1, 1] block [256, 1, 1] smem 0
+        ins(...) outs(...)
+        prefetch(%wo : memref<2048x2048xbf16>) bytes [8388608]
+    ```
   }];
   let arguments = (ins FlatSymbolRefAttr:$kernel,
                    DenseI64ArrayAttr:$grid,
                    DenseI64ArrayAttr:$block,
                    ConfinedAttr<I64Attr, [IntNonNegative]>:$smem,
                    Variadic<Kiln_Buffer>:$inputs,
-                   Variadic<Kiln_Buffer>:$outputs);
+                   Variadic<Kiln_Buffer>:$outputs,
+                   Variadic<Kiln_Buffer>:$prefetch,
+                   OptionalAttr<DenseI64ArrayAttr>:$prefetch_bytes);
   let assemblyFormat = [{
     $kernel `grid` $grid `block` $block `smem` $smem
     `ins` `(` ($inputs^ `:` type($inputs))? `)`
-    `outs` `(` $outputs `:` type($outputs) `)` attr-dict
+    `outs` `(` $outputs `:` type($outputs) `)`
+    (`prefetch` `(` $prefetch^ `:` type($prefetch) `)` `bytes` $prefetch_bytes)?
+    attr-dict
   }];
+  let builders = [
+    OpBuilder<(ins "llvm::StringRef":$kernel, "llvm::ArrayRef<int64_t>":$grid,
+                   "llvm::ArrayRef<int64_t>":$block, "int64_t":$smem,
+                   "mlir::ValueRange":$inputs, "mlir::ValueRange":$outputs), [{
+      build($_builder, $_state, kernel, grid, block, smem, inputs, outputs,
+            mlir::ValueRange(), mlir::DenseI64ArrayAttr());
+    }]>
+  ];
   let hasVerifier = 1;
 }
 
