@@ -1,10 +1,11 @@
 //===- PrefetchWeights.cpp - kiln-prefetch-weights ------------------------===//
 //
-// On the scheduled level, gives each launch that streams no weights a
-// `prefetch` list of the weights the streaming launches after it read, so
-// that DRAM keeps streaming while it runs (Passes.td has the rule). The
-// kernel asks L2 for them before it waits for the launch before it; the
-// list is a hint and changes no result.
+// On the scheduled level, gives the first streaming launch after each
+// launch that streams no weights a `prefetch` list of the weights the
+// streaming launches after it read, so that DRAM keeps streaming while the
+// quiet launch runs (Passes.td has the rule and why). The kernel asks L2
+// for them before it waits for the launch before it; the list is a hint
+// and changes no result.
 //
 //===----------------------------------------------------------------------===//
 
@@ -104,22 +105,29 @@ struct PrefetchWeights
     SmallVector<SmallVector<Value>> streamed;
     for (Operation *op : ops)
       streamed.push_back(streamedWeights(op, symbols));
-    for (auto [i, op] : llvm::enumerate(ops)) {
-      auto launch = dyn_cast<LaunchOp>(op);
-      if (!launch || !streamed[i].empty() || isCopy(launch, symbols))
+    auto quiet = [&](size_t i) {
+      return streamed[i].empty() && isa<LaunchOp>(ops[i]) &&
+             !isCopy(cast<LaunchOp>(ops[i]), symbols);
+    };
+    for (size_t q = 0; q < ops.size(); ++q) {
+      if (!quiet(q))
         continue;
+      // The first streaming launch after the quiet one asks for the
+      // weights of the streaming launches after it.
+      size_t first = q + 1;
+      while (first < ops.size() && streamed[first].empty() && !quiet(first))
+        ++first;
+      if (first >= ops.size() || quiet(first) ||
+          !isa<LaunchOp>(ops[first]))
+        continue;
+      auto launch = cast<LaunchOp>(ops[first]);
       SmallVector<Value> buffers;
       SmallVector<int64_t> bytes;
-      llvm::SmallDenseSet<Value> seen;
+      llvm::SmallDenseSet<Value> seen(streamed[first].begin(),
+                                      streamed[first].end());
       int64_t left = budget;
-      for (size_t j = i + 1; j < ops.size() && left > 0; ++j) {
-        if (streamed[j].empty()) {
-          // The next launch that streams nothing prefetches for the ones
-          // after it; a gemm with nothing to stream is passed over.
-          if (isa<LaunchOp>(ops[j]) && !isCopy(cast<LaunchOp>(ops[j]), symbols))
-            break;
-          continue;
-        }
+      for (size_t j = first + 1; j < ops.size() && left > 0 && !quiet(j);
+           ++j) {
         SmallVector<Value> fresh;
         int64_t total = 0;
         for (Value w : streamed[j])

@@ -326,27 +326,33 @@ def KilnSchedule : Pass<"kiln-schedule", "::mlir::ModuleOp"> {
 }
 
 def KilnPrefetchWeights : Pass<"kiln-prefetch-weights", "::mlir::ModuleOp"> {
-  let summary = "Let launches that stream no weights ask L2 for the next ones";
+  let summary = "Let DRAM stream the next weights while a quiet launch runs";
   let description = [{
     On the scheduled level (after `kiln-schedule`): a decode step alternates
     launches that stream weights from DRAM (the GEMV kernels and cuBLASLt
-    gemms) with launches that hardly touch DRAM (attention over the KV
-    cache, rotary, small elementwise kernels), during which the memory
-    system idles. This pass gives each launch of the second kind a
-    `prefetch` list: the weights that the streaming launches after it read
-    whole (a GEMV kernel's weight rows, a gemm's B and bias), in launch
-    order, up to `budget-kb` KiB, stopping at the next launch of its own
-    kind (which prefetches for the ones after it). Where a launch's
-    weights do not all fit, each gets the same fraction, from its start (a
-    GEMV reads its weights' rows side by side, column by column). The
-    kernel asks L2 for those bytes before it waits for the launch before it
-    (kiln::prefetchL2Grid), so the streaming launches find them there.
+    gemms) with quiet launches that hardly touch DRAM (attention over the
+    KV cache, rotary, small elementwise kernels), during which the memory
+    system idles. For each quiet launch, the first streaming launch after
+    it (a kernel: a gemm takes no list) gets a `prefetch` list: the weights
+    that the streaming launches after that one read whole (a GEMV kernel's
+    weight rows, a gemm's B and bias), in launch order, up to `budget-kb`
+    KiB, stopping at the next quiet launch. Where a launch's weights do not
+    all fit, each gets the same fraction, from its start (a GEMV reads its
+    weights' rows side by side, column by column). The kernel asks L2 for
+    those bytes before it waits for the launch before it
+    (kiln::prefetchL2Grid); its blocks start while the quiet launch runs
+    (programmatic dependent launch), so the requests go out then, and the
+    streaming launches after it find their first bytes in L2.
+
+    Why not the quiet launch itself: its blocks start while the streaming
+    launch before it still runs, so its requests competed with that
+    launch's stream and queued ahead of the quiet launch's own loads
+    (measured slower, bench/RESULTS.md).
 
     A prefetch is a hint: it changes no result. Every launch of a kernel
     must prefetch the same bytes (they are kernel parameters); a kernel
     whose launches would differ is cloned, one clone per distinct list.
-    Copy kernels (no op) and kernels whose launches differ in nothing do
-    not change. `budget-kb=0` does nothing.
+    `budget-kb=0` does nothing.
   }];
   let options = [
     Option<"budgetKb", "budget-kb", "int64_t", /*default=*/"0",
