@@ -450,12 +450,14 @@ static LogicalResult emitKernel(Translation &t, KernelOp kernel,
   LaunchOp first = launches.front();
   ArrayRef<int64_t> prefetch =
       first.getPrefetchBytes().value_or(ArrayRef<int64_t>());
-  for (LaunchOp launch : launches.drop_front())
-    if (LaunchOp(launch).getPrefetchBytes().value_or(ArrayRef<int64_t>()) != prefetch)
-      return LaunchOp(launch).emitOpError("prefetches other bytes than the first "
+  for (LaunchOp other : launches.drop_front()) {
+    LaunchOp launch = other;
+    if (launch.getPrefetchBytes().value_or(ArrayRef<int64_t>()) != prefetch)
+      return launch.emitOpError("prefetches other bytes than the first "
                                 "launch of @")
              << kernel.getSymName()
              << "; a kernel's prefetch is part of its parameters";
+  }
   ctx.prefetchBytes.assign(prefetch.begin(), prefetch.end());
   if (!prefetch.empty() && !fused && !*bodyOp)
     return first.emitOpError("prefetches for a copy kernel (@")

@@ -93,6 +93,12 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
     maxLinears = std::max(maxLinears, g.linears.size());
   // Floats of kiln::gemvSplitDots' partials per warp.
   int64_t stride = (int64_t(maxLinears) + 1) * m;
+  // The column of the calling warp's first iteration: its warp index in
+  // the grid, over S.
+  std::string firstColumn =
+      "(blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5";
+  if (split > 1)
+    firstColumn = "(" + firstColumn + ") / " + std::to_string(split);
 
   // Per group: a branch of the column loop. Its warp computes the dots of
   // the group's linears at column n, then lane 0 computes the epilogue of
@@ -125,7 +131,8 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
     for (auto [j, op] : llvm::enumerate(group.linears))
       os << (j ? ", " : "") << "in"
          << cast<BlockArgument>(cast<LinearOp>(op).getWeight()).getArgNumber()
-         << " + n * " << k << (split > 1 ? " + slice * " + std::to_string(k / split) : "");
+         << " + n * " << k
+         << (split > 1 ? " + slice * " + std::to_string(k / split) : "");
     os << "};\n      float acc[" << l << "][" << m << "];\n";
     if (split > 1)
       os << "      kiln::gemvSplitDots<" << split << ", " << stride << ", "
@@ -138,8 +145,7 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
                  : "in" + std::to_string(
                               cast<BlockArgument>(gemv->input).getArgNumber()))
          << ", rows, acc);\n      if (lane == 0) {\n";
-    os
-       << "        for (int64_t r = 0; r < " << m << "; ++r) {\n"
+    os << "        for (int64_t r = 0; r < " << m << "; ++r) {\n"
        << "          const int64_t i = r * " << n << " + n;\n";
     DenseMap<Value, std::string> names;
     bool coords = false;
@@ -194,13 +200,7 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
     FailureOr<std::string> t = ctx.typeOf(gemv->input, anchor);
     if (failed(t))
       return failure();
-    const char *warpId =
-        "(blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5";
-    src << "  {\n    const int64_t c0 = "
-        << (split > 1 ? "(" + std::string(warpId) + ") / " +
-                            std::to_string(split)
-                      : std::string(warpId))
-        << ";\n";
+    src << "  {\n    const int64_t c0 = " << firstColumn << ";\n";
     std::string slice =
         split > 1 ? " + ((threadIdx.x >> 5) % " + std::to_string(split) +
                         ") * " + std::to_string(k / split)
@@ -269,15 +269,11 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
     src << "  __shared__ float part[8 * " << stride << "];\n"
         << "  const int slice = (threadIdx.x >> 5) % " << split << ";\n";
   }
-  std::string perColumn =
-      split > 1 ? " / " + std::to_string(split) : std::string();
-  const char *warpId = "(blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5";
   src << "  const int lane = threadIdx.x & 31;\n"
       << "  const int64_t warps = ((int64_t)gridDim.x * blockDim.x) >> 5;\n"
-      << "  for (int64_t c = "
-      << (split > 1 ? "(" + std::string(warpId) + ")" + perColumn
-                    : std::string(warpId))
-      << "; c < " << gemv->columns() << "; c += warps" << perColumn
+      << "  for (int64_t c = " << firstColumn << "; c < " << gemv->columns()
+      << "; c += warps"
+      << (split > 1 ? " / " + std::to_string(split) : std::string())
       << ") {\n"
       << loop << "  }\n";
   ctx.endKernel();

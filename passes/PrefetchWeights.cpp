@@ -167,8 +167,9 @@ struct PrefetchWeights
   /// every kernel's launches agree (its prefetch pointers are parameters).
   void cloneWhereLaunchesDiffer(ModuleOp module, SymbolTable &symbols) {
     llvm::MapVector<StringRef, SmallVector<LaunchOp>> byKernel;
-    module.walk(
-        [&](LaunchOp launch) { byKernel[launch.getKernel()].push_back(launch); });
+    module.walk([&](LaunchOp launch) {
+      byKernel[launch.getKernel()].push_back(launch);
+    });
     for (auto &[name, launches] : byKernel) {
       // Distinct prefetch byte lists, in order of first launch.
       std::map<std::vector<int64_t>, KernelOp> clones;

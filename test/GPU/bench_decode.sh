@@ -18,17 +18,22 @@
 #      Llama-3.2-1B-shaped model (fp32, 16 layers, about 6 GB) to $WORK;
 #   2. compiles it with BUNDLE/kiln-compile --max-seq-len 1024
 #      --batch-buckets BATCHES --precision (PRECISION) (timed);
+#   2b. checks the artifact's logits against onnxruntime (CPU, fp32) on the
+#      same model: utils/make-ort-oracle.py, then utils/check_precision.py
+#      --backend cuda (CHECK=0 skips it; a failure makes the exit status 1);
 #   3. kiln-bench --batch BATCHES --ctx 512 --mode eager,graph --per-kernel --json;
 #   4. peer_decode.py --models MODEL --batch BATCHES --ctx 512
 #      --modes eager,graph,compile --dtype PRECISION, in what is left of the time
 #      budget (BENCH_BUDGET_S, default 540 s for the whole script);
 #   5. the summary: one line per batch, and a last line
 #      `bench: b1 kiln graph X ms, floor F ms, Rx floor, torch.compile C ms; b8 ...`.
-# LOGDIR gets at most 8 files (the device tool returns 8): log.txt (every
-# step's output and timing), kiln-bench.txt, kiln-bench.json, memory.json,
-# manifest.txt (the artifact's), peer.jsonl, summary.txt, and with TRACE=1
-# trace.json.
-# Environment: KILN_FLAGS (extra kiln-compile flags of the main run), VARIANTS (';'-separated kiln-compile
+# LOGDIR gets log.txt (every step's output and timing), kiln-bench.txt,
+# kiln-bench.json, memory.json, manifest.txt (the artifact's), peer.jsonl,
+# summary.txt, with TRACE=1 trace.json and with VARIANTS variants.txt: 9
+# files with both, one more than the device tool returns, so tar LOGDIR
+# into one file then.
+# Environment: CHECK (1, default: step 2b, the artifact's logits against onnxruntime before timing; 0 skips it),
+# KILN_FLAGS (extra kiln-compile flags of the main run), VARIANTS (';'-separated kiln-compile
 # flag sets, each compiled and benchmarked at batch 1 in graph mode after the main run, into variants.txt),
 # TRACE (1: kiln-bench --trace), INT4 (1: the model's projections and lm head as int4
 # MatMulNBits, utils/make-llama-1b-onnx.py --int4), MODEL (llama1b, default, qwen05b or llama8b: the shapes
@@ -148,8 +153,30 @@ if [ "$MODEL_RC" = 0 ]; then
     -o "$WORK/$MODEL.kiln"
   COMPILE_RC=$?
   [ -f "$WORK/$MODEL.kiln/manifest.txt" ] && cp "$WORK/$MODEL.kiln/manifest.txt" "$LOG/manifest.txt"
-  [ -n "${VARIANTS:-}" ] || rm -f "$WORK/$MODEL/model.onnx.data" # the artifact has its own copy
 fi
+
+# 2b. Before timing anything: the artifact's logits against ONNX Runtime
+# (CPU, fp32) on the same model and weights, one token at a time through
+# the KV cache (utils/make-ort-oracle.py), checked by
+# utils/check_precision.py: every row within BOUND x the row's largest
+# |logit| (2e-2 for bf16, docs/precision.md; 1e-3 for fp32), and the
+# argmax of every greedy step whose top-2 gap exceeds that bound.
+CHECK_RC=skipped
+if [ "${CHECK:-1}" = 1 ] && [ "$COMPILE_RC" = 0 ] && [ "$BUILD_RC" = 0 ]; then
+  BOUND=2e-2
+  [ "$PRECISION" = fp32 ] && BOUND=1e-3
+  if stage oracle "$PY" utils/make-ort-oracle.py "$WORK/$MODEL/model.onnx" "$WORK/oracle" \
+       --prompt 4 --new 12 &&
+     stage check "$PY" utils/check_precision.py --kiln-run build-gpu/bin/kiln-run \
+       --artifact "$WORK/$MODEL.kiln" --oracle-dir "$WORK/oracle" --backend cuda \
+       --bound "$BOUND" --work "$WORK/check"; then
+    CHECK_RC=0
+  else
+    CHECK_RC=1
+  fi
+  grep -E "^(make-ort-oracle|logits|argmax):" "$LOG/log.txt" | tail -3 >"$WORK/check.txt"
+fi
+[ -n "${VARIANTS:-}" ] || rm -f "$WORK/$MODEL/model.onnx.data" # the artifact has its own copy
 
 # 3. kiln-bench.
 BENCH_RC=1
@@ -192,9 +219,15 @@ else
 fi
 
 # 5. The summary.
-"$PY" - "$LOG" "$BUILD_RC" "$MODEL_RC" "$COMPILE_RC" "$BENCH_RC" "${T_compile:-}" <<'PYEOF' | tee "$LOG/summary.txt"
+"$PY" - "$LOG" "$BUILD_RC" "$MODEL_RC" "$COMPILE_RC" "$BENCH_RC" "${T_compile:-}" "$CHECK_RC" "$WORK/check.txt" <<'PYEOF' | tee "$LOG/summary.txt"
 import json, os, sys
-log, build_rc, model_rc, compile_rc, bench_rc, t_compile = sys.argv[1:7]
+log, build_rc, model_rc, compile_rc, bench_rc, t_compile, check_rc, check_txt = sys.argv[1:9]
+if check_rc == "skipped":
+    print("check against onnxruntime: skipped")
+else:
+    lines = open(check_txt).read().strip().splitlines() if os.path.exists(check_txt) else []
+    print("check against onnxruntime: " + ("PASS" if check_rc == "0" else "FAIL") +
+          "".join("\n  " + l for l in lines))
 kiln, peer, device = {}, {}, ""
 try:
     k = json.load(open(os.path.join(log, "kiln-bench.json")))
@@ -234,4 +267,4 @@ for b in sorted({b for b, _ in kiln} | set(peer)):
                  f"({fmt(p.get('compile_x_floor'))}x its floor)")
 print("bench: " + ("; ".join(parts) if parts else "no results"))
 PYEOF
-[ "$BENCH_RC" = 0 ]
+[ "$BENCH_RC" = 0 ] && [ "$CHECK_RC" != 1 ]

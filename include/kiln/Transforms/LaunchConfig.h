@@ -164,7 +164,11 @@ bool isValidGemvSplitK(int64_t v);
 /// kernel) has one, else the fewest S that leave each warp one tile of
 /// loads per row (a row of K elements over the warp's 32 lanes x 16 bytes
 /// x the kernel's tile: 4 KB a round for one or two rows a column), at
-/// most 8. Halved until S x 16 bytes divides a row. The block is 8 warps,
+/// most 8. Halved until S x 16 bytes divides a row. Measured
+/// (bench/RESULTS.md, session 7, H200, bf16): S = 4 on the down projection
+/// took Llama-1B's step from 1.057 to 1.012 ms and Qwen2.5-0.5B's from
+/// 0.720 to 0.651; S = 2 or 4 on every kernel (rows of one round too) was
+/// slower on Qwen (0.725, 0.785). The block is 8 warps,
 /// so 8 / S columns a block. The CUDA emitter and chooseFusedLaunchDims
 /// agree through this function (the grid is a grid-stride loop over
 /// columns, correct for any size; S is fixed by the emitted code).
