@@ -49,6 +49,13 @@ if config.python_executable and subprocess.call(
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
     config.available_features.add("onnx")
 
+# onnxruntime: an oracle on the GPU machine (utils/make-ort-oracle.py), not
+# a dependency of kiln; CI does not install it, so its tests run where it is.
+if config.python_executable and subprocess.call(
+        [config.python_executable, "-c", "import onnxruntime"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+    config.available_features.add("onnxruntime")
+
 # A machine with an NVIDIA GPU: tests that expect "no CUDA device" are
 # UNSUPPORTED there.
 if os.path.exists("/dev/nvidia0") or os.path.exists("/dev/nvidiactl"):
