@@ -47,20 +47,28 @@ struct CompilePipelineOptions
                      "= 1024 x this; "
                      "kiln-compile --prefetch-weights-mb); 0: none"),
       llvm::cl::init(0)};
+  Option<bool> remarks{
+      *this, "remarks",
+      llvm::cl::desc("kiln-recognize's near misses as remarks (kiln-compile "
+                     "--kiln-remarks)"),
+      llvm::cl::init(false)};
   kiln::PipelineOptions get() const {
-    return {libraryCalls, precision, gemv, prefetchMb};
+    return {libraryCalls, precision, gemv, prefetchMb, remarks};
   }
 };
 } // namespace
 
-void kiln::buildGraphPipeline(OpPassManager &pm) {
+void kiln::buildGraphPipeline(OpPassManager &pm,
+                              const PipelineOptions &options) {
   pm.addPass(createKilnSimplify());
   // MLIR's CSE: an importer converts node by node, so a computation that
   // several nodes make alike (each GroupQueryAttention's positions from
   // seqlens_k and its cos/sin rows) is one value per node until here. Only
   // ops free of memory effects merge; the KV ops never do.
   pm.addPass(mlir::createCSEPass());
-  pm.addPass(createKilnRecognize());
+  KilnRecognizeOptions recognizeOptions;
+  recognizeOptions.remarks = options.remarks;
+  pm.addPass(createKilnRecognize(recognizeOptions));
   pm.addPass(createKilnKvCache());
 }
 
@@ -82,7 +90,7 @@ void kiln::buildFusePipeline(OpPassManager &pm,
 
 void kiln::buildFusedPipeline(OpPassManager &pm,
                               const PipelineOptions &options) {
-  buildGraphPipeline(pm);
+  buildGraphPipeline(pm, options);
   buildFusePipeline(pm, options);
 }
 

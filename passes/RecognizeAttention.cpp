@@ -109,8 +109,10 @@ struct AttentionMatch {
 };
 
 /// Matches the scores (the softmax input) down to matmul(q, k^T), filling
-/// query, key, mask and scale.
-LogicalResult matchScores(Value scores, AttentionMatch &m) {
+/// query, key, mask and scale. Where the scores are masked by a where whose
+/// fill is a finite constant above -1e30, `whyNot` says so (a near miss).
+LogicalResult matchScores(Value scores, AttentionMatch &m,
+                          std::string &whyNot) {
   if (!scores.hasOneUse())
     return failure();
   auto scoresType = cast<RankedTensorType>(scores.getType());
@@ -162,6 +164,17 @@ LogicalResult matchScores(Value scores, AttentionMatch &m) {
       unmasked = where.getOnFalse();
       m.invertMask = true;
     } else {
+      // A finite fill above -1e30 is a near miss.
+      for (Value side : {where.getOnFalse(), where.getOnTrue()}) {
+        std::optional<double> c = scalarConstant(side, elt);
+        if (!c || !std::isfinite(*c))
+          continue;
+        llvm::raw_string_ostream os(whyNot);
+        os << "the where's fill " << *c
+           << " is above -1e30: a score plus it need not round to it, so "
+              "as an additive mask it would not be exact";
+        break;
+      }
       return failure();
     }
     if (!std::isinf(*fill))
@@ -205,9 +218,13 @@ struct AttentionPattern : OpRewritePattern<MatmulOp> {
       return rewriter.notifyMatchFailure(pv, "softmax is not over the last "
                                              "axis of rank-4 scores");
     AttentionMatch m;
-    if (failed(matchScores(softmax.getInput(), m)))
+    std::string whyNot;
+    if (failed(matchScores(softmax.getInput(), m, whyNot))) {
+      if (!whyNot.empty())
+        return recognize::nearMiss(rewriter, pv, "attention: " + whyNot);
       return rewriter.notifyMatchFailure(pv, "scores are not q @ k^T "
                                              "(scaled, masked)");
+    }
     // Shapes: q [B, Hq, S, D], K [B, Hk, T, D], V [B, Hk, T, Dv].
     ArrayRef<int64_t> qs = shapeOf(m.query), ps = probsType.getShape();
     SmallVector<int64_t> ks(shapeOf(m.keySource));
@@ -230,16 +247,22 @@ struct AttentionPattern : OpRewritePattern<MatmulOp> {
     };
     if (eltOf(m.query) != elt || eltOf(m.keySource) != elt ||
         eltOf(value) != elt || vs.size() != 4)
-      return rewriter.notifyMatchFailure(pv, "element types or ranks differ");
+      return recognize::nearMiss(rewriter, pv,
+                                 "attention: element types or ranks of q, k "
+                                 "and v differ");
     int64_t b = qs[0], hq = qs[1], s = qs[2], d = qs[3], t = ks[2];
     if (ks[0] != b || vs[0] != b || ks[3] != d || vs[1] != ks[1] ||
         vs[2] != t || ks[1] == 0 || hq % ks[1] != 0 ||
         ArrayRef<int64_t>(ps) != ArrayRef<int64_t>({b, hq, s, t}) ||
         shapeOf(pv.getResult()) != ArrayRef<int64_t>({b, hq, s, vs[3]}))
-      return rewriter.notifyMatchFailure(pv, "q, k, v shapes do not line up");
+      return recognize::nearMiss(rewriter, pv,
+                                 "attention: q, k and v shapes do not line "
+                                 "up (batch, heads a multiple of kv heads, "
+                                 "head dims)");
     if (m.mask && isa<IntegerType>(eltOf(m.mask)) &&
         !eltOf(m.mask).isInteger(1))
-      return rewriter.notifyMatchFailure(pv, "mask is not i1 or float");
+      return recognize::nearMiss(rewriter, pv,
+                                 "attention: the mask is not i1 or float");
 
     // Build.
     Location loc = pv.getLoc();

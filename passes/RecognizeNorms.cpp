@@ -182,9 +182,14 @@ struct RecognizeRmsNormCore : OpRewritePattern<OpTy> {
     auto [x, s] = *core;
     FailureOr<MeanSquare> ms = matchMeanSquarePlusEps(s);
     if (failed(ms) || ms->input != x)
-      return rewriter.notifyMatchFailure(root, "not mean(x^2) + eps of x");
+      return recognize::nearMiss(rewriter, root,
+                                 "rms_norm: x * invsqrt(s), but s is not "
+                                 "mean(x^2) + eps (eps >= 0, the mean over "
+                                 "trailing axes of x, kept, each step used "
+                                 "only there)");
     if (root->getResult(0).getType() != x.getType())
-      return rewriter.notifyMatchFailure(root, "result shape differs from x");
+      return recognize::nearMiss(rewriter, root,
+                                 "rms_norm: the result's type differs from x");
     replaceWithNorm(root, x, ms->axis, ms->epsilon, rewriter);
     return success();
   }
@@ -221,7 +226,8 @@ struct RecognizeLayerNormCore : OpRewritePattern<OpTy> {
     // d feeds only the square and the root.
     for (Operation *user : d.getUsers())
       if (user != ms->square && user != root)
-        return rewriter.notifyMatchFailure(root, "x - mean(x) has other users");
+        return recognize::nearMiss(rewriter, root,
+                                   "layer_norm: x - mean(x) has other users");
     Value x = sub.getLhs();
     auto mean = sub.getRhs().getDefiningOp<ReduceMeanOp>();
     if (!mean || mean.getInput() != x || !sub.getRhs().hasOneUse() ||
@@ -229,7 +235,8 @@ struct RecognizeLayerNormCore : OpRewritePattern<OpTy> {
       return rewriter.notifyMatchFailure(root, "d is not x - mean(x)");
     if (d.getType() != x.getType() ||
         root->getResult(0).getType() != x.getType())
-      return rewriter.notifyMatchFailure(root, "shapes differ from x");
+      return recognize::nearMiss(rewriter, root,
+                                 "layer_norm: types differ from x");
     Value ones = onesScale(rewriter, root->getLoc(), x);
     rewriter.replaceOpWithNewOp<LayerNormOp>(
         root, x.getType(), x, ones, Value(),

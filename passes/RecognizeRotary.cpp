@@ -386,26 +386,33 @@ struct RotateHalfPattern : OpRewritePattern<AddOp> {
           add, "not x*cos + rotate_half(x)*sin or rotate_every_two");
     if (m->x.getType() != type || add.getLhs().getType() != type ||
         add.getRhs().getType() != type)
-      return rewriter.notifyMatchFailure(add, "x is broadcast by cos/sin");
+      return recognize::nearMiss(rewriter, add,
+                                 "rotary: x is broadcast by cos/sin");
     ArrayRef<int64_t> xs = type.getShape();
     auto cosType = cast<RankedTensorType>(m->cos.getType());
     if (cosType != m->sin.getType() || cosType.getRank() < 2 ||
         cosType.getRank() > 4 ||
         cosType.getElementType() != type.getElementType())
-      return rewriter.notifyMatchFailure(add, "cos/sin types differ");
+      return recognize::nearMiss(rewriter, add, "rotary: cos/sin types differ");
     // cos/sin as [c0, c1, S, D] after padding with leading 1s: one table per
     // batch row (or shared), none per head.
     SmallVector<int64_t> cs(4 - cosType.getRank(), 1);
     llvm::append_range(cs, cosType.getShape());
     if (cs[3] != xs[3] || cs[2] != xs[2] || cs[1] != 1 ||
         (cs[0] != 1 && cs[0] != xs[0]))
-      return rewriter.notifyMatchFailure(add, "cos/sin shape is not [B|1, 1, "
-                                              "S, D]");
+      return recognize::nearMiss(rewriter, add,
+                                 "rotary: cos/sin shape is not [B|1, 1, S, D]");
     Pairing pairing = m->interleaved ? Pairing::Pairs : Pairing::Halves;
     if (!partnersEqual(m->cos, pairing) || !partnersEqual(m->sin, pairing))
-      return rewriter.notifyMatchFailure(
-          add, m->interleaved ? "cos/sin pairs not provably equal"
-                              : "cos/sin halves not provably equal");
+      return recognize::nearMiss(
+          rewriter, add,
+          m->interleaved
+              ? "rotary: the pairs of cos/sin are not provably equal (a "
+                "table fed as an input, or computed otherwise), so kiln.rotary "
+                "(one angle per pair) would not be exact"
+              : "rotary: the halves of cos/sin are not provably equal (a "
+                "table fed as an input, or computed otherwise), so "
+                "kiln.rotary (one angle per pair) would not be exact");
     Value cos = halfTable(rewriter, m->cos, cs[0], xs[2], add, m->interleaved);
     Value sin = halfTable(rewriter, m->sin, cs[0], xs[2], add, m->interleaved);
     rewriter.replaceOpWithNewOp<RotaryOp>(add, type, m->x, cos, sin,

@@ -14,11 +14,25 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Value.h"
 
 #include <optional>
 
 namespace kiln::recognize {
+
+/// The prefix of a near miss's match-failure reason: the idiom's structure
+/// matched, but a condition that makes the rewrite exact does not hold, so
+/// the graph stays as it is. kiln-recognize's `remarks` option (kiln-compile
+/// --kiln-remarks) reports these, and only these, as remarks at the op.
+inline constexpr llvm::StringLiteral kNearMiss = "near miss: ";
+
+/// Fails the match at `op` as a near miss saying `why`.
+inline llvm::LogicalResult nearMiss(mlir::PatternRewriter &rewriter,
+                                    mlir::Operation *op,
+                                    const llvm::Twine &why) {
+  return rewriter.notifyMatchFailure(op, llvm::Twine(kNearMiss) + why);
+}
 
 /// The value of a constant with one float element (of any shape), if `v` is
 /// one.

@@ -66,6 +66,9 @@ void kiln::formatDiagnostic(llvm::raw_ostream &os, Diagnostic &diag) {
   case DiagnosticSeverity::Warning:
     os << "warning: ";
     break;
+  case DiagnosticSeverity::Remark:
+    os << "remark: ";
+    break;
   default:
     os << "note: ";
     break;

@@ -1,4 +1,9 @@
 // RUN: kiln-opt %s --kiln-recognize --split-input-file | FileCheck %s
+// With remarks, each near miss below is a remark at its op, and nothing else is:
+// RUN: kiln-opt %s --kiln-recognize=remarks=true --split-input-file --verify-diagnostics -o /dev/null
+// Without them, none (kiln-opt still lists the expected ones it did not see, as errors that do not fail):
+// RUN: kiln-opt %s --kiln-recognize --split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=QUIET --allow-empty
+// QUIET-NOT: remark: kiln-recognize
 
 //===----------------------------------------------------------------------===//
 // Positive: attention as the exporters write it.
@@ -162,6 +167,7 @@ func.func @bool_mask_small_fill(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>
   %s0 = kiln.matmul %q, %kt : (tensor<1x2x4x8xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x4x4xf32>
   %s1 = kiln.where %mask, %s0, %fill : (tensor<1x1x4x4xi1>, tensor<1x2x4x4xf32>, tensor<f32>) -> tensor<1x2x4x4xf32>
   %p = kiln.softmax %s1 {axis = 3 : i64} : tensor<1x2x4x4xf32>
+  // expected-remark @below {{kiln-recognize: not rewritten: attention: the where's fill -1.000000e+09 is above -1e30}}
   %o = kiln.matmul %p, %v : (tensor<1x2x4x4xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return %o : tensor<1x2x4x8xf32>
 }

@@ -1,4 +1,9 @@
 // RUN: kiln-opt %s --kiln-recognize --split-input-file | FileCheck %s
+// With remarks, each near miss below is a remark at its op, and nothing else is:
+// RUN: kiln-opt %s --kiln-recognize=remarks=true --split-input-file --verify-diagnostics -o /dev/null
+// Without them, none (kiln-opt still lists the expected ones it did not see, as errors that do not fail):
+// RUN: kiln-opt %s --kiln-recognize --split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=QUIET --allow-empty
+// QUIET-NOT: remark: kiln-recognize
 
 //===----------------------------------------------------------------------===//
 // Positive: RMSNorm as the exporters write it.
@@ -145,6 +150,7 @@ func.func @rms_non_last_axis(%x: tensor<4x32xf32>, %w: tensor<32xf32>) -> tensor
   %eps = kiln.constant dense<1.0E-6> : tensor<f32>
   %a = kiln.add %m, %eps : (tensor<1x32xf32>, tensor<f32>) -> tensor<1x32xf32>
   %r = kiln.rsqrt %a : tensor<1x32xf32>
+  // expected-remark @below {{kiln-recognize: not rewritten: rms_norm: x * invsqrt(s), but s is not mean(x^2) + eps}}
   %n = kiln.mul %x, %r : (tensor<4x32xf32>, tensor<1x32xf32>) -> tensor<4x32xf32>
   %y = kiln.mul %n, %w : (tensor<4x32xf32>, tensor<32xf32>) -> tensor<4x32xf32>
   return %y : tensor<4x32xf32>
@@ -163,6 +169,7 @@ func.func @rms_second_user(%x: tensor<4x32xf32>, %w: tensor<32xf32>) -> (tensor<
   %eps = kiln.constant dense<1.0E-6> : tensor<f32>
   %a = kiln.add %m, %eps : (tensor<4x1xf32>, tensor<f32>) -> tensor<4x1xf32>
   %r = kiln.rsqrt %a : tensor<4x1xf32>
+  // expected-remark @below {{kiln-recognize: not rewritten: rms_norm: x * invsqrt(s), but s is not mean(x^2) + eps}}
   %n = kiln.mul %x, %r : (tensor<4x32xf32>, tensor<4x1xf32>) -> tensor<4x32xf32>
   %y = kiln.mul %n, %w : (tensor<4x32xf32>, tensor<32xf32>) -> tensor<4x32xf32>
   return %y, %m : tensor<4x32xf32>, tensor<4x1xf32>
@@ -223,16 +230,19 @@ func.func @rms_wrong_pieces(%x: tensor<4x32xf32>, %z: tensor<4x32xf32>, %e: tens
   %m0 = kiln.reduce_mean %sq0 {axes = array<i64: 1>} : (tensor<4x32xf32>) -> tensor<4x1xf32>
   %a0 = kiln.add %m0, %e : (tensor<4x1xf32>, tensor<4x1xf32>) -> tensor<4x1xf32>
   %r0 = kiln.rsqrt %a0 : tensor<4x1xf32>
+  // expected-remark @below {{kiln-recognize: not rewritten: rms_norm: x * invsqrt(s), but s is not mean(x^2) + eps}}
   %n0 = kiln.mul %x, %r0 : (tensor<4x32xf32>, tensor<4x1xf32>) -> tensor<4x32xf32>
   %sq1 = kiln.pow %z, %two : (tensor<4x32xf32>, tensor<f32>) -> tensor<4x32xf32>
   %m1 = kiln.reduce_mean %sq1 {axes = array<i64: 1>} : (tensor<4x32xf32>) -> tensor<4x1xf32>
   %a1 = kiln.add %m1, %eps : (tensor<4x1xf32>, tensor<f32>) -> tensor<4x1xf32>
   %r1 = kiln.rsqrt %a1 : tensor<4x1xf32>
+  // expected-remark @below {{kiln-recognize: not rewritten: rms_norm: x * invsqrt(s), but s is not mean(x^2) + eps}}
   %n1 = kiln.mul %x, %r1 : (tensor<4x32xf32>, tensor<4x1xf32>) -> tensor<4x32xf32>
   %sq2 = kiln.pow %x, %three : (tensor<4x32xf32>, tensor<f32>) -> tensor<4x32xf32>
   %m2 = kiln.reduce_mean %sq2 {axes = array<i64: 1>} : (tensor<4x32xf32>) -> tensor<4x1xf32>
   %a2 = kiln.add %m2, %eps : (tensor<4x1xf32>, tensor<f32>) -> tensor<4x1xf32>
   %r2 = kiln.rsqrt %a2 : tensor<4x1xf32>
+  // expected-remark @below {{kiln-recognize: not rewritten: rms_norm: x * invsqrt(s), but s is not mean(x^2) + eps}}
   %n2 = kiln.mul %x, %r2 : (tensor<4x32xf32>, tensor<4x1xf32>) -> tensor<4x32xf32>
   return %n0, %n1, %n2 : tensor<4x32xf32>, tensor<4x32xf32>, tensor<4x32xf32>
 }
@@ -255,6 +265,7 @@ func.func @layer_norm_centered_second_user(%x: tensor<2x8xf32>) -> (tensor<2x8xf
   %eps = kiln.constant dense<1.0E-5> : tensor<f32>
   %a = kiln.add %v, %eps : (tensor<2x1xf32>, tensor<f32>) -> tensor<2x1xf32>
   %s = kiln.sqrt %a : tensor<2x1xf32>
+  // expected-remark @below {{kiln-recognize: not rewritten: layer_norm: x - mean(x) has other users}}
   %n = kiln.div %d, %s : (tensor<2x8xf32>, tensor<2x1xf32>) -> tensor<2x8xf32>
   return %n, %d : tensor<2x8xf32>, tensor<2x8xf32>
 }

@@ -1,4 +1,9 @@
 // RUN: kiln-opt %s --kiln-recognize --split-input-file | FileCheck %s
+// With remarks, each near miss below is a remark at its op, and nothing else is:
+// RUN: kiln-opt %s --kiln-recognize=remarks=true --split-input-file --verify-diagnostics -o /dev/null
+// Without them, none (kiln-opt still lists the expected ones it did not see, as errors that do not fail):
+// RUN: kiln-opt %s --kiln-recognize --split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=QUIET --allow-empty
+// QUIET-NOT: remark: kiln-recognize
 
 //===----------------------------------------------------------------------===//
 // Positive: rotate-half rotary as the exporters write it.
@@ -127,6 +132,7 @@ func.func @tables_unknown(%x: tensor<1x2x2x4xf32>, %cos: tensor<1x1x2x4xf32>, %s
   %3 = kiln.neg %2 : tensor<1x2x2x2xf32>
   %4 = kiln.concat %3, %1 {axis = 3 : i64} : (tensor<1x2x2x2xf32>, tensor<1x2x2x2xf32>) -> tensor<1x2x2x4xf32>
   %5 = kiln.mul %4, %sin : (tensor<1x2x2x4xf32>, tensor<1x1x2x4xf32>) -> tensor<1x2x2x4xf32>
+  // expected-remark @below {{kiln-recognize: not rewritten: rotary: the halves of cos/sin are not provably equal}}
   %6 = kiln.add %0, %5 : (tensor<1x2x2x4xf32>, tensor<1x2x2x4xf32>) -> tensor<1x2x2x4xf32>
   return %6 : tensor<1x2x2x4xf32>
 }
@@ -145,6 +151,7 @@ func.func @constant_halves_differ(%x: tensor<1x2x1x4xf32>) -> tensor<1x2x1x4xf32
   %3 = kiln.neg %2 : tensor<1x2x1x2xf32>
   %4 = kiln.concat %3, %1 {axis = 3 : i64} : (tensor<1x2x1x2xf32>, tensor<1x2x1x2xf32>) -> tensor<1x2x1x4xf32>
   %5 = kiln.mul %4, %cos : (tensor<1x2x1x4xf32>, tensor<1x1x1x4xf32>) -> tensor<1x2x1x4xf32>
+  // expected-remark @below {{kiln-recognize: not rewritten: rotary: the halves of cos/sin are not provably equal}}
   %6 = kiln.add %0, %5 : (tensor<1x2x1x4xf32>, tensor<1x2x1x4xf32>) -> tensor<1x2x1x4xf32>
   return %6 : tensor<1x2x1x4xf32>
 }
@@ -269,6 +276,7 @@ func.func @interleaved_near_misses(%x: tensor<1x2x2x4xf32>) -> (tensor<1x2x2x4xf
   %st = kiln.concat %nu, %eu {axis = 4 : i64} : (tensor<1x2x2x2x1xf32>, tensor<1x2x2x2x1xf32>) -> tensor<1x2x2x2x2xf32>
   %rot = kiln.reshape %st : tensor<1x2x2x2x2xf32> -> tensor<1x2x2x4xf32>
   %1 = kiln.mul %rot, %halves : (tensor<1x2x2x4xf32>, tensor<1x1x2x4xf32>) -> tensor<1x2x2x4xf32>
+  // expected-remark @below {{kiln-recognize: not rewritten: rotary: the pairs of cos/sin are not provably equal}}
   %2 = kiln.add %0, %1 : (tensor<1x2x2x4xf32>, tensor<1x2x2x4xf32>) -> tensor<1x2x2x4xf32>
 
   %3 = kiln.mul %x, %pairs : (tensor<1x2x2x4xf32>, tensor<1x1x2x4xf32>) -> tensor<1x2x2x4xf32>

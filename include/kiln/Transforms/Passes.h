@@ -41,12 +41,15 @@ struct PipelineOptions {
   /// kiln-prefetch-weights' budget in MiB after kiln-schedule (0: the
   /// pass does not run).
   int64_t prefetchMb = 0;
+  /// kiln-recognize's remarks: its near misses as remarks.
+  bool remarks = false;
 };
 
 /// Adds the graph-level passes of kiln-compile (after import, before
 /// fusion: kiln-simplify, kiln-recognize) to `pm`, which must run on a
 /// module.
-void buildGraphPipeline(mlir::OpPassManager &pm);
+void buildGraphPipeline(mlir::OpPassManager &pm,
+                        const PipelineOptions &options = {});
 
 /// Adds kiln-form-fusions (on every function) to `pm`, which must run on a
 /// module holding graph-level IR.

@@ -39,9 +39,18 @@ def KilnRecognize : Pass<"kiln-recognize"> {
     shapes, constant values), never by tensor or node names: RMSNorm and
     LayerNorm, SiLU and GELU, rotary embedding (rotate-half and GPT-J's
     interleaved rotate_every_two), attention. A graph that
-    almost matches is left as it is (correct, unrewritten).
+    almost matches is left as it is (correct, unrewritten); with `remarks`
+    (kiln-compile --kiln-remarks) each such near miss - the idiom's
+    structure matched, a condition that makes the rewrite exact did not -
+    is a remark at the op saying why (`remark: kiln-recognize: not
+    rewritten: rotary: the halves of cos/sin are not provably equal ...`),
+    once per op and reason.
     Patterns: include/kiln/Transforms/Recognize.h.
   }];
+  let options = [
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Report near misses as remarks at the op">
+  ];
   let dependentDialects = ["::kiln::KilnDialect"];
 }
 
