@@ -95,10 +95,12 @@ cl::opt<int64_t> gemvSplitK(
              "kiln.gemv_split_k"));
 cl::opt<int64_t> prefetchWeightsMb(
     "prefetch-weights-mb", cl::value_desc("N"), cl::init(0), cl::cat(category),
-    cl::desc("Let each launch that streams no weights (attention, small "
-             "elementwise kernels) ask L2 for up to N MiB of the weights the "
-             "launches after it stream, before it waits for the launch before "
-             "it (kiln-prefetch-weights, docs/codegen.md); 0 (default): none"));
+    cl::desc("After each launch that streams no weights (attention, small "
+             "elementwise kernels), let the first launch that does ask L2 "
+             "for up to N MiB of the weights the launches after it stream, "
+             "before its wait for the launch before it, so DRAM streams "
+             "while the quiet launch runs (kiln-prefetch-weights, "
+             "docs/codegen.md); 0 (default): none"));
 cl::opt<bool> kilnRemarks(
     "kiln-remarks", cl::init(false), cl::cat(category),
     cl::desc("Say, as remarks at the ops, where kiln-recognize left an "

@@ -1157,9 +1157,10 @@ def Kiln_LaunchOp : Op<Kiln_Dialect, "launch", [AttrSizedOperandSegments,
     bytes (the CUDA emitter checks).
 
     ```mlir
-    kiln.launch @k4_kv_attention grid [512, 1, 1] block [256, 1, 1] smem 0
+    kiln.launch @k5_linear_add grid [256, 1, 1] block [256, 1, 1] smem 0
         ins(...) outs(...)
-        prefetch(%wo : memref<2048x2048xbf16>) bytes [8388608]
+        prefetch(%wg, %wu : memref<8192x2048xbf16>, memref<8192x2048xbf16>)
+        bytes [4194304, 4194304]
     ```
   }];
   let arguments = (ins FlatSymbolRefAttr:$kernel,
