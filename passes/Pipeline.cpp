@@ -42,9 +42,9 @@ struct CompilePipelineOptions
       llvm::cl::init(true)};
   Option<int64_t> prefetchMb{
       *this, "prefetch-mb",
-      llvm::cl::desc("MiB of later launches' weights a launch that streams "
-                     "none may ask L2 for (kiln-prefetch-weights budget-kb "
-                     "= 1024 x this; "
+      llvm::cl::desc("MiB of later launches' weights that the first "
+                     "streaming launch after a quiet one may ask L2 for "
+                     "(kiln-prefetch-weights budget-kb = 1024 x this; "
                      "kiln-compile --prefetch-weights-mb); 0: none"),
       llvm::cl::init(0)};
   Option<bool> remarks{

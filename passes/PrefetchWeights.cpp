@@ -105,10 +105,12 @@ struct PrefetchWeights
     SmallVector<SmallVector<Value>> streamed;
     for (Operation *op : ops)
       streamed.push_back(streamedWeights(op, symbols));
-    auto quiet = [&](size_t i) {
-      return streamed[i].empty() && isa<LaunchOp>(ops[i]) &&
-             !isCopy(cast<LaunchOp>(ops[i]), symbols);
-    };
+    // Quiet: a launch (not a copy) that streams no weights.
+    SmallVector<bool> quietAt;
+    for (auto [op, weights] : llvm::zip_equal(ops, streamed))
+      quietAt.push_back(weights.empty() && isa<LaunchOp>(op) &&
+                        !isCopy(cast<LaunchOp>(op), symbols));
+    auto quiet = [&](size_t i) { return bool(quietAt[i]); };
     for (size_t q = 0; q < ops.size(); ++q) {
       if (!quiet(q))
         continue;
