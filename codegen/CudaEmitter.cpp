@@ -378,15 +378,17 @@ static LogicalResult checkLaunchShape(LaunchOp launch, Operation *bodyOp,
              << " key steps) with block " << block[0] << "; it needs "
              << 32 * split.warps;
   // A split-K GEMV kernel's partials live in shared slots for 8 warps, and
-  // its S warps of a column must be in one block.
+  // its S warps of a column (or of a tile: the tensor-core kernel, which
+  // always uses the slots) must be in one block.
   if (bodyOp == nullptr && !body.empty())
     if (std::optional<GemvKernel> gemv = analyzeGemvKernel(body)) {
       int64_t split = gemvSplitK(*gemv, launch);
-      if (split > 1 && block[0] != 256)
+      if ((split > 1 || gemv->mma()) && block[0] != 256)
         return launch.emitOpError("launches @")
                << launch.getKernel() << " (a GEMV kernel, " << split
-               << " warps a column) with block " << block[0]
-               << "; it needs 256";
+               << (gemv->mma() ? " warps a tile of 8 columns"
+                               : " warps a column")
+               << ") with block " << block[0] << "; it needs 256";
     }
   return success();
 }

@@ -86,19 +86,39 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
   Operation *terminator = body.getTerminator();
   Operation *anchor = gemv->groups.front().linears.front();
   int64_t m = gemv->rows, k = gemv->k;
-  // S warps per column, each over k / S of every row (gemvSplitK).
+  // S warps per column (or tile of 8 columns: mma), each over k / S of
+  // every row (gemvSplitK).
   int64_t split = gemvSplitK(*gemv, anchor);
+  // 2 to 8 rows: tiles of 8 columns on the tensor cores (gemvMmaPartials).
+  bool mma = gemv->mma();
   size_t maxLinears = 0;
   for (const GemvGroup &g : gemv->groups)
     maxLinears = std::max(maxLinears, g.linears.size());
-  // Floats of kiln::gemvSplitDots' partials per warp.
-  int64_t stride = (int64_t(maxLinears) + 1) * m;
+  // Floats of kiln::gemvSplitDots' partials per warp (gemvMmaPartials':
+  // kGemvMmaStride).
+  int64_t stride =
+      mma ? int64_t(maxLinears) * 64 + 8 : (int64_t(maxLinears) + 1) * m;
   // The column of the calling warp's first iteration: its warp index in
   // the grid, over S.
   std::string firstColumn =
       "(blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5";
   if (split > 1)
     firstColumn = "(" + firstColumn + ") / " + std::to_string(split);
+  // What c counts: a group's columns, or its tiles of 8 (mma).
+  auto unitsOf = [&](const GemvGroup &g) {
+    return mma ? (g.columns + 7) / 8 : g.columns;
+  };
+  // The weight row a warp's lane reads: its column n; with mma its lane
+  // group's row of the tile (the last row for lanes past the weight).
+  auto rowOf = [&](const GemvGroup &g, llvm::StringRef c,
+                   int64_t start) -> std::string {
+    if (!mma)
+      return "(" + c.str() + " - " + std::to_string(start) + ")";
+    std::string r = "(" + c.str() + " - " + std::to_string(start) +
+                    ") * 8 + (lane >> 2)";
+    return "(" + r + " < " + std::to_string(g.columns) + " ? " + r + " : " +
+           std::to_string(g.columns - 1) + ")";
+  };
 
   // Per group: a branch of the column loop. Its warp computes the dots of
   // the group's linears at column n, then lane 0 computes the epilogue of
@@ -121,8 +141,12 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
       if (!isa<LinearOp>(def))
         work.append(def->operand_begin(), def->operand_end());
     }
-    os << "    " << (g ? "} else if" : "if") << " (c < " << start + n
-       << ") {\n      const int64_t n = c - " << start << ";\n";
+    os << "    " << (g ? "} else if" : "if") << " (c < "
+       << start + unitsOf(group) << ") {\n";
+    if (mma)
+      os << "      const int64_t n0 = (c - " << start << ") * 8;\n";
+    else
+      os << "      const int64_t n = c - " << start << ";\n";
     int l = group.linears.size();
     FailureOr<std::string> t = ctx.typeOf(gemv->input, anchor);
     if (failed(t))
@@ -131,22 +155,41 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
     for (auto [j, op] : llvm::enumerate(group.linears))
       os << (j ? ", " : "") << "in"
          << cast<BlockArgument>(cast<LinearOp>(op).getWeight()).getArgNumber()
-         << " + n * " << k
+         << " + " << (mma ? rowOf(group, "c", start) : std::string("n"))
+         << " * " << k
          << (split > 1 ? " + slice * " + std::to_string(k / split) : "");
-    os << "};\n      float acc[" << l << "][" << m << "];\n";
-    if (split > 1)
-      os << "      kiln::gemvSplitDots<" << split << ", " << stride << ", "
+    os << "};\n";
+    if (mma)
+      // The tile's S x 32 threads share its 8 x m outputs: thread (slice,
+      // lane) takes outputs slice * 32 + lane + 32 S i (row o / 8, column
+      // n0 + o % 8).
+      os << "      kiln::gemvMmaPartials<" << split << ", " << m << ", " << k
+         << ", " << l << ">(xr, rows, part);\n"
+         << "      for (int o = slice * 32 + lane; o < " << 8 * m
+         << "; o += " << 32 * split << ") {\n"
+         << "        const int64_t r = o >> 3, n = n0 + (o & 7);\n"
+         << "        if (n < " << n << ") {\n"
+         << "          float acc[" << l << "][1];\n"
+         << "          kiln::gemvMmaResult<" << split << ", " << m << ", " << l
+         << ">(xr, part, o, acc);\n";
+    else if (split > 1)
+      os << "      float acc[" << l << "][" << m << "];\n"
+         << "      kiln::gemvSplitDots<" << split << ", " << stride << ", "
          << m << ", " << k << ", " << l << ">(xr, rows, acc, part);\n"
          << "      if (lane == 0 && slice == 0) {\n";
     else
-      os << "      kiln::gemvDots<" << m << ", " << k << ", " << l << ">("
+      os << "      float acc[" << l << "][" << m << "];\n"
+         << "      kiln::gemvDots<" << m << ", " << k << ", " << l << ">("
          << (gemv->prologue
                  ? std::string("xs")
                  : "in" + std::to_string(
                               cast<BlockArgument>(gemv->input).getArgNumber()))
          << ", rows, acc);\n      if (lane == 0) {\n";
-    os << "        for (int64_t r = 0; r < " << m << "; ++r) {\n"
-       << "          const int64_t i = r * " << n << " + n;\n";
+    if (mma)
+      os << "        {\n";
+    else
+      os << "        for (int64_t r = 0; r < " << m << "; ++r) {\n";
+    os << "          const int64_t i = r * " << n << " + n;\n";
     DenseMap<Value, std::string> names;
     bool coords = false;
     std::string inner;
@@ -158,7 +201,7 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
         return failure();
       std::string name = "l" + std::to_string(j);
       is << "          const " << *rt << " " << name << " = (" << *rt
-         << ")(acc[" << j << "][r]";
+         << ")(acc[" << j << "][" << (mma ? "0" : "r") << "]";
       if (Value bias = linear.getBias())
         is << " + (float)in" << cast<BlockArgument>(bias).getArgNumber()
            << "[n]";
@@ -179,7 +222,9 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
     if (coords)
       os << "          " << decompose("i", shape, "c") << "\n";
     os << inner << "        }\n      }\n";
-    start += n;
+    if (mma)
+      os << "      }\n      kiln::gemvMmaDone<" << split << ">();\n";
+    start += unitsOf(group);
   }
   os << "    }\n";
 
@@ -205,18 +250,20 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
         split > 1 ? " + ((threadIdx.x >> 5) % " + std::to_string(split) +
                         ") * " + std::to_string(k / split)
                   : "";
+    if (mma)
+      src << "    const int lane = threadIdx.x & 31;\n";
     int64_t start = 0;
     for (auto [g, group] : llvm::enumerate(gemv->groups)) {
       src << "    " << (g ? "else if" : "if") << " (c0 < "
-          << start + group.columns << ") {\n";
+          << start + unitsOf(group) << ") {\n";
       for (Operation *op : group.linears)
-        src << "      kiln::prefetchL2(in"
+        src << "      kiln::prefetchL2" << (mma ? "Rows" : "") << "(in"
             << cast<BlockArgument>(cast<LinearOp>(op).getWeight())
                    .getArgNumber()
-            << " + (c0 - " << start << ") * " << k << slice << ", "
-            << k / split << " * sizeof(" << *t << "));\n";
+            << " + " << rowOf(group, "c0", start) << " * " << k << slice
+            << ", " << k / split << " * sizeof(" << *t << "));\n";
       src << "    }\n";
-      start += group.columns;
+      start += unitsOf(group);
     }
     src << "  }\n  kiln::pdlEnter();\n";
   }
@@ -254,9 +301,9 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
                  : "[](int64_t j) -> int64_t { return j; }")
         << ");\n  __syncthreads();\n";
   }
-  if (split > 1) {
-    // S warps a column (kiln::gemvSplitDots): xr reads the rows of x,
-    // part holds the partials of the block's 8 warps.
+  if (split > 1 || mma) {
+    // S warps a column (kiln::gemvSplitDots) or tile (gemvMmaPartials): xr
+    // reads the rows of x, part holds the partials of the block's 8 warps.
     FailureOr<std::string> t = ctx.typeOf(gemv->input, anchor);
     if (failed(t))
       return failure();
@@ -271,7 +318,7 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
   }
   src << "  const int lane = threadIdx.x & 31;\n"
       << "  const int64_t warps = ((int64_t)gridDim.x * blockDim.x) >> 5;\n"
-      << "  for (int64_t c = " << firstColumn << "; c < " << gemv->columns()
+      << "  for (int64_t c = " << firstColumn << "; c < " << gemv->units()
       << "; c += warps"
       << (split > 1 ? " / " + std::to_string(split) : std::string())
       << ") {\n"

@@ -4,7 +4,8 @@
 // a decode step (1 x 512 x 2048 reached 314 GB/s on an H200, 1 x 2048 x 2048
 // 1263 GB/s; bench/RESULTS.md). This pass, on the fused level after
 // kiln-lower-precision, rewrites each kiln.gemm that
-//   - has at most kGemvMaxRows rows (all of A's dims but the last),
+//   - has at most kGemvMaxRows rows of f32 or kGemvMmaMaxRows of bf16 (all
+//     of A's dims but the last; kiln::isGemvInput),
 //   - reads a [K, N] kiln.weight as B that nothing else reads (or an
 //     [N, K] one with transpose_b, read as it is stored: a tied lm head),
 //   - has no activation or scale (a bias [N] becomes

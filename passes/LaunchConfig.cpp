@@ -254,7 +254,9 @@ bool kiln::isGemvInput(ShapedType x) {
     return false;
   int64_t k = x.getShape().back();
   int64_t vec = 16 / ((elt.getIntOrFloatBitWidth() + 7) / 8);
-  return k > 0 && k % vec == 0 && x.getNumElements() / k <= kGemvMaxRows;
+  return k > 0 && k % vec == 0 &&
+         x.getNumElements() / k <=
+             (elt.isBF16() ? kGemvMmaMaxRows : kGemvMaxRows);
 }
 
 int64_t GemvKernel::columns() const {
@@ -262,6 +264,25 @@ int64_t GemvKernel::columns() const {
   for (const GemvGroup &g : groups)
     n += g.columns;
   return n;
+}
+
+int64_t GemvKernel::units() const {
+  if (!mma())
+    return columns();
+  int64_t n = 0;
+  for (const GemvGroup &g : groups)
+    n += (g.columns + 7) / 8;
+  return n;
+}
+
+int64_t kiln::gemvMmaSplit(int64_t k, int64_t l) {
+  int64_t tile = 32 * (l <= 2 ? 8 : 4);
+  int64_t split = 1;
+  while (split < 8 && split * tile < k)
+    split *= 2;
+  while (split > 1 && k % (32 * split) != 0)
+    split /= 2;
+  return split;
 }
 
 bool kiln::broadcastsTo(ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
@@ -426,11 +447,19 @@ int64_t kiln::gemvSplitK(const GemvKernel &kernel, Operation *op) {
     if (auto attr = module->getAttrOfType<IntegerAttr>(kGemvSplitKAttr))
       if (isValidGemvSplitK(attr.getInt()))
         split = attr.getInt();
+  size_t l = 0;
+  for (const GemvGroup &g : kernel.groups)
+    l = std::max(l, g.linears.size());
+  if (kernel.mma()) {
+    // A step is 4 lanes x 8 elements of each of the tile's rows.
+    if (!split)
+      return gemvMmaSplit(kernel.k, l);
+    while (split > 1 && kernel.k % (32 * split) != 0)
+      split /= 2;
+    return split;
+  }
   if (!split) {
     // gemvPartialDots' tile: 8 loads a lane for one or two rows, else 4.
-    size_t l = 0;
-    for (const GemvGroup &g : kernel.groups)
-      l = std::max(l, g.linears.size());
     int64_t round = 32 * 16 * (l <= 2 ? 8 : 4);
     int64_t rounds = (kernel.k * bytes + round - 1) / round;
     split = 1;
@@ -445,6 +474,10 @@ int64_t kiln::gemvSplitK(const GemvKernel &kernel, Operation *op) {
 LaunchDims kiln::chooseLaunchDims(Operation *op) {
   if (isGemv(op)) {
     int64_t n = shape(op->getOperand(1))[0];
+    ArrayRef<int64_t> xs = shape(op->getOperand(0));
+    if (product(xs.drop_back()) > 1) // kiln::gemv's tensor-core tiles
+      return {clampGrid(((n + 7) / 8 * gemvMmaSplit(xs.back(), 1) + 7) / 8),
+              256, 0};
     return {clampGrid((n + 7) / 8), 256, 0};
   }
   if (isNBitsGemv(op)) {
@@ -491,7 +524,7 @@ LaunchDims kiln::chooseFusedLaunchDims(ArrayRef<Operation *> ops) {
   if (!ops.empty())
     if (std::optional<GemvKernel> gemv =
             analyzeGemvKernel(*ops.front()->getBlock()))
-      return {std::min(clampGrid((gemv->columns() *
+      return {std::min(clampGrid((gemv->units() *
                                       gemvSplitK(*gemv, ops.front()) +
                                   7) /
                                  8),

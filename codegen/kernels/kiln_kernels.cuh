@@ -20,6 +20,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <stdint.h>
+#include <type_traits>
 
 namespace kiln {
 
@@ -217,6 +218,15 @@ __device__ __forceinline__ void pdlEnter() {
 __device__ __forceinline__ void prefetchL2(const void *p, int64_t bytes) {
   const char *c = static_cast<const char *>(p);
   for (int64_t o = (int64_t)(threadIdx.x & 31) * 128; o < bytes; o += 32 * 128)
+    asm volatile("prefetch.global.L2 [%0];" ::"l"(c + o));
+}
+
+/// prefetchL2 for gemvMmaPartials' rows: the 4 lanes of a lane group share
+/// their row `p` (each group its own), lane t of the group asking for the
+/// 128-byte lines t, t + 4, ... of its `bytes` bytes.
+__device__ __forceinline__ void prefetchL2Rows(const void *p, int64_t bytes) {
+  const char *c = static_cast<const char *>(p);
+  for (int64_t o = (int64_t)(threadIdx.x & 3) * 128; o < bytes; o += 4 * 128)
     asm volatile("prefetch.global.L2 [%0];" ::"l"(c + o));
 }
 
@@ -507,6 +517,14 @@ template <int64_t M, int64_t K, typename T> struct GemvX {
   /// Row m's part of what finish() needs (nothing for plain rows).
   __device__ __forceinline__ float partial(int64_t) { return 0.0f; }
   __device__ __forceinline__ float finish(int64_t, float) { return 1.0f; }
+  /// load() of a row chosen at run time (gemvMmaPartials: each lane loads the
+  /// row of its lane group); returns the chunk's part of what finish()
+  /// needs, summed by the caller (nothing here).
+  __device__ __forceinline__ float loadOwn(int64_t m, int64_t c,
+                                           float (&f)[Vec]) {
+    load(m, c, f);
+    return 0.0f;
+  }
 };
 
 /// gemvDots' rows of x as RMSNorm(x) * scale (scale[K], contiguous) folded
@@ -546,6 +564,22 @@ template <int64_t M, int64_t K, typename T> struct GemvRmsX {
   /// of K (the partials of every warp that shares the row): its rsqrt.
   __device__ __forceinline__ float finish(int64_t, float sumSq) {
     return 1.0f / sqrtf(sumSq / (float)K + epsilon);
+  }
+  /// load() of a row chosen at run time (gemvMmaPartials): returns the chunk's
+  /// sum of squares instead of adding it to sq[m], which a run-time m
+  /// would put in local memory.
+  __device__ __forceinline__ float loadOwn(int64_t m, int64_t c,
+                                           float (&f)[Vec]) {
+    Vec16<T> v = reinterpret_cast<const Vec16<T> *>(x + m * K)[c];
+    Vec16<T> g = reinterpret_cast<const Vec16<T> *>(scale)[c];
+    float s = 0.0f;
+#pragma unroll
+    for (int e = 0; e < Vec; ++e) {
+      float xf = (float)v.e[e];
+      s += xf * xf;
+      f[e] = xf * (float)g.e[e];
+    }
+    return s;
   }
 };
 
@@ -702,6 +736,239 @@ __device__ __forceinline__ void gemvSplitDots(XRows &x,
   }
 }
 
+/// gemvMmaPartials' warps per output tile of 8 columns for K-element rows of
+/// 16-bit T and L weights: the fewest (a power of two, at most 8) that make
+/// each warp's slice of its 8 rows one tile of loads (Tile steps of 32
+/// elements a row), halved until 32 x S divides K. kiln::gemvSplitK
+/// (LaunchConfig) computes the same for the fused kernels.
+template <int64_t K, int L> __host__ __device__ constexpr int gemvMmaSplit() {
+  constexpr int64_t tile = 32 * (L <= 2 ? 8 : 4);
+  int s = 1;
+  while (s < 8 && s * tile < K)
+    s *= 2;
+  while (s > 1 && K % (32 * s) != 0)
+    s /= 2;
+  return s;
+}
+
+/// Floats of gemvMmaPartials' shared partials per warp, for L weights.
+template <int L> inline constexpr int64_t kGemvMmaStride = L * 64 + 8;
+
+/// One m16n8k16 tensor-core product with f32 accumulation: d += a * b
+/// (a: 16 x 16, four registers of two 16-bit elements; b: 16 x 8, two).
+template <typename T>
+__device__ __forceinline__ void mma16816(float (&d)[4], uint32_t a0,
+                                         uint32_t a1, uint32_t a2,
+                                         uint32_t a3, uint32_t b0,
+                                         uint32_t b1) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  if constexpr (std::is_same_v<T, __nv_bfloat16>)
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+                 "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+                 "{%0, %1, %2, %3};"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+  else if constexpr (std::is_same_v<T, __half>)
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
+                 "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+                 "{%0, %1, %2, %3};"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+  else
+    static_assert(kDependentFalse<T>, "mma16816: bf16 or f16 only");
+#else
+  static_assert(kDependentFalse<T>,
+                "kiln's GEMV of 2 to 8 rows uses mma.sync: sm_80 or later");
+#endif
+}
+
+/// Two 16-bit T of f[i], f[i + 1] (rounded to nearest even) in one register,
+/// f[i] in the low half, as mma's operands hold them.
+template <typename T>
+__device__ __forceinline__ uint32_t packPair(float lo, float hi) {
+  T a = (T)lo, b = (T)hi;
+  uint16_t ua, ub;
+  memcpy(&ua, &a, 2);
+  memcpy(&ub, &b, 2);
+  return (uint32_t)ua | ((uint32_t)ub << 16);
+}
+
+/// A weight load of gemvMmaPartials: 16 bytes through the read-only path,
+/// with L2 asked to fetch Hint bytes around it (0: no hint; 128 or 256). A
+/// load instruction of the tiles reads 64 bytes of each of 8 rows, and the
+/// next one the next 64: bench/micro/gemv_mma.cu (H200, Llama-1B gate/up at
+/// 8 rows) took 24.1 us without a hint, 21.1 with 128 bytes (the default),
+/// 24.6 with 256; the 1-row kernel takes 20.4.
+template <int Hint>
+__device__ __forceinline__ int4 ldgWeight(const int4 *p) {
+  int4 v;
+  if constexpr (Hint == 128)
+    asm volatile("ld.global.nc.L2::128B.v4.s32 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+                 : "l"(p));
+  else if constexpr (Hint == 256)
+    asm volatile("ld.global.nc.L2::256B.v4.s32 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+                 : "l"(p));
+  else
+    v = __ldg(p);
+  return v;
+}
+
+/// Tensor-core GEMV for decode steps of 2 to 8 rows of x (bf16/f16), in
+/// three calls that all S warps of a tile make: gemvMmaPartials, then
+/// gemvMmaResult for the outputs the thread stores, then gemvMmaDone.
+///
+/// A tile is 8 output columns (weight rows n0 .. n0 + 7) for L weights,
+/// shared by S warps of the block (warps S * j ... S * j + S - 1, j = warp
+/// / S), warp `slice` = warp % S over elements [slice * K / S, (slice + 1)
+/// * K / S) of the rows. Each mma.m16n8k16 takes the tile's 8 weight rows
+/// as its B operand (k16 x n8) and x's rows as A (m16 x k16; rows M..15
+/// zero), so one weight load serves every row of x - the CUDA-core kernel
+/// (gemvDots) reads x again per row and was slower than cuBLASLt at 8 rows.
+///
+/// Lane (g, t) = (lane / 4, lane % 4) loads 16 bytes (8 elements) of weight
+/// row n0 + g and of x row g (zeros for g >= M) at element 32 s + 8 t of
+/// the slice for each step s. The product's k order is ours to choose as
+/// long as A and B agree: the pairs (0, 1), (2, 3) of those 8 elements are
+/// mma k pairs (2t, 2t + 1), (2t + 8, 2t + 9) of one mma, and (4, 5), (6,
+/// 7) the same of a second, which is exactly what the fragments' lane
+/// layout puts in lane (g, t). `rows[l]` points at this lane's weight row
+/// (n0 + g, or any valid row where n0 + g is past the weight: its results
+/// are not used) at the slice's first element. x rows are rounded to T
+/// first: for a GemvRmsX that is x * scale, before the rsqrt; the
+/// CUDA-core path keeps it in f32 (docs/precision.md).
+///
+/// The accumulators give lane (g, t) rows g of x at columns n0 + 2t and n0
+/// + 2t + 1; gemvMmaPartials writes them, with each row's sum of squares
+/// over the slice (GemvRmsX), to `part` (shared, kGemvMmaStride<L> floats
+/// per warp of the block) and meets the tile's other warps at a named
+/// barrier (id 1 + j).
+template <int S, int64_t M, int64_t K, int L, int Hint = 128, typename T,
+          typename XRows>
+__device__ __forceinline__ void gemvMmaPartials(XRows &x,
+                                                const T *const (&rows)[L],
+                                                float *part) {
+  static_assert(sizeof(T) == 2, "gemvMma: 16-bit weights");
+  static_assert(M >= 1 && M <= 8, "gemvMma: at most 8 rows of x");
+  static_assert(S >= 1 && 8 % S == 0, "gemvMma: S divides 8 warps");
+  constexpr int Vec = Vec16<T>::N;
+  static_assert(Vec == 8, "gemvMma: 8 elements a 16-byte load");
+  static_assert(K % Vec == 0 && (S == 1 || K % (32 * S) == 0),
+                "gemvMma: 8 divides K, and 32 x S where S > 1");
+  constexpr int64_t Stride = kGemvMmaStride<L>;
+  constexpr int64_t KS = K / S;               // elements of a warp's slice
+  constexpr int64_t Steps = (KS + 31) / 32;   // 4 lanes x 8 elements a step
+  constexpr int64_t Tile = L <= 2 ? 8 : 4;
+  // Slices of whole tiles of whole steps need no bounds test.
+  constexpr bool Whole = KS % 32 == 0 && Steps % Tile == 0;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31,
+            slice = warp % S;
+  const int g = lane >> 2, t = lane & 3;
+  const int64_t first = slice * KS; // the slice's first element in x
+  float d[L][4];
+#pragma unroll
+  for (int l = 0; l < L; ++l)
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+      d[l][i] = 0.0f;
+  float sq = 0.0f;
+  for (int64_t base = 0; base < Steps; base += Tile) {
+    int4 wv[L][Tile];
+#pragma unroll
+    for (int l = 0; l < L; ++l)
+#pragma unroll
+      for (int64_t j = 0; j < Tile; ++j) {
+        int64_t s = base + j;
+        // Weights are read once per step: the read-only path.
+        wv[l][j] = Whole || s * 32 + t * 8 < KS
+                       ? ldgWeight<Hint>(reinterpret_cast<const int4 *>(
+                                             rows[l]) +
+                                         s * 4 + t)
+                       : make_int4(0, 0, 0, 0);
+      }
+#pragma unroll
+    for (int64_t j = 0; j < Tile; ++j) {
+      int64_t s = base + j;
+      if (!Whole && s >= Steps)
+        break;
+      float f[Vec];
+      if (g < M && (Whole || s * 32 + t * 8 < KS)) {
+        sq += x.loadOwn(g, (first + s * 32) / Vec + t, f);
+      } else {
+#pragma unroll
+        for (int e = 0; e < Vec; ++e)
+          f[e] = 0.0f;
+      }
+      uint32_t a0 = packPair<T>(f[0], f[1]), a1 = packPair<T>(f[2], f[3]),
+               a2 = packPair<T>(f[4], f[5]), a3 = packPair<T>(f[6], f[7]);
+#pragma unroll
+      for (int l = 0; l < L; ++l) {
+        const int4 w = wv[l][j];
+        mma16816<T>(d[l], a0, 0u, a1, 0u, (uint32_t)w.x, (uint32_t)w.y);
+        mma16816<T>(d[l], a2, 0u, a3, 0u, (uint32_t)w.z, (uint32_t)w.w);
+      }
+    }
+  }
+  // Row g's sum of squares over this warp's slice: the 4 lanes of group g.
+  sq += __shfl_xor_sync(0xffffffffu, sq, 1);
+  sq += __shfl_xor_sync(0xffffffffu, sq, 2);
+  float *mine = part + warp * Stride;
+#pragma unroll
+  for (int l = 0; l < L; ++l) {
+    mine[l * 64 + g * 8 + 2 * t] = d[l][0];
+    mine[l * 64 + g * 8 + 2 * t + 1] = d[l][1];
+  }
+  if (t == 0)
+    mine[L * 64 + g] = sq;
+  if constexpr (S > 1)
+    asm volatile("bar.sync %0, %1;" ::"r"(1 + warp / S), "r"(32 * S)
+                 : "memory");
+  else
+    __syncwarp();
+}
+
+/// Output o (row o / 8 of x, column n0 + o % 8) of the tile gemvMmaPartials
+/// left in `part`: acc[l] = the sum of the S slices' partials in slice
+/// order (reproducible), times x.finish() of the row's sum of squares. Any
+/// thread of the tile's S warps may ask for any o < 8 M; the emitted kernels
+/// give thread (slice, lane) the outputs slice * 32 + lane + 32 S i, so the
+/// S x 32 threads share the tile's 8 M outputs.
+template <int S, int64_t M, int L, typename XRows>
+__device__ __forceinline__ void gemvMmaResult(XRows &x, const float *part,
+                                              int o, float (&acc)[L][1]) {
+  constexpr int64_t Stride = kGemvMmaStride<L>;
+  const int warp = threadIdx.x >> 5;
+  const float *tile0 = part + (warp - warp % S) * Stride;
+  const int m = o >> 3, c = o & 7;
+  float ss = 0.0f;
+#pragma unroll
+  for (int l = 0; l < L; ++l)
+    acc[l][0] = 0.0f;
+#pragma unroll
+  for (int s = 0; s < S; ++s) {
+#pragma unroll
+    for (int l = 0; l < L; ++l)
+      acc[l][0] += tile0[s * Stride + l * 64 + m * 8 + c];
+    ss += tile0[s * Stride + L * 64 + m];
+  }
+  float f = x.finish(m, ss);
+#pragma unroll
+  for (int l = 0; l < L; ++l)
+    acc[l][0] *= f;
+}
+
+/// The end of a tile: the next tile's partials must not overwrite these
+/// before every thread has read its results.
+template <int S> __device__ __forceinline__ void gemvMmaDone() {
+  if constexpr (S > 1)
+    asm volatile("bar.sync %0, %1;" ::"r"(1 + (int)(threadIdx.x >> 5) / S),
+                 "r"(32 * S)
+                 : "memory");
+  else
+    __syncwarp();
+}
+
 /// gemvDots over rows of x in memory.
 template <int64_t M, int64_t K, int L, typename T>
 __device__ __forceinline__ void gemvDots(const T *x,
@@ -720,6 +987,33 @@ __device__ __forceinline__ void gemvDots(const T *x,
 template <int64_t M, int64_t N, int64_t K, typename T>
 __device__ void gemv(const T *__restrict__ x, const T *__restrict__ w,
                      const T *__restrict__ bias, T *__restrict__ out) {
+  if constexpr (M > 1 && sizeof(T) == 2) {
+    // 2 to 8 rows (16-bit T): tiles of 8 columns on the tensor cores, S =
+    // gemvMmaSplit warps a tile (kiln::chooseLaunchDims sizes the grid).
+    constexpr int S = gemvMmaSplit<K, 1>();
+    __shared__ float part[8 * kGemvMmaStride<1>];
+    GemvX<M, K, T> xr{x};
+    const int lane = threadIdx.x & 31, slice = (threadIdx.x >> 5) % S;
+    const int64_t step = (((int64_t)gridDim.x * blockDim.x) >> 5) / S;
+    for (int64_t c = ((blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5) / S;
+         c < (N + 7) / 8; c += step) {
+      const int64_t n0 = c * 8, nr = n0 + (lane >> 2) < N ? n0 + (lane >> 2)
+                                                          : N - 1;
+      const T *rows[1] = {w + nr * K + slice * (K / S)};
+      gemvMmaPartials<S, M, K, 1>(xr, rows, part);
+      for (int o = slice * 32 + lane; o < 8 * M; o += 32 * S) {
+        const int64_t n = n0 + (o & 7);
+        if (n < N) {
+          float acc[1][1];
+          gemvMmaResult<S, M, 1>(xr, part, o, acc);
+          out[(o >> 3) * N + n] =
+              (T)(bias ? acc[0][0] + (float)bias[n] : acc[0][0]);
+        }
+      }
+      gemvMmaDone<S>();
+    }
+    return;
+  }
   int lane = threadIdx.x & 31;
   int64_t warpId = (blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5;
   int64_t warps = ((int64_t)gridDim.x * blockDim.x) >> 5;

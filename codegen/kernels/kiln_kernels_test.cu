@@ -466,7 +466,9 @@ extern "C" __global__ void t_kv_fused(const __nv_bfloat16 *x,
 }
 
 /// The decode GEMV (kiln.linear with a transposed weight, M <= 8), bf16 and
-/// f32, with and without a bias, K not a multiple of 32 vectors; and the
+/// f32 (the tensor-core tiles for bf16 rows of 2 to 8, the CUDA-core
+/// kernel otherwise), with and without a bias, K not a multiple of 32
+/// vectors; and the
 /// dot products of a GEMV kernel of two and three weights (kiln-gemv's
 /// epilogue and sibling kernels).
 extern "C" __global__ void t_gemv(const __nv_bfloat16 *x,
@@ -500,7 +502,23 @@ extern "C" __global__ void t_gemv(const __nv_bfloat16 *x,
   kiln::GemvX<2, 72, float> xs2{xf};
   float acc7[1][2];
   kiln::gemvSplitDots<2, 6, 2, 72, 1>(xs2, rows1, acc7, part);
+  // Tensor-core tiles (2 to 8 rows, bf16): 4 warps a tile over K = 2048
+  // with the norm folded in and two weights, and one warp over K = 200 (a
+  // partial step).
+  __shared__ float partMma[8 * kiln::kGemvMmaStride<2>];
+  kiln::GemvRmsX<5, 2048, __nv_bfloat16> rms5{x, x, 1e-5f};
+  float acc8[2][1];
+  kiln::gemvMmaPartials<4, 5, 2048, 2>(rms5, rows2, partMma);
+  kiln::gemvMmaResult<4, 5, 2>(rms5, partMma, 39, acc8);
+  kiln::gemvMmaDone<4>();
+  kiln::GemvX<2, 200, __nv_bfloat16> xs3{x};
+  const __nv_bfloat16 *rowsB[1] = {w};
+  float acc9[1][1];
+  kiln::gemvMmaPartials<1, 2, 200, 1, 128>(xs3, rowsB, partMma);
+  kiln::gemvMmaResult<1, 2, 1>(xs3, partMma, 9, acc9);
+  kiln::gemvMmaDone<1>();
   if (threadIdx.x == 0) {
+    out[1] = (__nv_bfloat16)(acc8[1][0] + acc9[0][0]);
     out[0] = (__nv_bfloat16)(acc2[0][0] + acc2[1][0] + acc4[1][0] + acc6[1][0]);
     outf[1] = acc7[0][1];
     outf[0] = acc3[0][0] + acc3[1][1] + acc3[2][0] + acc5[0][1];

@@ -47,7 +47,24 @@ func.func @residual(%x: tensor<1x8xf32>, %r: tensor<1x32xf32>) -> tensor<1x32xf3
 
 // -----
 
-// Near misses stay cuBLASLt gemms: 2 rows (kGemvMaxRows is 1, from the
+// bf16 rows up to kGemvMmaMaxRows (8) are GEMVs too (kiln::gemvMmaPartials,
+// the tensor-core kernel); 9 bf16 rows stay a gemm.
+// CHECK-LABEL: func.func @bf16_rows
+// CHECK: kiln.weight "w8" {{.*}}transposed} : tensor<32x16xbf16>
+// CHECK: kiln.linear {{.*}} {transpose_weight = true} : (tensor<8x16xbf16>, tensor<32x16xbf16>) -> tensor<8x32xbf16>
+// CHECK: kiln.weight "w9" {{.*}}transposed} : tensor<32x16xbf16>
+// CHECK-NEXT: kiln.gemm %arg1, %{{.*}} transpose_b : (tensor<9x16xbf16>, tensor<32x16xbf16>)
+func.func @bf16_rows(%x8: tensor<8x16xbf16>, %x9: tensor<9x16xbf16>) -> (tensor<8x32xbf16>, tensor<9x32xbf16>) {
+  %w8 = kiln.weight "w8" {path = "w.bin", offset = 0 : i64, length = 2048 : i64, source_type = f32} : tensor<16x32xbf16>
+  %a = kiln.gemm %x8, %w8 : (tensor<8x16xbf16>, tensor<16x32xbf16>) -> tensor<8x32xbf16>
+  %w9 = kiln.weight "w9" {path = "w.bin", offset = 0 : i64, length = 2048 : i64, source_type = f32} : tensor<16x32xbf16>
+  %b = kiln.gemm %x9, %w9 : (tensor<9x16xbf16>, tensor<16x32xbf16>) -> tensor<9x32xbf16>
+  return %a, %b : tensor<8x32xbf16>, tensor<9x32xbf16>
+}
+
+// -----
+
+// Near misses stay cuBLASLt gemms: 2 f32 rows (kGemvMaxRows is 1, from the
 // measurements in bench/RESULTS.md); a scale; a weight another op
 // reads too; K not a multiple of the vector (f32: 4); a B that is not a
 // weight. The gemms left read a single-use weight transposed

@@ -59,12 +59,17 @@ KvSplitShape kvAttentionSplitShape(mlir::Operation *op);
 /// kvAttentionSplitShape(op).splits.
 int64_t kvAttentionSplits(mlir::Operation *op);
 
-/// Rows up to which a kiln.linear with a transposed weight is a GEMV. Set
-/// from measurements (bench/RESULTS.md, H200, Llama-1B shapes, bf16): at 1
-/// row kiln::gemv beat cuBLASLt (step 1.663 -> 1.466 ms); at 8 rows it was
-/// far slower (1.991 -> 3.608 ms), so 2..8 rows stay cuBLASLt until a GEMV
-/// that reuses each weight load across rows is measured faster.
+/// Rows up to which a kiln.linear with a transposed f32 weight is a GEMV.
+/// Set from measurements (bench/RESULTS.md, H200, Llama-1B shapes): at 1
+/// row kiln::gemv beat cuBLASLt (step 1.663 -> 1.466 ms); at 8 rows the
+/// CUDA-core kernel, which reads x again for every row, was far slower
+/// (1.991 -> 3.608 ms).
 constexpr int64_t kGemvMaxRows = 1;
+/// Rows up to which a kiln.linear with a transposed bf16 weight is a GEMV:
+/// from 2 rows on, kiln::gemvMmaPartials puts each weight load through the
+/// tensor cores once for every row (mma.m16n8k16 with x's rows as the 16-row
+/// operand, so at most 8 rows; 16 would need a second product per load).
+constexpr int64_t kGemvMmaMaxRows = 8;
 /// Whether kiln.linear `op` runs as kiln's weight-streaming GEMV
 /// (kiln::gemv: one warp per output column, 16-byte loads along K): a
 /// transposed [N, K] weight, at most kGemvMaxRows rows, f32 or bf16, and K a
@@ -147,6 +152,14 @@ struct GemvKernel {
   int64_t rows = 0, k = 0;
   llvm::SmallVector<GemvGroup> groups;
   int64_t columns() const;
+  /// Whether the kernel runs on the tensor cores (kiln::gemvMmaPartials: 2 to
+  /// kGemvMmaMaxRows rows of bf16), a warp computing tiles of 8 columns of
+  /// one group, rather than one column (kiln::gemvDots).
+  bool mma() const { return rows > 1; }
+  /// What one warp (one group of S warps, gemvSplitK) computes at a time,
+  /// over the whole kernel: its columns, or with mma() each group's
+  /// ceil(columns / 8) tiles.
+  int64_t units() const;
 };
 /// The GEMV kernel of `body` (a fusion's or kernel's block), or nullopt if
 /// the body is not one (the conditions above).
@@ -172,7 +185,15 @@ bool isValidGemvSplitK(int64_t v);
 /// so 8 / S columns a block. The CUDA emitter and chooseFusedLaunchDims
 /// agree through this function (the grid is a grid-stride loop over
 /// columns, correct for any size; S is fixed by the emitted code).
+/// With kernel.mma() a warp's share is its 8 rows of a tile, each over 4
+/// lanes x 16 bytes a step: the rule is gemvMmaSplit's (the fewest S making
+/// a slice one tile of steps, 512 bytes of each row for one or two
+/// weights), halved until 32 x S elements divide a row.
 int64_t gemvSplitK(const GemvKernel &kernel, mlir::Operation *op);
+/// kiln::gemvMmaSplit<K, L>: gemvSplitK's rule for a tensor-core GEMV of L
+/// weights over rows of `k` 16-bit elements (no module attribute); the
+/// unfused kiln::gemv's launch.
+int64_t gemvMmaSplit(int64_t k, int64_t l);
 
 /// Batch rows up to which kiln-fuse-kv-attention merges a decode layer's
 /// rotaries, append and attention. Set from measurements (bench/RESULTS.md,

@@ -1,0 +1,119 @@
+// kiln's GEMV at 2 to 8 rows of bf16 (kiln::gemvMmaPartials): a warp computes a
+// tile of 8 output columns on the tensor cores (mma.m16n8k16, the tile's 8
+// weight rows as the k x 8 operand, x's rows as the 16-row one), so each
+// weight load serves every row of x. S warps share a tile, each over K / S
+// of its rows: by default the fewest that make each warp's slice one tile
+// of 8 steps of 32 elements (K = 8192 and 2048: 8 warps; K = 200, not a
+// multiple of a step: 1), and the grid is tiles x S / 8 blocks of 256. The
+// rows come from an embedding gather, so after --precision bf16 they are
+// bf16 and the RMSNorm folds into the dots as in a model (GemvRmsX), with
+// SwiGLU and a residual as epilogues. Lanes past the weight read its last
+// row; the S warps' threads then share the tile's 8 x M outputs
+// (kiln::gemvMmaResult), each computing its outputs' epilogue.
+// Not GEMVs: 9 rows (more than kGemvMmaMaxRows) and f32 rows (without
+// --precision): cuBLASLt gemms. The source compiles with nvcc.
+// RUN: rm -rf %t && mkdir -p %t && cp %s %t/t.mlir
+// RUN: %python -c "open('%t/w.bin', 'wb').write(bytes(16 * 8192 * 4 + 8192 * 64 * 4))"
+// RUN: cd %t && kiln-compile t.mlir --precision bf16 --emit=scheduled -o - | FileCheck %s --check-prefix=SCHED
+// RUN: cd %t && kiln-compile t.mlir --precision bf16 --emit=cuda -o %t/k.cu
+// RUN: FileCheck %s --input-file=%t/k.cu
+// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-split-k=2 --emit=scheduled -o %t/s2.mlir
+// RUN: FileCheck %s --check-prefix=TWO < %t/s2.mlir
+// RUN: cd %t && kiln-compile s2.mlir --emit=cuda -o - | FileCheck %s --check-prefix=TWO-CUDA
+// RUN: cd %t && kiln-compile t.mlir --emit=scheduled -o - | FileCheck %s --check-prefix=F32
+// A tensor-core GEMV launched with another block than 256 (its tiles' warps
+// and shared slots assume 8 warps) is a located error, even unsplit.
+// RUN: sed -e 's/@k9_linear_cast grid \[1, 1, 1\] block \[256, 1, 1\]/@k9_linear_cast grid [1, 1, 1] block [64, 1, 1]/' %t/s2.mlir > %t/bad-block.mlir
+// RUN: cd %t && not kiln-compile bad-block.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=BLOCK
+// RUN: %if nvcc %{ /usr/local/cuda/bin/nvcc -std=c++17 -c -gencode arch=compute_90a,code=sm_90a -I%kiln_src/codegen/kernels %t/k.cu -o %t/k.90a.o %}
+
+// SCHED: kiln.gemm %{{.*}}, %{{.*}} outs %{{.*}} transpose_b : (memref<9x16xbf16>, memref<16x16xbf16>, memref<9x16xbf16>)
+// SCHED: kiln.launch @k7_linear_add_cast grid [8, 1, 1] block [256, 1, 1]
+// SCHED: kiln.launch @k8_rms_norm_linear_linear_cast_and5 grid [13, 1, 1] block [256, 1, 1]
+// SCHED: kiln.launch @k9_linear_cast grid [1, 1, 1] block [256, 1, 1]
+
+// CHECK-LABEL: @k7_linear_add_cast: GEMV kernel: kiln.linear kiln.add kiln.cast
+// Before the wait: the 4 lanes of each lane group ask L2 for their row's slice.
+// CHECK: const int64_t c0 = ((blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5) / 8;
+// CHECK: kiln::prefetchL2Rows(in1 + ((c0 - 0) * 8 + (lane >> 2) < 64 ? (c0 - 0) * 8 + (lane >> 2) : 63) * 8192 + ((threadIdx.x >> 5) % 8) * 1024, 1024 * sizeof(__nv_bfloat16));
+// CHECK: kiln::pdlEnter();
+// CHECK-NEXT: kiln::GemvX<8, 8192, __nv_bfloat16> xr{in0};
+// CHECK-NEXT: __shared__ float part[8 * 72];
+// CHECK-NEXT: const int slice = (threadIdx.x >> 5) % 8;
+// CHECK: for (int64_t c = ((blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5) / 8; c < 8; c += warps / 8) {
+// CHECK: const int64_t n0 = (c - 0) * 8;
+// CHECK-NEXT: const __nv_bfloat16 *rows[1] = {in1 + ((c - 0) * 8 + (lane >> 2) < 64 ? (c - 0) * 8 + (lane >> 2) : 63) * 8192 + slice * 1024};
+// CHECK-NEXT: kiln::gemvMmaPartials<8, 8, 8192, 1>(xr, rows, part);
+// The tile's 8 x 32 threads share its 64 outputs, one each.
+// CHECK-NEXT: for (int o = slice * 32 + lane; o < 64; o += 256) {
+// CHECK-NEXT: const int64_t r = o >> 3, n = n0 + (o & 7);
+// CHECK-NEXT: if (n < 64) {
+// CHECK-NEXT: float acc[1][1];
+// CHECK-NEXT: kiln::gemvMmaResult<8, 8, 1>(xr, part, o, acc);
+// CHECK-NEXT: {
+// CHECK-NEXT: const int64_t i = r * 64 + n;
+// CHECK-NEXT: const __nv_bfloat16 l0 = (__nv_bfloat16)(acc[0][0]);
+// CHECK: kiln::gemvMmaDone<8>();
+// CHECK-LABEL: @k8_rms_norm_linear_linear_cast_and5: GEMV kernel: kiln.rms_norm kiln.linear kiln.linear
+// CHECK: kiln::GemvRmsX<3, 2048, __nv_bfloat16> xs{in0, in1, 9.99999975e-06f};
+// CHECK-NEXT: auto &xr = xs;
+// CHECK-NEXT: __shared__ float part[8 * 136];
+// CHECK: c < 13; c += warps / 8) {
+// CHECK: kiln::gemvMmaPartials<8, 3, 2048, 2>(xr, rows, part);
+// CHECK-NEXT: for (int o = slice * 32 + lane; o < 24; o += 256) {
+// CHECK: if (n < 100) {
+// CHECK: kiln::gemvMmaResult<8, 3, 2>(xr, part, o, acc);
+// CHECK: kiln::op::silu
+// CHECK: kiln::gemvMmaDone<8>();
+// CHECK-LABEL: @k9_linear_cast: GEMV kernel: kiln.linear kiln.cast
+// CHECK: kiln::GemvX<2, 200, __nv_bfloat16> xr{in0};
+// CHECK: const int slice = (threadIdx.x >> 5) % 1;
+// CHECK: for (int64_t c = (blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5; c < 2; c += warps) {
+// One warp a tile: its 32 lanes share the 16 outputs.
+// CHECK: kiln::gemvMmaPartials<1, 2, 200, 1>(xr, rows, part);
+// CHECK-NEXT: for (int o = slice * 32 + lane; o < 16; o += 32) {
+// CHECK: kiln::gemvMmaDone<1>();
+
+// --gemv-split-k=2: 2 warps a tile (8 tiles x 2 / 8 = 2 blocks, 13 x 2 / 8
+// = 4); K = 200 is not a multiple of 2 x 32 elements, so that kernel
+// stays at 1.
+// TWO: module attributes {kiln.gemv_split_k = 2 : i64}
+// TWO: kiln.launch @k7_linear_add_cast grid [2, 1, 1] block [256, 1, 1]
+// TWO: kiln.launch @k8_rms_norm_linear_linear_cast_and5 grid [4, 1, 1] block [256, 1, 1]
+// TWO: kiln.launch @k9_linear_cast grid [1, 1, 1] block [256, 1, 1]
+// TWO-CUDA: kiln::gemvMmaPartials<2, 8, 8192, 1>(xr, rows, part);
+// TWO-CUDA: o += 64) {
+// TWO-CUDA: kiln::gemvMmaPartials<2, 3, 2048, 2>(xr, rows, part);
+// TWO-CUDA: kiln::gemvMmaPartials<1, 2, 200, 1>(xr, rows, part);
+
+// F32-NOT: kiln.launch @{{.*}}linear
+// F32: kiln.gemm %{{.*}}, %{{.*}} residual %{{.*}} outs %{{.*}} transpose_b : (memref<8x8192xf32>
+// F32-NOT: kiln.launch @{{.*}}linear
+
+// BLOCK: error: 'kiln.launch' op launches @k9_linear_cast (a GEMV kernel, 1 warps a tile of 8 columns) with block 64; it needs 256
+
+func.func @step(%ids8: tensor<8xi64>, %r: tensor<8x64xf32>, %ids3: tensor<3xi64>, %s: tensor<2048xf32>, %ids2: tensor<2xi64>, %ids9: tensor<9xi64>) -> (tensor<8x64xf32>, tensor<3x100xf32>, tensor<2x12xf32>, tensor<9x16xf32>) {
+  %e8 = kiln.weight "e8" {path = "w.bin", offset = 0 : i64, length = 524288 : i64} : tensor<16x8192xf32>
+  %x = kiln.gather %e8, %ids8 {axis = 0 : i64} : (tensor<16x8192xf32>, tensor<8xi64>) -> tensor<8x8192xf32>
+  %w = kiln.weight "w" {path = "w.bin", offset = 524288 : i64, length = 2097152 : i64} : tensor<8192x64xf32>
+  %p = kiln.matmul %x, %w : (tensor<8x8192xf32>, tensor<8192x64xf32>) -> tensor<8x64xf32>
+  %o = kiln.add %p, %r : (tensor<8x64xf32>, tensor<8x64xf32>) -> tensor<8x64xf32>
+  %e3 = kiln.weight "e3" {path = "w.bin", offset = 0 : i64, length = 131072 : i64} : tensor<16x2048xf32>
+  %y = kiln.gather %e3, %ids3 {axis = 0 : i64} : (tensor<16x2048xf32>, tensor<3xi64>) -> tensor<3x2048xf32>
+  %n = kiln.rms_norm %y, %s {axis = 1 : i64, epsilon = 1.0e-05 : f32} : (tensor<3x2048xf32>, tensor<2048xf32>) -> tensor<3x2048xf32>
+  %wg = kiln.weight "wg" {path = "w.bin", offset = 0 : i64, length = 819200 : i64} : tensor<2048x100xf32>
+  %wu = kiln.weight "wu" {path = "w.bin", offset = 819200 : i64, length = 819200 : i64} : tensor<2048x100xf32>
+  %g = kiln.matmul %n, %wg : (tensor<3x2048xf32>, tensor<2048x100xf32>) -> tensor<3x100xf32>
+  %u = kiln.matmul %n, %wu : (tensor<3x2048xf32>, tensor<2048x100xf32>) -> tensor<3x100xf32>
+  %sg = kiln.silu %g : tensor<3x100xf32>
+  %sw = kiln.mul %sg, %u : (tensor<3x100xf32>, tensor<3x100xf32>) -> tensor<3x100xf32>
+  %e2 = kiln.weight "e2" {path = "w.bin", offset = 0 : i64, length = 12800 : i64} : tensor<16x200xf32>
+  %z = kiln.gather %e2, %ids2 {axis = 0 : i64} : (tensor<16x200xf32>, tensor<2xi64>) -> tensor<2x200xf32>
+  %wz = kiln.weight "wz" {path = "w.bin", offset = 0 : i64, length = 9600 : i64} : tensor<200x12xf32>
+  %q = kiln.matmul %z, %wz : (tensor<2x200xf32>, tensor<200x12xf32>) -> tensor<2x12xf32>
+  %e9 = kiln.weight "e9" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<16x16xf32>
+  %x9 = kiln.gather %e9, %ids9 {axis = 0 : i64} : (tensor<16x16xf32>, tensor<9xi64>) -> tensor<9x16xf32>
+  %w9 = kiln.weight "w9" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<16x16xf32>
+  %q9 = kiln.matmul %x9, %w9 : (tensor<9x16xf32>, tensor<16x16xf32>) -> tensor<9x16xf32>
+  return %o, %sw, %q, %q9 : tensor<8x64xf32>, tensor<3x100xf32>, tensor<2x12xf32>, tensor<9x16xf32>
+}
