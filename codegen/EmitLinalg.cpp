@@ -163,15 +163,15 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
       // The tile's S x 32 threads share its 8 x m outputs: thread (slice,
       // lane) takes outputs slice * 32 + lane + 32 S i (row o / 8, column
       // n0 + o % 8).
-      os << "      kiln::gemvMmaPartials<" << split << ", " << m << ", " << k
-         << ", " << l << ">(xr, rows, part);\n"
+      os << "      kiln::gemvMmaPartials<" << split << ", " << stride << ", "
+         << m << ", " << k << ", " << l << ">(xr, rows, part);\n"
          << "      for (int o = slice * 32 + lane; o < " << 8 * m
          << "; o += " << 32 * split << ") {\n"
          << "        const int64_t r = o >> 3, n = n0 + (o & 7);\n"
          << "        if (n < " << n << ") {\n"
          << "          float acc[" << l << "][1];\n"
-         << "          kiln::gemvMmaResult<" << split << ", " << m << ", " << l
-         << ">(xr, part, o, acc);\n";
+         << "          kiln::gemvMmaResult<" << split << ", " << stride << ", "
+         << m << ", " << l << ">(xr, part, o, acc);\n";
     else if (split > 1)
       os << "      float acc[" << l << "][" << m << "];\n"
          << "      kiln::gemvSplitDots<" << split << ", " << stride << ", "

@@ -1,5 +1,5 @@
 // Microbenchmark: kiln's GEMV at 8 rows of x on the tensor cores
-// (kiln::gemvMmaDots) against its 1-row kernel, on Llama-3.2-1B's gate/up
+// (kiln::gemvMmaPartials) against its 1-row kernel, on Llama-3.2-1B's gate/up
 // projection (x[M, 2048] bf16 with the RMSNorm folded in, two weights
 // [8192, 2048] read as rows, SwiGLU), timed alone with CUDA events over
 // rotating weight copies (L2 holds none of them). Variants:
@@ -72,18 +72,18 @@ __global__ void __launch_bounds__(256)
   const int64_t n0 = c * 8, r = n0 + (lane >> 2);
   const bf *rows[2] = {wg + r * K + slice * (K / S),
                        wu + r * K + slice * (K / S)};
-  kiln::gemvMmaPartials<S, M, K, 2, Hint>(xs, rows, part);
+  kiln::gemvMmaPartials<S, kiln::kGemvMmaStride<2>, M, K, 2, Hint>(xs, rows, part);
   if (Lanes8) {
     if (slice == 0 && lane < 8)
       for (int64_t m = 0; m < M; ++m) {
         float acc[2][1];
-        kiln::gemvMmaResult<S, M, 2>(xs, part, (int)m * 8 + lane, acc);
+        kiln::gemvMmaResult<S, kiln::kGemvMmaStride<2>, M, 2>(xs, part, (int)m * 8 + lane, acc);
         epilogue<M>(acc[0][0], acc[1][0], out, m, n0 + lane);
       }
   } else {
     for (int o = slice * 32 + lane; o < 8 * M; o += 32 * S) {
       float acc[2][1];
-      kiln::gemvMmaResult<S, M, 2>(xs, part, o, acc);
+      kiln::gemvMmaResult<S, kiln::kGemvMmaStride<2>, M, 2>(xs, part, o, acc);
       epilogue<M>(acc[0][0], acc[1][0], out, o >> 3, n0 + (o & 7));
     }
   }
@@ -97,7 +97,7 @@ __device__ __forceinline__ void cpAsync16(void *dst, const void *src) {
                : "memory");
 }
 
-// gemvMmaDots with the weights staged through shared memory: per warp and
+// gemvMmaPartials with the weights staged through shared memory: per warp and
 // weight, 8 rows x (256 + 32) elements (the 32 pad elements put the 8 rows
 // on different banks for the fragment reads).
 constexpr int Pitch = 256 + 32;
@@ -149,7 +149,7 @@ __global__ void __launch_bounds__(256)
       kiln::mma16816<bf>(d[l], a2, 0u, a3, 0u, (uint32_t)wv.z, (uint32_t)wv.w);
     }
   }
-  // The same reduction as gemvMmaDots.
+  // The same reduction as gemvMmaPartials / gemvMmaResult.
   sq += __shfl_xor_sync(0xffffffffu, sq, 1);
   sq += __shfl_xor_sync(0xffffffffu, sq, 2);
   constexpr int64_t Stride = kiln::kGemvMmaStride<2>;

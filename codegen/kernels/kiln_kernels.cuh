@@ -841,11 +841,12 @@ __device__ __forceinline__ int4 ldgWeight(const int4 *p) {
 ///
 /// The accumulators give lane (g, t) rows g of x at columns n0 + 2t and n0
 /// + 2t + 1; gemvMmaPartials writes them, with each row's sum of squares
-/// over the slice (GemvRmsX), to `part` (shared, kGemvMmaStride<L> floats
-/// per warp of the block) and meets the tile's other warps at a named
-/// barrier (id 1 + j).
-template <int S, int64_t M, int64_t K, int L, int Hint = 128, typename T,
-          typename XRows>
+/// over the slice (GemvRmsX), to `part` (shared, Stride >=
+/// kGemvMmaStride<L> floats per warp of the block: one Stride for every
+/// tile of a kernel, since a block's tiles may belong to groups of other
+/// L) and meets the tile's other warps at a named barrier (id 1 + j).
+template <int S, int64_t Stride, int64_t M, int64_t K, int L, int Hint = 128,
+          typename T, typename XRows>
 __device__ __forceinline__ void gemvMmaPartials(XRows &x,
                                                 const T *const (&rows)[L],
                                                 float *part) {
@@ -856,7 +857,7 @@ __device__ __forceinline__ void gemvMmaPartials(XRows &x,
   static_assert(Vec == 8, "gemvMma: 8 elements a 16-byte load");
   static_assert(K % Vec == 0 && (S == 1 || K % (32 * S) == 0),
                 "gemvMma: 8 divides K, and 32 x S where S > 1");
-  constexpr int64_t Stride = kGemvMmaStride<L>;
+  static_assert(Stride >= kGemvMmaStride<L>, "gemvMma: a warp's partials fit");
   constexpr int64_t KS = K / S;               // elements of a warp's slice
   constexpr int64_t Steps = (KS + 31) / 32;   // 4 lanes x 8 elements a step
   constexpr int64_t Tile = L <= 2 ? 8 : 4;
@@ -934,10 +935,9 @@ __device__ __forceinline__ void gemvMmaPartials(XRows &x,
 /// thread of the tile's S warps may ask for any o < 8 M; the emitted kernels
 /// give thread (slice, lane) the outputs slice * 32 + lane + 32 S i, so the
 /// S x 32 threads share the tile's 8 M outputs.
-template <int S, int64_t M, int L, typename XRows>
+template <int S, int64_t Stride, int64_t M, int L, typename XRows>
 __device__ __forceinline__ void gemvMmaResult(XRows &x, const float *part,
                                               int o, float (&acc)[L][1]) {
-  constexpr int64_t Stride = kGemvMmaStride<L>;
   const int warp = threadIdx.x >> 5;
   const float *tile0 = part + (warp - warp % S) * Stride;
   const int m = o >> 3, c = o & 7;
@@ -1000,12 +1000,12 @@ __device__ void gemv(const T *__restrict__ x, const T *__restrict__ w,
       const int64_t n0 = c * 8, nr = n0 + (lane >> 2) < N ? n0 + (lane >> 2)
                                                           : N - 1;
       const T *rows[1] = {w + nr * K + slice * (K / S)};
-      gemvMmaPartials<S, M, K, 1>(xr, rows, part);
+      gemvMmaPartials<S, kGemvMmaStride<1>, M, K, 1>(xr, rows, part);
       for (int o = slice * 32 + lane; o < 8 * M; o += 32 * S) {
         const int64_t n = n0 + (o & 7);
         if (n < N) {
           float acc[1][1];
-          gemvMmaResult<S, M, 1>(xr, part, o, acc);
+          gemvMmaResult<S, kGemvMmaStride<1>, M, 1>(xr, part, o, acc);
           out[(o >> 3) * N + n] =
               (T)(bias ? acc[0][0] + (float)bias[n] : acc[0][0]);
         }

@@ -508,14 +508,14 @@ extern "C" __global__ void t_gemv(const __nv_bfloat16 *x,
   __shared__ float partMma[8 * kiln::kGemvMmaStride<2>];
   kiln::GemvRmsX<5, 2048, __nv_bfloat16> rms5{x, x, 1e-5f};
   float acc8[2][1];
-  kiln::gemvMmaPartials<4, 5, 2048, 2>(rms5, rows2, partMma);
-  kiln::gemvMmaResult<4, 5, 2>(rms5, partMma, 39, acc8);
+  kiln::gemvMmaPartials<4, kiln::kGemvMmaStride<2>, 5, 2048, 2>(rms5, rows2, partMma);
+  kiln::gemvMmaResult<4, kiln::kGemvMmaStride<2>, 5, 2>(rms5, partMma, 39, acc8);
   kiln::gemvMmaDone<4>();
   kiln::GemvX<2, 200, __nv_bfloat16> xs3{x};
   const __nv_bfloat16 *rowsB[1] = {w};
   float acc9[1][1];
-  kiln::gemvMmaPartials<1, 2, 200, 1, 128>(xs3, rowsB, partMma);
-  kiln::gemvMmaResult<1, 2, 1>(xs3, partMma, 9, acc9);
+  kiln::gemvMmaPartials<1, kiln::kGemvMmaStride<2>, 2, 200, 1, 128>(xs3, rowsB, partMma);
+  kiln::gemvMmaResult<1, kiln::kGemvMmaStride<2>, 2, 1>(xs3, partMma, 9, acc9);
   kiln::gemvMmaDone<1>();
   if (threadIdx.x == 0) {
     out[1] = (__nv_bfloat16)(acc8[1][0] + acc9[0][0]);

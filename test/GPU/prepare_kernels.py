@@ -342,11 +342,14 @@ CASES = [
     # (split 8) with the folded RMSNorm, N not a multiple of the 8-column
     # tile; 3 rows with the LayerNorm (shared memory); K = 200 (not a
     # multiple of a 32-element step, split 1); 5 rows of K = 8192 (split
-    # 8, four tiles of steps a warp); Qwen2.5-0.5B's K = 896 (split 4); the
-    # [1]-scale RMSNorm with split forced to 1 and 2.
+    # 8, four tiles of steps a warp); Qwen2.5-0.5B's K = 896 (split 4: a
+    # block holds two tiles; with N = 12 a tile of the k product (L = 1)
+    # and one of gate/up (L = 2) share a block, and so its shared
+    # partials); the [1]-scale RMSNorm with split forced to 1 and 2.
     ("gemv_mma", case_gemv_mma, [[8, 2048, 41, 13, 0], [3, 2048, 41, 13, 2],
                                  [2, 200, 77, 13, 0], [5, 8192, 9, 3, 0],
-                                 [4, 896, 20, 7, 0], [8, 2048, 9, 3, 1, 1],
+                                 [4, 896, 20, 7, 0], [4, 896, 12, 7, 0],
+                                 [8, 2048, 9, 3, 1, 1],
                                  [6, 2048, 16, 8, 0, 2]]),
     # [M, N, K, block, bits, zero points, bias]: a Llama-1B row (K = 2048)
     # with odd N and a bias, 8 rows with float zero points and block 128,

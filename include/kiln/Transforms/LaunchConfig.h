@@ -71,10 +71,12 @@ constexpr int64_t kGemvMaxRows = 1;
 /// operand, so at most 8 rows; 16 would need a second product per load).
 constexpr int64_t kGemvMmaMaxRows = 8;
 /// Whether kiln.linear `op` runs as kiln's weight-streaming GEMV
-/// (kiln::gemv: one warp per output column, 16-byte loads along K): a
-/// transposed [N, K] weight, at most kGemvMaxRows rows, f32 or bf16, and K a
-/// multiple of the 16-byte vector. The launch config (one warp per column,
-/// 256 threads) and the CUDA emitter agree through this function.
+/// (kiln::gemv: one warp per output column, 16-byte loads along K; at 2 to
+/// 8 rows of bf16, tiles of 8 columns on the tensor cores): a transposed
+/// [N, K] weight, at most kGemvMaxRows rows of f32 or kGemvMmaMaxRows of
+/// bf16 (isGemvInput), and K a multiple of the 16-byte vector. The launch
+/// config (256 threads; a warp per column, or gemvMmaSplit warps per tile)
+/// and the CUDA emitter agree through this function.
 bool isGemv(mlir::Operation *op);
 /// Rows up to which kiln.matmul_nbits runs as kiln::matmulNBitsGemv (one
 /// warp per output column, each packed weight piece loaded once for all
@@ -99,8 +101,8 @@ bool isNBitsGemv(mlir::Operation *op);
 /// function.
 int64_t nbitsGemvColumns(int64_t rowBytes);
 /// The operand test of isGemv, for kiln-gemv to apply before it rewrites: an
-/// input `x` ([..., K]) of f32 or bf16, at most kGemvMaxRows rows, K a
-/// multiple of the 16-byte vector.
+/// input `x` ([..., K]) of f32 with at most kGemvMaxRows rows or of bf16
+/// with at most kGemvMmaMaxRows, K a multiple of the 16-byte vector.
 bool isGemvInput(mlir::ShapedType x);
 
 /// Output columns of one GEMV group of a GEMV kernel: the GEMV linears whose
