@@ -77,20 +77,34 @@ struct FuseKvAttention
   using Base::Base;
 
   void runOnOperation() override {
+    // Batch rows up to which to fuse: kFuseKvAttentionMaxBatch, or the
+    // module's kFuseKvAttentionMaxBatchAttr.
+    int64_t maxBatch = kFuseKvAttentionMaxBatch;
+    if (auto module = getOperation()->getParentOfType<ModuleOp>())
+      if (Attribute a = module->getAttr(kFuseKvAttentionMaxBatchAttr)) {
+        auto i = dyn_cast<IntegerAttr>(a);
+        if (!i || i.getInt() < 1) {
+          module.emitError() << kFuseKvAttentionMaxBatchAttr
+                             << " must be an integer of at least 1, got "
+                             << a;
+          return signalPassFailure();
+        }
+        maxBatch = i.getInt();
+      }
     SmallVector<FusionOp> attentions;
     getOperation().walk([&](FusionOp f) {
       if (soleOp<KvAttentionOp>(f))
         attentions.push_back(f);
     });
     for (FusionOp f : attentions)
-      fuse(f);
+      fuse(f, maxBatch);
   }
 
-  static void fuse(FusionOp attFusion) {
+  static void fuse(FusionOp attFusion, int64_t maxBatch) {
     auto attention = soleOp<KvAttentionOp>(attFusion);
     // More batch rows keep the separate kernels (kFuseKvAttentionMaxBatch).
     if (cast<ShapedType>(attention.getQuery().getType()).getDimSize(0) >
-        kFuseKvAttentionMaxBatch)
+        maxBatch)
       return;
     Value kc = outerOf(attFusion, attention.getKeyCache());
     Value vc = outerOf(attFusion, attention.getValueCache());

@@ -93,6 +93,13 @@ cl::opt<int64_t> gemvSplitK(
              "each over 1/N of the row (0, default: chosen per kernel from "
              "the row length, docs/codegen.md); sets the module attribute "
              "kiln.gemv_split_k"));
+cl::opt<int64_t> fuseKvAttentionMaxBatch(
+    "fuse-kv-attention-max-batch", cl::value_desc("N"), cl::init(0),
+    cl::cat(category),
+    cl::desc("Batch rows up to which kiln-fuse-kv-attention merges a decode "
+             "layer's rotaries, KV append and attention into one kernel (0, "
+             "default: 1, from measurements, docs/codegen.md); sets the "
+             "module attribute kiln.fuse_kv_attention_max_batch"));
 cl::opt<int64_t> prefetchWeightsMb(
     "prefetch-weights-mb", cl::value_desc("N"), cl::init(0), cl::cat(category),
     cl::desc("After each launch that streams no weights (attention, small "
@@ -358,6 +365,16 @@ int main(int argc, char **argv) {
     module->setAttr(kiln::kGemvSplitKAttr,
                     IntegerAttr::get(IntegerType::get(&context, 64),
                                      gemvSplitK.getValue()));
+  }
+  if (fuseKvAttentionMaxBatch != 0) {
+    if (fuseKvAttentionMaxBatch < 0) {
+      llvm::errs() << "kiln-compile: error: --fuse-kv-attention-max-batch="
+                   << fuseKvAttentionMaxBatch << " must be at least 0\n";
+      return 1;
+    }
+    module->setAttr(kiln::kFuseKvAttentionMaxBatchAttr,
+                    IntegerAttr::get(IntegerType::get(&context, 64),
+                                     fuseKvAttentionMaxBatch.getValue()));
   }
   auto runStage = [&](llvm::function_ref<void(OpPassManager &)> build) {
     PassManager pm(&context);

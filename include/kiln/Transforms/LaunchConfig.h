@@ -206,6 +206,11 @@ int64_t gemvMmaSplit(int64_t k, int64_t l);
 /// 128 threads per SM instead of 6); until that is brought down, b>1 keeps
 /// the separate kernels.
 constexpr int64_t kFuseKvAttentionMaxBatch = 1;
+/// The module attribute that replaces kFuseKvAttentionMaxBatch
+/// (kiln-compile --fuse-kv-attention-max-batch, for measurement): an i64
+/// of at least 1.
+inline constexpr llvm::StringLiteral kFuseKvAttentionMaxBatchAttr =
+    "kiln.fuse_kv_attention_max_batch";
 
 /// A decode attention kernel (kiln-fuse-kv-attention's fusions, or a lone
 /// kiln.kv_attention): a kiln.kv_attention whose split kernel applies
