@@ -64,7 +64,7 @@ def main():
         attention_bias=False, mlp_bias=False)
     state = {}
     for name, w in weights.items():
-        t = torch.from_numpy(np.ascontiguousarray(w))
+        t = torch.from_numpy(np.array(w))  # a writable copy: torch warns otherwise
         # MatMul weights are [in, out]; nn.Linear holds [out, in].
         state[name] = t.t().contiguous() if name.endswith("proj.weight") or \
             name == "lm_head.weight" else t
