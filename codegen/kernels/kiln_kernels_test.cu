@@ -465,6 +465,18 @@ extern "C" __global__ void t_kv_fused(const __nv_bfloat16 *x,
       kiln::KvAppendRow<4, 16, true, 8, 2, true, float, float>{xf, xf, cs, cs});
 }
 
+// gemvMmaSplit<K, L> here and kiln::gemvMmaSplit(K, L) in LaunchConfig.cpp
+// (unittests/Transforms/GemvSplitTest.cpp pins the same values) must agree.
+static_assert(kiln::gemvMmaSplit<2048, 1>() == 8 &&
+              kiln::gemvMmaSplit<8192, 1>() == 8 &&
+              kiln::gemvMmaSplit<896, 2>() == 4 &&
+              kiln::gemvMmaSplit<4864, 1>() == 8 &&
+              kiln::gemvMmaSplit<768, 1>() == 4 &&
+              kiln::gemvMmaSplit<768, 3>() == 8 &&
+              kiln::gemvMmaSplit<200, 1>() == 1 &&
+              kiln::gemvMmaSplit<520, 1>() == 1,
+              "gemvMmaSplit: the rule LaunchConfig.cpp computes");
+
 /// The decode GEMV (kiln.linear with a transposed weight, M <= 8), bf16 and
 /// f32 (the tensor-core tiles for bf16 rows of 2 to 8, the CUDA-core
 /// kernel otherwise), with and without a bias, K not a multiple of 32
