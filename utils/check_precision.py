@@ -88,10 +88,12 @@ def main():
     work = args.work or tempfile.mkdtemp(prefix="kiln-precision-")
     failed = False
 
-    def teacher_force(ids_file, name):
+    def kiln_run(extra, name):
+        """kiln-run on the artifact with `extra` flags, writing to
+        work/name: that directory, or None (a FAIL line printed) when it
+        fails."""
         out = os.path.join(work, name)
-        cmd = [args.kiln_run, args.artifact, "--teacher-force", ids_file,
-               "--output-dir", out]
+        cmd = [args.kiln_run, args.artifact] + extra + ["--output-dir", out]
         if args.backend:
             cmd.append("--backend=" + args.backend)
         if args.eager:
@@ -102,25 +104,22 @@ def main():
             print("%s: FAIL kiln-run exited %d: %s\n  %s" % (
                 name, proc.returncode, shlex.join(cmd), proc.stderr.strip()))
             return None
+        return out
+
+    def teacher_force(ids_file, name):
+        out = kiln_run(["--teacher-force", ids_file], name)
+        if out is None:
+            return None
         _, dims, flat = read_tensor(os.path.join(out, "logits.pb"))
         return rows_of(flat, dims[-1])
 
     def generate(prompts, name, new_tokens=8):
         """--generate: (ids rows, per row a list of step logits) or None."""
-        out = os.path.join(work, name)
-        cmd = [args.kiln_run, args.artifact, "--generate", "--max-new-tokens",
-               str(new_tokens), "--output-dir", out]
+        extra = ["--generate", "--max-new-tokens", str(new_tokens)]
         for p in prompts:
-            cmd += ["--prompt-ids", p]
-        if args.backend:
-            cmd.append("--backend=" + args.backend)
-        if args.eager:
-            cmd.append("--eager")
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, universal_newlines=True)
-        if proc.returncode != 0:
-            print("%s: FAIL kiln-run exited %d: %s\n  %s" % (
-                name, proc.returncode, shlex.join(cmd), proc.stderr.strip()))
+            extra += ["--prompt-ids", p]
+        out = kiln_run(extra, name)
+        if out is None:
             return None
         _, idims, ids = read_tensor(os.path.join(out, "generated_ids.pb"))
         _, ldims, flat = read_tensor(os.path.join(out, "logits.pb"))

@@ -277,14 +277,8 @@ int main() {
            name, grid, smem, attr.numRegs, us, bytes / us / 1e3, verdict);
     return 0;
   };
-  {
-    double us;
-    if (copyMicros(w, Copies, 2 * N * K, bytes, a, b, us))
-      return 1;
-    printf("%-12s %7.2f us  %7.1f GB/s (read + write); a read of 67 MB at "
-           "that rate: %.2f us\n",
-           "copy 67 MB", us, 2 * bytes / us / 1e3, us / 2);
-  }
+  if (printCopyRate("67 MB", w, Copies, 2 * N * K, bytes, a, b))
+    return 1;
   int e = 0;
   for (int pass = 0; pass < 2; ++pass) { // the first pass warms the clocks
     e |= time("dots M=1", dots<1>, N / 8, 0, 1);

@@ -247,14 +247,8 @@ int main() {
            ok ? "same" : "DIFFERENT");
     return 0;
   };
-  {
-    double us;
-    if (copyMicros(w, Copies, 2 * N * K, bytes, a, b, us))
-      return 1;
-    printf("%-12s %7.2f us  %7.1f GB/s (read + write); a read of 67 MB at "
-           "that rate: %.2f us\n",
-           "copy 67 MB", us, 2 * bytes / us / 1e3, us / 2);
-  }
+  if (printCopyRate("67 MB", w, Copies, 2 * N * K, bytes, a, b))
+    return 1;
   int e = 0;
   e |= time("oneShot", gateUpDots, N / 8, 0);
   for (int per : {1, 2, 3, 4, 8})

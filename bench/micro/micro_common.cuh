@@ -60,4 +60,19 @@ inline int copyMicros(__nv_bfloat16 *w, int copies, int64_t stride,
       a, b, us);
 }
 
+// copyMicros of `bytes`, printed as the line the gate/up benchmarks start
+// with: the copy's time and rate, and a read of the bytes at that rate
+// (`label` names them, e.g. "67 MB"); 1 on a CUDA error.
+inline int printCopyRate(const char *label, __nv_bfloat16 *w, int copies,
+                         int64_t stride, double bytes, cudaEvent_t a,
+                         cudaEvent_t b) {
+  double us;
+  if (copyMicros(w, copies, stride, bytes, a, b, us))
+    return 1;
+  printf("copy %-7s %7.2f us  %7.1f GB/s (read + write); a read of %s at "
+         "that rate: %.2f us\n",
+         label, us, 2 * bytes / us / 1e3, label, us / 2);
+  return 0;
+}
+
 #endif // KILN_BENCH_MICRO_COMMON_CUH

@@ -181,6 +181,17 @@ def case_embed(shape):
                 ("wte", [v, c]), ("wpe", [p, c])]
 
 
+def gemv_prologue(norm, x, g, axis):
+    """case_gemv's and case_gemv_mma's prologue %h of %x (type x) and %g
+    (shape g) over `axis`: 2 a LayerNorm (scale and bias %g), else an
+    RMSNorm."""
+    if norm == 2:
+        return (f"  %h = kiln.layer_norm %x, %g, %g {{axis = {axis} : i64, epsilon = 1.0e-05 : f32}} : "
+                f"({x}, {t(g)}, {t(g)}) -> {x}\n")
+    return (f"  %h = kiln.rms_norm %x, %g {{axis = {axis} : i64, epsilon = 1.0e-05 : f32}} : "
+            f"({x}, {t(g)}) -> {x}\n")
+
+
 def case_gemv(shape):
     # kiln-gemv's kernels on one decode row: q and k (siblings) with the
     # norm before them as the prologue; gate, up, SwiGLU and a residual
@@ -203,12 +214,7 @@ def case_gemv(shape):
     row, row2 = t([1, 1, n]), t([1, 1, n2])
     g = [1] if norm == 1 else [k]
     x = t([1, 1, k])
-    if norm == 2:
-        prologue = (f"  %h = kiln.layer_norm %x, %g, %g {{axis = 2 : i64, epsilon = 1.0e-05 : f32}} : "
-                    f"({x}, {t(g)}, {t(g)}) -> {x}\n")
-    else:
-        prologue = (f"  %h = kiln.rms_norm %x, %g {{axis = 2 : i64, epsilon = 1.0e-05 : f32}} : "
-                    f"({x}, {t(g)}) -> {x}\n")
+    prologue = gemv_prologue(norm, x, g, 2)
     ir = (f"func.func @main(%x: {x}, %g: {t(g)}, %r: {row}) -> ({row}, {row2}, {row}, {row}) {{\n"
           + prologue + "".join(lines) +
           f"  %s = kiln.silu %pwg : {row}\n"
@@ -241,12 +247,7 @@ def case_gemv_mma(shape):
         offset += k * nn * f
     row, row2, x = t([m, n]), t([m, n2]), t([m, k])
     g = [1] if norm == 1 else [k]
-    if norm == 2:
-        prologue = (f"  %h = kiln.layer_norm %x, %g, %g {{axis = 1 : i64, epsilon = 1.0e-05 : f32}} : "
-                    f"({x}, {t(g)}, {t(g)}) -> {x}\n")
-    else:
-        prologue = (f"  %h = kiln.rms_norm %x, %g {{axis = 1 : i64, epsilon = 1.0e-05 : f32}} : "
-                    f"({x}, {t(g)}) -> {x}\n")
+    prologue = gemv_prologue(norm, x, g, 1)
     ir = (f"func.func @main(%ids: {t([m], 'i64')}, %g: {t(g)}, %r: {row}) -> ({row}, {row2}, {row}, {row}) {{\n"
           + lines[0] + lines[1] + prologue + "".join(lines[2:]) +
           f"  %s = kiln.silu %pwg : {row}\n"
