@@ -244,8 +244,10 @@ LogicalResult EmitContext::beginKernel(Operation *op, ArrayRef<Value> inputs,
   else
     os << what;
   os << " at " << op->getLoc() << "\n";
-  os << "extern \"C\" __global__ void __launch_bounds__(" << maxBlock << ") "
-     << name << "(";
+  os << "extern \"C\" __global__ void __launch_bounds__(" << maxBlock << ") ";
+  if (clusterDims)
+    os << "KILN_CLUSTER_DIMS(" << clusterDims << ") ";
+  os << name << "(";
   llvm::interleave(decls, os, ", ");
   os << ") {\n";
   for (auto [i, bytes] : llvm::enumerate(prefetchBytes))
@@ -369,14 +371,22 @@ static LogicalResult checkLaunchShape(LaunchOp launch, Operation *bodyOp,
   // of another size would skip keys or index past its shared arrays.
   Operation *last =
       body.empty() ? nullptr : body.getTerminator()->getPrevNode();
-  if (last && isa<KvAttentionOp>(last))
-    if (KvSplitShape split = kvAttentionSplitShape(last);
-        split.splits && block[0] != 32 * split.warps)
+  if (last && isa<KvAttentionOp>(last)) {
+    KvSplitShape split = kvAttentionSplitShape(last);
+    if (split.splits && block[0] != 32 * split.warps)
       return launch.emitOpError("launches @")
              << launch.getKernel() << " (the split kiln.kv_attention kernel, "
              << split.warps << " warps of " << split.steps
              << " key steps) with block " << block[0] << "; it needs "
              << 32 * split.warps;
+    // Its blocks run in clusters of `cluster`: a grid of whole clusters.
+    if (split.cluster && grid[0] % split.cluster != 0)
+      return launch.emitOpError("launches @")
+             << launch.getKernel()
+             << " (the split kiln.kv_attention kernel, in clusters of "
+             << split.cluster << " blocks) with grid " << grid[0]
+             << "; it needs a multiple of " << split.cluster;
+  }
   // A split-K GEMV kernel's partials live in shared slots for 8 warps, and
   // its S warps of a column (or of a tile: the tensor-core kernel, which
   // always uses the slots) must be in one block.

@@ -136,7 +136,8 @@ kiln::codegen::emitKvAttentionKernel(EmitContext &ctx, Block &body) {
   std::string block = std::to_string(split.warps) + ", " +
                       std::to_string(split.steps) + ", " +
                       std::to_string(split.heads) + ", " +
-                      (early ? "true" : "false");
+                      (early ? "true" : "false") + ", " +
+                      (split.cluster ? "true" : "false");
   auto arg = [](Value v) {
     return "in" + std::to_string(cast<BlockArgument>(v).getArgNumber());
   };
@@ -206,6 +207,7 @@ kiln::codegen::emitKvAttentionKernel(EmitContext &ctx, Block &body) {
   SmallVector<Value> args(body.getArguments());
   SmallVector<Value> outs(body.getTerminator()->getOperands());
   ctx.ownPdlEnter = early;
+  ctx.clusterDims = split.cluster;
   if (failed(ctx.beginKernel(op, args, outs, what)))
     return failure();
   if (!append && !kernel->queryRotary) {

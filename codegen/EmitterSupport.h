@@ -106,6 +106,10 @@ public:
   /// beginKernel writes it as the body's first statement. Every kernel must
   /// have it before it touches memory another launch writes or reads.
   bool ownPdlEnter = false;
+  /// Set before beginKernel for a kernel whose blocks run in thread block
+  /// clusters of this many (kiln.kv_attention's cluster merge): the kernel
+  /// is declared `KILN_CLUSTER_DIMS(n)` (kiln_kernels.cuh). 0: none.
+  int64_t clusterDims = 0;
 
   /// Emits a whole kernel whose body is `body` (already indented).
   mlir::LogicalResult simpleKernel(mlir::Operation *op,

@@ -96,6 +96,23 @@ static std::pair<int64_t, int64_t> rowsOf(Operation *op) {
 static constexpr std::pair<int64_t, int64_t> kKvSplitBlocks[] = {{8, 2},
                                                                  {4, 4}};
 
+/// A step of one query row (batch 1, one position) merges its chunks in a
+/// thread block cluster (kvAttentionSplitWith's Cluster: the partial
+/// results meet in distributed shared memory, not through global memory,
+/// a fence and a counter) where the cache is 2 to kKvClusterMaxSplits
+/// chunks of 8 warps x 4 steps, with the most query heads a block that
+/// still makes kKvClusterMinBlocks blocks. Measured with
+/// bench/micro/kv_attention.cu on an H200 (bench/RESULTS.md, session 9; T
+/// = 1024, 513 live keys): Llama-1B b1 11.78 us (8 x 2, a head a block,
+/// global merge) -> 8.70 (8 x 4, all 4 heads a block: 64 blocks, in
+/// clusters); Qwen2.5-0.5B b1 10.75 -> 7.68 (8 x 4, a head a block: 112
+/// blocks; 8 x 2 with all 7 heads, 32 blocks: 9.38). A head a block in
+/// Llama-1B's clusters (256 blocks) was slower, 12.61; clusters at batch 8
+/// were slower or level (Llama-1B 19.58 -> 22.18), so batch 8 keeps the
+/// global merge. Clusters of more than 8 blocks are not portable: not used.
+static constexpr int64_t kKvClusterMaxSplits = 8;
+static constexpr int64_t kKvClusterMinBlocks = 64;
+
 KvSplitShape kiln::kvAttentionSplitShape(Operation *op) {
   auto attention = dyn_cast<KvAttentionOp>(op);
   if (!attention)
@@ -117,24 +134,44 @@ KvSplitShape kiln::kvAttentionSplitShape(Operation *op) {
   if (lanes > 32 || !llvm::isPowerOf2_64(lanes))
     return {};
   int64_t g = hq / hkv;
+  // Shared arrays: scores (heads x chunk), the warps' sums (warps x heads
+  // x d), the merge weights (heads x min(splits, 256)), two floats a head,
+  // and with a cluster the block's weighted values (heads x d).
+  auto fits = [&](const KvSplitShape &shape, int64_t groups) {
+    int64_t smem = 4 * shape.heads *
+                   (shape.chunk + shape.warps * d +
+                    std::min<int64_t>(shape.splits, 256) + 2 +
+                    (shape.cluster ? d : 0));
+    return groups * shape.splits <= 65535 &&
+           groups * shape.heads * shape.splits * (2 + d) * 4 <=
+               (int64_t(16) << 20) &&
+           smem <= 40 * 1024;
+  };
+  if (q[0] * q[2] == 1) {
+    KvSplitShape shape{8, 4, 8 * 4 * (32 / lanes), 0, 0, 0};
+    shape.splits = (t + shape.chunk - 1) / shape.chunk;
+    shape.cluster = shape.splits;
+    if (shape.splits >= 2 && shape.splits <= kKvClusterMaxSplits) {
+      shape.heads = 1;
+      for (int64_t h = g; h > 1; --h)
+        if (g % h == 0 && hkv * (g / h) * shape.splits >= kKvClusterMinBlocks) {
+          shape.heads = h;
+          break;
+        }
+      shape.sets = g / shape.heads;
+      if (fits(shape, hkv * shape.sets))
+        return shape;
+    }
+  }
   // One query row (batch 1, one position): a block per query head.
   int64_t heads = q[0] * q[2] == 1 ? 1 : g;
   int64_t groups = q[0] * hkv * q[2] * (g / heads);
   for (auto [warps, steps] : kKvSplitBlocks) {
     KvSplitShape shape{warps, steps, warps * steps * (32 / lanes), 0,
                        heads,  g / heads};
-    int64_t splits = (t + shape.chunk - 1) / shape.chunk;
-    // Shared arrays: scores (heads x chunk), the warps' sums (warps x heads
-    // x d), the merge weights (heads x min(splits, 256)) and two floats a
-    // head.
-    int64_t smem = 4 * heads *
-                   (shape.chunk + warps * d + std::min<int64_t>(splits, 256) + 2);
-    if (groups * splits > 65535 ||
-        groups * heads * splits * (2 + d) * 4 > (int64_t(16) << 20) ||
-        smem > 40 * 1024)
-      continue;
-    shape.splits = splits;
-    return shape;
+    shape.splits = (t + shape.chunk - 1) / shape.chunk;
+    if (fits(shape, groups))
+      return shape;
   }
   return {};
 }

@@ -13,7 +13,11 @@
 // another order); the exit status is 1 when one does not.
 // Shapes W x Steps: 4 x 4, 8 x 2, 8 x 4, 16 x 1, 16 x 2 with all the kv
 // head's query heads in a block, 8 x 2 and 4 x 4 with one (heads 1), 8 x 2
-// with two; with any argument also 4 x 2, 4 x 1 and 8 x 1. The cache is
+// with two; merged in a thread block cluster (Cluster: 8 x 2 and 4 x 4 with
+// a head a block and 8 x 4 with one or all at batch 1; 8 x 2, 8 x 4 and
+// 16 x 2 with all at every batch; D = 64 only, where those are at most 16
+// chunks; a cluster of 16 needs the non-portable size attribute, set here);
+// with any argument also 4 x 2, 4 x 1 and 8 x 1. The cache is
 // read before the (here immediate) PDL wait, as kiln emits it where kv_pos
 // is a step input.
 // Build and run on the GPU machine:
@@ -33,11 +37,16 @@ __device__ float gPart[PartFloats];
 __device__ unsigned gDone[4096];
 
 template <int64_t B, int64_t Hq, int64_t Hkv, int64_t D, int W, int Steps,
-          int GH>
+          int GH, bool Cluster>
 __global__ void __launch_bounds__(32 * W)
+    __cluster_dims__(Cluster ? (T + kiln::kvSplitChunk<D, bf, W, Steps> - 1) /
+                                   kiln::kvSplitChunk<D, bf, W, Steps>
+                             : 1,
+                     1, 1)
     fused(const bf *q, const bf *k, const bf *v, const float *cs,
           const float *sn, const int64_t *pos, bf *kc, bf *vc, bf *out) {
-  kiln::kvAttentionSplitWith<B, Hq, Hkv, 1, T, D, W, Steps, GH, true>(
+  kiln::kvAttentionSplitWith<B, Hq, Hkv, 1, T, D, W, Steps, GH, true,
+                             Cluster>(
       kiln::KvRotaryQuery<Hq, 1, D, D, 1, false, bf, float>{q, cs, sn}, kc,
       vc, pos, out, 1.0f / sqrtf((float)D),
       [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }, gPart, gDone,
@@ -54,7 +63,7 @@ struct Buffers {
 constexpr size_t FlushBytes = size_t(256) << 20;
 
 template <int64_t B, int64_t Hq, int64_t Hkv, int64_t D, int W, int Steps,
-          int GH = Hq / Hkv>
+          int GH = Hq / Hkv, bool Cluster = false>
 int timeShape(const char *name, Buffers &m, std::vector<float> &ref,
               bool &bad) {
   constexpr int64_t Chunk = kiln::kvSplitChunk<D, bf, W, Steps>;
@@ -67,10 +76,14 @@ int timeShape(const char *name, Buffers &m, std::vector<float> &ref,
   CK(cudaEventCreate(&a));
   CK(cudaEventCreate(&b));
   std::vector<double> us;
+  auto kernel = fused<B, Hq, Hkv, D, W, Steps, GH, Cluster>;
+  if (Cluster && Splits > 8) // 16 blocks: a non-portable cluster size
+    CK(cudaFuncSetAttribute(kernel,
+                            cudaFuncAttributeNonPortableClusterSizeAllowed, 1));
   for (int r = 0; r < 42; ++r) {
     CK(cudaMemsetAsync(m.flush, r & 0xff, FlushBytes));
     CK(cudaEventRecord(a));
-    fused<B, Hq, Hkv, D, W, Steps, GH><<<Blocks, 32 * W>>>(
+    kernel<<<Blocks, 32 * W>>>(
         m.q, m.k, m.v, m.cs, m.sn, m.pos, m.kc, m.vc, m.out);
     CK(cudaGetLastError());
     CK(cudaEventRecord(b));
@@ -94,10 +107,11 @@ int timeShape(const char *name, Buffers &m, std::vector<float> &ref,
   }
   bool ok = maxDiff <= maxRef / 128;
   bad |= !ok;
-  printf("%-22s W %2d Steps %d heads %d chunk %3lld working blocks %4lld "
+  printf("%-22s W %2d Steps %d heads %d%s chunk %3lld working blocks %4lld "
          "threads %3d: median %6.2f us (min %6.2f, max %6.2f); max |diff| "
          "%.3g of %.3g %s\n",
-         name, W, Steps, GH, (long long)Chunk, (long long)Live, 32 * W,
+         name, W, Steps, GH, Cluster ? " cluster" : "", (long long)Chunk,
+         (long long)Live, 32 * W,
          us[us.size() / 2], us.front(), us.back(), maxDiff, maxRef,
          ok ? "ok" : "WRONG");
   CK(cudaEventDestroy(a));
@@ -134,6 +148,21 @@ int sweep(const char *name, Buffers &m, bool &bad, int argc) {
   rc |= timeShape<B, Hq, Hkv, D, 4, 4, 1>(name, m, ref, bad);
   if constexpr ((Hq / Hkv) % 2 == 0)
     rc |= timeShape<B, Hq, Hkv, D, 8, 2, 2>(name, m, ref, bad);
+  // The merge in a cluster of the group's blocks (distributed shared
+  // memory) instead of global partials and a counter: kiln's shapes, and
+  // 8 x 4 (8 chunks of 128 slots: a portable cluster).
+  // (D = 64 only: at D = 128 these shapes are 32 chunks.)
+  if constexpr (B == 1 && D == 64) {
+    rc |= timeShape<B, Hq, Hkv, D, 8, 2, 1, true>(name, m, ref, bad);
+    rc |= timeShape<B, Hq, Hkv, D, 4, 4, 1, true>(name, m, ref, bad);
+    rc |= timeShape<B, Hq, Hkv, D, 8, 4, 1, true>(name, m, ref, bad);
+    rc |= timeShape<B, Hq, Hkv, D, 8, 4, 1>(name, m, ref, bad);
+  }
+  if constexpr (D == 64) {
+    rc |= timeShape<B, Hq, Hkv, D, 8, 2, Hq / Hkv, true>(name, m, ref, bad);
+    rc |= timeShape<B, Hq, Hkv, D, 8, 4, Hq / Hkv, true>(name, m, ref, bad);
+    rc |= timeShape<B, Hq, Hkv, D, 16, 2, Hq / Hkv, true>(name, m, ref, bad);
+  }
   if (argc > 1) { // the first call's other shapes
     rc |= timeShape<B, Hq, Hkv, D, 4, 2>(name, m, ref, bad);
     rc |= timeShape<B, Hq, Hkv, D, 4, 1>(name, m, ref, bad);

@@ -211,6 +211,51 @@ __device__ __forceinline__ void pdlEnter() {
 #endif
 }
 
+/// Whether this compilation has thread block clusters (sm_90 and later; the
+/// host pass counts as having them). A kernel that merges in a cluster is
+/// declared with KILN_CLUSTER_DIMS(n): `__cluster_dims__(n, 1, 1)` where
+/// there are clusters and nothing below sm_90, where the kernel merges
+/// through global memory instead (kvAttentionSplitWith), so one emitted
+/// source builds for every --arch.
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
+#define KILN_CLUSTER_DIMS(n)
+inline constexpr bool kClusterArch = false;
+#else
+#define KILN_CLUSTER_DIMS(n) __cluster_dims__(n, 1, 1)
+inline constexpr bool kClusterArch = true;
+#endif
+
+/// Thread block clusters (sm_90 and later): clusterSync() is a barrier of
+/// every thread of every block of the calling block's cluster, with the
+/// shared-memory writes before it visible to the cluster's blocks after it
+/// (barrier.cluster.arrive.release / wait.acquire); clusterPeer(p, rank)
+/// is the generic address of the shared variable `p` in the cluster's
+/// block `rank` (mapa), readable until that block passes its next
+/// clusterSync(). Only for kernels launched with cluster dims (kiln emits
+/// `__cluster_dims__`); below sm_90 they trap.
+__device__ __forceinline__ void clusterSync() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("barrier.cluster.arrive.release.aligned;\n\t"
+               "barrier.cluster.wait.acquire.aligned;" ::: "memory");
+#elif defined(__CUDA_ARCH__)
+  __trap();
+#endif
+}
+template <typename T>
+__device__ __forceinline__ const T *clusterPeer(const T *p, unsigned rank) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  const T *r;
+  asm("mapa.u64 %0, %1, %2;" : "=l"(r) : "l"(p), "r"(rank));
+  return r;
+#else
+  (void)rank;
+#if defined(__CUDA_ARCH__)
+  __trap();
+#endif
+  return p;
+#endif
+}
+
 /// Asks L2 for `bytes` bytes at `p` (a weight), one 128-byte line per lane
 /// of the calling warp at a time, without waiting for them: a GEMV kernel
 /// does it for its first weight rows before pdlEnter() and its prologue,
@@ -1299,7 +1344,14 @@ inline constexpr int64_t kvSplitMergeCap = 256;
 /// chunks' sums), then each thread sums its output element's weighted
 /// values over the chunks in split order, its loads issued together. It
 /// writes the output and resets the counter, so the next launch (or graph
-/// replay) starts clean. `part` ([B * Hq * S * Splits * (2 + D)] floats)
+/// replay) starts clean. With Cluster (the kernel declared with
+/// KILN_CLUSTER_DIMS(Splits), Splits <= 16, on sm_90 and later) the group's
+/// Splits blocks are one cluster and merge there instead: each keeps its
+/// (max, sum, weighted values) per head in shared memory, and after a
+/// cluster barrier each live block merges its slice of the group's G x D
+/// outputs from all live blocks through distributed shared memory, in
+/// split order; the blocks past the live keys only meet the others at the
+/// two barriers. No partials, fence or counter. `part` ([B * Hq * S * Splits * (2 + D)] floats)
 /// and `done` ([B * Hkv * S * Hq / Hkv / GH]) are the kernel's own
 /// __device__ arrays. A row with no live key gives zeros. `bias(b, h, s,
 /// t)` is the mask. Same results as kvAttention up to summation order.
@@ -1324,8 +1376,9 @@ inline constexpr int64_t kvSplitMergeCap = 256;
 /// no block waits for another. kc and vc are not __restrict__: the lanes
 /// write them.
 template <int64_t B, int64_t Hq, int64_t Hkv, int64_t S, int64_t T, int64_t D,
-          int W, int Steps, int GH, bool Early, typename E, typename I,
-          typename Bias, typename Query, typename Append>
+          int W, int Steps, int GH, bool Early, bool Cluster = false,
+          typename E, typename I, typename Bias, typename Query,
+          typename Append>
 __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
                                      const I *__restrict__ pos,
                                      E *__restrict__ out, float scale,
@@ -1356,6 +1409,13 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
   __shared__ float headMax[G], headSum[G];
   __shared__ float weight[G][Cap];
   __shared__ bool last;
+  // Merging in the cluster: asked for, and the target has clusters.
+  constexpr bool InCluster = Cluster && kClusterArch;
+  static_assert(!Cluster || Splits <= 16,
+                "kvAttentionSplit: a cluster holds at most 16 blocks");
+  // With InCluster: this block's weighted values, which the cluster's
+  // blocks read (clusterPeer) to merge.
+  __shared__ float vals[InCluster ? G : 1][InCluster ? D : 1];
   int64_t group = blockIdx.x / Splits;
   int split = (int)(blockIdx.x % Splits);
   if (group >= B * Hkv * Sets * S) {
@@ -1379,6 +1439,13 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
     if (live == 0 && split == 0) // no key: zeros, from the first block
       for (int i = tid; i < G * D; i += blockDim.x)
         out[outAt(i / D, i % D)] = (E)0.0f;
+    // In a cluster with more than one live chunk, the blocks past the live
+    // keys meet the others at the cluster's two barriers, and do nothing
+    // else: the merge reads and is spread over the live blocks only.
+    if (InCluster && live > 1) {
+      clusterSync();
+      clusterSync();
+    }
     return;
   }
   int begin = split * Chunk;
@@ -1495,6 +1562,49 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
         red[warp][g][piece * Vec + e] = v;
     }
   __syncthreads();
+  if constexpr (InCluster) {
+    if (live > 1) {
+      // The cluster is the group's Splits blocks (rank = split). Each block
+      // publishes its (max, sum, weighted values) in its shared memory, and
+      // after the barrier merges a slice of the G x D outputs from all of
+      // them, in rank order: no global partials, fence or counter.
+      for (int i = tid; i < G * D; i += blockDim.x) {
+        float v = 0.0f;
+#pragma unroll
+        for (int w = 0; w < W; ++w)
+          v += red[w][i / D][i % D];
+        vals[i / D][i % D] = v;
+      }
+      clusterSync();
+      // Block `split` of the `live` ones merges outputs [split * per, ...).
+      int per = (G * (int)D + live - 1) / live;
+      int hi = (split + 1) * per < G * (int)D ? (split + 1) * per : G * (int)D;
+      for (int i = split * per + tid; i < hi; i += blockDim.x) {
+        int g = i / D, d = i % D;
+        float mk[Splits], sk[Splits], vk[Splits];
+#pragma unroll
+        for (int k = 0; k < (int)Splits; ++k) {
+          mk[k] = k < live ? *clusterPeer(&headMax[g], k) : ninf;
+          sk[k] = k < live ? *clusterPeer(&headSum[g], k) : 0.0f;
+          vk[k] = k < live ? *clusterPeer(&vals[g][d], k) : 0.0f;
+        }
+        float m = ninf;
+#pragma unroll
+        for (int k = 0; k < (int)Splits; ++k)
+          m = mk[k] > m ? mk[k] : m;
+        float l = 0.0f, acc = 0.0f;
+#pragma unroll
+        for (int k = 0; k < (int)Splits; ++k) {
+          float wk = mk[k] == ninf ? 0.0f : op::exp_(mk[k] - m);
+          l += wk * sk[k];
+          acc += wk * vk[k];
+        }
+        out[outAt(g, d)] = (E)(l > 0.0f ? acc / l : 0.0f);
+      }
+      clusterSync(); // the peers' shared arrays live until all have read
+      return;
+    }
+  }
   float *mine = part + (group * Splits + split) * Stride;
   for (int i = tid; i < G * D; i += blockDim.x) {
     int g = i / D, d = i % D;
@@ -1714,12 +1824,12 @@ struct KvAppendRow {
 /// kiln.kv_attention alone: kvAttentionSplitWith with the query as it is
 /// and no append.
 template <int64_t B, int64_t Hq, int64_t Hkv, int64_t S, int64_t T, int64_t D,
-          int W, int Steps, int GH, bool Early, typename E, typename I,
-          typename Bias>
+          int W, int Steps, int GH, bool Early, bool Cluster = false,
+          typename E, typename I, typename Bias>
 __device__ void kvAttentionSplit(const E *q, const E *kc, const E *vc,
                                  const I *pos, E *out, float scale, Bias bias,
                                  float *part, unsigned *done) {
-  kvAttentionSplitWith<B, Hq, Hkv, S, T, D, W, Steps, GH, Early>(
+  kvAttentionSplitWith<B, Hq, Hkv, S, T, D, W, Steps, GH, Early, Cluster>(
       KvQuery<Hq, S, D, E>{q}, const_cast<E *>(kc), const_cast<E *>(vc), pos,
       out, scale, bias, part, done, KvNoAppend{});
 }

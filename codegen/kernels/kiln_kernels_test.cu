@@ -465,6 +465,23 @@ extern "C" __global__ void t_kv_fused(const __nv_bfloat16 *x,
       kiln::KvAppendRow<4, 16, true, 8, 2, true, float, float>{xf, xf, cs, cs});
 }
 
+/// The fused kernel merging in a cluster of its 8 chunks (bf16, D = 64:
+/// chunks of 8 warps x 4 steps = 128 slots; all 4 heads a block). Below
+/// sm_90 KILN_CLUSTER_DIMS is nothing and the kernel merges through global
+/// memory: both builds of this file compile it.
+extern "C" __global__ void __launch_bounds__(256) KILN_CLUSTER_DIMS(8)
+    t_kv_cluster(const __nv_bfloat16 *x, const float *cs, const int64_t *pos,
+                 __nv_bfloat16 *kc, __nv_bfloat16 *vc, __nv_bfloat16 *out) {
+  kiln::kvAttentionSplitWith<1, 4, 1, 1, 1024, 64, 8, 4, 4, true, true>(
+      kiln::KvRotaryQuery<4, 1, 64, 64, 1, false, __nv_bfloat16, float>{x, cs,
+                                                                        cs},
+      kc, vc, pos, out, 0.125f,
+      [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }, t_split_part,
+      t_split_done,
+      kiln::KvAppendRow<1, 64, true, 64, 1, false, __nv_bfloat16, float>{
+          x, x, cs, cs});
+}
+
 // gemvMmaSplit<K, L> here and kiln::gemvMmaSplit(K, L) in LaunchConfig.cpp
 // (unittests/Transforms/GemvSplitTest.cpp pins the same values) must agree.
 static_assert(kiln::gemvMmaSplit<2048, 1>() == 8 &&

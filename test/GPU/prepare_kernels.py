@@ -314,13 +314,21 @@ CASES = [
         [2, 14, 2, 1, 300, 64, 5, 299], # Qwen2.5-0.5B heads; 1 and 10 chunks
         [1, 4, 4, 3, 200, 16, 150],     # 3 query positions, 2 chunks
         [1, 2, 1, 1, 40, 128, 39],      # 32 lanes per key, 3 chunks
+        # A batch-1 step whose cache is 2 to 8 chunks of 8 warps x 4 steps
+        # merges in a cluster (KILN_CLUSTER_DIMS): all 4 heads a block, 8
+        # chunks all live; a head a block, 5 of 8 chunks live (the other
+        # blocks of the cluster meet at its barriers). The 40-slot case
+        # above is a cluster of 2.
+        [1, 32, 8, 1, 512, 64, 511],
+        [1, 14, 2, 1, 500, 64, 300],
     ]),
     # [B, Hq, Hkv, T, D, interleaved, R, pos...]; one batch row, as
     # kiln-fuse-kv-attention fuses (kFuseKvAttentionMaxBatch). At 3a97abc,
     # when it fused any batch, the same kernel passed at B = 2 (positions
     # 5 and 300; 0 and 63): bench/gpu-correctness-2026-12-01-h200-3a97abc.log.
     ("kv_fused", case_kv_fused, [
-        [1, 8, 2, 320, 64, 0, 64, 300],  # rotate-half; 10 chunks
+        [1, 8, 2, 320, 64, 0, 64, 300],  # rotate-half; a cluster of 5
+        [1, 8, 2, 320, 64, 0, 64, 150],  # 3 of the cluster's 5 chunks live
         [1, 8, 2, 320, 64, 0, 64, 5],    # one chunk, written directly
         [1, 4, 4, 64, 16, 1, 8, 63],     # interleaved, half the head
     ]),

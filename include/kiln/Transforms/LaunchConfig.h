@@ -38,9 +38,12 @@ struct LaunchDims {
 /// keys a step cache slots, and the cache is `splits` chunks; a block
 /// serves `heads` of the Hq / Hkv query heads of its kv head (`sets` =
 /// Hq / Hkv / heads blocks per kv head and chunk). splits == 0 where the
-/// split kernel does not apply.
+/// split kernel does not apply. `cluster` (0 or splits): the blocks of a
+/// group are one thread block cluster of that many blocks and merge there
+/// (sm_90 and later; below, the kernel merges through global memory).
 struct KvSplitShape {
-  int64_t warps = 0, steps = 0, chunk = 0, splits = 0, heads = 0, sets = 0;
+  int64_t warps = 0, steps = 0, chunk = 0, splits = 0, heads = 0, sets = 0,
+          cluster = 0;
 };
 /// The split kernel's block for kiln.kv_attention `op`, or splits == 0 where
 /// it does not apply and the kernel is one block per query row
@@ -49,10 +52,13 @@ struct KvSplitShape {
 /// the grid (groups x chunks) fits one grid dim, the partial results
 /// (query rows x chunks x (2 + D) floats) fit 16 MiB and the block's
 /// shared arrays 40 KB - so decode steps, not long prefills. The block
-/// shape is chosen per shape from measurements (docs/codegen.md): 8 warps
-/// of 2 steps (else 4 of 4, where the shared arrays do not fit); one query
-/// head a block where the step has one row (B x S = 1: a batch-1 decode
-/// step fills few SMs otherwise), all of the kv head's otherwise. The CUDA
+/// shape is chosen per shape from measurements (docs/codegen.md): where the
+/// step has one query row (B x S = 1) and the cache is 2 to 8 chunks of 8
+/// warps x 4 steps, those blocks in clusters, with the most query heads a
+/// block that still makes 64 blocks; otherwise 8 warps of 2 steps (else 4
+/// of 4, where the shared arrays do not fit), one query head a block where
+/// the step has one row (a batch-1 decode step fills few SMs otherwise),
+/// all of the kv head's otherwise. The CUDA
 /// emitter (codegen/EmitTransformer.cpp) and chooseLaunchDims agree through
 /// this function.
 KvSplitShape kvAttentionSplitShape(mlir::Operation *op);
