@@ -454,6 +454,8 @@ static LogicalResult emitKernel(Translation &t, KernelOp kernel,
     if (failed(checkLaunchShape(launch, *bodyOp, body)))
       return failure();
     ctx.maxBlock = std::max<int64_t>(ctx.maxBlock, launch.getBlock()[0]);
+    ctx.minThreads = std::min<int64_t>(
+        ctx.minThreads, launch.getGrid()[0] * launch.getBlock()[0]);
     if (updatesInPlace(launch))
       ctx.restrictPointers = false;
   }
@@ -680,6 +682,11 @@ FailureOr<EmittedFunction> kiln::codegen::emitFunction(func::FuncOp func) {
         return d;
       }
     }
+  if (auto module = func->getParentOfType<ModuleOp>())
+    if (Attribute preload = module->getAttr(kGemvPreloadAttr);
+        preload && !isa<BoolAttr>(preload))
+      return module.emitError()
+             << kGemvPreloadAttr << " must be a bool, got " << preload;
   Block &block = func.getBody().front();
   ArenaOp arena;
   WeightsOp weightsRegion;

@@ -120,12 +120,24 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
            std::to_string(g.columns - 1) + ")";
   };
 
+  // The warp's first column's weights loaded into registers before the PDL
+  // wait (kiln::gemvFirstTile, kGemvPreloadAttr): one-row kernels whose
+  // groups share one tile size (kiln::kGemvTile), into `pre`.
+  bool preload = !mma && gemvPreload(anchor);
+  for (const GemvGroup &g : gemv->groups)
+    if ((g.linears.size() <= 2) != (maxLinears <= 2))
+      preload = false;
+  int64_t preloads = int64_t(maxLinears) * (maxLinears <= 2 ? 8 : 4);
+
   // Per group: a branch of the column loop. Its warp computes the dots of
   // the group's linears at column n, then lane 0 computes the epilogue of
   // element (row, n) of every row and stores the group's yielded values.
-  std::string loop;
+  // With `withPre` (the warp's first column, when preloading) the dots
+  // start from `pre`.
+  auto emitLoopBody = [&](bool withPre, std::string &loop) -> LogicalResult {
   llvm::raw_string_ostream os(loop);
   int64_t start = 0;
+  std::string pre = withPre ? ", pre" : "";
   for (auto [g, group] : llvm::enumerate(gemv->groups)) {
     int64_t n = group.columns;
     ArrayRef<int64_t> shape = shapeOf(group.linears.front()->getResult(0));
@@ -175,7 +187,8 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
     else if (split > 1)
       os << "      float acc[" << l << "][" << m << "];\n"
          << "      kiln::gemvSplitDots<" << split << ", " << stride << ", "
-         << m << ", " << k << ", " << l << ">(xr, rows, acc, part);\n"
+         << m << ", " << k << ", " << l << ">(xr, rows, acc, part" << pre
+         << ");\n"
          << "      if (lane == 0 && slice == 0) {\n";
     else
       os << "      float acc[" << l << "][" << m << "];\n"
@@ -184,7 +197,7 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
                  ? std::string("xs")
                  : "in" + std::to_string(
                               cast<BlockArgument>(gemv->input).getArgNumber()))
-         << ", rows, acc);\n      if (lane == 0) {\n";
+         << ", rows, acc" << pre << ");\n      if (lane == 0) {\n";
     if (mma)
       os << "        {\n";
     else
@@ -227,6 +240,12 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
     start += unitsOf(group);
   }
   os << "    }\n";
+  return success();
+  };
+  std::string loop, firstBody;
+  if (failed(emitLoopBody(false, loop)) ||
+      (preload && failed(emitLoopBody(true, firstBody))))
+    return failure();
 
   std::string what;
   llvm::raw_string_ostream whatOs(what);
@@ -245,6 +264,10 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
     FailureOr<std::string> t = ctx.typeOf(gemv->input, anchor);
     if (failed(t))
       return failure();
+    // With preload, `pre` outlives the block: the first column's dots read
+    // it after the wait.
+    if (preload)
+      src << "  int4 pre[" << preloads << "];\n";
     src << "  {\n    const int64_t c0 = " << firstColumn << ";\n";
     std::string slice =
         split > 1 ? " + ((threadIdx.x >> 5) % " + std::to_string(split) +
@@ -256,12 +279,24 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
     for (auto [g, group] : llvm::enumerate(gemv->groups)) {
       src << "    " << (g ? "else if" : "if") << " (c0 < "
           << start + unitsOf(group) << ") {\n";
-      for (Operation *op : group.linears)
-        src << "      kiln::prefetchL2" << (mma ? "Rows" : "") << "(in"
-            << cast<BlockArgument>(cast<LinearOp>(op).getWeight())
-                   .getArgNumber()
-            << " + " << rowOf(group, "c0", start) << " * " << k << slice
-            << ", " << k / split << " * sizeof(" << *t << "));\n";
+      if (preload) {
+        src << "      const " << *t << " *first[" << group.linears.size()
+            << "] = {";
+        for (auto [j, op] : llvm::enumerate(group.linears))
+          src << (j ? ", " : "") << "in"
+              << cast<BlockArgument>(cast<LinearOp>(op).getWeight())
+                     .getArgNumber()
+              << " + " << rowOf(group, "c0", start) << " * " << k << slice;
+        src << "};\n      kiln::gemvFirstTile<" << k / split << ", "
+            << group.linears.size() << ">(first, pre);\n";
+      } else {
+        for (Operation *op : group.linears)
+          src << "      kiln::prefetchL2" << (mma ? "Rows" : "") << "(in"
+              << cast<BlockArgument>(cast<LinearOp>(op).getWeight())
+                     .getArgNumber()
+              << " + " << rowOf(group, "c0", start) << " * " << k << slice
+              << ", " << k / split << " * sizeof(" << *t << "));\n";
+      }
       src << "    }\n";
       start += unitsOf(group);
     }
@@ -316,13 +351,26 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
     src << "  __shared__ float part[8 * " << stride << "];\n"
         << "  const int slice = (threadIdx.x >> 5) % " << split << ";\n";
   }
+  std::string step =
+      "warps" + (split > 1 ? " / " + std::to_string(split) : std::string());
   src << "  const int lane = threadIdx.x & 31;\n"
-      << "  const int64_t warps = ((int64_t)gridDim.x * blockDim.x) >> 5;\n"
-      << "  for (int64_t c = " << firstColumn << "; c < " << gemv->units()
-      << "; c += warps"
-      << (split > 1 ? " / " + std::to_string(split) : std::string())
-      << ") {\n"
-      << loop << "  }\n";
+      << "  const int64_t warps = ((int64_t)gridDim.x * blockDim.x) >> 5;\n";
+  // Whether every launch has a warp (S warps) for every column: then the
+  // loop is its first iteration.
+  bool once = ctx.minThreads / 32 / split >= gemv->units();
+  if (preload) {
+    // The first column's dots start from the preloaded tile; where there
+    // is a second iteration, it loads.
+    src << "  {\n    const int64_t c = " << firstColumn << ";\n"
+        << firstBody << "  }\n";
+    if (!once)
+      src << "  for (int64_t c = " << firstColumn << " + " << step << "; c < "
+          << gemv->units() << "; c += " << step << ") {\n"
+          << loop << "  }\n";
+  } else
+    src << "  for (int64_t c = " << firstColumn << "; c < " << gemv->units()
+        << "; c += " << step << ") {\n"
+        << loop << "  }\n";
   ctx.endKernel();
   return success();
 }

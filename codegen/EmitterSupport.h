@@ -18,6 +18,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <limits>
 #include <string>
 
 namespace kiln::codegen {
@@ -137,6 +138,8 @@ public:
   std::string name;
   /// `__launch_bounds__`: the largest block of any launch of the kernel.
   int64_t maxBlock = 1;
+  /// The fewest threads (grid x block, x only) of any launch of the kernel.
+  int64_t minThreads = std::numeric_limits<int64_t>::max();
   /// Whether pointer parameters may be `__restrict__` (no launch of the
   /// kernel has an output overlapping an input).
   bool restrictPointers = true;

@@ -475,6 +475,13 @@ bool kiln::isValidGemvSplitK(int64_t v) {
   return v == 1 || v == 2 || v == 4 || v == 8;
 }
 
+bool kiln::gemvPreload(Operation *op) {
+  if (auto module = op ? op->getParentOfType<ModuleOp>() : ModuleOp())
+    if (auto attr = module->getAttrOfType<BoolAttr>(kGemvPreloadAttr))
+      return attr.getValue();
+  return kGemvPreloadDefault;
+}
+
 int64_t kiln::gemvSplitK(const GemvKernel &kernel, Operation *op) {
   Type elt = cast<ShapedType>(kernel.input.getType()).getElementType();
   int64_t bytes = (elt.getIntOrFloatBitWidth() + 7) / 8;

@@ -637,19 +637,47 @@ template <int64_t M, int64_t K, typename T> struct GemvRmsX {
 /// elements of T; K % Vec == 0), every load of a tile issued before the
 /// sums use it, sum in f32, and end with a warp sum: every lane gets every
 /// partial. x.finish() is not applied (gemvDots and gemvSplitDots do).
+/// Loads per lane and row of one tile of gemvPartialDots (L rows at once):
+/// 8, or 4 from 3 rows on, so registers stay bounded.
+template <int L> inline constexpr int kGemvTile = L <= 2 ? 8 : 4;
+
+/// The first tile of gemvPartialDots' loads of `rows` (K elements of T a
+/// row, from element 0), into pre[l * kGemvTile<L> + j] (lane's load j of
+/// row l): a GEMV kernel issues them before its PDL wait (weights are
+/// never written), so they stream in while the launch before it finishes,
+/// and passes `pre` to the dots of that column (kiln-compile
+/// --gemv-preload).
+template <int64_t K, int L, typename T>
+__device__ __forceinline__ void gemvFirstTile(const T *const (&rows)[L],
+                                              int4 *pre) {
+  constexpr int64_t Chunks = K / Vec16<T>::N;
+  constexpr int Tile = kGemvTile<L>;
+  int lane = threadIdx.x & 31;
+#pragma unroll
+  for (int l = 0; l < L; ++l)
+#pragma unroll
+    for (int j = 0; j < Tile; ++j) {
+      int64_t c = lane + 32 * j;
+      pre[l * Tile + j] =
+          c < Chunks ? __ldg(reinterpret_cast<const int4 *>(rows[l]) + c)
+                     : make_int4(0, 0, 0, 0);
+    }
+}
+
 template <int64_t M, int64_t K, int L, typename T, typename XRows,
           typename = decltype(&XRows::finish)>
 __device__ __forceinline__ void gemvPartialDots(XRows &x,
                                                 const T *const (&rows)[L],
                                                 float (&acc)[L][M],
-                                                int64_t first) {
+                                                int64_t first,
+                                                const int4 *pre = nullptr) {
   using V = Vec16<T>;
   constexpr int Vec = V::N;
   static_assert(K % Vec == 0, "gemv: K must be a multiple of the vector");
   constexpr int64_t Chunks = K / Vec; // 16-byte chunks per row
   // Loads in flight per lane: a tile of each row, so registers stay bounded
   // for long rows (K = 8192 is 32 chunks per lane).
-  constexpr int64_t Tile = L <= 2 ? 8 : 4;
+  constexpr int64_t Tile = kGemvTile<L>;
   // Rows that are whole tiles (K = 2048 and 8192 in bf16) need no bounds
   // test, so every load of a tile is issued before the first sum.
   constexpr bool Whole = Chunks % (32 * Tile) == 0;
@@ -668,7 +696,9 @@ __device__ __forceinline__ void gemvPartialDots(XRows &x,
       for (int64_t j = 0; j < Tile; ++j) {
         int64_t c = base + lane + 32 * j;
         // Weights are read once per step: the read-only path, not kept in L1.
-        wv[l][j] = Whole || c < Chunks
+        // The first tile may have been loaded already (gemvFirstTile).
+        wv[l][j] = pre && base == 0 ? pre[l * Tile + j]
+                   : Whole || c < Chunks
                        ? __ldg(reinterpret_cast<const int4 *>(rows[l]) + c)
                        : make_int4(0, 0, 0, 0);
       }
@@ -704,8 +734,9 @@ __device__ __forceinline__ void gemvPartialDots(XRows &x,
 template <int64_t M, int64_t K, int L, typename T, typename XRows,
           typename = decltype(&XRows::finish)>
 __device__ __forceinline__ void gemvDots(XRows &x, const T *const (&rows)[L],
-                                         float (&acc)[L][M]) {
-  gemvPartialDots<M, K, L>(x, rows, acc, 0);
+                                         float (&acc)[L][M],
+                                         const int4 *pre = nullptr) {
+  gemvPartialDots<M, K, L>(x, rows, acc, 0, pre);
 #pragma unroll
   for (int64_t m = 0; m < M; ++m) {
     float f = x.finish(m, x.partial(m));
@@ -733,13 +764,14 @@ template <int S, int64_t Stride, int64_t M, int64_t K, int L, typename T,
 __device__ __forceinline__ void gemvSplitDots(XRows &x,
                                               const T *const (&rows)[L],
                                               float (&acc)[L][M],
-                                              float *part) {
+                                              float *part,
+                                              const int4 *pre = nullptr) {
   static_assert(S >= 1 && 8 % S == 0, "gemv: S divides the block's 8 warps");
   static_assert(K % S == 0, "gemv: S divides K");
   static_assert(Stride >= (L + 1) * M, "gemv: a warp's partials fit");
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31,
             slice = warp % S;
-  gemvPartialDots<M, K / S, L>(x, rows, acc, slice * (K / S));
+  gemvPartialDots<M, K / S, L>(x, rows, acc, slice * (K / S), pre);
   float sq[M];
 #pragma unroll
   for (int64_t m = 0; m < M; ++m)
@@ -1018,9 +1050,10 @@ template <int S> __device__ __forceinline__ void gemvMmaDone() {
 template <int64_t M, int64_t K, int L, typename T>
 __device__ __forceinline__ void gemvDots(const T *x,
                                          const T *const (&rows)[L],
-                                         float (&acc)[L][M]) {
+                                         float (&acc)[L][M],
+                                         const int4 *pre = nullptr) {
   GemvX<M, K, T> rowsOfX{x};
-  gemvDots<M, K, L>(rowsOfX, rows, acc);
+  gemvDots<M, K, L>(rowsOfX, rows, acc, pre);
 }
 
 /// Weight-streaming matrix-vector product for decode (M rows, M small):

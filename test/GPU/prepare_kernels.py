@@ -3,6 +3,9 @@
 
     prepare_kernels.py BUILD_DIR BUNDLE [--arch sm_90a]
 
+KILN_FLAGS (environment): extra kiln-compile flags for every entry (e.g.
+--gemv-preload), so the classes check that code path too.
+
 Each entry checks one kernel class alone on the GPU against the reference
 backend: a one-op (or one-chain) kiln function at a given shape, random
 inputs (fixed seeds), expected outputs from `kiln-run --backend=ref`, and the
@@ -384,6 +387,7 @@ def main():
     ap.add_argument("bundle")
     ap.add_argument("--arch", default="sm_90a")
     a = ap.parse_args()
+    extra = os.environ.get("KILN_FLAGS", "").split()
     kiln = lambda name: os.path.join(a.build, "bin", name)
     entries = 0
     for cls, make, shapes in CASES:
@@ -448,7 +452,7 @@ def main():
                 run([kiln("kiln-run"), model, "--backend=ref", "--output-dir",
                      os.path.join(out, "expected")] + args)
             run([kiln("kiln-compile"), model, "-o", os.path.join(out, "model.kiln"),
-                 "--arch", a.arch] + split + precision)
+                 "--arch", a.arch] + split + precision + extra)
             if cls == "gemv_mma":
                 run([kiln("kiln-run"), os.path.join(out, "model.kiln"), "--backend=ref",
                      "--output-dir", os.path.join(out, "expected")] + args)

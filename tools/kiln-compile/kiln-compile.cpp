@@ -93,6 +93,13 @@ cl::opt<int64_t> gemvSplitK(
              "each over 1/N of the row (0, default: chosen per kernel from "
              "the row length, docs/codegen.md); sets the module attribute "
              "kiln.gemv_split_k"));
+cl::opt<bool> gemvPreload(
+    "gemv-preload", cl::init(kiln::kGemvPreloadDefault), cl::cat(category),
+    cl::desc("kiln's one-row GEMV kernels load their first column's first "
+             "tile of weights into registers before waiting for the launch "
+             "before them (default: on; =false asks L2 for the rows "
+             "instead, docs/codegen.md); given, sets the module attribute "
+             "kiln.gemv_preload"));
 cl::opt<int64_t> fuseKvAttentionMaxBatch(
     "fuse-kv-attention-max-batch", cl::value_desc("N"), cl::init(0),
     cl::cat(category),
@@ -366,6 +373,9 @@ int main(int argc, char **argv) {
                     IntegerAttr::get(IntegerType::get(&context, 64),
                                      gemvSplitK.getValue()));
   }
+  if (gemvPreload.getNumOccurrences())
+    module->setAttr(kiln::kGemvPreloadAttr,
+                    BoolAttr::get(&context, gemvPreload.getValue()));
   if (fuseKvAttentionMaxBatch != 0) {
     if (fuseKvAttentionMaxBatch < 0) {
       llvm::errs() << "kiln-compile: error: --fuse-kv-attention-max-batch="

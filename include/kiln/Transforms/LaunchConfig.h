@@ -177,6 +177,15 @@ std::optional<GemvKernel> analyzeGemvKernel(mlir::Block &body);
 /// (kiln-compile --gemv-split-k): an i64 of 1, 2, 4 or 8. Without it the
 /// split follows gemvSplitK's rule.
 inline constexpr llvm::StringLiteral kGemvSplitKAttr = "kiln.gemv_split_k";
+/// The module attribute (a bool; kiln-compile --gemv-preload) that says
+/// whether kiln's one-row GEMV kernels load their first column's first
+/// tile of weights into registers before their PDL wait
+/// (kiln::gemvFirstTile) instead of asking L2 for the rows
+/// (kiln::prefetchL2). Without it: kGemvPreloadDefault.
+inline constexpr llvm::StringLiteral kGemvPreloadAttr = "kiln.gemv_preload";
+inline constexpr bool kGemvPreloadDefault = true;
+/// kGemvPreloadAttr of the module holding `op`, or the default.
+bool gemvPreload(mlir::Operation *op);
 /// Whether `v` is a valid kGemvSplitKAttr value.
 bool isValidGemvSplitK(int64_t v);
 /// The warps that share each output column of GEMV kernel `kernel`
