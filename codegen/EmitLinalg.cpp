@@ -135,112 +135,113 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
   // With `withPre` (the warp's first column, when preloading) the dots
   // start from `pre`.
   auto emitLoopBody = [&](bool withPre, std::string &loop) -> LogicalResult {
-  llvm::raw_string_ostream os(loop);
-  int64_t start = 0;
-  std::string pre = withPre ? ", pre" : "";
-  for (auto [g, group] : llvm::enumerate(gemv->groups)) {
-    int64_t n = group.columns;
-    ArrayRef<int64_t> shape = shapeOf(group.linears.front()->getResult(0));
-    // The ops this group needs, in body order: what its yields depend on.
-    llvm::SmallPtrSet<Operation *, 16> needed;
-    SmallVector<Value> work;
-    for (unsigned y : group.yields)
-      work.push_back(terminator->getOperand(y));
-    while (!work.empty()) {
-      Operation *def = work.pop_back_val().getDefiningOp();
-      if (!def || !needed.insert(def).second)
-        continue;
-      if (!isa<LinearOp>(def))
-        work.append(def->operand_begin(), def->operand_end());
-    }
-    os << "    " << (g ? "} else if" : "if") << " (c < "
-       << start + unitsOf(group) << ") {\n";
-    if (mma)
-      os << "      const int64_t n0 = (c - " << start << ") * 8;\n";
-    else
-      os << "      const int64_t n = c - " << start << ";\n";
-    int l = group.linears.size();
-    FailureOr<std::string> t = ctx.typeOf(gemv->input, anchor);
-    if (failed(t))
-      return failure();
-    os << "      const " << *t << " *rows[" << l << "] = {";
-    for (auto [j, op] : llvm::enumerate(group.linears))
-      os << (j ? ", " : "") << "in"
-         << cast<BlockArgument>(cast<LinearOp>(op).getWeight()).getArgNumber()
-         << " + " << (mma ? rowOf(group, "c", start) : std::string("n"))
-         << " * " << k
-         << (split > 1 ? " + slice * " + std::to_string(k / split) : "");
-    os << "};\n";
-    if (mma)
-      // The tile's S x 32 threads share its 8 x m outputs: thread (slice,
-      // lane) takes outputs slice * 32 + lane + 32 S i (row o / 8, column
-      // n0 + o % 8).
-      os << "      kiln::gemvMmaPartials<" << split << ", " << stride << ", "
-         << m << ", " << k << ", " << l << ">(xr, rows, part);\n"
-         << "      for (int o = slice * 32 + lane; o < " << 8 * m
-         << "; o += " << 32 * split << ") {\n"
-         << "        const int64_t r = o >> 3, n = n0 + (o & 7);\n"
-         << "        if (n < " << n << ") {\n"
-         << "          float acc[" << l << "][1];\n"
-         << "          kiln::gemvMmaResult<" << split << ", " << stride << ", "
-         << m << ", " << l << ">(xr, part, o, acc);\n";
-    else if (split > 1)
-      os << "      float acc[" << l << "][" << m << "];\n"
-         << "      kiln::gemvSplitDots<" << split << ", " << stride << ", "
-         << m << ", " << k << ", " << l << ">(xr, rows, acc, part" << pre
-         << ");\n"
-         << "      if (lane == 0 && slice == 0) {\n";
-    else
-      os << "      float acc[" << l << "][" << m << "];\n"
-         << "      kiln::gemvDots<" << m << ", " << k << ", " << l << ">("
-         << (gemv->prologue
-                 ? std::string("xs")
-                 : "in" + std::to_string(
-                              cast<BlockArgument>(gemv->input).getArgNumber()))
-         << ", rows, acc" << pre << ");\n      if (lane == 0) {\n";
-    if (mma)
-      os << "        {\n";
-    else
-      os << "        for (int64_t r = 0; r < " << m << "; ++r) {\n";
-    os << "          const int64_t i = r * " << n << " + n;\n";
-    DenseMap<Value, std::string> names;
-    bool coords = false;
-    std::string inner;
-    llvm::raw_string_ostream is(inner);
-    for (auto [j, op] : llvm::enumerate(group.linears)) {
-      auto linear = cast<LinearOp>(op);
-      FailureOr<std::string> rt = ctx.typeOf(linear.getResult(), op);
-      if (failed(rt))
+    llvm::raw_string_ostream os(loop);
+    int64_t start = 0;
+    std::string pre = withPre ? ", pre" : "";
+    for (auto [g, group] : llvm::enumerate(gemv->groups)) {
+      int64_t n = group.columns;
+      ArrayRef<int64_t> shape = shapeOf(group.linears.front()->getResult(0));
+      // The ops this group needs, in body order: what its yields depend on.
+      llvm::SmallPtrSet<Operation *, 16> needed;
+      SmallVector<Value> work;
+      for (unsigned y : group.yields)
+        work.push_back(terminator->getOperand(y));
+      while (!work.empty()) {
+        Operation *def = work.pop_back_val().getDefiningOp();
+        if (!def || !needed.insert(def).second)
+          continue;
+        if (!isa<LinearOp>(def))
+          work.append(def->operand_begin(), def->operand_end());
+      }
+      os << "    " << (g ? "} else if" : "if") << " (c < "
+         << start + unitsOf(group) << ") {\n";
+      if (mma)
+        os << "      const int64_t n0 = (c - " << start << ") * 8;\n";
+      else
+        os << "      const int64_t n = c - " << start << ";\n";
+      int l = group.linears.size();
+      FailureOr<std::string> t = ctx.typeOf(gemv->input, anchor);
+      if (failed(t))
         return failure();
-      std::string name = "l" + std::to_string(j);
-      is << "          const " << *rt << " " << name << " = (" << *rt
-         << ")(acc[" << j << "][" << (mma ? "0" : "r") << "]";
-      if (Value bias = linear.getBias())
-        is << " + (float)in" << cast<BlockArgument>(bias).getArgNumber()
-           << "[n]";
-      is << ");\n";
-      names[linear.getResult()] = name;
+      os << "      const " << *t << " *rows[" << l << "] = {";
+      for (auto [j, op] : llvm::enumerate(group.linears))
+        os << (j ? ", " : "") << "in"
+           << cast<BlockArgument>(cast<LinearOp>(op).getWeight()).getArgNumber()
+           << " + " << (mma ? rowOf(group, "c", start) : std::string("n"))
+           << " * " << k
+           << (split > 1 ? " + slice * " + std::to_string(k / split) : "");
+      os << "};\n";
+      if (mma)
+        // The tile's S x 32 threads share its 8 x m outputs: thread (slice,
+        // lane) takes outputs slice * 32 + lane + 32 S i (row o / 8, column
+        // n0 + o % 8).
+        os << "      kiln::gemvMmaPartials<" << split << ", " << stride << ", "
+           << m << ", " << k << ", " << l << ">(xr, rows, part);\n"
+           << "      for (int o = slice * 32 + lane; o < " << 8 * m
+           << "; o += " << 32 * split << ") {\n"
+           << "        const int64_t r = o >> 3, n = n0 + (o & 7);\n"
+           << "        if (n < " << n << ") {\n"
+           << "          float acc[" << l << "][1];\n"
+           << "          kiln::gemvMmaResult<" << split << ", " << stride
+           << ", " << m << ", " << l << ">(xr, part, o, acc);\n";
+      else if (split > 1)
+        os << "      float acc[" << l << "][" << m << "];\n"
+           << "      kiln::gemvSplitDots<" << split << ", " << stride << ", "
+           << m << ", " << k << ", " << l << ">(xr, rows, acc, part" << pre
+           << ");\n"
+           << "      if (lane == 0 && slice == 0) {\n";
+      else
+        os << "      float acc[" << l << "][" << m << "];\n"
+           << "      kiln::gemvDots<" << m << ", " << k << ", " << l << ">("
+           << (gemv->prologue
+                   ? std::string("xs")
+                   : "in" +
+                         std::to_string(
+                             cast<BlockArgument>(gemv->input).getArgNumber()))
+           << ", rows, acc" << pre << ");\n      if (lane == 0) {\n";
+      if (mma)
+        os << "        {\n";
+      else
+        os << "        for (int64_t r = 0; r < " << m << "; ++r) {\n";
+      os << "          const int64_t i = r * " << n << " + n;\n";
+      DenseMap<Value, std::string> names;
+      bool coords = false;
+      std::string inner;
+      llvm::raw_string_ostream is(inner);
+      for (auto [j, op] : llvm::enumerate(group.linears)) {
+        auto linear = cast<LinearOp>(op);
+        FailureOr<std::string> rt = ctx.typeOf(linear.getResult(), op);
+        if (failed(rt))
+          return failure();
+        std::string name = "l" + std::to_string(j);
+        is << "          const " << *rt << " " << name << " = (" << *rt
+           << ")(acc[" << j << "][" << (mma ? "0" : "r") << "]";
+        if (Value bias = linear.getBias())
+          is << " + (float)in" << cast<BlockArgument>(bias).getArgNumber()
+             << "[n]";
+        is << ");\n";
+        names[linear.getResult()] = name;
+      }
+      // The epilogue: the ops the group's yields need, but its products.
+      if (failed(emitScalarOps(
+              ctx, body,
+              [&](Operation *op) {
+                return needed.contains(op) && !isa<LinearOp>(op);
+              },
+              shape, "          ", anchor, names, coords, is)))
+        return failure();
+      for (unsigned y : group.yields)
+        is << "          out" << y
+           << "[i] = " << names.lookup(terminator->getOperand(y)) << ";\n";
+      if (coords)
+        os << "          " << decompose("i", shape, "c") << "\n";
+      os << inner << "        }\n      }\n";
+      if (mma)
+        os << "      }\n      kiln::gemvMmaDone<" << split << ">();\n";
+      start += unitsOf(group);
     }
-    // The epilogue: the ops the group's yields need, but its products.
-    if (failed(emitScalarOps(
-            ctx, body,
-            [&](Operation *op) {
-              return needed.contains(op) && !isa<LinearOp>(op);
-            },
-            shape, "          ", anchor, names, coords, is)))
-      return failure();
-    for (unsigned y : group.yields)
-      is << "          out" << y << "[i] = "
-         << names.lookup(terminator->getOperand(y)) << ";\n";
-    if (coords)
-      os << "          " << decompose("i", shape, "c") << "\n";
-    os << inner << "        }\n      }\n";
-    if (mma)
-      os << "      }\n      kiln::gemvMmaDone<" << split << ">();\n";
-    start += unitsOf(group);
-  }
-  os << "    }\n";
-  return success();
+    os << "    }\n";
+    return success();
   };
   std::string loop, firstBody;
   if (failed(emitLoopBody(false, loop)) ||

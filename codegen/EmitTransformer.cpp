@@ -68,10 +68,20 @@ static LogicalResult emitRotary(EmitContext &ctx, RotaryOp op) {
   ArrayRef<int64_t> xs = shapeOf(op.getInput()), cs = shapeOf(op.getCos());
   std::string body;
   llvm::raw_string_ostream os(body);
+  // R: twice the tables' width, or their width with full_tables (whose
+  // template argument follows the deduced types).
+  bool full = op.getFullTables();
   os << "  kiln::rotary<" << xs[0] << ", " << xs[1] << ", " << xs[2] << ", "
-     << xs[3] << ", " << 2 * cs[2] << ", " << cs[0] << ", "
-     << (op.getInterleaved() ? "true" : "false")
-     << ">(in0, in1, in2, out0);\n";
+     << xs[3] << ", " << (full ? cs[2] : 2 * cs[2]) << ", " << cs[0] << ", "
+     << (op.getInterleaved() ? "true" : "false");
+  if (full) {
+    FailureOr<std::string> t = ctx.typeOf(op.getInput(), op);
+    FailureOr<std::string> c = ctx.typeOf(op.getCos(), op);
+    if (failed(t) || failed(c))
+      return failure();
+    os << ", " << *t << ", " << *c << ", true";
+  }
+  os << ">(in0, in1, in2, out0);\n";
   return ctx.simpleKernel(op, {op.getInput(), op.getCos(), op.getSin()},
                           {op.getResult()}, body);
 }

@@ -184,6 +184,9 @@ int64_t kiln::kvAttentionSplits(Operation *op) {
 /// `bytes`-byte elements: rotate-half pairs element d with d +- R/2, so R/2
 /// elements must fill 16-byte pieces; interleaved pairs stay in a piece.
 static bool rotaryFitsPieces(RotaryOp rotary, int64_t bytes) {
+  // The kernel's hooks (KvRotaryQuery, KvAppendRow) read an angle a pair.
+  if (rotary.getFullTables())
+    return false;
   ArrayRef<int64_t> cs = shape(rotary.getCos());
   if (cs.size() != 3 || shape(rotary.getSin()) != cs)
     return false;

@@ -10,7 +10,10 @@
 // half as `[B, S, D/2]`, so the rewrite slices the first half and reshapes
 // it, leaving the computation of cos/sin itself (from position ids, or a
 // folded constant) as it is. The halves' equality is proven structurally
-// (partnersEqual below), never assumed.
+// (partnersEqual below), never assumed; where it cannot be (cos/sin fed as
+// inputs), kiln.rotary {full_tables} reads the tables whole, reshaped to
+// `[B, S, D]`: exact for any tables, but not fused into the decode
+// attention kernel, whose hooks read an angle a pair.
 //
 // The interleaved form (GPT-J's rotate_every_two, pairs (2i, 2i + 1)),
 //
@@ -368,6 +371,25 @@ Value halfTable(PatternRewriter &rewriter, Value table, int64_t batch,
   return ReshapeOp::create(rewriter, table.getLoc(), halfType, half);
 }
 
+/// `table` (`[..., S, D]`, leading dims 1 but the batch's) reshaped to
+/// `[B, S, D]` for kiln.rotary {full_tables}, built right after `table`'s
+/// definition; an identical reshape already there is reused.
+Value fullTable(PatternRewriter &rewriter, Value table, int64_t batch,
+                int64_t seq, Operation *root) {
+  auto type = cast<RankedTensorType>(table.getType());
+  auto fullType = RankedTensorType::get({batch, seq, type.getShape().back()},
+                                        type.getElementType());
+  if (type == fullType)
+    return table;
+  for (Operation *user : table.getUsers())
+    if (isa<ReshapeOp>(user) && user->getResult(0).getType() == fullType &&
+        isBefore(user, root))
+      return user->getResult(0);
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPointAfterValue(table);
+  return ReshapeOp::create(rewriter, table.getLoc(), fullType, table);
+}
+
 /// x * cos + rotate_half(x) * sin => kiln.rotary x, cos', sin';
 /// x * cos + rotate_every_two(x) * sin => kiln.rotary {interleaved}.
 struct RotateHalfPattern : OpRewritePattern<AddOp> {
@@ -403,16 +425,17 @@ struct RotateHalfPattern : OpRewritePattern<AddOp> {
       return recognize::nearMiss(rewriter, add,
                                  "rotary: cos/sin shape is not [B|1, 1, S, D]");
     Pairing pairing = m->interleaved ? Pairing::Pairs : Pairing::Halves;
-    if (!partnersEqual(m->cos, pairing) || !partnersEqual(m->sin, pairing))
-      return recognize::nearMiss(
-          rewriter, add,
-          m->interleaved
-              ? "rotary: the pairs of cos/sin are not provably equal (a "
-                "table fed as an input, or computed otherwise), so kiln.rotary "
-                "(one angle per pair) would not be exact"
-              : "rotary: the halves of cos/sin are not provably equal (a "
-                "table fed as an input, or computed otherwise), so "
-                "kiln.rotary (one angle per pair) would not be exact");
+    if (!partnersEqual(m->cos, pairing) || !partnersEqual(m->sin, pairing)) {
+      // Tables whose pairs are not provably equal (fed as inputs, or
+      // computed otherwise): kiln.rotary reads them whole, an entry per
+      // element, which is exact for any tables.
+      Value cos = fullTable(rewriter, m->cos, cs[0], xs[2], add);
+      Value sin = fullTable(rewriter, m->sin, cs[0], xs[2], add);
+      rewriter.replaceOpWithNewOp<RotaryOp>(
+          add, type, m->x, cos, sin, rewriter.getBoolAttr(m->interleaved),
+          rewriter.getBoolAttr(true));
+      return success();
+    }
     Value cos = halfTable(rewriter, m->cos, cs[0], xs[2], add, m->interleaved);
     Value sin = halfTable(rewriter, m->sin, cs[0], xs[2], add, m->interleaved);
     rewriter.replaceOpWithNewOp<RotaryOp>(add, type, m->x, cos, sin,

@@ -628,15 +628,6 @@ template <int64_t M, int64_t K, typename T> struct GemvRmsX {
   }
 };
 
-/// The partial dot products of one warp in a weight-streaming GEMV for
-/// decode: acc[l][m] = sum_k x[m, first + k] * rows[l][k] over K elements
-/// (rows[l] points at the slice's first element of a row of a weight stored
-/// [N, K'], 16-byte aligned; `first` is the slice's offset in x's rows, in
-/// elements) for L weight rows and M rows of x (a GemvX, or a GemvRmsX that
-/// folds an RMSNorm in). The lanes read the rows in 16-byte vectors (Vec
-/// elements of T; K % Vec == 0), every load of a tile issued before the
-/// sums use it, sum in f32, and end with a warp sum: every lane gets every
-/// partial. x.finish() is not applied (gemvDots and gemvSplitDots do).
 /// Loads per lane and row of one tile of gemvPartialDots (L rows at once):
 /// 8, or 4 from 3 rows on, so registers stay bounded.
 template <int L> inline constexpr int kGemvTile = L <= 2 ? 8 : 4;
@@ -645,8 +636,8 @@ template <int L> inline constexpr int kGemvTile = L <= 2 ? 8 : 4;
 /// row, from element 0), into pre[l * kGemvTile<L> + j] (lane's load j of
 /// row l): a GEMV kernel issues them before its PDL wait (weights are
 /// never written), so they stream in while the launch before it finishes,
-/// and passes `pre` to the dots of that column (kiln-compile
-/// --gemv-preload).
+/// and passes `pre` to the dots of that column (the default;
+/// kiln-compile --gemv-preload=false asks L2 for the rows instead).
 template <int64_t K, int L, typename T>
 __device__ __forceinline__ void gemvFirstTile(const T *const (&rows)[L],
                                               int4 *pre) {
@@ -664,6 +655,17 @@ __device__ __forceinline__ void gemvFirstTile(const T *const (&rows)[L],
     }
 }
 
+/// The partial dot products of one warp in a weight-streaming GEMV for
+/// decode: acc[l][m] = sum_k x[m, first + k] * rows[l][k] over K elements
+/// (rows[l] points at the slice's first element of a row of a weight stored
+/// [N, K'], 16-byte aligned; `first` is the slice's offset in x's rows, in
+/// elements) for L weight rows and M rows of x (a GemvX, or a GemvRmsX that
+/// folds an RMSNorm in). The lanes read the rows in 16-byte vectors (Vec
+/// elements of T; K % Vec == 0), every load of a tile issued before the
+/// sums use it, sum in f32, and end with a warp sum: every lane gets every
+/// partial. x.finish() is not applied (gemvDots and gemvSplitDots do).
+/// With `pre` (gemvFirstTile of the same rows) the first tile comes from
+/// there instead of memory.
 template <int64_t M, int64_t K, int L, typename T, typename XRows,
           typename = decltype(&XRows::finish)>
 __device__ __forceinline__ void gemvPartialDots(XRows &x,
@@ -1384,8 +1386,8 @@ inline constexpr int64_t kvSplitMergeCap = 256;
 /// cluster barrier each live block merges its slice of the group's G x D
 /// outputs from all live blocks through distributed shared memory, in
 /// split order; the blocks past the live keys only meet the others at the
-/// two barriers. No partials, fence or counter. `part` ([B * Hq * S * Splits * (2 + D)] floats)
-/// and `done` ([B * Hkv * S * Hq / Hkv / GH]) are the kernel's own
+/// two barriers. No partials, fence or counter. `part` ([B * Hq * S *
+/// Splits * (2 + D)] floats) and `done` ([B * Hkv * S * Hq / Hkv / GH]) are the kernel's own
 /// __device__ arrays. A row with no live key gives zeros. `bias(b, h, s,
 /// t)` is the mask. Same results as kvAttention up to summation order.
 ///
@@ -1867,11 +1869,12 @@ __device__ void kvAttentionSplit(const E *q, const E *kc, const E *vc,
       out, scale, bias, part, done, KvNoAppend{});
 }
 
-/// Rotary embedding of x[B, H, S, D] with cos/sin[CB, S, R/2] (CB = B or 1),
-/// computed in Acc<T> (f32 for 16-bit data) and rounded once; the tables
-/// may be f32 beside 16-bit data (C).
+/// Rotary embedding of x[B, H, S, D] with cos/sin[CB, S, R/2] (CB = B or 1;
+/// with Full, cos/sin[CB, S, R]: an entry per element, kiln.rotary's
+/// full_tables), computed in Acc<T> (f32 for 16-bit data) and rounded once;
+/// the tables may be f32 beside 16-bit data (C).
 template <int64_t B, int64_t H, int64_t S, int64_t D, int64_t R, int64_t CB,
-          bool Interleaved, typename T, typename C>
+          bool Interleaved, typename T, typename C, bool Full = false>
 __device__ void rotary(const T *__restrict__ x, const C *__restrict__ cosv,
                        const C *__restrict__ sinv, T *__restrict__ out) {
   using A = typename Acc<T>::type;
@@ -1881,9 +1884,10 @@ __device__ void rotary(const T *__restrict__ x, const C *__restrict__ cosv,
       return x[i];
     int64_t cb = CB == 1 ? 0 : b;
     int64_t half = R / 2;
-    int64_t j = Interleaved ? d / 2 : (d < half ? d : d - half);
-    A c = (A)cosv[(cb * S + s) * half + j],
-      sn = (A)sinv[(cb * S + s) * half + j];
+    int64_t width = Full ? R : half;
+    int64_t j = Full ? d : Interleaved ? d / 2 : (d < half ? d : d - half);
+    A c = (A)cosv[(cb * S + s) * width + j],
+      sn = (A)sinv[(cb * S + s) * width + j];
     A xi = (A)x[i];
     if (Interleaved)
       return (T)((d & 1) ? xi * c + (A)x[i - 1] * sn

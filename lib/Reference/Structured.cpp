@@ -453,22 +453,26 @@ Result rotary(RotaryOp op, ArrayRef<Tensor> in) {
   Tensor out = resultLike(op);
   out.f = x.f;
   int64_t B = x.shape[0], H = x.shape[1], S = x.shape[2], D = x.shape[3];
-  int64_t half = c.shape[2];
+  // Tables of an angle a pair ([B|1, S, R/2]), or (full_tables) of an entry
+  // an element ([B|1, S, R]).
+  bool full = op.getFullTables();
+  int64_t width = c.shape[2], half = full ? width / 2 : width;
   bool interleaved = op.getInterleaved();
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < H; ++h)
       for (int64_t s = 0; s < S; ++s) {
         int64_t cb = (c.shape[0] == 1 ? 0 : b);
-        const float *pc = c.f.data() + (cb * S + s) * half;
-        const float *ps = sn.f.data() + (cb * S + s) * half;
+        const float *pc = c.f.data() + (cb * S + s) * width;
+        const float *ps = sn.f.data() + (cb * S + s) * width;
         const float *px = x.f.data() + ((b * H + h) * S + s) * D;
         float *po = out.f.data() + ((b * H + h) * S + s) * D;
         for (int64_t i = 0; i < half; ++i) {
           int64_t i1 = interleaved ? 2 * i : i;
           int64_t i2 = interleaved ? 2 * i + 1 : i + half;
+          int64_t t1 = full ? i1 : i, t2 = full ? i2 : i;
           double x1 = px[i1], x2 = px[i2];
-          po[i1] = (float)(x1 * pc[i] - x2 * ps[i]);
-          po[i2] = (float)(x2 * pc[i] + x1 * ps[i]);
+          po[i1] = (float)(x1 * pc[t1] - x2 * ps[t1]);
+          po[i2] = (float)(x2 * pc[t2] + x1 * ps[t2]);
         }
       }
   return SmallVector<Tensor>{std::move(out)};

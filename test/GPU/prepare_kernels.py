@@ -69,12 +69,24 @@ def case_reduce(shape):
 
 
 def case_rotary(shape):
-    b, h, s, d = shape
-    cs = [b, s, d // 2]
-    ir = (f"func.func @main(%x: {t(shape)}, %c: {t(cs)}, %s: {t(cs)}) -> {t(shape)} {{\n"
-          f"  %y = kiln.rotary %x, %c, %s : ({t(shape)}, {t(cs)}, {t(cs)}) -> {t(shape)}\n"
-          f"  return %y : {t(shape)}\n}}\n")
-    return ir, [("x", shape), ("c", cs), ("s", cs)]
+    # [B, H, S, D(, full, interleaved)]: with full, tables of an entry per
+    # element ([1, S, D], kiln.rotary {full_tables}: cos/sin fed as inputs),
+    # random, so no two entries of a pair agree.
+    b, h, s, d, *rest = shape
+    full = bool(rest and rest[0])
+    inter = bool(len(rest) > 1 and rest[1])
+    cs = [1, s, d] if full else [b, s, d // 2]
+    attrs = []
+    if full:
+        attrs.append("full_tables = true")
+    if inter:
+        attrs.append("interleaved = true")
+    attr = (" {" + ", ".join(attrs) + "}") if attrs else ""
+    x = [b, h, s, d]
+    ir = (f"func.func @main(%x: {t(x)}, %c: {t(cs)}, %s: {t(cs)}) -> {t(x)} {{\n"
+          f"  %y = kiln.rotary %x, %c, %s{attr} : ({t(x)}, {t(cs)}, {t(cs)}) -> {t(x)}\n"
+          f"  return %y : {t(x)}\n}}\n")
+    return ir, [("x", x), ("c", cs), ("s", cs)]
 
 
 def case_attention(shape):
@@ -304,7 +316,8 @@ CASES = [
     ("layer_norm", case_layer_norm, [[1, 1, 64], [3, 5, 100], [2, 3, 1543]]),
     ("softmax", case_softmax, [[4, 1, 8], [2, 3, 1000], [1, 1, 4099]]),
     ("reduce", case_reduce, [[5, 7], [3, 257], [2, 3, 5000]]),
-    ("rotary", case_rotary, [[1, 4, 1, 16], [2, 3, 5, 64], [1, 2, 7, 30]]),
+    ("rotary", case_rotary, [[1, 4, 1, 16], [2, 3, 5, 64], [1, 2, 7, 30],
+                             [2, 3, 5, 64, 1, 0], [1, 2, 7, 30, 1, 1]]),
     ("attention", case_attention, [
         [1, 4, 2, 1, 8, 16, False],     # decode, grouped-query
         [1, 4, 2, 6, 6, 16, True],      # prefill, causal

@@ -154,6 +154,40 @@ func.func @partial_rotary(%q: tensor<1x2x1x16xf32>, %k: tensor<1x2x1x16xf32>, %c
 
 // -----
 
+// A rotary with full tables (an entry per element, cos/sin fed as inputs)
+// stays its own kernel: the attention kernel's hooks read an angle a pair.
+// The append and the attention still merge.
+// CHECK-LABEL: func.func @full_tables
+// CHECK: kiln.fusion
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: kiln.rotary {{.*}}full_tables = true
+// CHECK-NEXT: kiln.yield
+// CHECK: kiln.fusion
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: kiln.kv_append
+// CHECK-NEXT: kiln.kv_attention
+kiln.kv_cache @kv layers 1 kv_heads 2 head_dim 16 max_batch 1 max_seq 32 : f32
+func.func @full_tables(%q: tensor<1x2x1x16xf32>, %k: tensor<1x2x1x16xf32>, %cos: tensor<1x1x16xf32>, %sin: tensor<1x1x16xf32>, %pos: tensor<1xi64>) -> tensor<1x2x1x16xf32> {
+  %qr = kiln.fusion %q, %cos, %sin : (tensor<1x2x1x16xf32>, tensor<1x1x16xf32>, tensor<1x1x16xf32>) -> tensor<1x2x1x16xf32> {
+  ^bb0(%a: tensor<1x2x1x16xf32>, %c: tensor<1x1x16xf32>, %s: tensor<1x1x16xf32>):
+    %r = kiln.rotary %a, %c, %s {full_tables = true} : (tensor<1x2x1x16xf32>, tensor<1x1x16xf32>, tensor<1x1x16xf32>) -> tensor<1x2x1x16xf32>
+    kiln.yield %r : tensor<1x2x1x16xf32>
+  }
+  %kc:2 = kiln.fusion %k, %pos : (tensor<1x2x1x16xf32>, tensor<1xi64>) -> (tensor<1x2x32x16xf32>, tensor<1x2x32x16xf32>) {
+  ^bb0(%a: tensor<1x2x1x16xf32>, %p: tensor<1xi64>):
+    %kc0, %vc0 = kiln.kv_append @kv[0] %a, %a at %p : (tensor<1x2x1x16xf32>, tensor<1x2x1x16xf32>, tensor<1xi64>) -> (tensor<1x2x32x16xf32>, tensor<1x2x32x16xf32>)
+    kiln.yield %kc0, %vc0 : tensor<1x2x32x16xf32>, tensor<1x2x32x16xf32>
+  }
+  %y = kiln.fusion %qr, %kc#0, %kc#1, %pos : (tensor<1x2x1x16xf32>, tensor<1x2x32x16xf32>, tensor<1x2x32x16xf32>, tensor<1xi64>) -> tensor<1x2x1x16xf32> {
+  ^bb0(%a: tensor<1x2x1x16xf32>, %b: tensor<1x2x32x16xf32>, %c: tensor<1x2x32x16xf32>, %p: tensor<1xi64>):
+    %o = kiln.kv_attention %a, %b, %c at %p {scale = 2.500000e-01 : f32} : (tensor<1x2x1x16xf32>, tensor<1x2x32x16xf32>, tensor<1x2x32x16xf32>, tensor<1xi64>) -> tensor<1x2x1x16xf32>
+    kiln.yield %o : tensor<1x2x1x16xf32>
+  }
+  return %y : tensor<1x2x1x16xf32>
+}
+
+// -----
+
 // Two batch rows keep the separate kernels (kFuseKvAttentionMaxBatch = 1,
 // from measurements).
 // CHECK-LABEL: func.func @two_rows

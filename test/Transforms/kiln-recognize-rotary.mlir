@@ -121,10 +121,15 @@ func.func @halves_swapped(%x: tensor<1x2x2x4xf32>, %cos: tensor<1x1x2x4xf32>) ->
 
 // -----
 
-// cos is a function argument: its halves are not provably equal.
+// cos/sin are function arguments (tables fed as inputs): their halves are
+// not provably equal, so kiln.rotary reads them whole, an entry per element
+// ({full_tables}), reshaped to [1, S, D].
 // CHECK-LABEL: func.func @tables_unknown
-// CHECK-NOT: kiln.rotary
-// CHECK: kiln.concat
+// CHECK-SAME: (%[[X:.+]]: tensor<1x2x2x4xf32>, %[[COS:.+]]: tensor<1x1x2x4xf32>, %[[SIN:.+]]: tensor<1x1x2x4xf32>)
+// CHECK-DAG: %[[C:.+]] = kiln.reshape %[[COS]] : tensor<1x1x2x4xf32> -> tensor<1x2x4xf32>
+// CHECK-DAG: %[[S:.+]] = kiln.reshape %[[SIN]] : tensor<1x1x2x4xf32> -> tensor<1x2x4xf32>
+// CHECK: %[[R:.+]] = kiln.rotary %[[X]], %[[C]], %[[S]] {full_tables = true} : (tensor<1x2x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>) -> tensor<1x2x2x4xf32>
+// CHECK-NEXT: return %[[R]]
 func.func @tables_unknown(%x: tensor<1x2x2x4xf32>, %cos: tensor<1x1x2x4xf32>, %sin: tensor<1x1x2x4xf32>) -> tensor<1x2x2x4xf32> {
   %0 = kiln.mul %x, %cos : (tensor<1x2x2x4xf32>, tensor<1x1x2x4xf32>) -> tensor<1x2x2x4xf32>
   %1 = kiln.slice %x {starts = array<i64: 0, 0, 0, 0>, steps = array<i64: 1, 1, 1, 1>} : tensor<1x2x2x4xf32> -> tensor<1x2x2x2xf32>
@@ -132,17 +137,17 @@ func.func @tables_unknown(%x: tensor<1x2x2x4xf32>, %cos: tensor<1x1x2x4xf32>, %s
   %3 = kiln.neg %2 : tensor<1x2x2x2xf32>
   %4 = kiln.concat %3, %1 {axis = 3 : i64} : (tensor<1x2x2x2xf32>, tensor<1x2x2x2xf32>) -> tensor<1x2x2x4xf32>
   %5 = kiln.mul %4, %sin : (tensor<1x2x2x4xf32>, tensor<1x1x2x4xf32>) -> tensor<1x2x2x4xf32>
-  // expected-remark @below {{kiln-recognize: not rewritten: rotary: the halves of cos/sin are not provably equal}}
   %6 = kiln.add %0, %5 : (tensor<1x2x2x4xf32>, tensor<1x2x2x4xf32>) -> tensor<1x2x2x4xf32>
   return %6 : tensor<1x2x2x4xf32>
 }
 
 // -----
 
-// A constant table whose halves differ.
+// A constant table whose halves differ: kiln.rotary {full_tables} on it.
 // CHECK-LABEL: func.func @constant_halves_differ
-// CHECK-NOT: kiln.rotary
-// CHECK: kiln.concat
+// CHECK-NOT: kiln.concat
+// CHECK: kiln.rotary %{{.+}}, %{{.+}}, %{{.+}} {full_tables = true} : (tensor<1x2x1x4xf32>, tensor<1x1x4xf32>, tensor<1x1x4xf32>) -> tensor<1x2x1x4xf32>
+// CHECK-NOT: kiln.concat
 func.func @constant_halves_differ(%x: tensor<1x2x1x4xf32>) -> tensor<1x2x1x4xf32> {
   %cos = kiln.constant dense<[[[[1.0, 0.5, 1.0, 0.25]]]]> : tensor<1x1x1x4xf32>
   %0 = kiln.mul %x, %cos : (tensor<1x2x1x4xf32>, tensor<1x1x1x4xf32>) -> tensor<1x2x1x4xf32>
@@ -151,7 +156,6 @@ func.func @constant_halves_differ(%x: tensor<1x2x1x4xf32>) -> tensor<1x2x1x4xf32
   %3 = kiln.neg %2 : tensor<1x2x1x2xf32>
   %4 = kiln.concat %3, %1 {axis = 3 : i64} : (tensor<1x2x1x2xf32>, tensor<1x2x1x2xf32>) -> tensor<1x2x1x4xf32>
   %5 = kiln.mul %4, %cos : (tensor<1x2x1x4xf32>, tensor<1x1x1x4xf32>) -> tensor<1x2x1x4xf32>
-  // expected-remark @below {{kiln-recognize: not rewritten: rotary: the halves of cos/sin are not provably equal}}
   %6 = kiln.add %0, %5 : (tensor<1x2x1x4xf32>, tensor<1x2x1x4xf32>) -> tensor<1x2x1x4xf32>
   return %6 : tensor<1x2x1x4xf32>
 }
@@ -258,12 +262,15 @@ func.func @interleaved_computed_tables(%x: tensor<1x2x1x8xf32>, %f: tensor<1x1x1
 
 // -----
 
-// Near misses: tables whose pairs differ (a halves-equal table is not a
-// pairs-equal one); the stack in the other order (x[::2], -x[1::2]: the
-// other rotation direction); both slices from the even elements.
+// Tables whose pairs differ (a halves-equal table is not a pairs-equal
+// one): kiln.rotary {interleaved} reads them whole ({full_tables}). Near
+// misses: the stack in the other order (x[::2], -x[1::2]: the other
+// rotation direction); both slices from the even elements.
 // CHECK-LABEL: func.func @interleaved_near_misses
+// CHECK: kiln.rotary %{{.+}}, %{{.+}}, %{{.+}} {full_tables = true, interleaved = true} : (tensor<1x2x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>) -> tensor<1x2x2x4xf32>
 // CHECK-NOT: kiln.rotary
-// CHECK-COUNT-3: kiln.concat
+// CHECK-COUNT-2: kiln.concat
+// CHECK-NOT: kiln.rotary
 func.func @interleaved_near_misses(%x: tensor<1x2x2x4xf32>) -> (tensor<1x2x2x4xf32>, tensor<1x2x2x4xf32>, tensor<1x2x2x4xf32>) {
   %halves = kiln.constant dense<[[[[1.0, 0.5, 1.0, 0.5], [0.25, 0.125, 0.25, 0.125]]]]> : tensor<1x1x2x4xf32>
   %pairs = kiln.constant dense<[[[[1.0, 1.0, 0.5, 0.5], [0.25, 0.25, 0.125, 0.125]]]]> : tensor<1x1x2x4xf32>
@@ -276,7 +283,6 @@ func.func @interleaved_near_misses(%x: tensor<1x2x2x4xf32>) -> (tensor<1x2x2x4xf
   %st = kiln.concat %nu, %eu {axis = 4 : i64} : (tensor<1x2x2x2x1xf32>, tensor<1x2x2x2x1xf32>) -> tensor<1x2x2x2x2xf32>
   %rot = kiln.reshape %st : tensor<1x2x2x2x2xf32> -> tensor<1x2x2x4xf32>
   %1 = kiln.mul %rot, %halves : (tensor<1x2x2x4xf32>, tensor<1x1x2x4xf32>) -> tensor<1x2x2x4xf32>
-  // expected-remark @below {{kiln-recognize: not rewritten: rotary: the pairs of cos/sin are not provably equal}}
   %2 = kiln.add %0, %1 : (tensor<1x2x2x4xf32>, tensor<1x2x2x4xf32>) -> tensor<1x2x2x4xf32>
 
   %3 = kiln.mul %x, %pairs : (tensor<1x2x2x4xf32>, tensor<1x1x2x4xf32>) -> tensor<1x2x2x4xf32>

@@ -991,6 +991,26 @@ func.func @rotary_batch(%x: tensor<2x4x8x16xf32>, %c: tensor<3x8x8xf32>) {
   return
 }
 
+// -----
+
+// Full tables wider than the head.
+func.func @rotary_full_too_wide(%x: tensor<1x4x8x16xf32>, %c: tensor<1x8x32xf32>) {
+  // expected-error @+2 {{'kiln.rotary' op cos/sin shape [1x8x32] does not fit input [1x4x8x16] (full_tables: [B|1, S, R], R even, R <= D)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.rotary %x, %c, %c {full_tables = true} : (tensor<1x4x8x16xf32>, tensor<1x8x32xf32>, tensor<1x8x32xf32>) -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+// Full tables of an odd width: no pairs.
+func.func @rotary_full_odd(%x: tensor<1x4x8x16xf32>, %c: tensor<1x8x7xf32>) {
+  // expected-error @+2 {{'kiln.rotary' op cos/sin shape [1x8x7] does not fit input [1x4x8x16] (full_tables: [B|1, S, R], R even, R <= D)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.rotary %x, %c, %c {full_tables = true} : (tensor<1x4x8x16xf32>, tensor<1x8x7xf32>, tensor<1x8x7xf32>) -> tensor<1x4x8x16xf32>
+  return
+}
+
 //===----------------------------------------------------------------------===//
 // Fused level: kiln.fusion, kiln.yield
 //===----------------------------------------------------------------------===//

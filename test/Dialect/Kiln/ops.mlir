@@ -497,6 +497,18 @@ func.func @rotary(%x: tensor<1x4x8x16xf32>, %cos: tensor<1x8x8xf32>, %sin: tenso
   return %0, %1, %2 : tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>
 }
 
+// Full tables: an entry per element, [B|1, S, R] (R = D = 16, and a partial
+// R = 8 of the tables above read whole).
+// CHECK-LABEL: func.func @rotary_full_tables
+func.func @rotary_full_tables(%x: tensor<2x4x8x16xf32>, %cos: tensor<2x8x16xf32>, %c8: tensor<1x8x8xf32>)
+    -> (tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>) {
+  // CHECK: kiln.rotary %{{.+}}, %{{.+}}, %{{.+}} {full_tables = true} : (tensor<2x4x8x16xf32>, tensor<2x8x16xf32>, tensor<2x8x16xf32>) -> tensor<2x4x8x16xf32>
+  %0 = kiln.rotary %x, %cos, %cos {full_tables = true} : (tensor<2x4x8x16xf32>, tensor<2x8x16xf32>, tensor<2x8x16xf32>) -> tensor<2x4x8x16xf32>
+  // CHECK: kiln.rotary %{{.+}}, %{{.+}}, %{{.+}} {full_tables = true, interleaved = true} : (tensor<2x4x8x16xf32>, tensor<1x8x8xf32>, tensor<1x8x8xf32>) -> tensor<2x4x8x16xf32>
+  %1 = kiln.rotary %x, %c8, %c8 {full_tables = true, interleaved = true} : (tensor<2x4x8x16xf32>, tensor<1x8x8xf32>, tensor<1x8x8xf32>) -> tensor<2x4x8x16xf32>
+  return %0, %1 : tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>
+}
+
 //===----------------------------------------------------------------------===//
 // Fused level
 //===----------------------------------------------------------------------===//

@@ -883,9 +883,11 @@ LogicalResult RotaryOp::inferReturnTypes(MLIRContext *,
   if (x.getRank() != 4)
     return emitOptionalError(loc, "'kiln.rotary' op input must be rank 4 "
                                   "[B, H, S, D]");
+  bool full = adaptor.getFullTables();
   if (c != s || c.getRank() != 3)
     return emitOptionalError(loc, "'kiln.rotary' op cos and sin must be the "
-                                  "same rank-3 type [B, S, R/2]");
+                                  "same rank-3 type ",
+                             full ? "[B, S, R] (full_tables)" : "[B, S, R/2]");
   // cos/sin may be f32 beside 16-bit data (kiln-lower-precision keeps the
   // tables computed from positions exact).
   bool f32Tables = c.getElementType().isF32() &&
@@ -895,10 +897,16 @@ LogicalResult RotaryOp::inferReturnTypes(MLIRContext *,
         loc, "'kiln.rotary' op cos/sin element type differs from input "
              "(and is not f32 beside a bf16/f16 input)");
   auto xs = x.getShape(), cs = c.getShape();
-  if ((cs[0] != xs[0] && cs[0] != 1) || cs[1] != xs[2] || 2 * cs[2] > xs[3])
+  // The rotary dim R: twice the tables' width, or (full_tables) their width,
+  // even.
+  int64_t r = full ? cs[2] : 2 * cs[2];
+  if ((cs[0] != xs[0] && cs[0] != 1) || cs[1] != xs[2] || r > xs[3] ||
+      r % 2 != 0)
     return emitOptionalError(loc, "'kiln.rotary' op cos/sin shape ",
                              shapeStr(cs), " does not fit input ",
-                             shapeStr(xs));
+                             shapeStr(xs),
+                             full ? " (full_tables: [B|1, S, R], R even, R <= D)"
+                                  : "");
   results.push_back(x);
   return success();
 }

@@ -705,17 +705,24 @@ def Kiln_RotaryOp : Kiln_Op<"rotary", [InferTypeOpAdaptor]> {
   let summary = "rotary position embedding";
   let description = [{
     Rotates `input[B, H, S, D]` by per-position angles: `cos` and `sin` are
-    `[B, S, R/2]` with rotary dim `R <= D` even (dims past `R` pass through).
+    `[B, S, R/2]` (`B` may be 1: shared by the batch) with rotary dim
+    `R <= D` even (dims past `R` pass through), one angle per pair.
     Halves layout (default): pairs `(i, i + R/2)`; `interleaved`: pairs
-    `(2i, 2i + 1)`.
+    `(2i, 2i + 1)`. With `full_tables` the tables are `[B, S, R]`, an entry
+    per element, as an exporter's graph holds them (`x * cos +
+    rotate_half(x) * sin` with cos/sin fed as inputs, whose halves need not
+    be equal): element `i` of a pair `(i, j)` is `x[i] * cos[i] -+ x[j] *
+    sin[i]`.
 
     ```mlir
     %r = kiln.rotary %x, %cos, %sin : (tensor<1x4x8x16xf32>, tensor<1x8x8xf32>, tensor<1x8x8xf32>) -> tensor<1x4x8x16xf32>
+    %f = kiln.rotary %x, %cf, %sf {full_tables = true} : (tensor<1x4x8x16xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>) -> tensor<1x4x8x16xf32>
     ```
   }];
   let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$cos,
                    Kiln_FloatTensor:$sin,
-                   DefaultValuedAttr<BoolAttr, "false">:$interleaved);
+                   DefaultValuedAttr<BoolAttr, "false">:$interleaved,
+                   DefaultValuedAttr<BoolAttr, "false">:$full_tables);
   let results = (outs Kiln_FloatTensor:$result);
   let assemblyFormat = "$input `,` $cos `,` $sin attr-dict `:` functional-type(operands, results)";
 }
