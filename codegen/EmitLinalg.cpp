@@ -125,9 +125,12 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
   // groups share one tile size (kiln::kGemvTile), into `pre`.
   bool preload = !mma && gemvPreload(anchor);
   for (const GemvGroup &g : gemv->groups)
-    if ((g.linears.size() <= 2) != (maxLinears <= 2))
+    if (gemvTile(g.linears.size()) != gemvTile(maxLinears))
       preload = false;
-  int64_t preloads = int64_t(maxLinears) * (maxLinears <= 2 ? 8 : 4);
+  int64_t preloads = int64_t(maxLinears) * gemvTile(maxLinears);
+  // Whether every launch has a warp (S warps) for every column: then the
+  // loop is its first iteration, and with preload it is emitted alone.
+  bool once = ctx.minThreads / 32 / split >= gemv->units();
 
   // Per group: a branch of the column loop. Its warp computes the dots of
   // the group's linears at column n, then lane 0 computes the epilogue of
@@ -244,7 +247,7 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
     return success();
   };
   std::string loop, firstBody;
-  if (failed(emitLoopBody(false, loop)) ||
+  if ((!(preload && once) && failed(emitLoopBody(false, loop))) ||
       (preload && failed(emitLoopBody(true, firstBody))))
     return failure();
 
@@ -356,9 +359,6 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
       "warps" + (split > 1 ? " / " + std::to_string(split) : std::string());
   src << "  const int lane = threadIdx.x & 31;\n"
       << "  const int64_t warps = ((int64_t)gridDim.x * blockDim.x) >> 5;\n";
-  // Whether every launch has a warp (S warps) for every column: then the
-  // loop is its first iteration.
-  bool once = ctx.minThreads / 32 / split >= gemv->units();
   if (preload) {
     // The first column's dots start from the preloaded tile; where there
     // is a second iteration, it loads.

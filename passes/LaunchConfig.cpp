@@ -316,7 +316,7 @@ int64_t GemvKernel::units() const {
 }
 
 int64_t kiln::gemvMmaSplit(int64_t k, int64_t l) {
-  int64_t tile = 32 * (l <= 2 ? 8 : 4);
+  int64_t tile = 32 * gemvTile(l);
   int64_t split = 1;
   while (split < 8 && split * tile < k)
     split *= 2;
@@ -507,7 +507,7 @@ int64_t kiln::gemvSplitK(const GemvKernel &kernel, Operation *op) {
   }
   if (!split) {
     // gemvPartialDots' tile: 8 loads a lane for one or two rows, else 4.
-    int64_t round = 32 * 16 * (l <= 2 ? 8 : 4);
+    int64_t round = 32 * 16 * gemvTile(l);
     int64_t rounds = (kernel.k * bytes + round - 1) / round;
     split = 1;
     while (split < rounds && split < 8)

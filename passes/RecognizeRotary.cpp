@@ -307,6 +307,22 @@ bool isBefore(Operation *user, Operation *root) {
   return user->getBlock() == root->getBlock() && user->isBeforeInBlock(root);
 }
 
+/// `v` as `type`: itself, an identical reshape of it already before `root`
+/// (the query's and the key's rotary read the same tables), or a new
+/// reshape at `loc` right after `v`'s definition.
+Value reshapedBefore(PatternRewriter &rewriter, Value v, RankedTensorType type,
+                     Operation *root, Location loc) {
+  if (v.getType() == type)
+    return v;
+  for (Operation *user : v.getUsers())
+    if (isa<ReshapeOp>(user) && user->getResult(0).getType() == type &&
+        isBefore(user, root))
+      return user->getResult(0);
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPointAfterValue(v);
+  return ReshapeOp::create(rewriter, loc, type, v);
+}
+
 /// `table[..., :D/2]` (interleaved: `table[..., ::2]`) reshaped to
 /// `[B, S, D/2]`, built right after `table`'s definition; an identical
 /// slice or reshape already there (the query's and the key's rotary read
@@ -361,14 +377,7 @@ Value halfTable(PatternRewriter &rewriter, Value table, int64_t batch,
                            rewriter.getDenseI64ArrayAttr(zeros),
                            rewriter.getDenseI64ArrayAttr(ones));
   }
-  if (half.getType() == halfType)
-    return half;
-  for (Operation *user : half.getUsers())
-    if (isa<ReshapeOp>(user) && user->getResult(0).getType() == halfType &&
-        isBefore(user, root))
-      return user->getResult(0);
-  rewriter.setInsertionPointAfterValue(half);
-  return ReshapeOp::create(rewriter, table.getLoc(), halfType, half);
+  return reshapedBefore(rewriter, half, halfType, root, table.getLoc());
 }
 
 /// `table` (`[..., S, D]`, leading dims 1 but the batch's) reshaped to
@@ -377,17 +386,11 @@ Value halfTable(PatternRewriter &rewriter, Value table, int64_t batch,
 Value fullTable(PatternRewriter &rewriter, Value table, int64_t batch,
                 int64_t seq, Operation *root) {
   auto type = cast<RankedTensorType>(table.getType());
-  auto fullType = RankedTensorType::get({batch, seq, type.getShape().back()},
-                                        type.getElementType());
-  if (type == fullType)
-    return table;
-  for (Operation *user : table.getUsers())
-    if (isa<ReshapeOp>(user) && user->getResult(0).getType() == fullType &&
-        isBefore(user, root))
-      return user->getResult(0);
-  OpBuilder::InsertionGuard guard(rewriter);
-  rewriter.setInsertionPointAfterValue(table);
-  return ReshapeOp::create(rewriter, table.getLoc(), fullType, table);
+  return reshapedBefore(
+      rewriter, table,
+      RankedTensorType::get({batch, seq, type.getShape().back()},
+                            type.getElementType()),
+      root, table.getLoc());
 }
 
 /// x * cos + rotate_half(x) * sin => kiln.rotary x, cos', sin';

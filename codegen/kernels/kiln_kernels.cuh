@@ -628,8 +628,10 @@ template <int64_t M, int64_t K, typename T> struct GemvRmsX {
   }
 };
 
-/// Loads per lane and row of one tile of gemvPartialDots (L rows at once):
-/// 8, or 4 from 3 rows on, so registers stay bounded.
+/// Loads per lane and row of one tile of gemvPartialDots (L rows at once),
+/// and steps per tile of gemvMmaPartials: 8, or 4 from 3 rows on, so
+/// registers stay bounded. kiln::gemvTile (LaunchConfig.h) is the host's
+/// copy of the rule.
 template <int L> inline constexpr int kGemvTile = L <= 2 ? 8 : 4;
 
 /// The first tile of gemvPartialDots' loads of `rows` (K elements of T a
@@ -821,7 +823,7 @@ __device__ __forceinline__ void gemvSplitDots(XRows &x,
 /// elements a row), halved until 32 x S divides K. kiln::gemvSplitK
 /// (LaunchConfig) computes the same for the fused kernels.
 template <int64_t K, int L> __host__ __device__ constexpr int gemvMmaSplit() {
-  constexpr int64_t tile = 32 * (L <= 2 ? 8 : 4);
+  constexpr int64_t tile = 32 * kGemvTile<L>;
   int s = 1;
   while (s < 8 && s * tile < K)
     s *= 2;
@@ -939,7 +941,7 @@ __device__ __forceinline__ void gemvMmaPartials(XRows &x,
   static_assert(Stride >= kGemvMmaStride<L>, "gemvMma: a warp's partials fit");
   constexpr int64_t KS = K / S;               // elements of a warp's slice
   constexpr int64_t Steps = (KS + 31) / 32;   // 4 lanes x 8 elements a step
-  constexpr int64_t Tile = L <= 2 ? 8 : 4;
+  constexpr int64_t Tile = kGemvTile<L>;
   // Slices of whole tiles of whole steps need no bounds test.
   constexpr bool Whole = KS % 32 == 0 && Steps % Tile == 0;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31,

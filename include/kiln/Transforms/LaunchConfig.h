@@ -207,6 +207,11 @@ bool isValidGemvSplitK(int64_t v);
 /// a slice one tile of steps, 512 bytes of each row for one or two
 /// weights), halved until 32 x S elements divide a row.
 int64_t gemvSplitK(const GemvKernel &kernel, mlir::Operation *op);
+/// kiln::kGemvTile<L> (kiln_kernels.cuh): a lane's loads of each of the
+/// `linears` rows in one tile of a GEMV warp (8, or 4 from 3 rows on).
+inline constexpr int64_t gemvTile(int64_t linears) {
+  return linears <= 2 ? 8 : 4;
+}
 /// kiln::gemvMmaSplit<K, L>: gemvSplitK's rule for a tensor-core GEMV of L
 /// weights over rows of `k` 16-bit elements (no module attribute); the
 /// unfused kiln::gemv's launch.
