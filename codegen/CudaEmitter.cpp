@@ -570,13 +570,6 @@ static FailureOr<KernelLaunch> launchRecord(Translation &t, LaunchOp launch) {
 static FailureOr<GemmLaunch> gemmRecord(Translation &t, GemmOp gemm) {
   if (!gemm.hasBufferSemantics())
     return gemm.emitOpError("in kiln.graph must be the buffer form (outs)");
-  if (gemm.getActivation() != GemmActivation::None)
-    return gemm.emitError("kiln.gemm with activation ")
-           << stringifyGemmActivation(gemm.getActivation())
-           << " has no CUDA lowering yet";
-  if (std::optional<APFloat> scale = gemm.getScale();
-      scale && scale->convertToFloat() != 1.0f)
-    return gemm.emitError("kiln.gemm with scale has no CUDA lowering yet");
   auto aType = cast<ShapedType>(gemm.getA().getType());
   auto bType = cast<ShapedType>(gemm.getB().getType());
   auto cType = cast<ShapedType>(gemm.getOut().getType());
@@ -612,6 +605,21 @@ static FailureOr<GemmLaunch> gemmRecord(Translation &t, GemmOp gemm) {
   }
   g.transB = transB;
   g.dtype = elt.isBF16() ? runtime::DType::BF16 : runtime::DType::F32;
+  // The epilogue's activation (cuBLASLt's RELU / GELU, applied after the
+  // bias and the residual) and its scale (cuBLASLt's alpha).
+  switch (gemm.getActivation()) {
+  case GemmActivation::None:
+    g.activation = runtime::GemmActivation::None;
+    break;
+  case GemmActivation::Relu:
+    g.activation = runtime::GemmActivation::Relu;
+    break;
+  case GemmActivation::GeluTanh:
+    g.activation = runtime::GemmActivation::GeluTanh;
+    break;
+  }
+  if (std::optional<APFloat> scale = gemm.getScale())
+    g.alpha = scale->convertToFloat();
   FailureOr<KernelArg> a = pointerFor(t, gemm.getA(), gemm);
   FailureOr<KernelArg> b = pointerFor(t, gemm.getB(), gemm);
   FailureOr<KernelArg> c = pointerFor(t, gemm.getOut(), gemm);

@@ -4,9 +4,10 @@
 // passes/FusionPrep.cpp line small index-space ops (views, slices, concats,
 // gathers of 0..n-1, K = 1 products) up for the grouping. Matmuls and dense layers
 // that codegen hands to cuBLASLt become kiln.gemm library calls (a greedy
-// pattern), and a residual add of such a gemm's result becomes the gemm's
-// residual epilogue (cuBLASLt's C with beta = 1, a second greedy pattern
-// run before any grouping); then the remaining compute ops are grouped into
+// pattern), and a residual add, a GELU (tanh), a ReLU or a scale of such a
+// gemm's result becomes the gemm's epilogue (cuBLASLt's C with beta = 1,
+// its GELU / ReLU epilogues, its alpha; a second greedy pattern run before
+// any grouping); then the remaining compute ops are grouped into
 // kiln.fusion ops,
 // one kernel each. The grouping is a producer-into-consumer rule over
 // elementwise ops (fusible, below): a chain or tree of elementwise ops of one
@@ -23,10 +24,14 @@
 #include "kiln/Transforms/Passes.h"
 
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
+
+#include <cmath>
+#include <optional>
 
 using namespace mlir;
 
@@ -96,45 +101,134 @@ FailureOr<Operation *> kiln::convertToGemm(RewriterBase &rewriter,
   return failure();
 }
 
-FailureOr<Operation *> kiln::foldResidualIntoGemm(RewriterBase &rewriter,
-                                                  Operation *op) {
-  auto add = dyn_cast<AddOp>(op);
-  if (!add || add->getParentOfType<FusionOp>())
-    return failure();
-  Type type = add.getResult().getType();
+namespace {
+
+/// The kiln.gemm (tensor form) whose result `v` is, directly or through a
+/// kiln.reshape (a view: a 2-D dense layer's rows back in [B, T, C]), when
+/// `v` and the gemm's result have one use each; null otherwise.
+kiln::GemmOp singleUseGemm(Value v, kiln::ReshapeOp &reshape) {
+  if (!v.hasOneUse())
+    return nullptr;
+  reshape = v.getDefiningOp<kiln::ReshapeOp>();
+  Value result = reshape ? reshape.getInput() : v;
+  auto gemm = result.getDefiningOp<kiln::GemmOp>();
+  if (!gemm || gemm.hasBufferSemantics() || !result.hasOneUse())
+    return nullptr;
+  return gemm;
+}
+
+/// The value of a float constant whose elements are all one value (a
+/// splat of any shape), if `v` is one.
+std::optional<double> splatFloat(Value v) {
+  Attribute attr;
+  if (!v || !matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  auto dense = dyn_cast<DenseElementsAttr>(attr);
+  if (!dense || !dense.isSplat() ||
+      !isa<FloatType>(dense.getElementType()))
+    return std::nullopt;
+  return dense.getSplatValue<APFloat>().convertToDouble();
+}
+
+/// What `op` adds to a gemm's epilogue, read off its operands.
+struct Epilogue {
+  Value product;  ///< the operand that is (a reshape of) the gemm's result
+  Value residual; ///< an add's other operand
+  std::optional<kiln::GemmActivation> activation;
+  std::optional<float> scale;
+};
+
+/// The epilogues `op` could be, one per operand that may be the product:
+/// an add of a same-typed residual, GELU (tanh), ReLU as max(x, 0), x * c
+/// and x / c with c a splat constant (a power of two for the division, so
+/// 1 / c is exact).
+SmallVector<Epilogue> epiloguesOf(Operation *op) {
+  SmallVector<Epilogue> out;
+  if (op->getNumResults() != 1)
+    return out;
+  Type type = op->getResult(0).getType();
   if (!cast<ShapedType>(type).getElementType().isF32())
+    return out;
+  auto sameType = [&](Value v) { return v.getType() == type; };
+  if (auto gelu = dyn_cast<kiln::GeluOp>(op)) {
+    if (gelu.getApproximate() == kiln::GeluApproximation::Tanh)
+      out.push_back({gelu.getInput(), {}, kiln::GemmActivation::GeluTanh, {}});
+    return out;
+  }
+  if (!isa<kiln::AddOp, kiln::MaxOp, kiln::MulOp, kiln::DivOp>(op))
+    return out;
+  Value lhs = op->getOperand(0), rhs = op->getOperand(1);
+  for (auto [product, other] : {std::pair(lhs, rhs), std::pair(rhs, lhs)}) {
+    if (!sameType(product))
+      continue;
+    if (isa<kiln::AddOp>(op)) {
+      if (sameType(other))
+        out.push_back({product, other, {}, {}});
+      continue;
+    }
+    std::optional<double> c = splatFloat(other);
+    if (!c || !std::isfinite(*c))
+      continue;
+    if (isa<kiln::MaxOp>(op) && *c == 0.0)
+      out.push_back({product, {}, kiln::GemmActivation::Relu, {}});
+    if (isa<kiln::MulOp>(op) && float(*c) == *c)
+      out.push_back({product, {}, {}, float(*c)});
+    int exponent;
+    if (isa<kiln::DivOp>(op) && product == lhs && *c != 0.0 &&
+        std::frexp(*c, &exponent) == (*c > 0 ? 0.5 : -0.5))
+      out.push_back({product, {}, {}, float(1.0 / *c)});
+  }
+  return out;
+}
+
+/// Whether `gemm`'s epilogue can take `e` after what it already has, its
+/// value unchanged: `act(scale * (a x b) + bias + residual)` applies the
+/// scale to the product alone and the activation last.
+bool accepts(kiln::GemmOp gemm, const Epilogue &e) {
+  if (gemm.getActivation() != kiln::GemmActivation::None)
+    return false;
+  if (e.residual)
+    return !gemm.getResidual();
+  if (e.scale)
+    return !gemm.getBias() && !gemm.getResidual() && !gemm.getScale();
+  return true;
+}
+
+} // namespace
+
+FailureOr<Operation *> kiln::foldIntoGemmEpilogue(RewriterBase &rewriter,
+                                                  Operation *op) {
+  if (op->getParentOfType<FusionOp>())
     return failure();
-  // Either operand order: the gemm's result, or a reshape of it (a view:
-  // a 2-D dense layer's rows back in [B, T, C]), plus a residual of the
-  // add's type.
-  for (auto [product, residual] : {std::pair(add.getLhs(), add.getRhs()),
-                                   std::pair(add.getRhs(), add.getLhs())}) {
-    if (product.getType() != type || residual.getType() != type ||
-        !product.hasOneUse())
+  for (const Epilogue &e : epiloguesOf(op)) {
+    ReshapeOp reshape;
+    GemmOp gemm = singleUseGemm(e.product, reshape);
+    if (!gemm || !accepts(gemm, e))
       continue;
-    auto reshape = product.getDefiningOp<ReshapeOp>();
-    Value gemmResult = reshape ? reshape.getInput() : product;
-    auto gemm = gemmResult.getDefiningOp<GemmOp>();
-    if (!gemm || gemm.hasBufferSemantics() || !gemmResult.hasOneUse() ||
-        gemm.getResidual() || gemm.getActivation() != GemmActivation::None ||
-        gemm.getScale())
-      continue;
-    // The new gemm takes the add's place, where the residual is defined.
+    // The new gemm takes the op's place, where a residual is defined.
     // Through a reshape, the residual is reshaped to the gemm's type (both
     // reshapes are views: row-major order is unchanged).
     OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPoint(add);
-    Type gemmType = gemmResult.getType();
-    if (reshape)
-      residual = ReshapeOp::create(rewriter, add.getLoc(), gemmType, residual);
+    rewriter.setInsertionPoint(op);
+    Type gemmType = gemm.getResult().getType();
+    Value residual = gemm.getResidual();
+    if (e.residual)
+      residual = reshape ? ReshapeOp::create(rewriter, op->getLoc(), gemmType,
+                                             e.residual)
+                               .getResult()
+                         : e.residual;
+    FloatAttr scale = gemm.getScaleAttr();
+    if (e.scale)
+      scale = rewriter.getF32FloatAttr(*e.scale);
     auto fused = GemmOp::create(
         rewriter, gemm.getLoc(), gemmType, gemm.getA(), gemm.getB(),
         gemm.getBias(), residual, /*out=*/Value(), gemm.getTransposeB(),
-        GemmActivation::None, /*scale=*/nullptr);
-    Value sum = fused.getResult();
+        e.activation.value_or(gemm.getActivation()), scale);
+    Value result = fused.getResult();
     if (reshape)
-      sum = ReshapeOp::create(rewriter, reshape.getLoc(), type, sum);
-    rewriter.replaceOp(add, sum);
+      result = ReshapeOp::create(rewriter, reshape.getLoc(),
+                                 op->getResult(0).getType(), result);
+    rewriter.replaceOp(op, result);
     if (reshape)
       rewriter.eraseOp(reshape);
     rewriter.eraseOp(gemm);
@@ -377,15 +471,18 @@ struct GemmPattern : RewritePattern {
   }
 };
 
-/// add(gemm, r) -> gemm with residual r (cuBLASLt's C, beta = 1).
-struct ResidualPattern : OpRewritePattern<kiln::AddOp> {
-  ResidualPattern(MLIRContext *ctx)
-      : OpRewritePattern<kiln::AddOp>(ctx, /*benefit=*/3) {}
-  LogicalResult matchAndRewrite(kiln::AddOp op,
+/// add(gemm, r), gelu_tanh(gemm), max(gemm, 0), gemm * c, gemm / 2^k ->
+/// one gemm with that epilogue (cuBLASLt's C with beta = 1, its GELU or
+/// ReLU epilogue, its alpha).
+struct EpiloguePattern : RewritePattern {
+  EpiloguePattern(MLIRContext *ctx)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/3, ctx) {}
+  LogicalResult matchAndRewrite(Operation *op,
                                 PatternRewriter &rewriter) const override {
-    if (failed(kiln::foldResidualIntoGemm(rewriter, op)))
+    if (failed(kiln::foldIntoGemmEpilogue(rewriter, op)))
       return rewriter.notifyMatchFailure(
-          op, "not a same-typed f32 residual add of a plain gemm's only use");
+          op, "not an epilogue op of a gemm's only use that the gemm's "
+              "epilogue can take");
     return success();
   }
 };
@@ -419,13 +516,17 @@ struct KilnFormFusionsPass
     if (failed(
             applyPatternsGreedily(getOperation(), std::move(patterns), config)))
       return signalPassFailure();
-    // Then the residual adds, once every gemm exists and before grouping
-    // (which would put the add in a fusion).
+    // Then the epilogues (residual adds, activations, scales), once every
+    // gemm exists and before grouping (which would put them in fusions).
+    // Top-down, an op's epilogue is folded before its users are visited, so
+    // a chain (scale, then residual, then activation) folds whole.
     if (libraryCalls) {
-      RewritePatternSet residuals(&getContext());
-      residuals.add<ResidualPattern>(&getContext());
-      if (failed(applyPatternsGreedily(getOperation(), std::move(residuals),
-                                       config)))
+      RewritePatternSet epilogues(&getContext());
+      epilogues.add<EpiloguePattern>(&getContext());
+      GreedyRewriteConfig topDown = config;
+      topDown.setUseTopDownTraversal(true);
+      if (failed(applyPatternsGreedily(getOperation(), std::move(epilogues),
+                                       topDown)))
         return signalPassFailure();
     }
     IRRewriter rewriter(&getContext());

@@ -59,6 +59,22 @@ namespace {
 struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
   using Base::Base;
 
+  /// The gemm's scale, when it has one other than 1.
+  static std::optional<float> scaleOf(GemmOp gemm) {
+    std::optional<APFloat> s = gemm.getScale();
+    if (!s || s->convertToFloat() == 1.0f)
+      return std::nullopt;
+    return s->convertToFloat();
+  }
+  /// A rank-0 constant `value` of element type `elt`, for a GEMV body's
+  /// epilogue (the fusion reads it as an input).
+  static Value scalar(OpBuilder &b, Location loc, Type elt, double value) {
+    return ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(RankedTensorType::get({}, elt),
+                               b.getFloatAttr(elt, value)));
+  }
+
   /// The gemm's weight when the gemm qualifies, else null.
   static WeightOp candidate(GemmOp gemm) {
     // A bias must be [N] (kiln.linear's), added to the dot product before
@@ -70,9 +86,16 @@ struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
           bt.getElementType() != rt.getElementType())
         return nullptr;
     }
+    // A scale is a kiln.mul after the product: only without a bias (which
+    // the linear adds before the scale would), and with a residual only in
+    // f32 (the GEMV's epilogue ops each read a product, so the residual is
+    // added in its own type, where it cannot follow an f32 scale). An
+    // activation is the op after them.
     if (gemm.hasBufferSemantics() ||
-        gemm.getActivation() != GemmActivation::None ||
-        (gemm.getScale() && gemm.getScale()->convertToFloat() != 1.0f))
+        (scaleOf(gemm) &&
+         (gemm.getBias() ||
+          (gemm.getResidual() &&
+           !getElementTypeOrSelf(gemm.getResult().getType()).isF32()))))
       return nullptr;
     auto w = gemm.getB().getDefiningOp<WeightOp>();
     if (!w || w.getType().getRank() != 2)
@@ -132,6 +155,18 @@ struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
         inputs.push_back(residual);
         argTypes.push_back(residual.getType());
       }
+      // The scale and ReLU's zero, as rank-0 f32 constants: a scale or an
+      // activation is computed in f32 (as kiln-lower-precision's
+      // elementwise kernels compute), on the product rounded to its type.
+      std::optional<float> scale = scaleOf(gemm);
+      GemmActivation act = gemm.getActivation();
+      Type f32 = b.getF32Type();
+      if (scale)
+        inputs.push_back(scalar(b, gemm.getLoc(), f32, *scale));
+      if (act == GemmActivation::Relu)
+        inputs.push_back(scalar(b, gemm.getLoc(), f32, 0.0));
+      for (Value v : ArrayRef(inputs).drop_front(argTypes.size()))
+        argTypes.push_back(v.getType());
       auto fusion = FusionOp::create(b, gemm.getLoc(), TypeRange{resultType},
                                      inputs);
       {
@@ -143,12 +178,37 @@ struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
                                    bias ? body->getArgument(2) : Value(),
                                    b.getBoolAttr(true))
                       .getResult();
-        // The residual epilogue, computed by the GEMV kernel
-        // (codegen/EmitLinalg.cpp).
-        if (residual)
-          y = AddOp::create(b, gemm.getLoc(), resultType, y,
-                            body->getArguments().back())
-                  .getResult();
+        // The gemm's epilogue, act(scale * y + residual) (no bias with a
+        // scale), as elementwise ops the GEMV kernel computes after its
+        // dots (codegen/EmitLinalg.cpp).
+        // Arguments: a, w, bias?, residual?, scale?, zero?. A residual is
+        // added in the result's type (as before activations existed; after
+        // a scale only in f32, see candidate); a scale and an activation
+        // are computed in f32, on the product (plus residual) rounded to
+        // its type.
+        Location loc = gemm.getLoc();
+        unsigned next = bias ? 3 : 2;
+        Value residualArg = residual ? body->getArgument(next++) : Value();
+        Value scaleArg = scale ? body->getArgument(next++) : Value();
+        if (residualArg && !scaleArg)
+          y = AddOp::create(b, loc, resultType, y, residualArg).getResult();
+        if (scaleArg || act != GemmActivation::None) {
+          Type wideType = cast<RankedTensorType>(resultType).clone(f32);
+          if (y.getType() != wideType)
+            y = CastOp::create(b, loc, wideType, y).getResult();
+          if (scaleArg)
+            y = MulOp::create(b, loc, wideType, y, scaleArg).getResult();
+          if (residualArg && scaleArg)
+            y = AddOp::create(b, loc, wideType, y, residualArg).getResult();
+          if (act == GemmActivation::GeluTanh)
+            y = GeluOp::create(b, loc, y, GeluApproximation::Tanh)
+                    .getResult();
+          if (act == GemmActivation::Relu)
+            y = MaxOp::create(b, loc, wideType, y, body->getArgument(next))
+                    .getResult();
+          if (y.getType() != resultType)
+            y = CastOp::create(b, loc, resultType, y).getResult();
+        }
         YieldOp::create(b, gemm.getLoc(), y);
       }
       gemm.getResult().replaceAllUsesWith(fusion.getResult(0));

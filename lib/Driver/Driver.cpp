@@ -209,7 +209,11 @@ checkLaunches(func::FuncOp func, const runtime::Function &fn,
         (gemm.getResidual()
              ? !same(gemm.getResidual(), g.residual)
              : g.residual.kind != runtime::PointerRef::Kind::None) ||
-        g.transB != gemm.getTransposeB())
+        g.transB != gemm.getTransposeB() ||
+        g.alpha != (gemm.getScale() ? gemm.getScale()->convertToFloat()
+                                    : 1.0f) ||
+        StringRef(runtime::gemmActivationName(g.activation)) !=
+            stringifyGemmActivation(gemm.getActivation()))
       return differs();
   }
   return success();

@@ -96,12 +96,16 @@ Result gemm(GemmOp op, ArrayRef<Tensor> in) {
       // Unscaled, the bias seeds the accumulator exactly as kiln.linear's
       // reference does, so the two agree bit for bit.
       [&](int64_t j) { return scale ? 0.0 : biasAt(j); },
+      // Each step rounds to f32 as cuBLASLt's f32 epilogue does (the
+      // product, the scaled product, the sum, then the activation of it),
+      // so a gemm with its epilogue gives what the gemm and the separate
+      // ops it replaced give, bit for bit.
       [&](int64_t index, int64_t j, double acc) {
         if (scale)
-          acc = *scale * acc + biasAt(j);
+          acc = (double)(float)(*scale * (double)(float)acc) + biasAt(j);
         if (residual)
           acc = (double)((float)acc + residual->f[index]);
-        out.f[index] = (float)activate(act, acc);
+        out.f[index] = (float)activate(act, (double)(float)acc);
       });
   return SmallVector<Tensor>{std::move(out)};
 }

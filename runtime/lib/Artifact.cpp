@@ -13,6 +13,10 @@
 #include "kiln/runtime/Hash.h"
 
 #include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <sys/stat.h>
 
@@ -52,6 +56,18 @@ bool isInputRole(const std::string &role) {
 bool isOutputRole(const std::string &role) { return role == "logits"; }
 
 /// The first record of `list` whose role is `role`, or nullptr.
+/// `v` in the fewest digits that read back as the same float (%.9g is
+/// always enough for a float).
+static std::string floatText(float v) {
+  char buf[32];
+  for (int digits = 6; digits <= 9; ++digits) {
+    std::snprintf(buf, sizeof(buf), "%.*g", digits, double(v));
+    if (std::strtof(buf, nullptr) == v)
+      break;
+  }
+  return buf;
+}
+
 static const TensorSpec *withRole(const std::vector<TensorSpec> &list,
                                   const std::string &role) {
   if (role.empty())
@@ -794,14 +810,15 @@ bool ManifestParser::kernelLaunch(Launch &launch) {
 bool ManifestParser::gemmLaunch(Launch &launch) {
   launch.kind = Launch::Kind::Gemm;
   GemmLaunch &g = launch.gemm;
-  // Optional trailing pairs `residual <R>` and `dtype <T>`, so records
-  // written before they existed still parse.
-  if ((tok.size() < 14 || tok.size() > 18 || tok.size() % 2 != 0) &&
+  // Optional trailing pairs `residual <R>`, `dtype <T>`, `activation <act>`
+  // and `alpha <a>`, so records written before they existed still parse.
+  if ((tok.size() < 14 || tok.size() > 22 || tok.size() % 2 != 0) &&
       !expectCount(14, "gemm <M> <N> <K> <batch> <A> <B> <C> <bias> <strideA> "
                        "<strideB> <strideC> <transB> [residual <R>] "
-                       "[dtype <T>]"))
+                       "[dtype <T>] [activation <act>] [alpha <a>]"))
     return false;
-  bool sawResidual = false, sawDtype = false;
+  bool sawResidual = false, sawDtype = false, sawActivation = false,
+       sawAlpha = false;
   for (size_t f = 14; f + 1 < tok.size(); f += 2) {
     if (tok[f] == "residual" && !sawResidual) {
       sawResidual = true;
@@ -813,9 +830,29 @@ bool ManifestParser::gemmLaunch(Launch &launch) {
           (g.dtype != DType::F32 && g.dtype != DType::BF16))
         return fail("gemm dtype '" + tok[f + 1] +
                     "' is not supported (expected f32 or bf16)");
+    } else if (tok[f] == "activation" && !sawActivation) {
+      sawActivation = true;
+      if (tok[f + 1] == "relu")
+        g.activation = GemmActivation::Relu;
+      else if (tok[f + 1] == "gelu_tanh")
+        g.activation = GemmActivation::GeluTanh;
+      else if (tok[f + 1] != "none")
+        return fail("gemm activation '" + tok[f + 1] +
+                    "' is not supported (expected none, relu or gelu_tanh)");
+    } else if (tok[f] == "alpha" && !sawAlpha) {
+      sawAlpha = true;
+      const std::string &text = tok[f + 1];
+      char *end = nullptr;
+      errno = 0;
+      float a = std::strtof(text.c_str(), &end);
+      if (text.empty() || end != text.c_str() + text.size() || errno != 0 ||
+          !std::isfinite(a))
+        return fail("gemm alpha '" + text + "' is not a finite float");
+      g.alpha = a;
     } else {
       return fail("unknown gemm field '" + tok[f] +
-                  "' (expected 'residual <R>' or 'dtype <T>', each at most once)");
+                  "' (expected 'residual <R>', 'dtype <T>', 'activation "
+                  "<act>' or 'alpha <a>', each at most once)");
     }
   }
   uint64_t mm, nn, kk, bb, sa, sb, sc, tb;
@@ -855,6 +892,18 @@ bool ManifestParser::gemmLaunch(Launch &launch) {
 }
 
 } // namespace
+
+const char *gemmActivationName(GemmActivation act) {
+  switch (act) {
+  case GemmActivation::Relu:
+    return "relu";
+  case GemmActivation::GeluTanh:
+    return "gelu_tanh";
+  case GemmActivation::None:
+    break;
+  }
+  return "none";
+}
 
 std::string manifestName(const std::string &name) {
   if (name.empty())
@@ -921,7 +970,13 @@ std::string formatManifest(const Manifest &m) {
                   : " residual " + g.residual.str()) +
              (g.dtype == DType::F32 ? std::string()
                                     : std::string(" dtype ") +
-                                          dtypeName(g.dtype)));
+                                          dtypeName(g.dtype)) +
+             (g.activation == GemmActivation::None
+                  ? std::string()
+                  : std::string(" activation ") +
+                        gemmActivationName(g.activation)) +
+             (g.alpha == 1.0f ? std::string()
+                              : " alpha " + floatText(g.alpha)));
         continue;
       }
       const KernelLaunch &k = l.kernel;

@@ -75,6 +75,8 @@ struct Prepared {
   /// cuBLASLt's C: the residual (beta = 1), or `c` (beta = 0) without one.
   const void *residual = nullptr;
   float beta = 0.0f;
+  /// The gemm's alpha (its scale).
+  float alpha = 1.0f;
 };
 
 /// The per-function state: resolved launches, the captured graph, and the
@@ -405,18 +407,32 @@ bool CudaExecutor::Impl::prepareGemm(const FunctionState &f, size_t i,
                                          &opB, sizeof(opB)),
           at + ": set TRANSB", error))
     return false;
-  if (p.bias) {
-    cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_BIAS;
-    if (!ok(cublasLtMatmulDescSetAttribute(p.desc,
-                                           CUBLASLT_MATMUL_DESC_EPILOGUE,
-                                           &epilogue, sizeof(epilogue)),
-            at + ": set EPILOGUE", error) ||
-        !ok(cublasLtMatmulDescSetAttribute(p.desc,
-                                           CUBLASLT_MATMUL_DESC_BIAS_POINTER,
-                                           &p.bias, sizeof(p.bias)),
-            at + ": set BIAS_POINTER", error))
-      return false;
+  // The epilogue: bias and activation (cuBLASLt adds the bias, then
+  // applies the activation, after alpha * A * B + beta * C).
+  cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_DEFAULT;
+  switch (g.activation) {
+  case GemmActivation::None:
+    epilogue = p.bias ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_DEFAULT;
+    break;
+  case GemmActivation::Relu:
+    epilogue = p.bias ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_RELU;
+    break;
+  case GemmActivation::GeluTanh:
+    epilogue = p.bias ? CUBLASLT_EPILOGUE_GELU_BIAS : CUBLASLT_EPILOGUE_GELU;
+    break;
   }
+  if (epilogue != CUBLASLT_EPILOGUE_DEFAULT &&
+      !ok(cublasLtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_EPILOGUE,
+                                         &epilogue, sizeof(epilogue)),
+          at + ": set EPILOGUE", error))
+    return false;
+  if (p.bias &&
+      !ok(cublasLtMatmulDescSetAttribute(p.desc,
+                                         CUBLASLT_MATMUL_DESC_BIAS_POINTER,
+                                         &p.bias, sizeof(p.bias)),
+          at + ": set BIAS_POINTER", error))
+    return false;
+  p.alpha = g.alpha;
 
   // B as stored: K x N row-major = N x K col-major (ld N); with transB,
   // N x K row-major = K x N col-major (ld K). A: M x K row-major = K x M
@@ -544,13 +560,20 @@ bool CudaExecutor::Impl::checkGemm(const FunctionState &f, size_t i,
   for (int64_t bi = 0; bi < g.batch; ++bi)
     for (int64_t r = 0; r < g.m; ++r)
       for (int64_t col = 0; col < g.n; ++col) {
-        double acc = p.bias ? bias[col] : 0.0;
-        if (!checkResidual.empty())
-          acc += checkResidual[bi * g.strideC + r * g.n + col];
+        double acc = 0.0;
         for (int64_t kk = 0; kk < g.k; ++kk)
           acc += double(a[bi * g.strideA + r * g.k + kk]) *
                  (g.transB ? b[bi * g.strideB + col * g.k + kk]
                            : b[bi * g.strideB + kk * g.n + col]);
+        acc = g.alpha * acc + (p.bias ? bias[col] : 0.0);
+        if (!checkResidual.empty())
+          acc += checkResidual[bi * g.strideC + r * g.n + col];
+        if (g.activation == GemmActivation::Relu)
+          acc = acc > 0 ? acc : 0.0;
+        if (g.activation == GemmActivation::GeluTanh)
+          acc = 0.5 * acc *
+                (1.0 + std::tanh(0.7978845608028654 *
+                                 (acc + 0.044715 * acc * acc * acc)));
         double got = c[bi * g.strideC + r * g.n + col];
         maxErr = std::max(maxErr, std::fabs(got - acc));
         maxRef = std::max(maxRef, std::fabs(acc));
@@ -562,7 +585,6 @@ bool CudaExecutor::Impl::checkGemm(const FunctionState &f, size_t i,
 
 bool CudaExecutor::Impl::launchOne(FunctionState &f, size_t i,
                                    std::string &error) {
-  const float alpha = 1.0f;
   Prepared &p = f.launches[i];
   if (p.launch->kind == Launch::Kind::Kernel) {
     const KernelLaunch &k = p.launch->kernel;
@@ -590,7 +612,7 @@ bool CudaExecutor::Impl::launchOne(FunctionState &f, size_t i,
                                block, p.argPtrs.data(), k.smemBytes, stream),
               where(f, i) + ": cudaLaunchKernel", error);
   }
-  return ok(cublasLtMatmul(lt, p.desc, &alpha, p.b, p.layoutA, p.a, p.layoutB,
+  return ok(cublasLtMatmul(lt, p.desc, &p.alpha, p.b, p.layoutA, p.a, p.layoutB,
                            &p.beta, p.residual, p.layoutC, p.c, p.layoutC,
                            &p.algo, workspace, kWorkspaceBytes, stream),
             where(f, i) + ": cublasLtMatmul", error);

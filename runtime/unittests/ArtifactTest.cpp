@@ -226,6 +226,45 @@ TEST(Manifest, GemmDtypeRoundTripsAndSizesExtents) {
   EXPECT_EQ(formatManifest(m).find("dtype"), std::string::npos);
 }
 
+TEST(Manifest, GemmEpilogueRoundTrips) {
+  // `activation <act>` and `alpha <a>` after the other fields; alpha in the
+  // fewest digits that read back as the same float.
+  for (const char *tail :
+       {" activation gelu_tanh", " activation relu alpha 0.25",
+        " alpha -0.5", " residual a:512 activation relu alpha 0.1"}) {
+    std::string record =
+        std::string("launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0") + tail;
+    Manifest m;
+    std::string error;
+    ASSERT_TRUE(parseManifest(withLine(15, record), "m.txt", m, error))
+        << error;
+    std::string text = formatManifest(m);
+    EXPECT_NE(text.find(record + "\n"), std::string::npos) << text;
+  }
+  Manifest m;
+  std::string error;
+  ASSERT_TRUE(parseManifest(
+      withLine(15, "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 "
+                   "alpha 0.1 activation gelu_tanh"),
+      "m.txt", m, error))
+      << error;
+  const GemmLaunch &g = m.findFunction("main")->launches[1].gemm;
+  EXPECT_EQ(g.activation, GemmActivation::GeluTanh);
+  EXPECT_EQ(g.alpha, 0.1f);
+  // Written in canonical order, alpha in the fewest digits that read back.
+  EXPECT_NE(formatManifest(m).find(" 0 activation gelu_tanh alpha 0.1\n"),
+            std::string::npos)
+      << formatManifest(m);
+  // `activation none` and `alpha 1` are the defaults, not written back.
+  ASSERT_TRUE(parseManifest(
+      withLine(15, "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 "
+                   "activation none alpha 1"),
+      "m.txt", m, error))
+      << error;
+  EXPECT_EQ(formatManifest(m).find("activation"), std::string::npos);
+  EXPECT_EQ(formatManifest(m).find("alpha"), std::string::npos);
+}
+
 TEST(Manifest, PrefetchArgsRoundTrip) {
   // `prefetch <n>` after a kernel's args: its last n args are prefetch-only.
   Manifest m;
@@ -506,8 +545,24 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{15,
                   "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 dtype bf16 "
                   "dtype bf16",
-                  15, "unknown gemm field 'dtype' (expected 'residual <R>' or "
-                      "'dtype <T>', each at most once)"},
+                  15, "unknown gemm field 'dtype' (expected 'residual <R>', "
+                      "'dtype <T>', 'activation <act>' or 'alpha <a>', each "
+                      "at most once)"},
+        ErrorCase{15,
+                  "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 "
+                  "activation swish",
+                  15, "gemm activation 'swish' is not supported (expected "
+                      "none, relu or gelu_tanh)"},
+        ErrorCase{15,
+                  "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 alpha 1e99",
+                  15, "gemm alpha '1e99' is not a finite float"},
+        ErrorCase{15,
+                  "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 alpha 0.5x",
+                  15, "gemm alpha '0.5x' is not a finite float"},
+        ErrorCase{15,
+                  "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 alpha 2 "
+                  "alpha 2",
+                  15, "unknown gemm field 'alpha'"},
         ErrorCase{16, "end now", 16, "needs 0 fields"},
         ErrorCase{0, cutAfter(15), 10, "function 'main' has no 'end'"},
         ErrorCase{0, cutAfter(9), 9, "no 'function' record"},

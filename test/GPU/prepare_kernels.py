@@ -239,6 +239,41 @@ def case_gemv(shape):
     return ir, [("x", [1, 1, k]), ("g", g), ("r", [1, 1, n])], offset // f
 
 
+def case_gemm_epilogue(shape):
+    # kiln.gemm's epilogues, act(scale * (x w) + bias + residual), folded by
+    # kiln-form-fusions: GELU (tanh) after a dense layer with a bias
+    # (cuBLASLt's GELU_BIAS), ReLU of a scaled product plus a residual (RELU,
+    # alpha 0.25, C), a product divided by -2 (alpha -0.5). shape: [M, K, N,
+    # bf16]: more than 8 rows (or f32 above one) stay cuBLASLt gemms; one
+    # f32 row, or 2 to 8 bf16 rows, go to kiln-gemv, which computes the same
+    # epilogues after its dots. x is N(0, 1 / K), so products are of order 1.
+    m, k, n = shape[:3]
+    f = 4  # f32 bytes in w.bin
+    x, w, row = t([m, k]), t([k, n]), t([m, n])
+    lines = []
+    for i in range(3):
+        lines.append(f'  %w{i} = kiln.weight "w{i}" {{path = "{{WPATH}}", offset = {i * k * n * f} : i64, '
+                     f'length = {k * n * f} : i64}} : {w}\n')
+    lines.append(f'  %b = kiln.weight "b" {{path = "{{WPATH}}", offset = {3 * k * n * f} : i64, '
+                 f'length = {n * f} : i64}} : {t([n])}\n')
+    ir = (f"func.func @main(%x: {x}, %r: {row}) -> ({row}, {row}, {row}) {{\n"
+          + "".join(lines) +
+          f"  %quarter = kiln.constant dense<0.25> : tensor<f32>\n"
+          f"  %zero = kiln.constant dense<0.0> : tensor<f32>\n"
+          f"  %minus2 = kiln.constant dense<-2.0> : tensor<f32>\n"
+          f"  %0 = kiln.linear %x, %w0, %b : ({x}, {w}, {t([n])}) -> {row}\n"
+          f"  %y0 = kiln.gelu %0 approximate<tanh> : {row}\n"
+          f"  %1 = kiln.matmul %x, %w1 : ({x}, {w}) -> {row}\n"
+          f"  %2 = kiln.mul %1, %quarter : ({row}, tensor<f32>) -> {row}\n"
+          f"  %3 = kiln.add %2, %r : ({row}, {row}) -> {row}\n"
+          f"  %y1 = kiln.max %3, %zero : ({row}, tensor<f32>) -> {row}\n"
+          f"  %4 = kiln.matmul %x, %w2 : ({x}, {w}) -> {row}\n"
+          f"  %y2 = kiln.div %4, %minus2 : ({row}, tensor<f32>) -> {row}\n"
+          f"  return %y0, %y1, %y2 : {row}, {row}, {row}\n}}\n")
+    scaled = lambda rng: (rng.standard_normal((m, k)) / np.sqrt(k)).astype(np.float32)
+    return ir, [("x", [m, k], scaled), ("r", [m, n])], 3 * k * n + n
+
+
 def case_gemv_mma(shape):
     # kiln-gemv's kernels at 2 to 8 rows in bf16 (kiln::gemvMmaPartials, tiles
     # of 8 columns on the tensor cores): the rows are gathered from a weight
@@ -349,6 +384,13 @@ CASES = [
         [1, 4, 4, 64, 16, 1, 8, 63],     # interleaved, half the head
     ]),
     ("activations", case_activations, [[3, 1001], [1, 1, 8192]]),
+    # [M, K, N, bf16]: cuBLASLt gemms with GELU_BIAS / RELU + alpha + C /
+    # alpha epilogues (f32: 8 and 5 rows, N not a multiple of 4 or 8;
+    # bf16: 32 rows of a Llama-1B row), and the same epilogues in kiln's
+    # GEMV kernels (one f32 row; 4 bf16 rows on the tensor cores).
+    ("gemm_epilogue", case_gemm_epilogue, [[8, 64, 96, 0], [5, 200, 77, 0],
+                                           [32, 2048, 40, 1], [1, 2048, 41, 0],
+                                           [4, 896, 24, 1]]),
     ("chain", case_chain, [[1, 1, 64], [3, 5, 100], [2, 1, 8193]]),
     ("tables", case_tables, [[1, 1, 32], [32, 1, 64], [2, 7, 33], [4, 8, 160]]),
     ("embed", case_embed, [[1, 1, 64], [2, 7, 33], [4, 3, 2048]]),
@@ -446,6 +488,13 @@ def main():
                 k = shape[0] if cls == "gemv" else shape[2]
                 open(os.path.join(out, "tolerance"), "w").write(
                     f"--atol {1e-6 * k:.3g}\n")
+            if cls == "gemm_epilogue":
+                # f32: products of order 1 summed in another order (cuBLASLt
+                # may split K); bf16: as gemv_mma's, a flipped rounding of
+                # the product or the result (1 ulp, under 1%).
+                open(os.path.join(out, "tolerance"), "w").write(
+                    "--rtol 2e-2 --atol 2e-2\n" if shape[3] else
+                    f"--atol {1e-6 * shape[1]:.3g}\n")
             if cls == "gemv_mma":
                 # bf16 against the reference backend on the same bf16
                 # artifact (it rounds where the GPU rounds): what remains
@@ -460,13 +509,14 @@ def main():
                      if cls == "gemv" and len(shape) > 4 else
                      [f"--gemv-split-k={shape[5]}"]
                      if cls == "gemv_mma" and len(shape) > 5 else [])
-            precision = ["--precision", "bf16"] if cls == "gemv_mma" else []
-            if cls != "gemv_mma":
+            bf16 = cls == "gemv_mma" or (cls == "gemm_epilogue" and shape[3])
+            precision = ["--precision", "bf16"] if bf16 else []
+            if not bf16:
                 run([kiln("kiln-run"), model, "--backend=ref", "--output-dir",
                      os.path.join(out, "expected")] + args)
             run([kiln("kiln-compile"), model, "-o", os.path.join(out, "model.kiln"),
                  "--arch", a.arch] + split + precision + extra)
-            if cls == "gemv_mma":
+            if bf16:
                 run([kiln("kiln-run"), os.path.join(out, "model.kiln"), "--backend=ref",
                      "--output-dir", os.path.join(out, "expected")] + args)
             if weights:

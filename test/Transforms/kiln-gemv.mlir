@@ -65,7 +65,8 @@ func.func @bf16_rows(%x8: tensor<8x16xbf16>, %x9: tensor<9x16xbf16>) -> (tensor<
 // -----
 
 // Near misses stay cuBLASLt gemms: 2 f32 rows (kGemvMaxRows is 1, from the
-// measurements in bench/RESULTS.md); a scale; a weight another op
+// measurements in bench/RESULTS.md); a scale with a bias (the linear would
+// add the bias before the scale); a weight another op
 // reads too; K not a multiple of the vector (f32: 4); a B that is not a
 // weight. The gemms left read a single-use weight transposed
 // too (`transpose_b` on [N, K]), so step functions share one copy of it; the
@@ -75,18 +76,18 @@ func.func @bf16_rows(%x8: tensor<8x16xbf16>, %x9: tensor<9x16xbf16>) -> (tensor<
 // CHECK: kiln.weight "w1" {{.*}}transposed} : tensor<32x8xf32>
 // CHECK-NEXT: kiln.gemm %arg0, %{{.*}} transpose_b : (tensor<2x8xf32>, tensor<32x8xf32>)
 // CHECK: kiln.weight "w3" {{.*}}transposed} : tensor<32x8xf32>
-// CHECK-NEXT: kiln.gemm %arg1, %{{.*}} transpose_b {scale = 5.000000e-01 : f32}
+// CHECK-NEXT: kiln.gemm %arg1, %{{.*}}, %arg4 transpose_b {scale = 5.000000e-01 : f32}
 // CHECK: kiln.weight "w4" {length = 1024 : i64, offset = 0 : i64, path = "w.bin"} : tensor<8x32xf32>
 // CHECK-NEXT: kiln.gemm %arg1, %{{.*}} : (tensor<1x8xf32>, tensor<8x32xf32>)
 // CHECK: kiln.weight "w5" {{.*}}transposed} : tensor<32x6xf32>
 // CHECK-NEXT: kiln.gemm %arg2, %{{.*}} transpose_b
 // CHECK: kiln.gemm %arg1, %arg3 : (tensor<1x8xf32>, tensor<8x32xf32>)
 // CHECK-NOT: kiln.linear
-func.func @near_misses(%x9: tensor<2x8xf32>, %x: tensor<1x8xf32>, %x6: tensor<1x6xf32>, %b: tensor<8x32xf32>) -> (tensor<2x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, tensor<8x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>) {
+func.func @near_misses(%x9: tensor<2x8xf32>, %x: tensor<1x8xf32>, %x6: tensor<1x6xf32>, %b: tensor<8x32xf32>, %bias: tensor<32xf32>) -> (tensor<2x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>, tensor<8x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>) {
   %w1 = kiln.weight "w1" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<8x32xf32>
   %a = kiln.gemm %x9, %w1 : (tensor<2x8xf32>, tensor<8x32xf32>) -> tensor<2x32xf32>
   %w3 = kiln.weight "w3" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<8x32xf32>
-  %d = kiln.gemm %x, %w3 {scale = 5.000000e-01 : f32} : (tensor<1x8xf32>, tensor<8x32xf32>) -> tensor<1x32xf32>
+  %d = kiln.gemm %x, %w3, %bias {scale = 5.000000e-01 : f32} : (tensor<1x8xf32>, tensor<8x32xf32>, tensor<32xf32>) -> tensor<1x32xf32>
   %w4 = kiln.weight "w4" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<8x32xf32>
   %e = kiln.gemm %x, %w4 : (tensor<1x8xf32>, tensor<8x32xf32>) -> tensor<1x32xf32>
   %e2 = kiln.add %w4, %w4 : (tensor<8x32xf32>, tensor<8x32xf32>) -> tensor<8x32xf32>
@@ -344,6 +345,41 @@ func.func @bias(%x: tensor<1x8xf32>, %b: tensor<32xf32>, %b2: tensor<16xf32>) ->
 
 // -----
 
+// A gemm's epilogue act(scale * (a x b) + residual) becomes ops after the
+// GEMV's linear in its kernel: a scale is a kiln.mul by a rank-0 f32
+// constant, ReLU a kiln.max with a rank-0 f32 zero, GELU a kiln.gelu; in f32
+// a residual follows the scale. In bf16 the scale and activation are f32
+// (casts around them), a residual without a scale is added in bf16 first,
+// and a scale with a residual leaves the gemm to cuBLASLt.
+// CHECK-LABEL: func.func @epilogues
+// CHECK: %[[S:.+]] = kiln.constant dense<2.500000e-01> : tensor<f32>
+// CHECK: %[[Z:.+]] = kiln.constant dense<0.000000e+00> : tensor<f32>
+// CHECK: kiln.fusion %arg0, %{{.+}}, %arg1, %[[S]], %[[Z]]
+// CHECK: %[[L:.+]] = kiln.linear
+// CHECK-NEXT: %[[M:.+]] = kiln.mul %[[L]], %{{.+}} : (tensor<1x32xf32>, tensor<f32>) -> tensor<1x32xf32>
+// CHECK-NEXT: %[[A:.+]] = kiln.add %[[M]], %{{.+}} : (tensor<1x32xf32>, tensor<1x32xf32>) -> tensor<1x32xf32>
+// CHECK-NEXT: %[[R:.+]] = kiln.max %[[A]], %{{.+}} : (tensor<1x32xf32>, tensor<f32>) -> tensor<1x32xf32>
+// CHECK-NEXT: kiln.yield %[[R]]
+// CHECK: kiln.fusion %arg2, %{{.+}}, %arg3 :
+// CHECK: %[[L2:.+]] = kiln.linear
+// CHECK-NEXT: %[[A2:.+]] = kiln.add %[[L2]], %{{.+}} : (tensor<4x32xbf16>, tensor<4x32xbf16>) -> tensor<4x32xbf16>
+// CHECK-NEXT: %[[W:.+]] = kiln.cast %[[A2]] : tensor<4x32xbf16> -> tensor<4x32xf32>
+// CHECK-NEXT: %[[G:.+]] = kiln.gelu %[[W]] approximate<tanh> : tensor<4x32xf32>
+// CHECK-NEXT: %[[N:.+]] = kiln.cast %[[G]] : tensor<4x32xf32> -> tensor<4x32xbf16>
+// CHECK-NEXT: kiln.yield %[[N]]
+// CHECK: kiln.gemm %arg2, %{{.+}} residual %arg3 transpose_b {scale = 2.500000e-01 : f32}
+func.func @epilogues(%x: tensor<1x8xf32>, %r: tensor<1x32xf32>, %xb: tensor<4x16xbf16>, %rb: tensor<4x32xbf16>) -> (tensor<1x32xf32>, tensor<4x32xbf16>, tensor<4x32xbf16>) {
+  %w1 = kiln.weight "w1" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<8x32xf32>
+  %a = kiln.gemm %x, %w1 residual %r activation<relu> {scale = 2.500000e-01 : f32} : (tensor<1x8xf32>, tensor<8x32xf32>, tensor<1x32xf32>) -> tensor<1x32xf32>
+  %w2 = kiln.weight "w2" {path = "w.bin", offset = 0 : i64, length = 2048 : i64, source_type = f32} : tensor<16x32xbf16>
+  %b = kiln.gemm %xb, %w2 residual %rb activation<gelu_tanh> : (tensor<4x16xbf16>, tensor<16x32xbf16>, tensor<4x32xbf16>) -> tensor<4x32xbf16>
+  %w3 = kiln.weight "w3" {path = "w.bin", offset = 0 : i64, length = 2048 : i64, source_type = f32} : tensor<16x32xbf16>
+  %c = kiln.gemm %xb, %w3 residual %rb {scale = 2.500000e-01 : f32} : (tensor<4x16xbf16>, tensor<16x32xbf16>, tensor<4x32xbf16>) -> tensor<4x32xbf16>
+  return %a, %b, %c : tensor<1x32xf32>, tensor<4x32xbf16>, tensor<4x32xbf16>
+}
+
+// -----
+
 // Edge: the pass run again over its own output changes nothing (a kernel
 // with a prologue has no input row of its own to merge siblings on).
 // RUN: kiln-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(kiln-gemv,kiln-gemv))' | FileCheck %s --check-prefix=TWICE
@@ -368,3 +404,4 @@ func.func @prologue_twice(%x: tensor<1x8xf32>, %s: tensor<8xf32>) -> (tensor<1x3
   %k = kiln.gemm %n, %wk : (tensor<1x8xf32>, tensor<8x16xf32>) -> tensor<1x16xf32>
   return %q, %k : tensor<1x32xf32>, tensor<1x16xf32>
 }
+

@@ -97,15 +97,22 @@ void populateFusionPrepPatterns(mlir::RewritePatternSet &patterns);
 mlir::FailureOr<mlir::Operation *> convertToGemm(mlir::RewriterBase &rewriter,
                                                  mlir::Operation *op);
 
-/// Folds `op`, a kiln.add outside any fusion of a kiln.gemm's result (its
-/// only use, or the only use of a kiln.reshape of it that is itself used
-/// only by the add) and a residual `r` of exactly the add's f32 type (no
-/// broadcast), in either operand order, into one kiln.gemm with residual
-/// `r` (reshaped to the gemm's type through a reshape; cuBLASLt's C with
-/// beta = 1), provided the gemm has no residual, activation or scale yet.
+/// Folds `op`, outside any fusion, into the epilogue of the kiln.gemm whose
+/// result it reads (the gemm's only use, or the only use of a kiln.reshape of
+/// it that is itself used only by `op`), when the gemm's epilogue
+/// `act(scale * (a x b) + bias + residual)` can take it exactly:
+/// - a kiln.add of a residual of exactly the op's f32 type (no broadcast),
+///   either operand order, when the gemm has no residual or activation yet
+///   (reshaped to the gemm's type through a reshape; cuBLASLt's C with
+///   beta = 1);
+/// - kiln.gelu approximate<tanh> (cuBLASLt's GELU) or kiln.max with a splat
+///   0 (ReLU), when the gemm has no activation yet;
+/// - a kiln.mul by a splat f32 constant c, or a kiln.div by one that is a
+///   power of two (1 / c exact), when the gemm has no bias, residual,
+///   activation or scale yet (the scale applies to the product alone).
 /// Fails, changing nothing, otherwise.
 mlir::FailureOr<mlir::Operation *>
-foldResidualIntoGemm(mlir::RewriterBase &rewriter, mlir::Operation *op);
+foldIntoGemmEpilogue(mlir::RewriterBase &rewriter, mlir::Operation *op);
 
 #define GEN_PASS_REGISTRATION
 #include "kiln/Transforms/Passes.h.inc"

@@ -110,8 +110,15 @@ def KilnFormFusions : Pass<"kiln-form-fusions", "::mlir::func::FuncOp"> {
     `kiln.add` of such a gemm's result (its only use, either operand order)
     and a residual of exactly the add's f32 type (no broadcast) becomes the
     gemm's `residual` (cuBLASLt's C with beta = 1) when the gemm has no
-    residual, activation or scale yet: the attention output and MLP down
-    projections with their residual adds are one library call each. Then
+    residual or activation yet: the attention output and MLP down
+    projections with their residual adds are one library call each. In the
+    same run (top-down, so a chain folds whole), a `kiln.gelu
+    approximate<tanh>` or a `kiln.max` with a splat 0 of such a result
+    becomes the gemm's `activation` (`gelu_tanh`, `relu`; cuBLASLt's GELU
+    and RELU epilogues) when it has none, and a `kiln.mul` by a splat f32
+    constant (a `kiln.div` by a power of two) its `scale` (cuBLASLt's
+    alpha) when it has no bias, residual, activation or scale yet: GPT-2's
+    MLP up projection and its GELU are one library call. Then
     every other compute op is put in a `kiln.fusion`, one kernel each, by this
     rule: walking the body from the end, an op heads a group; if it is
     elementwise (`ElementwiseOpInterface`, `kiln.cast`, `kiln.where`), each
@@ -198,8 +205,11 @@ def KilnGemv : Pass<"kiln-gemv", "::mlir::func::FuncOp"> {
     On the fused level (after `kiln-lower-precision`, before
     `kiln-plan-memory`): a `kiln.gemm` with at most kGemvMaxRows rows (1,
     from measurements), a `[K, N]` `kiln.weight` as B that nothing else
-    reads, no activation or scale (a bias [N] becomes the linear's; a
-    residual stays a `kiln.add` after the product, in the same kernel), f32
+    reads (a bias [N] becomes the linear's; the epilogue's scale, residual
+    and activation become a `kiln.mul`, a `kiln.add` and a `kiln.gelu` or
+    `kiln.max` after the product, in the same kernel, the scale and the
+    activation in f32; a scale only without a bias, and with a residual
+    only in f32), f32
     or bf16 with K a multiple of the 16-byte vector, becomes a kernel of one
     `kiln.linear` with `transpose_weight` on the weight read transposed
     (`kiln.weight {transposed}`, done when the bytes are read - for an

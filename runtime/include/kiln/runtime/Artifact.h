@@ -102,10 +102,17 @@ struct KernelLaunch {
   uint32_t prefetchArgs = 0;
 };
 
+/// The activation a gemm's epilogue applies last (`activation <name>`).
+enum class GemmActivation { None, Relu, GeluTanh };
+/// `relu`, `gelu_tanh` or `none`.
+const char *gemmActivationName(GemmActivation act);
+
 /// `launch gemm <M> <N> <K> <batch> <A> <B> <C> <bias> <sA> <sB> <sC>
-/// <transB> [residual <R>]`: row-major fp32 C[b] = A[b] (MxK) * B[b] (KxN, or
-/// NxK if transB) + bias[N] + R[b], R laid out as C (cuBLASLt's C with
-/// beta = 1; our C is cuBLASLt's D, and R may be C itself).
+/// <transB> [residual <R>] [dtype <T>] [activation <act>] [alpha <a>]`:
+/// row-major C[b] = act(alpha * A[b] (MxK) * B[b] (KxN, or NxK if transB) +
+/// bias[N] + R[b]), R laid out as C (cuBLASLt's C with beta = 1; our C is
+/// cuBLASLt's D, and R may be C itself); act is cuBLASLt's RELU or GELU
+/// (tanh approximation) epilogue, alpha its alpha (1 when absent).
 struct GemmLaunch {
   int64_t m = 0, n = 0, k = 0, batch = 1;
   /// `residual` is None when the record has no `residual` field.
@@ -116,6 +123,8 @@ struct GemmLaunch {
   /// Element type of every operand (`dtype <T>`, f32 when absent): f32 or
   /// bf16; cuBLASLt accumulates in f32 either way.
   DType dtype = DType::F32;
+  GemmActivation activation = GemmActivation::None;
+  float alpha = 1.0f;
 };
 
 /// One record of a function's launch list.
