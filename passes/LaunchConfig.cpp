@@ -512,6 +512,14 @@ int64_t kiln::gemvSplitK(const GemvKernel &kernel, Operation *op) {
     split = 1;
     while (split < rounds && split < 8)
       split *= 2;
+    // With the preload a warp holds its first tile across the PDL wait. A
+    // tile that is a whole round of two or more rows (gate/up on a 4 KB
+    // row: 128 bytes a lane a row) takes the warp to 172 registers, one
+    // block an SM; two warps a column halve it. Measured (bench/RESULTS.md,
+    // session 10, H200): Llama-1B's gate/up 377 -> 325 us a step alone,
+    // the step 0.933 -> 0.864 ms (--gemv-split-k=2).
+    if (split == 1 && l >= 2 && kernel.k * bytes >= round && gemvPreload(op))
+      split = 2;
   }
   while (split > 1 && kernel.k % (split * vec) != 0)
     split /= 2;

@@ -34,7 +34,8 @@
 # into one file then.
 # Environment: CHECK (1, default: step 2b, the artifact's logits against onnxruntime before timing; 0 skips it),
 # KILN_FLAGS (extra kiln-compile flags of the main run), VARIANTS (';'-separated kiln-compile
-# flag sets, each compiled and benchmarked at batch 1 - or at VARIANT_BATCHES, e.g. 8 - in graph mode after the main run, into variants.txt),
+# flag sets, each compiled and benchmarked at batch 1 - or at VARIANT_BATCHES, e.g. 8 - in graph mode after the main run, into variants.txt;
+# VARIANT_BENCH_FLAGS: extra kiln-bench flags of the variants, e.g. --per-kernel),
 # TRACE (1: kiln-bench --trace), INT4 (1: the model's projections and lm head as int4
 # MatMulNBits, utils/make-llama-1b-onnx.py --int4), MODEL (llama1b, default, qwen05b or llama8b: the shapes
 # of peer_decode.py's configurations; llama8b writes 32 GB of fp32 weights), BATCHES (batch sizes, default 1,8: the
@@ -206,7 +207,8 @@ fi
 # 3b. VARIANTS: the same model compiled with other kiln-compile flags
 # (';'-separated flag sets), each benchmarked in graph mode at batch 1 (or
 # the batches VARIANT_BATCHES lists) right after the main run, into variants.txt (one `variant: FLAGS` header,
-# then kiln-bench's table). Each artifact is deleted after its run.
+# then kiln-bench's table; VARIANT_BENCH_FLAGS adds kiln-bench flags, e.g.
+# --per-kernel). Each artifact is deleted after its run.
 if [ -n "${VARIANTS:-}" ] && [ "$BUILD_RC" = 0 ] && [ "$COMPILE_RC" = 0 ]; then
   IFS=';' read -r -a VARIANT_LIST <<<"$VARIANTS"
   for i in "${!VARIANT_LIST[@]}"; do
@@ -217,7 +219,7 @@ if [ -n "${VARIANTS:-}" ] && [ "$BUILD_RC" = 0 ] && [ "$COMPILE_RC" = 0 ]; then
         --max-seq-len 1024 --batch-buckets "${VARIANT_BATCHES:-1}" --arch sm_90a --precision "$KILN_PRECISION" \
         --kernels-dir "$ROOT/codegen/kernels" $flags -o "$WORK/variant.kiln"; then
       build-gpu/bin/kiln-bench "$WORK/variant.kiln" --batch "${VARIANT_BATCHES:-1}" --ctx 512 --steps 128 --warmup 16 \
-        --mode graph >>"$LOG/variants.txt" 2>&1 || echo "variant $i: kiln-bench failed" >>"$LOG/variants.txt"
+        --mode graph ${VARIANT_BENCH_FLAGS:-} >>"$LOG/variants.txt" 2>&1 || echo "variant $i: kiln-bench failed" >>"$LOG/variants.txt"
     fi
     rm -rf "$WORK/variant.kiln"
   done

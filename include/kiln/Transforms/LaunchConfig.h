@@ -194,7 +194,11 @@ bool isValidGemvSplitK(int64_t v);
 /// kernel) has one, else the fewest S that leave each warp one tile of
 /// loads per row (a row of K elements over the warp's 32 lanes x 16 bytes
 /// x the kernel's tile: 4 KB a round for one or two rows a column), at
-/// most 8. Halved until S x 16 bytes divides a row. Measured
+/// most 8; with the preload (gemvPreload), at least 2 where that tile is a
+/// whole round of two or more rows (gate/up on a 4 KB row: the preloaded
+/// tile took the warp to 172 registers, one block an SM; session 10:
+/// Llama-1B 0.933 -> 0.864 ms). Halved until S x 16 bytes divides a row.
+/// Measured
 /// (bench/RESULTS.md, session 7, H200, bf16): S = 4 on the down projection
 /// took Llama-1B's step from 1.057 to 1.012 ms and Qwen2.5-0.5B's from
 /// 0.720 to 0.651; S = 2 or 4 on every kernel (rows of one round too) was
