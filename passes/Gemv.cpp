@@ -180,12 +180,11 @@ struct Gemv : public kiln::impl::KilnGemvBase<Gemv> {
                       .getResult();
         // The gemm's epilogue, act(scale * y + residual) (no bias with a
         // scale), as elementwise ops the GEMV kernel computes after its
-        // dots (codegen/EmitLinalg.cpp).
-        // Arguments: a, w, bias?, residual?, scale?, zero?. A residual is
-        // added in the result's type (as before activations existed; after
-        // a scale only in f32, see candidate); a scale and an activation
-        // are computed in f32, on the product (plus residual) rounded to
-        // its type.
+        // dots (codegen/EmitLinalg.cpp). Arguments: a, w, bias?,
+        // residual?, scale?, zero?. A residual is added in the result's
+        // type (as before activations existed; after a scale only in f32,
+        // see candidate); a scale and an activation are computed in f32,
+        // on the product (plus residual) rounded to its type.
         Location loc = gemm.getLoc();
         unsigned next = bias ? 3 : 2;
         Value residualArg = residual ? body->getArgument(next++) : Value();
