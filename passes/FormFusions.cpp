@@ -147,7 +147,8 @@ SmallVector<Epilogue> epiloguesOf(Operation *op) {
   if (op->getNumResults() != 1)
     return out;
   Type type = op->getResult(0).getType();
-  if (!cast<ShapedType>(type).getElementType().isF32())
+  auto shaped = dyn_cast<ShapedType>(type);
+  if (!shaped || !shaped.getElementType().isF32())
     return out;
   auto sameType = [&](Value v) { return v.getType() == type; };
   if (auto gelu = dyn_cast<kiln::GeluOp>(op)) {

@@ -67,7 +67,8 @@ double activate(GemmActivation act, double x) {
   case GemmActivation::None:
     return x;
   case GemmActivation::Relu:
-    return x > 0 ? x : 0.0;
+    // kiln.max(x, 0)'s value, NaN included (the op this epilogue replaces).
+    return std::isnan(x) || x > 0 ? x : 0.0;
   case GemmActivation::GeluTanh:
     return 0.5 * x *
            (1.0 +

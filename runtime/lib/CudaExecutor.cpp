@@ -569,7 +569,7 @@ bool CudaExecutor::Impl::checkGemm(const FunctionState &f, size_t i,
         if (!checkResidual.empty())
           acc += checkResidual[bi * g.strideC + r * g.n + col];
         if (g.activation == GemmActivation::Relu)
-          acc = acc > 0 ? acc : 0.0;
+          acc = std::isnan(acc) || acc > 0 ? acc : 0.0;
         if (g.activation == GemmActivation::GeluTanh)
           acc = 0.5 * acc *
                 (1.0 + std::tanh(0.7978845608028654 *
