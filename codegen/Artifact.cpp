@@ -124,10 +124,9 @@ static std::string archNumber(StringRef arch) {
   return arch.str();
 }
 
-LogicalResult kiln::codegen::compileFatbin(StringRef cuPath,
-                                           StringRef fatbinPath,
-                                           const ArtifactOptions &options,
-                                           Location loc) {
+FailureOr<kiln::codegen::NvccRun>
+kiln::codegen::startFatbin(StringRef cuPath, StringRef fatbinPath,
+                           const ArtifactOptions &options, Location loc) {
   std::string number = archNumber(options.arch);
   if (number.empty())
     return emitError(loc) << "unknown --arch '" << options.arch
@@ -141,35 +140,56 @@ LogicalResult kiln::codegen::compileFatbin(StringRef cuPath,
     return emitError(loc) << "cannot find nvcc ('" << options.nvcc
                           << "'); install the CUDA toolkit or pass --nvcc "
                              "PATH";
+  NvccRun run{llvm::sys::ProcessInfo(), {}, {}, loc};
   std::string gencode = "arch=compute_" + number + ",code=[sm_" + number +
                         ",compute_" + number + "]";
-  std::string include = "-I" + options.kernelsDir;
-  SmallVector<StringRef> args = {*nvcc,     "-fatbin",  "-std=c++17",
-                                 "-O3",     "-gencode", gencode,
-                                 include,   "-o",       fatbinPath,
-                                 cuPath};
-  SmallString<128> errPath;
-  if (llvm::sys::fs::createTemporaryFile("kiln-nvcc", "txt", errPath))
+  run.args = {*nvcc,   "-fatbin",          "-std=c++17", "-O3",
+              "-gencode", gencode,          "-I" + options.kernelsDir,
+              "-o",    fatbinPath.str(),   cuPath.str()};
+  if (llvm::sys::fs::createTemporaryFile("kiln-nvcc", "txt", run.errPath))
     return emitError(loc) << "cannot create a temporary file for nvcc output";
-  std::optional<StringRef> redirects[] = {std::nullopt, StringRef(errPath),
-                                          StringRef(errPath)};
+  SmallVector<StringRef> args(run.args.begin(), run.args.end());
+  std::optional<StringRef> redirects[] = {std::nullopt, StringRef(run.errPath),
+                                          StringRef(run.errPath)};
   std::string message;
-  int rc = llvm::sys::ExecuteAndWait(*nvcc, args, std::nullopt, redirects,
-                                     /*SecondsToWait=*/0, /*MemoryLimit=*/0,
-                                     &message);
-  auto output = llvm::MemoryBuffer::getFile(errPath);
+  bool failedToStart = false;
+  run.process = llvm::sys::ExecuteNoWait(args.front(), args, std::nullopt,
+                                         redirects, /*MemoryLimit=*/0,
+                                         &message, &failedToStart);
+  if (failedToStart) {
+    llvm::sys::fs::remove(run.errPath);
+    return emitError(loc) << "cannot run nvcc: " << message;
+  }
+  return run;
+}
+
+LogicalResult kiln::codegen::finishFatbin(NvccRun &run) {
+  std::string message;
+  llvm::sys::ProcessInfo done =
+      llvm::sys::Wait(run.process, /*SecondsToWait=*/std::nullopt, &message);
+  auto output = llvm::MemoryBuffer::getFile(run.errPath);
   std::string log = output ? (*output)->getBuffer().str() : "";
-  llvm::sys::fs::remove(errPath);
-  if (rc != 0) {
+  llvm::sys::fs::remove(run.errPath);
+  if (done.ReturnCode != 0) {
     std::string command;
-    for (StringRef a : args)
-      command += a.str() + " ";
-    return emitError(loc) << "nvcc failed (exit " << rc << ")"
-                          << (message.empty() ? "" : ": " + message)
-                          << "\ncommand: " << command << "\n"
-                          << log;
+    for (const std::string &a : run.args)
+      command += a + " ";
+    return emitError(run.loc) << "nvcc failed (exit " << done.ReturnCode << ")"
+                              << (message.empty() ? "" : ": " + message)
+                              << "\ncommand: " << command << "\n"
+                              << log;
   }
   return success();
+}
+
+LogicalResult kiln::codegen::compileFatbin(StringRef cuPath,
+                                           StringRef fatbinPath,
+                                           const ArtifactOptions &options,
+                                           Location loc) {
+  FailureOr<NvccRun> run = startFatbin(cuPath, fatbinPath, options, loc);
+  if (failed(run))
+    return failure();
+  return finishFatbin(*run);
 }
 
 void kiln::codegen::redirectWeights(func::FuncOp func,
@@ -510,10 +530,19 @@ static LogicalResult writeEmitted(ModuleOp module, EmittedModule &emitted,
   Location loc = emitted.functions.front().first.getLoc();
   std::string weights = file("weights.bin"), cu = file("kernels.cu"),
               fatbin = file("kernels.fatbin");
-  if (failed(writeWeightsFile(context, emitted.merged, options.weightBaseDir,
-                              weights)) ||
-      failed(writeText(context, cu, emitted.merged.source)) ||
-      failed(compileFatbin(cu, fatbin, options, loc)))
+  // nvcc (one process, most of a large model's compile) runs while this
+  // process converts and writes the weights: two cores overlap them. The
+  // files are the ones a sequential write gives.
+  if (failed(writeText(context, cu, emitted.merged.source)))
+    return failure();
+  FailureOr<kiln::codegen::NvccRun> nvcc =
+      kiln::codegen::startFatbin(cu, fatbin, options, loc);
+  if (failed(nvcc))
+    return failure();
+  LogicalResult wrote = writeWeightsFile(context, emitted.merged,
+                                         options.weightBaseDir, weights);
+  // Waited for either way, so no nvcc outlives a failed compile.
+  if (failed(kiln::codegen::finishFatbin(*nvcc)) || failed(wrote))
     return failure();
 
   for (auto &[func, fn] : emitted.functions)

@@ -14,6 +14,10 @@
 // RUN: kiln-compile %t/m.mlir -o %t/m90.kiln --arch sm_90a
 // RUN: FileCheck %s --check-prefix=ARCH90 --input-file=%t/m90.kiln/manifest.txt
 // RUN: not kiln-compile %t/m.mlir -o %t/bad.kiln --nvcc /nonexistent/nvcc 2>&1 | FileCheck %s --check-prefix=NONVCC
+// nvcc runs while weights.bin is written; its failure is still the error,
+// with the command line, and no manifest is written.
+// RUN: not kiln-compile %t/m.mlir -o %t/fail.kiln --nvcc /bin/false 2>&1 | FileCheck %s --check-prefix=NVCCFAIL
+// RUN: not test -e %t/fail.kiln/manifest.txt
 
 // CHECK: kiln-artifact 3
 // CHECK-NEXT: arch sm_80
@@ -47,6 +51,8 @@
 // SIZE: 1088
 // ARCH90: arch sm_90a
 // NONVCC: error: cannot find nvcc ('/nonexistent/nvcc')
+// NVCCFAIL: error: nvcc failed (exit 1)
+// NVCCFAIL-NEXT: command: /bin/false -fatbin -std=c++17 -O3 -gencode arch=compute_{{[0-9]+a?}},code=
 
 // IR: kiln.weight "proj.weight" {length = 128 : i64, offset = 768 : i64, path = "weights.bin"}
 // IR: kiln.weight "table" {length = 64 : i64, offset = 1024 : i64, path = "weights.bin"}

@@ -18,6 +18,8 @@
 #include "kiln/Codegen/CudaEmitter.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/Program.h"
 
 #include <string>
 #include <utility>
@@ -73,8 +75,26 @@ mlir::LogicalResult writeWeightsFile(mlir::MLIRContext *context,
                                      llvm::StringRef weightBaseDir,
                                      llvm::StringRef path);
 
+/// An nvcc started by startFatbin, not yet waited for.
+struct NvccRun {
+  llvm::sys::ProcessInfo process;
+  llvm::SmallVector<std::string> args;
+  llvm::SmallString<128> errPath;
+  mlir::Location loc;
+};
+/// Starts nvcc compiling `cuPath` to a fatbin at `fatbinPath` for
+/// `options.arch` (SASS + PTX) and returns without waiting; errors (no
+/// nvcc, an unknown arch, a process that cannot start) at `loc`.
+mlir::FailureOr<NvccRun> startFatbin(llvm::StringRef cuPath,
+                                     llvm::StringRef fatbinPath,
+                                     const ArtifactOptions &options,
+                                     mlir::Location loc);
+/// Waits for `run`; on failure reports nvcc's command line and stderr at
+/// its location.
+mlir::LogicalResult finishFatbin(NvccRun &run);
+
 /// Compiles `cuPath` to a fatbin at `fatbinPath` for `options.arch` (SASS +
-/// PTX). On failure reports nvcc's command line and stderr at `loc`.
+/// PTX): startFatbin, then finishFatbin.
 mlir::LogicalResult compileFatbin(llvm::StringRef cuPath,
                                   llvm::StringRef fatbinPath,
                                   const ArtifactOptions &options,
