@@ -55,7 +55,6 @@ bool isInputRole(const std::string &role) {
 
 bool isOutputRole(const std::string &role) { return role == "logits"; }
 
-/// The first record of `list` whose role is `role`, or nullptr.
 /// `v` in the fewest digits that read back as the same float (%.9g is
 /// always enough for a float).
 static std::string floatText(float v) {
@@ -68,6 +67,7 @@ static std::string floatText(float v) {
   return buf;
 }
 
+/// The first record of `list` whose role is `role`, or nullptr.
 static const TensorSpec *withRole(const std::vector<TensorSpec> &list,
                                   const std::string &role) {
   if (role.empty())
@@ -832,11 +832,15 @@ bool ManifestParser::gemmLaunch(Launch &launch) {
                     "' is not supported (expected f32 or bf16)");
     } else if (tok[f] == "activation" && !sawActivation) {
       sawActivation = true;
-      if (tok[f + 1] == "relu")
-        g.activation = GemmActivation::Relu;
-      else if (tok[f + 1] == "gelu_tanh")
-        g.activation = GemmActivation::GeluTanh;
-      else if (tok[f + 1] != "none")
+      // The names are gemmActivationName's, the writer's.
+      bool known = false;
+      for (GemmActivation act : {GemmActivation::None, GemmActivation::Relu,
+                                 GemmActivation::GeluTanh})
+        if (tok[f + 1] == gemmActivationName(act)) {
+          g.activation = act;
+          known = true;
+        }
+      if (!known)
         return fail("gemm activation '" + tok[f + 1] +
                     "' is not supported (expected none, relu or gelu_tanh)");
     } else if (tok[f] == "alpha" && !sawAlpha) {
