@@ -329,6 +329,13 @@ bool kiln::broadcastsTo(ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
   return isBroadcastableTo(in, out);
 }
 
+/// An RMSNorm whose scale is K contiguous values folds into a GEMV's dots
+/// (kiln::GemvRmsX): no shared memory, x read as the weights stream.
+static bool rmsFoldsInto(RmsNormOp rms, int64_t k) {
+  ArrayRef<int64_t> s = shape(rms.getScale());
+  return elements(rms.getScale()) == k && !s.empty() && s.back() == k;
+}
+
 std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {
   if (body.empty())
     return std::nullopt;
@@ -355,12 +362,16 @@ std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {
                                         : cast<LayerNormOp>(op).getAxis();
       ArrayRef<int64_t> xs = shape(in);
       Type elt = cast<ShapedType>(in.getType()).getElementType();
+      // Only a prologue that normalises the rows into shared memory is
+      // bounded by it: a folded RMSNorm reads x from memory in the dots.
+      auto rms = dyn_cast<RmsNormOp>(op);
+      bool inShared = !rms || xs.empty() || !rmsFoldsInto(rms, xs.back());
       if (kernel.prologue || !linears.empty() || xs.empty() ||
           axis != (int64_t)xs.size() - 1 ||
           !llvm::all_of(op.getOperands(),
                         [](Value v) { return isa<BlockArgument>(v); }) ||
-          product(xs) * ((elt.getIntOrFloatBitWidth() + 7) / 8) >
-              kGemvPrologueBytes ||
+          (inShared && product(xs) * ((elt.getIntOrFloatBitWidth() + 7) / 8) >
+                           kGemvPrologueBytes) ||
           !llvm::all_of(op.getResult(0).getUsers(), [&](Operation *user) {
             return isa<LinearOp>(user) &&
                    cast<LinearOp>(user).getInput() == op.getResult(0);
@@ -466,11 +477,8 @@ std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {
   for (const GemvGroup &g : kernel.groups)
     if (g.yields.empty())
       return std::nullopt;
-  // An RMSNorm whose scale is K contiguous values folds into the dots.
   if (auto rms = dyn_cast_or_null<RmsNormOp>(kernel.prologue))
-    kernel.foldedRms = elements(rms.getScale()) == kernel.k &&
-                       !shape(rms.getScale()).empty() &&
-                       shape(rms.getScale()).back() == kernel.k;
+    kernel.foldedRms = rmsFoldsInto(rms, kernel.k);
   return kernel;
 }
 

@@ -14,7 +14,11 @@ so building it costs no disk time; that model is for measuring import time
 and memory, not numerics. With --random SEED every weight is drawn from
 np.random.default_rng(SEED) (normal, scale 0.02; the RMSNorm weights
 1 + 0.02 * normal), generated in chunks and written straight to the data
-file (about 6 GB for 16 layers, roughly 20 s).
+file (about 6 GB for 16 layers, roughly 20 s). With --rng torch the same
+distributions are drawn by PyTorch (torch.Generator seeded with SEED, on
+the GPU when there is one) instead: other numbers than numpy's for the
+same seed, but many times faster, for the 32 GB of --shape llama8b on the
+GPU machine (test/GPU/bench_decode.sh's RNG=torch).
 
 Without --dynamic the graph is the batch-1 step of the first version:
 input_ids [1, 1], cos and sin [1, 1, 1, 64] inputs, past keys/values
@@ -37,7 +41,8 @@ scales; random bytes with --random), as ONNX Runtime GenAI's int4 models
 have; the embedding table and norms stay f32.
 
 Usage: make-llama-1b-onnx.py OUTDIR [--shape llama1b|qwen05b|llama8b] [--past 7]
-                             [--layers N] [--dynamic] [--random SEED] [--int4]
+                             [--layers N] [--dynamic] [--random SEED]
+                             [--rng numpy|torch] [--int4]
 """
 import argparse
 import os
@@ -68,6 +73,43 @@ def set_shape(name):
 ROPE_THETA = 500000.0
 # Random weights are generated and written this many floats at a time.
 CHUNK = 1 << 24
+
+
+class NumpyDraw:
+    """--rng numpy: np.random.default_rng(seed)."""
+    chunk = CHUNK
+
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+
+    def normal(self, n):
+        return self.rng.standard_normal(n, dtype=np.float32)
+
+    def bytes(self, n):
+        return self.rng.integers(0, 256, n, dtype=np.uint8)
+
+
+class TorchDraw:
+    """--rng torch: torch.Generator(seed), on the GPU when there is one;
+    the same distributions as NumpyDraw, other numbers."""
+    chunk = CHUNK * 4
+
+    def __init__(self, seed):
+        import torch
+        self.torch = torch
+        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.gen = torch.Generator(device=self.device)
+        self.gen.manual_seed(seed)
+
+    def normal(self, n):
+        t = self.torch.randn(n, generator=self.gen, device=self.device,
+                             dtype=self.torch.float32)
+        return t.cpu().numpy()
+
+    def bytes(self, n):
+        t = self.torch.randint(0, 256, (n,), generator=self.gen,
+                               device=self.device, dtype=self.torch.uint8)
+        return t.cpu().numpy()
 
 
 class Builder:
@@ -114,11 +156,11 @@ class Builder:
     def write_random(self, count, norm, kind="f32"):
         left = count
         while left:
-            n = min(left, CHUNK)
+            n = min(left, self.rng.chunk)
             if kind == "u8":
-                self.rng.integers(0, 256, n, dtype=np.uint8).tofile(self.out)
+                self.rng.bytes(n).tofile(self.out)
             else:
-                chunk = self.rng.standard_normal(n, dtype=np.float32)
+                chunk = self.rng.normal(n)
                 if kind == "scale":
                     chunk = chunk * np.float32(0.001) + np.float32(0.005)
                 else:
@@ -237,6 +279,9 @@ def main():
                     help="symbolic batch, position_ids and attention_mask inputs (HF layout)")
     ap.add_argument("--random", type=int, metavar="SEED", default=None,
                     help="random weights from default_rng(SEED) instead of sparse zeros")
+    ap.add_argument("--rng", choices=["numpy", "torch"], default="numpy",
+                    help="with --random: numpy's default_rng (default) or a "
+                    "torch.Generator, on the GPU when there is one (faster; other numbers)")
     ap.add_argument("--int4", action="store_true",
                     help="every projection and the lm head as com.microsoft "
                     "MatMulNBits (4-bit, block 32, packed zero points)")
@@ -248,7 +293,8 @@ def main():
     start = time.time()
     data = "model.onnx.data"
     data_path = os.path.join(args.outdir, data)
-    rng = np.random.default_rng(args.random) if args.random is not None else None
+    draw = NumpyDraw if args.rng == "numpy" else TorchDraw
+    rng = draw(args.random) if args.random is not None else None
     b = Builder(data, rng)
     b.int4 = args.int4
     if rng is not None:
@@ -292,7 +338,7 @@ def main():
     onnx.save(model, os.path.join(args.outdir, "model.onnx"))
     if b.out is not None:
         b.out.close()
-        kind = f"random (seed {args.random})"
+        kind = f"random ({args.rng}, seed {args.random})"
     else:
         with open(data_path, "wb") as f:
             f.truncate(b.offset)  # sparse: no bytes written

@@ -163,6 +163,19 @@ int sweep(const char *name, Buffers &m, bool &bad, int argc) {
     rc |= timeShape<B, Hq, Hkv, D, 8, 4, Hq / Hkv, true>(name, m, ref, bad);
     rc |= timeShape<B, Hq, Hkv, D, 16, 2, Hq / Hkv, true>(name, m, ref, bad);
   }
+  // Fewer, longer chunks (session 11): 8 warps of 9, 16 and 17 steps
+  // (chunks of 288, 512 and 544 slots: 2, 2 and 1 of them live at 513
+  // keys), all heads a block and one, and in a cluster (4 and 2 blocks).
+  if constexpr (D == 64) {
+    rc |= timeShape<B, Hq, Hkv, D, 8, 9>(name, m, ref, bad);
+    rc |= timeShape<B, Hq, Hkv, D, 8, 16>(name, m, ref, bad);
+    rc |= timeShape<B, Hq, Hkv, D, 8, 17>(name, m, ref, bad);
+    rc |= timeShape<B, Hq, Hkv, D, 8, 9, 1>(name, m, ref, bad);
+    rc |= timeShape<B, Hq, Hkv, D, 8, 17, 1>(name, m, ref, bad);
+    rc |= timeShape<B, Hq, Hkv, D, 8, 9, Hq / Hkv, true>(name, m, ref, bad);
+    rc |= timeShape<B, Hq, Hkv, D, 8, 16, Hq / Hkv, true>(name, m, ref, bad);
+    rc |= timeShape<B, Hq, Hkv, D, 8, 9, 1, true>(name, m, ref, bad);
+  }
   if (argc > 1) { // the first call's other shapes
     rc |= timeShape<B, Hq, Hkv, D, 4, 2>(name, m, ref, bad);
     rc |= timeShape<B, Hq, Hkv, D, 4, 1>(name, m, ref, bad);

@@ -38,7 +38,10 @@
 # VARIANT_BENCH_FLAGS: extra kiln-bench flags of the variants, e.g. --per-kernel),
 # TRACE (1: kiln-bench --trace), INT4 (1: the model's projections and lm head as int4
 # MatMulNBits, utils/make-llama-1b-onnx.py --int4), MODEL (llama1b, default, qwen05b or llama8b: the shapes
-# of peer_decode.py's configurations; llama8b writes 32 GB of fp32 weights), BATCHES (batch sizes, default 1,8: the
+# of peer_decode.py's configurations; llama8b writes 32 GB of fp32 weights), LAYERS (the model's
+# transformer layers, default the shape's: a shorter model of the same shapes for the check; the peers,
+# which have no such option, are skipped then), PEERS (1, default; 0 skips step 4), RNG (numpy, default, or torch: make-llama-1b-onnx.py --rng,
+# the same distributions drawn on the GPU, for llama8b's 32 GB), BATCHES (batch sizes, default 1,8: the
 # buckets compiled, benchmarked and run by the peers), PRECISION (fp32 or bf16, default fp32: kiln-compile
 # --precision and peer_decode.py --dtype), WORK (scratch for the model and artifact, default
 # /tmp/kiln-bench-work), PYTHON (default python3), BENCH_BUDGET_S,
@@ -80,6 +83,16 @@ MODEL=${MODEL:-llama1b}
 # still run PRECISION: they have no int4 model).
 INT4_FLAG=
 [ "${INT4:-0}" = 1 ] && INT4_FLAG=--int4
+# The generator's other flags: LAYERS, RNG.
+GEN_FLAGS="--rng ${RNG:-numpy}"
+if [ -n "${LAYERS:-}" ]; then
+  [[ $LAYERS =~ ^[1-9][0-9]*$ ]] || { echo "bench_decode: LAYERS must be a positive number, got '$LAYERS'" >&2; exit 2; }
+  GEN_FLAGS="$GEN_FLAGS --layers $LAYERS"
+fi
+case ${RNG:-numpy} in
+  numpy|torch) ;;
+  *) echo "bench_decode: RNG must be numpy or torch, got '$RNG'" >&2; exit 2 ;;
+esac
 BATCHES=${BATCHES:-1,8}
 # TRACE=1: kiln-bench --trace LOGDIR/trace.json (where each launch ends in
 # the graph; its table is in kiln-bench.txt).
@@ -130,7 +143,8 @@ stage() {
 rm -rf "$WORK" && mkdir -p "$WORK"
 # 1. The model (in the background) and the runtime-only tools.
 ( t0=$(date +%s.%N)
-  "$PY" utils/make-llama-1b-onnx.py "$WORK/$MODEL" --shape "$MODEL" --dynamic --random 0 $INT4_FLAG >"$WORK/model.log" 2>&1
+  # shellcheck disable=SC2086 # GEN_FLAGS is a list of flags
+  "$PY" utils/make-llama-1b-onnx.py "$WORK/$MODEL" --shape "$MODEL" --dynamic --random 0 $GEN_FLAGS $INT4_FLAG >"$WORK/model.log" 2>&1
   echo "rc=$? $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')" >"$WORK/model.status" ) &
 MODEL_PID=$!
 build() {
@@ -140,7 +154,7 @@ build() {
 stage build build
 BUILD_RC=$?
 wait "$MODEL_PID"
-{ echo "== model: utils/make-llama-1b-onnx.py $WORK/$MODEL --shape $MODEL --dynamic --random 0 $INT4_FLAG"; cat "$WORK/model.log"; } >>"$LOG/log.txt"
+{ echo "== model: utils/make-llama-1b-onnx.py $WORK/$MODEL --shape $MODEL --dynamic --random 0 $GEN_FLAGS $INT4_FLAG"; cat "$WORK/model.log"; } >>"$LOG/log.txt"
 read -r MODEL_RC T_model < <(sed 's/rc=//' "$WORK/model.status")
 echo "== model: rc=$MODEL_RC, ${T_model} s" | tee -a "$LOG/log.txt"
 
@@ -230,7 +244,11 @@ fi
 PEER=$BUNDLE/peer_decode.py
 [ -f "$PEER" ] || PEER=$ROOT/../shared/bench/peer_decode.py
 PEER_LEFT=$(( $(left) - 10 ))
-if [ "$PEER_LEFT" -gt 30 ]; then
+if [ "${PEERS:-1}" = 0 ]; then
+  echo "== peer: skipped, PEERS=0" | tee -a "$LOG/log.txt"
+elif [ -n "${LAYERS:-}" ]; then
+  echo "== peer: skipped, LAYERS=$LAYERS (the peers have the shape's layers)" | tee -a "$LOG/log.txt"
+elif [ "$PEER_LEFT" -gt 30 ]; then
   stage peer timeout "$PEER_LEFT" bash -c "set -o pipefail; '$PY' '$PEER' --models $MODEL --batch $BATCHES --ctx 512 \
     --modes eager,graph,compile --dtype $PRECISION | tee '$LOG/peer.jsonl'"
 else

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Adds one bundle entry per kernel class and size to a GPU bundle.
 
-    prepare_kernels.py BUILD_DIR BUNDLE [--arch sm_90a]
+    prepare_kernels.py BUILD_DIR BUNDLE [--arch sm_90a] [--classes C1,C2,...]
 
 KILN_FLAGS (environment): extra kiln-compile flags for every entry (e.g.
 --gemv-preload), so the classes check that code path too.
@@ -27,7 +27,7 @@ import numpy as np
 from onnx import numpy_helper
 
 RACECHECK = ("rms_norm", "layer_norm", "softmax", "reduce", "attention", "gemv",
-             "kv_attention", "kv_fused", "nbits", "gemv_mma")
+             "kv_attention", "kv_attention_bf16", "kv_fused", "nbits", "gemv_mma")
 
 
 def t(shape, dtype="f32"):
@@ -112,6 +112,27 @@ def case_kv_attention(shape):
           f"  %y = kiln.kv_attention %q, %k, %v at %p mask %m {{scale = {1 / np.sqrt(d):.9g} : f32}} : "
           f"({t(q)}, {t(kv)}, {t(kv)}, {t([b], 'i64')}, {t(m)}) -> {t(q)}\n"
           f"  return %y : {t(q)}\n}}\n")
+    return ir, [("q", q), ("k", kv), ("v", kv),
+                ("p", [b], lambda rng: np.array(pos, dtype=np.int64)), ("m", m)]
+
+
+def case_kv_attention_bf16(shape):
+    # case_kv_attention's op on bf16 q, caches and mask: the f32 inputs are
+    # cast to bf16 first and the output back to f32 (each cast its own
+    # kernel), so the attention kernel is the bf16 one a bf16 step runs.
+    b, hq, hkv, s, tk, d, *pos = shape
+    q, kv, m = [b, hq, s, d], [b, hkv, tk, d], [b, 1, s, tk]
+    p = t([b], "i64")
+    bq, bkv, bm = t(q, "bf16"), t(kv, "bf16"), t(m, "bf16")
+    ir = (f"func.func @main(%q: {t(q)}, %k: {t(kv)}, %v: {t(kv)}, %p: {p}, %m: {t(m)}) -> {t(q)} {{\n"
+          f"  %qb = kiln.cast %q : {t(q)} -> {bq}\n"
+          f"  %kb = kiln.cast %k : {t(kv)} -> {bkv}\n"
+          f"  %vb = kiln.cast %v : {t(kv)} -> {bkv}\n"
+          f"  %mb = kiln.cast %m : {t(m)} -> {bm}\n"
+          f"  %y = kiln.kv_attention %qb, %kb, %vb at %p mask %mb {{scale = {1 / np.sqrt(d):.9g} : f32}} : "
+          f"({bq}, {bkv}, {bkv}, {p}, {bm}) -> {bq}\n"
+          f"  %yf = kiln.cast %y : {bq} -> {t(q)}\n"
+          f"  return %yf : {t(q)}\n}}\n")
     return ir, [("q", q), ("k", kv), ("v", kv),
                 ("p", [b], lambda rng: np.array(pos, dtype=np.int64)), ("m", m)]
 
@@ -373,6 +394,22 @@ CASES = [
         [1, 32, 8, 1, 512, 64, 511],
         [1, 14, 2, 1, 500, 64, 300],
     ]),
+    # The same op in bf16 (checked against the reference backend on the
+    # same artifact, which rounds where the GPU rounds), decode steps of 2
+    # to 8 rows with a mask: 4 query heads a kv head at batch 8, 7 at batch
+    # 4, 8 at batch 2, and Llama-3-8B's head dim 128 at batch 2. T = 600
+    # and 300, positions at chunk edges and 0 (one key). In session 11's
+    # call 2 they ran with chunks of 8 warps x 9 steps (288 slots, 144 at
+    # D = 128; tried as the rule for 2 to 8 rows, then reverted:
+    # bench/RESULTS.md), so the edges are those chunks': 287 (one whole
+    # chunk live), 288 (the second holds one key), 599 (all live); with
+    # 8 x 2 (64 slots) they are mid-chunk.
+    ("kv_attention_bf16", case_kv_attention_bf16, [
+        [8, 8, 2, 1, 600, 64, 0, 287, 288, 575, 576, 599, 100, 450],
+        [4, 14, 2, 1, 600, 64, 5, 287, 513, 599],
+        [2, 16, 2, 1, 600, 64, 300, 599],
+        [2, 8, 2, 1, 300, 128, 143, 299],  # D = 128
+    ]),
     # [B, Hq, Hkv, T, D, interleaved, R, pos...]; one batch row, as
     # kiln-fuse-kv-attention fuses (kFuseKvAttentionMaxBatch). At 3a97abc,
     # when it fused any batch, the same kernel passed at B = 2 (positions
@@ -412,12 +449,15 @@ CASES = [
     # 8, four tiles of steps a warp); Qwen2.5-0.5B's K = 896 (split 4: a
     # block holds two tiles; with N = 12 a tile of the k product (L = 1)
     # and one of gate/up (L = 2) share a block, and so its shared
-    # partials); the [1]-scale RMSNorm with split forced to 1 and 2.
+    # partials); the [1]-scale RMSNorm with split forced to 1 and 2; 8
+    # rows of Llama-3-8B's K = 4096 with the folded RMSNorm (64 KB of rows:
+    # folded since session 11, no shared-memory bound).
     ("gemv_mma", case_gemv_mma, [[8, 2048, 41, 13, 0], [3, 2048, 41, 13, 2],
                                  [2, 200, 77, 13, 0], [5, 8192, 9, 3, 0],
                                  [4, 896, 20, 7, 0], [4, 896, 12, 7, 0],
                                  [8, 2048, 9, 3, 1, 1],
-                                 [6, 2048, 16, 8, 0, 2]]),
+                                 [6, 2048, 16, 8, 0, 2],
+                                 [8, 4096, 9, 3, 0]]),
     # [M, N, K, block, bits, zero points, bias]: a Llama-1B row (K = 2048)
     # with odd N and a bias, 8 rows with float zero points and block 128,
     # 3 blocks a row (a padding nibble in the packed zero points), block 16
@@ -441,11 +481,21 @@ def main():
     ap.add_argument("build")
     ap.add_argument("bundle")
     ap.add_argument("--arch", default="sm_90a")
+    ap.add_argument("--classes", default=None,
+                    help="comma-separated kernel classes to prepare (default: all)")
     a = ap.parse_args()
+    known = [cls for cls, _, _ in CASES]
+    only = a.classes.split(",") if a.classes else known
+    unknown = [c for c in only if c not in known]
+    if unknown:
+        sys.exit(f"prepare_kernels: unknown classes {', '.join(unknown)}; "
+                 f"known: {', '.join(known)}")
     extra = os.environ.get("KILN_FLAGS", "").split()
     kiln = lambda name: os.path.join(a.build, "bin", name)
     entries = 0
     for cls, make, shapes in CASES:
+        if cls not in only:
+            continue
         for index, shape in enumerate(shapes):
             name = f"kernel-{cls}-" + "x".join(str(int(d)) for d in shape)
             out = os.path.join(a.bundle, name)
@@ -470,7 +520,7 @@ def main():
             for k, (arg, dims, *make_arr) in enumerate(inputs):
                 arr = (make_arr[0](rng) if make_arr
                        else rng.standard_normal(dims).astype(np.float32))
-                if cls in ("attention", "kv_attention") and arg == "m":
+                if cls in ("attention", "kv_attention", "kv_attention_bf16") and arg == "m":
                     # An additive mask: 0 or -1e4 (never a whole masked row).
                     arr = np.where(rng.random(dims) < 0.2, -1e4, 0).astype(np.float32)
                     arr[..., 0] = 0
@@ -495,7 +545,7 @@ def main():
                 open(os.path.join(out, "tolerance"), "w").write(
                     "--rtol 2e-2 --atol 2e-2\n" if shape[3] else
                     f"--atol {1e-6 * shape[1]:.3g}\n")
-            if cls == "gemv_mma":
+            if cls in ("gemv_mma", "kv_attention_bf16"):
                 # bf16 against the reference backend on the same bf16
                 # artifact (it rounds where the GPU rounds): what remains
                 # is summation order, a flipped bf16 rounding (1 ulp,
@@ -509,7 +559,8 @@ def main():
                      if cls == "gemv" and len(shape) > 4 else
                      [f"--gemv-split-k={shape[5]}"]
                      if cls == "gemv_mma" and len(shape) > 5 else [])
-            bf16 = cls == "gemv_mma" or (cls == "gemm_epilogue" and shape[3])
+            bf16 = (cls in ("gemv_mma", "kv_attention_bf16") or
+                    (cls == "gemm_epilogue" and shape[3]))
             precision = ["--precision", "bf16"] if bf16 else []
             if not bf16:
                 run([kiln("kiln-run"), model, "--backend=ref", "--output-dir",

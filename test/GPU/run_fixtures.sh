@@ -23,7 +23,7 @@ SAN=(compute-sanitizer --tool memcheck --error-exitcode 9)
 RACE=(compute-sanitizer --tool racecheck --racecheck-report all --error-exitcode 9)
 # Kernel-class entries (test/GPU/prepare_kernels.py) with block reductions
 # also run under racecheck (shared-memory hazards).
-RACE_CLASSES='^kernel-(rms_norm|layer_norm|softmax|reduce|attention|gemv|gemv_mma|kv_attention|kv_fused)-' 
+RACE_CLASSES='^kernel-(rms_norm|layer_norm|softmax|reduce|attention|gemv|gemv_mma|kv_attention|kv_attention_bf16|kv_fused)-' 
 
 body() {
   local pass=0 fail=0 failed=()

@@ -285,7 +285,8 @@ func.func @prologue(%x: tensor<1x8xf32>, %s: tensor<8xf32>) -> (tensor<1x32xf32>
 
 // Near misses of the prologue, each norm left as its own kernel: the
 // normalised row is also returned; the norm is over a leading axis; the
-// row (16384 f32, 64 KB) does not fit kGemvPrologueBytes of shared memory.
+// row (16384 f32, 64 KB) does not fit kGemvPrologueBytes of shared memory,
+// where its scale (one value, broadcast) does not fold into the dots.
 // CHECK-LABEL: func.func @prologue_misses
 // CHECK: kiln.rms_norm
 // CHECK-NEXT: kiln.yield
@@ -294,7 +295,7 @@ func.func @prologue(%x: tensor<1x8xf32>, %s: tensor<8xf32>) -> (tensor<1x32xf32>
 // CHECK: kiln.rms_norm
 // CHECK-NEXT: kiln.yield
 // CHECK-NOT: kiln.rms_norm
-func.func @prologue_misses(%x: tensor<1x8xf32>, %s: tensor<8xf32>, %x2: tensor<1x8xf32>, %s2: tensor<1x1xf32>, %x3: tensor<1x16384xf32>, %s3: tensor<16384xf32>) -> (tensor<1x32xf32>, tensor<1x8xf32>, tensor<1x32xf32>, tensor<1x32xf32>) {
+func.func @prologue_misses(%x: tensor<1x8xf32>, %s: tensor<8xf32>, %x2: tensor<1x8xf32>, %s2: tensor<1x1xf32>, %x3: tensor<1x16384xf32>, %s3: tensor<1xf32>) -> (tensor<1x32xf32>, tensor<1x8xf32>, tensor<1x32xf32>, tensor<1x32xf32>) {
   %n = kiln.fusion %x, %s : (tensor<1x8xf32>, tensor<8xf32>) -> tensor<1x8xf32> {
   ^bb0(%a: tensor<1x8xf32>, %b: tensor<8xf32>):
     %r = kiln.rms_norm %a, %b {axis = 1 : i64, epsilon = 1.0e-05 : f32} : (tensor<1x8xf32>, tensor<8xf32>) -> tensor<1x8xf32>
@@ -309,6 +310,42 @@ func.func @prologue_misses(%x: tensor<1x8xf32>, %s: tensor<8xf32>, %x2: tensor<1
   }
   %w2 = kiln.weight "w2" {path = "w.bin", offset = 0 : i64, length = 1024 : i64} : tensor<8x32xf32>
   %q2 = kiln.gemm %n2, %w2 : (tensor<1x8xf32>, tensor<8x32xf32>) -> tensor<1x32xf32>
+  %n3 = kiln.fusion %x3, %s3 : (tensor<1x16384xf32>, tensor<1xf32>) -> tensor<1x16384xf32> {
+  ^bb0(%a: tensor<1x16384xf32>, %b: tensor<1xf32>):
+    %r = kiln.rms_norm %a, %b {axis = 1 : i64, epsilon = 1.0e-05 : f32} : (tensor<1x16384xf32>, tensor<1xf32>) -> tensor<1x16384xf32>
+    kiln.yield %r : tensor<1x16384xf32>
+  }
+  %w3 = kiln.weight "w3" {path = "w.bin", offset = 0 : i64, length = 2097152 : i64} : tensor<16384x32xf32>
+  %q3 = kiln.gemm %n3, %w3 : (tensor<1x16384xf32>, tensor<16384x32xf32>) -> tensor<1x32xf32>
+  return %q, %n, %q2, %q3 : tensor<1x32xf32>, tensor<1x8xf32>, tensor<1x32xf32>, tensor<1x32xf32>
+}
+
+// -----
+
+// A folded RMSNorm (its scale K contiguous values, kiln::GemvRmsX) reads x
+// from memory, not shared memory, so kGemvPrologueBytes does not bound it:
+// 8 rows of 4096 bf16 (Llama-3-8B's hidden size at batch 8, 64 KB) and one
+// row of 16384 f32 (64 KB) join their products.
+// CHECK-LABEL: func.func @prologue_folded_large
+// CHECK: kiln.fusion
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: kiln.rms_norm
+// CHECK-NEXT: kiln.linear
+// CHECK-NEXT: kiln.yield
+// CHECK: kiln.fusion
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: kiln.rms_norm
+// CHECK-NEXT: kiln.linear
+// CHECK-NEXT: kiln.yield
+// CHECK-NOT: kiln.fusion
+func.func @prologue_folded_large(%x: tensor<8x4096xbf16>, %s: tensor<4096xbf16>, %x3: tensor<1x16384xf32>, %s3: tensor<16384xf32>) -> (tensor<8x32xbf16>, tensor<1x32xf32>) {
+  %n = kiln.fusion %x, %s : (tensor<8x4096xbf16>, tensor<4096xbf16>) -> tensor<8x4096xbf16> {
+  ^bb0(%a: tensor<8x4096xbf16>, %b: tensor<4096xbf16>):
+    %r = kiln.rms_norm %a, %b {axis = 1 : i64, epsilon = 1.0e-05 : f32} : (tensor<8x4096xbf16>, tensor<4096xbf16>) -> tensor<8x4096xbf16>
+    kiln.yield %r : tensor<8x4096xbf16>
+  }
+  %w = kiln.weight "w" {path = "w.bin", offset = 0 : i64, length = 262144 : i64} : tensor<4096x32xbf16>
+  %q = kiln.gemm %n, %w : (tensor<8x4096xbf16>, tensor<4096x32xbf16>) -> tensor<8x32xbf16>
   %n3 = kiln.fusion %x3, %s3 : (tensor<1x16384xf32>, tensor<16384xf32>) -> tensor<1x16384xf32> {
   ^bb0(%a: tensor<1x16384xf32>, %b: tensor<16384xf32>):
     %r = kiln.rms_norm %a, %b {axis = 1 : i64, epsilon = 1.0e-05 : f32} : (tensor<1x16384xf32>, tensor<16384xf32>) -> tensor<1x16384xf32>
@@ -316,7 +353,7 @@ func.func @prologue_misses(%x: tensor<1x8xf32>, %s: tensor<8xf32>, %x2: tensor<1
   }
   %w3 = kiln.weight "w3" {path = "w.bin", offset = 0 : i64, length = 2097152 : i64} : tensor<16384x32xf32>
   %q3 = kiln.gemm %n3, %w3 : (tensor<1x16384xf32>, tensor<16384x32xf32>) -> tensor<1x32xf32>
-  return %q, %n, %q2, %q3 : tensor<1x32xf32>, tensor<1x8xf32>, tensor<1x32xf32>, tensor<1x32xf32>
+  return %q, %q3 : tensor<8x32xbf16>, tensor<1x32xf32>
 }
 
 // -----

@@ -124,7 +124,8 @@ struct GemvGroup {
   /// indices), each of the group's result shape.
   llvm::SmallVector<unsigned> yields;
 };
-/// Bytes of shared memory a GEMV kernel's prologue may fill (rows x K).
+/// Bytes of shared memory a GEMV kernel's prologue may fill (rows x K):
+/// a LayerNorm, or an RMSNorm that does not fold into the dots (foldedRms).
 constexpr int64_t kGemvPrologueBytes = 32 * 1024;
 /// Most blocks of a GEMV kernel with a prologue (each block normalises the
 /// rows once, then loops over columns): 8 blocks of 256 threads on each of
@@ -134,7 +135,8 @@ constexpr int64_t kGemvPrologueGrid = 1024;
 /// A kernel body that codegen emits as one GEMV kernel (kiln-gemv's
 /// fusions): every non-elementwise op is a GEMV kiln.linear (isGemv) whose
 /// input is the same block argument or the prologue's result (at most
-/// kGemvPrologueBytes), every elementwise op (the epilogue) depends on at
+/// kGemvPrologueBytes where the prologue fills shared memory; a folded
+/// RMSNorm, which does not, has no bound), every elementwise op (the epilogue) depends on at
 /// least one linear, has the result shape of the linears it depends on or
 /// broadcasts to it, reads
 /// only those linears, other epilogue values and block arguments that
