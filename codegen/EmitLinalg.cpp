@@ -20,6 +20,13 @@ using namespace mlir;
 using namespace kiln;
 using namespace kiln::codegen;
 
+/// The norm template's arguments after Rms and the shape: `, true` where
+/// the normalised value is rounded before the scale (round_normalized).
+static std::string roundArg(Operation *norm) {
+  auto rms = dyn_cast<RmsNormOp>(norm);
+  return rms && rms.getRoundNormalized() ? ", true" : "";
+}
+
 //===----------------------------------------------------------------------===//
 // Matmul and linear
 //===----------------------------------------------------------------------===//
@@ -331,7 +338,8 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
     src << "  __shared__ __align__(16) " << *t << " xs[" << m * k << "];\n"
         << "  for (int64_t r = 0; r < " << m << "; ++r)\n"
         << "    kiln::normRow<" << (rms ? "true" : "false") << ", " << k
-        << ">(" << argOf(norm->getOperand(0)) << " + r * " << k << ", "
+        << roundArg(norm) << ">(" << argOf(norm->getOperand(0)) << " + r * "
+        << k << ", "
         << argOf(norm->getOperand(1)) << ", "
         << (bias ? argOf(bias) : "(const " + *t + " *)nullptr")
         << ", xs + r * " << k << ", " << floatLiteral(eps) << ",\n        "
@@ -479,7 +487,7 @@ static LogicalResult emitNorm(EmitContext &ctx, Operation *op, bool rms,
     return failure();
   llvm::raw_string_ostream &os = ctx.source();
   os << "  kiln::norm<" << (rms ? "true" : "false") << ", " << rows << ", "
-     << cols << ">(in0, in1, "
+     << cols << roundArg(op) << ">(in0, in1, "
      << (bias ? "in2" : "(const " + *t + " *)nullptr") << ", out0, "
      << floatLiteral(epsilon) << ",\n      "
      << paramMap(shapeOf(scale), normShape) << ",\n      "

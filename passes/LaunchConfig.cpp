@@ -331,9 +331,12 @@ bool kiln::broadcastsTo(ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
 
 /// An RMSNorm whose scale is K contiguous values folds into a GEMV's dots
 /// (kiln::GemvRmsX): no shared memory, x read as the weights stream.
+/// Not with round_normalized: the row is rounded before the scale, which
+/// only the shared-memory prologue (kiln::normRow<..., true>) does.
 static bool rmsFoldsInto(RmsNormOp rms, int64_t k) {
   ArrayRef<int64_t> s = shape(rms.getScale());
-  return elements(rms.getScale()) == k && !s.empty() && s.back() == k;
+  return !rms.getRoundNormalized() && elements(rms.getScale()) == k &&
+         !s.empty() && s.back() == k;
 }
 
 std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {

@@ -12,6 +12,12 @@
 //  2. A following `mul` by a scale that broadcasts to the normalised shape
 //     replaces a ones scale (Gemma's `1 + w` is just another scale value);
 //     an `add` of a bias that broadcasts likewise becomes layer_norm's bias.
+//  3. A 16-bit export's RMSNorm, `w * cast<T>(rms_norm(cast<f32>(x)))` with
+//     x and w of T (bf16 or f16: Hugging Face's `weight *
+//     x.to(input_dtype)`), becomes `rms_norm(x, w) {round_normalized}` of
+//     T: the widening cast is exact and the norm computes in f32 anyway,
+//     and round_normalized keeps the rounding of the normalised row before
+//     the scale.
 //
 // Everything is structural: op kinds, shapes, element types and constant
 // values. Every intermediate must have no user outside the idiom, so a near
@@ -288,6 +294,46 @@ struct FoldScaleIntoNorm : OpRewritePattern<MulOp> {
   }
 };
 
+/// mul(cast<T>(rms_norm(cast<f32>(x), ones)), w) (either order), x and w
+/// of a 16-bit float type T => rms_norm(x, w) {round_normalized} of T.
+struct FoldRoundedScaleIntoRmsNorm : OpRewritePattern<MulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(MulOp mul,
+                                PatternRewriter &rewriter) const override {
+    for (auto [c, w] : {std::make_pair(mul.getLhs(), mul.getRhs()),
+                        std::make_pair(mul.getRhs(), mul.getLhs())}) {
+      auto narrow = c.getDefiningOp<CastOp>();
+      if (!narrow || !c.hasOneUse() || mul.getType() != c.getType())
+        continue;
+      Value n = narrow.getInput();
+      auto rms = n.getDefiningOp<RmsNormOp>();
+      if (!rms || !n.hasOneUse() || rms.getRoundNormalized() ||
+          !isOnesConstant(rms.getScale()))
+        continue;
+      Type t = typeOf(c) ? typeOf(c).getElementType() : Type();
+      Type wide = typeOf(n) ? typeOf(n).getElementType() : Type();
+      if (!t || !(t.isBF16() || t.isF16()) || !wide || !wide.isF32())
+        continue;
+      auto widen = rms.getInput().getDefiningOp<CastOp>();
+      if (!widen || widen.getInput().getType() != mul.getType())
+        return recognize::nearMiss(
+            rewriter, mul,
+            "rms_norm: a 16-bit scale times the norm rounded to it, but the "
+            "norm's input is not x of that type widened by a cast, so "
+            "kiln.rms_norm {round_normalized} of x would not be exact");
+      if (!isNormParam(w, c, rms.getAxis()))
+        continue;
+      rewriter.replaceOpWithNewOp<RmsNormOp>(
+          mul, widen.getInput(), w, rms.getAxisAttr(), rms.getEpsilonAttr(),
+          rewriter.getUnitAttr());
+      return success();
+    }
+    return rewriter.notifyMatchFailure(mul,
+                                       "not a scale times a rounded rms_norm");
+  }
+};
+
 /// add(layer_norm(x, w), b) (either order) => layer_norm(x, w, b), when the
 /// norm has no bias yet and b broadcasts to the normalised shape.
 struct FoldBiasIntoLayerNorm : OpRewritePattern<AddOp> {
@@ -315,6 +361,7 @@ struct FoldBiasIntoLayerNorm : OpRewritePattern<AddOp> {
 void kiln::populateRecognizeNormPatterns(RewritePatternSet &patterns) {
   patterns.add<RecognizeRmsNormCore<MulOp>, RecognizeRmsNormCore<DivOp>,
                RecognizeLayerNormCore<MulOp>, RecognizeLayerNormCore<DivOp>,
-               FoldScaleIntoNorm, FoldBiasIntoLayerNorm>(
+               FoldScaleIntoNorm, FoldRoundedScaleIntoRmsNorm,
+               FoldBiasIntoLayerNorm>(
       patterns.getContext());
 }

@@ -478,8 +478,8 @@ __device__ void softmax(const T *__restrict__ in, T *__restrict__ out) {
 /// null). y may be shared memory: kiln-gemv's GEMV kernels normalise their
 /// input rows into it (the prologue), with the arithmetic of kiln.rms_norm's
 /// own kernel.
-template <bool Rms, int64_t Cols, typename T, typename Y, typename SMap,
-          typename BMap>
+template <bool Rms, int64_t Cols, bool Round = false, typename T, typename Y,
+          typename SMap, typename BMap>
 __device__ void normRow(const T *__restrict__ x, const T *__restrict__ scale,
                         const T *__restrict__ bias, Y *y, float epsilon,
                         SMap scaleAt, BMap biasAt) {
@@ -499,7 +499,10 @@ __device__ void normRow(const T *__restrict__ x, const T *__restrict__ scale,
   }
   A inv = A(1) / op::sqrt_(blockSum(q) / (A)Cols + (A)epsilon);
   for (int64_t j = threadIdx.x; j < Cols; j += blockDim.x) {
-    A v = ((A)x[j] - mean) * inv * (A)scale[scaleAt(j)];
+    A n = ((A)x[j] - mean) * inv;
+    if constexpr (Round) // kiln.rms_norm's round_normalized
+      n = (A)(T)n;
+    A v = n * (A)scale[scaleAt(j)];
     if (bias)
       v += (A)bias[biasAt(j)];
     y[j] = (T)v;
@@ -507,15 +510,17 @@ __device__ void normRow(const T *__restrict__ x, const T *__restrict__ scale,
 }
 
 /// LayerNorm (Rms = false) or RMSNorm (Rms = true) over Cols contiguous
-/// elements per row, one block per row (normRow).
-template <bool Rms, int64_t Rows, int64_t Cols, typename T, typename SMap,
-          typename BMap>
+/// elements per row, one block per row (normRow). Round: the normalised
+/// value is rounded to T before the scale multiplies it (kiln.rms_norm's
+/// round_normalized).
+template <bool Rms, int64_t Rows, int64_t Cols, bool Round = false,
+          typename T, typename SMap, typename BMap>
 __device__ void norm(const T *__restrict__ in, const T *__restrict__ scale,
                      const T *__restrict__ bias, T *__restrict__ out,
                      float epsilon, SMap scaleAt, BMap biasAt) {
   for (int64_t row = blockIdx.x; row < Rows; row += gridDim.x)
-    normRow<Rms, Cols>(in + row * Cols, scale, bias, out + row * Cols,
-                       epsilon, scaleAt, biasAt);
+    normRow<Rms, Cols, Round>(in + row * Cols, scale, bias,
+                              out + row * Cols, epsilon, scaleAt, biasAt);
 }
 
 //===----------------------------------------------------------------------===//

@@ -9,6 +9,7 @@
 #include "RefKernels.h"
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Dialect/Kiln/IR/WeightFile.h"
 
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -389,9 +390,12 @@ Result conv(ConvOp op, ArrayRef<Tensor> in) {
   return SmallVector<Tensor>{std::move(out)};
 }
 
-/// Layer norm (`center`) or RMS norm over dims [axis, rank).
+/// Layer norm (`center`) or RMS norm over dims [axis, rank). With
+/// `roundNormalized` (kiln.rms_norm's round_normalized) the normalised
+/// value is rounded to the result's element type before the scale
+/// multiplies it (the product is rounded again by the evaluator).
 Result norm(Operation *op, ArrayRef<Tensor> in, int64_t axis, double eps,
-            bool center, const Tensor *bias) {
+            bool center, const Tensor *bias, bool roundNormalized = false) {
   const Tensor &x = in[0], &scale = in[1];
   Tensor out = resultLike(op);
   int64_t inner = 1;
@@ -426,8 +430,12 @@ Result norm(Operation *op, ArrayRef<Tensor> in, int64_t axis, double eps,
       sq += d * d;
     }
     double inv = 1.0 / std::sqrt(sq / inner + eps);
+    Type elt = out.elementType;
     for (int64_t j = 0; j < inner; ++j) {
-      double v = (px[j] - mean) * inv * scale.f[sOff[j]];
+      double n = (px[j] - mean) * inv;
+      if (roundNormalized)
+        n = roundToElementType((float)n, elt);
+      double v = n * scale.f[sOff[j]];
       if (bias)
         v += bias->f[bOff[j]];
       out.f[r * inner + j] = (float)v;
@@ -510,7 +518,7 @@ std::optional<Result> kern::evalStructured(Operation *op,
       })
       .Case([&](RmsNormOp n) {
         return norm(op, in, n.getAxis(), n.getEpsilon().convertToFloat(),
-                    /*center=*/false, nullptr);
+                    /*center=*/false, nullptr, n.getRoundNormalized());
       })
       .Case([&](AttentionOp a) { return attention(a, in); })
       .Case([&](RotaryOp r) { return rotary(r, in); })

@@ -219,12 +219,14 @@ def case_embed(shape):
 
 def gemv_prologue(norm, x, g, axis):
     """case_gemv's and case_gemv_mma's prologue %h of %x (type x) and %g
-    (shape g) over `axis`: 2 a LayerNorm (scale and bias %g), else an
-    RMSNorm."""
+    (shape g) over `axis`: 2 a LayerNorm (scale and bias %g), 3 an RMSNorm
+    with round_normalized (the shared-memory prologue, normRow<..., true>),
+    else an RMSNorm."""
     if norm == 2:
         return (f"  %h = kiln.layer_norm %x, %g, %g {{axis = {axis} : i64, epsilon = 1.0e-05 : f32}} : "
                 f"({x}, {t(g)}, {t(g)}) -> {x}\n")
-    return (f"  %h = kiln.rms_norm %x, %g {{axis = {axis} : i64, epsilon = 1.0e-05 : f32}} : "
+    rounded = ", round_normalized" if norm == 3 else ""
+    return (f"  %h = kiln.rms_norm %x, %g {{axis = {axis} : i64, epsilon = 1.0e-05 : f32{rounded}}} : "
             f"({x}, {t(g)}) -> {x}\n")
 
 
@@ -451,13 +453,15 @@ CASES = [
     # and one of gate/up (L = 2) share a block, and so its shared
     # partials); the [1]-scale RMSNorm with split forced to 1 and 2; 8
     # rows of Llama-3-8B's K = 4096 with the folded RMSNorm (64 KB of rows:
-    # folded since session 11, no shared-memory bound).
+    # folded since session 11, no shared-memory bound); 4 rows with the
+    # RMSNorm of a 16-bit export (round_normalized: not folded, normRow
+    # into shared memory; prepared in session 11, not yet run on a GPU).
     ("gemv_mma", case_gemv_mma, [[8, 2048, 41, 13, 0], [3, 2048, 41, 13, 2],
                                  [2, 200, 77, 13, 0], [5, 8192, 9, 3, 0],
                                  [4, 896, 20, 7, 0], [4, 896, 12, 7, 0],
                                  [8, 2048, 9, 3, 1, 1],
                                  [6, 2048, 16, 8, 0, 2],
-                                 [8, 4096, 9, 3, 0]]),
+                                 [8, 4096, 9, 3, 0], [4, 2048, 16, 8, 3]]),
     # [M, N, K, block, bits, zero points, bias]: a Llama-1B row (K = 2048)
     # with odd N and a bias, 8 rows with float zero points and block 128,
     # 3 blocks a row (a padding nibble in the packed zero points), block 16

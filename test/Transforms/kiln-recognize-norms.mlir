@@ -269,3 +269,100 @@ func.func @layer_norm_centered_second_user(%x: tensor<2x8xf32>) -> (tensor<2x8xf
   %n = kiln.div %d, %s : (tensor<2x8xf32>, tensor<2x1xf32>) -> tensor<2x8xf32>
   return %n, %d : tensor<2x8xf32>, tensor<2x8xf32>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// 16-bit exports: Hugging Face's `weight * x.to(input_dtype)` after the norm
+// computed in f32 from `x.to(float32)`.
+//===----------------------------------------------------------------------===//
+
+// bf16: the widening cast, the f32 core, the narrowing cast and the scale
+// become one norm of bf16 that rounds the normalised row before the scale.
+// CHECK-LABEL: func.func @rms_bf16_rounded
+// CHECK-SAME: (%[[X:.+]]: tensor<1x8x64xbf16>, %[[W:.+]]: tensor<64xbf16>)
+func.func @rms_bf16_rounded(%x: tensor<1x8x64xbf16>, %w: tensor<64xbf16>) -> tensor<1x8x64xbf16> {
+  // CHECK: %[[R:.+]] = kiln.rms_norm %[[X]], %[[W]] {axis = 2 : i64, epsilon = 9.99999974E-6 : f32, round_normalized} : (tensor<1x8x64xbf16>, tensor<64xbf16>) -> tensor<1x8x64xbf16>
+  // CHECK-NEXT: return %[[R]]
+  %xf = kiln.cast %x : tensor<1x8x64xbf16> -> tensor<1x8x64xf32>
+  %two = kiln.constant dense<2.0> : tensor<f32>
+  %sq = kiln.pow %xf, %two : (tensor<1x8x64xf32>, tensor<f32>) -> tensor<1x8x64xf32>
+  %m = kiln.reduce_mean %sq {axes = array<i64: 2>} : (tensor<1x8x64xf32>) -> tensor<1x8x1xf32>
+  %eps = kiln.constant dense<9.99999974E-6> : tensor<f32>
+  %a = kiln.add %m, %eps : (tensor<1x8x1xf32>, tensor<f32>) -> tensor<1x8x1xf32>
+  %r = kiln.rsqrt %a : tensor<1x8x1xf32>
+  %n = kiln.mul %xf, %r : (tensor<1x8x64xf32>, tensor<1x8x1xf32>) -> tensor<1x8x64xf32>
+  %nb = kiln.cast %n : tensor<1x8x64xf32> -> tensor<1x8x64xbf16>
+  %y = kiln.mul %w, %nb : (tensor<64xbf16>, tensor<1x8x64xbf16>) -> tensor<1x8x64xbf16>
+  return %y : tensor<1x8x64xbf16>
+}
+
+// -----
+
+// f16, the scale on the right, the inverse as reciprocal(sqrt).
+// CHECK-LABEL: func.func @rms_f16_rounded
+// CHECK: kiln.rms_norm %{{.+}}, %{{.+}} {axis = 1 : i64, epsilon = 9.99999997E-7 : f32, round_normalized} : (tensor<2x32xf16>, tensor<32xf16>) -> tensor<2x32xf16>
+// CHECK-NOT: kiln.cast
+func.func @rms_f16_rounded(%x: tensor<2x32xf16>, %w: tensor<32xf16>) -> tensor<2x32xf16> {
+  %xf = kiln.cast %x : tensor<2x32xf16> -> tensor<2x32xf32>
+  %sq = kiln.mul %xf, %xf : (tensor<2x32xf32>, tensor<2x32xf32>) -> tensor<2x32xf32>
+  %m = kiln.reduce_mean %sq {axes = array<i64: 1>} : (tensor<2x32xf32>) -> tensor<2x1xf32>
+  %eps = kiln.constant dense<9.99999997E-7> : tensor<f32>
+  %a = kiln.add %m, %eps : (tensor<2x1xf32>, tensor<f32>) -> tensor<2x1xf32>
+  %s = kiln.sqrt %a : tensor<2x1xf32>
+  %r = kiln.reciprocal %s : tensor<2x1xf32>
+  %n = kiln.mul %xf, %r : (tensor<2x32xf32>, tensor<2x1xf32>) -> tensor<2x32xf32>
+  %nh = kiln.cast %n : tensor<2x32xf32> -> tensor<2x32xf16>
+  %y = kiln.mul %nh, %w : (tensor<2x32xf16>, tensor<32xf16>) -> tensor<2x32xf16>
+  return %y : tensor<2x32xf16>
+}
+
+// -----
+
+// Near miss: the norm's input is an f32 value, not a bf16 one widened, so
+// no norm of bf16 computes it; the core alone is a norm (ones scale).
+// CHECK-LABEL: func.func @rms_bf16_not_widened
+// CHECK: kiln.rms_norm %{{.+}}, %{{.+}} {axis = 1 : i64, epsilon = 9.99999974E-6 : f32} : (tensor<2x32xf32>, tensor<1xf32>) -> tensor<2x32xf32>
+// CHECK-NEXT: kiln.cast
+// CHECK-NEXT: kiln.mul
+func.func @rms_bf16_not_widened(%xf: tensor<2x32xf32>, %w: tensor<32xbf16>) -> tensor<2x32xbf16> {
+  %sq = kiln.mul %xf, %xf : (tensor<2x32xf32>, tensor<2x32xf32>) -> tensor<2x32xf32>
+  %m = kiln.reduce_mean %sq {axes = array<i64: 1>} : (tensor<2x32xf32>) -> tensor<2x1xf32>
+  %eps = kiln.constant dense<9.99999974E-6> : tensor<f32>
+  %a = kiln.add %m, %eps : (tensor<2x1xf32>, tensor<f32>) -> tensor<2x1xf32>
+  %r = kiln.rsqrt %a : tensor<2x1xf32>
+  %n = kiln.mul %xf, %r : (tensor<2x32xf32>, tensor<2x1xf32>) -> tensor<2x32xf32>
+  %nb = kiln.cast %n : tensor<2x32xf32> -> tensor<2x32xbf16>
+  // expected-remark @below {{kiln-recognize: not rewritten: rms_norm: a 16-bit scale times the norm rounded to it, but the norm's input is not x of that type widened by a cast, so kiln.rms_norm {round_normalized} of x would not be exact}}
+  %y = kiln.mul %w, %nb : (tensor<32xbf16>, tensor<2x32xbf16>) -> tensor<2x32xbf16>
+  return %y : tensor<2x32xbf16>
+}
+
+// -----
+
+// Not matched: the rounded row has another user (it is returned), so the
+// norm must still produce it; the widened input is from f16, the product
+// bf16 (near miss, as above).
+// CHECK-LABEL: func.func @rms_bf16_misses
+// CHECK-NOT: round_normalized
+func.func @rms_bf16_misses(%x: tensor<2x32xbf16>, %w: tensor<32xbf16>, %x16: tensor<2x32xf16>) -> (tensor<2x32xbf16>, tensor<2x32xbf16>, tensor<2x32xbf16>) {
+  %xf = kiln.cast %x : tensor<2x32xbf16> -> tensor<2x32xf32>
+  %sq = kiln.mul %xf, %xf : (tensor<2x32xf32>, tensor<2x32xf32>) -> tensor<2x32xf32>
+  %m = kiln.reduce_mean %sq {axes = array<i64: 1>} : (tensor<2x32xf32>) -> tensor<2x1xf32>
+  %eps = kiln.constant dense<9.99999974E-6> : tensor<f32>
+  %a = kiln.add %m, %eps : (tensor<2x1xf32>, tensor<f32>) -> tensor<2x1xf32>
+  %r = kiln.rsqrt %a : tensor<2x1xf32>
+  %n = kiln.mul %xf, %r : (tensor<2x32xf32>, tensor<2x1xf32>) -> tensor<2x32xf32>
+  %nb = kiln.cast %n : tensor<2x32xf32> -> tensor<2x32xbf16>
+  %y = kiln.mul %w, %nb : (tensor<32xbf16>, tensor<2x32xbf16>) -> tensor<2x32xbf16>
+  %hf = kiln.cast %x16 : tensor<2x32xf16> -> tensor<2x32xf32>
+  %sq2 = kiln.mul %hf, %hf : (tensor<2x32xf32>, tensor<2x32xf32>) -> tensor<2x32xf32>
+  %m2 = kiln.reduce_mean %sq2 {axes = array<i64: 1>} : (tensor<2x32xf32>) -> tensor<2x1xf32>
+  %a2 = kiln.add %m2, %eps : (tensor<2x1xf32>, tensor<f32>) -> tensor<2x1xf32>
+  %r2 = kiln.rsqrt %a2 : tensor<2x1xf32>
+  %n2 = kiln.mul %hf, %r2 : (tensor<2x32xf32>, tensor<2x1xf32>) -> tensor<2x32xf32>
+  %nb2 = kiln.cast %n2 : tensor<2x32xf32> -> tensor<2x32xbf16>
+  // expected-remark @below {{kiln-recognize: not rewritten: rms_norm: a 16-bit scale times the norm rounded to it, but the norm's input is not x of that type widened by a cast, so kiln.rms_norm {round_normalized} of x would not be exact}}
+  %y2 = kiln.mul %w, %nb2 : (tensor<32xbf16>, tensor<2x32xbf16>) -> tensor<2x32xbf16>
+  return %y, %nb, %y2 : tensor<2x32xbf16>, tensor<2x32xbf16>, tensor<2x32xbf16>
+}

@@ -286,6 +286,10 @@ func.func @norms(%x: tensor<1x8x64xf32>, %g: tensor<64xf32>, %b: tensor<64xf32>,
   %2 = kiln.layer_norm %x, %g2 {axis = 1 : i64, epsilon = 0.0 : f32} : (tensor<1x8x64xf32>, tensor<8x64xf32>) -> tensor<1x8x64xf32>
   // CHECK: %[[N3:.+]] = kiln.rms_norm %[[X]], %[[G]] {axis = 2 : i64, epsilon = 9.99999997E-7 : f32} : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>
   %3 = kiln.rms_norm %x, %g {axis = 2 : i64, epsilon = 1.0e-06 : f32} : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>
+  // round_normalized is a unit attribute (a property in the generic form).
+  // CHECK: kiln.rms_norm %[[X]], %[[G]] {axis = 2 : i64, epsilon = 9.99999997E-7 : f32, round_normalized} : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>
+  // GENERIC: "kiln.rms_norm"(%{{.+}}, %{{.+}}) <{axis = 2 : i64, epsilon = 9.99999997E-7 : f32, round_normalized}> : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>
+  %4 = kiln.rms_norm %x, %g {axis = 2 : i64, epsilon = 1.0e-06 : f32, round_normalized} : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>
   // CHECK: return %[[N0]], %[[N1]], %[[N2]], %[[N3]]
   return %0, %1, %2, %3 : tensor<1x8x64xf32>, tensor<1x8x64xf32>,
       tensor<1x8x64xf32>, tensor<1x8x64xf32>

@@ -441,14 +441,23 @@ def Kiln_LayerNormOp : Kiln_Op<"layer_norm", [InferTypeOpAdaptor]> {
 def Kiln_RmsNormOp : Kiln_Op<"rms_norm", [InferTypeOpAdaptor]> {
   let summary = "RMS normalisation over the trailing dims from axis";
   let description = [{
-    `x / sqrt(mean(x^2 over [axis, rank)) + epsilon) * scale`.
+    `x / sqrt(mean(x^2 over [axis, rank)) + epsilon) * scale`, computed in
+    f32 (or wider) and rounded once to the result's element type.
+
+    With `round_normalized` the normalised row `x / sqrt(...)` is rounded
+    to the result's element type first, then multiplied by the scale and
+    rounded again: Hugging Face's `weight * x.to(input_dtype)` in a bf16 or
+    f16 export (kiln-recognize makes it from the norm computed in f32
+    between two casts). On an f32 result it changes nothing.
 
     ```mlir
     %r = kiln.rms_norm %x, %g {axis = 2 : i64, epsilon = 1.0e-06 : f32} : (tensor<1x8x64xf32>, tensor<64xf32>) -> tensor<1x8x64xf32>
+    %h = kiln.rms_norm %xb, %gb {axis = 2 : i64, epsilon = 1.0e-06 : f32, round_normalized} : (tensor<1x8x64xbf16>, tensor<64xbf16>) -> tensor<1x8x64xbf16>
     ```
   }];
   let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$scale,
-                   I64Attr:$axis, F32Attr:$epsilon);
+                   I64Attr:$axis, F32Attr:$epsilon,
+                   UnitAttr:$round_normalized);
   let results = (outs Kiln_FloatTensor:$result);
   let assemblyFormat = "$input `,` $scale attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
