@@ -51,11 +51,18 @@ static bool staysOutside(Operation *op) {
          op->getParentOfType<kiln::FusionOp>();
 }
 
-/// The matmuls codegen sends to cuBLASLt (codegen/EmitLinalg.cpp): f32, and
-/// each operand's batch dims the result's or all 1.
+/// The element types of the products that become kiln.gemm: f32, and bf16
+/// (a model exported in bf16; --precision bf16 lowers f32 gemms to the same
+/// cuBLASLt call). f16 gemms are not emitted (codegen refuses them). The
+/// epilogue folds below stay f32-only: on bf16 they would round the
+/// product and the add once where the graph rounds twice.
+static bool isLibraryType(Type t) { return t.isF32() || t.isBF16(); }
+
+/// The matmuls codegen sends to cuBLASLt (codegen/EmitLinalg.cpp): f32 or
+/// bf16, and each operand's batch dims the result's or all 1.
 static bool isLibraryMatmul(kiln::MatmulOp op) {
   RankedTensorType result = op.getResult().getType();
-  if (!result.getElementType().isF32())
+  if (!isLibraryType(result.getElementType()))
     return false;
   ArrayRef<int64_t> batch = result.getShape().drop_back(2);
   return kiln::isStridedBatch(op.getLhs().getType().getShape().drop_back(2),
@@ -64,10 +71,10 @@ static bool isLibraryMatmul(kiln::MatmulOp op) {
                               batch);
 }
 
-/// The dense layers that become one cuBLASLt call: f32, input rank >= 2 (a
-/// 1-D input has no row dim for kiln.gemm).
+/// The dense layers that become one cuBLASLt call: f32 or bf16, input rank
+/// >= 2 (a 1-D input has no row dim for kiln.gemm).
 static bool isLibraryLinear(kiln::LinearOp op) {
-  return op.getResult().getType().getElementType().isF32() &&
+  return isLibraryType(op.getResult().getType().getElementType()) &&
          op.getInput().getType().getRank() >= 2;
 }
 

@@ -515,6 +515,26 @@ func.func @not_gemm(%a: tensor<2x8xf16>, %b: tensor<8x4xf16>,
 
 // -----
 
+// A model exported in bf16: its products are cuBLASLt gemms too (as an f32
+// product lowered by --precision bf16 is), but the add after one stays an
+// elementwise kernel: the graph rounds the product to bf16 and then the
+// sum, where a residual epilogue would round once.
+// CHECK-LABEL: func.func @bf16_gemm
+// CHECK: %[[P:.+]] = kiln.gemm %{{.+}}, %{{.+}} : (tensor<2x8xbf16>, tensor<8x4xbf16>) -> tensor<2x4xbf16>
+// CHECK-NEXT: %[[L:.+]] = kiln.gemm %{{.+}}, %{{.+}}, %{{.+}} : (tensor<2x8xbf16>, tensor<8x4xbf16>, tensor<4xbf16>) -> tensor<2x4xbf16>
+// CHECK-NEXT: kiln.fusion %[[P]], %{{.+}}
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: kiln.add
+func.func @bf16_gemm(%a: tensor<2x8xbf16>, %b: tensor<8x4xbf16>, %bias: tensor<4xbf16>, %r: tensor<2x4xbf16>)
+    -> (tensor<2x4xbf16>, tensor<2x4xbf16>) {
+  %0 = kiln.matmul %a, %b : (tensor<2x8xbf16>, tensor<8x4xbf16>) -> tensor<2x4xbf16>
+  %1 = kiln.linear %a, %b, %bias : (tensor<2x8xbf16>, tensor<8x4xbf16>, tensor<4xbf16>) -> tensor<2x4xbf16>
+  %2 = kiln.add %0, %r : (tensor<2x4xbf16>, tensor<2x4xbf16>) -> tensor<2x4xbf16>
+  return %2, %1 : tensor<2x4xbf16>, tensor<2x4xbf16>
+}
+
+// -----
+
 // IR already at the fused level is left alone.
 // CHECK-LABEL: func.func @already_fused
 // CHECK-SAME: (%[[A:.+]]: tensor<4xf32>)
