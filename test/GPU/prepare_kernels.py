@@ -399,18 +399,17 @@ CASES = [
     # The same op in bf16 (checked against the reference backend on the
     # same artifact, which rounds where the GPU rounds), decode steps of 2
     # to 8 rows with a mask: 4 query heads a kv head at batch 8, 7 at batch
-    # 4, 8 at batch 2, and Llama-3-8B's head dim 128 at batch 2. T = 600
-    # and 300, positions at chunk edges and 0 (one key). In session 11's
-    # call 2 they ran with chunks of 8 warps x 9 steps (288 slots, 144 at
-    # D = 128; tried as the rule for 2 to 8 rows, then reverted:
-    # bench/RESULTS.md), so the edges are those chunks': 287 (one whole
-    # chunk live), 288 (the second holds one key), 599 (all live); with
-    # 8 x 2 (64 slots) they are mid-chunk.
+    # 4, 8 at batch 2, and Llama-3-8B's head dim 128 at batch 2. Chunks of
+    # 8 warps x 2 steps: 64 slots at D = 64, 32 at D = 128; positions at
+    # their edges (63: one whole chunk live; 64: the second holds one key),
+    # the last slot, and 0 (one key). (In session 11's call 2 larger shapes
+    # of this class ran with chunks of 8 x 9 steps, a rule tried and
+    # reverted: bench/RESULTS.md.)
     ("kv_attention_bf16", case_kv_attention_bf16, [
-        [8, 8, 2, 1, 600, 64, 0, 287, 288, 575, 576, 599, 100, 450],
-        [4, 14, 2, 1, 600, 64, 5, 287, 513, 599],
-        [2, 16, 2, 1, 600, 64, 300, 599],
-        [2, 8, 2, 1, 300, 128, 143, 299],  # D = 128
+        [8, 8, 2, 1, 320, 64, 0, 63, 64, 127, 128, 319, 100, 250],
+        [4, 14, 2, 1, 320, 64, 5, 63, 200, 319],
+        [2, 16, 2, 1, 320, 64, 150, 319],
+        [2, 8, 2, 1, 160, 128, 31, 159],  # D = 128
     ]),
     # [B, Hq, Hkv, T, D, interleaved, R, pos...]; one batch row, as
     # kiln-fuse-kv-attention fuses (kFuseKvAttentionMaxBatch). At 3a97abc,
