@@ -368,12 +368,12 @@ std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {
       // Only a prologue that normalises the rows into shared memory is
       // bounded by it: a folded RMSNorm reads x from memory in the dots.
       auto rms = dyn_cast<RmsNormOp>(op);
-      bool inShared = !rms || xs.empty() || !rmsFoldsInto(rms, xs.back());
+      bool folds = rms && !xs.empty() && rmsFoldsInto(rms, xs.back());
       if (kernel.prologue || !linears.empty() || xs.empty() ||
           axis != (int64_t)xs.size() - 1 ||
           !llvm::all_of(op.getOperands(),
                         [](Value v) { return isa<BlockArgument>(v); }) ||
-          (inShared && product(xs) * ((elt.getIntOrFloatBitWidth() + 7) / 8) >
+          (!folds && product(xs) * ((elt.getIntOrFloatBitWidth() + 7) / 8) >
                            kGemvPrologueBytes) ||
           !llvm::all_of(op.getResult(0).getUsers(), [&](Operation *user) {
             return isa<LinearOp>(user) &&
@@ -381,6 +381,7 @@ std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {
           }))
         return std::nullopt;
       kernel.prologue = &op;
+      kernel.foldedRms = folds; // xs.back() is the linears' K
       continue;
     }
     if (isa<LinearOp>(op)) {
@@ -480,8 +481,6 @@ std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {
   for (const GemvGroup &g : kernel.groups)
     if (g.yields.empty())
       return std::nullopt;
-  if (auto rms = dyn_cast_or_null<RmsNormOp>(kernel.prologue))
-    kernel.foldedRms = rmsFoldsInto(rms, kernel.k);
   return kernel;
 }
 

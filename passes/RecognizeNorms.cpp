@@ -311,9 +311,11 @@ struct FoldRoundedScaleIntoRmsNorm : OpRewritePattern<MulOp> {
       if (!rms || !n.hasOneUse() || rms.getRoundNormalized() ||
           !isOnesConstant(rms.getScale()))
         continue;
-      Type t = typeOf(c) ? typeOf(c).getElementType() : Type();
-      Type wide = typeOf(n) ? typeOf(n).getElementType() : Type();
-      if (!t || !(t.isBF16() || t.isF16()) || !wide || !wide.isF32())
+      RankedTensorType narrowType = typeOf(c), wideType = typeOf(n);
+      if (!narrowType || !wideType ||
+          !(narrowType.getElementType().isBF16() ||
+            narrowType.getElementType().isF16()) ||
+          !wideType.getElementType().isF32())
         continue;
       auto widen = rms.getInput().getDefiningOp<CastOp>();
       if (!widen || widen.getInput().getType() != mul.getType())

@@ -430,11 +430,10 @@ Result norm(Operation *op, ArrayRef<Tensor> in, int64_t axis, double eps,
       sq += d * d;
     }
     double inv = 1.0 / std::sqrt(sq / inner + eps);
-    Type elt = out.elementType;
     for (int64_t j = 0; j < inner; ++j) {
       double n = (px[j] - mean) * inv;
       if (roundNormalized)
-        n = roundToElementType((float)n, elt);
+        n = roundToElementType((float)n, out.elementType);
       double v = n * scale.f[sOff[j]];
       if (bias)
         v += bias->f[bOff[j]];
