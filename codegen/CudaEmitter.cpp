@@ -42,6 +42,8 @@ std::optional<std::string> kiln::codegen::cudaType(Type t) {
     return std::string("double");
   if (t.isBF16())
     return std::string("__nv_bfloat16");
+  if (t.isF16())
+    return std::string("__half");
   if (t.isInteger(1))
     return std::string("bool");
   if (t.isSignlessInteger(64))
@@ -197,7 +199,7 @@ FailureOr<std::string> EmitContext::typeOf(Value value, Operation *op) {
   if (!t)
     return op->emitOpError("has element type ")
            << eltOf(value) << ", which the CUDA backend does not support yet "
-           << "(f32, f64, bf16, i64, i32, i8, ui8, i1)";
+           << "(f32, f64, bf16, f16, i64, i32, i8, ui8, i1)";
   return *t;
 }
 
@@ -574,9 +576,9 @@ static FailureOr<GemmLaunch> gemmRecord(Translation &t, GemmOp gemm) {
   auto bType = cast<ShapedType>(gemm.getB().getType());
   auto cType = cast<ShapedType>(gemm.getOut().getType());
   Type elt = aType.getElementType();
-  if (!elt.isF32() && !elt.isBF16())
+  if (!elt.isF32() && !elt.isBF16() && !elt.isF16())
     return gemm.emitOpError("has element type ")
-           << elt << "; the CUDA gemm (cuBLASLt) is f32 or bf16 for now";
+           << elt << "; the CUDA gemm (cuBLASLt) is f32, bf16 or f16";
   ArrayRef<int64_t> as = aType.getShape(), bs = bType.getShape(),
                     cs = cType.getShape();
   bool transB = gemm.getTransposeB();
@@ -604,7 +606,9 @@ static FailureOr<GemmLaunch> gemmRecord(Translation &t, GemmOp gemm) {
     g.strideA = g.m * k, g.strideC = g.m * n;
   }
   g.transB = transB;
-  g.dtype = elt.isBF16() ? runtime::DType::BF16 : runtime::DType::F32;
+  g.dtype = elt.isBF16()  ? runtime::DType::BF16
+            : elt.isF16() ? runtime::DType::F16
+                          : runtime::DType::F32;
   // The epilogue's activation (cuBLASLt's RELU / GELU, applied after the
   // bias and the residual) and its scale (cuBLASLt's alpha).
   switch (gemm.getActivation()) {

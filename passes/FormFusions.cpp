@@ -52,14 +52,16 @@ static bool staysOutside(Operation *op) {
 }
 
 /// The element types of the products that become kiln.gemm: f32, and bf16
-/// (a model exported in bf16; --precision bf16 lowers f32 gemms to the same
-/// cuBLASLt call). f16 gemms are not emitted (codegen refuses them). The
-/// epilogue folds below stay f32-only: on bf16 they would round the
-/// product and the add once where the graph rounds twice.
-static bool isLibraryType(Type t) { return t.isF32() || t.isBF16(); }
+/// and f16 (a model exported in a 16-bit type; --precision bf16|f16 lowers
+/// f32 gemms to the same cuBLASLt call). The epilogue folds below stay
+/// f32-only: on a 16-bit type they would round the product and the add
+/// once where the graph rounds twice.
+static bool isLibraryType(Type t) {
+  return t.isF32() || t.isBF16() || t.isF16();
+}
 
-/// The matmuls codegen sends to cuBLASLt (codegen/EmitLinalg.cpp): f32 or
-/// bf16, and each operand's batch dims the result's or all 1.
+/// The matmuls codegen sends to cuBLASLt (codegen/EmitLinalg.cpp): f32,
+/// bf16 or f16, and each operand's batch dims the result's or all 1.
 static bool isLibraryMatmul(kiln::MatmulOp op) {
   RankedTensorType result = op.getResult().getType();
   if (!isLibraryType(result.getElementType()))
@@ -71,7 +73,7 @@ static bool isLibraryMatmul(kiln::MatmulOp op) {
                               batch);
 }
 
-/// The dense layers that become one cuBLASLt call: f32 or bf16, input rank
+/// The dense layers that become one cuBLASLt call: f32, bf16 or f16, input rank
 /// >= 2 (a 1-D input has no row dim for kiln.gemm).
 static bool isLibraryLinear(kiln::LinearOp op) {
   return isLibraryType(op.getResult().getType().getElementType()) &&

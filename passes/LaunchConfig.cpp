@@ -290,13 +290,13 @@ int64_t kiln::nbitsGemvColumns(int64_t rowBytes) {
 
 bool kiln::isGemvInput(ShapedType x) {
   Type elt = x.getElementType();
-  if (!elt.isF32() && !elt.isBF16())
+  if (!elt.isF32() && !elt.isBF16() && !elt.isF16())
     return false;
   int64_t k = x.getShape().back();
   int64_t vec = 16 / ((elt.getIntOrFloatBitWidth() + 7) / 8);
   return k > 0 && k % vec == 0 &&
          x.getNumElements() / k <=
-             (elt.isBF16() ? kGemvMmaMaxRows : kGemvMaxRows);
+             (elt.isF32() ? kGemvMaxRows : kGemvMmaMaxRows);
 }
 
 int64_t GemvKernel::columns() const {
@@ -523,13 +523,18 @@ int64_t kiln::gemvSplitK(const GemvKernel &kernel, Operation *op) {
     while (split < rounds && split < 8)
       split *= 2;
     // With the preload a warp holds its first tile across the PDL wait. A
-    // tile that is a whole round of two or more rows (gate/up on a 4 KB
-    // row: 128 bytes a lane a row) takes the warp to 172 registers, one
-    // block an SM; two warps a column halve it. Measured (bench/RESULTS.md,
-    // session 10, H200): Llama-1B's gate/up 377 -> 325 us a step alone,
-    // the step 0.933 -> 0.864 ms (--gemv-split-k=2).
-    if (split == 1 && l >= 2 && kernel.k * bytes >= round && gemvPreload(op))
-      split = 2;
+    // tile that is a whole round (a 4 KB row: 128 bytes a lane a row) takes
+    // the warp to 172 registers with two rows (gate/up), one block an SM;
+    // two warps a column halve it. And more than two warps a column were
+    // slower than two. So with the preload every row of a round or more
+    // takes two warps a column. Measured (bench/RESULTS.md, H200, Llama-1B
+    // b1 graph, each beside the rule of its time in one call): session 10,
+    // gate/up 377 -> 325 us a step alone, the step 0.933 -> 0.864 ms
+    // (--gemv-split-k=2); session 12, o (one 4 KB row) at 2 as well: the
+    // step 0.898 ms, o + down 177.0 us alone, against 0.867 and 144.2 with
+    // down (a 16 KB row) at 2 warps instead of 4 too.
+    if (gemvPreload(op))
+      split = kernel.k * bytes >= round ? 2 : 1;
   }
   while (split > 1 && kernel.k % (split * vec) != 0)
     split /= 2;

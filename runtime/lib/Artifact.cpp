@@ -827,9 +827,10 @@ bool ManifestParser::gemmLaunch(Launch &launch) {
     } else if (tok[f] == "dtype" && !sawDtype) {
       sawDtype = true;
       if (!parseDType(tok[f + 1], g.dtype) ||
-          (g.dtype != DType::F32 && g.dtype != DType::BF16))
+          (g.dtype != DType::F32 && g.dtype != DType::BF16 &&
+           g.dtype != DType::F16))
         return fail("gemm dtype '" + tok[f + 1] +
-                    "' is not supported (expected f32 or bf16)");
+                    "' is not supported (expected f32, bf16 or f16)");
     } else if (tok[f] == "activation" && !sawActivation) {
       sawActivation = true;
       // The names are gemmActivationName's, the writer's.

@@ -447,9 +447,10 @@ bool CudaExecutor::Impl::prepareGemm(const FunctionState &f, size_t i,
                {&p.layoutB, uint64_t(g.k), uint64_t(g.m), g.strideA, "A"},
                {&p.layoutC, uint64_t(g.n), uint64_t(g.m), g.strideC, "C"}};
   int32_t batch = int32_t(g.batch);
-  // The parser allows f32 and bf16 (accumulation is f32 for both).
-  cudaDataType_t elementType =
-      g.dtype == DType::BF16 ? CUDA_R_16BF : CUDA_R_32F;
+  // The parser allows f32, bf16 and f16 (accumulation is f32 for all).
+  cudaDataType_t elementType = g.dtype == DType::BF16  ? CUDA_R_16BF
+                               : g.dtype == DType::F16 ? CUDA_R_16F
+                                                       : CUDA_R_32F;
   for (LayoutSpec &s : specs) {
     std::string what = at + ": layout of " + s.name;
     if (!ok(cublasLtMatrixLayoutCreate(s.layout, elementType, s.rows, s.cols,

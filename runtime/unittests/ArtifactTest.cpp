@@ -540,8 +540,9 @@ INSTANTIATE_TEST_SUITE_P(
                   "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 residual",
                   15, "needs 13 fields"},
         ErrorCase{15,
-                  "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 dtype f16",
-                  15, "gemm dtype 'f16' is not supported (expected f32 or bf16)"},
+                  "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 dtype f64",
+                  15, "gemm dtype 'f64' is not supported (expected f32, bf16 or "
+                      "f16)"},
         ErrorCase{15,
                   "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 dtype bf16 "
                   "dtype bf16",

@@ -4,7 +4,7 @@
 // other than 1; a scatter_nd launch whose data buffer is not its output
 // buffer; a kernel of several ops that are not all elementwise; a function with no kiln.graph; a
 // kiln.gemm of an element type the runtime's gemm record cannot express
-// (f16; its activations and scale are records' fields,
+// (f64; its activations and scale are records' fields,
 // test/Reference/gemm-epilogues.test).
 // RUN: split-file %s %t
 // RUN: not kiln-compile %t/block48.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=BLOCK
@@ -12,14 +12,14 @@
 // RUN: not kiln-compile %t/scatter.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=SCATTER
 // RUN: not kiln-compile %t/two-ops.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=TWO
 // RUN: not kiln-compile %t/no-graph.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=NOGRAPH
-// RUN: not kiln-compile %t/gemm-f16.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=GEMM
+// RUN: not kiln-compile %t/gemm-f64.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=GEMM
 
 // BLOCK: block48.mlir:11:7: error: 'kiln.launch' op launches @k0_softmax (kiln.softmax, one block per row) with block 48; it needs a power of two in [32, 1024]
 // GRIDY: grid-y.mlir:11:7: error: 'kiln.launch' op has grid [1, 2, 1] block [256, 1, 1]; the CUDA backend's kernels are 1-D (y and z must be 1)
 // SCATTER: scatter.mlir:14:7: error: 'kiln.launch' op launches the scatter_nd kernel @k0_scatter_nd with a data buffer (ins #0) that is not its output buffer (outs #0); the CUDA scatter kernel updates its output in place
 // TWO: two-ops.mlir:4:10: error: 'kiln.softmax' op in fused kernel @k0_fused is not elementwise; a fused kernel holds elementwise ops only (ElementwiseOpInterface, kiln.cast, kiln.where, and gathers of its arguments)
 // NOGRAPH: no-graph.mlir:4:3: error: 'func.func' op is not scheduled: it has no kiln.graph; run the compile pipeline (kiln-compile-pipeline, whose last pass is kiln-schedule) first
-// GEMM: gemm-f16.mlir:8:7: error: 'kiln.gemm' op has element type 'f16'; the CUDA gemm (cuBLASLt) is f32 or bf16 for now
+// GEMM: gemm-f64.mlir:8:7: error: 'kiln.gemm' op has element type 'f64'; the CUDA gemm (cuBLASLt) is f32, bf16 or f16
 
 //--- block48.mlir
 module {
@@ -110,15 +110,15 @@ module {
   }
 }
 
-//--- gemm-f16.mlir
+//--- gemm-f64.mlir
 module {
   func.func @main() {
     %arena = kiln.arena : memref<1024xi8>
-    %a = kiln.view %arena[0] input "a" : memref<1024xi8> to memref<2x8xf16>
-    %b = kiln.view %arena[256] input "b" : memref<1024xi8> to memref<8x4xf16>
-    %c = kiln.view %arena[512] output "c" : memref<1024xi8> to memref<2x4xf16>
+    %a = kiln.view %arena[0] input "a" : memref<1024xi8> to memref<2x8xf64>
+    %b = kiln.view %arena[256] input "b" : memref<1024xi8> to memref<8x4xf64>
+    %c = kiln.view %arena[512] output "c" : memref<1024xi8> to memref<2x4xf64>
     kiln.graph {
-      kiln.gemm %a, %b outs %c activation<gelu_tanh> : (memref<2x8xf16>, memref<8x4xf16>, memref<2x4xf16>) -> ()
+      kiln.gemm %a, %b outs %c activation<gelu_tanh> : (memref<2x8xf64>, memref<8x4xf64>, memref<2x4xf64>) -> ()
     }
     return
   }

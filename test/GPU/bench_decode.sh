@@ -35,7 +35,9 @@
 # Environment: CHECK (1, default: step 2b, the artifact's logits against onnxruntime before timing; 0 skips it),
 # KILN_FLAGS (extra kiln-compile flags of the main run), VARIANTS (';'-separated kiln-compile
 # flag sets, each compiled and benchmarked at batch 1 - or at VARIANT_BATCHES, e.g. 8 - in graph mode after the main run, into variants.txt;
-# VARIANT_BENCH_FLAGS: extra kiln-bench flags of the variants, e.g. --per-kernel),
+# VARIANT_BENCH_FLAGS: extra kiln-bench flags of the variants, e.g. --per-kernel; VARIANT_COMPILER: the kiln-compile
+# the variants use, default BUNDLE/kiln-compile - e.g. another commit's static one beside it, to set a rule
+# that has no flag beside the main run's; VARIANTS=' ' then runs it with no extra flags),
 # TRACE (1: kiln-bench --trace), INT4 (1: the model's projections and lm head as int4
 # MatMulNBits, utils/make-llama-1b-onnx.py --int4), MODEL (llama1b, default, qwen05b or llama8b: the shapes
 # of peer_decode.py's configurations; llama8b writes 32 GB of fp32 weights), LAYERS (the model's
@@ -227,9 +229,10 @@ if [ -n "${VARIANTS:-}" ] && [ "$BUILD_RC" = 0 ] && [ "$COMPILE_RC" = 0 ]; then
   IFS=';' read -r -a VARIANT_LIST <<<"$VARIANTS"
   for i in "${!VARIANT_LIST[@]}"; do
     flags=${VARIANT_LIST[$i]}
-    echo "variant: ${flags}" >>"$LOG/variants.txt"
+    echo "variant: ${flags}${VARIANT_COMPILER:+ (compiler $VARIANT_COMPILER)}" >>"$LOG/variants.txt"
+    chmod +x "${VARIANT_COMPILER:-$BUNDLE/kiln-compile}" 2>/dev/null
     # shellcheck disable=SC2086
-    if stage "variant$i" env -u LD_LIBRARY_PATH "$BUNDLE/kiln-compile" "$WORK/$MODEL/model.onnx" \
+    if stage "variant$i" env -u LD_LIBRARY_PATH "${VARIANT_COMPILER:-$BUNDLE/kiln-compile}" "$WORK/$MODEL/model.onnx" \
         --max-seq-len 1024 --batch-buckets "${VARIANT_BATCHES:-1}" --arch sm_90a --precision "$KILN_PRECISION" \
         --kernels-dir "$ROOT/codegen/kernels" $flags -o "$WORK/variant.kiln"; then
       build-gpu/bin/kiln-bench "$WORK/variant.kiln" --batch "${VARIANT_BATCHES:-1}" --ctx 512 --steps 128 --warmup 16 \

@@ -27,7 +27,8 @@ import numpy as np
 from onnx import numpy_helper
 
 RACECHECK = ("rms_norm", "layer_norm", "softmax", "reduce", "attention", "gemv",
-             "kv_attention", "kv_attention_bf16", "kv_fused", "nbits", "gemv_mma")
+             "kv_attention", "kv_attention_bf16", "kv_fused", "nbits", "gemv_mma",
+             "bf16_native", "f16_native", "kv_attention_f16", "gemv_mma_f16", "gemv_f16")
 
 
 def t(shape, dtype="f32"):
@@ -116,14 +117,14 @@ def case_kv_attention(shape):
                 ("p", [b], lambda rng: np.array(pos, dtype=np.int64)), ("m", m)]
 
 
-def case_kv_attention_bf16(shape):
+def case_kv_attention_bf16(shape, dt="bf16"):
     # case_kv_attention's op on bf16 q, caches and mask: the f32 inputs are
     # cast to bf16 first and the output back to f32 (each cast its own
     # kernel), so the attention kernel is the bf16 one a bf16 step runs.
     b, hq, hkv, s, tk, d, *pos = shape
     q, kv, m = [b, hq, s, d], [b, hkv, tk, d], [b, 1, s, tk]
     p = t([b], "i64")
-    bq, bkv, bm = t(q, "bf16"), t(kv, "bf16"), t(m, "bf16")
+    bq, bkv, bm = t(q, dt), t(kv, dt), t(m, dt)
     ir = (f"func.func @main(%q: {t(q)}, %k: {t(kv)}, %v: {t(kv)}, %p: {p}, %m: {t(m)}) -> {t(q)} {{\n"
           f"  %qb = kiln.cast %q : {t(q)} -> {bq}\n"
           f"  %kb = kiln.cast %k : {t(kv)} -> {bkv}\n"
@@ -332,6 +333,33 @@ def case_gemv_mma(shape):
                 ("g", g, scale), ("r", [m, n])], offset // f
 
 
+def case_bf16_native(shape, dt="bf16"):
+    # A model whose own types are bf16 (or `dt`; not --precision): x and the
+    # norm's scale cast to bf16, the RMSNorm of a 16-bit export
+    # (round_normalized) and a product on a bf16 weight (stored as f32 in
+    # w.bin, rounded when read: source_type). kiln-form-fusions makes the
+    # product a kiln.gemm (bf16 is a library type since session 11); at 8
+    # rows or fewer kiln-gemv makes it a GEMV kernel with the rounded norm
+    # as its prologue, above 8 it stays a cuBLASLt gemm after the norm's
+    # own kernel. shape: [M, K, N].
+    m, k, n = shape
+    f = 4  # f32 bytes in w.bin
+    x, xb, g, gb = t([m, k]), t([m, k], dt), t([k]), t([k], dt)
+    w, y, yb = t([k, n], dt), t([m, n]), t([m, n], dt)
+    ir = (f"func.func @main(%x: {x}, %g: {g}) -> {y} {{\n"
+          f"  %xb = kiln.cast %x : {x} -> {xb}\n"
+          f"  %gb = kiln.cast %g : {g} -> {gb}\n"
+          f"  %h = kiln.rms_norm %xb, %gb {{axis = 1 : i64, epsilon = 1.0e-05 : f32, round_normalized}} : "
+          f"({xb}, {gb}) -> {xb}\n"
+          f'  %w = kiln.weight "w" {{path = "{{WPATH}}", offset = 0 : i64, length = {k * n * f} : i64, '
+          f"source_type = f32}} : {w}\n"
+          f"  %p = kiln.matmul %h, %w : ({xb}, {w}) -> {yb}\n"
+          f"  %y = kiln.cast %p : {yb} -> {y}\n"
+          f"  return %y : {y}\n}}\n")
+    scale = lambda rng: (rng.standard_normal([k]) / np.sqrt(k)).astype(np.float32)
+    return ir, [("x", [m, k]), ("g", [k], scale)], k * n
+
+
 def case_nbits(shape):
     # kiln.matmul_nbits: decode rows (at most 8) run as
     # kiln::matmulNBitsGemv, more rows as kiln::matmulNBits. The packed
@@ -461,6 +489,25 @@ CASES = [
                                  [8, 2048, 9, 3, 1, 1],
                                  [6, 2048, 16, 8, 0, 2],
                                  [8, 4096, 9, 3, 0], [4, 2048, 16, 8, 3]]),
+    # [M, K, N]: one row (kiln's one-row GEMV), 4 rows (on the tensor
+    # cores), 8 rows of Qwen2.5-0.5B's K = 896 with N not a multiple of
+    # the 8-column tile, and 32 rows (cuBLASLt's bf16 gemm after the
+    # rounded norm's kernel).
+    ("bf16_native", case_bf16_native, [[1, 2048, 40], [4, 2048, 48],
+                                       [8, 896, 21], [32, 2048, 48]]),
+    # f16 (since session 12 the CUDA backend emits __half): the bf16 classes'
+    # shapes in f16 - a model in its own f16 types, the attention kernel on
+    # f16 q/k/v (8 and 2 rows, head dims 64 and 128), and kiln-gemv's
+    # tensor-core and one-row kernels after kiln-compile --precision f16
+    # (folded RMSNorm, the rounded one, LayerNorm; case_gemv_mma's shapes).
+    ("f16_native", lambda s: case_bf16_native(s, "f16"),
+     [[1, 2048, 40], [4, 2048, 48], [8, 896, 21], [32, 2048, 48]]),
+    ("kv_attention_f16", lambda s: case_kv_attention_bf16(s, "f16"),
+     [[8, 8, 2, 1, 320, 64, 0, 63, 64, 127, 128, 319, 100, 250],
+      [2, 8, 2, 1, 160, 128, 31, 159]]),
+    ("gemv_mma_f16", case_gemv_mma, [[8, 2048, 41, 13, 0], [3, 2048, 41, 13, 2],
+                                     [4, 2048, 16, 8, 3], [5, 8192, 9, 3, 0]]),
+    ("gemv_f16", case_gemv_mma, [[1, 2048, 41, 13, 0], [1, 2048, 16, 8, 3]]),
     # [M, N, K, block, bits, zero points, bias]: a Llama-1B row (K = 2048)
     # with odd N and a bias, 8 rows with float zero points and block 128,
     # 3 blocks a row (a padding nibble in the packed zero points), block 16
@@ -523,7 +570,8 @@ def main():
             for k, (arg, dims, *make_arr) in enumerate(inputs):
                 arr = (make_arr[0](rng) if make_arr
                        else rng.standard_normal(dims).astype(np.float32))
-                if cls in ("attention", "kv_attention", "kv_attention_bf16") and arg == "m":
+                if cls in ("attention", "kv_attention", "kv_attention_bf16",
+                           "kv_attention_f16") and arg == "m":
                     # An additive mask: 0 or -1e4 (never a whole masked row).
                     arr = np.where(rng.random(dims) < 0.2, -1e4, 0).astype(np.float32)
                     arr[..., 0] = 0
@@ -548,7 +596,8 @@ def main():
                 open(os.path.join(out, "tolerance"), "w").write(
                     "--rtol 2e-2 --atol 2e-2\n" if shape[3] else
                     f"--atol {1e-6 * shape[1]:.3g}\n")
-            if cls in ("gemv_mma", "kv_attention_bf16"):
+            if cls in ("gemv_mma", "kv_attention_bf16", "bf16_native", "f16_native",
+                       "kv_attention_f16", "gemv_mma_f16", "gemv_f16"):
                 # bf16 against the reference backend on the same bf16
                 # artifact (it rounds where the GPU rounds): what remains
                 # is summation order, a flipped bf16 rounding (1 ulp,
@@ -564,7 +613,14 @@ def main():
                      if cls == "gemv_mma" and len(shape) > 5 else [])
             bf16 = (cls in ("gemv_mma", "kv_attention_bf16") or
                     (cls == "gemm_epilogue" and shape[3]))
-            precision = ["--precision", "bf16"] if bf16 else []
+            precision = (["--precision", "bf16"] if bf16 else
+                         ["--precision", "f16"] if cls in ("gemv_mma_f16", "gemv_f16")
+                         else [])
+            # 16-bit (lowered or in the model's own types): expected from
+            # the reference backend on the artifact (it rounds where the
+            # GPU rounds).
+            bf16 = bool(precision) or cls in ("bf16_native", "f16_native",
+                                              "kv_attention_f16")
             if not bf16:
                 run([kiln("kiln-run"), model, "--backend=ref", "--output-dir",
                      os.path.join(out, "expected")] + args)

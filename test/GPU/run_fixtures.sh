@@ -22,8 +22,13 @@ K=build-gpu/bin/kiln-run
 SAN=(compute-sanitizer --tool memcheck --error-exitcode 9)
 RACE=(compute-sanitizer --tool racecheck --racecheck-report all --error-exitcode 9)
 # Kernel-class entries (test/GPU/prepare_kernels.py) with block reductions
-# also run under racecheck (shared-memory hazards).
-RACE_CLASSES='^kernel-(rms_norm|layer_norm|softmax|reduce|attention|gemv|gemv_mma|kv_attention|kv_attention_bf16|kv_fused)-' 
+# also run under racecheck (shared-memory hazards), except the native
+# 16-bit entries of 32 rows, whose product is a cuBLASLt gemm: racecheck
+# checks kiln's kernels, and in session 12 (call 1) it reported potential
+# WAR hazards inside cuBLASLt's own kernel there (nvjet_sm90_tst_*, its
+# shared memory; the entry's eager, graph and memcheck runs passed).
+RACE_CLASSES='^kernel-(rms_norm|layer_norm|softmax|reduce|attention|gemv|gemv_mma|gemv_mma_f16|gemv_f16|kv_attention|kv_attention_bf16|kv_attention_f16|kv_fused|bf16_native|f16_native)-'
+NO_RACE='^kernel-(bf16|f16)_native-32x'
 
 body() {
   local pass=0 fail=0 failed=()
@@ -76,7 +81,7 @@ body() {
     run "$name/memcheck-eager" "${SAN[@]}" $K "$d/model.kiln" --backend=cuda "${ins[@]}" "${exps[@]}"
     echo "== $name: memcheck graph x3"
     run "$name/memcheck-graph" "${SAN[@]}" $K "$d/model.kiln" --backend=cuda --graph --repeat 3 "${ins[@]}" "${exps[@]}"
-    if [[ $name =~ $RACE_CLASSES ]]; then
+    if [[ $name =~ $RACE_CLASSES && ! $name =~ $NO_RACE ]]; then
       echo "== $name: racecheck eager"
       run "$name/racecheck" "${RACE[@]}" $K "$d/model.kiln" --backend=cuda "${ins[@]}" "${exps[@]}"
     fi

@@ -1,10 +1,10 @@
 #!/bin/bash
-# bf16 storage on the GPU (docs/precision.md), in one device call.
+# bf16 (or f16) storage on the GPU (docs/precision.md), in one device call.
 #
 # Here (no GPU; needs the full build in BUILD, default build):
-#   bash test/GPU/run_precision.sh prepare [BUNDLE] [BUILD]
+#   [PRECISION=f16] bash test/GPU/run_precision.sh prepare [BUNDLE] [BUILD]
 # compiles the three *-decoder-dynamic-torchscript fixtures with
-# `kiln-compile --precision bf16 --max-seq-len 64 --batch-buckets 1,4`
+# `kiln-compile --precision $PRECISION (default bf16) --max-seq-len 64 --batch-buckets 1,4`
 # into BUNDLE/<arch>/model.kiln (default BUNDLE .gpuprec, git-ignored) with
 # their generation oracles in BUNDLE/<arch>/oracle.
 #
@@ -30,7 +30,7 @@ if [ "${1:-}" = prepare ]; then
   for arch in llama qwen2 gpt2; do
     mkdir -p "$BUNDLE/$arch"
     "$BUILD/bin/kiln-compile" "$ROOT/../shared/models/hf-tiny/$arch-decoder-dynamic-torchscript/model.onnx" \
-      --precision bf16 --max-seq-len 64 --batch-buckets 1,4 -o "$BUNDLE/$arch/model.kiln"
+      --precision "${PRECISION:-bf16}" --max-seq-len 64 --batch-buckets 1,4 -o "$BUNDLE/$arch/model.kiln"
     cp -r "$ROOT/../shared/models/hf-tiny-generate/$arch" "$BUNDLE/$arch/oracle"
   done
   echo "run_precision prepare: $BUNDLE ready ($(du -sh "$BUNDLE" | cut -f1)); carry it"

@@ -488,17 +488,17 @@ func.func @weights_and_constants(%x: tensor<8x64xf32>) -> tensor<8x64xf32> {
 // -----
 
 // Products codegen does not send to cuBLASLt stay generated kernels, each in
-// its own fusion: an f16 matmul, a matmul whose lhs batch [2x1] broadcasts to
+// its own fusion: an f64 matmul, a matmul whose lhs batch [2x1] broadcasts to
 // [2x3], and a linear with a 1-D input.
 // CHECK-LABEL: func.func @not_gemm
-func.func @not_gemm(%a: tensor<2x8xf16>, %b: tensor<8x4xf16>,
+func.func @not_gemm(%a: tensor<2x8xf64>, %b: tensor<8x4xf64>,
                     %c: tensor<2x1x8x4xf32>, %d: tensor<1x3x4x8xf32>,
                     %x: tensor<64xf32>, %w: tensor<64x8xf32>)
-    -> (tensor<2x4xf16>, tensor<2x3x8x8xf32>, tensor<8xf32>) {
+    -> (tensor<2x4xf64>, tensor<2x3x8x8xf32>, tensor<8xf32>) {
   // CHECK-NOT: kiln.gemm
   // CHECK: kiln.fusion
   // CHECK-NEXT: ^bb0
-  // CHECK-NEXT: kiln.matmul {{.*}} -> tensor<2x4xf16>
+  // CHECK-NEXT: kiln.matmul {{.*}} -> tensor<2x4xf64>
   // CHECK: kiln.fusion
   // CHECK-NEXT: ^bb0
   // CHECK-NEXT: kiln.matmul {{.*}} -> tensor<2x3x8x8xf32>
@@ -507,10 +507,10 @@ func.func @not_gemm(%a: tensor<2x8xf16>, %b: tensor<8x4xf16>,
   // CHECK-NEXT: kiln.linear {{.*}} -> tensor<8xf32>
   // CHECK-NOT: kiln.gemm
   // CHECK: return
-  %0 = kiln.matmul %a, %b : (tensor<2x8xf16>, tensor<8x4xf16>) -> tensor<2x4xf16>
+  %0 = kiln.matmul %a, %b : (tensor<2x8xf64>, tensor<8x4xf64>) -> tensor<2x4xf64>
   %1 = kiln.matmul %c, %d : (tensor<2x1x8x4xf32>, tensor<1x3x4x8xf32>) -> tensor<2x3x8x8xf32>
   %2 = kiln.linear %x, %w : (tensor<64xf32>, tensor<64x8xf32>) -> tensor<8xf32>
-  return %0, %1, %2 : tensor<2x4xf16>, tensor<2x3x8x8xf32>, tensor<8xf32>
+  return %0, %1, %2 : tensor<2x4xf64>, tensor<2x3x8x8xf32>, tensor<8xf32>
 }
 
 // -----
@@ -531,6 +531,24 @@ func.func @bf16_gemm(%a: tensor<2x8xbf16>, %b: tensor<8x4xbf16>, %bias: tensor<4
   %1 = kiln.linear %a, %b, %bias : (tensor<2x8xbf16>, tensor<8x4xbf16>, tensor<4xbf16>) -> tensor<2x4xbf16>
   %2 = kiln.add %0, %r : (tensor<2x4xbf16>, tensor<2x4xbf16>) -> tensor<2x4xbf16>
   return %2, %1 : tensor<2x4xbf16>, tensor<2x4xbf16>
+}
+
+// -----
+
+// And in f16 (since session 12 the CUDA backend has f16 gemms: cuBLASLt's
+// CUDA_R_16F with f32 compute): the same two gemms, the add not folded.
+// CHECK-LABEL: func.func @f16_gemm
+// CHECK: %[[P:.+]] = kiln.gemm %{{.+}}, %{{.+}} : (tensor<2x8xf16>, tensor<8x4xf16>) -> tensor<2x4xf16>
+// CHECK-NEXT: %[[L:.+]] = kiln.gemm %{{.+}}, %{{.+}}, %{{.+}} : (tensor<2x8xf16>, tensor<8x4xf16>, tensor<4xf16>) -> tensor<2x4xf16>
+// CHECK-NEXT: kiln.fusion %[[P]], %{{.+}}
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: kiln.add
+func.func @f16_gemm(%a: tensor<2x8xf16>, %b: tensor<8x4xf16>, %bias: tensor<4xf16>, %r: tensor<2x4xf16>)
+    -> (tensor<2x4xf16>, tensor<2x4xf16>) {
+  %0 = kiln.matmul %a, %b : (tensor<2x8xf16>, tensor<8x4xf16>) -> tensor<2x4xf16>
+  %1 = kiln.linear %a, %b, %bias : (tensor<2x8xf16>, tensor<8x4xf16>, tensor<4xf16>) -> tensor<2x4xf16>
+  %2 = kiln.add %0, %r : (tensor<2x4xf16>, tensor<2x4xf16>) -> tensor<2x4xf16>
+  return %2, %1 : tensor<2x4xf16>, tensor<2x4xf16>
 }
 
 // -----

@@ -64,6 +64,30 @@ func.func @bf16_rows(%x8: tensor<8x16xbf16>, %x9: tensor<9x16xbf16>) -> (tensor<
 
 // -----
 
+// f16 rows likewise (since session 12: the tensor-core kernel's
+// mma.m16n8k16.f16 and the one-row kernel on __half): 8 rows and one row
+// are GEMVs, 9 rows stay a gemm; K = 12 is not a multiple of the 16-byte
+// vector (8 f16 elements), so that row stays a gemm too.
+// CHECK-LABEL: func.func @f16_rows
+// CHECK: kiln.linear {{.*}} {transpose_weight = true} : (tensor<8x16xf16>, tensor<32x16xf16>) -> tensor<8x32xf16>
+// CHECK: kiln.weight "w9" {{.*}}transposed} : tensor<32x16xf16>
+// CHECK-NEXT: kiln.gemm %arg1, %{{.*}} transpose_b : (tensor<9x16xf16>, tensor<32x16xf16>)
+// CHECK: kiln.linear {{.*}} {transpose_weight = true} : (tensor<1x16xf16>, tensor<32x16xf16>) -> tensor<1x32xf16>
+// CHECK: kiln.gemm %arg3, %{{.*}} transpose_b : (tensor<1x12xf16>, tensor<32x12xf16>)
+func.func @f16_rows(%x8: tensor<8x16xf16>, %x9: tensor<9x16xf16>, %x1: tensor<1x16xf16>, %x12: tensor<1x12xf16>) -> (tensor<8x32xf16>, tensor<9x32xf16>, tensor<1x32xf16>, tensor<1x32xf16>) {
+  %w8 = kiln.weight "w8" {path = "w.bin", offset = 0 : i64, length = 2048 : i64, source_type = f32} : tensor<16x32xf16>
+  %a = kiln.gemm %x8, %w8 : (tensor<8x16xf16>, tensor<16x32xf16>) -> tensor<8x32xf16>
+  %w9 = kiln.weight "w9" {path = "w.bin", offset = 0 : i64, length = 2048 : i64, source_type = f32} : tensor<16x32xf16>
+  %b = kiln.gemm %x9, %w9 : (tensor<9x16xf16>, tensor<16x32xf16>) -> tensor<9x32xf16>
+  %w1 = kiln.weight "w1" {path = "w.bin", offset = 0 : i64, length = 2048 : i64, source_type = f32} : tensor<16x32xf16>
+  %c = kiln.gemm %x1, %w1 : (tensor<1x16xf16>, tensor<16x32xf16>) -> tensor<1x32xf16>
+  %w12 = kiln.weight "w12" {path = "w.bin", offset = 0 : i64, length = 1536 : i64, source_type = f32} : tensor<12x32xf16>
+  %d = kiln.gemm %x12, %w12 : (tensor<1x12xf16>, tensor<12x32xf16>) -> tensor<1x32xf16>
+  return %a, %b, %c, %d : tensor<8x32xf16>, tensor<9x32xf16>, tensor<1x32xf16>, tensor<1x32xf16>
+}
+
+// -----
+
 // Near misses stay cuBLASLt gemms: 2 f32 rows (kGemvMaxRows is 1, from the
 // measurements in bench/RESULTS.md); a scale with a bias (the linear would
 // add the bias before the scale); a weight another op

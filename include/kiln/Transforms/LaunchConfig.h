@@ -71,16 +71,17 @@ int64_t kvAttentionSplits(mlir::Operation *op);
 /// CUDA-core kernel, which reads x again for every row, was far slower
 /// (1.991 -> 3.608 ms).
 constexpr int64_t kGemvMaxRows = 1;
-/// Rows up to which a kiln.linear with a transposed bf16 weight is a GEMV:
+/// Rows up to which a kiln.linear with a transposed bf16 or f16 weight is a
+/// GEMV:
 /// from 2 rows on, kiln::gemvMmaPartials puts each weight load through the
 /// tensor cores once for every row (mma.m16n8k16 with x's rows as the 16-row
 /// operand, so at most 8 rows; 16 would need a second product per load).
 constexpr int64_t kGemvMmaMaxRows = 8;
 /// Whether kiln.linear `op` runs as kiln's weight-streaming GEMV
 /// (kiln::gemv: one warp per output column, 16-byte loads along K; at 2 to
-/// 8 rows of bf16, tiles of 8 columns on the tensor cores): a transposed
-/// [N, K] weight, at most kGemvMaxRows rows of f32 or kGemvMmaMaxRows of
-/// bf16 (isGemvInput), and K a multiple of the 16-byte vector. The launch
+/// 8 rows of bf16 or f16, tiles of 8 columns on the tensor cores): a
+/// transposed [N, K] weight, at most kGemvMaxRows rows of f32 or
+/// kGemvMmaMaxRows of bf16 or f16 (isGemvInput), and K a multiple of the 16-byte vector. The launch
 /// config (256 threads; a warp per column, or gemvMmaSplit warps per tile)
 /// and the CUDA emitter agree through this function.
 bool isGemv(mlir::Operation *op);
@@ -107,8 +108,8 @@ bool isNBitsGemv(mlir::Operation *op);
 /// function.
 int64_t nbitsGemvColumns(int64_t rowBytes);
 /// The operand test of isGemv, for kiln-gemv to apply before it rewrites: an
-/// input `x` ([..., K]) of f32 with at most kGemvMaxRows rows or of bf16
-/// with at most kGemvMmaMaxRows, K a multiple of the 16-byte vector.
+/// input `x` ([..., K]) of f32 with at most kGemvMaxRows rows or of bf16 or
+/// f16 with at most kGemvMmaMaxRows, K a multiple of the 16-byte vector.
 bool isGemvInput(mlir::ShapedType x);
 
 /// Output columns of one GEMV group of a GEMV kernel: the GEMV linears whose
@@ -163,7 +164,7 @@ struct GemvKernel {
   llvm::SmallVector<GemvGroup> groups;
   int64_t columns() const;
   /// Whether the kernel runs on the tensor cores (kiln::gemvMmaPartials: 2 to
-  /// kGemvMmaMaxRows rows of bf16), a warp computing tiles of 8 columns of
+  /// kGemvMmaMaxRows rows of bf16 or f16), a warp computing tiles of 8 columns of
   /// one group, rather than one column (kiln::gemvDots).
   bool mma() const { return rows > 1; }
   /// What one warp (one group of S warps, gemvSplitK) computes at a time,
