@@ -517,24 +517,35 @@ int64_t kiln::gemvSplitK(const GemvKernel &kernel, Operation *op) {
   }
   if (!split) {
     // gemvPartialDots' tile: 8 loads a lane for one or two rows, else 4.
+    // The fewest warps a column that make each warp's slice of the row at
+    // most one round, at most 8.
     int64_t round = 32 * 16 * gemvTile(l);
-    int64_t rounds = (kernel.k * bytes + round - 1) / round;
+    int64_t row = kernel.k * bytes;
+    int64_t rounds = (row + round - 1) / round;
     split = 1;
     while (split < rounds && split < 8)
       split *= 2;
-    // With the preload a warp holds its first tile across the PDL wait. A
-    // tile that is a whole round (a 4 KB row: 128 bytes a lane a row) takes
-    // the warp to 172 registers with two rows (gate/up), one block an SM;
-    // two warps a column halve it. And more than two warps a column were
-    // slower than two. So with the preload every row of a round or more
-    // takes two warps a column. Measured (bench/RESULTS.md, H200, Llama-1B
-    // b1 graph, each beside the rule of its time in one call): session 10,
-    // gate/up 377 -> 325 us a step alone, the step 0.933 -> 0.864 ms
-    // (--gemv-split-k=2); session 12, o (one 4 KB row) at 2 as well: the
-    // step 0.898 ms, o + down 177.0 us alone, against 0.867 and 144.2 with
-    // down (a 16 KB row) at 2 warps instead of 4 too.
-    if (gemvPreload(op))
-      split = kernel.k * bytes >= round ? 2 : 1;
+    // With the preload (the default) a warp holds its first tile across the
+    // PDL wait. Two changes, each measured beside the rule before it in one
+    // call (bench/RESULTS.md, H200, b1 graph):
+    //  - a row of a round or more takes at least 2 warps a column: a tile
+    //    that is a whole round of two rows (gate/up on a 4 KB row) took the
+    //    warp to 172 registers, one block an SM; session 10, Llama-1B's
+    //    gate/up 377 -> 325 us a step alone, the step 0.933 -> 0.864 ms;
+    //  - where that makes each slice exactly one round and more than 2
+    //    warps share the column, half as many warps, each over two whole
+    //    rounds: session 12, Llama-1B's down (16 KB rows) at 2 instead of
+    //    4, the step 0.890 -> 0.865 ms (o + down 182.1 -> 147.7 us a step
+    //    alone). Not where the slices are not whole rounds: Qwen2.5-0.5B's
+    //    down (9.5 KB rows) at 2 instead of 4 made its step 0.568 -> 0.605
+    //    ms, and Llama-3-8B's (28 KB) was slower at 2 and at 4 than at 8
+    //    (an 8-layer model: 1.395 and 1.427 against 1.371 ms).
+    if (gemvPreload(op)) {
+      if (split == 1 && row >= round)
+        split = 2;
+      else if (split > 2 && row == split * round)
+        split /= 2;
+    }
   }
   while (split > 1 && kernel.k % (split * vec) != 0)
     split /= 2;

@@ -130,15 +130,13 @@ bool isTanhGeluArgument(Value u, Value x) {
     auto add = p.factors[0].getDefiningOp<AddOp>();
     if (!add || !p.factors[0].hasOneUse() || add.getType() != type)
       return false;
-    for (auto [a, b] : {std::make_pair(add.getLhs(), add.getRhs()),
-                        std::make_pair(add.getRhs(), add.getLhs())})
+    for (auto [a, b] : recognize::bothOrders(add.getLhs(), add.getRhs()))
       if (a == x && b.hasOneUse() && isMonomial(flattenRoot(b), x, 3, kKappa))
         return true;
     return false;
   }
   if (p.factors.size() == 2) {
-    for (auto [a, b] : {std::make_pair(p.factors[0], p.factors[1]),
-                        std::make_pair(p.factors[1], p.factors[0])}) {
+    for (auto [a, b] : recognize::bothOrders(p.factors[0], p.factors[1])) {
       if (a != x)
         continue;
       Value w = addOfConstant(b, 1.0, type);
@@ -155,8 +153,7 @@ struct RecognizeSilu : OpRewritePattern<MulOp> {
 
   LogicalResult matchAndRewrite(MulOp mul,
                                 PatternRewriter &rewriter) const override {
-    for (auto [x, s] : {std::make_pair(mul.getLhs(), mul.getRhs()),
-                        std::make_pair(mul.getRhs(), mul.getLhs())}) {
+    for (auto [x, s] : recognize::bothOrders(mul.getLhs(), mul.getRhs())) {
       auto sig = s.getDefiningOp<SigmoidOp>();
       if (!sig || sig.getInput() != x || !s.hasOneUse() ||
           mul.getType() != x.getType())
@@ -179,8 +176,7 @@ struct RecognizeGelu : OpRewritePattern<MulOp> {
     Product p = flattenRoot(mul.getResult());
     if (!near(p.coef, 0.5) || p.factors.size() != 2)
       return rewriter.notifyMatchFailure(mul, "not 0.5 * a * b");
-    for (auto [x, s] : {std::make_pair(p.factors[0], p.factors[1]),
-                        std::make_pair(p.factors[1], p.factors[0])}) {
+    for (auto [x, s] : recognize::bothOrders(p.factors[0], p.factors[1])) {
       if (x.getType() != type)
         continue;
       Value t = addOfConstant(s, 1.0, type);

@@ -147,8 +147,7 @@ FailureOr<std::pair<Value, Value>> matchTimesInvSqrt(Operation *root) {
   auto mul = dyn_cast<MulOp>(root);
   if (!mul)
     return failure();
-  for (auto [y, r] : {std::make_pair(mul.getLhs(), mul.getRhs()),
-                      std::make_pair(mul.getRhs(), mul.getLhs())}) {
+  for (auto [y, r] : recognize::bothOrders(mul.getLhs(), mul.getRhs())) {
     if (!r.hasOneUse())
       continue;
     Value s;
@@ -267,8 +266,7 @@ struct FoldScaleIntoNorm : OpRewritePattern<MulOp> {
 
   LogicalResult matchAndRewrite(MulOp mul,
                                 PatternRewriter &rewriter) const override {
-    for (auto [n, w] : {std::make_pair(mul.getLhs(), mul.getRhs()),
-                        std::make_pair(mul.getRhs(), mul.getLhs())}) {
+    for (auto [n, w] : recognize::bothOrders(mul.getLhs(), mul.getRhs())) {
       if (!n.hasOneUse() || mul.getType() != n.getType())
         continue;
       if (auto rms = n.getDefiningOp<RmsNormOp>()) {
@@ -301,8 +299,7 @@ struct FoldRoundedScaleIntoRmsNorm : OpRewritePattern<MulOp> {
 
   LogicalResult matchAndRewrite(MulOp mul,
                                 PatternRewriter &rewriter) const override {
-    for (auto [c, w] : {std::make_pair(mul.getLhs(), mul.getRhs()),
-                        std::make_pair(mul.getRhs(), mul.getLhs())}) {
+    for (auto [c, w] : recognize::bothOrders(mul.getLhs(), mul.getRhs())) {
       auto narrow = c.getDefiningOp<CastOp>();
       if (!narrow || !c.hasOneUse() || mul.getType() != c.getType())
         continue;
@@ -343,8 +340,7 @@ struct FoldBiasIntoLayerNorm : OpRewritePattern<AddOp> {
 
   LogicalResult matchAndRewrite(AddOp add,
                                 PatternRewriter &rewriter) const override {
-    for (auto [n, b] : {std::make_pair(add.getLhs(), add.getRhs()),
-                        std::make_pair(add.getRhs(), add.getLhs())}) {
+    for (auto [n, b] : recognize::bothOrders(add.getLhs(), add.getRhs())) {
       auto ln = n.getDefiningOp<LayerNormOp>();
       if (!ln || ln.getBias() || !n.hasOneUse() || add.getType() != n.getType() ||
           !isNormParam(b, n, ln.getAxis()))

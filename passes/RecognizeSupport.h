@@ -17,7 +17,9 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Value.h"
 
+#include <array>
 #include <optional>
+#include <utility>
 
 namespace kiln::recognize {
 
@@ -61,6 +63,14 @@ inline mlir::Value splatConstant(mlir::OpBuilder &b, mlir::Location loc,
       b, loc,
       mlir::DenseElementsAttr::get(mlir::RankedTensorType::get(shape, elt),
                                    b.getFloatAttr(elt, value)));
+}
+
+/// The two orders of a commutative op's operands, `(a, b)` then `(b, a)`,
+/// for a pattern that tries each operand in a role:
+/// `for (auto [x, s] : bothOrders(mul.getLhs(), mul.getRhs()))`.
+template <typename T>
+inline std::array<std::pair<T, T>, 2> bothOrders(T a, T b) {
+  return {std::make_pair(a, b), std::make_pair(b, a)};
 }
 
 } // namespace kiln::recognize

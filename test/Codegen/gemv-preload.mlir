@@ -24,7 +24,7 @@
 // RUN: sed -e 's/kiln.gemv_preload = false/kiln.gemv_preload = 1 : i64/' %t/off.mlir > %t/bad-attr.mlir
 // RUN: cd %t && not kiln-compile bad-attr.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADATTR
 // RUN: cd %t && kiln-compile t.mlir --emit=scheduled -o %t/on.mlir
-// RUN: sed -e 's/kiln.launch @k0_linear_add grid \[16, 1, 1\]/kiln.launch @k0_linear_add grid [4, 1, 1]/' %t/on.mlir > %t/small-grid.mlir
+// RUN: sed -e 's/kiln.launch @k0_linear_add grid \[32, 1, 1\]/kiln.launch @k0_linear_add grid [4, 1, 1]/' %t/on.mlir > %t/small-grid.mlir
 // RUN: cd %t && kiln-compile small-grid.mlir --emit=cuda -o %t/loop.cu
 // RUN: FileCheck %s --check-prefix=LOOP --input-file=%t/loop.cu
 // RUN: cd %t && kiln-compile t.mlir --precision bf16 --emit=cuda -o %t/bf16.cu
@@ -42,29 +42,29 @@
 // OFF: module attributes {kiln.gemv_preload = false}
 
 // LOOP-LABEL: @k0_linear_add: GEMV kernel: kiln.linear kiln.add
-// LOOP: kiln::gemvFirstTile<4096, 1>(first, pre);
-// LOOP: const int64_t c = ((blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5) / 2;
-// LOOP: kiln::gemvSplitDots<2, 2, 1, 8192, 1>(xr, rows, acc, part, pre);
-// LOOP: for (int64_t c = ((blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5) / 2 + warps / 2; c < 64; c += warps / 2) {
-// LOOP: kiln::gemvSplitDots<2, 2, 1, 8192, 1>(xr, rows, acc, part);
+// LOOP: kiln::gemvFirstTile<2048, 1>(first, pre);
+// LOOP: const int64_t c = ((blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5) / 4;
+// LOOP: kiln::gemvSplitDots<4, 2, 1, 8192, 1>(xr, rows, acc, part, pre);
+// LOOP: for (int64_t c = ((blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5) / 4 + warps / 4; c < 64; c += warps / 4) {
+// LOOP: kiln::gemvSplitDots<4, 2, 1, 8192, 1>(xr, rows, acc, part);
 // LOOP-LABEL: GEMV kernel: kiln.rms_norm
 // LOOP-NOT: for (int64_t c
 // LOOP: kiln::pdlEnter();
 
-// Split 2 over an f32 row of 8192 (with the preload every row of a round
-// or more takes 2 warps a column since session 12; 8 before): the slice of
-// the first column.
+// Split 4 over an f32 row of 8192 (32 KB: 8 warps of one round each, which
+// with the preload becomes 4 warps of two whole rounds since session 12):
+// the slice of the first column.
 // CHECK-LABEL: @k0_linear_add: GEMV kernel: kiln.linear kiln.add
 // CHECK: int4 pre[8];
 // CHECK-NEXT: {
-// CHECK-NEXT: const int64_t c0 = ((blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5) / 2;
+// CHECK-NEXT: const int64_t c0 = ((blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5) / 4;
 // CHECK-NEXT: if (c0 < 64) {
-// CHECK-NEXT: const float *first[1] = {in1 + (c0 - 0) * 8192 + ((threadIdx.x >> 5) % 2) * 4096};
-// CHECK-NEXT: kiln::gemvFirstTile<4096, 1>(first, pre);
+// CHECK-NEXT: const float *first[1] = {in1 + (c0 - 0) * 8192 + ((threadIdx.x >> 5) % 4) * 2048};
+// CHECK-NEXT: kiln::gemvFirstTile<2048, 1>(first, pre);
 // CHECK-NOT: prefetchL2
 // CHECK: kiln::pdlEnter();
-// CHECK: const int64_t c = ((blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5) / 2;
-// CHECK: kiln::gemvSplitDots<2, 2, 1, 8192, 1>(xr, rows, acc, part, pre);
+// CHECK: const int64_t c = ((blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5) / 4;
+// CHECK: kiln::gemvSplitDots<4, 2, 1, 8192, 1>(xr, rows, acc, part, pre);
 // CHECK-NOT: for (int64_t c
 // Three sibling products of one normalised row: a branch each.
 // CHECK-LABEL: GEMV kernel: kiln.rms_norm kiln.linear kiln.linear kiln.linear
@@ -85,10 +85,10 @@
 // CHECK: kiln::gemvFirstTile<1024, 2>(first, pre);
 
 // bf16 (the f32 inputs cast first, so fewer merges): the one-row kernels
-// preload, two warps a column since session 12 (8192 was split 4; a row
-// of 2048, one 4 KB tile, was one warp): each preloads the first tile of
-// its half; the batch-2 product runs on the tensor cores and asks L2 for
-// its tiles' rows.
+// preload, two warps a column since session 12 (8192, four warps of one
+// round each before, is two of two whole rounds; a row of 2048, one 4 KB
+// tile, was one warp): each preloads the first tile of its half; the
+// batch-2 product runs on the tensor cores and asks L2 for its tiles' rows.
 // BF16: GEMV kernel: kiln.linear kiln.add kiln.cast
 // BF16: kiln::gemvFirstTile<4096, 1>(first, pre);
 // BF16: kiln::gemvSplitDots<2, 2, 1, 8192, 1>(xr, rows, acc, part, pre);

@@ -5,7 +5,12 @@
 // preloads half of each row and the kernel keeps two blocks an SM (Llama-1B:
 // 172 registers with one warp a column; bench/RESULTS.md, session 10). Rows
 // shorter than a round (Qwen2.5-0.5B's 896: 1792 bytes) keep one warp a
-// column, as does every kernel with --gemv-preload=false.
+// column, as does every kernel with --gemv-preload=false. Where the rule's
+// split makes each warp's slice exactly one round and more than 2 warps
+// share a column, the preload halves it: two whole rounds a warp
+// (Llama-1B's down, a bf16 row of 8192: 4 -> 2 warps; session 12). Not
+// where the slices are not whole rounds: a row of 4864 (Qwen2.5-0.5B's
+// down) keeps 4 warps, one of 14336 (Llama-3-8B's) 8.
 // RUN: rm -rf %t && mkdir -p %t && cp %s %t/t.mlir
 // RUN: %python -c "open('%t/w.bin', 'wb').write(bytes(range(256)) * 3600)"
 // RUN: cd %t && kiln-compile t.mlir --precision bf16 --emit=cuda -o %t/on.cu
@@ -22,21 +27,26 @@
 // CHECK-LABEL: GEMV kernel: kiln.rms_norm kiln.linear kiln.linear
 // CHECK: kiln::gemvFirstTile<896, 2>(first, pre);
 // CHECK: kiln::gemvDots<1, 896, 2>(xs, rows, acc, pre);
-// CHECK-NOT: gemvSplitDots
+// CHECK-LABEL: GEMV kernel: kiln.linear kiln.cast
+// CHECK: kiln::gemvSplitDots<2, 2, 1, 8192, 1>(xr, rows, acc, part, pre);
+// CHECK-LABEL: GEMV kernel: kiln.linear kiln.cast
+// CHECK: kiln::gemvSplitDots<4, 2, 1, 4864, 1>(xr, rows, acc, part, pre);
+// CHECK-LABEL: GEMV kernel: kiln.linear kiln.cast
+// CHECK: kiln::gemvSplitDots<8, 2, 1, 14336, 1>(xr, rows, acc, part, pre);
 
 // OFF-LABEL: GEMV kernel: kiln.rms_norm kiln.linear kiln.linear {{.*}} kiln.linear kiln.cast at loc("t.mlir":
 // OFF-NOT: gemvSplitDots
 // OFF: kiln::gemvDots<1, 2048, 2>(xs, rows, acc);
 // OFF: kiln::gemvDots<1, 2048, 1>(xs, rows, acc);
 // OFF: kiln::gemvDots<1, 896, 2>(xs, rows, acc);
-// OFF-NOT: gemvSplitDots
+// OFF: kiln::gemvSplitDots<4, 2, 1, 8192, 1>(xr, rows, acc, part);
 
 // The module's split (--gemv-split-k) overrides the rule.
 // ONE-NOT: gemvSplitDots
 // ONE: kiln::gemvDots<1, 2048, 2>(xs, rows, acc, pre);
 // ONE-NOT: gemvSplitDots
 
-func.func @step(%ids: tensor<1xi64>, %s: tensor<2048xf32>, %s2: tensor<896xf32>) -> (tensor<1x24xf32>, tensor<1x24xf32>, tensor<1x40xf32>) {
+func.func @step(%ids: tensor<1xi64>, %s: tensor<2048xf32>, %s2: tensor<896xf32>) -> (tensor<1x24xf32>, tensor<1x24xf32>, tensor<1x40xf32>, tensor<1x8xf32>, tensor<1x8xf32>, tensor<1x8xf32>) {
   %emb = kiln.weight "emb" {path = "w.bin", offset = 0 : i64, length = 131072 : i64} : tensor<16x2048xf32>
   %y = kiln.gather %emb, %ids {axis = 0 : i64} : (tensor<16x2048xf32>, tensor<1xi64>) -> tensor<1x2048xf32>
   %emb2 = kiln.weight "emb2" {path = "w.bin", offset = 131072 : i64, length = 57344 : i64} : tensor<16x896xf32>
@@ -57,5 +67,17 @@ func.func @step(%ids: tensor<1xi64>, %s: tensor<2048xf32>, %s2: tensor<896xf32>)
   %h2 = kiln.mul %sg2, %u2 : (tensor<1x24xf32>, tensor<1x24xf32>) -> tensor<1x24xf32>
   %wo = kiln.weight "wo" {path = "w.bin", offset = 565248 : i64, length = 327680 : i64} : tensor<2048x40xf32>
   %o = kiln.matmul %n, %wo : (tensor<1x2048xf32>, tensor<2048x40xf32>) -> tensor<1x40xf32>
-  return %h, %h2, %o : tensor<1x24xf32>, tensor<1x24xf32>, tensor<1x40xf32>
+  %e8 = kiln.weight "e8" {path = "w.bin", offset = 0 : i64, length = 524288 : i64} : tensor<16x8192xf32>
+  %x8 = kiln.gather %e8, %ids {axis = 0 : i64} : (tensor<16x8192xf32>, tensor<1xi64>) -> tensor<1x8192xf32>
+  %w8 = kiln.weight "w8" {path = "w.bin", offset = 0 : i64, length = 262144 : i64} : tensor<8192x8xf32>
+  %p8 = kiln.matmul %x8, %w8 : (tensor<1x8192xf32>, tensor<8192x8xf32>) -> tensor<1x8xf32>
+  %e48 = kiln.weight "e48" {path = "w.bin", offset = 0 : i64, length = 311296 : i64} : tensor<16x4864xf32>
+  %x48 = kiln.gather %e48, %ids {axis = 0 : i64} : (tensor<16x4864xf32>, tensor<1xi64>) -> tensor<1x4864xf32>
+  %w48 = kiln.weight "w48" {path = "w.bin", offset = 0 : i64, length = 155648 : i64} : tensor<4864x8xf32>
+  %p48 = kiln.matmul %x48, %w48 : (tensor<1x4864xf32>, tensor<4864x8xf32>) -> tensor<1x8xf32>
+  %e14 = kiln.weight "e14" {path = "w.bin", offset = 0 : i64, length = 917504 : i64} : tensor<16x14336xf32>
+  %x14 = kiln.gather %e14, %ids {axis = 0 : i64} : (tensor<16x14336xf32>, tensor<1xi64>) -> tensor<1x14336xf32>
+  %w14 = kiln.weight "w14" {path = "w.bin", offset = 0 : i64, length = 458752 : i64} : tensor<14336x8xf32>
+  %p14 = kiln.matmul %x14, %w14 : (tensor<1x14336xf32>, tensor<14336x8xf32>) -> tensor<1x8xf32>
+  return %h, %h2, %o, %p8, %p48, %p14 : tensor<1x24xf32>, tensor<1x24xf32>, tensor<1x40xf32>, tensor<1x8xf32>, tensor<1x8xf32>, tensor<1x8xf32>
 }
