@@ -282,6 +282,10 @@ namespace {
 struct Translation {
   /// Weight id of each root view of kiln.weights with init.
   DenseMap<Operation *, int64_t> weightIds;
+  /// Root views of weight concatenations (init a kiln.concat of weights,
+  /// kiln-merge-gemms): no record of their own; a pointer to one is its
+  /// first part's (the parts are stored back to back).
+  DenseMap<Operation *, ConcatOp> concatFirstPart;
   /// Parameters of each kernel emitted so far, by symbol.
   llvm::StringMap<SmallVector<EmitContext::ParamSource>> kernelParams;
 };
@@ -311,11 +315,24 @@ static FailureOr<KernelArg> pointerFor(Translation &t, Value v,
                              "arena, the weights or the KV cache region");
   if (isa<ArenaOp>(region))
     return KernelArg::arena(view.getRegionOffset());
-  auto it = t.weightIds.find(view.getRoot());
+  Operation *root = view.getRoot();
+  if (auto part = t.concatFirstPart.find(root);
+      part != t.concatFirstPart.end()) {
+    // The first part's root view (the view whose init is that weight).
+    root = nullptr;
+    for (auto &[v, id] : t.weightIds)
+      if (cast<ViewOp>(v).getInit().getDefiningOp() ==
+          part->second.getInputs().front().getDefiningOp())
+        root = v;
+    if (!root)
+      return user->emitOpError("uses a weight concatenation whose first "
+                               "part has no view of its own");
+  }
+  auto it = t.weightIds.find(root);
   if (it == t.weightIds.end())
     return user->emitOpError("uses a view of the weights with no init (no "
                              "weight is stored there)");
-  if (view.getRegionOffset() != view.getRoot().getRegionOffset())
+  if (view.getRegionOffset() != cast<ViewOp>(root).getRegionOffset())
     return user->emitOpError("uses a view ")
            << view.getRegionOffset() - view.getRoot().getRegionOffset()
            << " bytes into weight #" << it->second
@@ -630,6 +647,11 @@ static FailureOr<GemmLaunch> gemmRecord(Translation &t, GemmOp gemm) {
   if (failed(a) || failed(b) || failed(c))
     return failure();
   g.a = *a, g.b = *b, g.c = *c, g.bias = KernelArg::none();
+  // B a weight concatenation: its parts' records, back to back.
+  if (ViewOp bv = viewOf(gemm.getB()))
+    if (auto it = t.concatFirstPart.find(bv.getRoot());
+        it != t.concatFirstPart.end())
+      g.bRecords = static_cast<int64_t>(it->second.getInputs().size());
   if (Value bias = gemm.getBias()) {
     FailureOr<KernelArg> arg = pointerFor(t, bias, gemm);
     if (failed(arg))
@@ -731,6 +753,10 @@ FailureOr<EmittedFunction> kiln::codegen::emitFunction(func::FuncOp func) {
       if (!init)
         continue;
       Operation *source = init.getDefiningOp();
+      if (auto concat = dyn_cast<ConcatOp>(source)) {
+        t.concatFirstPart[view] = concat;
+        continue;
+      }
       Type elt = view.getType().getElementType();
       if (!dtypeToken(elt))
         return source->emitOpError(

@@ -9,7 +9,8 @@
 // to the op's element type exactly as a single-op kernel stores it, and
 // stores the yielded values last. A gather of two of the kernel's arguments
 // (data and indices) is a leaf: element i of it is read from the data at
-// the index read for i's coordinates. So an input the planner lets an output
+// the index read for i's coordinates; a slice of an argument likewise reads
+// the argument at starts + coordinates x steps. So an input the planner lets an output
 // overwrite (kernelMayWriteInPlace) is read before any store of the thread.
 //
 //===----------------------------------------------------------------------===//
@@ -30,7 +31,8 @@ LogicalResult kiln::codegen::emitScalarOps(
   Operation *terminator = body.getTerminator();
   for (BlockArgument arg : body.getArguments()) {
     bool read = llvm::any_of(arg.getUsers(), [&](Operation *user) {
-      return user == terminator || (include(user) && !isa<GatherOp>(user));
+      return user == terminator ||
+             (include(user) && !isa<GatherOp, SliceOp>(user));
     });
     if (!read)
       continue;
@@ -89,6 +91,32 @@ LogicalResult kiln::codegen::emitScalarOps(
       names[gather.getResult()] = name;
       continue;
     }
+    if (auto slice = dyn_cast<SliceOp>(op)) {
+      // Element i of the slice (the loop's shape): the argument's element
+      // at starts + coordinates x steps (kiln-merge-gemms' columns of a
+      // merged gemm's result).
+      auto data = dyn_cast<BlockArgument>(slice.getInput());
+      ArrayRef<int64_t> result = shapeOf(slice.getResult());
+      if (!data || result != shape)
+        return slice.emitOpError("in a fused kernel reads a kernel argument "
+                                 "and has the loop's shape");
+      FailureOr<std::string> type = ctx.typeOf(slice.getResult(), &op);
+      if (failed(type))
+        return failure();
+      SmallVector<int64_t> strides = rowMajorStrides(shapeOf(data));
+      ArrayRef<int64_t> starts = slice.getStarts(), steps = slice.getSteps();
+      std::string index = "0";
+      for (size_t d = 0; d < strides.size(); ++d)
+        index += " + (" + std::to_string(starts[d]) + " + c" +
+                 std::to_string(d) + " * " + std::to_string(steps[d]) +
+                 ") * " + std::to_string(strides[d]);
+      coords = true;
+      std::string name = "v" + std::to_string(j);
+      os << indent << "const " << *type << " " << name << " = in"
+         << data.getArgNumber() << "[" << index << "];\n";
+      names[slice.getResult()] = name;
+      continue;
+    }
     SmallVector<std::string> in;
     for (Value v : op.getOperands())
       in.push_back(names.lookup(v));
@@ -120,14 +148,14 @@ LogicalResult kiln::codegen::emitFusedKernel(EmitContext &ctx, Block &body) {
 
   // Every op and every yielded value has the loop's shape.
   for (Operation &op : body.without_terminator()) {
-    if (isa<GatherOp>(op))
+    if (isa<GatherOp, SliceOp>(op))
       continue; // A leaf, checked where it is emitted (emitScalarOps).
     if (!isScalarMap(&op))
       return op.emitOpError("in fused kernel @")
              << ctx.name
              << " is not elementwise; a fused kernel holds elementwise ops "
                 "only (ElementwiseOpInterface, kiln.cast, kiln.where, and "
-                "gathers of its arguments)";
+                "gathers and slices of its arguments)";
     // An op of a smaller shape that broadcasts to the loop's (a kiln.cast
     // widening a broadcast argument, from kiln-lower-precision) is computed
     // per loop element from its operands' broadcast elements: for a scalar

@@ -87,7 +87,8 @@ FailureOr<MemoryReport> kiln::computeMemoryReport(func::FuncOp func) {
     if (op.hasTrait<OpTrait::IsTerminator>())
       continue;
     ++report.ops;
-    if (!isWeightLike(&op))
+    // A weight concatenation's bytes are its parts' (counted with them).
+    if (!isWeightLike(&op) || isWeightConcat(&op))
       continue;
     ++report.weightOps;
     std::optional<int64_t> bytes = tensorByteSize(op.getResult(0).getType());

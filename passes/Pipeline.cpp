@@ -52,8 +52,14 @@ struct CompilePipelineOptions
       llvm::cl::desc("kiln-recognize's near misses as remarks (kiln-compile "
                      "--kiln-remarks)"),
       llvm::cl::init(false)};
+  Option<bool> mergeGemms{
+      *this, "merge-gemms",
+      llvm::cl::desc("Sibling gemms of more rows than a GEMV takes as one "
+                     "gemm on weights stored back to back (kiln-merge-gemms; "
+                     "kiln-compile --merge-gemms)"),
+      llvm::cl::init(false)};
   kiln::PipelineOptions get() const {
-    return {libraryCalls, precision, gemv, prefetchMb, remarks};
+    return {libraryCalls, precision, gemv, prefetchMb, remarks, mergeGemms};
   }
 };
 } // namespace
@@ -82,8 +88,11 @@ void kiln::buildFusePipeline(OpPassManager &pm,
     precisionOptions.precision = options.precision;
     pm.addPass(createKilnLowerPrecision(precisionOptions));
   }
-  if (options.libraryCalls && options.gemv)
+  if (options.libraryCalls && options.gemv) {
     pm.addNestedPass<func::FuncOp>(createKilnGemv());
+    if (options.mergeGemms)
+      pm.addPass(createKilnMergeGemms());
+  }
   pm.addNestedPass<func::FuncOp>(createKilnFuseKvAttention());
   pm.addNestedPass<func::FuncOp>(createKilnMergeSiblings());
 }

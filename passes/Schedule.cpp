@@ -72,8 +72,12 @@ namespace {
 /// step functions has one weight table (docs/kv-cache.md).
 class WeightLayout {
 public:
-  /// The offset of `op`'s bytes, placing it at the end when new.
+  /// The offset of `op`'s bytes, placing it at the end when new. A weight
+  /// concatenation is its parts back to back: placed together when none is
+  /// placed yet, else they must already abut in order.
   FailureOr<int64_t> place(Operation *op) {
+    if (isWeightConcat(op))
+      return placeConcat(op);
     std::optional<int64_t> bytes = shapedByteSize(op->getResult(0).getType());
     if (!bytes)
       return op->emitOpError("is too large for the weights region");
@@ -87,7 +91,50 @@ public:
   }
   int64_t size() const { return end; }
 
+  /// Places every weight concatenation of `module` first, so that their
+  /// parts abut whatever order the functions use them in; then every
+  /// other weight and constant.
+  LogicalResult placeModule(ModuleOp module) {
+    for (bool concats : {true, false})
+      for (auto func : module.getOps<func::FuncOp>())
+        if (!func.isExternal())
+          for (Operation &op : func.getBody().front())
+            if (isWeightLike(&op) && isWeightConcat(&op) == concats &&
+                failed(place(&op)))
+              return failure();
+    return success();
+  }
+
 private:
+  FailureOr<int64_t> placeConcat(Operation *op) {
+    auto concat = cast<ConcatOp>(op);
+    SmallVector<Operation *> parts;
+    bool anyPlaced = false;
+    for (Value v : concat.getInputs()) {
+      parts.push_back(v.getDefiningOp());
+      anyPlaced |= offsets.contains(keyOf(parts.back()));
+    }
+    SmallVector<int64_t> at;
+    for (Operation *part : parts) {
+      FailureOr<int64_t> offset = place(part);
+      if (failed(offset))
+        return failure();
+      at.push_back(*offset);
+    }
+    for (size_t i = 1; i < parts.size(); ++i) {
+      int64_t expected =
+          at[i - 1] + *shapedByteSize(parts[i - 1]->getResult(0).getType());
+      if (at[i] != expected)
+        return op->emitOpError("concatenates weights that the weights layout "
+                               "does not store back to back (part #")
+               << i << " at byte " << at[i] << ", expected " << expected
+               << (anyPlaced ? "; another use placed them first" : "")
+               << "); each part's bytes must be a multiple of "
+               << kArenaAlignment;
+    }
+    return at.front();
+  }
+
   static Attribute keyOf(Operation *op) {
     Builder b(op->getContext());
     if (auto w = dyn_cast<WeightOp>(op))
@@ -304,12 +351,12 @@ LogicalResult Scheduler::scheduleCompute(Operation *op) {
     if (fusedOps.size() > 1 && !analyzeGemvKernel(body) &&
         !analyzeKvAttentionKernel(body)) {
       for (Operation *inner : fusedOps)
-        if (!isScalarMap(inner) && !isa<GatherOp>(inner))
+        if (!isScalarMap(inner) && !isa<GatherOp, SliceOp>(inner))
           return op->emitOpError("holds ")
                  << fusedOps.size() << " ops, and " << inner->getName()
                  << " is not elementwise; kiln-schedule lowers fusions of "
                     "several ops only when every op is elementwise (or a "
-                    "gather leaf), when "
+                    "gather or slice leaf), when "
                     "they are GEMV linears of one input and their "
                     "elementwise epilogue, or a decode kv_attention with "
                     "its kv_append and rotaries";
@@ -469,10 +516,13 @@ LogicalResult Scheduler::run() {
       WeightsOp::create(builder, loc, MemRefType::get({weightEnd}, i8));
   Value weights = weightsOp;
   Operation *anchor = weightsOp;
-  for (Operation *op : weightOps) {
-    op->moveAfter(anchor);
-    anchor = op;
-  }
+  // Weight concatenations after every weight: they read their parts.
+  for (bool concats : {false, true})
+    for (Operation *op : weightOps)
+      if (isWeightConcat(op) == concats) {
+        op->moveAfter(anchor);
+        anchor = op;
+      }
   builder.setInsertionPointAfter(anchor);
   // Two equal constants of one function (a rewrite after the last CSE may
   // make one) share their bytes in the layout: they share one view too, as
@@ -576,11 +626,8 @@ LogicalResult Scheduler::run() {
 
 FailureOr<int64_t> kiln::sharedWeightsBytes(ModuleOp module) {
   WeightLayout layout;
-  for (auto func : module.getOps<func::FuncOp>())
-    if (!func.isExternal())
-      for (Operation &op : func.getBody().front())
-        if (isWeightLike(&op) && failed(layout.place(&op)))
-          return failure();
+  if (failed(layout.placeModule(module)))
+    return failure();
   return layout.size();
 }
 
@@ -597,11 +644,8 @@ struct KilnSchedulePass : kiln::impl::KilnScheduleBase<KilnSchedulePass> {
     KvCacheOp cache = caches.empty() ? KvCacheOp() : caches.front();
     // Every function's weights first, so that each gets the whole layout.
     WeightLayout layout;
-    for (auto func : module.getOps<func::FuncOp>())
-      if (!func.isExternal())
-        for (Operation &op : func.getBody().front())
-          if (isWeightLike(&op) && failed(layout.place(&op)))
-            return signalPassFailure();
+    if (failed(layout.placeModule(module)))
+      return signalPassFailure();
     for (auto func :
          llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
       if (func.isExternal())

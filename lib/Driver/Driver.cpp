@@ -331,6 +331,13 @@ static LogicalResult checkFunction(func::FuncOp func,
                             << offset << ", where the manifest has no weight";
     uint64_t id = static_cast<uint64_t>(it - m.weights.begin());
     const runtime::TensorSpec &spec = *it;
+    // A weight concatenation (kiln-merge-gemms) has no record: its parts,
+    // stored back to back, have theirs, and a pointer to it is its first
+    // part's.
+    if (isa_and_present<ConcatOp>(view.getInit().getDefiningOp())) {
+      weightIds[view] = id;
+      continue;
+    }
     auto weight = view.getInit().getDefiningOp<WeightOp>();
     std::string name = weight ? runtime::manifestName(weight.getName().str())
                               : "constant_" + std::to_string(id);

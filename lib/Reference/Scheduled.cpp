@@ -148,6 +148,10 @@ private:
 /// verbatim) or kiln.constant.
 LogicalResult initialize(Memory &memory, ViewOp view, StringRef weightDir) {
   Operation *source = view.getInit().getDefiningOp();
+  // A weight concatenation's bytes are its parts', each initialised by its
+  // own view (kiln-schedule stores them back to back).
+  if (isa<ConcatOp>(source))
+    return success();
   FailureOr<MutableArrayRef<uint8_t>> bytes = memory.bytesOf(view, view);
   if (failed(bytes))
     return failure();
@@ -335,7 +339,8 @@ kiln::ref::runScheduledFunction(func::FuncOp func, ArrayRef<Tensor> inputs,
   for (Operation &op : body) {
     LogicalResult ok =
         TypeSwitch<Operation *, LogicalResult>(&op)
-            .Case<ArenaOp, WeightsOp, KvRegionOp, WeightOp, ConstantOp>(
+            .Case<ArenaOp, WeightsOp, KvRegionOp, WeightOp, ConstantOp,
+                  ConcatOp>(
                 [](Operation *) { return success(); })
             .Case([&](ViewOp view) {
               return view.getInit() ? initialize(memory, view, weightDir)

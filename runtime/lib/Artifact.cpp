@@ -198,7 +198,7 @@ private:
   bool checkRole(const TensorSpec &t, bool isInput);
   bool pointer(size_t i, PointerRef &ref, bool allowNone);
   bool checkExtent(const PointerRef &ref, uint64_t elements, uint64_t stride,
-                   uint64_t batch, const char *what);
+                   uint64_t batch, const char *what, int64_t records = 1);
   bool kernelLaunch(Launch &launch);
   bool gemmLaunch(Launch &launch);
 
@@ -736,15 +736,22 @@ bool ManifestParser::pointer(size_t i, PointerRef &ref, bool allowNone) {
 
 bool ManifestParser::checkExtent(const PointerRef &ref, uint64_t elements,
                                  uint64_t stride, uint64_t batch,
-                                 const char *what) {
+                                 const char *what, int64_t records) {
   if (ref.kind == PointerRef::Kind::None)
     return true;
   unsigned __int128 need = ((unsigned __int128)(batch - 1) * stride + elements) *
                            uint64_t(dtypeByteWidth(gemmDtype));
+  // A weight operand reads its record, or with `b_records <n>` (B only)
+  // the n records from it, which abut (a weight concatenation).
   unsigned __int128 have =
       ref.kind == PointerRef::Kind::Arena ? m.arenaBytes - ref.value
       : ref.kind == PointerRef::Kind::Kv  ? m.kvCache.bytes - ref.value
                                           : m.weights[ref.value].bytes;
+  if (ref.kind == PointerRef::Kind::Weight && records > 1) {
+    const TensorSpec &first = m.weights[ref.value];
+    const TensorSpec &last = m.weights[ref.value + records - 1];
+    have = last.offset + last.bytes - first.offset;
+  }
   if (need <= have)
     return true;
   return fail(std::string("gemm operand ") + what + " (" + ref.str() +
@@ -753,7 +760,10 @@ bool ManifestParser::checkExtent(const PointerRef &ref, uint64_t elements,
               (ref.kind == PointerRef::Kind::Arena ? " remain in the arena"
                : ref.kind == PointerRef::Kind::Kv
                    ? " remain in the KV cache region"
-                   : " are in weight '" + m.weights[ref.value].name + "'"));
+                   : " are in weight '" + m.weights[ref.value].name + "'" +
+                         (records > 1 ? " and the " + std::to_string(records - 1) +
+                                            " after it"
+                                      : std::string())));
 }
 
 bool ManifestParser::kernelLaunch(Launch &launch) {
@@ -810,15 +820,17 @@ bool ManifestParser::kernelLaunch(Launch &launch) {
 bool ManifestParser::gemmLaunch(Launch &launch) {
   launch.kind = Launch::Kind::Gemm;
   GemmLaunch &g = launch.gemm;
-  // Optional trailing pairs `residual <R>`, `dtype <T>`, `activation <act>`
-  // and `alpha <a>`, so records written before they existed still parse.
-  if ((tok.size() < 14 || tok.size() > 22 || tok.size() % 2 != 0) &&
+  // Optional trailing pairs `residual <R>`, `dtype <T>`, `activation <act>`,
+  // `alpha <a>` and `b_records <n>`, so records written before they existed
+  // still parse.
+  if ((tok.size() < 14 || tok.size() > 24 || tok.size() % 2 != 0) &&
       !expectCount(14, "gemm <M> <N> <K> <batch> <A> <B> <C> <bias> <strideA> "
                        "<strideB> <strideC> <transB> [residual <R>] "
-                       "[dtype <T>] [activation <act>] [alpha <a>]"))
+                       "[dtype <T>] [activation <act>] [alpha <a>] "
+                       "[b_records <n>]"))
     return false;
   bool sawResidual = false, sawDtype = false, sawActivation = false,
-       sawAlpha = false;
+       sawAlpha = false, sawRecords = false;
   for (size_t f = 14; f + 1 < tok.size(); f += 2) {
     if (tok[f] == "residual" && !sawResidual) {
       sawResidual = true;
@@ -854,10 +866,19 @@ bool ManifestParser::gemmLaunch(Launch &launch) {
           !std::isfinite(a))
         return fail("gemm alpha '" + text + "' is not a finite float");
       g.alpha = a;
+    } else if (tok[f] == "b_records" && !sawRecords) {
+      sawRecords = true;
+      uint64_t n;
+      if (!number(f + 1, "gemm b_records", n, 1u << 20))
+        return false;
+      if (n < 1)
+        return fail("gemm b_records must be at least 1");
+      g.bRecords = int64_t(n);
     } else {
       return fail("unknown gemm field '" + tok[f] +
                   "' (expected 'residual <R>', 'dtype <T>', 'activation "
-                  "<act>' or 'alpha <a>', each at most once)");
+                  "<act>', 'alpha <a>' or 'b_records <n>', each at most "
+                  "once)");
     }
   }
   uint64_t mm, nn, kk, bb, sa, sb, sc, tb;
@@ -889,8 +910,23 @@ bool ManifestParser::gemmLaunch(Launch &launch) {
   g.strideC = int64_t(sc);
   g.transB = tb == 1;
   gemmDtype = g.dtype;
+  if (g.bRecords > 1) {
+    // B spans records b .. b + n - 1 of the weights file, back to back.
+    if (g.b.kind != PointerRef::Kind::Weight)
+      return fail("gemm b_records " + std::to_string(g.bRecords) +
+                  " needs B to be a weight (w:<id>)");
+    if (g.b.value + uint64_t(g.bRecords) > m.weights.size())
+      return fail("gemm b_records " + std::to_string(g.bRecords) +
+                  " from weight " + std::to_string(g.b.value) + " runs past the " +
+                  std::to_string(m.weights.size()) + " weights");
+    for (uint64_t i = g.b.value + 1; i < g.b.value + uint64_t(g.bRecords); ++i)
+      if (m.weights[i].offset != m.weights[i - 1].offset + m.weights[i - 1].bytes)
+        return fail("gemm b_records: weight " + std::to_string(i) + " '" +
+                    m.weights[i].name + "' does not start where weight " +
+                    std::to_string(i - 1) + " ends");
+  }
   return checkExtent(g.a, mm * kk, sa, bb, "A") &&
-         checkExtent(g.b, kk * nn, sb, bb, "B") &&
+         checkExtent(g.b, kk * nn, sb, bb, "B", g.bRecords) &&
          checkExtent(g.c, mm * nn, sc, bb, "C") &&
          checkExtent(g.residual, mm * nn, sc, bb, "residual") &&
          checkExtent(g.bias, nn, 0, 1, "bias");
@@ -981,7 +1017,9 @@ std::string formatManifest(const Manifest &m) {
                   : std::string(" activation ") +
                         gemmActivationName(g.activation)) +
              (g.alpha == 1.0f ? std::string()
-                              : " alpha " + floatText(g.alpha)));
+                              : " alpha " + floatText(g.alpha)) +
+             (g.bRecords == 1 ? std::string()
+                              : " b_records " + std::to_string(g.bRecords)));
         continue;
       }
       const KernelLaunch &k = l.kernel;

@@ -100,7 +100,8 @@ bool buildBenchInputs(const Manifest &manifest, const Function &fn, int64_t ctx,
 /// kernel's arguments, a gemm's a, b, bias and residual); `gather` says the
 /// launch is a gather kernel (its name contains "gather"), which reads only
 /// the step's rows of a table.
-template <typename F> static void forEachWeight(const Launch &l, F f) {
+template <typename F>
+static void forEachWeight(const Manifest &m, const Launch &l, F f) {
   auto visit = [&](const PointerRef &p, bool gather) {
     if (p.kind == PointerRef::Kind::Weight)
       f(p.value, gather);
@@ -116,8 +117,14 @@ template <typename F> static void forEachWeight(const Launch &l, F f) {
     return;
   }
   const GemmLaunch &g = l.gemm;
-  for (const PointerRef *p : {&g.a, &g.b, &g.bias, &g.residual})
+  for (const PointerRef *p : {&g.a, &g.bias, &g.residual})
     visit(*p, false);
+  // B spans g.bRecords records (a weight concatenation, `b_records`).
+  if (g.b.kind != PointerRef::Kind::Weight)
+    return visit(g.b, false);
+  for (int64_t i = 0; i < g.bRecords; ++i)
+    if (g.b.value + uint64_t(i) < m.weights.size())
+      f(g.b.value + uint64_t(i), false);
 }
 
 /// Rows one step of `fn` gathers from a table: batch x seq.
@@ -137,7 +144,7 @@ WeightTraffic weightTrafficPerStep(const Manifest &manifest,
   // Per weight id: read by a gather kernel, read by anything else.
   std::map<uint64_t, std::pair<bool, bool>> uses;
   for (const Launch &l : fn.launches)
-    forEachWeight(l, [&](uint64_t id, bool gather) {
+    forEachWeight(manifest, l, [&](uint64_t id, bool gather) {
       auto &u = uses[id];
       (gather ? u.first : u.second) = true;
     });
@@ -170,7 +177,7 @@ std::vector<uint64_t> weightBytesPerLaunch(const Manifest &manifest,
   for (const Launch &l : fn.launches) {
     std::vector<uint64_t> seen;
     uint64_t total = 0;
-    forEachWeight(l, [&](uint64_t id, bool gather) {
+    forEachWeight(manifest, l, [&](uint64_t id, bool gather) {
       if (id >= manifest.weights.size() ||
           std::find(seen.begin(), seen.end(), id) != seen.end())
         return;

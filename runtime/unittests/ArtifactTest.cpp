@@ -530,6 +530,22 @@ INSTANTIATE_TEST_SUITE_P(
                   15,
                   "gemm operand residual (a:3600) needs 512 bytes but only 496 "
                   "remain in the arena"},
+        // With b_records, B spans the records after its own (a weight
+        // concatenation): they must exist, abut, and hold the extent.
+        ErrorCase{15,
+                  "launch gemm 4 16 16 1 a:256 w:0 a:512 - 0 0 0 0 b_records 2",
+                  15,
+                  "gemm operand B (w:0) needs 1024 bytes but only 576 are in "
+                  "weight 'w0' and the 1 after it"},
+        ErrorCase{15,
+                  "launch gemm 4 16 8 1 a:256 w:1 a:512 - 0 0 0 0 b_records 2",
+                  15, "gemm b_records 2 from weight 1 runs past the 2 weights"},
+        ErrorCase{15,
+                  "launch gemm 4 16 8 1 a:256 a:0 a:512 - 0 0 0 0 b_records 2",
+                  15, "gemm b_records 2 needs B to be a weight (w:<id>)"},
+        ErrorCase{15,
+                  "launch gemm 4 16 8 1 a:256 w:0 a:512 - 0 0 0 0 b_records 0",
+                  15, "gemm b_records must be at least 1"},
         ErrorCase{15,
                   "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 residual -",
                   15, "invalid pointer argument '-'"},
@@ -547,8 +563,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 dtype bf16 "
                   "dtype bf16",
                   15, "unknown gemm field 'dtype' (expected 'residual <R>', "
-                      "'dtype <T>', 'activation <act>' or 'alpha <a>', each "
-                      "at most once)"},
+                      "'dtype <T>', 'activation <act>', 'alpha <a>' or "
+                      "'b_records <n>', each at most once)"},
         ErrorCase{15,
                   "launch gemm 4 16 8 1 a:256 w:0 a:512 w:1 0 0 0 0 "
                   "activation swish",

@@ -110,6 +110,16 @@ TEST(BenchWeights, BytesPerLaunch) {
   EXPECT_EQ(after.gatherOnly, 1);
   EXPECT_EQ(after.bytes, 2 * 32 + 256 + 32u);
   EXPECT_NE(before.bytes, after.bytes); // the tied head was read whole
+  // A gemm whose B is a weight concatenation (`b_records 2`) reads both
+  // records.
+  Launch merged;
+  merged.kind = Launch::Kind::Gemm;
+  merged.gemm.a = PointerRef::arena(128);
+  merged.gemm.b = PointerRef::weight(1);
+  merged.gemm.bRecords = 2;
+  merged.gemm.c = PointerRef::arena(256);
+  fn.launches = {merged};
+  EXPECT_EQ(weightBytesPerLaunch(m, fn), (std::vector<uint64_t>{256 + 32}));
 }
 
 } // namespace

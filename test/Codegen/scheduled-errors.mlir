@@ -17,7 +17,7 @@
 // BLOCK: block48.mlir:11:7: error: 'kiln.launch' op launches @k0_softmax (kiln.softmax, one block per row) with block 48; it needs a power of two in [32, 1024]
 // GRIDY: grid-y.mlir:11:7: error: 'kiln.launch' op has grid [1, 2, 1] block [256, 1, 1]; the CUDA backend's kernels are 1-D (y and z must be 1)
 // SCATTER: scatter.mlir:14:7: error: 'kiln.launch' op launches the scatter_nd kernel @k0_scatter_nd with a data buffer (ins #0) that is not its output buffer (outs #0); the CUDA scatter kernel updates its output in place
-// TWO: two-ops.mlir:4:10: error: 'kiln.softmax' op in fused kernel @k0_fused is not elementwise; a fused kernel holds elementwise ops only (ElementwiseOpInterface, kiln.cast, kiln.where, and gathers of its arguments)
+// TWO: two-ops.mlir:4:10: error: 'kiln.softmax' op in fused kernel @k0_fused is not elementwise; a fused kernel holds elementwise ops only (ElementwiseOpInterface, kiln.cast, kiln.where, and gathers and slices of its arguments)
 // NOGRAPH: no-graph.mlir:4:3: error: 'func.func' op is not scheduled: it has no kiln.graph; run the compile pipeline (kiln-compile-pipeline, whose last pass is kiln-schedule) first
 // GEMM: gemm-f64.mlir:8:7: error: 'kiln.gemm' op has element type 'f64'; the CUDA gemm (cuBLASLt) is f32, bf16 or f16
 

@@ -360,6 +360,47 @@ def case_bf16_native(shape, dt="bf16"):
     return ir, [("x", [m, k]), ("g", [k], scale)], k * n
 
 
+def case_merge_gemms(shape):
+    # kiln-compile --merge-gemms: gate and up of M rows (more than kiln's
+    # GEMV takes: cuBLASLt gemms) as one gemm on their weights stored back
+    # to back, the SwiGLU reading both column ranges through slice leaves;
+    # and q/k/v-like siblings of other widths with bias adds (elementwise
+    # consumers). shape: [M, K, N, bf16]. The rows are gathered from a
+    # weight (as case_gemv_mma's), so after --precision bf16 every product
+    # reads the same bf16 value (an f32 argument would be cast once per
+    # product, and products of different inputs do not merge).
+    m, k, n, bf16 = shape
+    f = 4  # f32 bytes in w.bin
+    x, w, row = t([m, k]), t([k, n]), t([m, n])
+    w2, row2 = t([k, n // 2]), t([m, n // 2])
+    lines = [f'  %emb = kiln.weight "emb" {{path = "{{WPATH}}", offset = 0 : i64, '
+             f'length = {16 * k * f} : i64}} : {t([16, k])}\n',
+             f"  %x = kiln.gather %emb, %ids {{axis = 0 : i64}} : ({t([16, k])}, {t([m], 'i64')}) -> {x}\n"]
+    off = 16 * k * f
+    for name, ty in [("wg", w), ("wu", w), ("wq", w), ("wk", w2), ("wv", w2)]:
+        nn = n if ty == w else n // 2
+        lines.append(f'  %{name} = kiln.weight "{name}" {{path = "{{WPATH}}", offset = {off} : i64, '
+                     f'length = {k * nn * f} : i64}} : {ty}\n')
+        off += k * nn * f
+    lines.append(f'  %bk = kiln.weight "bk" {{path = "{{WPATH}}", offset = {off} : i64, '
+                 f'length = {n // 2 * f} : i64}} : {t([n // 2])}\n')
+    off += n // 2 * f
+    ir = (f"func.func @main(%ids: {t([m], 'i64')}) -> ({row}, {row}, {row2}, {row2}) {{\n"
+          + "".join(lines) +
+          f"  %g = kiln.matmul %x, %wg : ({x}, {w}) -> {row}\n"
+          f"  %u = kiln.matmul %x, %wu : ({x}, {w}) -> {row}\n"
+          f"  %s = kiln.silu %g : {row}\n"
+          f"  %h = kiln.mul %s, %u : ({row}, {row}) -> {row}\n"
+          f"  %q = kiln.matmul %x, %wq : ({x}, {w}) -> {row}\n"
+          f"  %kk = kiln.matmul %x, %wk : ({x}, {w2}) -> {row2}\n"
+          f"  %v = kiln.matmul %x, %wv : ({x}, {w2}) -> {row2}\n"
+          f"  %kb = kiln.add %kk, %bk : ({row2}, {t([n // 2])}) -> {row2}\n"
+          f"  %qe = kiln.exp %q : {row}\n"
+          f"  %vn = kiln.neg %v : {row2}\n"
+          f"  return %h, %qe, %kb, %vn : {row}, {row}, {row2}, {row2}\n}}\n")
+    return ir, [("ids", [m], lambda rng: rng.integers(0, 16, [m]).astype(np.int64))], off // f
+
+
 def case_nbits(shape):
     # kiln.matmul_nbits: decode rows (at most 8) run as
     # kiln::matmulNBitsGemv, more rows as kiln::matmulNBits. The packed
@@ -508,6 +549,13 @@ CASES = [
     ("gemv_mma_f16", case_gemv_mma, [[8, 2048, 41, 13, 0], [3, 2048, 41, 13, 2],
                                      [4, 2048, 16, 8, 3], [5, 8192, 9, 3, 0]]),
     ("gemv_f16", case_gemv_mma, [[1, 2048, 41, 13, 0], [1, 2048, 16, 8, 3]]),
+    # [M, K, N, bf16]: 32 bf16 rows of a Llama-1B row (gemms merged on the
+    # weights stored back to back, the SwiGLU through slice leaves), 4 f32
+    # rows (kiln's GEMV takes one f32 row), and 16 bf16 rows of Qwen's 896.
+    # Compiled with --merge-gemms (off by default; its CUDA path had not
+    # run on a GPU when this class was added, session 12).
+    ("merge_gemms", case_merge_gemms, [[32, 2048, 64, 1], [4, 64, 128, 0],
+                                       [16, 896, 40, 1]]),
     # [M, N, K, block, bits, zero points, bias]: a Llama-1B row (K = 2048)
     # with odd N and a bias, 8 rows with float zero points and block 128,
     # 3 blocks a row (a padding nibble in the packed zero points), block 16
@@ -589,6 +637,12 @@ def main():
                 k = shape[0] if cls == "gemv" else shape[2]
                 open(os.path.join(out, "tolerance"), "w").write(
                     f"--atol {1e-6 * k:.3g}\n")
+            if cls == "merge_gemms":
+                # As gemm_epilogue's: f32 products summed in another order;
+                # bf16 a flipped rounding.
+                open(os.path.join(out, "tolerance"), "w").write(
+                    "--rtol 2e-2 --atol 2e-2\n" if shape[3] else
+                    f"--atol {1e-6 * shape[1]:.3g}\n")
             if cls == "gemm_epilogue":
                 # f32: products of order 1 summed in another order (cuBLASLt
                 # may split K); bf16: as gemv_mma's, a flipped rounding of
@@ -612,7 +666,7 @@ def main():
                      [f"--gemv-split-k={shape[5]}"]
                      if cls == "gemv_mma" and len(shape) > 5 else [])
             bf16 = (cls in ("gemv_mma", "kv_attention_bf16") or
-                    (cls == "gemm_epilogue" and shape[3]))
+                    (cls in ("gemm_epilogue", "merge_gemms") and shape[3]))
             precision = (["--precision", "bf16"] if bf16 else
                          ["--precision", "f16"] if cls in ("gemv_mma_f16", "gemv_f16")
                          else [])
@@ -624,8 +678,9 @@ def main():
             if not bf16:
                 run([kiln("kiln-run"), model, "--backend=ref", "--output-dir",
                      os.path.join(out, "expected")] + args)
+            merge = ["--merge-gemms"] if cls == "merge_gemms" else []
             run([kiln("kiln-compile"), model, "-o", os.path.join(out, "model.kiln"),
-                 "--arch", a.arch] + split + precision + extra)
+                 "--arch", a.arch] + split + precision + merge + extra)
             if bf16:
                 run([kiln("kiln-run"), os.path.join(out, "model.kiln"), "--backend=ref",
                      "--output-dir", os.path.join(out, "expected")] + args)

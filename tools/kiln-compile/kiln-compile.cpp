@@ -87,6 +87,12 @@ cl::opt<bool> noGemv("no-gemv", cl::init(false), cl::cat(category),
                      cl::desc("Keep products of one row as cuBLASLt gemms "
                               "instead of kiln's GEMV kernel (the "
                               "pipeline's gemv=false; docs/codegen.md)"));
+cl::opt<bool> mergeGemms(
+    "merge-gemms", cl::init(false), cl::cat(category),
+    cl::desc("Sibling gemms of more rows than a GEMV takes (gate/up at "
+             "prefill or batch 32) as one cuBLASLt gemm on weights stored "
+             "back to back (kiln-merge-gemms, docs/graph-optimisation.md); "
+             "off by default: not yet run on a GPU"));
 cl::opt<int64_t> gemvSplitK(
     "gemv-split-k", cl::value_desc("0|1|2|4|8"), cl::init(0), cl::cat(category),
     cl::desc("Warps that share each output column of kiln's GEMV kernels, "
@@ -363,6 +369,7 @@ int main(int argc, char **argv) {
   }
   pipelineOptions.prefetchMb = prefetchWeightsMb;
   pipelineOptions.remarks = kilnRemarks;
+  pipelineOptions.mergeGemms = mergeGemms;
   if (gemvSplitK != 0) {
     if (!kiln::isValidGemvSplitK(gemvSplitK)) {
       llvm::errs() << "kiln-compile: error: --gemv-split-k=" << gemvSplitK

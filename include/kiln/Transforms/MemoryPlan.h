@@ -230,8 +230,14 @@ std::optional<int64_t> elementByteWidth(mlir::Type elementType);
 std::optional<int64_t> tensorByteSize(mlir::Type type);
 
 /// True if `op` produces values that are stored outside the arena (weights
-/// and constants go to weights.bin).
+/// and constants go to weights.bin; a weight concatenation is its parts).
 bool isWeightLike(mlir::Operation *op);
+
+/// True if `op` is a weight concatenation (kiln-merge-gemms): a kiln.concat
+/// on axis 0 of two or more kiln.weight results of rank 2. It copies no
+/// bytes: kiln-schedule stores its parts back to back in the weights layout
+/// and views them as one buffer.
+bool isWeightConcat(mlir::Operation *op);
 
 /// The kiln.kv_append that `op` is (or that a kiln.fusion `op` holds), else
 /// null. Its results live in the KV cache region (docs/kv-cache.md): the

@@ -43,6 +43,10 @@ struct PipelineOptions {
   int64_t prefetchMb = 0;
   /// kiln-recognize's remarks: its near misses as remarks.
   bool remarks = false;
+  /// kiln-merge-gemms after kiln-gemv: sibling gemms of more rows than a
+  /// GEMV takes as one gemm on weights stored back to back (off by
+  /// default until its CUDA path has run on a GPU).
+  bool mergeGemms = false;
 };
 
 /// Adds the graph-level passes of kiln-compile (after import, before

@@ -244,6 +244,36 @@ def KilnFuseKvAttention : Pass<"kiln-fuse-kv-attention", "::mlir::func::FuncOp">
   let dependentDialects = ["::kiln::KilnDialect"];
 }
 
+def KilnMergeGemms : Pass<"kiln-merge-gemms", "::mlir::ModuleOp"> {
+  let summary = "Merge sibling cuBLASLt gemms into one on weights stored back to back";
+  let description = [{
+    On the fused level, after `kiln-gemv` (whose gemms left read [N, K]
+    weights with `transpose_b`): two or more `kiln.gemm`s of one block
+    reading the same `a`, with no epilogue, each on a single-use
+    `kiln.weight` of one element type and K whose bytes are a multiple of
+    the weights layout's alignment, and whose results are read only by
+    elementwise fusions, become one gemm on `kiln.concat` of the weights
+    (axis 0) - a weight concatenation that copies no bytes: kiln-schedule
+    stores the parts back to back and views them as one - and each
+    consumer fusion reads its columns through a `kiln.slice` of the merged
+    result in its body. Groups are decided over the whole module: a weight
+    in two different groups is merged in neither. The steps of more rows
+    than kiln-gemv takes (prefill, batch 32; f32 steps of two rows or
+    more) then run gate/up (and any siblings whose consumers are
+    elementwise) as one cuBLASLt call. Off by default (kiln-compile
+    --merge-gemms): its CUDA path has not run on a GPU yet.
+
+    ```
+    %g = kiln.gemm %x, %wg transpose_b   %u = kiln.gemm %x, %wu transpose_b
+    %h = kiln.fusion %g, %u { silu(g) * u }
+    // becomes
+    %w = kiln.concat %wg, %wu {axis = 0 : i64}
+    %y = kiln.gemm %x, %w transpose_b
+    %h = kiln.fusion %y { g = slice(y)[.., 0:N]; u = slice(y)[.., N:2N]; silu(g) * u }
+    ```
+  }];
+}
+
 def KilnMergeSiblings : Pass<"kiln-merge-siblings", "::mlir::func::FuncOp"> {
   let summary = "Merge elementwise fusions that read a common input into one kernel";
   let description = [{

@@ -124,8 +124,17 @@ LogicalResult ViewOp::verify() {
     if (!(root && weights))
       return emitOpError(
           "has init but is not a root view of the weights region");
-    if (!isa_and_present<WeightOp, ConstantOp>(init.getDefiningOp()))
-      return emitOpError("init must be a kiln.weight or kiln.constant");
+    Operation *source = init.getDefiningOp();
+    auto concat = dyn_cast_or_null<ConcatOp>(source);
+    bool weightConcat =
+        concat && concat.getAxis() == 0 && concat.getInputs().size() >= 2 &&
+        llvm::all_of(concat.getInputs(), [](Value v) {
+          return isa_and_present<WeightOp>(v.getDefiningOp());
+        });
+    if (!isa_and_present<WeightOp, ConstantOp>(source) && !weightConcat)
+      return emitOpError("init must be a kiln.weight, a kiln.constant or a "
+                         "kiln.concat of kiln.weights on axis 0 (a weight "
+                         "concatenation, its parts stored back to back)");
     auto t = cast<RankedTensorType>(init.getType());
     if (t.getShape() != getType().getShape() ||
         t.getElementType() != getType().getElementType())
@@ -508,6 +517,13 @@ LogicalResult GraphOp::verifyRegions() {
       if (a->region != b->region)
         break;
       if (b->bytes == 0 || a->bytes == 0)
+        continue;
+      // A weight concatenation's view spans its parts' views: the same
+      // read-only bytes, by construction (isWeightConcat, kiln-schedule).
+      auto concatInit = [](ViewOp v) {
+        return v.getInit() && isa_and_present<ConcatOp>(v.getInit().getDefiningOp());
+      };
+      if (isa<WeightsOp>(a->region) && (concatInit(a->root) || concatInit(b->root)))
         continue;
       if (a->def <= b->lastUse && b->def <= a->lastUse) {
         InFlightDiagnostic diag = b->root.emitOpError("bytes [")

@@ -125,6 +125,10 @@ struct GemmLaunch {
   DType dtype = DType::F32;
   GemmActivation activation = GemmActivation::None;
   float alpha = 1.0f;
+  /// Weight records B spans (`b_records <n>`, 1 when absent): a weight
+  /// concatenation (kiln-merge-gemms) reads records b .. b + n - 1, which
+  /// must abut, as one matrix.
+  int64_t bRecords = 1;
 };
 
 /// One record of a function's launch list.
