@@ -95,13 +95,17 @@ def main():
          "builtin.module(kiln-simplify,func.func(kiln-plan-memory))"),
         ("kiln-graph-pipeline", "builtin.module(kiln-graph-pipeline)"),
         ("kiln-compile-pipeline", "builtin.module(kiln-compile-pipeline)"),
+        # kiln-merge-gemms (off by default): the same, with sibling gemms
+        # merged on weights stored back to back.
+        ("kiln-compile-pipeline{merge-gemms}",
+         "builtin.module(kiln-compile-pipeline{merge-gemms=1})"),
     ]
     for name, pipeline in stages:
         out = os.path.join(a.work_dir, name.replace(",", "+") + ".mlir")
         run([tool("kiln-opt"), graph, "--pass-pipeline=" + pipeline, "-o", out])
         if name == "kiln-graph-pipeline":
             report = run([tool("kiln-run"), out, "--backend=ref"] + close + in_args + expect)
-        elif name == "kiln-compile-pipeline":
+        elif name.startswith("kiln-compile-pipeline"):
             report = run([tool("kiln-run"), out, "--backend=ref"] + exact + in_args + recognized)
         else:
             report = run([tool("kiln-run"), out, "--backend=ref"] + exact + in_args + expect)
@@ -127,6 +131,11 @@ def main():
             print(f"{name}: {count(graph)} -> {count(out)} ops ({found}), "
                   "outputs within 1e-5/1e-4")
             recognized = outputs_of(out, "recognized")
+        elif name == "kiln-compile-pipeline{merge-gemms}":
+            gemms = len(re.findall(r"kiln\.gemm .* outs ", text))
+            merged = len(re.findall(r"= kiln\.concat ", text))
+            print(f"{name}: {gemms} gemms, {merged} on weights stored back to back, "
+                  "outputs bit-identical to kiln-graph-pipeline's")
         elif name == "kiln-compile-pipeline":
             # The scheduled level: the reference backend runs every launch
             # through one byte array per region at the planned offsets.
