@@ -14,6 +14,7 @@
 #include "EmitterSupport.h"
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Dialect/Kiln/IR/WeightFile.h"
 #include "kiln/Transforms/LaunchConfig.h"
 
 #include "mlir/IR/SymbolTable.h"
@@ -318,12 +319,19 @@ static FailureOr<KernelArg> pointerFor(Translation &t, Value v,
   Operation *root = view.getRoot();
   if (auto part = t.concatFirstPart.find(root);
       part != t.concatFirstPart.end()) {
-    // The first part's root view (the view whose init is that weight).
+    // The first part's root view: the weights view at the concatenation's
+    // offset whose init is that weight (by its key: kiln-schedule shares
+    // one view among kiln.weight ops of one key; kiln.graph's verifier
+    // checks the parts abut there).
+    auto first = part->second.getInputs().front().getDefiningOp<WeightOp>();
+    int64_t at = cast<ViewOp>(root).getRegionOffset();
     root = nullptr;
-    for (auto &[v, id] : t.weightIds)
-      if (cast<ViewOp>(v).getInit().getDefiningOp() ==
-          part->second.getInputs().front().getDefiningOp())
+    for (auto &[v, id] : t.weightIds) {
+      auto w = cast<ViewOp>(v).getInit().getDefiningOp<WeightOp>();
+      if (w && first && cast<ViewOp>(v).getRegionOffset() == at &&
+          weightKey(w) == weightKey(first))
         root = v;
+    }
     if (!root)
       return user->emitOpError("uses a weight concatenation whose first "
                                "part has no view of its own");
@@ -334,7 +342,7 @@ static FailureOr<KernelArg> pointerFor(Translation &t, Value v,
                              "weight is stored there)");
   if (view.getRegionOffset() != cast<ViewOp>(root).getRegionOffset())
     return user->emitOpError("uses a view ")
-           << view.getRegionOffset() - view.getRoot().getRegionOffset()
+           << view.getRegionOffset() - cast<ViewOp>(root).getRegionOffset()
            << " bytes into weight #" << it->second
            << "; a kernel argument must start at a weight";
   return KernelArg::weight(it->second);

@@ -49,7 +49,8 @@ bool kiln::isWeightLike(Operation *op) {
 
 bool kiln::isWeightConcat(Operation *op) {
   auto concat = dyn_cast_or_null<ConcatOp>(op);
-  if (!concat || concat.getAxis() != 0 || concat.getInputs().size() < 2)
+  if (!concat || !concat->hasAttr(kWeightConcatAttrName) ||
+      concat.getAxis() != 0 || concat.getInputs().size() < 2)
     return false;
   return llvm::all_of(concat.getInputs(), [](Value v) {
     auto w = v.getDefiningOp<WeightOp>();

@@ -8,7 +8,7 @@
 // leaves every such gemm reading a [N, K] weight with transpose_b), makes
 // such siblings one gemm of the weights concatenated along N:
 //
-//   %w = kiln.concat %wg, %wu {axis = 0}          // [Ng + Nu, K]
+//   %w = kiln.concat %wg, %wu {axis = 0, kiln.weight_concat}  // [Ng+Nu, K]
 //   %y = kiln.gemm %x, %w transpose_b             // [..., M, Ng + Nu]
 //
 // and each consumer reads its columns through a kiln.slice of %y inside
@@ -24,8 +24,8 @@
 // activation (epilogues stay per product), B a kiln.weight of rank 2 that
 // only the gemm reads, whose byte size is a multiple of the layout's
 // alignment (so the parts abut), one element type and one K; every use of
-// each result is an input of a kiln.fusion whose body is scalar maps only
-// (a consumer that cannot read through a slice leaf would need a copy
+// each result is an input of a kiln.fusion whose body is scalar maps only,
+// all of the product's shape (a consumer that cannot read through a slice leaf would need a copy
 // kernel, a launch more than the gemm saved). Groups are the module's: a
 // weight in two different groups (other partners or order in another step
 // function) is merged in neither, so the layout can place every group.
@@ -55,16 +55,23 @@ using namespace kiln;
 namespace {
 
 /// Whether every use of `v` is an input of a kiln.fusion whose body is
-/// scalar maps only.
+/// scalar maps only, each of v's shape: the fused kernel's loop then has
+/// v's shape, which a slice leaf must have (codegen/EmitFused.cpp reads it
+/// at the loop's coordinates, with no broadcast).
 bool readByElementwiseFusions(Value v) {
   if (v.use_empty())
     return false;
+  ArrayRef<int64_t> shape = cast<ShapedType>(v.getType()).getShape();
+  auto hasShape = [&](Value r) {
+    auto t = dyn_cast<ShapedType>(r.getType());
+    return t && t.hasRank() && t.getShape() == shape;
+  };
   for (Operation *user : v.getUsers()) {
     auto fusion = dyn_cast<FusionOp>(user);
     if (!fusion)
       return false;
     for (Operation &op : fusion.getBody().front().without_terminator())
-      if (!isScalarMap(&op))
+      if (!isScalarMap(&op) || !llvm::all_of(op.getResults(), hasShape))
         return false;
   }
   return true;
@@ -133,8 +140,10 @@ void merge(ArrayRef<GemmOp> gemms) {
   auto wt = cast<RankedTensorType>(weights.front().getType());
   auto concatType =
       RankedTensorType::get({n, wt.getDimSize(1)}, wt.getElementType());
-  Value concat = ConcatOp::create(b, loc, concatType, weights,
-                                  b.getI64IntegerAttr(0));
+  auto concatOp = ConcatOp::create(b, loc, concatType, weights,
+                                   b.getI64IntegerAttr(0));
+  concatOp->setAttr(kWeightConcatAttrName, b.getUnitAttr());
+  Value concat = concatOp.getResult();
   auto rt = cast<RankedTensorType>(first.getResult().getType());
   SmallVector<int64_t> shape(rt.getShape());
   shape.back() = n;

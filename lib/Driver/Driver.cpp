@@ -202,7 +202,14 @@ checkLaunches(func::FuncOp func, const runtime::Function &fn,
     if (!gemm || l.kind != runtime::Launch::Kind::Gemm)
       return differs();
     const runtime::GemmLaunch &g = l.gemm;
-    if (!same(gemm.getA(), g.a) || !same(gemm.getB(), g.b) ||
+    // B a weight concatenation: the manifest spans one record per part.
+    int64_t parts = 1;
+    if (auto bv = gemm.getB().getDefiningOp<ViewOp>())
+      if (Value init = bv.getRoot().getInit())
+        if (auto concat = init.getDefiningOp<ConcatOp>())
+          parts = static_cast<int64_t>(concat.getInputs().size());
+    if (g.bRecords != parts || !same(gemm.getA(), g.a) ||
+        !same(gemm.getB(), g.b) ||
         !same(gemm.getOut(), g.c) ||
         (gemm.getBias() ? !same(gemm.getBias(), g.bias)
                         : g.bias.kind != runtime::PointerRef::Kind::None) ||

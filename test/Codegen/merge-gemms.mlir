@@ -19,11 +19,15 @@
 // RUN: cd %t && kiln-compile t.mlir -o %t/b.kiln
 // RUN: FileCheck %s --check-prefix=MANIFEST < %t/m.kiln/manifest.txt
 // RUN: FileCheck %s --check-prefix=CUDA < %t/m.kiln/kernels.cu
+// RUN: cd %t && not kiln-compile t.mlir --merge-gemms --no-gemv --emit=scheduled -o - 2>&1 | FileCheck %s --check-prefix=NOGEMV
+// RUN: cd %t && not kiln-compile t.mlir --merge-gemms --no-gemm --emit=scheduled -o - 2>&1 | FileCheck %s --check-prefix=NOGEMM
 // RUN: kiln-run %t/b.kiln --backend=ref --input %t/x.pb --output-dir %t/base
 // RUN: kiln-run %t/m.kiln --backend=ref --input %t/x.pb --expect %t/base/output_0.pb --rtol 0 --atol 0 | FileCheck %s --check-prefix=SAME
 
 // SCHED: %[[W:.+]] = kiln.weights : memref<65536xi8>
-// SCHED: %[[C:.+]] = kiln.concat %[[G:.+]], %[[U:.+]] {axis = 0 : i64}
+// NOGEMV: kiln-compile: error: --merge-gemms needs the cuBLASLt gemms and kiln-gemv; it cannot be combined with --no-gemv
+// NOGEMM: kiln-compile: error: --merge-gemms needs the cuBLASLt gemms and kiln-gemv; it cannot be combined with --no-gemm
+// SCHED: %[[C:.+]] = kiln.concat %[[G:.+]], %[[U:.+]] {axis = 0 : i64, kiln.weight_concat}
 // SCHED-DAG: kiln.view %[[W]][0] init(%[[G]] : tensor<128x64xf32>)
 // SCHED-DAG: %[[V:.+]] = kiln.view %[[W]][0] init(%[[C]] : tensor<256x64xf32>) : memref<65536xi8> to memref<256x64xf32>
 // SCHED-DAG: kiln.view %[[W]][32768] init(%[[U]] : tensor<128x64xf32>)

@@ -11,6 +11,8 @@
 # Any failure (no data set, a bind that cannot be derived, a compile error)
 # stops with a message naming the fixture and data set, and exits non-zero.
 # Usage: test/GPU/prepare_bundle.sh BUILD_DIR [BUNDLE] [ARCH]
+# KILN_FLAGS (environment): extra kiln-compile flags for every entry (e.g.
+# --merge-gemms); entries are then named <fixture>.set<N>+flags.
 # (fixtures from ../shared/models/hf-tiny, or $KILN_MODELS; python: $PYTHON)
 set -euo pipefail
 BUILD=${1:?build dir}
@@ -19,6 +21,8 @@ ARCH=${3:-sm_90a}
 HERE=$(cd "$(dirname "$0")" && pwd)
 MODELS=${KILN_MODELS:-$(cd "$HERE/../../.." && pwd)/shared/models/hf-tiny}
 PY=${PYTHON:-python3}
+read -ra extra <<<"${KILN_FLAGS:-}"
+suffix=${KILN_FLAGS:+"+flags"}
 RUN_FIXTURE=$HERE/../../utils/run_fixture.py
 die() { echo "prepare_bundle: FAILED: $*" >&2; exit 1; }
 
@@ -34,13 +38,13 @@ for dir in "$MODELS"/*/; do
   [ ${#sets[@]} -gt 0 ] || die "$name: no test_data_set_N folder"
   for n in $(printf '%s\n' "${sets[@]}" | sort -n); do
     data=$dir/test_data_set_$n
-    out=$BUNDLE/$name.set$n
+    out=$BUNDLE/$name.set$n$suffix
     binds=$("$PY" "$RUN_FIXTURE" "$dir" --data-set "$n" --print-binds) \
       || die "$name set $n: cannot derive binds (run_fixture.py --print-binds)"
     read -ra bind <<<"$binds"
     mkdir -p "$out/expected"
-    "$BUILD/bin/kiln-compile" "$dir/model.onnx" -o "$out/model.kiln" --arch "$ARCH" "${bind[@]}" \
-      || die "$name set $n: kiln-compile $dir/model.onnx --arch $ARCH ${bind[*]}"
+    "$BUILD/bin/kiln-compile" "$dir/model.onnx" -o "$out/model.kiln" --arch "$ARCH" "${bind[@]}" "${extra[@]}" \
+      || die "$name set $n: kiln-compile $dir/model.onnx --arch $ARCH ${bind[*]} ${extra[*]}"
     compgen -G "$data/input_*.pb" >/dev/null || die "$name set $n: no input_*.pb"
     compgen -G "$data/output_*.pb" >/dev/null || die "$name set $n: no output_*.pb"
     cp "$data"/input_*.pb "$out/"

@@ -9,7 +9,7 @@
 // CHECK-SAME: (%[[X:.+]]: tensor<4x64xf32>)
 // CHECK: %[[WG:.+]] = kiln.weight "wg"
 // CHECK: %[[WU:.+]] = kiln.weight "wu"
-// CHECK: %[[W:.+]] = kiln.concat %[[WG]], %[[WU]] {axis = 0 : i64} : (tensor<128x64xf32>, tensor<128x64xf32>) -> tensor<256x64xf32>
+// CHECK: %[[W:.+]] = kiln.concat %[[WG]], %[[WU]] {axis = 0 : i64, kiln.weight_concat} : (tensor<128x64xf32>, tensor<128x64xf32>) -> tensor<256x64xf32>
 // CHECK-NEXT: %[[Y:.+]] = kiln.gemm %[[X]], %[[W]] transpose_b : (tensor<4x64xf32>, tensor<256x64xf32>) -> tensor<4x256xf32>
 // CHECK-NEXT: kiln.fusion %[[Y]] : (tensor<4x256xf32>) -> tensor<4x128xf32>
 // CHECK-NEXT: ^bb0(%[[A:.+]]: tensor<4x256xf32>):
@@ -161,4 +161,28 @@ func.func @two(%x: tensor<4x64xf32>) -> tensor<4x128xf32> {
     kiln.yield %m : tensor<4x128xf32>
   }
   return %h : tensor<4x128xf32>
+}
+
+// -----
+
+// Near miss: the consumer's loop is wider than the products (it broadcasts
+// them against a [2, 4, 128] input). A slice leaf is read at the loop's
+// coordinates, so the products stay two gemms (merged, codegen refused the
+// slice).
+// CHECK-LABEL: func.func @broadcast_consumer
+// CHECK-NOT: kiln.concat
+// CHECK-COUNT-2: kiln.gemm
+// CHECK-NOT: kiln.slice
+func.func @broadcast_consumer(%x: tensor<4x64xf32>, %t: tensor<2x4x128xf32>) -> tensor<2x4x128xf32> {
+  %wg = kiln.weight "wg" {path = "w.bin", offset = 0 : i64, length = 32768 : i64, transposed} : tensor<128x64xf32>
+  %g = kiln.gemm %x, %wg transpose_b : (tensor<4x64xf32>, tensor<128x64xf32>) -> tensor<4x128xf32>
+  %wu = kiln.weight "wu" {path = "w.bin", offset = 32768 : i64, length = 32768 : i64, transposed} : tensor<128x64xf32>
+  %u = kiln.gemm %x, %wu transpose_b : (tensor<4x64xf32>, tensor<128x64xf32>) -> tensor<4x128xf32>
+  %h = kiln.fusion %g, %u, %t : (tensor<4x128xf32>, tensor<4x128xf32>, tensor<2x4x128xf32>) -> tensor<2x4x128xf32> {
+  ^bb0(%a: tensor<4x128xf32>, %b: tensor<4x128xf32>, %c: tensor<2x4x128xf32>):
+    %m = kiln.mul %a, %b : (tensor<4x128xf32>, tensor<4x128xf32>) -> tensor<4x128xf32>
+    %n = kiln.add %m, %c : (tensor<4x128xf32>, tensor<2x4x128xf32>) -> tensor<2x4x128xf32>
+    kiln.yield %n : tensor<2x4x128xf32>
+  }
+  return %h : tensor<2x4x128xf32>
 }

@@ -92,7 +92,8 @@ cl::opt<bool> mergeGemms(
     cl::desc("Sibling gemms of more rows than a GEMV takes (gate/up at "
              "prefill or batch 32) as one cuBLASLt gemm on weights stored "
              "back to back (kiln-merge-gemms, docs/graph-optimisation.md); "
-             "off by default: not yet run on a GPU"));
+             "off by default: not yet run on a GPU; not with --no-gemm or "
+             "--no-gemv"));
 cl::opt<int64_t> gemvSplitK(
     "gemv-split-k", cl::value_desc("0|1|2|4|8"), cl::init(0), cl::cat(category),
     cl::desc("Warps that share each output column of kiln's GEMV kernels, "
@@ -369,6 +370,14 @@ int main(int argc, char **argv) {
   }
   pipelineOptions.prefetchMb = prefetchWeightsMb;
   pipelineOptions.remarks = kilnRemarks;
+  if (mergeGemms && (noGemm || noGemv)) {
+    // kiln-merge-gemms runs after kiln-gemv, on the cuBLASLt gemms whose
+    // weights kiln-gemv stores transposed ([N, K]).
+    llvm::errs() << "kiln-compile: error: --merge-gemms needs the cuBLASLt "
+                    "gemms and kiln-gemv; it cannot be combined with "
+                 << (noGemm ? "--no-gemm" : "--no-gemv") << "\n";
+    return 1;
+  }
   pipelineOptions.mergeGemms = mergeGemms;
   if (gemvSplitK != 0) {
     if (!kiln::isValidGemvSplitK(gemvSplitK)) {

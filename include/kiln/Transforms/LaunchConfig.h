@@ -197,10 +197,16 @@ bool isValidGemvSplitK(int64_t v);
 /// kernel) has one, else the fewest S that leave each warp one tile of
 /// loads per row (a row of K elements over the warp's 32 lanes x 16 bytes
 /// x the kernel's tile: 4 KB a round for one or two rows a column), at
-/// most 8; with the preload (gemvPreload), at least 2 where that tile is a
-/// whole round of two or more rows (gate/up on a 4 KB row: the preloaded
-/// tile took the warp to 172 registers, one block an SM; session 10:
-/// Llama-1B 0.933 -> 0.864 ms). Halved until S x 16 bytes divides a row.
+/// most 8; with the preload (gemvPreload), at least 2 where a row is a
+/// round or more, for any number of weights a column (gate/up on a 4 KB
+/// row: the preloaded tile took the warp to 172 registers, one block an
+/// SM; session 10: Llama-1B 0.933 -> 0.864 ms), and half as many where
+/// that rule gives more than 2 and each slice is exactly one round, so
+/// each warp streams two whole rounds (session 12: Llama-1B's down, 16 KB
+/// rows, at 2 rather than 4; 0.890 -> 0.865 ms). Fitted to the Llama-1B,
+/// Qwen2.5-0.5B and Llama-3-8B shapes measured (passes/LaunchConfig.cpp
+/// says which configurations lost). Halved until S x 16 bytes divides a
+/// row.
 /// Measured
 /// (bench/RESULTS.md, session 7, H200, bf16): S = 4 on the down projection
 /// took Llama-1B's step from 1.057 to 1.012 ms and Qwen2.5-0.5B's from

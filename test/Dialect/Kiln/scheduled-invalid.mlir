@@ -359,3 +359,59 @@ func.func @gemm_outs_shape(%a: memref<2x4xf32>, %b: memref<4x4xf32>, %c: memref<
   kiln.gemm %a, %b outs %c : (memref<2x4xf32>, memref<4x4xf32>, memref<4x4xf32>) -> ()
   return
 }
+
+// -----
+
+// A weight concatenation's view must span its parts' views in operand
+// order: here the layout stores wg then wu, but the concatenation says wu
+// then wg (the bytes read would not be what the IR concatenates).
+func.func @weight_concat_order(%a: memref<4x64xf32>, %o: memref<4x256xf32>) {
+  %weights = kiln.weights : memref<65536xi8>
+  %arena = kiln.arena : memref<8192xi8>
+  %wg = kiln.weight "wg" {length = 32768 : i64, offset = 0 : i64, path = "w.bin", transposed} : tensor<128x64xf32>
+  %wu = kiln.weight "wu" {length = 32768 : i64, offset = 32768 : i64, path = "w.bin", transposed} : tensor<128x64xf32>
+  %c = kiln.concat %wu, %wg {axis = 0 : i64, kiln.weight_concat} : (tensor<128x64xf32>, tensor<128x64xf32>) -> tensor<256x64xf32>
+  %vg = kiln.view %weights[0] init(%wg : tensor<128x64xf32>) : memref<65536xi8> to memref<128x64xf32>
+  // expected-error @+1 {{views a weight concatenation whose part #0 ('tensor<128x64xf32>') has no root view of that weight at byte 0 of the weights region: the parts must be stored back to back from the concatenation's offset, in operand order}}
+  %vc = kiln.view %weights[0] init(%c : tensor<256x64xf32>) : memref<65536xi8> to memref<256x64xf32>
+  %vu = kiln.view %weights[32768] init(%wu : tensor<128x64xf32>) : memref<65536xi8> to memref<128x64xf32>
+  %x = kiln.view %arena[0] input "x" : memref<8192xi8> to memref<4x64xf32>
+  %y = kiln.view %arena[1024] : memref<8192xi8> to memref<4x256xf32>
+  kiln.graph {
+    kiln.gemm %x, %vc outs %y transpose_b : (memref<4x64xf32>, memref<256x64xf32>, memref<4x256xf32>) -> ()
+  }
+  return
+}
+
+// -----
+
+// A part missing from the layout (its view is elsewhere): the same error.
+func.func @weight_concat_gap() {
+  %weights = kiln.weights : memref<131072xi8>
+  %arena = kiln.arena : memref<8192xi8>
+  %wg = kiln.weight "wg" {length = 32768 : i64, offset = 0 : i64, path = "w.bin", transposed} : tensor<128x64xf32>
+  %wu = kiln.weight "wu" {length = 32768 : i64, offset = 32768 : i64, path = "w.bin", transposed} : tensor<128x64xf32>
+  %c = kiln.concat %wg, %wu {axis = 0 : i64, kiln.weight_concat} : (tensor<128x64xf32>, tensor<128x64xf32>) -> tensor<256x64xf32>
+  %vg = kiln.view %weights[0] init(%wg : tensor<128x64xf32>) : memref<131072xi8> to memref<128x64xf32>
+  // expected-error @+1 {{part #1 ('tensor<128x64xf32>') has no root view of that weight at byte 32768}}
+  %vc = kiln.view %weights[0] init(%c : tensor<256x64xf32>) : memref<131072xi8> to memref<256x64xf32>
+  %vu = kiln.view %weights[65536] init(%wu : tensor<128x64xf32>) : memref<131072xi8> to memref<128x64xf32>
+  %x = kiln.view %arena[0] input "x" : memref<8192xi8> to memref<4x64xf32>
+  %y = kiln.view %arena[1024] : memref<8192xi8> to memref<4x256xf32>
+  kiln.graph {
+    kiln.gemm %x, %vc outs %y transpose_b : (memref<4x64xf32>, memref<256x64xf32>, memref<4x256xf32>) -> ()
+  }
+  return
+}
+
+// -----
+
+func.func @weight_concat_rank() {
+  %weights = kiln.weights : memref<1024xi8>
+  %a = kiln.weight "a" {length = 256 : i64, offset = 0 : i64, path = "w.bin"} : tensor<64xf32>
+  %b = kiln.weight "b" {length = 256 : i64, offset = 256 : i64, path = "w.bin"} : tensor<64xf32>
+  %c = kiln.concat %a, %b {axis = 0 : i64, kiln.weight_concat} : (tensor<64xf32>, tensor<64xf32>) -> tensor<128xf32>
+  // expected-error @+1 {{init must be a kiln.weight, a kiln.constant or a kiln.concat of rank-2 kiln.weights on axis 0}}
+  %v = kiln.view %weights[0] init(%c : tensor<128xf32>) : memref<1024xi8> to memref<128xf32>
+  return
+}

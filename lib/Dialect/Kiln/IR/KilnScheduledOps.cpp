@@ -10,6 +10,7 @@
 
 #include "kiln/Dialect/Kiln/IR/InPlace.h"
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Dialect/Kiln/IR/WeightFile.h"
 
 #include "mlir/Interfaces/FunctionImplementation.h"
 #include "llvm/ADT/STLExtras.h"
@@ -129,12 +130,14 @@ LogicalResult ViewOp::verify() {
     bool weightConcat =
         concat && concat.getAxis() == 0 && concat.getInputs().size() >= 2 &&
         llvm::all_of(concat.getInputs(), [](Value v) {
-          return isa_and_present<WeightOp>(v.getDefiningOp());
+          auto w = v.getDefiningOp<WeightOp>();
+          return w && w.getType().getRank() == 2;
         });
     if (!isa_and_present<WeightOp, ConstantOp>(source) && !weightConcat)
       return emitOpError("init must be a kiln.weight, a kiln.constant or a "
-                         "kiln.concat of kiln.weights on axis 0 (a weight "
-                         "concatenation, its parts stored back to back)");
+                         "kiln.concat of rank-2 kiln.weights on axis 0 (a "
+                         "weight concatenation, its parts stored back to "
+                         "back)");
     auto t = cast<RankedTensorType>(init.getType());
     if (t.getShape() != getType().getShape() ||
         t.getElementType() != getType().getElementType())
@@ -404,6 +407,45 @@ LogicalResult GraphOp::verifyRegions() {
   });
   (void)walk;
 
+  // A weight concatenation's root view (init = a kiln.concat of weights)
+  // spans its parts' root views, back to back from its own offset in
+  // operand order, each of the part's type and with the part's weight as
+  // init: the bytes it reads are then what the IR says it concatenates.
+  // Those views overlap it by construction (kiln-schedule); no others may.
+  llvm::DenseSet<std::pair<Operation *, Operation *>> concatParts;
+  for (auto &entry : roots) {
+    RootInfo &info = entry.second;
+    Value init = info.root.getInit();
+    auto concat = init ? init.getDefiningOp<ConcatOp>() : ConcatOp();
+    if (!concat || !isa<WeightsOp>(info.region))
+      continue;
+    int64_t offset = info.offset;
+    for (auto [i, part] : llvm::enumerate(concat.getInputs())) {
+      auto weight = part.getDefiningOp<WeightOp>();
+      auto type = cast<RankedTensorType>(part.getType());
+      RootInfo *found = nullptr;
+      for (auto &other : roots) {
+        RootInfo &o = other.second;
+        Value oi = o.root.getInit();
+        auto ow = oi ? oi.getDefiningOp<WeightOp>() : WeightOp();
+        if (o.region == info.region && o.offset == offset && ow && weight &&
+            weightKey(ow) == weightKey(weight)) {
+          found = &o;
+          break;
+        }
+      }
+      if (!found)
+        return info.root.emitOpError("views a weight concatenation whose "
+                                     "part #")
+               << i << " (" << type << ") has no root view of that weight "
+               << "at byte " << offset
+               << " of the weights region: the parts must be stored back to "
+                  "back from the concatenation's offset, in operand order";
+      concatParts.insert({info.root.getOperation(), found->root.getOperation()});
+      offset += found->bytes;
+    }
+  }
+
   for (auto [index, op] : llvm::enumerate(launches)) {
     int64_t point = static_cast<int64_t>(index) + 1;
     SmallVector<Value> ins, outs;
@@ -518,12 +560,10 @@ LogicalResult GraphOp::verifyRegions() {
         break;
       if (b->bytes == 0 || a->bytes == 0)
         continue;
-      // A weight concatenation's view spans its parts' views: the same
-      // read-only bytes, by construction (isWeightConcat, kiln-schedule).
-      auto concatInit = [](ViewOp v) {
-        return v.getInit() && isa_and_present<ConcatOp>(v.getInit().getDefiningOp());
-      };
-      if (isa<WeightsOp>(a->region) && (concatInit(a->root) || concatInit(b->root)))
+      // A weight concatenation's view spans its parts' views (checked
+      // above): the same read-only bytes.
+      if (concatParts.contains({a->root.getOperation(), b->root.getOperation()}) ||
+          concatParts.contains({b->root.getOperation(), a->root.getOperation()}))
         continue;
       if (a->def <= b->lastUse && b->def <= a->lastUse) {
         InFlightDiagnostic diag = b->root.emitOpError("bytes [")
