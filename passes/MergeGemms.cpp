@@ -25,10 +25,11 @@
 // only the gemm reads, whose byte size is a multiple of the layout's
 // alignment (so the parts abut), one element type and one K; every use of
 // each result is an input of a kiln.fusion whose body is scalar maps only,
-// all of the product's shape (a consumer that cannot read through a slice leaf would need a copy
-// kernel, a launch more than the gemm saved). Groups are the module's: a
-// weight in two different groups (other partners or order in another step
-// function) is merged in neither, so the layout can place every group.
+// all of the product's shape (a consumer that cannot read through a slice
+// leaf would need a copy kernel, a launch more than the gemm saved).
+// Groups are the module's: a weight in two different groups (other
+// partners or order in another step function) is merged in neither, so the
+// layout can place every group.
 // Products go in block order; each output element is the same dot product
 // as before (cuBLASLt may sum it in another order).
 //

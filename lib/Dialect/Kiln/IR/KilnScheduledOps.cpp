@@ -441,7 +441,8 @@ LogicalResult GraphOp::verifyRegions() {
                << "at byte " << offset
                << " of the weights region: the parts must be stored back to "
                   "back from the concatenation's offset, in operand order";
-      concatParts.insert({info.root.getOperation(), found->root.getOperation()});
+      concatParts.insert(
+          {info.root.getOperation(), found->root.getOperation()});
       offset += found->bytes;
     }
   }
@@ -562,8 +563,8 @@ LogicalResult GraphOp::verifyRegions() {
         continue;
       // A weight concatenation's view spans its parts' views (checked
       // above): the same read-only bytes.
-      if (concatParts.contains({a->root.getOperation(), b->root.getOperation()}) ||
-          concatParts.contains({b->root.getOperation(), a->root.getOperation()}))
+      Operation *ra = a->root.getOperation(), *rb = b->root.getOperation();
+      if (concatParts.contains({ra, rb}) || concatParts.contains({rb, ra}))
         continue;
       if (a->def <= b->lastUse && b->def <= a->lastUse) {
         InFlightDiagnostic diag = b->root.emitOpError("bytes [")
