@@ -47,17 +47,6 @@ bool kiln::isWeightLike(Operation *op) {
   return isa<WeightOp, ConstantOp>(op) || isWeightConcat(op);
 }
 
-bool kiln::isWeightConcat(Operation *op) {
-  auto concat = dyn_cast_or_null<ConcatOp>(op);
-  if (!concat || !concat->hasAttr(kWeightConcatAttrName) ||
-      concat.getAxis() != 0 || concat.getInputs().size() < 2)
-    return false;
-  return llvm::all_of(concat.getInputs(), [](Value v) {
-    auto w = v.getDefiningOp<WeightOp>();
-    return w && w.getType().getRank() == 2;
-  });
-}
-
 KvAppendOp kiln::getKvAppend(Operation *op) {
   if (auto append = dyn_cast<KvAppendOp>(op))
     return append;

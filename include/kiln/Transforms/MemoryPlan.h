@@ -30,6 +30,7 @@
 
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Dialect/Kiln/IR/WeightFile.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -233,17 +234,7 @@ std::optional<int64_t> tensorByteSize(mlir::Type type);
 /// and constants go to weights.bin; a weight concatenation is its parts).
 bool isWeightLike(mlir::Operation *op);
 
-/// The unit attribute kiln-merge-gemms puts on the concatenations it makes
-/// (isWeightConcat): a kiln.concat of weights written by a model or another
-/// pass stays an ordinary concat (an arena buffer and a copy kernel).
-inline constexpr llvm::StringLiteral kWeightConcatAttrName =
-    "kiln.weight_concat";
-
-/// True if `op` is a weight concatenation (kiln-merge-gemms): a kiln.concat
-/// marked kWeightConcatAttrName, on axis 0 of two or more kiln.weight
-/// results of rank 2. It copies no bytes: kiln-schedule stores its parts
-/// back to back in the weights layout and views them as one buffer.
-bool isWeightConcat(mlir::Operation *op);
+/// isWeightConcat and kWeightConcatAttrName: kiln/Dialect/Kiln/IR/WeightFile.h.
 
 /// The kiln.kv_append that `op` is (or that a kiln.fusion `op` holds), else
 /// null. Its results live in the KV cache region (docs/kv-cache.md): the

@@ -415,3 +415,17 @@ func.func @weight_concat_rank() {
   %v = kiln.view %weights[0] init(%c : tensor<128xf32>) : memref<1024xi8> to memref<128xf32>
   return
 }
+
+// -----
+
+// An unmarked concat of weights is no weight concatenation (kiln-merge-gemms
+// marks its own): not an init.
+func.func @weight_concat_unmarked() {
+  %weights = kiln.weights : memref<65536xi8>
+  %wg = kiln.weight "wg" {length = 32768 : i64, offset = 0 : i64, path = "w.bin", transposed} : tensor<128x64xf32>
+  %wu = kiln.weight "wu" {length = 32768 : i64, offset = 32768 : i64, path = "w.bin", transposed} : tensor<128x64xf32>
+  %c = kiln.concat %wg, %wu {axis = 0 : i64} : (tensor<128x64xf32>, tensor<128x64xf32>) -> tensor<256x64xf32>
+  // expected-error @+1 {{init must be a kiln.weight, a kiln.constant or a kiln.concat of rank-2 kiln.weights on axis 0 (a weight concatenation, marked kiln.weight_concat, its parts stored back to back)}}
+  %v = kiln.view %weights[0] init(%c : tensor<256x64xf32>) : memref<65536xi8> to memref<256x64xf32>
+  return
+}

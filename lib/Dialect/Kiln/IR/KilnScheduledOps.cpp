@@ -126,18 +126,12 @@ LogicalResult ViewOp::verify() {
       return emitOpError(
           "has init but is not a root view of the weights region");
     Operation *source = init.getDefiningOp();
-    auto concat = dyn_cast_or_null<ConcatOp>(source);
-    bool weightConcat =
-        concat && concat.getAxis() == 0 && concat.getInputs().size() >= 2 &&
-        llvm::all_of(concat.getInputs(), [](Value v) {
-          auto w = v.getDefiningOp<WeightOp>();
-          return w && w.getType().getRank() == 2;
-        });
-    if (!isa_and_present<WeightOp, ConstantOp>(source) && !weightConcat)
+    if (!isa_and_present<WeightOp, ConstantOp>(source) &&
+        !isWeightConcat(source))
       return emitOpError("init must be a kiln.weight, a kiln.constant or a "
                          "kiln.concat of rank-2 kiln.weights on axis 0 (a "
-                         "weight concatenation, its parts stored back to "
-                         "back)");
+                         "weight concatenation, marked ")
+             << kWeightConcatAttrName << ", its parts stored back to back)";
     auto t = cast<RankedTensorType>(init.getType());
     if (t.getShape() != getType().getShape() ||
         t.getElementType() != getType().getElementType())

@@ -192,6 +192,17 @@ Attribute kiln::weightKey(WeightOp w) {
        w.getColumnsAttr() ? Attribute(w.getColumnsAttr()) : none});
 }
 
+bool kiln::isWeightConcat(Operation *op) {
+  auto concat = dyn_cast_or_null<ConcatOp>(op);
+  if (!concat || !concat->hasAttr(kWeightConcatAttrName) ||
+      concat.getAxis() != 0 || concat.getInputs().size() < 2)
+    return false;
+  return llvm::all_of(concat.getInputs(), [](Value v) {
+    auto w = v.getDefiningOp<WeightOp>();
+    return w && w.getType().getRank() == 2;
+  });
+}
+
 uint16_t kiln::f32ToBF16Bits(float value) {
   uint32_t u;
   std::memcpy(&u, &value, 4);

@@ -62,6 +62,18 @@ readWeightBytes(WeightOp weight, llvm::StringRef baseDir);
 /// layout check both compare weights by it.
 mlir::Attribute weightKey(WeightOp weight);
 
+/// The unit attribute kiln-merge-gemms puts on the concatenations it makes
+/// (isWeightConcat): a kiln.concat of weights written by a model or another
+/// pass stays an ordinary concat (an arena buffer and a copy kernel).
+inline constexpr llvm::StringLiteral kWeightConcatAttrName =
+    "kiln.weight_concat";
+
+/// True if `op` is a weight concatenation (kiln-merge-gemms): a kiln.concat
+/// marked kWeightConcatAttrName, on axis 0 of two or more kiln.weight
+/// results of rank 2. It copies no bytes: kiln-schedule stores its parts
+/// back to back in the weights layout and views them as one buffer.
+bool isWeightConcat(mlir::Operation *op);
+
 } // namespace kiln
 
 #endif // KILN_DIALECT_KILN_IR_WEIGHTFILE_H
