@@ -85,6 +85,51 @@ static LogicalResult emitMatmul(EmitContext &ctx, MatmulOp op) {
 static std::string paramMap(ArrayRef<int64_t> paramShape,
                             ArrayRef<int64_t> normShape);
 
+/// The dots of GEMV group `group` of kiln.matmul_nbits products at column
+/// n (kiln::nbitsDots over the kernel's rows of x, `xr`), and the start of
+/// lane 0's epilogue (`if (lane == 0) {`).
+static LogicalResult emitNBitsDots(EmitContext &ctx, const GemvGroup &group,
+                                   int64_t m, int64_t k,
+                                   llvm::raw_ostream &os) {
+  auto first = cast<MatmulNBitsOp>(group.linears.front());
+  int64_t bits = first.getBits(), block = first.getBlockSize();
+  int64_t rowBytes = k * bits / 8, blocks = k / block;
+  int l = group.linears.size();
+  FailureOr<std::string> st = ctx.typeOf(first.getScales(), first);
+  if (failed(st))
+    return failure();
+  auto arg = [](Value v) {
+    return "in" + std::to_string(cast<BlockArgument>(v).getArgNumber());
+  };
+  os << "      const uint8_t *rows[" << l << "] = {";
+  for (auto [j, op] : llvm::enumerate(group.linears))
+    os << (j ? ", " : "") << arg(cast<MatmulNBitsOp>(op).getWeight())
+       << " + n * " << rowBytes;
+  os << "};\n      const " << *st << " *scl[" << l << "] = {";
+  for (auto [j, op] : llvm::enumerate(group.linears))
+    os << (j ? ", " : "") << arg(cast<MatmulNBitsOp>(op).getScales())
+       << " + n * " << blocks;
+  // Linear q's zero point of block j at column n (q is a constant once
+  // nbitsDots' loop over the linears is unrolled).
+  os << "};\n      auto zero = [&](int q, int64_t j) -> float {\n"
+     << "        (void)q; (void)j;\n        return ";
+  for (auto [j, op] : llvm::enumerate(group.linears)) {
+    Value zp = cast<MatmulNBitsOp>(op).getZeroPoints();
+    std::string z = nbitsZeroPoint(op, zp ? arg(zp) : "", "n", "j", "float");
+    if (j + 1 < group.linears.size())
+      os << "q == " << j << " ? " << z << " : ";
+    else
+      os << z;
+  }
+  bool floatZero =
+      first.getZeroPoints() && !eltOf(first.getZeroPoints()).isInteger();
+  os << ";\n      };\n      float acc[" << l << "][" << m << "];\n"
+     << "      kiln::nbitsDots<" << m << ", " << k << ", " << block << ", "
+     << bits << ", " << l << (floatZero ? ", false" : "")
+     << ">(xr, rows, scl, zero, acc);\n      if (lane == 0) {\n";
+  return success();
+}
+
 std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
                                                           Block &body) {
   std::optional<GemvKernel> gemv = analyzeGemvKernel(body);
@@ -130,7 +175,7 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
   // The warp's first column's weights loaded into registers before the PDL
   // wait (kiln::gemvFirstTile, kGemvPreloadAttr): one-row kernels whose
   // groups share one tile size (kiln::kGemvTile), into `pre`.
-  bool preload = !mma && gemvPreload(anchor);
+  bool preload = !mma && !gemv->nbits && gemvPreload(anchor);
   for (const GemvGroup &g : gemv->groups)
     if (gemvTile(g.linears.size()) != gemvTile(maxLinears))
       preload = false;
@@ -160,7 +205,7 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
         Operation *def = work.pop_back_val().getDefiningOp();
         if (!def || !needed.insert(def).second)
           continue;
-        if (!isa<LinearOp>(def))
+        if (!isGemvProduct(def))
           work.append(def->operand_begin(), def->operand_end());
       }
       os << "    " << (g ? "} else if" : "if") << " (c < "
@@ -173,42 +218,48 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
       FailureOr<std::string> t = ctx.typeOf(gemv->input, anchor);
       if (failed(t))
         return failure();
-      os << "      const " << *t << " *rows[" << l << "] = {";
-      for (auto [j, op] : llvm::enumerate(group.linears))
-        os << (j ? ", " : "") << "in"
-           << cast<BlockArgument>(cast<LinearOp>(op).getWeight()).getArgNumber()
-           << " + " << (mma ? rowOf(group, "c", start) : std::string("n"))
-           << " * " << k
-           << (split > 1 ? " + slice * " + std::to_string(k / split) : "");
-      os << "};\n";
-      if (mma)
-        // The tile's S x 32 threads share its 8 x m outputs: thread (slice,
-        // lane) takes outputs slice * 32 + lane + 32 S i (row o / 8, column
-        // n0 + o % 8).
-        os << "      kiln::gemvMmaPartials<" << split << ", " << stride << ", "
-           << m << ", " << k << ", " << l << ">(xr, rows, part);\n"
-           << "      for (int o = slice * 32 + lane; o < " << 8 * m
-           << "; o += " << 32 * split << ") {\n"
-           << "        const int64_t r = o >> 3, n = n0 + (o & 7);\n"
-           << "        if (n < " << n << ") {\n"
-           << "          float acc[" << l << "][1];\n"
-           << "          kiln::gemvMmaResult<" << split << ", " << stride
-           << ", " << m << ", " << l << ">(xr, part, o, acc);\n";
-      else if (split > 1)
-        os << "      float acc[" << l << "][" << m << "];\n"
-           << "      kiln::gemvSplitDots<" << split << ", " << stride << ", "
-           << m << ", " << k << ", " << l << ">(xr, rows, acc, part" << pre
-           << ");\n"
-           << "      if (lane == 0 && slice == 0) {\n";
-      else
-        os << "      float acc[" << l << "][" << m << "];\n"
-           << "      kiln::gemvDots<" << m << ", " << k << ", " << l << ">("
-           << (gemv->prologue
-                   ? std::string("xs")
-                   : "in" +
-                         std::to_string(
-                             cast<BlockArgument>(gemv->input).getArgNumber()))
-           << ", rows, acc" << pre << ");\n      if (lane == 0) {\n";
+      if (gemv->nbits) {
+        if (failed(emitNBitsDots(ctx, group, m, k, os)))
+          return failure();
+      } else {
+        os << "      const " << *t << " *rows[" << l << "] = {";
+        for (auto [j, op] : llvm::enumerate(group.linears))
+          os << (j ? ", " : "") << "in"
+             << cast<BlockArgument>(gemvProductWeight(op)).getArgNumber()
+             << " + " << (mma ? rowOf(group, "c", start) : std::string("n"))
+             << " * " << k
+             << (split > 1 ? " + slice * " + std::to_string(k / split) : "");
+        os << "};\n";
+        if (mma)
+          // The tile's S x 32 threads share its 8 x m outputs: thread (slice,
+          // lane) takes outputs slice * 32 + lane + 32 S i (row o / 8, column
+          // n0 + o % 8).
+          os << "      kiln::gemvMmaPartials<" << split << ", " << stride
+             << ", " << m << ", " << k << ", " << l
+             << ">(xr, rows, part);\n"
+             << "      for (int o = slice * 32 + lane; o < " << 8 * m
+             << "; o += " << 32 * split << ") {\n"
+             << "        const int64_t r = o >> 3, n = n0 + (o & 7);\n"
+             << "        if (n < " << n << ") {\n"
+             << "          float acc[" << l << "][1];\n"
+             << "          kiln::gemvMmaResult<" << split << ", " << stride
+             << ", " << m << ", " << l << ">(xr, part, o, acc);\n";
+        else if (split > 1)
+          os << "      float acc[" << l << "][" << m << "];\n"
+             << "      kiln::gemvSplitDots<" << split << ", " << stride << ", "
+             << m << ", " << k << ", " << l << ">(xr, rows, acc, part" << pre
+             << ");\n"
+             << "      if (lane == 0 && slice == 0) {\n";
+        else
+          os << "      float acc[" << l << "][" << m << "];\n"
+             << "      kiln::gemvDots<" << m << ", " << k << ", " << l << ">("
+             << (gemv->prologue
+                     ? std::string("xs")
+                     : "in" +
+                           std::to_string(
+                               cast<BlockArgument>(gemv->input).getArgNumber()))
+             << ", rows, acc" << pre << ");\n      if (lane == 0) {\n";
+      }
       if (mma)
         os << "        {\n";
       else
@@ -219,24 +270,26 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
       std::string inner;
       llvm::raw_string_ostream is(inner);
       for (auto [j, op] : llvm::enumerate(group.linears)) {
-        auto linear = cast<LinearOp>(op);
-        FailureOr<std::string> rt = ctx.typeOf(linear.getResult(), op);
+        Value result = op->getResult(0);
+        FailureOr<std::string> rt = ctx.typeOf(result, op);
         if (failed(rt))
           return failure();
         std::string name = "l" + std::to_string(j);
         is << "          const " << *rt << " " << name << " = (" << *rt
            << ")(acc[" << j << "][" << (mma ? "0" : "r") << "]";
-        if (Value bias = linear.getBias())
+        Value bias = isa<LinearOp>(op) ? cast<LinearOp>(op).getBias()
+                                       : cast<MatmulNBitsOp>(op).getBias();
+        if (bias)
           is << " + (float)in" << cast<BlockArgument>(bias).getArgNumber()
              << "[n]";
         is << ");\n";
-        names[linear.getResult()] = name;
+        names[result] = name;
       }
       // The epilogue: the ops the group's yields need, but its products.
       if (failed(emitScalarOps(
               ctx, body,
               [&](Operation *op) {
-                return needed.contains(op) && !isa<LinearOp>(op);
+                return needed.contains(op) && !isGemvProduct(op);
               },
               shape, "          ", anchor, names, coords, is)))
         return failure();
@@ -295,16 +348,23 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
             << "] = {";
         for (auto [j, op] : llvm::enumerate(group.linears))
           src << (j ? ", " : "") << "in"
-              << cast<BlockArgument>(cast<LinearOp>(op).getWeight())
-                     .getArgNumber()
+              << cast<BlockArgument>(gemvProductWeight(op)).getArgNumber()
               << " + " << rowOf(group, "c0", start) << " * " << k << slice;
         src << "};\n      kiln::gemvFirstTile<" << k / split << ", "
             << group.linears.size() << ">(first, pre);\n";
+      } else if (gemv->nbits) {
+        // The packed rows of the warp's first column.
+        for (Operation *op : group.linears) {
+          int64_t rowBytes = k * cast<MatmulNBitsOp>(op).getBits() / 8;
+          src << "      kiln::prefetchL2(in"
+              << cast<BlockArgument>(gemvProductWeight(op)).getArgNumber()
+              << " + " << rowOf(group, "c0", start) << " * " << rowBytes
+              << ", " << rowBytes << ");\n";
+        }
       } else {
         for (Operation *op : group.linears)
           src << "      kiln::prefetchL2" << (mma ? "Rows" : "") << "(in"
-              << cast<BlockArgument>(cast<LinearOp>(op).getWeight())
-                     .getArgNumber()
+              << cast<BlockArgument>(gemvProductWeight(op)).getArgNumber()
               << " + " << rowOf(group, "c0", start) << " * " << k << slice
               << ", " << k / split << " * sizeof(" << *t << "));\n";
       }
@@ -348,9 +408,10 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
                  : "[](int64_t j) -> int64_t { return j; }")
         << ");\n  __syncthreads();\n";
   }
-  if (split > 1 || mma) {
-    // S warps a column (kiln::gemvSplitDots) or tile (gemvMmaPartials): xr
-    // reads the rows of x, part holds the partials of the block's 8 warps.
+  if (split > 1 || mma || gemv->nbits) {
+    // xr reads the rows of x (kiln::nbitsDots, and S warps a column,
+    // kiln::gemvSplitDots, or a tile, gemvMmaPartials); part holds the
+    // partials of the block's 8 warps.
     FailureOr<std::string> t = ctx.typeOf(gemv->input, anchor);
     if (failed(t))
       return failure();
@@ -360,8 +421,9 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
       src << "  kiln::GemvX<" << m << ", " << k << ", " << *t << "> xr{"
           << (gemv->prologue ? std::string("xs") : argOf(gemv->input))
           << "};\n";
-    src << "  __shared__ float part[8 * " << stride << "];\n"
-        << "  const int slice = (threadIdx.x >> 5) % " << split << ";\n";
+    if (split > 1 || mma)
+      src << "  __shared__ float part[8 * " << stride << "];\n"
+          << "  const int slice = (threadIdx.x >> 5) % " << split << ";\n";
   }
   std::string step =
       "warps" + (split > 1 ? " / " + std::to_string(split) : std::string());

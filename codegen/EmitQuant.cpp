@@ -20,6 +20,29 @@ using namespace mlir;
 using namespace kiln;
 using namespace kiln::codegen;
 
+std::string kiln::codegen::nbitsZeroPoint(Operation *operation, StringRef in,
+                                          StringRef n, StringRef j,
+                                          StringRef accType) {
+  auto op = cast<MatmulNBitsOp>(operation);
+  int64_t bits = op.getBits();
+  std::string cast = "(" + accType.str() + ")";
+  Value zp = op.getZeroPoints();
+  if (!zp)
+    return cast + std::to_string(1 << (bits - 1));
+  int64_t rowBytes = (op.getNumBlocks() * bits + 7) / 8;
+  // n and j are identifiers or parenthesised expressions.
+  std::string nn = n.str(), jj = j.str();
+  if (eltOf(zp).isUnsignedInteger(8) && bits == 8)
+    return cast + in.str() + "[" + nn + " * " + std::to_string(rowBytes) +
+           " + " + jj + "]";
+  if (eltOf(zp).isUnsignedInteger(8))
+    return cast + "((" + in.str() + "[" + nn + " * " +
+           std::to_string(rowBytes) + " + " + jj + " / 2] >> ((" + jj +
+           " & 1) * 4)) & 15)";
+  return cast + in.str() + "[" + nn + " * " +
+         std::to_string(op.getNumBlocks()) + " + " + jj + "]";
+}
+
 static LogicalResult emitMatmulNBits(EmitContext &ctx, MatmulNBitsOp op) {
   int64_t k = op.getK(), n = op.getN(), block = op.getBlockSize();
   int64_t m = product(shapeOf(op.getInput())) / k;
@@ -37,23 +60,13 @@ static LogicalResult emitMatmulNBits(EmitContext &ctx, MatmulNBitsOp op) {
   FailureOr<std::string> accType = acc(op.getInput());
   if (failed(accType))
     return failure();
-  int64_t bits = op.getBits();
-  std::string zero = "[](int64_t, int64_t) { return (" + *accType + ")" +
-                     std::to_string(1 << (bits - 1)) + "; }";
-  if (Value zp = op.getZeroPoints()) {
+  std::string zero = "[](int64_t, int64_t) { return " +
+                     nbitsZeroPoint(op, "", "n", "j", *accType) + "; }";
+  if (op.getZeroPoints()) {
     std::string in = "in" + std::to_string(inputs.size());
-    inputs.push_back(zp);
-    int64_t rowBytes = (op.getNumBlocks() * bits + 7) / 8;
-    if (eltOf(zp).isUnsignedInteger(8) && bits == 8)
-      zero = "[&](int64_t n, int64_t j) { return (" + *accType + ")" + in +
-             "[n * " + std::to_string(rowBytes) + " + j]; }";
-    else if (eltOf(zp).isUnsignedInteger(8))
-      zero = "[&](int64_t n, int64_t j) { return (" + *accType + ")((" + in +
-             "[n * " + std::to_string(rowBytes) +
-             " + j / 2] >> ((j & 1) * 4)) & 15); }";
-    else
-      zero = "[&](int64_t n, int64_t j) { return (" + *accType + ")" + in +
-             "[n * " + std::to_string(op.getNumBlocks()) + " + j]; }";
+    inputs.push_back(op.getZeroPoints());
+    zero = "[&](int64_t n, int64_t j) { return " +
+           nbitsZeroPoint(op, in, "n", "j", *accType) + "; }";
   }
   std::string bias = "[](int64_t) { return (" + *accType + ")0; }";
   if (Value b = op.getBias()) {
@@ -64,6 +77,7 @@ static LogicalResult emitMatmulNBits(EmitContext &ctx, MatmulNBitsOp op) {
   std::string body;
   llvm::raw_string_ostream os(body);
   bool gemv = isNBitsGemv(op);
+  int64_t bits = op.getBits();
   // The GEMV subtracts an integer zero point exactly in one step; a float
   // one (IntZero = false) after the weight is converted.
   bool floatZero = op.getZeroPoints() && !eltOf(op.getZeroPoints()).isInteger();

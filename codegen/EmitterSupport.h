@@ -194,6 +194,15 @@ mlir::LogicalResult emitScalarOps(
 std::optional<mlir::LogicalResult> emitGemvKernel(EmitContext &ctx,
                                                   mlir::Block &body);
 
+/// The zero point of kiln.matmul_nbits `op` at output column `n`, scale
+/// block `j` (identifiers or parenthesised C++ expressions), converted to
+/// `accType`, with the zero points (if the op has them) read from the
+/// kernel argument `in`: 2^(bits - 1) without them, else a packed nibble or
+/// byte, or a float.
+std::string nbitsZeroPoint(mlir::Operation *op, llvm::StringRef in,
+                           llvm::StringRef n, llvm::StringRef j,
+                           llvm::StringRef accType);
+
 /// The grouped-query split attention kernel of a body that
 /// kiln::analyzeKvAttentionKernel accepts (a lone kiln.kv_attention, or
 /// kiln-fuse-kv-attention's rotaries, append and attention), or nullopt for

@@ -339,6 +339,16 @@ static bool rmsFoldsInto(RmsNormOp rms, int64_t k) {
          !s.empty() && s.back() == k;
 }
 
+bool kiln::isGemvProduct(Operation *op) {
+  return isa<LinearOp, MatmulNBitsOp>(op);
+}
+
+Value kiln::gemvProductWeight(Operation *op) {
+  if (auto q = dyn_cast<MatmulNBitsOp>(op))
+    return q.getWeight();
+  return cast<LinearOp>(op).getWeight();
+}
+
 std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {
   if (body.empty())
     return std::nullopt;
@@ -376,22 +386,24 @@ std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {
           (!folds && product(xs) * ((elt.getIntOrFloatBitWidth() + 7) / 8) >
                            kGemvPrologueBytes) ||
           !llvm::all_of(op.getResult(0).getUsers(), [&](Operation *user) {
-            return isa<LinearOp>(user) &&
-                   cast<LinearOp>(user).getInput() == op.getResult(0);
+            return isGemvProduct(user) &&
+                   user->getOperand(0) == op.getResult(0) &&
+                   llvm::count(user->getOperands(), op.getResult(0)) == 1;
           }))
         return std::nullopt;
       kernel.prologue = &op;
       kernel.foldedRms = folds; // xs.back() is the linears' K
       continue;
     }
-    if (isa<LinearOp>(op)) {
-      auto linear = cast<LinearOp>(op);
-      Value x = linear.getInput();
+    if (isGemvProduct(&op)) {
+      Value x = op.getOperand(0);
       bool fromPrologue =
           kernel.prologue && x == kernel.prologue->getResult(0);
-      if (!isGemv(&op) || (!isa<BlockArgument>(x) && !fromPrologue) ||
-          !isa<BlockArgument>(linear.getWeight()) ||
-          (linear.getBias() && !isa<BlockArgument>(linear.getBias())) ||
+      auto q = dyn_cast<MatmulNBitsOp>(op);
+      if (!(q ? isNBitsGemv(&op) : isGemv(&op)) ||
+          (!isa<BlockArgument>(x) && !fromPrologue) ||
+          !llvm::all_of(op.getOperands().drop_front(),
+                        [](Value v) { return isa<BlockArgument>(v); }) ||
           linears.size() == 64)
         return std::nullopt;
       if (!kernel.input) {
@@ -399,10 +411,27 @@ std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {
         ArrayRef<int64_t> xs = shape(x);
         kernel.k = xs.back();
         kernel.rows = product(xs.drop_back());
-      } else if (x != kernel.input) {
+        kernel.nbits = bool(q);
+      } else if (x != kernel.input || kernel.nbits != bool(q)) {
         return std::nullopt;
       }
-      deps[linear.getResult()] = uint64_t(1) << linears.size();
+      // One nbitsDots instantiation serves a group: one bits, block size,
+      // scale type and kind of zero point in the kernel.
+      if (q) {
+        auto first =
+            cast<MatmulNBitsOp>(linears.empty() ? &op : linears.front());
+        auto zeroKind = [](MatmulNBitsOp n) -> Type {
+          Value z = n.getZeroPoints();
+          return z ? getElementTypeOrSelf(z.getType()) : Type();
+        };
+        if ((int64_t)q.getK() != kernel.k || q.getBits() != first.getBits() ||
+            q.getBlockSize() != first.getBlockSize() ||
+            getElementTypeOrSelf(q.getScales().getType()) !=
+                getElementTypeOrSelf(first.getScales().getType()) ||
+            zeroKind(q) != zeroKind(first))
+          return std::nullopt;
+      }
+      deps[op.getResult(0)] = uint64_t(1) << linears.size();
       parent.push_back(linears.size());
       linears.push_back(&op);
       continue;
@@ -455,7 +484,7 @@ std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {
   // Epilogue shapes: an op has (or broadcasts to) its group's shape, and so
   // do the block arguments it reads.
   for (Operation &op : body.without_terminator()) {
-    if (isa<LinearOp>(op) || &op == kernel.prologue)
+    if (isGemvProduct(&op) || &op == kernel.prologue)
       continue;
     // Every epilogue op is computed from a product: it belongs to that
     // product's group, whose element (row, column) it is computed at.
@@ -507,6 +536,9 @@ int64_t kiln::gemvSplitK(const GemvKernel &kernel, Operation *op) {
   size_t l = 0;
   for (const GemvGroup &g : kernel.groups)
     l = std::max(l, g.linears.size());
+  // kiln::nbitsDots: a warp a column, its lanes over the whole packed row.
+  if (kernel.nbits)
+    return 1;
   if (kernel.mma()) {
     // A step is 4 lanes x 8 elements of each of the tile's rows.
     if (!split)

@@ -68,7 +68,7 @@ SmallVector<Value> streamedWeights(Operation *op, SymbolTable &symbols) {
     return out;
   for (const GemvGroup &g : gemv->groups)
     for (Operation *linear : g.linears) {
-      auto arg = cast<BlockArgument>(cast<LinearOp>(linear).getWeight());
+      auto arg = cast<BlockArgument>(gemvProductWeight(linear));
       Value buffer = launch.getInputs()[arg.getArgNumber()];
       if (isWeight(buffer))
         out.push_back(buffer);

@@ -70,22 +70,40 @@ template <typename T> __device__ __forceinline__ T abs_(T x) {
 template <typename T> __device__ __forceinline__ T reciprocal(T x) {
   return T(1) / x;
 }
+/// The type the transcendental maps below compute in: float for the 16-bit
+/// types (CUDA's bf16/f16 math would round every step, and mixing them with
+/// the float results of exp_ or tanh_ is ambiguous), the type itself
+/// otherwise. Each rounds once, to T, at the end - as the reference backend
+/// computes a 16-bit op (in f32, one rounding).
+template <typename T> struct MathT { using type = T; };
+template <> struct MathT<__nv_bfloat16> { using type = float; };
+template <> struct MathT<__half> { using type = float; };
+
 template <typename T> __device__ __forceinline__ T sigmoid(T x) {
-  return T(1) / (T(1) + exp_(-x));
+  using C = typename MathT<T>::type;
+  return T(C(1) / (C(1) + exp_(-C(x))));
 }
 template <typename T> __device__ __forceinline__ T silu(T x) {
-  return x * sigmoid(x);
+  using C = typename MathT<T>::type;
+  const C c = C(x);
+  return T(c * (C(1) / (C(1) + exp_(-c))));
 }
 template <typename T> __device__ __forceinline__ T softplus(T x) {
   // log(1 + exp(x)), stable for large |x|.
-  return x > T(20) ? x : log_(T(1) + exp_(x));
+  using C = typename MathT<T>::type;
+  const C c = C(x);
+  return T(c > C(20) ? c : log_(C(1) + exp_(c)));
 }
 template <typename T> __device__ __forceinline__ T gelu_erf(T x) {
-  return T(0.5) * x * (T(1) + erf_(x * T(0.70710678118654752440)));
+  using C = typename MathT<T>::type;
+  const C c = C(x);
+  return T(C(0.5) * c * (C(1) + erf_(c * C(0.70710678118654752440))));
 }
 template <typename T> __device__ __forceinline__ T gelu_tanh(T x) {
-  const T k = T(0.79788456080286535588); // sqrt(2 / pi)
-  return T(0.5) * x * (T(1) + tanh_(k * (x + T(0.044715) * x * x * x)));
+  using C = typename MathT<T>::type;
+  const C c = C(x);
+  const C k = C(0.79788456080286535588); // sqrt(2 / pi)
+  return T(C(0.5) * c * (C(1) + tanh_(k * (c + C(0.044715) * c * c * c))));
 }
 
 template <typename T> __device__ __forceinline__ T add(T a, T b) { return a + b; }
@@ -1945,36 +1963,34 @@ __device__ void matmulNBits(const T *__restrict__ x,
   });
 }
 
-/// kiln.matmul_nbits for decode (M rows of x, at most kNBitsGemvMaxRows):
-/// the same sum as matmulNBits, weight-streaming. Each warp computes Cols
-/// adjacent output columns (kiln::nbitsGemvColumns: a packed row is a
-/// quarter of a bf16 one, so one column alone keeps too few bytes in flight):
-/// its lanes load the 16-byte pieces (32 4-bit or 16 8-bit weights) of all
-/// Cols packed rows, a tile of each, before using any (the read-only path:
-/// each weight byte is read once per step). Each scale group (the piece
-/// when a block holds whole pieces, else a 32-bit word) is summed as
-/// sum x * (q - zero) and then multiplied by its scale, in f32: the same
-/// products as (q - zero) * scale per weight, grouped. q - zero costs no
-/// int-to-float conversion: q's bits or'ed into the mantissa of 2^23 make
-/// the float 2^23 + q, from which 2^23 + zero is subtracted (exact for an
-/// integer zero point, IntZero) or 2^23 and then the zero point. Each x row
-/// is read in 16-byte loads of T (x is small and every warp reads it,
-/// through the cache); a warp sum finishes each row and lane 0 writes
-/// out[m, n] = sum + bias(n), rounded to T. The packed row is K * Bits / 8
-/// bytes, a multiple of 16 (kiln::isNBitsGemv decides). Warps loop over
-/// column groups for any grid (bench/micro/nbits_gemv.cu times it on
-/// Llama-1B's int4 projections).
-template <int64_t M, int64_t N, int64_t K, int64_t BS, int Bits,
-          int Cols = 1, bool IntZero = true, typename T, typename Zero,
-          typename Bias>
-__device__ void matmulNBitsGemv(const T *__restrict__ x,
-                                const uint8_t *__restrict__ w,
-                                const T *__restrict__ scales,
-                                T *__restrict__ out, Zero zero, Bias bias) {
+/// The dot products of one warp with L packed Bits-bit weight rows (4 or 8;
+/// kiln.matmul_nbits' layout: a row is K / BS blocks of BS * Bits / 8
+/// bytes, low bits first) for M rows of x (a GemvX, or a GemvRmsX that
+/// folds an RMSNorm in): acc[l][m] = sum_k x[m, k] * (q_l[k] - zero(l, k /
+/// BS)) * scales[l][k / BS], then x.finish() - every lane gets every result.
+/// `scales[l]` points at row l's K / BS scales, `zero(l, j)` returns row
+/// l's zero point of block j as a float. The lanes load the 16-byte pieces
+/// (32 4-bit or 16 8-bit weights each) of all L rows, a tile of each,
+/// before using any (the read-only path: each weight byte is read once per
+/// step). Each scale group (the piece when a block holds whole pieces,
+/// else a 32-bit word) is summed as sum x * (q - zero) and then multiplied
+/// by its scale, in f32: the same products as (q - zero) * scale per
+/// weight, grouped. q - zero costs no int-to-float conversion: q's bits
+/// or'ed into the mantissa of 2^23 make the float 2^23 + q, from which 2^23
+/// + zero is subtracted (exact for an integer zero point, IntZero) or 2^23
+/// and then the zero point. Each x element is loaded once per warp (x.load,
+/// through the cache), for all L rows. The packed row is K * Bits / 8
+/// bytes, a multiple of 16 (kiln::isNBitsGemv decides).
+template <int64_t M, int64_t K, int64_t BS, int Bits, int L,
+          bool IntZero = true, typename XRows, typename S, typename Zero>
+__device__ __forceinline__ void nbitsDots(XRows &x,
+                                          const uint8_t *const (&rows)[L],
+                                          const S *const (&scales)[L],
+                                          Zero zero, float (&acc)[L][M]) {
   static_assert(Bits == 4 || Bits == 8, "4- or 8-bit weights");
-  constexpr int64_t Blocks = K / BS, RowBytes = K * Bits / 8;
+  constexpr int64_t RowBytes = K * Bits / 8;
   static_assert(K % BS == 0 && RowBytes % 16 == 0,
-                "matmulNBitsGemv: whole blocks in 16-byte pieces");
+                "nbitsDots: whole blocks in 16-byte pieces");
   constexpr int PerPiece = 128 / Bits, PerWord = 32 / Bits;
   static_assert(BS % PerWord == 0, "a 32-bit word lies in one block");
   // Weights that share a scale within a piece.
@@ -1982,90 +1998,132 @@ __device__ void matmulNBitsGemv(const T *__restrict__ x,
   constexpr int64_t Pieces = RowBytes / 16;
   // Pieces each lane loads per row and tile: all of a short row's.
   constexpr int Tile = Pieces >= 32 * 4 ? 4 : int((Pieces + 31) / 32);
-  constexpr int XVec = Vec16<T>::N; // x elements per 16-byte load
+  constexpr int XVec = XRows::Vec; // x elements per 16-byte load
   static_assert(PerPiece % XVec == 0 && Group % XVec == 0,
                 "whole x vectors per scale group");
   constexpr unsigned Mask = (1u << Bits) - 1;
   constexpr float Magic = 8388608.0f; // 2^23
-  int lane = threadIdx.x & 31;
-  int64_t warp = (int64_t(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
-  int64_t warps = (int64_t(gridDim.x) * blockDim.x) >> 5;
-  for (int64_t n0 = warp * Cols; n0 < N; n0 += warps * Cols) {
-    float acc[Cols][M];
+  const int lane = threadIdx.x & 31;
+  x.begin();
 #pragma unroll
-    for (int col = 0; col < Cols; ++col)
+  for (int l = 0; l < L; ++l)
 #pragma unroll
-      for (int64_t m = 0; m < M; ++m)
-        acc[col][m] = 0.0f;
-    for (int64_t base = 0; base < Pieces; base += 32 * Tile) {
-      int4 wv[Cols][Tile];
+    for (int64_t m = 0; m < M; ++m)
+      acc[l][m] = 0.0f;
+  for (int64_t base = 0; base < Pieces; base += 32 * Tile) {
+    int4 wv[L][Tile];
 #pragma unroll
-      for (int col = 0; col < Cols; ++col) {
-        const int4 *row =
-            reinterpret_cast<const int4 *>(w + (n0 + col) * RowBytes);
+    for (int l = 0; l < L; ++l)
 #pragma unroll
-        for (int j = 0; j < Tile; ++j) {
-          int64_t c = base + lane + 32 * j;
-          wv[col][j] = c < Pieces && n0 + col < N ? __ldg(row + c)
-                                                  : make_int4(0, 0, 0, 0);
-        }
+      for (int j = 0; j < Tile; ++j) {
+        int64_t c = base + lane + 32 * j;
+        wv[l][j] = c < Pieces
+                       ? __ldg(reinterpret_cast<const int4 *>(rows[l]) + c)
+                       : make_int4(0, 0, 0, 0);
       }
 #pragma unroll
-      for (int col = 0; col < Cols; ++col) {
-        int64_t n = n0 + col;
-        if (n >= N)
-          break;
+    for (int j = 0; j < Tile; ++j) {
+      int64_t c = base + lane + 32 * j;
+      if (c >= Pieces)
+        break;
+      int64_t k0 = c * PerPiece;
 #pragma unroll
-        for (int j = 0; j < Tile; ++j) {
-          int64_t c = base + lane + 32 * j;
-          if (c >= Pieces)
-            break;
-          int64_t k0 = c * PerPiece;
-          const unsigned words[4] = {
-              unsigned(wv[col][j].x), unsigned(wv[col][j].y),
-              unsigned(wv[col][j].z), unsigned(wv[col][j].w)};
+      for (int g = 0; g < PerPiece / Group; ++g) {
+        int64_t blk = (k0 + g * Group) / BS;
+        float scale[L], zb[L], zp[L];
 #pragma unroll
-          for (int g = 0; g < PerPiece / Group; ++g) {
-            int64_t blk = (k0 + g * Group) / BS;
-            float scale = (float)scales[n * Blocks + blk];
-            float zp = (float)zero(n, blk);
-            float zb = Magic + zp;
-            // q - zero of the group's weights.
-            float dq[Group];
+        for (int l = 0; l < L; ++l) {
+          scale[l] = (float)scales[l][blk];
+          zp[l] = (float)zero(l, blk);
+          zb[l] = Magic + zp[l];
+        }
+#pragma unroll
+        for (int64_t m = 0; m < M; ++m) {
+          float xf[Group];
+#pragma unroll
+          for (int v = 0; v < Group / XVec; ++v) {
+            float f[XVec];
+            x.load(m, (k0 + g * Group) / XVec + v, f);
+#pragma unroll
+            for (int e = 0; e < XVec; ++e)
+              xf[v * XVec + e] = f[e];
+          }
+#pragma unroll
+          for (int l = 0; l < L; ++l) {
+            const unsigned words[4] = {unsigned(wv[l][j].x),
+                                       unsigned(wv[l][j].y),
+                                       unsigned(wv[l][j].z),
+                                       unsigned(wv[l][j].w)};
+            float part = 0.0f;
 #pragma unroll
             for (int e = 0; e < Group; ++e) {
               int i = g * Group + e;
               unsigned q =
                   (words[i / PerWord] >> (Bits * (i % PerWord))) & Mask;
               float f = __uint_as_float(0x4B000000u | q);
-              dq[e] = IntZero ? f - zb : (f - Magic) - zp;
+              float dq = IntZero ? f - zb[l] : (f - Magic) - zp[l];
+              part = fmaf(xf[e], dq, part);
             }
-#pragma unroll
-            for (int64_t m = 0; m < M; ++m) {
-              const Vec16<T> *xv = reinterpret_cast<const Vec16<T> *>(
-                  x + m * K + k0 + g * Group);
-              float part = 0.0f;
-#pragma unroll
-              for (int v = 0; v < Group / XVec; ++v) {
-                Vec16<T> xs = xv[v];
-#pragma unroll
-                for (int e = 0; e < XVec; ++e)
-                  part = fmaf((float)xs.e[e], dq[v * XVec + e], part);
-              }
-              acc[col][m] = fmaf(part, scale, acc[col][m]);
-            }
+            acc[l][m] = fmaf(part, scale[l], acc[l][m]);
           }
         }
       }
     }
+  }
 #pragma unroll
-    for (int col = 0; col < Cols; ++col)
+  for (int64_t m = 0; m < M; ++m) {
+    float f = x.finish(m, x.partial(m));
 #pragma unroll
-      for (int64_t m = 0; m < M; ++m) {
-        float sum = warpSum(acc[col][m]);
-        if (lane == 0 && n0 + col < N)
-          out[m * N + n0 + col] = (T)(sum + (float)bias(n0 + col));
-      }
+    for (int l = 0; l < L; ++l)
+      acc[l][m] = warpSum(acc[l][m]) * f;
+  }
+}
+
+/// kiln.matmul_nbits for decode (M rows of x, at most kNBitsGemvMaxRows):
+/// the same sum as matmulNBits, weight-streaming (nbitsDots). Each warp
+/// computes Cols adjacent output columns (kiln::nbitsGemvColumns: a packed
+/// row is a quarter of a bf16 one, so one column alone keeps too few bytes
+/// in flight), its lanes loading a tile of all Cols packed rows before
+/// using any; lane 0 writes out[m, n] = sum + bias(n), rounded to T. Warps
+/// loop over column groups for any grid (bench/micro/nbits_gemv.cu times
+/// it on Llama-1B's int4 projections). kiln-gemv's GEMV kernels call
+/// nbitsDots themselves, with their prologues and epilogues.
+template <int64_t M, int64_t N, int64_t K, int64_t BS, int Bits,
+          int Cols = 1, bool IntZero = true, typename T, typename Zero,
+          typename Bias>
+__device__ void matmulNBitsGemv(const T *__restrict__ x,
+                                const uint8_t *__restrict__ w,
+                                const T *__restrict__ scales,
+                                T *__restrict__ out, Zero zero, Bias bias) {
+  constexpr int64_t Blocks = K / BS, RowBytes = K * Bits / 8;
+  const int lane = threadIdx.x & 31;
+  const int64_t warp = (int64_t(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
+  const int64_t warps = (int64_t(gridDim.x) * blockDim.x) >> 5;
+  GemvX<M, K, T> xr{x};
+  for (int64_t n0 = warp * Cols; n0 < N; n0 += warps * Cols) {
+    // Columns past N read row n0 (always valid); their sums are not stored.
+    const uint8_t *rows[Cols];
+    const T *scl[Cols];
+#pragma unroll
+    for (int col = 0; col < Cols; ++col) {
+      int64_t n = n0 + col < N ? n0 + col : n0;
+      rows[col] = w + n * RowBytes;
+      scl[col] = scales + n * Blocks;
+    }
+    float acc[Cols][M];
+    nbitsDots<M, K, BS, Bits, Cols, IntZero>(
+        xr, rows, scl,
+        [&](int col, int64_t j) {
+          return (float)zero(n0 + col < N ? n0 + col : n0, j);
+        },
+        acc);
+    if (lane == 0)
+#pragma unroll
+      for (int col = 0; col < Cols; ++col)
+#pragma unroll
+        for (int64_t m = 0; m < M; ++m)
+          if (n0 + col < N)
+            out[m * N + n0 + col] = (T)(acc[col][m] + (float)bias(n0 + col));
   }
 }
 

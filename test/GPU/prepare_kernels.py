@@ -27,7 +27,7 @@ import numpy as np
 from onnx import numpy_helper
 
 RACECHECK = ("rms_norm", "layer_norm", "softmax", "reduce", "attention", "gemv",
-             "kv_attention", "kv_attention_bf16", "kv_fused", "nbits", "gemv_mma",
+             "kv_attention", "kv_attention_bf16", "kv_fused", "nbits", "nbits_merged", "gemv_mma",
              "bf16_native", "f16_native", "kv_attention_f16", "gemv_mma_f16", "gemv_f16")
 
 
@@ -438,6 +438,81 @@ def case_nbits(shape):
     return ir, inputs
 
 
+def case_nbits_merged(shape):
+    # kiln-gemv's kernels on kiln.matmul_nbits (kiln::nbitsDots): q and k
+    # (siblings; q with a bias) with the norm before them as the prologue,
+    # gate and up with SwiGLU, and a product with a residual, all on M rows
+    # of x. shape: [M, K, N, N2, block, bits, zero points (0 none, 1
+    # packed uint8, 2 float), prologue (0 an RMSNorm folded into the dots,
+    # 2 a LayerNorm into shared memory), bf16 (0/1: the model's own types,
+    # every float input cast to bf16 first and the results back to f32)].
+    m, k, n, n2, bs, bits, zk, norm, bf = shape
+    blocks, blob = k // bs, bs * bits // 8
+    u8 = lambda dims: (lambda rng: rng.integers(0, 256, dims).astype(np.uint8))
+    scale = lambda dims: (lambda rng: (rng.standard_normal(dims) * 0.02).astype(np.float32))
+    dt = "bf16" if bf else "f32"
+    inputs = [("x", [m, k]), ("g", [k]), ("r", [m, n]), ("b", [n])]
+    products = []
+    for name, cols, src in [("q", n, "h"), ("k", n2, "h"), ("gt", n, "x"),
+                            ("up", n, "x"), ("o", n, "x")]:
+        inputs += [(f"w{name}", [cols, blocks, blob], u8([cols, blocks, blob])),
+                   (f"s{name}", [cols * blocks], scale([cols * blocks]))]
+        operands = [f"%{src}", f"%w{name}", f"%s{name}"]
+        if zk == 1:
+            zb = cols * ((blocks * bits + 7) // 8)
+            inputs.append((f"z{name}", [zb], u8([zb])))
+        elif zk == 2:
+            inputs.append((f"z{name}", [cols * blocks],
+                           lambda rng, c=cols: rng.uniform(0, 2 ** bits - 1, [c * blocks]).astype(np.float32)))
+        products.append((name, cols, src, zk != 0))
+    # Float inputs are f32 in the signature (the .pb files), cast to dt.
+    types, body = [], ""
+    for name, dims, *make in inputs:
+        packed = name.startswith("w") or (name.startswith("z") and zk == 1)
+        types.append(t(dims, "ui8") if packed else t(dims))
+        if not packed and bf:
+            body += f"  %{name}_ = kiln.cast %{name} : {t(dims)} -> {t(dims, dt)}\n"
+    v = lambda name: f"%{name}_" if bf else f"%{name}"
+    ty = {name: (t(dims, "ui8") if tt.startswith("tensor") and "ui8" in tt
+                 else t(dims, dt))
+          for (name, dims, *_), tt in zip(inputs, types)}
+    x = ty["x"]
+    h = gemv_prologue(norm, x, [k], 1).replace("%x,", v("x") + ",").replace(
+        "%g", v("g")).replace(t([k]), t([k], dt))
+    body += h
+    rows = {}
+    for name, cols, src, has_zero in products:
+        ops = [v("x") if src == "x" else "%h", f"%w{name}", v(f"s{name}")]
+        tys = [x, ty[f"w{name}"], ty[f"s{name}"]]
+        extra = ""
+        if has_zero:
+            zname = f"z{name}"
+            extra += f" zero_points {v(zname) if zk == 2 else '%' + zname}"
+            tys.append(ty[zname])
+        if name == "q":
+            extra += f" bias {v('b')}"
+            tys.append(ty["b"])
+        row = t([m, cols], dt)
+        body += (f"  %p{name} = kiln.matmul_nbits {', '.join(ops)}{extra} "
+                 f"{{K = {k} : i64, N = {cols} : i64, bits = {bits} : i64, "
+                 f"block_size = {bs} : i64}} : ({', '.join(tys)}) -> {row}\n")
+        rows[name] = row
+    row = rows["q"]
+    body += (f"  %s = kiln.silu %pgt : {row}\n"
+             f"  %sw = kiln.mul %s, %pup : ({row}, {row}) -> {row}\n"
+             f"  %res = kiln.add %po, {v('r')} : ({row}, {row}) -> {row}\n")
+    outs = [("pq", [m, n]), ("pk", [m, n2]), ("sw", [m, n]), ("res", [m, n])]
+    if bf:
+        for name, dims in outs:
+            body += f"  %{name}_f = kiln.cast %{name} : {t(dims, dt)} -> {t(dims)}\n"
+    rets = ", ".join(f"%{name}_f" if bf else f"%{name}" for name, _ in outs)
+    rtys = ", ".join(t(dims) for _, dims in outs)
+    args = ", ".join(f"%{name}: {tt}" for (name, *_), tt in zip(inputs, types))
+    ir = (f"func.func @main({args}) -> ({rtys}) {{\n" + body +
+          f"  return {rets} : {rtys}\n}}\n")
+    return ir, inputs
+
+
 CASES = [
     ("rms_norm", case_rms_norm, [[1, 1, 64], [3, 5, 100], [2, 7, 2048], [1, 1, 4099]]),
     ("layer_norm", case_layer_norm, [[1, 1, 64], [3, 5, 100], [2, 3, 1543]]),
@@ -564,6 +639,14 @@ CASES = [
     ("nbits", case_nbits, [[1, 77, 2048, 32, 4, 1, 1], [8, 40, 2048, 128, 4, 2, 0],
                            [1, 33, 96, 32, 4, 1, 0], [2, 50, 512, 16, 4, 1, 0],
                            [1, 100, 256, 32, 8, 1, 1], [9, 20, 64, 32, 4, 0, 0]]),
+    # [M, K, N, N2, block, bits, zero points, prologue, bf16]: kiln-gemv's
+    # merged kernels on int4 products (q/k siblings after the norm, SwiGLU,
+    # a residual): a Llama-1B row with packed zero points and the folded
+    # RMSNorm, 8 rows with a LayerNorm in shared memory and float zero
+    # points, 8-bit weights with none, and a bf16 row (--precision bf16).
+    ("nbits_merged", case_nbits_merged,
+     [[1, 2048, 77, 40, 32, 4, 1, 0, 0], [8, 256, 40, 24, 128, 4, 2, 2, 0],
+      [3, 512, 33, 16, 32, 8, 0, 0, 0], [1, 2048, 64, 32, 32, 4, 1, 0, 1]]),
 ]
 
 
@@ -626,7 +709,7 @@ def main():
                 path = os.path.join(out, f"input_{k}.pb")
                 open(path, "wb").write(numpy_helper.from_array(arr, arg).SerializeToString())
                 args += ["--input", path]
-            if cls in ("gemv", "nbits"):
+            if cls in ("gemv", "nbits", "nbits_merged"):
                 # f32 dot products of K terms of unit scale, summed by the
                 # GPU in another order than the reference: they differ by
                 # about sqrt(K) * 2^-24 per unit of sum |terms| (~0.64 K),
@@ -634,7 +717,7 @@ def main():
                 # 1e-6 * K covers that (2e-3 at K = 2048); a wrong row or
                 # element (errors of order 1) still fails.
                 # (nbits: the same sums, of K = shape[2] terms.)
-                k = shape[0] if cls == "gemv" else shape[2]
+                k = {"gemv": shape[0], "nbits": shape[2]}.get(cls, shape[1])
                 open(os.path.join(out, "tolerance"), "w").write(
                     f"--atol {1e-6 * k:.3g}\n")
             if cls == "merge_gemms":
@@ -651,7 +734,8 @@ def main():
                     "--rtol 2e-2 --atol 2e-2\n" if shape[3] else
                     f"--atol {1e-6 * shape[1]:.3g}\n")
             if cls in ("gemv_mma", "kv_attention_bf16", "bf16_native", "f16_native",
-                       "kv_attention_f16", "gemv_mma_f16", "gemv_f16"):
+                       "kv_attention_f16", "gemv_mma_f16", "gemv_f16") or (
+                           cls == "nbits_merged" and shape[8]):
                 # bf16 against the reference backend on the same bf16
                 # artifact (it rounds where the GPU rounds): what remains
                 # is summation order, a flipped bf16 rounding (1 ulp,
@@ -674,7 +758,8 @@ def main():
             # the reference backend on the artifact (it rounds where the
             # GPU rounds).
             bf16 = bool(precision) or cls in ("bf16_native", "f16_native",
-                                              "kv_attention_f16")
+                                              "kv_attention_f16") or (
+                                                  cls == "nbits_merged" and shape[8])
             if not bf16:
                 run([kiln("kiln-run"), model, "--backend=ref", "--output-dir",
                      os.path.join(out, "expected")] + args)

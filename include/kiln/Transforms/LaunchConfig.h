@@ -134,16 +134,19 @@ constexpr int64_t kGemvPrologueBytes = 32 * 1024;
 /// head's 16032 column blocks do not each repeat the norm.
 constexpr int64_t kGemvPrologueGrid = 1024;
 /// A kernel body that codegen emits as one GEMV kernel (kiln-gemv's
-/// fusions): every non-elementwise op is a GEMV kiln.linear (isGemv) whose
-/// input is the same block argument or the prologue's result (at most
-/// kGemvPrologueBytes where the prologue fills shared memory; a folded
-/// RMSNorm, which does not, has no bound), every elementwise op (the epilogue) depends on at
-/// least one linear, has the result shape of the linears it depends on or
-/// broadcasts to it, reads
-/// only those linears, other epilogue values and block arguments that
-/// broadcast to that shape (a residual, a bias [N], a scalar), and every
-/// yielded value depends on at least one linear. Linears that an epilogue op combines form one group; the kernel's
-/// columns are the groups' columns one after another.
+/// fusions): every non-elementwise op but the prologue is a GEMV "linear"
+/// - a kiln.linear (isGemv), or a kiln.matmul_nbits (isNBitsGemv; all the
+/// kernel's linears then are, of one bits, block size and kind of zero
+/// point) - whose input is the same block argument or the prologue's
+/// result (at most kGemvPrologueBytes where the prologue fills shared
+/// memory; a folded RMSNorm, which does not, has no bound) and whose other
+/// operands are block arguments, every elementwise op (the epilogue)
+/// depends on at least one linear, has the result shape of the linears it
+/// depends on or broadcasts to it, reads only those linears, other
+/// epilogue values and block arguments that broadcast to that shape (a
+/// residual, a bias [N], a scalar), and every yielded value depends on at
+/// least one linear. Linears that an epilogue op combines form one group;
+/// the kernel's columns are the groups' columns one after another.
 struct GemvKernel {
   /// The row block every linear reads: a block argument, or the result of
   /// the prologue.
@@ -160,18 +163,30 @@ struct GemvKernel {
   /// rows into shared memory before its columns, and the grid is at most
   /// kGemvPrologueGrid blocks.
   bool foldedRms = false;
+  /// The linears are kiln.matmul_nbits (isNBitsGemv), all of one bits,
+  /// block size and kind of zero point (none, packed uint8, float), each
+  /// warp one column of every linear of its group (kiln::nbitsDots), no
+  /// split, no preload; otherwise they are kiln.linear (isGemv). A kernel
+  /// never mixes the two.
+  bool nbits = false;
   int64_t rows = 0, k = 0;
   llvm::SmallVector<GemvGroup> groups;
   int64_t columns() const;
   /// Whether the kernel runs on the tensor cores (kiln::gemvMmaPartials: 2 to
   /// kGemvMmaMaxRows rows of bf16 or f16), a warp computing tiles of 8 columns of
   /// one group, rather than one column (kiln::gemvDots).
-  bool mma() const { return rows > 1; }
+  bool mma() const { return rows > 1 && !nbits; }
   /// What one warp (one group of S warps, gemvSplitK) computes at a time,
   /// over the whole kernel: its columns, or with mma() each group's
   /// ceil(columns / 8) tiles.
   int64_t units() const;
 };
+/// Whether `op` is one of a GEMV kernel's products: a kiln.linear or a
+/// kiln.matmul_nbits (analyzeGemvKernel says whether it qualifies).
+bool isGemvProduct(mlir::Operation *op);
+/// The weight operand of a GEMV kernel's product (the packed weight of a
+/// kiln.matmul_nbits).
+mlir::Value gemvProductWeight(mlir::Operation *op);
 /// The GEMV kernel of `body` (a fusion's or kernel's block), or nullopt if
 /// the body is not one (the conditions above).
 std::optional<GemvKernel> analyzeGemvKernel(mlir::Block &body);
