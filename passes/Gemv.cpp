@@ -28,10 +28,11 @@
 //     before q/k/v and before gate/up) joins it: each block of the kernel
 //     normalises the row into shared memory, a few KB read again from L2,
 //     instead of a launch of its own.
-// kiln.matmul_nbits products on decode rows (kiln::isNBitsGemv: int4 or
-// int8 weights kept packed) are GEMV fusions as kiln-form-fusions leaves
-// them, a fusion of one op, and merge the same way (kiln::nbitsDots: one
-// warp a column); a kernel's products are all kiln.linear or all
+// kiln.matmul_nbits products of one row (kiln::isNBitsGemv and
+// kNBitsGemvMergeMaxRows: int4 or int8 weights kept packed) are GEMV
+// fusions as kiln-form-fusions leaves them, a fusion of one op, and merge
+// the same way (kiln::nbitsDots: one warp a column), but take no norm
+// prologue; a kernel's products are all kiln.linear or all
 // kiln.matmul_nbits of one bits, block size and kind of zero point.
 // Last, the gemms it leaves read their weights transposed as well
 // (`transpose_b`), so a model's step functions share one copy of each.

@@ -412,6 +412,12 @@ std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {
         kernel.k = xs.back();
         kernel.rows = product(xs.drop_back());
         kernel.nbits = bool(q);
+        // int4/int8 products: one row, and no norm prologue (the norm's
+        // own kernel rounds the normalised row to its type, as the
+        // unmerged steps of more rows do: logits of a prompt alone and in a
+        // batch agree; see kNBitsGemvMergeMaxRows).
+        if (q && (kernel.rows > kNBitsGemvMergeMaxRows || kernel.prologue))
+          return std::nullopt;
       } else if (x != kernel.input || kernel.nbits != bool(q)) {
         return std::nullopt;
       }
@@ -487,10 +493,24 @@ std::optional<GemvKernel> kiln::analyzeGemvKernel(Block &body) {
     if (isGemvProduct(&op) || &op == kernel.prologue)
       continue;
     // Every epilogue op is computed from a product: it belongs to that
-    // product's group, whose element (row, column) it is computed at.
+    // product's group, whose element (row, column) it is computed at. Or
+    // it reads block arguments only (a residual cast to f32 before the
+    // add) and every op that reads it is computed from products of one
+    // group: then it is that group's, computed at the same element.
     std::optional<unsigned> g = groupOfDeps(deps.lookup(op.getResult(0)));
-    if (!g)
-      return std::nullopt;
+    if (!g) {
+      for (Operation *user : op.getResult(0).getUsers()) {
+        std::optional<unsigned> ug =
+            user == terminator || user->getBlock() != &body
+                ? std::nullopt
+                : groupOfDeps(deps.lookup(user->getResult(0)));
+        if (!ug || (g && *g != *ug))
+          return std::nullopt;
+        g = ug;
+      }
+      if (!g)
+        return std::nullopt;
+    }
     ArrayRef<int64_t> gs = groupShapes[*g];
     if (!broadcastsTo(shape(op.getResult(0)), gs))
       return std::nullopt;

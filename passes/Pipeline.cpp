@@ -56,8 +56,8 @@ struct CompilePipelineOptions
       *this, "merge-gemms",
       llvm::cl::desc("Sibling gemms of more rows than a GEMV takes as one "
                      "gemm on weights stored back to back (kiln-merge-gemms; "
-                     "kiln-compile --merge-gemms)"),
-      llvm::cl::init(false)};
+                     "kiln-compile --merge-gemms, on by default)"),
+      llvm::cl::init(true)};
   kiln::PipelineOptions get() const {
     return {libraryCalls, precision, gemv, prefetchMb, remarks, mergeGemms};
   }

@@ -98,6 +98,11 @@
 // BF16: GEMV kernel: kiln.linear kiln.cast
 // BF16: kiln::gemvFirstTile<1024, 1>(first, pre);
 // BF16: kiln::gemvSplitDots<2, 2, 1, 2048, 1>(xr, rows, acc, part, pre);
+// The gate product with SwiGLU, up's product (its own kernel: the two read
+// two casts of y) cast in the epilogue, a block argument's cast (since
+// session 14).
+// BF16: GEMV kernel: kiln.linear kiln.cast kiln.cast kiln.silu kiln.mul kiln.cast kiln.cast
+// BF16: kiln::gemvFirstTile<1024, 1>(first, pre);
 // BF16-NOT: gemvFirstTile
 // BF16: kiln::prefetchL2Rows(
 // BF16-NOT: gemvFirstTile

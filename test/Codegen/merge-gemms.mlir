@@ -1,4 +1,4 @@
-// kiln-compile --merge-gemms (kiln-merge-gemms, off by default): gate and
+// kiln-compile's kiln-merge-gemms (on by default since session 14): gate and
 // up on one input become one cuBLASLt gemm on their weights stored back to
 // back. Checked here: the weights layout (the parts abut, the
 // concatenation is a view of both at the first's offset, no bytes copied:
@@ -7,16 +7,21 @@
 // that the two records abut and hold the extent), the consumer
 // kernel reading both column ranges through slice leaves, the artifact
 // built by nvcc, and its scheduled IR on the reference backend equal, bit
-// for bit, to the unmerged artifact's. Without the flag nothing merges.
-// The CUDA path has not run on a GPU yet (test/GPU/prepare_kernels.py,
-// class merge_gemms).
+// for bit, to the unmerged artifact's. With --merge-gemms=false, or with
+// --no-gemv or --no-gemm alone, nothing merges; asking for it explicitly
+// beside one of those is an error. On an H200 (session 14) the CUDA path
+// matched the reference (test/GPU/prepare_kernels.py, class merge_gemms,
+// and the fixtures).
 // REQUIRES: nvcc
 // RUN: rm -rf %t && mkdir -p %t && cp %s %t/t.mlir
 // RUN: %python -c "import numpy as np; np.random.default_rng(3).standard_normal(16384).astype(np.float32).tofile('%t/w.bin'); x = np.random.default_rng(5).standard_normal((4, 64)).astype(np.float32); from onnx import numpy_helper; open('%t/x.pb', 'wb').write(numpy_helper.from_array(x, 'x').SerializeToString())"
 // RUN: cd %t && kiln-compile t.mlir --merge-gemms --emit=scheduled -o - | FileCheck %s --check-prefix=SCHED
-// RUN: cd %t && kiln-compile t.mlir --emit=scheduled -o - | FileCheck %s --check-prefix=OFF
-// RUN: cd %t && kiln-compile t.mlir --merge-gemms -o %t/m.kiln
-// RUN: cd %t && kiln-compile t.mlir -o %t/b.kiln
+// RUN: cd %t && kiln-compile t.mlir --emit=scheduled -o - | FileCheck %s --check-prefix=SCHED
+// RUN: cd %t && kiln-compile t.mlir --merge-gemms=false --emit=scheduled -o - | FileCheck %s --check-prefix=OFF
+// RUN: cd %t && kiln-compile t.mlir --no-gemv --emit=scheduled -o - | FileCheck %s --check-prefix=OFF
+// RUN: cd %t && kiln-compile t.mlir --no-gemm --emit=scheduled -o - | FileCheck %s --check-prefix=NOLIB
+// RUN: cd %t && kiln-compile t.mlir -o %t/m.kiln
+// RUN: cd %t && kiln-compile t.mlir --merge-gemms=false -o %t/b.kiln
 // RUN: FileCheck %s --check-prefix=MANIFEST < %t/m.kiln/manifest.txt
 // RUN: FileCheck %s --check-prefix=CUDA < %t/m.kiln/kernels.cu
 // RUN: cd %t && not kiln-compile t.mlir --merge-gemms --no-gemv --emit=scheduled -o - 2>&1 | FileCheck %s --check-prefix=NOGEMV
@@ -34,6 +39,8 @@
 // SCHED: kiln.gemm %{{.+}}, %[[V]] outs %{{.+}} transpose_b : (memref<4x64xf32>, memref<256x64xf32>, memref<4x256xf32>)
 // OFF-NOT: kiln.concat
 // OFF-COUNT-2: kiln.gemm
+// NOLIB-NOT: kiln.concat
+// NOLIB-NOT: kiln.gemm
 // MANIFEST: weights_file weights.bin 65536
 // MANIFEST: weight 0 wg f32 128x64 0 32768
 // MANIFEST: weight 1 wu f32 128x64 32768 32768

@@ -440,11 +440,11 @@ def case_nbits(shape):
 
 def case_nbits_merged(shape):
     # kiln-gemv's kernels on kiln.matmul_nbits (kiln::nbitsDots): q and k
-    # (siblings; q with a bias) with the norm before them as the prologue,
-    # gate and up with SwiGLU, and a product with a residual, all on M rows
-    # of x. shape: [M, K, N, N2, block, bits, zero points (0 none, 1
-    # packed uint8, 2 float), prologue (0 an RMSNorm folded into the dots,
-    # 2 a LayerNorm into shared memory), bf16 (0/1: the model's own types,
+    # (siblings; q with a bias) after a norm (its own kernel: int4 products
+    # take no prologue), gate and up with SwiGLU, and a product with a
+    # residual, all on M rows of x. shape: [M, K, N, N2, block, bits, zero
+    # points (0 none, 1 packed uint8, 2 float), norm (0 an RMSNorm, 2 a
+    # LayerNorm), bf16 (0/1: the model's own types,
     # every float input cast to bf16 first and the results back to f32)].
     m, k, n, n2, bs, bits, zk, norm, bf = shape
     blocks, blob = k // bs, bs * bits // 8
@@ -641,12 +641,14 @@ CASES = [
                            [1, 100, 256, 32, 8, 1, 1], [9, 20, 64, 32, 4, 0, 0]]),
     # [M, K, N, N2, block, bits, zero points, prologue, bf16]: kiln-gemv's
     # merged kernels on int4 products (q/k siblings after the norm, SwiGLU,
-    # a residual): a Llama-1B row with packed zero points and the folded
-    # RMSNorm, 8 rows with a LayerNorm in shared memory and float zero
-    # points, 8-bit weights with none, and a bf16 row (--precision bf16).
+    # a residual; one row: kNBitsGemvMergeMaxRows): a Llama-1B row with
+    # packed zero points after an RMSNorm, float zero points after a
+    # LayerNorm, 8-bit weights with none, a bf16 row (the model's own
+    # types), and 8 rows (not merged: one kernel each).
     ("nbits_merged", case_nbits_merged,
-     [[1, 2048, 77, 40, 32, 4, 1, 0, 0], [8, 256, 40, 24, 128, 4, 2, 2, 0],
-      [3, 512, 33, 16, 32, 8, 0, 0, 0], [1, 2048, 64, 32, 32, 4, 1, 0, 1]]),
+     [[1, 2048, 77, 40, 32, 4, 1, 0, 0], [1, 256, 40, 24, 128, 4, 2, 2, 0],
+      [1, 512, 33, 16, 32, 8, 0, 0, 0], [1, 2048, 64, 32, 32, 4, 1, 0, 1],
+      [8, 256, 40, 24, 128, 4, 2, 2, 0]]),
 ]
 
 

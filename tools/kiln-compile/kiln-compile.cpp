@@ -88,12 +88,13 @@ cl::opt<bool> noGemv("no-gemv", cl::init(false), cl::cat(category),
                               "instead of kiln's GEMV kernel (the "
                               "pipeline's gemv=false; docs/codegen.md)"));
 cl::opt<bool> mergeGemms(
-    "merge-gemms", cl::init(false), cl::cat(category),
+    "merge-gemms", cl::init(true), cl::cat(category),
     cl::desc("Sibling gemms of more rows than a GEMV takes (gate/up at "
              "prefill or batch 32) as one cuBLASLt gemm on weights stored "
              "back to back (kiln-merge-gemms, docs/graph-optimisation.md); "
-             "off by default: not yet run on a GPU; not with --no-gemm or "
-             "--no-gemv"));
+             "on by default, --merge-gemms=false keeps a gemm per product; "
+             "off with --no-gemm or --no-gemv (asking for it explicitly "
+             "beside either is an error)"));
 cl::opt<int64_t> gemvSplitK(
     "gemv-split-k", cl::value_desc("0|1|2|4|8"), cl::init(0), cl::cat(category),
     cl::desc("Warps that share each output column of kiln's GEMV kernels, "
@@ -370,7 +371,7 @@ int main(int argc, char **argv) {
   }
   pipelineOptions.prefetchMb = prefetchWeightsMb;
   pipelineOptions.remarks = kilnRemarks;
-  if (mergeGemms && (noGemm || noGemv)) {
+  if (mergeGemms && mergeGemms.getNumOccurrences() && (noGemm || noGemv)) {
     // kiln-merge-gemms runs after kiln-gemv, on the cuBLASLt gemms whose
     // weights kiln-gemv stores transposed ([N, K]).
     llvm::errs() << "kiln-compile: error: --merge-gemms needs the cuBLASLt "
@@ -378,7 +379,7 @@ int main(int argc, char **argv) {
                  << (noGemm ? "--no-gemm" : "--no-gemv") << "\n";
     return 1;
   }
-  pipelineOptions.mergeGemms = mergeGemms;
+  pipelineOptions.mergeGemms = mergeGemms && !noGemm && !noGemv;
   if (gemvSplitK != 0) {
     if (!kiln::isValidGemvSplitK(gemvSplitK)) {
       llvm::errs() << "kiln-compile: error: --gemv-split-k=" << gemvSplitK

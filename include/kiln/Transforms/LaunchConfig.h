@@ -91,6 +91,18 @@ bool isGemv(mlir::Operation *op);
 /// reads the weights once per row, a byte at a time): decode steps of up to
 /// 8 rows, as for the performance issue's GEMV.
 constexpr int64_t kNBitsGemvMaxRows = 8;
+/// Rows up to which kiln.matmul_nbits products join kiln-gemv's GEMV
+/// kernels (kiln::nbitsDots: siblings and epilogues; never a norm
+/// prologue). Set from measurements (bench/RESULTS.md, session 14, H200,
+/// Llama-1B shapes in int4 with bf16 activations, graph mode): with the
+/// norm folded in, at 1 row the merged kernels took the step from 0.967 to
+/// 0.895 ms, at 8 rows from 2.669 to 3.446 ms (a warp holds 8 rows of sums
+/// and x for each of a group's products), so more rows keep
+/// kiln::matmulNBitsGemv's kernels. The norm keeps its own kernel: the
+/// folded norm is not rounded to the activation type where the norm's
+/// kernel (and so the steps of more rows) rounds it, and a prompt's logits
+/// alone and in a batch then differed by 2.68x the bf16 bound.
+constexpr int64_t kNBitsGemvMergeMaxRows = 1;
 /// Whether kiln.matmul_nbits `op` runs as kiln::matmulNBitsGemv: at most
 /// kNBitsGemvMaxRows rows of an f32, f16 or bf16 input, and packed rows of
 /// whole 16-byte pieces (K * bits / 8 a multiple of 16). The launch config
@@ -135,18 +147,21 @@ constexpr int64_t kGemvPrologueBytes = 32 * 1024;
 constexpr int64_t kGemvPrologueGrid = 1024;
 /// A kernel body that codegen emits as one GEMV kernel (kiln-gemv's
 /// fusions): every non-elementwise op but the prologue is a GEMV "linear"
-/// - a kiln.linear (isGemv), or a kiln.matmul_nbits (isNBitsGemv; all the
-/// kernel's linears then are, of one bits, block size and kind of zero
-/// point) - whose input is the same block argument or the prologue's
-/// result (at most kGemvPrologueBytes where the prologue fills shared
-/// memory; a folded RMSNorm, which does not, has no bound) and whose other
-/// operands are block arguments, every elementwise op (the epilogue)
-/// depends on at least one linear, has the result shape of the linears it
-/// depends on or broadcasts to it, reads only those linears, other
-/// epilogue values and block arguments that broadcast to that shape (a
-/// residual, a bias [N], a scalar), and every yielded value depends on at
-/// least one linear. Linears that an epilogue op combines form one group;
-/// the kernel's columns are the groups' columns one after another.
+/// - a kiln.linear (isGemv), or a kiln.matmul_nbits (isNBitsGemv, one row:
+/// kNBitsGemvMergeMaxRows, and no prologue; all the kernel's linears then
+/// are, of one bits, block size and kind of zero point) - whose input is
+/// the same block argument or the prologue's result (at most
+/// kGemvPrologueBytes where the prologue fills shared memory; a folded
+/// RMSNorm, which does not, has no bound) and whose other operands are
+/// block arguments, every elementwise op (the epilogue) depends on at least
+/// one linear (or reads block arguments only and is read only by ops that
+/// depend on linears of one group: a residual cast before the add), has
+/// the result shape of the linears it depends on or broadcasts to it,
+/// reads only those linears, other epilogue values and block arguments
+/// that broadcast to that shape (a residual, a bias [N], a scalar), and
+/// every yielded value depends on at least one linear. Linears that an
+/// epilogue op combines form one group; the kernel's columns are the
+/// groups' columns one after another.
 struct GemvKernel {
   /// The row block every linear reads: a block argument, or the result of
   /// the prologue.
@@ -166,8 +181,9 @@ struct GemvKernel {
   /// The linears are kiln.matmul_nbits (isNBitsGemv), all of one bits,
   /// block size and kind of zero point (none, packed uint8, float), each
   /// warp one column of every linear of its group (kiln::nbitsDots), no
-  /// split, no preload; otherwise they are kiln.linear (isGemv). A kernel
-  /// never mixes the two.
+  /// split, no preload; one row only (kNBitsGemvMergeMaxRows) and no
+  /// prologue; otherwise they are kiln.linear (isGemv). A kernel never
+  /// mixes the two.
   bool nbits = false;
   int64_t rows = 0, k = 0;
   llvm::SmallVector<GemvGroup> groups;

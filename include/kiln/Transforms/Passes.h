@@ -44,9 +44,10 @@ struct PipelineOptions {
   /// kiln-recognize's remarks: its near misses as remarks.
   bool remarks = false;
   /// kiln-merge-gemms after kiln-gemv: sibling gemms of more rows than a
-  /// GEMV takes as one gemm on weights stored back to back (off by
-  /// default until its CUDA path has run on a GPU).
-  bool mergeGemms = false;
+  /// GEMV takes as one gemm on weights stored back to back (on by default
+  /// since session 14: every fixture right on an H200, Llama-1B's batch-32
+  /// step 2.044 -> 1.928 ms; bench/RESULTS.md).
+  bool mergeGemms = true;
 };
 
 /// Adds the graph-level passes of kiln-compile (after import, before

@@ -260,8 +260,10 @@ def KilnMergeGemms : Pass<"kiln-merge-gemms", "::mlir::ModuleOp"> {
     in two different groups is merged in neither. The steps of more rows
     than kiln-gemv takes (prefill, batch 32; f32 steps of two rows or
     more) then run gate/up (and any siblings whose consumers are
-    elementwise) as one cuBLASLt call. Off by default (kiln-compile
-    --merge-gemms): its CUDA path has not run on a GPU yet.
+    elementwise) as one cuBLASLt call. On by default in kiln-compile and
+    kiln-fused-pipeline (`merge-gemms`; kiln-compile --merge-gemms=false
+    turns it off): on an H200 every fixture matched the reference with it,
+    and Llama-1B's batch-32 step went 2.044 -> 1.928 ms (session 14).
 
     ```
     %g = kiln.gemm %x, %wg transpose_b   %u = kiln.gemm %x, %wu transpose_b
