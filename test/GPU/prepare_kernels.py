@@ -27,8 +27,9 @@ import numpy as np
 from onnx import numpy_helper
 
 RACECHECK = ("rms_norm", "layer_norm", "softmax", "reduce", "attention", "gemv",
-             "kv_attention", "kv_attention_bf16", "kv_fused", "nbits", "nbits_merged", "gemv_mma",
-             "bf16_native", "f16_native", "kv_attention_f16", "gemv_mma_f16", "gemv_f16")
+             "kv_attention", "kv_attention_bf16", "kv_fused", "nbits",
+             "nbits_merged", "gemv_mma", "bf16_native", "f16_native",
+             "kv_attention_f16", "gemv_mma_f16", "gemv_f16")
 
 
 def t(shape, dtype="f32"):
@@ -457,7 +458,6 @@ def case_nbits_merged(shape):
                             ("up", n, "x"), ("o", n, "x")]:
         inputs += [(f"w{name}", [cols, blocks, blob], u8([cols, blocks, blob])),
                    (f"s{name}", [cols * blocks], scale([cols * blocks]))]
-        operands = [f"%{src}", f"%w{name}", f"%s{name}"]
         if zk == 1:
             zb = cols * ((blocks * bits + 7) // 8)
             inputs.append((f"z{name}", [zb], u8([zb])))
@@ -467,7 +467,7 @@ def case_nbits_merged(shape):
         products.append((name, cols, src, zk != 0))
     # Float inputs are f32 in the signature (the .pb files), cast to dt.
     types, body = [], ""
-    for name, dims, *make in inputs:
+    for name, dims, *_ in inputs:
         packed = name.startswith("w") or (name.startswith("z") and zk == 1)
         types.append(t(dims, "ui8") if packed else t(dims))
         if not packed and bf:
@@ -639,7 +639,7 @@ CASES = [
     ("nbits", case_nbits, [[1, 77, 2048, 32, 4, 1, 1], [8, 40, 2048, 128, 4, 2, 0],
                            [1, 33, 96, 32, 4, 1, 0], [2, 50, 512, 16, 4, 1, 0],
                            [1, 100, 256, 32, 8, 1, 1], [9, 20, 64, 32, 4, 0, 0]]),
-    # [M, K, N, N2, block, bits, zero points, prologue, bf16]: kiln-gemv's
+    # [M, K, N, N2, block, bits, zero points, norm, bf16]: kiln-gemv's
     # merged kernels on int4 products (q/k siblings after the norm, SwiGLU,
     # a residual; one row: kNBitsGemvMergeMaxRows): a Llama-1B row with
     # packed zero points after an RMSNorm, float zero points after a
