@@ -1979,8 +1979,11 @@ __device__ void matmulNBits(const T *__restrict__ x,
 /// or'ed into the mantissa of 2^23 make the float 2^23 + q, from which 2^23
 /// + zero is subtracted (exact for an integer zero point, IntZero) or 2^23
 /// and then the zero point. Each x element is loaded once per warp (x.load,
-/// through the cache), for all L rows. The packed row is K * Bits / 8
-/// bytes, a multiple of 16 (kiln::isNBitsGemv decides).
+/// through the cache), for all L rows, and each weight dequantised again
+/// for each row of x: at 8 rows that was faster than dequantising once and
+/// reading x again per weight row (bench/RESULTS.md, session 14: a
+/// Llama-1B int4 step at batch 8, 2.67 against 2.96 ms). The packed row is
+/// K * Bits / 8 bytes, a multiple of 16 (kiln::isNBitsGemv decides).
 template <int64_t M, int64_t K, int64_t BS, int Bits, int L,
           bool IntZero = true, typename XRows, typename S, typename Zero>
 __device__ __forceinline__ void nbitsDots(XRows &x,
