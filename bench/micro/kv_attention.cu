@@ -11,6 +11,8 @@
 // Every shape's output must agree with W = 4, Steps = 4's (the shape kiln
 // used before) within 1/128 of the largest |output| (bf16 outputs, sums in
 // another order); the exit status is 1 when one does not.
+// At batch 8 also kiln.kv_attention alone (aloneBody) under kiln's bound
+// and register budgets of 3, 2 and 1 blocks an SM (session 14).
 // Shapes W x Steps: 4 x 4, 8 x 2, 8 x 4, 16 x 1, 16 x 2 with all the kv
 // head's query heads in a block, 8 x 2 and 4 x 4 with one (heads 1), 8 x 2
 // with two; merged in a thread block cluster (Cluster: 8 x 2 and 4 x 4 with
@@ -51,6 +53,38 @@ __global__ void __launch_bounds__(32 * W)
       vc, pos, out, 1.0f / sqrtf((float)D),
       [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }, gPart, gDone,
       kiln::KvAppendRow<Hkv, D, true, D, 1, false, bf, float>{k, v, cs, sn});
+}
+
+// kiln.kv_attention alone (the step's kernel from 2 rows on:
+// kiln-fuse-kv-attention fuses at one row only), as kiln emits it
+// (__launch_bounds__(32 W), MinBlocks 0) or with a register budget of
+// MinBlocks blocks an SM: session 14 found ptxas giving Llama-1B's batch-8
+// shape (8 x 2, all heads) 64 registers and a few bytes of spills under
+// kiln's bound, 72 registers and none under (256, 3) (nvcc -Xptxas -v);
+// not yet timed on a GPU.
+template <int64_t B, int64_t Hq, int64_t Hkv, int64_t D, int W, int Steps,
+          int GH>
+__device__ __forceinline__ void aloneBody(const bf *q, const bf *kc,
+                                          const bf *vc, const int64_t *pos,
+                                          bf *out) {
+  kiln::kvAttentionSplit<B, Hq, Hkv, 1, T, D, W, Steps, GH, true, false>(
+      q, kc, vc, pos, out, 1.0f / sqrtf((float)D),
+      [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }, gPart,
+      gDone);
+}
+template <int64_t B, int64_t Hq, int64_t Hkv, int64_t D, int W, int Steps,
+          int GH>
+__global__ void __launch_bounds__(32 * W)
+    alone(const bf *q, const bf *kc, const bf *vc, const int64_t *pos,
+          bf *out) {
+  aloneBody<B, Hq, Hkv, D, W, Steps, GH>(q, kc, vc, pos, out);
+}
+template <int64_t B, int64_t Hq, int64_t Hkv, int64_t D, int W, int Steps,
+          int GH, int MinBlocks>
+__global__ void __launch_bounds__(32 * W, MinBlocks)
+    aloneMin(const bf *q, const bf *kc, const bf *vc, const int64_t *pos,
+             bf *out) {
+  aloneBody<B, Hq, Hkv, D, W, Steps, GH>(q, kc, vc, pos, out);
 }
 
 struct Buffers {
@@ -119,6 +153,62 @@ int timeShape(const char *name, Buffers &m, std::vector<float> &ref,
   return 0;
 }
 
+// Times alone<...> (MinBlocks 0) or aloneMin<..., MinBlocks> like
+// timeShape, against the first variant's output (`ref`), and prints the
+// kernel's registers.
+template <int64_t B, int64_t Hq, int64_t Hkv, int64_t D, int W, int Steps,
+          int GH, int MinBlocks>
+int timeAlone(const char *name, Buffers &m, std::vector<float> &ref,
+              bool &bad) {
+  constexpr int64_t Chunk = kiln::kvSplitChunk<D, bf, W, Steps>;
+  constexpr int64_t Splits = (T + Chunk - 1) / Chunk;
+  constexpr int64_t Blocks = B * Hkv * (Hq / Hkv / GH) * Splits;
+  auto kernel = MinBlocks == 0 ? alone<B, Hq, Hkv, D, W, Steps, GH>
+                               : aloneMin<B, Hq, Hkv, D, W, Steps, GH,
+                                          MinBlocks == 0 ? 1 : MinBlocks>;
+  cudaFuncAttributes attr;
+  CK(cudaFuncGetAttributes(&attr, kernel));
+  cudaEvent_t a, b;
+  CK(cudaEventCreate(&a));
+  CK(cudaEventCreate(&b));
+  std::vector<double> us;
+  for (int r = 0; r < 42; ++r) {
+    CK(cudaMemsetAsync(m.flush, r & 0xff, FlushBytes));
+    CK(cudaEventRecord(a));
+    kernel<<<Blocks, 32 * W>>>(m.q, m.kc, m.vc, m.pos, m.out);
+    CK(cudaGetLastError());
+    CK(cudaEventRecord(b));
+    CK(cudaEventSynchronize(b));
+    float ms;
+    CK(cudaEventElapsedTime(&ms, a, b));
+    if (r > 0)
+      us.push_back(ms * 1000.0);
+  }
+  std::sort(us.begin(), us.end());
+  std::vector<bf> out(B * Hq * D);
+  CK(cudaMemcpy(out.data(), m.out, out.size() * sizeof(bf),
+                cudaMemcpyDeviceToHost));
+  if (ref.empty())
+    for (bf x : out)
+      ref.push_back((float)x);
+  double maxRef = 0, maxDiff = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    maxRef = std::max(maxRef, (double)std::fabs(ref[i]));
+    maxDiff = std::max(maxDiff, (double)std::fabs((float)out[i] - ref[i]));
+  }
+  bool ok = maxDiff <= maxRef / 128;
+  bad |= !ok;
+  printf("%-22s alone W %2d Steps %d min blocks %d: %3d registers, %4lld "
+         "local bytes: median %6.2f us (min %6.2f, max %6.2f); max |diff| "
+         "%.3g of %.3g %s\n",
+         name, W, Steps, MinBlocks, attr.numRegs, (long long)attr.localSizeBytes,
+         us[us.size() / 2], us.front(), us.back(), maxDiff, maxRef,
+         ok ? "ok" : "WRONG");
+  CK(cudaEventDestroy(a));
+  CK(cudaEventDestroy(b));
+  return 0;
+}
+
 template <int64_t B, int64_t Hq, int64_t Hkv, int64_t D>
 int sweep(const char *name, Buffers &m, bool &bad, int argc) {
   std::vector<float> ref;
@@ -175,6 +265,17 @@ int sweep(const char *name, Buffers &m, bool &bad, int argc) {
     rc |= timeShape<B, Hq, Hkv, D, 8, 9, Hq / Hkv, true>(name, m, ref, bad);
     rc |= timeShape<B, Hq, Hkv, D, 8, 16, Hq / Hkv, true>(name, m, ref, bad);
     rc |= timeShape<B, Hq, Hkv, D, 8, 9, 1, true>(name, m, ref, bad);
+  }
+  // The attention alone from 2 rows on (kiln's shape there, 8 x 2 with all
+  // the kv head's query heads a block), kiln's bound against register
+  // budgets of 3, 2 and 1 blocks an SM. The cache now holds the rows the
+  // fused variants appended; every alone variant reads the same.
+  if constexpr (B > 1) {
+    std::vector<float> aloneRef;
+    rc |= timeAlone<B, Hq, Hkv, D, 8, 2, Hq / Hkv, 0>(name, m, aloneRef, bad);
+    rc |= timeAlone<B, Hq, Hkv, D, 8, 2, Hq / Hkv, 3>(name, m, aloneRef, bad);
+    rc |= timeAlone<B, Hq, Hkv, D, 8, 2, Hq / Hkv, 2>(name, m, aloneRef, bad);
+    rc |= timeAlone<B, Hq, Hkv, D, 8, 2, Hq / Hkv, 1>(name, m, aloneRef, bad);
   }
   if (argc > 1) { // the first call's other shapes
     rc |= timeShape<B, Hq, Hkv, D, 4, 2>(name, m, ref, bad);
