@@ -96,6 +96,57 @@ struct Buffers {
 
 constexpr size_t FlushBytes = size_t(256) << 20;
 
+/// What one shape measured: its launch times in us (41 launches after a
+/// warm-up, each after a 256 MiB memset that pushes the cache out of L2)
+/// and its outputs against the reference.
+struct Measured {
+  double median, min, max, maxDiff, maxRef;
+  bool ok;
+};
+
+/// Times `launch` (one kernel launch) between CUDA events into `r`, then
+/// compares the `n` outputs in m.out with `ref` (filled from them when
+/// empty): within 1/128 of the largest |ref|, else `bad` is set. Returns 1
+/// on a CUDA error (CK), else 0.
+template <typename Launch>
+int measure(Buffers &m, Launch launch, size_t n, std::vector<float> &ref,
+            bool &bad, Measured &r) {
+  cudaEvent_t a, b;
+  CK(cudaEventCreate(&a));
+  CK(cudaEventCreate(&b));
+  std::vector<double> us;
+  for (int r = 0; r < 42; ++r) {
+    CK(cudaMemsetAsync(m.flush, r & 0xff, FlushBytes));
+    CK(cudaEventRecord(a));
+    launch();
+    CK(cudaGetLastError());
+    CK(cudaEventRecord(b));
+    CK(cudaEventSynchronize(b));
+    float ms;
+    CK(cudaEventElapsedTime(&ms, a, b));
+    if (r > 0)
+      us.push_back(ms * 1000.0);
+  }
+  CK(cudaEventDestroy(a));
+  CK(cudaEventDestroy(b));
+  std::sort(us.begin(), us.end());
+  std::vector<bf> out(n);
+  CK(cudaMemcpy(out.data(), m.out, out.size() * sizeof(bf),
+                cudaMemcpyDeviceToHost));
+  if (ref.empty())
+    for (bf x : out)
+      ref.push_back((float)x);
+  double maxRef = 0, maxDiff = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    maxRef = std::max(maxRef, (double)std::fabs(ref[i]));
+    maxDiff = std::max(maxDiff, (double)std::fabs((float)out[i] - ref[i]));
+  }
+  bool ok = maxDiff <= maxRef / 128;
+  bad |= !ok;
+  r = {us[us.size() / 2], us.front(), us.back(), maxDiff, maxRef, ok};
+  return 0;
+}
+
 template <int64_t B, int64_t Hq, int64_t Hkv, int64_t D, int W, int Steps,
           int GH = Hq / Hkv, bool Cluster = false>
 int timeShape(const char *name, Buffers &m, std::vector<float> &ref,
@@ -106,50 +157,25 @@ int timeShape(const char *name, Buffers &m, std::vector<float> &ref,
   constexpr int64_t Blocks = B * Hkv * Sets * Splits;
   static_assert(B * Hq * Splits * (2 + D) <= PartFloats, "part");
   constexpr int64_t Live = B * Hkv * Sets * ((Ctx + 1 + Chunk - 1) / Chunk);
-  cudaEvent_t a, b;
-  CK(cudaEventCreate(&a));
-  CK(cudaEventCreate(&b));
-  std::vector<double> us;
   auto kernel = fused<B, Hq, Hkv, D, W, Steps, GH, Cluster>;
   if (Cluster && Splits > 8) // 16 blocks: a non-portable cluster size
     CK(cudaFuncSetAttribute(kernel,
                             cudaFuncAttributeNonPortableClusterSizeAllowed, 1));
-  for (int r = 0; r < 42; ++r) {
-    CK(cudaMemsetAsync(m.flush, r & 0xff, FlushBytes));
-    CK(cudaEventRecord(a));
-    kernel<<<Blocks, 32 * W>>>(
-        m.q, m.k, m.v, m.cs, m.sn, m.pos, m.kc, m.vc, m.out);
-    CK(cudaGetLastError());
-    CK(cudaEventRecord(b));
-    CK(cudaEventSynchronize(b));
-    float ms;
-    CK(cudaEventElapsedTime(&ms, a, b));
-    if (r > 0)
-      us.push_back(ms * 1000.0);
-  }
-  std::sort(us.begin(), us.end());
-  std::vector<bf> out(B * Hq * D);
-  CK(cudaMemcpy(out.data(), m.out, out.size() * sizeof(bf),
-                cudaMemcpyDeviceToHost));
-  double maxRef = 0, maxDiff = 0;
-  if (ref.empty())
-    for (bf x : out)
-      ref.push_back((float)x);
-  for (size_t i = 0; i < out.size(); ++i) {
-    maxRef = std::max(maxRef, (double)std::fabs(ref[i]));
-    maxDiff = std::max(maxDiff, (double)std::fabs((float)out[i] - ref[i]));
-  }
-  bool ok = maxDiff <= maxRef / 128;
-  bad |= !ok;
+  Measured r;
+  if (measure(
+          m,
+          [&] {
+            kernel<<<Blocks, 32 * W>>>(m.q, m.k, m.v, m.cs, m.sn, m.pos, m.kc,
+                                       m.vc, m.out);
+          },
+          B * Hq * D, ref, bad, r))
+    return 1;
   printf("%-22s W %2d Steps %d heads %d%s chunk %3lld working blocks %4lld "
          "threads %3d: median %6.2f us (min %6.2f, max %6.2f); max |diff| "
          "%.3g of %.3g %s\n",
          name, W, Steps, GH, Cluster ? " cluster" : "", (long long)Chunk,
-         (long long)Live, 32 * W,
-         us[us.size() / 2], us.front(), us.back(), maxDiff, maxRef,
-         ok ? "ok" : "WRONG");
-  CK(cudaEventDestroy(a));
-  CK(cudaEventDestroy(b));
+         (long long)Live, 32 * W, r.median, r.min, r.max, r.maxDiff, r.maxRef,
+         r.ok ? "ok" : "WRONG");
   return 0;
 }
 
@@ -168,44 +194,17 @@ int timeAlone(const char *name, Buffers &m, std::vector<float> &ref,
                                           MinBlocks == 0 ? 1 : MinBlocks>;
   cudaFuncAttributes attr;
   CK(cudaFuncGetAttributes(&attr, kernel));
-  cudaEvent_t a, b;
-  CK(cudaEventCreate(&a));
-  CK(cudaEventCreate(&b));
-  std::vector<double> us;
-  for (int r = 0; r < 42; ++r) {
-    CK(cudaMemsetAsync(m.flush, r & 0xff, FlushBytes));
-    CK(cudaEventRecord(a));
-    kernel<<<Blocks, 32 * W>>>(m.q, m.kc, m.vc, m.pos, m.out);
-    CK(cudaGetLastError());
-    CK(cudaEventRecord(b));
-    CK(cudaEventSynchronize(b));
-    float ms;
-    CK(cudaEventElapsedTime(&ms, a, b));
-    if (r > 0)
-      us.push_back(ms * 1000.0);
-  }
-  std::sort(us.begin(), us.end());
-  std::vector<bf> out(B * Hq * D);
-  CK(cudaMemcpy(out.data(), m.out, out.size() * sizeof(bf),
-                cudaMemcpyDeviceToHost));
-  if (ref.empty())
-    for (bf x : out)
-      ref.push_back((float)x);
-  double maxRef = 0, maxDiff = 0;
-  for (size_t i = 0; i < out.size(); ++i) {
-    maxRef = std::max(maxRef, (double)std::fabs(ref[i]));
-    maxDiff = std::max(maxDiff, (double)std::fabs((float)out[i] - ref[i]));
-  }
-  bool ok = maxDiff <= maxRef / 128;
-  bad |= !ok;
+  Measured r;
+  if (measure(
+          m, [&] { kernel<<<Blocks, 32 * W>>>(m.q, m.kc, m.vc, m.pos, m.out); },
+          B * Hq * D, ref, bad, r))
+    return 1;
   printf("%-22s alone W %2d Steps %d min blocks %d: %3d registers, %4lld "
          "local bytes: median %6.2f us (min %6.2f, max %6.2f); max |diff| "
          "%.3g of %.3g %s\n",
-         name, W, Steps, MinBlocks, attr.numRegs, (long long)attr.localSizeBytes,
-         us[us.size() / 2], us.front(), us.back(), maxDiff, maxRef,
-         ok ? "ok" : "WRONG");
-  CK(cudaEventDestroy(a));
-  CK(cudaEventDestroy(b));
+         name, W, Steps, MinBlocks, attr.numRegs,
+         (long long)attr.localSizeBytes, r.median, r.min, r.max, r.maxDiff,
+         r.maxRef, r.ok ? "ok" : "WRONG");
   return 0;
 }
 
