@@ -191,6 +191,10 @@ std::string kiln::codegen::floatLiteral(double value) {
   return s + "f";
 }
 
+std::string kiln::codegen::argOf(Value v) {
+  return "in" + std::to_string(cast<BlockArgument>(v).getArgNumber());
+}
+
 //===----------------------------------------------------------------------===//
 // EmitContext
 //===----------------------------------------------------------------------===//

@@ -98,16 +98,13 @@ static LogicalResult emitNBitsDots(EmitContext &ctx, const GemvGroup &group,
   FailureOr<std::string> st = ctx.typeOf(first.getScales(), first);
   if (failed(st))
     return failure();
-  auto arg = [](Value v) {
-    return "in" + std::to_string(cast<BlockArgument>(v).getArgNumber());
-  };
   os << "      const uint8_t *rows[" << l << "] = {";
   for (auto [j, op] : llvm::enumerate(group.linears))
-    os << (j ? ", " : "") << arg(cast<MatmulNBitsOp>(op).getWeight())
+    os << (j ? ", " : "") << argOf(cast<MatmulNBitsOp>(op).getWeight())
        << " + n * " << rowBytes;
   os << "};\n      const " << *st << " *scl[" << l << "] = {";
   for (auto [j, op] : llvm::enumerate(group.linears))
-    os << (j ? ", " : "") << arg(cast<MatmulNBitsOp>(op).getScales())
+    os << (j ? ", " : "") << argOf(cast<MatmulNBitsOp>(op).getScales())
        << " + n * " << blocks;
   // Linear q's zero point of block j at column n (q is a constant once
   // nbitsDots' loop over the linears is unrolled).
@@ -115,7 +112,7 @@ static LogicalResult emitNBitsDots(EmitContext &ctx, const GemvGroup &group,
      << "        (void)q; (void)j;\n        return ";
   for (auto [j, op] : llvm::enumerate(group.linears)) {
     Value zp = cast<MatmulNBitsOp>(op).getZeroPoints();
-    std::string z = nbitsZeroPoint(op, zp ? arg(zp) : "", "n", "j", "float");
+    std::string z = nbitsZeroPoint(op, zp ? argOf(zp) : "", "n", "j", "float");
     if (j + 1 < group.linears.size())
       os << "q == " << j << " ? " << z << " : ";
     else
@@ -373,9 +370,6 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
     }
     src << "  }\n  kiln::pdlEnter();\n";
   }
-  auto argOf = [](Value v) {
-    return "in" + std::to_string(cast<BlockArgument>(v).getArgNumber());
-  };
   if (gemv->foldedRms) {
     // Each warp folds the RMSNorm into its dots (kiln::GemvRmsX).
     auto rms = cast<RmsNormOp>(gemv->prologue);

@@ -143,14 +143,10 @@ kiln::codegen::emitKvAttentionKernel(EmitContext &ctx, Block &body) {
   unsigned posArg = cast<BlockArgument>(op.getPositions()).getArgNumber();
   bool early =
       posArg < ctx.argIsStepInput.size() && ctx.argIsStepInput[posArg];
-  std::string block = std::to_string(split.warps) + ", " +
-                      std::to_string(split.steps) + ", " +
-                      std::to_string(split.heads) + ", " +
-                      (early ? "true" : "false") + ", " +
-                      (split.cluster ? "true" : "false");
-  auto arg = [](Value v) {
-    return "in" + std::to_string(cast<BlockArgument>(v).getArgNumber());
-  };
+  std::string block =
+      std::to_string(split.warps) + ", " + std::to_string(split.steps) + ", " +
+      std::to_string(split.heads) + ", " + (early ? "true" : "false") + ", " +
+      (split.cluster ? "true" : "false");
   FailureOr<std::string> e = ctx.typeOf(op.getKeyCache(), op);
   if (failed(e))
     return failure();
@@ -170,11 +166,11 @@ kiln::codegen::emitKvAttentionKernel(EmitContext &ctx, Block &body) {
       return failure();
     query = "kiln::KvRotaryQuery<" + std::to_string(hq) + ", " +
             std::to_string(s) + ", " + std::to_string(d) + ", " + *params +
-            ">{" + arg(r.getInput()) + ", " + arg(r.getCos()) + ", " +
-            arg(r.getSin()) + "}";
+            ">{" + argOf(r.getInput()) + ", " + argOf(r.getCos()) + ", " +
+            argOf(r.getSin()) + "}";
   } else {
     query = "kiln::KvQuery<" + std::to_string(hq) + ", " + std::to_string(s) +
-            ", " + std::to_string(d) + ", " + *e + ">{" + arg(op.getQuery()) +
+            ", " + std::to_string(d) + ", " + *e + ">{" + argOf(op.getQuery()) +
             "}";
   }
   std::string caches, hook, result = "out0";
@@ -187,17 +183,17 @@ kiln::codegen::emitKvAttentionKernel(EmitContext &ctx, Block &body) {
       FailureOr<std::string> params = rope(r);
       if (failed(params))
         return failure();
-      hook = row + "true, " + *params + ">{" + arg(r.getInput()) + ", " +
-             arg(append.getValue()) + ", " + arg(r.getCos()) + ", " +
-             arg(r.getSin()) + "}";
+      hook = row + "true, " + *params + ">{" + argOf(r.getInput()) + ", " +
+             argOf(append.getValue()) + ", " + argOf(r.getCos()) + ", " +
+             argOf(r.getSin()) + "}";
     } else {
       hook = row + "false, 0, 1, false, " + *e + ", float>{" +
-             arg(append.getKey()) + ", " + arg(append.getValue()) +
+             argOf(append.getKey()) + ", " + argOf(append.getValue()) +
              ", nullptr, nullptr}";
     }
   } else {
-    caches = "const_cast<" + *e + " *>(" + arg(op.getKeyCache()) +
-             "), const_cast<" + *e + " *>(" + arg(op.getValueCache()) + ")";
+    caches = "const_cast<" + *e + " *>(" + argOf(op.getKeyCache()) +
+             "), const_cast<" + *e + " *>(" + argOf(op.getValueCache()) + ")";
     hook = "kiln::KvNoAppend{}";
   }
   std::string bias = "[](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }";
@@ -224,19 +220,19 @@ kiln::codegen::emitKvAttentionKernel(EmitContext &ctx, Block &body) {
     // The attention alone: no hooks.
     ctx.source() << "  kiln::kvAttentionSplit<" << b << ", " << hq << ", "
                  << hkv << ", " << s << ", " << t << ", " << d << ", " << block
-                 << ">(" << arg(op.getQuery()) << ", " << arg(op.getKeyCache())
-                 << ", " << arg(op.getValueCache()) << ", "
-                 << arg(op.getPositions()) << ", out0, "
-                 << floatLiteral(op.getScale().convertToFloat())
-                 << ",\n      " << bias << ", " << ctx.name << "_part, "
-                 << ctx.name << "_done);\n";
+                 << ">(" << argOf(op.getQuery()) << ", "
+                 << argOf(op.getKeyCache()) << ", " << argOf(op.getValueCache())
+                 << ", " << argOf(op.getPositions()) << ", out0, "
+                 << floatLiteral(op.getScale().convertToFloat()) << ",\n      "
+                 << bias << ", " << ctx.name << "_part, " << ctx.name
+                 << "_done);\n";
     ctx.endKernel();
     return success();
   }
   ctx.source() << "  kiln::kvAttentionSplitWith<" << b << ", " << hq << ", "
                << hkv << ", " << s << ", " << t << ", " << d << ", " << block
                << ">(\n      " << query << ",\n      " << caches << ", "
-               << arg(op.getPositions()) << ", " << result << ", "
+               << argOf(op.getPositions()) << ", " << result << ", "
                << floatLiteral(op.getScale().convertToFloat()) << ",\n      "
                << bias << ",\n      " << ctx.name << "_part, " << ctx.name
                << "_done,\n      " << hook << ");\n";

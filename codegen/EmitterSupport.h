@@ -66,6 +66,8 @@ std::string broadcastIndex(llvm::ArrayRef<int64_t> inShape,
 
 /// A float literal for generated code (`0.125f`, `INFINITY`, ...).
 std::string floatLiteral(double value);
+/// The kernel parameter of a fused body's block argument `v`: in<N>.
+std::string argOf(mlir::Value v);
 
 /// True for the ops whose element i is a scalar function of their operands'
 /// elements at i (broadcast): ElementwiseOpInterface, kiln.where, kiln.cast.
