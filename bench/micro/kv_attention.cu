@@ -199,10 +199,11 @@ int timeAlone(const char *name, Buffers &m, std::vector<float> &ref,
           m, [&] { kernel<<<Blocks, 32 * W>>>(m.q, m.kc, m.vc, m.pos, m.out); },
           B * Hq * D, ref, bad, r))
     return 1;
-  printf("%-22s alone W %2d Steps %d min blocks %d: %3d registers, %4lld "
+  printf("%-22s alone W %2d Steps %d heads %d chunk %3lld min blocks %d: "
+         "%3d registers, %4lld "
          "local bytes: median %6.2f us (min %6.2f, max %6.2f); max |diff| "
          "%.3g of %.3g %s\n",
-         name, W, Steps, MinBlocks, attr.numRegs,
+         name, W, Steps, GH, (long long)Chunk, MinBlocks, attr.numRegs,
          (long long)attr.localSizeBytes, r.median, r.min, r.max, r.maxDiff,
          r.maxRef, r.ok ? "ok" : "WRONG");
   return 0;
@@ -275,6 +276,14 @@ int sweep(const char *name, Buffers &m, bool &bad, int argc) {
     rc |= timeAlone<B, Hq, Hkv, D, 8, 2, Hq / Hkv, 3>(name, m, aloneRef, bad);
     rc |= timeAlone<B, Hq, Hkv, D, 8, 2, Hq / Hkv, 2>(name, m, aloneRef, bad);
     rc |= timeAlone<B, Hq, Hkv, D, 8, 2, Hq / Hkv, 1>(name, m, aloneRef, bad);
+    // Other block shapes alone (session 15): longer chunks (8 x 4, 16 x 2:
+    // 128 slots; 8 x 9: 288), shorter (4 x 2: 32), and a block per query
+    // head (8 x 2, heads 1), each under kiln's bound.
+    rc |= timeAlone<B, Hq, Hkv, D, 8, 4, Hq / Hkv, 0>(name, m, aloneRef, bad);
+    rc |= timeAlone<B, Hq, Hkv, D, 16, 2, Hq / Hkv, 0>(name, m, aloneRef, bad);
+    rc |= timeAlone<B, Hq, Hkv, D, 8, 9, Hq / Hkv, 0>(name, m, aloneRef, bad);
+    rc |= timeAlone<B, Hq, Hkv, D, 4, 2, Hq / Hkv, 0>(name, m, aloneRef, bad);
+    rc |= timeAlone<B, Hq, Hkv, D, 8, 2, 1, 0>(name, m, aloneRef, bad);
   }
   if (argc > 1) { // the first call's other shapes
     rc |= timeShape<B, Hq, Hkv, D, 4, 2>(name, m, ref, bad);
