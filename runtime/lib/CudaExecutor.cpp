@@ -9,6 +9,13 @@
 // function's first step()), so a captured region holds only kernel launches
 // and cublasLtMatmul calls.
 //
+// Each gemm's algorithm is cuBLASLt's heuristic's first unless
+// KILN_RUNTIME_GEMM_TUNE is 1 or verbose: then up to kGemmCandidates of the
+// heuristic's algorithms are timed once per gemm shape at create(), with
+// L2 flushed before each run (a decode step reads its weights from DRAM),
+// and the fastest kept where it beats the first by kGemmTuneMargin
+// (docs/runtime.md, "Gemm algorithms").
+//
 // Row-major gemms are issued as the column-major product C^T = B^T * A^T, so
 // no layout order attribute is needed and the bias epilogue (one value per
 // row of the column-major D) adds bias[n] to every row of the row-major C.
@@ -57,6 +64,17 @@ uint32_t alignmentOf(const void *p) {
 }
 
 constexpr size_t kWorkspaceBytes = 32u << 20;
+/// Heuristic algorithms timed per gemm shape (KILN_RUNTIME_GEMM_TUNE).
+constexpr int kGemmCandidates = 8;
+/// A candidate replaces the heuristic's first only when its median time is
+/// below this fraction of the first's: timing noise does not switch
+/// algorithms (and so summation orders) between runs.
+constexpr float kGemmTuneMargin = 0.95f;
+/// Timed runs per candidate (the median counts), each after an L2 flush.
+constexpr int kGemmTuneRuns = 5;
+/// Bytes written before each timed run to push the gemm's operands out of
+/// L2 (the H100 / H200 L2 is 50 / 60 MB).
+constexpr size_t kFlushBytes = size_t(128) << 20;
 
 /// One launch, with every device address and descriptor resolved.
 struct Prepared {
@@ -117,6 +135,19 @@ struct CudaExecutor::Impl {
   bool syncEachLaunch = false;
   /// KILN_RUNTIME_CHECK_GEMM=1: recompute every gemm on the host (eager).
   bool checkGemms = false;
+  /// KILN_RUNTIME_GEMM_TUNE: unset or 0 (the default) takes cuBLASLt's
+  /// heuristic's first algorithm; 1 the fastest of kGemmCandidates, timed
+  /// at create(); `verbose` as 1, printing each shape's choice to stderr.
+  bool tuneGemms = false, tuneVerbose = false;
+  /// The tuned algorithm per gemm shape (tuneKey), shared by the functions.
+  std::map<std::string, cublasLtMatmulAlgo_t> tunedAlgos;
+  /// Shapes whose tuned algorithm is not the heuristic's first.
+  int tunedChanged = 0;
+  /// kFlushBytes of scratch for the tuner's L2 flush (freed after setup).
+  void *flush = nullptr;
+  bool tuneGemm(const FunctionState &f, size_t i, Prepared &p,
+                const cublasLtMatmulHeuristicResult_t *results, int found,
+                std::string &error);
   /// Launch kernels with programmatic dependent launch (the manifest says
   /// `dependent_launch`, the device is sm_90 or later, and
   /// KILN_RUNTIME_PDL is not 0).
@@ -182,6 +213,8 @@ CudaExecutor::Impl::~Impl() {
     cudaLibraryUnload(library);
   if (workspace)
     cudaFree(workspace);
+  if (flush)
+    cudaFree(flush);
   if (weights)
     cudaFree(weights);
   if (arena)
@@ -238,6 +271,10 @@ bool CudaExecutor::Impl::setup(std::string &error) {
   const char *check = std::getenv("KILN_RUNTIME_CHECK_GEMM");
   checkGemms = check && std::string(check) == "1";
   const char *pdlEnv = std::getenv("KILN_RUNTIME_PDL");
+  if (const char *tune = std::getenv("KILN_RUNTIME_GEMM_TUNE")) {
+    tuneVerbose = std::string(tune) == "verbose";
+    tuneGemms = tuneVerbose || std::string(tune) == "1";
+  }
   int device = 0, major = 0;
   if (!ok(cudaGetDevice(&device), "cudaGetDevice", error) ||
       !ok(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor,
@@ -302,6 +339,16 @@ bool CudaExecutor::Impl::setup(std::string &error) {
       if (!good)
         return false;
     }
+  }
+  if (flush) {
+    // The tuner ran gemms on the arena: clear it again, as create()
+    // promises a zeroed arena, and free the flush scratch.
+    if (!ok(cudaMemsetAsync(arena, 0, arenaBytes, stream),
+            "cudaMemsetAsync of the arena", error) ||
+        !ok(cudaStreamSynchronize(stream), "gemm tuning", error) ||
+        !ok(cudaFree(flush), "cudaFree of the tuning scratch", error))
+      return false;
+    flush = nullptr;
   }
   return true;
 }
@@ -494,12 +541,12 @@ bool CudaExecutor::Impl::prepareGemm(const FunctionState &f, size_t i,
              pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &alignD,
              sizeof(alignD)),
          at + ": set MIN_ALIGNMENT_D_BYTES", error);
-  cublasLtMatmulHeuristicResult_t result{};
+  cublasLtMatmulHeuristicResult_t results[kGemmCandidates] = {};
   int found = 0;
   if (good)
-    good = ok(cublasLtMatmulAlgoGetHeuristic(lt, p.desc, p.layoutA, p.layoutB,
-                                             p.layoutC, p.layoutC, pref, 1,
-                                             &result, &found),
+    good = ok(cublasLtMatmulAlgoGetHeuristic(
+                  lt, p.desc, p.layoutA, p.layoutB, p.layoutC, p.layoutC, pref,
+                  tuneGemms ? kGemmCandidates : 1, results, &found),
               at + ": cublasLtMatmulAlgoGetHeuristic", error);
   cublasLtMatmulPreferenceDestroy(pref);
   if (!good)
@@ -508,7 +555,101 @@ bool CudaExecutor::Impl::prepareGemm(const FunctionState &f, size_t i,
     error = at + ": cuBLASLt found no algorithm for this gemm";
     return false;
   }
-  p.algo = result.algo;
+  p.algo = results[0].algo;
+  return found == 1 || tuneGemm(f, i, p, results, found, error);
+}
+
+/// The shape of gemm launch `g` as the tuner keys it: everything the
+/// descriptors and the pointers' alignments depend on.
+static std::string tuneKey(const GemmLaunch &g, const Prepared &p) {
+  std::string key;
+  for (int64_t v : {g.m, g.n, g.k, g.batch, g.strideA, g.strideB, g.strideC})
+    key += std::to_string(v) + ",";
+  key += std::string(dtypeName(g.dtype)) + (g.transB ? ",t" : ",n") + "," +
+         std::to_string(int(g.activation)) + (p.bias ? ",bias" : "") +
+         (p.beta != 0.0f ? ",residual" : "");
+  for (const void *ptr : {p.a, p.b, (const void *)p.c, p.residual, p.bias})
+    key += "," + std::to_string(ptr ? alignmentOf(ptr) : 0);
+  return key;
+}
+
+/// Times the heuristic's `found` algorithms for gemm launch i (once per
+/// tuneKey) and sets p.algo to the fastest, where it beats the first by
+/// kGemmTuneMargin. Runs only where the gemm writes (and reads as its
+/// residual) the arena, which the step overwrites anyway; setup() clears
+/// it afterwards. An algorithm cuBLASLt refuses to run is skipped.
+bool CudaExecutor::Impl::tuneGemm(const FunctionState &f, size_t i,
+                                  Prepared &p,
+                                  const cublasLtMatmulHeuristicResult_t *results,
+                                  int found, std::string &error) {
+  const GemmLaunch &g = p.launch->gemm;
+  if (g.c.kind != PointerRef::Kind::Arena ||
+      (g.residual.kind != PointerRef::Kind::None &&
+       g.residual.kind != PointerRef::Kind::Arena))
+    return true;
+  std::string key = tuneKey(g, p);
+  if (auto it = tunedAlgos.find(key); it != tunedAlgos.end()) {
+    p.algo = it->second;
+    return true;
+  }
+  std::string at = where(f, i);
+  if (!flush && !ok(cudaMalloc(&flush, kFlushBytes),
+                    at + ": cudaMalloc of the tuning scratch", error))
+    return false;
+  std::vector<float> medians(found, -1.0f);
+  for (int c = 0; c < found; ++c) {
+    if (results[c].state != CUBLAS_STATUS_SUCCESS)
+      continue;
+    std::vector<float> times;
+    bool runs = true;
+    for (int r = 0; r <= kGemmTuneRuns && runs; ++r) {
+      if (!ok(cudaMemsetAsync(flush, r & 0xff, kFlushBytes, stream),
+              at + ": tuning flush", error) ||
+          !ok(cudaEventRecord(start, stream), at + ": cudaEventRecord",
+              error))
+        return false;
+      // A candidate that does not run (an error status) is dropped.
+      runs = cublasLtMatmul(lt, p.desc, &p.alpha, p.b, p.layoutA, p.a,
+                            p.layoutB, &p.beta, p.residual, p.layoutC, p.c,
+                            p.layoutC, &results[c].algo, workspace,
+                            kWorkspaceBytes, stream) == CUBLAS_STATUS_SUCCESS;
+      float ms = 0.0f;
+      if (!ok(cudaEventRecord(stop, stream), at + ": cudaEventRecord",
+              error) ||
+          !ok(cudaEventSynchronize(stop), at + ": gemm tuning run", error) ||
+          !ok(cudaEventElapsedTime(&ms, start, stop),
+              at + ": cudaEventElapsedTime", error))
+        return false;
+      if (r > 0) // the first run warms up
+        times.push_back(ms);
+    }
+    if (!runs)
+      continue;
+    std::sort(times.begin(), times.end());
+    medians[c] = times[times.size() / 2];
+  }
+  int best = 0;
+  for (int c = 1; c < found; ++c)
+    if (medians[c] >= 0.0f &&
+        (medians[0] < 0.0f ||
+         medians[c] < kGemmTuneMargin * medians[0]) &&
+        (best == 0 || medians[c] < medians[best]))
+      best = c;
+  if (medians[best] < 0.0f) {
+    error = at + ": none of cuBLASLt's " + std::to_string(found) +
+            " algorithms for this gemm ran";
+    return false;
+  }
+  p.algo = results[best].algo;
+  tunedAlgos[key] = p.algo;
+  tunedChanged += best != 0;
+  if (tuneVerbose)
+    std::fprintf(stderr,
+                 "kiln: gemm %lldx%lldx%lld %s (%s): algorithm %d of %d, "
+                 "%.2f us (the heuristic's first: %.2f us)\n",
+                 (long long)g.m, (long long)g.n, (long long)g.k,
+                 dtypeName(g.dtype), at.c_str(), best, found,
+                 medians[best] * 1000.0f, medians[0] * 1000.0f);
   return true;
 }
 
@@ -709,6 +850,16 @@ const std::string &CudaExecutor::deviceDescription() const {
 }
 
 bool CudaExecutor::dependentLaunch() const { return impl->pdl; }
+
+std::string CudaExecutor::gemmTuning() const {
+  if (!impl->lt)
+    return "";
+  if (!impl->tuneGemms)
+    return "cuBLASLt's heuristic gemm algorithms";
+  return "gemm algorithms tuned (" + std::to_string(impl->tunedAlgos.size()) +
+         " shapes, " + std::to_string(impl->tunedChanged) +
+         " not the heuristic's first)";
+}
 
 const Artifact &CudaExecutor::artifact() const { return *impl->artifact; }
 

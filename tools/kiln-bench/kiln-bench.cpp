@@ -408,6 +408,8 @@ int main(int argc, char **argv) {
     device = exec->deviceDescription() +
              (exec->dependentLaunch() ? ", programmatic dependent launch"
                                       : ", plain launches");
+    if (std::string tuning = exec->gemmTuning(); !tuning.empty())
+      device += ", " + tuning;
     if (!measureCopyBandwidth(int(o.device), bw, error))
       return fail(error);
     for (Row &r : rows) {

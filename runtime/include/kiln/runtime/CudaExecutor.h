@@ -150,6 +150,13 @@ public:
   /// environment does not set KILN_RUNTIME_PDL=0 (docs/runtime.md).
   bool dependentLaunch() const;
 
+  /// How the gemms' cuBLASLt algorithms were chosen, for a report line:
+  /// "gemm algorithms tuned (S shapes, C not the heuristic's first)"
+  /// (KILN_RUNTIME_GEMM_TUNE=1 or verbose),
+  /// "cuBLASLt's heuristic gemm algorithms" (the default), or
+  /// "" for an artifact without gemms (docs/runtime.md).
+  std::string gemmTuning() const;
+
   /// The artifact the executor runs.
   const Artifact &artifact() const;
 
