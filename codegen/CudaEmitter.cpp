@@ -462,11 +462,17 @@ static FailureOr<Operation *> kernelBodyOp(KernelOp kernel) {
 static LogicalResult emitKernel(Translation &t, KernelOp kernel,
                                 ArrayRef<LaunchOp> launches,
                                 llvm::raw_string_ostream &os) {
-  // A body of several ops is a fused elementwise kernel.
-  bool fused = llvm::range_size(
+  // A body of several ops is a fused elementwise kernel, unless it is a
+  // rotary or KV append reading a merged product's heads in place (its
+  // one op's kernel).
+  Operation *headSplit = headSplitKernelOp(kernel.getBody().front());
+  bool fused = !headSplit &&
+               llvm::range_size(
                    kernel.getBody().front().without_terminator()) > 1;
   FailureOr<Operation *> bodyOp =
-      fused ? FailureOr<Operation *>(nullptr) : kernelBodyOp(kernel);
+      headSplit ? FailureOr<Operation *>(headSplit)
+      : fused   ? FailureOr<Operation *>(nullptr)
+                : kernelBodyOp(kernel);
   if (failed(bodyOp))
     return failure();
   EmitContext ctx(os);

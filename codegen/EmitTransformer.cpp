@@ -64,39 +64,77 @@ static LogicalResult emitAttention(EmitContext &ctx, AttentionOp op) {
   return success();
 }
 
+/// `v` as a kernel argument read in place (headSource): the argument, and
+/// the pointer expression `name` offsets to its first column.
+static FailureOr<HeadSource> headOperand(Operation *op, Value v) {
+  std::optional<HeadSource> from = headSource(v);
+  if (!from)
+    return op->emitOpError("reads an operand that is neither a kernel "
+                           "argument nor a head split of one");
+  return *from;
+}
+
+/// `name`, offset by `from`'s first column where it is a head split.
+static std::string atColumn(StringRef name, const HeadSource &from) {
+  return from.offset ? "(" + name.str() + " + " + std::to_string(from.offset) +
+                           ")"
+                     : name.str();
+}
+
 static LogicalResult emitRotary(EmitContext &ctx, RotaryOp op) {
   ArrayRef<int64_t> xs = shapeOf(op.getInput()), cs = shapeOf(op.getCos());
+  FailureOr<HeadSource> x = headOperand(op, op.getInput());
+  if (failed(x))
+    return failure();
   std::string body;
   llvm::raw_string_ostream os(body);
   // R: twice the tables' width, or their width with full_tables (whose
-  // template argument follows the deduced types).
+  // template argument follows the deduced types); a head split's row
+  // (XRow) follows Full.
   bool full = op.getFullTables();
   os << "  kiln::rotary<" << xs[0] << ", " << xs[1] << ", " << xs[2] << ", "
      << xs[3] << ", " << (full ? cs[2] : 2 * cs[2]) << ", " << cs[0] << ", "
      << (op.getInterleaved() ? "true" : "false");
-  if (full) {
+  if (full || x->row) {
     FailureOr<std::string> t = ctx.typeOf(op.getInput(), op);
     FailureOr<std::string> c = ctx.typeOf(op.getCos(), op);
     if (failed(t) || failed(c))
       return failure();
-    os << ", " << *t << ", " << *c << ", true";
+    os << ", " << *t << ", " << *c << ", " << (full ? "true" : "false");
+    if (x->row)
+      os << ", " << x->row;
   }
-  os << ">(in0, in1, in2, out0);\n";
-  return ctx.simpleKernel(op, {op.getInput(), op.getCos(), op.getSin()},
+  os << ">(" << atColumn("in0", *x) << ", in1, in2, out0);\n";
+  return ctx.simpleKernel(op, {x->arg, op.getCos(), op.getSin()},
                           {op.getResult()}, body);
 }
 
 /// kiln.kv_append: params (key, value, positions, key_cache, value_cache);
 /// the launch's outs are the layer's blocks of the KV region, updated in
-/// place.
+/// place. A head-split key or value is read in place (KRow / VRow).
 static LogicalResult emitKvAppend(EmitContext &ctx, KvAppendOp op) {
   ArrayRef<int64_t> ks = shapeOf(op.getKey()), cs = shapeOf(op.getKeyCache());
+  FailureOr<HeadSource> k = headOperand(op, op.getKey());
+  FailureOr<HeadSource> v = headOperand(op, op.getValue());
+  if (failed(k) || failed(v))
+    return failure();
   std::string body;
   llvm::raw_string_ostream os(body);
   os << "  kiln::kvAppend<" << ks[0] << ", " << ks[1] << ", " << ks[2] << ", "
-     << cs[2] << ", " << ks[3] << ">(in0, in1, in2, out0, out1);\n";
-  return ctx.simpleKernel(op, {op.getKey(), op.getValue(), op.getPositions()},
-                          {op.getKeyCache(), op.getValueCache()}, body);
+     << cs[2] << ", " << ks[3];
+  if (k->row || v->row)
+    os << ", " << k->row << ", " << v->row;
+  // One argument for both where key and value split one product.
+  bool shared = k->arg == v->arg;
+  os << ">(" << atColumn("in0", *k) << ", "
+     << atColumn(shared ? "in0" : "in1", *v) << ", "
+     << (shared ? "in1" : "in2") << ", out0, out1);\n";
+  SmallVector<Value> inputs = {k->arg};
+  if (!shared)
+    inputs.push_back(v->arg);
+  inputs.push_back(op.getPositions());
+  return ctx.simpleKernel(op, inputs, {op.getKeyCache(), op.getValueCache()},
+                          body);
 }
 
 /// kiln.kv_attention: params (query, key_cache, value_cache, positions,

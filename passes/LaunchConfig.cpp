@@ -14,6 +14,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
@@ -166,7 +167,16 @@ KvSplitShape kiln::kvAttentionSplitShape(Operation *op) {
   // One query row (batch 1, one position): a block per query head.
   int64_t heads = q[0] * q[2] == 1 ? 1 : g;
   int64_t groups = q[0] * hkv * q[2] * (g / heads);
-  for (auto [warps, steps] : kKvSplitBlocks) {
+  // kiln-compile --kv-attention-steps (measurement): 8 warps of that many
+  // steps first, where they fit.
+  SmallVector<std::pair<int64_t, int64_t>, 3> blocks;
+  if (auto module = op->getParentOfType<ModuleOp>())
+    if (auto steps = dyn_cast_or_null<IntegerAttr>(
+            module->getAttr(kKvAttentionStepsAttr));
+        steps && steps.getInt() >= 1)
+      blocks.push_back({8, steps.getInt()});
+  blocks.append(std::begin(kKvSplitBlocks), std::end(kKvSplitBlocks));
+  for (auto [warps, steps] : blocks) {
     KvSplitShape shape{warps, steps, warps * steps * (32 / lanes), 0,
                        heads,  g / heads};
     shape.splits = (t + shape.chunk - 1) / shape.chunk;
@@ -646,7 +656,80 @@ LaunchDims kiln::chooseLaunchDims(Operation *op) {
   return copyLaunchDims(n);
 }
 
+std::optional<HeadSource> kiln::headSource(Value v) {
+  if (auto arg = dyn_cast<BlockArgument>(v))
+    return HeadSource{arg, 0, 0};
+  auto transpose = v.getDefiningOp<TransposeOp>();
+  if (!transpose || transpose.getPerm() != ArrayRef<int64_t>{0, 2, 1, 3})
+    return std::nullopt;
+  auto reshape = transpose.getInput().getDefiningOp<ReshapeOp>();
+  if (!reshape)
+    return std::nullopt;
+  auto slice = reshape.getInput().getDefiningOp<SliceOp>();
+  if (!slice)
+    return std::nullopt;
+  auto arg = dyn_cast<BlockArgument>(slice.getInput());
+  ArrayRef<int64_t> split = shape(reshape.getResult());
+  ArrayRef<int64_t> cols = shape(slice.getResult());
+  if (!arg || split.size() != 4 || cols.size() != 3)
+    return std::nullopt;
+  ArrayRef<int64_t> from = shape(arg);
+  ArrayRef<int64_t> starts = slice.getStarts(), steps = slice.getSteps();
+  if (from.size() != 3 || from[0] != cols[0] || from[1] != cols[1] ||
+      split[0] != cols[0] || split[1] != cols[1] ||
+      split[2] * split[3] != cols[2] || starts[0] != 0 || starts[1] != 0 ||
+      !llvm::all_of(steps, [](int64_t x) { return x == 1; }) ||
+      starts[2] + cols[2] > from[2])
+    return std::nullopt;
+  return HeadSource{arg, starts[2], from[2]};
+}
+
+Operation *kiln::headSplitKernelOp(Block &body) {
+  if (body.empty())
+    return nullptr;
+  Operation *main = body.getTerminator()->getPrevNode();
+  SmallVector<Value> reads;
+  if (auto rotary = dyn_cast_or_null<RotaryOp>(main))
+    reads = {rotary.getInput()};
+  else if (auto append = dyn_cast_or_null<KvAppendOp>(main))
+    reads = {append.getKey(), append.getValue()};
+  else
+    return nullptr;
+  // Every other op is part of one of those operands' head splits, used
+  // only there, and at least one operand is split.
+  llvm::SmallPtrSet<Operation *, 8> views;
+  for (Value v : reads) {
+    std::optional<HeadSource> from = headSource(v);
+    if (!from)
+      return nullptr;
+    for (Operation *op = v.getDefiningOp(); op;
+         op = op->getOperand(0).getDefiningOp())
+      views.insert(op);
+  }
+  if (views.empty())
+    return nullptr;
+  for (Operation &op : body.without_terminator()) {
+    if (&op == main)
+      continue;
+    if (!views.contains(&op) || !op.hasOneUse())
+      return nullptr;
+  }
+  for (Value v : body.getTerminator()->getOperands())
+    if (v.getDefiningOp() != main)
+      return nullptr;
+  // The other operands (tables, positions, caches) are kernel arguments.
+  for (Value operand : main->getOperands())
+    if (!llvm::is_contained(reads, operand) && !isa<BlockArgument>(operand))
+      return nullptr;
+  return main;
+}
+
 LaunchDims kiln::chooseFusedLaunchDims(ArrayRef<Operation *> ops) {
+  // A rotary or KV append reading a merged product in place: its own
+  // launch.
+  if (!ops.empty())
+    if (Operation *op = headSplitKernelOp(*ops.front()->getBlock()))
+      return chooseLaunchDims(op);
   // kiln-fuse-kv-attention's kernels: the split attention's launch.
   if (!ops.empty())
     if (std::optional<KvAttentionKernel> attention =

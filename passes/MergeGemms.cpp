@@ -78,8 +78,67 @@ bool readByElementwiseFusions(Value v) {
   return true;
 }
 
+/// Whether `body`'s fusion reads block argument `arg` only as the input of
+/// a kiln.rotary or the key or value of a kiln.kv_append, the body's one
+/// op: a kernel that can read it in place from a merged product's columns
+/// (kiln::headSource).
+bool readAsHeads(BlockArgument arg) {
+  Block *body = arg.getOwner();
+  if (arg.use_empty() ||
+      llvm::range_size(body->without_terminator()) != 1)
+    return false;
+  for (OpOperand &use : arg.getUses()) {
+    Operation *user = use.getOwner();
+    if (auto rotary = dyn_cast<RotaryOp>(user)) {
+      if (use.get() != rotary.getInput() || rotary.getCos() == arg ||
+          rotary.getSin() == arg)
+        return false;
+    } else if (auto append = dyn_cast<KvAppendOp>(user)) {
+      if (append.getPositions() == arg)
+        return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// The exporters' split of product `v` [B, S, N] into heads, when every
+/// use of `v` is one: the reshape [B, S, H, D] (H x D = N) whose one use
+/// is a transpose (0, 2, 1, 3), every use of which is a fusion that reads
+/// it as heads (readAsHeads). Returns the transposes (one per reshape).
+std::optional<SmallVector<TransposeOp>> headSplits(Value v) {
+  ArrayRef<int64_t> shape = cast<ShapedType>(v.getType()).getShape();
+  if (v.use_empty() || shape.size() != 3)
+    return std::nullopt;
+  SmallVector<TransposeOp> splits;
+  for (Operation *user : v.getUsers()) {
+    auto reshape = dyn_cast<ReshapeOp>(user);
+    if (!reshape || !reshape->hasOneUse())
+      return std::nullopt;
+    ArrayRef<int64_t> heads =
+        cast<ShapedType>(reshape.getType()).getShape();
+    if (heads.size() != 4 || heads[0] != shape[0] || heads[1] != shape[1] ||
+        heads[2] * heads[3] != shape[2])
+      return std::nullopt;
+    auto transpose = dyn_cast<TransposeOp>(*reshape->getUsers().begin());
+    if (!transpose || transpose.getPerm() != ArrayRef<int64_t>{0, 2, 1, 3} ||
+        transpose->use_empty())
+      return std::nullopt;
+    for (OpOperand &use : transpose->getUses()) {
+      auto fusion = dyn_cast<FusionOp>(use.getOwner());
+      if (!fusion ||
+          !readAsHeads(fusion.getBody().front().getArgument(
+              use.getOperandNumber())))
+        return std::nullopt;
+    }
+    splits.push_back(transpose);
+  }
+  return splits;
+}
+
 /// The gemm's weight when the gemm may join a group, else null.
-WeightOp candidateWeight(GemmOp gemm) {
+WeightOp candidateWeight(GemmOp gemm, bool headSplit) {
   if (gemm.hasBufferSemantics() || !gemm.getTransposeB() || gemm.getBias() ||
       gemm.getResidual() || gemm.getScale() ||
       gemm.getActivation() != GemmActivation::None)
@@ -94,18 +153,19 @@ WeightOp candidateWeight(GemmOp gemm) {
   if (getElementTypeOrSelf(gemm.getA().getType()) !=
       w.getType().getElementType())
     return nullptr;
-  if (!readByElementwiseFusions(gemm.getResult()))
+  if (!readByElementwiseFusions(gemm.getResult()) &&
+      !(headSplit && headSplits(gemm.getResult())))
     return nullptr;
   return w;
 }
 
 /// The candidate groups of one function: gemms of one `a`, element type
 /// and K, in block order, two or more.
-SmallVector<SmallVector<GemmOp>> groupsOf(func::FuncOp func) {
+SmallVector<SmallVector<GemmOp>> groupsOf(func::FuncOp func, bool headSplit) {
   llvm::MapVector<std::tuple<Value, Type, int64_t>, SmallVector<GemmOp>> by;
   for (Operation &op : func.getBody().front())
     if (auto gemm = dyn_cast<GemmOp>(op))
-      if (WeightOp w = candidateWeight(gemm))
+      if (WeightOp w = candidateWeight(gemm, headSplit))
         by[{gemm.getA(), w.getType().getElementType(),
             w.getType().getDimSize(1)}]
             .push_back(gemm);
@@ -122,6 +182,46 @@ Attribute groupKey(ArrayRef<GemmOp> gemms) {
   for (GemmOp g : gemms)
     keys.push_back(weightKey(g.getB().getDefiningOp<WeightOp>()));
   return Builder(gemms.front()->getContext()).getArrayAttr(keys);
+}
+
+/// Moves the head split `transpose` (of a reshape of product r, whose
+/// type is `type`) into each fusion that reads it: the fusion reads
+/// `merged` instead, and its body slices r's columns (`starts`, `steps`)
+/// out of it, then reshapes and transposes them as before. The split
+/// outside and r's uses go (the caller erases r's gemm).
+void splitInConsumers(TransposeOp transpose, Value merged,
+                      RankedTensorType type, ArrayRef<int64_t> starts,
+                      ArrayRef<int64_t> steps) {
+  auto reshape = transpose.getInput().getDefiningOp<ReshapeOp>();
+  Location loc = transpose.getLoc();
+  SmallVector<FusionOp> users;
+  for (Operation *user : transpose->getUsers())
+    if (!llvm::is_contained(users, cast<FusionOp>(user)))
+      users.push_back(cast<FusionOp>(user));
+  for (FusionOp fusion : users) {
+    Block &body = fusion.getBody().front();
+    unsigned yIndex = fusion->getNumOperands();
+    fusion->insertOperands(yIndex, merged);
+    Value yArg = body.addArgument(merged.getType(), loc);
+    OpBuilder inner = OpBuilder::atBlockBegin(&body);
+    Value slice =
+        SliceOp::create(inner, loc, type, yArg,
+                        inner.getDenseI64ArrayAttr(starts),
+                        inner.getDenseI64ArrayAttr(steps));
+    Value heads = ReshapeOp::create(inner, reshape.getLoc(),
+                                    reshape.getType(), slice);
+    Value split = TransposeOp::create(inner, loc, transpose.getType(), heads,
+                                      transpose.getPermAttr());
+    for (int i = fusion->getNumOperands() - 1; i >= 0; --i) {
+      if (fusion->getOperand(i) != transpose.getResult())
+        continue;
+      body.getArgument(i).replaceAllUsesWith(split);
+      fusion->eraseOperand(i);
+      body.eraseArgument(i);
+    }
+  }
+  transpose.erase();
+  reshape.erase();
 }
 
 /// Replaces the group by one gemm on the concatenated weights; each
@@ -153,13 +253,31 @@ void merge(ArrayRef<GemmOp> gemms) {
       b, loc, mergedType, first.getA(), concat, /*bias=*/Value(),
       /*residual=*/Value(), /*out=*/Value(), /*transpose_b=*/true,
       GemmActivation::None, /*scale=*/nullptr);
+  // How each product is read, decided before any consumer changes (a
+  // consumer may read two of them): through elementwise fusions, or
+  // through head splits.
+  SmallVector<std::optional<SmallVector<TransposeOp>>> splits;
+  for (GemmOp g : gemms)
+    splits.push_back(readByElementwiseFusions(g.getResult())
+                         ? std::nullopt
+                         : headSplits(g.getResult()));
   int64_t offset = 0;
-  for (GemmOp g : gemms) {
+  for (auto [i, split] : llvm::enumerate(splits)) {
+    GemmOp g = gemms[i];
     Value r = g.getResult();
     auto type = cast<RankedTensorType>(r.getType());
     SmallVector<int64_t> starts(type.getRank(), 0), steps(type.getRank(), 1);
     starts.back() = offset;
     offset += type.getShape().back();
+    if (split) {
+      // Read as heads: each consumer's body takes the slice, reshape and
+      // transpose of the merged result (kiln::headSource), and the split
+      // outside goes.
+      for (TransposeOp transpose : *split)
+        splitInConsumers(transpose, merged.getResult(), type, starts, steps);
+      g.erase();
+      continue;
+    }
     SmallVector<FusionOp> users;
     for (Operation *user : r.getUsers())
       if (!llvm::is_contained(users, cast<FusionOp>(user)))
@@ -208,7 +326,7 @@ struct KilnMergeGemmsPass : kiln::impl::KilnMergeGemmsBase<KilnMergeGemmsPass> {
     for (auto func : module.getOps<func::FuncOp>()) {
       if (func.isExternal() || !func.getBody().hasOneBlock())
         continue;
-      for (SmallVector<GemmOp> &gemms : groupsOf(func)) {
+      for (SmallVector<GemmOp> &gemms : groupsOf(func, headSplit)) {
         Attribute key = groupKey(gemms);
         for (Attribute w : cast<ArrayAttr>(key)) {
           auto [it, inserted] = groupOfWeight.try_emplace(w, key);

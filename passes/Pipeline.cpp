@@ -58,8 +58,16 @@ struct CompilePipelineOptions
                      "gemm on weights stored back to back (kiln-merge-gemms; "
                      "kiln-compile --merge-gemms, on by default)"),
       llvm::cl::init(true)};
+  Option<bool> mergeQkvGemms{
+      *this, "merge-qkv-gemms",
+      llvm::cl::desc("With merge-gemms, also products read through a split "
+                     "into heads by rotaries and the KV append (q/k/v; "
+                     "kiln-merge-gemms head-split; kiln-compile "
+                     "--merge-qkv-gemms, off by default)"),
+      llvm::cl::init(false)};
   kiln::PipelineOptions get() const {
-    return {libraryCalls, precision, gemv, prefetchMb, remarks, mergeGemms};
+    return {libraryCalls, precision,  gemv,         prefetchMb,
+            remarks,      mergeGemms, mergeQkvGemms};
   }
 };
 } // namespace
@@ -90,8 +98,11 @@ void kiln::buildFusePipeline(OpPassManager &pm,
   }
   if (options.libraryCalls && options.gemv) {
     pm.addNestedPass<func::FuncOp>(createKilnGemv());
-    if (options.mergeGemms)
-      pm.addPass(createKilnMergeGemms());
+    if (options.mergeGemms) {
+      KilnMergeGemmsOptions mergeOptions;
+      mergeOptions.headSplit = options.mergeQkvGemms;
+      pm.addPass(createKilnMergeGemms(mergeOptions));
+    }
   }
   pm.addNestedPass<func::FuncOp>(createKilnFuseKvAttention());
   pm.addNestedPass<func::FuncOp>(createKilnMergeSiblings());

@@ -348,8 +348,10 @@ LogicalResult Scheduler::scheduleCompute(Operation *op) {
     // (codegen/EmitLinalg.cpp emitGemvKernel).
     // So are kiln-fuse-kv-attention's decode attention kernels
     // (analyzeKvAttentionKernel: rotary, append and attention).
+    // And a rotary or KV append reading a merged product's heads in place
+    // (headSplitKernelOp: kiln-merge-gemms' head-split).
     if (fusedOps.size() > 1 && !analyzeGemvKernel(body) &&
-        !analyzeKvAttentionKernel(body)) {
+        !analyzeKvAttentionKernel(body) && !headSplitKernelOp(body)) {
       for (Operation *inner : fusedOps)
         if (!isScalarMap(inner) && !isa<GatherOp, SliceOp>(inner))
           return op->emitOpError("holds ")
@@ -358,8 +360,9 @@ LogicalResult Scheduler::scheduleCompute(Operation *op) {
                     "several ops only when every op is elementwise (or a "
                     "gather or slice leaf), when "
                     "they are GEMV linears of one input and their "
-                    "elementwise epilogue, or a decode kv_attention with "
-                    "its kv_append and rotaries";
+                    "elementwise epilogue, a decode kv_attention with "
+                    "its kv_append and rotaries, or a rotary or kv_append "
+                    "reading a merged product's heads";
     }
     bodyOp = fusedOps.back();
   }

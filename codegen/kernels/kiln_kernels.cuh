@@ -1193,8 +1193,12 @@ __device__ void attention(const E *__restrict__ q, const E *__restrict__ k,
 /// cache), in place; slots outside [0, T) are skipped. One thread per new
 /// element (of the key and of the value), grid-stride: nothing else of the
 /// cache is read, written, zeroed or copied. Positions are int32 or int64.
-template <int64_t B, int64_t H, int64_t S, int64_t T, int64_t D, typename E,
-          typename I>
+/// KRow / VRow (0: k / v dense): k / v read in place from the columns of a
+/// merged product [B, S, KRow] (kiln-merge-gemms' head split, the pointer
+/// at the first column): element (b, h, s, d) at (b * S + s) * KRow + h *
+/// D + d.
+template <int64_t B, int64_t H, int64_t S, int64_t T, int64_t D,
+          int64_t KRow = 0, int64_t VRow = 0, typename E, typename I>
 __device__ void kvAppend(const E *__restrict__ k, const E *__restrict__ v,
                          const I *__restrict__ pos, E *__restrict__ kc,
                          E *__restrict__ vc) {
@@ -1206,8 +1210,8 @@ __device__ void kvAppend(const E *__restrict__ k, const E *__restrict__ v,
     if (slot < 0 || slot >= T)
       continue;
     int64_t at = ((b * H + h) * T + slot) * D + d;
-    kc[at] = k[i];
-    vc[at] = v[i];
+    kc[at] = k[KRow ? (b * S + s) * KRow + h * D + d : i];
+    vc[at] = v[VRow ? (b * S + s) * VRow + h * D + d : i];
   }
 }
 
@@ -1897,28 +1901,35 @@ __device__ void kvAttentionSplit(const E *q, const E *kc, const E *vc,
 /// Rotary embedding of x[B, H, S, D] with cos/sin[CB, S, R/2] (CB = B or 1;
 /// with Full, cos/sin[CB, S, R]: an entry per element, kiln.rotary's
 /// full_tables), computed in Acc<T> (f32 for 16-bit data) and rounded once;
-/// the tables may be f32 beside 16-bit data (C).
+/// the tables may be f32 beside 16-bit data (C). XRow (0: x dense): x read
+/// in place from the columns of a merged product [B, S, XRow]
+/// (kiln-merge-gemms' head split, the pointer at the first column): row
+/// (b, h, s) of x at (b * S + s) * XRow + h * D.
 template <int64_t B, int64_t H, int64_t S, int64_t D, int64_t R, int64_t CB,
-          bool Interleaved, typename T, typename C, bool Full = false>
+          bool Interleaved, typename T, typename C, bool Full = false,
+          int64_t XRow = 0>
 __device__ void rotary(const T *__restrict__ x, const C *__restrict__ cosv,
                        const C *__restrict__ sinv, T *__restrict__ out) {
   using A = typename Acc<T>::type;
   forEach<B * H * S * D>(out, [&](int64_t i) {
     int64_t d = i % D, s = (i / D) % S, b = i / (D * S * H);
+    // This element's row of x: xr[d] is element i.
+    const T *xr =
+        XRow ? x + (b * S + s) * XRow + ((i / (D * S)) % H) * D : x + (i - d);
     if (d >= R)
-      return x[i];
+      return xr[d];
     int64_t cb = CB == 1 ? 0 : b;
     int64_t half = R / 2;
     int64_t width = Full ? R : half;
     int64_t j = Full ? d : Interleaved ? d / 2 : (d < half ? d : d - half);
     A c = (A)cosv[(cb * S + s) * width + j],
       sn = (A)sinv[(cb * S + s) * width + j];
-    A xi = (A)x[i];
+    A xi = (A)xr[d];
     if (Interleaved)
-      return (T)((d & 1) ? xi * c + (A)x[i - 1] * sn
-                         : xi * c - (A)x[i + 1] * sn);
-    return (T)(d < half ? xi * c - (A)x[i + half] * sn
-                        : xi * c + (A)x[i - half] * sn);
+      return (T)((d & 1) ? xi * c + (A)xr[d - 1] * sn
+                         : xi * c - (A)xr[d + 1] * sn);
+    return (T)(d < half ? xi * c - (A)xr[d + half] * sn
+                        : xi * c + (A)xr[d - half] * sn);
   });
 }
 

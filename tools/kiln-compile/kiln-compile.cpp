@@ -95,6 +95,15 @@ cl::opt<bool> mergeGemms(
              "on by default, --merge-gemms=false keeps a gemm per product; "
              "off with --no-gemm or --no-gemv (asking for it explicitly "
              "beside either is an error)"));
+cl::opt<bool> mergeQkvGemms(
+    "merge-qkv-gemms", cl::init(false), cl::cat(category),
+    cl::desc("With --merge-gemms (the default), also merge the products "
+             "that the exporters split into heads for the rotaries and the "
+             "KV append (Llama-style q/k/v in decode steps of more rows than "
+             "a GEMV takes, e.g. batch 32), whose kernels then read the "
+             "merged result in place "
+             "(kiln-merge-gemms head-split, docs/graph-optimisation.md); off "
+             "by default: not yet run on a GPU"));
 cl::opt<int64_t> gemvSplitK(
     "gemv-split-k", cl::value_desc("0|1|2|4|8"), cl::init(0), cl::cat(category),
     cl::desc("Warps that share each output column of kiln's GEMV kernels, "
@@ -115,6 +124,13 @@ cl::opt<int64_t> fuseKvAttentionMaxBatch(
              "layer's rotaries, KV append and attention into one kernel (0, "
              "default: 1, from measurements, docs/codegen.md); sets the "
              "module attribute kiln.fuse_kv_attention_max_batch"));
+cl::opt<int64_t> kvAttentionSteps(
+    "kv-attention-steps", cl::value_desc("N"), cl::init(0), cl::cat(category),
+    cl::desc("Key steps per warp of the split decode attention's 8-warp "
+             "blocks wherever a step is not one query row in clusters (1 to "
+             "16; 0, default: the rule, 2 from measurements, "
+             "docs/codegen.md); sets the module attribute "
+             "kiln.kv_attention_steps"));
 cl::opt<int64_t> prefetchWeightsMb(
     "prefetch-weights-mb", cl::value_desc("N"), cl::init(0), cl::cat(category),
     cl::desc("After each launch that streams no weights (attention, small "
@@ -380,6 +396,16 @@ int main(int argc, char **argv) {
     return 1;
   }
   pipelineOptions.mergeGemms = mergeGemms && !noGemm && !noGemv;
+  if (mergeQkvGemms && !pipelineOptions.mergeGemms) {
+    llvm::errs() << "kiln-compile: error: --merge-qkv-gemms extends "
+                    "--merge-gemms, which "
+                 << (noGemm    ? "--no-gemm turns off"
+                     : noGemv ? "--no-gemv turns off"
+                              : "--merge-gemms=false turns off")
+                 << "\n";
+    return 1;
+  }
+  pipelineOptions.mergeQkvGemms = mergeQkvGemms;
   if (gemvSplitK != 0) {
     if (!kiln::isValidGemvSplitK(gemvSplitK)) {
       llvm::errs() << "kiln-compile: error: --gemv-split-k=" << gemvSplitK
@@ -402,6 +428,16 @@ int main(int argc, char **argv) {
     module->setAttr(kiln::kFuseKvAttentionMaxBatchAttr,
                     IntegerAttr::get(IntegerType::get(&context, 64),
                                      fuseKvAttentionMaxBatch.getValue()));
+  }
+  if (kvAttentionSteps != 0) {
+    if (kvAttentionSteps < 0 || kvAttentionSteps > 16) {
+      llvm::errs() << "kiln-compile: error: --kv-attention-steps="
+                   << kvAttentionSteps << " is not between 1 and 16\n";
+      return 1;
+    }
+    module->setAttr(kiln::kKvAttentionStepsAttr,
+                    IntegerAttr::get(IntegerType::get(&context, 64),
+                                     kvAttentionSteps.getValue()));
   }
   auto runStage = [&](llvm::function_ref<void(OpPassManager &)> build) {
     PassManager pm(&context);

@@ -275,6 +275,30 @@ constexpr int64_t kFuseKvAttentionMaxBatch = 1;
 /// of at least 1.
 inline constexpr llvm::StringLiteral kFuseKvAttentionMaxBatchAttr =
     "kiln.fuse_kv_attention_max_batch";
+/// Where a rotary's input or a kv_append's key or value is read from, in
+/// a kernel body: a kernel argument, dense (row == 0), or kiln-merge-gemms'
+/// head split of a merged product's columns (row == N): the body's
+/// transpose (0, 2, 1, 3) [B, H, S, D] of a reshape [B, S, H, D] of a
+/// slice [B, S, H x D] at column `offset` (steps 1) of argument [B, S, N].
+/// Element (b, h, s, d) is then at (b * S + s) * N + offset + h * D + d.
+struct HeadSource {
+  mlir::BlockArgument arg;
+  int64_t offset = 0, row = 0;
+};
+/// `v`'s HeadSource, or nullopt where it is neither form.
+std::optional<HeadSource> headSource(mlir::Value v);
+/// The kiln.rotary or kiln.kv_append of a kernel (or fusion) body that is
+/// that op and the head splits (HeadSource) of its operands only, at
+/// least one of them; null otherwise. Such a body is launched and emitted
+/// as its one op, reading the split operands in place.
+mlir::Operation *headSplitKernelOp(mlir::Block &body);
+
+/// The module attribute (kiln-compile --kv-attention-steps, for
+/// measurement) that makes kvAttentionSplitShape try 8 warps of that many
+/// key steps first wherever it does not take the one-row cluster shape:
+/// an i64 of at least 1.
+inline constexpr llvm::StringLiteral kKvAttentionStepsAttr =
+    "kiln.kv_attention_steps";
 
 /// A decode attention kernel (kiln-fuse-kv-attention's fusions, or a lone
 /// kiln.kv_attention): a kiln.kv_attention whose split kernel applies

@@ -48,6 +48,9 @@ struct PipelineOptions {
   /// since session 14: every fixture right on an H200, Llama-1B's batch-32
   /// step 2.044 -> 1.928 ms; bench/RESULTS.md).
   bool mergeGemms = true;
+  /// kiln-merge-gemms' head-split: also q/k/v, read through the split
+  /// into heads by rotaries and the KV append (off: not yet run on a GPU).
+  bool mergeQkvGemms = false;
 };
 
 /// Adds the graph-level passes of kiln-compile (after import, before

@@ -273,7 +273,21 @@ def KilnMergeGemms : Pass<"kiln-merge-gemms", "::mlir::ModuleOp"> {
     %y = kiln.gemm %x, %w transpose_b
     %h = kiln.fusion %y { g = slice(y)[.., 0:N]; u = slice(y)[.., N:2N]; silu(g) * u }
     ```
+
+    With `head-split` (kiln-compile --merge-qkv-gemms; off by default until
+    it has run on a GPU) a product may also be read through the exporters'
+    split into heads - `kiln.reshape` [B, S, N] -> [B, S, H, D], then
+    `kiln.transpose` (0, 2, 1, 3) - by fusions whose body is one
+    `kiln.rotary` (its input) or `kiln.kv_append` (its key or value): the
+    q/k/v of Llama-style attention. The slice, reshape and transpose then
+    move into the consumer's body, whose kernel reads the merged result in
+    place (kiln::headSource; the rotary's XRow, the append's KRow / VRow).
   }];
+  let options = [
+    Option<"headSplit", "head-split", "bool", /*default=*/"false",
+           "Also merge products read through a head split by a rotary or "
+           "KV append (q/k/v)">,
+  ];
 }
 
 def KilnMergeSiblings : Pass<"kiln-merge-siblings", "::mlir::func::FuncOp"> {
