@@ -406,15 +406,18 @@ int main(int argc, char **argv) {
     return 1;
   }
   pipelineOptions.mergeQkvGemms = mergeQkvGemms;
+  // The measurement flags that become i64 module attributes.
+  auto setI64 = [&](StringRef attr, int64_t value) {
+    module->setAttr(attr,
+                    IntegerAttr::get(IntegerType::get(&context, 64), value));
+  };
   if (gemvSplitK != 0) {
     if (!kiln::isValidGemvSplitK(gemvSplitK)) {
       llvm::errs() << "kiln-compile: error: --gemv-split-k=" << gemvSplitK
                    << " is not one of 0, 1, 2, 4, 8\n";
       return 1;
     }
-    module->setAttr(kiln::kGemvSplitKAttr,
-                    IntegerAttr::get(IntegerType::get(&context, 64),
-                                     gemvSplitK.getValue()));
+    setI64(kiln::kGemvSplitKAttr, gemvSplitK);
   }
   if (gemvPreload.getNumOccurrences())
     module->setAttr(kiln::kGemvPreloadAttr,
@@ -425,9 +428,7 @@ int main(int argc, char **argv) {
                    << fuseKvAttentionMaxBatch << " must be at least 0\n";
       return 1;
     }
-    module->setAttr(kiln::kFuseKvAttentionMaxBatchAttr,
-                    IntegerAttr::get(IntegerType::get(&context, 64),
-                                     fuseKvAttentionMaxBatch.getValue()));
+    setI64(kiln::kFuseKvAttentionMaxBatchAttr, fuseKvAttentionMaxBatch);
   }
   if (kvAttentionSteps != 0) {
     if (kvAttentionSteps < 0 || kvAttentionSteps > 16) {
@@ -435,9 +436,7 @@ int main(int argc, char **argv) {
                    << kvAttentionSteps << " is not between 1 and 16\n";
       return 1;
     }
-    module->setAttr(kiln::kKvAttentionStepsAttr,
-                    IntegerAttr::get(IntegerType::get(&context, 64),
-                                     kvAttentionSteps.getValue()));
+    setI64(kiln::kKvAttentionStepsAttr, kvAttentionSteps);
   }
   auto runStage = [&](llvm::function_ref<void(OpPassManager &)> build) {
     PassManager pm(&context);
