@@ -139,6 +139,8 @@ LogicalResult kiln::codegen::emitFusedKernel(EmitContext &ctx, Block &body) {
     return *gemv;
   if (std::optional<LogicalResult> attention = emitKvAttentionKernel(ctx, body))
     return *attention;
+  if (std::optional<LogicalResult> ropeAppend = emitRopeAppendKernel(ctx, body))
+    return *ropeAppend;
   Operation *terminator = body.getTerminator();
   Operation *root = terminator->getPrevNode();
   if (!root || terminator->getNumOperands() == 0)

@@ -137,6 +137,86 @@ static LogicalResult emitKvAppend(EmitContext &ctx, KvAppendOp op) {
                           body);
 }
 
+std::optional<LogicalResult>
+kiln::codegen::emitRopeAppendKernel(EmitContext &ctx, Block &body) {
+  std::optional<RopeAppendKernel> kernel = analyzeRopeAppendKernel(body);
+  if (!kernel)
+    return std::nullopt;
+  auto append = cast<KvAppendOp>(kernel->append);
+  ArrayRef<int64_t> ks = shapeOf(append.getKey()),
+                    cs = shapeOf(append.getKeyCache());
+  int64_t nk = product(ks);
+  // kiln::rotaryAt of `r` at element i, reading its input in place.
+  auto rope = [&](Operation *op) -> FailureOr<std::string> {
+    auto r = cast<RotaryOp>(op);
+    FailureOr<HeadSource> x = headOperand(r, r.getInput());
+    if (failed(x))
+      return failure();
+    ArrayRef<int64_t> xs = shapeOf(r.getInput()), tab = shapeOf(r.getCos());
+    bool full = r.getFullTables();
+    return "kiln::rotaryAt<" + std::to_string(xs[1]) + ", " +
+           std::to_string(xs[2]) + ", " + std::to_string(xs[3]) + ", " +
+           std::to_string(full ? tab[2] : 2 * tab[2]) + ", " +
+           std::to_string(tab[0]) + ", " +
+           (r.getInterleaved() ? "true" : "false") + ", " +
+           (full ? "true" : "false") + ", " + std::to_string(x->row) + ">(" +
+           atColumn(argOf(x->arg), *x) + ", " + argOf(r.getCos()) + ", " +
+           argOf(r.getSin()) + ", i)";
+  };
+  std::string key;
+  if (kernel->keyRotary) {
+    FailureOr<std::string> k = rope(kernel->keyRotary);
+    if (failed(k))
+      return failure();
+    key = *k;
+  } else {
+    FailureOr<HeadSource> k = headOperand(append, append.getKey());
+    if (failed(k))
+      return failure();
+    key = "kiln::headAt<" + std::to_string(ks[1]) + ", " +
+          std::to_string(ks[2]) + ", " + std::to_string(ks[3]) + ", " +
+          std::to_string(k->row) + ">(" + atColumn(argOf(k->arg), *k) +
+          ", i)";
+  }
+  FailureOr<HeadSource> v = headOperand(append, append.getValue());
+  if (failed(v))
+    return failure();
+  std::string query;
+  int64_t nq = 0;
+  if (kernel->queryRotary) {
+    FailureOr<std::string> q = rope(kernel->queryRotary);
+    if (failed(q))
+      return failure();
+    query = *q;
+    nq = product(shapeOf(kernel->queryRotary->getResult(0)));
+  }
+  std::string what;
+  llvm::raw_string_ostream whatOs(what);
+  for (Operation &inner : body.without_terminator())
+    if (isa<RotaryOp, KvAppendOp>(inner))
+      whatOs << (what.empty() ? "" : " ") << inner.getName();
+  SmallVector<Value> args(body.getArguments());
+  SmallVector<Value> outs(body.getTerminator()->getOperands());
+  if (failed(ctx.beginKernel(append, args, outs, what)))
+    return failure();
+  // One thread per element of the larger of q and k: the roped query
+  // (out2), and the roped key with the value at its cache slot (out0,
+  // out1).
+  ctx.source() << "  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + "
+                  "threadIdx.x; i < "
+               << std::max(nq, nk) << "; i += (int64_t)gridDim.x * blockDim.x) {\n";
+  if (nq)
+    ctx.source() << "    if (i < " << nq << ")\n      out2[i] = " << query
+                 << ";\n";
+  ctx.source() << "    if (i < " << nk << ")\n      kiln::kvAppendAt<" << ks[1]
+               << ", " << ks[2] << ", " << cs[2] << ", " << ks[3] << ", "
+               << v->row << ">(" << key << ", " << atColumn(argOf(v->arg), *v)
+               << ", " << argOf(append.getPositions())
+               << ", out0, out1, i);\n  }\n";
+  ctx.endKernel();
+  return success();
+}
+
 /// kiln.kv_attention: params (query, key_cache, value_cache, positions,
 /// [mask], result).
 static LogicalResult emitKvAttention(EmitContext &ctx, KvAttentionOp op) {

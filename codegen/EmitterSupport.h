@@ -212,6 +212,12 @@ std::string nbitsZeroPoint(mlir::Operation *op, llvm::StringRef in,
 std::optional<mlir::LogicalResult> emitKvAttentionKernel(EmitContext &ctx,
                                                          mlir::Block &body);
 
+/// The rope-and-append kernel of a body that kiln::analyzeRopeAppendKernel
+/// accepts (kiln-fuse-kv-attention with --fuse-rope-append), or nullopt for
+/// any other body (codegen/EmitTransformer.cpp).
+std::optional<mlir::LogicalResult> emitRopeAppendKernel(EmitContext &ctx,
+                                                        mlir::Block &body);
+
 /// Emits the kernel whose body (`body`, a kiln.kernel's block) computes
 /// several elementwise ops (isScalarMap) of one index space, the shape of
 /// its yielded values: one grid-stride loop in which each thread loads its

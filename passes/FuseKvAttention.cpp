@@ -23,6 +23,14 @@
 // unfused kernels' (rotary rounded to the element type once, then stored
 // or dotted).
 //
+// Where the attention stays its own kernel (more batch rows), and the
+// module has kKvRopeAppendAttr (kiln-compile --fuse-rope-append, for
+// measurement), the rotaries and the append merge without it: one kernel
+// writes the roped query and the roped key and value rows
+// (kiln::analyzeRopeAppendKernel), three launches a layer become one. The
+// rotaries and the append may read their inputs as head splits
+// (kiln-merge-gemms' head-split).
+//
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
@@ -72,6 +80,38 @@ FusionOp rotaryFusion(Value v, Operation *user) {
   return fusion;
 }
 
+/// The fusion computing `v` whose body is one kiln.rotary, or one that
+/// reads its input as a head split (headSplitKernelOp), if `user` is the
+/// only reader of its result.
+FusionOp ropeFusion(Value v, Operation *user) {
+  auto fusion = v.getDefiningOp<FusionOp>();
+  if (!fusion || !v.hasOneUse() || *v.getUsers().begin() != user)
+    return nullptr;
+  if (soleOp<RotaryOp>(fusion))
+    return fusion;
+  auto rotary = dyn_cast_or_null<RotaryOp>(
+      headSplitKernelOp(fusion.getBody().front()));
+  return rotary && llvm::equal(fusion.getYield().getValues(),
+                               rotary->getResults())
+             ? fusion
+             : nullptr;
+}
+
+/// The kiln.kv_append of `fusion` if its body is that op alone, or that op
+/// reading a head split (headSplitKernelOp), yielding its results.
+KvAppendOp appendOf(FusionOp fusion) {
+  if (!fusion)
+    return nullptr;
+  if (auto append = soleOp<KvAppendOp>(fusion))
+    return append;
+  auto append = dyn_cast_or_null<KvAppendOp>(
+      headSplitKernelOp(fusion.getBody().front()));
+  return append && llvm::equal(fusion.getYield().getValues(),
+                               append->getResults())
+             ? append
+             : nullptr;
+}
+
 struct FuseKvAttention
     : public kiln::impl::KilnFuseKvAttentionBase<FuseKvAttention> {
   using Base::Base;
@@ -91,21 +131,58 @@ struct FuseKvAttention
         }
         maxBatch = i.getInt();
       }
+    bool ropeAppend = false;
+    if (auto module = getOperation()->getParentOfType<ModuleOp>())
+      ropeAppend = module->hasAttr(kKvRopeAppendAttr);
     SmallVector<FusionOp> attentions;
     getOperation().walk([&](FusionOp f) {
       if (soleOp<KvAttentionOp>(f))
         attentions.push_back(f);
     });
     for (FusionOp f : attentions)
-      fuse(f, maxBatch);
+      if (!fuse(f, maxBatch) && ropeAppend)
+        fuseRopeAppend(f);
   }
 
-  static void fuse(FusionOp attFusion, int64_t maxBatch) {
+  /// The rotaries and the append of the attention `attFusion` reads, as
+  /// one rope-and-append kernel (analyzeRopeAppendKernel); the attention
+  /// stays as it is.
+  static void fuseRopeAppend(FusionOp attFusion) {
+    auto attention = soleOp<KvAttentionOp>(attFusion);
+    Value kc = outerOf(attFusion, attention.getKeyCache());
+    Value vc = outerOf(attFusion, attention.getValueCache());
+    auto appendFusion = kc.getDefiningOp<FusionOp>();
+    KvAppendOp append = appendOf(appendFusion);
+    if (!append || kc != appendFusion.getResult(0) ||
+        vc != appendFusion.getResult(1))
+      return;
+    // The key's rotary before the append; the query's after it, so the
+    // kernel yields the append's results first (kiln-schedule's KV views).
+    SmallVector<FusionOp> members;
+    if (FusionOp k =
+            ropeFusion(outerOf(appendFusion, append.getKey()), appendFusion))
+      members.push_back(k);
+    members.push_back(appendFusion);
+    if (FusionOp q =
+            ropeFusion(outerOf(attFusion, attention.getQuery()), attFusion))
+      members.push_back(q);
+    if (members.size() < 2)
+      return;
+    auto accept = [](FusionOp f) {
+      return analyzeRopeAppendKernel(f.getBody().front()).has_value();
+    };
+    auto keep = [&](Value r) { return r.getDefiningOp() == appendFusion; };
+    mergeFusions(members, attFusion, accept, keep);
+  }
+
+  /// Fuses `attFusion` with its rotaries and append; false where it stays
+  /// as it is.
+  static bool fuse(FusionOp attFusion, int64_t maxBatch) {
     auto attention = soleOp<KvAttentionOp>(attFusion);
     // More batch rows keep the separate kernels (kFuseKvAttentionMaxBatch).
     if (cast<ShapedType>(attention.getQuery().getType()).getDimSize(0) >
         maxBatch)
-      return;
+      return false;
     Value kc = outerOf(attFusion, attention.getKeyCache());
     Value vc = outerOf(attFusion, attention.getValueCache());
     auto appendFusion = kc.getDefiningOp<FusionOp>();
@@ -116,7 +193,7 @@ struct FuseKvAttention
                      [&](Operation *u) { return u != attFusion; }) ||
         outerOf(appendFusion, append.getPositions()) !=
             outerOf(attFusion, attention.getPositions()))
-      return;
+      return false;
     SmallVector<FusionOp> members;
     if (FusionOp q = rotaryFusion(outerOf(attFusion, attention.getQuery()),
                                   attFusion))
@@ -133,8 +210,10 @@ struct FuseKvAttention
     };
     auto keep = [&](Value r) { return r.getDefiningOp() == appendFusion; };
     // With the rotaries if the kernel takes them, else without.
-    if (!mergeFusions(members, attFusion, accept, keep) && members.size() > 2)
-      mergeFusions({appendFusion, attFusion}, attFusion, accept, keep);
+    if (mergeFusions(members, attFusion, accept, keep))
+      return true;
+    return members.size() > 2 &&
+           mergeFusions({appendFusion, attFusion}, attFusion, accept, keep);
   }
 };
 

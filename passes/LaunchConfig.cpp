@@ -684,6 +684,13 @@ std::optional<HeadSource> kiln::headSource(Value v) {
   return HeadSource{arg, starts[2], from[2]};
 }
 
+/// The ops of `v`'s head split in a body (none for a kernel argument).
+static void addHeadSplitOps(Value v, llvm::SmallPtrSetImpl<Operation *> &ops) {
+  for (Operation *op = v.getDefiningOp(); op;
+       op = op->getOperand(0).getDefiningOp())
+    ops.insert(op);
+}
+
 Operation *kiln::headSplitKernelOp(Block &body) {
   if (body.empty())
     return nullptr;
@@ -699,12 +706,9 @@ Operation *kiln::headSplitKernelOp(Block &body) {
   // only there, and at least one operand is split.
   llvm::SmallPtrSet<Operation *, 8> views;
   for (Value v : reads) {
-    std::optional<HeadSource> from = headSource(v);
-    if (!from)
+    if (!headSource(v))
       return nullptr;
-    for (Operation *op = v.getDefiningOp(); op;
-         op = op->getOperand(0).getDefiningOp())
-      views.insert(op);
+    addHeadSplitOps(v, views);
   }
   if (views.empty())
     return nullptr;
@@ -724,7 +728,78 @@ Operation *kiln::headSplitKernelOp(Block &body) {
   return main;
 }
 
+std::optional<RopeAppendKernel> kiln::analyzeRopeAppendKernel(Block &body) {
+  if (body.empty())
+    return std::nullopt;
+  RopeAppendKernel k;
+  SmallVector<RotaryOp> rotaries;
+  for (Operation &op : body.without_terminator()) {
+    if (auto append = dyn_cast<KvAppendOp>(op)) {
+      if (k.append)
+        return std::nullopt;
+      k.append = append;
+    } else if (auto rotary = dyn_cast<RotaryOp>(op)) {
+      rotaries.push_back(rotary);
+    }
+  }
+  auto append = cast_or_null<KvAppendOp>(k.append);
+  if (!append || rotaries.empty() || rotaries.size() > 2)
+    return std::nullopt;
+  llvm::SmallPtrSet<Operation *, 16> known = {append};
+  // Operands read in place: a kernel argument or a head split of one.
+  auto inPlace = [&](Value v) {
+    if (!headSource(v))
+      return false;
+    addHeadSplitOps(v, known);
+    return true;
+  };
+  for (RotaryOp rotary : rotaries) {
+    known.insert(rotary);
+    if (!inPlace(rotary.getInput()) ||
+        !isa<BlockArgument>(rotary.getCos()) ||
+        !isa<BlockArgument>(rotary.getSin()))
+      return std::nullopt;
+    bool isKey = rotary.getResult() == append.getKey();
+    if (isKey ? (k.keyRotary || !rotary->hasOneUse())
+              : (k.queryRotary != nullptr))
+      return std::nullopt;
+    (isKey ? k.keyRotary : k.queryRotary) = rotary;
+  }
+  if ((!k.keyRotary && !inPlace(append.getKey())) ||
+      !inPlace(append.getValue()) || !isa<BlockArgument>(append.getPositions()))
+    return std::nullopt;
+  // Nothing else, and each head split read once.
+  for (Operation &op : body.without_terminator())
+    if (!known.contains(&op) ||
+        (!isa<KvAppendOp, RotaryOp>(op) && !op.hasOneUse()))
+      return std::nullopt;
+  // The same rows and head dim throughout.
+  ArrayRef<int64_t> ks = shape(append.getKey());
+  if (k.queryRotary) {
+    ArrayRef<int64_t> qs = shape(k.queryRotary->getResult(0));
+    if (qs.size() != 4 || ks.size() != 4 || qs[0] != ks[0] ||
+        qs[2] != ks[2] || qs[3] != ks[3])
+      return std::nullopt;
+  }
+  // The append's results first, then the query's.
+  SmallVector<Value> yields = {append.getKeyCache(), append.getValueCache()};
+  if (k.queryRotary)
+    yields.push_back(k.queryRotary->getResult(0));
+  if (!llvm::equal(body.getTerminator()->getOperands(), yields))
+    return std::nullopt;
+  return k;
+}
+
 LaunchDims kiln::chooseFusedLaunchDims(ArrayRef<Operation *> ops) {
+  // A rope-and-append kernel: a thread per element of the larger of the
+  // query and the key.
+  if (!ops.empty())
+    if (std::optional<RopeAppendKernel> k =
+            analyzeRopeAppendKernel(*ops.front()->getBlock()))
+      return copyLaunchDims(std::max(
+          elements(cast<KvAppendOp>(k->append).getKey()),
+          k->queryRotary ? elements(k->queryRotary->getResult(0))
+                         : int64_t(0)));
   // A rotary or KV append reading a merged product in place: its own
   // launch.
   if (!ops.empty())

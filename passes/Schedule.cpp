@@ -349,9 +349,11 @@ LogicalResult Scheduler::scheduleCompute(Operation *op) {
     // So are kiln-fuse-kv-attention's decode attention kernels
     // (analyzeKvAttentionKernel: rotary, append and attention).
     // And a rotary or KV append reading a merged product's heads in place
-    // (headSplitKernelOp: kiln-merge-gemms' head-split).
+    // (headSplitKernelOp: kiln-merge-gemms' head-split), and the rotaries
+    // with the append (analyzeRopeAppendKernel: --fuse-rope-append).
     if (fusedOps.size() > 1 && !analyzeGemvKernel(body) &&
-        !analyzeKvAttentionKernel(body) && !headSplitKernelOp(body)) {
+        !analyzeKvAttentionKernel(body) && !headSplitKernelOp(body) &&
+        !analyzeRopeAppendKernel(body)) {
       for (Operation *inner : fusedOps)
         if (!isScalarMap(inner) && !isa<GatherOp, SliceOp>(inner))
           return op->emitOpError("holds ")
@@ -361,8 +363,9 @@ LogicalResult Scheduler::scheduleCompute(Operation *op) {
                     "gather or slice leaf), when "
                     "they are GEMV linears of one input and their "
                     "elementwise epilogue, a decode kv_attention with "
-                    "its kv_append and rotaries, or a rotary or kv_append "
-                    "reading a merged product's heads";
+                    "its kv_append and rotaries, a rotary or kv_append "
+                    "reading a merged product's heads, or rotaries with a "
+                    "kv_append";
     }
     bodyOp = fusedOps.back();
   }

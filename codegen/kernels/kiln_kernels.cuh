@@ -1188,6 +1188,37 @@ __device__ void attention(const E *__restrict__ q, const E *__restrict__ k,
 // KV cache (docs/kv-cache.md)
 //===----------------------------------------------------------------------===//
 
+/// Element i of a [B, H, S, D] operand x: x[i] (Row 0: dense), or read in
+/// place from the columns of a merged product [B, S, Row] (kiln-merge-gemms'
+/// head split, the pointer at the operand's first column): element (b, h,
+/// s, d) at (b * S + s) * Row + h * D + d.
+template <int64_t H, int64_t S, int64_t D, int64_t Row, typename E>
+__device__ __forceinline__ E headAt(const E *__restrict__ x, int64_t i) {
+  if (Row == 0)
+    return x[i];
+  int64_t d = i % D, s = (i / D) % S, h = (i / (D * S)) % H,
+          b = i / (D * S * H);
+  return x[(b * S + s) * Row + h * D + d];
+}
+
+/// kiln.kv_append's element i of [B, H, S, D]: `key` (the key's element i)
+/// and v's (headAt) at slot pos[b] + s of the key and value blocks kc/vc
+/// [B, H, T, D]; nothing where the slot is outside [0, T).
+template <int64_t H, int64_t S, int64_t T, int64_t D, int64_t VRow,
+          typename E, typename I>
+__device__ __forceinline__ void
+kvAppendAt(E key, const E *__restrict__ v, const I *__restrict__ pos,
+           E *__restrict__ kc, E *__restrict__ vc, int64_t i) {
+  int64_t d = i % D, s = (i / D) % S, h = (i / (D * S)) % H,
+          b = i / (D * S * H);
+  int64_t slot = (int64_t)pos[b] + s;
+  if (slot < 0 || slot >= T)
+    return;
+  int64_t at = ((b * H + h) * T + slot) * D + d;
+  kc[at] = key;
+  vc[at] = headAt<H, S, D, VRow>(v, i);
+}
+
 /// kiln.kv_append: writes k/v[B, H, S, D] at slot pos[b] + s of kc/vc, the
 /// layer's key and value blocks [B, H, T, D] (rows 0..B-1 of the persistent
 /// cache), in place; slots outside [0, T) are skipped. One thread per new
@@ -1203,16 +1234,9 @@ __device__ void kvAppend(const E *__restrict__ k, const E *__restrict__ v,
                          const I *__restrict__ pos, E *__restrict__ kc,
                          E *__restrict__ vc) {
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
-       i < B * H * S * D; i += (int64_t)gridDim.x * blockDim.x) {
-    int64_t d = i % D, s = (i / D) % S, h = (i / (D * S)) % H,
-            b = i / (D * S * H);
-    int64_t slot = (int64_t)pos[b] + s;
-    if (slot < 0 || slot >= T)
-      continue;
-    int64_t at = ((b * H + h) * T + slot) * D + d;
-    kc[at] = k[KRow ? (b * S + s) * KRow + h * D + d : i];
-    vc[at] = v[VRow ? (b * S + s) * VRow + h * D + d : i];
-  }
+       i < B * H * S * D; i += (int64_t)gridDim.x * blockDim.x)
+    kvAppendAt<H, S, T, D, VRow>(headAt<H, S, D, KRow>(k, i), v, pos, kc, vc,
+                                 i);
 }
 
 /// One block's part of a kv_attention query row, for kvAttention (the
@@ -1898,6 +1922,34 @@ __device__ void kvAttentionSplit(const E *q, const E *kc, const E *vc,
       out, scale, bias, part, done, KvNoAppend{});
 }
 
+/// Element i of kiln.rotary (below) of x[B, H, S, D], as rotary computes
+/// it: in Acc<T>, rounded once.
+template <int64_t H, int64_t S, int64_t D, int64_t R, int64_t CB,
+          bool Interleaved, bool Full, int64_t XRow, typename T, typename C>
+__device__ __forceinline__ T rotaryAt(const T *__restrict__ x,
+                                      const C *__restrict__ cosv,
+                                      const C *__restrict__ sinv, int64_t i) {
+  using A = typename Acc<T>::type;
+  int64_t d = i % D, s = (i / D) % S, b = i / (D * S * H);
+  // This element's row of x: xr[d] is element i.
+  const T *xr =
+      XRow ? x + (b * S + s) * XRow + ((i / (D * S)) % H) * D : x + (i - d);
+  if (d >= R)
+    return xr[d];
+  int64_t cb = CB == 1 ? 0 : b;
+  int64_t half = R / 2;
+  int64_t width = Full ? R : half;
+  int64_t j = Full ? d : Interleaved ? d / 2 : (d < half ? d : d - half);
+  A c = (A)cosv[(cb * S + s) * width + j],
+    sn = (A)sinv[(cb * S + s) * width + j];
+  A xi = (A)xr[d];
+  if (Interleaved)
+    return (T)((d & 1) ? xi * c + (A)xr[d - 1] * sn
+                       : xi * c - (A)xr[d + 1] * sn);
+  return (T)(d < half ? xi * c - (A)xr[d + half] * sn
+                      : xi * c + (A)xr[d - half] * sn);
+}
+
 /// Rotary embedding of x[B, H, S, D] with cos/sin[CB, S, R/2] (CB = B or 1;
 /// with Full, cos/sin[CB, S, R]: an entry per element, kiln.rotary's
 /// full_tables), computed in Acc<T> (f32 for 16-bit data) and rounded once;
@@ -1910,26 +1962,9 @@ template <int64_t B, int64_t H, int64_t S, int64_t D, int64_t R, int64_t CB,
           int64_t XRow = 0>
 __device__ void rotary(const T *__restrict__ x, const C *__restrict__ cosv,
                        const C *__restrict__ sinv, T *__restrict__ out) {
-  using A = typename Acc<T>::type;
   forEach<B * H * S * D>(out, [&](int64_t i) {
-    int64_t d = i % D, s = (i / D) % S, b = i / (D * S * H);
-    // This element's row of x: xr[d] is element i.
-    const T *xr =
-        XRow ? x + (b * S + s) * XRow + ((i / (D * S)) % H) * D : x + (i - d);
-    if (d >= R)
-      return xr[d];
-    int64_t cb = CB == 1 ? 0 : b;
-    int64_t half = R / 2;
-    int64_t width = Full ? R : half;
-    int64_t j = Full ? d : Interleaved ? d / 2 : (d < half ? d : d - half);
-    A c = (A)cosv[(cb * S + s) * width + j],
-      sn = (A)sinv[(cb * S + s) * width + j];
-    A xi = (A)xr[d];
-    if (Interleaved)
-      return (T)((d & 1) ? xi * c + (A)xr[d - 1] * sn
-                         : xi * c - (A)xr[d + 1] * sn);
-    return (T)(d < half ? xi * c - (A)xr[d + half] * sn
-                        : xi * c + (A)xr[d - half] * sn);
+    return rotaryAt<H, S, D, R, CB, Interleaved, Full, XRow>(x, cosv, sinv,
+                                                             i);
   });
 }
 

@@ -124,6 +124,13 @@ cl::opt<int64_t> fuseKvAttentionMaxBatch(
              "layer's rotaries, KV append and attention into one kernel (0, "
              "default: 1, from measurements, docs/codegen.md); sets the "
              "module attribute kiln.fuse_kv_attention_max_batch"));
+cl::opt<bool> fuseRopeAppend(
+    "fuse-rope-append", cl::init(false), cl::cat(category),
+    cl::desc("Where a decode layer's attention stays its own kernel (more "
+             "batch rows than --fuse-kv-attention-max-batch), merge its "
+             "rotaries and KV append into one kernel (kiln-fuse-kv-attention, "
+             "docs/codegen.md); off by default: not yet run on a GPU; sets "
+             "the module attribute kiln.fuse_rope_append"));
 cl::opt<int64_t> kvAttentionSteps(
     "kv-attention-steps", cl::value_desc("N"), cl::init(0), cl::cat(category),
     cl::desc("Key steps per warp of the split decode attention's 8-warp "
@@ -430,6 +437,8 @@ int main(int argc, char **argv) {
     }
     setI64(kiln::kFuseKvAttentionMaxBatchAttr, fuseKvAttentionMaxBatch);
   }
+  if (fuseRopeAppend)
+    module->setAttr(kiln::kKvRopeAppendAttr, UnitAttr::get(&context));
   if (kvAttentionSteps != 0) {
     if (kvAttentionSteps < 0 || kvAttentionSteps > 16) {
       llvm::errs() << "kiln-compile: error: --kv-attention-steps="

@@ -293,6 +293,33 @@ std::optional<HeadSource> headSource(mlir::Value v);
 /// as its one op, reading the split operands in place.
 mlir::Operation *headSplitKernelOp(mlir::Block &body);
 
+/// A rope-and-append kernel (kiln-fuse-kv-attention with
+/// kKvRopeAppendAttr, where the attention stays its own kernel): one
+/// kiln.kv_append whose key may be a kiln.rotary's result (`keyRotary`),
+/// and at most one other kiln.rotary whose result the body yields
+/// (`queryRotary`), at least one rotary in all; the rotaries' inputs and
+/// the append's key (without keyRotary) and value are kernel arguments or
+/// head splits of one (headSource), the tables and positions kernel
+/// arguments; every other op belongs to one of those head splits; the body
+/// yields the append's two results, then queryRotary's. One thread per
+/// element of the larger of q and k: element i of the roped query, and of
+/// the roped key written with the value at its slot (kiln::rotaryAt,
+/// kiln::kvAppendAt). kiln-schedule, the CUDA emitter and the launch's
+/// dims agree through this function.
+struct RopeAppendKernel {
+  mlir::Operation *append = nullptr;
+  mlir::Operation *keyRotary = nullptr;
+  mlir::Operation *queryRotary = nullptr;
+};
+std::optional<RopeAppendKernel> analyzeRopeAppendKernel(mlir::Block &body);
+/// The module attribute (kiln-compile --fuse-rope-append, a unit
+/// attribute) that makes kiln-fuse-kv-attention merge a decode layer's
+/// rotaries and KV append into one kernel (analyzeRopeAppendKernel) where
+/// it leaves the attention its own kernel (more batch rows than
+/// kFuseKvAttentionMaxBatch).
+inline constexpr llvm::StringLiteral kKvRopeAppendAttr =
+    "kiln.fuse_rope_append";
+
 /// The module attribute (kiln-compile --kv-attention-steps, for
 /// measurement) that makes kvAttentionSplitShape try 8 warps of that many
 /// key steps first wherever it does not take the one-row cluster shape:
