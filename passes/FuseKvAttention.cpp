@@ -80,36 +80,28 @@ FusionOp rotaryFusion(Value v, Operation *user) {
   return fusion;
 }
 
-/// The fusion computing `v` whose body is one kiln.rotary, or one that
-/// reads its input as a head split (headSplitKernelOp), if `user` is the
-/// only reader of its result.
-FusionOp ropeFusion(Value v, Operation *user) {
-  auto fusion = v.getDefiningOp<FusionOp>();
-  if (!fusion || !v.hasOneUse() || *v.getUsers().begin() != user)
+/// The OpT of `fusion` if its body is that op alone, or that op reading
+/// its operands as head splits (headSplitKernelOp), yielding its results;
+/// else null.
+template <typename OpT> OpT soleOrSplitOp(FusionOp fusion) {
+  if (!fusion)
     return nullptr;
-  if (soleOp<RotaryOp>(fusion))
-    return fusion;
-  auto rotary = dyn_cast_or_null<RotaryOp>(
-      headSplitKernelOp(fusion.getBody().front()));
-  return rotary && llvm::equal(fusion.getYield().getValues(),
-                               rotary->getResults())
-             ? fusion
+  if (OpT op = soleOp<OpT>(fusion))
+    return op;
+  auto op = dyn_cast_or_null<OpT>(headSplitKernelOp(fusion.getBody().front()));
+  return op && llvm::equal(fusion.getYield().getValues(), op->getResults())
+             ? op
              : nullptr;
 }
 
-/// The kiln.kv_append of `fusion` if its body is that op alone, or that op
-/// reading a head split (headSplitKernelOp), yielding its results.
-KvAppendOp appendOf(FusionOp fusion) {
-  if (!fusion)
+/// The fusion computing `v` whose body is one kiln.rotary (soleOrSplitOp),
+/// if `user` is the only reader of its result.
+FusionOp ropeFusion(Value v, Operation *user) {
+  auto fusion = v.getDefiningOp<FusionOp>();
+  if (!soleOrSplitOp<RotaryOp>(fusion) || !v.hasOneUse() ||
+      *v.getUsers().begin() != user)
     return nullptr;
-  if (auto append = soleOp<KvAppendOp>(fusion))
-    return append;
-  auto append = dyn_cast_or_null<KvAppendOp>(
-      headSplitKernelOp(fusion.getBody().front()));
-  return append && llvm::equal(fusion.getYield().getValues(),
-                               append->getResults())
-             ? append
-             : nullptr;
+  return fusion;
 }
 
 struct FuseKvAttention
@@ -152,7 +144,7 @@ struct FuseKvAttention
     Value kc = outerOf(attFusion, attention.getKeyCache());
     Value vc = outerOf(attFusion, attention.getValueCache());
     auto appendFusion = kc.getDefiningOp<FusionOp>();
-    KvAppendOp append = appendOf(appendFusion);
+    auto append = soleOrSplitOp<KvAppendOp>(appendFusion);
     if (!append || kc != appendFusion.getResult(0) ||
         vc != appendFusion.getResult(1))
       return;
