@@ -64,6 +64,16 @@ static LogicalResult emitAttention(EmitContext &ctx, AttentionOp op) {
   return success();
 }
 
+/// A rotary's table arguments of kiln::rotary, rotaryAt and the attention
+/// hooks: "R, CB, Interleaved" (R twice the tables' width, or their width
+/// with full_tables; CB the tables' batch dim).
+static std::string rotaryTableArgs(RotaryOp r) {
+  ArrayRef<int64_t> tab = shapeOf(r.getCos());
+  return std::to_string(r.getFullTables() ? tab[2] : 2 * tab[2]) + ", " +
+         std::to_string(tab[0]) + ", " +
+         (r.getInterleaved() ? "true" : "false");
+}
+
 /// `v` as a kernel argument read in place (headSource): the argument, and
 /// the pointer expression `name` offsets to its first column.
 static FailureOr<HeadSource> headOperand(Operation *op, Value v) {
@@ -82,7 +92,7 @@ static std::string atColumn(StringRef name, const HeadSource &from) {
 }
 
 static LogicalResult emitRotary(EmitContext &ctx, RotaryOp op) {
-  ArrayRef<int64_t> xs = shapeOf(op.getInput()), cs = shapeOf(op.getCos());
+  ArrayRef<int64_t> xs = shapeOf(op.getInput());
   FailureOr<HeadSource> x = headOperand(op, op.getInput());
   if (failed(x))
     return failure();
@@ -93,8 +103,7 @@ static LogicalResult emitRotary(EmitContext &ctx, RotaryOp op) {
   // (XRow) follows Full.
   bool full = op.getFullTables();
   os << "  kiln::rotary<" << xs[0] << ", " << xs[1] << ", " << xs[2] << ", "
-     << xs[3] << ", " << (full ? cs[2] : 2 * cs[2]) << ", " << cs[0] << ", "
-     << (op.getInterleaved() ? "true" : "false");
+     << xs[3] << ", " << rotaryTableArgs(op);
   if (full || x->row) {
     FailureOr<std::string> t = ctx.typeOf(op.getInput(), op);
     FailureOr<std::string> c = ctx.typeOf(op.getCos(), op);
@@ -152,14 +161,12 @@ kiln::codegen::emitRopeAppendKernel(EmitContext &ctx, Block &body) {
     FailureOr<HeadSource> x = headOperand(r, r.getInput());
     if (failed(x))
       return failure();
-    ArrayRef<int64_t> xs = shapeOf(r.getInput()), tab = shapeOf(r.getCos());
-    bool full = r.getFullTables();
+    ArrayRef<int64_t> xs = shapeOf(r.getInput());
     return "kiln::rotaryAt<" + std::to_string(xs[1]) + ", " +
            std::to_string(xs[2]) + ", " + std::to_string(xs[3]) + ", " +
-           std::to_string(full ? tab[2] : 2 * tab[2]) + ", " +
-           std::to_string(tab[0]) + ", " +
-           (r.getInterleaved() ? "true" : "false") + ", " +
-           (full ? "true" : "false") + ", " + std::to_string(x->row) + ">(" +
+           rotaryTableArgs(r) + ", " +
+           (r.getFullTables() ? "true" : "false") + ", " +
+           std::to_string(x->row) + ">(" +
            atColumn(argOf(x->arg), *x) + ", " + argOf(r.getCos()) + ", " +
            argOf(r.getSin()) + ", i)";
   };
@@ -269,13 +276,12 @@ kiln::codegen::emitKvAttentionKernel(EmitContext &ctx, Block &body) {
   if (failed(e))
     return failure();
   // A rotary's template arguments after D: R, CB, interleaved, E, C.
+  // (The kernel takes no full_tables rotary: rotaryFitsPieces.)
   auto rope = [&](RotaryOp r) -> FailureOr<std::string> {
-    ArrayRef<int64_t> cs = shapeOf(r.getCos());
     FailureOr<std::string> c = ctx.typeOf(r.getCos(), r);
     if (failed(c))
       return failure();
-    return std::to_string(2 * cs[2]) + ", " + std::to_string(cs[0]) + ", " +
-           (r.getInterleaved() ? "true" : "false") + ", " + *e + ", " + *c;
+    return rotaryTableArgs(r) + ", " + *e + ", " + *c;
   };
   std::string query;
   if (auto r = cast_or_null<RotaryOp>(kernel->queryRotary)) {

@@ -70,16 +70,6 @@ Value outerOf(FusionOp fusion, Value inner) {
   return fusion.getInputs()[cast<BlockArgument>(inner).getArgNumber()];
 }
 
-/// The fusion of one kiln.rotary computing `v`, if `user` is the only
-/// reader of its result.
-FusionOp rotaryFusion(Value v, Operation *user) {
-  auto fusion = v.getDefiningOp<FusionOp>();
-  if (!soleOp<RotaryOp>(fusion) || !v.hasOneUse() ||
-      *v.getUsers().begin() != user)
-    return nullptr;
-  return fusion;
-}
-
 /// The OpT of `fusion` if its body is that op alone, or that op reading
 /// its operands as head splits (headSplitKernelOp), yielding its results;
 /// else null.
@@ -94,12 +84,13 @@ template <typename OpT> OpT soleOrSplitOp(FusionOp fusion) {
              : nullptr;
 }
 
-/// The fusion computing `v` whose body is one kiln.rotary (soleOrSplitOp),
+/// The fusion computing `v` whose body is one kiln.rotary (soleOp; with
+/// `splits`, also one reading its input as a head split: soleOrSplitOp),
 /// if `user` is the only reader of its result.
-FusionOp ropeFusion(Value v, Operation *user) {
+FusionOp rotaryFusion(Value v, Operation *user, bool splits = false) {
   auto fusion = v.getDefiningOp<FusionOp>();
-  if (!soleOrSplitOp<RotaryOp>(fusion) || !v.hasOneUse() ||
-      *v.getUsers().begin() != user)
+  if (!(splits ? soleOrSplitOp<RotaryOp>(fusion) : soleOp<RotaryOp>(fusion)) ||
+      !v.hasOneUse() || *v.getUsers().begin() != user)
     return nullptr;
   return fusion;
 }
@@ -152,11 +143,13 @@ struct FuseKvAttention
     // kernel yields the append's results first (kiln-schedule's KV views).
     SmallVector<FusionOp> members;
     if (FusionOp k =
-            ropeFusion(outerOf(appendFusion, append.getKey()), appendFusion))
+            rotaryFusion(outerOf(appendFusion, append.getKey()), appendFusion,
+                         /*splits=*/true))
       members.push_back(k);
     members.push_back(appendFusion);
     if (FusionOp q =
-            ropeFusion(outerOf(attFusion, attention.getQuery()), attFusion))
+            rotaryFusion(outerOf(attFusion, attention.getQuery()), attFusion,
+                         /*splits=*/true))
       members.push_back(q);
     if (members.size() < 2)
       return;
