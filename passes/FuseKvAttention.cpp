@@ -23,9 +23,9 @@
 // unfused kernels' (rotary rounded to the element type once, then stored
 // or dotted).
 //
-// Where the attention stays its own kernel (more batch rows), and the
-// module has kKvRopeAppendAttr (kiln-compile --fuse-rope-append, for
-// measurement), the rotaries and the append merge without it: one kernel
+// Where the attention stays its own kernel (more batch rows), unless the
+// module's kKvRopeAppendAttr is false (kiln-compile --fuse-rope-append=false),
+// the rotaries and the append merge without it: one kernel
 // writes the roped query and the roped key and value rows
 // (kiln::analyzeRopeAppendKernel), three launches a layer become one. The
 // rotaries and the append may read their inputs as head splits
@@ -114,9 +114,17 @@ struct FuseKvAttention
         }
         maxBatch = i.getInt();
       }
-    bool ropeAppend = false;
+    bool ropeAppend = kKvRopeAppendDefault;
     if (auto module = getOperation()->getParentOfType<ModuleOp>())
-      ropeAppend = module->hasAttr(kKvRopeAppendAttr);
+      if (Attribute a = module->getAttr(kKvRopeAppendAttr)) {
+        auto b = dyn_cast<BoolAttr>(a);
+        if (!b) {
+          module.emitError() << kKvRopeAppendAttr << " must be a bool, got "
+                             << a;
+          return signalPassFailure();
+        }
+        ropeAppend = b.getValue();
+      }
     SmallVector<FusionOp> attentions;
     getOperation().walk([&](FusionOp f) {
       if (soleOp<KvAttentionOp>(f))

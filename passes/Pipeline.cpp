@@ -63,8 +63,8 @@ struct CompilePipelineOptions
       llvm::cl::desc("With merge-gemms, also products read through a split "
                      "into heads by rotaries and the KV append (q/k/v; "
                      "kiln-merge-gemms head-split; kiln-compile "
-                     "--merge-qkv-gemms, off by default)"),
-      llvm::cl::init(false)};
+                     "--merge-qkv-gemms, on by default)"),
+      llvm::cl::init(true)};
   kiln::PipelineOptions get() const {
     return {libraryCalls, precision,  gemv,         prefetchMb,
             remarks,      mergeGemms, mergeQkvGemms};

@@ -6,7 +6,9 @@
 # compiles the three *-decoder-dynamic-torchscript fixtures with
 # `kiln-compile --precision $PRECISION (default bf16) --max-seq-len 64 --batch-buckets 1,4`
 # into BUNDLE/<arch>/model.kiln (default BUNDLE .gpuprec, git-ignored) with
-# their generation oracles in BUNDLE/<arch>/oracle.
+# their generation oracles in BUNDLE/<arch>/oracle. BUCKETS (environment)
+# replaces the batch buckets 1,4 (the batch check runs 3 prompts in the
+# smallest bucket of 3 or more rows); KILN_FLAGS adds kiln-compile flags.
 #
 # On the GPU machine, from the repository root (carry BUNDLE):
 #   bash test/GPU/run_precision.sh BUNDLE LOGDIR
@@ -30,7 +32,8 @@ if [ "${1:-}" = prepare ]; then
   for arch in llama qwen2 gpt2; do
     mkdir -p "$BUNDLE/$arch"
     "$BUILD/bin/kiln-compile" "$ROOT/../shared/models/hf-tiny/$arch-decoder-dynamic-torchscript/model.onnx" \
-      --precision "${PRECISION:-bf16}" --max-seq-len 64 --batch-buckets 1,4 -o "$BUNDLE/$arch/model.kiln"
+      --precision "${PRECISION:-bf16}" --max-seq-len 64 --batch-buckets "${BUCKETS:-1,4}" ${KILN_FLAGS:-} \
+      -o "$BUNDLE/$arch/model.kiln"
     cp -r "$ROOT/../shared/models/hf-tiny-generate/$arch" "$BUNDLE/$arch/oracle"
   done
   echo "run_precision prepare: $BUNDLE ready ($(du -sh "$BUNDLE" | cut -f1)); carry it"

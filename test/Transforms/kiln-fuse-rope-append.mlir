@@ -1,17 +1,25 @@
-// kiln-fuse-kv-attention with the module attribute kiln.fuse_rope_append
-// (kiln-compile --fuse-rope-append): where the attention stays its own
-// kernel (4 batch rows, above kiln.fuse_kv_attention_max_batch's default
-// of 1), the key's rotary, the KV append and the query's rotary become one
-// fusion (kiln::analyzeRopeAppendKernel) yielding the append's results
-// first, then the roped query; the attention reads them. Without the
-// attribute the four fusions stay. A key rotary something else reads stays
-// apart (the append and the query's rotary still merge, the key read as
-// it is).
+// kiln-fuse-kv-attention's rope-append merge (on by default; the module
+// attribute kiln.fuse_rope_append = false, kiln-compile
+// --fuse-rope-append=false, turns it off): where the attention stays its
+// own kernel (4 batch rows, above kiln.fuse_kv_attention_max_batch's
+// default of 1), the key's rotary, the KV append and the query's rotary
+// become one fusion (kiln::analyzeRopeAppendKernel) yielding the append's
+// results first, then the roped query; the attention reads them. With the
+// attribute false the four fusions stay. A key rotary something else reads
+// stays apart (the append and the query's rotary still merge, the key read
+// as it is). An attribute that is not a bool is an error.
 // RUN: kiln-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(kiln-fuse-kv-attention))' | FileCheck %s
-// The kiln-compile flag sets the attribute.
+// The kiln-compile flag sets the attribute only when given.
 // RUN: echo 'func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> { return %x : tensor<4xf32> }' > %t.mlir
-// RUN: kiln-compile %t.mlir --fuse-rope-append --emit=fused -o - | FileCheck %s --check-prefix=FLAG
-// FLAG: module attributes {kiln.fuse_rope_append}
+// RUN: kiln-compile %t.mlir --fuse-rope-append=false --emit=fused -o - | FileCheck %s --check-prefix=FLAGOFF
+// RUN: kiln-compile %t.mlir --fuse-rope-append --emit=fused -o - | FileCheck %s --check-prefix=FLAGON
+// RUN: kiln-compile %t.mlir --emit=fused -o - | FileCheck %s --check-prefix=NOFLAG
+// FLAGOFF: module attributes {kiln.fuse_rope_append = false}
+// FLAGON: module attributes {kiln.fuse_rope_append = true}
+// NOFLAG-NOT: kiln.fuse_rope_append
+// RUN: echo 'module attributes {kiln.fuse_rope_append = 1 : i64} { func.func @f() { return } }' > %t.bad.mlir
+// RUN: not kiln-opt %t.bad.mlir --pass-pipeline='builtin.module(func.func(kiln-fuse-kv-attention))' 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: error: kiln.fuse_rope_append must be a bool, got 1 : i64
 
 // CHECK-LABEL: func.func @merged
 // CHECK: %[[F:.+]]:3 = kiln.fusion
@@ -24,7 +32,7 @@
 // CHECK-NEXT: ^bb0
 // CHECK-NEXT: kiln.kv_attention
 // CHECK-NOT: kiln.rotary
-module attributes {kiln.fuse_rope_append} {
+module {
 kiln.kv_cache @kv layers 1 kv_heads 2 head_dim 16 max_batch 4 max_seq 32 : f32
 func.func @merged(%q: tensor<4x4x1x16xf32>, %k: tensor<4x2x1x16xf32>, %v: tensor<4x2x1x16xf32>, %cos: tensor<4x1x8xf32>, %sin: tensor<4x1x8xf32>, %pos: tensor<4xi64>) -> tensor<4x4x1x16xf32> {
   %qr = kiln.fusion %q, %cos, %sin : (tensor<4x4x1x16xf32>, tensor<4x1x8xf32>, tensor<4x1x8xf32>) -> tensor<4x4x1x16xf32> {
@@ -55,7 +63,7 @@ func.func @merged(%q: tensor<4x4x1x16xf32>, %k: tensor<4x2x1x16xf32>, %v: tensor
 
 // CHECK-LABEL: func.func @off
 // CHECK-COUNT-4: kiln.fusion
-module attributes {kiln.fuse_kv_attention_max_batch = 1 : i64} {
+module attributes {kiln.fuse_kv_attention_max_batch = 1 : i64, kiln.fuse_rope_append = false} {
 kiln.kv_cache @kv layers 1 kv_heads 2 head_dim 16 max_batch 4 max_seq 32 : f32
 func.func @off(%q: tensor<4x4x1x16xf32>, %k: tensor<4x2x1x16xf32>, %v: tensor<4x2x1x16xf32>, %cos: tensor<4x1x8xf32>, %sin: tensor<4x1x8xf32>, %pos: tensor<4xi64>) -> tensor<4x4x1x16xf32> {
   %qr = kiln.fusion %q, %cos, %sin : (tensor<4x4x1x16xf32>, tensor<4x1x8xf32>, tensor<4x1x8xf32>) -> tensor<4x4x1x16xf32> {
@@ -95,7 +103,7 @@ func.func @off(%q: tensor<4x4x1x16xf32>, %k: tensor<4x2x1x16xf32>, %v: tensor<4x
 // CHECK-NEXT: kiln.rotary
 // CHECK-NEXT: kiln.yield
 // CHECK: kiln.fusion %[[F]]#2, %[[F]]#0, %[[F]]#1
-module attributes {kiln.fuse_rope_append} {
+module attributes {kiln.fuse_rope_append = true} {
 kiln.kv_cache @kv layers 1 kv_heads 2 head_dim 16 max_batch 4 max_seq 32 : f32
 func.func @key_read_elsewhere(%q: tensor<4x4x1x16xf32>, %k: tensor<4x2x1x16xf32>, %v: tensor<4x2x1x16xf32>, %cos: tensor<4x1x8xf32>, %sin: tensor<4x1x8xf32>, %pos: tensor<4xi64>) -> (tensor<4x4x1x16xf32>, tensor<4x2x1x16xf32>) {
   %qr = kiln.fusion %q, %cos, %sin : (tensor<4x4x1x16xf32>, tensor<4x1x8xf32>, tensor<4x1x8xf32>) -> tensor<4x4x1x16xf32> {

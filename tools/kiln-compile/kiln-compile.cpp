@@ -96,14 +96,15 @@ cl::opt<bool> mergeGemms(
              "off with --no-gemm or --no-gemv (asking for it explicitly "
              "beside either is an error)"));
 cl::opt<bool> mergeQkvGemms(
-    "merge-qkv-gemms", cl::init(false), cl::cat(category),
-    cl::desc("With --merge-gemms (the default), also merge the products "
-             "that the exporters split into heads for the rotaries and the "
-             "KV append (Llama-style q/k/v in decode steps of more rows than "
-             "a GEMV takes, e.g. batch 32), whose kernels then read the "
-             "merged result in place "
-             "(kiln-merge-gemms head-split, docs/graph-optimisation.md); off "
-             "by default: not yet run on a GPU"));
+    "merge-qkv-gemms", cl::init(true), cl::cat(category),
+    cl::desc("With --merge-gemms, also merge the products that the "
+             "exporters split into heads for the rotaries and the KV append "
+             "(Llama-style q/k/v in decode steps of more rows than a GEMV "
+             "takes, e.g. batch 32), whose kernels then read the merged "
+             "result in place (kiln-merge-gemms head-split, "
+             "docs/graph-optimisation.md); on by default where --merge-gemms "
+             "is, =false keeps q/k/v apart; asking for it explicitly where "
+             "--merge-gemms is off is an error"));
 cl::opt<int64_t> gemvSplitK(
     "gemv-split-k", cl::value_desc("0|1|2|4|8"), cl::init(0), cl::cat(category),
     cl::desc("Warps that share each output column of kiln's GEMV kernels, "
@@ -125,12 +126,14 @@ cl::opt<int64_t> fuseKvAttentionMaxBatch(
              "default: 1, from measurements, docs/codegen.md); sets the "
              "module attribute kiln.fuse_kv_attention_max_batch"));
 cl::opt<bool> fuseRopeAppend(
-    "fuse-rope-append", cl::init(false), cl::cat(category),
+    "fuse-rope-append", cl::init(kiln::kKvRopeAppendDefault),
+    cl::cat(category),
     cl::desc("Where a decode layer's attention stays its own kernel (more "
-             "batch rows than --fuse-kv-attention-max-batch), merge its "
-             "rotaries and KV append into one kernel (kiln-fuse-kv-attention, "
-             "docs/codegen.md); off by default: not yet run on a GPU; sets "
-             "the module attribute kiln.fuse_rope_append"));
+             "batch rows than --fuse-kv-attention-max-batch, or a prefill "
+             "step), merge its rotaries and KV append into one kernel "
+             "(kiln-fuse-kv-attention, docs/graph-optimisation.md); on by "
+             "default, =false keeps three kernels; given, sets the module "
+             "attribute kiln.fuse_rope_append"));
 cl::opt<int64_t> kvAttentionSteps(
     "kv-attention-steps", cl::value_desc("N"), cl::init(0), cl::cat(category),
     cl::desc("Key steps per warp of the split decode attention's 8-warp "
@@ -403,7 +406,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   pipelineOptions.mergeGemms = mergeGemms && !noGemm && !noGemv;
-  if (mergeQkvGemms && !pipelineOptions.mergeGemms) {
+  if (mergeQkvGemms && mergeQkvGemms.getNumOccurrences() &&
+      !pipelineOptions.mergeGemms) {
     llvm::errs() << "kiln-compile: error: --merge-qkv-gemms extends "
                     "--merge-gemms, which "
                  << (noGemm    ? "--no-gemm turns off"
@@ -412,7 +416,7 @@ int main(int argc, char **argv) {
                  << "\n";
     return 1;
   }
-  pipelineOptions.mergeQkvGemms = mergeQkvGemms;
+  pipelineOptions.mergeQkvGemms = mergeQkvGemms && pipelineOptions.mergeGemms;
   // The measurement flags that become i64 module attributes.
   auto setI64 = [&](StringRef attr, int64_t value) {
     module->setAttr(attr,
@@ -437,8 +441,9 @@ int main(int argc, char **argv) {
     }
     setI64(kiln::kFuseKvAttentionMaxBatchAttr, fuseKvAttentionMaxBatch);
   }
-  if (fuseRopeAppend)
-    module->setAttr(kiln::kKvRopeAppendAttr, UnitAttr::get(&context));
+  if (fuseRopeAppend.getNumOccurrences())
+    module->setAttr(kiln::kKvRopeAppendAttr,
+                    BoolAttr::get(&context, fuseRopeAppend.getValue()));
   if (kvAttentionSteps != 0) {
     if (kvAttentionSteps < 0 || kvAttentionSteps > 16) {
       llvm::errs() << "kiln-compile: error: --kv-attention-steps="

@@ -312,13 +312,17 @@ struct RopeAppendKernel {
   mlir::Operation *queryRotary = nullptr;
 };
 std::optional<RopeAppendKernel> analyzeRopeAppendKernel(mlir::Block &body);
-/// The module attribute (kiln-compile --fuse-rope-append, a unit
-/// attribute) that makes kiln-fuse-kv-attention merge a decode layer's
+/// The module attribute (kiln-compile --fuse-rope-append[=false], a bool)
+/// that says whether kiln-fuse-kv-attention merges a decode layer's
 /// rotaries and KV append into one kernel (analyzeRopeAppendKernel) where
 /// it leaves the attention its own kernel (more batch rows than
-/// kFuseKvAttentionMaxBatch).
+/// kFuseKvAttentionMaxBatch). Without it: kKvRopeAppendDefault (on since
+/// session 16: every fixture, precision and generation check right on an
+/// H200 with it; Llama-1B's batch-8 step 1.330 -> 1.309 ms, Qwen2.5-0.5B's
+/// 0.995 -> 0.959; bench/RESULTS.md).
 inline constexpr llvm::StringLiteral kKvRopeAppendAttr =
     "kiln.fuse_rope_append";
+inline constexpr bool kKvRopeAppendDefault = true;
 
 /// The module attribute (kiln-compile --kv-attention-steps, for
 /// measurement) that makes kvAttentionSplitShape try 8 warps of that many

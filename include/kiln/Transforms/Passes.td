@@ -274,8 +274,9 @@ def KilnMergeGemms : Pass<"kiln-merge-gemms", "::mlir::ModuleOp"> {
     %h = kiln.fusion %y { g = slice(y)[.., 0:N]; u = slice(y)[.., N:2N]; silu(g) * u }
     ```
 
-    With `head-split` (kiln-compile --merge-qkv-gemms; off by default until
-    it has run on a GPU) a product may also be read through the exporters'
+    With `head-split` (the pipelines' merge-qkv-gemms, on by default;
+    kiln-compile --merge-qkv-gemms=false turns it off) a product may also be
+    read through the exporters'
     split into heads - `kiln.reshape` [B, S, N] -> [B, S, H, D], then
     `kiln.transpose` (0, 2, 1, 3) - by fusions whose body is one
     `kiln.rotary` (its input) or `kiln.kv_append` (its key or value): the
