@@ -14,16 +14,17 @@
 #                  memory as they do in a step;
 #   step.txt       step.csv summed per kernel class (the name without its
 #                  k<N>_ prefix), with GB/s from DRAM bytes over duration;
-#   detail.txt     the full section set for the first launch of each class
-#                  matching DETAIL (a regex, default the attention and the
-#                  largest GEMV classes).
-# Environment: BATCH (default 1), CTX (default 512), DETAIL.
+#   detail.txt     the full section set for the first LAUNCHES (default 2)
+#                  launches whose kernel matches DETAIL (a regex, default the
+#                  attention and the largest GEMV classes).
+# Environment: BATCH (default 1), CTX (default 512), DETAIL, LAUNCHES.
 set -u
 ART=${1:?usage: profile_decode.sh ARTIFACT.kiln LOGDIR}
 LOG=${2:?usage: profile_decode.sh ARTIFACT.kiln LOGDIR}
 BATCH=${BATCH:-1}
 CTX=${CTX:-512}
 DETAIL=${DETAIL:-kv_attention|and4}
+LAUNCHES=${LAUNCHES:-2}
 mkdir -p "$LOG"
 export PATH=$PATH:/usr/local/cuda/bin
 NCU=$(command -v ncu || echo /usr/local/cuda/bin/ncu)
@@ -60,7 +61,7 @@ if not k:
     sys.exit("profile_decode: ncu profiled no kernel")
 PYEOF
 summary_rc=${PIPESTATUS[0]}
-"$NCU" --clock-control none --set full --kernel-name "regex:$DETAIL" --launch-count 2 \
+"$NCU" --clock-control none --set full --kernel-name "regex:$DETAIL" --launch-count "$LAUNCHES" \
   "${BENCH[@]}" >"$LOG/detail.txt" 2>&1
 detail_rc=$?
 echo "profile_decode: ncu rc=$rc, summary rc=$summary_rc, detail rc=$detail_rc"
