@@ -949,8 +949,15 @@ __device__ __forceinline__ int4 ldgWeight(const int4 *p) {
 /// kGemvMmaStride<L> floats per warp of the block: one Stride for every
 /// tile of a kernel, since a block's tiles may belong to groups of other
 /// L) and meets the tile's other warps at a named barrier (id 1 + j).
+///
+/// Ahead (not emitted yet; for measurement, bench/micro/gemv_mma_narrow.cu):
+/// each round of Tile steps issues the next round's weight loads before
+/// its own mma, so a warp keeps two rounds in flight instead of one
+/// (session 16's Nsight Compute profile of the batch-8 GEMVs found their
+/// warps waiting on weight loads with 2-4 warps a scheduler). The same
+/// products in the same order: the results are bit-identical.
 template <int S, int64_t Stride, int64_t M, int64_t K, int L, int Hint = 128,
-          typename T, typename XRows>
+          bool Ahead = false, typename T, typename XRows>
 __device__ __forceinline__ void gemvMmaPartials(XRows &x,
                                                 const T *const (&rows)[L],
                                                 float *part) {
@@ -978,20 +985,37 @@ __device__ __forceinline__ void gemvMmaPartials(XRows &x,
     for (int i = 0; i < 4; ++i)
       d[l][i] = 0.0f;
   float sq = 0.0f;
-  for (int64_t base = 0; base < Steps; base += Tile) {
-    int4 wv[L][Tile];
+  // The round of Tile steps from `base`: weights are read once per step,
+  // through the read-only path.
+  auto loadRound = [&](int64_t base, int4 (&dst)[L][Tile]) {
 #pragma unroll
     for (int l = 0; l < L; ++l)
 #pragma unroll
       for (int64_t j = 0; j < Tile; ++j) {
         int64_t s = base + j;
-        // Weights are read once per step: the read-only path.
-        wv[l][j] = Whole || s * 32 + t * 8 < KS
-                       ? ldgWeight<Hint>(reinterpret_cast<const int4 *>(
-                                             rows[l]) +
-                                         s * 4 + t)
-                       : make_int4(0, 0, 0, 0);
+        dst[l][j] = Whole || s * 32 + t * 8 < KS
+                        ? ldgWeight<Hint>(reinterpret_cast<const int4 *>(
+                                              rows[l]) +
+                                          s * 4 + t)
+                        : make_int4(0, 0, 0, 0);
       }
+  };
+  int4 next[L][Ahead ? Tile : 1];
+  if constexpr (Ahead)
+    loadRound(0, next);
+  for (int64_t base = 0; base < Steps; base += Tile) {
+    int4 wv[L][Tile];
+    if constexpr (Ahead) {
+#pragma unroll
+      for (int l = 0; l < L; ++l)
+#pragma unroll
+        for (int64_t j = 0; j < Tile; ++j)
+          wv[l][j] = next[l][j];
+      if (base + Tile < Steps)
+        loadRound(base + Tile, next);
+    } else {
+      loadRound(base, wv);
+    }
 #pragma unroll
     for (int64_t j = 0; j < Tile; ++j) {
       int64_t s = base + j;
