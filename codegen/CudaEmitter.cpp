@@ -735,10 +735,10 @@ FailureOr<EmittedFunction> kiln::codegen::emitFunction(func::FuncOp func) {
       }
     }
   if (auto module = func->getParentOfType<ModuleOp>())
-    if (Attribute preload = module->getAttr(kGemvPreloadAttr);
-        preload && !isa<BoolAttr>(preload))
-      return module.emitError()
-             << kGemvPreloadAttr << " must be a bool, got " << preload;
+    for (StringRef name : {StringRef(kGemvPreloadAttr),
+                           StringRef(kGemvMmaAheadAttr)})
+      if (Attribute a = module->getAttr(name); a && !isa<BoolAttr>(a))
+        return module.emitError() << name << " must be a bool, got " << a;
   Block &block = func.getBody().front();
   ArenaOp arena;
   WeightsOp weightsRegion;

@@ -554,6 +554,13 @@ bool kiln::gemvPreload(Operation *op) {
   return kGemvPreloadDefault;
 }
 
+bool kiln::gemvMmaAhead(Operation *op) {
+  if (auto module = op ? op->getParentOfType<ModuleOp>() : ModuleOp())
+    if (auto attr = module->getAttrOfType<BoolAttr>(kGemvMmaAheadAttr))
+      return attr.getValue();
+  return false;
+}
+
 int64_t kiln::gemvSplitK(const GemvKernel &kernel, Operation *op) {
   Type elt = cast<ShapedType>(kernel.input.getType()).getElementType();
   int64_t bytes = (elt.getIntOrFloatBitWidth() + 7) / 8;

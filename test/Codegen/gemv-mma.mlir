@@ -26,6 +26,25 @@
 // RUN: sed -e 's/@k11_linear_cast grid \[1, 1, 1\] block \[256, 1, 1\]/@k11_linear_cast grid [1, 1, 1] block [64, 1, 1]/' %t/s2.mlir > %t/bad-block.mlir
 // RUN: cd %t && not kiln-compile bad-block.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=BLOCK
 // RUN: %if nvcc %{ /usr/local/cuda/bin/nvcc -std=c++17 -c -gencode arch=compute_90a,code=sm_90a -I%kiln_src/codegen/kernels %t/k.cu -o %t/k.90a.o %}
+// kiln-compile --gemv-mma-ahead (the module attribute kiln.gemv_mma_ahead,
+// for measurement): every tensor-core kernel takes gemvMmaPartials' Ahead
+// (each round's weight loads before the previous round's mma), the rest of
+// the kernel as without it; without the flag no kernel does. A
+// kiln.gemv_mma_ahead that is not a bool is a located error. The source
+// compiles with nvcc (K = 200 is the slices' bounds-tested path).
+// RUN: not grep -q "128, true" %t/k.cu
+// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-mma-ahead --emit=cuda -o %t/ahead.cu
+// RUN: FileCheck %s --check-prefix=AHEAD --input-file=%t/ahead.cu
+// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-mma-ahead --emit=scheduled -o %t/ahead.mlir
+// RUN: grep -q "kiln.gemv_mma_ahead = true" %t/ahead.mlir
+// RUN: sed -e 's/kiln.gemv_mma_ahead = true/kiln.gemv_mma_ahead = 1 : i64/' %t/ahead.mlir > %t/bad-ahead.mlir
+// RUN: cd %t && not kiln-compile bad-ahead.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADAHEAD
+// RUN: %if nvcc %{ /usr/local/cuda/bin/nvcc -std=c++17 -c -gencode arch=compute_90a,code=sm_90a -I%kiln_src/codegen/kernels %t/ahead.cu -o %t/ahead.90a.o %}
+// AHEAD: kiln::gemvMmaPartials<8, 72, 8, 8192, 1, 128, true>(xr, rows, part);
+// AHEAD: kiln::gemvMmaPartials<8, 136, 3, 2048, 2, 128, true>(xr, rows, part);
+// AHEAD: kiln::gemvMmaPartials<1, 72, 2, 200, 1, 128, true>(xr, rows, part);
+// AHEAD-NOT: gemvMmaPartials<{{[^>]*[0-9]}}>(
+// BADAHEAD: error: kiln.gemv_mma_ahead must be a bool, got 1 : i64
 
 // SCHED: kiln.gemm %{{.*}}, %{{.*}} outs %{{.*}} transpose_b : (memref<9x16xbf16>, memref<16x16xbf16>, memref<9x16xbf16>)
 // SCHED: kiln.launch @k9_linear_add_cast grid [8, 1, 1] block [256, 1, 1]

@@ -118,6 +118,13 @@ cl::opt<bool> gemvPreload(
              "before them (default: on; =false asks L2 for the rows "
              "instead, docs/codegen.md); given, sets the module attribute "
              "kiln.gemv_preload"));
+cl::opt<bool> gemvMmaAhead(
+    "gemv-mma-ahead", cl::init(false), cl::cat(category),
+    cl::desc("kiln's tensor-core GEMV kernels (2 to 8 rows) issue each "
+             "round's weight loads before the previous round's mma, two "
+             "rounds in flight a warp (kiln::gemvMmaPartials' Ahead; off by "
+             "default: for measurement, not yet run in a step); given, sets "
+             "the module attribute kiln.gemv_mma_ahead"));
 cl::opt<int64_t> fuseKvAttentionMaxBatch(
     "fuse-kv-attention-max-batch", cl::value_desc("N"), cl::init(0),
     cl::cat(category),
@@ -433,6 +440,9 @@ int main(int argc, char **argv) {
   if (gemvPreload.getNumOccurrences())
     module->setAttr(kiln::kGemvPreloadAttr,
                     BoolAttr::get(&context, gemvPreload.getValue()));
+  if (gemvMmaAhead.getNumOccurrences())
+    module->setAttr(kiln::kGemvMmaAheadAttr,
+                    BoolAttr::get(&context, gemvMmaAhead.getValue()));
   if (fuseKvAttentionMaxBatch != 0) {
     if (fuseKvAttentionMaxBatch < 0) {
       llvm::errs() << "kiln-compile: error: --fuse-kv-attention-max-batch="

@@ -220,6 +220,14 @@ inline constexpr llvm::StringLiteral kGemvPreloadAttr = "kiln.gemv_preload";
 inline constexpr bool kGemvPreloadDefault = true;
 /// kGemvPreloadAttr of the module holding `op`, or the default.
 bool gemvPreload(mlir::Operation *op);
+/// The module attribute (a bool; kiln-compile --gemv-mma-ahead, for
+/// measurement) that makes kiln's tensor-core GEMV kernels (2 to 8 rows)
+/// issue each round's weight loads before the previous round's mma
+/// (kiln::gemvMmaPartials' Ahead). Without it: off (not yet measured in
+/// a step; bench/micro/gemv_mma_narrow.cu times it alone).
+inline constexpr llvm::StringLiteral kGemvMmaAheadAttr = "kiln.gemv_mma_ahead";
+/// kGemvMmaAheadAttr of the module holding `op`, or false.
+bool gemvMmaAhead(mlir::Operation *op);
 /// Whether `v` is a valid kGemvSplitKAttr value.
 bool isValidGemvSplitK(int64_t v);
 /// The warps that share each output column of GEMV kernel `kernel`
