@@ -27,7 +27,8 @@ import numpy as np
 from onnx import numpy_helper
 
 RACECHECK = ("rms_norm", "layer_norm", "softmax", "reduce", "attention", "gemv",
-             "kv_attention", "kv_attention_bf16", "kv_fused", "nbits",
+             "kv_attention", "kv_attention_bf16", "kv_fused", "kv_rope_append",
+             "nbits",
              "nbits_merged", "gemv_mma", "bf16_native", "f16_native",
              "kv_attention_f16", "gemv_mma_f16", "gemv_f16")
 
@@ -564,6 +565,16 @@ CASES = [
         [1, 8, 2, 320, 64, 0, 64, 150],  # 3 of the cluster's 5 chunks live
         [1, 8, 2, 320, 64, 0, 64, 5],    # one chunk, written directly
         [1, 4, 4, 64, 16, 1, 8, 63],     # interleaved, half the head
+    ]),
+    # case_kv_fused's graph at 2 to 4 batch rows, where kiln-fuse-kv-attention
+    # leaves the attention its own kernel and (since session 16, by
+    # default) merges the two rotaries and the append into one
+    # (kiln::rotaryAt, kiln::kvAppendAt): rotate-half and interleaved, rows
+    # at chunk edges (63, 64), the last slot and 0.
+    ("kv_rope_append", case_kv_fused, [
+        [2, 8, 2, 320, 64, 0, 64, 300, 5],
+        [4, 8, 2, 160, 64, 0, 64, 0, 63, 64, 159],
+        [3, 4, 4, 64, 16, 1, 8, 63, 1, 30],  # interleaved, half the head
     ]),
     ("activations", case_activations, [[3, 1001], [1, 1, 8192]]),
     # [M, K, N, bf16]: cuBLASLt gemms with GELU_BIAS / RELU + alpha + C /
