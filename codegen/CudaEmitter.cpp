@@ -251,7 +251,10 @@ LogicalResult EmitContext::beginKernel(Operation *op, ArrayRef<Value> inputs,
   else
     os << what;
   os << " at " << op->getLoc() << "\n";
-  os << "extern \"C\" __global__ void __launch_bounds__(" << maxBlock << ") ";
+  os << "extern \"C\" __global__ void __launch_bounds__(" << maxBlock;
+  if (minBlocks > 0)
+    os << ", " << minBlocks;
+  os << ") ";
   if (clusterDims)
     os << "KILN_CLUSTER_DIMS(" << clusterDims << ") ";
   os << name << "(";
@@ -735,10 +738,19 @@ FailureOr<EmittedFunction> kiln::codegen::emitFunction(func::FuncOp func) {
       }
     }
   if (auto module = func->getParentOfType<ModuleOp>())
+  {
     for (StringRef name : {StringRef(kGemvPreloadAttr),
                            StringRef(kGemvMmaAheadAttr)})
       if (Attribute a = module->getAttr(name); a && !isa<BoolAttr>(a))
         return module.emitError() << name << " must be a bool, got " << a;
+    if (Attribute a = module->getAttr(kGemvMmaMinBlocksAttr)) {
+      auto i = dyn_cast<IntegerAttr>(a);
+      if (!i || i.getInt() < 1 || i.getInt() > 8)
+        return module.emitError() << kGemvMmaMinBlocksAttr
+                                  << " must be an integer from 1 to 8, got "
+                                  << a;
+    }
+  }
   Block &block = func.getBody().front();
   ArenaOp arena;
   WeightsOp weightsRegion;

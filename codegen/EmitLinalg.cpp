@@ -317,6 +317,8 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
   SmallVector<Value> args(body.getArguments());
   SmallVector<Value> outs(terminator->getOperands());
   ctx.ownPdlEnter = true;
+  if (mma)
+    ctx.minBlocks = gemvMmaMinBlocks(anchor);
   if (failed(ctx.beginKernel(anchor, args, outs, what)))
     return failure();
   llvm::raw_string_ostream &src = ctx.source();

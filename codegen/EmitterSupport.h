@@ -113,6 +113,10 @@ public:
   /// clusters of this many (kiln.kv_attention's cluster merge): the kernel
   /// is declared `KILN_CLUSTER_DIMS(n)` (kiln_kernels.cuh). 0: none.
   int64_t clusterDims = 0;
+  /// Set before beginKernel to ask ptxas for registers that let this many
+  /// blocks share an SM (`__launch_bounds__(maxBlock, minBlocks)`; the
+  /// tensor-core GEMVs with kGemvMmaMinBlocksAttr). 0: no such bound.
+  int64_t minBlocks = 0;
 
   /// Emits a whole kernel whose body is `body` (already indented).
   mlir::LogicalResult simpleKernel(mlir::Operation *op,

@@ -554,6 +554,13 @@ bool kiln::gemvPreload(Operation *op) {
   return kGemvPreloadDefault;
 }
 
+int64_t kiln::gemvMmaMinBlocks(Operation *op) {
+  if (auto module = op ? op->getParentOfType<ModuleOp>() : ModuleOp())
+    if (auto attr = module->getAttrOfType<IntegerAttr>(kGemvMmaMinBlocksAttr))
+      return attr.getInt();
+  return 0;
+}
+
 bool kiln::gemvMmaAhead(Operation *op) {
   if (auto module = op ? op->getParentOfType<ModuleOp>() : ModuleOp())
     if (auto attr = module->getAttrOfType<BoolAttr>(kGemvMmaAheadAttr))

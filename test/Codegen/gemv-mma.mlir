@@ -40,6 +40,25 @@
 // RUN: sed -e 's/kiln.gemv_mma_ahead = true/kiln.gemv_mma_ahead = 1 : i64/' %t/ahead.mlir > %t/bad-ahead.mlir
 // RUN: cd %t && not kiln-compile bad-ahead.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADAHEAD
 // RUN: %if nvcc %{ /usr/local/cuda/bin/nvcc -std=c++17 -c -gencode arch=compute_90a,code=sm_90a -I%kiln_src/codegen/kernels %t/ahead.cu -o %t/ahead.90a.o %}
+// kiln-compile --gemv-mma-min-blocks=N (kiln.gemv_mma_min_blocks, for
+// measurement): the tensor-core kernels are declared
+// __launch_bounds__(256, N), no other kernel is; N outside 1..8 (the flag
+// or the attribute) is an error. The source compiles with nvcc.
+// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-mma-min-blocks=4 --emit=cuda -o %t/minb.cu
+// RUN: FileCheck %s --check-prefix=MINB --input-file=%t/minb.cu
+// RUN: not grep -q "__launch_bounds__(256, " %t/k.cu
+// RUN: cd %t && not kiln-compile t.mlir --precision bf16 --gemv-mma-min-blocks=9 --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=MINB-FLAG
+// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-mma-min-blocks=4 --emit=scheduled -o %t/minb.mlir
+// RUN: sed -e 's/kiln.gemv_mma_min_blocks = 4 : i64/kiln.gemv_mma_min_blocks = 0 : i64/' %t/minb.mlir > %t/bad-minb.mlir
+// RUN: cd %t && not kiln-compile bad-minb.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=MINB-ATTR
+// RUN: %if nvcc %{ /usr/local/cuda/bin/nvcc -std=c++17 -c -gencode arch=compute_90a,code=sm_90a -I%kiln_src/codegen/kernels %t/minb.cu -o %t/minb.90a.o %}
+// MINB: __launch_bounds__(256) k8_cast(
+// MINB: __launch_bounds__(256, 4) k9_linear_add_cast(
+// MINB: __launch_bounds__(256, 4) k10_rms_norm_linear_linear_cast_and5(
+// MINB: __launch_bounds__(256, 4) k11_linear_cast(
+// MINB: __launch_bounds__(256) k12_cast(
+// MINB-FLAG: kiln-compile: error: --gemv-mma-min-blocks=9 is not between 1 and 8
+// MINB-ATTR: error: kiln.gemv_mma_min_blocks must be an integer from 1 to 8, got 0 : i64
 // AHEAD: kiln::gemvMmaPartials<8, 72, 8, 8192, 1, 128, true>(xr, rows, part);
 // AHEAD: kiln::gemvMmaPartials<8, 136, 3, 2048, 2, 128, true>(xr, rows, part);
 // AHEAD: kiln::gemvMmaPartials<1, 72, 2, 200, 1, 128, true>(xr, rows, part);

@@ -125,6 +125,14 @@ cl::opt<bool> gemvMmaAhead(
              "rounds in flight a warp (kiln::gemvMmaPartials' Ahead; off by "
              "default: for measurement, not yet run in a step); given, sets "
              "the module attribute kiln.gemv_mma_ahead"));
+cl::opt<int64_t> gemvMmaMinBlocks(
+    "gemv-mma-min-blocks", cl::value_desc("N"), cl::init(0),
+    cl::cat(category),
+    cl::desc("Declare kiln's tensor-core GEMV kernels (2 to 8 rows) "
+             "__launch_bounds__(256, N), N from 1 to 8, so ptxas keeps "
+             "their registers to what N blocks an SM allow (0, default: no "
+             "such bound; for measurement); sets the module attribute "
+             "kiln.gemv_mma_min_blocks"));
 cl::opt<int64_t> fuseKvAttentionMaxBatch(
     "fuse-kv-attention-max-batch", cl::value_desc("N"), cl::init(0),
     cl::cat(category),
@@ -443,6 +451,14 @@ int main(int argc, char **argv) {
   if (gemvMmaAhead.getNumOccurrences())
     module->setAttr(kiln::kGemvMmaAheadAttr,
                     BoolAttr::get(&context, gemvMmaAhead.getValue()));
+  if (gemvMmaMinBlocks != 0) {
+    if (gemvMmaMinBlocks < 1 || gemvMmaMinBlocks > 8) {
+      llvm::errs() << "kiln-compile: error: --gemv-mma-min-blocks="
+                   << gemvMmaMinBlocks << " is not between 1 and 8\n";
+      return 1;
+    }
+    setI64(kiln::kGemvMmaMinBlocksAttr, gemvMmaMinBlocks);
+  }
   if (fuseKvAttentionMaxBatch != 0) {
     if (fuseKvAttentionMaxBatch < 0) {
       llvm::errs() << "kiln-compile: error: --fuse-kv-attention-max-batch="

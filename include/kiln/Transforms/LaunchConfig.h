@@ -228,6 +228,16 @@ bool gemvPreload(mlir::Operation *op);
 inline constexpr llvm::StringLiteral kGemvMmaAheadAttr = "kiln.gemv_mma_ahead";
 /// kGemvMmaAheadAttr of the module holding `op`, or false.
 bool gemvMmaAhead(mlir::Operation *op);
+/// The module attribute (an i64 from 1 to 8; kiln-compile
+/// --gemv-mma-min-blocks, for measurement) that declares kiln's tensor-core
+/// GEMV kernels `__launch_bounds__(256, N)`, so ptxas keeps their registers
+/// to what N blocks an SM allow (session 16's profile: Llama-1B's batch-8
+/// gate/up at 70 registers, 3 blocks an SM, 2.59 waves). Without it: no
+/// such bound.
+inline constexpr llvm::StringLiteral kGemvMmaMinBlocksAttr =
+    "kiln.gemv_mma_min_blocks";
+/// kGemvMmaMinBlocksAttr of the module holding `op`, or 0.
+int64_t gemvMmaMinBlocks(mlir::Operation *op);
 /// Whether `v` is a valid kGemvSplitKAttr value.
 bool isValidGemvSplitK(int64_t v);
 /// The warps that share each output column of GEMV kernel `kernel`
