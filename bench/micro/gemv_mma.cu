@@ -12,6 +12,9 @@
 //                "lanes8" the first kernel's reduction (lanes 0..7 of one
 //                warp summing and storing all 8 M outputs)
 //   mma M=1      the same kernel with one row of x (what the rows cost)
+//   mma M=8 minb4 / ahead   __launch_bounds__(256, 4), and gemvMmaPartials'
+//                Ahead (session 16; not yet run; ptxas: minb4 spills 60
+//                bytes, ahead none)
 //   staged M=8   the same products, but each warp first copies its 8 rows'
 //                slice into shared memory with cp.async, a row's 512 bytes
 //                per instruction (as the 1-row kernel reads), then takes
@@ -60,8 +63,9 @@ __global__ void __launch_bounds__(256)
 // S = 8 by default; Hint: ldgWeight's L2 fetch size; Lanes8: the old
 // reduction, where lanes 0..7 of warp slice 0 summed and stored all 8 M
 // outputs of the tile (the kernel as first measured).
-template <int64_t M, int Hint = 128, bool Lanes8 = false, int S = 8>
-__global__ void __launch_bounds__(256)
+template <int64_t M, int Hint = 128, bool Lanes8 = false, int S = 8,
+          int MinBlocks = 0, bool Ahead = false>
+__global__ void __launch_bounds__(256, MinBlocks)
     mma(const bf *x, const bf *scale, const bf *wg, const bf *wu, bf *out) {
   __shared__ float part[8 * kiln::kGemvMmaStride<2>];
   kiln::GemvRmsX<M, K, bf> xs{x, scale, 1e-5f};
@@ -72,7 +76,8 @@ __global__ void __launch_bounds__(256)
   const int64_t n0 = c * 8, r = n0 + (lane >> 2);
   const bf *rows[2] = {wg + r * K + slice * (K / S),
                        wu + r * K + slice * (K / S)};
-  kiln::gemvMmaPartials<S, kiln::kGemvMmaStride<2>, M, K, 2, Hint>(xs, rows, part);
+  kiln::gemvMmaPartials<S, kiln::kGemvMmaStride<2>, M, K, 2, Hint, Ahead>(
+      xs, rows, part);
   if (Lanes8) {
     if (slice == 0 && lane < 8)
       for (int64_t m = 0; m < M; ++m) {
@@ -289,6 +294,10 @@ int main() {
     e |= time("mma M=8 L2:256", mma<8, 256>, N / 8, 0, 8);
     e |= time("mma M=8 S=4", mma<8, 0, false, 4>, N / 16, 0, 8);
     e |= time("mma M=8 S=2", mma<8, 0, false, 2>, N / 32, 0, 8);
+    // Session 16: 4 blocks an SM (kiln-compile --gemv-mma-min-blocks=4)
+    // and the next round's loads ahead (--gemv-mma-ahead).
+    e |= time("mma M=8 minb4", mma<8, 128, false, 8, 4>, N / 8, 0, 8);
+    e |= time("mma M=8 ahead", mma<8, 128, false, 8, 0, true>, N / 8, 0, 8);
     e |= time("staged M=8", staged<8>, N / 8, 8 * 2 * 8 * Pitch * 2, 8);
     e |= time("dots M=8", dots<8>, N / 8, 0, 8);
     e |= time("load rows", loadRows, N / 8, 0, 0);
