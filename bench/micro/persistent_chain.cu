@@ -63,6 +63,12 @@ __device__ __forceinline__ float dot8(int4 w, const float *x) {
          (float)e[6] * b.z + (float)e[7] * b.w;
 }
 
+// Row r (0: the product's, or gate; 1: up) of column n, in 16-byte chunks.
+__device__ __forceinline__ const int4 *weightRow(const Op &op, int n, int r) {
+  return reinterpret_cast<const int4 *>(op.w +
+                                        ((int64_t)n + r * op.N) * op.K);
+}
+
 // The first Pre chunks of this lane in row(s) of column n.
 __device__ __forceinline__ void loadFirst(const Op &op, int n, int lane,
                                           int4 (&pre)[2][Pre]) {
@@ -71,8 +77,7 @@ __device__ __forceinline__ void loadFirst(const Op &op, int n, int lane,
   for (int r = 0; r < 2; ++r) {
     if (r == 1 && !op.gated)
       break;
-    const int4 *row =
-        reinterpret_cast<const int4 *>(op.w + ((int64_t)n + r * op.N) * op.K);
+    const int4 *row = weightRow(op, n, r);
 #pragma unroll
     for (int j = 0; j < Pre; ++j) {
       int c = lane + 32 * j;
@@ -90,8 +95,7 @@ __device__ __forceinline__ void column(const Op &op, int n, int lane,
   for (int r = 0; r < 2; ++r) {
     if (r == 1 && !op.gated)
       break;
-    const int4 *row =
-        reinterpret_cast<const int4 *>(op.w + ((int64_t)n + r * op.N) * op.K);
+    const int4 *row = weightRow(op, n, r);
 #pragma unroll
     for (int j = 0; j < Pre; ++j) {
       int c = lane + 32 * j;
