@@ -723,7 +723,8 @@ FailureOr<EmittedFunction> kiln::codegen::emitFunction(func::FuncOp func) {
     return notScheduled(func, "it has arguments or results (a scheduled "
                               "function binds its inputs and outputs to "
                               "arena views)");
-  if (auto module = func->getParentOfType<ModuleOp>())
+  // The GEMV measurement attributes kiln-compile sets on the module.
+  if (auto module = func->getParentOfType<ModuleOp>()) {
     if (Attribute split = module->getAttr(kGemvSplitKAttr)) {
       auto i = dyn_cast<IntegerAttr>(split);
       if (!i || !isValidGemvSplitK(i.getInt())) {
@@ -737,15 +738,13 @@ FailureOr<EmittedFunction> kiln::codegen::emitFunction(func::FuncOp func) {
         return d;
       }
     }
-  if (auto module = func->getParentOfType<ModuleOp>())
-  {
     for (StringRef name : {StringRef(kGemvPreloadAttr),
                            StringRef(kGemvMmaAheadAttr)})
       if (Attribute a = module->getAttr(name); a && !isa<BoolAttr>(a))
         return module.emitError() << name << " must be a bool, got " << a;
     if (Attribute a = module->getAttr(kGemvMmaMinBlocksAttr)) {
       auto i = dyn_cast<IntegerAttr>(a);
-      if (!i || i.getInt() < 1 || i.getInt() > 8)
+      if (!i || !isValidGemvMmaMinBlocks(i.getInt()))
         return module.emitError() << kGemvMmaMinBlocksAttr
                                   << " must be an integer from 1 to 8, got "
                                   << a;

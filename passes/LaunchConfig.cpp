@@ -547,24 +547,31 @@ bool kiln::isValidGemvSplitK(int64_t v) {
   return v == 1 || v == 2 || v == 4 || v == 8;
 }
 
-bool kiln::gemvPreload(Operation *op) {
+bool kiln::isValidGemvMmaMinBlocks(int64_t v) { return v >= 1 && v <= 8; }
+
+/// Attribute `name` of the module holding `op` if it is an AttrT, else null.
+template <typename AttrT>
+static AttrT moduleAttr(Operation *op, StringRef name) {
   if (auto module = op ? op->getParentOfType<ModuleOp>() : ModuleOp())
-    if (auto attr = module->getAttrOfType<BoolAttr>(kGemvPreloadAttr))
-      return attr.getValue();
+    return module->getAttrOfType<AttrT>(name);
+  return {};
+}
+
+bool kiln::gemvPreload(Operation *op) {
+  if (auto attr = moduleAttr<BoolAttr>(op, kGemvPreloadAttr))
+    return attr.getValue();
   return kGemvPreloadDefault;
 }
 
 int64_t kiln::gemvMmaMinBlocks(Operation *op) {
-  if (auto module = op ? op->getParentOfType<ModuleOp>() : ModuleOp())
-    if (auto attr = module->getAttrOfType<IntegerAttr>(kGemvMmaMinBlocksAttr))
-      return attr.getInt();
+  if (auto attr = moduleAttr<IntegerAttr>(op, kGemvMmaMinBlocksAttr))
+    return attr.getInt();
   return 0;
 }
 
 bool kiln::gemvMmaAhead(Operation *op) {
-  if (auto module = op ? op->getParentOfType<ModuleOp>() : ModuleOp())
-    if (auto attr = module->getAttrOfType<BoolAttr>(kGemvMmaAheadAttr))
-      return attr.getValue();
+  if (auto attr = moduleAttr<BoolAttr>(op, kGemvMmaAheadAttr))
+    return attr.getValue();
   return false;
 }
 
@@ -573,10 +580,9 @@ int64_t kiln::gemvSplitK(const GemvKernel &kernel, Operation *op) {
   int64_t bytes = (elt.getIntOrFloatBitWidth() + 7) / 8;
   int64_t vec = 16 / bytes;
   int64_t split = 0;
-  if (auto module = op ? op->getParentOfType<ModuleOp>() : ModuleOp())
-    if (auto attr = module->getAttrOfType<IntegerAttr>(kGemvSplitKAttr))
-      if (isValidGemvSplitK(attr.getInt()))
-        split = attr.getInt();
+  if (auto attr = moduleAttr<IntegerAttr>(op, kGemvSplitKAttr))
+    if (isValidGemvSplitK(attr.getInt()))
+      split = attr.getInt();
   size_t l = 0;
   for (const GemvGroup &g : kernel.groups)
     l = std::max(l, g.linears.size());

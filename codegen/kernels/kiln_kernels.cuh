@@ -950,7 +950,8 @@ __device__ __forceinline__ int4 ldgWeight(const int4 *p) {
 /// tile of a kernel, since a block's tiles may belong to groups of other
 /// L) and meets the tile's other warps at a named barrier (id 1 + j).
 ///
-/// Ahead (not emitted yet; for measurement, bench/micro/gemv_mma_narrow.cu):
+/// Ahead (emitted with kiln-compile --gemv-mma-ahead, off by default; for
+/// measurement, with bench/micro/gemv_mma_narrow.cu and gemv_mma.cu):
 /// each round of Tile steps issues the next round's weight loads before
 /// its own mma, so a warp keeps two rounds in flight instead of one
 /// (session 16's Nsight Compute profile of the batch-8 GEMVs found their

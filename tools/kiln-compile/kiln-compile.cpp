@@ -432,10 +432,15 @@ int main(int argc, char **argv) {
     return 1;
   }
   pipelineOptions.mergeQkvGemms = mergeQkvGemms && pipelineOptions.mergeGemms;
-  // The measurement flags that become i64 module attributes.
+  // The measurement flags that become i64 module attributes, and the bool
+  // flags that become module attributes only when given.
   auto setI64 = [&](StringRef attr, int64_t value) {
     module->setAttr(attr,
                     IntegerAttr::get(IntegerType::get(&context, 64), value));
+  };
+  auto setBoolIfGiven = [&](const cl::opt<bool> &flag, StringRef attr) {
+    if (flag.getNumOccurrences())
+      module->setAttr(attr, BoolAttr::get(&context, flag.getValue()));
   };
   if (gemvSplitK != 0) {
     if (!kiln::isValidGemvSplitK(gemvSplitK)) {
@@ -445,14 +450,10 @@ int main(int argc, char **argv) {
     }
     setI64(kiln::kGemvSplitKAttr, gemvSplitK);
   }
-  if (gemvPreload.getNumOccurrences())
-    module->setAttr(kiln::kGemvPreloadAttr,
-                    BoolAttr::get(&context, gemvPreload.getValue()));
-  if (gemvMmaAhead.getNumOccurrences())
-    module->setAttr(kiln::kGemvMmaAheadAttr,
-                    BoolAttr::get(&context, gemvMmaAhead.getValue()));
+  setBoolIfGiven(gemvPreload, kiln::kGemvPreloadAttr);
+  setBoolIfGiven(gemvMmaAhead, kiln::kGemvMmaAheadAttr);
   if (gemvMmaMinBlocks != 0) {
-    if (gemvMmaMinBlocks < 1 || gemvMmaMinBlocks > 8) {
+    if (!kiln::isValidGemvMmaMinBlocks(gemvMmaMinBlocks)) {
       llvm::errs() << "kiln-compile: error: --gemv-mma-min-blocks="
                    << gemvMmaMinBlocks << " is not between 1 and 8\n";
       return 1;
@@ -467,9 +468,7 @@ int main(int argc, char **argv) {
     }
     setI64(kiln::kFuseKvAttentionMaxBatchAttr, fuseKvAttentionMaxBatch);
   }
-  if (fuseRopeAppend.getNumOccurrences())
-    module->setAttr(kiln::kKvRopeAppendAttr,
-                    BoolAttr::get(&context, fuseRopeAppend.getValue()));
+  setBoolIfGiven(fuseRopeAppend, kiln::kKvRopeAppendAttr);
   if (kvAttentionSteps != 0) {
     if (kvAttentionSteps < 0 || kvAttentionSteps > 16) {
       llvm::errs() << "kiln-compile: error: --kv-attention-steps="

@@ -238,6 +238,8 @@ inline constexpr llvm::StringLiteral kGemvMmaMinBlocksAttr =
     "kiln.gemv_mma_min_blocks";
 /// kGemvMmaMinBlocksAttr of the module holding `op`, or 0.
 int64_t gemvMmaMinBlocks(mlir::Operation *op);
+/// Whether `v` is a valid kGemvMmaMinBlocksAttr value (1 to 8).
+bool isValidGemvMmaMinBlocks(int64_t v);
 /// Whether `v` is a valid kGemvSplitKAttr value.
 bool isValidGemvSplitK(int64_t v);
 /// The warps that share each output column of GEMV kernel `kernel`
