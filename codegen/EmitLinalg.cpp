@@ -233,7 +233,7 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
           // n0 + o % 8).
           os << "      kiln::gemvMmaPartials<" << split << ", " << stride
              << ", " << m << ", " << k << ", " << l
-             << (gemvMmaAhead(anchor) ? ", 128, true" : "")
+             << (gemvMmaAhead(anchor, k, l, split) ? ", 128, true" : "")
              << ">(xr, rows, part);\n"
              << "      for (int o = slice * 32 + lane; o < " << 8 * m
              << "; o += " << 32 * split << ") {\n"

@@ -569,10 +569,17 @@ int64_t kiln::gemvMmaMinBlocks(Operation *op) {
   return 0;
 }
 
-bool kiln::gemvMmaAhead(Operation *op) {
+bool kiln::gemvMmaAheadRule(int64_t k, int64_t l, int64_t split) {
+  if (split < 1 || k % split != 0)
+    return false;
+  int64_t slice = k / split, round = 32 * gemvTile(l);
+  return slice % round == 0 && slice / round >= 2;
+}
+
+bool kiln::gemvMmaAhead(Operation *op, int64_t k, int64_t l, int64_t split) {
   if (auto attr = moduleAttr<BoolAttr>(op, kGemvMmaAheadAttr))
     return attr.getValue();
-  return false;
+  return gemvMmaAheadRule(k, l, split);
 }
 
 int64_t kiln::gemvSplitK(const GemvKernel &kernel, Operation *op) {

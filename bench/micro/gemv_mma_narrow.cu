@@ -2,7 +2,8 @@
 // (kiln::gemvMmaPartials) on the narrow products of a batch-8 decode step,
 // Llama-3.2-1B's o (x[8, 2048] times w[2048, 2048]) and down (x[8, 8192]
 // times w[2048, 8192]): 256 tiles of 8 columns, 8 warps a tile, so 256
-// blocks, 2 an SM. Session 16's Nsight Compute profile of the step
+// blocks, 2 an SM; and (session 17) Qwen2.5-0.5B's o (896 x 896, 4 warps a
+// tile) and down (896 x 4864, 8 warps a tile: 112 blocks). Session 16's Nsight Compute profile of the step
 // (bench/RESULTS.md) found these kernels at 24% achieved occupancy, their
 // warps waiting on weight loads (o 1.15 TB/s, down 1.89 TB/s). Variants:
 //   mma            gemvMmaPartials as kiln emits it: a round of 8 16-byte
@@ -25,10 +26,11 @@
 
 using bf = __nv_bfloat16;
 
-constexpr int64_t N = 2048, M = 8, S = 8;
+constexpr int64_t M = 8;
 
-template <int64_t K, bool Ahead>
+template <int64_t N, int64_t K, bool Ahead>
 __global__ void __launch_bounds__(256) mma(const bf *x, const bf *w, bf *out) {
+  constexpr int S = kiln::gemvMmaSplit<K, 1>();
   __shared__ float part[8 * kiln::kGemvMmaStride<1>];
   kiln::GemvX<M, K, bf> xr{x};
   const int lane = threadIdx.x & 31, slice = (threadIdx.x >> 5) % S;
@@ -47,7 +49,7 @@ __global__ void __launch_bounds__(256) mma(const bf *x, const bf *w, bf *out) {
   kiln::gemvMmaDone<S>();
 }
 
-template <int64_t K>
+template <int64_t N, int64_t K>
 __global__ void __launch_bounds__(256) dots(const bf *x, const bf *w, bf *out) {
   const int lane = threadIdx.x & 31;
   int64_t c = (blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5;
@@ -60,8 +62,10 @@ __global__ void __launch_bounds__(256) dots(const bf *x, const bf *w, bf *out) {
     out[c] = (bf)acc[0][0];
 }
 
-template <int64_t K> int shape(const char *label) {
-  constexpr int Copies = 8; // 8 x 8 or 33.5 MB: more than L2 for down
+template <int64_t N, int64_t K> int shape(const char *label) {
+  // 8 copies of 8.4, 33.5, 1.6 or 8.7 MB: more than L2 but for Qwen's o.
+  constexpr int Copies = N * K * 2 < 4 << 20 ? 64 : 8;
+  constexpr int Grid = (int)((N / 8) * kiln::gemvMmaSplit<K, 1>() / 8);
   bf *x, *w, *out;
   CK(cudaMalloc(&x, M * K * 2));
   CK(cudaMalloc(&w, Copies * N * K * 2));
@@ -106,9 +110,9 @@ template <int64_t K> int shape(const char *label) {
     return 1;
   int e = 0;
   for (int pass = 0; pass < 2; ++pass) { // the first pass warms the clocks
-    e |= time("mma", mma<K, false>, N / 8, M, false);
-    e |= time("mma ahead", mma<K, true>, N / 8, M, true);
-    e |= time("dots M=1", dots<K>, N / 8, 1, false);
+    e |= time("mma", mma<N, K, false>, Grid, M, false);
+    e |= time("mma ahead", mma<N, K, true>, Grid, M, true);
+    e |= time("dots M=1", dots<N, K>, N / 8, 1, false);
   }
   CK(cudaFree(x));
   CK(cudaFree(w));
@@ -117,8 +121,12 @@ template <int64_t K> int shape(const char *label) {
 }
 
 int main() {
-  int e = shape<2048>("o");
-  e |= shape<8192>("down");
+  int e = shape<2048, 2048>("o");
+  e |= shape<2048, 8192>("down");
+  // Qwen2.5-0.5B's: o (K = 896, S = 4: one round) and down (K = 4864, S =
+  // 8: slices of 608 elements, two rounds and 3 steps).
+  e |= shape<896, 896>("qwen o");
+  e |= shape<896, 4864>("qwen down");
   printf(e ? "gemv_mma_narrow: FAILED\n" : "gemv_mma_narrow: ok\n");
   return e;
 }

@@ -950,12 +950,14 @@ __device__ __forceinline__ int4 ldgWeight(const int4 *p) {
 /// tile of a kernel, since a block's tiles may belong to groups of other
 /// L) and meets the tile's other warps at a named barrier (id 1 + j).
 ///
-/// Ahead (emitted with kiln-compile --gemv-mma-ahead, off by default; for
-/// measurement, with bench/micro/gemv_mma_narrow.cu and gemv_mma.cu):
-/// each round of Tile steps issues the next round's weight loads before
-/// its own mma, so a warp keeps two rounds in flight instead of one
-/// (session 16's Nsight Compute profile of the batch-8 GEMVs found their
-/// warps waiting on weight loads with 2-4 warps a scheduler). The same
+/// Ahead (chosen by kiln::gemvMmaAhead on the host for kiln-gemv's
+/// kernels: by default where a slice is two or more whole rounds;
+/// kiln-compile --gemv-mma-ahead[=false] for every kernel or none): each
+/// round of Tile steps issues the next round's weight loads before its own
+/// mma, so a warp keeps two rounds in flight instead of one (session 16's
+/// Nsight Compute profile of the batch-8 GEMVs found their warps waiting on
+/// weight loads with 2-4 warps a scheduler; session 17: Llama-1B's batch-8
+/// down 14.17 -> 13.09 us alone, bench/micro/gemv_mma_narrow.cu). The same
 /// products in the same order: the results are bit-identical.
 template <int S, int64_t Stride, int64_t M, int64_t K, int L, int Hint = 128,
           bool Ahead = false, typename T, typename XRows>

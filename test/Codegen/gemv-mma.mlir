@@ -26,13 +26,20 @@
 // RUN: sed -e 's/@k11_linear_cast grid \[1, 1, 1\] block \[256, 1, 1\]/@k11_linear_cast grid [1, 1, 1] block [64, 1, 1]/' %t/s2.mlir > %t/bad-block.mlir
 // RUN: cd %t && not kiln-compile bad-block.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=BLOCK
 // RUN: %if nvcc %{ /usr/local/cuda/bin/nvcc -std=c++17 -c -gencode arch=compute_90a,code=sm_90a -I%kiln_src/codegen/kernels %t/k.cu -o %t/k.90a.o %}
-// kiln-compile --gemv-mma-ahead (the module attribute kiln.gemv_mma_ahead,
-// for measurement): every tensor-core kernel takes gemvMmaPartials' Ahead
-// (each round's weight loads before the previous round's mma), the rest of
-// the kernel as without it; without the flag no kernel does. A
-// kiln.gemv_mma_ahead that is not a bool is a located error. The source
-// compiles with nvcc (K = 200 is the slices' bounds-tested path).
-// RUN: not grep -q "128, true" %t/k.cu
+// gemvMmaPartials' Ahead (each round's weight loads before the previous
+// round's mma): by default (kiln::gemvMmaAheadRule) only where a warp's
+// slice is two or more whole rounds of 8 steps of 32 elements - K = 8192 at
+// S = 8 (4 rounds); not K = 2048 with two weights at S = 8 (one round),
+// K = 200 (not whole) or K = 896 (one round). kiln-compile --gemv-mma-ahead
+// (the module attribute kiln.gemv_mma_ahead = true) gives it to every
+// tensor-core kernel, the rest of the kernel as without it;
+// --gemv-mma-ahead=false to none. A kiln.gemv_mma_ahead that is not a bool
+// is a located error. The source compiles with nvcc (K = 200 is the
+// slices' bounds-tested path).
+// RUN: FileCheck %s --check-prefix=RULE --input-file=%t/k.cu
+// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-mma-ahead=false --emit=cuda -o %t/noahead.cu
+// RUN: not grep -q "128, true" %t/noahead.cu
+// RUN: grep -q "gemvMmaPartials<8, 72, 8, 8192, 1>(" %t/noahead.cu
 // RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-mma-ahead --emit=cuda -o %t/ahead.cu
 // RUN: FileCheck %s --check-prefix=AHEAD --input-file=%t/ahead.cu
 // RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-mma-ahead --emit=scheduled -o %t/ahead.mlir
@@ -59,6 +66,11 @@
 // MINB: __launch_bounds__(256) k12_cast(
 // MINB-FLAG: kiln-compile: error: --gemv-mma-min-blocks=9 is not between 1 and 8
 // MINB-ATTR: error: kiln.gemv_mma_min_blocks must be an integer from 1 to 8, got 0 : i64
+// RULE: kiln::gemvMmaPartials<8, 72, 8, 8192, 1, 128, true>(xr, rows, part);
+// RULE: kiln::gemvMmaPartials<8, 136, 3, 2048, 2>(xr, rows, part);
+// RULE: kiln::gemvMmaPartials<1, 72, 2, 200, 1>(xr, rows, part);
+// RULE: kiln::gemvMmaPartials<4, 136, 4, 896, 2>(xr, rows, part);
+// RULE: kiln::gemvMmaPartials<4, 136, 4, 896, 1>(xr, rows, part);
 // AHEAD: kiln::gemvMmaPartials<8, 72, 8, 8192, 1, 128, true>(xr, rows, part);
 // AHEAD: kiln::gemvMmaPartials<8, 136, 3, 2048, 2, 128, true>(xr, rows, part);
 // AHEAD: kiln::gemvMmaPartials<1, 72, 2, 200, 1, 128, true>(xr, rows, part);
@@ -81,7 +93,7 @@
 // CHECK: for (int64_t c = ((blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5) / 8; c < 8; c += warps / 8) {
 // CHECK: const int64_t n0 = (c - 0) * 8;
 // CHECK-NEXT: const __nv_bfloat16 *rows[1] = {in1 + ((c - 0) * 8 + (lane >> 2) < 64 ? (c - 0) * 8 + (lane >> 2) : 63) * 8192 + slice * 1024};
-// CHECK-NEXT: kiln::gemvMmaPartials<8, 72, 8, 8192, 1>(xr, rows, part);
+// CHECK-NEXT: kiln::gemvMmaPartials<8, 72, 8, 8192, 1, 128, true>(xr, rows, part);
 // The tile's 8 x 32 threads share its 64 outputs, one each.
 // CHECK-NEXT: for (int o = slice * 32 + lane; o < 64; o += 256) {
 // CHECK-NEXT: const int64_t r = o >> 3, n = n0 + (o & 7);
@@ -127,14 +139,15 @@
 
 // --gemv-split-k=2: 2 warps a tile (8 tiles x 2 / 8 = 2 blocks, 13 x 2 / 8
 // = 4); K = 200 is not a multiple of 2 x 32 elements, so that kernel
-// stays at 1.
+// stays at 1. The slices of 4096 and 1024 elements are 16 and 4 whole
+// rounds: both take Ahead (kiln::gemvMmaAheadRule).
 // TWO: module attributes {kiln.gemv_split_k = 2 : i64}
 // TWO: kiln.launch @k9_linear_add_cast grid [2, 1, 1] block [256, 1, 1]
 // TWO: kiln.launch @k10_rms_norm_linear_linear_cast_and5 grid [4, 1, 1] block [256, 1, 1]
 // TWO: kiln.launch @k11_linear_cast grid [1, 1, 1] block [256, 1, 1]
-// TWO-CUDA: kiln::gemvMmaPartials<2, 72, 8, 8192, 1>(xr, rows, part);
+// TWO-CUDA: kiln::gemvMmaPartials<2, 72, 8, 8192, 1, 128, true>(xr, rows, part);
 // TWO-CUDA: o += 64) {
-// TWO-CUDA: kiln::gemvMmaPartials<2, 136, 3, 2048, 2>(xr, rows, part);
+// TWO-CUDA: kiln::gemvMmaPartials<2, 136, 3, 2048, 2, 128, true>(xr, rows, part);
 // TWO-CUDA: kiln::gemvMmaPartials<1, 72, 2, 200, 1>(xr, rows, part);
 
 // F32-NOT: kiln.launch @{{.*}}linear

@@ -122,8 +122,10 @@ cl::opt<bool> gemvMmaAhead(
     "gemv-mma-ahead", cl::init(false), cl::cat(category),
     cl::desc("kiln's tensor-core GEMV kernels (2 to 8 rows) issue each "
              "round's weight loads before the previous round's mma, two "
-             "rounds in flight a warp (kiln::gemvMmaPartials' Ahead; off by "
-             "default: for measurement, not yet run in a step); given, sets "
+             "rounds in flight a warp (kiln::gemvMmaPartials' Ahead). "
+             "Default: where a warp's slice of the row is two or more whole "
+             "rounds (measured, docs/codegen.md); =true every one, "
+             "=false none; given, sets "
              "the module attribute kiln.gemv_mma_ahead"));
 cl::opt<int64_t> gemvMmaMinBlocks(
     "gemv-mma-min-blocks", cl::value_desc("N"), cl::init(0),

@@ -220,14 +220,25 @@ inline constexpr llvm::StringLiteral kGemvPreloadAttr = "kiln.gemv_preload";
 inline constexpr bool kGemvPreloadDefault = true;
 /// kGemvPreloadAttr of the module holding `op`, or the default.
 bool gemvPreload(mlir::Operation *op);
-/// The module attribute (a bool; kiln-compile --gemv-mma-ahead, for
-/// measurement) that makes kiln's tensor-core GEMV kernels (2 to 8 rows)
-/// issue each round's weight loads before the previous round's mma
-/// (kiln::gemvMmaPartials' Ahead). Without it: off (not yet measured in
-/// a step; bench/micro/gemv_mma_narrow.cu times it alone).
+/// The module attribute (a bool; kiln-compile --gemv-mma-ahead[=false])
+/// that replaces gemvMmaAheadRule for every tensor-core GEMV kernel (2 to 8
+/// rows) of the module: true, each takes kiln::gemvMmaPartials' Ahead (the
+/// next round's weight loads issued before this round's mma); false, none
+/// does.
 inline constexpr llvm::StringLiteral kGemvMmaAheadAttr = "kiln.gemv_mma_ahead";
-/// kGemvMmaAheadAttr of the module holding `op`, or false.
-bool gemvMmaAhead(mlir::Operation *op);
+/// Whether a tensor-core GEMV of `l` weights over rows of `k` elements,
+/// `split` warps a tile, takes Ahead without the attribute: where each
+/// warp's slice is two or more whole rounds (Tile steps of 32 elements,
+/// gemvTile(l)). Set from measurements (bench/RESULTS.md, session 17, H200,
+/// bf16, batch 8, graph mode): Llama-1B's down (K = 8192, S = 8: 4 whole
+/// rounds) 14.17 -> 13.09 us alone, the step 1.3075 -> 1.2733 ms with every
+/// tensor-core kernel taking Ahead; Qwen2.5-0.5B's step, whose only
+/// product of more than one round is down (K = 4864, S = 8: 2 rounds and 3
+/// steps), 0.964 -> 0.979 ms with it. A slice of one round is the same
+/// kernel either way (nothing to load ahead).
+bool gemvMmaAheadRule(int64_t k, int64_t l, int64_t split);
+/// kGemvMmaAheadAttr of the module holding `op`, or gemvMmaAheadRule.
+bool gemvMmaAhead(mlir::Operation *op, int64_t k, int64_t l, int64_t split);
 /// The module attribute (an i64 from 1 to 8; kiln-compile
 /// --gemv-mma-min-blocks, for measurement) that declares kiln's tensor-core
 /// GEMV kernels `__launch_bounds__(256, N)`, so ptxas keeps their registers
