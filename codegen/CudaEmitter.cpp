@@ -742,13 +742,14 @@ FailureOr<EmittedFunction> kiln::codegen::emitFunction(func::FuncOp func) {
                            StringRef(kGemvMmaAheadAttr)})
       if (Attribute a = module->getAttr(name); a && !isa<BoolAttr>(a))
         return module.emitError() << name << " must be a bool, got " << a;
-    if (Attribute a = module->getAttr(kGemvMmaMinBlocksAttr)) {
-      auto i = dyn_cast<IntegerAttr>(a);
-      if (!i || !isValidGemvMmaMinBlocks(i.getInt()))
-        return module.emitError() << kGemvMmaMinBlocksAttr
-                                  << " must be an integer from 1 to 8, got "
-                                  << a;
-    }
+    for (StringRef name : {StringRef(kGemvMmaMinBlocksAttr),
+                           StringRef(kGemvMinBlocksAttr)})
+      if (Attribute a = module->getAttr(name)) {
+        auto i = dyn_cast<IntegerAttr>(a);
+        if (!i || !isValidGemvMmaMinBlocks(i.getInt()))
+          return module.emitError()
+                 << name << " must be an integer from 1 to 8, got " << a;
+      }
   }
   Block &block = func.getBody().front();
   ArenaOp arena;

@@ -319,6 +319,10 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
   ctx.ownPdlEnter = true;
   if (mma)
     ctx.minBlocks = gemvMmaMinBlocks(anchor);
+  else if (!gemv->nbits)
+    // The launch's grid (chooseFusedLaunchDims): S warps a column, 8 warps
+    // a block.
+    ctx.minBlocks = gemvMinBlocks(anchor, (gemv->units() * split + 7) / 8);
   if (failed(ctx.beginKernel(anchor, args, outs, what)))
     return failure();
   llvm::raw_string_ostream &src = ctx.source();

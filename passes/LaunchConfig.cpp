@@ -569,6 +569,13 @@ int64_t kiln::gemvMmaMinBlocks(Operation *op) {
   return 0;
 }
 
+int64_t kiln::gemvMinBlocks(Operation *op, int64_t blocks) {
+  auto attr = moduleAttr<IntegerAttr>(op, kGemvMinBlocksAttr);
+  if (!attr || attr.getInt() < 1 || blocks > attr.getInt() * kTargetSms)
+    return 0;
+  return attr.getInt();
+}
+
 bool kiln::gemvMmaAheadRule(int64_t k, int64_t l, int64_t split) {
   if (split < 1 || k % split != 0)
     return false;
@@ -617,10 +624,15 @@ int64_t kiln::gemvSplitK(const GemvKernel &kernel, Operation *op) {
     // With the preload (the default) a warp holds its first tile across the
     // PDL wait. Two changes, each measured beside the rule before it in one
     // call (bench/RESULTS.md, H200, b1 graph):
-    //  - a row of a round or more takes at least 2 warps a column: a tile
-    //    that is a whole round of two rows (gate/up on a 4 KB row) took the
-    //    warp to 172 registers, one block an SM; session 10, Llama-1B's
-    //    gate/up 377 -> 325 us a step alone, the step 0.933 -> 0.864 ms;
+    //  - a row of two weights (gate/up) of a round or more takes at least
+    //    2 warps a column: a tile that is a whole round of two rows (gate/up
+    //    on a 4 KB row) took the warp to 172 registers, one block an SM;
+    //    session 10, Llama-1B's gate/up 377 -> 325 us a step alone, the
+    //    step 0.933 -> 0.864 ms. Session 10 applied it to every kernel; a
+    //    one-weight row of one round (Llama-1B's q/k/v, o and lm head, 4 KB
+    //    rows) keeps one warp a column since session 17: q/k/v's grid 768
+    //    -> 384 blocks, one wave, each block's whole rows loaded before the
+    //    PDL wait; the step 0.8653 -> 0.8578 ms (the same call);
     //  - where that makes each slice exactly one round and more than 2
     //    warps share the column, half as many warps, each over two whole
     //    rounds: session 12, Llama-1B's down (16 KB rows) at 2 instead of
@@ -630,7 +642,7 @@ int64_t kiln::gemvSplitK(const GemvKernel &kernel, Operation *op) {
     //    ms, and Llama-3-8B's (28 KB) was slower at 2 and at 4 than at 8
     //    (an 8-layer model: 1.395 and 1.427 against 1.371 ms).
     if (gemvPreload(op)) {
-      if (split == 1 && row >= round)
+      if (split == 1 && row >= round && l >= 2)
         split = 2;
       else if (split > 2 && row == split * round)
         split /= 2;

@@ -18,6 +18,10 @@
 //     T: the widening cast is exact and the norm computes in f32 anyway,
 //     and round_normalized keeps the rounding of the normalised row before
 //     the scale.
+//  4. A 16-bit export's norm computed in f32 and rounded once,
+//     `cast<T>(norm(cast<f32>(x), cast<f32>(w)[, cast<f32>(b)]))` with x, w
+//     and b of T, becomes the norm of x, w, b in T (exact, as kiln's norms
+//     of T compute in f32 and round once).
 //
 // Everything is structural: op kinds, shapes, element types and constant
 // values. Every intermediate must have no user outside the idiom, so a near
@@ -333,6 +337,79 @@ struct FoldRoundedScaleIntoRmsNorm : OpRewritePattern<MulOp> {
   }
 };
 
+/// cast<T>(norm(cast<f32>(x), cast<f32>(w)[, cast<f32>(b)])), x, w and b of
+/// a 16-bit float type T, the norm an f32 rms_norm (without
+/// round_normalized) or layer_norm => the norm of x, w[, b] in T. A 16-bit
+/// export that computes its norm in f32 and rounds once writes this (e.g.
+/// Cohere's LayerNorm, `(w.to(f32) * layer_norm(x.to(f32))).to(T)`, once
+/// steps 1 and 2 have made the f32 norm). Exact: every widening cast is,
+/// and kiln's norms of T compute in f32 and round the result once, as the
+/// narrowing cast does. A scale that is not a widened T value (Gemma's f32
+/// `1 + w`, an f32 weight) or an input computed in f32 is left as it was,
+/// with a remark.
+struct FoldWidenedNormInto16Bit : OpRewritePattern<CastOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(CastOp narrow,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType narrowType = typeOf(narrow.getResult());
+    Value n = narrow.getInput();
+    RankedTensorType wideType = typeOf(n);
+    if (!narrowType || !wideType || !wideType.getElementType().isF32() ||
+        !(narrowType.getElementType().isBF16() ||
+          narrowType.getElementType().isF16()))
+      return rewriter.notifyMatchFailure(narrow, "not an f32 -> 16-bit cast");
+    auto rms = n.getDefiningOp<RmsNormOp>();
+    auto ln = n.getDefiningOp<LayerNormOp>();
+    if ((!rms && !ln) || !n.hasOneUse() || (rms && rms.getRoundNormalized()))
+      return rewriter.notifyMatchFailure(narrow, "not of an f32 norm alone");
+    Value scale = rms ? rms.getScale() : ln.getScale();
+    // A norm with a ones scale rounded to T is Hugging Face's rounded
+    // RMSNorm before its scale (FoldRoundedScaleIntoRmsNorm), or a bare
+    // norm: not this idiom.
+    if (isOnesConstant(scale) && !(ln && ln.getBias()))
+      return rewriter.notifyMatchFailure(narrow, "a norm of a ones scale");
+    Type t = narrowType.getElementType();
+    // v if it is cast<f32>(v') with v' of T: v', else null.
+    auto widened = [&](Value v) -> Value {
+      auto cast = v ? v.getDefiningOp<CastOp>() : CastOp();
+      if (!cast)
+        return Value();
+      RankedTensorType from = typeOf(cast.getInput());
+      return from && from.getElementType() == t ? cast.getInput() : Value();
+    };
+    StringRef what = rms ? "rms_norm" : "layer_norm";
+    Operation *norm = n.getDefiningOp();
+    Value x = widened(norm->getOperand(0));
+    if (!x || x.getType() != narrowType)
+      return recognize::nearMiss(
+          rewriter, narrow,
+          (what + ": an f32 norm rounded to a 16-bit type, but its input is "
+                  "not a value of that type widened by a cast, so the norm "
+                  "of that type would not be exact")
+              .str());
+    Value w = widened(scale);
+    Value b = ln && ln.getBias() ? widened(ln.getBias()) : Value();
+    if (!w || (ln && ln.getBias() && !b))
+      return recognize::nearMiss(
+          rewriter, narrow,
+          (what + ": an f32 norm of a widened 16-bit input rounded back, "
+                  "but its scale or bias is not a 16-bit value widened by "
+                  "a cast (an f32 weight, or a scale computed in f32 such "
+                  "as Gemma's 1 + w), so the norm of the 16-bit type would "
+                  "not be exact")
+              .str());
+    if (rms)
+      rewriter.replaceOpWithNewOp<RmsNormOp>(narrow, x, w, rms.getAxisAttr(),
+                                             rms.getEpsilonAttr());
+    else
+      rewriter.replaceOpWithNewOp<LayerNormOp>(narrow, narrowType, x, w, b,
+                                               ln.getAxisAttr(),
+                                               ln.getEpsilonAttr());
+    return success();
+  }
+};
+
 /// add(layer_norm(x, w), b) (either order) => layer_norm(x, w, b), when the
 /// norm has no bias yet and b broadcasts to the normalised shape.
 struct FoldBiasIntoLayerNorm : OpRewritePattern<AddOp> {
@@ -360,6 +437,6 @@ void kiln::populateRecognizeNormPatterns(RewritePatternSet &patterns) {
   patterns.add<RecognizeRmsNormCore<MulOp>, RecognizeRmsNormCore<DivOp>,
                RecognizeLayerNormCore<MulOp>, RecognizeLayerNormCore<DivOp>,
                FoldScaleIntoNorm, FoldRoundedScaleIntoRmsNorm,
-               FoldBiasIntoLayerNorm>(
+               FoldBiasIntoLayerNorm, FoldWidenedNormInto16Bit>(
       patterns.getContext());
 }

@@ -86,23 +86,26 @@
 
 // bf16 (the f32 inputs cast first, so fewer merges): the one-row kernels
 // preload, two warps a column since session 12 (8192, four warps of one
-// round each before, is two of two whole rounds; a row of 2048, one 4 KB
-// tile, was one warp): each preloads the first tile of its half; the
-// batch-2 product runs on the tensor cores and asks L2 for its tiles' rows.
+// round each before, is two of two whole rounds): each preloads the first
+// tile of its half. A row of 2048 of one weight, one 4 KB tile, is one
+// warp a column again since session 17 (two in sessions 10-16: the rule
+// for two weights' rows): it preloads its whole row. The batch-2 product
+// runs on the tensor cores and asks L2 for its tiles' rows.
 // BF16: GEMV kernel: kiln.linear kiln.add kiln.cast
 // BF16: kiln::gemvFirstTile<4096, 1>(first, pre);
 // BF16: kiln::gemvSplitDots<2, 2, 1, 8192, 1>(xr, rows, acc, part, pre);
 // BF16: GEMV kernel: kiln.linear kiln.cast
-// BF16: kiln::gemvFirstTile<1024, 1>(first, pre);
-// BF16: kiln::gemvSplitDots<2, 2, 1, 2048, 1>(xr, rows, acc, part, pre);
+// BF16: kiln::gemvFirstTile<2048, 1>(first, pre);
+// BF16: kiln::gemvDots<1, 2048, 1>(in0, rows, acc, pre);
 // BF16: GEMV kernel: kiln.linear kiln.cast
-// BF16: kiln::gemvFirstTile<1024, 1>(first, pre);
-// BF16: kiln::gemvSplitDots<2, 2, 1, 2048, 1>(xr, rows, acc, part, pre);
+// BF16: kiln::gemvFirstTile<2048, 1>(first, pre);
+// BF16: kiln::gemvDots<1, 2048, 1>(in0, rows, acc, pre);
 // The gate product with SwiGLU, up's product (its own kernel: the two read
 // two casts of y) cast in the epilogue, a block argument's cast (since
 // session 14).
 // BF16: GEMV kernel: kiln.linear kiln.cast kiln.cast kiln.silu kiln.mul kiln.cast kiln.cast
-// BF16: kiln::gemvFirstTile<1024, 1>(first, pre);
+// BF16: kiln::gemvFirstTile<2048, 1>(first, pre);
+// BF16: kiln::gemvDots<1, 2048, 1>(in0, rows, acc, pre);
 // BF16-NOT: gemvFirstTile
 // BF16: kiln::prefetchL2Rows(
 // BF16-NOT: gemvFirstTile

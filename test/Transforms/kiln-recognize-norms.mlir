@@ -366,3 +366,117 @@ func.func @rms_bf16_misses(%x: tensor<2x32xbf16>, %w: tensor<32xbf16>, %x16: ten
   %y2 = kiln.mul %w, %nb2 : (tensor<32xbf16>, tensor<2x32xbf16>) -> tensor<2x32xbf16>
   return %y, %nb, %y2 : tensor<2x32xbf16>, tensor<2x32xbf16>, tensor<2x32xbf16>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// A 16-bit export's norm computed in f32 and rounded once (step 4):
+// cast<T>(norm(cast<f32>(x), cast<f32>(w)[, cast<f32>(b)])) => the norm in T.
+//===----------------------------------------------------------------------===//
+
+// Cohere's LayerNorm in bf16: `(w.to(f32) * layer_norm(x.to(f32)) +
+// b.to(f32)).to(bf16)`, the core written with div(sqrt): one layer_norm of
+// bf16 on x, w and b as they are.
+// CHECK-LABEL: func.func @ln_bf16_widened
+// CHECK-SAME: (%[[X:.+]]: tensor<2x64xbf16>, %[[W:.+]]: tensor<64xbf16>, %[[B:.+]]: tensor<64xbf16>)
+// CHECK-NEXT: %[[R:.+]] = kiln.layer_norm %[[X]], %[[W]], %[[B]] {axis = 1 : i64, epsilon = 9.99999974E-6 : f32} : (tensor<2x64xbf16>, tensor<64xbf16>, tensor<64xbf16>) -> tensor<2x64xbf16>
+// CHECK-NEXT: return %[[R]]
+func.func @ln_bf16_widened(%x: tensor<2x64xbf16>, %w: tensor<64xbf16>, %b: tensor<64xbf16>) -> tensor<2x64xbf16> {
+  %xf = kiln.cast %x : tensor<2x64xbf16> -> tensor<2x64xf32>
+  %m = kiln.reduce_mean %xf {axes = array<i64: 1>} : (tensor<2x64xf32>) -> tensor<2x1xf32>
+  %d = kiln.sub %xf, %m : (tensor<2x64xf32>, tensor<2x1xf32>) -> tensor<2x64xf32>
+  %sq = kiln.mul %d, %d : (tensor<2x64xf32>, tensor<2x64xf32>) -> tensor<2x64xf32>
+  %v = kiln.reduce_mean %sq {axes = array<i64: 1>} : (tensor<2x64xf32>) -> tensor<2x1xf32>
+  %eps = kiln.constant dense<1.0e-05> : tensor<f32>
+  %a = kiln.add %v, %eps : (tensor<2x1xf32>, tensor<f32>) -> tensor<2x1xf32>
+  %s = kiln.sqrt %a : tensor<2x1xf32>
+  %n = kiln.div %d, %s : (tensor<2x64xf32>, tensor<2x1xf32>) -> tensor<2x64xf32>
+  %wf = kiln.cast %w : tensor<64xbf16> -> tensor<64xf32>
+  %bf = kiln.cast %b : tensor<64xbf16> -> tensor<64xf32>
+  %y = kiln.mul %wf, %n : (tensor<64xf32>, tensor<2x64xf32>) -> tensor<2x64xf32>
+  %z = kiln.add %y, %bf : (tensor<2x64xf32>, tensor<64xf32>) -> tensor<2x64xf32>
+  %r = kiln.cast %z : tensor<2x64xf32> -> tensor<2x64xbf16>
+  return %r : tensor<2x64xbf16>
+}
+
+// -----
+
+// An f16 RMSNorm whose weight multiplies in f32 before the one rounding
+// (weight on the right): rms_norm of f16, not round_normalized.
+// CHECK-LABEL: func.func @rms_f16_widened
+// CHECK: kiln.rms_norm %{{.+}}, %{{.+}} {axis = 1 : i64, epsilon = 9.99999997E-7 : f32} : (tensor<2x32xf16>, tensor<32xf16>) -> tensor<2x32xf16>
+// CHECK-NOT: kiln.cast
+func.func @rms_f16_widened(%x: tensor<2x32xf16>, %w: tensor<32xf16>) -> tensor<2x32xf16> {
+  %xf = kiln.cast %x : tensor<2x32xf16> -> tensor<2x32xf32>
+  %sq = kiln.mul %xf, %xf : (tensor<2x32xf32>, tensor<2x32xf32>) -> tensor<2x32xf32>
+  %m = kiln.reduce_mean %sq {axes = array<i64: 1>} : (tensor<2x32xf32>) -> tensor<2x1xf32>
+  %eps = kiln.constant dense<9.99999997E-7> : tensor<f32>
+  %a = kiln.add %m, %eps : (tensor<2x1xf32>, tensor<f32>) -> tensor<2x1xf32>
+  %r = kiln.rsqrt %a : tensor<2x1xf32>
+  %n = kiln.mul %xf, %r : (tensor<2x32xf32>, tensor<2x1xf32>) -> tensor<2x32xf32>
+  %wf = kiln.cast %w : tensor<32xf16> -> tensor<32xf32>
+  %y = kiln.mul %n, %wf : (tensor<2x32xf32>, tensor<32xf32>) -> tensor<2x32xf32>
+  %yb = kiln.cast %y : tensor<2x32xf32> -> tensor<2x32xf16>
+  return %yb : tensor<2x32xf16>
+}
+
+// -----
+
+// Near misses: Gemma's scale `1 + w.to(f32)` (an f32 value computed from
+// w, not w widened), an f32 weight, an input computed in f32 and a bf16
+// input narrowed to f16 stay f32 norms and casts, each with a remark; a
+// norm whose f32 result has another user is not this idiom (no remark).
+// CHECK-LABEL: func.func @widened_misses
+// CHECK-COUNT-5: kiln.rms_norm %{{.+}} -> tensor<2x32xf32>
+// CHECK-NOT: kiln.rms_norm
+// CHECK: return
+func.func @widened_misses(%x: tensor<2x32xbf16>, %w: tensor<32xbf16>, %wf32: tensor<32xf32>, %xf32: tensor<2x32xf32>) -> (tensor<2x32xbf16>, tensor<2x32xbf16>, tensor<2x32xbf16>, tensor<2x32xf16>, tensor<2x32xbf16>, tensor<2x32xf32>) {
+  %xf = kiln.cast %x : tensor<2x32xbf16> -> tensor<2x32xf32>
+  %wf = kiln.cast %w : tensor<32xbf16> -> tensor<32xf32>
+  %one = kiln.constant dense<1.0> : tensor<f32>
+  %g = kiln.add %one, %wf : (tensor<f32>, tensor<32xf32>) -> tensor<32xf32>
+  %eps = kiln.constant dense<9.99999974E-6> : tensor<f32>
+  %sq = kiln.mul %xf, %xf : (tensor<2x32xf32>, tensor<2x32xf32>) -> tensor<2x32xf32>
+  %m = kiln.reduce_mean %sq {axes = array<i64: 1>} : (tensor<2x32xf32>) -> tensor<2x1xf32>
+  %a = kiln.add %m, %eps : (tensor<2x1xf32>, tensor<f32>) -> tensor<2x1xf32>
+  %r = kiln.rsqrt %a : tensor<2x1xf32>
+  %n = kiln.mul %xf, %r : (tensor<2x32xf32>, tensor<2x1xf32>) -> tensor<2x32xf32>
+  %y = kiln.mul %n, %g : (tensor<2x32xf32>, tensor<32xf32>) -> tensor<2x32xf32>
+  // expected-remark @below {{kiln-recognize: not rewritten: rms_norm: an f32 norm of a widened 16-bit input rounded back, but its scale or bias is not a 16-bit value widened by a cast (an f32 weight, or a scale computed in f32 such as Gemma's 1 + w), so the norm of the 16-bit type would not be exact}}
+  %yb = kiln.cast %y : tensor<2x32xf32> -> tensor<2x32xbf16>
+  %sq2 = kiln.mul %xf, %xf : (tensor<2x32xf32>, tensor<2x32xf32>) -> tensor<2x32xf32>
+  %m2 = kiln.reduce_mean %sq2 {axes = array<i64: 1>} : (tensor<2x32xf32>) -> tensor<2x1xf32>
+  %a2 = kiln.add %m2, %eps : (tensor<2x1xf32>, tensor<f32>) -> tensor<2x1xf32>
+  %r2 = kiln.rsqrt %a2 : tensor<2x1xf32>
+  %n2 = kiln.mul %xf, %r2 : (tensor<2x32xf32>, tensor<2x1xf32>) -> tensor<2x32xf32>
+  %y2 = kiln.mul %n2, %wf32 : (tensor<2x32xf32>, tensor<32xf32>) -> tensor<2x32xf32>
+  // expected-remark @below {{kiln-recognize: not rewritten: rms_norm: an f32 norm of a widened 16-bit input rounded back, but its scale or bias is not a 16-bit value widened by a cast (an f32 weight, or a scale computed in f32 such as Gemma's 1 + w), so the norm of the 16-bit type would not be exact}}
+  %yb2 = kiln.cast %y2 : tensor<2x32xf32> -> tensor<2x32xbf16>
+  %sq3 = kiln.mul %xf32, %xf32 : (tensor<2x32xf32>, tensor<2x32xf32>) -> tensor<2x32xf32>
+  %m3 = kiln.reduce_mean %sq3 {axes = array<i64: 1>} : (tensor<2x32xf32>) -> tensor<2x1xf32>
+  %a3 = kiln.add %m3, %eps : (tensor<2x1xf32>, tensor<f32>) -> tensor<2x1xf32>
+  %r3 = kiln.rsqrt %a3 : tensor<2x1xf32>
+  %n3 = kiln.mul %xf32, %r3 : (tensor<2x32xf32>, tensor<2x1xf32>) -> tensor<2x32xf32>
+  %wf3 = kiln.cast %w : tensor<32xbf16> -> tensor<32xf32>
+  %y3 = kiln.mul %n3, %wf3 : (tensor<2x32xf32>, tensor<32xf32>) -> tensor<2x32xf32>
+  // expected-remark @below {{kiln-recognize: not rewritten: rms_norm: an f32 norm rounded to a 16-bit type, but its input is not a value of that type widened by a cast, so the norm of that type would not be exact}}
+  %yb3 = kiln.cast %y3 : tensor<2x32xf32> -> tensor<2x32xbf16>
+  %sq4 = kiln.mul %xf, %xf : (tensor<2x32xf32>, tensor<2x32xf32>) -> tensor<2x32xf32>
+  %m4 = kiln.reduce_mean %sq4 {axes = array<i64: 1>} : (tensor<2x32xf32>) -> tensor<2x1xf32>
+  %a4 = kiln.add %m4, %eps : (tensor<2x1xf32>, tensor<f32>) -> tensor<2x1xf32>
+  %r4 = kiln.rsqrt %a4 : tensor<2x1xf32>
+  %n4 = kiln.mul %xf, %r4 : (tensor<2x32xf32>, tensor<2x1xf32>) -> tensor<2x32xf32>
+  %wf4 = kiln.cast %w : tensor<32xbf16> -> tensor<32xf32>
+  %y4 = kiln.mul %n4, %wf4 : (tensor<2x32xf32>, tensor<32xf32>) -> tensor<2x32xf32>
+  // expected-remark @below {{kiln-recognize: not rewritten: rms_norm: an f32 norm rounded to a 16-bit type, but its input is not a value of that type widened by a cast, so the norm of that type would not be exact}}
+  %yh4 = kiln.cast %y4 : tensor<2x32xf32> -> tensor<2x32xf16>
+  %sq5 = kiln.mul %xf, %xf : (tensor<2x32xf32>, tensor<2x32xf32>) -> tensor<2x32xf32>
+  %m5 = kiln.reduce_mean %sq5 {axes = array<i64: 1>} : (tensor<2x32xf32>) -> tensor<2x1xf32>
+  %a5 = kiln.add %m5, %eps : (tensor<2x1xf32>, tensor<f32>) -> tensor<2x1xf32>
+  %r5 = kiln.rsqrt %a5 : tensor<2x1xf32>
+  %n5 = kiln.mul %xf, %r5 : (tensor<2x32xf32>, tensor<2x1xf32>) -> tensor<2x32xf32>
+  %wf5 = kiln.cast %w : tensor<32xbf16> -> tensor<32xf32>
+  %y5 = kiln.mul %n5, %wf5 : (tensor<2x32xf32>, tensor<32xf32>) -> tensor<2x32xf32>
+  %yb5 = kiln.cast %y5 : tensor<2x32xf32> -> tensor<2x32xbf16>
+  return %yb, %yb2, %yb3, %yh4, %yb5, %y5 : tensor<2x32xbf16>, tensor<2x32xbf16>, tensor<2x32xbf16>, tensor<2x32xf16>, tensor<2x32xbf16>, tensor<2x32xf32>
+}

@@ -135,6 +135,13 @@ cl::opt<int64_t> gemvMmaMinBlocks(
              "their registers to what N blocks an SM allow (0, default: no "
              "such bound; for measurement); sets the module attribute "
              "kiln.gemv_mma_min_blocks"));
+cl::opt<int64_t> gemvMinBlocks(
+    "gemv-min-blocks", cl::value_desc("N"), cl::init(0), cl::cat(category),
+    cl::desc("Declare kiln's one-row GEMV kernels whose grid is at most N "
+             "blocks on each of 132 SMs __launch_bounds__(256, N), N from 1 "
+             "to 8, so the whole grid can be resident at once (0, default: "
+             "no such bound; for measurement, docs/codegen.md); sets the "
+             "module attribute kiln.gemv_min_blocks"));
 cl::opt<int64_t> fuseKvAttentionMaxBatch(
     "fuse-kv-attention-max-batch", cl::value_desc("N"), cl::init(0),
     cl::cat(category),
@@ -461,6 +468,14 @@ int main(int argc, char **argv) {
       return 1;
     }
     setI64(kiln::kGemvMmaMinBlocksAttr, gemvMmaMinBlocks);
+  }
+  if (gemvMinBlocks != 0) {
+    if (!kiln::isValidGemvMmaMinBlocks(gemvMinBlocks)) {
+      llvm::errs() << "kiln-compile: error: --gemv-min-blocks="
+                   << gemvMinBlocks << " is not between 1 and 8\n";
+      return 1;
+    }
+    setI64(kiln::kGemvMinBlocksAttr, gemvMinBlocks);
   }
   if (fuseKvAttentionMaxBatch != 0) {
     if (fuseKvAttentionMaxBatch < 0) {

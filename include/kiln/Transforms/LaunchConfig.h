@@ -249,8 +249,27 @@ inline constexpr llvm::StringLiteral kGemvMmaMinBlocksAttr =
     "kiln.gemv_mma_min_blocks";
 /// kGemvMmaMinBlocksAttr of the module holding `op`, or 0.
 int64_t gemvMmaMinBlocks(mlir::Operation *op);
-/// Whether `v` is a valid kGemvMmaMinBlocksAttr value (1 to 8).
+/// Whether `v` is a valid kGemvMmaMinBlocksAttr (or kGemvMinBlocksAttr)
+/// value (1 to 8).
 bool isValidGemvMmaMinBlocks(int64_t v);
+/// SMs of the GPUs kiln's launch rules are measured on (an H100 SXM's or an
+/// H200's 132).
+constexpr int64_t kTargetSms = 132;
+/// The module attribute (an i64 from 1 to 8; kiln-compile
+/// --gemv-min-blocks, for measurement) that declares each one-row GEMV
+/// kernel (kiln-gemv's CUDA-core kernels, 16-bit or f32 weights) whose grid
+/// is at most N x kTargetSms blocks `__launch_bounds__(256, N)`: ptxas then
+/// keeps its registers to N blocks an SM, so the whole grid can be resident
+/// at once and every block loads its first tile of weights before the PDL
+/// wait (session 17's trace: Llama-1B's batch-1 q/k/v, 768 blocks at 46
+/// registers, 5 blocks an SM, adds 5.7-7.2 us a layer against a 3.0 us
+/// floor; its o, 512 blocks in one wave, 2.3-2.6 against 2.0). Kernels of
+/// larger grids are unchanged. Without it: no such bound.
+inline constexpr llvm::StringLiteral kGemvMinBlocksAttr =
+    "kiln.gemv_min_blocks";
+/// The __launch_bounds__ minimum of a one-row GEMV kernel of `blocks`
+/// blocks in the module holding `op` (kGemvMinBlocksAttr), or 0.
+int64_t gemvMinBlocks(mlir::Operation *op, int64_t blocks);
 /// Whether `v` is a valid kGemvSplitKAttr value.
 bool isValidGemvSplitK(int64_t v);
 /// The warps that share each output column of GEMV kernel `kernel`
@@ -260,9 +279,11 @@ bool isValidGemvSplitK(int64_t v);
 /// loads per row (a row of K elements over the warp's 32 lanes x 16 bytes
 /// x the kernel's tile: 4 KB a round for one or two rows a column), at
 /// most 8; with the preload (gemvPreload), at least 2 where a row is a
-/// round or more, for any number of weights a column (gate/up on a 4 KB
+/// round or more and a column has two or more weights (gate/up on a 4 KB
 /// row: the preloaded tile took the warp to 172 registers, one block an
-/// SM; session 10: Llama-1B 0.933 -> 0.864 ms), and half as many where
+/// SM; session 10: Llama-1B 0.933 -> 0.864 ms; a one-weight row of one
+/// round keeps 1 since session 17: Llama-1B 0.8653 -> 0.8578 ms), and
+/// half as many where
 /// that rule gives more than 2 and each slice is exactly one round, so
 /// each warp streams two whole rounds (session 12: Llama-1B's down, 16 KB
 /// rows, at 2 rather than 4; 0.890 -> 0.865 ms). Fitted to the Llama-1B,
