@@ -257,8 +257,9 @@ bool isValidGemvMmaMinBlocks(int64_t v);
 constexpr int64_t kTargetSms = 132;
 /// The module attribute (an i64 from 1 to 8; kiln-compile
 /// --gemv-min-blocks, for measurement) that declares each one-row GEMV
-/// kernel (kiln-gemv's CUDA-core kernels, 16-bit or f32 weights) whose grid
-/// is at most N x kTargetSms blocks `__launch_bounds__(256, N)`: ptxas then
+/// kernel (kiln-gemv's CUDA-core kernels of 16-bit or f32 weights, not the
+/// int4 ones) whose grid (chooseFusedLaunchDims) is at most N x kTargetSms
+/// blocks `__launch_bounds__(256, N)`: ptxas then
 /// keeps its registers to N blocks an SM, so the whole grid can be resident
 /// at once and every block loads its first tile of weights before the PDL
 /// wait (session 17's trace: Llama-1B's batch-1 q/k/v, 768 blocks at 46
