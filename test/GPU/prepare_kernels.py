@@ -30,6 +30,7 @@ RACECHECK = ("rms_norm", "layer_norm", "softmax", "reduce", "attention", "gemv",
              "kv_attention", "kv_attention_bf16", "kv_fused", "kv_rope_append",
              "nbits",
              "nbits_merged", "gemv_mma", "bf16_native", "f16_native",
+             "norm_widened",
              "kv_attention_f16", "gemv_mma_f16", "gemv_f16")
 
 
@@ -362,6 +363,47 @@ def case_bf16_native(shape, dt="bf16"):
     return ir, [("x", [m, k]), ("g", [k], scale)], k * n
 
 
+def case_norm_widened(shape, dt="bf16"):
+    # A model in its own bf16 types whose LayerNorm is computed in f32 and
+    # rounded once (Cohere's `(w.to(f32) * layer_norm(x.to(f32)) +
+    # b.to(f32)).to(bf16)`, the core decomposed): kiln-recognize folds it
+    # into one kiln.layer_norm of bf16 (session 17,
+    # test/Reference/norm-widened.test), which then feeds a product on a
+    # bf16 weight: at 8 rows or fewer a GEMV kernel with the norm as its
+    # prologue, above 8 the norm's own kernel and a cuBLASLt gemm.
+    # shape: [M, K, N].
+    m, k, n = shape
+    f = 4  # f32 bytes in w.bin
+    x, xb, p, pb = t([m, k]), t([m, k], dt), t([k]), t([k], dt)
+    r = t([m, 1])
+    w, y, yb = t([k, n], dt), t([m, n]), t([m, n], dt)
+    ir = (f"func.func @main(%x: {x}, %g: {p}, %b: {p}) -> {y} {{\n"
+          f"  %xb = kiln.cast %x : {x} -> {xb}\n"
+          f"  %gb = kiln.cast %g : {p} -> {pb}\n"
+          f"  %bb = kiln.cast %b : {p} -> {pb}\n"
+          f"  %xf = kiln.cast %xb : {xb} -> {x}\n"
+          f"  %m = kiln.reduce_mean %xf {{axes = array<i64: 1>}} : ({x}) -> {r}\n"
+          f"  %d = kiln.sub %xf, %m : ({x}, {r}) -> {x}\n"
+          f"  %sq = kiln.mul %d, %d : ({x}, {x}) -> {x}\n"
+          f"  %v = kiln.reduce_mean %sq {{axes = array<i64: 1>}} : ({x}) -> {r}\n"
+          f"  %eps = kiln.constant dense<1.0e-05> : tensor<f32>\n"
+          f"  %a = kiln.add %v, %eps : ({r}, tensor<f32>) -> {r}\n"
+          f"  %s = kiln.sqrt %a : {r}\n"
+          f"  %n = kiln.div %d, %s : ({x}, {r}) -> {x}\n"
+          f"  %gf = kiln.cast %gb : {pb} -> {p}\n"
+          f"  %bf = kiln.cast %bb : {pb} -> {p}\n"
+          f"  %sc = kiln.mul %gf, %n : ({p}, {x}) -> {x}\n"
+          f"  %z = kiln.add %sc, %bf : ({x}, {p}) -> {x}\n"
+          f"  %h = kiln.cast %z : {x} -> {xb}\n"
+          f'  %w = kiln.weight "w" {{path = "{{WPATH}}", offset = 0 : i64, length = {k * n * f} : i64, '
+          f"source_type = f32}} : {w}\n"
+          f"  %q = kiln.matmul %h, %w : ({xb}, {w}) -> {yb}\n"
+          f"  %y = kiln.cast %q : {yb} -> {y}\n"
+          f"  return %y : {y}\n}}\n")
+    scale = lambda rng: (1 + 0.3 * rng.standard_normal([k])).astype(np.float32)
+    return ir, [("x", [m, k]), ("g", [k], scale), ("b", [k])], k * n
+
+
 def case_merge_gemms(shape):
     # kiln-compile --merge-gemms: gate and up of M rows (more than kiln's
     # GEMV takes: cuBLASLt gemms) as one gemm on their weights stored back
@@ -622,6 +664,10 @@ CASES = [
     # rounded norm's kernel).
     ("bf16_native", case_bf16_native, [[1, 2048, 40], [4, 2048, 48],
                                        [8, 896, 21], [32, 2048, 48]]),
+    # A bf16 model's LayerNorm computed in f32 and rounded once, folded
+    # into a layer_norm of bf16 (session 17; not yet run on a GPU).
+    ("norm_widened", case_norm_widened, [[1, 2048, 40], [4, 896, 24],
+                                         [32, 1000, 48]]),
     # f16 (since session 12 the CUDA backend emits __half): the bf16 classes'
     # shapes in f16 - a model in its own f16 types, the attention kernel on
     # f16 q/k/v (8 and 2 rows, head dims 64 and 128), and kiln-gemv's
@@ -747,7 +793,8 @@ def main():
                     "--rtol 2e-2 --atol 2e-2\n" if shape[3] else
                     f"--atol {1e-6 * shape[1]:.3g}\n")
             if cls in ("gemv_mma", "kv_attention_bf16", "bf16_native", "f16_native",
-                       "kv_attention_f16", "gemv_mma_f16", "gemv_f16") or (
+                       "kv_attention_f16", "gemv_mma_f16", "gemv_f16",
+                       "norm_widened") or (
                            cls == "nbits_merged" and shape[8]):
                 # bf16 against the reference backend on the same bf16
                 # artifact (it rounds where the GPU rounds): what remains
@@ -771,7 +818,8 @@ def main():
             # the reference backend on the artifact (it rounds where the
             # GPU rounds).
             bf16 = bool(precision) or cls in ("bf16_native", "f16_native",
-                                              "kv_attention_f16") or (
+                                              "kv_attention_f16",
+                                              "norm_widened") or (
                                                   cls == "nbits_merged" and shape[8])
             if not bf16:
                 run([kiln("kiln-run"), model, "--backend=ref", "--output-dir",

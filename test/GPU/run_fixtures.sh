@@ -27,8 +27,8 @@ RACE=(compute-sanitizer --tool racecheck --racecheck-report all --error-exitcode
 # checks kiln's kernels, and in session 12 (call 1) it reported potential
 # WAR hazards inside cuBLASLt's own kernel there (nvjet_sm90_tst_*, its
 # shared memory; the entry's eager, graph and memcheck runs passed).
-RACE_CLASSES='^kernel-(rms_norm|layer_norm|softmax|reduce|attention|gemv|gemv_mma|gemv_mma_f16|gemv_f16|kv_attention|kv_attention_bf16|kv_attention_f16|kv_fused|kv_rope_append|nbits_merged|bf16_native|f16_native)-'
-NO_RACE='^kernel-(bf16|f16)_native-32x'
+RACE_CLASSES='^kernel-(rms_norm|layer_norm|softmax|reduce|attention|gemv|gemv_mma|gemv_mma_f16|gemv_f16|kv_attention|kv_attention_bf16|kv_attention_f16|kv_fused|kv_rope_append|norm_widened|nbits_merged|bf16_native|f16_native)-'
+NO_RACE='^kernel-((bf16|f16)_native|norm_widened)-32x'
 
 body() {
   local pass=0 fail=0 failed=()
