@@ -30,7 +30,7 @@
 // round's mma): by default (kiln::gemvMmaAheadRule) only where a warp's
 // slice is two or more whole rounds of 8 steps of 32 elements - K = 8192 at
 // S = 8 (4 rounds); not K = 2048 with two weights at S = 8 (one round),
-// K = 200 (not whole) or K = 896 (one round). kiln-compile --gemv-mma-ahead
+// K = 200 at S = 1 or K = 896 at S = 4 (less than one). kiln-compile --gemv-mma-ahead
 // (the module attribute kiln.gemv_mma_ahead = true) gives it to every
 // tensor-core kernel, the rest of the kernel as without it;
 // --gemv-mma-ahead=false to none. A kiln.gemv_mma_ahead that is not a bool
