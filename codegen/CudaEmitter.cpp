@@ -746,7 +746,7 @@ FailureOr<EmittedFunction> kiln::codegen::emitFunction(func::FuncOp func) {
                            StringRef(kGemvMinBlocksAttr)})
       if (Attribute a = module->getAttr(name)) {
         auto i = dyn_cast<IntegerAttr>(a);
-        if (!i || !isValidGemvMmaMinBlocks(i.getInt()))
+        if (!i || !isValidGemvMinBlocks(i.getInt()))
           return module.emitError()
                  << name << " must be an integer from 1 to 8, got " << a;
       }

@@ -319,13 +319,8 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
   ctx.ownPdlEnter = true;
   if (mma)
     ctx.minBlocks = gemvMmaMinBlocks(anchor);
-  else if (!gemv->nbits) {
-    // The grid kiln chooses for the kernel (kiln-schedule's launch).
-    SmallVector<Operation *> ops;
-    for (Operation &op : body.without_terminator())
-      ops.push_back(&op);
-    ctx.minBlocks = gemvMinBlocks(anchor, chooseFusedLaunchDims(ops).grid);
-  }
+  else if (!gemv->nbits)
+    ctx.minBlocks = gemvMinBlocks(body);
   if (failed(ctx.beginKernel(anchor, args, outs, what)))
     return failure();
   llvm::raw_string_ostream &src = ctx.source();

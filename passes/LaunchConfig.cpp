@@ -547,7 +547,7 @@ bool kiln::isValidGemvSplitK(int64_t v) {
   return v == 1 || v == 2 || v == 4 || v == 8;
 }
 
-bool kiln::isValidGemvMmaMinBlocks(int64_t v) { return v >= 1 && v <= 8; }
+bool kiln::isValidGemvMinBlocks(int64_t v) { return v >= 1 && v <= 8; }
 
 /// Attribute `name` of the module holding `op` if it is an AttrT, else null.
 template <typename AttrT>
@@ -569,9 +569,15 @@ int64_t kiln::gemvMmaMinBlocks(Operation *op) {
   return 0;
 }
 
-int64_t kiln::gemvMinBlocks(Operation *op, int64_t blocks) {
-  auto attr = moduleAttr<IntegerAttr>(op, kGemvMinBlocksAttr);
-  if (!attr || attr.getInt() < 1 || blocks > attr.getInt() * kTargetSms)
+int64_t kiln::gemvMinBlocks(Block &body) {
+  SmallVector<Operation *> ops;
+  for (Operation &op : body.without_terminator())
+    ops.push_back(&op);
+  if (ops.empty())
+    return 0;
+  auto attr = moduleAttr<IntegerAttr>(ops.front(), kGemvMinBlocksAttr);
+  if (!attr || attr.getInt() < 1 ||
+      chooseFusedLaunchDims(ops).grid > attr.getInt() * kTargetSms)
     return 0;
   return attr.getInt();
 }

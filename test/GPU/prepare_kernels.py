@@ -336,6 +336,18 @@ def case_gemv_mma(shape):
                 ("g", g, scale), ("r", [m, n])], offset // f
 
 
+def native_product(m, k, n, dt):
+    """The lines that end a model in its own 16-bit types: %h ([m, k] of
+    dt) times a weight of dt (stored as f32 in w.bin, rounded when read:
+    source_type), cast to f32 and returned as %y."""
+    xb, w, y, yb = t([m, k], dt), t([k, n], dt), t([m, n]), t([m, n], dt)
+    return (f'  %w = kiln.weight "w" {{path = "{{WPATH}}", offset = 0 : i64, length = {k * n * 4} : i64, '
+            f"source_type = f32}} : {w}\n"
+            f"  %p = kiln.matmul %h, %w : ({xb}, {w}) -> {yb}\n"
+            f"  %y = kiln.cast %p : {yb} -> {y}\n"
+            f"  return %y : {y}\n}}\n")
+
+
 def case_bf16_native(shape, dt="bf16"):
     # A model whose own types are bf16 (or `dt`; not --precision): x and the
     # norm's scale cast to bf16, the RMSNorm of a 16-bit export
@@ -346,19 +358,12 @@ def case_bf16_native(shape, dt="bf16"):
     # as its prologue, above 8 it stays a cuBLASLt gemm after the norm's
     # own kernel. shape: [M, K, N].
     m, k, n = shape
-    f = 4  # f32 bytes in w.bin
-    x, xb, g, gb = t([m, k]), t([m, k], dt), t([k]), t([k], dt)
-    w, y, yb = t([k, n], dt), t([m, n]), t([m, n], dt)
+    x, xb, g, gb, y = t([m, k]), t([m, k], dt), t([k]), t([k], dt), t([m, n])
     ir = (f"func.func @main(%x: {x}, %g: {g}) -> {y} {{\n"
           f"  %xb = kiln.cast %x : {x} -> {xb}\n"
           f"  %gb = kiln.cast %g : {g} -> {gb}\n"
           f"  %h = kiln.rms_norm %xb, %gb {{axis = 1 : i64, epsilon = 1.0e-05 : f32, round_normalized}} : "
-          f"({xb}, {gb}) -> {xb}\n"
-          f'  %w = kiln.weight "w" {{path = "{{WPATH}}", offset = 0 : i64, length = {k * n * f} : i64, '
-          f"source_type = f32}} : {w}\n"
-          f"  %p = kiln.matmul %h, %w : ({xb}, {w}) -> {yb}\n"
-          f"  %y = kiln.cast %p : {yb} -> {y}\n"
-          f"  return %y : {y}\n}}\n")
+          f"({xb}, {gb}) -> {xb}\n" + native_product(m, k, n, dt))
     scale = lambda rng: (rng.standard_normal([k]) / np.sqrt(k)).astype(np.float32)
     return ir, [("x", [m, k]), ("g", [k], scale)], k * n
 
@@ -373,10 +378,8 @@ def case_norm_widened(shape, dt="bf16"):
     # prologue, above 8 the norm's own kernel and a cuBLASLt gemm.
     # shape: [M, K, N].
     m, k, n = shape
-    f = 4  # f32 bytes in w.bin
     x, xb, p, pb = t([m, k]), t([m, k], dt), t([k]), t([k], dt)
-    r = t([m, 1])
-    w, y, yb = t([k, n], dt), t([m, n]), t([m, n], dt)
+    r, y = t([m, 1]), t([m, n])
     ir = (f"func.func @main(%x: {x}, %g: {p}, %b: {p}) -> {y} {{\n"
           f"  %xb = kiln.cast %x : {x} -> {xb}\n"
           f"  %gb = kiln.cast %g : {p} -> {pb}\n"
@@ -394,12 +397,7 @@ def case_norm_widened(shape, dt="bf16"):
           f"  %bf = kiln.cast %bb : {pb} -> {p}\n"
           f"  %sc = kiln.mul %gf, %n : ({p}, {x}) -> {x}\n"
           f"  %z = kiln.add %sc, %bf : ({x}, {p}) -> {x}\n"
-          f"  %h = kiln.cast %z : {x} -> {xb}\n"
-          f'  %w = kiln.weight "w" {{path = "{{WPATH}}", offset = 0 : i64, length = {k * n * f} : i64, '
-          f"source_type = f32}} : {w}\n"
-          f"  %q = kiln.matmul %h, %w : ({xb}, {w}) -> {yb}\n"
-          f"  %y = kiln.cast %q : {yb} -> {y}\n"
-          f"  return %y : {y}\n}}\n")
+          f"  %h = kiln.cast %z : {x} -> {xb}\n" + native_product(m, k, n, dt))
     scale = lambda rng: (1 + 0.3 * rng.standard_normal([k])).astype(np.float32)
     return ir, [("x", [m, k]), ("g", [k], scale), ("b", [k])], k * n
 

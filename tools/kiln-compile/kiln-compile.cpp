@@ -461,22 +461,21 @@ int main(int argc, char **argv) {
   }
   setBoolIfGiven(gemvPreload, kiln::kGemvPreloadAttr);
   setBoolIfGiven(gemvMmaAhead, kiln::kGemvMmaAheadAttr);
-  if (gemvMmaMinBlocks != 0) {
-    if (!kiln::isValidGemvMmaMinBlocks(gemvMmaMinBlocks)) {
-      llvm::errs() << "kiln-compile: error: --gemv-mma-min-blocks="
-                   << gemvMmaMinBlocks << " is not between 1 and 8\n";
-      return 1;
+  // --gemv-mma-min-blocks and --gemv-min-blocks: 0 (unset) or 1 to 8.
+  auto setMinBlocks = [&](const cl::opt<int64_t> &flag, StringRef attr) {
+    if (flag == 0)
+      return true;
+    if (!kiln::isValidGemvMinBlocks(flag)) {
+      llvm::errs() << "kiln-compile: error: --" << flag.ArgStr << "="
+                   << flag.getValue() << " is not between 1 and 8\n";
+      return false;
     }
-    setI64(kiln::kGemvMmaMinBlocksAttr, gemvMmaMinBlocks);
-  }
-  if (gemvMinBlocks != 0) {
-    if (!kiln::isValidGemvMmaMinBlocks(gemvMinBlocks)) {
-      llvm::errs() << "kiln-compile: error: --gemv-min-blocks="
-                   << gemvMinBlocks << " is not between 1 and 8\n";
-      return 1;
-    }
-    setI64(kiln::kGemvMinBlocksAttr, gemvMinBlocks);
-  }
+    setI64(attr, flag);
+    return true;
+  };
+  if (!setMinBlocks(gemvMmaMinBlocks, kiln::kGemvMmaMinBlocksAttr) ||
+      !setMinBlocks(gemvMinBlocks, kiln::kGemvMinBlocksAttr))
+    return 1;
   if (fuseKvAttentionMaxBatch != 0) {
     if (fuseKvAttentionMaxBatch < 0) {
       llvm::errs() << "kiln-compile: error: --fuse-kv-attention-max-batch="

@@ -251,7 +251,7 @@ inline constexpr llvm::StringLiteral kGemvMmaMinBlocksAttr =
 int64_t gemvMmaMinBlocks(mlir::Operation *op);
 /// Whether `v` is a valid kGemvMmaMinBlocksAttr (or kGemvMinBlocksAttr)
 /// value (1 to 8).
-bool isValidGemvMmaMinBlocks(int64_t v);
+bool isValidGemvMinBlocks(int64_t v);
 /// SMs of the GPUs kiln's launch rules are measured on (an H100 SXM's or an
 /// H200's 132).
 constexpr int64_t kTargetSms = 132;
@@ -268,9 +268,10 @@ constexpr int64_t kTargetSms = 132;
 /// larger grids are unchanged. Without it: no such bound.
 inline constexpr llvm::StringLiteral kGemvMinBlocksAttr =
     "kiln.gemv_min_blocks";
-/// The __launch_bounds__ minimum of a one-row GEMV kernel of `blocks`
-/// blocks in the module holding `op` (kGemvMinBlocksAttr), or 0.
-int64_t gemvMinBlocks(mlir::Operation *op, int64_t blocks);
+/// The __launch_bounds__ minimum of the one-row GEMV kernel of body `body`
+/// (kGemvMinBlocksAttr of its module and the kernel's grid, computed only
+/// where the attribute is set), or 0.
+int64_t gemvMinBlocks(mlir::Block &body);
 /// Whether `v` is a valid kGemvSplitKAttr value.
 bool isValidGemvSplitK(int64_t v);
 /// The warps that share each output column of GEMV kernel `kernel`

@@ -20,19 +20,12 @@ between the scale and the bias would fail.
 """
 import sys
 import numpy as np
-import onnx
 from onnx import numpy_helper
+
+from bf16_util import bf16, load
 
 ROWS, H = 4, 256
 EPS = 1e-5
-
-
-def bf16(a):
-    """Round to bf16 (nearest even), as float64."""
-    f = np.asarray(a, dtype=np.float32)
-    u = f.view(np.uint32).astype(np.uint64)
-    u = (u + 0x7FFF + ((u >> 16) & 1)) >> 16 << 16
-    return u.astype(np.uint32).view(np.float32).astype(np.float64)
 
 
 def gen(out):
@@ -75,10 +68,6 @@ func.func @main(%x: {X} {{kiln.name = "x"}}, %w: {P} {{kiln.name = "w"}}, %b: {P
   return %out : {X}
 }}
 """)
-
-
-def load(path):
-    return numpy_helper.to_array(onnx.load_tensor(path)).astype(np.float64)
 
 
 def check(out):

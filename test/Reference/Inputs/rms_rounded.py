@@ -26,16 +26,10 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from bf16_util import bf16, load
+
 ROWS, H, N = 4, 256, 32
 EPS = 1e-5
-
-
-def bf16(a):
-    """Round float64/float32 values to bf16 (nearest even), as float64."""
-    f = np.asarray(a, dtype=np.float32)
-    u = f.view(np.uint32).astype(np.uint64)
-    u = (u + 0x7FFF + ((u >> 16) & 1)) >> 16 << 16
-    return u.astype(np.uint32).view(np.float32).astype(np.float64)
 
 
 def gen(out):
@@ -118,10 +112,6 @@ def onnx_model(out):
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)])
     m.ir_version = 10
     onnx.save(m, f"{out}/hf.onnx")
-
-
-def load(path):
-    return numpy_helper.to_array(onnx.load_tensor(path)).astype(np.float64)
 
 
 def check(out):
