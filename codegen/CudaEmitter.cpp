@@ -742,8 +742,10 @@ FailureOr<EmittedFunction> kiln::codegen::emitFunction(func::FuncOp func) {
                            StringRef(kGemvMmaAheadAttr)})
       if (Attribute a = module->getAttr(name); a && !isa<BoolAttr>(a))
         return module.emitError() << name << " must be a bool, got " << a;
-    for (StringRef name : {StringRef(kGemvMmaMinBlocksAttr),
-                           StringRef(kGemvMinBlocksAttr)})
+    for (StringRef name :
+         {StringRef(kGemvMmaMinBlocksAttr), StringRef(kGemvMinBlocksAttr),
+          StringRef(kGemvWaveMinBlocksAttr),
+          StringRef(kKvAttentionMinBlocksAttr)})
       if (Attribute a = module->getAttr(name)) {
         auto i = dyn_cast<IntegerAttr>(a);
         if (!i || !isValidGemvMinBlocks(i.getInt()))

@@ -320,7 +320,7 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
   if (mma)
     ctx.minBlocks = gemvMmaMinBlocks(anchor);
   else if (!gemv->nbits)
-    ctx.minBlocks = gemvMinBlocks(body);
+    ctx.minBlocks = gemvBodyMinBlocks(body);
   if (failed(ctx.beginKernel(anchor, args, outs, what)))
     return failure();
   llvm::raw_string_ostream &src = ctx.source();

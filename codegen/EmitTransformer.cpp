@@ -338,6 +338,7 @@ kiln::codegen::emitKvAttentionKernel(EmitContext &ctx, Block &body) {
   SmallVector<Value> outs(body.getTerminator()->getOperands());
   ctx.ownPdlEnter = early;
   ctx.clusterDims = split.cluster;
+  ctx.minBlocks = kvAttentionMinBlocks(op);
   if (failed(ctx.beginKernel(op, args, outs, what)))
     return failure();
   if (!append && !kernel->queryRotary) {

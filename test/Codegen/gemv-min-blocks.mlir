@@ -20,6 +20,18 @@
 // RUN: grep -q "kiln.gemv_min_blocks = 2 : i64" %t/two.mlir
 // RUN: sed -e 's/kiln.gemv_min_blocks = 2 : i64/kiln.gemv_min_blocks = 0 : i64/' %t/two.mlir > %t/bad.mlir
 // RUN: cd %t && not kiln-compile bad.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=ATTR
+// --gemv-wave-min-blocks=N (kiln.gemv_wave_min_blocks) bounds the grids
+// that rule leaves out, those of more than N x 132 blocks: at N = 1 the
+// 133-block product only, at N = 2 none; beside --gemv-min-blocks=1 each
+// kernel gets one bound. The same range check.
+// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-wave-min-blocks=1 --emit=cuda -o - | FileCheck %s --check-prefix=WAVE1
+// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-wave-min-blocks=2 --emit=cuda -o - | FileCheck %s --check-prefix=WAVE2
+// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-wave-min-blocks=3 --gemv-min-blocks=1 --emit=cuda -o - | FileCheck %s --check-prefix=BOTH
+// RUN: cd %t && not kiln-compile t.mlir --precision bf16 --gemv-wave-min-blocks=two --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=WAVEBAD
+// RUN: cd %t && not kiln-compile t.mlir --precision bf16 --gemv-wave-min-blocks=9 --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=WAVEFLAG
+// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-wave-min-blocks=1 --emit=scheduled -o %t/w1.mlir
+// RUN: sed -e 's/kiln.gemv_wave_min_blocks = 1 : i64/kiln.gemv_wave_min_blocks = 9 : i64/' %t/w1.mlir > %t/wbad.mlir
+// RUN: cd %t && not kiln-compile wbad.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=WAVEATTR
 // RUN: %if nvcc %{ /usr/local/cuda/bin/nvcc -std=c++17 -c -gencode arch=compute_90a,code=sm_90a -I%kiln_src/codegen/kernels %t/two.cu -o %t/two.90a.o %}
 
 // SCHED: kiln.launch @k3_linear_cast grid [32, 1, 1] block [256, 1, 1]
@@ -36,6 +48,21 @@
 // TWO: __launch_bounds__(256, 2) k4_linear_cast(
 // TWO: __launch_bounds__(256) k5_linear_cast(
 // TWO: kiln::gemvMmaPartials
+
+// WAVE1: __launch_bounds__(256) k3_linear_cast(
+// WAVE1: __launch_bounds__(256, 1) k4_linear_cast(
+// WAVE1: __launch_bounds__(256) k5_linear_cast(
+
+// WAVE2: __launch_bounds__(256) k3_linear_cast(
+// WAVE2: __launch_bounds__(256) k4_linear_cast(
+
+// BOTH: __launch_bounds__(256, 1) k3_linear_cast(
+// BOTH-NOT: __launch_bounds__(256, 3)
+// BOTH: __launch_bounds__(256) k4_linear_cast(
+
+// WAVEBAD: for the --gemv-wave-min-blocks option: 'two' value invalid
+// WAVEFLAG: kiln-compile: error: --gemv-wave-min-blocks=9 is not between 1 and 8
+// WAVEATTR: error: kiln.gemv_wave_min_blocks must be an integer from 1 to 8, got 9 : i64
 
 // FLAG: kiln-compile: error: --gemv-min-blocks=9 is not between 1 and 8
 // ATTR: error: kiln.gemv_min_blocks must be an integer from 1 to 8, got 0 : i64

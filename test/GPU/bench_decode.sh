@@ -37,7 +37,9 @@
 # flag sets, each compiled and benchmarked at batch 1 - or at VARIANT_BATCHES, e.g. 8 - in graph mode after the main run, into variants.txt;
 # VARIANT_BENCH_FLAGS: extra kiln-bench flags of the variants, e.g. --per-kernel; VARIANT_COMPILER: the kiln-compile
 # the variants use, default BUNDLE/kiln-compile - e.g. another commit's static one beside it, to set a rule
-# that has no flag beside the main run's; VARIANTS=' ' then runs it with no extra flags),
+# that has no flag beside the main run's; VARIANTS=' ' then runs it with no extra flags; VARIANT_KERNELS_DIR:
+# the kiln_kernels.cuh directory the variants compile with, default the tree's - e.g. a copy of another
+# commit's, to time a kernel change beside it),
 # TRACE (1: kiln-bench --trace), INT4 (1: the model's projections and lm head as int4
 # MatMulNBits, utils/make-llama-1b-onnx.py --int4), MODEL (llama1b, default, qwen05b or llama8b: the shapes
 # of peer_decode.py's configurations; llama8b writes 32 GB of fp32 weights), LAYERS (the model's
@@ -234,7 +236,7 @@ if [ -n "${VARIANTS:-}" ] && [ "$BUILD_RC" = 0 ] && [ "$COMPILE_RC" = 0 ]; then
     # shellcheck disable=SC2086
     if stage "variant$i" env -u LD_LIBRARY_PATH "${VARIANT_COMPILER:-$BUNDLE/kiln-compile}" "$WORK/$MODEL/model.onnx" \
         --max-seq-len 1024 --batch-buckets "${VARIANT_BATCHES:-1}" --arch sm_90a --precision "$KILN_PRECISION" \
-        --kernels-dir "$ROOT/codegen/kernels" $flags -o "$WORK/variant.kiln"; then
+        --kernels-dir "${VARIANT_KERNELS_DIR:-$ROOT/codegen/kernels}" $flags -o "$WORK/variant.kiln"; then
       build-gpu/bin/kiln-bench "$WORK/variant.kiln" --batch "${VARIANT_BATCHES:-1}" --ctx 512 --steps 128 --warmup 16 \
         --mode graph ${VARIANT_BENCH_FLAGS:-} >>"$LOG/variants.txt" 2>&1 || echo "variant $i: kiln-bench failed" >>"$LOG/variants.txt"
     fi

@@ -142,6 +142,23 @@ cl::opt<int64_t> gemvMinBlocks(
              "to 8, so the whole grid can be resident at once (0, default: "
              "no such bound; for measurement, docs/codegen.md); sets the "
              "module attribute kiln.gemv_min_blocks"));
+cl::opt<int64_t> gemvWaveMinBlocks(
+    "gemv-wave-min-blocks", cl::value_desc("N"), cl::init(0),
+    cl::cat(category),
+    cl::desc("Declare kiln's one-row GEMV kernels whose grid is more than N "
+             "blocks on each of 132 SMs (those that run in waves, e.g. "
+             "gate/up) __launch_bounds__(256, N), N from 1 to 8, so N blocks "
+             "an SM keep their weight loads in flight (0, default: no such "
+             "bound; for measurement, docs/codegen.md); sets the module "
+             "attribute kiln.gemv_wave_min_blocks"));
+cl::opt<int64_t> kvAttentionMinBlocks(
+    "kv-attention-min-blocks", cl::value_desc("N"), cl::init(0),
+    cl::cat(category),
+    cl::desc("Declare the split decode attention kernels __launch_bounds__("
+             "32 W, N), N from 1 to 8, so ptxas keeps their registers to "
+             "what N blocks an SM allow (0, default: no such bound; for "
+             "measurement, docs/codegen.md); sets the module attribute "
+             "kiln.kv_attention_min_blocks"));
 cl::opt<int64_t> fuseKvAttentionMaxBatch(
     "fuse-kv-attention-max-batch", cl::value_desc("N"), cl::init(0),
     cl::cat(category),
@@ -474,7 +491,9 @@ int main(int argc, char **argv) {
     return true;
   };
   if (!setMinBlocks(gemvMmaMinBlocks, kiln::kGemvMmaMinBlocksAttr) ||
-      !setMinBlocks(gemvMinBlocks, kiln::kGemvMinBlocksAttr))
+      !setMinBlocks(gemvMinBlocks, kiln::kGemvMinBlocksAttr) ||
+      !setMinBlocks(gemvWaveMinBlocks, kiln::kGemvWaveMinBlocksAttr) ||
+      !setMinBlocks(kvAttentionMinBlocks, kiln::kKvAttentionMinBlocksAttr))
     return 1;
   if (fuseKvAttentionMaxBatch != 0) {
     if (fuseKvAttentionMaxBatch < 0) {

@@ -272,6 +272,20 @@ inline constexpr llvm::StringLiteral kGemvMinBlocksAttr =
 /// (kGemvMinBlocksAttr of its module and the kernel's grid, computed only
 /// where the attribute is set), or 0.
 int64_t gemvMinBlocks(mlir::Block &body);
+/// The module attribute (an i64 from 1 to 8; kiln-compile
+/// --gemv-wave-min-blocks, for measurement) that declares each one-row GEMV
+/// kernel that kGemvMinBlocksAttr's rule leaves out, those whose grid is
+/// more than N x kTargetSms blocks and so runs in waves (Llama-1B's gate/up
+/// at batch 1: 2048 blocks, 98 registers, 2 blocks an SM),
+/// `__launch_bounds__(256, N)`, so N blocks an SM keep N x 8 warps' weight
+/// loads in flight. Without it: no such bound.
+inline constexpr llvm::StringLiteral kGemvWaveMinBlocksAttr =
+    "kiln.gemv_wave_min_blocks";
+/// The __launch_bounds__ minimum of the one-row GEMV kernel of body `body`:
+/// kGemvMinBlocksAttr where the grid fits it, else kGemvWaveMinBlocksAttr
+/// where the grid exceeds that one's N x kTargetSms (each computed only
+/// where its attribute is set), else 0.
+int64_t gemvBodyMinBlocks(mlir::Block &body);
 /// Whether `v` is a valid kGemvSplitKAttr value.
 bool isValidGemvSplitK(int64_t v);
 /// The warps that share each output column of GEMV kernel `kernel`
@@ -384,6 +398,17 @@ inline constexpr bool kKvRopeAppendDefault = true;
 /// an i64 of at least 1.
 inline constexpr llvm::StringLiteral kKvAttentionStepsAttr =
     "kiln.kv_attention_steps";
+
+/// The module attribute (an i64 from 1 to 8; kiln-compile
+/// --kv-attention-min-blocks, for measurement) that declares every split
+/// decode attention kernel (fused or alone) `__launch_bounds__(32 W, N)`:
+/// ptxas keeps its registers to N blocks an SM (Llama-1B's batch-1 fused
+/// attention: 143 registers, so one block an SM, and none beside three
+/// q/k/v GEMV blocks of 62). Without it: no such bound.
+inline constexpr llvm::StringLiteral kKvAttentionMinBlocksAttr =
+    "kiln.kv_attention_min_blocks";
+/// kKvAttentionMinBlocksAttr of the module holding `op`, or 0.
+int64_t kvAttentionMinBlocks(mlir::Operation *op);
 
 /// A decode attention kernel (kiln-fuse-kv-attention's fusions, or a lone
 /// kiln.kv_attention): a kiln.kv_attention whose split kernel applies
