@@ -101,8 +101,8 @@ static constexpr std::pair<int64_t, int64_t> kKvSplitBlocks[] = {{8, 2},
 /// thread block cluster (kvAttentionSplitWith's Cluster: the partial
 /// results meet in distributed shared memory, not through global memory,
 /// a fence and a counter) where the cache is 2 to kKvClusterMaxSplits
-/// chunks of 8 warps x 4 steps, with the most query heads a block, at most
-/// kKvClusterMaxHeads, that still make kKvClusterMinBlocks blocks. Measured with
+/// chunks of 8 warps x 4 steps, with the most query heads a block that
+/// still makes kKvClusterMinBlocks blocks. Measured with
 /// bench/micro/kv_attention.cu on an H200 (bench/RESULTS.md, session 9; T
 /// = 1024, 513 live keys): Llama-1B b1 11.78 us (8 x 2, a head a block,
 /// global merge) -> 8.70 (8 x 4, all 4 heads a block: 64 blocks, in
@@ -111,13 +111,8 @@ static constexpr std::pair<int64_t, int64_t> kKvSplitBlocks[] = {{8, 2},
 /// Llama-1B's clusters (256 blocks) was slower, 12.61; clusters at batch 8
 /// were slower or level (Llama-1B 19.58 -> 22.18), so batch 8 keeps the
 /// global merge. Clusters of more than 8 blocks are not portable: not used.
-/// Session 18 (bench/micro/kv_attention_phases.cu, and the step): 2 of
-/// Llama-1B's 4 heads a block (128 blocks) end 0.8 us sooner after the
-/// launch before them than 4 (64 blocks), and its batch-1 graph step
-/// takes 0.8495 ms against 0.860 (the same call).
 static constexpr int64_t kKvClusterMaxSplits = 8;
 static constexpr int64_t kKvClusterMinBlocks = 64;
-static constexpr int64_t kKvClusterMaxHeads = 2;
 
 KvSplitShape kiln::kvAttentionSplitShape(Operation *op) {
   auto attention = dyn_cast<KvAttentionOp>(op);
@@ -140,15 +135,14 @@ KvSplitShape kiln::kvAttentionSplitShape(Operation *op) {
   if (lanes > 32 || !llvm::isPowerOf2_64(lanes))
     return {};
   int64_t g = hq / hkv;
-  // Shared arrays: the warps' maxima and sums (warps x heads x 2), their
-  // weighted values (warps x heads x d), the merge weights (heads x
-  // min(splits, 256)), two floats a head, and with a cluster what every
-  // block of it sends this one (splits x heads x (d + 2)).
+  // Shared arrays: scores (heads x chunk), the warps' sums (warps x heads
+  // x d), the merge weights (heads x min(splits, 256)), two floats a head,
+  // and with a cluster the block's weighted values (heads x d).
   auto fits = [&](const KvSplitShape &shape, int64_t groups) {
     int64_t smem = 4 * shape.heads *
-                   (2 * shape.warps + shape.warps * d +
+                   (shape.chunk + shape.warps * d +
                     std::min<int64_t>(shape.splits, 256) + 2 +
-                    (shape.cluster ? shape.splits * (d + 2) : 0));
+                    (shape.cluster ? d : 0));
     return groups * shape.splits <= 65535 &&
            groups * shape.heads * shape.splits * (2 + d) * 4 <=
                (int64_t(16) << 20) &&
@@ -160,11 +154,18 @@ KvSplitShape kiln::kvAttentionSplitShape(Operation *op) {
     shape.cluster = shape.splits;
     if (shape.splits >= 2 && shape.splits <= kKvClusterMaxSplits) {
       shape.heads = 1;
-      for (int64_t h = std::min(g, kKvClusterMaxHeads); h > 1; --h)
+      for (int64_t h = g; h > 1; --h)
         if (g % h == 0 && hkv * (g / h) * shape.splits >= kKvClusterMinBlocks) {
           shape.heads = h;
           break;
         }
+      // kiln-compile --kv-attention-heads (measurement): that many heads a
+      // block where they divide the kv head's query heads.
+      if (auto module = op->getParentOfType<ModuleOp>())
+        if (auto heads = dyn_cast_or_null<IntegerAttr>(
+                module->getAttr(kKvAttentionHeadsAttr));
+            heads && heads.getInt() >= 1 && g % heads.getInt() == 0)
+          shape.heads = heads.getInt();
       shape.sets = g / shape.heads;
       if (fits(shape, hkv * shape.sets))
         return shape;

@@ -7,11 +7,12 @@
 // at slot 512. KILN_KV_PROBE(i) records %globaltimer (ns) from thread 0 of
 // each block at the end of phase i:
 //   0 pos read, the block found live   1 cache rows issued, PDL wait passed
-//   2 scores (and each warp's max)     3 each warp's softmax done
-//   4 weighted values in shared memory 5 slices sent, cluster barrier passed
-//   6 this block's slice merged
-// (before session 18's kernel: 2 scores in shared memory, 3 the block's
-// softmax, 5 the first of two cluster barriers, 7 the second).
+//   2 scores in shared memory          3 softmax done
+//   4 weighted values in shared memory 5 first cluster barrier passed
+//   6 this block's slice merged        7 second cluster barrier passed
+// (Session 18's experiment, commit 711034a, reverted: 2 scores and each
+// warp's max, 3 each warp's softmax, 5 slices sent and the one cluster
+// barrier passed, 6 merged.)
 // For each phase: the least, median and largest over the live blocks of
 // the time since the earliest block's phase 0, in us. Three ways each:
 // after a 256 MiB memset that pushes the cache out of L2 (as in a step),

@@ -248,8 +248,8 @@ inline constexpr bool kClusterArch = true;
 /// shared-memory writes before it visible to the cluster's blocks after it
 /// (barrier.cluster.arrive.release / wait.acquire); clusterPeer(p, rank)
 /// is the generic address of the shared variable `p` in the cluster's
-/// block `rank` (mapa), readable and writable from when that block has
-/// arrived at a cluster barrier until it passes its next clusterSync(). Only for kernels launched with cluster dims (kiln emits
+/// block `rank` (mapa), readable until that block passes its next
+/// clusterSync(). Only for kernels launched with cluster dims (kiln emits
 /// `__cluster_dims__`); below sm_90 they trap.
 __device__ __forceinline__ void clusterSync() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
@@ -259,29 +259,10 @@ __device__ __forceinline__ void clusterSync() {
   __trap();
 #endif
 }
-/// The two halves of clusterSync(), for a barrier whose wait comes later:
-/// clusterArrive() (relaxed: it orders nothing) and clusterWait() (which
-/// returns once every thread of the cluster has arrived; a block's shared
-/// memory may be written by its peers only after they have waited for its
-/// arrival, i.e. once it runs).
-__device__ __forceinline__ void clusterArrive() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  asm volatile("barrier.cluster.arrive.relaxed.aligned;" ::: "memory");
-#elif defined(__CUDA_ARCH__)
-  __trap();
-#endif
-}
-__device__ __forceinline__ void clusterWait() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  asm volatile("barrier.cluster.wait.aligned;" ::: "memory");
-#elif defined(__CUDA_ARCH__)
-  __trap();
-#endif
-}
 template <typename T>
-__device__ __forceinline__ T *clusterPeer(T *p, unsigned rank) {
+__device__ __forceinline__ const T *clusterPeer(const T *p, unsigned rank) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  T *r;
+  const T *r;
   asm("mapa.u64 %0, %1, %2;" : "=l"(r) : "l"(p), "r"(rank));
   return r;
 #else
@@ -1440,7 +1421,7 @@ __device__ void kvAttention(const E *__restrict__ q, const E *__restrict__ kc,
   }
 }
 
-/// A measurement hook of kvAttentionSplitWith (bench/micro/kv_attention.cu
+/// A measurement hook of kvAttentionSplitWith (bench/micro/kv_attention_phases.cu
 /// defines it before including this header to time the kernel's phases):
 /// KILN_KV_PROBE(i) marks the end of phase i. Nothing by default.
 #ifndef KILN_KV_PROBE
@@ -1472,11 +1453,10 @@ inline constexpr int64_t kvSplitMergeCap = 256;
 /// Its W warps (blockDim.x == 32 * W) load the chunk's K and V rows once,
 /// in 16-byte pieces (D * sizeof(E) / 16 lanes per key, a power of two up
 /// to 32), before any use; each K row is dotted with all G queries (a sum
-/// over the key's lanes), each warp takes each head's softmax over its own
-/// keys in registers (max, exp, sum over the warp's lanes: no block
-/// barrier, session 18), and sums the weighted V rows over its keys; the W
-/// warps' results meet once in shared memory, each weighted by exp(m_w -
-/// m), in warp order. A group with one live chunk writes its output directly;
+/// over the key's lanes), the scores go to shared memory, each head's
+/// softmax over the chunk is taken there (max, exp, sum), and the weighted
+/// V rows are summed per lane, then over the warp's keys and the W warps in
+/// a fixed order. A group with one live chunk writes its output directly;
 /// otherwise each block writes (max, sum, weighted values) per head to
 /// `part` ([groups][Splits][G][2 + D] floats), and the block that finishes
 /// the group's live chunks last (a counter per group in `done`,
@@ -1488,15 +1468,12 @@ inline constexpr int64_t kvSplitMergeCap = 256;
 /// writes the output and resets the counter, so the next launch (or graph
 /// replay) starts clean. With Cluster (the kernel declared with
 /// KILN_CLUSTER_DIMS(Splits), Splits <= 16, on sm_90 and later) the group's
-/// Splits blocks are one cluster and merge there instead: each live block
-/// merges a slice of the group's G x D outputs, and every live block
-/// writes its (max, sum, weighted values) for that slice into the slice's
-/// block's shared memory (distributed shared memory, session 18: written
-/// by the sender rather than read by the merger, so one barrier after the
-/// writes and no second one to keep the senders' arrays alive); after the
-/// barrier each merges from its own shared memory, in split order. The
-/// blocks past the live keys only meet the others at the barriers. No
-/// partials, fence or counter. `part` ([B * Hq * S *
+/// Splits blocks are one cluster and merge there instead: each keeps its
+/// (max, sum, weighted values) per head in shared memory, and after a
+/// cluster barrier each live block merges its slice of the group's G x D
+/// outputs from all live blocks through distributed shared memory, in
+/// split order; the blocks past the live keys only meet the others at the
+/// two barriers. No partials, fence or counter. `part` ([B * Hq * S *
 /// Splits * (2 + D)] floats) and `done` ([B * Hkv * S * Hq / Hkv / GH]) are the kernel's own
 /// __device__ arrays. A row with no live key gives zeros. `bias(b, h, s,
 /// t)` is the mask. Same results as kvAttention up to summation order.
@@ -1549,8 +1526,8 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
   constexpr int Cap =
       (int)(Splits < kvSplitMergeCap ? Splits : kvSplitMergeCap);
   const float ninf = -INFINITY;
+  __shared__ float sc[G][Chunk];
   __shared__ float red[W][G][D];
-  __shared__ float warpMaxOf[W][G], warpSumOf[W][G];
   __shared__ float headMax[G], headSum[G];
   __shared__ float weight[G][Cap];
   __shared__ bool last;
@@ -1558,13 +1535,9 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
   constexpr bool InCluster = Cluster && kClusterArch;
   static_assert(!Cluster || Splits <= 16,
                 "kvAttentionSplit: a cluster holds at most 16 blocks");
-  // With InCluster: what each live block of the cluster (rank k) sends
-  // this one for the outputs it merges: its weighted values of them, and
-  // its max and sum of their heads.
-  constexpr int Ranks = InCluster ? (int)Splits : 1;
-  __shared__ float inVals[Ranks][InCluster ? G * D : 1];
-  __shared__ float inMax[Ranks][InCluster ? G : 1];
-  __shared__ float inSum[Ranks][InCluster ? G : 1];
+  // With InCluster: this block's weighted values, which the cluster's
+  // blocks read (clusterPeer) to merge.
+  __shared__ float vals[InCluster ? G : 1][InCluster ? D : 1];
   int64_t group = blockIdx.x / Splits;
   int split = (int)(blockIdx.x % Splits);
   if (group >= B * Hkv * Sets * S) {
@@ -1582,21 +1555,17 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
   auto outAt = [&](int g, int d) {
     return ((b * Hq + h0 + g) * S + s) * D + d;
   };
-  // In a cluster with more than one live chunk (live is the same in all
-  // its blocks), every block arrives at a first barrier now and waits for
-  // it before writing to its peers' shared memory (so they have started),
-  // then meets them at a second one after those writes. The blocks past
-  // the live keys do nothing else: the merge is spread over the live ones.
-  if (InCluster && live > 1)
-    clusterArrive();
   if (live == 0 || split >= live) {
     if (Early)
       pdlEnter();
     if (live == 0 && split == 0) // no key: zeros, from the first block
       for (int i = tid; i < G * D; i += blockDim.x)
         out[outAt(i / D, i % D)] = (E)0.0f;
+    // In a cluster with more than one live chunk, the blocks past the live
+    // keys meet the others at the cluster's two barriers, and do nothing
+    // else: the merge reads and is spread over the live blocks only.
     if (InCluster && live > 1) {
-      clusterWait();
+      clusterSync();
       clusterSync();
     }
     return;
@@ -1648,17 +1617,10 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
   }
   float qf[G][Vec];
   query.template load<G>(b, h0, s, piece, qf);
-  // Scores: the G dots of each key, summed over the key's LK lanes (every
-  // lane of the key gets the sum), then each warp's softmax over its own
-  // keys - its max and sum over the lanes of one piece - with no block
-  // barrier: the warps' results meet once, weighted by exp(m_w - max).
-  float p[G][Steps], wmax[G], wsum[G];
-#pragma unroll
-  for (int g = 0; g < G; ++g)
-    wmax[g] = ninf;
+  // Scores: the G dots of each key, summed over the key's LK lanes.
 #pragma unroll
   for (int j = 0; j < Steps; ++j) {
-    int t = begin + (j * W + warp) * KW + sub;
+    int slot = (j * W + warp) * KW + sub, t = begin + slot;
 #pragma unroll
     for (int g = 0; g < G; ++g) {
       float dot = 0.0f;
@@ -1668,30 +1630,32 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
 #pragma unroll
       for (int o = LK / 2; o > 0; o >>= 1)
         dot += __shfl_xor_sync(0xffffffffu, dot, o);
-      p[g][j] = t < len ? dot * scale + (float)bias(b, h0 + g, s, t) : ninf;
-      wmax[g] = p[g][j] > wmax[g] ? p[g][j] : wmax[g];
+      if (piece == 0)
+        sc[g][slot] = t < len ? dot * scale + (float)bias(b, h0 + g, s, t)
+                              : ninf;
     }
   }
+  __syncthreads();
   KILN_KV_PROBE(2);
-#pragma unroll
-  for (int g = 0; g < G; ++g) {
-#pragma unroll
-    for (int x = LK; x < 32; x <<= 1) {
-      float m = __shfl_xor_sync(0xffffffffu, wmax[g], x);
-      wmax[g] = m > wmax[g] ? m : wmax[g];
+  // Each head's softmax over the chunk, a warp per head.
+  for (int g = warp; g < G; g += W) {
+    float m = ninf;
+    for (int i = lane; i < Chunk; i += 32)
+      m = sc[g][i] > m ? sc[g][i] : m;
+    m = warpMax(m);
+    float l = 0.0f;
+    for (int i = lane; i < Chunk; i += 32) {
+      float p = sc[g][i] == ninf ? 0.0f : op::exp_(sc[g][i] - m);
+      sc[g][i] = p;
+      l += p;
     }
-    wsum[g] = 0.0f;
-#pragma unroll
-    for (int j = 0; j < Steps; ++j) {
-      // 0 past the live keys and for masked ones (a warp with none live
-      // has wmax -inf and only zeros).
-      p[g][j] = p[g][j] == ninf ? 0.0f : op::exp_(p[g][j] - wmax[g]);
-      wsum[g] += p[g][j];
+    l = warpSum(l);
+    if (lane == 0) {
+      headMax[g] = m;
+      headSum[g] = l;
     }
-#pragma unroll
-    for (int x = LK; x < 32; x <<= 1)
-      wsum[g] += __shfl_xor_sync(0xffffffffu, wsum[g], x);
   }
+  __syncthreads();
   KILN_KV_PROBE(3);
   // Weighted values: this lane's piece of each of its keys' V rows.
   float o[G][Vec];
@@ -1702,16 +1666,18 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
       o[g][e] = 0.0f;
 #pragma unroll
   for (int j = 0; j < Steps; ++j) {
+    int slot = (j * W + warp) * KW + sub;
 #pragma unroll
     for (int g = 0; g < G; ++g) {
+      float p = sc[g][slot]; // 0 past the live keys
 #pragma unroll
       for (int e = 0; e < Vec; ++e)
-        o[g][e] += p[g][j] * (float)vr[j].e[e];
+        o[g][e] += p * (float)vr[j].e[e];
     }
   }
-  // Over the warp's keys (lanes of one piece); the W warps meet below.
+  // Over the warp's keys (lanes of one piece), then over the W warps.
 #pragma unroll
-  for (int g = 0; g < G; ++g) {
+  for (int g = 0; g < G; ++g)
 #pragma unroll
     for (int e = 0; e < Vec; ++e) {
       float v = o[g][e];
@@ -1721,95 +1687,74 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
       if (sub == 0)
         red[warp][g][piece * Vec + e] = v;
     }
-    if (lane == 0) {
-      warpMaxOf[warp][g] = wmax[g];
-      warpSumOf[warp][g] = wsum[g];
-    }
-  }
   __syncthreads();
-  // Head g's max m and sum l over the block's keys, and its weighted value
-  // d: the W warps' in warp order, each weighted by exp(m_w - m) (0 for a
-  // warp with no live key).
-  auto combine = [&](int g, int d, float &m, float &l) {
-    m = ninf;
-#pragma unroll
-    for (int w = 0; w < W; ++w)
-      m = warpMaxOf[w][g] > m ? warpMaxOf[w][g] : m;
-    l = 0.0f;
-    float v = 0.0f;
-#pragma unroll
-    for (int w = 0; w < W; ++w) {
-      float c = warpMaxOf[w][g] == ninf ? 0.0f
-                                        : op::exp_(warpMaxOf[w][g] - m);
-      l += c * warpSumOf[w][g];
-      v += c * red[w][g][d];
-    }
-    return v;
-  };
   KILN_KV_PROBE(4);
   if constexpr (InCluster) {
     if (live > 1) {
-      // The cluster is the group's Splits blocks (rank = split). Live
-      // block k merges outputs [k * per, (k + 1) * per); every live block
-      // writes its weighted values of them, and its max and sum of their
-      // heads, into k's shared memory (mapa), then after the barrier each
-      // merges from its own, in rank order: no global partials, fence or
-      // counter, and no read of a peer.
-      int per = (G * (int)D + live - 1) / live;
-      clusterWait();
+      // The cluster is the group's Splits blocks (rank = split). Each block
+      // publishes its (max, sum, weighted values) in its shared memory, and
+      // after the barrier merges a slice of the G x D outputs from all of
+      // them, in rank order: no global partials, fence or counter.
       for (int i = tid; i < G * D; i += blockDim.x) {
-        int g = i / D, d = i % D;
-        unsigned k = (unsigned)(i / per);
-        float m, l;
-        *clusterPeer(&inVals[split][i], k) = combine(g, d, m, l);
-        // The first of head g's outputs in k's slice sends its statistics.
-        if (d == 0 || i % per == 0) {
-          *clusterPeer(&inMax[split][g], k) = m;
-          *clusterPeer(&inSum[split][g], k) = l;
-        }
+        float v = 0.0f;
+#pragma unroll
+        for (int w = 0; w < W; ++w)
+          v += red[w][i / D][i % D];
+        vals[i / D][i % D] = v;
       }
       clusterSync();
       KILN_KV_PROBE(5);
+      // Block `split` of the `live` ones merges outputs [split * per, ...).
+      int per = (G * (int)D + live - 1) / live;
       int hi = (split + 1) * per < G * (int)D ? (split + 1) * per : G * (int)D;
       for (int i = split * per + tid; i < hi; i += blockDim.x) {
         int g = i / D, d = i % D;
+        float mk[Splits], sk[Splits], vk[Splits];
+#pragma unroll
+        for (int k = 0; k < (int)Splits; ++k) {
+          mk[k] = k < live ? *clusterPeer(&headMax[g], k) : ninf;
+          sk[k] = k < live ? *clusterPeer(&headSum[g], k) : 0.0f;
+          vk[k] = k < live ? *clusterPeer(&vals[g][d], k) : 0.0f;
+        }
         float m = ninf;
 #pragma unroll
         for (int k = 0; k < (int)Splits; ++k)
-          if (k < live)
-            m = inMax[k][g] > m ? inMax[k][g] : m;
+          m = mk[k] > m ? mk[k] : m;
         float l = 0.0f, acc = 0.0f;
 #pragma unroll
         for (int k = 0; k < (int)Splits; ++k) {
-          if (k >= live)
-            continue;
-          float wk = inMax[k][g] == ninf ? 0.0f : op::exp_(inMax[k][g] - m);
-          l += wk * inSum[k][g];
-          acc += wk * inVals[k][i];
+          float wk = mk[k] == ninf ? 0.0f : op::exp_(mk[k] - m);
+          l += wk * sk[k];
+          acc += wk * vk[k];
         }
         out[outAt(g, d)] = (E)(l > 0.0f ? acc / l : 0.0f);
       }
       KILN_KV_PROBE(6);
+      clusterSync(); // the peers' shared arrays live until all have read
+      KILN_KV_PROBE(7);
       return;
     }
   }
   float *mine = part + (group * Splits + split) * Stride;
   for (int i = tid; i < G * D; i += blockDim.x) {
     int g = i / D, d = i % D;
-    float m, l;
-    float v = combine(g, d, m, l);
+    float v = 0.0f;
+#pragma unroll
+    for (int w = 0; w < W; ++w)
+      v += red[w][g][d];
     if (live == 1) {
+      float l = headSum[g];
       out[outAt(g, d)] = (E)(l > 0.0f ? v / l : 0.0f);
     } else {
       mine[g * (2 + D) + 2 + d] = v;
-      if (d == 0) {
-        mine[g * (2 + D)] = m;
-        mine[g * (2 + D) + 1] = l;
-      }
     }
   }
   if (live == 1)
     return;
+  if (tid < G) {
+    mine[tid * (2 + D)] = headMax[tid];
+    mine[tid * (2 + D) + 1] = headSum[tid];
+  }
   // Publish, then count: the last block of the group merges.
   __threadfence();
   __syncthreads();

@@ -151,6 +151,13 @@ cl::opt<int64_t> gemvWaveMinBlocks(
              "an SM keep their weight loads in flight (0, default: no such "
              "bound; for measurement, docs/codegen.md); sets the module "
              "attribute kiln.gemv_wave_min_blocks"));
+cl::opt<int64_t> kvAttentionHeads(
+    "kv-attention-heads", cl::value_desc("N"), cl::init(0), cl::cat(category),
+    cl::desc("Query heads a block of the batch-1 decode attention in "
+             "clusters, 1 to 16, where N divides a kv head's query heads "
+             "(0, default: the rule, the most that still make 64 blocks; "
+             "for measurement, docs/codegen.md); sets the module attribute "
+             "kiln.kv_attention_heads"));
 cl::opt<int64_t> kvAttentionMinBlocks(
     "kv-attention-min-blocks", cl::value_desc("N"), cl::init(0),
     cl::cat(category),
@@ -504,6 +511,14 @@ int main(int argc, char **argv) {
     setI64(kiln::kFuseKvAttentionMaxBatchAttr, fuseKvAttentionMaxBatch);
   }
   setBoolIfGiven(fuseRopeAppend, kiln::kKvRopeAppendAttr);
+  if (kvAttentionHeads != 0) {
+    if (kvAttentionHeads < 0 || kvAttentionHeads > 16) {
+      llvm::errs() << "kiln-compile: error: --kv-attention-heads="
+                   << kvAttentionHeads << " is not between 1 and 16\n";
+      return 1;
+    }
+    setI64(kiln::kKvAttentionHeadsAttr, kvAttentionHeads);
+  }
   if (kvAttentionSteps != 0) {
     if (kvAttentionSteps < 0 || kvAttentionSteps > 16) {
       llvm::errs() << "kiln-compile: error: --kv-attention-steps="

@@ -399,6 +399,15 @@ inline constexpr bool kKvRopeAppendDefault = true;
 inline constexpr llvm::StringLiteral kKvAttentionStepsAttr =
     "kiln.kv_attention_steps";
 
+/// The module attribute (an i64 from 1 to 16; kiln-compile
+/// --kv-attention-heads, for measurement) that sets the query heads a
+/// block of the one-row decode attention in clusters (batch 1), where it
+/// divides the kv head's query heads; elsewhere the rule's (the most that
+/// still make 64 blocks) stands. Session 18's micro had Llama-1B's 2 heads
+/// a block ending sooner than the rule's 4.
+inline constexpr llvm::StringLiteral kKvAttentionHeadsAttr =
+    "kiln.kv_attention_heads";
+
 /// The module attribute (an i64 from 1 to 8; kiln-compile
 /// --kv-attention-min-blocks, for measurement) that declares every split
 /// decode attention kernel (fused or alone) `__launch_bounds__(32 W, N)`:
