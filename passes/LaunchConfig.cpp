@@ -22,6 +22,22 @@
 using namespace mlir;
 using namespace kiln;
 
+/// Attribute `name` of the module holding `op` if it is an AttrT, else null.
+template <typename AttrT>
+static AttrT moduleAttr(Operation *op, StringRef name) {
+  if (auto module = op ? op->getParentOfType<ModuleOp>() : ModuleOp())
+    return module->getAttrOfType<AttrT>(name);
+  return {};
+}
+
+/// The i64 module attribute `name` of the module holding `op` (the
+/// measurement flags' attributes), or 0 where there is none.
+static int64_t moduleInt(Operation *op, StringRef name) {
+  if (auto attr = moduleAttr<IntegerAttr>(op, name))
+    return attr.getInt();
+  return 0;
+}
+
 static int64_t elements(Value v) {
   return cast<ShapedType>(v.getType()).getNumElements();
 }
@@ -161,11 +177,9 @@ KvSplitShape kiln::kvAttentionSplitShape(Operation *op) {
         }
       // kiln-compile --kv-attention-heads (measurement): that many heads a
       // block where they divide the kv head's query heads.
-      if (auto module = op->getParentOfType<ModuleOp>())
-        if (auto heads = dyn_cast_or_null<IntegerAttr>(
-                module->getAttr(kKvAttentionHeadsAttr));
-            heads && heads.getInt() >= 1 && g % heads.getInt() == 0)
-          shape.heads = heads.getInt();
+      if (int64_t heads = moduleInt(op, kKvAttentionHeadsAttr);
+          heads >= 1 && g % heads == 0)
+        shape.heads = heads;
       shape.sets = g / shape.heads;
       if (fits(shape, hkv * shape.sets))
         return shape;
@@ -177,11 +191,8 @@ KvSplitShape kiln::kvAttentionSplitShape(Operation *op) {
   // kiln-compile --kv-attention-steps (measurement): 8 warps of that many
   // steps first, where they fit.
   SmallVector<std::pair<int64_t, int64_t>, 3> blocks;
-  if (auto module = op->getParentOfType<ModuleOp>())
-    if (auto steps = dyn_cast_or_null<IntegerAttr>(
-            module->getAttr(kKvAttentionStepsAttr));
-        steps && steps.getInt() >= 1)
-      blocks.push_back({8, steps.getInt()});
+  if (int64_t steps = moduleInt(op, kKvAttentionStepsAttr); steps >= 1)
+    blocks.push_back({8, steps});
   blocks.append(std::begin(kKvSplitBlocks), std::end(kKvSplitBlocks));
   for (auto [warps, steps] : blocks) {
     KvSplitShape shape{warps, steps, warps * steps * (32 / lanes), 0,
@@ -556,13 +567,6 @@ bool kiln::isValidGemvSplitK(int64_t v) {
 
 bool kiln::isValidGemvMinBlocks(int64_t v) { return v >= 1 && v <= 8; }
 
-/// Attribute `name` of the module holding `op` if it is an AttrT, else null.
-template <typename AttrT>
-static AttrT moduleAttr(Operation *op, StringRef name) {
-  if (auto module = op ? op->getParentOfType<ModuleOp>() : ModuleOp())
-    return module->getAttrOfType<AttrT>(name);
-  return {};
-}
 
 bool kiln::gemvPreload(Operation *op) {
   if (auto attr = moduleAttr<BoolAttr>(op, kGemvPreloadAttr))
@@ -571,45 +575,29 @@ bool kiln::gemvPreload(Operation *op) {
 }
 
 int64_t kiln::gemvMmaMinBlocks(Operation *op) {
-  if (auto attr = moduleAttr<IntegerAttr>(op, kGemvMmaMinBlocksAttr))
-    return attr.getInt();
-  return 0;
+  return moduleInt(op, kGemvMmaMinBlocksAttr);
 }
 
-int64_t kiln::gemvMinBlocks(Block &body) {
+int64_t kiln::gemvBodyMinBlocks(Block &body) {
   SmallVector<Operation *> ops;
   for (Operation &op : body.without_terminator())
     ops.push_back(&op);
   if (ops.empty())
     return 0;
-  auto attr = moduleAttr<IntegerAttr>(ops.front(), kGemvMinBlocksAttr);
-  if (!attr || attr.getInt() < 1 ||
-      chooseFusedLaunchDims(ops).grid > attr.getInt() * kTargetSms)
+  int64_t fit = moduleInt(ops.front(), kGemvMinBlocksAttr);
+  int64_t wave = moduleInt(ops.front(), kGemvWaveMinBlocksAttr);
+  if (fit < 1 && wave < 1)
     return 0;
-  return attr.getInt();
-}
-
-int64_t kiln::gemvBodyMinBlocks(Block &body) {
-  if (int64_t n = gemvMinBlocks(body))
-    return n;
-  if (body.without_terminator().empty())
-    return 0;
-  Operation *first = &body.front();
-  auto attr = moduleAttr<IntegerAttr>(first, kGemvWaveMinBlocksAttr);
-  if (!attr || attr.getInt() < 1)
-    return 0;
-  SmallVector<Operation *> ops;
-  for (Operation &op : body.without_terminator())
-    ops.push_back(&op);
-  if (chooseFusedLaunchDims(ops).grid <= attr.getInt() * kTargetSms)
-    return 0;
-  return attr.getInt();
+  int64_t grid = chooseFusedLaunchDims(ops).grid;
+  if (fit >= 1 && grid <= fit * kTargetSms)
+    return fit;
+  if (wave >= 1 && grid > wave * kTargetSms)
+    return wave;
+  return 0;
 }
 
 int64_t kiln::kvAttentionMinBlocks(Operation *op) {
-  if (auto attr = moduleAttr<IntegerAttr>(op, kKvAttentionMinBlocksAttr))
-    return attr.getInt();
-  return 0;
+  return moduleInt(op, kKvAttentionMinBlocksAttr);
 }
 
 bool kiln::gemvMmaAheadRule(int64_t k, int64_t l, int64_t split) {

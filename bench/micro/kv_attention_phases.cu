@@ -72,18 +72,31 @@ __global__ void __launch_bounds__(256) before() {
     atomicMax(&gEnd[0], now());
 }
 
+// The fused kernel's body: one cache row, rotaries, append and attention,
+// merged in a cluster (Cluster) or through global memory.
 template <int64_t Hq, int64_t Hkv, int64_t D, int W, int Steps, int GH,
           bool Cluster>
-__global__ void __launch_bounds__(32 * W)
-    flat(const bf *q, const bf *k, const bf *v, const float *cs,
-         const float *sn, const int64_t *pos, bf *kc, bf *vc, bf *out) {
-  kiln::kvAttentionSplitWith<1, Hq, Hkv, 1, T, D, W, Steps, GH, true, false>(
+__device__ __forceinline__ void body(const bf *q, const bf *k, const bf *v,
+                                     const float *cs, const float *sn,
+                                     const int64_t *pos, bf *kc, bf *vc,
+                                     bf *out) {
+  kiln::kvAttentionSplitWith<1, Hq, Hkv, 1, T, D, W, Steps, GH, true,
+                             Cluster>(
       kiln::KvRotaryQuery<Hq, 1, D, D, 1, false, bf, float>{q, cs, sn}, kc,
       vc, pos, out, 1.0f / sqrtf((float)D),
       [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }, gPart, gDone,
       kiln::KvAppendRow<Hkv, D, true, D, 1, false, bf, float>{k, v, cs, sn});
 }
 
+// Without cluster dims: the merge through global memory.
+template <int64_t Hq, int64_t Hkv, int64_t D, int W, int Steps, int GH>
+__global__ void __launch_bounds__(32 * W)
+    flat(const bf *q, const bf *k, const bf *v, const float *cs,
+         const float *sn, const int64_t *pos, bf *kc, bf *vc, bf *out) {
+  body<Hq, Hkv, D, W, Steps, GH, false>(q, k, v, cs, sn, pos, kc, vc, out);
+}
+
+// A cluster of the group's chunks, as kiln emits it at batch 1.
 template <int64_t Hq, int64_t Hkv, int64_t D, int W, int Steps, int GH>
 __global__ void __launch_bounds__(32 * W)
     __cluster_dims__((T + kiln::kvSplitChunk<D, bf, W, Steps> - 1) /
@@ -91,11 +104,7 @@ __global__ void __launch_bounds__(32 * W)
                      1, 1)
         fused(const bf *q, const bf *k, const bf *v, const float *cs,
               const float *sn, const int64_t *pos, bf *kc, bf *vc, bf *out) {
-  kiln::kvAttentionSplitWith<1, Hq, Hkv, 1, T, D, W, Steps, GH, true, true>(
-      kiln::KvRotaryQuery<Hq, 1, D, D, 1, false, bf, float>{q, cs, sn}, kc,
-      vc, pos, out, 1.0f / sqrtf((float)D),
-      [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }, gPart, gDone,
-      kiln::KvAppendRow<Hkv, D, true, D, 1, false, bf, float>{k, v, cs, sn});
+  body<Hq, Hkv, D, W, Steps, GH, true>(q, k, v, cs, sn, pos, kc, vc, out);
 }
 
 template <int64_t Hq, int64_t Hkv, int64_t D, int W, int Steps, int GH,
@@ -136,7 +145,7 @@ int phases(const char *name) {
   int64_t p = Ctx;
   CK(cudaMemcpy(pos, &p, 8, cudaMemcpyHostToDevice));
   auto kernel = Cluster ? fused<Hq, Hkv, D, W, Steps, GH>
-                        : flat<Hq, Hkv, D, W, Steps, GH, false>;
+                        : flat<Hq, Hkv, D, W, Steps, GH>;
   unsigned long long *endAt;
   CK(cudaGetSymbolAddress((void **)&endAt, gEnd));
   unsigned long long *probeAt;

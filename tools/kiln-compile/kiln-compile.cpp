@@ -485,22 +485,25 @@ int main(int argc, char **argv) {
   }
   setBoolIfGiven(gemvPreload, kiln::kGemvPreloadAttr);
   setBoolIfGiven(gemvMmaAhead, kiln::kGemvMmaAheadAttr);
-  // --gemv-mma-min-blocks and --gemv-min-blocks: 0 (unset) or 1 to 8.
-  auto setMinBlocks = [&](const cl::opt<int64_t> &flag, StringRef attr) {
+  // The measurement flags of a count: 0 (unset) or 1 to `most`; the
+  // min-blocks ones 1 to 8 (kiln::isValidGemvMinBlocks).
+  auto setCount = [&](const cl::opt<int64_t> &flag, StringRef attr,
+                      int64_t most) {
     if (flag == 0)
       return true;
-    if (!kiln::isValidGemvMinBlocks(flag)) {
+    if (flag < 1 || flag > most) {
       llvm::errs() << "kiln-compile: error: --" << flag.ArgStr << "="
-                   << flag.getValue() << " is not between 1 and 8\n";
+                   << flag.getValue() << " is not between 1 and " << most
+                   << "\n";
       return false;
     }
     setI64(attr, flag);
     return true;
   };
-  if (!setMinBlocks(gemvMmaMinBlocks, kiln::kGemvMmaMinBlocksAttr) ||
-      !setMinBlocks(gemvMinBlocks, kiln::kGemvMinBlocksAttr) ||
-      !setMinBlocks(gemvWaveMinBlocks, kiln::kGemvWaveMinBlocksAttr) ||
-      !setMinBlocks(kvAttentionMinBlocks, kiln::kKvAttentionMinBlocksAttr))
+  if (!setCount(gemvMmaMinBlocks, kiln::kGemvMmaMinBlocksAttr, 8) ||
+      !setCount(gemvMinBlocks, kiln::kGemvMinBlocksAttr, 8) ||
+      !setCount(gemvWaveMinBlocks, kiln::kGemvWaveMinBlocksAttr, 8) ||
+      !setCount(kvAttentionMinBlocks, kiln::kKvAttentionMinBlocksAttr, 8))
     return 1;
   if (fuseKvAttentionMaxBatch != 0) {
     if (fuseKvAttentionMaxBatch < 0) {
@@ -511,22 +514,9 @@ int main(int argc, char **argv) {
     setI64(kiln::kFuseKvAttentionMaxBatchAttr, fuseKvAttentionMaxBatch);
   }
   setBoolIfGiven(fuseRopeAppend, kiln::kKvRopeAppendAttr);
-  if (kvAttentionHeads != 0) {
-    if (kvAttentionHeads < 0 || kvAttentionHeads > 16) {
-      llvm::errs() << "kiln-compile: error: --kv-attention-heads="
-                   << kvAttentionHeads << " is not between 1 and 16\n";
-      return 1;
-    }
-    setI64(kiln::kKvAttentionHeadsAttr, kvAttentionHeads);
-  }
-  if (kvAttentionSteps != 0) {
-    if (kvAttentionSteps < 0 || kvAttentionSteps > 16) {
-      llvm::errs() << "kiln-compile: error: --kv-attention-steps="
-                   << kvAttentionSteps << " is not between 1 and 16\n";
-      return 1;
-    }
-    setI64(kiln::kKvAttentionStepsAttr, kvAttentionSteps);
-  }
+  if (!setCount(kvAttentionHeads, kiln::kKvAttentionHeadsAttr, 16) ||
+      !setCount(kvAttentionSteps, kiln::kKvAttentionStepsAttr, 16))
+    return 1;
   auto runStage = [&](llvm::function_ref<void(OpPassManager &)> build) {
     PassManager pm(&context);
     build(pm);

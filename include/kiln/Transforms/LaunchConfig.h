@@ -268,10 +268,6 @@ constexpr int64_t kTargetSms = 132;
 /// larger grids are unchanged. Without it: no such bound.
 inline constexpr llvm::StringLiteral kGemvMinBlocksAttr =
     "kiln.gemv_min_blocks";
-/// The __launch_bounds__ minimum of the one-row GEMV kernel of body `body`
-/// (kGemvMinBlocksAttr of its module and the kernel's grid, computed only
-/// where the attribute is set), or 0.
-int64_t gemvMinBlocks(mlir::Block &body);
 /// The module attribute (an i64 from 1 to 8; kiln-compile
 /// --gemv-wave-min-blocks, for measurement) that declares each one-row GEMV
 /// kernel that kGemvMinBlocksAttr's rule leaves out, those whose grid is
@@ -282,9 +278,9 @@ int64_t gemvMinBlocks(mlir::Block &body);
 inline constexpr llvm::StringLiteral kGemvWaveMinBlocksAttr =
     "kiln.gemv_wave_min_blocks";
 /// The __launch_bounds__ minimum of the one-row GEMV kernel of body `body`:
-/// kGemvMinBlocksAttr where the grid fits it, else kGemvWaveMinBlocksAttr
-/// where the grid exceeds that one's N x kTargetSms (each computed only
-/// where its attribute is set), else 0.
+/// kGemvMinBlocksAttr's N where the grid is at most N x kTargetSms, else
+/// kGemvWaveMinBlocksAttr's N where the grid is more than N x kTargetSms,
+/// else 0 (the grid computed only where either attribute is set).
 int64_t gemvBodyMinBlocks(mlir::Block &body);
 /// Whether `v` is a valid kGemvSplitKAttr value.
 bool isValidGemvSplitK(int64_t v);
