@@ -433,6 +433,17 @@ static LogicalResult checkLaunchShape(LaunchOp launch, Operation *bodyOp,
                << (gemv->mma() ? " warps a tile of 8 columns"
                                : " warps a column")
                << ") with block " << block[0] << "; it needs 256";
+      // A staged GEMV (gemvStages) keeps 8 warps' slots in dynamic shared
+      // memory: the launch must bring them all.
+      if (int64_t stages = gemvStages(*gemv, launch)) {
+        int64_t bytes = gemvStageBytes(*gemv, launch, stages);
+        if (block[0] != 256 || launch.getSmem() < bytes)
+          return launch.emitOpError("launches @")
+                 << launch.getKernel() << " (a GEMV kernel staged in "
+                 << stages << " slots a warp) with block " << block[0]
+                 << " and smem " << launch.getSmem() << "; it needs 256 and "
+                 << bytes;
+      }
     }
   return success();
 }
@@ -744,7 +755,7 @@ FailureOr<EmittedFunction> kiln::codegen::emitFunction(func::FuncOp func) {
         return module.emitError() << name << " must be a bool, got " << a;
     for (StringRef name :
          {StringRef(kGemvMmaMinBlocksAttr), StringRef(kGemvMinBlocksAttr),
-          StringRef(kGemvWaveMinBlocksAttr),
+          StringRef(kGemvWaveMinBlocksAttr), StringRef(kGemvStagesAttr),
           StringRef(kKvAttentionMinBlocksAttr)})
       if (Attribute a = module->getAttr(name)) {
         auto i = dyn_cast<IntegerAttr>(a);

@@ -172,7 +172,13 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
   // The warp's first column's weights loaded into registers before the PDL
   // wait (kiln::gemvFirstTile, kGemvPreloadAttr): one-row kernels whose
   // groups share one tile size (kiln::kGemvTile), into `pre`.
-  bool preload = !mma && !gemv->nbits && gemvPreload(anchor);
+  // Staged through shared memory (gemvStages, kiln.gemv_stages): each
+  // warp's ring of `stages` slots of its slice of the column's rows; the
+  // dots read the slot (kiln::gemvStageRows). No preload then: the first
+  // `stages` columns are copied in before the PDL wait.
+  int64_t stages = gemvStages(*gemv, anchor);
+  int64_t sliceK = k / split;
+  bool preload = !stages && !mma && !gemv->nbits && gemvPreload(anchor);
   for (const GemvGroup &g : gemv->groups)
     if (gemvTile(g.linears.size()) != gemvTile(maxLinears))
       preload = false;
@@ -185,11 +191,12 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
   // the group's linears at column n, then lane 0 computes the epilogue of
   // element (row, n) of every row and stores the group's yielded values.
   // With `withPre` (the warp's first column, when preloading) the dots
-  // start from `pre`.
+  // start from `pre`; staged, they read the rows from the warp's slot
+  // `stage`.
   auto emitLoopBody = [&](bool withPre, std::string &loop) -> LogicalResult {
     llvm::raw_string_ostream os(loop);
     int64_t start = 0;
-    std::string pre = withPre ? ", pre" : "";
+    std::string pre = withPre ? ", pre" : stages ? ", nullptr, true" : "";
     for (auto [g, group] : llvm::enumerate(gemv->groups)) {
       int64_t n = group.columns;
       ArrayRef<int64_t> shape = shapeOf(group.linears.front()->getResult(0));
@@ -220,12 +227,17 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
           return failure();
       } else {
         os << "      const " << *t << " *rows[" << l << "] = {";
-        for (auto [j, op] : llvm::enumerate(group.linears))
+        for (auto [j, op] : llvm::enumerate(group.linears)) {
+          if (stages) {
+            os << (j ? ", " : "") << "stage + " << j * sliceK;
+            continue;
+          }
           os << (j ? ", " : "") << "in"
              << cast<BlockArgument>(gemvProductWeight(op)).getArgNumber()
              << " + " << (mma ? rowOf(group, "c", start) : std::string("n"))
              << " * " << k
              << (split > 1 ? " + slice * " + std::to_string(k / split) : "");
+        }
         os << "};\n";
         if (mma)
           // The tile's S x 32 threads share its 8 x m outputs: thread (slice,
@@ -324,9 +336,52 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
   if (failed(ctx.beginKernel(anchor, args, outs, what)))
     return failure();
   llvm::raw_string_ostream &src = ctx.source();
-  // Before waiting for the launch before it: ask L2 for the weight rows of
-  // the warp's first column (weights are never written).
-  {
+  std::string step =
+      "warps" + (split > 1 ? " / " + std::to_string(split) : std::string());
+  std::string stageType;
+  if (stages) {
+    // The warp's ring, and stageColumn(c, s): its slice of column c's rows
+    // into slot s. The first `stages` columns are copied in before the PDL
+    // wait (weights are never written), one cp.async group each, empty
+    // ones too, so group i is always column i's.
+    FailureOr<std::string> t = ctx.typeOf(gemv->input, anchor);
+    if (failed(t))
+      return failure();
+    stageType = *t;
+    int64_t slot = int64_t(maxLinears) * sliceK;
+    src << "  extern __shared__ __align__(16) unsigned char kiln_smem[];\n"
+        << "  " << *t << " *const ring = reinterpret_cast<" << *t
+        << " *>(kiln_smem) + (threadIdx.x >> 5) * " << stages * slot
+        << ";\n  const int64_t warps = ((int64_t)gridDim.x * blockDim.x) >> "
+           "5;\n"
+        << "  auto stageColumn = [&](int64_t c, int s) {\n"
+        << "    " << *t << " *const dst = ring + s * " << slot << ";\n";
+    int64_t start = 0;
+    std::string slice =
+        split > 1 ? " + ((threadIdx.x >> 5) % " + std::to_string(split) +
+                        ") * " + std::to_string(sliceK)
+                  : "";
+    for (auto [g, group] : llvm::enumerate(gemv->groups)) {
+      src << "    " << (g ? "} else if" : "if") << " (c < "
+          << start + unitsOf(group) << ") {\n      const " << *t << " *rows["
+          << group.linears.size() << "] = {";
+      for (auto [j, op] : llvm::enumerate(group.linears))
+        src << (j ? ", " : "") << "in"
+            << cast<BlockArgument>(gemvProductWeight(op)).getArgNumber()
+            << " + (c - " << start << ") * " << k << slice;
+      src << "};\n      kiln::gemvStageRows<" << sliceK << ", "
+          << group.linears.size() << ">(rows, dst);\n";
+      start += unitsOf(group);
+    }
+    src << "    }\n  };\n  {\n    const int64_t c0 = " << firstColumn
+        << ";\n    for (int s = 0; s < " << stages << "; ++s) {\n"
+        << "      if (c0 + s * (" << step << ") < " << gemv->units()
+        << ")\n        stageColumn(c0 + s * (" << step
+        << "), s);\n      kiln::cpAsyncCommit();\n    }\n  }\n"
+        << "  kiln::pdlEnter();\n";
+  } else {
+    // Before waiting for the launch before it: ask L2 for the weight rows
+    // of the warp's first column (weights are never written).
     FailureOr<std::string> t = ctx.typeOf(gemv->input, anchor);
     if (failed(t))
       return failure();
@@ -424,11 +479,24 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
       src << "  __shared__ float part[8 * " << stride << "];\n"
           << "  const int slice = (threadIdx.x >> 5) % " << split << ";\n";
   }
-  std::string step =
-      "warps" + (split > 1 ? " / " + std::to_string(split) : std::string());
-  src << "  const int lane = threadIdx.x & 31;\n"
-      << "  const int64_t warps = ((int64_t)gridDim.x * blockDim.x) >> 5;\n";
-  if (preload) {
+  src << "  const int lane = threadIdx.x & 31;\n";
+  if (!stages)
+    src << "  const int64_t warps = ((int64_t)gridDim.x * blockDim.x) >> "
+           "5;\n";
+  if (stages) {
+    // Wait for the slot's group (the column's), compute it, and once every
+    // lane has read the slot, copy the column `stages` ahead into it.
+    src << "  int slot = 0;\n  for (int64_t c = " << firstColumn << "; c < "
+        << gemv->units() << "; c += " << step << ") {\n"
+        << "    kiln::cpAsyncWait<" << stages - 1 << ">();\n"
+        << "    const " << stageType << " *const stage = ring + slot * "
+        << int64_t(maxLinears) * sliceK << ";\n"
+        << loop << "    __syncwarp();\n"
+        << "    if (c + " << stages << " * (" << step << ") < "
+        << gemv->units() << ")\n      stageColumn(c + " << stages << " * ("
+        << step << "), slot);\n    kiln::cpAsyncCommit();\n"
+        << "    slot = slot + 1 == " << stages << " ? 0 : slot + 1;\n  }\n";
+  } else if (preload) {
     // The first column's dots start from the preloaded tile; where there
     // is a second iteration, it loads.
     src << "  {\n    const int64_t c = " << firstColumn << ";\n"

@@ -127,8 +127,15 @@ static constexpr std::pair<int64_t, int64_t> kKvSplitBlocks[] = {{8, 2},
 /// Llama-1B's clusters (256 blocks) was slower, 12.61; clusters at batch 8
 /// were slower or level (Llama-1B 19.58 -> 22.18), so batch 8 keeps the
 /// global merge. Clusters of more than 8 blocks are not portable: not used.
+/// The blocks were at least 64 until session 19: in the graph step,
+/// where the attention's time is its dependent phases after the PDL wait
+/// (session 18's probes), 2 heads a block (128 blocks, about one an SM)
+/// took Llama-1B's batch-1 step from 0.8576 and 0.8584 to 0.8332 and
+/// 0.8329 ms (H200, each beside the other in one run, twice;
+/// bench/RESULTS.md), though alone the 64-block kernel was faster in
+/// session 9. Qwen2.5-0.5B (7 heads a kv head) keeps a head a block: 112.
 static constexpr int64_t kKvClusterMaxSplits = 8;
-static constexpr int64_t kKvClusterMinBlocks = 64;
+static constexpr int64_t kKvClusterMinBlocks = 128;
 
 KvSplitShape kiln::kvAttentionSplitShape(Operation *op) {
   auto attention = dyn_cast<KvAttentionOp>(op);
@@ -677,6 +684,39 @@ int64_t kiln::gemvSplitK(const GemvKernel &kernel, Operation *op) {
   return split;
 }
 
+/// The most linears of one column of GEMV kernel `kernel`.
+static int64_t gemvMaxLinears(const GemvKernel &kernel) {
+  size_t l = 0;
+  for (const GemvGroup &g : kernel.groups)
+    l = std::max(l, g.linears.size());
+  return int64_t(l);
+}
+
+int64_t kiln::gemvStageBytes(const GemvKernel &kernel, Operation *op,
+                             int64_t stages) {
+  Type elt = cast<ShapedType>(kernel.input.getType()).getElementType();
+  int64_t bytes = (elt.getIntOrFloatBitWidth() + 7) / 8;
+  return 8 * stages * gemvMaxLinears(kernel) *
+         (kernel.k / gemvSplitK(kernel, op)) * bytes;
+}
+
+int64_t kiln::gemvStages(const GemvKernel &kernel, Operation *op) {
+  int64_t stages = moduleInt(op, kGemvStagesAttr);
+  if (stages < 1 || kernel.rows != 1 || kernel.mma() || kernel.nbits ||
+      (kernel.prologue && !kernel.foldedRms))
+    return 0;
+  Type elt = cast<ShapedType>(kernel.input.getType()).getElementType();
+  int64_t bytes = (elt.getIntOrFloatBitWidth() + 7) / 8;
+  if ((kernel.k / gemvSplitK(kernel, op)) * bytes % 16 != 0)
+    return 0;
+  // The block's few bytes of static partials (gemvSplitDots' part) fit in
+  // the last KB.
+  while (stages > 0 &&
+         gemvStageBytes(kernel, op, stages) > kSmemPerBlockMax - 1024)
+    --stages;
+  return stages;
+}
+
 LaunchDims kiln::chooseLaunchDims(Operation *op) {
   if (isGemv(op)) {
     int64_t n = shape(op->getOperand(1))[0];
@@ -877,14 +917,23 @@ LaunchDims kiln::chooseFusedLaunchDims(ArrayRef<Operation *> ops) {
   // per block.
   if (!ops.empty())
     if (std::optional<GemvKernel> gemv =
-            analyzeGemvKernel(*ops.front()->getBlock()))
-      return {std::min(clampGrid((gemv->units() *
-                                      gemvSplitK(*gemv, ops.front()) +
-                                  7) /
-                                 8),
-                       gemv->prologue && !gemv->foldedRms ? kGemvPrologueGrid
-                                                          : int64_t(65535)),
-              256, 0};
+            analyzeGemvKernel(*ops.front()->getBlock())) {
+      int64_t grid = std::min(
+          clampGrid((gemv->units() * gemvSplitK(*gemv, ops.front()) + 7) /
+                    8),
+          gemv->prologue && !gemv->foldedRms ? kGemvPrologueGrid
+                                             : int64_t(65535));
+      // Staged (gemvStages): the blocks whose slots fit on the SMs at once
+      // (at most 8 of 256 threads an SM), each looping over its columns.
+      if (int64_t stages = gemvStages(*gemv, ops.front())) {
+        int64_t smem = gemvStageBytes(*gemv, ops.front(), stages);
+        int64_t perSm = std::min<int64_t>(
+            8, kSmemPerSm / (smem + kSmemPerBlockReserved));
+        return {std::min(grid, std::max<int64_t>(perSm, 1) * kTargetSms),
+                256, smem};
+      }
+      return {grid, 256, 0};
+    }
   int64_t n = 0;
   for (Operation *op : ops)
     for (Value r : op->getResults())

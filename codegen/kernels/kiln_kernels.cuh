@@ -680,6 +680,43 @@ __device__ __forceinline__ void gemvFirstTile(const T *const (&rows)[L],
     }
 }
 
+/// The staged GEMV (kiln-compile --gemv-stages=N, kiln.gemv_stages;
+/// docs/codegen.md): each warp keeps a ring of N slots in shared memory,
+/// one a column it computes, and copies the weight rows of the column N
+/// ahead of the one it computes into it (cp.async, 16 bytes a lane,
+/// through L2 only), so a warp has N columns' rows in flight instead of
+/// the one its registers hold, and a block loops over its columns instead
+/// of the grid running in waves. gemvStageRows copies the warp's slice of
+/// L rows (K elements of T each, from rows[l]) into dst[l * K ...]: lane
+/// `lane` copies the 16-byte chunks lane, lane + 32, ..., which are the
+/// chunks gemvPartialDots has that lane read, so each lane reads only what
+/// it copied itself. cpAsyncCommit closes the copies issued since the last
+/// one into a group; cpAsyncWait<N> returns when at most N of the calling
+/// thread's groups are still in flight.
+template <int64_t K, int L, typename T>
+__device__ __forceinline__ void gemvStageRows(const T *const (&rows)[L],
+                                              T *dst) {
+  constexpr int64_t Chunks = K / Vec16<T>::N;
+  const int lane = threadIdx.x & 31;
+#pragma unroll
+  for (int l = 0; l < L; ++l)
+#pragma unroll 4
+    for (int64_t c = lane; c < Chunks; c += 32) {
+      const unsigned to = static_cast<unsigned>(
+          __cvta_generic_to_shared(reinterpret_cast<int4 *>(dst + l * K) + c));
+      const void *from = reinterpret_cast<const int4 *>(rows[l]) + c;
+      asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(to),
+                   "l"(__cvta_generic_to_global(from))
+                   : "memory");
+    }
+}
+__device__ __forceinline__ void cpAsyncCommit() {
+  asm volatile("cp.async.commit_group;" ::: "memory");
+}
+template <int N> __device__ __forceinline__ void cpAsyncWait() {
+  asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory");
+}
+
 /// The partial dot products of one warp in a weight-streaming GEMV for
 /// decode: acc[l][m] = sum_k x[m, first + k] * rows[l][k] over K elements
 /// (rows[l] points at the slice's first element of a row of a weight stored
@@ -690,14 +727,16 @@ __device__ __forceinline__ void gemvFirstTile(const T *const (&rows)[L],
 /// sums use it, sum in f32, and end with a warp sum: every lane gets every
 /// partial. x.finish() is not applied (gemvDots and gemvSplitDots do).
 /// With `pre` (gemvFirstTile of the same rows) the first tile comes from
-/// there instead of memory.
+/// there instead of memory; with `fromShared` (a constant in every caller)
+/// the rows are a staged GEMV's slots in shared memory (gemvStageRows).
 template <int64_t M, int64_t K, int L, typename T, typename XRows,
           typename = decltype(&XRows::finish)>
 __device__ __forceinline__ void gemvPartialDots(XRows &x,
                                                 const T *const (&rows)[L],
                                                 float (&acc)[L][M],
                                                 int64_t first,
-                                                const int4 *pre = nullptr) {
+                                                const int4 *pre = nullptr,
+                                                bool fromShared = false) {
   using V = Vec16<T>;
   constexpr int Vec = V::N;
   static_assert(K % Vec == 0, "gemv: K must be a multiple of the vector");
@@ -724,10 +763,11 @@ __device__ __forceinline__ void gemvPartialDots(XRows &x,
         int64_t c = base + lane + 32 * j;
         // Weights are read once per step: the read-only path, not kept in L1.
         // The first tile may have been loaded already (gemvFirstTile).
+        // A staged GEMV's rows are in shared memory (gemvStageRows).
         wv[l][j] = pre && base == 0 ? pre[l * Tile + j]
-                   : Whole || c < Chunks
-                       ? __ldg(reinterpret_cast<const int4 *>(rows[l]) + c)
-                       : make_int4(0, 0, 0, 0);
+                   : !(Whole || c < Chunks) ? make_int4(0, 0, 0, 0)
+                   : fromShared ? reinterpret_cast<const int4 *>(rows[l])[c]
+                                : __ldg(reinterpret_cast<const int4 *>(rows[l]) + c);
       }
 #pragma unroll
     for (int64_t j = 0; j < Tile; ++j) {
@@ -762,8 +802,9 @@ template <int64_t M, int64_t K, int L, typename T, typename XRows,
           typename = decltype(&XRows::finish)>
 __device__ __forceinline__ void gemvDots(XRows &x, const T *const (&rows)[L],
                                          float (&acc)[L][M],
-                                         const int4 *pre = nullptr) {
-  gemvPartialDots<M, K, L>(x, rows, acc, 0, pre);
+                                         const int4 *pre = nullptr,
+                                         bool fromShared = false) {
+  gemvPartialDots<M, K, L>(x, rows, acc, 0, pre, fromShared);
 #pragma unroll
   for (int64_t m = 0; m < M; ++m) {
     float f = x.finish(m, x.partial(m));
@@ -792,13 +833,15 @@ __device__ __forceinline__ void gemvSplitDots(XRows &x,
                                               const T *const (&rows)[L],
                                               float (&acc)[L][M],
                                               float *part,
-                                              const int4 *pre = nullptr) {
+                                              const int4 *pre = nullptr,
+                                              bool fromShared = false) {
   static_assert(S >= 1 && 8 % S == 0, "gemv: S divides the block's 8 warps");
   static_assert(K % S == 0, "gemv: S divides K");
   static_assert(Stride >= (L + 1) * M, "gemv: a warp's partials fit");
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31,
             slice = warp % S;
-  gemvPartialDots<M, K / S, L>(x, rows, acc, slice * (K / S), pre);
+  gemvPartialDots<M, K / S, L>(x, rows, acc, slice * (K / S), pre,
+                               fromShared);
   float sq[M];
 #pragma unroll
   for (int64_t m = 0; m < M; ++m)
@@ -1105,9 +1148,10 @@ template <int64_t M, int64_t K, int L, typename T>
 __device__ __forceinline__ void gemvDots(const T *x,
                                          const T *const (&rows)[L],
                                          float (&acc)[L][M],
-                                         const int4 *pre = nullptr) {
+                                         const int4 *pre = nullptr,
+                                         bool fromShared = false) {
   GemvX<M, K, T> rowsOfX{x};
-  gemvDots<M, K, L>(rowsOfX, rows, acc, pre);
+  gemvDots<M, K, L>(rowsOfX, rows, acc, pre, fromShared);
 }
 
 /// Weight-streaming matrix-vector product for decode (M rows, M small):

@@ -406,13 +406,25 @@ bool CudaExecutor::Impl::prepareKernel(const FunctionState &f, size_t i,
     }
     cache[k.name] = p.kernel;
   }
-  if (k.smemBytes > 48 * 1024 &&
-      !ok(cudaFuncSetAttribute(reinterpret_cast<const void *>(p.kernel),
-                               cudaFuncAttributeMaxDynamicSharedMemorySize,
-                               int(k.smemBytes)),
-          where(f, i) + ": cudaFuncSetAttribute(MaxDynamicSharedMemorySize)",
-          error))
-    return false;
+  // Dynamic shared memory beyond what the kernel allows now (48 KB less its
+  // static shared memory until raised: a staged GEMV's 48 KB of slots
+  // beside its few bytes of partials needs it raised too) is asked for;
+  // only ever raised, since launches may share a kernel.
+  if (k.smemBytes > 0) {
+    cudaFuncAttributes now;
+    if (!ok(cudaFuncGetAttributes(&now,
+                                  reinterpret_cast<const void *>(p.kernel)),
+            where(f, i) + ": cudaFuncGetAttributes", error))
+      return false;
+    if (uint64_t(k.smemBytes) > uint64_t(now.maxDynamicSharedSizeBytes) &&
+        !ok(cudaFuncSetAttribute(reinterpret_cast<const void *>(p.kernel),
+                                 cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                 int(k.smemBytes)),
+            where(f, i) +
+                ": cudaFuncSetAttribute(MaxDynamicSharedMemorySize)",
+            error))
+      return false;
+  }
   p.argValues.resize(k.args.size());
   p.argPtrs.resize(k.args.size());
   for (size_t a = 0; a < k.args.size(); ++a) {

@@ -604,6 +604,7 @@ CASES = [
         [1, 8, 2, 320, 64, 0, 64, 300],  # rotate-half; a cluster of 5
         [1, 8, 2, 320, 64, 0, 64, 150],  # 3 of the cluster's 5 chunks live
         [1, 8, 2, 320, 64, 0, 64, 5],    # one chunk, written directly
+        [1, 32, 8, 512, 64, 0, 64, 300], # Llama-1B's heads: 2 a block, 128 blocks
         [1, 4, 4, 64, 16, 1, 8, 63],     # interleaved, half the head
     ]),
     # case_kv_fused's graph at 2 to 4 batch rows, where kiln-fuse-kv-attention

@@ -151,6 +151,14 @@ cl::opt<int64_t> gemvWaveMinBlocks(
              "an SM keep their weight loads in flight (0, default: no such "
              "bound; for measurement, docs/codegen.md); sets the module "
              "attribute kiln.gemv_wave_min_blocks"));
+cl::opt<int64_t> gemvStages(
+    "gemv-stages", cl::value_desc("N"), cl::init(0), cl::cat(category),
+    cl::desc("Stage kiln's one-row GEMV kernels through shared memory: each "
+             "warp copies the weight rows of the column N ahead (cp.async) "
+             "while it computes one, N from 1 to 8, and the grid is the "
+             "blocks that fit on the SMs at once (0, default: not staged; "
+             "for measurement, docs/codegen.md); sets the module attribute "
+             "kiln.gemv_stages"));
 cl::opt<int64_t> kvAttentionHeads(
     "kv-attention-heads", cl::value_desc("N"), cl::init(0), cl::cat(category),
     cl::desc("Query heads a block of the batch-1 decode attention in "
@@ -503,6 +511,7 @@ int main(int argc, char **argv) {
   if (!setCount(gemvMmaMinBlocks, kiln::kGemvMmaMinBlocksAttr, 8) ||
       !setCount(gemvMinBlocks, kiln::kGemvMinBlocksAttr, 8) ||
       !setCount(gemvWaveMinBlocks, kiln::kGemvWaveMinBlocksAttr, 8) ||
+      !setCount(gemvStages, kiln::kGemvStagesAttr, 8) ||
       !setCount(kvAttentionMinBlocks, kiln::kKvAttentionMinBlocksAttr, 8))
     return 1;
   if (fuseKvAttentionMaxBatch != 0) {

@@ -55,7 +55,7 @@ struct KvSplitShape {
 /// shape is chosen per shape from measurements (docs/codegen.md): where the
 /// step has one query row (B x S = 1) and the cache is 2 to 8 chunks of 8
 /// warps x 4 steps, those blocks in clusters, with the most query heads a
-/// block that still makes 64 blocks; otherwise 8 warps of 2 steps (else 4
+/// block that still makes 128 blocks; otherwise 8 warps of 2 steps (else 4
 /// of 4, where the shared arrays do not fit), one query head a block where
 /// the step has one row (a batch-1 decode step fills few SMs otherwise),
 /// all of the kv head's otherwise. The CUDA
@@ -315,6 +315,32 @@ bool isValidGemvSplitK(int64_t v);
 /// a slice one tile of steps, 512 bytes of each row for one or two
 /// weights), halved until 32 x S elements divide a row.
 int64_t gemvSplitK(const GemvKernel &kernel, mlir::Operation *op);
+/// The module attribute (an i64 from 1 to 8; kiln-compile --gemv-stages,
+/// for measurement) that stages every one-row GEMV kernel (kiln-gemv's
+/// CUDA-core kernels of 16-bit or f32 weights whose prologue, if any, is
+/// folded: gemvStages) through shared memory: each warp a ring of N
+/// slots, one a column, the column N ahead copied in (cp.async) while it
+/// computes one (kiln::gemvStageRows), and the grid only the blocks that
+/// fit on kTargetSms SMs at once (gemvStagedGrid), each looping over its
+/// columns. Without it: no kernel is staged.
+inline constexpr llvm::StringLiteral kGemvStagesAttr = "kiln.gemv_stages";
+/// Shared memory an SM of kTargetSms has for blocks (228 KB on an H100 or
+/// H200), what the driver keeps of it per block, and the most one block may
+/// take (227 KB).
+constexpr int64_t kSmemPerSm = 233472, kSmemPerBlockReserved = 1024,
+                  kSmemPerBlockMax = 232448;
+/// The slots of each warp's ring in GEMV kernel `kernel` (`op` inside it):
+/// the module's kGemvStagesAttr, lowered until the block's slots
+/// (gemvStageBytes) fit in kSmemPerBlockMax less 1 KB (the static
+/// partials); 0 where the kernel is not
+/// staged (no attribute; more than one row; int4 weights; a prologue
+/// normalised into shared memory; a row whose slice is not whole 16-byte
+/// chunks).
+int64_t gemvStages(const GemvKernel &kernel, mlir::Operation *op);
+/// Shared memory of a staged GEMV block (8 warps of `stages` slots, each
+/// slot the warp's slice of the kernel's most linears a column).
+int64_t gemvStageBytes(const GemvKernel &kernel, mlir::Operation *op,
+                       int64_t stages);
 /// kiln::kGemvTile<L> (kiln_kernels.cuh): a lane's loads of each of the
 /// `linears` rows in one tile of a GEMV warp (8, or 4 from 3 rows on).
 inline constexpr int64_t gemvTile(int64_t linears) {
@@ -399,8 +425,8 @@ inline constexpr llvm::StringLiteral kKvAttentionStepsAttr =
 /// --kv-attention-heads, for measurement) that sets the query heads a
 /// block of the one-row decode attention in clusters (batch 1), where it
 /// divides the kv head's query heads; elsewhere the rule's (the most that
-/// still make 64 blocks) stands. Session 18's micro had Llama-1B's 2 heads
-/// a block ending sooner than the rule's 4.
+/// still make 128 blocks, since session 19; 64 before) stands. Session
+/// 18's micro had Llama-1B's 2 heads a block ending sooner than 4.
 inline constexpr llvm::StringLiteral kKvAttentionHeadsAttr =
     "kiln.kv_attention_heads";
 
