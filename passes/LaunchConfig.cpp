@@ -620,6 +620,14 @@ bool kiln::gemvMmaAhead(Operation *op, int64_t k, int64_t l, int64_t split) {
   return gemvMmaAheadRule(k, l, split);
 }
 
+/// The most linears of one column of GEMV kernel `kernel`.
+static int64_t gemvMaxLinears(const GemvKernel &kernel) {
+  size_t l = 0;
+  for (const GemvGroup &g : kernel.groups)
+    l = std::max(l, g.linears.size());
+  return int64_t(l);
+}
+
 int64_t kiln::gemvSplitK(const GemvKernel &kernel, Operation *op) {
   Type elt = cast<ShapedType>(kernel.input.getType()).getElementType();
   int64_t bytes = (elt.getIntOrFloatBitWidth() + 7) / 8;
@@ -628,9 +636,7 @@ int64_t kiln::gemvSplitK(const GemvKernel &kernel, Operation *op) {
   if (auto attr = moduleAttr<IntegerAttr>(op, kGemvSplitKAttr))
     if (isValidGemvSplitK(attr.getInt()))
       split = attr.getInt();
-  size_t l = 0;
-  for (const GemvGroup &g : kernel.groups)
-    l = std::max(l, g.linears.size());
+  int64_t l = gemvMaxLinears(kernel);
   // kiln::nbitsDots: a warp a column, its lanes over the whole packed row.
   if (kernel.nbits)
     return 1;
@@ -682,14 +688,6 @@ int64_t kiln::gemvSplitK(const GemvKernel &kernel, Operation *op) {
   while (split > 1 && kernel.k % (split * vec) != 0)
     split /= 2;
   return split;
-}
-
-/// The most linears of one column of GEMV kernel `kernel`.
-static int64_t gemvMaxLinears(const GemvKernel &kernel) {
-  size_t l = 0;
-  for (const GemvGroup &g : kernel.groups)
-    l = std::max(l, g.linears.size());
-  return int64_t(l);
 }
 
 int64_t kiln::gemvStageBytes(const GemvKernel &kernel, Operation *op,

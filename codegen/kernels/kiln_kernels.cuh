@@ -764,10 +764,11 @@ __device__ __forceinline__ void gemvPartialDots(XRows &x,
         // Weights are read once per step: the read-only path, not kept in L1.
         // The first tile may have been loaded already (gemvFirstTile).
         // A staged GEMV's rows are in shared memory (gemvStageRows).
-        wv[l][j] = pre && base == 0 ? pre[l * Tile + j]
+        const int4 *row = reinterpret_cast<const int4 *>(rows[l]);
+        wv[l][j] = pre && base == 0           ? pre[l * Tile + j]
                    : !(Whole || c < Chunks) ? make_int4(0, 0, 0, 0)
-                   : fromShared ? reinterpret_cast<const int4 *>(rows[l])[c]
-                                : __ldg(reinterpret_cast<const int4 *>(rows[l]) + c);
+                   : fromShared             ? row[c]
+                                            : __ldg(row + c);
       }
 #pragma unroll
     for (int64_t j = 0; j < Tile; ++j) {
