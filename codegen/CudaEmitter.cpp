@@ -437,7 +437,7 @@ static LogicalResult checkLaunchShape(LaunchOp launch, Operation *bodyOp,
       // memory: the launch must bring them all.
       if (int64_t stages = gemvStages(*gemv, launch)) {
         int64_t bytes = gemvStageBytes(*gemv, launch, stages);
-        if (block[0] != 256 || launch.getSmem() < bytes)
+        if (block[0] != 256 || launch.getSmem() < uint64_t(bytes))
           return launch.emitOpError("launches @")
                  << launch.getKernel() << " (a GEMV kernel staged in "
                  << stages << " slots a warp) with block " << block[0]

@@ -178,6 +178,8 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
   // `stages` columns are copied in before the PDL wait.
   int64_t stages = gemvStages(*gemv, anchor);
   int64_t sliceK = k / split;
+  // Elements of a warp's slot: its slice of the column's most rows.
+  int64_t slot = int64_t(maxLinears) * sliceK;
   bool preload = !stages && !mma && !gemv->nbits && gemvPreload(anchor);
   for (const GemvGroup &g : gemv->groups)
     if (gemvTile(g.linears.size()) != gemvTile(maxLinears))
@@ -338,24 +340,22 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
   llvm::raw_string_ostream &src = ctx.source();
   std::string step =
       "warps" + (split > 1 ? " / " + std::to_string(split) : std::string());
-  std::string stageType;
+  FailureOr<std::string> inType = ctx.typeOf(gemv->input, anchor);
+  if (failed(inType))
+    return failure();
   if (stages) {
     // The warp's ring, and stageColumn(c, s): its slice of column c's rows
     // into slot s. The first `stages` columns are copied in before the PDL
     // wait (weights are never written), one cp.async group each, empty
     // ones too, so group i is always column i's.
-    FailureOr<std::string> t = ctx.typeOf(gemv->input, anchor);
-    if (failed(t))
-      return failure();
-    stageType = *t;
-    int64_t slot = int64_t(maxLinears) * sliceK;
+    const std::string &t = *inType;
     src << "  extern __shared__ __align__(16) unsigned char kiln_smem[];\n"
-        << "  " << *t << " *const ring = reinterpret_cast<" << *t
+        << "  " << t << " *const ring = reinterpret_cast<" << t
         << " *>(kiln_smem) + (threadIdx.x >> 5) * " << stages * slot
         << ";\n  const int64_t warps = ((int64_t)gridDim.x * blockDim.x) >> "
            "5;\n"
         << "  auto stageColumn = [&](int64_t c, int s) {\n"
-        << "    " << *t << " *const dst = ring + s * " << slot << ";\n";
+        << "    " << t << " *const dst = ring + s * " << slot << ";\n";
     int64_t start = 0;
     std::string slice =
         split > 1 ? " + ((threadIdx.x >> 5) % " + std::to_string(split) +
@@ -363,7 +363,7 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
                   : "";
     for (auto [g, group] : llvm::enumerate(gemv->groups)) {
       src << "    " << (g ? "} else if" : "if") << " (c < "
-          << start + unitsOf(group) << ") {\n      const " << *t << " *rows["
+          << start + unitsOf(group) << ") {\n      const " << t << " *rows["
           << group.linears.size() << "] = {";
       for (auto [j, op] : llvm::enumerate(group.linears))
         src << (j ? ", " : "") << "in"
@@ -382,9 +382,7 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
   } else {
     // Before waiting for the launch before it: ask L2 for the weight rows
     // of the warp's first column (weights are never written).
-    FailureOr<std::string> t = ctx.typeOf(gemv->input, anchor);
-    if (failed(t))
-      return failure();
+    const FailureOr<std::string> &t = inType;
     // With preload, `pre` outlives the block: the first column's dots read
     // it after the wait.
     if (preload)
@@ -466,9 +464,7 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
     // xr reads the rows of x (kiln::nbitsDots, and S warps a column,
     // kiln::gemvSplitDots, or a tile, gemvMmaPartials); part holds the
     // partials of the block's 8 warps.
-    FailureOr<std::string> t = ctx.typeOf(gemv->input, anchor);
-    if (failed(t))
-      return failure();
+    const FailureOr<std::string> &t = inType;
     if (gemv->foldedRms)
       src << "  auto &xr = xs;\n";
     else
@@ -489,8 +485,8 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
     src << "  int slot = 0;\n  for (int64_t c = " << firstColumn << "; c < "
         << gemv->units() << "; c += " << step << ") {\n"
         << "    kiln::cpAsyncWait<" << stages - 1 << ">();\n"
-        << "    const " << stageType << " *const stage = ring + slot * "
-        << int64_t(maxLinears) * sliceK << ";\n"
+        << "    const " << *inType << " *const stage = ring + slot * "
+        << slot << ";\n"
         << loop << "    __syncwarp();\n"
         << "    if (c + " << stages << " * (" << step << ") < "
         << gemv->units() << ")\n      stageColumn(c + " << stages << " * ("

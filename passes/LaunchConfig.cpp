@@ -620,6 +620,12 @@ bool kiln::gemvMmaAhead(Operation *op, int64_t k, int64_t l, int64_t split) {
   return gemvMmaAheadRule(k, l, split);
 }
 
+/// Bytes of an element of GEMV kernel `kernel`'s input (and weights).
+static int64_t gemvElementBytes(const GemvKernel &kernel) {
+  Type elt = cast<ShapedType>(kernel.input.getType()).getElementType();
+  return (elt.getIntOrFloatBitWidth() + 7) / 8;
+}
+
 /// The most linears of one column of GEMV kernel `kernel`.
 static int64_t gemvMaxLinears(const GemvKernel &kernel) {
   size_t l = 0;
@@ -629,8 +635,7 @@ static int64_t gemvMaxLinears(const GemvKernel &kernel) {
 }
 
 int64_t kiln::gemvSplitK(const GemvKernel &kernel, Operation *op) {
-  Type elt = cast<ShapedType>(kernel.input.getType()).getElementType();
-  int64_t bytes = (elt.getIntOrFloatBitWidth() + 7) / 8;
+  int64_t bytes = gemvElementBytes(kernel);
   int64_t vec = 16 / bytes;
   int64_t split = 0;
   if (auto attr = moduleAttr<IntegerAttr>(op, kGemvSplitKAttr))
@@ -692,10 +697,8 @@ int64_t kiln::gemvSplitK(const GemvKernel &kernel, Operation *op) {
 
 int64_t kiln::gemvStageBytes(const GemvKernel &kernel, Operation *op,
                              int64_t stages) {
-  Type elt = cast<ShapedType>(kernel.input.getType()).getElementType();
-  int64_t bytes = (elt.getIntOrFloatBitWidth() + 7) / 8;
   return 8 * stages * gemvMaxLinears(kernel) *
-         (kernel.k / gemvSplitK(kernel, op)) * bytes;
+         (kernel.k / gemvSplitK(kernel, op)) * gemvElementBytes(kernel);
 }
 
 int64_t kiln::gemvStages(const GemvKernel &kernel, Operation *op) {
@@ -703,12 +706,9 @@ int64_t kiln::gemvStages(const GemvKernel &kernel, Operation *op) {
   if (stages < 1 || kernel.rows != 1 || kernel.mma() || kernel.nbits ||
       (kernel.prologue && !kernel.foldedRms))
     return 0;
-  Type elt = cast<ShapedType>(kernel.input.getType()).getElementType();
-  int64_t bytes = (elt.getIntOrFloatBitWidth() + 7) / 8;
-  if ((kernel.k / gemvSplitK(kernel, op)) * bytes % 16 != 0)
-    return 0;
-  // The block's few bytes of static partials (gemvSplitDots' part) fit in
-  // the last KB.
+  // Each warp's slice is whole 16-byte chunks (cp.async's size): gemvSplitK
+  // halves S until S vectors divide K. The block's few bytes of static
+  // partials (gemvSplitDots' part) fit in the last KB.
   while (stages > 0 &&
          gemvStageBytes(kernel, op, stages) > kSmemPerBlockMax - 1024)
     --stages;

@@ -163,7 +163,7 @@ cl::opt<int64_t> kvAttentionHeads(
     "kv-attention-heads", cl::value_desc("N"), cl::init(0), cl::cat(category),
     cl::desc("Query heads a block of the batch-1 decode attention in "
              "clusters, 1 to 16, where N divides a kv head's query heads "
-             "(0, default: the rule, the most that still make 64 blocks; "
+             "(0, default: the rule, the most that still make 128 blocks; "
              "for measurement, docs/codegen.md); sets the module attribute "
              "kiln.kv_attention_heads"));
 cl::opt<int64_t> kvAttentionMinBlocks(

@@ -332,10 +332,8 @@ constexpr int64_t kSmemPerSm = 233472, kSmemPerBlockReserved = 1024,
 /// The slots of each warp's ring in GEMV kernel `kernel` (`op` inside it):
 /// the module's kGemvStagesAttr, lowered until the block's slots
 /// (gemvStageBytes) fit in kSmemPerBlockMax less 1 KB (the static
-/// partials); 0 where the kernel is not
-/// staged (no attribute; more than one row; int4 weights; a prologue
-/// normalised into shared memory; a row whose slice is not whole 16-byte
-/// chunks).
+/// partials); 0 where the kernel is not staged (no attribute; more than
+/// one row; int4 weights; a prologue normalised into shared memory).
 int64_t gemvStages(const GemvKernel &kernel, mlir::Operation *op);
 /// Shared memory of a staged GEMV block (8 warps of `stages` slots, each
 /// slot the warp's slice of the kernel's most linears a column).
