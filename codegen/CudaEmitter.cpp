@@ -755,7 +755,7 @@ FailureOr<EmittedFunction> kiln::codegen::emitFunction(func::FuncOp func) {
         return module.emitError() << name << " must be a bool, got " << a;
     for (StringRef name :
          {StringRef(kGemvMmaMinBlocksAttr), StringRef(kGemvMinBlocksAttr),
-          StringRef(kGemvWaveMinBlocksAttr), StringRef(kGemvStagesAttr),
+          StringRef(kGemvWaveMinBlocksAttr),
           StringRef(kKvAttentionMinBlocksAttr)})
       if (Attribute a = module->getAttr(name)) {
         auto i = dyn_cast<IntegerAttr>(a);
@@ -763,6 +763,20 @@ FailureOr<EmittedFunction> kiln::codegen::emitFunction(func::FuncOp func) {
           return module.emitError()
                  << name << " must be an integer from 1 to 8, got " << a;
       }
+    if (Attribute a = module->getAttr(kGemvStagesAttr)) {
+      auto i = dyn_cast<IntegerAttr>(a);
+      if (!i || i.getInt() < 0 || i.getInt() > 8)
+        return module.emitError()
+               << kGemvStagesAttr << " must be an integer from 0 to 8, got "
+               << a;
+    }
+    if (Attribute a = module->getAttr(kGemvStagesMinGridAttr)) {
+      auto i = dyn_cast<IntegerAttr>(a);
+      if (!i || i.getInt() < 1)
+        return module.emitError() << kGemvStagesMinGridAttr
+                                  << " must be an integer of at least 1, got "
+                                  << a;
+    }
   }
   Block &block = func.getBody().front();
   ArenaOp arena;

@@ -701,10 +701,43 @@ int64_t kiln::gemvStageBytes(const GemvKernel &kernel, Operation *op,
          (kernel.k / gemvSplitK(kernel, op)) * gemvElementBytes(kernel);
 }
 
+/// Blocks a staged GEMV of `smem` bytes of slots a block keeps on an SM.
+static int64_t gemvStagedBlocksPerSm(int64_t smem) {
+  return std::max<int64_t>(
+      1, std::min<int64_t>(8, kSmemPerSm / (smem + kSmemPerBlockReserved)));
+}
+
+int64_t kiln::gemvStagesRule(const GemvKernel &kernel, Operation *op) {
+  int64_t slices = kernel.units() * gemvSplitK(kernel, op);
+  if ((slices + 7) / 8 <= kGemvStagedRuleMinGrid)
+    return 0;
+  for (int64_t stages = 1; stages <= 8; ++stages) {
+    int64_t smem = gemvStageBytes(kernel, op, stages);
+    if (smem > kSmemPerBlockMax - 1024)
+      return 0;
+    int64_t warps = 8 * gemvStagedBlocksPerSm(smem) * kTargetSms;
+    if (warps * stages >= slices)
+      return stages;
+  }
+  return 0;
+}
+
 int64_t kiln::gemvStages(const GemvKernel &kernel, Operation *op) {
-  int64_t stages = moduleInt(op, kGemvStagesAttr);
-  if (stages < 1 || kernel.rows != 1 || kernel.mma() || kernel.nbits ||
+  if (kernel.rows != 1 || kernel.mma() || kernel.nbits ||
       (kernel.prologue && !kernel.foldedRms))
+    return 0;
+  // Without kiln-compile --gemv-stages: the rule.
+  auto attr = moduleAttr<IntegerAttr>(op, kGemvStagesAttr);
+  if (!attr)
+    return gemvStagesRule(kernel, op);
+  int64_t stages = attr.getInt();
+  if (stages < 1)
+    return 0;
+  // kiln-compile --gemv-stages-min-grid: only kernels whose unstaged grid
+  // (S warps a column, 8 warps a block) is larger.
+  if (int64_t minGrid = moduleInt(op, kGemvStagesMinGridAttr);
+      minGrid >= 1 &&
+      (kernel.units() * gemvSplitK(kernel, op) + 7) / 8 <= minGrid)
     return 0;
   // Each warp's slice is whole 16-byte chunks (cp.async's size): gemvSplitK
   // halves S until S vectors divide K. The block's few bytes of static
@@ -925,9 +958,7 @@ LaunchDims kiln::chooseFusedLaunchDims(ArrayRef<Operation *> ops) {
       // (at most 8 of 256 threads an SM), each looping over its columns.
       if (int64_t stages = gemvStages(*gemv, ops.front())) {
         int64_t smem = gemvStageBytes(*gemv, ops.front(), stages);
-        int64_t perSm = std::min<int64_t>(
-            8, kSmemPerSm / (smem + kSmemPerBlockReserved));
-        return {std::min(grid, std::max<int64_t>(perSm, 1) * kTargetSms),
+        return {std::min(grid, gemvStagedBlocksPerSm(smem) * kTargetSms),
                 256, smem};
       }
       return {grid, 256, 0};

@@ -152,6 +152,9 @@ struct CudaExecutor::Impl {
   /// `dependent_launch`, the device is sm_90 or later, and
   /// KILN_RUNTIME_PDL is not 0).
   bool pdl = false;
+  /// KILN_RUNTIME_CARVEOUT: the shared memory carveout (percent) set on
+  /// every kernel, or -1 (the driver chooses per kernel).
+  int carveout = -1;
   /// The residual of the gemm being checked, copied before the gemm runs
   /// (cuBLASLt may write its result over it).
   std::vector<float> checkResidual;
@@ -275,6 +278,9 @@ bool CudaExecutor::Impl::setup(std::string &error) {
     tuneVerbose = std::string(tune) == "verbose";
     tuneGemms = tuneVerbose || std::string(tune) == "1";
   }
+  if (!parseSharedMemoryCarveout(std::getenv("KILN_RUNTIME_CARVEOUT"),
+                                 carveout, error))
+    return false;
   int device = 0, major = 0;
   if (!ok(cudaGetDevice(&device), "cudaGetDevice", error) ||
       !ok(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor,
@@ -404,6 +410,14 @@ bool CudaExecutor::Impl::prepareKernel(const FunctionState &f, size_t i,
               std::to_string(attrs.maxThreadsPerBlock);
       return false;
     }
+    if (carveout >= 0 &&
+        !ok(cudaFuncSetAttribute(reinterpret_cast<const void *>(p.kernel),
+                                 cudaFuncAttributePreferredSharedMemoryCarveout,
+                                 carveout),
+            where(f, i) + ": cudaFuncSetAttribute(PreferredSharedMemoryCarveout, " +
+                std::to_string(carveout) + ")",
+            error))
+      return false;
     cache[k.name] = p.kernel;
   }
   // Dynamic shared memory beyond what the kernel allows now (48 KB less its
@@ -862,6 +876,8 @@ const std::string &CudaExecutor::deviceDescription() const {
 }
 
 bool CudaExecutor::dependentLaunch() const { return impl->pdl; }
+
+int CudaExecutor::sharedMemoryCarveout() const { return impl->carveout; }
 
 std::string CudaExecutor::gemmTuning() const {
   if (!impl->lt)

@@ -194,3 +194,35 @@ TEST(ExecutorGpu, KvCacheAcrossFunctionsAndSteps) {
 }
 
 } // namespace
+
+// KILN_RUNTIME_CARVEOUT (docs/runtime.md): unset or empty is the driver's
+// choice (-1), 0-100 a percentage, anything else a message naming the
+// variable and the text.
+TEST(ExecutorEnv, CarveoutParses) {
+  std::string error;
+  int percent = 7;
+  EXPECT_TRUE(parseSharedMemoryCarveout(nullptr, percent, error));
+  EXPECT_EQ(percent, -1);
+  percent = 7;
+  EXPECT_TRUE(parseSharedMemoryCarveout("", percent, error));
+  EXPECT_EQ(percent, -1);
+  EXPECT_TRUE(parseSharedMemoryCarveout("0", percent, error));
+  EXPECT_EQ(percent, 0);
+  EXPECT_TRUE(parseSharedMemoryCarveout("100", percent, error));
+  EXPECT_EQ(percent, 100);
+  EXPECT_TRUE(parseSharedMemoryCarveout("050", percent, error));
+  EXPECT_EQ(percent, 50);
+  EXPECT_TRUE(error.empty());
+}
+
+TEST(ExecutorEnv, CarveoutRejects) {
+  for (const char *bad : {"101", "-1", "max", "50%", " 50", "1000", "4.5"}) {
+    std::string error;
+    int percent = 7;
+    EXPECT_FALSE(parseSharedMemoryCarveout(bad, percent, error)) << bad;
+    EXPECT_EQ(percent, -1) << bad;
+    EXPECT_NE(error.find("KILN_RUNTIME_CARVEOUT"), std::string::npos) << bad;
+    EXPECT_NE(error.find(std::string("'") + bad + "'"), std::string::npos)
+        << error;
+  }
+}

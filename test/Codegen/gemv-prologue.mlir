@@ -5,11 +5,13 @@
 // shared memory per block (kiln::normRow, then a barrier; at most
 // kGemvPrologueGrid = 1024 blocks). The source compiles with nvcc.
 // (--gemv-preload=false: the kernels as they were before the register
-// preload, which test/Codegen/gemv-preload.mlir covers.)
+// preload, which test/Codegen/gemv-preload.mlir covers; --gemv-stages=0:
+// not staged, which the rule would do to the first kernel's 2048 blocks of
+// a 4 MB weight, test/Codegen/gemv-stages-rule.mlir.)
 // RUN: rm -rf %t && mkdir -p %t && cp %s %t/t.mlir
 // RUN: %python -c "open('%t/w.bin', 'wb').write(bytes(64 * 16384 * 4))"
-// RUN: cd %t && kiln-compile t.mlir --gemv-preload=false --emit=scheduled -o - | FileCheck %s --check-prefix=SCHED
-// RUN: cd %t && kiln-compile t.mlir --gemv-preload=false --emit=cuda -o %t/k.cu
+// RUN: cd %t && kiln-compile t.mlir --gemv-preload=false --gemv-stages=0 --emit=scheduled -o - | FileCheck %s --check-prefix=SCHED
+// RUN: cd %t && kiln-compile t.mlir --gemv-preload=false --gemv-stages=0 --emit=cuda -o %t/k.cu
 // RUN: FileCheck %s --input-file=%t/k.cu
 // RUN: %if nvcc %{ /usr/local/cuda/bin/nvcc -std=c++17 -c -gencode arch=compute_90a,code=sm_90a -I%kiln_src/codegen/kernels %t/k.cu -o %t/k.90a.o %}
 

@@ -11,8 +11,10 @@
 // 8192-element rows (S = 2, 8 KB a slot) take 3 at N = 4 and at N = 8,
 // while 4 KB-slot kernels take 7 at N = 8. A kernel of two groups (gate/up
 // with a sibling) copies each group's rows in its own branch. Without the
-// flag nothing is staged, and 4-row (tensor-core) kernels never are. N
-// outside 1..8 (flag or attribute) is an error, and so is a launch of a
+// flag the rule decides (test/Codegen/gemv-stages-rule.mlir), and these
+// kernels' grids are one wave: nothing is staged; 4-row (tensor-core)
+// kernels never are. N outside 0..8 (flag or attribute; 0 stages none) is
+// an error, and so is a launch of a
 // staged kernel (a hand-edited scheduled module) without its slots' shared
 // memory. The source compiles.
 // RUN: rm -rf %t && mkdir -p %t && cp %s %t/t.mlir
@@ -28,7 +30,7 @@
 // RUN: cd %t && not kiln-compile t.mlir --precision bf16 --gemv-stages=9 --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=FLAG
 // RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-stages=2 --emit=scheduled -o %t/two.mlir
 // RUN: grep -q "kiln.gemv_stages = 2 : i64" %t/two.mlir
-// RUN: sed -e 's/kiln.gemv_stages = 2 : i64/kiln.gemv_stages = 0 : i64/' %t/two.mlir > %t/bad.mlir
+// RUN: sed -e 's/kiln.gemv_stages = 2 : i64/kiln.gemv_stages = 9 : i64/' %t/two.mlir > %t/bad.mlir
 // RUN: cd %t && not kiln-compile bad.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=ATTR
 // RUN: sed -e 's/smem 65536/smem 4096/' %t/two.mlir > %t/small.mlir
 // RUN: cd %t && not kiln-compile small.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=SMEM
@@ -97,8 +99,8 @@
 
 // OFF: kiln.launch @k{{[0-9]+}}_rms_norm_linear_linear_cast_and7 grid [16, 1, 1] block [256, 1, 1] smem 0
 
-// FLAG: kiln-compile: error: --gemv-stages=9 is not between 1 and 8
-// ATTR: error: kiln.gemv_stages must be an integer from 1 to 8, got 0 : i64
+// FLAG: kiln-compile: error: --gemv-stages=9 is not between 0 and 8
+// ATTR: error: kiln.gemv_stages must be an integer from 0 to 8, got 9 : i64
 // SMEM: error: 'kiln.launch' op launches @k{{[0-9]+}}_rms_norm_linear_linear_cast_and7 (a GEMV kernel staged in 2 slots a warp) with block 256 and smem 4096; it needs 256 and 65536
 
 func.func @step(%ids: tensor<1xi64>, %s: tensor<2048xf32>, %s2: tensor<896xf32>, %ids4: tensor<4xi64>) -> (tensor<1x24xf32>, tensor<1x24xf32>, tensor<1x40xf32>, tensor<1x8xf32>, tensor<1x8xf32>, tensor<1x8xf32>, tensor<4x16xf32>) {

@@ -39,7 +39,9 @@
 # the variants use, default BUNDLE/kiln-compile - e.g. another commit's static one beside it, to set a rule
 # that has no flag beside the main run's; VARIANTS=' ' then runs it with no extra flags; VARIANT_KERNELS_DIR:
 # the kiln_kernels.cuh directory the variants compile with, default the tree's - e.g. a copy of another
-# commit's, to time a kernel change beside it),
+# commit's, to time a kernel change beside it), VARIANT_ENVS (';'-separated sets of runtime environment
+# assignments, e.g. ' ;KILN_RUNTIME_CARVEOUT=100': each variant is benchmarked under each set in turn, one
+# right after the other, with a `variant: FLAGS | env: SET` header each; ' ' is the environment as it is),
 # TRACE (1: kiln-bench --trace), INT4 (1: the model's projections and lm head as int4
 # MatMulNBits, utils/make-llama-1b-onnx.py --int4), MODEL (llama1b, default, qwen05b or llama8b: the shapes
 # of peer_decode.py's configurations; llama8b writes 32 GB of fp32 weights), LAYERS (the model's
@@ -231,14 +233,21 @@ if [ -n "${VARIANTS:-}" ] && [ "$BUILD_RC" = 0 ] && [ "$COMPILE_RC" = 0 ]; then
   IFS=';' read -r -a VARIANT_LIST <<<"$VARIANTS"
   for i in "${!VARIANT_LIST[@]}"; do
     flags=${VARIANT_LIST[$i]}
-    echo "variant: ${flags}${VARIANT_COMPILER:+ (compiler $VARIANT_COMPILER)}" >>"$LOG/variants.txt"
     chmod +x "${VARIANT_COMPILER:-$BUNDLE/kiln-compile}" 2>/dev/null
     # shellcheck disable=SC2086
     if stage "variant$i" env -u LD_LIBRARY_PATH "${VARIANT_COMPILER:-$BUNDLE/kiln-compile}" "$WORK/$MODEL/model.onnx" \
         --max-seq-len 1024 --batch-buckets "${VARIANT_BATCHES:-1}" --arch sm_90a --precision "$KILN_PRECISION" \
         --kernels-dir "${VARIANT_KERNELS_DIR:-$ROOT/codegen/kernels}" $flags -o "$WORK/variant.kiln"; then
-      build-gpu/bin/kiln-bench "$WORK/variant.kiln" --batch "${VARIANT_BATCHES:-1}" --ctx 512 --steps 128 --warmup 16 \
-        --mode graph ${VARIANT_BENCH_FLAGS:-} >>"$LOG/variants.txt" 2>&1 || echo "variant $i: kiln-bench failed" >>"$LOG/variants.txt"
+      IFS=';' read -r -a ENV_LIST <<<"${VARIANT_ENVS:- }"
+      for envs in "${ENV_LIST[@]}"; do
+        echo "variant: ${flags}${VARIANT_COMPILER:+ (compiler $VARIANT_COMPILER)}${VARIANT_ENVS:+ | env: $envs}" >>"$LOG/variants.txt"
+        # shellcheck disable=SC2086 # envs is a list of assignments
+        env $envs build-gpu/bin/kiln-bench "$WORK/variant.kiln" --batch "${VARIANT_BATCHES:-1}" --ctx 512 --steps 128 \
+          --warmup 16 --mode graph ${VARIANT_BENCH_FLAGS:-} >>"$LOG/variants.txt" 2>&1 ||
+          echo "variant $i: kiln-bench failed" >>"$LOG/variants.txt"
+      done
+    else
+      echo "variant: ${flags}: kiln-compile failed" >>"$LOG/variants.txt"
     fi
     rm -rf "$WORK/variant.kiln"
   done

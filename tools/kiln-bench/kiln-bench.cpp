@@ -410,6 +410,8 @@ int main(int argc, char **argv) {
                                       : ", plain launches");
     if (std::string tuning = exec->gemmTuning(); !tuning.empty())
       device += ", " + tuning;
+    if (int carveout = exec->sharedMemoryCarveout(); carveout >= 0)
+      device += ", shared memory carveout " + std::to_string(carveout) + "%";
     if (!measureCopyBandwidth(int(o.device), bw, error))
       return fail(error);
     for (Row &r : rows) {

@@ -153,12 +153,22 @@ cl::opt<int64_t> gemvWaveMinBlocks(
              "attribute kiln.gemv_wave_min_blocks"));
 cl::opt<int64_t> gemvStages(
     "gemv-stages", cl::value_desc("N"), cl::init(0), cl::cat(category),
-    cl::desc("Stage kiln's one-row GEMV kernels through shared memory: each "
-             "warp copies the weight rows of the column N ahead (cp.async) "
-             "while it computes one, N from 1 to 8, and the grid is the "
-             "blocks that fit on the SMs at once (0, default: not staged; "
-             "for measurement, docs/codegen.md); sets the module attribute "
+    cl::desc("Stage every one-row GEMV kernel of kiln's through shared "
+             "memory: each warp copies the weight rows of the column N ahead "
+             "(cp.async) while it computes one, N from 1 to 8, and the grid "
+             "is the blocks that fit on the SMs at once; 0 stages none "
+             "(default, no flag: the rule, which stages a kernel that runs "
+             "in waves and whose weights fit in shared memory at once; for "
+             "measurement, docs/codegen.md); sets the module attribute "
              "kiln.gemv_stages"));
+cl::opt<int64_t> gemvStagesMinGrid(
+    "gemv-stages-min-grid", cl::value_desc("B"), cl::init(0),
+    cl::cat(category),
+    cl::desc("With --gemv-stages, stage only the one-row GEMV kernels whose "
+             "grid without staging is more than B blocks, B at least 1 (0, "
+             "default: every kernel --gemv-stages allows; for measurement, "
+             "docs/codegen.md); sets the module attribute "
+             "kiln.gemv_stages_min_grid"));
 cl::opt<int64_t> kvAttentionHeads(
     "kv-attention-heads", cl::value_desc("N"), cl::init(0), cl::cat(category),
     cl::desc("Query heads a block of the batch-1 decode attention in "
@@ -511,9 +521,22 @@ int main(int argc, char **argv) {
   if (!setCount(gemvMmaMinBlocks, kiln::kGemvMmaMinBlocksAttr, 8) ||
       !setCount(gemvMinBlocks, kiln::kGemvMinBlocksAttr, 8) ||
       !setCount(gemvWaveMinBlocks, kiln::kGemvWaveMinBlocksAttr, 8) ||
-      !setCount(gemvStages, kiln::kGemvStagesAttr, 8) ||
+      !setCount(gemvStagesMinGrid, kiln::kGemvStagesMinGridAttr, 65535) ||
       !setCount(kvAttentionMinBlocks, kiln::kKvAttentionMinBlocksAttr, 8))
     return 1;
+  if (gemvStages.getNumOccurrences()) {
+    if (gemvStages < 0 || gemvStages > 8) {
+      llvm::errs() << "kiln-compile: error: --gemv-stages=" << gemvStages
+                   << " is not between 0 and 8\n";
+      return 1;
+    }
+    setI64(kiln::kGemvStagesAttr, gemvStages);
+  }
+  if (gemvStagesMinGrid != 0 && gemvStages == 0) {
+    llvm::errs() << "kiln-compile: error: --gemv-stages-min-grid narrows "
+                    "--gemv-stages, which is not given\n";
+    return 1;
+  }
   if (fuseKvAttentionMaxBatch != 0) {
     if (fuseKvAttentionMaxBatch < 0) {
       llvm::errs() << "kiln-compile: error: --fuse-kv-attention-max-batch="

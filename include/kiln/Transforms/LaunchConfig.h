@@ -315,15 +315,22 @@ bool isValidGemvSplitK(int64_t v);
 /// a slice one tile of steps, 512 bytes of each row for one or two
 /// weights), halved until 32 x S elements divide a row.
 int64_t gemvSplitK(const GemvKernel &kernel, mlir::Operation *op);
-/// The module attribute (an i64 from 1 to 8; kiln-compile --gemv-stages,
+/// The module attribute (an i64 from 0 to 8; kiln-compile --gemv-stages,
 /// for measurement) that stages every one-row GEMV kernel (kiln-gemv's
 /// CUDA-core kernels of 16-bit or f32 weights whose prologue, if any, is
 /// folded: gemvStages) through shared memory: each warp a ring of N
 /// slots, one a column, the column N ahead copied in (cp.async) while it
 /// computes one (kiln::gemvStageRows), and the grid only the blocks that
-/// fit on kTargetSms SMs at once (gemvStagedGrid), each looping over its
-/// columns. Without it: no kernel is staged.
+/// fit on kTargetSms SMs at once, each looping over its columns. 0 stages
+/// none. Without it: the rule, gemvStagesRule.
 inline constexpr llvm::StringLiteral kGemvStagesAttr = "kiln.gemv_stages";
+/// The module attribute (an i64 of at least 1; kiln-compile
+/// --gemv-stages-min-grid, for measurement) that narrows kGemvStagesAttr to
+/// the kernels whose grid without staging is more than that many blocks
+/// (those that run in waves rather than all resident at once). Without it:
+/// every kernel kGemvStagesAttr allows.
+inline constexpr llvm::StringLiteral kGemvStagesMinGridAttr =
+    "kiln.gemv_stages_min_grid";
 /// Shared memory an SM of kTargetSms has for blocks (228 KB on an H100 or
 /// H200), what the driver keeps of it per block, and the most one block may
 /// take (227 KB).
@@ -333,8 +340,25 @@ constexpr int64_t kSmemPerSm = 233472, kSmemPerBlockReserved = 1024,
 /// the module's kGemvStagesAttr, lowered until the block's slots
 /// (gemvStageBytes) fit in kSmemPerBlockMax less 1 KB (the static
 /// partials); 0 where the kernel is not staged (no attribute; more than
-/// one row; int4 weights; a prologue normalised into shared memory).
+/// one row; int4 weights; a prologue normalised into shared memory; a
+/// grid without staging of at most kGemvStagesMinGridAttr blocks).
 int64_t gemvStages(const GemvKernel &kernel, mlir::Operation *op);
+/// The staging rule (no kGemvStagesAttr): a one-row GEMV kernel whose grid
+/// unstaged is more than kGemvStagedRuleMinGrid blocks (more than 4 an SM:
+/// it runs in waves, and only the first wave's rows are loaded before the
+/// PDL wait) and whose weights all fit in the SMs' shared memory at once
+/// is staged, at the fewest slots a warp that hold every column the warp
+/// takes: the whole weight is asked for in one round, none of it behind a
+/// block that waits for another to leave. 0 (not staged) otherwise.
+/// Measured (H200, bench/RESULTS.md session 20, b1 graph steps, each
+/// beside the default in one run): Qwen2.5-0.5B's gate/up (608 blocks of
+/// 98 registers unstaged, 2.3 waves; 17 MB) staged took the step from
+/// 0.5704 to 0.5405 ms; Llama-1B's (2048 blocks; 64 MB, more than the
+/// SMs' shared memory) staged lost (0.8337 -> 0.8453), and so did every
+/// product whose grid is one wave (session 19: all staged, 0.9189).
+int64_t gemvStagesRule(const GemvKernel &kernel, mlir::Operation *op);
+/// Blocks above which gemvStagesRule may stage: 4 an SM of kTargetSms.
+inline constexpr int64_t kGemvStagedRuleMinGrid = 4 * 132;
 /// Shared memory of a staged GEMV block (8 warps of `stages` slots, each
 /// slot the warp's slice of the kernel's most linears a column).
 int64_t gemvStageBytes(const GemvKernel &kernel, mlir::Operation *op,

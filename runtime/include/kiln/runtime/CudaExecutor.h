@@ -32,6 +32,15 @@ struct RunStats {
   double usPerStep() const { return steps ? totalMs * 1000.0 / steps : 0; }
 };
 
+/// KILN_RUNTIME_CARVEOUT's value: unset or empty leaves each kernel's
+/// split of the SM's unified L1/shared memory to the driver (`percent` =
+/// -1); an integer 0-100 is the share for shared memory that every kernel
+/// is given (cudaFuncAttributePreferredSharedMemoryCarveout), so
+/// consecutive kernels ask the SM for the same configuration. Anything
+/// else is an error naming the variable and the text.
+bool parseSharedMemoryCarveout(const char *text, int &percent,
+                               std::string &error);
+
 /// Runs the functions of one artifact on a CUDA device. One executor holds
 /// every function of the artifact: the arena (sized for the largest), the
 /// weights and, when the artifact has one, the KV cache region are
@@ -156,6 +165,11 @@ public:
   /// "cuBLASLt's heuristic gemm algorithms" (the default), or
   /// "" for an artifact without gemms (docs/runtime.md).
   std::string gemmTuning() const;
+
+  /// The shared memory carveout every kernel was given
+  /// (KILN_RUNTIME_CARVEOUT, a percentage), or -1: the driver's choice per
+  /// kernel, the default (docs/runtime.md).
+  int sharedMemoryCarveout() const;
 
   /// The artifact the executor runs.
   const Artifact &artifact() const;
