@@ -146,6 +146,12 @@ const std::string &CudaExecutor::deviceDescription() const {
   return impl->deviceDesc;
 }
 
+bool CudaExecutor::dependentLaunch() const { return false; }
+
+std::string CudaExecutor::gemmTuning() const { return ""; }
+
+int CudaExecutor::sharedMemoryCarveout() const { return -1; }
+
 const Artifact &CudaExecutor::artifact() const { return *impl->artifact; }
 
 } // namespace kiln::runtime

@@ -24,6 +24,7 @@
 // RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-stages=2 --gemv-stages-min-grid=528 --emit=scheduled -o %t/min.mlir
 // RUN: FileCheck %s --check-prefix=MIN --input-file=%t/min.mlir
 // RUN: cd %t && not kiln-compile t.mlir --precision bf16 --gemv-stages-min-grid=528 --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=ALONE
+// RUN: cd %t && not kiln-compile t.mlir --precision bf16 --gemv-stages=0 --gemv-stages-min-grid=528 --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=ALONE
 // RUN: cd %t && not kiln-compile t.mlir --precision bf16 --gemv-stages=2 --gemv-stages-min-grid=-1 --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=BELOW
 // RUN: sed -e 's/kiln.gemv_stages_min_grid = 528 : i64/kiln.gemv_stages_min_grid = 0 : i64/' %t/min.mlir > %t/bad.mlir
 // RUN: cd %t && not kiln-compile bad.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=ATTR
@@ -55,7 +56,7 @@
 // MIN: kiln.launch @k{{[0-9]+}}_linear_cast grid [1056, 1, 1] block [256, 1, 1] smem 256
 // MIN: kiln.launch @k{{[0-9]+}}_linear_cast grid [1056, 1, 1] block [256, 1, 1] smem 256
 
-// ALONE: kiln-compile: error: --gemv-stages-min-grid narrows --gemv-stages, which is not given
+// ALONE: kiln-compile: error: --gemv-stages-min-grid narrows --gemv-stages=N, N from 1 to 8, which is not given
 // BELOW: kiln-compile: error: --gemv-stages-min-grid=-1 is not between 1 and 65535
 // ATTR: error: kiln.gemv_stages_min_grid must be an integer of at least 1, got 0 : i64
 

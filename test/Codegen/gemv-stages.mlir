@@ -14,9 +14,8 @@
 // flag the rule decides (test/Codegen/gemv-stages-rule.mlir), and these
 // kernels' grids are one wave: nothing is staged; 4-row (tensor-core)
 // kernels never are. N outside 0..8 (flag or attribute; 0 stages none) is
-// an error, and so is a launch of a
-// staged kernel (a hand-edited scheduled module) without its slots' shared
-// memory. The source compiles.
+// an error, and so is a launch of a staged kernel (a hand-edited
+// scheduled module) without its slots' shared memory. The source compiles.
 // RUN: rm -rf %t && mkdir -p %t && cp %s %t/t.mlir
 // RUN: %python -c "open('%t/w.bin', 'wb').write(bytes(range(256)) * 3600)"
 // RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-stages=4 --emit=scheduled -o - | FileCheck %s --check-prefix=SCHED

@@ -534,7 +534,7 @@ int main(int argc, char **argv) {
   }
   if (gemvStagesMinGrid != 0 && gemvStages == 0) {
     llvm::errs() << "kiln-compile: error: --gemv-stages-min-grid narrows "
-                    "--gemv-stages, which is not given\n";
+                    "--gemv-stages=N, N from 1 to 8, which is not given\n";
     return 1;
   }
   if (fuseKvAttentionMaxBatch != 0) {

@@ -339,9 +339,11 @@ constexpr int64_t kSmemPerSm = 233472, kSmemPerBlockReserved = 1024,
 /// The slots of each warp's ring in GEMV kernel `kernel` (`op` inside it):
 /// the module's kGemvStagesAttr, lowered until the block's slots
 /// (gemvStageBytes) fit in kSmemPerBlockMax less 1 KB (the static
-/// partials); 0 where the kernel is not staged (no attribute; more than
-/// one row; int4 weights; a prologue normalised into shared memory; a
-/// grid without staging of at most kGemvStagesMinGridAttr blocks).
+/// partials), or without the attribute gemvStagesRule's; 0 where the
+/// kernel is not staged (the attribute 0, or the rule's 0 without it;
+/// more than one row; int4 weights; a prologue normalised into shared
+/// memory; a grid without staging of at most kGemvStagesMinGridAttr
+/// blocks).
 int64_t gemvStages(const GemvKernel &kernel, mlir::Operation *op);
 /// The staging rule (no kGemvStagesAttr): a one-row GEMV kernel whose grid
 /// unstaged is more than kGemvStagedRuleMinGrid blocks (more than 4 an SM:
@@ -352,13 +354,14 @@ int64_t gemvStages(const GemvKernel &kernel, mlir::Operation *op);
 /// block that waits for another to leave. 0 (not staged) otherwise.
 /// Measured (H200, bench/RESULTS.md session 20, b1 graph steps, each
 /// beside the default in one run): Qwen2.5-0.5B's gate/up (608 blocks of
-/// 98 registers unstaged, 2.3 waves; 17 MB) staged took the step from
-/// 0.5704 to 0.5405 ms; Llama-1B's (2048 blocks; 64 MB, more than the
-/// SMs' shared memory) staged lost (0.8337 -> 0.8453), and so did every
-/// product whose grid is one wave (session 19: all staged, 0.9189).
+/// 98 registers unstaged, 2.3 waves; 17 MB) staged by the rule, one slot,
+/// took the step from 0.5695 to 0.5235-0.5246 ms (2 slots: 0.5405);
+/// Llama-1B's (2048 blocks; 64 MB, more than the SMs' shared memory)
+/// staged at 2 slots lost (0.8337 -> 0.8453), and so did every product
+/// whose grid is one wave (session 19: all staged, 0.9189).
 int64_t gemvStagesRule(const GemvKernel &kernel, mlir::Operation *op);
 /// Blocks above which gemvStagesRule may stage: 4 an SM of kTargetSms.
-inline constexpr int64_t kGemvStagedRuleMinGrid = 4 * 132;
+inline constexpr int64_t kGemvStagedRuleMinGrid = 4 * kTargetSms;
 /// Shared memory of a staged GEMV block (8 warps of `stages` slots, each
 /// slot the warp's slice of the kernel's most linears a column).
 int64_t gemvStageBytes(const GemvKernel &kernel, mlir::Operation *op,
