@@ -27,6 +27,7 @@
 #include "llvm/Support/MathExtras.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace kiln;
@@ -753,30 +754,32 @@ FailureOr<EmittedFunction> kiln::codegen::emitFunction(func::FuncOp func) {
                            StringRef(kGemvMmaAheadAttr)})
       if (Attribute a = module->getAttr(name); a && !isa<BoolAttr>(a))
         return module.emitError() << name << " must be a bool, got " << a;
-    for (StringRef name :
-         {StringRef(kGemvMmaMinBlocksAttr), StringRef(kGemvMinBlocksAttr),
-          StringRef(kGemvWaveMinBlocksAttr),
-          StringRef(kKvAttentionMinBlocksAttr)})
-      if (Attribute a = module->getAttr(name)) {
+    // The measurement counts: an integer from `lo` to `hi` (no upper
+    // bound where hi is INT64_MAX).
+    constexpr int64_t kNoBound = std::numeric_limits<int64_t>::max(),
+                      kMax = kGemvMinBlocksMax;
+    struct Count {
+      StringRef name;
+      int64_t lo, hi;
+    };
+    for (const Count &c : {Count{kGemvMmaMinBlocksAttr, 1, kMax},
+                           Count{kGemvMinBlocksAttr, 1, kMax},
+                           Count{kGemvWaveMinBlocksAttr, 1, kMax},
+                           Count{kKvAttentionMinBlocksAttr, 1, kMax},
+                           Count{kGemvStagesAttr, 0, kMax},
+                           Count{kGemvStagesMinGridAttr, 1, kNoBound}})
+      if (Attribute a = module->getAttr(c.name)) {
         auto i = dyn_cast<IntegerAttr>(a);
-        if (!i || !isValidGemvMinBlocks(i.getInt()))
-          return module.emitError()
-                 << name << " must be an integer from 1 to 8, got " << a;
+        if (!i || i.getInt() < c.lo || i.getInt() > c.hi) {
+          InFlightDiagnostic d = module.emitError()
+                                 << c.name << " must be an integer ";
+          if (c.hi == kNoBound)
+            d << "of at least " << c.lo;
+          else
+            d << "from " << c.lo << " to " << c.hi;
+          return d << ", got " << a;
+        }
       }
-    if (Attribute a = module->getAttr(kGemvStagesAttr)) {
-      auto i = dyn_cast<IntegerAttr>(a);
-      if (!i || i.getInt() < 0 || i.getInt() > 8)
-        return module.emitError()
-               << kGemvStagesAttr << " must be an integer from 0 to 8, got "
-               << a;
-    }
-    if (Attribute a = module->getAttr(kGemvStagesMinGridAttr)) {
-      auto i = dyn_cast<IntegerAttr>(a);
-      if (!i || i.getInt() < 1)
-        return module.emitError() << kGemvStagesMinGridAttr
-                                  << " must be an integer of at least 1, got "
-                                  << a;
-    }
   }
   Block &block = func.getBody().front();
   ArenaOp arena;

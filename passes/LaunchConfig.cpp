@@ -572,7 +572,6 @@ bool kiln::isValidGemvSplitK(int64_t v) {
   return v == 1 || v == 2 || v == 4 || v == 8;
 }
 
-bool kiln::isValidGemvMinBlocks(int64_t v) { return v >= 1 && v <= 8; }
 
 
 bool kiln::gemvPreload(Operation *op) {
@@ -701,6 +700,17 @@ int64_t kiln::gemvStageBytes(const GemvKernel &kernel, Operation *op,
          (kernel.k / gemvSplitK(kernel, op)) * gemvElementBytes(kernel);
 }
 
+/// Blocks of GEMV kernel `kernel` unstaged: S warps a column
+/// (gemvSplitK), 8 warps a block, before any cap on the grid.
+static int64_t gemvUnstagedBlocks(const GemvKernel &kernel, Operation *op) {
+  return (kernel.units() * gemvSplitK(kernel, op) + 7) / 8;
+}
+
+/// The most shared memory a staged GEMV block's slots may take: the
+/// block's few bytes of static partials (gemvSplitDots' part) fit in the
+/// last KB.
+static constexpr int64_t kGemvStagedSlotsMax = kSmemPerBlockMax - 1024;
+
 /// Blocks a staged GEMV of `smem` bytes of slots a block keeps on an SM.
 static int64_t gemvStagedBlocksPerSm(int64_t smem) {
   return std::max<int64_t>(
@@ -708,12 +718,12 @@ static int64_t gemvStagedBlocksPerSm(int64_t smem) {
 }
 
 int64_t kiln::gemvStagesRule(const GemvKernel &kernel, Operation *op) {
-  int64_t slices = kernel.units() * gemvSplitK(kernel, op);
-  if ((slices + 7) / 8 <= kGemvStagedRuleMinGrid)
+  if (gemvUnstagedBlocks(kernel, op) <= kGemvStagedRuleMinGrid)
     return 0;
+  int64_t slices = kernel.units() * gemvSplitK(kernel, op);
   for (int64_t stages = 1; stages <= 8; ++stages) {
     int64_t smem = gemvStageBytes(kernel, op, stages);
-    if (smem > kSmemPerBlockMax - 1024)
+    if (smem > kGemvStagedSlotsMax)
       return 0;
     int64_t warps = 8 * gemvStagedBlocksPerSm(smem) * kTargetSms;
     if (warps * stages >= slices)
@@ -734,16 +744,13 @@ int64_t kiln::gemvStages(const GemvKernel &kernel, Operation *op) {
   if (stages < 1)
     return 0;
   // kiln-compile --gemv-stages-min-grid: only kernels whose unstaged grid
-  // (S warps a column, 8 warps a block) is larger.
+  // is larger.
   if (int64_t minGrid = moduleInt(op, kGemvStagesMinGridAttr);
-      minGrid >= 1 &&
-      (kernel.units() * gemvSplitK(kernel, op) + 7) / 8 <= minGrid)
+      minGrid >= 1 && gemvUnstagedBlocks(kernel, op) <= minGrid)
     return 0;
   // Each warp's slice is whole 16-byte chunks (cp.async's size): gemvSplitK
-  // halves S until S vectors divide K. The block's few bytes of static
-  // partials (gemvSplitDots' part) fit in the last KB.
-  while (stages > 0 &&
-         gemvStageBytes(kernel, op, stages) > kSmemPerBlockMax - 1024)
+  // halves S until S vectors divide K.
+  while (stages > 0 && gemvStageBytes(kernel, op, stages) > kGemvStagedSlotsMax)
     --stages;
   return stages;
 }
@@ -950,8 +957,7 @@ LaunchDims kiln::chooseFusedLaunchDims(ArrayRef<Operation *> ops) {
     if (std::optional<GemvKernel> gemv =
             analyzeGemvKernel(*ops.front()->getBlock())) {
       int64_t grid = std::min(
-          clampGrid((gemv->units() * gemvSplitK(*gemv, ops.front()) + 7) /
-                    8),
+          clampGrid(gemvUnstagedBlocks(*gemv, ops.front())),
           gemv->prologue && !gemv->foldedRms ? kGemvPrologueGrid
                                              : int64_t(65535));
       // Staged (gemvStages): the blocks whose slots fit on the SMs at once

@@ -503,35 +503,32 @@ int main(int argc, char **argv) {
   }
   setBoolIfGiven(gemvPreload, kiln::kGemvPreloadAttr);
   setBoolIfGiven(gemvMmaAhead, kiln::kGemvMmaAheadAttr);
-  // The measurement flags of a count: 0 (unset) or 1 to `most`; the
-  // min-blocks ones 1 to 8 (kiln::isValidGemvMinBlocks).
+  // The measurement flags of a count: `least` to `most` where given; with
+  // `least` 1, 0 means unset (the flag's default), while --gemv-stages=0
+  // (least 0) is a value: none staged. The min-blocks ones and the stages
+  // at most kiln::kGemvMinBlocksMax.
+  constexpr int64_t kMax = kiln::kGemvMinBlocksMax;
   auto setCount = [&](const cl::opt<int64_t> &flag, StringRef attr,
-                      int64_t most) {
-    if (flag == 0)
+                      int64_t least, int64_t most) {
+    if (!flag.getNumOccurrences() || (least > 0 && flag == 0))
       return true;
-    if (flag < 1 || flag > most) {
+    if (flag < least || flag > most) {
       llvm::errs() << "kiln-compile: error: --" << flag.ArgStr << "="
-                   << flag.getValue() << " is not between 1 and " << most
-                   << "\n";
+                   << flag.getValue() << " is not between " << least
+                   << " and " << most << "\n";
       return false;
     }
     setI64(attr, flag);
     return true;
   };
-  if (!setCount(gemvMmaMinBlocks, kiln::kGemvMmaMinBlocksAttr, 8) ||
-      !setCount(gemvMinBlocks, kiln::kGemvMinBlocksAttr, 8) ||
-      !setCount(gemvWaveMinBlocks, kiln::kGemvWaveMinBlocksAttr, 8) ||
-      !setCount(gemvStagesMinGrid, kiln::kGemvStagesMinGridAttr, 65535) ||
-      !setCount(kvAttentionMinBlocks, kiln::kKvAttentionMinBlocksAttr, 8))
+  if (!setCount(gemvMmaMinBlocks, kiln::kGemvMmaMinBlocksAttr, 1, kMax) ||
+      !setCount(gemvMinBlocks, kiln::kGemvMinBlocksAttr, 1, kMax) ||
+      !setCount(gemvWaveMinBlocks, kiln::kGemvWaveMinBlocksAttr, 1, kMax) ||
+      !setCount(gemvStages, kiln::kGemvStagesAttr, 0, kMax) ||
+      !setCount(gemvStagesMinGrid, kiln::kGemvStagesMinGridAttr, 1, 65535) ||
+      !setCount(kvAttentionMinBlocks, kiln::kKvAttentionMinBlocksAttr, 1,
+                kMax))
     return 1;
-  if (gemvStages.getNumOccurrences()) {
-    if (gemvStages < 0 || gemvStages > 8) {
-      llvm::errs() << "kiln-compile: error: --gemv-stages=" << gemvStages
-                   << " is not between 0 and 8\n";
-      return 1;
-    }
-    setI64(kiln::kGemvStagesAttr, gemvStages);
-  }
   if (gemvStagesMinGrid != 0 && gemvStages == 0) {
     llvm::errs() << "kiln-compile: error: --gemv-stages-min-grid narrows "
                     "--gemv-stages=N, N from 1 to 8, which is not given\n";
@@ -546,8 +543,8 @@ int main(int argc, char **argv) {
     setI64(kiln::kFuseKvAttentionMaxBatchAttr, fuseKvAttentionMaxBatch);
   }
   setBoolIfGiven(fuseRopeAppend, kiln::kKvRopeAppendAttr);
-  if (!setCount(kvAttentionHeads, kiln::kKvAttentionHeadsAttr, 16) ||
-      !setCount(kvAttentionSteps, kiln::kKvAttentionStepsAttr, 16))
+  if (!setCount(kvAttentionHeads, kiln::kKvAttentionHeadsAttr, 1, 16) ||
+      !setCount(kvAttentionSteps, kiln::kKvAttentionStepsAttr, 1, 16))
     return 1;
   auto runStage = [&](llvm::function_ref<void(OpPassManager &)> build) {
     PassManager pm(&context);

@@ -249,9 +249,10 @@ inline constexpr llvm::StringLiteral kGemvMmaMinBlocksAttr =
     "kiln.gemv_mma_min_blocks";
 /// kGemvMmaMinBlocksAttr of the module holding `op`, or 0.
 int64_t gemvMmaMinBlocks(mlir::Operation *op);
-/// Whether `v` is a valid kGemvMmaMinBlocksAttr (or kGemvMinBlocksAttr)
-/// value (1 to 8).
-bool isValidGemvMinBlocks(int64_t v);
+/// The largest kGemvMmaMinBlocksAttr (and kGemvMinBlocksAttr,
+/// kGemvWaveMinBlocksAttr, kKvAttentionMinBlocksAttr, kGemvStagesAttr)
+/// value: 8 blocks of 256 threads fill an SM.
+inline constexpr int64_t kGemvMinBlocksMax = 8;
 /// SMs of the GPUs kiln's launch rules are measured on (an H100 SXM's or an
 /// H200's 132).
 constexpr int64_t kTargetSms = 132;
