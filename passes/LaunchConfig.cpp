@@ -103,7 +103,8 @@ static std::pair<int64_t, int64_t> rowsOf(Operation *op) {
   return {q[0] * q[1] * q[2], std::max(k[2], v[3])};
 }
 
-/// The split kernel's blocks, best first: 8 warps of 2 steps, else (where
+/// The split kernel's blocks, best first (after kKvThreeStepsMinGroups'
+/// rule): 8 warps of 2 steps, else (where
 /// their shared arrays do not fit) 4 warps of 4 steps. Measured with
 /// bench/micro/kv_attention.cu on an H200 (bench/RESULTS.md, 2026-12-01):
 /// 8 x 2 was the fastest or within 6% of it on every decode shape tried
@@ -134,6 +135,23 @@ static constexpr std::pair<int64_t, int64_t> kKvSplitBlocks[] = {{8, 2},
 /// 0.8329 ms (H200, each beside the other in one run, twice;
 /// bench/RESULTS.md), though alone the 64-block kernel was faster in
 /// session 9. Qwen2.5-0.5B (7 heads a kv head) keeps a head a block: 112.
+/// Where a step's groups (kvAttentionSplitWith's (b, kv head, head set, s)
+/// blocks of one chunk each) number more than a quarter of the SMs and at
+/// most one an SM, the split kernel's blocks are 8 warps of 3 steps
+/// (chunks of 96 slots for bf16 D = 64) instead of 2. Measured on an H200
+/// (bench/RESULTS.md, session 21; ctx 512 of 1024 slots, graph step, each
+/// beside the default in one run): at 64 groups, Llama-1B's batch 8 1.279
+/// -> 1.236 ms (-3.4%, twice) and Qwen2.5-0.5B's batch 32 1.498 -> 1.408
+/// (-6.0%, twice); outside the window, Llama-1B's batch 32 (256 groups)
+/// 1.728 -> 1.741 and Qwen2.5-0.5B's batch 8 (16 groups) 0.960 -> 0.962,
+/// so those keep 2 steps (4 steps lost at all four). Why, as far as it is
+/// known: at half the cache live, 2 steps make Llama-1B's 64 groups 576
+/// live blocks, past the 528 its 64 registers let the SMs hold at once,
+/// and 3 steps 384, within the 396 of its 80; with many groups the grid
+/// runs in waves either way, and with few the longer chunks only cut the
+/// blocks (session 15: Qwen's batch 8 at 9 steps, 0.990 -> 1.100 ms).
+static constexpr int64_t kKvThreeStepsMinGroups = kTargetSms / 4 + 1;
+static constexpr int64_t kKvThreeStepsMaxGroups = kTargetSms;
 static constexpr int64_t kKvClusterMaxSplits = 8;
 static constexpr int64_t kKvClusterMinBlocks = 128;
 
@@ -200,6 +218,8 @@ KvSplitShape kiln::kvAttentionSplitShape(Operation *op) {
   SmallVector<std::pair<int64_t, int64_t>, 3> blocks;
   if (int64_t steps = moduleInt(op, kKvAttentionStepsAttr); steps >= 1)
     blocks.push_back({8, steps});
+  if (groups >= kKvThreeStepsMinGroups && groups <= kKvThreeStepsMaxGroups)
+    blocks.push_back({8, 3});
   blocks.append(std::begin(kKvSplitBlocks), std::end(kKvSplitBlocks));
   for (auto [warps, steps] : blocks) {
     KvSplitShape shape{warps, steps, warps * steps * (32 / lanes), 0,
