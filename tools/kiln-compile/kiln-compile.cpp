@@ -204,8 +204,9 @@ cl::opt<int64_t> kvAttentionSteps(
     "kv-attention-steps", cl::value_desc("N"), cl::init(0), cl::cat(category),
     cl::desc("Key steps per warp of the split decode attention's 8-warp "
              "blocks wherever a step is not one query row in clusters (1 to "
-             "16; 0, default: the rule, 2 from measurements, "
-             "docs/codegen.md); sets the module attribute "
+             "16; 0, default: the rule from measurements, 3 where the "
+             "step's groups are 34 to 132, else 2, docs/codegen.md); sets "
+             "the module attribute "
              "kiln.kv_attention_steps"));
 cl::opt<int64_t> prefetchWeightsMb(
     "prefetch-weights-mb", cl::value_desc("N"), cl::init(0), cl::cat(category),
