@@ -150,6 +150,9 @@ static constexpr std::pair<int64_t, int64_t> kKvSplitBlocks[] = {{8, 2},
 /// and 3 steps 384, within the 396 of its 80; with many groups the grid
 /// runs in waves either way, and with few the longer chunks only cut the
 /// blocks (session 15: Qwen's batch 8 at 9 steps, 0.990 -> 1.100 ms).
+/// The window's edges (a quarter of the SMs, one an SM) sit between the
+/// measured points, 16 and 64 groups and 64 and 256; no shape between
+/// them has been timed.
 static constexpr int64_t kKvThreeStepsMinGroups = kTargetSms / 4 + 1;
 static constexpr int64_t kKvThreeStepsMaxGroups = kTargetSms;
 static constexpr int64_t kKvClusterMaxSplits = 8;
