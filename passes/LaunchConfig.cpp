@@ -114,6 +114,26 @@ static std::pair<int64_t, int64_t> rowsOf(Operation *op) {
 static constexpr std::pair<int64_t, int64_t> kKvSplitBlocks[] = {{8, 2},
                                                                  {4, 4}};
 
+/// Where a step's groups (kvAttentionSplitWith's (b, kv head, head set, s)
+/// blocks of one chunk each) number more than a quarter of the SMs and at most
+/// one an SM, the split kernel's blocks are 8 warps of 3 steps (chunks of 96
+/// slots for bf16 D = 64) instead of 2. Measured on an H200 (bench/RESULTS.md,
+/// session 21; ctx 512 of 1024 slots, graph step, each beside the default in
+/// one run): at 64 groups, Llama-1B's batch 8 1.279 -> 1.236 ms (-3.4%, twice)
+/// and Qwen2.5-0.5B's batch 32 1.498 -> 1.408 (-6.0%, twice); outside the
+/// window, Llama-1B's batch 32 (256 groups) 1.728 -> 1.741 and Qwen2.5-0.5B's
+/// batch 8 (16 groups) 0.960 -> 0.962, so those keep 2 steps (4 steps were
+/// slower than 3 at all four). Why, as far as it is known: at half the cache
+/// live, 2 steps make Llama-1B's 64 groups 576 live blocks, past the 528 its 64
+/// registers let the SMs hold at once, and 3 steps 384, within the 396 of its
+/// 80; with many groups the grid runs in waves either way, and with few the
+/// longer chunks only cut the blocks (session 15: Qwen's batch 8 at 9 steps,
+/// 0.990 -> 1.100 ms). The window's edges (a quarter of the SMs, one an SM) sit
+/// between the measured points, 16 and 64 groups and 64 and 256; no shape
+/// between them has been timed.
+static constexpr int64_t kKvThreeStepsMinGroups = kTargetSms / 4 + 1;
+static constexpr int64_t kKvThreeStepsMaxGroups = kTargetSms;
+
 /// A step of one query row (batch 1, one position) merges its chunks in a
 /// thread block cluster (kvAttentionSplitWith's Cluster: the partial
 /// results meet in distributed shared memory, not through global memory,
@@ -135,26 +155,6 @@ static constexpr std::pair<int64_t, int64_t> kKvSplitBlocks[] = {{8, 2},
 /// 0.8329 ms (H200, each beside the other in one run, twice;
 /// bench/RESULTS.md), though alone the 64-block kernel was faster in
 /// session 9. Qwen2.5-0.5B (7 heads a kv head) keeps a head a block: 112.
-/// Where a step's groups (kvAttentionSplitWith's (b, kv head, head set, s)
-/// blocks of one chunk each) number more than a quarter of the SMs and at
-/// most one an SM, the split kernel's blocks are 8 warps of 3 steps
-/// (chunks of 96 slots for bf16 D = 64) instead of 2. Measured on an H200
-/// (bench/RESULTS.md, session 21; ctx 512 of 1024 slots, graph step, each
-/// beside the default in one run): at 64 groups, Llama-1B's batch 8 1.279
-/// -> 1.236 ms (-3.4%, twice) and Qwen2.5-0.5B's batch 32 1.498 -> 1.408
-/// (-6.0%, twice); outside the window, Llama-1B's batch 32 (256 groups)
-/// 1.728 -> 1.741 and Qwen2.5-0.5B's batch 8 (16 groups) 0.960 -> 0.962,
-/// so those keep 2 steps (4 steps lost at all four). Why, as far as it is
-/// known: at half the cache live, 2 steps make Llama-1B's 64 groups 576
-/// live blocks, past the 528 its 64 registers let the SMs hold at once,
-/// and 3 steps 384, within the 396 of its 80; with many groups the grid
-/// runs in waves either way, and with few the longer chunks only cut the
-/// blocks (session 15: Qwen's batch 8 at 9 steps, 0.990 -> 1.100 ms).
-/// The window's edges (a quarter of the SMs, one an SM) sit between the
-/// measured points, 16 and 64 groups and 64 and 256; no shape between
-/// them has been timed.
-static constexpr int64_t kKvThreeStepsMinGroups = kTargetSms / 4 + 1;
-static constexpr int64_t kKvThreeStepsMaxGroups = kTargetSms;
 static constexpr int64_t kKvClusterMaxSplits = 8;
 static constexpr int64_t kKvClusterMinBlocks = 128;
 
