@@ -261,12 +261,26 @@ LogicalResult EmitContext::beginKernel(Operation *op, ArrayRef<Value> inputs,
   os << name << "(";
   llvm::interleave(decls, os, ", ");
   os << ") {\n";
-  for (auto [i, bytes] : llvm::enumerate(prefetchBytes))
-    os << "  kiln::prefetchL2Grid(pf" << i << ", " << bytes << ");\n";
+  // A kernel that streams weights (kiln-prefetch-weights' default
+  // placement) asks before its wait; a quiet one (at-quiet) after it, or,
+  // where it waits itself, where its emitter puts the requests.
+  if (streamsWeights)
+    os << prefetchCalls("  ");
   if (!ownPdlEnter)
     os << "  kiln::pdlEnter();\n";
+  if (!streamsWeights && !prefetchAfterOwnWait)
+    os << prefetchCalls("  ");
   begun = true;
   return success();
+}
+
+std::string EmitContext::prefetchCalls(StringRef indent) const {
+  std::string out;
+  for (auto [i, bytes] : llvm::enumerate(prefetchBytes))
+    out += (indent + "kiln::prefetchL2Grid(pf" + std::to_string(i) + ", " +
+            std::to_string(bytes) + ");\n")
+               .str();
+  return out;
 }
 
 void EmitContext::endKernel() { os << "}\n"; }
@@ -525,6 +539,9 @@ static LogicalResult emitKernel(Translation &t, KernelOp kernel,
              << "; a kernel's prefetch is part of its parameters";
   }
   ctx.prefetchBytes.assign(prefetch.begin(), prefetch.end());
+  // The test kiln-prefetch-weights applies to whether a launch streams
+  // weights.
+  ctx.streamsWeights = analyzeGemvKernel(body).has_value();
   if (!prefetch.empty() && !fused && !*bodyOp)
     return first.emitOpError("prefetches for a copy kernel (@")
            << kernel.getSymName() << "), which takes no prefetch";

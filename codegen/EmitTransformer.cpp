@@ -16,6 +16,8 @@
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace kiln;
 using namespace kiln::codegen;
@@ -337,11 +339,14 @@ kiln::codegen::emitKvAttentionKernel(EmitContext &ctx, Block &body) {
   SmallVector<Value> args(body.getArguments());
   SmallVector<Value> outs(body.getTerminator()->getOperands());
   ctx.ownPdlEnter = early;
+  // An early kernel's prefetch requests go out after its own wait (the
+  // `waited` hook), once the launch before it no longer streams.
+  ctx.prefetchAfterOwnWait = early && !ctx.prefetchBytes.empty();
   ctx.clusterDims = split.cluster;
   ctx.minBlocks = kvAttentionMinBlocks(op);
   if (failed(ctx.beginKernel(op, args, outs, what)))
     return failure();
-  if (!append && !kernel->queryRotary) {
+  if (!append && !kernel->queryRotary && !ctx.prefetchAfterOwnWait) {
     // The attention alone: no hooks.
     ctx.source() << "  kiln::kvAttentionSplit<" << b << ", " << hq << ", "
                  << hkv << ", " << s << ", " << t << ", " << d << ", " << block
@@ -360,7 +365,13 @@ kiln::codegen::emitKvAttentionKernel(EmitContext &ctx, Block &body) {
                << argOf(op.getPositions()) << ", " << result << ", "
                << floatLiteral(op.getScale().convertToFloat()) << ",\n      "
                << bias << ",\n      " << ctx.name << "_part, " << ctx.name
-               << "_done,\n      " << hook << ");\n";
+               << "_done,\n      " << hook;
+  if (ctx.prefetchAfterOwnWait) {
+    std::string calls = ctx.prefetchCalls("");
+    std::replace(calls.begin(), calls.end(), '\n', ' ');
+    ctx.source() << ",\n      [=] { " << calls << "}";
+  }
+  ctx.source() << ");\n";
   ctx.endKernel();
   return success();
 }

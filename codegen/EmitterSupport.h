@@ -109,6 +109,13 @@ public:
   /// beginKernel writes it as the body's first statement. Every kernel must
   /// have it before it touches memory another launch writes or reads.
   bool ownPdlEnter = false;
+  /// Set before beginKernel (with ownPdlEnter) by an emitter that issues
+  /// the kernel's prefetchBytes itself, after its own wait (the early
+  /// decode attention's `waited` hook); beginKernel then writes none.
+  bool prefetchAfterOwnWait = false;
+  /// Set by the driver: the kernel streams weights (analyzeGemvKernel, as
+  /// kiln-prefetch-weights tells streaming launches from quiet ones).
+  bool streamsWeights = false;
   /// Set before beginKernel for a kernel whose blocks run in thread block
   /// clusters of this many (kiln.kv_attention's cluster merge): the kernel
   /// is declared `KILN_CLUSTER_DIMS(n)` (kiln_kernels.cuh). 0: none.
@@ -126,6 +133,10 @@ public:
 
   /// The C++ element type of `value`; emits an error at `op` if unsupported.
   mlir::FailureOr<std::string> typeOf(mlir::Value value, mlir::Operation *op);
+
+  /// The kiln::prefetchL2Grid statements of prefetchBytes, each indented
+  /// by `indent` and ended by a newline ("" when there are none).
+  std::string prefetchCalls(llvm::StringRef indent) const;
 
   /// The source stream.
   llvm::raw_string_ostream &source() { return os; }
@@ -159,7 +170,11 @@ public:
   /// Bytes the kernel asks L2 for at each of its launches' `prefetch`
   /// buffers (the same for every launch): beginKernel adds a `const void
   /// *pfN` parameter per buffer after the outputs and spreads the requests
-  /// over the grid's threads before anything else (kiln::prefetchL2Grid).
+  /// over the grid's threads (kiln::prefetchL2Grid, prefetchCalls): a
+  /// kernel that streams weights (streamsWeights) asks first, before its
+  /// wait; a quiet one (at-quiet lists) right after the pdlEnter
+  /// beginKernel writes, so the requests do not compete with the stream of
+  /// the launch before it, or through its emitter (prefetchAfterOwnWait).
   llvm::SmallVector<int64_t> prefetchBytes;
 
   /// Filled by beginKernel: the kernel's parameters, in order.

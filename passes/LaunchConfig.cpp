@@ -215,6 +215,11 @@ KvSplitShape kiln::kvAttentionSplitShape(Operation *op) {
   }
   // One query row (batch 1, one position): a block per query head.
   int64_t heads = q[0] * q[2] == 1 ? 1 : g;
+  // kiln-compile --kv-attention-split-heads (measurement): that many heads
+  // a block where they divide the kv head's query heads.
+  if (int64_t h = moduleInt(op, kKvAttentionSplitHeadsAttr);
+      h >= 1 && g % h == 0)
+    heads = h;
   int64_t groups = q[0] * hkv * q[2] * (g / heads);
   // kiln-compile --kv-attention-steps (measurement): 8 warps of that many
   // steps first, where they fit.
@@ -741,17 +746,23 @@ static int64_t gemvStagedBlocksPerSm(int64_t smem) {
 }
 
 int64_t kiln::gemvStagesRule(const GemvKernel &kernel, Operation *op) {
-  if (gemvUnstagedBlocks(kernel, op) <= kGemvStagedRuleMinGrid)
+  int64_t blocks = gemvUnstagedBlocks(kernel, op);
+  if (blocks <= kGemvStagedRuleMinGrid)
     return 0;
   int64_t slices = kernel.units() * gemvSplitK(kernel, op);
   for (int64_t stages = 1; stages <= 8; ++stages) {
     int64_t smem = gemvStageBytes(kernel, op, stages);
     if (smem > kGemvStagedSlotsMax)
-      return 0;
+      break;
     int64_t warps = 8 * gemvStagedBlocksPerSm(smem) * kTargetSms;
     if (warps * stages >= slices)
       return stages;
   }
+  // Too many columns to hold at once: only a grid of many waves.
+  if (blocks > kGemvStagedRuleManyWavesGrid &&
+      gemvStageBytes(kernel, op, kGemvStagedRuleManyWavesSlots) <=
+          kGemvStagedSlotsMax)
+    return kGemvStagedRuleManyWavesSlots;
   return 0;
 }
 

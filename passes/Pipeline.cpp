@@ -47,6 +47,12 @@ struct CompilePipelineOptions
                      "(kiln-prefetch-weights budget-kb = 1024 x this; "
                      "kiln-compile --prefetch-weights-mb); 0: none"),
       llvm::cl::init(0)};
+  Option<bool> prefetchAtQuiet{
+      *this, "prefetch-at-quiet",
+      llvm::cl::desc("With prefetch-mb, the quiet launch asks, after its "
+                     "wait (kiln-prefetch-weights at-quiet; kiln-compile "
+                     "--prefetch-weights-at=quiet)"),
+      llvm::cl::init(false)};
   Option<bool> remarks{
       *this, "remarks",
       llvm::cl::desc("kiln-recognize's near misses as remarks (kiln-compile "
@@ -66,8 +72,8 @@ struct CompilePipelineOptions
                      "--merge-qkv-gemms, on by default)"),
       llvm::cl::init(true)};
   kiln::PipelineOptions get() const {
-    return {libraryCalls, precision,  gemv,         prefetchMb,
-            remarks,      mergeGemms, mergeQkvGemms};
+    return {libraryCalls, precision,  gemv,          prefetchMb,
+            prefetchAtQuiet, remarks, mergeGemms, mergeQkvGemms};
   }
 };
 } // namespace
@@ -125,6 +131,7 @@ void kiln::buildLowerPipeline(OpPassManager &pm,
   if (options.prefetchMb > 0) {
     KilnPrefetchWeightsOptions prefetch;
     prefetch.budgetKb = options.prefetchMb * 1024;
+    prefetch.atQuiet = options.prefetchAtQuiet;
     pm.addPass(createKilnPrefetchWeights(prefetch));
   }
 }

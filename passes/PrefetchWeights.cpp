@@ -114,22 +114,26 @@ struct PrefetchWeights
     for (size_t q = 0; q < ops.size(); ++q) {
       if (!quiet(q))
         continue;
-      // The first streaming launch after the quiet one asks for the
-      // weights of the streaming launches after it.
+      // The first streaming launch after the quiet one.
       size_t first = q + 1;
       while (first < ops.size() && streamed[first].empty() && !quiet(first))
         ++first;
-      if (first >= ops.size() || quiet(first) ||
-          !isa<LaunchOp>(ops[first]))
+      if (first >= ops.size() || quiet(first))
         continue;
-      auto launch = cast<LaunchOp>(ops[first]);
+      // at-quiet: the quiet launch asks for the weights of the streaming
+      // launches from `first` on. Otherwise `first` (a kernel) asks for
+      // those of the streaming launches after it.
+      if (!atQuiet && !isa<LaunchOp>(ops[first]))
+        continue;
+      auto launch = cast<LaunchOp>(ops[atQuiet ? q : first]);
+      size_t from = atQuiet ? first : first + 1;
       SmallVector<Value> buffers;
       SmallVector<int64_t> bytes;
-      llvm::SmallDenseSet<Value> seen(streamed[first].begin(),
-                                      streamed[first].end());
+      llvm::SmallDenseSet<Value> seen;
+      if (!atQuiet)
+        seen.insert(streamed[first].begin(), streamed[first].end());
       int64_t left = budget;
-      for (size_t j = first + 1; j < ops.size() && left > 0 && !quiet(j);
-           ++j) {
+      for (size_t j = from; j < ops.size() && left > 0 && !quiet(j); ++j) {
         SmallVector<Value> fresh;
         int64_t total = 0;
         for (Value w : streamed[j])

@@ -1466,6 +1466,11 @@ __device__ void kvAttention(const E *__restrict__ q, const E *__restrict__ kc,
   }
 }
 
+/// kvAttentionSplitWith's `waited` hook that does nothing.
+struct KvNothing {
+  __device__ void operator()() const {}
+};
+
 /// A measurement hook of kvAttentionSplitWith (bench/micro/kv_attention_phases.cu
 /// defines it before including this header to time the kernel's phases):
 /// KILN_KV_PROBE(i) marks the end of phase i. Nothing by default.
@@ -1532,6 +1537,11 @@ inline constexpr int64_t kvSplitMergeCap = 256;
 /// after. Without Early the caller has waited already. Every block waits
 /// before it returns, so launches stay ordered transitively.
 ///
+/// With Early, `waited()` runs in every block right after its pdlEnter()
+/// (kiln-prefetch-weights' at-quiet lists: the kernel asks L2 for later
+/// launches' weights once the launch before it has finished; KvNothing by
+/// default).
+///
 /// The query and the append are hooks (kiln-fuse-kv-attention's kernels):
 /// `query.load<G>(b, h0, s, piece, f)` gives the 16-byte piece `piece` of
 /// query rows (b, h0 .. h0 + G - 1, s) as floats (KvQuery: q as it is;
@@ -1545,13 +1555,13 @@ inline constexpr int64_t kvSplitMergeCap = 256;
 template <int64_t B, int64_t Hq, int64_t Hkv, int64_t S, int64_t T, int64_t D,
           int W, int Steps, int GH, bool Early, bool Cluster = false,
           typename E, typename I, typename Bias, typename Query,
-          typename Append>
+          typename Append, typename Waited = KvNothing>
 __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
                                      const I *__restrict__ pos,
                                      E *__restrict__ out, float scale,
                                      Bias bias, float *__restrict__ part,
                                      unsigned *__restrict__ done,
-                                     Append append) {
+                                     Append append, Waited waited = {}) {
   using V = Vec16<E>;
   constexpr int Vec = V::N;
   static_assert(D % Vec == 0, "kvAttentionSplit: D must fill 16-byte pieces");
@@ -1586,8 +1596,10 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
   int64_t group = blockIdx.x / Splits;
   int split = (int)(blockIdx.x % Splits);
   if (group >= B * Hkv * Sets * S) {
-    if (Early)
+    if (Early) {
       pdlEnter();
+      waited();
+    }
     return;
   }
   int64_t s = group % S, set = (group / S) % Sets,
@@ -1601,8 +1613,10 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
     return ((b * Hq + h0 + g) * S + s) * D + d;
   };
   if (live == 0 || split >= live) {
-    if (Early)
+    if (Early) {
       pdlEnter();
+      waited();
+    }
     if (live == 0 && split == 0) // no key: zeros, from the first block
       for (int i = tid; i < G * D; i += blockDim.x)
         out[outAt(i / D, i % D)] = (E)0.0f;
@@ -1639,6 +1653,7 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
       }
     }
     pdlEnter();
+    waited();
   }
   KILN_KV_PROBE(1);
 #pragma unroll

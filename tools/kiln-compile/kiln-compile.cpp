@@ -176,6 +176,15 @@ cl::opt<int64_t> kvAttentionHeads(
              "(0, default: the rule, the most that still make 128 blocks; "
              "for measurement, docs/codegen.md); sets the module attribute "
              "kiln.kv_attention_heads"));
+cl::opt<int64_t> kvAttentionSplitHeads(
+    "kv-attention-split-heads", cl::value_desc("N"), cl::init(0),
+    cl::cat(category),
+    cl::desc("Query heads a block of the split decode attention wherever it "
+             "does not run in clusters (more than one query row), 1 to 16, "
+             "where N divides a kv head's query heads (0, default: all of "
+             "them, or one at batch 1 without clusters; for measurement, "
+             "docs/codegen.md); sets the module attribute "
+             "kiln.kv_attention_split_heads"));
 cl::opt<int64_t> kvAttentionMinBlocks(
     "kv-attention-min-blocks", cl::value_desc("N"), cl::init(0),
     cl::cat(category),
@@ -216,6 +225,18 @@ cl::opt<int64_t> prefetchWeightsMb(
              "before its wait for the launch before it, so DRAM streams "
              "while the quiet launch runs (kiln-prefetch-weights, "
              "docs/codegen.md); 0 (default): none"));
+enum class PrefetchAt { Next, Quiet };
+cl::opt<PrefetchAt> prefetchWeightsAt(
+    "prefetch-weights-at", cl::init(PrefetchAt::Next), cl::cat(category),
+    cl::desc("Which launch asks L2 for the --prefetch-weights-mb weights "
+             "(kiln-prefetch-weights at-quiet, docs/codegen.md)"),
+    cl::values(clEnumValN(PrefetchAt::Next, "next",
+                          "the first launch that streams weights after a "
+                          "quiet one, before its wait, for the launches "
+                          "after it (default)"),
+               clEnumValN(PrefetchAt::Quiet, "quiet",
+                          "the quiet launch itself, after its wait, for the "
+                          "streaming launches after it")));
 cl::opt<bool> kilnRemarks(
     "kiln-remarks", cl::init(false), cl::cat(category),
     cl::desc("Say, as remarks at the ops, where kiln-recognize left an "
@@ -463,6 +484,12 @@ int main(int argc, char **argv) {
     return 1;
   }
   pipelineOptions.prefetchMb = prefetchWeightsMb;
+  if (prefetchWeightsAt.getNumOccurrences() && prefetchWeightsMb == 0) {
+    llvm::errs() << "kiln-compile: error: --prefetch-weights-at needs "
+                    "--prefetch-weights-mb=N with N > 0\n";
+    return 1;
+  }
+  pipelineOptions.prefetchAtQuiet = prefetchWeightsAt == PrefetchAt::Quiet;
   pipelineOptions.remarks = kilnRemarks;
   if (mergeGemms && mergeGemms.getNumOccurrences() && (noGemm || noGemv)) {
     // kiln-merge-gemms runs after kiln-gemv, on the cuBLASLt gemms whose
@@ -545,6 +572,8 @@ int main(int argc, char **argv) {
   }
   setBoolIfGiven(fuseRopeAppend, kiln::kKvRopeAppendAttr);
   if (!setCount(kvAttentionHeads, kiln::kKvAttentionHeadsAttr, 1, 16) ||
+      !setCount(kvAttentionSplitHeads, kiln::kKvAttentionSplitHeadsAttr, 1,
+                16) ||
       !setCount(kvAttentionSteps, kiln::kKvAttentionStepsAttr, 1, 16))
     return 1;
   auto runStage = [&](llvm::function_ref<void(OpPassManager &)> build) {

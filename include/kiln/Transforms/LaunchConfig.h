@@ -360,9 +360,24 @@ int64_t gemvStages(const GemvKernel &kernel, mlir::Operation *op);
 /// Llama-1B's (2048 blocks; 64 MB, more than the SMs' shared memory)
 /// staged at 2 slots lost (0.8337 -> 0.8453), and so did every product
 /// whose grid is one wave (session 19: all staged, 0.9189).
+/// A kernel whose weights do not fit at once but whose unstaged grid is
+/// more than kGemvStagedRuleManyWavesGrid blocks (the lm heads) is staged
+/// at kGemvStagedRuleManyWavesSlots slots: session 20's lm heads alone at
+/// 2 slots (`--gemv-stages=2 --gemv-stages-min-grid=2048`), Llama-1B
+/// 0.8339 -> 0.8298 ms and Qwen2.5-0.5B 0.5704 -> 0.5675 (before Qwen's
+/// gate/up was staged); session 22 (bench/RESULTS.md) beside the rule
+/// before it. Llama-1B's gate/up (2048 blocks) stays below the edge.
 int64_t gemvStagesRule(const GemvKernel &kernel, mlir::Operation *op);
 /// Blocks above which gemvStagesRule may stage: 4 an SM of kTargetSms.
 inline constexpr int64_t kGemvStagedRuleMinGrid = 4 * kTargetSms;
+/// Blocks above which gemvStagesRule stages a kernel whose weights do not
+/// fit in shared memory at once: 32 an SM. Measured on either side: the
+/// lm heads (Llama-1B 16032 blocks, Qwen2.5-0.5B 18992) gained, Llama-1B's
+/// gate/up (2048) lost; nothing between has been timed.
+inline constexpr int64_t kGemvStagedRuleManyWavesGrid = 32 * kTargetSms;
+/// Slots of such a kernel's warps (2 measured; 1 on Qwen2.5-0.5B's lm
+/// head gained nothing, session 20).
+inline constexpr int64_t kGemvStagedRuleManyWavesSlots = 2;
 /// Shared memory of a staged GEMV block (8 warps of `stages` slots, each
 /// slot the warp's slice of the kernel's most linears a column).
 int64_t gemvStageBytes(const GemvKernel &kernel, mlir::Operation *op,
@@ -455,6 +470,14 @@ inline constexpr llvm::StringLiteral kKvAttentionStepsAttr =
 /// 18's micro had Llama-1B's 2 heads a block ending sooner than 4.
 inline constexpr llvm::StringLiteral kKvAttentionHeadsAttr =
     "kiln.kv_attention_heads";
+
+/// The module attribute (an i64 from 1 to 16; kiln-compile
+/// --kv-attention-split-heads, for measurement) that sets the query heads a
+/// block of the split decode attention wherever it does not take the
+/// one-row cluster shape (steps of more than one query row), where it
+/// divides the kv head's query heads; elsewhere all of them (the rule).
+inline constexpr llvm::StringLiteral kKvAttentionSplitHeadsAttr =
+    "kiln.kv_attention_split_heads";
 
 /// The module attribute (an i64 from 1 to 8; kiln-compile
 /// --kv-attention-min-blocks, for measurement) that declares every split

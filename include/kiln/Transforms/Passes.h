@@ -41,6 +41,9 @@ struct PipelineOptions {
   /// kiln-prefetch-weights' budget in MiB after kiln-schedule (0: the
   /// pass does not run).
   int64_t prefetchMb = 0;
+  /// kiln-prefetch-weights' at-quiet: the quiet launch asks, after its
+  /// wait, instead of the first streaming launch after it.
+  bool prefetchAtQuiet = false;
   /// kiln-recognize's remarks: its near misses as remarks.
   bool remarks = false;
   /// kiln-merge-gemms after kiln-gemv: sibling gemms of more rows than a

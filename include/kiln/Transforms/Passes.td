@@ -410,10 +410,16 @@ def KilnPrefetchWeights : Pass<"kiln-prefetch-weights", "::mlir::ModuleOp"> {
     (programmatic dependent launch), so the requests go out then, and the
     streaming launches after it find their first bytes in L2.
 
-    Why not the quiet launch itself: its blocks start while the streaming
-    launch before it still runs, so its requests competed with that
-    launch's stream and queued ahead of the quiet launch's own loads
-    (measured slower, bench/RESULTS.md).
+    Why not the quiet launch itself, before its wait: its blocks start
+    while the streaming launch before it still runs, so its requests
+    competed with that launch's stream and queued ahead of the quiet
+    launch's own loads (measured slower, bench/RESULTS.md).
+
+    With `at-quiet`, the quiet launch itself gets the list instead - the
+    weights of the streaming launches after it, the first one's included -
+    and asks for them after its wait for the launch before it: once the
+    stream before it has finished, while it runs on what it has loaded.
+    A quiet launch followed by another quiet launch gets no list.
 
     A prefetch is a hint: it changes no result. Every launch of a kernel
     must prefetch the same bytes (they are kernel parameters); a kernel
@@ -422,7 +428,12 @@ def KilnPrefetchWeights : Pass<"kiln-prefetch-weights", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"budgetKb", "budget-kb", "int64_t", /*default=*/"0",
-           "KiB of weights a launch may prefetch (0: none)">
+           "KiB of weights a launch may prefetch (0: none)">,
+    Option<"atQuiet", "at-quiet", "bool", /*default=*/"false",
+           "The quiet launch asks, after its wait, for the weights of the "
+           "streaming launches after it (false: the first streaming launch "
+           "after it asks, before its wait, for those of the launches after "
+           "that one)">
   ];
   let dependentDialects = ["::kiln::KilnDialect"];
 }
