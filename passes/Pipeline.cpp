@@ -72,8 +72,8 @@ struct CompilePipelineOptions
                      "--merge-qkv-gemms, on by default)"),
       llvm::cl::init(true)};
   kiln::PipelineOptions get() const {
-    return {libraryCalls, precision,  gemv,          prefetchMb,
-            prefetchAtQuiet, remarks, mergeGemms, mergeQkvGemms};
+    return {libraryCalls,    precision, gemv,       prefetchMb,
+            prefetchAtQuiet, remarks,   mergeGemms, mergeQkvGemms};
   }
 };
 } // namespace

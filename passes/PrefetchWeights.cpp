@@ -4,8 +4,10 @@
 // launch that streams no weights a `prefetch` list of the weights the
 // streaming launches after it read, so that DRAM keeps streaming while the
 // quiet launch runs (Passes.td has the rule and why). The kernel asks L2
-// for them before it waits for the launch before it; the list is a hint
-// and changes no result.
+// for them before it waits for the launch before it. With at-quiet, the
+// quiet launch itself gets the list (the first streaming launch's weights
+// included) and asks after its wait. The list is a hint and changes no
+// result.
 //
 //===----------------------------------------------------------------------===//
 

@@ -158,8 +158,10 @@ cl::opt<int64_t> gemvStages(
              "(cp.async) while it computes one, N from 1 to 8, and the grid "
              "is the blocks that fit on the SMs at once; 0 stages none "
              "(default, no flag: the rule, which stages a kernel that runs "
-             "in waves and whose weights fit in shared memory at once; for "
-             "measurement, docs/codegen.md); sets the module attribute "
+             "in waves and whose weights fit in shared memory at once, and "
+             "at 2 slots one of more than 32 blocks an SM, such as an lm "
+             "head; for measurement, docs/codegen.md); sets the module "
+             "attribute "
              "kiln.gemv_stages"));
 cl::opt<int64_t> gemvStagesMinGrid(
     "gemv-stages-min-grid", cl::value_desc("B"), cl::init(0),
@@ -224,7 +226,8 @@ cl::opt<int64_t> prefetchWeightsMb(
              "for up to N MiB of the weights the launches after it stream, "
              "before its wait for the launch before it, so DRAM streams "
              "while the quiet launch runs (kiln-prefetch-weights, "
-             "docs/codegen.md); 0 (default): none"));
+             "docs/codegen.md; --prefetch-weights-at=quiet: the quiet "
+             "launch asks instead, after its wait); 0 (default): none"));
 enum class PrefetchAt { Next, Quiet };
 cl::opt<PrefetchAt> prefetchWeightsAt(
     "prefetch-weights-at", cl::init(PrefetchAt::Next), cl::cat(category),
