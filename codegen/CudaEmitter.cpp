@@ -539,8 +539,8 @@ static LogicalResult emitKernel(Translation &t, KernelOp kernel,
              << "; a kernel's prefetch is part of its parameters";
   }
   ctx.prefetchBytes.assign(prefetch.begin(), prefetch.end());
-  // The test kiln-prefetch-weights applies to whether a launch streams
-  // weights.
+  // Whether the kernel streams weights, as kiln-prefetch-weights tells
+  // (a GEMV; EmitterSupport.h).
   ctx.streamsWeights = analyzeGemvKernel(body).has_value();
   if (!prefetch.empty() && !fused && !*bodyOp)
     return first.emitOpError("prefetches for a copy kernel (@")

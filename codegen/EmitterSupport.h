@@ -113,8 +113,11 @@ public:
   /// the kernel's prefetchBytes itself, after its own wait (the early
   /// decode attention's `waited` hook); beginKernel then writes none.
   bool prefetchAfterOwnWait = false;
-  /// Set by the driver: the kernel streams weights (analyzeGemvKernel, as
-  /// kiln-prefetch-weights tells streaming launches from quiet ones).
+  /// Set by the driver: the kernel is a GEMV (analyzeGemvKernel), so it
+  /// streams weights. kiln-prefetch-weights also asks that its launches
+  /// bind kiln.weights to the weight rows, which every GEMV of kiln-gemv's
+  /// does: its prefetch lists (the default placement) go on such kernels,
+  /// at-quiet lists on the others.
   bool streamsWeights = false;
   /// Set before beginKernel for a kernel whose blocks run in thread block
   /// clusters of this many (kiln.kv_attention's cluster merge): the kernel

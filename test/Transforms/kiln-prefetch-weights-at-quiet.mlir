@@ -4,7 +4,7 @@
 // the streaming launches after it, the first one's included, up to
 // budget-kb, stopping at the next quiet launch - and asks for them after
 // its wait for the launch before it. 40 KiB: the first softmax asks for
-// all 16 KB of w1 and 24 KB (the same fraction as budget allows) of w2; the
+// all 16 KB of w1 and the first 24 KB of w2 (what is left of the budget); the
 // second softmax, followed by a quiet launch, gets none; the third asks
 // for w4 and w5; the attention for w6. Kernels whose launches' lists
 // differ are cloned. In CUDA, a kernel that does not wait itself (the

@@ -352,7 +352,7 @@ int64_t gemvStages(const GemvKernel &kernel, mlir::Operation *op);
 /// PDL wait) and whose weights all fit in the SMs' shared memory at once
 /// is staged, at the fewest slots a warp that hold every column the warp
 /// takes: the whole weight is asked for in one round, none of it behind a
-/// block that waits for another to leave. 0 (not staged) otherwise.
+/// block that waits for another to leave.
 /// Measured (H200, bench/RESULTS.md session 20, b1 graph steps, each
 /// beside the default in one run): Qwen2.5-0.5B's gate/up (608 blocks of
 /// 98 registers unstaged, 2.3 waves; 17 MB) staged by the rule, one slot,
@@ -365,8 +365,10 @@ int64_t gemvStages(const GemvKernel &kernel, mlir::Operation *op);
 /// at kGemvStagedRuleManyWavesSlots slots: session 20's lm heads alone at
 /// 2 slots (`--gemv-stages=2 --gemv-stages-min-grid=2048`), Llama-1B
 /// 0.8339 -> 0.8298 ms and Qwen2.5-0.5B 0.5704 -> 0.5675 (before Qwen's
-/// gate/up was staged); session 22 (bench/RESULTS.md) beside the rule
-/// before it. Llama-1B's gate/up (2048 blocks) stays below the edge.
+/// gate/up was staged); session 22, beside the rule before it in one call:
+/// Llama-1B 0.8337 and 0.8329 -> 0.8318 ms, Qwen2.5-0.5B 0.5235 and 0.5234
+/// -> 0.5209. Llama-1B's gate/up (2048 blocks) stays below the edge.
+/// 0 (not staged) otherwise.
 int64_t gemvStagesRule(const GemvKernel &kernel, mlir::Operation *op);
 /// Blocks above which gemvStagesRule may stage: 4 an SM of kTargetSms.
 inline constexpr int64_t kGemvStagedRuleMinGrid = 4 * kTargetSms;
