@@ -608,6 +608,20 @@ static LogicalResult emitKernel(Translation &t, KernelOp kernel,
   return success();
 }
 
+/// Whether `kernel` reads its argument `index` only as the table of
+/// gathers (kiln.gather's data): a step reads only its rows of it (the
+/// manifest's `rows`, which kiln-bench counts by rows).
+static bool readsOnlyRows(KernelOp kernel, unsigned index) {
+  Block &body = kernel.getBody().front();
+  if (index >= body.getNumArguments())
+    return false;
+  BlockArgument arg = body.getArgument(index);
+  return !arg.use_empty() && llvm::all_of(arg.getUses(), [](OpOperand &use) {
+    auto gather = dyn_cast<GatherOp>(use.getOwner());
+    return gather && &use == &gather.getDataMutable();
+  });
+}
+
 /// The manifest record of `launch` (a kernel already emitted).
 static FailureOr<KernelLaunch> launchRecord(Translation &t, LaunchOp launch) {
   KernelLaunch record;
@@ -617,6 +631,8 @@ static FailureOr<KernelLaunch> launchRecord(Translation &t, LaunchOp launch) {
     record.block[d] = static_cast<uint32_t>(launch.getBlock()[d]);
   }
   record.smemBytes = static_cast<uint32_t>(launch.getSmem());
+  auto kernel = SymbolTable::lookupNearestSymbolFrom<KernelOp>(
+      launch, launch.getKernelAttr());
   for (EmitContext::ParamSource p : t.kernelParams[record.name]) {
     if (p.isPrefetch && p.index >= launch.getPrefetch().size())
       return launch.emitOpError("prefetches ")
@@ -627,6 +643,8 @@ static FailureOr<KernelLaunch> launchRecord(Translation &t, LaunchOp launch) {
                                 : launch.getInputs()[p.index];
     if (p.isPrefetch)
       ++record.prefetchArgs;
+    else if (!p.isOutput && kernel && readsOnlyRows(kernel, p.index))
+      record.rowArgs.push_back(uint32_t(record.args.size()));
     FailureOr<KernelArg> arg = pointerFor(t, buffer, launch);
     if (failed(arg))
       return failure();

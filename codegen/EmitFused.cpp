@@ -2,16 +2,21 @@
 //
 // A kiln.kernel whose body is several elementwise ops (kiln-form-fusions'
 // groups) becomes one grid-stride loop over the shape every op and every
-// yielded value has. Per element i, each thread loads element i of every
-// argument it reads (broadcast arguments through their index maps, as
-// single-op kernels do), computes each body op in order into a local scalar
-// with the expression the single-op kernel uses (scalarMapExpr), converted
-// to the op's element type exactly as a single-op kernel stores it, and
-// stores the yielded values last. A gather of two of the kernel's arguments
-// (data and indices) is a leaf: element i of it is read from the data at
-// the index read for i's coordinates; a slice of an argument likewise reads
-// the argument at starts + coordinates x steps. So an input the planner lets an output
-// overwrite (kernelMayWriteInPlace) is read before any store of the thread.
+// yielded value has; a kernel that kiln-merge-siblings' independent rule
+// made of launches of several shapes becomes one such loop per shape of
+// its yielded values, one after another, each computing the ops its values
+// need (an op two loops need is computed in both; such a kernel writes
+// nothing in place, kernelMayWriteInPlace). Per element i, each thread
+// loads element i of every argument it reads (broadcast arguments through
+// their index maps, as single-op kernels do), computes each body op in
+// order into a local scalar with the expression the single-op kernel uses
+// (scalarMapExpr), converted to the op's element type exactly as a
+// single-op kernel stores it, and stores the yielded values last. A gather
+// of two of the kernel's arguments (data and indices) is a leaf: element i
+// of it is read from the data at the index read for i's coordinates; a
+// slice of an argument likewise reads the argument at starts + coordinates
+// x steps. So an input the planner lets an output overwrite
+// (kernelMayWriteInPlace) is read before any store of the thread.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +25,8 @@
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 #include "kiln/Transforms/LaunchConfig.h"
 
+#include "llvm/ADT/SmallPtrSet.h"
+
 using namespace mlir;
 using namespace kiln;
 using namespace kiln::codegen;
@@ -27,12 +34,14 @@ using namespace kiln::codegen;
 LogicalResult kiln::codegen::emitScalarOps(
     EmitContext &ctx, Block &body, llvm::function_ref<bool(Operation *)> include,
     ArrayRef<int64_t> shape, StringRef indent, Operation *anchor,
-    DenseMap<Value, std::string> &names, bool &coords, raw_ostream &os) {
+    DenseMap<Value, std::string> &names, bool &coords, raw_ostream &os,
+    llvm::function_ref<bool(Value)> stores) {
   Operation *terminator = body.getTerminator();
   for (BlockArgument arg : body.getArguments()) {
     bool read = llvm::any_of(arg.getUsers(), [&](Operation *user) {
-      return user == terminator ||
-             (include(user) && !isa<GatherOp, SliceOp>(user));
+      if (user == terminator)
+        return !stores || stores(arg);
+      return include(user) && !isa<GatherOp, SliceOp>(user);
     });
     if (!read)
       continue;
@@ -145,10 +154,40 @@ LogicalResult kiln::codegen::emitFusedKernel(EmitContext &ctx, Block &body) {
   Operation *root = terminator->getPrevNode();
   if (!root || terminator->getNumOperands() == 0)
     return terminator->emitOpError("ends a fused kernel that computes nothing");
-  ArrayRef<int64_t> shape = shapeOf(terminator->getOperand(0));
-  int64_t n = product(shape);
 
-  // Every op and every yielded value has the loop's shape.
+  // One loop per shape of the yielded values, in order of first appearance
+  // (kiln-merge-siblings' independent rule merges kernels of several
+  // shapes; otherwise there is one): each computes the ops its yields need.
+  struct Loop {
+    SmallVector<int64_t> shape;
+    SmallVector<unsigned> yields;
+    llvm::SmallPtrSet<Operation *, 16> ops;
+  };
+  SmallVector<Loop, 2> loops;
+  for (auto [k, v] : llvm::enumerate(terminator->getOperands())) {
+    ArrayRef<int64_t> s = shapeOf(v);
+    auto it = llvm::find_if(
+        loops, [&](const Loop &l) { return ArrayRef<int64_t>(l.shape) == s; });
+    if (it == loops.end()) {
+      loops.emplace_back();
+      loops.back().shape.assign(s.begin(), s.end());
+      it = std::prev(loops.end());
+    }
+    it->yields.push_back(k);
+  }
+  for (Loop &l : loops) {
+    SmallVector<Value> work;
+    for (unsigned k : l.yields)
+      work.push_back(terminator->getOperand(k));
+    while (!work.empty()) {
+      Operation *def = work.pop_back_val().getDefiningOp();
+      if (!def || !l.ops.insert(def).second)
+        continue;
+      llvm::append_range(work, def->getOperands());
+    }
+  }
+
+  // Every op has (or broadcasts to) the shape of each loop that computes it.
   for (Operation &op : body.without_terminator()) {
     if (isa<GatherOp, SliceOp>(op))
       continue; // A leaf, checked where it is emitted (emitScalarOps).
@@ -162,29 +201,37 @@ LogicalResult kiln::codegen::emitFusedKernel(EmitContext &ctx, Block &body) {
     // widening a broadcast argument, from kiln-lower-precision) is computed
     // per loop element from its operands' broadcast elements: for a scalar
     // map that is its broadcast value.
-    if (!broadcastsTo(shapeOf(op.getResult(0)), shape))
-      return op.emitOpError("in fused kernel @")
-             << ctx.name << " has shape [" << shapeOf(op.getResult(0))
-             << "], which does not broadcast to the kernel's [" << shape
-             << "]";
+    for (const Loop &l : loops)
+      if (l.ops.contains(&op) &&
+          !broadcastsTo(shapeOf(op.getResult(0)), l.shape))
+        return op.emitOpError("in fused kernel @")
+               << ctx.name << " has shape [" << shapeOf(op.getResult(0))
+               << "], which does not broadcast to the kernel's ["
+               << ArrayRef<int64_t>(l.shape) << "]";
   }
-  for (Value v : terminator->getOperands())
-    if (shapeOf(v) != shape)
-      return terminator->emitOpError("in fused kernel @")
-             << ctx.name << " yields a value of shape [" << shapeOf(v)
-             << "], not [" << shape << "]";
 
-  // The loop body: argument loads, one local per op, the stores.
-  DenseMap<Value, std::string> names;
-  std::string loop;
-  llvm::raw_string_ostream os(loop);
-  bool coords = false;
-  if (failed(emitScalarOps(
-          ctx, body, [](Operation *) { return true; }, shape, "    ", root,
-          names, coords, os)))
-    return failure();
-  for (auto [k, v] : llvm::enumerate(terminator->getOperands()))
-    os << "    out" << k << "[i] = " << names.lookup(v) << ";\n";
+  // Each loop's body: argument loads, one local per op, the stores.
+  SmallVector<std::string> bodies;
+  SmallVector<bool> loopCoords;
+  for (const Loop &l : loops) {
+    DenseMap<Value, std::string> names;
+    std::string loop;
+    llvm::raw_string_ostream os(loop);
+    bool coords = false;
+    llvm::SmallPtrSet<Value, 4> stored;
+    for (unsigned k : l.yields)
+      stored.insert(terminator->getOperand(k));
+    if (failed(emitScalarOps(
+            ctx, body, [&](Operation *op) { return l.ops.contains(op); },
+            l.shape, "    ", root, names, coords, os,
+            [&](Value v) { return stored.contains(v); })))
+      return failure();
+    for (unsigned k : l.yields)
+      os << "    out" << k << "[i] = "
+         << names.lookup(terminator->getOperand(k)) << ";\n";
+    bodies.push_back(loop);
+    loopCoords.push_back(coords);
+  }
 
   std::string what;
   llvm::raw_string_ostream whatOs(what);
@@ -196,12 +243,15 @@ LogicalResult kiln::codegen::emitFusedKernel(EmitContext &ctx, Block &body) {
   if (failed(ctx.beginKernel(root, args, outs, what)))
     return failure();
   llvm::raw_string_ostream &src = ctx.source();
-  src << "  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; "
-         "i < "
-      << n << ";\n       i += (int64_t)gridDim.x * blockDim.x) {\n";
-  if (coords)
-    src << "    " << decompose("i", shape, "c") << "\n";
-  src << loop << "  }\n";
+  for (auto [l, loop] : llvm::enumerate(loops)) {
+    src << "  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + "
+           "threadIdx.x; i < "
+        << product(loop.shape)
+        << ";\n       i += (int64_t)gridDim.x * blockDim.x) {\n";
+    if (loopCoords[l])
+      src << "    " << decompose("i", loop.shape, "c") << "\n";
+    src << bodies[l] << "  }\n";
+  }
   ctx.endKernel();
   return success();
 }

@@ -200,13 +200,17 @@ private:
 /// (scalarMapExpr, converted to the op's type). `names` holds the values
 /// named before (e.g. a GEMV's products) and gets the new ones. Types that
 /// codegen does not support are errors located at `anchor` (arguments) or
-/// the op. Serves the fused elementwise kernels and the GEMV epilogues.
+/// the op. `stores` (all of them when null) says which of the yielded
+/// values this loop stores: a block argument yielded as it is is loaded
+/// only for those. Serves the fused elementwise kernels (a loop per yielded
+/// shape) and the GEMV epilogues.
 mlir::LogicalResult emitScalarOps(
     EmitContext &ctx, mlir::Block &body,
     llvm::function_ref<bool(mlir::Operation *)> include,
     llvm::ArrayRef<int64_t> shape, llvm::StringRef indent,
     mlir::Operation *anchor, llvm::DenseMap<mlir::Value, std::string> &names,
-    bool &coords, llvm::raw_ostream &os);
+    bool &coords, llvm::raw_ostream &os,
+    llvm::function_ref<bool(mlir::Value)> stores = nullptr);
 
 /// The kernels kiln-gemv makes (kiln::analyzeGemvKernel): GEMV linears of
 /// one input, grouped by the elementwise epilogue that combines them (a

@@ -71,9 +71,16 @@ struct CompilePipelineOptions
                      "kiln-merge-gemms head-split; kiln-compile "
                      "--merge-qkv-gemms, on by default)"),
       llvm::cl::init(true)};
+  Option<bool> mergeSmallLaunches{
+      *this, "merge-small-launches",
+      llvm::cl::desc("Small independent elementwise launches of any shapes "
+                     "as one kernel (kiln-merge-siblings independent; "
+                     "kiln-compile --merge-small-launches, on by default)"),
+      llvm::cl::init(true)};
   kiln::PipelineOptions get() const {
     return {libraryCalls,    precision, gemv,       prefetchMb,
-            prefetchAtQuiet, remarks,   mergeGemms, mergeQkvGemms};
+            prefetchAtQuiet, remarks,   mergeGemms, mergeQkvGemms,
+            mergeSmallLaunches};
   }
 };
 } // namespace
@@ -111,7 +118,9 @@ void kiln::buildFusePipeline(OpPassManager &pm,
     }
   }
   pm.addNestedPass<func::FuncOp>(createKilnFuseKvAttention());
-  pm.addNestedPass<func::FuncOp>(createKilnMergeSiblings());
+  KilnMergeSiblingsOptions siblingOptions;
+  siblingOptions.independent = options.mergeSmallLaunches;
+  pm.addNestedPass<func::FuncOp>(createKilnMergeSiblings(siblingOptions));
 }
 
 void kiln::buildFusedPipeline(OpPassManager &pm,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reads and re-seals kiln artifact manifests (docs/artifact.md, format 3),
+"""Reads and re-seals kiln artifact manifests (docs/artifact.md, format 4),
 for tests.
 
     kiln_artifact.py hash FILE...     print each file's XXH64 (manifest spelling)
@@ -7,7 +7,7 @@ for tests.
                                       `<kind>_file NAME BYTES HASH` record holds
                                       the file's actual size and hash, and the
                                       final `checksum` record matches
-    kiln_artifact.py show DIR.kiln    summarise a format-3 manifest: the KV
+    kiln_artifact.py show DIR.kiln    summarise a format-4 manifest: the KV
                                       cache, and per function its step, inputs
                                       and outputs (with roles) and launch count
 
@@ -104,11 +104,11 @@ def seal(artifact_dir):
         f.write(body + ("checksum %s\n" % spelling(xxh64(body))).encode())
 
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 
 def parse(text):
-    """The records of a format-3 manifest (docs/artifact.md) as a dict:
+    """The records of a format-4 manifest (docs/artifact.md) as a dict:
     version, arch, arena_bytes, kv_cache (a dict, or None), weights, and
     functions (name, step (batch, seq) or None, inputs, outputs, launches).
     Inputs and outputs are dicts (index, name, dtype, shape, offset, bytes,

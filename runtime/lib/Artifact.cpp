@@ -1,6 +1,6 @@
 //===- Artifact.cpp - parse and validate a kiln artifact ------------------===//
 //
-// The manifest parser (docs/artifact.md, format version 3) and the loader of
+// The manifest parser (docs/artifact.md, format version 4) and the loader of
 // an artifact directory. Everything the CUDA executor later trusts (record
 // order, counts, byte sizes, offsets into the arena, the weights and the KV
 // cache region, weight ids, gemm operand extents, input/output roles) is
@@ -805,6 +805,30 @@ bool ManifestParser::kernelLaunch(Launch &launch) {
     k.prefetchArgs = uint32_t(n);
     end -= 2;
   }
+  // An optional `rows <i>,<j>,...` before it: args read only by rows.
+  if (end >= 13 && tok[end - 2] == "rows") {
+    std::stringstream list(tok[end - 1]);
+    std::string item;
+    while (std::getline(list, item, ',')) {
+      uint64_t i = 0;
+      bool digits = !item.empty() && item.size() <= 6;
+      for (char c : item) {
+        digits = digits && c >= '0' && c <= '9';
+        i = i * 10 + uint64_t(c - '0');
+      }
+      if (!digits || i >= nargs ||
+          (!k.rowArgs.empty() && i <= k.rowArgs.back()))
+        return fail("kernel '" + k.name + "': 'rows' takes increasing "
+                    "argument indices below " + std::to_string(nargs) +
+                    " separated by commas, got '" + tok[end - 1] + "'");
+      k.rowArgs.push_back(uint32_t(i));
+    }
+    if (k.rowArgs.empty() || tok[end - 1].back() == ',')
+      return fail("kernel '" + k.name + "': 'rows' takes increasing "
+                  "argument indices below " + std::to_string(nargs) +
+                  " separated by commas, got '" + tok[end - 1] + "'");
+    end -= 2;
+  }
   if (end - 11 != nargs)
     return fail("kernel '" + k.name + "' declares " + tok[10] +
                 " arguments but lists " + std::to_string(end - 11));
@@ -1030,6 +1054,11 @@ std::string formatManifest(const Manifest &m) {
       text += " " + std::to_string(k.args.size());
       for (const PointerRef &a : k.args)
         text += " " + a.str();
+      if (!k.rowArgs.empty()) {
+        text += " rows ";
+        for (size_t i = 0; i < k.rowArgs.size(); ++i)
+          text += (i ? "," : "") + std::to_string(k.rowArgs[i]);
+      }
       if (k.prefetchArgs)
         text += " prefetch " + std::to_string(k.prefetchArgs);
       line(text);

@@ -98,8 +98,8 @@ bool buildBenchInputs(const Manifest &manifest, const Function &fn, int64_t ctx,
 
 /// Calls f(weight id, gather) for each weight pointer of launch `l` (a
 /// kernel's arguments, a gemm's a, b, bias and residual); `gather` says the
-/// launch is a gather kernel (its name contains "gather"), which reads only
-/// the step's rows of a table.
+/// kernel reads that argument only by rows (the manifest's `rows`: a
+/// gather's table), so only the step's rows of it.
 template <typename F>
 static void forEachWeight(const Manifest &m, const Launch &l, F f) {
   auto visit = [&](const PointerRef &p, bool gather) {
@@ -107,13 +107,14 @@ static void forEachWeight(const Manifest &m, const Launch &l, F f) {
       f(p.value, gather);
   };
   if (l.kind == Launch::Kind::Kernel) {
-    bool gather = l.kernel.name.find("gather") != std::string::npos;
+    const std::vector<uint32_t> &rows = l.kernel.rowArgs;
     // Prefetch-only args (the last prefetchArgs) are later launches'
     // weights, counted where those launches read them.
     size_t read = l.kernel.args.size() -
                   std::min<size_t>(l.kernel.prefetchArgs, l.kernel.args.size());
     for (size_t i = 0; i < read; ++i)
-      visit(l.kernel.args[i], gather);
+      visit(l.kernel.args[i],
+            std::binary_search(rows.begin(), rows.end(), uint32_t(i)));
     return;
   }
   const GemmLaunch &g = l.gemm;

@@ -26,7 +26,7 @@ namespace {
 // 0x01, 100 of 0x02, "module {}\n"), computed with the reference xxHash
 // implementation (python xxhash 3.x), not with the code under test.
 const char *kBody = R"(# a test manifest
-kiln-artifact 3
+kiln-artifact 4
 arch sm_90a
 arena_bytes 4096
 weights_file weights.bin 1024 xxh64:80fd103205db55c9
@@ -75,7 +75,7 @@ TEST(Manifest, ParsesValid) {
   Manifest m;
   std::string error;
   ASSERT_TRUE(parseManifest(kValid, "m.txt", m, error)) << error;
-  EXPECT_EQ(m.version, 3);
+  EXPECT_EQ(m.version, 4);
   EXPECT_FALSE(m.kvCache.present());
   EXPECT_EQ(m.arch, "sm_90a");
   EXPECT_EQ(m.arenaBytes, 4096u);
@@ -154,7 +154,7 @@ TEST(Manifest, ScalarsBroadcastAndSeveralFunctions) {
 /// The canonical spelling of kValid: no comments, no blank lines, single
 /// spaces. formatManifest must write exactly this for what parseManifest read.
 const std::string kCanonical =
-    sealed("kiln-artifact 3\n"
+    sealed("kiln-artifact 4\n"
            "arch sm_90a\n"
            "arena_bytes 4096\n"
            "weights_file weights.bin 1024 xxh64:80fd103205db55c9\n"
@@ -305,6 +305,54 @@ TEST(Manifest, PrefetchArgsRoundTrip) {
       << error;
 }
 
+TEST(Manifest, RowArgsRoundTrip) {
+  // `rows <i>,<j>` after a kernel's args (before `prefetch`): the args it
+  // reads only by rows.
+  Manifest m;
+  std::string error;
+  ASSERT_TRUE(parseManifest(kValid, "m.txt", m, error)) << error;
+  EXPECT_TRUE(m.functions[0].launches[0].kernel.rowArgs.empty());
+  EXPECT_EQ(formatManifest(m).find(" rows "), std::string::npos);
+  ASSERT_TRUE(parseManifest(
+      withLine(14, "launch kernel k1 1 1 1 32 1 1 0 4 w:1 a:0 w:0 a:256 "
+                   "rows 0,2 prefetch 1"),
+      "m.txt", m, error))
+      << error;
+  const KernelLaunch &k = m.functions[0].launches[0].kernel;
+  EXPECT_EQ(k.args.size(), 4u);
+  EXPECT_EQ(k.rowArgs, (std::vector<uint32_t>{0, 2}));
+  EXPECT_EQ(k.prefetchArgs, 1u);
+  std::string text = formatManifest(m);
+  EXPECT_NE(text.find("w:1 a:0 w:0 a:256 rows 0,2 prefetch 1\n"),
+            std::string::npos)
+      << text;
+  Manifest again;
+  ASSERT_TRUE(parseManifest(text, "m2.txt", again, error)) << error;
+  EXPECT_EQ(again.functions[0].launches[0].kernel.rowArgs,
+            (std::vector<uint32_t>{0, 2}));
+  // Without `prefetch` too.
+  ASSERT_TRUE(parseManifest(
+      withLine(14, "launch kernel k1 1 1 1 32 1 1 0 3 w:1 a:0 a:256 rows 0"),
+      "m.txt", m, error))
+      << error;
+  EXPECT_EQ(m.functions[0].launches[0].kernel.rowArgs,
+            (std::vector<uint32_t>{0}));
+  // An index past the args, out of order, repeated, not a number, empty
+  // or with a trailing comma: an error at the line that says what it takes.
+  for (const char *bad : {"3", "2,0", "1,1", "x", "0,", ",0", "1234567"}) {
+    EXPECT_FALSE(parseManifest(
+        withLine(14, std::string("launch kernel k1 1 1 1 32 1 1 0 3 w:1 a:0 "
+                                 "a:256 rows ") +
+                         bad),
+        "m.txt", m, error))
+        << bad;
+    EXPECT_NE(error.find("m.txt:14:"), std::string::npos) << error;
+    EXPECT_NE(error.find("'rows' takes increasing argument indices below 3"),
+              std::string::npos)
+        << error;
+  }
+}
+
 TEST(Manifest, DependentLaunchRecord) {
   // Optional, right after `arch`; written only when set.
   Manifest m;
@@ -382,17 +430,21 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         ErrorCase{2, "kiln-artifact 1", 2,
                   "unsupported artifact format version '1' (this runtime "
-                  "reads version 3)"},
+                  "reads version 4)"},
         ErrorCase{2, "kiln-artifact 2", 2,
                   "unsupported artifact format version '2' (this runtime "
-                  "reads version 3); the artifact was written by an older "
+                  "reads version 4); the artifact was written by an older "
                   "kiln-compile: recompile the model"},
-        ErrorCase{2, "kiln-artifact 4", 2,
-                  "unsupported artifact format version '4' (this runtime "
-                  "reads version 3)"},
+        ErrorCase{2, "kiln-artifact 3", 2,
+                  "unsupported artifact format version '3' (this runtime "
+                  "reads version 4); the artifact was written by an older "
+                  "kiln-compile: recompile the model"},
+        ErrorCase{2, "kiln-artifact 5", 2,
+                  "unsupported artifact format version '5' (this runtime "
+                  "reads version 4)"},
         ErrorCase{2, "kiln-artifact one", 2,
                   "unsupported artifact format version"},
-        ErrorCase{2, "kiln-artifact 3 extra", 2, "needs 1 fields"},
+        ErrorCase{2, "kiln-artifact 4 extra", 2, "needs 1 fields"},
         ErrorCase{2, "hello 1", 2, "not a kiln artifact manifest"},
         ErrorCase{0, "", 1, "empty manifest"},
         ErrorCase{0, "# only a comment\n\n", 1, "empty manifest"},
@@ -609,7 +661,7 @@ INSTANTIATE_TEST_SUITE_P(
 // max_batch 2 x kv_heads 2 x max_seq 8 x head_dim 4 x f32 = 2048 bytes.
 // decode_b2's records reuse decode_b1's arena bytes (functions never run at
 // once).
-const char *kKvBody = R"(kiln-artifact 3
+const char *kKvBody = R"(kiln-artifact 4
 arch sm_90a
 arena_bytes 4096
 kv_cache 2 2 4 2 8 f32 2048
@@ -890,7 +942,7 @@ TEST_F(ArtifactDir, MissingFatbin) {
 }
 
 TEST_F(ArtifactDir, CorruptManifest) {
-  write("manifest.txt", "kiln-artifact 3\narch sm_90\n\x01\x02garbage\n");
+  write("manifest.txt", "kiln-artifact 4\narch sm_90\n\x01\x02garbage\n");
   Artifact a;
   std::string error;
   EXPECT_FALSE(loadArtifact(dir, a, error));

@@ -4,7 +4,8 @@
 // medians it is given, names escaped for JSON, the measured difference kept
 // even where the drawn duration is clamped, and a refusal of a prefix list
 // of the wrong length. weightBytesPerLaunch (--per-kernel's and --trace's
-// floors): each weight of a launch once, a gather's rows of the step.
+// floors): each weight of a launch once, the step's rows of a table the
+// kernel reads by rows (`rows`).
 //
 //===----------------------------------------------------------------------===//
 
@@ -74,10 +75,11 @@ TEST(BenchWeights, BytesPerLaunch) {
   fn.name = "decode_b2";
   fn.stepBatch = 2;
   fn.stepSeq = 1;
-  Launch gather;
-  gather.kernel.name = "k0_gather_cast";
+  Launch gather; // reads w:0 by rows (`rows 0`), whatever its name says
+  gather.kernel.name = "k0_cast_mul_cos_cast_and7";
   gather.kernel.args = {PointerRef::weight(0), PointerRef::arena(0),
                         PointerRef::arena(64)};
+  gather.kernel.rowArgs = {0};
   Launch gemv; // reads w:1 twice (two products of one weight) and w:2
   gemv.kernel.name = "k1_linear_linear_add";
   gemv.kernel.args = {PointerRef::arena(64), PointerRef::weight(1),
@@ -120,6 +122,16 @@ TEST(BenchWeights, BytesPerLaunch) {
   merged.gemm.c = PointerRef::arena(256);
   fn.launches = {merged};
   EXPECT_EQ(weightBytesPerLaunch(m, fn), (std::vector<uint64_t>{256 + 32}));
+  // Only `rows` says a table is read by rows: a kernel named for a gather
+  // without it reads the whole table, and `rows` counts only its own args.
+  Launch named;
+  named.kernel.name = "k0_gather_cast";
+  named.kernel.args = {PointerRef::weight(0), PointerRef::weight(2),
+                       PointerRef::arena(0)};
+  fn.launches = {named};
+  EXPECT_EQ(weightBytesPerLaunch(m, fn), (std::vector<uint64_t>{3200 + 32}));
+  fn.launches[0].kernel.rowArgs = {0};
+  EXPECT_EQ(weightBytesPerLaunch(m, fn), (std::vector<uint64_t>{2 * 32 + 32}));
 }
 
 } // namespace

@@ -21,7 +21,7 @@
 // RUN: kiln-compile %t/m.kiln --function decode_b2 --emit=scheduled -o %t/again.mlir
 // RUN: FileCheck %s --check-prefix=IR --input-file=%t/again.mlir
 
-// CHECK: kiln-artifact 3
+// CHECK: kiln-artifact 4
 // CHECK-NEXT: arch sm_80
 // CHECK-NEXT: arena_bytes 2048
 // CHECK-NEXT: kv_cache 1 1 8 2 4 f32 512
@@ -50,7 +50,7 @@
 // CU: extern "C" __global__ void __launch_bounds__(32) b1_copy(
 // CU: extern "C" __global__ void __launch_bounds__(32) b2_copy(
 
-// SHOW: kiln-artifact 3 sm_80, arena 2048 bytes, 2 weights
+// SHOW: kiln-artifact 4 sm_80, arena 2048 bytes, 2 weights
 // SHOW-NEXT: kv_cache: 1 layers, 1 kv heads, head_dim 8, max_batch 2, max_seq 4, f32, 512 bytes
 // SHOW-NEXT: function decode_b1: step 1 1 2 launches
 // SHOW-NEXT:   input 0 ids i64 1x1 @0 role tokens

@@ -9,14 +9,14 @@
 // source compiles with nvcc.
 // RUN: rm -rf %t && mkdir -p %t && cp %s %t/t.mlir
 // RUN: %python -c "open('%t/w.bin', 'wb').write(bytes(524288))"
-// RUN: cd %t && kiln-compile t.mlir --precision bf16 --emit=scheduled -o - | FileCheck %s --check-prefix=SCHED
-// RUN: cd %t && kiln-compile t.mlir --precision bf16 --emit=cuda -o %t/none.cu
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --emit=scheduled -o - | FileCheck %s --check-prefix=SCHED
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --emit=cuda -o %t/none.cu
 // RUN: not grep -q "__launch_bounds__(256, " %t/none.cu
-// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-min-blocks=1 --emit=cuda -o - | FileCheck %s --check-prefix=ONE
-// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-min-blocks=2 --emit=cuda -o %t/two.cu
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-min-blocks=1 --emit=cuda -o - | FileCheck %s --check-prefix=ONE
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-min-blocks=2 --emit=cuda -o %t/two.cu
 // RUN: FileCheck %s --check-prefix=TWO --input-file=%t/two.cu
-// RUN: cd %t && not kiln-compile t.mlir --precision bf16 --gemv-min-blocks=9 --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=FLAG
-// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-min-blocks=2 --emit=scheduled -o %t/two.mlir
+// RUN: cd %t && not kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-min-blocks=9 --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=FLAG
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-min-blocks=2 --emit=scheduled -o %t/two.mlir
 // RUN: grep -q "kiln.gemv_min_blocks = 2 : i64" %t/two.mlir
 // RUN: sed -e 's/kiln.gemv_min_blocks = 2 : i64/kiln.gemv_min_blocks = 0 : i64/' %t/two.mlir > %t/bad.mlir
 // RUN: cd %t && not kiln-compile bad.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=ATTR
@@ -24,12 +24,12 @@
 // that rule leaves out, those of more than N x 132 blocks: at N = 1 the
 // 133-block product only, at N = 2 none; beside --gemv-min-blocks=1 each
 // kernel gets one bound. The same range check.
-// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-wave-min-blocks=1 --emit=cuda -o - | FileCheck %s --check-prefix=WAVE1
-// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-wave-min-blocks=2 --emit=cuda -o - | FileCheck %s --check-prefix=WAVE2
-// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-wave-min-blocks=3 --gemv-min-blocks=1 --emit=cuda -o - | FileCheck %s --check-prefix=BOTH
-// RUN: cd %t && not kiln-compile t.mlir --precision bf16 --gemv-wave-min-blocks=two --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=WAVEBAD
-// RUN: cd %t && not kiln-compile t.mlir --precision bf16 --gemv-wave-min-blocks=9 --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=WAVEFLAG
-// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-wave-min-blocks=1 --emit=scheduled -o %t/w1.mlir
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-wave-min-blocks=1 --emit=cuda -o - | FileCheck %s --check-prefix=WAVE1
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-wave-min-blocks=2 --emit=cuda -o - | FileCheck %s --check-prefix=WAVE2
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-wave-min-blocks=3 --gemv-min-blocks=1 --emit=cuda -o - | FileCheck %s --check-prefix=BOTH
+// RUN: cd %t && not kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-wave-min-blocks=two --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=WAVEBAD
+// RUN: cd %t && not kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-wave-min-blocks=9 --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=WAVEFLAG
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-wave-min-blocks=1 --emit=scheduled -o %t/w1.mlir
 // RUN: sed -e 's/kiln.gemv_wave_min_blocks = 1 : i64/kiln.gemv_wave_min_blocks = 9 : i64/' %t/w1.mlir > %t/wbad.mlir
 // RUN: cd %t && not kiln-compile wbad.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=WAVEATTR
 // RUN: %if nvcc %{ /usr/local/cuda/bin/nvcc -std=c++17 -c -gencode arch=compute_90a,code=sm_90a -I%kiln_src/codegen/kernels %t/two.cu -o %t/two.90a.o %}

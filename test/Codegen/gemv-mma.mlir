@@ -14,13 +14,13 @@
 // --precision): cuBLASLt gemms. The source compiles with nvcc.
 // RUN: rm -rf %t && mkdir -p %t && cp %s %t/t.mlir
 // RUN: %python -c "open('%t/w.bin', 'wb').write(bytes(16 * 8192 * 4 + 8192 * 64 * 4))"
-// RUN: cd %t && kiln-compile t.mlir --precision bf16 --emit=scheduled -o - | FileCheck %s --check-prefix=SCHED
-// RUN: cd %t && kiln-compile t.mlir --precision bf16 --emit=cuda -o %t/k.cu
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --emit=scheduled -o - | FileCheck %s --check-prefix=SCHED
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --emit=cuda -o %t/k.cu
 // RUN: FileCheck %s --input-file=%t/k.cu
-// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-split-k=2 --emit=scheduled -o %t/s2.mlir
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-split-k=2 --emit=scheduled -o %t/s2.mlir
 // RUN: FileCheck %s --check-prefix=TWO < %t/s2.mlir
 // RUN: cd %t && kiln-compile s2.mlir --emit=cuda -o - | FileCheck %s --check-prefix=TWO-CUDA
-// RUN: cd %t && kiln-compile t.mlir --emit=scheduled -o - | FileCheck %s --check-prefix=F32
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --emit=scheduled -o - | FileCheck %s --check-prefix=F32
 // A tensor-core GEMV launched with another block than 256 (its tiles' warps
 // and shared slots assume 8 warps) is a located error, even unsplit.
 // RUN: sed -e 's/@k11_linear_cast grid \[1, 1, 1\] block \[256, 1, 1\]/@k11_linear_cast grid [1, 1, 1] block [64, 1, 1]/' %t/s2.mlir > %t/bad-block.mlir
@@ -37,12 +37,12 @@
 // is a located error. The source compiles with nvcc (K = 200 is the
 // slices' bounds-tested path).
 // RUN: FileCheck %s --check-prefix=RULE --input-file=%t/k.cu
-// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-mma-ahead=false --emit=cuda -o %t/noahead.cu
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-mma-ahead=false --emit=cuda -o %t/noahead.cu
 // RUN: not grep -q "128, true" %t/noahead.cu
 // RUN: grep -q "gemvMmaPartials<8, 72, 8, 8192, 1>(" %t/noahead.cu
-// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-mma-ahead --emit=cuda -o %t/ahead.cu
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-mma-ahead --emit=cuda -o %t/ahead.cu
 // RUN: FileCheck %s --check-prefix=AHEAD --input-file=%t/ahead.cu
-// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-mma-ahead --emit=scheduled -o %t/ahead.mlir
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-mma-ahead --emit=scheduled -o %t/ahead.mlir
 // RUN: grep -q "kiln.gemv_mma_ahead = true" %t/ahead.mlir
 // RUN: sed -e 's/kiln.gemv_mma_ahead = true/kiln.gemv_mma_ahead = 1 : i64/' %t/ahead.mlir > %t/bad-ahead.mlir
 // RUN: cd %t && not kiln-compile bad-ahead.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADAHEAD
@@ -51,11 +51,11 @@
 // measurement): the tensor-core kernels are declared
 // __launch_bounds__(256, N), no other kernel is; N outside 1..8 (the flag
 // or the attribute) is an error. The source compiles with nvcc.
-// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-mma-min-blocks=4 --emit=cuda -o %t/minb.cu
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-mma-min-blocks=4 --emit=cuda -o %t/minb.cu
 // RUN: FileCheck %s --check-prefix=MINB --input-file=%t/minb.cu
 // RUN: not grep -q "__launch_bounds__(256, " %t/k.cu
-// RUN: cd %t && not kiln-compile t.mlir --precision bf16 --gemv-mma-min-blocks=9 --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=MINB-FLAG
-// RUN: cd %t && kiln-compile t.mlir --precision bf16 --gemv-mma-min-blocks=4 --emit=scheduled -o %t/minb.mlir
+// RUN: cd %t && not kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-mma-min-blocks=9 --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=MINB-FLAG
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-mma-min-blocks=4 --emit=scheduled -o %t/minb.mlir
 // RUN: sed -e 's/kiln.gemv_mma_min_blocks = 4 : i64/kiln.gemv_mma_min_blocks = 0 : i64/' %t/minb.mlir > %t/bad-minb.mlir
 // RUN: cd %t && not kiln-compile bad-minb.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=MINB-ATTR
 // RUN: %if nvcc %{ /usr/local/cuda/bin/nvcc -std=c++17 -c -gencode arch=compute_90a,code=sm_90a -I%kiln_src/codegen/kernels %t/minb.cu -o %t/minb.90a.o %}

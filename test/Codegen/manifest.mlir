@@ -6,8 +6,13 @@
 // REQUIRES: nvcc
 // RUN: rm -rf %t && mkdir -p %t && cp %s %t/m.mlir
 // RUN: %python -c "open('%t/w.bin','wb').write(bytes(range(256))*2)"
-// RUN: kiln-compile %t/m.mlir -o %t/m.kiln --arch sm_80
+// The tanh and the gather/where kernel are small and independent:
+// kiln-merge-siblings merges them by default (MERGED, below); the checks
+// of one kernel each are of --merge-small-launches=false.
+// RUN: kiln-compile %t/m.mlir -o %t/m.kiln --arch sm_80 --merge-small-launches=false
 // RUN: FileCheck %s --input-file=%t/m.kiln/manifest.txt
+// RUN: kiln-compile %t/m.mlir -o %t/merged.kiln --arch sm_80
+// RUN: FileCheck %s --check-prefix=MERGED --input-file=%t/merged.kiln/manifest.txt
 // RUN: FileCheck %s --check-prefix=IR --input-file=%t/m.kiln/scheduled.mlir
 // RUN: FileCheck %s --check-prefix=CU --input-file=%t/m.kiln/kernels.cu
 // RUN: %python -c "import os; print(os.path.getsize('%t/m.kiln/weights.bin'))" | FileCheck %s --check-prefix=SIZE
@@ -19,7 +24,7 @@
 // RUN: not kiln-compile %t/m.mlir -o %t/fail.kiln --nvcc /bin/false 2>&1 | FileCheck %s --check-prefix=NVCCFAIL
 // RUN: not test -e %t/fail.kiln/manifest.txt
 
-// CHECK: kiln-artifact 3
+// CHECK: kiln-artifact 4
 // CHECK-NEXT: arch sm_80
 // CHECK-NEXT: arena_bytes 768
 // CHECK-NEXT: weights_file weights.bin 1088 xxh64:{{[0-9a-f]{16}$}}
@@ -47,6 +52,16 @@
 // CHECK-NEXT: launch kernel k2_gather_where 1 1 1 256 1 1 0 5 w:4 w:1 w:0 a:256 a:512
 // CHECK-NEXT: end
 // CHECK-NEXT: checksum xxh64:{{[0-9a-f]{16}$}}
+
+// Merged: one kernel (a loop per shape), which writes nothing in place (an
+// output over an input of one loop is left to the unmerged kernels), so
+// the arena keeps the linear result apart from y. The table (w:4, argument
+// 1) is read only by the gather: `rows 1`, the one argument kiln-bench
+// counts by rows.
+// MERGED: arena_bytes 1024
+// MERGED: function main 2
+// MERGED: launch kernel k1_tanh_gather_where 1 1 1 256 1 1 0 7 a:0 w:4 w:1 w:0 a:512 a:256 a:768 rows 1
+// MERGED-NEXT: end
 
 // SIZE: 1088
 // ARCH90: arch sm_90a

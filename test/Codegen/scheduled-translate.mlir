@@ -17,7 +17,7 @@
 // RUN: cmp %t/k.cu %t/s.kiln/kernels.cu
 // RUN: %python -c "import os; print(os.path.getsize('%t/s.kiln/weights.bin'))" | FileCheck %s --check-prefix=SIZE
 
-// CHECK: kiln-artifact 3
+// CHECK: kiln-artifact 4
 // CHECK-NEXT: arch sm_80
 // The arena is kiln.arena's size; weights.bin ends at the last weight's end.
 // CHECK-NEXT: arena_bytes 2048

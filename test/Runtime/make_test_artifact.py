@@ -20,7 +20,7 @@ The model:
 --fatbin=fake writes placeholder bytes instead of running nvcc (enough for the
 host-side checks of lit tests on machines without nvcc or a GPU).
 
---kv also writes OUTDIR/kv.kiln, a format-3 artifact with a KV cache region
+--kv also writes OUTDIR/kv.kiln, a format-4 artifact with a KV cache region
 (kv_cache 1 layer, 1 kv head, head_dim 4, max_batch 1, max_seq 4: 128 bytes)
 and two functions, for the executor's multi-function and KV paths
 (runtime/unittests/ExecutorApiTest.cpp runs it when KILN_TEST_KV_ARTIFACT
@@ -117,7 +117,7 @@ def write_kv_artifact(args):
         f.write("// hand-made artifact: no scheduled IR\n")
     manifest = [
         "# hand-made by test/Runtime/make_test_artifact.py --kv",
-        "kiln-artifact 3",
+        "kiln-artifact 4",
         f"arch {args.arch}",
         "arena_bytes 1024",
         "kv_cache 1 1 4 1 4 f32 128",
@@ -178,7 +178,7 @@ def main():
     parser.add_argument("--fatbin", choices=["nvcc", "fake"], default="nvcc")
     parser.add_argument("--arch", default="sm_90")
     parser.add_argument("--kv", action="store_true",
-                        help="also write OUTDIR/kv.kiln (format 3, KV cache)")
+                        help="also write OUTDIR/kv.kiln (format 4, KV cache)")
     args = parser.parse_args()
 
     rng = np.random.default_rng(5)
@@ -221,7 +221,7 @@ def main():
     # Arena: x @0, t0 @256, t1 @512, y @768, x2 @1024, z @1280 (512 bytes).
     manifest = [
         "# hand-made by test/Runtime/make_test_artifact.py",
-        "kiln-artifact 3",
+        "kiln-artifact 4",
         f"arch {args.arch}",
         "arena_bytes 1792",
         # Sizes and hashes are filled in by kiln_artifact.seal below.

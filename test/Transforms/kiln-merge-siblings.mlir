@@ -2,8 +2,11 @@
 // common value become one fusion yielding all their results, where the
 // merged fusion can stand at the earlier one's place.
 //
-// RUN: kiln-opt %s --kiln-merge-siblings --split-input-file | FileCheck %s
-// RUN: kiln-opt %s --kiln-merge-siblings --split-input-file | kiln-opt --kiln-merge-siblings --split-input-file | FileCheck %s
+// The sibling rule alone (independent=false); the small independent
+// launches' rule is kiln-merge-siblings-independent.mlir.
+//
+// RUN: kiln-opt %s --kiln-merge-siblings=independent=false --split-input-file | FileCheck %s
+// RUN: kiln-opt %s --kiln-merge-siblings=independent=false --split-input-file | kiln-opt --kiln-merge-siblings=independent=false --split-input-file | FileCheck %s
 
 // A rotary table's cos and sin, from the same angles: one kernel.
 // CHECK-LABEL: func.func @cos_sin

@@ -21,9 +21,9 @@ kiln.kv_cache @kv layers 2 kv_heads 2 head_dim 64 max_batch 4 max_seq 8 : f32
 
 // Kernel symbols are unique in the module: decode_b4's clash with
 // decode_b2's and are renamed.
-// CHECK-LABEL: kiln.kernel @k3_kv_append(%arg0: tensor<2x2x1x64xf32>, %arg1: tensor<2x2x1x64xf32>, %arg2: tensor<2xi64>) -> (tensor<2x2x8x64xf32>, tensor<2x2x8x64xf32>)
+// CHECK-LABEL: kiln.kernel @k2_kv_append(%arg0: tensor<2x2x1x64xf32>, %arg1: tensor<2x2x1x64xf32>, %arg2: tensor<2xi64>) -> (tensor<2x2x8x64xf32>, tensor<2x2x8x64xf32>)
 // CHECK-NEXT:    kv_append @kv[0]
-// CHECK-LABEL: kiln.kernel @k6_kv_append(
+// CHECK-LABEL: kiln.kernel @k5_kv_append(
 // CHECK-NEXT:    kv_append @kv[1]
 
 // CHECK-LABEL: func.func @decode_b2()
@@ -52,11 +52,11 @@ kiln.kv_cache @kv layers 2 kv_heads 2 head_dim 64 max_batch 4 max_seq 8 : f32
 // outs are the KV views, updated in place; kv_attention reads them. The
 // attention is a row kernel: 2 x 2 x 1 query rows, 64 threads (head dim 64
 // > 8 keys).
-// CHECK:       kiln.launch @k3_kv_append grid [1, 1, 1] block [256, 1, 1] smem 0 ins(%{{.+}}, %{{.+}}, %[[POS]] : memref<2x2x1x64xf32>, memref<2x2x1x64xf32>, memref<2xi64>) outs(%[[KC0]], %[[VC0]] : memref<2x2x8x64xf32>, memref<2x2x8x64xf32>)
-// CHECK-NEXT:  kiln.launch @[[ATT:k4_kv_attention]] grid [4, 1, 1] block [256, 1, 1] smem 0 ins(%{{.+}}, %[[KC0]], %[[VC0]], %[[POS]], %{{.+}} : memref<2x2x1x64xf32>, memref<2x2x8x64xf32>, memref<2x2x8x64xf32>, memref<2xi64>, memref<2x1x1x8xi1>)
+// CHECK:       kiln.launch @k2_kv_append grid [1, 1, 1] block [256, 1, 1] smem 0 ins(%{{.+}}, %{{.+}}, %[[POS]] : memref<2x2x1x64xf32>, memref<2x2x1x64xf32>, memref<2xi64>) outs(%[[KC0]], %[[VC0]] : memref<2x2x8x64xf32>, memref<2x2x8x64xf32>)
+// CHECK-NEXT:  kiln.launch @[[ATT:k3_kv_attention]] grid [4, 1, 1] block [256, 1, 1] smem 0 ins(%{{.+}}, %[[KC0]], %[[VC0]], %[[POS]], %{{.+}} : memref<2x2x1x64xf32>, memref<2x2x8x64xf32>, memref<2x2x8x64xf32>, memref<2xi64>, memref<2x1x1x8xi1>)
 // The second layer's attention is the first's kernel (identical kernels are
 // deduplicated by kiln-schedule); its append is its own (another layer).
-// CHECK:       kiln.launch @k6_kv_append grid [1, 1, 1] block [256, 1, 1] smem 0 ins({{.+}}) outs(%[[KC1]], %[[VC1]] : memref<2x2x8x64xf32>, memref<2x2x8x64xf32>)
+// CHECK:       kiln.launch @k5_kv_append grid [1, 1, 1] block [256, 1, 1] smem 0 ins({{.+}}) outs(%[[KC1]], %[[VC1]] : memref<2x2x8x64xf32>, memref<2x2x8x64xf32>)
 // CHECK-NEXT:  kiln.launch @[[ATT]] grid [4, 1, 1] block [256, 1, 1] smem 0 ins(%{{.+}}, %[[KC1]], %[[VC1]], %[[POS]], %{{.+}} :
 // CHECK-NEXT:  kiln.gemm %{{.+}}, %[[OUT]] outs
 // CHECK-NEXT:  }
@@ -86,7 +86,7 @@ func.func @decode_b2(%ids: tensor<2x1xi64> {kiln.name = "ids", kiln.role = "toke
 
 // The batch-4 bucket, its weights in another order and one more weight:
 // every shared weight at the same offset as in decode_b2.
-// CHECK-LABEL: kiln.kernel @k3_kv_append_{{[0-9]+}}(%arg0: tensor<4x2x1x64xf32>, %arg1: tensor<4x2x1x64xf32>, %arg2: tensor<4xi64>) -> (tensor<4x2x8x64xf32>, tensor<4x2x8x64xf32>)
+// CHECK-LABEL: kiln.kernel @k2_kv_append_{{[0-9]+}}(%arg0: tensor<4x2x1x64xf32>, %arg1: tensor<4x2x1x64xf32>, %arg2: tensor<4xi64>) -> (tensor<4x2x8x64xf32>, tensor<4x2x8x64xf32>)
 // CHECK-LABEL: func.func @decode_b4()
 // CHECK-SAME:  attributes {kiln.roles = {attention_mask = "mask", ids = "tokens", kv_pos = "kv_pos", logits = "logits"}, kiln.step = {batch = 4 : i64, seq = 1 : i64}}
 // CHECK-NEXT:  %[[ARENA4:.+]] = kiln.arena
@@ -104,9 +104,9 @@ func.func @decode_b2(%ids: tensor<2x1xi64> {kiln.name = "ids", kiln.role = "toke
 // CHECK-NEXT:  %[[VC41:.+]] = kiln.view %[[KV4]][49152] : memref<65536xi8> to memref<4x2x8x64xf32>
 // CHECK:       kiln.graph {
 // 4 x 2 x 1 x 64 = 512 new elements: 2 blocks (the cache rows would be 16).
-// CHECK:       kiln.launch @k3_kv_append_{{[0-9]+}} grid [2, 1, 1] block [256, 1, 1] smem 0 ins(%{{.+}}, %{{.+}}, %[[POS4]] : memref<4x2x1x64xf32>, memref<4x2x1x64xf32>, memref<4xi64>) outs(%[[KC40]], %[[VC40]] : memref<4x2x8x64xf32>, memref<4x2x8x64xf32>)
-// CHECK-NEXT:  kiln.launch @[[ATT4:k4_kv_attention_[0-9]+]] grid [8, 1, 1] block [256, 1, 1] smem 0 ins(%{{.+}}, %[[KC40]], %[[VC40]], %[[POS4]], %{{.+}} :
-// CHECK:       kiln.launch @k6_kv_append_{{[0-9]+}} grid [2, 1, 1] block [256, 1, 1] smem 0 ins({{.+}}) outs(%[[KC41]], %[[VC41]] :
+// CHECK:       kiln.launch @k2_kv_append_{{[0-9]+}} grid [2, 1, 1] block [256, 1, 1] smem 0 ins(%{{.+}}, %{{.+}}, %[[POS4]] : memref<4x2x1x64xf32>, memref<4x2x1x64xf32>, memref<4xi64>) outs(%[[KC40]], %[[VC40]] : memref<4x2x8x64xf32>, memref<4x2x8x64xf32>)
+// CHECK-NEXT:  kiln.launch @[[ATT4:k3_kv_attention_[0-9]+]] grid [8, 1, 1] block [256, 1, 1] smem 0 ins(%{{.+}}, %[[KC40]], %[[VC40]], %[[POS4]], %{{.+}} :
+// CHECK:       kiln.launch @k5_kv_append_{{[0-9]+}} grid [2, 1, 1] block [256, 1, 1] smem 0 ins({{.+}}) outs(%[[KC41]], %[[VC41]] :
 // CHECK-NEXT:  kiln.launch @[[ATT4]] grid [8, 1, 1] block [256, 1, 1] smem 0 ins(%{{.+}}, %[[KC41]], %[[VC41]], %[[POS4]], %{{.+}} :
 // CHECK-NEXT:  kiln.gemm %{{.+}}, %[[OUT4]] outs
 func.func @decode_b4(%ids: tensor<4x1xi64> {kiln.name = "ids", kiln.role = "tokens"},

@@ -105,6 +105,13 @@ cl::opt<bool> mergeQkvGemms(
              "docs/graph-optimisation.md); on by default where --merge-gemms "
              "is, =false keeps q/k/v apart; asking for it explicitly where "
              "--merge-gemms is off is an error"));
+cl::opt<bool> mergeSmallLaunches(
+    "merge-small-launches", cl::init(true), cl::cat(category),
+    cl::desc("Merge small independent elementwise kernels of any shapes "
+             "(a decode step's rotary table, mask and embedding row) into "
+             "one launch with a loop per shape (kiln-merge-siblings "
+             "independent, docs/codegen.md); on by default, =false keeps a "
+             "launch each"));
 cl::opt<int64_t> gemvSplitK(
     "gemv-split-k", cl::value_desc("0|1|2|4|8"), cl::init(0), cl::cat(category),
     cl::desc("Warps that share each output column of kiln's GEMV kernels, "
@@ -514,6 +521,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   pipelineOptions.mergeQkvGemms = mergeQkvGemms && pipelineOptions.mergeGemms;
+  pipelineOptions.mergeSmallLaunches = mergeSmallLaunches;
   // The measurement flags that become i64 module attributes, and the bool
   // flags that become module attributes only when given.
   auto setI64 = [&](StringRef attr, int64_t value) {

@@ -5,7 +5,7 @@
 // every weight view's init, at the view's offset, one table for every
 // function), kernels.cu and kernels.fatbin (through nvcc, every function's
 // kernels), scheduled.mlir (the scheduled module, with kiln.weight ops
-// re-pointed at weights.bin) and manifest.txt (format 3: one `function`
+// re-pointed at weights.bin) and manifest.txt (format 4: one `function`
 // record per scheduled function with its own inputs and outputs, the
 // `kv_cache` record of the module's kiln.kv_cache, `step` and `role` from
 // the functions' kiln.step and kiln.roles attributes).

@@ -256,6 +256,15 @@ inline constexpr int64_t kGemvMinBlocksMax = 8;
 /// SMs of the GPUs kiln's launch rules are measured on (an H100 SXM's or an
 /// H200's 132).
 constexpr int64_t kTargetSms = 132;
+
+/// The largest yielded value (in elements) of a fusion that
+/// kiln-merge-siblings' independent rule merges with another: one wave of
+/// the target GPU's threads (kTargetSms x 2048), so each part of the merged
+/// kernel is a launch whose time is its latency, not its bandwidth. A
+/// decode step's rotary table, mask and embedding row are far below it at
+/// every batch bucket (Llama-1B at batch 32: 65536 elements).
+inline constexpr int64_t kMergeIndependentMaxElements = kTargetSms * 2048;
+
 /// The module attribute (an i64 from 1 to 8; kiln-compile
 /// --gemv-min-blocks, for measurement) that declares each one-row GEMV
 /// kernel (kiln-gemv's CUDA-core kernels of 16-bit or f32 weights, not the

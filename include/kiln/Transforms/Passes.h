@@ -56,6 +56,10 @@ struct PipelineOptions {
   /// 16: every fixture right on an H200 with it, Llama-1B's batch-32 step
   /// 1.911 -> 1.769 ms; bench/RESULTS.md).
   bool mergeQkvGemms = true;
+  /// kiln-merge-siblings' independent: small independent elementwise
+  /// launches (a decode step's rotary table, mask and embedding row) as
+  /// one kernel.
+  bool mergeSmallLaunches = true;
 };
 
 /// Adds the graph-level passes of kiln-compile (after import, before

@@ -311,7 +311,21 @@ def KilnMergeSiblings : Pass<"kiln-merge-siblings", "::mlir::func::FuncOp"> {
     // becomes
     %cs:2 = kiln.fusion %x : (tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) { cos, sin }
     ```
+
+    Then, with `independent` (on by default), small independent launches:
+    two fusions whose bodies hold scalar maps and gathers or slices of
+    their block arguments, every yielded value of at most
+    `kMergeIndependentMaxElements` (LaunchConfig.h) elements, in any
+    shapes, with or without a common input, under the same placement
+    condition. Codegen gives such a fusion one grid-stride loop per yielded
+    shape. A decode step's rotary table, mask and embedding row become one
+    launch instead of three (docs/codegen.md, "Fused elementwise kernels").
   }];
+  let options = [
+    Option<"independent", "independent", "bool", /*default=*/"true",
+           "Also merge small independent elementwise launches of any "
+           "shapes (kiln-compile --merge-small-launches)">,
+  ];
   let dependentDialects = ["::kiln::KilnDialect"];
 }
 

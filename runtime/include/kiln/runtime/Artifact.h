@@ -24,7 +24,7 @@ namespace kiln::runtime {
 /// pointers, generation `step` records and input/output roles; 2 added the
 /// content hashes and scheduled.mlir). Older versions are refused with a
 /// message saying to recompile.
-constexpr int kArtifactFormatVersion = 3;
+constexpr int kArtifactFormatVersion = 4;
 /// Alignment of every weight's offset in weights.bin.
 constexpr uint64_t kWeightAlignment = 256;
 /// Alignment of every input's and output's arena offset.
@@ -90,8 +90,10 @@ bool isInputRole(const std::string &role);
 bool isOutputRole(const std::string &role);
 
 /// `launch kernel <name> <gx> <gy> <gz> <bx> <by> <bz> <smem> <nargs> <arg>...
-/// [prefetch <n>]`: the last n of the args (weights of later launches,
-/// kiln.launch's prefetch) are only asked of L2, not read.
+/// [rows <i>,<j>,...] [prefetch <n>]`: args i, j, ... (0-based) are tables
+/// the kernel reads only by rows (a gather's data: the embedding table);
+/// the last n of the args (weights of later launches, kiln.launch's
+/// prefetch) are only asked of L2, not read.
 struct KernelLaunch {
   std::string name;
   uint32_t grid[3] = {1, 1, 1};
@@ -100,6 +102,9 @@ struct KernelLaunch {
   std::vector<PointerRef> args;
   /// How many of `args`, at the end, are prefetch-only.
   uint32_t prefetchArgs = 0;
+  /// Indices of `args` the kernel reads only by rows (gathers' tables), in
+  /// increasing order.
+  std::vector<uint32_t> rowArgs;
 };
 
 /// The activation a gemm's epilogue applies last (`activation <name>`).

@@ -36,8 +36,9 @@ bool buildBenchInputs(const Manifest &manifest, const Function &fn, int64_t ctx,
 /// The weight bytes one step of a function reads (the numerator of the
 /// floor). Every weight a launch of the function points at (`w:<id>` as a
 /// kernel argument or gemm operand) counts in full, except a weight that
-/// only kernels whose name contains "gather" read (an embedding table):
-/// one step reads `batch * seq` of its rows, so it counts
+/// kernels read only by rows (an embedding table: the argument is in the
+/// launch's `rows`, KernelLaunch::rowArgs, which kiln-compile writes for
+/// the tables of gathers): one step reads `batch * seq` of its rows, so it counts
 /// `bytes * batch * seq / shape[0]` (at most its bytes). A weight that is
 /// gathered and also read otherwise (a head tied to the embedding) counts
 /// once in full. Weights no launch of the function reads (constants of
@@ -59,9 +60,8 @@ WeightTraffic weightTrafficPerStep(const Manifest &manifest,
 
 /// The weight bytes each launch of `fn` reads (kiln-bench --per-kernel and
 /// --trace: a launch's own floor), in launch order: every weight it points
-/// at counts once in full, except that a kernel whose name contains
-/// "gather" counts `batch * seq` rows of each weight it reads (at most its
-/// bytes), as weightTrafficPerStep counts a gather-only weight. The sum can
+/// at counts once in full, except that a weight a kernel reads by rows
+/// (`rows`) counts `batch * seq` rows (at most its bytes), as weightTrafficPerStep counts a gather-only weight. The sum can
 /// exceed the step's bytes where a weight is read by a gather and by
 /// another launch (a tied head: its rows and its full read).
 std::vector<uint64_t> weightBytesPerLaunch(const Manifest &manifest,
