@@ -292,7 +292,7 @@ def KilnMergeGemms : Pass<"kiln-merge-gemms", "::mlir::ModuleOp"> {
 }
 
 def KilnMergeSiblings : Pass<"kiln-merge-siblings", "::mlir::func::FuncOp"> {
-  let summary = "Merge elementwise fusions that read a common input into one kernel";
+  let summary = "Merge sibling elementwise fusions, and small independent ones, into one kernel";
   let description = [{
     On the fused level, last of its passes (after `kiln-gemv` has taken the
     elementwise epilogues it wants): two fusions of one block whose bodies
