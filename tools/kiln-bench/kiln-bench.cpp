@@ -563,8 +563,8 @@ int main(int argc, char **argv) {
     WeightTraffic w = weightTrafficPerStep(m, *fn);
     if (w.gatherOnly)
       std::printf("%s: %" PRId64 " of %" PRId64
-                  " weights read only by gather kernels count %.2f of their "
-                  "%.2f MB (batch rows)\n",
+                  " weights read only by rows (gathers' tables) count %.2f "
+                  "of their %.2f MB (batch rows)\n",
                   fn->name.c_str(), w.gatherOnly, w.weights,
                   w.gatherOnlyBytes / 1e6, w.gatherOnlyFullBytes / 1e6);
   }
