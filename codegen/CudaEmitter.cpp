@@ -622,8 +622,9 @@ static bool readsOnlyRows(KernelOp kernel, unsigned index) {
   });
 }
 
-/// The manifest record of `launch` (a kernel already emitted).
-static FailureOr<KernelLaunch> launchRecord(Translation &t, LaunchOp launch) {
+/// The manifest record of `launch` (of `kernel`, already emitted).
+static FailureOr<KernelLaunch> launchRecord(Translation &t, LaunchOp launch,
+                                            KernelOp kernel) {
   KernelLaunch record;
   record.name = launch.getKernel().str();
   for (int d = 0; d < 3; ++d) {
@@ -631,8 +632,6 @@ static FailureOr<KernelLaunch> launchRecord(Translation &t, LaunchOp launch) {
     record.block[d] = static_cast<uint32_t>(launch.getBlock()[d]);
   }
   record.smemBytes = static_cast<uint32_t>(launch.getSmem());
-  auto kernel = SymbolTable::lookupNearestSymbolFrom<KernelOp>(
-      launch, launch.getKernelAttr());
   for (EmitContext::ParamSource p : t.kernelParams[record.name]) {
     if (p.isPrefetch && p.index >= launch.getPrefetch().size())
       return launch.emitOpError("prefetches ")
@@ -643,7 +642,7 @@ static FailureOr<KernelLaunch> launchRecord(Translation &t, LaunchOp launch) {
                                 : launch.getInputs()[p.index];
     if (p.isPrefetch)
       ++record.prefetchArgs;
-    else if (!p.isOutput && kernel && readsOnlyRows(kernel, p.index))
+    else if (!p.isOutput && readsOnlyRows(kernel, p.index))
       record.rowArgs.push_back(uint32_t(record.args.size()));
     FailureOr<KernelArg> arg = pointerFor(t, buffer, launch);
     if (failed(arg))
@@ -963,7 +962,10 @@ FailureOr<EmittedFunction> kiln::codegen::emitFunction(func::FuncOp func) {
   for (Operation &op : graph.getBody().front()) {
     Launch l;
     if (auto launch = dyn_cast<LaunchOp>(op)) {
-      FailureOr<KernelLaunch> record = launchRecord(t, launch);
+      FailureOr<KernelLaunch> record = launchRecord(
+          t, launch,
+          symbols.lookupNearestSymbolFrom<KernelOp>(launch,
+                                                    launch.getKernelAttr()));
       if (failed(record))
         return failure();
       l.kernel = std::move(*record);

@@ -25,11 +25,26 @@
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 #include "kiln/Transforms/LaunchConfig.h"
 
-#include "llvm/ADT/SmallPtrSet.h"
-
 using namespace mlir;
 using namespace kiln;
 using namespace kiln::codegen;
+
+llvm::SmallPtrSet<Operation *, 16>
+kiln::codegen::opsYieldsNeed(Block &body, ArrayRef<unsigned> yields,
+                             llvm::function_ref<bool(Operation *)> stop) {
+  llvm::SmallPtrSet<Operation *, 16> needed;
+  SmallVector<Value> work;
+  for (unsigned y : yields)
+    work.push_back(body.getTerminator()->getOperand(y));
+  while (!work.empty()) {
+    Operation *def = work.pop_back_val().getDefiningOp();
+    if (!def || !needed.insert(def).second)
+      continue;
+    if (!stop || !stop(def))
+      work.append(def->operand_begin(), def->operand_end());
+  }
+  return needed;
+}
 
 LogicalResult kiln::codegen::emitScalarOps(
     EmitContext &ctx, Block &body, llvm::function_ref<bool(Operation *)> include,
@@ -175,17 +190,8 @@ LogicalResult kiln::codegen::emitFusedKernel(EmitContext &ctx, Block &body) {
     }
     it->yields.push_back(k);
   }
-  for (Loop &l : loops) {
-    SmallVector<Value> work;
-    for (unsigned k : l.yields)
-      work.push_back(terminator->getOperand(k));
-    while (!work.empty()) {
-      Operation *def = work.pop_back_val().getDefiningOp();
-      if (!def || !l.ops.insert(def).second)
-        continue;
-      llvm::append_range(work, def->getOperands());
-    }
-  }
+  for (Loop &l : loops)
+    l.ops = opsYieldsNeed(body, l.yields);
 
   // Every op has (or broadcasts to) the shape of each loop that computes it.
   for (Operation &op : body.without_terminator()) {

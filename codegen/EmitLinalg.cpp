@@ -202,18 +202,10 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
     for (auto [g, group] : llvm::enumerate(gemv->groups)) {
       int64_t n = group.columns;
       ArrayRef<int64_t> shape = shapeOf(group.linears.front()->getResult(0));
-      // The ops this group needs, in body order: what its yields depend on.
-      llvm::SmallPtrSet<Operation *, 16> needed;
-      SmallVector<Value> work;
-      for (unsigned y : group.yields)
-        work.push_back(terminator->getOperand(y));
-      while (!work.empty()) {
-        Operation *def = work.pop_back_val().getDefiningOp();
-        if (!def || !needed.insert(def).second)
-          continue;
-        if (!isGemvProduct(def))
-          work.append(def->operand_begin(), def->operand_end());
-      }
+      // The ops this group needs: what its yields depend on, down to its
+      // products.
+      llvm::SmallPtrSet<Operation *, 16> needed = opsYieldsNeed(
+          body, group.yields, [](Operation *op) { return isGemvProduct(op); });
       os << "    " << (g ? "} else if" : "if") << " (c < "
          << start + unitsOf(group) << ") {\n";
       if (mma)

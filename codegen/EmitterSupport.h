@@ -16,6 +16,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Operation.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <limits>
@@ -191,6 +192,13 @@ private:
 
   llvm::raw_string_ostream &os;
 };
+
+/// The ops of `body` that the terminator's operands `yields` depend on
+/// (their defining ops and, transitively, those of their operands), not
+/// walking past an op `stop` accepts (which is in the set itself).
+llvm::SmallPtrSet<mlir::Operation *, 16>
+opsYieldsNeed(mlir::Block &body, llvm::ArrayRef<unsigned> yields,
+              llvm::function_ref<bool(mlir::Operation *)> stop = nullptr);
 
 /// Writes, at `indent`, the scalar code of the ops of `body` that `include`
 /// accepts (scalar maps, in body order), for the element at linear index `i`

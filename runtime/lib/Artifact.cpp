@@ -811,12 +811,7 @@ bool ManifestParser::kernelLaunch(Launch &launch) {
     std::string item;
     while (std::getline(list, item, ',')) {
       uint64_t i = 0;
-      bool digits = !item.empty() && item.size() <= 6;
-      for (char c : item) {
-        digits = digits && c >= '0' && c <= '9';
-        i = i * 10 + uint64_t(c - '0');
-      }
-      if (!digits || i >= nargs ||
+      if (!parseUInt(item, i) || i >= nargs ||
           (!k.rowArgs.empty() && i <= k.rowArgs.back()))
         return fail("kernel '" + k.name + "': 'rows' takes increasing "
                     "argument indices below " + std::to_string(nargs) +
