@@ -784,8 +784,9 @@ FailureOr<EmittedFunction> kiln::codegen::emitFunction(func::FuncOp func) {
         return d;
       }
     }
-    for (StringRef name : {StringRef(kGemvPreloadAttr),
-                           StringRef(kGemvMmaAheadAttr)})
+    for (StringRef name :
+         {StringRef(kGemvPreloadAttr), StringRef(kGemvMmaAheadAttr),
+          StringRef(kGemvMmaPreloadAttr)})
       if (Attribute a = module->getAttr(name); a && !isa<BoolAttr>(a))
         return module.emitError() << name << " must be a bool, got " << a;
     // The measurement counts: an integer from `lo` to `hi` (no upper

@@ -170,7 +170,8 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
   };
 
   // The warp's first column's weights loaded into registers before the PDL
-  // wait (kiln::gemvFirstTile, kGemvPreloadAttr): one-row kernels whose
+  // wait (kiln::gemvFirstTile, kGemvPreloadAttr; with mma the tile's first
+  // round, kiln::gemvMmaFirstRound, kGemvMmaPreloadAttr): kernels whose
   // groups share one tile size (kiln::kGemvTile), into `pre`.
   // Staged through shared memory (gemvStages, kiln.gemv_stages): each
   // warp's ring of `stages` slots of its slice of the column's rows; the
@@ -180,7 +181,8 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
   int64_t sliceK = k / split;
   // Elements of a warp's slot: its slice of the column's most rows.
   int64_t slot = int64_t(maxLinears) * sliceK;
-  bool preload = !stages && !mma && !gemv->nbits && gemvPreload(anchor);
+  bool preload = !stages && !gemv->nbits &&
+                 (mma ? gemvMmaPreload(anchor) : gemvPreload(anchor));
   for (const GemvGroup &g : gemv->groups)
     if (gemvTile(g.linears.size()) != gemvTile(maxLinears))
       preload = false;
@@ -240,7 +242,7 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
           os << "      kiln::gemvMmaPartials<" << split << ", " << stride
              << ", " << m << ", " << k << ", " << l
              << (gemvMmaAhead(anchor, k, l, split) ? ", 128, true" : "")
-             << ">(xr, rows, part);\n"
+             << ">(xr, rows, part" << (withPre ? ", pre" : "") << ");\n"
              << "      for (int o = slice * 32 + lane; o < " << 8 * m
              << "; o += " << 32 * split << ") {\n"
              << "        const int64_t r = o >> 3, n = n0 + (o & 7);\n"
@@ -397,8 +399,12 @@ std::optional<LogicalResult> kiln::codegen::emitGemvKernel(EmitContext &ctx,
           src << (j ? ", " : "") << "in"
               << cast<BlockArgument>(gemvProductWeight(op)).getArgNumber()
               << " + " << rowOf(group, "c0", start) << " * " << k << slice;
-        src << "};\n      kiln::gemvFirstTile<" << k / split << ", "
-            << group.linears.size() << ">(first, pre);\n";
+        if (mma)
+          src << "};\n      kiln::gemvMmaFirstRound<" << split << ", " << k
+              << ", " << group.linears.size() << ">(first, pre);\n";
+        else
+          src << "};\n      kiln::gemvFirstTile<" << k / split << ", "
+              << group.linears.size() << ">(first, pre);\n";
       } else if (gemv->nbits) {
         // The packed rows of the warp's first column.
         for (Operation *op : group.linears) {

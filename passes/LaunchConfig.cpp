@@ -608,6 +608,12 @@ bool kiln::gemvPreload(Operation *op) {
   return kGemvPreloadDefault;
 }
 
+bool kiln::gemvMmaPreload(Operation *op) {
+  if (auto attr = moduleAttr<BoolAttr>(op, kGemvMmaPreloadAttr))
+    return attr.getValue();
+  return kGemvMmaPreloadDefault;
+}
+
 int64_t kiln::gemvMmaMinBlocks(Operation *op) {
   return moduleInt(op, kGemvMmaMinBlocksAttr);
 }

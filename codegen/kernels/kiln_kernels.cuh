@@ -963,6 +963,40 @@ __device__ __forceinline__ int4 ldgWeight(const int4 *p) {
   return v;
 }
 
+/// One round of gemvMmaPartials' weight loads for the calling lane (g, t):
+/// Tile steps from step `base` of its slice of each of the L rows (`rows[l]`
+/// at the slice's first element; K / S elements a slice), 16 bytes of step s
+/// at element 32 s + 8 t, zeros past the slice, into dst[l * Tile + j].
+template <int S, int64_t K, int L, int Hint = 128, typename T>
+__device__ __forceinline__ void gemvMmaLoadRound(const T *const (&rows)[L],
+                                                 int64_t base, int4 *dst) {
+  constexpr int64_t KS = K / S;
+  constexpr int64_t Steps = (KS + 31) / 32;
+  constexpr int64_t Tile = kGemvTile<L>;
+  constexpr bool Whole = KS % 32 == 0 && Steps % Tile == 0;
+  const int t = threadIdx.x & 3;
+#pragma unroll
+  for (int l = 0; l < L; ++l)
+#pragma unroll
+    for (int64_t j = 0; j < Tile; ++j) {
+      int64_t s = base + j;
+      dst[l * Tile + j] =
+          Whole || s * 32 + t * 8 < KS
+              ? ldgWeight<Hint>(reinterpret_cast<const int4 *>(rows[l]) +
+                                s * 4 + t)
+              : make_int4(0, 0, 0, 0);
+    }
+}
+
+/// gemvMmaPartials' first round of weight loads into `pre` (L x
+/// kGemvTile<L> int4 a lane), for a kernel to issue before its PDL wait
+/// (weights are never written) and pass to gemvMmaPartials after it.
+template <int S, int64_t K, int L, int Hint = 128, typename T>
+__device__ __forceinline__ void gemvMmaFirstRound(const T *const (&rows)[L],
+                                                  int4 *pre) {
+  gemvMmaLoadRound<S, K, L, Hint>(rows, 0, pre);
+}
+
 /// Tensor-core GEMV for decode steps of 2 to 8 rows of x (bf16/f16), in
 /// three calls that all S warps of a tile make: gemvMmaPartials, then
 /// gemvMmaResult for the outputs the thread stores, then gemvMmaDone.
@@ -1003,11 +1037,17 @@ __device__ __forceinline__ int4 ldgWeight(const int4 *p) {
 /// weight loads with 2-4 warps a scheduler; session 17: Llama-1B's batch-8
 /// down 14.17 -> 13.09 us alone, bench/micro/gemv_mma_narrow.cu). The same
 /// products in the same order: the results are bit-identical.
+///
+/// With `pre` (kiln-compile --gemv-mma-preload, kiln.gemv_mma_preload), the
+/// warp's first round of weight loads was issued before the kernel's PDL
+/// wait (gemvMmaFirstRound into pre[l * Tile + j]) and is taken from there
+/// instead of loaded again: the same values, so the same results.
 template <int S, int64_t Stride, int64_t M, int64_t K, int L, int Hint = 128,
           bool Ahead = false, typename T, typename XRows>
 __device__ __forceinline__ void gemvMmaPartials(XRows &x,
                                                 const T *const (&rows)[L],
-                                                float *part) {
+                                                float *part,
+                                                const int4 *pre = nullptr) {
   static_assert(sizeof(T) == 2, "gemvMma: 16-bit weights");
   static_assert(M >= 1 && M <= 8, "gemvMma: at most 8 rows of x");
   static_assert(S >= 1 && 8 % S == 0, "gemvMma: S divides 8 warps");
@@ -1035,21 +1075,23 @@ __device__ __forceinline__ void gemvMmaPartials(XRows &x,
   // The round of Tile steps from `base`: weights are read once per step,
   // through the read-only path.
   auto loadRound = [&](int64_t base, int4 (&dst)[L][Tile]) {
+    gemvMmaLoadRound<S, K, L, Hint>(rows, base, &dst[0][0]);
+  };
+  // The first round from `pre` where the kernel preloaded it.
+  auto firstRound = [&](int4 (&dst)[L][Tile]) {
+    if (pre) {
 #pragma unroll
-    for (int l = 0; l < L; ++l)
+      for (int l = 0; l < L; ++l)
 #pragma unroll
-      for (int64_t j = 0; j < Tile; ++j) {
-        int64_t s = base + j;
-        dst[l][j] = Whole || s * 32 + t * 8 < KS
-                        ? ldgWeight<Hint>(reinterpret_cast<const int4 *>(
-                                              rows[l]) +
-                                          s * 4 + t)
-                        : make_int4(0, 0, 0, 0);
-      }
+        for (int64_t j = 0; j < Tile; ++j)
+          dst[l][j] = pre[l * Tile + j];
+    } else {
+      loadRound(0, dst);
+    }
   };
   int4 next[L][Ahead ? Tile : 1];
   if constexpr (Ahead)
-    loadRound(0, next);
+    firstRound(next);
   for (int64_t base = 0; base < Steps; base += Tile) {
     int4 wv[L][Tile];
     if constexpr (Ahead) {
@@ -1060,6 +1102,8 @@ __device__ __forceinline__ void gemvMmaPartials(XRows &x,
           wv[l][j] = next[l][j];
       if (base + Tile < Steps)
         loadRound(base + Tile, next);
+    } else if (base == 0) {
+      firstRound(wv);
     } else {
       loadRound(base, wv);
     }

@@ -11,13 +11,17 @@
 // row; the S warps' threads then share the tile's 8 x M outputs
 // (kiln::gemvMmaResult), each computing its outputs' epilogue.
 // Not GEMVs: 9 rows (more than kGemvMmaMaxRows) and f32 rows (without
-// --precision): cuBLASLt gemms. The source compiles with nvcc.
+// --precision): cuBLASLt gemms. The source compiles with nvcc. The
+// kernels here are the form without the preload (--gemv-mma-preload=false:
+// each warp asks L2 for its first tile's rows, kiln::prefetchL2Rows, before
+// the PDL wait); gemv-mma-preload.mlir checks the default, which loads the
+// first round into registers instead, on this same input.
 // RUN: rm -rf %t && mkdir -p %t && cp %s %t/t.mlir
 // RUN: %python -c "open('%t/w.bin', 'wb').write(bytes(16 * 8192 * 4 + 8192 * 64 * 4))"
-// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --emit=scheduled -o - | FileCheck %s --check-prefix=SCHED
-// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --emit=cuda -o %t/k.cu
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-mma-preload=false --emit=scheduled -o - | FileCheck %s --check-prefix=SCHED
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-mma-preload=false --emit=cuda -o %t/k.cu
 // RUN: FileCheck %s --input-file=%t/k.cu
-// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-split-k=2 --emit=scheduled -o %t/s2.mlir
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-mma-preload=false --gemv-split-k=2 --emit=scheduled -o %t/s2.mlir
 // RUN: FileCheck %s --check-prefix=TWO < %t/s2.mlir
 // RUN: cd %t && kiln-compile s2.mlir --emit=cuda -o - | FileCheck %s --check-prefix=TWO-CUDA
 // RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --emit=scheduled -o - | FileCheck %s --check-prefix=F32
@@ -37,12 +41,12 @@
 // is a located error. The source compiles with nvcc (K = 200 is the
 // slices' bounds-tested path).
 // RUN: FileCheck %s --check-prefix=RULE --input-file=%t/k.cu
-// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-mma-ahead=false --emit=cuda -o %t/noahead.cu
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-mma-preload=false --gemv-mma-ahead=false --emit=cuda -o %t/noahead.cu
 // RUN: not grep -q "128, true" %t/noahead.cu
 // RUN: grep -q "gemvMmaPartials<8, 72, 8, 8192, 1>(" %t/noahead.cu
-// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-mma-ahead --emit=cuda -o %t/ahead.cu
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-mma-preload=false --gemv-mma-ahead --emit=cuda -o %t/ahead.cu
 // RUN: FileCheck %s --check-prefix=AHEAD --input-file=%t/ahead.cu
-// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-mma-ahead --emit=scheduled -o %t/ahead.mlir
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-mma-preload=false --gemv-mma-ahead --emit=scheduled -o %t/ahead.mlir
 // RUN: grep -q "kiln.gemv_mma_ahead = true" %t/ahead.mlir
 // RUN: sed -e 's/kiln.gemv_mma_ahead = true/kiln.gemv_mma_ahead = 1 : i64/' %t/ahead.mlir > %t/bad-ahead.mlir
 // RUN: cd %t && not kiln-compile bad-ahead.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADAHEAD
@@ -51,11 +55,11 @@
 // measurement): the tensor-core kernels are declared
 // __launch_bounds__(256, N), no other kernel is; N outside 1..8 (the flag
 // or the attribute) is an error. The source compiles with nvcc.
-// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-mma-min-blocks=4 --emit=cuda -o %t/minb.cu
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-mma-preload=false --gemv-mma-min-blocks=4 --emit=cuda -o %t/minb.cu
 // RUN: FileCheck %s --check-prefix=MINB --input-file=%t/minb.cu
 // RUN: not grep -q "__launch_bounds__(256, " %t/k.cu
-// RUN: cd %t && not kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-mma-min-blocks=9 --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=MINB-FLAG
-// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-mma-min-blocks=4 --emit=scheduled -o %t/minb.mlir
+// RUN: cd %t && not kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-mma-preload=false --gemv-mma-min-blocks=9 --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=MINB-FLAG
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --gemv-mma-preload=false --gemv-mma-min-blocks=4 --emit=scheduled -o %t/minb.mlir
 // RUN: sed -e 's/kiln.gemv_mma_min_blocks = 4 : i64/kiln.gemv_mma_min_blocks = 0 : i64/' %t/minb.mlir > %t/bad-minb.mlir
 // RUN: cd %t && not kiln-compile bad-minb.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=MINB-ATTR
 // RUN: %if nvcc %{ /usr/local/cuda/bin/nvcc -std=c++17 -c -gencode arch=compute_90a,code=sm_90a -I%kiln_src/codegen/kernels %t/minb.cu -o %t/minb.90a.o %}
@@ -141,7 +145,7 @@
 // = 4); K = 200 is not a multiple of 2 x 32 elements, so that kernel
 // stays at 1. The slices of 4096 and 1024 elements are 16 and 4 whole
 // rounds: both take Ahead (kiln::gemvMmaAheadRule).
-// TWO: module attributes {kiln.gemv_split_k = 2 : i64}
+// TWO: module attributes {kiln.gemv_mma_preload = false, kiln.gemv_split_k = 2 : i64}
 // TWO: kiln.launch @k9_linear_add_cast grid [2, 1, 1] block [256, 1, 1]
 // TWO: kiln.launch @k10_rms_norm_linear_linear_cast_and5 grid [4, 1, 1] block [256, 1, 1]
 // TWO: kiln.launch @k11_linear_cast grid [1, 1, 1] block [256, 1, 1]

@@ -10,8 +10,10 @@
 // most rows a column x its tile (2 rows x 8 loads for gate/up). This is
 // the default (kGemvPreloadDefault); kiln-compile --gemv-preload=false
 // (the module attribute kiln.gemv_preload = false) keeps the L2 requests.
-// Kernels of 2 to 8 rows (tensor-core tiles) do not preload. A
-// kiln.gemv_preload that is not a bool is a located error. The sources
+// Kernels of 2 to 8 rows (tensor-core tiles) preload their first round
+// by their own flag, --gemv-mma-preload (gemv-mma-preload.mlir), not
+// through gemvFirstTile. A kiln.gemv_preload that is not a bool is a
+// located error. The sources
 // compile with nvcc.
 // RUN: rm -rf %t && mkdir -p %t && cp %s %t/t.mlir
 // RUN: %python -c "import random; random.seed(1); open('%t/w.bin', 'wb').write(bytes(random.randrange(0, 64) for _ in range(8192 * 64 * 4)))"
@@ -107,7 +109,7 @@
 // BF16: kiln::gemvFirstTile<2048, 1>(first, pre);
 // BF16: kiln::gemvDots<1, 2048, 1>(in0, rows, acc, pre);
 // BF16-NOT: gemvFirstTile
-// BF16: kiln::prefetchL2Rows(
+// BF16: kiln::gemvMmaFirstRound<
 // BF16-NOT: gemvFirstTile
 // BF16: kiln::gemvMmaPartials<
 

@@ -134,6 +134,15 @@ cl::opt<bool> gemvMmaAhead(
              "rounds (measured, docs/codegen.md); =true every one, "
              "=false none; given, sets "
              "the module attribute kiln.gemv_mma_ahead"));
+cl::opt<bool> gemvMmaPreload(
+    "gemv-mma-preload", cl::init(kiln::kGemvMmaPreloadDefault),
+    cl::cat(category),
+    cl::desc("kiln's tensor-core GEMV kernels (2 to 8 rows) load their "
+             "first tile's first round of weights into registers before "
+             "waiting for the launch before them, as the one-row kernels "
+             "do (default: on, measured; =false asks L2 for the rows "
+             "instead, docs/codegen.md); given, sets the module attribute "
+             "kiln.gemv_mma_preload"));
 cl::opt<int64_t> gemvMmaMinBlocks(
     "gemv-mma-min-blocks", cl::value_desc("N"), cl::init(0),
     cl::cat(category),
@@ -542,6 +551,7 @@ int main(int argc, char **argv) {
   }
   setBoolIfGiven(gemvPreload, kiln::kGemvPreloadAttr);
   setBoolIfGiven(gemvMmaAhead, kiln::kGemvMmaAheadAttr);
+  setBoolIfGiven(gemvMmaPreload, kiln::kGemvMmaPreloadAttr);
   // The measurement flags of a count: `least` to `most` where given; with
   // `least` 1, 0 means unset (the flag's default), while --gemv-stages=0
   // (least 0) is a value: none staged. The min-blocks ones and the stages

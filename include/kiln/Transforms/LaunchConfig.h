@@ -220,6 +220,19 @@ inline constexpr llvm::StringLiteral kGemvPreloadAttr = "kiln.gemv_preload";
 inline constexpr bool kGemvPreloadDefault = true;
 /// kGemvPreloadAttr of the module holding `op`, or the default.
 bool gemvPreload(mlir::Operation *op);
+/// The module attribute (a bool; kiln-compile --gemv-mma-preload) that says
+/// whether kiln's tensor-core GEMV kernels (2 to 8 rows) load their first
+/// tile's first round of weights into registers before their PDL wait
+/// (kiln::gemvMmaFirstRound) instead of asking L2 for the rows
+/// (kiln::prefetchL2Rows). Without it: kGemvMmaPreloadDefault, on since
+/// session 24 (H200, bf16, batch 8 graph steps, each beside the kernels
+/// without it in one run; bench/RESULTS.md): Llama-1B 1.2313 / 1.2291 ->
+/// 1.1394 / 1.1414 ms, Qwen2.5-0.5B 0.9539 / 0.9533 -> 0.9475 / 0.9459.
+inline constexpr llvm::StringLiteral kGemvMmaPreloadAttr =
+    "kiln.gemv_mma_preload";
+inline constexpr bool kGemvMmaPreloadDefault = true;
+/// kGemvMmaPreloadAttr of the module holding `op`, or the default.
+bool gemvMmaPreload(mlir::Operation *op);
 /// The module attribute (a bool; kiln-compile --gemv-mma-ahead[=false])
 /// that replaces gemvMmaAheadRule for every tensor-core GEMV kernel (2 to 8
 /// rows) of the module: true, each takes kiln::gemvMmaPartials' Ahead (the
