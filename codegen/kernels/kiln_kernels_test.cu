@@ -536,6 +536,7 @@ extern "C" __global__ void t_gemv(const __nv_bfloat16 *x,
   // partial step).
   __shared__ float partMma[8 * kiln::kGemvMmaStride<2>];
   kiln::GemvRmsX<5, 2048, __nv_bfloat16> rms5{x, x, 1e-5f};
+  kiln::GemvRmsX<5, 8192, __nv_bfloat16> rms3x5{x, x, 1e-5f};
   float acc8[2][1];
   kiln::gemvMmaPartials<4, kiln::kGemvMmaStride<2>, 5, 2048, 2>(rms5, rows2, partMma);
   kiln::gemvMmaResult<4, kiln::kGemvMmaStride<2>, 5, 2>(rms5, partMma, 39, acc8);
@@ -545,6 +546,19 @@ extern "C" __global__ void t_gemv(const __nv_bfloat16 *x,
   float acc9[1][1];
   kiln::gemvMmaPartials<1, kiln::kGemvMmaStride<2>, 2, 200, 1, 128>(xs3, rowsB, partMma);
   kiln::gemvMmaResult<1, kiln::kGemvMmaStride<2>, 2, 1>(xs3, partMma, 9, acc9);
+  kiln::gemvMmaDone<1>();
+  // The first round preloaded before the PDL wait (--gemv-mma-preload):
+  // two weights at 8 warps a tile, K = 8192 with Ahead (the round seeds
+  // the one in flight), and the partial step of K = 200.
+  int4 preMma[2 * kiln::kGemvTile<2>];
+  kiln::gemvMmaFirstRound<8, 8192, 2>(rows2, preMma);
+  kiln::pdlEnter();
+  kiln::gemvMmaPartials<8, kiln::kGemvMmaStride<2>, 5, 8192, 2, 128, true>(rms3x5, rows2, partMma, preMma);
+  kiln::gemvMmaResult<8, kiln::kGemvMmaStride<2>, 5, 2>(rms3x5, partMma, 7, acc8);
+  kiln::gemvMmaDone<8>();
+  kiln::gemvMmaFirstRound<1, 200, 1>(rowsB, preMma);
+  kiln::gemvMmaPartials<1, kiln::kGemvMmaStride<2>, 2, 200, 1>(xs3, rowsB, partMma, preMma);
+  kiln::gemvMmaResult<1, kiln::kGemvMmaStride<2>, 2, 1>(xs3, partMma, 3, acc9);
   kiln::gemvMmaDone<1>();
   if (threadIdx.x == 0) {
     out[1] = (__nv_bfloat16)(acc8[1][0] + acc9[0][0]);
