@@ -26,6 +26,15 @@
 // RUN: sed -e 's/kiln.gemv_mma_preload = false/kiln.gemv_mma_preload = 1 : i64/' %t/off.mlir > %t/bad.mlir
 // RUN: cd %t && not kiln-compile bad.mlir --emit=cuda -o /dev/null 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: %if nvcc %{ /usr/local/cuda/bin/nvcc -std=c++17 -c -gencode arch=compute_90a,code=sm_90a -I%kiln_src/codegen/kernels %t/pre.cu -o %t/pre.90a.o %}
+// Where a launch has fewer warps than its tiles (a smaller grid in
+// hand-written scheduled IR: k13's 8 tiles x 4 warps on one block), the
+// first tile is peeled and takes `pre`, and the loop goes on from the
+// next one, loading its rounds (no `pre`).
+// RUN: cd %t && kiln-compile t.mlir --merge-small-launches=false --precision bf16 --emit=scheduled -o %t/on.mlir
+// RUN: sed -e 's/kiln.launch @k13_rms_norm_linear_linear_cast_and7 grid \[4, 1, 1\]/kiln.launch @k13_rms_norm_linear_linear_cast_and7 grid [1, 1, 1]/' %t/on.mlir > %t/small-grid.mlir
+// RUN: cd %t && kiln-compile small-grid.mlir --emit=cuda -o %t/loop.cu
+// RUN: FileCheck %s --check-prefix=LOOP --input-file=%t/loop.cu
+// RUN: %if nvcc %{ /usr/local/cuda/bin/nvcc -std=c++17 -c -gencode arch=compute_90a,code=sm_90a -I%kiln_src/codegen/kernels %t/loop.cu -o %t/loop.90a.o %}
 
 // CHECK-LABEL: k9_linear_add_cast(
 // CHECK: int4 pre[8];
@@ -59,3 +68,16 @@
 // OFF: kiln::prefetchL2Rows(
 // OFF: kiln::gemvMmaPartials<8, 72, 8, 8192, 1, 128, true>(xr, rows, part);
 // BAD: error: kiln.gemv_mma_preload must be a bool, got 1 : i64
+// LOOP-LABEL: k13_rms_norm_linear_linear_cast_and7(
+// LOOP: kiln::gemvMmaFirstRound<4, 896, 2>(first, pre);
+// LOOP: kiln::pdlEnter();
+// LOOP: const int64_t c = ((blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5) / 4;
+// LOOP: kiln::gemvMmaPartials<4, 136, 4, 896, 2>(xr, rows, part, pre);
+// LOOP: kiln::gemvMmaPartials<4, 136, 4, 896, 1>(xr, rows, part, pre);
+// LOOP: for (int64_t c = ((blockIdx.x * (int64_t)blockDim.x + threadIdx.x) >> 5) / 4 + warps / 4; c < 8; c += warps / 4) {
+// LOOP-NOT: pre)
+// LOOP: kiln::gemvMmaPartials<4, 136, 4, 896, 2>(xr, rows, part);
+// LOOP-NOT: pre)
+// LOOP: kiln::gemvMmaPartials<4, 136, 4, 896, 1>(xr, rows, part);
+// LOOP-NOT: pre)
+// LOOP: }
