@@ -38,6 +38,14 @@ static int64_t moduleInt(Operation *op, StringRef name) {
   return 0;
 }
 
+/// The bool module attribute `name` of the module holding `op` (a flag
+/// given to kiln-compile), or `otherwise` where there is none.
+static bool moduleBool(Operation *op, StringRef name, bool otherwise) {
+  if (auto attr = moduleAttr<BoolAttr>(op, name))
+    return attr.getValue();
+  return otherwise;
+}
+
 static int64_t elements(Value v) {
   return cast<ShapedType>(v.getType()).getNumElements();
 }
@@ -603,15 +611,11 @@ bool kiln::isValidGemvSplitK(int64_t v) {
 
 
 bool kiln::gemvPreload(Operation *op) {
-  if (auto attr = moduleAttr<BoolAttr>(op, kGemvPreloadAttr))
-    return attr.getValue();
-  return kGemvPreloadDefault;
+  return moduleBool(op, kGemvPreloadAttr, kGemvPreloadDefault);
 }
 
 bool kiln::gemvMmaPreload(Operation *op) {
-  if (auto attr = moduleAttr<BoolAttr>(op, kGemvMmaPreloadAttr))
-    return attr.getValue();
-  return kGemvMmaPreloadDefault;
+  return moduleBool(op, kGemvMmaPreloadAttr, kGemvMmaPreloadDefault);
 }
 
 int64_t kiln::gemvMmaMinBlocks(Operation *op) {
@@ -648,9 +652,7 @@ bool kiln::gemvMmaAheadRule(int64_t k, int64_t l, int64_t split) {
 }
 
 bool kiln::gemvMmaAhead(Operation *op, int64_t k, int64_t l, int64_t split) {
-  if (auto attr = moduleAttr<BoolAttr>(op, kGemvMmaAheadAttr))
-    return attr.getValue();
-  return gemvMmaAheadRule(k, l, split);
+  return moduleBool(op, kGemvMmaAheadAttr, gemvMmaAheadRule(k, l, split));
 }
 
 /// Bytes of an element of GEMV kernel `kernel`'s input (and weights).
