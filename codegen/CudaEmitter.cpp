@@ -786,7 +786,8 @@ FailureOr<EmittedFunction> kiln::codegen::emitFunction(func::FuncOp func) {
     }
     for (StringRef name :
          {StringRef(kGemvPreloadAttr), StringRef(kGemvMmaAheadAttr),
-          StringRef(kGemvMmaPreloadAttr)})
+          StringRef(kGemvMmaPreloadAttr),
+          StringRef(kKvAttentionSplitMajorAttr)})
       if (Attribute a = module->getAttr(name); a && !isa<BoolAttr>(a))
         return module.emitError() << name << " must be a bool, got " << a;
     // The measurement counts: an integer from `lo` to `hi` (no upper
@@ -801,6 +802,7 @@ FailureOr<EmittedFunction> kiln::codegen::emitFunction(func::FuncOp func) {
                            Count{kGemvMinBlocksAttr, 1, kMax},
                            Count{kGemvWaveMinBlocksAttr, 1, kMax},
                            Count{kKvAttentionMinBlocksAttr, 1, kMax},
+                           Count{kKvAttentionClusterRowsAttr, 1, 64},
                            Count{kGemvStagesAttr, 0, kMax},
                            Count{kGemvStagesMinGridAttr, 1, kNoBound}})
       if (Attribute a = module->getAttr(c.name)) {

@@ -273,7 +273,8 @@ kiln::codegen::emitKvAttentionKernel(EmitContext &ctx, Block &body) {
   std::string block =
       std::to_string(split.warps) + ", " + std::to_string(split.steps) + ", " +
       std::to_string(split.heads) + ", " + (early ? "true" : "false") + ", " +
-      (split.cluster ? "true" : "false");
+      (split.cluster ? "true" : "false") +
+      (split.splitMajor ? ", true" : "");
   FailureOr<std::string> e = ctx.typeOf(op.getKeyCache(), op);
   if (failed(e))
     return failure();

@@ -13,7 +13,8 @@
 // and no other block reads that slot, so nothing waits on another block.
 //
 // Matched structurally: a fusion of one kiln.kv_attention with one query
-// position and at most kFuseKvAttentionMaxBatch batch rows (measured:
+// position and at most kFuseKvAttentionMaxBatch batch rows, of which more
+// than one only where the attention does not run in clusters (measured:
 // LaunchConfig.h) whose caches are the two results of a fusion of one
 // kiln.kv_append (one new row, the same positions) that nothing else reads;
 // the query and the append's key may each be the result of a fusion of one
@@ -103,6 +104,7 @@ struct FuseKvAttention
     // Batch rows up to which to fuse: kFuseKvAttentionMaxBatch, or the
     // module's kFuseKvAttentionMaxBatchAttr.
     int64_t maxBatch = kFuseKvAttentionMaxBatch;
+    bool given = false;
     if (auto module = getOperation()->getParentOfType<ModuleOp>())
       if (Attribute a = module->getAttr(kFuseKvAttentionMaxBatchAttr)) {
         auto i = dyn_cast<IntegerAttr>(a);
@@ -113,6 +115,7 @@ struct FuseKvAttention
           return signalPassFailure();
         }
         maxBatch = i.getInt();
+        given = true;
       }
     bool ropeAppend = kKvRopeAppendDefault;
     if (auto module = getOperation()->getParentOfType<ModuleOp>())
@@ -131,7 +134,7 @@ struct FuseKvAttention
         attentions.push_back(f);
     });
     for (FusionOp f : attentions)
-      if (!fuse(f, maxBatch) && ropeAppend)
+      if (!fuse(f, maxBatch, given) && ropeAppend)
         fuseRopeAppend(f);
   }
 
@@ -169,12 +172,17 @@ struct FuseKvAttention
   }
 
   /// Fuses `attFusion` with its rotaries and append; false where it stays
-  /// as it is.
-  static bool fuse(FusionOp attFusion, int64_t maxBatch) {
+  /// as it is. `given`: maxBatch is the module's attribute, not the rule.
+  static bool fuse(FusionOp attFusion, int64_t maxBatch, bool given) {
     auto attention = soleOp<KvAttentionOp>(attFusion);
-    // More batch rows keep the separate kernels (kFuseKvAttentionMaxBatch).
-    if (cast<ShapedType>(attention.getQuery().getType()).getDimSize(0) >
-        maxBatch)
+    // More batch rows keep the separate kernels (kFuseKvAttentionMaxBatch),
+    // and by the rule so does an attention of several rows in clusters
+    // (kFuseKvAttentionClustersMaxBatch).
+    int64_t batch =
+        cast<ShapedType>(attention.getQuery().getType()).getDimSize(0);
+    if (batch > maxBatch ||
+        (!given && batch > kFuseKvAttentionClustersMaxBatch &&
+         kvAttentionSplitShape(attention).cluster))
       return false;
     Value kc = outerOf(attFusion, attention.getKeyCache());
     Value vc = outerOf(attFusion, attention.getValueCache());

@@ -165,6 +165,17 @@ static constexpr int64_t kKvThreeStepsMaxGroups = kTargetSms;
 /// session 9. Qwen2.5-0.5B (7 heads a kv head) keeps a head a block: 112.
 static constexpr int64_t kKvClusterMaxSplits = 8;
 static constexpr int64_t kKvClusterMinBlocks = 128;
+/// A step of more than one query row merges in clusters too (the shape
+/// above, its heads a block counted over all the rows) where that grid is
+/// at most one block an SM. Measured on an H200 (bench/RESULTS.md, session
+/// 25; ctx 512 of 1024 slots, graph step, each beside the default in one
+/// run; kiln-compile --kv-attention-cluster-rows=8 for all of batch 8):
+/// Qwen2.5-0.5B's batch 8 (7 heads a block, 128 blocks) 0.9509 / 0.9487
+/// -> 0.8993 ms; Llama-1B's (4 heads a block, 512 blocks) 1.1433 / 1.1422
+/// -> 1.2082, and 2 heads a block (1024 blocks) 1.3478. A cluster's blocks
+/// past the live keys wait at its barriers holding their SM's slots, and
+/// a grid of several blocks an SM has clusters waiting to be placed.
+static constexpr int64_t kKvClusterMaxGrid = kTargetSms;
 
 KvSplitShape kiln::kvAttentionSplitShape(Operation *op) {
   auto attention = dyn_cast<KvAttentionOp>(op);
@@ -200,14 +211,20 @@ KvSplitShape kiln::kvAttentionSplitShape(Operation *op) {
                (int64_t(16) << 20) &&
            smem <= 40 * 1024;
   };
-  if (q[0] * q[2] == 1) {
+  // Query rows in clusters: one, or more where the cluster grid is at most
+  // kKvClusterMaxGrid blocks; kiln-compile --kv-attention-cluster-rows
+  // (measurement) sets the most rows instead, with no grid limit.
+  int64_t rows = q[0] * q[2];
+  int64_t clusterRows = moduleInt(op, kKvAttentionClusterRowsAttr);
+  if (clusterRows < 1 || rows <= clusterRows) {
     KvSplitShape shape{8, 4, 8 * 4 * (32 / lanes), 0, 0, 0};
     shape.splits = (t + shape.chunk - 1) / shape.chunk;
     shape.cluster = shape.splits;
     if (shape.splits >= 2 && shape.splits <= kKvClusterMaxSplits) {
       shape.heads = 1;
       for (int64_t h = g; h > 1; --h)
-        if (g % h == 0 && hkv * (g / h) * shape.splits >= kKvClusterMinBlocks) {
+        if (g % h == 0 &&
+            rows * hkv * (g / h) * shape.splits >= kKvClusterMinBlocks) {
           shape.heads = h;
           break;
         }
@@ -217,12 +234,15 @@ KvSplitShape kiln::kvAttentionSplitShape(Operation *op) {
           heads >= 1 && g % heads == 0)
         shape.heads = heads;
       shape.sets = g / shape.heads;
-      if (fits(shape, hkv * shape.sets))
+      int64_t groups = rows * hkv * shape.sets;
+      if ((rows == 1 || clusterRows >= 1 ||
+           groups * shape.splits <= kKvClusterMaxGrid) &&
+          fits(shape, groups))
         return shape;
     }
   }
   // One query row (batch 1, one position): a block per query head.
-  int64_t heads = q[0] * q[2] == 1 ? 1 : g;
+  int64_t heads = rows == 1 ? 1 : g;
   // kiln-compile --kv-attention-split-heads (measurement): that many heads
   // a block where they divide the kv head's query heads.
   if (int64_t h = moduleInt(op, kKvAttentionSplitHeadsAttr);
@@ -241,6 +261,8 @@ KvSplitShape kiln::kvAttentionSplitShape(Operation *op) {
     KvSplitShape shape{warps, steps, warps * steps * (32 / lanes), 0,
                        heads,  g / heads};
     shape.splits = (t + shape.chunk - 1) / shape.chunk;
+    shape.splitMajor = moduleBool(op, kKvAttentionSplitMajorAttr,
+                                  kKvAttentionSplitMajorDefault);
     if (fits(shape, groups))
       return shape;
   }

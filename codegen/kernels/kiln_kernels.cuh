@@ -1538,7 +1538,9 @@ inline constexpr int64_t kvSplitMergeCap = 256;
 /// grouped-query heads together, for decode steps: q[B, Hq, S, D],
 /// kc/vc[B, Hkv, T, D], pos[B], out[B, Hq, S, D]. The Hq / Hkv query heads
 /// of a kv head are served GH at a time: block blockIdx.x = group * Splits
-/// + split, group = (b, kv head, head set, s), takes the G = GH query heads
+/// + split (with SplitMajor, split * groups + group: every group's first
+/// chunks first, so the blocks resident while an Early kernel waits are
+/// live ones), group = (b, kv head, head set, s), takes the G = GH query heads
 /// of its head set at query s over cache slots [split * Chunk, (split + 1)
 /// * Chunk) of the live keys (t <= pos[b] + s, t < T), Chunk =
 /// kvSplitChunk<D, E, W, Steps>; blocks past the live keys return at once.
@@ -1598,8 +1600,8 @@ inline constexpr int64_t kvSplitMergeCap = 256;
 /// write them.
 template <int64_t B, int64_t Hq, int64_t Hkv, int64_t S, int64_t T, int64_t D,
           int W, int Steps, int GH, bool Early, bool Cluster = false,
-          typename E, typename I, typename Bias, typename Query,
-          typename Append, typename Waited = KvNothing>
+          bool SplitMajor = false, typename E, typename I, typename Bias,
+          typename Query, typename Append, typename Waited = KvNothing>
 __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
                                      const I *__restrict__ pos,
                                      E *__restrict__ out, float scale,
@@ -1637,9 +1639,12 @@ __device__ void kvAttentionSplitWith(Query query, E *kc, E *vc,
   // With InCluster: this block's weighted values, which the cluster's
   // blocks read (clusterPeer) to merge.
   __shared__ float vals[InCluster ? G : 1][InCluster ? D : 1];
-  int64_t group = blockIdx.x / Splits;
-  int split = (int)(blockIdx.x % Splits);
-  if (group >= B * Hkv * Sets * S) {
+  static_assert(!(Cluster && SplitMajor),
+                "kvAttentionSplit: a cluster is a group's consecutive blocks");
+  constexpr int64_t Groups = B * Hkv * Sets * S;
+  int64_t group = SplitMajor ? blockIdx.x % Groups : blockIdx.x / Splits;
+  int split = (int)(SplitMajor ? blockIdx.x / Groups : blockIdx.x % Splits);
+  if (group >= Groups || split >= Splits) {
     if (Early) {
       pdlEnter();
       waited();
@@ -2059,11 +2064,12 @@ struct KvAppendRow {
 /// and no append.
 template <int64_t B, int64_t Hq, int64_t Hkv, int64_t S, int64_t T, int64_t D,
           int W, int Steps, int GH, bool Early, bool Cluster = false,
-          typename E, typename I, typename Bias>
+          bool SplitMajor = false, typename E, typename I, typename Bias>
 __device__ void kvAttentionSplit(const E *q, const E *kc, const E *vc,
                                  const I *pos, E *out, float scale, Bias bias,
                                  float *part, unsigned *done) {
-  kvAttentionSplitWith<B, Hq, Hkv, S, T, D, W, Steps, GH, Early, Cluster>(
+  kvAttentionSplitWith<B, Hq, Hkv, S, T, D, W, Steps, GH, Early, Cluster,
+                       SplitMajor>(
       KvQuery<Hq, S, D, E>{q}, const_cast<E *>(kc), const_cast<E *>(vc), pos,
       out, scale, bias, part, done, KvNoAppend{});
 }

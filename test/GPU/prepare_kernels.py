@@ -596,19 +596,28 @@ CASES = [
         [2, 16, 2, 1, 320, 64, 150, 319],
         [2, 8, 2, 1, 160, 128, 31, 159],  # D = 128
     ]),
-    # [B, Hq, Hkv, T, D, interleaved, R, pos...]; one batch row, as
-    # kiln-fuse-kv-attention fuses (kFuseKvAttentionMaxBatch). At 3a97abc,
-    # when it fused any batch, the same kernel passed at B = 2 (positions
-    # 5 and 300; 0 and 63): bench/gpu-correctness-2026-12-01-h200-3a97abc.log.
+    # [B, Hq, Hkv, T, D, interleaved, R, pos...]. kiln-fuse-kv-attention
+    # fuses up to 8 batch rows (kFuseKvAttentionMaxBatch, since session 25;
+    # more than one only where the attention does not run in clusters): at
+    # 4 rows of 32 query heads and 8 rows of 8 the cluster grids would be
+    # 192 and 160 blocks, past 132, so these fuse without clusters, their
+    # rows at chunk edges (63, 64), the last slot and 0; at 2 rows the
+    # attention runs in clusters and stays apart (kv_rope_append's graph).
+    # At 3a97abc, when it fused any batch, the same kernel passed at B = 2
+    # (positions 5 and 300; 0 and 63):
+    # bench/gpu-correctness-2026-12-01-h200-3a97abc.log.
     ("kv_fused", case_kv_fused, [
+        [4, 32, 8, 160, 64, 0, 64, 0, 63, 64, 159],
+        [8, 8, 2, 320, 64, 0, 64, 0, 63, 64, 127, 128, 319, 100, 250],
         [1, 8, 2, 320, 64, 0, 64, 300],  # rotate-half; a cluster of 5
         [1, 8, 2, 320, 64, 0, 64, 150],  # 3 of the cluster's 5 chunks live
         [1, 8, 2, 320, 64, 0, 64, 5],    # one chunk, written directly
         [1, 32, 8, 512, 64, 0, 64, 300], # Llama-1B's heads: 2 a block, 128 blocks
         [1, 4, 4, 64, 16, 1, 8, 63],     # interleaved, half the head
     ]),
-    # case_kv_fused's graph at 2 to 4 batch rows, where kiln-fuse-kv-attention
-    # leaves the attention its own kernel and (since session 16, by
+    # case_kv_fused's graph at 2 to 4 batch rows with the attention its own
+    # kernel (--fuse-kv-attention-max-batch=1, which this class is compiled
+    # with), where kiln-fuse-kv-attention (since session 16, by
     # default) merges the two rotaries and the append into one
     # (kiln::rotaryAt, kiln::kvAppendAt): rotate-half and interleaved, rows
     # at chunk edges (63, 64), the last slot and 0.
@@ -824,8 +833,15 @@ def main():
                 run([kiln("kiln-run"), model, "--backend=ref", "--output-dir",
                      os.path.join(out, "expected")] + args)
             merge = ["--merge-gemms"] if cls == "merge_gemms" else []
+            # kv_rope_append checks the rope-append kernel beside the
+            # attention: since session 25 kiln-fuse-kv-attention fuses up
+            # to 8 rows by default (or the attention runs in clusters), so
+            # the class keeps the attention apart at every row count. A
+            # KILN_FLAGS value given comes later and wins.
+            apart = (["--fuse-kv-attention-max-batch=1"]
+                     if cls == "kv_rope_append" else [])
             run([kiln("kiln-compile"), model, "-o", os.path.join(out, "model.kiln"),
-                 "--arch", a.arch] + split + precision + merge + extra)
+                 "--arch", a.arch] + split + precision + merge + apart + extra)
             if bf16:
                 run([kiln("kiln-run"), os.path.join(out, "model.kiln"), "--backend=ref",
                      "--output-dir", os.path.join(out, "expected")] + args)

@@ -1,8 +1,9 @@
 // kiln-fuse-kv-attention's rope-append merge (on by default; the module
 // attribute kiln.fuse_rope_append = false, kiln-compile
 // --fuse-rope-append=false, turns it off): where the attention stays its
-// own kernel (4 batch rows, above kiln.fuse_kv_attention_max_batch's
-// default of 1), the key's rotary, the KV append and the query's rotary
+// own kernel (4 batch rows, above the kiln.fuse_kv_attention_max_batch of
+// 1 these modules set; the default fuses up to 8 since session 25), the
+// key's rotary, the KV append and the query's rotary
 // become one fusion (kiln::analyzeRopeAppendKernel) yielding the append's
 // results first, then the roped query; the attention reads them. With the
 // attribute false the four fusions stay. A key rotary something else reads
@@ -32,7 +33,7 @@
 // CHECK-NEXT: ^bb0
 // CHECK-NEXT: kiln.kv_attention
 // CHECK-NOT: kiln.rotary
-module {
+module attributes {kiln.fuse_kv_attention_max_batch = 1 : i64} {
 kiln.kv_cache @kv layers 1 kv_heads 2 head_dim 16 max_batch 4 max_seq 32 : f32
 func.func @merged(%q: tensor<4x4x1x16xf32>, %k: tensor<4x2x1x16xf32>, %v: tensor<4x2x1x16xf32>, %cos: tensor<4x1x8xf32>, %sin: tensor<4x1x8xf32>, %pos: tensor<4xi64>) -> tensor<4x4x1x16xf32> {
   %qr = kiln.fusion %q, %cos, %sin : (tensor<4x4x1x16xf32>, tensor<4x1x8xf32>, tensor<4x1x8xf32>) -> tensor<4x4x1x16xf32> {
@@ -103,7 +104,7 @@ func.func @off(%q: tensor<4x4x1x16xf32>, %k: tensor<4x2x1x16xf32>, %v: tensor<4x
 // CHECK-NEXT: kiln.rotary
 // CHECK-NEXT: kiln.yield
 // CHECK: kiln.fusion %[[F]]#2, %[[F]]#0, %[[F]]#1
-module attributes {kiln.fuse_rope_append = true} {
+module attributes {kiln.fuse_kv_attention_max_batch = 1 : i64, kiln.fuse_rope_append = true} {
 kiln.kv_cache @kv layers 1 kv_heads 2 head_dim 16 max_batch 4 max_seq 32 : f32
 func.func @key_read_elsewhere(%q: tensor<4x4x1x16xf32>, %k: tensor<4x2x1x16xf32>, %v: tensor<4x2x1x16xf32>, %cos: tensor<4x1x8xf32>, %sin: tensor<4x1x8xf32>, %pos: tensor<4xi64>) -> (tensor<4x4x1x16xf32>, tensor<4x2x1x16xf32>) {
   %qr = kiln.fusion %q, %cos, %sin : (tensor<4x4x1x16xf32>, tensor<4x1x8xf32>, tensor<4x1x8xf32>) -> tensor<4x4x1x16xf32> {

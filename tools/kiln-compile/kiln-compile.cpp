@@ -189,16 +189,17 @@ cl::opt<int64_t> gemvStagesMinGrid(
              "kiln.gemv_stages_min_grid"));
 cl::opt<int64_t> kvAttentionHeads(
     "kv-attention-heads", cl::value_desc("N"), cl::init(0), cl::cat(category),
-    cl::desc("Query heads a block of the batch-1 decode attention in "
-             "clusters, 1 to 16, where N divides a kv head's query heads "
+    cl::desc("Query heads a block of the decode attention in clusters (batch "
+             "1, and more rows where the rule puts them there), 1 to 16, where N divides a kv head's query heads "
              "(0, default: the rule, the most that still make 128 blocks; "
              "for measurement, docs/codegen.md); sets the module attribute "
              "kiln.kv_attention_heads"));
 cl::opt<int64_t> kvAttentionSplitHeads(
     "kv-attention-split-heads", cl::value_desc("N"), cl::init(0),
     cl::cat(category),
-    cl::desc("Query heads a block of the split decode attention wherever it "
-             "does not run in clusters (more than one query row), 1 to 16, "
+    cl::desc("Query heads a block of the split decode attention of more "
+             "than one query row wherever it does not run in clusters, 1 to "
+             "16, "
              "where N divides a kv head's query heads (0, default: all of "
              "them, or one at batch 1 without clusters; for measurement, "
              "docs/codegen.md); sets the module attribute "
@@ -215,9 +216,11 @@ cl::opt<int64_t> fuseKvAttentionMaxBatch(
     "fuse-kv-attention-max-batch", cl::value_desc("N"), cl::init(0),
     cl::cat(category),
     cl::desc("Batch rows up to which kiln-fuse-kv-attention merges a decode "
-             "layer's rotaries, KV append and attention into one kernel (0, "
-             "default: 1, from measurements, docs/codegen.md); sets the "
-             "module attribute kiln.fuse_kv_attention_max_batch"));
+             "layer's rotaries, KV append and attention into one kernel, "
+             "whether or not the attention runs in clusters (0, default: "
+             "8, and more than one only where it does not run in clusters, "
+             "from measurements, docs/kv-cache.md); sets the module "
+             "attribute kiln.fuse_kv_attention_max_batch"));
 cl::opt<bool> fuseRopeAppend(
     "fuse-rope-append", cl::init(kiln::kKvRopeAppendDefault),
     cl::cat(category),
@@ -235,6 +238,24 @@ cl::opt<int64_t> kvAttentionSteps(
              "step's groups are 34 to 132, else 2, docs/codegen.md); sets "
              "the module attribute "
              "kiln.kv_attention_steps"));
+cl::opt<int64_t> kvAttentionClusterRows(
+    "kv-attention-cluster-rows", cl::value_desc("N"), cl::init(0),
+    cl::cat(category),
+    cl::desc("Run the split decode attention of up to N query rows (batch x "
+             "positions; 1 to 64) in clusters, the shape batch 1 takes, "
+             "whatever the grid (0, default: the rule, one row, or more "
+             "where the cluster grid is at most 132 blocks; for "
+             "measurement, docs/codegen.md); sets the module attribute "
+             "kiln.kv_attention_cluster_rows"));
+cl::opt<bool> kvAttentionSplitMajor(
+    "kv-attention-split-major", cl::init(kiln::kKvAttentionSplitMajorDefault),
+    cl::cat(category),
+    cl::desc("Number the blocks of the split decode attention without "
+             "clusters split-major (every group's first chunk, then every "
+             "group's second...) instead of a group's chunks together; "
+             "bit-identical results (off by default; for measurement, "
+             "docs/codegen.md); given, sets the module attribute "
+             "kiln.kv_attention_split_major"));
 cl::opt<int64_t> prefetchWeightsMb(
     "prefetch-weights-mb", cl::value_desc("N"), cl::init(0), cl::cat(category),
     cl::desc("After each launch that streams no weights (attention, small "
@@ -592,10 +613,13 @@ int main(int argc, char **argv) {
     setI64(kiln::kFuseKvAttentionMaxBatchAttr, fuseKvAttentionMaxBatch);
   }
   setBoolIfGiven(fuseRopeAppend, kiln::kKvRopeAppendAttr);
+  setBoolIfGiven(kvAttentionSplitMajor, kiln::kKvAttentionSplitMajorAttr);
   if (!setCount(kvAttentionHeads, kiln::kKvAttentionHeadsAttr, 1, 16) ||
       !setCount(kvAttentionSplitHeads, kiln::kKvAttentionSplitHeadsAttr, 1,
                 16) ||
-      !setCount(kvAttentionSteps, kiln::kKvAttentionStepsAttr, 1, 16))
+      !setCount(kvAttentionSteps, kiln::kKvAttentionStepsAttr, 1, 16) ||
+      !setCount(kvAttentionClusterRows, kiln::kKvAttentionClusterRowsAttr, 1,
+                64))
     return 1;
   auto runStage = [&](llvm::function_ref<void(OpPassManager &)> build) {
     PassManager pm(&context);

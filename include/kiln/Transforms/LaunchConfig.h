@@ -44,6 +44,9 @@ struct LaunchDims {
 struct KvSplitShape {
   int64_t warps = 0, steps = 0, chunk = 0, splits = 0, heads = 0, sets = 0,
           cluster = 0;
+  /// Blocks numbered split-major (block = split x groups + group) rather
+  /// than group-major; never with a cluster (kKvAttentionSplitMajorAttr).
+  bool splitMajor = false;
 };
 /// The split kernel's block for kiln.kv_attention `op`, or splits == 0 where
 /// it does not apply and the kernel is one block per query row
@@ -53,9 +56,11 @@ struct KvSplitShape {
 /// (query rows x chunks x (2 + D) floats) fit 16 MiB and the block's
 /// shared arrays 40 KB - so decode steps, not long prefills. The block
 /// shape is chosen per shape from measurements (docs/codegen.md): where the
-/// step has one query row (B x S = 1) and the cache is 2 to 8 chunks of 8
-/// warps x 4 steps, those blocks in clusters, with the most query heads a
-/// block that still makes 128 blocks; otherwise 8 warps of 2 steps (else 4
+/// cache is 2 to 8 chunks of 8 warps x 4 steps, those blocks in clusters,
+/// with the most query heads a block that still make 128 blocks over the
+/// step's query rows (B x S), if the step has one row or that grid is at
+/// most 132 blocks (kiln.kv_attention_cluster_rows replaces that test);
+/// otherwise 8 warps of 2 steps (else 4
 /// of 4, where the shared arrays do not fit), one query head a block where
 /// the step has one row (a batch-1 decode step fills few SMs otherwise),
 /// all of the kv head's otherwise. The CUDA
@@ -422,9 +427,21 @@ int64_t gemvMmaSplit(int64_t k, int64_t l);
 /// step went 1.154 -> 1.133 / 1.146 ms, at 8 rows 1.529 -> 1.635 / 1.642
 /// ms. The fused kernel needs 141 registers against the attention's 80,
 /// so at 8 rows its 576 working blocks no longer fit one wave (3 blocks of
-/// 128 threads per SM instead of 6); until that is brought down, b>1 keeps
-/// the separate kernels.
-constexpr int64_t kFuseKvAttentionMaxBatch = 1;
+/// 128 threads per SM instead of 6); b>1 kept the separate kernels until
+/// session 25, when (8 warps x 3 steps at Llama-1B's 8 rows since session
+/// 21, the rotaries and append in one kernel since session 16) fusing 8
+/// rows measured faster (H200, graph step, beside the default in one run):
+/// Llama-1B's batch 8 1.1433 / 1.1422 -> 1.1139 ms, Qwen2.5-0.5B's 0.9509
+/// / 0.9487 -> 0.9444; at 32 rows Qwen2.5-0.5B's went 1.4029 / 1.4033 ->
+/// 1.4963, so 32 keeps the separate kernels.
+constexpr int64_t kFuseKvAttentionMaxBatch = 8;
+/// Batch rows up to which kiln-fuse-kv-attention also merges an attention
+/// that runs in clusters (kvAttentionSplitShape's cluster): 1. Measured
+/// (H200, graph step, session 25): Qwen2.5-0.5B's batch 8 in clusters
+/// (128 blocks) 0.9019 / 0.9030 ms unfused against 0.9300 / 0.9314 fused;
+/// Llama-1B's batch 8 forced into clusters 1.2082 unfused, 1.2305 fused.
+/// Where kFuseKvAttentionMaxBatchAttr is given, it alone decides.
+constexpr int64_t kFuseKvAttentionClustersMaxBatch = 1;
 /// The module attribute that replaces kFuseKvAttentionMaxBatch
 /// (kiln-compile --fuse-kv-attention-max-batch, for measurement): an i64
 /// of at least 1.
@@ -502,6 +519,29 @@ inline constexpr llvm::StringLiteral kKvAttentionHeadsAttr =
 /// divides the kv head's query heads; elsewhere all of them (the rule).
 inline constexpr llvm::StringLiteral kKvAttentionSplitHeadsAttr =
     "kiln.kv_attention_split_heads";
+
+/// The module attribute (an i64 from 1 to 64; kiln-compile
+/// --kv-attention-cluster-rows, for measurement): the decode attention of
+/// up to that many query rows (batch x positions) takes the cluster shape
+/// that kvAttentionSplitShape otherwise gives one row only (8 warps x 4
+/// steps, 2 to 8 chunks in a cluster, the most query heads a block that
+/// still make 128 blocks over all the rows). Without it: 1.
+inline constexpr llvm::StringLiteral kKvAttentionClusterRowsAttr =
+    "kiln.kv_attention_cluster_rows";
+
+/// The module attribute (a bool; kiln-compile --kv-attention-split-major,
+/// for measurement) that numbers the blocks of the split decode attention
+/// without clusters split-major: block = split x groups + group, so the
+/// first chunks of every group come first. In a decode step the live
+/// chunks are the first ones, and with PDL the blocks resident while the
+/// launch before runs are the grid's first: group-major, a group's chunks
+/// past its live keys take resident slots (they wait, then return) that
+/// live chunks further on could have spent loading their keys. The same
+/// blocks, the same arithmetic, the same merge order: bit-identical.
+/// Without it: kKvAttentionSplitMajorDefault.
+inline constexpr llvm::StringLiteral kKvAttentionSplitMajorAttr =
+    "kiln.kv_attention_split_major";
+inline constexpr bool kKvAttentionSplitMajorDefault = false;
 
 /// The module attribute (an i64 from 1 to 8; kiln-compile
 /// --kv-attention-min-blocks, for measurement) that declares every split
