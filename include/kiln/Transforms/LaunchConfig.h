@@ -498,15 +498,16 @@ inline constexpr bool kKvRopeAppendDefault = true;
 
 /// The module attribute (kiln-compile --kv-attention-steps, for
 /// measurement) that makes kvAttentionSplitShape try 8 warps of that many
-/// key steps first wherever it does not take the one-row cluster shape:
-/// an i64 of at least 1.
+/// key steps first wherever it does not take the cluster shape: an i64 of
+/// at least 1.
 inline constexpr llvm::StringLiteral kKvAttentionStepsAttr =
     "kiln.kv_attention_steps";
 
 /// The module attribute (an i64 from 1 to 16; kiln-compile
 /// --kv-attention-heads, for measurement) that sets the query heads a
-/// block of the one-row decode attention in clusters (batch 1), where it
-/// divides the kv head's query heads; elsewhere the rule's (the most that
+/// block of the decode attention in clusters (batch 1, and more rows where
+/// kvAttentionSplitShape puts them there), where it divides the kv head's
+/// query heads; elsewhere the rule's (the most that
 /// still make 128 blocks, since session 19; 64 before) stands. Session
 /// 18's micro had Llama-1B's 2 heads a block ending sooner than 4.
 inline constexpr llvm::StringLiteral kKvAttentionHeadsAttr =
@@ -515,17 +516,18 @@ inline constexpr llvm::StringLiteral kKvAttentionHeadsAttr =
 /// The module attribute (an i64 from 1 to 16; kiln-compile
 /// --kv-attention-split-heads, for measurement) that sets the query heads a
 /// block of the split decode attention wherever it does not take the
-/// one-row cluster shape (steps of more than one query row), where it
-/// divides the kv head's query heads; elsewhere all of them (the rule).
+/// cluster shape, where it divides the kv head's query heads; elsewhere
+/// all of them (the rule), or one for a single query row.
 inline constexpr llvm::StringLiteral kKvAttentionSplitHeadsAttr =
     "kiln.kv_attention_split_heads";
 
 /// The module attribute (an i64 from 1 to 64; kiln-compile
 /// --kv-attention-cluster-rows, for measurement): the decode attention of
 /// up to that many query rows (batch x positions) takes the cluster shape
-/// that kvAttentionSplitShape otherwise gives one row only (8 warps x 4
-/// steps, 2 to 8 chunks in a cluster, the most query heads a block that
-/// still make 128 blocks over all the rows). Without it: 1.
+/// (8 warps x 4 steps, 2 to 8 chunks in a cluster, the most query heads a
+/// block that still make 128 blocks over all the rows), whatever its grid.
+/// Without it: one row, or more where that grid is at most
+/// kKvClusterMaxGrid (132) blocks (passes/LaunchConfig.cpp).
 inline constexpr llvm::StringLiteral kKvAttentionClusterRowsAttr =
     "kiln.kv_attention_cluster_rows";
 
